@@ -1,0 +1,19 @@
+# All dependencies come from Debian 12 packages (scripts/install-deps).
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+# Debian's gRPCConfig.cmake drags in absl/re2 targets inconsistently; the .pc
+# files are the reliable interface there.
+pkg_check_modules(GRPCPP REQUIRED IMPORTED_TARGET grpc++)
+pkg_check_modules(PROTOBUF REQUIRED IMPORTED_TARGET protobuf)
+pkg_check_modules(TOMLPP REQUIRED IMPORTED_TARGET tomlplusplus)
+pkg_check_modules(NETFILTER_QUEUE REQUIRED IMPORTED_TARGET libnetfilter_queue)
+pkg_check_modules(MNL REQUIRED IMPORTED_TARGET libmnl)
+find_package(Boost 1.74 REQUIRED COMPONENTS filesystem)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(CLI11 REQUIRED)
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
+# cnats-config.cmake in Debian 12 names a static library the package lacks.
+pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
+
+find_program(PROTOC protoc REQUIRED)
+find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

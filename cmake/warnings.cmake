@@ -1,0 +1,20 @@
+# Warnings are errors for our own code; chaos_target_defaults() is applied to
+# every target we define (never to generated protobuf sources, see proto/).
+set(CHAOS_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
+    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference
+    -Wimplicit-fallthrough -Werror)
+
+if(CHAOS_SANITIZE)
+  set(CHAOS_SANITIZER_FLAGS -fsanitize=address,undefined -fno-omit-frame-pointer
+      -fno-sanitize-recover=undefined)
+  add_compile_options(${CHAOS_SANITIZER_FLAGS})
+  # GCC 12 reports false "maybe-uninitialized" inside libstdc++'s std::regex and
+  # std::function once ASan instruments them at -O2 (GCC PR 105562 and kin);
+  # the non-sanitized build keeps the warning as an error.
+  add_compile_options(-Wno-maybe-uninitialized)
+  add_link_options(${CHAOS_SANITIZER_FLAGS})
+endif()
+
+function(chaos_target_defaults target)
+  target_compile_options(${target} PRIVATE ${CHAOS_WARNINGS})
+endfunction()

@@ -1,0 +1,88 @@
+#include "common/command_runner.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/fake_command_runner.h"
+
+namespace chaos {
+namespace {
+
+TEST(ProcessCommandRunner, CapturesStdoutAndExitCode) {
+  ProcessCommandRunner runner;
+  auto result = runner.run({"printf", "%s-%s", "a b", "c"});
+  ASSERT_TRUE(result.ok()) << result.status().to_string();
+  EXPECT_EQ(result->exit_code, 0);
+  EXPECT_EQ(result->stdout_text, "a b-c");  // one argv element, no shell splitting
+}
+
+TEST(ProcessCommandRunner, PassesArgumentsLiterallyWithoutAShell) {
+  ProcessCommandRunner runner;
+  auto result = runner.run({"echo", "$(id -u); `true` | cat"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->stdout_text, "$(id -u); `true` | cat\n");
+}
+
+TEST(ProcessCommandRunner, FeedsStdin) {
+  ProcessCommandRunner runner;
+  RunOptions options;
+  options.stdin_text = "line one\nline two\n";
+  auto result = runner.run({"wc", "-l"}, options);
+  ASSERT_TRUE(result.ok());
+  EXPECT_EQ(result->stdout_text.substr(0, 1), "2");
+}
+
+TEST(ProcessCommandRunner, ReportsNonZeroExitAndStderr) {
+  ProcessCommandRunner runner;
+  auto result = runner.run({"ls", "/definitely/not/here"});
+  ASSERT_TRUE(result.ok());
+  EXPECT_NE(result->exit_code, 0);
+  EXPECT_FALSE(result->stderr_text.empty());
+}
+
+TEST(ProcessCommandRunner, RunCheckedQuotesCommandAndStderr) {
+  ProcessCommandRunner runner;
+  auto result = runner.run_checked({"ls", "/definitely/not/here"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_NE(result.status().message().find("`ls /definitely/not/here` exited with"), std::string::npos)
+      << result.status().message();
+  EXPECT_NE(result.status().message().find("No such file"), std::string::npos);
+}
+
+TEST(ProcessCommandRunner, MissingExecutableIsNotFound) {
+  ProcessCommandRunner runner;
+  auto result = runner.run({"no-such-tool-chaos"});
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kNotFound);
+}
+
+TEST(ProcessCommandRunner, KillsCommandsThatOverrunTheTimeout) {
+  ProcessCommandRunner runner;
+  RunOptions options;
+  options.timeout = std::chrono::milliseconds(200);
+  auto result = runner.run({"sleep", "30"}, options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kDeadlineExceeded);
+}
+
+TEST(ProcessCommandRunner, EmptyArgvIsInvalid) {
+  ProcessCommandRunner runner;
+  EXPECT_EQ(runner.run({}).status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(FakeCommandRunner, RecordsCallsAndAnswersFromRules) {
+  testing::FakeCommandRunner fake;
+  fake.fail_on("nft add", "Error: No such file or directory");
+  EXPECT_EQ(fake.run({"nft", "list", "tables"})->exit_code, 0);
+  auto failed = fake.run_checked({"nft", "add", "table", "inet", "chaos"});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find("No such file"), std::string::npos);
+  EXPECT_EQ(fake.call_lines(),
+            (std::vector<std::string>{"nft list tables", "nft add table inet chaos"}));
+}
+
+TEST(DescribeArgv, QuotesArgumentsWithSpaces) {
+  EXPECT_EQ(describe_argv({"tc", "qdisc", "add", "dev", "my if", ""}), "tc qdisc add dev 'my if' ''");
+}
+
+}  // namespace
+}  // namespace chaos
