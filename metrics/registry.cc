@@ -77,37 +77,33 @@ void Registry::check_new_family(const std::string& name, MetricType type,
   }
 }
 
-CounterFamily& Registry::counter(const std::string& name, const std::string& help,
-                                 std::vector<std::string> label_names) {
+template <typename Metric>
+Family<Metric>& Registry::add_family(const std::string& name, const std::string& help, MetricType type,
+                                     std::vector<std::string> label_names, std::vector<double> buckets) {
   std::lock_guard lock(mutex_);
-  check_new_family(name, MetricType::kCounter, label_names);
-  auto family = std::make_unique<CounterFamily>(name, help, MetricType::kCounter, std::move(label_names));
+  check_new_family(name, type, label_names);
+  if (type == MetricType::kHistogram) check_buckets(name, buckets);
+  auto family = std::make_unique<Family<Metric>>(name, help, type, std::move(label_names), std::move(buckets));
   auto& ref = *family;
   families_.push_back(std::move(family));
   return ref;
 }
 
+CounterFamily& Registry::counter(const std::string& name, const std::string& help,
+                                 std::vector<std::string> label_names) {
+  return add_family<Counter>(name, help, MetricType::kCounter, std::move(label_names), {});
+}
+
 GaugeFamily& Registry::gauge(const std::string& name, const std::string& help,
                              std::vector<std::string> label_names) {
-  std::lock_guard lock(mutex_);
-  check_new_family(name, MetricType::kGauge, label_names);
-  auto family = std::make_unique<GaugeFamily>(name, help, MetricType::kGauge, std::move(label_names));
-  auto& ref = *family;
-  families_.push_back(std::move(family));
-  return ref;
+  return add_family<Gauge>(name, help, MetricType::kGauge, std::move(label_names), {});
 }
 
 HistogramFamily& Registry::histogram(const std::string& name, const std::string& help,
                                      std::vector<std::string> label_names,
                                      std::vector<double> upper_bounds) {
-  std::lock_guard lock(mutex_);
-  check_new_family(name, MetricType::kHistogram, label_names);
-  check_buckets(name, upper_bounds);
-  auto family = std::make_unique<HistogramFamily>(name, help, MetricType::kHistogram, std::move(label_names),
-                                                  std::move(upper_bounds));
-  auto& ref = *family;
-  families_.push_back(std::move(family));
-  return ref;
+  return add_family<Histogram>(name, help, MetricType::kHistogram, std::move(label_names),
+                               std::move(upper_bounds));
 }
 
 std::vector<const FamilyBase*> Registry::families() const {

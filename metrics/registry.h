@@ -27,6 +27,9 @@ class Registry {
   std::vector<const FamilyBase*> families() const;
 
  private:
+  template <typename Metric>
+  Family<Metric>& add_family(const std::string& name, const std::string& help, MetricType type,
+                             std::vector<std::string> label_names, std::vector<double> buckets);
   void check_new_family(const std::string& name, MetricType type,
                         const std::vector<std::string>& label_names) const;
 
