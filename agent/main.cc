@@ -1,23 +1,51 @@
-// chaos-agent: the node agent. Serves /metrics and (issue 3) the
-// chaos.v1.Agent gRPC service; runs until SIGINT/SIGTERM.
-#include <csignal>
-#include <iostream>
-#include <string>
+// chaos-agent: the node agent. Serves the chaos.v1.Agent gRPC service and
+// /metrics, reverts every fault when its time is up, and on SIGINT/SIGTERM
+// reverts everything still live and exits 0.
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
 
 #include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <string>
 
+#include "agent/agent_config.h"
+#include "agent/agent_metrics.h"
+#include "agent/agent_service.h"
+#include "agent/fault_journal.h"
+#include "agent/fault_registry.h"
+#include "agent/faults/process/process_fault_kinds.h"
+#include "agent/os_capabilities.h"
+#include "agent/process_table.h"
+#include "agent/state_dir_lock.h"
+#include "agent/watchdog.h"
+#include "common/command_runner.h"
 #include "common/version.h"
 #include "metrics/metrics_server.h"
 #include "metrics/registry.h"
 
 namespace {
 
-struct AgentFlags {
-  std::string listen = "127.0.0.1:9700";
-  std::string metrics_listen = "127.0.0.1:9701";
-  std::string node_name;
-  std::string state_dir = "/var/lib/chaos-agent";
-};
+using namespace chaos;
+using namespace chaos::agent;
+
+constexpr auto kTickPeriod = std::chrono::milliseconds(100);
+constexpr auto kShutdownGrace = std::chrono::seconds(5);
+
+// Every fault kind this agent offers, in one readable list.
+void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& environment,
+                          std::shared_ptr<const ProcessTargeting> targeting) {
+  for (auto& kind : make_process_fault_kinds(std::move(targeting))) registry.add_kind(std::move(kind));
+
+  // ---- Network and DNS fault kinds (issues 4 and 5) are wired in here:
+  //   for (auto& kind : make_network_fault_kinds(environment)) registry.add_kind(std::move(kind));
+  //   for (auto& kind : make_dns_fault_kinds(environment)) registry.add_kind(std::move(kind));
+  // with #include "agent/faults/network/network_fault_kinds.h" and
+  // "agent/faults/dns/dns_fault_kinds.h" above, and chaos_faults_network /
+  // chaos_faults_dns linked in agent/CMakeLists.txt.
+  (void)environment;
+}
 
 int wait_for_termination_signal() {
   sigset_t signals;
@@ -29,47 +57,117 @@ int wait_for_termination_signal() {
   return received;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  CLI::App app{"chaos-agent: injects network, DNS and process faults on this node on command "
-               "from chaosctl, and reverts every one of them when its time is up."};
-  app.set_version_flag("--version", std::string("chaos-agent ") + chaos::kVersion);
-  AgentFlags flags;
-  app.add_option("--listen", flags.listen, "gRPC listen address HOST:PORT")->capture_default_str();
-  app.add_option("--metrics-listen", flags.metrics_listen, "Prometheus /metrics address HOST:PORT")
-      ->capture_default_str();
-  app.add_option("--node-name", flags.node_name, "Node name reported to chaosctl (default: hostname)");
-  app.add_option("--state-dir", flags.state_dir, "Directory for the fault journal")->capture_default_str();
-  CLI11_PARSE(app, argc, argv);
-
-  // Block the termination signals before any thread starts so that every
-  // thread inherits the mask and sigwait() below is the only receiver.
+void block_termination_signals() {
+  // Before any thread starts, so every thread inherits the mask and
+  // sigwait() is the only receiver.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
 
-  chaos::metrics::Registry registry;
-  registry.gauge("chaos_agent_build_info", "Agent version; the value is always 1.", {"version"})
-      .with({chaos::kVersion})
+void warn_about_capabilities() {
+  const auto missing = missing_capabilities(effective_capability_mask());
+  if (missing.empty()) return;
+  std::string names;
+  for (const auto& name : missing) names += " " + name;
+  std::cerr << "chaos-agent: warning: running without" << names
+            << "; faults that need them will fail with PERMISSION_DENIED\n";
+}
+
+int fail(const std::string& message, int code = 1) {
+  std::cerr << "chaos-agent: " << message << "\n";
+  return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"chaos-agent: injects network, DNS and process faults on this node on command "
+               "from chaosctl, and reverts every one of them when its time is up."};
+  app.set_version_flag("--version", std::string("chaos-agent ") + kVersion);
+  AgentFlagSet flags(app);
+  CLI11_PARSE(app, argc, argv);
+  auto config = flags.resolve();
+  if (!config.ok()) return fail(config.status().message(), 2);
+  auto grpc_address = metrics::split_host_port(config->listen, "--listen");
+  if (!grpc_address.ok()) return fail(grpc_address.status().message(), 2);
+  auto metrics_address = metrics::split_host_port(config->metrics_listen, "--metrics-listen");
+  if (!metrics_address.ok()) return fail(metrics_address.status().message(), 2);
+  auto protected_processes = ProtectedProcesses::compile(config->policy.protected_processes);
+  if (!protected_processes.ok()) return fail(protected_processes.status().message(), 2);
+
+  block_termination_signals();
+  warn_about_capabilities();
+
+  StateDirLock state_lock;
+  if (Status locked = state_lock.acquire(config->state_dir); !locked.ok()) return fail(locked.message());
+  FaultJournal journal(config->state_dir);
+  if (Status opened = journal.open(); !opened.ok()) return fail(opened.message());
+
+  metrics::Registry metric_registry;
+  metric_registry.gauge("chaos_agent_build_info", "Agent version; the value is always 1.", {"version"})
+      .with({kVersion})
       .set(1);
+  AgentMetrics agent_metrics(metric_registry, config->node_name);
+  SystemClock clock;
+  ProcProcessTable process_table;
+  ProcessCommandRunner command_runner;
+  FaultRegistryOptions registry_options;
+  registry_options.node_name = config->node_name;
+  registry_options.policy = config->policy;
+  FaultRegistry registry(clock, journal, agent_metrics, registry_options);
 
-  auto metrics_address = chaos::metrics::split_host_port(flags.metrics_listen, "--metrics-listen");
-  if (!metrics_address.ok()) {
-    std::cerr << "chaos-agent: " << metrics_address.status().message() << "\n";
-    return 2;
+  metrics::MetricsServer metrics_server(metric_registry);
+  if (Status started = metrics_server.start(metrics_address->first, metrics_address->second); !started.ok()) {
+    return fail(started.message());
   }
-  chaos::metrics::MetricsServer metrics_server(registry);
-  if (auto status = metrics_server.start(metrics_address->first, metrics_address->second); !status.ok()) {
-    std::cerr << "chaos-agent: " << status.message() << "\n";
-    return 1;
-  }
-  std::cerr << "chaos-agent " << chaos::kVersion << ": metrics on " << metrics_address->first << ":"
-            << metrics_server.port() << "/metrics\n";
+
+  AgentService service(registry, {config->node_name, config->labels,
+                                  relevant_capabilities(effective_capability_mask())});
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  int grpc_port = 0;
+  builder.AddListeningPort(config->listen, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (!server || grpc_port == 0) return fail("cannot listen for gRPC on " + config->listen);
+  server->GetHealthCheckService()->SetServingStatus(false);
+
+  AgentEnvironment environment;
+  environment.protected_ports = {grpc_port, metrics_server.port()};
+  environment.state_dir = config->state_dir;
+  environment.commands = &command_runner;
+  environment.clock = &clock;
+  auto targeting = std::make_shared<ProcessTargeting>();
+  targeting->table = &process_table;
+  targeting->clock = &clock;
+  targeting->protected_processes = *protected_processes;
+  targeting->scope = config->process_scope;
+  register_fault_kinds(registry, environment, targeting);
+
+  // Leftovers of a previous run are reverted before any new request is taken.
+  const int recovered = registry.recover_from_journal();
+  Watchdog watchdog(clock, kTickPeriod, [&registry] { registry.tick(); });
+  watchdog.start();
+  service.set_ready(true);
+  server->GetHealthCheckService()->SetServingStatus(true);
+
+  std::cerr << "chaos-agent " << kVersion << ": node " << config->node_name << ", state dir "
+            << config->state_dir << ", process scope " << process_scope_name(config->process_scope)
+            << ", recovered " << recovered << " fault(s) from the journal\n";
+  std::cerr << "chaos-agent: metrics listening on " << metrics_address->first << ":" << metrics_server.port()
+            << std::endl;
+  std::cerr << "chaos-agent: grpc listening on " << grpc_address->first << ":" << grpc_port << std::endl;
+
   const int signal_number = wait_for_termination_signal();
-  std::cerr << "chaos-agent: received signal " << signal_number << ", shutting down\n";
+  std::cerr << "chaos-agent: received signal " << signal_number << ", reverting every live fault" << std::endl;
+  server->GetHealthCheckService()->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  registry.shutdown();
+  watchdog.stop();
   metrics_server.stop();
+  std::cerr << "chaos-agent: stopped" << std::endl;
   return 0;
 }

@@ -1,0 +1,67 @@
+// The agent's configuration: a TOML file (--config) with command-line flags
+// on top. Every config error names its place in the file (path:line:col).
+//
+//   listen = "127.0.0.1:9700"            # gRPC
+//   metrics_listen = "127.0.0.1:9701"    # /metrics
+//   node_name = "node-1"                 # default: hostname
+//   state_dir = "/var/lib/chaos-agent"   # journal lives in <state_dir>/journal
+//   process_scope = "all"                # or "netns"
+//   [labels]
+//   zone = "a"
+//   [policy]
+//   allowed_kinds = ["process.kill", "network.delay"]   # default: all
+//   max_duration = "10m"
+//   max_delay = "2s"
+//   max_loss_percent = 50
+//   protected_processes = ["^sshd$", "^systemd"]
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "agent/policy.h"
+#include "common/status.h"
+
+namespace CLI {
+class App;
+}
+
+namespace chaos::agent {
+
+const char* process_scope_name(ProcessScope scope);
+StatusOr<ProcessScope> parse_process_scope(const std::string& text);
+
+struct AgentConfig {
+  std::string listen = "127.0.0.1:9700";
+  std::string metrics_listen = "127.0.0.1:9701";
+  std::string node_name;  // empty until resolved: the hostname
+  std::map<std::string, std::string> labels;
+  std::string state_dir = "/var/lib/chaos-agent";
+  ProcessScope process_scope = ProcessScope::kAll;
+  Policy policy;
+};
+
+// Parses TOML text; `source` names it in errors ("agent.toml:3:1: ...").
+StatusOr<AgentConfig> parse_agent_config(const std::string& text, const std::string& source);
+StatusOr<AgentConfig> load_agent_config(const std::string& path);
+
+// "key=value" into `labels`; INVALID_ARGUMENT naming the flag otherwise.
+Status add_label(const std::string& assignment, std::map<std::string, std::string>& labels);
+
+// The agent's flags on a CLI11 app. After app.parse(), resolve() loads
+// --config (if given) and lays every flag given on the command line on top.
+class AgentFlagSet {
+ public:
+  explicit AgentFlagSet(CLI::App& app);
+  StatusOr<AgentConfig> resolve() const;
+
+ private:
+  CLI::App& app_;
+  std::string config_file_;
+  AgentConfig flag_values_;
+  std::string process_scope_;
+  std::vector<std::string> labels_;
+};
+
+}  // namespace chaos::agent

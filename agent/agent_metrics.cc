@@ -1,0 +1,57 @@
+#include "agent/agent_metrics.h"
+
+namespace chaos::agent {
+
+AgentMetrics::AgentMetrics(metrics::Registry& registry, std::string node_name)
+    : node_name_(std::move(node_name)),
+      active_(registry.gauge("chaos_agent_faults_active", "Faults live on this agent, by kind.", {"kind"})),
+      injections_(registry.counter("chaos_agent_injections_total",
+                                   "Inject requests handled, by kind and result (ok or the error code).",
+                                   {"kind", "result"})),
+      reverts_(registry.counter("chaos_agent_reverts_total",
+                                "Fault reverts, by kind, reason (ttl, lease, request, shutdown, recovery) "
+                                "and result.",
+                                {"kind", "reason", "result"})),
+      inject_duration_(registry.histogram("chaos_agent_inject_duration_seconds",
+                                          "Time from an Inject request to the fault being live (or refused).",
+                                          {"kind"}, metrics::default_latency_buckets())),
+      lease_expiries_(registry.counter("chaos_agent_lease_expiries_total",
+                                       "Leases that ran out without renewal (orchestrator gone or cut off).")),
+      journal_recoveries_(registry.counter("chaos_agent_journal_recoveries_total",
+                                           "Faults left by a previous agent process and reverted at start-up.")),
+      live_(registry.gauge("chaos_agent_fault_live",
+                           "1 while a fault is live; the series disappears when the fault ends.",
+                           {"experiment", "kind", "node", "fault_id", "backend"})) {
+  lease_expiries_.with({});
+  journal_recoveries_.with({});
+}
+
+void AgentMetrics::declare_kind(const std::string& kind) { active_.with({kind}); }
+
+void AgentMetrics::injection(const std::string& kind, const std::string& result, double seconds) {
+  injections_.with({kind, result}).inc();
+  inject_duration_.with({kind}).observe(seconds);
+}
+
+void AgentMetrics::revert(const std::string& kind, const std::string& reason, const std::string& result) {
+  reverts_.with({kind, reason, result}).inc();
+}
+
+void AgentMetrics::fault_started(const LiveFaultLabels& labels) {
+  active_.with({labels.kind}).inc();
+  live_.with({labels.experiment, labels.kind, node_name_, labels.fault_id, labels.backend}).set(1);
+}
+
+void AgentMetrics::fault_ended(const LiveFaultLabels& labels) {
+  active_.with({labels.kind}).dec();
+  live_.remove({labels.experiment, labels.kind, node_name_, labels.fault_id, labels.backend});
+}
+
+void AgentMetrics::lease_expired() { lease_expiries_.with({}).inc(); }
+
+void AgentMetrics::journal_recovered(const std::string& kind, bool ok) {
+  journal_recoveries_.with({}).inc();
+  revert(kind, "recovery", ok ? "ok" : "error");
+}
+
+}  // namespace chaos::agent

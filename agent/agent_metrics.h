@@ -1,0 +1,47 @@
+// The agent's Prometheus metrics, in one place so names and labels stay
+// consistent (and pass `promtool check metrics`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "metrics/registry.h"
+
+namespace chaos::agent {
+
+// Labels of chaos_agent_fault_live, the series dashboards shade fault
+// windows with: present (= 1) exactly while the fault lives.
+struct LiveFaultLabels {
+  std::string experiment;
+  std::string kind;
+  std::string fault_id;
+  std::string backend;
+};
+
+class AgentMetrics {
+ public:
+  AgentMetrics(metrics::Registry& registry, std::string node_name);
+
+  // Creates the zero series for each kind so dashboards see them at once.
+  void declare_kind(const std::string& kind);
+
+  // result: "ok" or the lower-case status code ("invalid_argument", ...).
+  void injection(const std::string& kind, const std::string& result, double seconds);
+  void revert(const std::string& kind, const std::string& reason, const std::string& result);
+  void fault_started(const LiveFaultLabels& labels);
+  void fault_ended(const LiveFaultLabels& labels);
+  void lease_expired();
+  void journal_recovered(const std::string& kind, bool ok);
+
+ private:
+  std::string node_name_;
+  metrics::GaugeFamily& active_;
+  metrics::CounterFamily& injections_;
+  metrics::CounterFamily& reverts_;
+  metrics::HistogramFamily& inject_duration_;
+  metrics::CounterFamily& lease_expiries_;
+  metrics::CounterFamily& journal_recoveries_;
+  metrics::GaugeFamily& live_;
+};
+
+}  // namespace chaos::agent

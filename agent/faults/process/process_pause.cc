@@ -1,0 +1,104 @@
+#include "agent/faults/process/process_pause.h"
+
+#include <csignal>
+
+#include "agent/faults/process/process_signalling.h"
+
+namespace chaos::agent {
+
+namespace {
+
+// SIGCONT to each process; a process that is gone counts as resumed.
+Status resume_all(ProcessTable& table, const std::vector<ProcessInfo>& processes) {
+  const SignalReport report = signal_processes(table, processes, SIGCONT);
+  if (report.first_error.ok()) return {};
+  std::string text;
+  for (const auto& failure : report.failures) text += (text.empty() ? "" : "; ") + failure;
+  return Status(report.first_error.code(), "SIGCONT failed: " + text);
+}
+
+class LiveProcessPause final : public LiveFault {
+ public:
+  LiveProcessPause(ProcessTable& table, std::vector<ProcessInfo> paused)
+      : table_(table), paused_(std::move(paused)) {}
+
+  std::string backend() const override { return "signal"; }
+  std::string detail() const override { return "SIGSTOP pids " + join_pids(paused_); }
+
+  nlohmann::json undo_record() const override {
+    nlohmann::json pids = nlohmann::json::array();
+    for (const auto& process : paused_) {
+      pids.push_back({{"pid", process.pid}, {"start_time", process.start_time}, {"comm", process.comm}});
+    }
+    return {{"pids", pids}};
+  }
+
+  Status revert() override { return resume_all(table_, paused_); }
+
+ private:
+  ProcessTable& table_;
+  std::vector<ProcessInfo> paused_;
+};
+
+StatusOr<std::vector<ProcessInfo>> processes_from_undo(const nlohmann::json& undo) {
+  std::vector<ProcessInfo> processes;
+  try {
+    for (const auto& item : undo.at("pids")) {
+      ProcessInfo process;
+      process.pid = item.at("pid").get<int>();
+      process.start_time = item.at("start_time").get<std::uint64_t>();
+      process.comm = item.value("comm", "");
+      processes.push_back(process);
+    }
+  } catch (const nlohmann::json::exception& error) {
+    return invalid_argument(std::string("process.pause undo record: ") + error.what());
+  }
+  return processes;
+}
+
+}  // namespace
+
+ProcessPauseKind::ProcessPauseKind(std::shared_ptr<const ProcessTargeting> targeting)
+    : targeting_(std::move(targeting)) {}
+
+Status ProcessPauseKind::validate(const v1::FaultSpec& spec) const {
+  if (spec.kind_case() != v1::FaultSpec::kProcessPause) return invalid_argument("spec: not a process_pause spec");
+  if (!spec.process_pause().has_target()) return invalid_argument("process_pause.target: required");
+  return validate_process_target(spec.process_pause().target(), "process_pause.target");
+}
+
+StatusOr<std::unique_ptr<LiveFault>> ProcessPauseKind::apply(const v1::FaultSpec& spec, const FaultContext& context) {
+  CHAOS_RETURN_IF_ERROR(validate(spec));
+  const auto& target = spec.process_pause().target();
+  CHAOS_ASSIGN_OR_RETURN(auto targets, resolve_process_target(target, "process_pause.target", *targeting_,
+                                                              target_seed(context.fault_id, 0)));
+  ProcessTable& table = *targeting_->table;
+  SignalReport report = signal_processes(table, targets, SIGSTOP);
+  if (!report.first_error.ok()) {
+    // All or nothing: resume what was already stopped.
+    (void)resume_all(table, report.signalled);
+    return report.first_error.with_context("process_pause");
+  }
+  if (report.signalled.empty()) {
+    return not_found("process_pause.target: every match of " + describe_process_target(target) +
+                     " exited before it could be paused");
+  }
+  return std::unique_ptr<LiveFault>(std::make_unique<LiveProcessPause>(table, std::move(report.signalled)));
+}
+
+Status ProcessPauseKind::recover(const v1::FaultSpec& spec, const FaultContext&, const nlohmann::json& undo) {
+  ProcessTable& table = *targeting_->table;
+  if (!undo.is_null()) {
+    CHAOS_ASSIGN_OR_RETURN(auto paused, processes_from_undo(undo));
+    return resume_all(table, paused);
+  }
+  // Crashed between SIGSTOP and journaling the pids: resume every stopped
+  // match. Resuming a process someone else stopped is the lesser harm.
+  std::vector<ProcessInfo> stopped;
+  for (const auto& process : match_process_target(spec.process_pause().target(), *targeting_)) {
+    if (process.state == 'T' && process.pid != 1 && process.pid != table.self_pid()) stopped.push_back(process);
+  }
+  return resume_all(table, stopped);
+}
+
+}  // namespace chaos::agent

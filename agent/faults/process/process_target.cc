@@ -1,0 +1,225 @@
+#include "agent/faults/process/process_target.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <random>
+#include <regex>
+
+namespace chaos::agent {
+
+namespace {
+
+constexpr std::size_t kMaxRegexLength = 1024;
+
+using Target = v1::ProcessTarget;
+
+std::string basename_of_argv0(const std::string& cmdline) {
+  const std::string argv0 = cmdline.substr(0, cmdline.find(' '));
+  const auto slash = argv0.rfind('/');
+  return slash == std::string::npos ? argv0 : argv0.substr(slash + 1);
+}
+
+// comm is cut to 15 characters by the kernel, so a longer name matches the
+// executable's basename instead.
+bool name_matches(const ProcessInfo& process, const std::string& name) {
+  return process.comm == name || (!process.cmdline.empty() && basename_of_argv0(process.cmdline) == name);
+}
+
+bool regex_matches(const ProcessInfo& process, const std::regex& regex) {
+  if (process.cmdline.empty()) return false;
+  try {
+    return std::regex_search(process.cmdline, regex);
+  } catch (const std::regex_error&) {
+    return false;  // too complex for this input: not a match
+  }
+}
+
+StatusOr<int> read_pidfile(const std::string& path, const std::string& field) {
+  std::ifstream in(path);
+  if (!in) return not_found(field + ".pidfile: cannot read '" + path + "'");
+  std::string text(64, '\0');
+  in.read(text.data(), 64);
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  const auto begin = text.find_first_not_of(" \t\r\n");
+  const auto end = text.find_last_not_of(" \t\r\n");
+  const std::string digits = begin == std::string::npos ? "" : text.substr(begin, end - begin + 1);
+  const bool numeric = !digits.empty() && digits.size() < 10 &&
+                       std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!numeric || std::stoi(digits) <= 0) {
+    return failed_precondition(field + ".pidfile: '" + path + "' does not hold a pid");
+  }
+  return std::stoi(digits);
+}
+
+bool signallable(const ProcessInfo& process) { return !process.kernel_thread && process.state != 'Z'; }
+
+bool in_scope(const ProcessInfo& process, const ProcessTargeting& targeting, std::uint64_t own_netns) {
+  return targeting.scope == ProcessScope::kAll || (own_netns != 0 && process.netns_inode == own_netns);
+}
+
+// The one process a pid or pidfile names, or why there is none.
+StatusOr<std::vector<ProcessInfo>> match_single(int pid, const std::string& what, const ProcessTargeting& targeting) {
+  auto process = targeting.table->get(pid);
+  if (!process || !signallable(*process)) return not_found(what + ": no process with pid " + std::to_string(pid));
+  if (!in_scope(*process, targeting, targeting.table->self_netns_inode())) {
+    return not_found(what + ": pid " + std::to_string(pid) +
+                     " is not in this agent's network namespace (--process-scope netns)");
+  }
+  return std::vector<ProcessInfo>{*process};
+}
+
+std::vector<ProcessInfo> match_listed(const Target& target, const ProcessTargeting& targeting) {
+  std::regex regex;
+  if (target.selector_case() == Target::kCmdlineRegex) {
+    try {
+      regex = std::regex(target.cmdline_regex(), std::regex::ECMAScript);
+    } catch (const std::regex_error&) {
+      return {};  // validate_process_target() refuses these first
+    }
+  }
+  const std::uint64_t own_netns = targeting.table->self_netns_inode();
+  std::vector<ProcessInfo> matches;
+  for (auto& process : targeting.table->list()) {
+    if (!signallable(process) || !in_scope(process, targeting, own_netns)) continue;
+    const bool hit = target.selector_case() == Target::kName ? name_matches(process, target.name())
+                                                             : regex_matches(process, regex);
+    if (hit) matches.push_back(std::move(process));
+  }
+  return matches;
+}
+
+StatusOr<std::vector<ProcessInfo>> match(const Target& target, const std::string& field,
+                                         const ProcessTargeting& targeting) {
+  switch (target.selector_case()) {
+    case Target::kPid:
+      return match_single(target.pid(), field + ".pid", targeting);
+    case Target::kPidfile: {
+      CHAOS_ASSIGN_OR_RETURN(const int pid, read_pidfile(target.pidfile(), field));
+      return match_single(pid, field + ".pidfile '" + target.pidfile() + "'", targeting);
+    }
+    case Target::kName:
+    case Target::kCmdlineRegex: {
+      auto matches = match_listed(target, targeting);
+      if (matches.empty()) {
+        const char* scope = targeting.scope == ProcessScope::kNetns ? " in this network namespace" : "";
+        return not_found(field + ": no process matches " + describe_process_target(target) + scope);
+      }
+      return matches;
+    }
+    case Target::SELECTOR_NOT_SET:
+      break;
+  }
+  return invalid_argument(field + ": one of name, cmdline_regex, pid or pidfile is required");
+}
+
+Status refuse_forbidden(const std::vector<ProcessInfo>& matches, const std::string& field,
+                        const ProcessTargeting& targeting) {
+  const int self = targeting.table->self_pid();
+  const int parent = targeting.table->parent_pid();
+  for (const auto& process : matches) {
+    std::string why;
+    if (process.pid == 1) why = "it is pid 1 (init)";
+    if (process.pid == self) why = "it is the agent itself";
+    if (process.pid == parent) why = "it is the agent's parent";
+    if (why.empty()) {
+      if (auto pattern = targeting.protected_processes.protecting_pattern(process)) {
+        why = "policy protects it (protected_processes '" + *pattern + "')";
+      }
+    }
+    if (!why.empty()) {
+      return permission_denied(field + ": refusing to signal pid " + std::to_string(process.pid) + " (" +
+                               process.comm + "): " + why + "; narrow the target");
+    }
+  }
+  return {};
+}
+
+std::vector<ProcessInfo> sample(std::vector<ProcessInfo> matches, const Target& target, std::uint64_t seed) {
+  std::size_t wanted = matches.size();
+  if (target.count() > 0) wanted = std::min<std::size_t>(target.count(), matches.size());
+  if (target.percent() > 0) {
+    const double share = std::ceil(static_cast<double>(matches.size()) * target.percent() / 100.0);
+    wanted = std::clamp<std::size_t>(static_cast<std::size_t>(share), 1, matches.size());
+  }
+  if (wanted < matches.size()) {
+    std::mt19937_64 random(seed);
+    std::shuffle(matches.begin(), matches.end(), random);
+    matches.resize(wanted);
+    std::sort(matches.begin(), matches.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
+  }
+  return matches;
+}
+
+}  // namespace
+
+Status validate_process_target(const Target& target, const std::string& field) {
+  switch (target.selector_case()) {
+    case Target::SELECTOR_NOT_SET:
+      return invalid_argument(field + ": one of name, cmdline_regex, pid or pidfile is required");
+    case Target::kName:
+      if (target.name().empty()) return invalid_argument(field + ".name: must not be empty");
+      break;
+    case Target::kCmdlineRegex:
+      if (target.cmdline_regex().empty()) return invalid_argument(field + ".cmdline_regex: must not be empty");
+      if (target.cmdline_regex().size() > kMaxRegexLength) {
+        return invalid_argument(field + ".cmdline_regex: longer than " + std::to_string(kMaxRegexLength) +
+                                " characters");
+      }
+      try {
+        std::regex(target.cmdline_regex(), std::regex::ECMAScript);
+      } catch (const std::regex_error& error) {
+        return invalid_argument(field + ".cmdline_regex: invalid regex: " + error.what());
+      }
+      break;
+    case Target::kPid:
+      if (target.pid() <= 0) return invalid_argument(field + ".pid: must be positive");
+      break;
+    case Target::kPidfile:
+      if (target.pidfile().empty() || target.pidfile()[0] != '/') {
+        return invalid_argument(field + ".pidfile: must be an absolute path");
+      }
+      break;
+  }
+  if (!(target.percent() >= 0 && target.percent() <= 100)) {  // also refuses NaN
+    return invalid_argument(field + ".percent: must be within 0..100");
+  }
+  if (target.count() > 0 && target.percent() > 0) {
+    return invalid_argument(field + ".count: set count or percent, not both");
+  }
+  return {};
+}
+
+StatusOr<std::vector<ProcessInfo>> resolve_process_target(const Target& target, const std::string& field,
+                                                          const ProcessTargeting& targeting, std::uint64_t seed) {
+  CHAOS_ASSIGN_OR_RETURN(auto matches, match(target, field, targeting));
+  CHAOS_RETURN_IF_ERROR(refuse_forbidden(matches, field, targeting));
+  return sample(std::move(matches), target, seed);
+}
+
+std::vector<ProcessInfo> match_process_target(const Target& target, const ProcessTargeting& targeting) {
+  auto matches = match(target, "target", targeting);
+  return matches.ok() ? std::move(*matches) : std::vector<ProcessInfo>{};
+}
+
+std::string describe_process_target(const Target& target) {
+  switch (target.selector_case()) {
+    case Target::kName: return "name '" + target.name() + "'";
+    case Target::kCmdlineRegex: return "cmdline_regex '" + target.cmdline_regex() + "'";
+    case Target::kPid: return "pid " + std::to_string(target.pid());
+    case Target::kPidfile: return "pidfile '" + target.pidfile() + "'";
+    case Target::SELECTOR_NOT_SET: break;
+  }
+  return "no selector";
+}
+
+std::string join_pids(const std::vector<ProcessInfo>& processes) {
+  std::string text;
+  for (const auto& process : processes) {
+    if (!text.empty()) text += ",";
+    text += std::to_string(process.pid);
+  }
+  return text;
+}
+
+}  // namespace chaos::agent

@@ -1,0 +1,111 @@
+#include "agent/agent_config.h"
+
+#include <gtest/gtest.h>
+
+#include <CLI/CLI.hpp>
+#include <fstream>
+
+namespace chaos::agent {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(AgentConfig, ParsesEveryKey) {
+  auto config = parse_agent_config(R"(
+listen = "0.0.0.0:9700"
+metrics_listen = "0.0.0.0:9701"
+node_name = "n1"
+state_dir = "/tmp/x"
+process_scope = "netns"
+[labels]
+zone = "a"
+role = "broker"
+[policy]
+allowed_kinds = ["process.kill", "network.delay"]
+max_duration = "10m"
+max_delay = "2s"
+max_loss_percent = 50
+protected_processes = ["^sshd$"]
+)",
+                                   "agent.toml");
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->listen, "0.0.0.0:9700");
+  EXPECT_EQ(config->metrics_listen, "0.0.0.0:9701");
+  EXPECT_EQ(config->node_name, "n1");
+  EXPECT_EQ(config->state_dir, "/tmp/x");
+  EXPECT_EQ(config->process_scope, ProcessScope::kNetns);
+  EXPECT_EQ(config->labels.at("role"), "broker");
+  EXPECT_EQ(config->policy.allowed_kinds.size(), 2u);
+  EXPECT_EQ(config->policy.max_duration, 10min);
+  EXPECT_EQ(config->policy.max_delay, 2s);
+  EXPECT_EQ(config->policy.max_loss_percent, 50);
+  EXPECT_EQ(config->policy.protected_processes, std::vector<std::string>{"^sshd$"});
+}
+
+TEST(AgentConfig, DefaultsWhenEmpty) {
+  auto config = parse_agent_config("", "empty.toml");
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->listen, "127.0.0.1:9700");
+  EXPECT_EQ(config->metrics_listen, "127.0.0.1:9701");
+  EXPECT_EQ(config->state_dir, "/var/lib/chaos-agent");
+  EXPECT_EQ(config->process_scope, ProcessScope::kAll);
+}
+
+TEST(AgentConfig, ErrorsPointAtFileLineAndColumn) {
+  EXPECT_EQ(parse_agent_config("listen = \"a:1\"\nlisten_typo = 1\n", "a.toml").status().message(),
+            "a.toml:2:1: unknown key 'listen_typo'");
+  EXPECT_EQ(parse_agent_config("[policy]\nmax_duration = \"ten\"\n", "a.toml").status().message().rfind(
+                "a.toml:2:16: policy.max_duration: ", 0),
+            0u);
+  EXPECT_EQ(parse_agent_config("[policy]\nallowed_kinds = [\"network.nope\"]\n", "a.toml").status().message(),
+            "a.toml:2:17: policy.allowed_kinds: unknown fault kind 'network.nope'");
+  EXPECT_EQ(parse_agent_config("[policy]\nmax_loss_percent = 120\n", "a.toml").status().message(),
+            "a.toml:2:20: policy.max_loss_percent: must be within 0..100");
+  EXPECT_EQ(parse_agent_config("node_name = 3\n", "a.toml").status().message(),
+            "a.toml:1:13: node_name: expected a string");
+  EXPECT_EQ(parse_agent_config("process_scope = \"pid\"\n", "a.toml").status().message(),
+            "a.toml:1:17: process_scope: expected 'all' or 'netns', got 'pid'");
+  EXPECT_EQ(parse_agent_config("[policy]\nprotected_processes = [\"(\"]\n", "a.toml").status().code(),
+            StatusCode::kInvalidArgument);
+  auto syntax = parse_agent_config("listen = \n", "a.toml");
+  EXPECT_EQ(syntax.status().message().rfind("a.toml:1:", 0), 0u) << syntax.status().message();
+}
+
+TEST(AgentConfig, MissingFileIsAnError) {
+  EXPECT_EQ(load_agent_config("/nonexistent/agent.toml").status().code(), StatusCode::kNotFound);
+}
+
+StatusOr<AgentConfig> resolve_args(std::vector<std::string> args) {
+  CLI::App app;
+  AgentFlagSet flags(app);
+  std::reverse(args.begin(), args.end());  // CLI11 takes a reversed vector
+  app.parse(args);
+  return flags.resolve();
+}
+
+TEST(AgentFlags, FlagsOverrideTheConfigFile) {
+  const std::string path = ::testing::TempDir() + "/agent-flags-test.toml";
+  std::ofstream(path) << "listen = \"127.0.0.1:1000\"\nnode_name = \"from-file\"\n[labels]\nzone = \"a\"\n";
+  auto config = resolve_args({"--config", path, "--node-name", "from-flag", "--label", "rack=r1",
+                              "--process-scope", "netns", "--metrics-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->listen, "127.0.0.1:1000");
+  EXPECT_EQ(config->node_name, "from-flag");
+  EXPECT_EQ(config->metrics_listen, "127.0.0.1:0");
+  EXPECT_EQ(config->labels.at("zone"), "a");
+  EXPECT_EQ(config->labels.at("rack"), "r1");
+  EXPECT_EQ(config->process_scope, ProcessScope::kNetns);
+}
+
+TEST(AgentFlags, DefaultsAndBadValues) {
+  auto defaults = resolve_args({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->listen, "127.0.0.1:9700");
+  EXPECT_FALSE(defaults->node_name.empty()) << "defaults to the hostname";
+  EXPECT_EQ(resolve_args({"--label", "novalue"}).status().message(),
+            "--label: expected key=value, got 'novalue'");
+  EXPECT_EQ(resolve_args({"--process-scope", "everything"}).status().message().rfind("--process-scope:", 0), 0u);
+}
+
+}  // namespace
+}  // namespace chaos::agent

@@ -1,0 +1,95 @@
+// A process table in memory: signals change the fake processes' state
+// (STOP -> 'T', CONT -> 'S', anything else ends them) and are recorded.
+#pragma once
+
+#include <csignal>
+#include <map>
+#include <mutex>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "agent/process_table.h"
+
+namespace chaos::agent::testing {
+
+class FakeProcessTable final : public ProcessTable {
+ public:
+  static constexpr int kSelf = 50;
+  static constexpr int kParent = 49;
+  static constexpr std::uint64_t kOwnNetns = 4026531840;
+
+  ProcessInfo& add(int pid, std::string comm, std::string cmdline, std::uint64_t netns = kOwnNetns) {
+    std::lock_guard lock(mutex_);
+    ProcessInfo& process = processes_[pid];
+    process.pid = pid;
+    process.ppid = 1;
+    process.comm = std::move(comm);
+    process.cmdline = std::move(cmdline);
+    process.state = 'S';
+    process.start_time = 1000 + static_cast<std::uint64_t>(pid);
+    process.netns_inode = netns;
+    return process;
+  }
+  void remove(int pid) {
+    std::lock_guard lock(mutex_);
+    processes_.erase(pid);
+  }
+  // The kernel refuses signals to this pid (EPERM).
+  void deny(int pid) {
+    std::lock_guard lock(mutex_);
+    denied_.insert(pid);
+  }
+  char state_of(int pid) const {
+    std::lock_guard lock(mutex_);
+    auto found = processes_.find(pid);
+    return found == processes_.end() ? 'X' : found->second.state;
+  }
+  std::vector<std::pair<int, int>> signals() const {
+    std::lock_guard lock(mutex_);
+    return signals_;
+  }
+  void clear_signals() {
+    std::lock_guard lock(mutex_);
+    signals_.clear();
+  }
+
+  std::vector<ProcessInfo> list() override {
+    std::lock_guard lock(mutex_);
+    std::vector<ProcessInfo> all;
+    for (const auto& [pid, process] : processes_) all.push_back(process);
+    return all;
+  }
+  std::optional<ProcessInfo> get(int pid) override {
+    std::lock_guard lock(mutex_);
+    auto found = processes_.find(pid);
+    if (found == processes_.end()) return std::nullopt;
+    return found->second;
+  }
+  Status send_signal(int pid, std::uint64_t start_time, int signal) override {
+    std::lock_guard lock(mutex_);
+    auto found = processes_.find(pid);
+    if (found == processes_.end() || found->second.start_time != start_time) return not_found("gone");
+    if (denied_.count(pid) > 0) return permission_denied("pid " + std::to_string(pid) + ": not permitted");
+    signals_.emplace_back(pid, signal);
+    if (signal == SIGSTOP) {
+      found->second.state = 'T';
+    } else if (signal == SIGCONT) {
+      found->second.state = 'S';
+    } else {
+      processes_.erase(found);
+    }
+    return {};
+  }
+  int self_pid() const override { return kSelf; }
+  int parent_pid() const override { return kParent; }
+  std::uint64_t self_netns_inode() const override { return kOwnNetns; }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<int, ProcessInfo> processes_;
+  std::set<int> denied_;
+  std::vector<std::pair<int, int>> signals_;
+};
+
+}  // namespace chaos::agent::testing

@@ -1,0 +1,155 @@
+// process.kill and process.pause against the fake process table.
+#include <gtest/gtest.h>
+
+#include "agent/faults/process/process_kill.h"
+#include "agent/faults/process/process_pause.h"
+#include "tests/unit/agent/fake_process_table.h"
+
+namespace chaos::agent {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::FakeProcessTable;
+using Signals = std::vector<std::pair<int, int>>;
+
+class ProcessFaultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    table_.add(100, "nats-server", "nats-server -c n1.conf");
+    table_.add(101, "nats-server", "nats-server -c n2.conf");
+    auto targeting = std::make_shared<ProcessTargeting>();
+    targeting->table = &table_;
+    targeting->clock = &clock_;
+    kill_ = std::make_unique<ProcessKillKind>(targeting);
+    pause_ = std::make_unique<ProcessPauseKind>(targeting);
+  }
+
+  static v1::FaultSpec kill_spec(const std::string& name, const std::string& signal = "",
+                                 Duration interval = 0s) {
+    v1::FaultSpec spec;
+    auto* kill = spec.mutable_process_kill();
+    kill->mutable_target()->set_name(name);
+    kill->set_signal(signal);
+    kill->mutable_interval()->set_seconds(std::chrono::duration_cast<std::chrono::seconds>(interval).count());
+    return spec;
+  }
+
+  static v1::FaultSpec pause_spec(const std::string& name) {
+    v1::FaultSpec spec;
+    spec.mutable_process_pause()->mutable_target()->set_name(name);
+    return spec;
+  }
+
+  FaultContext context_{"fproc1", "exp", 60s};
+  FakeClock clock_;
+  FakeProcessTable table_;
+  std::unique_ptr<ProcessKillKind> kill_;
+  std::unique_ptr<ProcessPauseKind> pause_;
+};
+
+TEST_F(ProcessFaultsTest, KillSendsTheSignalOnce) {
+  auto live = kill_->apply(kill_spec("nats-server", "TERM"), context_);
+  ASSERT_TRUE(live.ok()) << live.status().to_string();
+  EXPECT_EQ(table_.signals(), (Signals{{100, SIGTERM}, {101, SIGTERM}}));
+  EXPECT_EQ((*live)->backend(), "signal");
+  EXPECT_EQ((*live)->detail(), "SIGTERM pids 100,101");
+  EXPECT_TRUE((*live)->revert().ok());
+  EXPECT_TRUE(kill_->recover(kill_spec("nats-server"), context_, nullptr).ok());
+}
+
+TEST_F(ProcessFaultsTest, KillRepeatsEveryIntervalOnRestartedProcesses) {
+  auto live = kill_->apply(kill_spec("nats-server", "KILL", 10s), context_);
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ((*live)->detail(), "SIGKILL pids 100,101, then every 10s");
+  table_.clear_signals();
+  table_.add(200, "nats-server", "nats-server -c n1.conf");  // the supervisor restarted one
+  clock_.advance(9s);
+  EXPECT_TRUE((*live)->on_tick(clock_.steady_now()).ok());
+  EXPECT_TRUE(table_.signals().empty());
+  clock_.advance(1s);
+  EXPECT_TRUE((*live)->on_tick(clock_.steady_now()).ok());
+  EXPECT_EQ(table_.signals(), (Signals{{200, SIGKILL}}));
+  clock_.advance(10s);
+  EXPECT_TRUE((*live)->on_tick(clock_.steady_now()).ok()) << "nothing to kill this round is fine";
+  table_.add(201, "nats-server", "nats-server -c n2.conf");
+  ASSERT_TRUE((*live)->revert().ok());
+  clock_.advance(10s);
+  EXPECT_TRUE((*live)->on_tick(clock_.steady_now()).ok());
+  EXPECT_EQ(table_.state_of(201), 'S') << "no kill after revert";
+}
+
+TEST_F(ProcessFaultsTest, KillValidation) {
+  EXPECT_EQ(kill_->validate(kill_spec("x", "", -1s)).message(), "process_kill.interval: must not be negative");
+  auto fast = kill_spec("x");
+  fast.mutable_process_kill()->mutable_interval()->set_nanos(1'000'000);
+  EXPECT_EQ(kill_->validate(fast).message(), "process_kill.interval: must be at least 100ms");
+  v1::FaultSpec no_target;
+  no_target.mutable_process_kill();
+  EXPECT_EQ(kill_->validate(no_target).message(), "process_kill.target: required");
+}
+
+TEST_F(ProcessFaultsTest, KillRefusedByTheKernelIsAnError) {
+  table_.deny(100);
+  table_.deny(101);
+  auto live = kill_->apply(kill_spec("nats-server"), context_);
+  EXPECT_EQ(live.status().code(), StatusCode::kPermissionDenied);
+}
+
+TEST_F(ProcessFaultsTest, PauseStopsAndRevertResumes) {
+  auto live = pause_->apply(pause_spec("nats-server"), context_);
+  ASSERT_TRUE(live.ok()) << live.status().to_string();
+  EXPECT_EQ(table_.state_of(100), 'T');
+  EXPECT_EQ(table_.state_of(101), 'T');
+  EXPECT_EQ((*live)->detail(), "SIGSTOP pids 100,101");
+  const auto undo = (*live)->undo_record();
+  EXPECT_EQ(undo["pids"][0]["pid"], 100);
+  EXPECT_EQ(undo["pids"][0]["start_time"], 1100);
+  ASSERT_TRUE((*live)->revert().ok());
+  EXPECT_EQ(table_.state_of(100), 'S');
+  EXPECT_EQ(table_.state_of(101), 'S');
+  EXPECT_TRUE((*live)->revert().ok()) << "idempotent";
+}
+
+TEST_F(ProcessFaultsTest, PauseRevertOfAnExitedProcessSucceeds) {
+  auto live = pause_->apply(pause_spec("nats-server"), context_);
+  ASSERT_TRUE(live.ok());
+  table_.remove(100);
+  EXPECT_TRUE((*live)->revert().ok());
+  EXPECT_EQ(table_.state_of(101), 'S');
+}
+
+TEST_F(ProcessFaultsTest, PauseIsAllOrNothing) {
+  table_.deny(101);
+  auto live = pause_->apply(pause_spec("nats-server"), context_);
+  EXPECT_EQ(live.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(table_.state_of(100), 'S') << "the first target was resumed again";
+  EXPECT_EQ(table_.signals(), (Signals{{100, SIGSTOP}, {100, SIGCONT}}));
+}
+
+TEST_F(ProcessFaultsTest, RecoverResumesRecordedPidsButNotRecycledOnes) {
+  auto live = pause_->apply(pause_spec("nats-server"), context_);
+  ASSERT_TRUE(live.ok());
+  const auto undo = (*live)->undo_record();
+  live->reset();  // the agent died: nothing reverted
+  table_.remove(101);
+  auto& recycled = table_.add(101, "nats-server", "nats-server -c n2.conf");
+  recycled.state = 'T';
+  recycled.start_time = 9999;  // same pid, another process
+  table_.clear_signals();
+  ASSERT_TRUE(pause_->recover(pause_spec("nats-server"), context_, undo).ok());
+  EXPECT_EQ(table_.signals(), (Signals{{100, SIGCONT}}));
+  EXPECT_EQ(table_.state_of(101), 'T');
+}
+
+TEST_F(ProcessFaultsTest, RecoverWithoutUndoResumesStoppedMatches) {
+  auto live = pause_->apply(pause_spec("nats-server"), context_);
+  ASSERT_TRUE(live.ok());
+  live->reset();
+  table_.clear_signals();
+  ASSERT_TRUE(pause_->recover(pause_spec("nats-server"), context_, nullptr).ok());
+  EXPECT_EQ(table_.signals(), (Signals{{100, SIGCONT}, {101, SIGCONT}}));
+  EXPECT_FALSE(pause_->recover(pause_spec("nats-server"), context_, {{"pids", "garbage"}}).ok());
+}
+
+}  // namespace
+}  // namespace chaos::agent
