@@ -1,0 +1,61 @@
+// Thin netlink I/O for one NFQUEUE queue (libmnl + libnetfilter_queue's
+// nlmsg helpers): bind and configure, read queued packets without blocking,
+// and send verdicts in batches (several netlink messages per sendmsg).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "common/status.h"
+
+struct mnl_socket;
+
+namespace chaos::agent::network {
+
+struct QueuedPacket {
+  std::uint32_t packet_id = 0;
+  std::size_t length = 0;                    // the whole packet, even if truncated here
+  std::span<const unsigned char> payload;    // copied bytes (may be a prefix)
+};
+
+struct QueueConfig {
+  std::uint16_t queue_number = 0;
+  std::uint32_t max_length = 4096;
+  // Whole packets are needed only to send duplicates; otherwise a prefix is
+  // enough and keeps the copy to userspace cheap.
+  bool copy_whole_packet = false;
+};
+
+class NfqueueSocket {
+ public:
+  static StatusOr<std::unique_ptr<NfqueueSocket>> open(const QueueConfig& config);
+  ~NfqueueSocket();
+  NfqueueSocket(const NfqueueSocket&) = delete;
+  NfqueueSocket& operator=(const NfqueueSocket&) = delete;
+
+  int fd() const;
+  // Delivers packets already waiting on the socket (a bounded batch);
+  // never blocks.
+  Status receive_pending(const std::function<void(const QueuedPacket&)>& on_packet);
+  // Verdicts are buffered and sent by flush_verdicts() (or when full).
+  Status add_verdict(std::uint32_t packet_id, int verdict);
+  Status flush_verdicts();
+
+ private:
+  NfqueueSocket(mnl_socket* socket, const QueueConfig& config);
+  Status configure();
+  Status send_config(std::uint8_t command, bool with_params);
+
+  mnl_socket* socket_;
+  QueueConfig config_;
+  std::uint32_t port_id_ = 0;
+  std::vector<char> receive_buffer_;
+  std::vector<char> verdict_buffer_;
+  std::size_t verdict_bytes_ = 0;
+};
+
+}  // namespace chaos::agent::network

@@ -1,0 +1,65 @@
+#include "agent/faults/network/loss/loss_fault_kind.h"
+
+#include <cmath>
+
+#include "agent/faults/network/network_live_fault.h"
+#include "agent/faults/network/spec_fields.h"
+
+namespace chaos::agent::network {
+
+namespace {
+
+StatusOr<GilbertElliott> burst_from_proto(const v1::NetworkLoss::GilbertElliott& proto) {
+  const std::string field = "network_loss.burst.";
+  GilbertElliott model;
+  CHAOS_ASSIGN_OR_RETURN(model.good_to_bad, probability_field(proto.p_percent(), field + "p_percent", false));
+  CHAOS_ASSIGN_OR_RETURN(model.bad_to_good, probability_field(proto.r_percent(), field + "r_percent", false));
+  CHAOS_ASSIGN_OR_RETURN(model.loss_in_bad,
+                         probability_field(proto.loss_in_bad_percent(), field + "loss_in_bad_percent", true));
+  CHAOS_ASSIGN_OR_RETURN(model.loss_in_good,
+                         probability_field(proto.loss_in_good_percent(), field + "loss_in_good_percent", true));
+  // Unset means "the bad state loses everything", as in netem's gemodel.
+  if (proto.loss_in_bad_percent() == 0) model.loss_in_bad = 1;
+  return model;
+}
+
+}  // namespace
+
+StatusOr<LossPlan> loss_plan_from_spec(const v1::FaultSpec& spec) {
+  if (!spec.has_network_loss()) return invalid_argument("network_loss: missing");
+  const auto& proto = spec.network_loss();
+  LossPlan plan;
+  CHAOS_ASSIGN_OR_RETURN(plan.impairment.loss_probability,
+                         probability_field(proto.percent(), "network_loss.percent", proto.has_burst()));
+  CHAOS_ASSIGN_OR_RETURN(plan.impairment.loss_correlation,
+                         probability_field(proto.correlation_percent(), "network_loss.correlation_percent", true));
+  if (plan.impairment.loss_correlation >= 1) {
+    return invalid_argument("network_loss.correlation_percent: must be below 100");
+  }
+  if (proto.has_burst()) {
+    CHAOS_ASSIGN_OR_RETURN(plan.impairment.burst_loss, burst_from_proto(proto.burst()));
+  }
+  plan.stateless = !proto.has_burst() && plan.impairment.loss_correlation == 0;
+  CHAOS_ASSIGN_OR_RETURN(plan.scope, scope_from_proto(proto.scope(), "network_loss.scope", v1::DIRECTION_EGRESS));
+  return plan;
+}
+
+StatusOr<std::unique_ptr<LiveFault>> LossFaultKind::apply(const v1::FaultSpec& spec, const FaultContext& context) {
+  CHAOS_ASSIGN_OR_RETURN(auto plan, loss_plan_from_spec(spec));
+  char percent[32];
+  std::snprintf(percent, sizeof(percent), "%g%%", spec.network_loss().percent());
+  if (plan.stateless) {
+    const int per_million = static_cast<int>(std::lround(plan.impairment.loss_probability * 1e6));
+    return apply_drop_fault(*runtime_, context, plan.scope, per_million, std::string("loss ") + percent);
+  }
+  return apply_impairment(context, plan.scope, plan.impairment,
+                          std::string(plan.impairment.burst_loss ? "burst loss (Gilbert-Elliott)" : "loss ") +
+                              (plan.impairment.burst_loss ? "" : percent));
+}
+
+std::string LossFaultKind::scope_interface(const v1::FaultSpec& spec) const {
+  auto plan = loss_plan_from_spec(spec);
+  return plan.ok() ? plan->scope.interface : "";
+}
+
+}  // namespace chaos::agent::network

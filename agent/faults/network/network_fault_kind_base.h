@@ -1,0 +1,33 @@
+// What every network kind shares: the runtime, the netem-or-engine choice
+// for impairments, and recovery, which removes objects by the names derived
+// from the fault id and so works the same for every kind.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "agent/fault.h"
+#include "agent/faults/network/network_runtime.h"
+
+namespace chaos::agent::network {
+
+class NetworkFaultKindBase : public FaultKind {
+ public:
+  Status recover(const v1::FaultSpec& spec, const FaultContext& context, const nlohmann::json& undo_record) override;
+
+ protected:
+  explicit NetworkFaultKindBase(std::shared_ptr<NetworkRuntime> runtime) : runtime_(std::move(runtime)) {}
+  // The validated interface the spec names (where a qdisc of ours may be
+  // left); "" when none or invalid.
+  virtual std::string scope_interface(const v1::FaultSpec& spec) const = 0;
+
+  // netem where the kernel has it and the scope allows (one interface,
+  // egress); the NFQUEUE engine otherwise.
+  StatusOr<std::unique_ptr<LiveFault>> apply_impairment(const FaultContext& context, const TrafficScope& scope,
+                                                        const ImpairmentSpec& impairment, const std::string& what);
+  std::string impairment_backend() const { return runtime_->capabilities.backend(); }
+
+  std::shared_ptr<NetworkRuntime> runtime_;
+};
+
+}  // namespace chaos::agent::network

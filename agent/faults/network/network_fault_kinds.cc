@@ -1,0 +1,46 @@
+#include "agent/faults/network/network_fault_kinds.h"
+
+#include <unistd.h>
+
+#include <cassert>
+
+#include "agent/faults/network/bandwidth/bandwidth_fault_kind.h"
+#include "agent/faults/network/delay/delay_fault_kind.h"
+#include "agent/faults/network/duplicate/duplicate_fault_kind.h"
+#include "agent/faults/network/loss/loss_fault_kind.h"
+#include "agent/faults/network/partition/partition_fault_kind.h"
+#include "agent/faults/network/reorder/reorder_fault_kind.h"
+
+namespace chaos::agent {
+
+std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvironment& env) {
+  assert(env.commands != nullptr);
+  const auto capabilities =
+      network::probe_network_capabilities(*env.commands, "chaos-probe-" + std::to_string(getpid()));
+  return make_network_fault_kinds(env, capabilities);
+}
+
+std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvironment& env,
+                                                                  const network::NetworkCapabilities& capabilities,
+                                                                  network::EngineStarter start_engine) {
+  using namespace network;
+  assert(env.commands != nullptr && "network faults run tc/nft/iptables through env.commands");
+  auto runtime = std::make_shared<NetworkRuntime>();
+  runtime->env = env;
+  runtime->capabilities = capabilities;
+  runtime->start_engine = start_engine ? std::move(start_engine)
+                                       : [](const EngineOptions& options) -> StatusOr<std::unique_ptr<PacketEngine>> {
+    CHAOS_ASSIGN_OR_RETURN(auto engine, NfqueueEngine::start(options));
+    return std::unique_ptr<PacketEngine>(std::move(engine));
+  };
+  std::vector<std::unique_ptr<FaultKind>> kinds;
+  kinds.push_back(std::make_unique<DelayFaultKind>(runtime));
+  kinds.push_back(std::make_unique<LossFaultKind>(runtime));
+  kinds.push_back(std::make_unique<PartitionFaultKind>(runtime));
+  kinds.push_back(std::make_unique<BandwidthFaultKind>(runtime));
+  kinds.push_back(std::make_unique<DuplicateFaultKind>(runtime));
+  kinds.push_back(std::make_unique<ReorderFaultKind>(runtime));
+  return kinds;
+}
+
+}  // namespace chaos::agent

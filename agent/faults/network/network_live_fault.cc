@@ -1,0 +1,155 @@
+#include "agent/faults/network/network_live_fault.h"
+
+#include <algorithm>
+
+#include "agent/faults/network/rules/iptables_steering.h"
+#include "agent/faults/network/rules/nft_drop_table.h"
+#include "agent/faults/network/rules/object_names.h"
+
+namespace chaos::agent::network {
+
+namespace {
+
+// Packets held for (delay + jitter) at up to this rate must fit the kernel
+// queue; beyond it fail-open lets packets through undelayed.
+constexpr double kSizingPacketsPerSecond = 200'000;
+constexpr std::uint32_t kMinQueueLength = 4096;
+constexpr std::uint32_t kMaxQueueLength = 1u << 20;
+// A queue number bound by another program: try the next one, a few times.
+constexpr int kQueueAttempts = 8;
+// See EngineOptions::realtime_priority; low among RT priorities so kernel
+// threads and anything the operator made real-time go first.
+constexpr int kEngineRealtimePriority = 10;
+
+std::uint32_t queue_length_for(const ImpairmentSpec& spec) {
+  const double held_seconds = std::chrono::duration<double>(spec.delay + 3 * spec.jitter).count();
+  const double wanted = held_seconds * kSizingPacketsPerSecond;
+  return static_cast<std::uint32_t>(std::clamp(wanted, double{kMinQueueLength}, double{kMaxQueueLength}));
+}
+
+std::uint64_t seed_for(const std::string& fault_id) {
+  // Reproducible per fault id, distinct between faults.
+  return std::stoull(fault_object_tag(fault_id), nullptr, 16);
+}
+
+StatusOr<std::shared_ptr<PacketEngine>> start_engine(NetworkRuntime& runtime, const ImpairmentSpec& impairment,
+                                                     const std::string& fault_id) {
+  for (int attempt = 0; attempt < kQueueAttempts; ++attempt) {
+    auto number = runtime.queues.acquire();
+    if (!number) return resource_exhausted("every NFQUEUE number of the agent's range is in use");
+    EngineOptions options{*number, impairment, seed_for(fault_id), queue_length_for(impairment), kBypassMark,
+                          kEngineRealtimePriority};
+    auto engine = runtime.start_engine(options);
+    if (engine.ok()) return std::shared_ptr<PacketEngine>(std::move(engine).value());
+    // A queue another program owns stays marked as used; other errors free it.
+    if (engine.status().code() != StatusCode::kAlreadyExists) {
+      runtime.queues.release(*number);
+      return engine.status();
+    }
+  }
+  return resource_exhausted("no free NFQUEUE number after " + std::to_string(kQueueAttempts) + " attempts");
+}
+
+Status reserve_scope(NetworkRuntime& runtime, RollbackStack& undo, const std::string& group,
+                     const std::string& fault_id, const TrafficScope& scope) {
+  CHAOS_RETURN_IF_ERROR(runtime.book.reserve(group, fault_id, scope));
+  // Shared ownership: a live fault may outlive the kind that made it.
+  undo.push("scope reservation", [shared = runtime.shared_from_this(), fault_id] {
+    shared->book.release(fault_id);
+    return Status{};
+  });
+  return {};
+}
+
+}  // namespace
+
+std::string NetworkLiveFault::detail() const {
+  const auto engine = engine_.lock();
+  if (!engine) return detail_;
+  const auto stats = engine->stats();
+  return detail_ + " (queue " + std::to_string(engine->queue_number()) + ": " + std::to_string(stats.received) +
+         " seen, " + std::to_string(stats.dropped) + " dropped, " + std::to_string(stats.duplicated) +
+         " duplicated)";
+}
+
+StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime, const FaultContext& context,
+                                                        const TrafficScope& scope, const ImpairmentSpec& impairment,
+                                                        const std::string& what) {
+  auto& commands = *runtime.env.commands;
+  const auto names = fault_object_names(context.fault_id);
+  RollbackStack undo;
+  CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, undo, "nfqueue", context.fault_id, scope));
+  CHAOS_ASSIGN_OR_RETURN(auto engine, start_engine(runtime, impairment, context.fault_id));
+  const auto queue = engine->queue_number();
+  // The engine must outlive the rules: removing the rules first means no
+  // packet is queued to a closed socket; stopping it then releases the
+  // packets it still holds.
+  undo.push("NFQUEUE engine", [shared = runtime.shared_from_this(), engine]() mutable {
+    const auto number = engine->queue_number();
+    engine.reset();
+    shared->queues.release(number);
+    return Status{};
+  });
+  SteeringPlan plan{names.egress_chain, names.ingress_chain, scope, runtime.env.protected_ports,
+                    SteeringTarget{SteeringTarget::Kind::kQueue, queue, ""}};
+  CHAOS_RETURN_IF_ERROR(install_steering(commands, plan));
+  undo.push("iptables steering", [&commands, names] {
+    return remove_steering(commands, names.egress_chain, names.ingress_chain);
+  });
+  nlohmann::json record = {{"backend", "nfqueue"}, {"queue", queue}, {"egress_chain", names.egress_chain},
+                           {"ingress_chain", names.ingress_chain}, {"interface", scope.interface}};
+  return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>(
+      "nfqueue", what + " " + scope.describe(), std::move(record), std::move(undo), engine));
+}
+
+StatusOr<std::unique_ptr<LiveFault>> apply_qdisc_fault(NetworkRuntime& runtime, const FaultContext& context,
+                                                       const TrafficScope& scope, const Argv& leaf,
+                                                       const std::string& backend, const std::string& what) {
+  if (scope.interface.empty()) return invalid_argument("scope.interface: required by the " + backend + " backend");
+  if (scope.ingress) return invalid_argument("scope.direction: the " + backend + " backend shapes egress only");
+  auto& commands = *runtime.env.commands;
+  const auto names = fault_object_names(context.fault_id);
+  RollbackStack undo;
+  CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, undo, "qdisc " + scope.interface, context.fault_id,
+                                      TrafficScope{scope.interface, {}, {}, {}, Protocol::kAny, true, false}));
+  CHAOS_RETURN_IF_ERROR(install_qdisc_tree(commands, scope.interface, leaf));
+  undo.push("qdisc tree", [&commands, interface = scope.interface] { return remove_qdisc_tree(commands, interface); });
+  SteeringPlan plan{names.egress_chain, names.ingress_chain, scope, runtime.env.protected_ports,
+                    SteeringTarget{SteeringTarget::Kind::kClassify, 0, kQdiscClassId}};
+  CHAOS_RETURN_IF_ERROR(install_steering(commands, plan));
+  undo.push("iptables steering", [&commands, names] {
+    return remove_steering(commands, names.egress_chain, names.ingress_chain);
+  });
+  nlohmann::json record = {{"backend", backend}, {"interface", scope.interface},
+                           {"egress_chain", names.egress_chain}, {"ingress_chain", names.ingress_chain}};
+  return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>(backend, what + " " + scope.describe(),
+                                                                       std::move(record), std::move(undo)));
+}
+
+StatusOr<std::unique_ptr<LiveFault>> apply_drop_fault(NetworkRuntime& runtime, const FaultContext& context,
+                                                      const TrafficScope& scope, int drop_per_million,
+                                                      const std::string& what) {
+  auto& commands = *runtime.env.commands;
+  const auto table = fault_object_names(context.fault_id).nft_table;
+  RollbackStack undo;
+  CHAOS_RETURN_IF_ERROR(
+      install_drop_table(commands, DropTablePlan{table, scope, runtime.env.protected_ports, drop_per_million}));
+  undo.push("nft table", [&commands, table] { return remove_drop_table(commands, table); });
+  nlohmann::json record = {{"backend", "nftables"}, {"nft_table", table}};
+  return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>("nftables", what + " " + scope.describe(),
+                                                                       std::move(record), std::move(undo)));
+}
+
+Status recover_network_objects(CommandRunner& commands, const std::string& fault_id, const std::string& interface) {
+  const auto names = fault_object_names(fault_id);
+  Status first_error = remove_steering(commands, names.egress_chain, names.ingress_chain);
+  if (auto status = remove_drop_table(commands, names.nft_table); !status.ok() && first_error.ok()) {
+    first_error = status;
+  }
+  if (!interface.empty()) {
+    if (auto status = remove_qdisc_tree(commands, interface); !status.ok() && first_error.ok()) first_error = status;
+  }
+  return first_error.ok() ? first_error : first_error.with_context("recovering fault " + fault_id);
+}
+
+}  // namespace chaos::agent::network

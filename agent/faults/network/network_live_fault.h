@@ -1,0 +1,59 @@
+// The LiveFault every network kind returns: it owns the rollback stack of
+// its apply (rules, qdiscs, engine, scope reservation) and unwinds it on
+// revert. Builders below do the all-or-nothing apply for each backend.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "agent/fault.h"
+#include "agent/faults/network/engine/impairment_model.h"
+#include "agent/faults/network/network_runtime.h"
+#include "agent/faults/network/rollback_stack.h"
+#include "agent/faults/network/rules/qdisc_tree.h"
+#include "agent/faults/network/traffic_scope.h"
+
+namespace chaos::agent::network {
+
+class NetworkLiveFault final : public LiveFault {
+ public:
+  NetworkLiveFault(std::string backend, std::string detail, nlohmann::json undo, RollbackStack undo_steps,
+                   std::weak_ptr<PacketEngine> engine = {})
+      : backend_(std::move(backend)), detail_(std::move(detail)), undo_(std::move(undo)),
+        undo_steps_(std::move(undo_steps)), engine_(std::move(engine)) {}
+
+  std::string backend() const override { return backend_; }
+  std::string detail() const override;
+  nlohmann::json undo_record() const override { return undo_; }
+  Status revert() override { return undo_steps_.unwind(); }
+
+ private:
+  std::string backend_;
+  std::string detail_;
+  nlohmann::json undo_;
+  RollbackStack undo_steps_;
+  // Only observed, for statistics in detail(): the rollback step owns the
+  // engine so that revert really stops it.
+  std::weak_ptr<PacketEngine> engine_;
+};
+
+// NFQUEUE engine + iptables NFQUEUE steering.
+StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime, const FaultContext& context,
+                                                        const TrafficScope& scope, const ImpairmentSpec& impairment,
+                                                        const std::string& what);
+
+// Qdisc tree (tbf or netem leaf) + iptables CLASSIFY steering; egress only.
+StatusOr<std::unique_ptr<LiveFault>> apply_qdisc_fault(NetworkRuntime& runtime, const FaultContext& context,
+                                                       const TrafficScope& scope, const Argv& leaf,
+                                                       const std::string& backend, const std::string& what);
+
+// nftables drop table (partition, plain loss).
+StatusOr<std::unique_ptr<LiveFault>> apply_drop_fault(NetworkRuntime& runtime, const FaultContext& context,
+                                                      const TrafficScope& scope, int drop_per_million,
+                                                      const std::string& what);
+
+// Removes by name whatever any network backend may have left for this fault
+// id (chains, nft table, our qdisc on `interface`); idempotent.
+Status recover_network_objects(CommandRunner& commands, const std::string& fault_id, const std::string& interface);
+
+}  // namespace chaos::agent::network

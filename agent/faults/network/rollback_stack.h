@@ -1,0 +1,54 @@
+// Undo steps of an apply, run in reverse order (absl::Cleanup in spirit):
+// a failed apply unwinds what it already did; a successful one hands the
+// stack to its LiveFault, whose revert unwinds it later.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/status.h"
+
+namespace chaos::agent::network {
+
+class RollbackStack {
+ public:
+  using Undo = std::function<Status()>;
+
+  RollbackStack() = default;
+  RollbackStack(RollbackStack&&) = default;
+  RollbackStack& operator=(RollbackStack&&) = default;
+  // Unwinds whatever was not handed over: no early return can leak.
+  ~RollbackStack() { (void)unwind(); }
+
+  void push(std::string what, Undo undo) { steps_.emplace_back(std::move(what), std::move(undo)); }
+
+  // Runs every step even if one fails (so one stuck rule does not keep the
+  // others in place); failed steps stay for a later retry. Returns the first
+  // error.
+  Status unwind() {
+    Status first_error;
+    std::vector<bool> failed(steps_.size(), false);
+    for (std::size_t i = steps_.size(); i-- > 0;) {
+      Status status = steps_[i].second();
+      if (!status.ok()) {
+        if (first_error.ok()) first_error = status.with_context("undoing " + steps_[i].first);
+        failed[i] = true;
+      }
+    }
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < steps_.size(); ++i) {
+      if (failed[i]) std::swap(steps_[kept++], steps_[i]);
+    }
+    steps_.resize(kept);
+    return first_error;
+  }
+
+  bool empty() const { return steps_.empty(); }
+
+ private:
+  std::vector<std::pair<std::string, Undo>> steps_;
+};
+
+}  // namespace chaos::agent::network

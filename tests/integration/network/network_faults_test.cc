@@ -1,0 +1,244 @@
+// Network fault kinds against the real kernel, in namespaces (root only).
+// The test thread enters namespace A for each test, so the kinds' tc / nft /
+// iptables children and the NFQUEUE engine live in A; B and C are peers.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <memory>
+
+#include "agent/faults/network/network_fault_kinds.h"
+#include "agent/faults/network/rules/iptables_steering.h"
+#include "agent/faults/network/rules/nft_drop_table.h"
+#include "agent/faults/network/rules/object_names.h"
+#include "agent/faults/network/rules/qdisc_tree.h"
+#include "tests/integration/network/network_test_bed.h"
+
+namespace chaos::agent::network {
+namespace {
+
+using chaos::testing::answered;
+using chaos::testing::count_echoes;
+using chaos::testing::measure_rtts_ms;
+using chaos::testing::median_ms;
+
+constexpr int kEchoPort = 7007;
+constexpr int kProtectedPort = 7009;
+
+bool mentions_our_objects(const std::string& state) {
+  return state.find("CHAOS-") != std::string::npos || state.find("chaos_") != std::string::npos ||
+         state.find("cafe:") != std::string::npos || state.find("NFQUEUE") != std::string::npos;
+}
+
+class NetworkFaultsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (geteuid() != 0) GTEST_SKIP() << "needs root";
+    bed_ = std::make_unique<chaos::testing::NetworkTestBed>();
+    ASSERT_TRUE(bed_->ok()) << "could not build the namespaces";
+    echo_b_ = std::make_unique<chaos::testing::UdpEchoServer>(bed_->b(), kEchoPort);
+    protected_b_ = std::make_unique<chaos::testing::UdpEchoServer>(bed_->b(), kProtectedPort);
+    echo_c_ = std::make_unique<chaos::testing::UdpEchoServer>(bed_->c(), kEchoPort);
+    in_a_ = std::make_unique<chaos::testing::NamespaceEntry>(bed_->a());
+    env_.protected_ports = {kProtectedPort};
+    env_.commands = &commands_;
+    env_.clock = &clock_;
+    kinds_ = make_network_fault_kinds(env_);
+  }
+
+  void TearDown() override {
+    // Faults first (they run commands in A), then leave A, then the bed.
+    live_.clear();
+    kinds_.clear();
+    in_a_.reset();
+    echo_b_.reset();
+    protected_b_.reset();
+    echo_c_.reset();
+    bed_.reset();
+  }
+
+  FaultKind& kind(const std::string& name) {
+    for (auto& kind : kinds_) {
+      if (kind->name() == name) return *kind;
+    }
+    throw std::runtime_error("no kind " + name);
+  }
+
+  LiveFault* apply(const std::string& kind_name, const v1::FaultSpec& spec, const std::string& id) {
+    auto status = kind(kind_name).validate(spec);
+    EXPECT_TRUE(status.ok()) << status.to_string();
+    auto live = kind(kind_name).apply(spec, FaultContext{id, "exp", std::chrono::seconds(60)});
+    EXPECT_TRUE(live.ok()) << live.status().to_string();
+    if (!live.ok()) return nullptr;
+    live_.push_back(std::move(live).value());
+    return live_.back().get();
+  }
+
+  v1::FaultSpec delay_spec(int milliseconds) {
+    v1::FaultSpec spec;
+    auto* delay = spec.mutable_network_delay();
+    delay->mutable_delay()->set_nanos(milliseconds * 1'000'000);
+    delay->mutable_scope()->set_interface(bed_->link_a_to_b());
+    return spec;
+  }
+
+  std::unique_ptr<chaos::testing::NetworkTestBed> bed_;
+  std::unique_ptr<chaos::testing::UdpEchoServer> echo_b_, protected_b_, echo_c_;
+  std::unique_ptr<chaos::testing::NamespaceEntry> in_a_;
+  ProcessCommandRunner commands_;
+  SystemClock clock_;
+  AgentEnvironment env_;
+  std::vector<std::unique_ptr<FaultKind>> kinds_;
+  std::vector<std::unique_ptr<LiveFault>> live_;
+};
+
+TEST_F(NetworkFaultsTest, DelayMedianRttIsWithinOneMillisecondOfFiftyAndRevertRestoresBaseline) {
+  const double baseline = median_ms(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 50, 1000));
+  ASSERT_GT(baseline, 0);
+  ASSERT_LT(baseline, 5.0);
+
+  auto* fault = apply("network.delay", delay_spec(50), "delay-median");
+  ASSERT_NE(fault, nullptr);
+  EXPECT_EQ(fault->backend(), kind("network.delay").backend());
+  const auto delayed = measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 120, 2000);
+  EXPECT_EQ(answered(delayed), 120);
+  EXPECT_NEAR(median_ms(delayed), 50.0, 1.0);
+  RecordProperty("baseline_median_us", static_cast<int>(baseline * 1000));
+  RecordProperty("delayed_median_us", static_cast<int>(median_ms(delayed) * 1000));
+
+  ASSERT_TRUE(fault->revert().ok());
+  const double after = median_ms(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 50, 1000));
+  EXPECT_LT(after, baseline + 2.0);
+  EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
+}
+
+TEST_F(NetworkFaultsTest, IngressDelayHoldsArrivingPackets) {
+  v1::FaultSpec spec = delay_spec(30);
+  spec.mutable_network_delay()->mutable_scope()->set_direction(v1::DIRECTION_INGRESS);
+  ASSERT_NE(apply("network.delay", spec, "delay-ingress"), nullptr);
+  EXPECT_NEAR(median_ms(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 40, 1000)), 30.0, 1.0);
+  EXPECT_NE(bed_->kernel_state_of_a().find("-A PREROUTING -j CHAOS-"), std::string::npos);
+}
+
+TEST_F(NetworkFaultsTest, ProtectedPortIsNeverDelayed) {
+  v1::FaultSpec spec = delay_spec(50);
+  spec.mutable_network_delay()->mutable_scope()->clear_interface();  // every interface
+  ASSERT_NE(apply("network.delay", spec, "delay-protected"), nullptr);
+  EXPECT_LT(median_ms(measure_rtts_ms(chaos::testing::kAddressB, kProtectedPort, 30, 1000)), 10.0);
+  EXPECT_GT(median_ms(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 10, 1000)), 45.0);
+}
+
+TEST_F(NetworkFaultsTest, LossOverTwoThousandPacketsIsInsideTheBinomialInterval) {
+  constexpr int kPackets = 2000;
+  constexpr double kRate = 0.10;
+  v1::FaultSpec spec;
+  spec.mutable_network_loss()->set_percent(kRate * 100);
+  spec.mutable_network_loss()->mutable_scope()->set_interface(bed_->link_a_to_b());
+  auto* fault = apply("network.loss", spec, "loss-binomial");
+  ASSERT_NE(fault, nullptr);
+  EXPECT_EQ(fault->backend(), "nftables");
+
+  const int lost = kPackets - count_echoes(chaos::testing::kAddressB, kEchoPort, kPackets, 100);
+  // 99% two-sided normal approximation of Binomial(2000, 0.1): 200 +- 34.6.
+  const double sigma = std::sqrt(kPackets * kRate * (1 - kRate));
+  EXPECT_NEAR(lost, kPackets * kRate, 2.576 * sigma);
+  RecordProperty("lost", lost);
+
+  ASSERT_TRUE(fault->revert().ok());
+  EXPECT_EQ(count_echoes(chaos::testing::kAddressB, kEchoPort, 500, 100), 500);
+  EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
+}
+
+TEST_F(NetworkFaultsTest, PartitionBlocksTheTargetAndNotOtherPeers) {
+  v1::FaultSpec spec;
+  spec.mutable_network_partition()->add_cidrs(std::string(chaos::testing::kAddressB) + "/32");
+  auto* fault = apply("network.partition", spec, "partition-b");
+  ASSERT_NE(fault, nullptr);
+  EXPECT_EQ(fault->backend(), "nftables");
+
+  EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 20, 100)), 0);
+  EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressC, kEchoPort, 20, 1000)), 20);
+  // The agent's own port stays reachable even inside the partition.
+  EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressB, kProtectedPort, 20, 1000)), 20);
+
+  ASSERT_TRUE(fault->revert().ok());
+  EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 20, 1000)), 20);
+  EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
+}
+
+TEST_F(NetworkFaultsTest, SecondEngineFaultOnAnOverlappingScopeIsRefused) {
+  ASSERT_NE(apply("network.delay", delay_spec(20), "delay-first"), nullptr);
+  auto second = kind("network.delay").apply(delay_spec(30), FaultContext{"delay-second", "exp", {}});
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(second.status().message().find("delay-first"), std::string::npos);
+  // The refused fault left nothing behind, the first still works.
+  EXPECT_EQ(bed_->kernel_state_of_a().find(fault_object_tag("delay-second")), std::string::npos);
+  EXPECT_NEAR(median_ms(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 20, 1000)), 20.0, 1.0);
+}
+
+TEST_F(NetworkFaultsTest, BandwidthShapesTheLinkAndRevertRemovesTheQdisc) {
+  v1::FaultSpec spec;
+  spec.mutable_network_bandwidth()->set_rate_bits_per_second(1'000'000);
+  spec.mutable_network_bandwidth()->mutable_scope()->set_interface(bed_->link_a_to_b());
+  auto* fault = apply("network.bandwidth", spec, "bandwidth-1mbit");
+  ASSERT_NE(fault, nullptr);
+  EXPECT_EQ(fault->backend(), kind("network.bandwidth").backend());
+
+  // 100 round trips of 1200-byte datagrams need >= 0.96 s at 1 Mbit/s
+  // (the bucket holds only a few packets).
+  const auto start = std::chrono::steady_clock::now();
+  const auto rtts = measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 100, 2000, 1200);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(answered(rtts), 100);
+  EXPECT_GT(seconds, 0.8);
+
+  ASSERT_TRUE(fault->revert().ok());
+  EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
+}
+
+TEST_F(NetworkFaultsTest, BandwidthAndEngineDelayComposeOnTheSamePackets) {
+  v1::FaultSpec bandwidth;
+  bandwidth.mutable_network_bandwidth()->set_rate_bits_per_second(1'000'000);
+  bandwidth.mutable_network_bandwidth()->mutable_scope()->set_interface(bed_->link_a_to_b());
+  // Delay applied first: its NFQUEUE verdict ends the mangle table, so the
+  // classification must already have happened for the rate to apply.
+  ASSERT_NE(apply("network.delay", delay_spec(20), "compose-delay"), nullptr);
+  ASSERT_NE(apply("network.bandwidth", bandwidth, "compose-rate"), nullptr);
+  // Every delayed probe must also have gone through the tbf class (a lone
+  // probe after 20 ms idle finds a full bucket, so the class counters, not
+  // the RTT, show the rate fault saw it).
+  const auto rtts = measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 40, 2000);
+  EXPECT_NEAR(median_ms(rtts), 20.0, 1.0);
+  const auto classes = bed_->run_in_a({"tc", "-s", "class", "show", "dev", bed_->link_a_to_b()}).stdout_text;
+  const auto sent = classes.find(" pkt");
+  ASSERT_NE(sent, std::string::npos) << classes;
+  const auto number_start = classes.rfind(' ', sent - 1) + 1;
+  EXPECT_GE(std::stoi(classes.substr(number_start, sent - number_start)), 40) << classes;
+}
+
+TEST_F(NetworkFaultsTest, RecoverRemovesWhatACrashedAgentLeftBehind) {
+  const std::string id = "crashed-agent-fault";
+  const auto names = fault_object_names(id);
+  TrafficScope scope;
+  scope.interface = bed_->link_a_to_b();
+  // What a dead agent would have left: steering to a queue nobody reads
+  // (bypass lets packets through), a drop table and a qdisc tree.
+  ASSERT_TRUE(install_steering(commands_, SteeringPlan{names.egress_chain, names.ingress_chain, scope, {},
+                                                       SteeringTarget{SteeringTarget::Kind::kQueue, 31999, ""}})
+                  .ok());
+  ASSERT_TRUE(install_drop_table(commands_, DropTablePlan{names.nft_table, scope, {}, 1}).ok());
+  ASSERT_TRUE(install_qdisc_tree(commands_, scope.interface, tbf_leaf(10'000'000, 0, {})).ok());
+  ASSERT_TRUE(mentions_our_objects(bed_->kernel_state_of_a()));
+  // With no engine bound, --queue-bypass keeps traffic flowing.
+  EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 5, 1000)), 5);
+
+  v1::FaultSpec spec = delay_spec(50);
+  ASSERT_TRUE(kind("network.delay").recover(spec, FaultContext{id, "exp", {}}, nlohmann::json()).ok());
+  EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
+  // Idempotent: a second recovery finds nothing and succeeds.
+  EXPECT_TRUE(kind("network.delay").recover(spec, FaultContext{id, "exp", {}}, nlohmann::json()).ok());
+}
+
+}  // namespace
+}  // namespace chaos::agent::network
