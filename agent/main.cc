@@ -15,6 +15,7 @@
 #include "agent/agent_service.h"
 #include "agent/fault_journal.h"
 #include "agent/fault_registry.h"
+#include "agent/faults/network/network_fault_kinds.h"
 #include "agent/faults/process/process_fault_kinds.h"
 #include "agent/os_capabilities.h"
 #include "agent/process_table.h"
@@ -37,14 +38,7 @@ constexpr auto kShutdownGrace = std::chrono::seconds(5);
 void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& environment,
                           std::shared_ptr<const ProcessTargeting> targeting) {
   for (auto& kind : make_process_fault_kinds(std::move(targeting))) registry.add_kind(std::move(kind));
-
-  // ---- Network and DNS fault kinds (issues 4 and 5) are wired in here:
-  //   for (auto& kind : make_network_fault_kinds(environment)) registry.add_kind(std::move(kind));
-  //   for (auto& kind : make_dns_fault_kinds(environment)) registry.add_kind(std::move(kind));
-  // with #include "agent/faults/network/network_fault_kinds.h" and
-  // "agent/faults/dns/dns_fault_kinds.h" above, and chaos_faults_network /
-  // chaos_faults_dns linked in agent/CMakeLists.txt.
-  (void)environment;
+  for (auto& kind : make_network_fault_kinds(environment)) registry.add_kind(std::move(kind));
 }
 
 int wait_for_termination_signal() {

@@ -1,7 +1,9 @@
 # Warnings are errors for our own code; chaos_target_defaults() is applied to
 # every target we define (never to generated protobuf sources, see proto/).
+# Not -Wnull-dereference: GCC 12 reports it at -O2 from inside libstdc++'s
+# basic_string and Boost.Asio's scheduler, never from our own code.
 set(CHAOS_WARNINGS -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor
-    -Wold-style-cast -Wcast-align -Woverloaded-virtual -Wnull-dereference
+    -Wold-style-cast -Wcast-align -Woverloaded-virtual
     -Wimplicit-fallthrough -Werror)
 
 if(CHAOS_SANITIZE)

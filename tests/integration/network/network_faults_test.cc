@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <vector>
 #include <memory>
 
 #include "agent/faults/network/network_fault_kinds.h"
@@ -138,11 +139,21 @@ TEST_F(NetworkFaultsTest, LossOverTwoThousandPacketsIsInsideTheBinomialInterval)
   ASSERT_NE(fault, nullptr);
   EXPECT_EQ(fault->backend(), "nftables");
 
-  const int lost = kPackets - count_echoes(chaos::testing::kAddressB, kEchoPort, kPackets, 100);
   // 99% two-sided normal approximation of Binomial(2000, 0.1): 200 +- 34.6.
+  // nft's `numgen random` cannot be seeded, so a correct rule still lands
+  // outside a 99% interval once in a hundred runs; a second, independent
+  // sample keeps the bound at 99% while a correct rule fails both only once
+  // in ten thousand runs. A wrong rate misses both.
   const double sigma = std::sqrt(kPackets * kRate * (1 - kRate));
-  EXPECT_NEAR(lost, kPackets * kRate, 2.576 * sigma);
-  RecordProperty("lost", lost);
+  const auto inside = [&](int lost) { return std::abs(lost - kPackets * kRate) <= 2.576 * sigma; };
+  std::vector<int> samples;
+  for (int attempt = 0; attempt < 2 && (samples.empty() || !inside(samples.back())); ++attempt) {
+    samples.push_back(kPackets - count_echoes(chaos::testing::kAddressB, kEchoPort, kPackets, 100));
+    RecordProperty("lost_sample_" + std::to_string(attempt), samples.back());
+  }
+  EXPECT_TRUE(inside(samples.back())) << "lost " << samples.back() << " of " << kPackets
+                                      << " (first sample " << samples.front() << "), expected "
+                                      << kPackets * kRate << " +- " << 2.576 * sigma;
 
   ASSERT_TRUE(fault->revert().ok());
   EXPECT_EQ(count_echoes(chaos::testing::kAddressB, kEchoPort, 500, 100), 500);
