@@ -15,6 +15,7 @@
 #include "agent/agent_service.h"
 #include "agent/fault_journal.h"
 #include "agent/fault_registry.h"
+#include "agent/faults/dns/dns_fault_kinds.h"
 #include "agent/faults/network/network_fault_kinds.h"
 #include "agent/faults/process/process_fault_kinds.h"
 #include "agent/os_capabilities.h"
@@ -39,6 +40,7 @@ void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& envir
                           std::shared_ptr<const ProcessTargeting> targeting) {
   for (auto& kind : make_process_fault_kinds(std::move(targeting))) registry.add_kind(std::move(kind));
   for (auto& kind : make_network_fault_kinds(environment)) registry.add_kind(std::move(kind));
+  for (auto& kind : make_dns_fault_kinds(environment)) registry.add_kind(std::move(kind));
 }
 
 int wait_for_termination_signal() {

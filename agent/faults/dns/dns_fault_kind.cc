@@ -1,0 +1,98 @@
+#include "agent/faults/dns/dns_fault_kind.h"
+
+#include <random>
+
+#include "agent/faults/dns/dns_fault_spec.h"
+#include "agent/faults/dns/live_dns_fault.h"
+#include "agent/faults/dns/own_socket.h"
+#include "agent/faults/dns/resolv_conf.h"
+
+namespace chaos::agent::dns {
+
+namespace {
+
+// Clears the single-fault flag unless apply succeeds (the rollback for the
+// first step; the responder's unique_ptr and the atomic nft transaction undo
+// the others).
+class LiveFlagClaim {
+ public:
+  explicit LiveFlagClaim(std::shared_ptr<std::atomic<bool>> flag) : flag_(std::move(flag)) {}
+  ~LiveFlagClaim() {
+    if (!kept_) flag_->store(false);
+  }
+  void keep() { kept_ = true; }
+
+ private:
+  std::shared_ptr<std::atomic<bool>> flag_;
+  bool kept_ = false;
+};
+
+std::string table_for(const FaultContext& context, const nlohmann::json& undo_record) {
+  if (undo_record.is_object() && undo_record.contains("nft_table") && undo_record["nft_table"].is_string()) {
+    const std::string recorded = undo_record["nft_table"].get<std::string>();
+    // Only a table we could have created: never let a journal name another.
+    if (recorded.rfind("chaos_dns_", 0) == 0 && recorded == redirect_table_name(recorded.substr(10))) {
+      return recorded;
+    }
+  }
+  return redirect_table_name(context.fault_id);
+}
+
+}  // namespace
+
+DnsFaultKind::DnsFaultKind(const AgentEnvironment& env, DnsFaultOptions options)
+    : env_(env), options_(std::move(options)) {}
+
+std::string DnsFaultKind::name() const { return "dns.fail"; }
+
+Status DnsFaultKind::validate(const v1::FaultSpec& spec) const {
+  if (spec.kind_case() != v1::FaultSpec::kDns) return invalid_argument("dns: spec is not a dns fault");
+  return parse_dns_fault_spec(spec.dns()).status();
+}
+
+StatusOr<std::unique_ptr<LiveFault>> DnsFaultKind::apply(const v1::FaultSpec& spec, const FaultContext& context) {
+  CHAOS_RETURN_IF_ERROR(validate(spec));
+  if (env_.commands == nullptr || env_.clock == nullptr) {
+    return failed_precondition("dns.fail: agent environment lacks a command runner or clock");
+  }
+  CHAOS_ASSIGN_OR_RETURN(DnsFaultSpec parsed, parse_dns_fault_spec(spec.dns()));
+  bool expected = false;
+  if (!live_->compare_exchange_strong(expected, true)) {
+    return failed_precondition("dns.fail: another DNS fault is live on this agent; revert it first");
+  }
+  LiveFlagClaim claim(live_);
+  CHAOS_ASSIGN_OR_RETURN(UpstreamResolver upstream, read_resolv_conf(options_.resolv_conf_path));
+
+  const std::string detail = parsed.describe() + ", upstream " + upstream.text;
+  ResponderOptions responder_options;
+  responder_options.upstream = upstream;
+  responder_options.upstream_options.socket_mark = options_.upstream_socket_mark;
+  if (options_.exempt_own_lookups) responder_options.is_exempt_peer = peer_is_own_socket;
+  const std::uint64_t seed = options_.seed ? *options_.seed : std::random_device{}();
+  auto policy = std::make_shared<QueryPolicy>(std::move(parsed), seed);
+  CHAOS_ASSIGN_OR_RETURN(auto responder, DnsStubResponder::start(policy, responder_options, *env_.clock));
+
+  RedirectRules rules;
+  rules.table = redirect_table_name(context.fault_id);
+  rules.stub_port = responder->port();
+  rules.exempt_mark = options_.upstream_socket_mark;
+  rules.include_ipv6 = responder->listens_on_ipv6();
+  rules.loopback_destinations_only = upstream.loopback;
+  // A table of this name can only be a leftover of this same fault id.
+  CHAOS_RETURN_IF_ERROR(remove_redirect(*env_.commands, rules.table));
+  CHAOS_RETURN_IF_ERROR(install_redirect(*env_.commands, rules));
+
+  claim.keep();
+  return std::unique_ptr<LiveFault>(
+      new LiveDnsFault(*env_.commands, rules.table, detail, std::move(responder), live_));
+}
+
+Status DnsFaultKind::recover(const v1::FaultSpec& spec, const FaultContext& context,
+                             const nlohmann::json& undo_record) {
+  (void)spec;
+  if (env_.commands == nullptr) return failed_precondition("dns.fail: agent environment lacks a command runner");
+  // The responder died with the old process; only its redirect can remain.
+  return remove_redirect(*env_.commands, table_for(context, undo_record));
+}
+
+}  // namespace chaos::agent::dns

@@ -1,0 +1,51 @@
+// dns.fail: while live, the node's outgoing DNS queries (udp+tcp port 53)
+// are redirected by nftables to a stub responder inside the agent, which
+// fails, delays or spoofs matching names and forwards the rest to the real
+// upstream from resolv.conf (read at apply time).
+//
+// One DNS fault per agent at a time: two nat redirects of the same packets
+// cannot both win (the first nat chain to bind a mapping wins), so a second
+// inject would silently do nothing. It is refused with FAILED_PRECONDITION.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "agent/fault.h"
+#include "agent/faults/dns/dns_redirect_rules.h"
+
+namespace chaos::agent::dns {
+
+struct DnsFaultOptions {
+  // Inside `ip netns exec NS` this path shows /etc/netns/NS/resolv.conf.
+  std::string resolv_conf_path = "/etc/resolv.conf";
+  // 0 disables SO_MARK (tests without CAP_NET_ADMIN and without nft).
+  std::uint32_t upstream_socket_mark = kUpstreamSocketMark;
+  // Seeds the percent PRNG; unset draws a seed from std::random_device.
+  std::optional<std::uint64_t> seed;
+  // Lets the agent's own lookups bypass the fault (see own_socket.h).
+  bool exempt_own_lookups = true;
+};
+
+class DnsFaultKind final : public FaultKind {
+ public:
+  DnsFaultKind(const AgentEnvironment& env, DnsFaultOptions options);
+
+  std::string name() const override;
+  Status validate(const v1::FaultSpec& spec) const override;
+  StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec, const FaultContext& context) override;
+  Status recover(const v1::FaultSpec& spec, const FaultContext& context,
+                 const nlohmann::json& undo_record) override;
+  std::string backend() const override { return "dns-stub"; }
+
+ private:
+  AgentEnvironment env_;
+  DnsFaultOptions options_;
+  // Shared with the live fault, which clears it on revert.
+  std::shared_ptr<std::atomic<bool>> live_ = std::make_shared<std::atomic<bool>>(false);
+};
+
+}  // namespace chaos::agent::dns

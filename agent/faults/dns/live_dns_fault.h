@@ -1,0 +1,42 @@
+// A live dns.fail: the running stub responder plus the nft table that
+// redirects queries into it. Revert removes the redirect first (so no query
+// is sent to a port nobody listens on) and then stops the responder.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "agent/fault.h"
+#include "agent/faults/dns/dns_stub_responder.h"
+
+namespace chaos::agent::dns {
+
+class LiveDnsFault final : public LiveFault {
+ public:
+  LiveDnsFault(CommandRunner& commands, std::string table, std::string detail,
+               std::unique_ptr<DnsStubResponder> responder, std::shared_ptr<std::atomic<bool>> live_flag);
+  // A fault dropped without revert still leaves nothing behind.
+  ~LiveDnsFault() override;
+
+  std::string backend() const override { return "dns-stub"; }
+  // The spec plus live counters: "nxdomain for *.lab, upstream 10.0.0.2;
+  // 12 queries, 5 faulted, 7 forwarded".
+  std::string detail() const override;
+  nlohmann::json undo_record() const override;
+  Status revert() override;
+
+  const DnsStubResponder& responder() const { return *responder_; }
+
+ private:
+  CommandRunner& commands_;
+  const std::string table_;
+  const std::string detail_;
+  std::unique_ptr<DnsStubResponder> responder_;
+  std::shared_ptr<std::atomic<bool>> live_flag_;
+  std::mutex revert_mutex_;
+  bool reverted_ = false;
+};
+
+}  // namespace chaos::agent::dns

@@ -1,0 +1,46 @@
+// Small blocking-socket helpers shared by the stub's listeners and its
+// upstream client. Every wait also watches a cancel descriptor (an eventfd
+// the responder signals on stop), so revert never waits for a slow peer.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <span>
+#include <utility>
+
+#include "agent/faults/dns/dns_message.h"
+#include "common/status.h"
+
+namespace chaos::agent::dns {
+
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept;
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  ~UniqueFd();
+
+  int get() const { return fd_; }
+  bool valid() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+using SteadyDeadline = std::chrono::steady_clock::time_point;
+
+// "errno text" for error messages.
+std::string errno_text();
+
+// OK when `fd` is readable (or writable with `for_write`); DEADLINE_EXCEEDED
+// on timeout, CANCELLED when `cancel_fd` fired.
+Status wait_ready(int fd, int cancel_fd, SteadyDeadline deadline, bool for_write = false);
+
+// DNS over TCP frames every message with a two-octet length (RFC 1035 4.2.2).
+Status write_framed(int fd, std::span<const std::uint8_t> message, int cancel_fd, SteadyDeadline deadline);
+StatusOr<Bytes> read_framed(int fd, int cancel_fd, SteadyDeadline deadline);
+
+}  // namespace chaos::agent::dns

@@ -1,0 +1,154 @@
+// The responder on real loopback sockets (no root: no SO_MARK, no nft),
+// with a fake upstream resolver and a FakeClock for the delay mode.
+#include "agent/faults/dns/dns_stub_responder.h"
+
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "tests/unit/agent/faults/dns/dns_test_client.h"
+
+namespace chaos::agent::dns {
+namespace {
+
+using namespace std::chrono_literals;
+using testing::make_query;
+using testing::Packet;
+
+class DnsStubResponderTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<DnsStubResponder> start(DnsFaultMode mode, std::chrono::nanoseconds delay = 0ns) {
+    DnsFaultSpec spec;
+    spec.patterns.push_back(NamePattern::compile("*.lab").value());
+    spec.mode = mode;
+    spec.delay = delay;
+    spec.spoof.ipv4 = {{10, 66, 0, 1}};
+    ResponderOptions options;
+    options.upstream = upstream_from_text("127.0.0.1").value();
+    reinterpret_cast<sockaddr_in&>(options.upstream.address).sin_port = htons(upstream_.port());
+    options.upstream_options.timeout = 2000ms;
+    auto responder = DnsStubResponder::start(std::make_shared<QueryPolicy>(spec, 1), options, clock_);
+    EXPECT_TRUE(responder.ok()) << responder.status().to_string();
+    return responder.ok() ? std::move(responder).value() : nullptr;
+  }
+
+  testing::FakeUpstream upstream_{7};
+  FakeClock clock_;
+};
+
+TEST_F(DnsStubResponderTest, FailsMatchingNamesAndForwardsOthersOverUdp) {
+  auto responder = start(DnsFaultMode::kNxDomain);
+  ASSERT_TRUE(responder);
+  auto failed = testing::udp_ask(responder->port(), make_query(11, "nats-1.lab"), 2000ms);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(testing::get_u16(*failed, 0), 11);
+  EXPECT_EQ(testing::rcode_of(*failed), 3);
+  auto forwarded = testing::udp_ask(responder->port(), make_query(12, "example.com"), 2000ms);
+  ASSERT_TRUE(forwarded);
+  EXPECT_EQ(testing::rcode_of(*forwarded), 0);
+  EXPECT_EQ(forwarded->back(), 7) << "the upstream's answer, untouched";
+  EXPECT_EQ(upstream_.queries(), 1) << "the faulted query never reached the upstream";
+  EXPECT_EQ(responder->counters().faulted.load(), 1u);
+}
+
+TEST_F(DnsStubResponderTest, ServesTcpToo) {
+  auto responder = start(DnsFaultMode::kSpoof);
+  ASSERT_TRUE(responder);
+  auto spoofed = testing::tcp_ask(responder->port(), make_query(21, "db.lab"), 2000ms);
+  ASSERT_TRUE(spoofed);
+  EXPECT_EQ(testing::answer_count(*spoofed), 1);
+  EXPECT_EQ(spoofed->back(), 1);
+  auto forwarded = testing::tcp_ask(responder->port(), make_query(22, "example.com"), 2000ms);
+  ASSERT_TRUE(forwarded);
+  EXPECT_EQ(forwarded->back(), 7);
+}
+
+TEST_F(DnsStubResponderTest, TimeoutModeNeverAnswers) {
+  auto responder = start(DnsFaultMode::kTimeout);
+  ASSERT_TRUE(responder);
+  EXPECT_FALSE(testing::udp_ask(responder->port(), make_query(31, "a.lab"), 300ms));
+  EXPECT_TRUE(testing::udp_ask(responder->port(), make_query(32, "a.com"), 2000ms));
+}
+
+TEST_F(DnsStubResponderTest, DelayModeAnswersOnlyAfterTheClockMoves) {
+  auto responder = start(DnsFaultMode::kDelay, 5s);
+  ASSERT_TRUE(responder);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  const sockaddr_in to = testing::loopback(responder->port());
+  const Packet query = make_query(41, "slow.lab");
+  ::sendto(fd, query.data(), query.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  pollfd ready{fd, POLLIN, 0};
+  EXPECT_EQ(::poll(&ready, 1, 300), 0) << "answered before the delay passed";
+  bool answered = false;
+  for (int i = 0; i < 100 && !answered; ++i) {
+    clock_.advance(5s);
+    answered = ::poll(&ready, 1, 50) == 1;
+  }
+  EXPECT_TRUE(answered);
+  ::close(fd);
+  EXPECT_EQ(upstream_.queries(), 1) << "delay forwards, then holds the real answer";
+}
+
+TEST_F(DnsStubResponderTest, StopEndsPendingDelaysAndClosesThePort) {
+  auto responder = start(DnsFaultMode::kDelay, 1h);
+  ASSERT_TRUE(responder);
+  const std::uint16_t port = responder->port();
+  EXPECT_FALSE(testing::udp_ask(port, make_query(51, "slow.lab"), 300ms));
+  const auto before = std::chrono::steady_clock::now();
+  responder->stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  const sockaddr_in to = testing::loopback(port);
+  EXPECT_NE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0) << "still listening";
+  ::close(fd);
+}
+
+TEST_F(DnsStubResponderTest, HostileDatagramsDoNotStopService) {
+  auto responder = start(DnsFaultMode::kNxDomain);
+  ASSERT_TRUE(responder);
+  const int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+  const sockaddr_in to = testing::loopback(responder->port());
+  Packet junk(3000, 0xC0);
+  for (std::size_t size : {0u, 1u, 11u, 12u, 13u, 512u, 3000u}) {
+    ::sendto(fd, junk.data(), size, 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+  }
+  ::close(fd);
+  auto failed = testing::udp_ask(responder->port(), make_query(61, "still.lab"), 2000ms);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(testing::rcode_of(*failed), 3);
+}
+
+TEST_F(DnsStubResponderTest, HostileTcpFramesDoNotStopService) {
+  auto responder = start(DnsFaultMode::kNxDomain);
+  ASSERT_TRUE(responder);
+  const sockaddr_in to = testing::loopback(responder->port());
+  const std::vector<Packet> frames = {{0x00, 0x00}, {0xFF, 0xFF, 1, 2, 3}, {0x00}, {0x00, 0x05, 1, 2, 3, 4, 5}};
+  for (const Packet& frame : frames) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0);
+    ::send(fd, frame.data(), frame.size(), MSG_NOSIGNAL);
+    ::close(fd);  // mid-frame: the server must notice and move on
+  }
+  auto failed = testing::tcp_ask(responder->port(), make_query(62, "still.lab"), 2000ms);
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(testing::rcode_of(*failed), 3);
+}
+
+TEST_F(DnsStubResponderTest, ExemptPeersBypassTheFault) {
+  DnsFaultSpec spec;
+  spec.patterns.push_back(NamePattern::compile("*.lab").value());
+  spec.mode = DnsFaultMode::kRefused;
+  ResponderOptions options;
+  options.upstream = upstream_from_text("127.0.0.1").value();
+  reinterpret_cast<sockaddr_in&>(options.upstream.address).sin_port = htons(upstream_.port());
+  options.is_exempt_peer = [](const sockaddr_storage&, bool) { return true; };
+  auto responder = DnsStubResponder::start(std::make_shared<QueryPolicy>(spec, 1), options, clock_);
+  ASSERT_TRUE(responder.ok());
+  auto reply = testing::udp_ask((*responder)->port(), make_query(71, "mine.lab"), 2000ms);
+  ASSERT_TRUE(reply);
+  EXPECT_EQ(testing::rcode_of(*reply), 0);
+  EXPECT_EQ(reply->back(), 7);
+}
+
+}  // namespace
+}  // namespace chaos::agent::dns
