@@ -1,12 +1,13 @@
 // chaosctl: the orchestrator. Runs TOML experiments against agents and
-// Prometheus, and offers ad-hoc commands for game days.
-#include <iostream>
+// Prometheus, and offers ad-hoc commands for game days. Each subcommand
+// lives in orchestrator/commands/ and sets the exit code.
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "common/version.h"
 #include "lab/lab_command.h"
+#include "orchestrator/commands/commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"chaosctl: runs chaos experiments against a messaging cluster and reports "
@@ -14,7 +15,22 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("chaosctl ") + chaos::kVersion);
   app.require_subcommand(1);
 
+  int exit_code = 0;
+  namespace orch = chaos::orchestrator;
+  orch::add_run_command(app, exit_code);
+  orch::add_validate_command(app, exit_code);
+  orch::add_inject_command(app, exit_code);
+  orch::add_revert_command(app, exit_code);
+  orch::add_faults_command(app, exit_code);
+  orch::add_halt_command(app, exit_code);
+  orch::add_agents_command(app, exit_code);
   chaos::lab::add_lab_command(app);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    // Usage errors are configuration errors (3), --help/--version exit 0.
+    const int code = app.exit(error);
+    return code == 0 ? 0 : 3;
+  }
+  return exit_code;
 }

@@ -1,0 +1,55 @@
+// Talking to one chaos-agent. The run and the ad-hoc commands use this
+// narrow interface; the gRPC implementation is built on an injected channel
+// (in-process channels in tests) with a deadline on every call.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "chaos/v1/agent.pb.h"
+#include "common/status.h"
+
+namespace grpc {
+class Channel;
+}
+
+namespace chaos::orchestrator {
+
+class AgentClient {
+ public:
+  virtual ~AgentClient() = default;
+  virtual const std::string& address() const = 0;
+  virtual StatusOr<v1::CapabilitiesResponse> capabilities() = 0;
+  virtual StatusOr<v1::Fault> inject(const v1::InjectRequest& request) = 0;
+  virtual StatusOr<v1::RevertResponse> revert(const std::string& fault_id) = 0;
+  // Empty experiment_id: every fault on the agent.
+  virtual StatusOr<std::vector<v1::Fault>> revert_all(const std::string& experiment_id) = 0;
+  virtual StatusOr<std::vector<v1::Fault>> list(bool include_ended) = 0;
+  virtual StatusOr<v1::RenewLeaseResponse> renew_lease(const std::string& lease_id,
+                                                       std::chrono::nanoseconds ttl) = 0;
+};
+
+// Creates clients by address; the run asks for one client per agent.
+class AgentClientFactory {
+ public:
+  virtual ~AgentClientFactory() = default;
+  virtual std::unique_ptr<AgentClient> connect(const std::string& address) = 0;
+};
+
+std::unique_ptr<AgentClient> make_grpc_agent_client(std::shared_ptr<grpc::Channel> channel,
+                                                    std::string address,
+                                                    std::chrono::milliseconds deadline);
+
+// Insecure channels: agents listen on loopback or a private lab bridge.
+class GrpcAgentClientFactory final : public AgentClientFactory {
+ public:
+  explicit GrpcAgentClientFactory(std::chrono::milliseconds deadline) : deadline_(deadline) {}
+  std::unique_ptr<AgentClient> connect(const std::string& address) override;
+
+ private:
+  std::chrono::milliseconds deadline_;
+};
+
+}  // namespace chaos::orchestrator

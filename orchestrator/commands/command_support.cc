@@ -1,0 +1,36 @@
+#include "orchestrator/commands/command_support.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+
+#include <CLI/CLI.hpp>
+
+namespace chaos::orchestrator {
+
+nlohmann::json proto_to_json(const google::protobuf::Message& message) {
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(message, &text, options).ok()) return nullptr;
+  return nlohmann::json::parse(text, nullptr, false);
+}
+
+void print_fault_line(std::ostream& out, const v1::Fault& fault) {
+  using google::protobuf::util::TimeUtil;
+  out << fault.id() << "  " << fault.kind() << "  " << v1::FaultState_Name(fault.state()) << "  "
+      << fault.backend() << "  " << fault.node_name();
+  if (fault.has_expires_at()) out << "  expires " << TimeUtil::ToString(fault.expires_at());
+  if (fault.has_reverted_at()) {
+    out << "  reverted " << TimeUtil::ToString(fault.reverted_at()) << " (" << fault.revert_reason() << ")";
+  }
+  if (!fault.detail().empty()) out << "  " << fault.detail();
+  out << "\n";
+}
+
+void add_output_option(CLI::App& command, std::string& output) {
+  command.add_option("--output,-o", output, "Output format")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+}
+
+}  // namespace chaos::orchestrator

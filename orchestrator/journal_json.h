@@ -1,0 +1,33 @@
+// journal.json: the complete record of a run (experiment, plan, events,
+// every evaluation, every fault, verdict). report.html is rendered from it,
+// so anything a reviewer may want later belongs in here.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+#include "orchestrator/experiment.h"
+#include "orchestrator/fault_ledger.h"
+#include "orchestrator/run_journal.h"
+#include "orchestrator/run_outcome.h"
+
+namespace chaos::orchestrator {
+
+struct RunTimes {
+  WallTime started;
+  WallTime finished;
+};
+
+// RFC 3339 UTC with milliseconds: "2026-11-23T09:15:00.123Z".
+std::string rfc3339(WallTime time);
+
+nlohmann::json experiment_to_json(const Experiment& experiment);
+nlohmann::json journal_to_json(const Experiment& experiment, const RunIdentity& identity,
+                               const RunJournal& journal, const RunOutcome& outcome, const RunTimes& times);
+
+// Writes text to dir/name atomically (temp file + rename).
+Status write_report_file(const std::string& dir, const std::string& name, const std::string& text);
+
+}  // namespace chaos::orchestrator

@@ -1,0 +1,19 @@
+// junit.xml: one testcase per steady-state check per phase it applies to
+// (plus "recovery" when [recovery] is set), so CI systems show which SLO
+// broke in which phase. A phase that never ran is a skipped testcase.
+#pragma once
+
+#include <string>
+
+#include "orchestrator/experiment.h"
+#include "orchestrator/run_journal.h"
+#include "orchestrator/run_outcome.h"
+
+namespace chaos::orchestrator {
+
+std::string render_junit(const Experiment& experiment, const RunJournal& journal, const RunOutcome& outcome,
+                         double duration_seconds);
+
+std::string xml_escape(const std::string& text);
+
+}  // namespace chaos::orchestrator

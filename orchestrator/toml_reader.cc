@@ -1,0 +1,203 @@
+#include "orchestrator/toml_reader.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "common/duration.h"
+
+namespace chaos::orchestrator {
+
+std::string Diagnostics::where(const toml::source_region& region) const {
+  return file_ + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
+}
+
+void Diagnostics::error(const toml::source_region& region, const std::string& message) {
+  errors_.push_back(where(region) + ": " + message);
+}
+
+void Diagnostics::error_at_start(const std::string& message) {
+  errors_.push_back(file_ + ":1:1: " + message);
+}
+
+Status Diagnostics::to_status() const {
+  if (errors_.empty()) return {};
+  std::string joined;
+  for (const auto& error : errors_) joined += (joined.empty() ? "" : "\n") + error;
+  return invalid_argument(joined);
+}
+
+std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics& diagnostics) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) {
+    diagnostics.error_at_start("cannot read file: " + ec.message());
+    return std::nullopt;
+  }
+  if (size > kMaxConfigBytes) {
+    diagnostics.error_at_start("file is " + std::to_string(size) + " bytes, more than the limit of " +
+                               std::to_string(kMaxConfigBytes));
+    return std::nullopt;
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  try {
+    return toml::parse(content.str(), path);
+  } catch (const toml::parse_error& error) {
+    diagnostics.error(error.source(), std::string(error.description()));
+    return std::nullopt;
+  }
+}
+
+const char* toml_type_name(const toml::node& node) {
+  switch (node.type()) {
+    case toml::node_type::table: return "table";
+    case toml::node_type::array: return "array";
+    case toml::node_type::string: return "string";
+    case toml::node_type::integer: return "integer";
+    case toml::node_type::floating_point: return "float";
+    case toml::node_type::boolean: return "boolean";
+    case toml::node_type::date: return "date";
+    case toml::node_type::time: return "time";
+    case toml::node_type::date_time: return "date-time";
+    case toml::node_type::none: return "nothing";
+  }
+  return "unknown";
+}
+
+std::string TableReader::qualified(const std::string& key) const {
+  return name_.empty() ? key : name_ + "." + key;
+}
+
+void TableReader::wrong_type(const toml::node& node, const std::string& key, const char* expected) {
+  diagnostics_.error(node.source(), qualified(key) + ": expected " + expected + ", got " +
+                                        toml_type_name(node));
+}
+
+const toml::node* TableReader::fetch(const std::string& key, bool required, const char* expected) {
+  asked_.insert(key);
+  const toml::node* node = table_.get(key);
+  if (node == nullptr && required) {
+    diagnostics_.error(table_.source(), (name_.empty() ? std::string("experiment") : name_) + ": missing required key '" + key + "' (" + expected + ")");
+  }
+  return node;
+}
+
+const toml::node* TableReader::node(const std::string& key) { return fetch(key, false, ""); }
+
+std::optional<std::string> TableReader::string(const std::string& key, bool required) {
+  const toml::node* node = fetch(key, required, "a string");
+  if (node == nullptr) return std::nullopt;
+  if (!node->is_string()) {
+    wrong_type(*node, key, "a string");
+    return std::nullopt;
+  }
+  return node->value<std::string>();
+}
+
+std::optional<double> TableReader::number(const std::string& key, bool required) {
+  const toml::node* node = fetch(key, required, "a number");
+  if (node == nullptr) return std::nullopt;
+  if (node->is_integer()) return static_cast<double>(*node->value<int64_t>());
+  if (node->is_floating_point()) return node->value<double>();
+  wrong_type(*node, key, "a number");
+  return std::nullopt;
+}
+
+std::optional<int64_t> TableReader::integer(const std::string& key, int64_t min, int64_t max) {
+  const toml::node* node = fetch(key, false, "an integer");
+  if (node == nullptr) return std::nullopt;
+  if (!node->is_integer()) {
+    wrong_type(*node, key, "an integer");
+    return std::nullopt;
+  }
+  const int64_t value = *node->value<int64_t>();
+  if (value < min || value > max) {
+    diagnostics_.error(node->source(), qualified(key) + ": " + std::to_string(value) +
+                                           " is outside " + std::to_string(min) + ".." + std::to_string(max));
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::optional<std::chrono::nanoseconds> TableReader::duration(const std::string& key, bool required) {
+  const toml::node* node = fetch(key, required, "a duration like \"20s\"");
+  if (node == nullptr) return std::nullopt;
+  if (!node->is_string()) {
+    wrong_type(*node, key, "a duration string like \"20s\"");
+    return std::nullopt;
+  }
+  auto parsed = parse_duration(*node->value<std::string>());
+  if (!parsed.ok()) {
+    diagnostics_.error(node->source(), qualified(key) + ": " + parsed.status().message());
+    return std::nullopt;
+  }
+  if (parsed->count() <= 0) {
+    diagnostics_.error(node->source(), qualified(key) + ": duration must be positive");
+    return std::nullopt;
+  }
+  return *parsed;
+}
+
+std::optional<std::vector<std::string>> TableReader::string_list(const std::string& key) {
+  const toml::node* node = fetch(key, false, "a list of strings");
+  if (node == nullptr) return std::nullopt;
+  const toml::array* array = node->as_array();
+  if (array == nullptr) {
+    wrong_type(*node, key, "a list of strings");
+    return std::nullopt;
+  }
+  std::vector<std::string> items;
+  for (const auto& item : *array) {
+    if (!item.is_string()) {
+      wrong_type(item, key + "[]", "a string");
+      return std::nullopt;
+    }
+    items.push_back(*item.value<std::string>());
+  }
+  return items;
+}
+
+std::optional<std::map<std::string, std::string>> TableReader::string_map(const std::string& key) {
+  const toml::table* map = table(key);
+  if (map == nullptr) return std::nullopt;
+  std::map<std::string, std::string> values;
+  for (const auto& [label, value] : *map) {
+    if (!value.is_string()) {
+      wrong_type(value, key + "." + std::string(label.str()), "a string");
+      return std::nullopt;
+    }
+    values[std::string(label.str())] = *value.value<std::string>();
+  }
+  return values;
+}
+
+const toml::table* TableReader::table(const std::string& key) {
+  const toml::node* node = fetch(key, false, "a table");
+  if (node == nullptr) return nullptr;
+  if (!node->is_table()) wrong_type(*node, key, "a table");
+  return node->as_table();
+}
+
+const toml::array* TableReader::array_of_tables(const std::string& key) {
+  const toml::node* node = fetch(key, false, "an array of tables");
+  if (node == nullptr) return nullptr;
+  const toml::array* array = node->as_array();
+  if (array == nullptr || !array->is_array_of_tables()) {
+    wrong_type(*node, key, "an array of tables");
+    return nullptr;
+  }
+  return array;
+}
+
+void TableReader::reject_unknown_keys() {
+  for (const auto& [key, value] : table_) {
+    const std::string text(key.str());
+    if (asked_.count(text) == 0) {
+      diagnostics_.error(key.source(), (name_.empty() ? std::string("top level") : name_) + ": unknown key '" + text + "'");
+    }
+  }
+}
+
+}  // namespace chaos::orchestrator

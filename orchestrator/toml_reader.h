@@ -1,0 +1,86 @@
+// Reading validated values out of toml++ tables while keeping source
+// positions, so every configuration error reads "file:line:col: message".
+// A TableReader remembers which keys were asked for; the rest are reported
+// as unknown keys (typos must not be silently ignored).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "common/status.h"
+
+namespace chaos::orchestrator {
+
+// Collects every error of one load so `validate` can report them all.
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string file) : file_(std::move(file)) {}
+  const std::string& file() const { return file_; }
+  std::string where(const toml::source_region& region) const;
+  std::string where(const toml::node& node) const { return where(node.source()); }
+  void error(const toml::source_region& region, const std::string& message);
+  void error_at_start(const std::string& message);
+  // A message that already starts with "file:line:col: ".
+  void add_located(std::string message) { errors_.push_back(std::move(message)); }
+  bool empty() const { return errors_.empty(); }
+  const std::vector<std::string>& errors() const { return errors_; }
+  // All errors, one per line; OK when there are none.
+  Status to_status() const;
+
+ private:
+  std::string file_;
+  std::vector<std::string> errors_;
+};
+
+// Reads a TOML file of at most kMaxConfigBytes; parse errors become
+// diagnostics with the parser's position.
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
+std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics& diagnostics);
+
+class TableReader {
+ public:
+  TableReader(const toml::table& table, std::string name, Diagnostics& diagnostics)
+      : table_(table), name_(std::move(name)), diagnostics_(diagnostics) {}
+
+  std::optional<std::string> string(const std::string& key, bool required = false);
+  std::optional<double> number(const std::string& key, bool required = false);
+  std::optional<int64_t> integer(const std::string& key, int64_t min, int64_t max);
+  // A positive duration written as a string ("20s").
+  std::optional<std::chrono::nanoseconds> duration(const std::string& key, bool required = false);
+  std::optional<std::vector<std::string>> string_list(const std::string& key);
+  // String-valued table such as labels = { role = "broker" }.
+  std::optional<std::map<std::string, std::string>> string_map(const std::string& key);
+  const toml::table* table(const std::string& key);
+  const toml::array* array_of_tables(const std::string& key);
+  const toml::node* node(const std::string& key);
+
+  // Reports each key that no getter asked for.
+  void reject_unknown_keys();
+  void error_at(const toml::node& node, const std::string& message) {
+    diagnostics_.error(node.source(), message);
+  }
+  void error_here(const std::string& message) { diagnostics_.error(table_.source(), message); }
+  const std::string& name() const { return name_; }
+  Diagnostics& diagnostics() { return diagnostics_; }
+
+ private:
+  const toml::node* fetch(const std::string& key, bool required, const char* expected);
+  void wrong_type(const toml::node& node, const std::string& key, const char* expected);
+  std::string qualified(const std::string& key) const;
+
+  const toml::table& table_;
+  std::string name_;
+  Diagnostics& diagnostics_;
+  std::set<std::string> asked_;
+};
+
+const char* toml_type_name(const toml::node& node);
+
+}  // namespace chaos::orchestrator

@@ -1,0 +1,210 @@
+// chaosctl against a real chaos-agent and a real Prometheus server: the
+// Prometheus client's HTTP API handling, and whole experiment runs checked
+// by exit code, journal.json and the paused victim process.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "orchestrator/prometheus_client.h"
+#include "tests/integration/orchestrator/prometheus_server.h"
+#include "tests/unit/orchestrator/temp_dir.h"
+
+namespace chaos::orchestrator::integration {
+namespace {
+
+using namespace std::chrono_literals;
+using agent::integration::AgentProcess;
+using agent::integration::eventually;
+using agent::integration::Victim;
+using ::testing::HasSubstr;
+
+std::string chaosctl() {
+  const char* build_dir = std::getenv("CHAOS_BUILD_DIR");
+  return std::string(build_dir ? build_dir : "build") + "/bin/chaosctl";
+}
+
+// Runs chaosctl and returns its exit code (-1 when it had to be killed).
+int run_chaosctl(const std::vector<std::string>& args, const std::string& log) {
+  std::vector<std::string> argv = {chaosctl()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  const pid_t pid = agent::integration::spawn(argv, log);
+  int status = 0;
+  if (!eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 120s, 50ms)) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+nlohmann::json read_json(const std::string& path) {
+  std::ifstream in(path);
+  return nlohmann::json::parse(in, nullptr, false);
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+class OrchestratorIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(::geteuid(), 0u) << "integration tests run as root";
+    agent_ = std::make_unique<AgentProcess>(dir_.path() + "/agent-state", dir_.path() + "/agent.log");
+    std::filesystem::create_directories(dir_.path() + "/agent-state");
+    ASSERT_TRUE(agent_->start()) << agent_->log();
+    prometheus_ = std::make_unique<PrometheusServer>(
+        dir_.path(), std::vector<std::string>{"127.0.0.1:" + std::to_string(agent_->metrics_port())});
+    auto client = make_http_prometheus_client({prometheus_->url(), "", 2000ms});
+    ASSERT_TRUE(client.ok());
+    client_ = std::move(*client);
+    // Ready, and the agent scraped at least once: queries return data.
+    ASSERT_TRUE(eventually([&] {
+      auto answer = client_->instant_query("up{job=\"cor-agent\"} == 1");
+      return answer.ok() && !answer->empty();
+    }, 60s, 200ms)) << read_text(dir_.path() + "/prometheus.log").substr(0, 2000);
+  }
+
+  std::string experiment(const std::string& abort_threshold, pid_t victim) {
+    return dir_.write("exp.toml", R"([experiment]
+title = "Pause the victim"
+tags = ["cor", "integration"]
+
+[prometheus]
+url = ")" + prometheus_->url() + R"("
+
+[[agents.static]]
+address = "127.0.0.1:)" + std::to_string(agent_->grpc_port()) + R"("
+node = "local"
+labels = { role = "victim" }
+
+[settings]
+lease_ttl = "3s"
+during_interval = "1s"
+
+[[steady_state]]
+name = "agent is up"
+query = 'up{job="cor-agent"}'
+comparator = ">="
+threshold = 1
+
+[[abort]]
+name = "build info missing"
+query = 'chaos_agent_build_info'
+comparator = "<"
+threshold = )" + abort_threshold + R"(
+
+[[method]]
+name = "pause victim"
+kind = "process.pause"
+duration = "3s"
+params = { pid = )" + std::to_string(victim) + R"( }
+targets = { labels = { role = "victim" } }
+
+[[method]]
+kind = "wait"
+duration = "1s"
+
+[recovery]
+within = "10s"
+)");
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<AgentProcess> agent_;
+  std::unique_ptr<PrometheusServer> prometheus_;
+  std::unique_ptr<PrometheusClient> client_;
+};
+
+TEST_F(OrchestratorIntegration, PrometheusClientAnswersInstantAndRangeQueries) {
+  auto instant = client_->instant_query("chaos_agent_build_info");
+  ASSERT_TRUE(instant.ok()) << instant.status().message();
+  ASSERT_FALSE(instant->empty());
+  EXPECT_EQ(instant->result_type, "vector");
+  EXPECT_EQ(instant->series[0].points[0].text, "1");
+  const auto now = std::chrono::system_clock::now();
+  auto range = client_->range_query("up", now - 30s, now, 1000ms);
+  ASSERT_TRUE(range.ok()) << range.status().message();
+  EXPECT_EQ(range->result_type, "matrix");
+  EXPECT_FALSE(range->empty());
+  auto nan = client_->instant_query("0/0");
+  ASSERT_TRUE(nan.ok());
+  EXPECT_EQ(nan->series[0].points[0].text, "NaN");
+  auto empty = client_->instant_query("no_such_metric_cor");
+  ASSERT_TRUE(empty.ok());
+  EXPECT_TRUE(empty->empty());
+}
+
+TEST_F(OrchestratorIntegration, PrometheusErrorsNameTheQuery) {
+  auto bad = client_->instant_query("rate(up[");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("rate(up["));
+  auto down = make_http_prometheus_client({"http://127.0.0.1:" + std::to_string(free_loopback_port()), "", 500ms});
+  ASSERT_TRUE(down.ok());
+  auto unreachable = (*down)->instant_query("up");
+  ASSERT_FALSE(unreachable.ok());
+  EXPECT_THAT(unreachable.status().message(), HasSubstr("unreachable"));
+  EXPECT_THAT(unreachable.status().message(), HasSubstr("query 'up'"));
+}
+
+TEST_F(OrchestratorIntegration, RunHoldsPausesTheVictimAndRevertsIt) {
+  Victim victim("cor-victim");
+  const std::string file = experiment("1", victim.pid());
+  std::atomic<bool> saw_paused{false};
+  std::atomic<bool> stop{false};
+  std::thread observer([&] {
+    while (!stop) {
+      if (victim.state() == 'T') saw_paused = true;
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  const int code = run_chaosctl({"run", file, "--report-dir", dir_.path() + "/report"}, dir_.path() + "/run.log");
+  stop = true;
+  observer.join();
+  ASSERT_EQ(code, 0) << read_text(dir_.path() + "/run.log") << agent_->log();
+  EXPECT_TRUE(saw_paused);
+  EXPECT_NE(victim.state(), 'T');  // resumed
+  const auto journal = read_json(dir_.path() + "/report/journal.json");
+  ASSERT_FALSE(journal.is_discarded());
+  EXPECT_EQ(journal["verdict"]["result"], "held");
+  ASSERT_EQ(journal["faults"].size(), 1u);
+  EXPECT_EQ(journal["faults"][0]["kind"], "process.pause");
+  EXPECT_FALSE(journal["faults"][0]["backend"].get<std::string>().empty());
+  EXPECT_FALSE(journal["faults"][0]["reverted_at"].is_null());
+  ASSERT_TRUE(journal["verdict"]["time_to_recovery_seconds"].is_number());
+  EXPECT_LT(journal["verdict"]["time_to_recovery_seconds"].get<double>(), 1.0);  // "up" never dropped
+  EXPECT_THAT(read_text(dir_.path() + "/report/junit.xml"), HasSubstr("name=\"agent is up [during]\""));
+}
+
+TEST_F(OrchestratorIntegration, AbortConditionEndsTheRunWithExitTwo) {
+  Victim victim("cor-victim");
+  // build_info is 1, so "< 2" is true at once: the run aborts and reverts.
+  const std::string file = experiment("2", victim.pid());
+  const int code = run_chaosctl({"run", file, "--report-dir", dir_.path() + "/report", "--output", "json"},
+                                dir_.path() + "/run.log");
+  ASSERT_EQ(code, 2) << read_text(dir_.path() + "/run.log");
+  EXPECT_NE(victim.state(), 'T');
+  const auto journal = read_json(dir_.path() + "/report/journal.json");
+  EXPECT_EQ(journal["verdict"]["result"], "aborted");
+  EXPECT_EQ(journal["verdict"]["aborted_by"], "build info missing");
+  EXPECT_FALSE(journal["faults"][0]["reverted_at"].is_null());
+}
+
+TEST_F(OrchestratorIntegration, AdHocInjectFaultsAndRevert) {
+  Victim victim("cor-victim");
+  const std::string agent = "127.0.0.1:" + std::to_string(agent_->grpc_port());
+  const std::string log = dir_.path() + "/adhoc.log";
+  ASSERT_EQ(run_chaosctl({"inject", "--agent", agent, "process.pause", "--param", "pid=" + std::to_string(victim.pid()),
+                          "--duration", "30s", "--output", "json"}, log), 0) << read_text(log);
+  EXPECT_TRUE(eventually([&] { return victim.state() == 'T'; }, 5s));
+  ASSERT_EQ(run_chaosctl({"faults", "--agent", agent, "--output", "json"}, dir_.path() + "/faults.log"), 0);
+  EXPECT_THAT(read_text(dir_.path() + "/faults.log"), HasSubstr("process.pause"));
+  ASSERT_EQ(run_chaosctl({"revert", "--agent", agent, "--all"}, dir_.path() + "/revert.log"), 0)
+      << read_text(dir_.path() + "/revert.log");
+  EXPECT_TRUE(eventually([&] { return victim.state() != 'T'; }, 5s));
+}
+
+}  // namespace
+}  // namespace chaos::orchestrator::integration

@@ -1,0 +1,59 @@
+// A real `prometheus` on a free loopback port with a temporary config and
+// data directory, scraping the given targets every second. Killed and
+// reaped in the destructor, also when a test fails.
+#pragma once
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/integration/agent/agent_harness.h"
+
+namespace chaos::orchestrator::integration {
+
+inline int free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
+  socklen_t length = sizeof address;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  ::close(fd);
+  return ntohs(address.sin_port);
+}
+
+class PrometheusServer {
+ public:
+  PrometheusServer(const std::string& dir, const std::vector<std::string>& targets) : port_(free_loopback_port()) {
+    std::ofstream config(dir + "/prometheus.yml");
+    config << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
+           << "  - job_name: cor-agent\n    static_configs:\n      - targets: [";
+    for (size_t i = 0; i < targets.size(); ++i) config << (i ? ", " : "") << "'" << targets[i] << "'";
+    config << "]\n";
+    config.close();
+    pid_ = agent::integration::spawn({"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+                                      "--storage.tsdb.path=" + dir + "/data",
+                                      "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
+                                     dir + "/prometheus.log");
+  }
+  ~PrometheusServer() {
+    ::kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  PrometheusServer(const PrometheusServer&) = delete;
+  PrometheusServer& operator=(const PrometheusServer&) = delete;
+
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int port_;
+  pid_t pid_;
+};
+
+}  // namespace chaos::orchestrator::integration

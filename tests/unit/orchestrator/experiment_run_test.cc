@@ -1,0 +1,217 @@
+#include "orchestrator/experiment_run.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "orchestrator/fault_spec_builder.h"
+#include "orchestrator/journal_json.h"
+#include "orchestrator/junit_writer.h"
+#include "tests/unit/orchestrator/run_fakes.h"
+
+namespace chaos::orchestrator {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using testing::FakeAgentFactory;
+using testing::FakeFleet;
+using testing::FakePrometheus;
+using testing::JumpingClock;
+
+Experiment two_agent_experiment() {
+  Experiment experiment;
+  experiment.title = "Kill both";
+  experiment.settings.lease_ttl = 3s;
+  experiment.settings.during_interval = 2s;
+  experiment.steady_state.push_back({{"ratio", "ratio", Comparator::kGreaterEqual, 0.99}});
+  experiment.aborts.push_back({{"stopped", "rate", Comparator::kLess, 1}});
+  MethodStep kill;
+  kill.name = "kill";
+  kill.kind = "process.kill";
+  kill.duration = 10s;
+  kill.spec.mutable_process_kill()->mutable_target()->set_name("sleep");
+  kill.targets = {{"10.0.0.1:9700", "a", {}}, {"10.0.0.2:9700", "b", {}}};
+  MethodStep wait;
+  wait.name = "pause";
+  wait.kind = "wait";
+  wait.duration = 5s;
+  experiment.method = {kill, wait};
+  experiment.agents = kill.targets;
+  experiment.recovery_within = 20s;
+  return experiment;
+}
+
+class RunTest : public ::testing::Test {
+ protected:
+  // ratio and rate as functions of seconds since the start.
+  RunOutcome run(std::function<std::string(double)> ratio, std::function<std::string(double)> rate = {}) {
+    prometheus_ = std::make_unique<FakePrometheus>(clock_, [=](const std::string& query, double t) {
+      if (query == "ratio") return std::optional<std::string>(ratio(t));
+      return std::optional<std::string>(rate ? rate(t) : "10");
+    });
+    if (no_data_) prometheus_ = std::make_unique<FakePrometheus>(clock_, [](const std::string&, double) {
+                    return std::optional<std::string>();
+                  });
+    RunContext context{experiment_, *prometheus_, factory_, clock_, journal_, interrupted_,
+                       RunIdentity{"exp-1", "exp-1-lease", 3s}};
+    context.revert_give_up_after = give_up_after_;
+    return ExperimentRun(context).run();
+  }
+  size_t evaluations_in(const std::string& phase) {
+    size_t n = 0;
+    for (const auto& record : journal_.evaluations()) n += record.phase == phase ? 1 : 0;
+    return n;
+  }
+
+  Experiment experiment_ = two_agent_experiment();
+  JumpingClock clock_;
+  FakeFleet fleet_;
+  FakeAgentFactory factory_{fleet_};
+  RunJournal journal_{clock_};
+  std::atomic<bool> interrupted_{false};
+  std::unique_ptr<FakePrometheus> prometheus_;
+  bool no_data_ = false;
+  std::chrono::nanoseconds give_up_after_ = 60s;
+};
+
+TEST_F(RunTest, HeldWhenEverySloHolds) {
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kHeld) << outcome.reason;
+  EXPECT_EQ(exit_code(outcome.verdict), 0);
+  EXPECT_EQ(fleet_.count("Inject"), 2u);
+  EXPECT_EQ(fleet_.count("RevertAll exp-1"), 2u);
+  EXPECT_GE(fleet_.count("RenewLease exp-1-lease"), 2u);  // every lease_ttl/3 while faults live
+  EXPECT_EQ(fleet_.count("Revert f"), 2u);                // each fault reverted when its 10s end
+  EXPECT_GE(clock_.elapsed(), 15s);
+  EXPECT_TRUE(outcome.recovered);
+  EXPECT_EQ(outcome.time_to_recovery, 0ns);
+  EXPECT_GT(evaluations_in("during"), 5u);
+  EXPECT_EQ(evaluations_in("after"), 1u);
+}
+
+TEST_F(RunTest, DuringViolationMakesVerdictViolatedWithoutAborting) {
+  const RunOutcome outcome = run([](double t) { return t > 1 && t < 9 ? "0.5" : "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kViolated);
+  EXPECT_EQ(exit_code(outcome.verdict), 1);
+  ASSERT_EQ(outcome.failed_checks.size(), 1u);
+  EXPECT_THAT(outcome.failed_checks[0], HasSubstr("ratio [during]: 0.5 >= 0.99 failed"));
+  EXPECT_GE(clock_.elapsed(), 15s);  // the method ran to its end
+}
+
+TEST_F(RunTest, AbortConditionRevertsEverythingAtOnce) {
+  const RunOutcome outcome = run([](double) { return "1"; }, [](double t) { return t >= 4 ? "0" : "10"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kAborted);
+  EXPECT_EQ(exit_code(outcome.verdict), 2);
+  EXPECT_EQ(outcome.aborted_by, "stopped");
+  EXPECT_EQ(fleet_.count("RevertAll exp-1"), 2u);
+  EXPECT_EQ(fleet_.count("Revert f"), 0u);  // aborted before the faults' own end
+  EXPECT_LT(clock_.elapsed(), 10s);
+}
+
+TEST_F(RunTest, FailingSteadyStateBeforeInjectsNothing) {
+  const RunOutcome outcome = run([](double) { return "0.5"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kViolated);
+  EXPECT_THAT(outcome.reason, HasSubstr("nothing was injected"));
+  EXPECT_EQ(fleet_.count("Inject"), 0u);
+}
+
+TEST_F(RunTest, NoDataInPreflightIsAnErrorAndInjectsNothing) {
+  no_data_ = true;
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kError);
+  EXPECT_EQ(exit_code(outcome.verdict), 3);
+  EXPECT_THAT(outcome.reason, HasSubstr("query 'ratio' returns no data"));
+  EXPECT_EQ(fleet_.count("Inject"), 0u);
+}
+
+TEST_F(RunTest, UnreachableAgentFailsPreflight) {
+  fleet_.unreachable.insert("10.0.0.2:9700");
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kError);
+  EXPECT_THAT(outcome.reason, HasSubstr("agent 10.0.0.2:9700 unreachable"));
+  EXPECT_EQ(fleet_.count("Inject"), 0u);
+}
+
+TEST_F(RunTest, MissingFaultKindFailsPreflight) {
+  experiment_.method[0].kind = "dns.fail";
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kError);
+  EXPECT_THAT(outcome.reason, HasSubstr("does not offer fault kind dns.fail"));
+}
+
+TEST_F(RunTest, RevertIsRetriedUntilEveryAgentConfirms) {
+  fleet_.revert_all_failures_left["10.0.0.1:9700"] = 3;
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kHeld) << outcome.reason;
+  EXPECT_EQ(fleet_.count("10.0.0.1:9700 RevertAll"), 4u);
+  EXPECT_EQ(fleet_.count("10.0.0.2:9700 RevertAll"), 1u);
+  EXPECT_TRUE(outcome.unreverted.empty());
+}
+
+TEST_F(RunTest, RevertNeverConfirmedIsAnError) {
+  fleet_.revert_all_failures_left["10.0.0.2:9700"] = 1000;
+  give_up_after_ = 5s;
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kError);
+  ASSERT_EQ(outcome.unreverted.size(), 1u);
+  EXPECT_THAT(outcome.unreverted[0], HasSubstr("10.0.0.2:9700: agent 10.0.0.2:9700 busy"));
+}
+
+TEST_F(RunTest, CtrlCRevertsAndSkipsRecovery) {
+  fleet_.on_inject = [this](const std::string&) { interrupted_ = true; };
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kAborted);
+  EXPECT_EQ(outcome.aborted_by, "interrupted");
+  EXPECT_EQ(fleet_.count("RevertAll exp-1"), 2u);
+  EXPECT_EQ(evaluations_in("recovery"), 0u);
+  EXPECT_EQ(evaluations_in("after"), 0u);
+  EXPECT_LT(clock_.elapsed(), 1s);
+}
+
+TEST_F(RunTest, TimeToRecoveryIsMeasuredAfterRevert) {
+  const RunOutcome outcome = run([](double t) { return t >= 10 && t < 21 ? "0.5" : "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kViolated);
+  ASSERT_TRUE(outcome.time_to_recovery.has_value());
+  EXPECT_GE(*outcome.time_to_recovery, 5s);
+  EXPECT_LE(*outcome.time_to_recovery, 7s);
+  EXPECT_TRUE(outcome.recovered);
+}
+
+TEST_F(RunTest, NoRecoveryWithinTheWindowIsAFailedCheck) {
+  const RunOutcome outcome = run([](double t) { return t >= 10 ? "0.5" : "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kViolated);
+  EXPECT_FALSE(outcome.recovered);
+  EXPECT_THAT(outcome.failed_checks, ::testing::Contains(HasSubstr("recovery: steady state did not hold again within 20s")));
+}
+
+TEST_F(RunTest, JournalAndJunitRecordTheRun) {
+  const RunOutcome outcome = run([](double t) { return t > 1 && t < 9 ? "NaN" : "1"; });
+  const RunIdentity identity{"exp-1", "exp-1-lease", 3s};
+  const auto json = journal_to_json(experiment_, identity, journal_, outcome, {clock_.wall_now(), clock_.wall_now()});
+  EXPECT_EQ(json["verdict"]["result"], "violated");
+  EXPECT_EQ(json["verdict"]["exit_code"], 1);
+  EXPECT_EQ(json["faults"].size(), 2u);
+  EXPECT_FALSE(json["faults"][0]["reverted_at"].is_null());
+  bool saw_nan = false;
+  for (const auto& evaluation : json["evaluations"]) {
+    if (evaluation["value_text"] == "NaN") saw_nan = evaluation["value"].is_null() && evaluation["pass"] == false;
+  }
+  EXPECT_TRUE(saw_nan);
+  EXPECT_EQ(json["experiment"]["method"][0]["spec"]["process_kill"]["target"]["name"], "sleep");
+  const std::string junit = render_junit(experiment_, journal_, outcome, 1.0);
+  EXPECT_THAT(junit, HasSubstr("name=\"ratio [before]\"></testcase>"));
+  EXPECT_THAT(junit, HasSubstr("name=\"ratio [during]\"><failure"));
+  EXPECT_THAT(junit, HasSubstr("tests=\"4\" failures=\"1\""));
+}
+
+TEST(ExperimentId, IsASlugWithTimeAndSuffix) {
+  const std::string id = make_experiment_id("Kill one broker!", WallTime(std::chrono::seconds(1700000000)), 0xabcd);
+  EXPECT_EQ(id, "kill-one-broker-20231114T221320Z-abcd");
+}
+
+TEST(Junit, EscapesHostileNames) {
+  EXPECT_EQ(xml_escape("a<b>&\"'\x01"), "a&lt;b&gt;&amp;&quot;&apos;");
+}
+
+}  // namespace
+}  // namespace chaos::orchestrator
