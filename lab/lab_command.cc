@@ -1,19 +1,99 @@
 #include "lab/lab_command.h"
 
+#include <filesystem>
 #include <iostream>
+#include <memory>
 #include <string>
+
+#include "common/command_runner.h"
+#include "lab/lab_operations.h"
 
 namespace chaos::lab {
 
+namespace {
+
+struct LabFlags {
+  LabParams params;
+  bool keep_state = false;
+};
+
+void add_layout_flags(CLI::App& command, LabParams& params) {
+  command.add_option("--nodes", params.nodes, "Number of broker nodes")->capture_default_str();
+  command.add_option("--state-dir", params.state_dir, "Config, data, logs and pids of the lab")
+      ->capture_default_str();
+  command.add_option("--prefix", params.prefix, "Name prefix of namespaces and links")->capture_default_str();
+  command.add_option("--subnet", params.subnet, "First three octets of the lab's /24")->capture_default_str();
+  command.add_option("--prometheus-port", params.prometheus_port, "Prometheus port on 127.0.0.1")
+      ->capture_default_str();
+  command.add_option("--probe-port", params.probe_port, "chaos-probe /metrics port on 127.0.0.1")
+      ->capture_default_str();
+  command.add_option("--bin-dir", params.bin_dir, "Where chaos-agent and chaos-probe are (default: next to chaosctl)");
+}
+
+std::string self_path() {
+  std::error_code error;
+  auto path = std::filesystem::read_symlink("/proc/self/exe", error);
+  return error ? std::string("chaosctl") : path.string();
+}
+
+// Exit codes: 0 ok, 1 the lab is not (fully) up, 3 error (chaosctl main may map all failures to 3).
+[[noreturn]] void finish(const Status& status) {
+  if (status.ok()) throw CLI::Success();
+  std::cerr << "chaosctl lab: " << status.message() << "\n";
+  const bool not_up = status.code() == StatusCode::kNotFound || status.code() == StatusCode::kUnavailable;
+  throw CLI::RuntimeError(not_up ? 1 : 3);
+}
+
+template <typename Operation>
+void run_with_layout(const LabFlags& flags, Operation operation) {
+  auto layout = LabLayout::create(flags.params);
+  if (!layout.ok()) finish(layout.status());
+  ProcessCommandRunner runner;
+  SystemClock clock;
+  finish(operation(*layout, runner, clock));
+}
+
+}  // namespace
+
 void add_lab_command(CLI::App& app) {
-  auto* lab = app.add_subcommand("lab", "Manage the embedded NATS lab (root)");
+  auto flags = std::make_shared<LabFlags>();
+  auto* lab = app.add_subcommand("lab", "Manage the embedded NATS JetStream lab (root)");
   lab->require_subcommand(1);
-  for (const char* action : {"up", "down", "status"}) {
-    lab->add_subcommand(action, std::string("lab ") + action)->callback([] {
-      std::cerr << "chaosctl: lab not yet available\n";
-      throw CLI::RuntimeError(3);
+
+  auto* up = lab->add_subcommand("up", "Bring the lab up: namespaces, NATS cluster, agents, Prometheus, probe");
+  add_layout_flags(*up, flags->params);
+  up->callback([flags] {
+    run_with_layout(*flags, [](const LabLayout& layout, CommandRunner& runner, Clock& clock) {
+      return lab_up(layout, runner, clock, std::cout, self_path());
     });
-  }
+  });
+
+  auto* down = lab->add_subcommand("down", "Stop the lab and remove everything it created");
+  add_layout_flags(*down, flags->params);
+  down->add_flag("--keep-state", flags->keep_state, "Keep the state dir (logs, data) for inspection");
+  down->callback([flags] {
+    run_with_layout(*flags, [flags](const LabLayout& layout, CommandRunner& runner, Clock& clock) {
+      return lab_down(layout, runner, clock, std::cout, flags->keep_state);
+    });
+  });
+
+  auto* status = lab->add_subcommand("status", "Show the lab's nodes, processes and URLs");
+  add_layout_flags(*status, flags->params);
+  status->callback([flags] {
+    run_with_layout(*flags, [](const LabLayout& layout, CommandRunner& runner, Clock&) {
+      return lab_status(layout, runner, std::cout);
+    });
+  });
+
+  auto* supervise = lab->add_subcommand("supervise", "");  // hidden: started by `lab up`
+  supervise->group("");
+  add_layout_flags(*supervise, flags->params);
+  supervise->callback([flags] {
+    auto layout = LabLayout::create(flags->params);
+    if (!layout.ok()) finish(layout.status());
+    const int code = lab_supervise(*layout);
+    if (code != 0) throw CLI::RuntimeError(code);
+  });
 }
 
 }  // namespace chaos::lab

@@ -1,0 +1,41 @@
+// The lab's three user-facing operations and the hidden supervisor. Each
+// takes the layout (names, addresses, paths) and writes progress lines to
+// `out`; failures come back as Status values naming what failed and where
+// its log is.
+#pragma once
+
+#include <ostream>
+#include <string>
+
+#include "common/clock.h"
+#include "common/command_runner.h"
+#include "common/status.h"
+#include "lab/lab_layout.h"
+
+namespace chaos::lab {
+
+// Builds the network, starts the supervisor (which starts every process)
+// and waits until the cluster, JetStream, the agents, the probe and
+// Prometheus answer. Refuses when a lab with this prefix/state dir is up.
+// On failure it tears down what it built (logs stay in the state dir).
+Status lab_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, std::ostream& out,
+              const std::string& chaosctl_path);
+
+// Stops everything this lab started and removes its namespaces, links,
+// /etc/netns entries and (unless keep_state) its state dir. Works after a
+// crashed or partial `up`: everything is found by name and command line.
+Status lab_down(const LabLayout& layout, CommandRunner& runner, Clock& clock, std::ostream& out,
+                bool keep_state);
+
+// Prints nodes, processes and URLs; NOT_FOUND when the lab is not up.
+Status lab_status(const LabLayout& layout, CommandRunner& runner, std::ostream& out);
+
+// The supervisor's main loop (hidden `chaosctl lab supervise`): runs until
+// SIGTERM/SIGINT, then stops every lab process. Returns an exit code.
+int lab_supervise(const LabLayout& layout);
+
+// The directory holding chaos-agent and chaos-probe: --bin-dir, else the
+// directory of the running chaosctl.
+std::string resolve_bin_dir(const LabLayout& layout, const std::string& chaosctl_path);
+
+}  // namespace chaos::lab

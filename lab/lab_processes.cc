@@ -1,0 +1,83 @@
+#include "lab/lab_processes.h"
+
+#include <algorithm>
+
+namespace chaos::lab {
+
+namespace {
+
+std::string port_suffix(int port) { return ":" + std::to_string(port); }
+
+ProcessSpec spec(const LabLayout& layout, const std::string& name, std::string program, std::string marker,
+                 std::vector<std::string> argv) {
+  return ProcessSpec{name,           std::move(program),    std::move(marker),
+                     std::move(argv), layout.logfile(name), layout.pidfile(name),
+                     std::chrono::milliseconds(2000)};
+}
+
+// `ip netns exec` execs the program in place, so the pid the supervisor
+// sees is the program's own and signals reach it directly. It also
+// bind-mounts /etc/netns/<ns>/resolv.conf so the node uses the lab's DNS.
+std::vector<std::string> in_namespace(const std::string& netns, std::vector<std::string> argv) {
+  std::vector<std::string> wrapped = {"ip", "netns", "exec", netns};
+  wrapped.insert(wrapped.end(), argv.begin(), argv.end());
+  return wrapped;
+}
+
+ProcessSpec dnsmasq_spec(const LabLayout& layout) {
+  return spec(layout, "dnsmasq", "dnsmasq", dns_hosts_path(layout),
+              {"dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+               "--addn-hosts=" + dns_hosts_path(layout), "--listen-address=" + layout.bridge_ip(),
+               "--bind-interfaces", "--local=/" + std::string(kDomain) + "/", "--domain-needed",
+               "--pid-file=", "--log-facility=-", "--user=root"});
+}
+
+ProcessSpec nats_spec(const LabLayout& layout, int node) {
+  return spec(layout, "nats-" + layout.node_name(node), "nats-server", nats_config_path(layout, node),
+              in_namespace(layout.netns(node), {"nats-server", "--config", nats_config_path(layout, node)}));
+}
+
+ProcessSpec agent_spec(const LabLayout& layout, int node, const std::string& bin_dir) {
+  const std::string ip = layout.node_ip(node);
+  const std::string name = layout.node_name(node);
+  return spec(layout, "agent-" + name, "chaos-agent", layout.node_dir(node) + "/agent",
+              in_namespace(layout.netns(node),
+                           {bin_dir + "/chaos-agent", "--listen", ip + port_suffix(kAgentPort),
+                            "--metrics-listen", ip + port_suffix(kAgentMetricsPort), "--node-name", name,
+                            "--state-dir", layout.node_dir(node) + "/agent", "--process-scope", "netns",
+                            "--label", "role=broker", "--label", "name=" + name}));
+}
+
+ProcessSpec prometheus_spec(const LabLayout& layout) {
+  return spec(layout, "prometheus", "prometheus", prometheus_config_path(layout),
+              {"prometheus", "--config.file=" + prometheus_config_path(layout),
+               "--storage.tsdb.path=" + layout.path("prometheus"),
+               "--web.listen-address=127.0.0.1" + port_suffix(layout.params().prometheus_port),
+               "--storage.tsdb.retention.time=6h", "--log.level=warn"});
+}
+
+ProcessSpec probe_spec(const LabLayout& layout, const std::string& bin_dir) {
+  return spec(layout, "probe", "chaos-probe", layout.probe_metrics_address(),
+              {bin_dir + "/chaos-probe", "--servers", layout.nats_urls(), "--stream", kStreamName,
+               "--subject", kStreamSubject, "--replicas", std::to_string(std::min(3, layout.node_count())),
+               "--metrics-listen", layout.probe_metrics_address()});
+}
+
+}  // namespace
+
+std::string nats_config_path(const LabLayout& layout, int node) {
+  return layout.node_dir(node) + "/nats-server.conf";
+}
+std::string prometheus_config_path(const LabLayout& layout) { return layout.path("prometheus.yml"); }
+std::string dns_hosts_path(const LabLayout& layout) { return layout.path("dns-hosts"); }
+
+std::vector<ProcessSpec> lab_process_specs(const LabLayout& layout, const std::string& bin_dir) {
+  std::vector<ProcessSpec> specs = {dnsmasq_spec(layout)};
+  for (int node = 1; node <= layout.node_count(); ++node) specs.push_back(nats_spec(layout, node));
+  for (int node = 1; node <= layout.node_count(); ++node) specs.push_back(agent_spec(layout, node, bin_dir));
+  specs.push_back(prometheus_spec(layout));
+  specs.push_back(probe_spec(layout, bin_dir));
+  return specs;
+}
+
+}  // namespace chaos::lab

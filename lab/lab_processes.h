@@ -1,0 +1,23 @@
+// Which processes make up a lab and with which arguments: dnsmasq on the
+// bridge, nats-server and chaos-agent in every node namespace, Prometheus
+// and chaos-probe on the host. Pure: unit tests read the argv lists.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "lab/lab_layout.h"
+#include "lab/process_spec.h"
+
+namespace chaos::lab {
+
+// In start order: DNS first (routes are resolved by name), Prometheus last
+// but one, the probe last (it needs the cluster).
+std::vector<ProcessSpec> lab_process_specs(const LabLayout& layout, const std::string& bin_dir);
+
+// Config files the processes read, relative to the state dir.
+std::string nats_config_path(const LabLayout& layout, int node);
+std::string prometheus_config_path(const LabLayout& layout);
+std::string dns_hosts_path(const LabLayout& layout);
+
+}  // namespace chaos::lab

@@ -1,0 +1,68 @@
+#include <iomanip>
+
+#include "lab/lab_network.h"
+#include "lab/lab_operations.h"
+#include "lab/lab_processes.h"
+#include "lab/proc_scan.h"
+#include "lab/stream_leader.h"
+
+namespace chaos::lab {
+
+namespace {
+
+std::string process_state(const ProcessSpec& spec) {
+  auto pid = read_pidfile(spec.pidfile);
+  if (pid && process_alive(*pid)) return "running (pid " + std::to_string(*pid) + ")";
+  return "NOT RUNNING (log " + spec.logfile + ")";
+}
+
+void print_processes(const LabLayout& layout, std::ostream& out) {
+  out << "processes:\n";
+  for (const auto& spec : lab_process_specs(layout, "")) {
+    out << "  " << std::left << std::setw(12) << spec.name << process_state(spec) << "\n";
+  }
+}
+
+void print_nodes(const LabLayout& layout, std::ostream& out) {
+  out << "nodes:\n";
+  for (int node = 1; node <= layout.node_count(); ++node) {
+    out << "  " << layout.node_name(node) << "  " << std::left << std::setw(14) << layout.netns(node)
+        << std::setw(12) << layout.node_ip(node) << layout.node_host(node) << "  nats :" << kNatsClientPort
+        << " cluster :" << kNatsClusterPort << " monitor :" << kNatsMonitorPort << "  agent :" << kAgentPort
+        << " metrics :" << kAgentMetricsPort << "\n";
+  }
+}
+
+void print_urls(const LabLayout& layout, std::ostream& out) {
+  out << "urls:\n";
+  out << "  prometheus  " << layout.prometheus_url() << "\n";
+  out << "  probe       http://" << layout.probe_metrics_address() << "/metrics\n";
+  out << "  nats        " << layout.nats_urls() << "\n";
+  out << "  monitoring  http://" << layout.node_ip(1) << ":" << kNatsMonitorPort << "/jsz\n";
+  out << "  inventory   " << layout.inventory_path() << "\n";
+  out << "  logs        " << layout.path("logs") << "\n";
+}
+
+}  // namespace
+
+Status lab_status(const LabLayout& layout, CommandRunner& runner, std::ostream& out) {
+  auto supervisor = read_pidfile(layout.supervisor_pidfile());
+  const bool supervised = supervisor && process_alive(*supervisor);
+  LabNetwork network(layout, runner);
+  auto namespaces = network.existing_namespaces();
+  const std::size_t namespace_count = namespaces.ok() ? namespaces->size() : 0;
+  if (!supervised && namespace_count == 0) {
+    return not_found("lab " + layout.params().prefix + " is down (no supervisor, no namespaces)");
+  }
+  out << "lab " << layout.params().prefix << ": "
+      << (supervised ? "up, supervisor pid " + std::to_string(*supervisor) : std::string("SUPERVISOR NOT RUNNING"))
+      << "; bridge " << layout.bridge() << " " << layout.bridge_ip() << "/24; " << namespace_count
+      << " namespaces\n";
+  print_nodes(layout, out);
+  print_processes(layout, out);
+  print_urls(layout, out);
+  if (!supervised) return unavailable("lab " + layout.params().prefix + " is partial: run `chaosctl lab down`");
+  return {};
+}
+
+}  // namespace chaos::lab

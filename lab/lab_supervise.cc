@@ -1,0 +1,77 @@
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "lab/lab_operations.h"
+#include "lab/lab_processes.h"
+#include "lab/stream_leader.h"
+#include "lab/supervisor.h"
+
+namespace chaos::lab {
+
+namespace {
+
+constexpr auto kLeaderRefreshInterval = std::chrono::seconds(2);
+constexpr auto kStopGrace = std::chrono::seconds(10);
+
+void log_line(const std::string& line) {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%H:%M:%S", std::gmtime(&now));
+  std::cerr << stamp << " supervisor: " << line << std::endl;
+}
+
+// Runs until a termination signal arrives, ticking the supervisor between.
+void supervise_until_signalled(Supervisor& supervisor, StreamLeaderWatcher& watcher, const sigset_t& signals) {
+  const timespec tick{0, 250 * 1000 * 1000};
+  auto next_refresh = std::chrono::steady_clock::now();
+  while (true) {
+    const int received = sigtimedwait(&signals, nullptr, &tick);
+    if (received > 0) {
+      log_line("signal " + std::to_string(received) + ": stopping the lab's processes");
+      return;
+    }
+    supervisor.tick();
+    if (std::chrono::steady_clock::now() >= next_refresh) {
+      watcher.refresh();
+      next_refresh = std::chrono::steady_clock::now() + kLeaderRefreshInterval;
+    }
+  }
+}
+
+}  // namespace
+
+int lab_supervise(const LabLayout& layout) {
+  // Its own session: Ctrl-C in the terminal that ran `lab up` must not stop the lab.
+  ::setsid();
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal_number : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, signal_number);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  {
+    std::ofstream pidfile(layout.supervisor_pidfile(), std::ios::trunc);
+    pidfile << ::getpid() << "\n";
+  }
+  const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
+  ChildProcessLauncher launcher;
+  SystemClock clock;
+  Supervisor supervisor(lab_process_specs(layout, resolve_bin_dir(layout, self)), launcher, clock, log_line);
+  StreamLeaderWatcher watcher(layout);
+  log_line("starting the lab's processes");
+  supervisor.start_all();
+  supervise_until_signalled(supervisor, watcher, signals);
+  supervisor.stop_all(kStopGrace);
+  std::filesystem::remove(layout.supervisor_pidfile());
+  log_line("stopped");
+  return 0;
+}
+
+std::string resolve_bin_dir(const LabLayout& layout, const std::string& chaosctl_path) {
+  if (!layout.params().bin_dir.empty()) return layout.params().bin_dir;
+  return std::filesystem::path(chaosctl_path).parent_path().string();
+}
+
+}  // namespace chaos::lab

@@ -1,0 +1,172 @@
+#include <unistd.h>
+
+#include <boost/process.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "lab/lab_files.h"
+#include "lab/lab_network.h"
+#include "lab/lab_operations.h"
+#include "lab/lab_processes.h"
+#include "lab/proc_scan.h"
+#include "lab/readiness.h"
+#include "lab/stream_leader.h"
+
+namespace chaos::lab {
+
+namespace fs = std::filesystem;
+namespace bp = boost::process;
+
+namespace {
+
+constexpr auto kServiceTimeout = std::chrono::seconds(60);
+
+Status refuse_if_present(const LabLayout& layout, CommandRunner& runner) {
+  if (auto pid = read_pidfile(layout.supervisor_pidfile()); pid && process_alive(*pid)) {
+    return already_exists("lab " + layout.params().prefix + " is already up (supervisor pid " +
+                          std::to_string(*pid) + "); `chaosctl lab status` shows it, `chaosctl lab down` removes it");
+  }
+  LabNetwork network(layout, runner);
+  CHAOS_ASSIGN_OR_RETURN(auto namespaces, network.existing_namespaces());
+  CHAOS_ASSIGN_OR_RETURN(auto links, network.existing_links());
+  if (!namespaces.empty() || !links.empty()) {
+    return failed_precondition("leftovers of an earlier lab " + layout.params().prefix + " (" +
+                               std::to_string(namespaces.size()) + " namespaces, " + std::to_string(links.size()) +
+                               " links); run `chaosctl lab down` first");
+  }
+  const fs::path state = layout.params().state_dir;
+  std::error_code error;
+  if (fs::exists(state) && !fs::is_empty(state, error) && !fs::exists(state / kStateMarker)) {
+    return failed_precondition("state dir " + state.string() + " is not empty and not a lab's; choose another --state-dir");
+  }
+  return {};
+}
+
+Status check_programs(const std::string& bin_dir) {
+  for (const std::string name : {"chaos-agent", "chaos-probe"}) {
+    const fs::path program = fs::path(bin_dir) / name;
+    if (::access(program.c_str(), X_OK) != 0) {
+      return not_found(program.string() + " is missing: build it first (cmake --build build) or pass --bin-dir");
+    }
+  }
+  for (const std::string name : {"ip", "nats-server", "dnsmasq", "prometheus"}) {
+    if (bp::search_path(name, {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}).empty()) {
+      return not_found(name + " is not installed: run scripts/install-deps");
+    }
+  }
+  return {};
+}
+
+Status write_file(const fs::path& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  if (!out.flush()) return internal_error("cannot write " + path.string());
+  return {};
+}
+
+Status prepare_state_dir(const LabLayout& layout) {
+  const fs::path state = layout.params().state_dir;
+  std::error_code error;
+  fs::remove_all(state, error);  // only reached when empty or marked as ours
+  for (const std::string sub : {"logs", "run", "prometheus"}) fs::create_directories(state / sub, error);
+  for (int node = 1; node <= layout.node_count(); ++node) {
+    fs::create_directories(fs::path(layout.node_dir(node)) / "jetstream", error);
+    fs::create_directories(fs::path(layout.node_dir(node)) / "agent", error);
+  }
+  if (error) return internal_error("cannot create state dir " + state.string() + ": " + error.message());
+  CHAOS_RETURN_IF_ERROR(write_file(state / kStateMarker, "chaos lab " + layout.params().prefix + "\n"));
+  for (int node = 1; node <= layout.node_count(); ++node) {
+    CHAOS_RETURN_IF_ERROR(write_file(nats_config_path(layout, node), render_nats_config(layout, node)));
+  }
+  CHAOS_RETURN_IF_ERROR(write_file(prometheus_config_path(layout), render_prometheus_config(layout)));
+  CHAOS_RETURN_IF_ERROR(write_file(dns_hosts_path(layout), render_dns_hosts(layout)));
+  if (!write_inventory(layout, "")) return internal_error("cannot write " + layout.inventory_path());
+  return {};
+}
+
+std::vector<std::string> supervise_args(const LabLayout& layout, const std::string& bin_dir) {
+  const LabParams& params = layout.params();
+  return {"lab", "supervise", "--prefix", params.prefix, "--subnet", params.subnet, "--state-dir",
+          params.state_dir, "--nodes", std::to_string(params.nodes), "--prometheus-port",
+          std::to_string(params.prometheus_port), "--probe-port", std::to_string(params.probe_port),
+          "--bin-dir", bin_dir};
+}
+
+// The supervisor outlives this command: detached, output to its log, no
+// inherited stdout (a caller reading our output until EOF must not hang).
+Status start_supervisor(const LabLayout& layout, const std::string& chaosctl_path, const std::string& bin_dir) {
+  const std::string log = layout.logfile("supervisor");
+  std::error_code error;
+  bp::child child(chaosctl_path, bp::args(supervise_args(layout, bin_dir)), bp::std_in < bp::null,
+                  bp::std_out > log, bp::std_err > log, error);
+  if (error) return unavailable("cannot start the lab supervisor (" + chaosctl_path + "): " + error.message());
+  child.detach();
+  return {};
+}
+
+Status supervisor_started(const LabLayout& layout) {
+  auto pid = read_pidfile(layout.supervisor_pidfile());
+  if (pid && process_alive(*pid)) return {};
+  return unavailable("no supervisor pidfile yet; see " + layout.logfile("supervisor"));
+}
+
+Status wait_for_services(const LabLayout& layout, Clock& clock, std::ostream& out) {
+  CHAOS_RETURN_IF_ERROR(wait_until(clock, std::chrono::seconds(10), "supervisor", [&] { return supervisor_started(layout); }));
+  for (int node = 1; node <= layout.node_count(); ++node) {
+    CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "nats-server " + layout.node_name(node) + " (log " +
+                                     layout.logfile("nats-" + layout.node_name(node)) + ")",
+                                     [&] { return nats_healthy(layout, node); }));
+  }
+  out << "lab: nats-server answering on every node\n" << std::flush;
+  CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "JetStream cluster", [&] { return jetstream_meta_leader(layout); }));
+  out << "lab: JetStream cluster formed\n" << std::flush;
+  for (int node = 1; node <= layout.node_count(); ++node) {
+    CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "chaos-agent " + layout.node_name(node) + " (log " +
+                                     layout.logfile("agent-" + layout.node_name(node)) + ")",
+                                     [&] { return agent_serving_metrics(layout, node); }));
+  }
+  out << "lab: chaos-agent serving on every node\n" << std::flush;
+  CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "chaos-probe (log " + layout.logfile("probe") + ")",
+                                   [&] { return probe_publishing(layout); }));
+  out << "lab: chaos-probe publishing to stream " << kStreamName << "\n" << std::flush;
+  CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "Prometheus (log " + layout.logfile("prometheus") + ")",
+                                   [&] { return prometheus_scraping_probe(layout); }));
+  out << "lab: Prometheus scraping at " << layout.prometheus_url() << "\n" << std::flush;
+  return {};
+}
+
+Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, std::ostream& out,
+                const std::string& chaosctl_path, const std::string& bin_dir) {
+  CHAOS_RETURN_IF_ERROR(prepare_state_dir(layout));
+  out << "lab: state in " << layout.params().state_dir << "\n" << std::flush;
+  LabNetwork network(layout, runner);
+  CHAOS_RETURN_IF_ERROR(network.create().with_context("lab network"));
+  out << "lab: bridge " << layout.bridge() << " " << layout.bridge_ip() << "/24 with " << layout.node_count()
+      << " node namespaces\n" << std::flush;
+  CHAOS_RETURN_IF_ERROR(start_supervisor(layout, chaosctl_path, bin_dir));
+  out << "lab: supervisor starting dnsmasq, nats-server, chaos-agent, Prometheus and chaos-probe\n" << std::flush;
+  return wait_for_services(layout, clock, out);
+}
+
+}  // namespace
+
+Status lab_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, std::ostream& out,
+              const std::string& chaosctl_path) {
+  if (::geteuid() != 0) return permission_denied("lab up: must run as root (network namespaces, bridge)");
+  CHAOS_RETURN_IF_ERROR(refuse_if_present(layout, runner));
+  const std::string bin_dir = resolve_bin_dir(layout, chaosctl_path);
+  CHAOS_RETURN_IF_ERROR(check_programs(bin_dir));
+  const SteadyTime started = clock.steady_now();
+  Status status = bring_up(layout, runner, clock, out, chaosctl_path, bin_dir);
+  if (!status.ok()) {
+    out << "lab: up failed: " << status.message() << "\nlab: tearing down; logs stay in "
+        << layout.path("logs") << "\n" << std::flush;
+    (void)lab_down(layout, runner, clock, out, /*keep_state=*/true);
+    return status;
+  }
+  const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(clock.steady_now() - started);
+  out << "lab: up in " << elapsed.count() / 1000.0 << " s\n\n" << std::flush;
+  return lab_status(layout, runner, out);
+}
+
+}  // namespace chaos::lab

@@ -1,0 +1,101 @@
+#include "lab/probe/nats_session.h"
+
+namespace chaos::lab::probe {
+
+namespace {
+
+constexpr int64_t kConnectTimeoutMs = 2000;
+constexpr int64_t kReconnectWaitMs = 250;
+constexpr int64_t kPingIntervalMs = 1000;
+constexpr int64_t kJetStreamWaitMs = 2000;
+// Bound the stream so a long-running lab does not fill the disk.
+constexpr int64_t kStreamMaxAgeNs = 10LL * 60 * 1000 * 1000 * 1000;
+
+}  // namespace
+
+std::string describe_nats_error(natsStatus status, jsErrCode js_error) {
+  std::string text = std::string("nats: ") + natsStatus_GetText(status);
+  if (js_error != 0) text += " (jetstream error " + std::to_string(static_cast<int>(js_error)) + ")";
+  return text;
+}
+
+NatsSession::~NatsSession() {
+  jsCtx_Destroy(js_);
+  natsConnection_Destroy(connection_);
+  natsOptions_Destroy(options_);
+}
+
+void NatsSession::on_disconnected(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsSession*>(closure);
+  self->metrics_.disconnects.inc();
+  self->metrics_.connected.set(0);
+}
+
+void NatsSession::on_connected(natsConnection*, void* closure) {
+  static_cast<NatsSession*>(closure)->metrics_.connected.set(1);
+}
+
+void NatsSession::on_reconnected(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsSession*>(closure);
+  self->metrics_.reconnects.inc();
+  self->metrics_.connected.set(1);
+}
+
+Status NatsSession::connect(const std::vector<std::string>& servers) {
+  std::vector<const char*> urls;
+  for (const auto& server : servers) urls.push_back(server.c_str());
+  natsStatus status = natsOptions_Create(&options_);
+  if (status == NATS_OK) status = natsOptions_SetServers(options_, urls.data(), static_cast<int>(urls.size()));
+  if (status == NATS_OK) status = natsOptions_SetTimeout(options_, kConnectTimeoutMs);
+  if (status == NATS_OK) status = natsOptions_SetMaxReconnect(options_, -1);
+  // A paused (SIGSTOP) server keeps the TCP connection open; only missed
+  // PONGs reveal it. The 2-minute default would hide a whole experiment.
+  if (status == NATS_OK) status = natsOptions_SetPingInterval(options_, kPingIntervalMs);
+  if (status == NATS_OK) status = natsOptions_SetMaxPingsOut(options_, 2);
+  if (status == NATS_OK) status = natsOptions_SetReconnectWait(options_, kReconnectWaitMs);
+  // The probe may start before the brokers listen; keep trying instead of failing.
+  if (status == NATS_OK) status = natsOptions_SetRetryOnFailedConnect(options_, true, on_connected, this);
+  if (status == NATS_OK) status = natsOptions_SetDisconnectedCB(options_, on_disconnected, this);
+  if (status == NATS_OK) status = natsOptions_SetReconnectedCB(options_, on_reconnected, this);
+  if (status != NATS_OK) return invalid_argument("probe NATS options: " + describe_nats_error(status));
+
+  status = natsConnection_Connect(&connection_, options_);
+  if (status == NATS_OK) {
+    metrics_.connected.set(1);
+  } else if (status != NATS_NOT_YET_CONNECTED) {
+    return unavailable("probe cannot connect to NATS: " + describe_nats_error(status));
+  }
+  jsOptions js_options;
+  jsOptions_Init(&js_options);
+  js_options.Wait = kJetStreamWaitMs;
+  status = natsConnection_JetStream(&js_, connection_, &js_options);
+  if (status != NATS_OK) return internal_error("probe JetStream context: " + describe_nats_error(status));
+  return {};
+}
+
+Status NatsSession::ensure_stream(const StreamSettings& stream) {
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  jsStreamInfo* info = nullptr;
+  natsStatus status = js_GetStreamInfo(&info, js_, stream.name.c_str(), nullptr, &js_error);
+  jsStreamInfo_Destroy(info);
+  if (status == NATS_OK) return {};
+  if (status != NATS_NOT_FOUND) {
+    return unavailable("stream " + stream.name + " info: " + describe_nats_error(status, js_error));
+  }
+  jsStreamConfig config;
+  jsStreamConfig_Init(&config);
+  const char* subjects[] = {stream.subject.c_str()};
+  config.Name = stream.name.c_str();
+  config.Subjects = subjects;
+  config.SubjectsLen = 1;
+  config.Storage = js_FileStorage;
+  config.Replicas = stream.replicas;
+  config.MaxAge = kStreamMaxAgeNs;
+  status = js_AddStream(nullptr, js_, &config, nullptr, &js_error);
+  if (status != NATS_OK) {
+    return unavailable("create stream " + stream.name + ": " + describe_nats_error(status, js_error));
+  }
+  return {};
+}
+
+}  // namespace chaos::lab::probe

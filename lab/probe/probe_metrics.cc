@@ -1,0 +1,53 @@
+#include "lab/probe/probe_metrics.h"
+
+namespace chaos::lab::probe {
+
+namespace {
+
+metrics::Counter& counter(metrics::Registry& registry, const char* name, const char* help) {
+  return registry.counter(name, help).with({});
+}
+
+// End-to-end latency includes redelivery after a failover, which can take
+// tens of seconds: 0.5 ms .. ~65 s.
+std::vector<double> end_to_end_buckets() { return metrics::exponential_buckets(0.0005, 2, 18); }
+
+}  // namespace
+
+ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
+    : publish_attempts(counter(registry, "chaos_probe_publish_attempts_total",
+                               "JetStream publishes attempted.")),
+      publish_success(counter(registry, "chaos_probe_publish_success_total",
+                              "JetStream publishes acknowledged by the stream.")),
+      publish_errors(counter(registry, "chaos_probe_publish_errors_total",
+                             "JetStream publishes that failed or timed out without an ack.")),
+      publish_ack_latency(registry
+                              .histogram("chaos_probe_publish_ack_latency_seconds",
+                                         "Time from publish to JetStream ack, acknowledged publishes only.",
+                                         {}, metrics::default_latency_buckets())
+                              .with({})),
+      end_to_end_latency(registry
+                             .histogram("chaos_probe_end_to_end_latency_seconds",
+                                        "Time from publish to first delivery to the probe's consumer.", {},
+                                        end_to_end_buckets())
+                             .with({})),
+      messages_received(counter(registry, "chaos_probe_messages_received_total",
+                                "Messages of this probe run delivered to its consumer, first deliveries.")),
+      messages_lost(counter(registry, "chaos_probe_messages_lost_total",
+                            "Acknowledged messages never delivered within the grace period.")),
+      messages_duplicated(counter(registry, "chaos_probe_messages_duplicated_total",
+                                  "Deliveries of a sequence that had already been delivered.")),
+      messages_late(counter(registry, "chaos_probe_messages_late_total",
+                            "Messages delivered after they had been counted as lost.")),
+      reconnects(counter(registry, "chaos_probe_reconnects_total", "Reconnections to the NATS cluster.")),
+      disconnects(counter(registry, "chaos_probe_disconnects_total",
+                          "Losses of the connection to the NATS cluster.")),
+      consume_errors(counter(registry, "chaos_probe_consume_errors_total",
+                             "Failed fetches from the probe's pull consumer (timeouts excluded).")),
+      messages_awaiting(registry
+                            .gauge("chaos_probe_messages_awaiting",
+                                   "Acknowledged messages within the grace period not delivered yet.")
+                            .with({})),
+      connected(registry.gauge("chaos_probe_connected", "1 while connected to the NATS cluster.").with({})) {}
+
+}  // namespace chaos::lab::probe

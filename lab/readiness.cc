@@ -1,0 +1,108 @@
+#include "lab/readiness.h"
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "lab/http_check.h"
+
+namespace chaos::lab {
+
+Status wait_until(Clock& clock, Duration timeout, const std::string& what, const ReadinessCheck& check) {
+  const SteadyTime deadline = clock.steady_now() + timeout;
+  Status last = check();
+  while (!last.ok()) {
+    if (clock.steady_now() >= deadline) {
+      return deadline_exceeded(what + ": not ready after " +
+                               std::to_string(std::chrono::duration_cast<std::chrono::seconds>(timeout).count()) +
+                               " s: " + last.message());
+    }
+    clock.sleep_until(clock.steady_now() + std::chrono::milliseconds(250));
+    last = check();
+  }
+  return {};
+}
+
+namespace {
+
+Status expect_ok(const StatusOr<HttpReply>& reply, const std::string& what) {
+  if (!reply.ok()) return reply.status();
+  if (reply->status != 200) return unavailable(what + " answered HTTP " + std::to_string(reply->status));
+  return {};
+}
+
+}  // namespace
+
+Status nats_healthy(const LabLayout& layout, int node) {
+  return expect_ok(http_get(layout.node_ip(node), kNatsMonitorPort, "/healthz"),
+                   "nats-server " + layout.node_name(node) + " /healthz");
+}
+
+Status jetstream_meta_leader(const LabLayout& layout) {
+  auto reply = http_get(layout.node_ip(1), kNatsMonitorPort, "/jsz");
+  CHAOS_RETURN_IF_ERROR(expect_ok(reply, "nats-server n1 /jsz"));
+  const auto json = nlohmann::json::parse(reply->body, nullptr, false);
+  if (json.is_object() && json.contains("meta_cluster") && json["meta_cluster"].is_object()) {
+    const auto& meta = json["meta_cluster"];
+    if (meta.contains("leader") && meta["leader"].is_string() && !meta["leader"].get<std::string>().empty()) {
+      return {};
+    }
+  }
+  return unavailable("JetStream meta group has no leader yet");
+}
+
+Status agent_serving_metrics(const LabLayout& layout, int node) {
+  return expect_ok(http_get(layout.node_ip(node), kAgentMetricsPort, "/metrics"),
+                   "chaos-agent " + layout.node_name(node) + " /metrics");
+}
+
+std::optional<double> sample_value(const std::string& exposition, const std::string& name) {
+  std::istringstream lines(exposition);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.size() > name.size() && line.compare(0, name.size(), name) == 0 && line[name.size()] == ' ') {
+      try {
+        return std::stod(line.substr(name.size() + 1));
+      } catch (const std::exception&) {
+        return std::nullopt;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+Status probe_publishing(const LabLayout& layout) {
+  auto reply = http_get("127.0.0.1", layout.params().probe_port, "/metrics");
+  CHAOS_RETURN_IF_ERROR(expect_ok(reply, "chaos-probe /metrics"));
+  const auto acked = sample_value(reply->body, "chaos_probe_publish_success_total");
+  if (!acked || *acked < 1) return unavailable("chaos-probe has no acknowledged publish yet");
+  return {};
+}
+
+std::string url_encode(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string encoded;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += hex[c >> 4];
+      encoded += hex[c & 15];
+    }
+  }
+  return encoded;
+}
+
+Status prometheus_scraping_probe(const LabLayout& layout) {
+  const std::string query = "sum(rate(chaos_probe_publish_success_total[5s]))";
+  auto reply = http_get("127.0.0.1", layout.params().prometheus_port, "/api/v1/query?query=" + url_encode(query));
+  CHAOS_RETURN_IF_ERROR(expect_ok(reply, "Prometheus /api/v1/query"));
+  const auto json = nlohmann::json::parse(reply->body, nullptr, false);
+  if (json.is_object() && json.contains("data") && json["data"].contains("result") &&
+      json["data"]["result"].is_array() && !json["data"]["result"].empty()) {
+    return {};
+  }
+  return unavailable("Prometheus has no probe samples yet");
+}
+
+}  // namespace chaos::lab

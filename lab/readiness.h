@@ -1,0 +1,31 @@
+// Waiting for the lab's services during `up`: each check is one HTTP
+// question that either passes or says why not; wait_until repeats it until
+// a deadline and returns the last reason on timeout.
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "lab/lab_layout.h"
+
+namespace chaos::lab {
+
+using ReadinessCheck = std::function<Status()>;
+
+Status wait_until(Clock& clock, Duration timeout, const std::string& what, const ReadinessCheck& check);
+
+Status nats_healthy(const LabLayout& layout, int node);
+// The JetStream meta group has a leader (the cluster formed).
+Status jetstream_meta_leader(const LabLayout& layout);
+Status agent_serving_metrics(const LabLayout& layout, int node);
+Status probe_publishing(const LabLayout& layout);
+Status prometheus_scraping_probe(const LabLayout& layout);
+
+// The value of an unlabelled sample `name` in Prometheus text, if present.
+std::optional<double> sample_value(const std::string& exposition, const std::string& name);
+// Percent-encodes a PromQL expression for a query string.
+std::string url_encode(const std::string& text);
+
+}  // namespace chaos::lab

@@ -1,0 +1,143 @@
+// Brings a 3-node lab up under the prefix "clb", checks that the NATS
+// cluster forms and JetStream stores and delivers the probe's messages, and
+// that `down` leaves no namespace, link, process or file behind, also after
+// the supervisor was killed (a crashed `up`).
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "common/command_runner.h"
+#include "lab/http_check.h"
+#include "lab/proc_scan.h"
+#include "lab/readiness.h"
+
+namespace chaos::lab {
+namespace {
+
+const std::string kStateDir = "/tmp/chaos-clb-integration";
+
+std::vector<std::string> lab_flags() {
+  return {"--prefix", "clb", "--subnet", "10.78.0", "--state-dir", kStateDir, "--nodes", "3",
+          "--prometheus-port", "19191", "--probe-port", "19891"};
+}
+
+class LabLifecycleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
+    const char* build_dir = std::getenv("CHAOS_BUILD_DIR");
+    ASSERT_NE(build_dir, nullptr);
+    chaosctl_ = std::string(build_dir) + "/bin/chaosctl";
+    (void)lab("down");  // a previous failed run must not make this one fail
+  }
+  void TearDown() override {
+    if (!chaosctl_.empty()) (void)lab("down");
+  }
+
+  CommandResult lab(const std::string& action) {
+    std::vector<std::string> argv = {chaosctl_, "lab", action};
+    const auto flags = lab_flags();
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    auto result = runner_.run(argv, RunOptions{"", std::chrono::seconds(150)});
+    EXPECT_TRUE(result.ok()) << result.status().to_string();
+    return result.ok() ? *result : CommandResult{-1, "", result.status().message()};
+  }
+
+  std::string run_output(const std::vector<std::string>& argv) {
+    auto result = runner_.run(argv);
+    return result.ok() ? result->stdout_text : "";
+  }
+
+  void expect_nothing_left() {
+    EXPECT_EQ(run_output({"ip", "netns", "list"}).find("clb-n"), std::string::npos);
+    const std::string links = run_output({"ip", "-br", "link", "show"});
+    EXPECT_EQ(links.find("clb0"), std::string::npos) << links;
+    EXPECT_EQ(links.find("clb-v"), std::string::npos) << links;
+    for (const char* program : {"nats-server", "chaos-agent", "dnsmasq", "prometheus", "chaosctl"}) {
+      EXPECT_TRUE(find_processes(program, kStateDir).empty()) << program << " still running";
+    }
+    EXPECT_TRUE(find_processes("chaos-probe", "127.0.0.1:19891").empty());
+    EXPECT_FALSE(std::filesystem::exists("/etc/netns/clb-n1"));
+    EXPECT_FALSE(std::filesystem::exists(kStateDir));
+  }
+
+  std::string chaosctl_;
+  ProcessCommandRunner runner_;
+};
+
+int route_count(const std::string& node_ip) {
+  auto reply = http_get(node_ip, 8222, "/routez");
+  if (!reply.ok()) return -1;
+  auto json = nlohmann::json::parse(reply->body, nullptr, false);
+  return json.is_object() ? json.value("num_routes", -1) : -1;
+}
+
+TEST_F(LabLifecycleTest, UpFormsJetStreamClusterAndDownLeavesNothing) {
+  const auto up = lab("up");
+  ASSERT_EQ(up.exit_code, 0) << up.stdout_text << up.stderr_text;
+  EXPECT_NE(up.stdout_text.find("JetStream cluster formed"), std::string::npos);
+
+  for (const std::string ip : {"10.78.0.11", "10.78.0.12", "10.78.0.13"}) {
+    EXPECT_EQ(route_count(ip), 2) << ip << " should route to both peers";
+  }
+  // The probe's messages go through the replicated stream and come back.
+  auto metrics = http_get("127.0.0.1", 19891, "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_GT(sample_value(metrics->body, "chaos_probe_publish_success_total").value_or(0), 0);
+  EXPECT_GT(sample_value(metrics->body, "chaos_probe_messages_received_total").value_or(0), 0);
+  EXPECT_EQ(sample_value(metrics->body, "chaos_probe_messages_lost_total").value_or(-1), 0);
+  // The inventory names the stream leader for the "pause the leader" experiment.
+  EXPECT_TRUE(std::filesystem::exists(kStateDir + "/inventory.toml"));
+
+  const auto again = lab("up");
+  EXPECT_NE(again.exit_code, 0);
+  EXPECT_NE(again.stderr_text.find("already up"), std::string::npos) << again.stderr_text;
+
+  const auto status = lab("status");
+  EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
+  EXPECT_NE(status.stdout_text.find("nats-n3     running"), std::string::npos) << status.stdout_text;
+
+  const auto down = lab("down");
+  EXPECT_EQ(down.exit_code, 0) << down.stdout_text << down.stderr_text;
+  expect_nothing_left();
+  // chaosctl's main turns every command failure into exit 3.
+  const auto after = lab("status");
+  EXPECT_NE(after.exit_code, 0);
+  EXPECT_NE(after.stderr_text.find("is down"), std::string::npos) << after.stderr_text;
+}
+
+TEST_F(LabLifecycleTest, SupervisorRestartsKilledBroker) {
+  ASSERT_EQ(lab("up").exit_code, 0);
+  const auto before = read_pidfile(kStateDir + "/run/nats-n2.pid");
+  ASSERT_TRUE(before.has_value());
+  ASSERT_EQ(::kill(*before, SIGKILL), 0);
+  // Restart delay 2 s; allow the broker time to rejoin.
+  std::optional<int> after;
+  for (int attempt = 0; attempt < 40 && (!after || *after == *before || !process_alive(*after)); ++attempt) {
+    ::usleep(250 * 1000);
+    after = read_pidfile(kStateDir + "/run/nats-n2.pid");
+  }
+  ASSERT_TRUE(after.has_value());
+  EXPECT_NE(*after, *before);
+  EXPECT_TRUE(process_alive(*after));
+}
+
+TEST_F(LabLifecycleTest, DownCleansUpAfterSupervisorCrash) {
+  ASSERT_EQ(lab("up").exit_code, 0);
+  const auto supervisor = read_pidfile(kStateDir + "/run/supervisor.pid");
+  ASSERT_TRUE(supervisor.has_value());
+  // A crash: the supervisor dies without stopping its children.
+  ASSERT_EQ(::kill(*supervisor, SIGKILL), 0);
+  ::usleep(200 * 1000);
+  EXPECT_FALSE(find_processes("nats-server", kStateDir).empty()) << "orphans expected before down";
+  const auto down = lab("down");
+  EXPECT_EQ(down.exit_code, 0) << down.stdout_text << down.stderr_text;
+  expect_nothing_left();
+}
+
+}  // namespace
+}  // namespace chaos::lab
