@@ -90,9 +90,9 @@ grpc::Status AgentService::Capabilities(grpc::ServerContext*, const v1::Capabili
     for (const auto& [key, value] : identity_.labels) (*response->mutable_labels())[key] = value;
     for (const FaultKind* kind : registry_.kinds()) {
       response->add_fault_kinds(kind->name());
-      if (kind->name().rfind("network.", 0) == 0 && response->network_backend().empty()) {
-        response->set_network_backend(kind->backend());
-      }
+      // The delay kind carries the netem-or-NFQUEUE choice; bandwidth (tbf)
+      // and partition (nftables) use the same backend on every kernel.
+      if (kind->name() == "network.delay") response->set_network_backend(kind->backend());
     }
     for (const auto& capability : identity_.os_capabilities) response->add_os_capabilities(capability);
     *response->mutable_max_fault_duration() = to_proto_duration(registry_.policy().max_duration);
