@@ -15,6 +15,10 @@ if(CHAOS_SANITIZE)
   # the non-sanitized build keeps the warning as an error.
   add_compile_options(-Wno-maybe-uninitialized)
   add_link_options(${CHAOS_SANITIZER_FLAGS})
+  # -O1 is what the sanitizers are designed for, and it compiles about a
+  # quarter faster than -O2 under instrumentation, which keeps CI's fresh
+  # build inside its budget.
+  set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O1 -g -DNDEBUG")
 endif()
 
 function(chaos_target_defaults target)
