@@ -8,6 +8,7 @@
 #include "lab/lab_network.h"
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
+#include "lab/lab_tls.h"
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
 #include "lab/stream_leader.h"
@@ -139,6 +140,8 @@ Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
                 const std::string& chaosctl_path, const std::string& bin_dir) {
   CHAOS_RETURN_IF_ERROR(prepare_state_dir(layout));
   out << "lab: state in " << layout.params().state_dir << "\n" << std::flush;
+  CHAOS_RETURN_IF_ERROR(create_lab_certificates(layout, runner));
+  out << "lab: mTLS certificates in " << lab_certs_dir(layout) << "\n" << std::flush;
   LabNetwork network(layout, runner);
   CHAOS_RETURN_IF_ERROR(network.create().with_context("lab network"));
   out << "lab: bridge " << layout.bridge() << " " << layout.bridge_ip() << "/24 with " << layout.node_count()
