@@ -32,7 +32,7 @@ void add_agent_options(CLI::App& command, AgentTarget& target) {
 }
 
 StatusOr<std::unique_ptr<AgentClient>> connect(const AgentTarget& target) {
-  AgentEndpoint endpoint{target.address, target.address, {}, {}};
+  AgentEndpoint endpoint{target.address, target.address, {}};
   if (!target.inventory.empty()) {
     CHAOS_ASSIGN_OR_RETURN(auto agents, load_inventory(target.inventory));
     CHAOS_ASSIGN_OR_RETURN(endpoint, find_agent(agents, target.address));

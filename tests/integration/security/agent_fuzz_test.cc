@@ -177,7 +177,9 @@ TEST(AgentFuzzTest, MalformedAndOversizedRequestsGetErrorsAndTheAgentStaysUp) {
     const auto parsed = nlohmann::json::parse(line, nullptr, false);
     ASSERT_FALSE(parsed.is_discarded()) << line;
     ASSERT_TRUE(parsed.contains("rpc") && parsed.contains("result")) << line;
-    if (parsed["rpc"] == "Inject") EXPECT_NE(parsed["result"], "ok") << line;  // nothing could be injected
+    if (parsed["rpc"] == "Inject") {
+      EXPECT_NE(parsed["result"], "ok") << line;  // nothing could be injected
+    }
   }
   fs::remove_all(dir);
 }

@@ -53,7 +53,8 @@ TEST_F(PkiTest, InitCreatesAPrivateKeyFileAndRunsOpensslWithArgv) {
   ASSERT_TRUE(written.ok()) << written.status().message();
   EXPECT_EQ(*written, (std::vector<std::string>{dir_ + "/ca.crt", dir_ + "/ca.key"}));
   ASSERT_EQ(runner_.calls().size(), 1u);
-  const auto& argv = runner_.calls()[0];
+  const auto calls = runner_.calls();
+  const auto& argv = calls[0];
   EXPECT_EQ(argv[0], "openssl");
   EXPECT_NE(joined(argv).find("-subj /O=chaos/CN=chaos CA"), std::string::npos) << joined(argv);
   EXPECT_NE(joined(argv).find("basicConstraints=critical,CA:TRUE"), std::string::npos);
