@@ -12,7 +12,9 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <atomic>
 #include <random>
+#include <thread>
 
 #include "tests/integration/security/security_fixture.h"
 
@@ -151,6 +153,25 @@ TEST(AgentFuzzTest, MalformedAndOversizedRequestsGetErrorsAndTheAgentStaysUp) {
       codes[caller.call(method, body).error_code()]++;
       ++calls;
     }
+    // The same from four clients at once: the audit log and registry locks
+    // must hold under concurrency.
+    std::vector<std::thread> clients;
+    std::atomic<int> unanswered{0};
+    for (int t = 0; t < 4; ++t) {
+      clients.emplace_back([&, t] {
+        RawCaller own(agent.channel());
+        std::mt19937 own_random(1000 + t);
+        for (int i = 0; i < 250; ++i) {
+          const auto code = own.call(kMethods[own_random() % kMethods.size()],
+                                     (i % 2 == 0) ? mutate(seed, own_random) : random_bytes(own_random, 512))
+                                .error_code();
+          if (code == grpc::StatusCode::DEADLINE_EXCEEDED || code == grpc::StatusCode::UNAVAILABLE) ++unanswered;
+        }
+      });
+    }
+    for (auto& client : clients) client.join();
+    EXPECT_EQ(unanswered.load(), 0);
+
     // Over the 256 KiB receive limit: refused before any parsing.
     const grpc::Status oversized = caller.call("/chaos.v1.Agent/Inject", length_delimited(1, std::string(1 << 20, 'B')));
     EXPECT_EQ(oversized.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << oversized.error_message();

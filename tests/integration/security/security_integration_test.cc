@@ -198,5 +198,48 @@ TEST_F(SecurityTest, PartialTlsFlagsAreAConfigurationError) {
   EXPECT_NE(file(log).find("missing: key (--tls-key) client CA (--tls-client-ca)"), std::string::npos) << file(log);
 }
 
+int run_to_end(const std::vector<std::string>& argv, const std::string& log) {
+  const pid_t pid = agent::integration::spawn(argv, log);
+  int status = 0;
+  if (!eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 30s)) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    return -1;
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(SecurityTest, CertsCommandIssuesCertificatesOpensslAccepts) {
+  const char* build_dir = std::getenv("CHAOS_BUILD_DIR");
+  const std::string chaosctl = std::string(build_dir ? build_dir : "build") + "/bin/chaosctl";
+  const std::string pki = (dir_ / "pki").string();
+  const std::string log = (dir_ / "certs.log").string();
+  ASSERT_EQ(run_to_end({chaosctl, "certs", "init", "--dir", pki}, log), 0) << file(log);
+  ASSERT_EQ(run_to_end({chaosctl, "certs", "issue", "--dir", pki, "--agent", "n1", "--san", "10.77.0.11"}, log), 0)
+      << file(log);
+  ASSERT_EQ(run_to_end({chaosctl, "certs", "issue", "--dir", pki, "--client", "ops"}, log), 0) << file(log);
+  EXPECT_NE(file(log).find("wrote " + pki + "/n1.key (private key, 0600)"), std::string::npos) << file(log);
+  for (const char* key : {"ca.key", "n1.key", "ops.key"}) {
+    EXPECT_EQ(fs::status(pki + "/" + key).permissions() & fs::perms::all,
+              fs::perms::owner_read | fs::perms::owner_write)
+        << key;
+  }
+  EXPECT_EQ(run_to_end({"/usr/bin/openssl", "verify", "-CAfile", pki + "/ca.crt", "-purpose", "sslserver",
+                        pki + "/n1.crt"},
+                       log),
+            0);
+  EXPECT_EQ(run_to_end({"/usr/bin/openssl", "verify", "-CAfile", pki + "/ca.crt", "-purpose", "sslclient",
+                        pki + "/ops.crt"},
+                       log),
+            0);
+  // A client certificate is no server certificate.
+  EXPECT_NE(run_to_end({"/usr/bin/openssl", "verify", "-CAfile", pki + "/ca.crt", "-purpose", "sslserver",
+                        pki + "/ops.crt"},
+                       log),
+            0);
+  EXPECT_EQ(run_to_end({chaosctl, "certs", "issue", "--dir", pki, "--agent", "n1"}, log), 3) << "no overwrite";
+  EXPECT_EQ(run_to_end({chaosctl, "certs", "issue", "--dir", pki, "--agent", "../evil"}, log), 3);
+}
+
 }  // namespace
 }  // namespace chaos::security_testing
