@@ -50,7 +50,7 @@ Status check_programs(const std::string& bin_dir) {
       return not_found(program.string() + " is missing: build it first (cmake --build build) or pass --bin-dir");
     }
   }
-  for (const std::string name : {"ip", "nats-server", "dnsmasq", "prometheus"}) {
+  for (const std::string name : {"ip", "nats-server", "dnsmasq", "prometheus", "openssl"}) {
     if (bp::search_path(name, {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}).empty()) {
       return not_found(name + " is not installed: run scripts/install-deps");
     }

@@ -29,6 +29,7 @@ class PkiTest : public ::testing::Test {
                .string();
     fs::remove_all(dir_);
   }
+  void TearDown() override { fs::remove_all(dir_); }
   std::string dir_;
   testing::FakeCommandRunner runner_;
 };

@@ -23,6 +23,7 @@ class InventorySecurityTest : public ::testing::Test {
     fs::create_directories(dir_ / "certs");
     for (const char* name : {"ca.crt", "client.crt", "client.key"}) std::ofstream(dir_ / "certs" / name) << "pem";
   }
+  void TearDown() override { fs::remove_all(dir_); }
   std::string write(const std::string& text) {
     const std::string path = (dir_ / "inventory.toml").string();
     std::ofstream(path) << text;

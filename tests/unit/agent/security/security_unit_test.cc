@@ -85,6 +85,7 @@ TEST(BearerTokenTest, TokenFileMustBePrivateAndLongEnough) {
   EXPECT_EQ(load_token_file(write_file(dir / "short", "short\n", 0600)).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(load_token_file((dir / "missing").string()).status().code(), StatusCode::kNotFound);
+  fs::remove_all(dir);
 }
 
 AuditRecord sample_record() {
@@ -135,6 +136,7 @@ TEST(AuditLogTest, FileSinkAppendsPrivateLines) {
   ASSERT_EQ(lines.size(), 3u);
   EXPECT_EQ(lines[0], "{\"earlier\":true}");
   EXPECT_EQ(nlohmann::json::parse(lines[2])["rpc"], "Inject");
+  fs::remove_all(dir);
 }
 
 TEST(AuditLogTest, TrailCountsEachEvent) {

@@ -25,10 +25,10 @@ struct MemorySink : AuditSink {
 class ServiceAuthTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const auto dir = std::filesystem::path(::testing::TempDir()) /
-                     ("service-auth-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir);
-    journal_ = std::make_unique<FaultJournal>(dir.string());
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("service-auth-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(dir_);
+    journal_ = std::make_unique<FaultJournal>(dir_.string());
     ASSERT_TRUE(journal_->open().ok());
     FaultRegistryOptions options;
     options.node_name = "node-a";
@@ -44,7 +44,10 @@ class ServiceAuthTest : public ::testing::Test {
     server_ = builder.BuildAndStart();
     stub_ = v1::Agent::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
   }
-  void TearDown() override { server_->Shutdown(); }
+  void TearDown() override {
+    server_->Shutdown();
+    std::filesystem::remove_all(dir_);
+  }
 
   grpc::Status inject(const v1::InjectRequest& request, const std::string& authorization) {
     grpc::ClientContext context;
@@ -71,6 +74,7 @@ class ServiceAuthTest : public ::testing::Test {
 
   std::string metric_text() { return metrics::serialize_text(metric_registry_); }
 
+  std::filesystem::path dir_;
   FakeClock clock_;
   metrics::Registry metric_registry_;
   AgentMetrics metrics_{metric_registry_, "node-a"};
