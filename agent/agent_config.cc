@@ -136,9 +136,37 @@ Status read_policy(const TableReader& root, Policy& out) {
   return {};
 }
 
+Status read_tls(const TableReader& root, TlsFiles& out) {
+  const toml::node* node = root.table().get("tls");
+  if (node == nullptr) return {};
+  const toml::table* table = node->as_table();
+  if (table == nullptr) return root.error_at(*node, "tls", "expected a table");
+  TableReader tls(*table, root.source(), "tls.");
+  CHAOS_RETURN_IF_ERROR(tls.reject_unknown({"cert", "key", "client_ca"}));
+  CHAOS_RETURN_IF_ERROR(tls.read_string("cert", out.cert));
+  CHAOS_RETURN_IF_ERROR(tls.read_string("key", out.key));
+  CHAOS_RETURN_IF_ERROR(tls.read_string("client_ca", out.client_ca));
+  if (Status complete = check_tls_files(out); !complete.ok()) {
+    return invalid_argument(where(root.source(), node->source()) + ": tls: " + complete.message());
+  }
+  return {};
+}
+
+Status read_insecure_flag(const TableReader& root, bool& out) {
+  const toml::node* node = root.table().get("insecure_plaintext_on_non_loopback");
+  if (node == nullptr) return {};
+  if (!node->is_boolean()) return root.error_at(*node, "insecure_plaintext_on_non_loopback", "expected true or false");
+  out = **node->as_boolean();
+  return {};
+}
+
 Status read_root(const TableReader& root, AgentConfig& config) {
-  CHAOS_RETURN_IF_ERROR(root.reject_unknown(
-      {"listen", "metrics_listen", "node_name", "state_dir", "process_scope", "labels", "policy"}));
+  CHAOS_RETURN_IF_ERROR(root.reject_unknown({"listen", "metrics_listen", "node_name", "state_dir", "process_scope",
+                                             "labels", "policy", "tls", "token_file",
+                                             "insecure_plaintext_on_non_loopback"}));
+  CHAOS_RETURN_IF_ERROR(read_tls(root, config.tls));
+  CHAOS_RETURN_IF_ERROR(root.read_string("token_file", config.token_file));
+  CHAOS_RETURN_IF_ERROR(read_insecure_flag(root, config.insecure_plaintext_on_non_loopback));
   CHAOS_RETURN_IF_ERROR(root.read_string("listen", config.listen));
   CHAOS_RETURN_IF_ERROR(root.read_string("metrics_listen", config.metrics_listen));
   CHAOS_RETURN_IF_ERROR(root.read_string("node_name", config.node_name));
@@ -161,6 +189,16 @@ std::string hostname() {
 }
 
 }  // namespace
+
+Status check_tls_files(const TlsFiles& tls) {
+  if (!tls.enabled()) return {};
+  std::string missing;
+  if (tls.cert.empty()) missing += " cert (--tls-cert)";
+  if (tls.key.empty()) missing += " key (--tls-key)";
+  if (tls.client_ca.empty()) missing += " client CA (--tls-client-ca)";
+  if (missing.empty()) return {};
+  return invalid_argument("mTLS needs a certificate, its key and the client CA; missing:" + missing);
+}
 
 const char* process_scope_name(ProcessScope scope) { return scope == ProcessScope::kNetns ? "netns" : "all"; }
 
@@ -211,6 +249,18 @@ AgentFlagSet::AgentFlagSet(CLI::App& app) : app_(app) {
   app.add_option("--process-scope", process_scope_,
                  "Processes that process faults may target: all, or netns (only this network namespace)")
       ->default_str("all");
+  app.add_option("--tls-cert", flag_values_.tls.cert, "Server certificate (PEM); enables mTLS")
+      ->group("Security");
+  app.add_option("--tls-key", flag_values_.tls.key, "Private key of --tls-cert (PEM)")->group("Security");
+  app.add_option("--tls-client-ca", flag_values_.tls.client_ca,
+                 "CA certificate (PEM) every client certificate must chain to")
+      ->group("Security");
+  app.add_option("--token-file", flag_values_.token_file,
+                 "File with a bearer token every request must carry (in addition to mTLS)")
+      ->group("Security");
+  app.add_flag("--insecure-plaintext-on-non-loopback", insecure_plaintext_,
+               "DANGEROUS: serve gRPC without TLS on a non-loopback address (isolated test networks only)")
+      ->group("Security");
 }
 
 StatusOr<AgentConfig> AgentFlagSet::resolve() const {
@@ -228,6 +278,12 @@ StatusOr<AgentConfig> AgentFlagSet::resolve() const {
     config.process_scope = *scope;
   }
   for (const auto& label : labels_) CHAOS_RETURN_IF_ERROR(add_label(label, config.labels));
+  if (app_.count("--tls-cert") > 0) config.tls.cert = flag_values_.tls.cert;
+  if (app_.count("--tls-key") > 0) config.tls.key = flag_values_.tls.key;
+  if (app_.count("--tls-client-ca") > 0) config.tls.client_ca = flag_values_.tls.client_ca;
+  if (app_.count("--token-file") > 0) config.token_file = flag_values_.token_file;
+  if (insecure_plaintext_) config.insecure_plaintext_on_non_loopback = true;
+  CHAOS_RETURN_IF_ERROR(check_tls_files(config.tls));
   if (config.node_name.empty()) config.node_name = hostname();
   return config;
 }

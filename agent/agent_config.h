@@ -6,6 +6,12 @@
 //   node_name = "node-1"                 # default: hostname
 //   state_dir = "/var/lib/chaos-agent"   # journal lives in <state_dir>/journal
 //   process_scope = "all"                # or "netns"
+//   token_file = "/etc/chaos-agent/token"   # optional bearer token (0600)
+//   insecure_plaintext_on_non_loopback = false
+//   [tls]                                # mTLS: all three or none
+//   cert = "/etc/chaos-agent/tls/agent.crt"
+//   key = "/etc/chaos-agent/tls/agent.key"
+//   client_ca = "/etc/chaos-agent/tls/ca.crt"
 //   [labels]
 //   zone = "a"
 //   [policy]
@@ -32,6 +38,14 @@ namespace chaos::agent {
 const char* process_scope_name(ProcessScope scope);
 StatusOr<ProcessScope> parse_process_scope(const std::string& text);
 
+// Server certificate and the CA that client certificates must chain to.
+struct TlsFiles {
+  std::string cert;
+  std::string key;
+  std::string client_ca;
+  bool enabled() const { return !cert.empty() || !key.empty() || !client_ca.empty(); }
+};
+
 struct AgentConfig {
   std::string listen = "127.0.0.1:9700";
   std::string metrics_listen = "127.0.0.1:9701";
@@ -40,7 +54,14 @@ struct AgentConfig {
   std::string state_dir = "/var/lib/chaos-agent";
   ProcessScope process_scope = ProcessScope::kAll;
   Policy policy;
+  TlsFiles tls;
+  std::string token_file;
+  // Plaintext gRPC on a non-loopback address; only for isolated networks.
+  bool insecure_plaintext_on_non_loopback = false;
 };
+
+// All three TLS files or none; INVALID_ARGUMENT naming what is missing.
+Status check_tls_files(const TlsFiles& tls);
 
 // Parses TOML text; `source` names it in errors ("agent.toml:3:1: ...").
 StatusOr<AgentConfig> parse_agent_config(const std::string& text, const std::string& source);
@@ -62,6 +83,7 @@ class AgentFlagSet {
   AgentConfig flag_values_;
   std::string process_scope_;
   std::vector<std::string> labels_;
+  bool insecure_plaintext_ = false;
 };
 
 }  // namespace chaos::agent

@@ -21,9 +21,16 @@ AgentMetrics::AgentMetrics(metrics::Registry& registry, std::string node_name)
                                            "Faults left by a previous agent process and reverted at start-up.")),
       live_(registry.gauge("chaos_agent_fault_live",
                            "1 while a fault is live; the series disappears when the fault ends.",
-                           {"experiment", "kind", "node", "fault_id", "backend"})) {
+                           {"experiment", "kind", "node", "fault_id", "backend"})),
+      audit_events_(registry.counter("chaos_agent_audit_events_total",
+                                     "Entries written to the audit log, by RPC and result (ok or the gRPC code).",
+                                     {"rpc", "result"})) {
   lease_expiries_.with({});
   journal_recoveries_.with({});
+}
+
+void AgentMetrics::audit_event(const std::string& rpc, const std::string& result) {
+  audit_events_.with({rpc, result}).inc();
 }
 
 void AgentMetrics::declare_kind(const std::string& kind) { active_.with({kind}); }

@@ -32,6 +32,8 @@ class AgentMetrics {
   void fault_ended(const LiveFaultLabels& labels);
   void lease_expired();
   void journal_recovered(const std::string& kind, bool ok);
+  // One audit log entry: rpc ("Inject") and result ("ok", "unauthenticated").
+  void audit_event(const std::string& rpc, const std::string& result);
 
  private:
   std::string node_name_;
@@ -42,6 +44,7 @@ class AgentMetrics {
   metrics::CounterFamily& lease_expiries_;
   metrics::CounterFamily& journal_recoveries_;
   metrics::GaugeFamily& live_;
+  metrics::CounterFamily& audit_events_;
 };
 
 }  // namespace chaos::agent

@@ -1,5 +1,7 @@
 #include "agent/agent_service.h"
 
+#include <google/protobuf/util/json_util.h>
+
 #include "agent/proto_convert.h"
 #include "common/version.h"
 #include "proto/fault_kinds.h"
@@ -39,6 +41,25 @@ Status check_id(const std::string& value, const std::string& field) {
   return {};
 }
 
+std::string code_name(grpc::StatusCode code) {
+  static const char* const kNames[] = {"ok", "cancelled", "unknown", "invalid_argument", "deadline_exceeded",
+                                       "not_found", "already_exists", "permission_denied", "resource_exhausted",
+                                       "failed_precondition", "aborted", "out_of_range", "unimplemented",
+                                       "internal", "unavailable", "data_loss", "unauthenticated"};
+  const auto index = static_cast<std::size_t>(code);
+  return index < std::size(kNames) ? kNames[index] : "unknown";
+}
+
+// The request as JSON (proto field names), bounded later by audit_line().
+nlohmann::json summarize(const google::protobuf::Message& request) {
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(request, &text, options).ok()) return {{"unprintable", true}};
+  auto parsed = nlohmann::json::parse(text, nullptr, false);
+  return parsed.is_discarded() ? nlohmann::json{{"unprintable", true}} : parsed;
+}
+
 }  // namespace
 
 grpc::Status to_grpc_status(const Status& status) {
@@ -66,24 +87,46 @@ StatusOr<InjectCommand> to_inject_command(const v1::InjectRequest& request) {
   return command;
 }
 
-AgentService::AgentService(FaultRegistry& registry, AgentIdentity identity)
-    : registry_(registry), identity_(std::move(identity)) {}
+AgentService::AgentService(FaultRegistry& registry, AgentIdentity identity, ServiceSecurity security)
+    : registry_(registry), identity_(std::move(identity)), security_(security) {}
 
-template <typename Handler>
-grpc::Status AgentService::guarded(Handler&& handler) {
-  if (!ready_) return {grpc::StatusCode::UNAVAILABLE, "agent is starting (reverting leftovers from the journal)"};
-  try {
-    return to_grpc_status(handler());
-  } catch (const std::exception& error) {
-    return {grpc::StatusCode::INTERNAL, std::string("agent error: ") + error.what()};
-  } catch (...) {
-    return {grpc::StatusCode::INTERNAL, "agent error"};
-  }
+void AgentService::audit(const grpc::ServerContext* context, const char* rpc,
+                         const google::protobuf::Message& request, const grpc::Status& status,
+                         const std::string& detail) {
+  if (security_.audit == nullptr) return;
+  const CallerInfo caller = caller_of(*context);
+  security_.audit->record({std::chrono::system_clock::now(), caller.caller, caller.peer, rpc, summarize(request),
+                           code_name(status.error_code()), status.ok() ? detail : status.error_message()});
 }
 
-grpc::Status AgentService::Capabilities(grpc::ServerContext*, const v1::CapabilitiesRequest*,
+template <typename Handler>
+grpc::Status AgentService::guarded(const grpc::ServerContext* context, const char* rpc,
+                                   const google::protobuf::Message& request, Audit audit_when, Handler&& handler) {
+  if (security_.authenticator != nullptr) {
+    const std::string refusal = security_.authenticator->refusal(*context);
+    if (!refusal.empty()) {
+      const grpc::Status refused(grpc::StatusCode::UNAUTHENTICATED, refusal);
+      audit(context, rpc, request, refused, "");
+      return refused;
+    }
+  }
+  if (!ready_) return {grpc::StatusCode::UNAVAILABLE, "agent is starting (reverting leftovers from the journal)"};
+  grpc::Status status;
+  std::string detail;
+  try {
+    status = to_grpc_status(handler(detail));
+  } catch (const std::exception& error) {
+    status = {grpc::StatusCode::INTERNAL, std::string("agent error: ") + error.what()};
+  } catch (...) {
+    status = {grpc::StatusCode::INTERNAL, "agent error"};
+  }
+  if (audit_when == Audit::kAlways || !status.ok()) audit(context, rpc, request, status, detail);
+  return status;
+}
+
+grpc::Status AgentService::Capabilities(grpc::ServerContext* context, const v1::CapabilitiesRequest* request,
                                         v1::CapabilitiesResponse* response) {
-  return guarded([&]() -> Status {
+  return guarded(context, "Capabilities", *request, Audit::kRefusals, [&](std::string&) -> Status {
     response->set_api_version(1);
     response->set_agent_version(kVersion);
     response->set_node_name(identity_.node_name);
@@ -100,18 +143,19 @@ grpc::Status AgentService::Capabilities(grpc::ServerContext*, const v1::Capabili
   });
 }
 
-grpc::Status AgentService::Inject(grpc::ServerContext*, const v1::InjectRequest* request,
+grpc::Status AgentService::Inject(grpc::ServerContext* context, const v1::InjectRequest* request,
                                   v1::InjectResponse* response) {
-  return guarded([&]() -> Status {
+  return guarded(context, "Inject", *request, Audit::kAlways, [&](std::string& detail) -> Status {
     CHAOS_ASSIGN_OR_RETURN(const InjectCommand command, to_inject_command(*request));
     CHAOS_ASSIGN_OR_RETURN(*response->mutable_fault(), registry_.inject(command));
+    detail = "fault " + response->fault().id();
     return {};
   });
 }
 
-grpc::Status AgentService::Revert(grpc::ServerContext*, const v1::RevertRequest* request,
+grpc::Status AgentService::Revert(grpc::ServerContext* context, const v1::RevertRequest* request,
                                   v1::RevertResponse* response) {
-  return guarded([&]() -> Status {
+  return guarded(context, "Revert", *request, Audit::kAlways, [&](std::string&) -> Status {
     CHAOS_RETURN_IF_ERROR(check_id(request->fault_id(), "fault_id"));
     CHAOS_ASSIGN_OR_RETURN(RevertOutcome outcome, registry_.revert(request->fault_id()));
     *response->mutable_fault() = std::move(outcome.fault);
@@ -120,17 +164,19 @@ grpc::Status AgentService::Revert(grpc::ServerContext*, const v1::RevertRequest*
   });
 }
 
-grpc::Status AgentService::RevertAll(grpc::ServerContext*, const v1::RevertAllRequest* request,
+grpc::Status AgentService::RevertAll(grpc::ServerContext* context, const v1::RevertAllRequest* request,
                                      v1::RevertAllResponse* response) {
-  return guarded([&]() -> Status {
+  return guarded(context, "RevertAll", *request, Audit::kAlways, [&](std::string& detail) -> Status {
     CHAOS_RETURN_IF_ERROR(check_id(request->experiment_id(), "experiment_id"));
     for (auto& fault : registry_.revert_all(request->experiment_id())) *response->add_faults() = std::move(fault);
+    detail = std::to_string(response->faults_size()) + " fault(s) reverted";
     return {};
   });
 }
 
-grpc::Status AgentService::List(grpc::ServerContext*, const v1::ListRequest* request, v1::ListResponse* response) {
-  return guarded([&]() -> Status {
+grpc::Status AgentService::List(grpc::ServerContext* context, const v1::ListRequest* request,
+                                v1::ListResponse* response) {
+  return guarded(context, "List", *request, Audit::kRefusals, [&](std::string&) -> Status {
     for (auto& fault : registry_.list(request->experiment_id(), request->include_ended())) {
       *response->add_faults() = std::move(fault);
     }
@@ -138,9 +184,9 @@ grpc::Status AgentService::List(grpc::ServerContext*, const v1::ListRequest* req
   });
 }
 
-grpc::Status AgentService::RenewLease(grpc::ServerContext*, const v1::RenewLeaseRequest* request,
+grpc::Status AgentService::RenewLease(grpc::ServerContext* context, const v1::RenewLeaseRequest* request,
                                       v1::RenewLeaseResponse* response) {
-  return guarded([&]() -> Status {
+  return guarded(context, "RenewLease", *request, Audit::kRefusals, [&](std::string&) -> Status {
     CHAOS_RETURN_IF_ERROR(check_id(request->lease_id(), "lease_id"));
     CHAOS_ASSIGN_OR_RETURN(const Duration ttl, from_proto_duration(request->ttl(), "ttl"));
     CHAOS_ASSIGN_OR_RETURN(const LeaseRenewal renewal, registry_.renew_lease(request->lease_id(), ttl));

@@ -10,6 +10,8 @@
 #include <vector>
 
 #include "agent/fault_registry.h"
+#include "agent/security/audit_log.h"
+#include "agent/security/request_auth.h"
 #include "chaos/v1/agent.grpc.pb.h"
 
 namespace chaos::agent {
@@ -25,9 +27,15 @@ struct AgentIdentity {
   std::vector<std::string> os_capabilities;
 };
 
+// Optional guards; null members are off (unit tests, loopback-only agents).
+struct ServiceSecurity {
+  const RequestAuthenticator* authenticator = nullptr;  // bearer token check
+  AuditTrail* audit = nullptr;                          // audit log + metric
+};
+
 class AgentService final : public v1::Agent::Service {
  public:
-  AgentService(FaultRegistry& registry, AgentIdentity identity);
+  AgentService(FaultRegistry& registry, AgentIdentity identity, ServiceSecurity security = {});
 
   // Until ready (kinds registered, journal recovered) every call answers
   // UNAVAILABLE, so nothing is injected before leftovers are reverted.
@@ -47,11 +55,21 @@ class AgentService final : public v1::Agent::Service {
                           v1::RenewLeaseResponse* response) override;
 
  private:
+  // Whether a successful call is audited: mutations always, reads only
+  // when refused.
+  enum class Audit { kAlways, kRefusals };
+
+  // Authenticates, checks readiness, runs `handler` (no exception escapes)
+  // and audits; `request` is summarised for the audit log.
   template <typename Handler>
-  grpc::Status guarded(Handler&& handler);
+  grpc::Status guarded(const grpc::ServerContext* context, const char* rpc, const google::protobuf::Message& request,
+                       Audit audit, Handler&& handler);
+  void audit(const grpc::ServerContext* context, const char* rpc, const google::protobuf::Message& request,
+             const grpc::Status& status, const std::string& detail);
 
   FaultRegistry& registry_;
   AgentIdentity identity_;
+  ServiceSecurity security_;
   std::atomic<bool> ready_{false};
 };
 

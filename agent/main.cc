@@ -8,6 +8,7 @@
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "agent/agent_config.h"
@@ -20,9 +21,15 @@
 #include "agent/faults/process/process_fault_kinds.h"
 #include "agent/os_capabilities.h"
 #include "agent/process_table.h"
+#include "agent/security/audit_log.h"
+#include "agent/security/bearer_token.h"
+#include "agent/security/listen_policy.h"
+#include "agent/security/request_auth.h"
+#include "agent/security/server_credentials.h"
 #include "agent/state_dir_lock.h"
 #include "agent/watchdog.h"
 #include "common/command_runner.h"
+#include "common/loopback.h"
 #include "common/version.h"
 #include "metrics/metrics_server.h"
 #include "metrics/registry.h"
@@ -34,13 +41,30 @@ using namespace chaos::agent;
 
 constexpr auto kTickPeriod = std::chrono::milliseconds(100);
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
+// Requests are small (a fault spec); anything bigger is hostile or a bug.
+constexpr int kMaxRequestBytes = 256 * 1024;
+constexpr int kMaxConcurrentStreams = 64;
+
+// Kinds whose capabilities this process lacks are not offered at all, so
+// Capabilities tells chaosctl the truth before an experiment starts.
+void offer_kind(FaultRegistry& registry, std::unique_ptr<FaultKind> kind, std::uint64_t capability_mask) {
+  const auto missing = missing_capabilities_for(kind->name(), capability_mask);
+  if (!missing.empty()) {
+    std::string names;
+    for (const auto& name : missing) names += " " + name;
+    std::cerr << "chaos-agent: not offering " << kind->name() << ": needs" << names << "\n";
+    return;
+  }
+  registry.add_kind(std::move(kind));
+}
 
 // Every fault kind this agent offers, in one readable list.
 void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& environment,
                           std::shared_ptr<const ProcessTargeting> targeting) {
-  for (auto& kind : make_process_fault_kinds(std::move(targeting))) registry.add_kind(std::move(kind));
-  for (auto& kind : make_network_fault_kinds(environment)) registry.add_kind(std::move(kind));
-  for (auto& kind : make_dns_fault_kinds(environment)) registry.add_kind(std::move(kind));
+  const std::uint64_t mask = effective_capability_mask();
+  for (auto& kind : make_process_fault_kinds(std::move(targeting))) offer_kind(registry, std::move(kind), mask);
+  for (auto& kind : make_network_fault_kinds(environment)) offer_kind(registry, std::move(kind), mask);
+  for (auto& kind : make_dns_fault_kinds(environment)) offer_kind(registry, std::move(kind), mask);
 }
 
 int wait_for_termination_signal() {
@@ -63,13 +87,51 @@ void block_termination_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
-void warn_about_capabilities() {
-  const auto missing = missing_capabilities(effective_capability_mask());
+void report_capabilities() {
+  const std::uint64_t mask = effective_capability_mask();
+  std::string held;
+  for (const auto& name : relevant_capabilities(mask)) held += " " + name;
+  std::cerr << "chaos-agent: capabilities:" << (held.empty() ? " none" : held) << "\n";
+  const auto missing = missing_capabilities(mask);
   if (missing.empty()) return;
   std::string names;
   for (const auto& name : missing) names += " " + name;
   std::cerr << "chaos-agent: warning: running without" << names
-            << "; faults that need them will fail with PERMISSION_DENIED\n";
+            << "; fault kinds that need them are not offered\n";
+}
+
+struct Security {
+  std::shared_ptr<grpc::ServerCredentials> credentials;
+  std::unique_ptr<RequestAuthenticator> authenticator;
+  std::unique_ptr<FileAuditSink> audit_file;
+};
+
+// Everything about who may talk to this agent, checked before it listens.
+StatusOr<Security> prepare_security(const AgentConfig& config) {
+  CHAOS_RETURN_IF_ERROR(
+      check_plaintext_listen(config.listen, config.tls.enabled(), config.insecure_plaintext_on_non_loopback));
+  Security security;
+  CHAOS_ASSIGN_OR_RETURN(security.credentials, make_server_credentials(config.tls));
+  std::optional<std::string> token;
+  if (!config.token_file.empty()) {
+    CHAOS_ASSIGN_OR_RETURN(token, load_token_file(config.token_file));
+  }
+  security.authenticator = std::make_unique<RequestAuthenticator>(std::move(token));
+  CHAOS_ASSIGN_OR_RETURN(security.audit_file, FileAuditSink::open(config.state_dir + "/audit.log"));
+  return security;
+}
+
+void announce_security(const AgentConfig& config, const Security& security) {
+  if (config.tls.enabled()) {
+    std::cerr << "chaos-agent: mTLS on: client certificates must chain to " << config.tls.client_ca << "\n";
+  } else if (config.insecure_plaintext_on_non_loopback && !is_loopback_host(host_of_address(config.listen))) {
+    std::cerr << "chaos-agent: WARNING: INSECURE: plaintext gRPC on non-loopback " << config.listen
+              << " (--insecure-plaintext-on-non-loopback); anyone who reaches it can inject faults\n";
+  } else {
+    std::cerr << "chaos-agent: plaintext gRPC on loopback only\n";
+  }
+  if (security.authenticator->requires_token()) std::cerr << "chaos-agent: bearer token required\n";
+  std::cerr << "chaos-agent: audit log " << config.state_dir << "/audit.log\n";
 }
 
 int fail(const std::string& message, int code = 1) {
@@ -95,10 +157,13 @@ int main(int argc, char** argv) {
   if (!protected_processes.ok()) return fail(protected_processes.status().message(), 2);
 
   block_termination_signals();
-  warn_about_capabilities();
+  report_capabilities();
 
   StateDirLock state_lock;
   if (Status locked = state_lock.acquire(config->state_dir); !locked.ok()) return fail(locked.message());
+  auto security = prepare_security(*config);
+  if (!security.ok()) return fail(security.status().message(), 2);
+  announce_security(*config, *security);
   FaultJournal journal(config->state_dir);
   if (Status opened = journal.open(); !opened.ok()) return fail(opened.message());
 
@@ -120,12 +185,20 @@ int main(int argc, char** argv) {
     return fail(started.message());
   }
 
-  AgentService service(registry, {config->node_name, config->labels,
-                                  relevant_capabilities(effective_capability_mask())});
+  AuditTrail audit(*security->audit_file, [&agent_metrics](const std::string& rpc, const std::string& result) {
+    agent_metrics.audit_event(rpc, result);
+  });
+  AgentService service(registry,
+                       {config->node_name, config->labels, relevant_capabilities(effective_capability_mask())},
+                       {security->authenticator.get(), &audit});
+  // Health stays open (read-only, no token) so probes work; no reflection,
+  // channelz or other debug services are registered.
   grpc::EnableDefaultHealthCheckService(true);
   grpc::ServerBuilder builder;
   int grpc_port = 0;
-  builder.AddListeningPort(config->listen, grpc::InsecureServerCredentials(), &grpc_port);
+  builder.AddListeningPort(config->listen, security->credentials, &grpc_port);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) return fail("cannot listen for gRPC on " + config->listen);

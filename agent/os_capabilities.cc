@@ -19,7 +19,33 @@ const std::vector<std::pair<std::string, int>>& relevant() {
   return table;
 }
 
+bool has(std::uint64_t mask, const std::string& name) {
+  for (const auto& [known, bit] : relevant()) {
+    if (known == name) return ((mask >> bit) & 1U) != 0;
+  }
+  return false;
+}
+
 }  // namespace
+
+std::vector<std::string> capabilities_needed_by(const std::string& kind) {
+  // tc/nftables/iptables/NFQUEUE (and the DNS redirect rules) are all
+  // netlink configuration: CAP_NET_ADMIN. The NFQUEUE engine re-injects
+  // delayed and duplicated packets through a raw socket: CAP_NET_RAW.
+  // Signals to other users' processes: CAP_KILL.
+  if (kind.rfind("network.", 0) == 0) return {"CAP_NET_ADMIN", "CAP_NET_RAW"};
+  if (kind.rfind("dns.", 0) == 0) return {"CAP_NET_ADMIN"};
+  if (kind.rfind("process.", 0) == 0) return {"CAP_KILL"};
+  return {};
+}
+
+std::vector<std::string> missing_capabilities_for(const std::string& kind, std::uint64_t effective_mask) {
+  std::vector<std::string> missing;
+  for (const auto& name : capabilities_needed_by(kind)) {
+    if (!has(effective_mask, name)) missing.push_back(name);
+  }
+  return missing;
+}
 
 std::vector<std::string> relevant_capabilities(std::uint64_t effective_mask) {
   std::vector<std::string> names;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "lab/lab_tls.h"
+
 namespace chaos::lab {
 
 namespace {
@@ -40,12 +42,14 @@ ProcessSpec nats_spec(const LabLayout& layout, int node) {
 ProcessSpec agent_spec(const LabLayout& layout, int node, const std::string& bin_dir) {
   const std::string ip = layout.node_ip(node);
   const std::string name = layout.node_name(node);
+  std::vector<std::string> argv = {bin_dir + "/chaos-agent", "--listen", ip + port_suffix(kAgentPort),
+                                   "--metrics-listen", ip + port_suffix(kAgentMetricsPort), "--node-name", name,
+                                   "--state-dir", layout.node_dir(node) + "/agent", "--process-scope", "netns",
+                                   "--label", "role=broker", "--label", "name=" + name};
+  const auto tls = agent_tls_args(layout, node);  // mTLS: the agents listen on the bridge
+  argv.insert(argv.end(), tls.begin(), tls.end());
   return spec(layout, "agent-" + name, "chaos-agent", layout.node_dir(node) + "/agent",
-              in_namespace(layout.netns(node),
-                           {bin_dir + "/chaos-agent", "--listen", ip + port_suffix(kAgentPort),
-                            "--metrics-listen", ip + port_suffix(kAgentMetricsPort), "--node-name", name,
-                            "--state-dir", layout.node_dir(node) + "/agent", "--process-scope", "netns",
-                            "--label", "role=broker", "--label", "name=" + name}));
+              in_namespace(layout.netns(node), std::move(argv)));
 }
 
 ProcessSpec prometheus_spec(const LabLayout& layout) {

@@ -8,6 +8,7 @@
 #include "lab/lab_network.h"
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
+#include "lab/lab_tls.h"
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
 #include "lab/stream_leader.h"
@@ -49,7 +50,7 @@ Status check_programs(const std::string& bin_dir) {
       return not_found(program.string() + " is missing: build it first (cmake --build build) or pass --bin-dir");
     }
   }
-  for (const std::string name : {"ip", "nats-server", "dnsmasq", "prometheus"}) {
+  for (const std::string name : {"ip", "nats-server", "dnsmasq", "prometheus", "openssl"}) {
     if (bp::search_path(name, {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}).empty()) {
       return not_found(name + " is not installed: run scripts/install-deps");
     }
@@ -139,6 +140,8 @@ Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
                 const std::string& chaosctl_path, const std::string& bin_dir) {
   CHAOS_RETURN_IF_ERROR(prepare_state_dir(layout));
   out << "lab: state in " << layout.params().state_dir << "\n" << std::flush;
+  CHAOS_RETURN_IF_ERROR(create_lab_certificates(layout, runner));
+  out << "lab: mTLS certificates in " << lab_certs_dir(layout) << "\n" << std::flush;
   LabNetwork network(layout, runner);
   CHAOS_RETURN_IF_ERROR(network.create().with_context("lab network"));
   out << "lab: bridge " << layout.bridge() << " " << layout.bridge_ip() << "/24 with " << layout.node_count()

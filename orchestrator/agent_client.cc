@@ -2,7 +2,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <fstream>
+#include <sstream>
+
 #include "chaos/v1/agent.grpc.pb.h"
+#include "common/loopback.h"
 #include "orchestrator/fault_spec_builder.h"
 
 namespace chaos::orchestrator {
@@ -15,6 +19,7 @@ StatusCode from_grpc(grpc::StatusCode code) {
     case grpc::StatusCode::NOT_FOUND: return StatusCode::kNotFound;
     case grpc::StatusCode::ALREADY_EXISTS: return StatusCode::kAlreadyExists;
     case grpc::StatusCode::PERMISSION_DENIED: return StatusCode::kPermissionDenied;
+    case grpc::StatusCode::UNAUTHENTICATED: return StatusCode::kPermissionDenied;
     case grpc::StatusCode::FAILED_PRECONDITION: return StatusCode::kFailedPrecondition;
     case grpc::StatusCode::RESOURCE_EXHAUSTED: return StatusCode::kResourceExhausted;
     case grpc::StatusCode::DEADLINE_EXCEEDED: return StatusCode::kDeadlineExceeded;
@@ -28,8 +33,11 @@ StatusCode from_grpc(grpc::StatusCode code) {
 class GrpcAgentClient final : public AgentClient {
  public:
   GrpcAgentClient(std::shared_ptr<grpc::Channel> channel, std::string address,
-                  std::chrono::milliseconds deadline)
-      : stub_(v1::Agent::NewStub(channel)), address_(std::move(address)), deadline_(deadline) {}
+                  std::chrono::milliseconds deadline, std::string bearer_token)
+      : stub_(v1::Agent::NewStub(channel)),
+        address_(std::move(address)),
+        deadline_(deadline),
+        bearer_token_(std::move(bearer_token)) {}
 
   const std::string& address() const override { return address_; }
 
@@ -81,6 +89,7 @@ class GrpcAgentClient final : public AgentClient {
   StatusOr<Response> call(const char* name, const Request& request, Response& response, Method method) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + deadline_);
+    if (!bearer_token_.empty()) context.AddMetadata("authorization", "Bearer " + bearer_token_);
     const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
     if (!status.ok()) {
       return Status(from_grpc(status.error_code()),
@@ -92,19 +101,98 @@ class GrpcAgentClient final : public AgentClient {
   std::unique_ptr<v1::Agent::Stub> stub_;
   std::string address_;
   std::chrono::milliseconds deadline_;
+  std::string bearer_token_;
 };
+
+class FailingAgentClient final : public AgentClient {
+ public:
+  FailingAgentClient(std::string address, Status status) : address_(std::move(address)), status_(std::move(status)) {}
+  const std::string& address() const override { return address_; }
+  StatusOr<v1::CapabilitiesResponse> capabilities() override { return status_; }
+  StatusOr<v1::Fault> inject(const v1::InjectRequest&) override { return status_; }
+  StatusOr<v1::RevertResponse> revert(const std::string&) override { return status_; }
+  StatusOr<std::vector<v1::Fault>> revert_all(const std::string&) override { return status_; }
+  StatusOr<std::vector<v1::Fault>> list(bool) override { return status_; }
+  StatusOr<v1::RenewLeaseResponse> renew_lease(const std::string&, std::chrono::nanoseconds) override {
+    return status_;
+  }
+
+ private:
+  std::string address_;
+  Status status_;
+};
+
+StatusOr<std::string> read_file(const std::string& path, const std::string& what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return not_found("cannot read " + what + " " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (text.str().empty()) return invalid_argument(what + " " + path + " is empty");
+  return text.str();
+}
+
+StatusOr<std::string> read_token(const std::string& path) {
+  if (path.empty()) return std::string();
+  CHAOS_ASSIGN_OR_RETURN(std::string token, read_file(path, "token file"));
+  token = token.substr(0, token.find('\n'));
+  while (!token.empty() && (token.back() == '\r' || token.back() == ' ' || token.back() == '\t')) token.pop_back();
+  if (token.empty()) return invalid_argument("token file " + path + " is empty");
+  return token;
+}
+
+StatusOr<std::shared_ptr<grpc::Channel>> tls_channel(const std::string& address, const AgentSecurity& security) {
+  grpc::SslCredentialsOptions options;
+  CHAOS_ASSIGN_OR_RETURN(options.pem_root_certs, read_file(security.tls.ca, "CA certificate"));
+  CHAOS_ASSIGN_OR_RETURN(options.pem_cert_chain, read_file(security.tls.cert, "client certificate"));
+  CHAOS_ASSIGN_OR_RETURN(options.pem_private_key, read_file(security.tls.key, "client key"));
+  grpc::ChannelArguments arguments;
+  // The agent's certificate must name the agent (a SAN), not just chain to
+  // our CA: otherwise any agent could impersonate any other.
+  if (!security.server_name.empty()) arguments.SetSslTargetNameOverride(security.server_name);
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(options), arguments);
+}
 
 }  // namespace
 
 std::unique_ptr<AgentClient> make_grpc_agent_client(std::shared_ptr<grpc::Channel> channel,
                                                     std::string address,
-                                                    std::chrono::milliseconds deadline) {
-  return std::make_unique<GrpcAgentClient>(std::move(channel), std::move(address), deadline);
+                                                    std::chrono::milliseconds deadline,
+                                                    std::string bearer_token) {
+  return std::make_unique<GrpcAgentClient>(std::move(channel), std::move(address), deadline,
+                                           std::move(bearer_token));
+}
+
+std::unique_ptr<AgentClient> make_failing_agent_client(std::string address, Status status) {
+  return std::make_unique<FailingAgentClient>(std::move(address), std::move(status));
+}
+
+StatusOr<AgentChannel> open_agent_channel(const std::string& address, const AgentSecurity& security) {
+  AgentChannel opened;
+  CHAOS_ASSIGN_OR_RETURN(opened.bearer_token, read_token(security.token_file));
+  if (security.tls.enabled()) {
+    CHAOS_ASSIGN_OR_RETURN(opened.channel, tls_channel(address, security));
+    return opened;
+  }
+  if (!security.insecure && !is_loopback_host(host_of_address(address))) {
+    return failed_precondition("refusing plaintext gRPC to non-loopback agent " + address +
+                               ": give the inventory a [tls] table (chaosctl certs) or, on an isolated "
+                               "network only, insecure = true");
+  }
+  opened.channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  return opened;
+}
+
+void GrpcAgentClientFactory::trust(const std::vector<AgentEndpoint>& agents) {
+  for (const auto& agent : agents) security_[agent.address] = agent.security;
 }
 
 std::unique_ptr<AgentClient> GrpcAgentClientFactory::connect(const std::string& address) {
-  auto channel = grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
-  return make_grpc_agent_client(std::move(channel), address, deadline_);
+  const auto known = security_.find(address);
+  auto opened = open_agent_channel(address, known == security_.end() ? AgentSecurity{} : known->second);
+  if (!opened.ok()) {
+    return make_failing_agent_client(address, opened.status().with_context("agent " + address));
+  }
+  return make_grpc_agent_client(std::move(opened->channel), address, deadline_, std::move(opened->bearer_token));
 }
 
 }  // namespace chaos::orchestrator

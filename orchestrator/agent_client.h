@@ -4,12 +4,15 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "chaos/v1/agent.pb.h"
 #include "common/status.h"
+#include "orchestrator/agent_security.h"
+#include "orchestrator/experiment.h"
 
 namespace grpc {
 class Channel;
@@ -38,18 +41,37 @@ class AgentClientFactory {
   virtual std::unique_ptr<AgentClient> connect(const std::string& address) = 0;
 };
 
+// `bearer_token` (may be empty) goes into every call's authorization header.
 std::unique_ptr<AgentClient> make_grpc_agent_client(std::shared_ptr<grpc::Channel> channel,
                                                     std::string address,
-                                                    std::chrono::milliseconds deadline);
+                                                    std::chrono::milliseconds deadline,
+                                                    std::string bearer_token = "");
 
-// Insecure channels: agents listen on loopback or a private lab bridge.
+// A client whose every call fails with `status` (a refused or impossible
+// connection is reported on first use, like an unreachable agent).
+std::unique_ptr<AgentClient> make_failing_agent_client(std::string address, Status status);
+
+// The channel to one agent: mTLS with the agent's name verified, or
+// plaintext only to loopback (or with security.insecure). Returns the
+// bearer token to send, read from security.token_file.
+struct AgentChannel {
+  std::shared_ptr<grpc::Channel> channel;
+  std::string bearer_token;
+};
+StatusOr<AgentChannel> open_agent_channel(const std::string& address, const AgentSecurity& security);
+
+// Channels per the inventory's security settings; an address it was not
+// told about gets the default (plaintext, loopback only).
 class GrpcAgentClientFactory final : public AgentClientFactory {
  public:
   explicit GrpcAgentClientFactory(std::chrono::milliseconds deadline) : deadline_(deadline) {}
+  // Remembers each endpoint's security settings for connect().
+  void trust(const std::vector<AgentEndpoint>& agents);
   std::unique_ptr<AgentClient> connect(const std::string& address) override;
 
  private:
   std::chrono::milliseconds deadline_;
+  std::map<std::string, AgentSecurity> security_;
 };
 
 }  // namespace chaos::orchestrator

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "chaos/v1/agent.pb.h"
+#include "orchestrator/agent_security.h"
 
 namespace chaos::orchestrator {
 
@@ -29,6 +30,7 @@ struct AgentEndpoint {
   std::string address;  // HOST:PORT of the agent's gRPC service
   std::string node;
   Labels labels;
+  AgentSecurity security{};  // from the inventory's [tls]; {} keeps 3-field init valid
 };
 
 // A PromQL expression compared against a threshold.

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   orch::add_faults_command(app, exit_code);
   orch::add_halt_command(app, exit_code);
   orch::add_agents_command(app, exit_code);
+  orch::add_certs_command(app, exit_code);
   chaos::lab::add_lab_command(app);
   try {
     app.parse(argc, argv);

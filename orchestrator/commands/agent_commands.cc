@@ -15,23 +15,35 @@ namespace {
 
 struct AgentTarget {
   std::string address;
+  std::string inventory;
   std::string timeout = "5s";
   std::string output = "text";
 };
 
 void add_agent_options(CLI::App& command, AgentTarget& target) {
-  command.add_option("--agent", target.address, "Agent gRPC address HOST:PORT")->required();
+  command.add_option("--agent", target.address, "Agent gRPC address HOST:PORT (or its node name with --inventory)")
+      ->required();
+  command.add_option("--inventory,-i", target.inventory,
+                     "Inventory with the agent's TLS settings ([tls], server_name, token_file)")
+      ->envname("CHAOSCTL_INVENTORY")
+      ->check(CLI::ExistingFile);
   command.add_option("--timeout", target.timeout, "Deadline of each call")->capture_default_str();
   add_output_option(command, target.output);
 }
 
 StatusOr<std::unique_ptr<AgentClient>> connect(const AgentTarget& target) {
-  const std::string problem = check_agent_address(target.address);
+  AgentEndpoint endpoint{target.address, target.address, {}};
+  if (!target.inventory.empty()) {
+    CHAOS_ASSIGN_OR_RETURN(auto agents, load_inventory(target.inventory));
+    CHAOS_ASSIGN_OR_RETURN(endpoint, find_agent(agents, target.address));
+  }
+  const std::string problem = check_agent_address(endpoint.address);
   if (!problem.empty()) return invalid_argument("--agent: " + problem);
   CHAOS_ASSIGN_OR_RETURN(auto timeout, parse_duration(target.timeout));
   if (timeout.count() <= 0) return invalid_argument("--timeout must be positive");
   GrpcAgentClientFactory factory(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
-  return factory.connect(target.address);
+  factory.trust({endpoint});
+  return factory.connect(endpoint.address);
 }
 
 int report_error(const Status& status) {

@@ -45,6 +45,7 @@ int run_halt(const FleetFlags& flags) {
   auto deadline = deadline_of(flags);
   if (!deadline.ok()) return std::cerr << "chaosctl: " << deadline.status().message() << "\n", kExitError;
   GrpcAgentClientFactory factory(*deadline);
+  factory.trust(*agents);
   AgentPool pool(factory);
   const std::function<StatusOr<std::vector<v1::Fault>>(AgentClient&)> halt =
       [](AgentClient& agent) { return agent.revert_all(""); };
@@ -117,6 +118,7 @@ int run_agents(const FleetFlags& flags) {
   auto deadline = deadline_of(flags);
   if (!deadline.ok()) return std::cerr << "chaosctl: " << deadline.status().message() << "\n", kExitError;
   GrpcAgentClientFactory factory(*deadline);
+  factory.trust(*agents);
   AgentPool pool(factory);
   const std::function<AgentView(AgentClient&)> look = [](AgentClient& agent) {
     return AgentView{agent.capabilities(), agent.list(false)};

@@ -70,6 +70,7 @@ int execute(const RunFlags& flags, const Experiment& experiment) {
   auto prometheus = make_http_prometheus_client({experiment.prometheus_url, experiment.bearer_token, timeout});
   if (!prometheus.ok()) return std::cerr << "chaosctl: " << prometheus.status().message() << "\n", kExitError;
   GrpcAgentClientFactory agents(timeout);
+  agents.trust(experiment.agents);
   RunJournal journal(clock);
   ProgressPrinter printer(std::cout, isatty(STDOUT_FILENO) == 1 && flags.output == "text");
   journal.add_observer(&printer);

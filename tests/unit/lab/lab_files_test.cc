@@ -54,7 +54,9 @@ TEST(LabProcessesTest, NodeProcessesRunInTheirNamespaceWithLabFlags) {
   const std::vector<std::string> expected = {
       "ip", "netns", "exec", "chaoslab-n1", "/opt/bin/chaos-agent", "--listen", "10.77.0.11:9700",
       "--metrics-listen", "10.77.0.11:9701", "--node-name", "n1", "--state-dir", "/run/chaos-lab/nodes/n1/agent",
-      "--process-scope", "netns", "--label", "role=broker", "--label", "name=n1"};
+      "--process-scope", "netns", "--label", "role=broker", "--label", "name=n1",
+      "--tls-cert", "/run/chaos-lab/certs/n1.crt", "--tls-key", "/run/chaos-lab/certs/n1.key",
+      "--tls-client-ca", "/run/chaos-lab/certs/ca.crt"};
   EXPECT_EQ(agent.argv, expected);
   for (const auto& spec : specs) {
     bool marker_in_argv = false;

@@ -1,0 +1,78 @@
+#include "agent/security/audit_log.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+
+namespace chaos::agent {
+
+namespace {
+
+constexpr std::size_t kMaxFieldLength = 512;
+constexpr std::size_t kMaxRequestLength = 4096;
+
+std::string bounded(const std::string& text, std::size_t limit = kMaxFieldLength) {
+  if (text.size() <= limit) return text;
+  return text.substr(0, limit) + "...(" + std::to_string(text.size()) + " bytes)";
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point time) {
+  const auto since_epoch = time.time_since_epoch();
+  const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000;
+  std::tm utc{};
+  ::gmtime_r(&seconds, &utc);
+  char text[96];
+  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
+                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
+  return text;
+}
+
+std::string dump(const nlohmann::json& value) {
+  return value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace
+
+std::string audit_line(const AuditRecord& record) {
+  nlohmann::json request = record.request;
+  if (const std::string text = dump(request); text.size() > kMaxRequestLength) {
+    request = {{"truncated", bounded(text, kMaxRequestLength)}};
+  }
+  const nlohmann::json line = {{"time", rfc3339(record.time)},   {"caller", bounded(record.caller)},
+                               {"peer", bounded(record.peer)},    {"rpc", bounded(record.rpc)},
+                               {"request", request},              {"result", bounded(record.result)},
+                               {"message", bounded(record.message)}};
+  return dump(line);
+}
+
+StatusOr<std::unique_ptr<FileAuditSink>> FileAuditSink::open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0) return permission_denied(path + ": cannot open audit log: " + std::strerror(errno));
+  // An existing file keeps its owner but never stays readable by others.
+  if (::fchmod(fd, 0600) != 0) {
+    ::close(fd);
+    return permission_denied(path + ": cannot restrict audit log to 0600: " + std::strerror(errno));
+  }
+  return std::unique_ptr<FileAuditSink>(new FileAuditSink(fd, path));
+}
+
+FileAuditSink::~FileAuditSink() { ::close(fd_); }
+
+void FileAuditSink::record(const AuditRecord& record) {
+  const std::string line = audit_line(record) + "\n";
+  std::lock_guard lock(mutex_);
+  // O_APPEND makes one write() one record even with other writers.
+  const ssize_t written = ::write(fd_, line.data(), line.size());
+  if (written != static_cast<ssize_t>(line.size()) || ::fdatasync(fd_) != 0) {
+    std::cerr << "chaos-agent: warning: cannot append to audit log " << path_ << ": " << std::strerror(errno)
+              << std::endl;
+  }
+}
+
+}  // namespace chaos::agent

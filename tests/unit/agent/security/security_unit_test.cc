@@ -1,0 +1,185 @@
+// The agent's security edge without a network: loopback decisions, the
+// bearer token, audit lines and file, capability requirements, TLS config.
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "agent/agent_config.h"
+#include "agent/os_capabilities.h"
+#include "agent/security/audit_log.h"
+#include "agent/security/bearer_token.h"
+#include "agent/security/listen_policy.h"
+#include "common/loopback.h"
+
+namespace chaos::agent {
+namespace {
+
+namespace fs = std::filesystem;
+
+fs::path temp_dir(const std::string& name) {
+  const fs::path dir = fs::path(::testing::TempDir()) / ("security-" + name);
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  return dir;
+}
+
+std::string write_file(const fs::path& path, const std::string& text, mode_t mode) {
+  std::ofstream(path) << text;
+  ::chmod(path.c_str(), mode);
+  return path.string();
+}
+
+TEST(LoopbackTest, LoopbackAddressesAndNamesAreLoopback) {
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "::1", "[::1]", "localhost", "LOCALHOST", "::ffff:127.0.0.1"}) {
+    EXPECT_TRUE(is_loopback_host(host)) << host;
+  }
+}
+
+TEST(LoopbackTest, WildcardsAndOtherAddressesAreNot) {
+  for (const char* host : {"0.0.0.0", "::", "[::]", "10.77.0.11", "128.0.0.1", "126.255.255.255", "", "example",
+                           "localhost.example", "127.0.0.1.nip.io", "::ffff:10.0.0.1", "fe80::1"}) {
+    EXPECT_FALSE(is_loopback_host(host)) << host;
+  }
+}
+
+TEST(LoopbackTest, HostOfAddressHandlesBrackets) {
+  EXPECT_EQ(host_of_address("127.0.0.1:9700"), "127.0.0.1");
+  EXPECT_EQ(host_of_address("[::1]:9700"), "::1");
+  EXPECT_EQ(host_of_address("localhost:0"), "localhost");
+}
+
+TEST(ListenPolicyTest, PlaintextOnlyOnLoopbackUnlessTlsOrForced) {
+  EXPECT_TRUE(check_plaintext_listen("127.0.0.1:9700", false, false).ok());
+  EXPECT_TRUE(check_plaintext_listen("[::1]:9700", false, false).ok());
+  const Status refused = check_plaintext_listen("0.0.0.0:9700", false, false);
+  EXPECT_EQ(refused.code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(refused.message().find("0.0.0.0:9700"), std::string::npos);
+  EXPECT_NE(refused.message().find("--insecure-plaintext-on-non-loopback"), std::string::npos);
+  EXPECT_FALSE(check_plaintext_listen("[::]:9700", false, false).ok());
+  EXPECT_FALSE(check_plaintext_listen("10.77.0.11:9700", false, false).ok());
+  EXPECT_TRUE(check_plaintext_listen("10.77.0.11:9700", true, false).ok());
+  EXPECT_TRUE(check_plaintext_listen("10.77.0.11:9700", false, true).ok());
+}
+
+TEST(BearerTokenTest, OnlyTheExactTokenWithTheSchemeMatches) {
+  const std::string token = "s3cret-token-0123456789";
+  EXPECT_TRUE(bearer_token_matches(token, "Bearer " + token));
+  EXPECT_FALSE(bearer_token_matches(token, token));
+  EXPECT_FALSE(bearer_token_matches(token, "Bearer " + token + "x"));
+  EXPECT_FALSE(bearer_token_matches(token, "Bearer " + token.substr(1)));
+  EXPECT_FALSE(bearer_token_matches(token, "bearer " + token));
+  EXPECT_FALSE(bearer_token_matches(token, ""));
+  EXPECT_FALSE(bearer_token_matches("", "Bearer "));
+}
+
+TEST(BearerTokenTest, TokenFileMustBePrivateAndLongEnough) {
+  const fs::path dir = temp_dir("token");
+  auto loaded = load_token_file(write_file(dir / "good", "s3cret-token-0123456789\n", 0600));
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ(*loaded, "s3cret-token-0123456789");
+  EXPECT_EQ(load_token_file(write_file(dir / "shared", "s3cret-token-0123456789\n", 0644)).status().code(),
+            StatusCode::kPermissionDenied);
+  EXPECT_EQ(load_token_file(write_file(dir / "short", "short\n", 0600)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(load_token_file((dir / "missing").string()).status().code(), StatusCode::kNotFound);
+  fs::remove_all(dir);
+}
+
+AuditRecord sample_record() {
+  return {std::chrono::system_clock::time_point(std::chrono::milliseconds(1'700'000'000'123)),
+          "CN=chaosctl,O=chaos", "ipv4:127.0.0.1:5000", "Inject", {{"experiment_id", "e1"}}, "ok", "fault f-1"};
+}
+
+TEST(AuditLogTest, LineCarriesEveryField) {
+  const auto line = nlohmann::json::parse(audit_line(sample_record()));
+  EXPECT_EQ(line["time"], "2023-11-14T22:13:20.123Z");
+  EXPECT_EQ(line["caller"], "CN=chaosctl,O=chaos");
+  EXPECT_EQ(line["peer"], "ipv4:127.0.0.1:5000");
+  EXPECT_EQ(line["rpc"], "Inject");
+  EXPECT_EQ(line["request"]["experiment_id"], "e1");
+  EXPECT_EQ(line["result"], "ok");
+  EXPECT_EQ(line["message"], "fault f-1");
+}
+
+TEST(AuditLogTest, HostileInputCannotBreakOrBloatTheLine) {
+  AuditRecord record = sample_record();
+  record.caller = std::string("evil\n{\"rpc\":\"forged\"}\xff\xfe", 25);
+  record.message = std::string(100000, 'x');
+  record.request = {{"blob", std::string(100000, 'y')}};
+  const std::string text = audit_line(record);
+  EXPECT_EQ(text.find('\n'), std::string::npos);
+  EXPECT_LT(text.size(), 8000u);
+  const auto line = nlohmann::json::parse(text);
+  EXPECT_EQ(line["rpc"], "Inject");
+  EXPECT_TRUE(line["request"].contains("truncated"));
+}
+
+TEST(AuditLogTest, FileSinkAppendsPrivateLines) {
+  const fs::path dir = temp_dir("audit");
+  const std::string path = (dir / "audit.log").string();
+  write_file(path, "{\"earlier\":true}\n", 0644);
+  {
+    auto sink = FileAuditSink::open(path);
+    ASSERT_TRUE(sink.ok()) << sink.status().message();
+    (*sink)->record(sample_record());
+    (*sink)->record(sample_record());
+  }
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u);
+  EXPECT_EQ(lines[0], "{\"earlier\":true}");
+  EXPECT_EQ(nlohmann::json::parse(lines[2])["rpc"], "Inject");
+  fs::remove_all(dir);
+}
+
+TEST(AuditLogTest, TrailCountsEachEvent) {
+  struct Memory : AuditSink {
+    std::vector<AuditRecord> records;
+    void record(const AuditRecord& record) override { records.push_back(record); }
+  } memory;
+  std::vector<std::string> counted;
+  AuditTrail trail(memory, [&](const std::string& rpc, const std::string& result) { counted.push_back(rpc + "/" + result); });
+  trail.record(sample_record());
+  ASSERT_EQ(memory.records.size(), 1u);
+  EXPECT_EQ(counted, std::vector<std::string>{"Inject/ok"});
+}
+
+TEST(OsCapabilitiesTest, KindsNeedTheirCapabilities) {
+  constexpr std::uint64_t kKill = 1ULL << 5;
+  constexpr std::uint64_t kNetAdmin = 1ULL << 12;
+  constexpr std::uint64_t kNetRaw = 1ULL << 13;
+  EXPECT_TRUE(missing_capabilities_for("process.kill", kKill).empty());
+  EXPECT_EQ(missing_capabilities_for("process.pause", kNetAdmin), std::vector<std::string>{"CAP_KILL"});
+  EXPECT_EQ(missing_capabilities_for("network.delay", kNetAdmin), std::vector<std::string>{"CAP_NET_RAW"});
+  EXPECT_TRUE(missing_capabilities_for("network.partition", kNetAdmin | kNetRaw).empty());
+  EXPECT_TRUE(missing_capabilities_for("dns.fail", kNetAdmin).empty());
+  EXPECT_EQ(missing_capabilities_for("dns.fail", kKill), std::vector<std::string>{"CAP_NET_ADMIN"});
+}
+
+TEST(AgentConfigTlsTest, TlsTableNeedsAllThreeFiles) {
+  auto config = parse_agent_config("[tls]\ncert = \"a.crt\"\nkey = \"a.key\"\nclient_ca = \"ca.crt\"\n"
+                                   "token_file = \"t\"\n", "agent.toml");
+  // token_file inside [tls] is a typo: unknown key.
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("agent.toml:"), std::string::npos);
+  config = parse_agent_config("token_file = \"t\"\ninsecure_plaintext_on_non_loopback = true\n[tls]\n"
+                              "cert = \"a.crt\"\nkey = \"a.key\"\nclient_ca = \"ca.crt\"\n", "agent.toml");
+  ASSERT_TRUE(config.ok()) << config.status().message();
+  EXPECT_EQ(config->tls.client_ca, "ca.crt");
+  EXPECT_EQ(config->token_file, "t");
+  EXPECT_TRUE(config->insecure_plaintext_on_non_loopback);
+  config = parse_agent_config("[tls]\ncert = \"a.crt\"\n", "agent.toml");
+  ASSERT_FALSE(config.ok());
+  EXPECT_NE(config.status().message().find("agent.toml:1:1: tls:"), std::string::npos) << config.status().message();
+  EXPECT_NE(config.status().message().find("--tls-client-ca"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace chaos::agent
