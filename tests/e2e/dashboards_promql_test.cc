@@ -90,7 +90,7 @@ std::vector<DashboardQuery> dashboard_queries() {
 // Grafana's variables, with values that exist in the lab right now.
 std::string substitute(std::string expr, const std::map<std::string, std::string>& values) {
   for (const auto& [name, value] : values) {
-    for (const std::string form : {"${" + name + "}", "$" + name}) {
+    for (const std::string& form : {"${" + name + "}", "$" + name}) {
       for (size_t at = expr.find(form); at != std::string::npos; at = expr.find(form, at + value.size())) {
         expr.replace(at, form.size(), value);
       }
