@@ -21,7 +21,18 @@ constexpr int kTicks = 6;
 struct ValueRange {
   double low = 0;
   double high = 1;
+  double step = 0.2;  // between y-axis ticks: 1, 2 or 5 times a power of ten
 };
+
+// Widens [low, high] to whole multiples of a round step (about five ticks),
+// so the axis reads 0.4, 0.6, 0.8 rather than 0.3736, 0.4857, ...
+ValueRange round_range(double low, double high) {
+  const double raw = (high - low) / 5;
+  const double magnitude = std::pow(10, std::floor(std::log10(raw)));
+  const double normalized = raw / magnitude;
+  const double step = (normalized <= 1 ? 1 : normalized <= 2 ? 2 : normalized <= 5 ? 5 : 10) * magnitude;
+  return {std::floor(low / step) * step, std::ceil(high / step) * step, step};
+}
 
 // Maps run time and values to pixels inside the plot area.
 class Scale {
@@ -62,13 +73,10 @@ ValueRange value_range(const ReportChart& chart) {
   }
   for (const auto& evaluation : chart.evaluations) take(evaluation.value);
   for (const auto& threshold : chart.thresholds) take(threshold.value);
-  if (!std::isfinite(low)) return {0, 1};
-  if (high - low < 1e-12) {
-    const double pad = std::abs(high) > 0 ? std::abs(high) * 0.1 : 1;
-    return {low - pad, high + pad};
-  }
-  const double pad = (high - low) * 0.08;
-  return {low - pad, high + pad};
+  if (!std::isfinite(low)) return round_range(0, 1);
+  const double pad = high - low < 1e-12 ? (std::abs(high) > 0 ? std::abs(high) * 0.1 : 1) : (high - low) * 0.04;
+  // Counts, ratios and latencies are never negative: no axis below zero for them.
+  return round_range(low >= 0 ? std::max(0.0, low - pad) : low - pad, high + pad);
 }
 
 void draw_fault_windows(std::ostream& out, const ChartFrame& frame, const Scale& scale) {
@@ -92,10 +100,16 @@ void draw_axes(std::ostream& out, const ChartFrame& frame, const Scale& scale) {
         << px(bottom) << "\"/><text class=\"x-tick\" x=\"" << px(x) << "\" y=\"" << px(bottom + 16)
         << "\" text-anchor=\"" << (i == kTicks ? "end" : i == 0 ? "start" : "middle") << "\">" << format_clock(time)
         << "</text>\n";
-    const ValueRange& values = scale.values();
-    const double value = values.low + (values.high - values.low) * i / kTicks;
-    out << "<text class=\"y-tick\" x=\"" << px(kLeft - 6) << "\" y=\"" << px(scale.y(value) + 4)
-        << "\" text-anchor=\"end\">" << format_number(value) << "</text>\n";
+  }
+  const ValueRange& values = scale.values();
+  const int steps = static_cast<int>(std::lround((values.high - values.low) / values.step));
+  for (int i = 0; i <= steps; ++i) {
+    const double value = values.low + values.step * i;
+    const double y = scale.y(value);
+    out << "<line class=\"grid\" x1=\"" << px(kLeft) << "\" y1=\"" << px(y) << "\" x2=\"" << px(kWidth - kRight)
+        << "\" y2=\"" << px(y) << "\"/><text class=\"y-tick\" x=\"" << px(kLeft - 6) << "\" y=\"" << px(y + 4)
+        << "\" text-anchor=\"end\">" << format_number(std::abs(value) < values.step * 1e-9 ? 0 : value)
+        << "</text>\n";
   }
   out << "<text class=\"axis-label\" x=\"" << px(kWidth - kRight) << "\" y=\"" << px(kHeight - 4)
       << "\" text-anchor=\"end\">time (UTC)</text>\n";

@@ -218,5 +218,64 @@ TEST(SvgChart, TimeAxisHasClockLabels) {
   EXPECT_THAT(svg, HasSubstr(">" + format_clock(kT0 + 60) + "</text>"));
 }
 
+TEST(SvgChart, ValueAxisUsesRoundSteps) {
+  ChartFrame frame{kT0, kT0 + 60, {}, {}};
+  ReportChart chart = ratio_chart();  // values 0.7..1, thresholds 0.5 and 0.99
+  const std::string svg = render_slo_chart(chart, frame);
+  for (const char* tick : {">0.4</text>", ">0.6</text>", ">0.8</text>", ">1</text>"}) {
+    EXPECT_THAT(svg, HasSubstr(tick)) << tick;
+  }
+  EXPECT_EQ(count(svg, "class=\"y-tick\""), 5u);  // 0.4 to 1.2 by 0.2 (0.5..1 padded)
+}
+
+TEST(SvgChart, NegativeValuesKeepTheirAxis) {
+  ReportChart chart;
+  chart.query = "delta";
+  chart.thresholds = {{"delta", "steady_state", ">", -5, {"during"}}};
+  chart.series = {ReportSeries{"", {{kT0, -8, "-8"}, {kT0 + 60, 2, "2"}}}};
+  const std::string svg = render_slo_chart(chart, ChartFrame{kT0, kT0 + 60, {}, {}});
+  EXPECT_THAT(svg, HasSubstr(">-10</text>"));
+  EXPECT_THAT(svg, HasSubstr(">0</text>"));
+  EXPECT_THAT(svg, HasSubstr(">5</text>"));  // -8.4..2.4 in steps of 5
+}
+
+TEST(SvgChart, FlatZeroSeriesStillHasAnAxis) {
+  ReportChart chart;
+  chart.query = "lost";
+  chart.thresholds = {{"lost", "steady_state", "<=", 0, {"after"}}};
+  chart.series = {ReportSeries{"", {{kT0, 0, "0"}, {kT0 + 60, 0, "0"}}}};
+  const std::string svg = render_slo_chart(chart, ChartFrame{kT0, kT0 + 60, {}, {}});
+  EXPECT_THAT(svg, HasSubstr(">0</text>"));
+  EXPECT_THAT(svg, HasSubstr(">1</text>"));
+  EXPECT_THAT(svg, Not(HasSubstr(">-")));  // nothing below zero for non-negative data
+  EXPECT_THAT(svg, Not(HasSubstr("no numeric data")));
+}
+
+TEST(ReportHtml, SeveralSeriesGetALegendWithTheirLabels) {
+  Report report = sample_report();
+  ReportSeries second = report.charts[0].series[0];
+  second.label = R"({"node":"n<2>"})";
+  report.charts[0].series.push_back(second);
+  const std::string html = render_report_html(report);
+  EXPECT_EQ(count(html, "<ul class=\"legend\">"), 1u);
+  EXPECT_THAT(html, HasSubstr("<li class=\"series-1\">{&quot;node&quot;:&quot;n&lt;2&gt;&quot;}</li>"));
+}
+
+TEST(ReportHtml, ErrorRunWithoutEvaluationsStillRenders) {
+  Report report = sample_report();
+  report.verdict.result = "error";
+  report.verdict.exit_code = 3;
+  report.verdict.time_to_recovery_seconds.reset();
+  report.verdict.recovery_measured = false;
+  report.charts[0].series = {ReportSeries{}};
+  report.charts[0].evaluations.clear();
+  report.faults.clear();
+  const std::string html = render_report_html(report);
+  EXPECT_THAT(html, HasSubstr("verdict-error"));
+  EXPECT_THAT(html, HasSubstr("a configuration or infrastructure error (exit 3)"));
+  EXPECT_THAT(html, HasSubstr("no numeric data in this run"));
+  EXPECT_THAT(html, HasSubstr("not measured"));
+}
+
 }  // namespace
 }  // namespace chaos::orchestrator::report
