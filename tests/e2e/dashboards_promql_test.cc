@@ -15,15 +15,14 @@
 #include <sstream>
 #include <thread>
 
-#include <nlohmann/json.hpp>
 
 #include "common/command_runner.h"
 #include "orchestrator/prometheus_client.h"
+#include "tests/support/dashboard_queries.h"
 
 namespace chaos::orchestrator {
 namespace {
 
-using nlohmann::json;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 
@@ -44,60 +43,6 @@ CommandResult run(const std::vector<std::string>& argv, std::chrono::seconds tim
 }
 
 std::string chaosctl() { return env("CHAOS_BUILD_DIR") + "/bin/chaosctl"; }
-
-// One expression to check, named for the failure message.
-struct DashboardQuery {
-  std::string where;  // "agents.json / panel 'Reverts by reason'"
-  std::string expr;
-  std::string variable_label;  // set for label_values(expr, label)
-};
-
-void collect_panels(const json& panels, const std::string& file, std::vector<DashboardQuery>& out) {
-  for (const auto& panel : panels) {
-    for (const auto& target : panel.value("targets", json::array())) {
-      if (target.contains("expr")) out.push_back({file + " / panel '" + panel.value("title", "?") + "'", target["expr"], ""});
-    }
-    if (panel.contains("panels")) collect_panels(panel["panels"], file, out);
-  }
-}
-
-std::vector<DashboardQuery> dashboard_queries() {
-  std::vector<DashboardQuery> queries;
-  const std::regex label_values(R"(^\s*label_values\((.*),\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$)");
-  for (const auto& entry : fs::directory_iterator(env("CHAOS_SOURCE_DIR") + "/dashboards")) {
-    if (entry.path().extension() != ".json") continue;
-    const std::string file = entry.path().filename().string();
-    const json dashboard = json::parse(std::ifstream(entry.path()));
-    collect_panels(dashboard.value("panels", json::array()), file, queries);
-    for (const auto& annotation : dashboard["annotations"].value("list", json::array())) {
-      if (annotation.contains("expr")) {
-        queries.push_back({file + " / annotation '" + annotation.value("name", "?") + "'", annotation["expr"], ""});
-      }
-    }
-    for (const auto& variable : dashboard["templating"].value("list", json::array())) {
-      if (variable.value("type", "") != "query") continue;
-      const json& query = variable["query"];
-      const std::string text = query.is_string() ? query.get<std::string>() : query.value("query", "");
-      std::smatch match;
-      const std::string where = file + " / variable '" + variable.value("name", "?") + "'";
-      if (std::regex_match(text, match, label_values)) queries.push_back({where, match[1], match[2]});
-      else queries.push_back({where, text, ""});
-    }
-  }
-  return queries;
-}
-
-// Grafana's variables, with values that exist in the lab right now.
-std::string substitute(std::string expr, const std::map<std::string, std::string>& values) {
-  for (const auto& [name, value] : values) {
-    for (const std::string& form : {"${" + name + "}", "$" + name}) {
-      for (size_t at = expr.find(form); at != std::string::npos; at = expr.find(form, at + value.size())) {
-        expr.replace(at, form.size(), value);
-      }
-    }
-  }
-  return expr;
-}
 
 class DashboardsPromqlTest : public ::testing::Test {
  protected:
@@ -158,10 +103,10 @@ TEST_F(DashboardsPromqlTest, EveryDashboardExpressionReturnsData) {
   const std::map<std::string, std::string> values = {
       {"experiment", kExperiment}, {"kind", kKind}, {"node", node_}, {"datasource", "prometheus"},
       {"__rate_interval", "30s"}, {"__interval", "5s"}, {"__range", "5m"}};
-  const auto queries = dashboard_queries();
+  const auto queries = testing::dashboard_queries(env("CHAOS_SOURCE_DIR") + "/dashboards");
   ASSERT_GE(queries.size(), 25u) << "the dashboards lost their queries";
   for (const auto& query : queries) {
-    const std::string expr = substitute(query.expr, values);
+    const std::string expr = testing::substitute_variables(query.expr, values);
     ASSERT_EQ(expr.find('$'), std::string::npos) << query.where << ": unknown variable in " << expr;
     auto result = (*prometheus)->instant_query(expr);
     ASSERT_TRUE(result.ok()) << query.where << ": " << result.status().message();
