@@ -58,7 +58,9 @@ std::string format_timestamp(double epoch_seconds) {
 std::string format_seconds(double seconds) {
   char buffer[48];
   if (!std::isfinite(seconds)) return "?";
-  if (seconds < 60) {
+  if (seconds < 1) {
+    std::snprintf(buffer, sizeof buffer, "%.0f ms", seconds * 1000);
+  } else if (seconds < 60) {
     std::snprintf(buffer, sizeof buffer, "%.1f s", seconds);
   } else {
     std::snprintf(buffer, sizeof buffer, "%d min %.0f s", static_cast<int>(seconds / 60),

@@ -17,7 +17,7 @@ std::string format_number(double value);
 std::string format_clock(double epoch_seconds);
 std::string format_timestamp(double epoch_seconds);
 
-// "12.3 s", "1 min 5 s".
+// "9 ms", "12.3 s", "1 min 5 s".
 std::string format_seconds(double seconds);
 
 }  // namespace chaos::orchestrator::report

@@ -125,9 +125,11 @@ void draw_phases(std::ostream& out, const ChartFrame& frame, const Scale& scale)
     while (row + 1 < kLabelRows && x - row_end[row] < kLabelMinGap) ++row;
     row_end[row] = x;
     const double label_y = kTop - 4 - row * kLabelRowHeight;
+    const bool near_right_edge = x > kWidth - kRight - kLabelMinGap;  // label to the left of its line
     out << "<line class=\"phase-boundary\" x1=\"" << px(x) << "\" y1=\"" << px(label_y) << "\" x2=\"" << px(x)
-        << "\" y2=\"" << px(kHeight - kBottom) << "\"/><text class=\"phase-label\" x=\"" << px(x + 3)
-        << "\" y=\"" << px(label_y) << "\">" << escape_html(phase.label) << "</text>\n";
+        << "\" y2=\"" << px(kHeight - kBottom) << "\"/><text class=\"phase-label\" x=\""
+        << px(near_right_edge ? x - 3 : x + 3) << "\" y=\"" << px(label_y) << "\" text-anchor=\""
+        << (near_right_edge ? "end" : "start") << "\">" << escape_html(phase.label) << "</text>\n";
   }
 }
 

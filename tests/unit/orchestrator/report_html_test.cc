@@ -80,6 +80,12 @@ TEST(FormatTimestamp, RoundsToWholeMilliseconds) {
   EXPECT_EQ(format_timestamp(1795428041.9996), "2026-11-23 10:00:42.000 UTC");
 }
 
+TEST(FormatSeconds, UsesMillisecondsBelowOneSecond) {
+  EXPECT_EQ(format_seconds(0.00945), "9 ms");
+  EXPECT_EQ(format_seconds(6.2), "6.2 s");
+  EXPECT_EQ(format_seconds(65), "1 min 5 s");
+}
+
 TEST(FormatNumber, SpellsSpecialFloatsLikePrometheus) {
   EXPECT_EQ(format_number(std::numeric_limits<double>::quiet_NaN()), "NaN");
   EXPECT_EQ(format_number(INFINITY), "+Inf");
