@@ -183,17 +183,32 @@ void ExperimentRun::teardown() {
   }
 }
 
+// The latest confirmed revert of any fault; a run without reverted faults
+// counts from now (the end of teardown).
+WallTime ExperimentRun::last_revert_time() const {
+  WallTime latest = context_.clock.wall_now();
+  bool any = false;
+  for (const auto& fault : context_.journal.faults()) {
+    if (!fault.reverted_at) continue;
+    latest = any ? std::max(latest, *fault.reverted_at) : *fault.reverted_at;
+    any = true;
+  }
+  return latest;
+}
+
 void ExperimentRun::measure_recovery() {
   auto& clock = context_.clock;
   if (context_.experiment.recovery_within) {
     context_.journal.event("phase", "recovery (within " + format_duration(*context_.experiment.recovery_within) + ")");
     outcome_.recovery_measured = true;
-    const SteadyTime start = clock.steady_now();
-    const SteadyTime deadline = start + *context_.experiment.recovery_within;
+    const WallTime last_revert = last_revert_time();
+    const SteadyTime deadline = clock.steady_now() + *context_.experiment.recovery_within;
     while (!context_.interrupted) {
       if (steady_state_holds(Phase::kAfter, "recovery", false)) {
         outcome_.recovered = true;
-        outcome_.time_to_recovery = clock.steady_now() - start;
+        outcome_.last_revert_at = last_revert;
+        outcome_.recovered_at = clock.wall_now();
+        outcome_.time_to_recovery = std::max(std::chrono::nanoseconds(0), *outcome_.recovered_at - last_revert);
         context_.journal.event("recovery", "recovered after " + format_duration(*outcome_.time_to_recovery));
         break;
       }

@@ -55,6 +55,7 @@ class ExperimentRun {
   bool abort_condition_fired();
   void teardown();
   void measure_recovery();
+  WallTime last_revert_time() const;
   void note_interrupt();
   void fail(Verdict verdict, const std::string& reason);
   RunOutcome finish();

@@ -75,6 +75,8 @@ json outcome_to_json(const RunOutcome& outcome) {
           {"recovered", outcome.recovered},
           {"time_to_recovery_seconds",
            outcome.time_to_recovery ? json(seconds(*outcome.time_to_recovery)) : json()},
+          {"last_revert_at", outcome.last_revert_at ? json(rfc3339(*outcome.last_revert_at)) : json()},
+          {"recovered_at", outcome.recovered_at ? json(rfc3339(*outcome.recovered_at)) : json()},
           {"unreverted", outcome.unreverted}};
 }
 

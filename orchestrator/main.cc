@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   namespace orch = chaos::orchestrator;
   orch::add_run_command(app, exit_code);
+  orch::add_report_command(app, exit_code);
   orch::add_validate_command(app, exit_code);
   orch::add_inject_command(app, exit_code);
   orch::add_revert_command(app, exit_code);

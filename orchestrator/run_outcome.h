@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/clock.h"
+
 namespace chaos::orchestrator {
 
 enum class Verdict { kHeld, kViolated, kAborted, kError };
@@ -22,7 +24,11 @@ struct RunOutcome {
   std::string aborted_by;                  // abort condition name, or "interrupted"
   bool recovery_measured = false;
   bool recovered = false;
+  // From the last fault revert to the first recovery check where every
+  // after-check held (both instants are kept for the report).
   std::optional<std::chrono::nanoseconds> time_to_recovery;
+  std::optional<WallTime> last_revert_at;
+  std::optional<WallTime> recovered_at;
   std::vector<std::string> unreverted;     // "agent: fault id" the agents never confirmed
 };
 

@@ -9,6 +9,7 @@
 namespace chaos::orchestrator {
 
 void add_run_command(CLI::App& app, int& exit_code);
+void add_report_command(CLI::App& app, int& exit_code);
 void add_validate_command(CLI::App& app, int& exit_code);
 void add_inject_command(CLI::App& app, int& exit_code);
 void add_revert_command(CLI::App& app, int& exit_code);

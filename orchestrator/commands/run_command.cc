@@ -14,6 +14,8 @@
 #include "orchestrator/junit_writer.h"
 #include "orchestrator/plan_printer.h"
 #include "orchestrator/progress_printer.h"
+#include "orchestrator/report/report_files.h"
+#include "orchestrator/report/timeline_collector.h"
 
 namespace chaos::orchestrator {
 
@@ -54,13 +56,21 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
   if (!flags.report_dir.empty()) std::cout << "  report: " << flags.report_dir << "\n";
 }
 
+// journal.json (with the SLO timeline from Prometheus), junit.xml, report.html.
 Status write_reports(const RunFlags& flags, const Experiment& experiment, const RunIdentity& identity,
-                     const RunJournal& journal, const RunOutcome& outcome, const RunTimes& times) {
+                     const RunJournal& journal, const RunOutcome& outcome, const RunTimes& times,
+                     PrometheusClient& prometheus) {
   if (flags.report_dir.empty()) return {};
-  const auto journal_json = journal_to_json(experiment, identity, journal, outcome, times);
+  auto journal_json = journal_to_json(experiment, identity, journal, outcome, times);
+  if (flags.output == "text") std::cout << "collecting the SLO timeline from Prometheus for the report\n";
+  journal_json["timeline"] = report::collect_timeline(
+      experiment, prometheus, report::timeline_window(times.started, times.finished));
   CHAOS_RETURN_IF_ERROR(write_report_file(flags.report_dir, "journal.json", journal_json.dump(2) + "\n"));
   const double seconds = std::chrono::duration<double>(times.finished - times.started).count();
-  return write_report_file(flags.report_dir, "junit.xml", render_junit(experiment, journal, outcome, seconds));
+  CHAOS_RETURN_IF_ERROR(
+      write_report_file(flags.report_dir, "junit.xml", render_junit(experiment, journal, outcome, seconds)));
+  CHAOS_ASSIGN_OR_RETURN(auto html, report::render_journal(journal_json, flags.report_dir + "/journal.json"));
+  return write_report_file(flags.report_dir, report::kReportFileName, html);
 }
 
 int execute(const RunFlags& flags, const Experiment& experiment) {
@@ -83,7 +93,8 @@ int execute(const RunFlags& flags, const Experiment& experiment) {
   RunContext context{experiment, **prometheus, agents, clock, journal, watcher.interrupted(), identity};
   const RunOutcome outcome = ExperimentRun(context).run();
   printer.finish();
-  const Status written = write_reports(flags, experiment, identity, journal, outcome, {started.started, clock.wall_now()});
+  const Status written =
+      write_reports(flags, experiment, identity, journal, outcome, {started.started, clock.wall_now()}, **prometheus);
   if (!written.ok()) std::cerr << "chaosctl: " << written.message() << "\n";
   print_verdict(outcome, flags, identity.experiment_id);
   return exit_code(outcome.verdict);
@@ -113,7 +124,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand(
       "run", "Run an experiment; exit 0 held, 1 violated, 2 aborted/interrupted, 3 error");
   command->add_option("experiment", flags->file, "Experiment TOML file")->required();
-  command->add_option("--report-dir", flags->report_dir, "Write journal.json and junit.xml here");
+  command->add_option("--report-dir", flags->report_dir, "Write journal.json, junit.xml and report.html here");
   command->add_flag("--dry-run", flags->dry_run, "Validate and print the plan without injecting");
   command->add_option("--prometheus", flags->prometheus, "Prometheus URL (overrides the experiment's)");
   command->add_option("--inventory,-i", flags->inventory, "Agent inventory (overrides the experiment's)");

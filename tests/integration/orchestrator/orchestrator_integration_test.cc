@@ -176,6 +176,14 @@ TEST_F(OrchestratorIntegration, RunHoldsPausesTheVictimAndRevertsIt) {
   ASSERT_TRUE(journal["verdict"]["time_to_recovery_seconds"].is_number());
   EXPECT_LT(journal["verdict"]["time_to_recovery_seconds"].get<double>(), 1.0);  // "up" never dropped
   EXPECT_THAT(read_text(dir_.path() + "/report/junit.xml"), HasSubstr("name=\"agent is up [during]\""));
+  // The report: range data from the real Prometheus, rendered into report.html.
+  ASSERT_FALSE(journal["timeline"]["queries"].empty());
+  EXPECT_EQ(journal["timeline"]["queries"][0]["error"], "");
+  EXPECT_FALSE(journal["timeline"]["queries"][0]["series"].empty());
+  const std::string html = read_text(dir_.path() + "/report/report.html");
+  EXPECT_THAT(html, HasSubstr("<svg class=\"slo-chart\""));
+  EXPECT_THAT(html, HasSubstr("<rect class=\"fault-window\""));
+  EXPECT_THAT(html, HasSubstr("verdict-held"));
 }
 
 TEST_F(OrchestratorIntegration, AbortConditionEndsTheRunWithExitTwo) {

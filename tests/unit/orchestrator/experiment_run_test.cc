@@ -84,7 +84,9 @@ TEST_F(RunTest, HeldWhenEverySloHolds) {
   EXPECT_EQ(fleet_.count("Revert f"), 2u);                // each fault reverted when its 10s end
   EXPECT_GE(clock_.elapsed(), 15s);
   EXPECT_TRUE(outcome.recovered);
-  EXPECT_EQ(outcome.time_to_recovery, 0ns);
+  // From the last revert (the kill step ends at 10 s) to the first recovery
+  // check (after the 5 s wait step, at 15 s).
+  EXPECT_EQ(outcome.time_to_recovery, 5s);
   EXPECT_GT(evaluations_in("during"), 5u);
   EXPECT_EQ(evaluations_in("after"), 1u);
 }
@@ -172,9 +174,16 @@ TEST_F(RunTest, TimeToRecoveryIsMeasuredAfterRevert) {
   const RunOutcome outcome = run([](double t) { return t >= 10 && t < 21 ? "0.5" : "1"; });
   EXPECT_EQ(outcome.verdict, Verdict::kViolated);
   ASSERT_TRUE(outcome.time_to_recovery.has_value());
-  EXPECT_GE(*outcome.time_to_recovery, 5s);
-  EXPECT_LE(*outcome.time_to_recovery, 7s);
+  // Faults reverted at 10 s; recovery checks at 15, 17, 19 fail, 21 holds.
+  EXPECT_EQ(*outcome.time_to_recovery, 11s);
   EXPECT_TRUE(outcome.recovered);
+  ASSERT_TRUE(outcome.last_revert_at && outcome.recovered_at);
+  EXPECT_EQ(*outcome.recovered_at - *outcome.last_revert_at, 11s);
+  const auto journal = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, outcome,
+                                       {clock_.wall_now(), clock_.wall_now()});
+  EXPECT_EQ(journal["verdict"]["time_to_recovery_seconds"], 11.0);
+  EXPECT_EQ(journal["verdict"]["last_revert_at"], rfc3339(*outcome.last_revert_at));
+  EXPECT_EQ(journal["verdict"]["recovered_at"], rfc3339(*outcome.recovered_at));
 }
 
 TEST_F(RunTest, NoRecoveryWithinTheWindowIsAFailedCheck) {

@@ -1,0 +1,269 @@
+#include "orchestrator/report/report_data.h"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <limits>
+#include <map>
+
+namespace chaos::orchestrator::report {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+// Field readers: a missing optional field gets the default, a field of the
+// wrong type is an error naming its path.
+std::string text_field(const json& object, const char* key, const std::string& path, Status& status) {
+  if (!object.is_object() || !object.contains(key) || object[key].is_null()) return "";
+  if (!object[key].is_string()) {
+    if (status.ok()) status = invalid_argument(path + "." + key + ": expected a string");
+    return "";
+  }
+  return object[key].get<std::string>();
+}
+
+std::optional<double> time_field(const json& object, const char* key, const std::string& path, Status& status) {
+  const std::string text = text_field(object, key, path, status);
+  if (text.empty()) return std::nullopt;
+  auto time = parse_rfc3339(text);
+  if (!time && status.ok()) status = invalid_argument(path + "." + key + ": '" + text + "' is not an RFC 3339 time");
+  return time;
+}
+
+std::optional<double> number_field(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_number()) return std::nullopt;
+  return object[key].get<double>();
+}
+
+bool bool_field(const json& object, const char* key) {
+  return object.is_object() && object.contains(key) && object[key].is_boolean() && object[key].get<bool>();
+}
+
+std::vector<std::string> strings_field(const json& object, const char* key) {
+  std::vector<std::string> values;
+  if (!object.is_object() || !object.contains(key) || !object[key].is_array()) return values;
+  for (const auto& item : object[key]) {
+    if (item.is_string()) values.push_back(item.get<std::string>());
+  }
+  return values;
+}
+
+const json& array_field(const json& object, const char* key) {
+  static const json empty = json::array();
+  if (!object.is_object() || !object.contains(key) || !object[key].is_array()) return empty;
+  return object[key];
+}
+
+double value_of(const std::string& text) {
+  if (text.empty()) return kNaN;
+  char* end = nullptr;
+  const double value = std::strtod(text.c_str(), &end);
+  return end != text.c_str() && *end == '\0' && std::isfinite(value) ? value : kNaN;
+}
+
+ReportExperiment parse_experiment(const json& experiment, Status& status) {
+  ReportExperiment result;
+  result.title = text_field(experiment, "title", "experiment", status);
+  result.description = text_field(experiment, "description", "experiment", status);
+  result.hypothesis = text_field(experiment, "hypothesis", "experiment", status);
+  result.source = text_field(experiment, "source", "experiment", status);
+  result.recovery_within = text_field(experiment, "recovery_within", "experiment", status);
+  result.tags = strings_field(experiment, "tags");
+  return result;
+}
+
+ReportVerdict parse_verdict(const json& verdict, Status& status) {
+  ReportVerdict result;
+  result.result = text_field(verdict, "result", "verdict", status);
+  if (result.result.empty() && status.ok()) status = invalid_argument("verdict.result: missing");
+  result.exit_code = static_cast<int>(number_field(verdict, "exit_code").value_or(3));
+  result.reason = text_field(verdict, "reason", "verdict", status);
+  result.failed_checks = strings_field(verdict, "failed_checks");
+  result.aborted_by = text_field(verdict, "aborted_by", "verdict", status);
+  result.recovery_measured = bool_field(verdict, "recovery_measured");
+  result.recovered = bool_field(verdict, "recovered");
+  result.time_to_recovery_seconds = number_field(verdict, "time_to_recovery_seconds");
+  result.last_revert_at = time_field(verdict, "last_revert_at", "verdict", status);
+  result.recovered_at = time_field(verdict, "recovered_at", "verdict", status);
+  result.unreverted = strings_field(verdict, "unreverted");
+  return result;
+}
+
+ReportThreshold parse_condition(const json& condition, const std::string& kind, const std::string& path,
+                                Status& status) {
+  ReportThreshold threshold;
+  threshold.name = text_field(condition, "name", path, status);
+  threshold.kind = kind;
+  threshold.comparator = text_field(condition, "comparator", path, status);
+  threshold.value = number_field(condition, "threshold").value_or(kNaN);
+  threshold.phases = kind == "abort" ? std::vector<std::string>{"during"} : strings_field(condition, "phases");
+  return threshold;
+}
+
+// One chart per distinct query, in the order the experiment lists them.
+std::vector<ReportChart> charts_from_conditions(const json& experiment, Status& status) {
+  std::vector<ReportChart> charts;
+  std::map<std::string, size_t> index;
+  auto add = [&](const json& condition, const std::string& kind, const std::string& path) {
+    const std::string query = text_field(condition, "query", path, status);
+    auto [it, inserted] = index.emplace(query, charts.size());
+    if (inserted) charts.push_back({query, {}, {}, {}, false, ""});
+    charts[it->second].thresholds.push_back(parse_condition(condition, kind, path, status));
+  };
+  const json& checks = array_field(experiment, "steady_state");
+  for (size_t i = 0; i < checks.size(); ++i) add(checks[i], "steady_state", "experiment.steady_state[" + std::to_string(i) + "]");
+  const json& aborts = array_field(experiment, "abort");
+  for (size_t i = 0; i < aborts.size(); ++i) add(aborts[i], "abort", "experiment.abort[" + std::to_string(i) + "]");
+  return charts;
+}
+
+void add_evaluations(const json& evaluations, std::vector<ReportChart>& charts, Status& status) {
+  for (size_t i = 0; i < evaluations.size(); ++i) {
+    const json& item = evaluations[i];
+    const std::string path = "evaluations[" + std::to_string(i) + "]";
+    ReportEvaluation evaluation;
+    evaluation.time = time_field(item, "at", path, status).value_or(kNaN);
+    evaluation.phase = text_field(item, "phase", path, status);
+    evaluation.kind = text_field(item, "kind", path, status);
+    evaluation.name = text_field(item, "name", path, status);
+    evaluation.pass = bool_field(item, "pass");
+    evaluation.has_data = bool_field(item, "has_data");
+    evaluation.text = text_field(item, "value_text", path, status);
+    evaluation.value = number_field(item, "value").value_or(value_of(evaluation.text));
+    const std::string query = text_field(item, "query", path, status);
+    for (auto& chart : charts) {
+      if (chart.query == query) chart.evaluations.push_back(evaluation);
+    }
+  }
+}
+
+// "timeline": {"queries": [{"query", "error", "series": [{"labels", "points": [[t, "text"]]}]}]}
+void add_timeline(const json& timeline, std::vector<ReportChart>& charts) {
+  for (const auto& entry : array_field(timeline, "queries")) {
+    if (!entry.is_object() || !entry.contains("query") || !entry["query"].is_string()) continue;
+    for (auto& chart : charts) {
+      if (chart.query != entry["query"].get<std::string>()) continue;
+      chart.from_prometheus_range = true;
+      if (entry.contains("error") && entry["error"].is_string()) chart.error = entry["error"].get<std::string>();
+      for (const auto& series : array_field(entry, "series")) {
+        ReportSeries parsed;
+        if (series.contains("labels") && series["labels"].is_object() && !series["labels"].empty()) {
+          parsed.label = series["labels"].dump();
+        }
+        for (const auto& point : array_field(series, "points")) {
+          if (!point.is_array() || point.size() != 2 || !point[0].is_number() || !point[1].is_string()) continue;
+          const std::string text = point[1].get<std::string>();
+          parsed.points.push_back({point[0].get<double>(), value_of(text), text});
+        }
+        chart.series.push_back(std::move(parsed));
+      }
+    }
+  }
+}
+
+// Without range data the chart draws the evaluations as its series.
+void series_from_evaluations(ReportChart& chart) {
+  if (chart.from_prometheus_range) return;
+  ReportSeries series;
+  for (const auto& evaluation : chart.evaluations) {
+    if (evaluation.kind == "abort" && chart.thresholds.front().kind != "abort") continue;
+    series.points.push_back({evaluation.time, evaluation.has_data ? evaluation.value : kNaN, evaluation.text});
+  }
+  chart.series.push_back(std::move(series));
+}
+
+std::vector<ReportFault> parse_faults(const json& faults, Status& status) {
+  std::vector<ReportFault> result;
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const json& item = faults[i];
+    const std::string path = "faults[" + std::to_string(i) + "]";
+    ReportFault fault;
+    fault.step = text_field(item, "step", path, status);
+    fault.agent = text_field(item, "agent", path, status);
+    fault.node = text_field(item, "node", path, status);
+    fault.fault_id = text_field(item, "fault_id", path, status);
+    fault.kind = text_field(item, "kind", path, status);
+    fault.backend = text_field(item, "backend", path, status);
+    fault.detail = text_field(item, "detail", path, status);
+    fault.revert_reason = text_field(item, "revert_reason", path, status);
+    fault.applied_at = time_field(item, "applied_at", path, status).value_or(kNaN);
+    fault.expires_at = time_field(item, "expires_at", path, status);
+    fault.reverted_at = time_field(item, "reverted_at", path, status);
+    result.push_back(std::move(fault));
+  }
+  return result;
+}
+
+std::vector<ReportEvent> parse_events(const json& events, Status& status) {
+  std::vector<ReportEvent> result;
+  for (size_t i = 0; i < events.size(); ++i) {
+    const std::string path = "events[" + std::to_string(i) + "]";
+    result.push_back({time_field(events[i], "at", path, status).value_or(kNaN),
+                      text_field(events[i], "type", path, status), text_field(events[i], "message", path, status)});
+  }
+  return result;
+}
+
+Status require_object(const json& journal, const char* key) {
+  if (!journal.contains(key)) return invalid_argument(std::string(key) + ": missing");
+  if (!journal[key].is_object()) return invalid_argument(std::string(key) + ": expected an object");
+  return {};
+}
+
+}  // namespace
+
+std::optional<double> parse_rfc3339(const std::string& text) {
+  std::tm utc{};
+  int fraction_start = 0;
+  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &utc.tm_year, &utc.tm_mon, &utc.tm_mday, &utc.tm_hour,
+                  &utc.tm_min, &utc.tm_sec, &fraction_start) != 6) {
+    return std::nullopt;
+  }
+  utc.tm_year -= 1900;
+  utc.tm_mon -= 1;
+  double fraction = 0;
+  size_t position = static_cast<size_t>(fraction_start);
+  if (position < text.size() && text[position] == '.') {
+    double scale = 0.1;
+    for (++position; position < text.size() && std::isdigit(static_cast<unsigned char>(text[position])); ++position) {
+      fraction += (text[position] - '0') * scale;
+      scale /= 10;
+    }
+  }
+  if (position + 1 != text.size() || text[position] != 'Z') return std::nullopt;
+  return static_cast<double>(timegm(&utc)) + fraction;
+}
+
+StatusOr<Report> parse_report(const json& journal) {
+  if (!journal.is_object()) return invalid_argument("the journal is not a JSON object");
+  const std::string schema = journal.value("schema", "");
+  if (schema.rfind("chaos.journal/v1", 0) != 0) {
+    return invalid_argument("schema: expected 'chaos.journal/v1', found '" + schema + "'");
+  }
+  for (const char* key : {"experiment", "run", "verdict"}) CHAOS_RETURN_IF_ERROR(require_object(journal, key));
+  Status status;
+  Report report;
+  report.experiment = parse_experiment(journal["experiment"], status);
+  report.experiment_id = text_field(journal["run"], "experiment_id", "run", status);
+  const auto started = time_field(journal["run"], "started_at", "run", status);
+  const auto finished = time_field(journal["run"], "finished_at", "run", status);
+  if (status.ok() && (!started || !finished)) return invalid_argument("run.started_at/finished_at: missing");
+  report.started_at = started.value_or(0);
+  report.finished_at = finished.value_or(0);
+  report.verdict = parse_verdict(journal["verdict"], status);
+  report.charts = charts_from_conditions(journal["experiment"], status);
+  add_evaluations(array_field(journal, "evaluations"), report.charts, status);
+  if (journal.contains("timeline")) add_timeline(journal["timeline"], report.charts);
+  for (auto& chart : report.charts) series_from_evaluations(chart);
+  report.faults = parse_faults(array_field(journal, "faults"), status);
+  report.events = parse_events(array_field(journal, "events"), status);
+  if (!status.ok()) return status;
+  return report;
+}
+
+}  // namespace chaos::orchestrator::report

@@ -1,0 +1,109 @@
+// The run report's data: what report.html shows, read from journal.json.
+// Times are seconds since the epoch (double) so charts can place them
+// directly. parse_report() accepts every chaos.journal/v1 journal, with or
+// without the optional "timeline" key (older journals chart their
+// evaluations instead of Prometheus range data).
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace chaos::orchestrator::report {
+
+struct ReportPoint {
+  double time = 0;
+  double value = 0;  // NaN when the text is not a finite number
+  std::string text;  // as Prometheus sent it: "0.5", "NaN", "+Inf"
+};
+
+struct ReportSeries {
+  std::string label;  // "{node=\"n1\"}" or "" for a single unlabelled series
+  std::vector<ReportPoint> points;
+};
+
+// One condition drawn on a chart: a steady-state check or an abort condition.
+struct ReportThreshold {
+  std::string name;
+  std::string kind;  // "steady_state" or "abort"
+  std::string comparator;
+  double value = 0;
+  std::vector<std::string> phases;
+};
+
+struct ReportEvaluation {
+  double time = 0;
+  std::string phase;
+  std::string kind;
+  std::string name;
+  bool pass = false;
+  bool has_data = false;
+  double value = 0;  // NaN without a finite value
+  std::string text;
+};
+
+// One chart per distinct PromQL expression.
+struct ReportChart {
+  std::string query;
+  std::vector<ReportThreshold> thresholds;
+  std::vector<ReportSeries> series;  // from the timeline, else from evaluations
+  std::vector<ReportEvaluation> evaluations;
+  bool from_prometheus_range = false;
+  std::string error;  // the range query's error, if it failed
+};
+
+struct ReportFault {
+  std::string step, agent, node, fault_id, kind, backend, detail, revert_reason;
+  double applied_at = 0;
+  std::optional<double> expires_at;
+  std::optional<double> reverted_at;
+};
+
+struct ReportEvent {
+  double time = 0;
+  std::string type;
+  std::string message;
+};
+
+struct ReportVerdict {
+  std::string result;  // "held", "violated", "aborted", "error"
+  int exit_code = 3;
+  std::string reason;
+  std::vector<std::string> failed_checks;
+  std::string aborted_by;
+  bool recovery_measured = false;
+  bool recovered = false;
+  std::optional<double> time_to_recovery_seconds;
+  std::optional<double> last_revert_at;
+  std::optional<double> recovered_at;
+  std::vector<std::string> unreverted;
+};
+
+struct ReportExperiment {
+  std::string title, description, hypothesis, source;
+  std::vector<std::string> tags;
+  std::string recovery_within;
+};
+
+struct Report {
+  ReportExperiment experiment;
+  std::string experiment_id;
+  double started_at = 0;
+  double finished_at = 0;
+  ReportVerdict verdict;
+  std::vector<ReportChart> charts;
+  std::vector<ReportFault> faults;
+  std::vector<ReportEvent> events;
+};
+
+// "2026-11-23T09:15:00.123Z" -> seconds since the epoch; nullopt if malformed.
+std::optional<double> parse_rfc3339(const std::string& text);
+
+// Errors name the JSON path: "verdict.result: missing".
+StatusOr<Report> parse_report(const nlohmann::json& journal);
+
+}  // namespace chaos::orchestrator::report
