@@ -56,6 +56,10 @@ class LabExperimentsTest : public ::testing::Test {
     ASSERT_TRUE(lab_up_) << "chaosctl lab up failed";
     rules_before_ = node_rules();
   }
+  // A passing test's report is not needed; a failing one's is kept to read.
+  void TearDown() override {
+    if (!report_dir_.empty() && !HasFailure()) std::filesystem::remove_all(report_dir_);
+  }
 
   // Runs `path`; skips the test when an agent does not offer a fault kind
   // the experiment needs (fault families land in the agent separately).
