@@ -46,6 +46,10 @@ Status NatsSession::connect(const std::vector<std::string>& servers) {
   for (const auto& server : servers) urls.push_back(server.c_str());
   natsStatus status = natsOptions_Create(&options_);
   if (status == NATS_OK) status = natsOptions_SetServers(options_, urls.data(), static_cast<int>(urls.size()));
+  // Connect to the first server that answers, in the given order, so an
+  // experiment knows which server the probe observes from (the lab lists
+  // n1 first); reconnects still walk the whole list.
+  if (status == NATS_OK) status = natsOptions_SetNoRandomize(options_, true);
   if (status == NATS_OK) status = natsOptions_SetTimeout(options_, kConnectTimeoutMs);
   if (status == NATS_OK) status = natsOptions_SetMaxReconnect(options_, -1);
   // A paused (SIGSTOP) server keeps the TCP connection open; only missed

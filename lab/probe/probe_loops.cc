@@ -9,9 +9,9 @@ namespace chaos::lab::probe {
 namespace {
 
 constexpr int kFetchBatch = 100;
-constexpr int64_t kFetchTimeoutMs = 500;
-// A consumer that keeps failing for this long is re-created: its leader
-// may have moved or the durable may have been lost with a broker.
+constexpr auto kFetchWait = std::chrono::milliseconds(500);
+// A consumer that keeps failing for this long is bound again: its leader
+// may have moved to another server.
 constexpr auto kResubscribeAfter = std::chrono::seconds(5);
 
 double seconds_between(SteadyTime from, SteadyTime to) {
@@ -24,37 +24,51 @@ std::int64_t steady_ns(SteadyTime time) {
 
 }  // namespace
 
-ProbeLoops::ProbeLoops(NatsSession& session, ProbeMetrics& metrics, Clock& clock, ProbeSettings settings)
-    : session_(session), metrics_(metrics), clock_(clock), settings_(std::move(settings)),
-      tracker_(settings_.loss_grace) {}
+ProbeLoops::ProbeLoops(StreamClient& client, ProbeMetrics& metrics, Clock& clock, ProbeSettings settings)
+    : client_(client), metrics_(metrics), clock_(clock), settings_(std::move(settings)),
+      tracker_(settings_.loss_grace), last_ack_(clock.steady_now()) {}
+
+Status ProbeLoops::subscribe() {
+  auto subscribed = client_.subscribe();
+  if (!subscribed.ok()) {
+    metrics_.consume_errors.inc();
+    return subscribed.status();
+  }
+  if (*subscribed == Subscribed::kCreated && subscribed_) {
+    // The durable vanished (deleted by hand, or lost with its replicas):
+    // the new one starts at the next message, so what was stored meanwhile
+    // will count as lost. Say so; it is not a broker losing acked data.
+    metrics_.consumer_recreations.inc();
+    std::cerr << "chaos-probe: durable consumer was gone and has been re-created; messages stored "
+                 "meanwhile will be counted as lost\n";
+  }
+  subscribed_ = true;
+  return {};
+}
 
 void ProbeLoops::publish_one(std::uint64_t sequence) {
   const SteadyTime sent = clock_.steady_now();
   const std::string body = encode_payload(Payload{settings_.run_id, sequence, steady_ns(sent)});
-  jsPubOptions options;
-  jsPubOptions_Init(&options);
-  options.MaxWait = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.ack_timeout).count();
-  options.ExpectStream = settings_.stream.name.c_str();
-  jsPubAck* ack = nullptr;
-  jsErrCode js_error = static_cast<jsErrCode>(0);
   metrics_.publish_attempts.inc();
-  const natsStatus status = js_Publish(&ack, session_.jetstream(), settings_.stream.subject.c_str(),
-                                       body.data(), static_cast<int>(body.size()), &options, &js_error);
-  jsPubAck_Destroy(ack);
+  const Status status = client_.publish(body, settings_.ack_timeout);
   const SteadyTime finished = clock_.steady_now();
-  if (status == NATS_OK) {
+  if (status.ok()) {
     metrics_.publish_success.inc();
     metrics_.publish_ack_latency.observe(seconds_between(sent, finished));
+    last_ack_ = finished;
   } else {
     metrics_.publish_errors.inc();
   }
+  metrics_.publish_stall.set(seconds_between(last_ack_, finished));
   std::lock_guard lock(tracker_mutex_);
-  tracker_.published(sequence, status == NATS_OK, finished);
+  tracker_.published(sequence, status.ok(), finished);
 }
 
 void ProbeLoops::publish_until(const std::atomic<bool>& stop) {
+  if (!subscribed_) return;
   const auto period = std::chrono::duration_cast<Duration>(std::chrono::duration<double>(1.0 / settings_.rate));
   SteadyTime next = clock_.steady_now();
+  last_ack_ = next;
   for (std::uint64_t sequence = 1; !stop.load(); ++sequence) {
     publish_one(sequence);
     next += period;
@@ -66,29 +80,7 @@ void ProbeLoops::publish_until(const std::atomic<bool>& stop) {
   }
 }
 
-natsSubscription* ProbeLoops::subscribe_until(const std::atomic<bool>& stop) {
-  while (!stop.load()) {
-    jsSubOptions options;
-    jsSubOptions_Init(&options);
-    options.Stream = settings_.stream.name.c_str();
-    options.Config.DeliverPolicy = js_DeliverNew;
-    options.Config.AckPolicy = js_AckExplicit;
-    options.Config.AckWait = std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::seconds(10)).count();
-    natsSubscription* subscription = nullptr;
-    jsErrCode js_error = static_cast<jsErrCode>(0);
-    const natsStatus status = js_PullSubscribe(&subscription, session_.jetstream(), settings_.stream.subject.c_str(),
-                                               settings_.consumer.c_str(), nullptr, &options, &js_error);
-    if (status == NATS_OK) return subscription;
-    std::cerr << "chaos-probe: subscribe: " << describe_nats_error(status, js_error) << "; retrying\n";
-    metrics_.consume_errors.inc();
-    clock_.sleep_until(clock_.steady_now() + std::chrono::seconds(1));
-  }
-  return nullptr;
-}
-
-void ProbeLoops::handle_delivery(natsMsg* message) {
-  const std::string_view body(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message)));
-  natsMsg_Ack(message, nullptr);
+void ProbeLoops::handle_delivery(std::string_view body) {
   const auto payload = decode_payload(body);
   if (!payload || payload->run_id != settings_.run_id) return;  // an earlier run's message
   Delivery delivery;
@@ -111,34 +103,47 @@ void ProbeLoops::settle_expired() {
   const std::uint64_t lost = tracker_.expire(clock_.steady_now());
   if (lost > 0) metrics_.messages_lost.inc(static_cast<double>(lost));
   metrics_.messages_awaiting.set(static_cast<double>(tracker_.awaiting()));
+  metrics_.messages_missing.set(static_cast<double>(tracker_.missing()));
+}
+
+bool ProbeLoops::consume_once() {
+  auto bodies = client_.fetch(kFetchBatch, kFetchWait);
+  if (bodies.ok()) {
+    for (const auto& body : *bodies) handle_delivery(body);
+  } else {
+    metrics_.consume_errors.inc();
+    last_fetch_error_ = bodies.status().message();
+  }
+  settle_expired();
+  return bodies.ok();
+}
+
+bool ProbeLoops::resubscribe_until(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    const Status status = subscribe();
+    if (status.ok()) return true;
+    std::cerr << "chaos-probe: " << status.message() << "; retrying\n";
+    clock_.sleep_until(clock_.steady_now() + std::chrono::seconds(1));
+  }
+  return false;
 }
 
 void ProbeLoops::consume_until(const std::atomic<bool>& stop) {
-  natsSubscription* subscription = subscribe_until(stop);
+  if (!subscribed_) return;
   SteadyTime last_success = clock_.steady_now();
-  while (!stop.load() && subscription != nullptr) {
-    natsMsgList list{nullptr, 0};
-    jsErrCode js_error = static_cast<jsErrCode>(0);
-    const natsStatus status = natsSubscription_Fetch(&list, subscription, kFetchBatch, kFetchTimeoutMs, &js_error);
-    for (int i = 0; i < list.Count; ++i) handle_delivery(list.Msgs[i]);
-    natsMsgList_Destroy(&list);
-    settle_expired();
-    if (status == NATS_OK || status == NATS_TIMEOUT) {
+  while (!stop.load()) {
+    if (consume_once()) {
       last_success = clock_.steady_now();
       continue;
     }
-    metrics_.consume_errors.inc();
     if (clock_.steady_now() - last_success > kResubscribeAfter) {
-      std::cerr << "chaos-probe: fetch keeps failing (" << describe_nats_error(status, js_error)
-                << "); re-subscribing\n";
-      natsSubscription_Destroy(subscription);
-      subscription = subscribe_until(stop);
+      std::cerr << "chaos-probe: fetch keeps failing (" << last_fetch_error_ << "); subscribing again\n";
+      if (!resubscribe_until(stop)) return;
       last_success = clock_.steady_now();
     } else {
       clock_.sleep_until(clock_.steady_now() + std::chrono::milliseconds(200));
     }
   }
-  natsSubscription_Destroy(subscription);
 }
 
 }  // namespace chaos::lab::probe

@@ -14,18 +14,24 @@
 #include "common/duration.h"
 #include "common/version.h"
 #include "lab/probe/nats_session.h"
+#include "lab/probe/nats_stream_client.h"
 #include "lab/probe/probe_loops.h"
 #include "metrics/metrics_server.h"
 
 namespace {
 
+using chaos::lab::probe::ConsumerSettings;
 using chaos::lab::probe::ProbeSettings;
+using chaos::lab::probe::StreamSettings;
 
 struct ProbeFlags {
   std::string servers = "nats://127.0.0.1:4222";
   std::string metrics_listen = "127.0.0.1:19800";
   std::string ack_timeout = "2s";
-  std::string loss_grace = "30s";
+  std::string ack_wait = "5s";
+  std::string loss_grace = "15s";
+  StreamSettings stream{"CHAOS_PROBE", "chaos.probe", 3};
+  ConsumerSettings consumer;
   ProbeSettings settings;
 };
 
@@ -61,6 +67,10 @@ int fail(const std::string& message, int code) {
 chaos::Status resolve_durations(ProbeFlags& flags) {
   CHAOS_ASSIGN_OR_RETURN(flags.settings.ack_timeout, chaos::parse_duration(flags.ack_timeout));
   CHAOS_ASSIGN_OR_RETURN(flags.settings.loss_grace, chaos::parse_duration(flags.loss_grace));
+  CHAOS_ASSIGN_OR_RETURN(flags.consumer.ack_wait, chaos::parse_duration(flags.ack_wait));
+  if (flags.consumer.ack_wait * 2 > flags.settings.loss_grace) {
+    return chaos::invalid_argument("--loss-grace must be at least twice --ack-wait, so one redelivery fits");
+  }
   if (flags.settings.rate <= 0 || flags.settings.rate > 10000) {
     return chaos::invalid_argument("--rate must be in (0, 10000]");
   }
@@ -69,11 +79,12 @@ chaos::Status resolve_durations(ProbeFlags& flags) {
 
 // Keeps trying to create the stream: right after `lab up` the cluster may
 // not have elected a JetStream leader yet.
-bool ensure_stream_until(chaos::lab::probe::NatsSession& session, const ProbeSettings& settings,
-                         const sigset_t& signals) {
+// Returns false when a termination signal arrived first.
+template <typename Attempt>
+bool retry_until_ok(Attempt attempt, const sigset_t& signals) {
   timespec one_second{1, 0};
   while (true) {
-    auto status = session.ensure_stream(settings.stream);
+    const chaos::Status status = attempt();
     if (status.ok()) return true;
     std::cerr << "chaos-probe: " << status.message() << "; retrying\n";
     if (sigtimedwait(&signals, nullptr, &one_second) > 0) return false;
@@ -87,13 +98,15 @@ int main(int argc, char** argv) {
                "client-side SLIs on /metrics."};
   app.set_version_flag("--version", std::string("chaos-probe ") + chaos::kVersion);
   ProbeFlags flags;
-  flags.settings.stream = {"CHAOS_PROBE", "chaos.probe", 3};
-  app.add_option("--servers", flags.servers, "Comma-separated NATS URLs")->capture_default_str();
-  app.add_option("--stream", flags.settings.stream.name, "JetStream stream name")->capture_default_str();
-  app.add_option("--subject", flags.settings.stream.subject, "Subject to publish on")->capture_default_str();
-  app.add_option("--replicas", flags.settings.stream.replicas, "Stream replicas when creating it")
+  app.add_option("--servers", flags.servers, "Comma-separated NATS URLs (give every server)")
+      ->capture_default_str();
+  app.add_option("--stream", flags.stream.name, "JetStream stream name")->capture_default_str();
+  app.add_option("--subject", flags.stream.subject, "Subject to publish on")->capture_default_str();
+  app.add_option("--replicas", flags.stream.replicas, "Stream replicas when creating it")
       ->check(CLI::Range(1, 5))->capture_default_str();
-  app.add_option("--consumer", flags.settings.consumer, "Durable pull consumer name")->capture_default_str();
+  app.add_option("--consumer", flags.consumer.durable, "Durable pull consumer name")->capture_default_str();
+  app.add_option("--ack-wait", flags.ack_wait, "Consumer AckWait: redelivery of unacknowledged messages")
+      ->capture_default_str();
   app.add_option("--rate", flags.settings.rate, "Publishes per second")->capture_default_str();
   app.add_option("--ack-timeout", flags.ack_timeout, "Wait for a publish ack")->capture_default_str();
   app.add_option("--loss-grace", flags.loss_grace, "Acked but undelivered for this long = lost")
@@ -121,9 +134,13 @@ int main(int argc, char** argv) {
   {
     chaos::lab::probe::NatsSession session(metrics);
     if (auto status = session.connect(servers); !status.ok()) return fail(status.message(), 1);
-    if (ensure_stream_until(session, flags.settings, signals)) {
-      chaos::SystemClock clock;
-      chaos::lab::probe::ProbeLoops loops(session, metrics, clock, flags.settings);
+    chaos::lab::probe::NatsStreamClient client(session, flags.stream, flags.consumer);
+    chaos::SystemClock clock;
+    chaos::lab::probe::ProbeLoops loops(client, metrics, clock, flags.settings);
+    // The consumer exists before the first publish: it delivers only what
+    // is stored after it was created.
+    if (retry_until_ok([&] { return session.ensure_stream(flags.stream); }, signals) &&
+        retry_until_ok([&] { return loops.subscribe(); }, signals)) {
       std::atomic<bool> stop{false};
       std::thread publisher([&] { loops.publish_until(stop); });
       std::thread consumer([&] { loops.consume_until(stop); });

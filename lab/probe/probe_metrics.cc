@@ -34,7 +34,9 @@ ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
       messages_received(counter(registry, "chaos_probe_messages_received_total",
                                 "Messages of this probe run delivered to its consumer, first deliveries.")),
       messages_lost(counter(registry, "chaos_probe_messages_lost_total",
-                            "Acknowledged messages never delivered within the grace period.")),
+                            "Messages JetStream acknowledged to the probe's publisher (stored by a quorum of the "
+                            "stream's replicas) that its durable consumer, existing since before the publish, had "
+                            "not delivered within --loss-grace of the ack. Redeliveries count as delivered.")),
       messages_duplicated(counter(registry, "chaos_probe_messages_duplicated_total",
                                   "Deliveries of a sequence that had already been delivered.")),
       messages_late(counter(registry, "chaos_probe_messages_late_total",
@@ -48,6 +50,19 @@ ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
                             .gauge("chaos_probe_messages_awaiting",
                                    "Acknowledged messages within the grace period not delivered yet.")
                             .with({})),
+      messages_missing(registry
+                           .gauge("chaos_probe_messages_missing",
+                                  "Messages counted in chaos_probe_messages_lost_total and still not delivered "
+                                  "(a late delivery takes one out).")
+                           .with({})),
+      publish_stall(registry
+                        .gauge("chaos_probe_publish_stall_seconds",
+                               "Seconds since the last acknowledged publish, set after every attempt (0 right "
+                               "after an ack; grows by up to --ack-timeout between updates).")
+                        .with({})),
+      consumer_recreations(counter(registry, "chaos_probe_consumer_recreations_total",
+                                   "Times the probe's durable consumer was gone and was re-created at the "
+                                   "stream's next message (messages stored meanwhile count as lost).")),
       connected(registry.gauge("chaos_probe_connected", "1 while connected to the NATS cluster.").with({})) {}
 
 }  // namespace chaos::lab::probe

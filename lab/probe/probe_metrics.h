@@ -22,6 +22,9 @@ struct ProbeMetrics {
   metrics::Counter& disconnects;
   metrics::Counter& consume_errors;
   metrics::Gauge& messages_awaiting;
+  metrics::Gauge& messages_missing;
+  metrics::Gauge& publish_stall;
+  metrics::Counter& consumer_recreations;
   metrics::Gauge& connected;
 };
 

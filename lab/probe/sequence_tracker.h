@@ -33,6 +33,8 @@ class SequenceTracker {
   std::uint64_t expire(SteadyTime now);
   // Acknowledged sequences in the window that have not been delivered yet.
   std::uint64_t awaiting() const;
+  // Settled as lost and still not delivered (late deliveries leave).
+  std::uint64_t missing() const { return lost_.size(); }
 
  private:
   struct Publish {

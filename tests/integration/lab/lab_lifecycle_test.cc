@@ -8,6 +8,7 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "common/command_runner.h"
@@ -90,6 +91,15 @@ TEST_F(LabLifecycleTest, UpFormsJetStreamClusterAndDownLeavesNothing) {
   EXPECT_GT(sample_value(metrics->body, "chaos_probe_publish_success_total").value_or(0), 0);
   EXPECT_GT(sample_value(metrics->body, "chaos_probe_messages_received_total").value_or(0), 0);
   EXPECT_EQ(sample_value(metrics->body, "chaos_probe_messages_lost_total").value_or(-1), 0);
+  // Once the probe's loss grace (15 s) has passed for its first messages,
+  // none of them is missing: the consumer existed before the first publish
+  // (it used not to, and the first message counted as lost in every run).
+  std::this_thread::sleep_for(std::chrono::seconds(17));
+  metrics = http_get("127.0.0.1", 19891, "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(sample_value(metrics->body, "chaos_probe_messages_lost_total").value_or(-1), 0);
+  EXPECT_EQ(sample_value(metrics->body, "chaos_probe_messages_missing").value_or(-1), 0);
+  EXPECT_EQ(sample_value(metrics->body, "chaos_probe_consumer_recreations_total").value_or(-1), 0);
   // The inventory names the stream leader for the "pause the leader" experiment.
   EXPECT_TRUE(std::filesystem::exists(kStateDir + "/inventory.toml"));
 

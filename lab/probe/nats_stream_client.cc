@@ -1,0 +1,80 @@
+#include "lab/probe/nats_stream_client.h"
+
+namespace chaos::lab::probe {
+
+namespace {
+
+std::int64_t to_ms(Duration duration) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(duration).count();
+}
+
+}  // namespace
+
+NatsStreamClient::NatsStreamClient(NatsSession& session, StreamSettings stream, ConsumerSettings consumer)
+    : session_(session), stream_(std::move(stream)), consumer_(std::move(consumer)) {}
+
+// cnats >= 3.4 no longer deletes the JetStream consumer on Destroy, so the
+// durable survives re-subscriptions and probe restarts.
+NatsStreamClient::~NatsStreamClient() { natsSubscription_Destroy(subscription_); }
+
+Status NatsStreamClient::publish(std::string_view body, Duration ack_timeout) {
+  jsPubOptions options;
+  jsPubOptions_Init(&options);
+  options.MaxWait = to_ms(ack_timeout);
+  options.ExpectStream = stream_.name.c_str();
+  jsPubAck* ack = nullptr;
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  const natsStatus status = js_Publish(&ack, session_.jetstream(), stream_.subject.c_str(), body.data(),
+                                       static_cast<int>(body.size()), &options, &js_error);
+  jsPubAck_Destroy(ack);
+  if (status == NATS_OK) return {};
+  return unavailable("publish to " + stream_.name + ": " + describe_nats_error(status, js_error));
+}
+
+StatusOr<Subscribed> NatsStreamClient::subscribe() {
+  drop_subscription();
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  jsConsumerInfo* info = nullptr;
+  const natsStatus lookup = js_GetConsumerInfo(&info, session_.jetstream(), stream_.name.c_str(),
+                                               consumer_.durable.c_str(), nullptr, &js_error);
+  jsConsumerInfo_Destroy(info);
+  if (lookup != NATS_OK && lookup != NATS_NOT_FOUND) {
+    return unavailable("consumer " + consumer_.durable + " info: " + describe_nats_error(lookup, js_error));
+  }
+  jsSubOptions options;
+  jsSubOptions_Init(&options);
+  options.Stream = stream_.name.c_str();
+  options.Config.DeliverPolicy = js_DeliverNew;
+  options.Config.AckPolicy = js_AckExplicit;
+  options.Config.AckWait = consumer_.ack_wait.count();
+  const natsStatus status = js_PullSubscribe(&subscription_, session_.jetstream(), stream_.subject.c_str(),
+                                             consumer_.durable.c_str(), nullptr, &options, &js_error);
+  if (status != NATS_OK) {
+    subscription_ = nullptr;
+    return unavailable("subscribe " + consumer_.durable + ": " + describe_nats_error(status, js_error));
+  }
+  return lookup == NATS_NOT_FOUND ? Subscribed::kCreated : Subscribed::kBound;
+}
+
+StatusOr<std::vector<std::string>> NatsStreamClient::fetch(int batch, Duration wait) {
+  if (subscription_ == nullptr) return failed_precondition("fetch before subscribe");
+  natsMsgList list{nullptr, 0};
+  jsErrCode js_error = static_cast<jsErrCode>(0);
+  const natsStatus status = natsSubscription_Fetch(&list, subscription_, batch, to_ms(wait), &js_error);
+  std::vector<std::string> bodies;
+  for (int i = 0; i < list.Count; ++i) {
+    natsMsg* message = list.Msgs[i];
+    bodies.emplace_back(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message)));
+    natsMsg_Ack(message, nullptr);
+  }
+  natsMsgList_Destroy(&list);
+  if (status == NATS_OK || status == NATS_TIMEOUT || !bodies.empty()) return bodies;
+  return unavailable("fetch from " + consumer_.durable + ": " + describe_nats_error(status, js_error));
+}
+
+void NatsStreamClient::drop_subscription() {
+  natsSubscription_Destroy(subscription_);
+  subscription_ = nullptr;
+}
+
+}  // namespace chaos::lab::probe
