@@ -66,6 +66,9 @@ class NetworkTestBed {
   CommandResult run_in_a(const std::vector<std::string>& argv);
   // `nft list ruleset`, `iptables-save` and `tc qdisc show` inside A.
   std::string kernel_state_of_a();
+  // The whole nftables ruleset of A without counters (iptables-nft tables
+  // included) and its qdiscs: equal before a fault and after its revert.
+  std::string full_ruleset_of_a();
 
  private:
   bool ok_ = false;
