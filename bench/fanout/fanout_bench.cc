@@ -59,7 +59,7 @@ void start_fleet(const Options& options, int size, Fleet& fleet) {
 
 // Every agent answers Capabilities, or an error naming the first that does not.
 Status wait_until_ready(orchestrator::AgentPool& pool, const std::vector<std::string>& addresses) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
   for (const auto& address : addresses) {
     while (!pool.client(address).capabilities().ok()) {
       if (std::chrono::steady_clock::now() > deadline) return unavailable("agent " + address + " never answered");
@@ -138,7 +138,7 @@ int main(int argc, char** argv) {
   Options options;
   CLI::App app{"Inject/revert fan-out latency from the orchestrator's AgentPool to N local chaos-agents"};
   app.add_option("--agent-binary", options.agent_binary, "chaos-agent to start")->capture_default_str();
-  app.add_option("--counts", options.counts, "Fleet sizes to measure")->capture_default_str();
+  app.add_option("--counts", options.counts, "Fleet sizes to measure, e.g. 1,10,100")->delimiter(',')->capture_default_str();
   app.add_option("--repetitions", options.repetitions, "Timed rounds per size")->capture_default_str();
   app.add_option("--base-port", options.base_port, "First of 2 x max(counts) loopback ports")->capture_default_str();
   app.add_option("--work-dir", options.work_dir, "State dirs and logs (removed afterwards)")->capture_default_str();

@@ -145,13 +145,18 @@ nlohmann::json loss_section(FaultKinds& kinds, const std::string& interface, con
   return {{"baseline", {{"packets", packets}, {"lost", packets - baseline_echoed}}}, {"rows", rows}};
 }
 
-nlohmann::json throughput_row(const std::string& name, const std::string& peer_namespace, double seconds,
-                              std::optional<double> baseline_bps, std::optional<double>& measured_bps) {
-  measured_bps = bench::tcp_throughput_bytes_per_second(peer_namespace, kAddressB, kTcpPort, seconds);
+std::optional<double> tcp_mbit_per_second(const std::string& name, const std::string& peer_namespace,
+                                          double seconds) {
+  const auto bytes = bench::tcp_throughput_bytes_per_second(peer_namespace, kAddressB, kTcpPort, seconds);
+  std::cerr << "network_bench: TCP " << name << ": " << (bytes ? *bytes * 8 / 1e6 : -1) << " Mbit/s\n";
+  if (!bytes) return std::nullopt;
+  return *bytes * 8 / 1e6;
+}
+
+nlohmann::json throughput_row(const std::string& name, std::optional<double> mbit, std::optional<double> baseline) {
   std::optional<double> versus;
-  if (measured_bps && baseline_bps) versus = bench::ratio(*measured_bps, *baseline_bps);
-  std::cerr << "network_bench: TCP " << name << ": " << (measured_bps ? *measured_bps * 8 / 1e6 : -1) << " Mbit/s\n";
-  return {{"case", name}, {"mbit_per_second", bench::optional_number(measured_bps ? std::optional(*measured_bps * 8 / 1e6) : std::nullopt)},
+  if (mbit && baseline) versus = bench::ratio(*mbit, *baseline);
+  return {{"case", name}, {"mbit_per_second", bench::optional_number(mbit)},
           {"ratio_to_no_fault", bench::optional_number(versus)}};
 }
 
@@ -159,15 +164,16 @@ nlohmann::json throughput_section(FaultKinds& kinds, chaos::testing::NetworkTest
   const double seconds = options.quick ? 1.5 : 4;
   const auto interface = bed.link_a_to_b();
   nlohmann::json rows = nlohmann::json::array();
-  std::optional<double> none, measured;
-  rows.push_back(throughput_row("no fault", bed.b(), seconds, std::nullopt, none));
+  const auto none = tcp_mbit_per_second("no fault", bed.b(), seconds);
+  rows.push_back(throughput_row("no fault", none, none));
   const auto baseline_rtt = quantiles(bench::paced_rtts_ms(kAddressB, kEchoPort, 500, 1000));
   nlohmann::json added_latency;
   for (int delay_ms : {0, 10}) {
     agent::network::ImpairmentSpec impairment;
     impairment.delay = std::chrono::milliseconds(delay_ms);
     bench::SteeredEngine engine(kinds.commands(), interface, agent::network::Protocol::kAny, impairment);
-    rows.push_back(throughput_row("engine " + std::to_string(delay_ms) + " ms", bed.b(), seconds, none, measured));
+    const std::string name = "engine " + std::to_string(delay_ms) + " ms";
+    rows.push_back(throughput_row(name, tcp_mbit_per_second(name, bed.b(), seconds), none));
     if (delay_ms == 0) {
       const auto through = quantiles(bench::paced_rtts_ms(kAddressB, kEchoPort, 500, 1000));
       added_latency = {{"baseline_rtt_ms", to_json(baseline_rtt)}, {"engine_0ms_rtt_ms", to_json(through)},

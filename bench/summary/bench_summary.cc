@@ -160,7 +160,9 @@ int summarize(const std::string& dir) {
                   {"breach", load(dir + "/breach.json", "breach")}};
   std::ostringstream md;
   md << "# Benchmark summary\n\n";
-  for (const auto& [key, value] : summary["meta"].items()) md << "- " << key << ": " << value << "\n";
+  for (const auto& [key, value] : summary["meta"].items()) {
+    md << "- " << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+  }
   md << "\n";
   fanout_md(md, summary["fanout"]);
   network_md(md, summary["network"]);
