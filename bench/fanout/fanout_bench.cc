@@ -37,6 +37,11 @@ struct Fleet {
   std::vector<std::unique_ptr<ChildProcess>> agents;
   std::vector<std::unique_ptr<ChildProcess>> targets;
   std::vector<std::string> addresses;
+  // All at once: one by one, 100 agents' graceful shutdowns add up to minutes.
+  ~Fleet() {
+    for (auto& agent : agents) agent->request_stop();
+    for (auto& target : targets) target->request_stop();
+  }
 };
 
 void start_fleet(const Options& options, int size, Fleet& fleet) {

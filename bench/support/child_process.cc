@@ -34,12 +34,18 @@ bool ChildProcess::running() {
   return state_->child.running(ignored);
 }
 
+void ChildProcess::request_stop() {
+  std::error_code ignored;
+  if (!state_ || !state_->child.valid() || !state_->child.running(ignored)) return;
+  ::kill(state_->child.id(), SIGCONT);  // a paused target must see SIGTERM
+  ::kill(state_->child.id(), SIGTERM);
+}
+
 void ChildProcess::stop(std::chrono::milliseconds grace) {
   if (!state_ || !state_->child.valid()) return;
   std::error_code ignored;
   if (state_->child.running(ignored)) {
-    ::kill(state_->child.id(), SIGCONT);  // a paused target must see SIGTERM
-    ::kill(state_->child.id(), SIGTERM);
+    request_stop();
     if (!state_->child.wait_for(grace, ignored)) state_->child.terminate(ignored);
   }
   state_->child.wait(ignored);

@@ -20,6 +20,8 @@ class ChildProcess {
 
   int pid() const;
   bool running();
+  // SIGTERM without waiting, so many children can shut down in parallel.
+  void request_stop();
   // SIGTERM, wait up to `grace`, then SIGKILL. Idempotent.
   void stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
 
