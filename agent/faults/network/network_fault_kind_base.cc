@@ -24,7 +24,10 @@ Status NetworkFaultKindBase::recover(const v1::FaultSpec& spec, const FaultConte
   // spec, never from the journal's undo record: recovery also works after a
   // crash mid-apply, when there is no record.
   (void)undo_record;
-  return recover_network_objects(*runtime_->env.commands, context.fault_id, scope_interface(spec));
+  CHAOS_RETURN_IF_ERROR(recover_network_objects(*runtime_->env.commands, context.fault_id, scope_interface(spec)));
+  // Deletes the mangle tables a crashed agent caused, once the last of its
+  // faults is recovered (the baseline it wrote says which they are).
+  return runtime_->mangle->restore_if_unused();
 }
 
 StatusOr<std::unique_ptr<LiveFault>> NetworkFaultKindBase::apply_impairment(const FaultContext& context,

@@ -28,6 +28,10 @@ std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvi
   auto runtime = std::make_shared<NetworkRuntime>();
   runtime->env = env;
   runtime->capabilities = capabilities;
+  // Below the state dir so a restarted agent (journal recovery) still knows
+  // which mangle tables were the host's; no state dir, memory only.
+  runtime->mangle = std::make_unique<MangleTableKeeper>(
+      env.commands, env.state_dir.empty() ? "" : env.state_dir + "/network/mangle-baseline.json");
   runtime->start_engine = start_engine ? std::move(start_engine)
                                        : [](const EngineOptions& options) -> StatusOr<std::unique_ptr<PacketEngine>> {
     CHAOS_ASSIGN_OR_RETURN(auto engine, NfqueueEngine::start(options));

@@ -61,6 +61,19 @@ Status reserve_scope(NetworkRuntime& runtime, RollbackStack& undo, const std::st
   return {};
 }
 
+// Installs steering between a mangle-table acquire and, on undo, a release
+// (after the chains are gone), so the last fault restores the host's tables.
+Status steer(NetworkRuntime& runtime, RollbackStack& undo, const SteeringPlan& plan) {
+  CHAOS_RETURN_IF_ERROR(runtime.mangle->acquire());
+  undo.push("mangle tables", [shared = runtime.shared_from_this()] { return shared->mangle->release(); });
+  auto& commands = *runtime.env.commands;
+  CHAOS_RETURN_IF_ERROR(install_steering(commands, plan));
+  undo.push("iptables steering", [&commands, egress = plan.egress_chain, ingress = plan.ingress_chain] {
+    return remove_steering(commands, egress, ingress);
+  });
+  return {};
+}
+
 }  // namespace
 
 std::string NetworkLiveFault::detail() const {
@@ -75,7 +88,6 @@ std::string NetworkLiveFault::detail() const {
 StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime, const FaultContext& context,
                                                         const TrafficScope& scope, const ImpairmentSpec& impairment,
                                                         const std::string& what) {
-  auto& commands = *runtime.env.commands;
   const auto names = fault_object_names(context.fault_id);
   RollbackStack undo;
   CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, undo, "nfqueue", context.fault_id, scope));
@@ -92,10 +104,7 @@ StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime,
   });
   SteeringPlan plan{names.egress_chain, names.ingress_chain, scope, runtime.env.protected_ports,
                     SteeringTarget{SteeringTarget::Kind::kQueue, queue, ""}};
-  CHAOS_RETURN_IF_ERROR(install_steering(commands, plan));
-  undo.push("iptables steering", [&commands, names] {
-    return remove_steering(commands, names.egress_chain, names.ingress_chain);
-  });
+  CHAOS_RETURN_IF_ERROR(steer(runtime, undo, plan));
   nlohmann::json record = {{"backend", "nfqueue"}, {"queue", queue}, {"egress_chain", names.egress_chain},
                            {"ingress_chain", names.ingress_chain}, {"interface", scope.interface}};
   return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>(
@@ -116,10 +125,7 @@ StatusOr<std::unique_ptr<LiveFault>> apply_qdisc_fault(NetworkRuntime& runtime, 
   undo.push("qdisc tree", [&commands, interface = scope.interface] { return remove_qdisc_tree(commands, interface); });
   SteeringPlan plan{names.egress_chain, names.ingress_chain, scope, runtime.env.protected_ports,
                     SteeringTarget{SteeringTarget::Kind::kClassify, 0, kQdiscClassId}};
-  CHAOS_RETURN_IF_ERROR(install_steering(commands, plan));
-  undo.push("iptables steering", [&commands, names] {
-    return remove_steering(commands, names.egress_chain, names.ingress_chain);
-  });
+  CHAOS_RETURN_IF_ERROR(steer(runtime, undo, plan));
   nlohmann::json record = {{"backend", backend}, {"interface", scope.interface},
                            {"egress_chain", names.egress_chain}, {"ingress_chain", names.ingress_chain}};
   return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>(backend, what + " " + scope.describe(),

@@ -15,6 +15,7 @@
 #include "agent/fault.h"
 #include "agent/faults/network/backend_probe.h"
 #include "agent/faults/network/engine/nfqueue_engine.h"
+#include "agent/faults/network/rules/mangle_tables.h"
 #include "agent/faults/network/traffic_scope.h"
 
 namespace chaos::agent::network {
@@ -60,6 +61,8 @@ struct NetworkRuntime : std::enable_shared_from_this<NetworkRuntime> {
   EngineStarter start_engine;
   ScopeBook book;
   QueueNumbers queues;
+  // Restores the host's mangle tables once the last steering chain is gone.
+  std::unique_ptr<MangleTableKeeper> mangle;
 };
 
 }  // namespace chaos::agent::network

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cmath>
+#include <filesystem>
 #include <vector>
 #include <memory>
 
@@ -249,6 +250,61 @@ TEST_F(NetworkFaultsTest, RecoverRemovesWhatACrashedAgentLeftBehind) {
   EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
   // Idempotent: a second recovery finds nothing and succeeds.
   EXPECT_TRUE(kind("network.delay").recover(spec, FaultContext{id, "exp", {}}, nlohmann::json()).ok());
+}
+
+// iptables-nft creates `table ip mangle` (and ip6) with base chains for our
+// steering chains; the last revert must take them away again, and a host's
+// own mangle table with its rule must come through untouched.
+TEST_F(NetworkFaultsTest, RevertLeavesTheRulesetOfANamespaceWithoutMangleTablesExactlyAsBefore) {
+  const std::string before = bed_->full_ruleset_of_a();
+  ASSERT_EQ(before.find("table ip mangle"), std::string::npos) << before;
+  v1::FaultSpec both = delay_spec(10);
+  both.mutable_network_delay()->mutable_scope()->set_direction(v1::DIRECTION_BOTH);
+  auto* delay = apply("network.delay", both, "ruleset-delay");
+  v1::FaultSpec loss;
+  loss.mutable_network_loss()->set_percent(5);
+  loss.mutable_network_loss()->mutable_scope()->set_interface(bed_->link_a_to_b());
+  auto* dropping = apply("network.loss", loss, "ruleset-loss");
+  ASSERT_TRUE(delay != nullptr && dropping != nullptr);
+  ASSERT_NE(bed_->full_ruleset_of_a().find("table ip mangle"), std::string::npos);
+  ASSERT_TRUE(delay->revert().ok());
+  ASSERT_TRUE(dropping->revert().ok());
+  EXPECT_EQ(bed_->full_ruleset_of_a(), before);
+}
+
+TEST_F(NetworkFaultsTest, HostMangleTableWithItsOwnRuleSurvivesUntouched) {
+  ASSERT_EQ(bed_->run_in_a({"iptables", "-w", "5", "-t", "mangle", "-A", "OUTPUT", "-p", "udp", "--dport", "9",
+                            "-j", "MARK", "--set-mark", "7"})
+                .exit_code,
+            0);
+  const std::string before = bed_->full_ruleset_of_a();
+  ASSERT_NE(before.find("table ip mangle"), std::string::npos) << before;
+  v1::FaultSpec both = delay_spec(10);
+  both.mutable_network_delay()->mutable_scope()->set_direction(v1::DIRECTION_BOTH);
+  auto* delay = apply("network.delay", both, "host-mangle-delay");
+  ASSERT_NE(delay, nullptr);
+  ASSERT_NE(bed_->full_ruleset_of_a().find("hook postrouting"), std::string::npos);
+  ASSERT_TRUE(delay->revert().ok());
+  const std::string after = bed_->full_ruleset_of_a();
+  EXPECT_EQ(after, before);
+  EXPECT_NE(after.find("meta mark set 0x7"), std::string::npos) << after;
+}
+
+TEST_F(NetworkFaultsTest, RestartedAgentRecoversAndDeletesTheMangleTableItCaused) {
+  const auto state_dir = std::filesystem::temp_directory_path() / ("net-it-state-" + std::to_string(getpid()));
+  env_.state_dir = state_dir.string();
+  kinds_ = make_network_fault_kinds(env_);
+  const std::string before = bed_->full_ruleset_of_a();
+  auto* delay = apply("network.delay", delay_spec(10), "crash-mangle");
+  ASSERT_NE(delay, nullptr);
+  // A new agent process on the same state dir recovers the journal entry.
+  auto restarted = make_network_fault_kinds(env_);
+  ASSERT_TRUE(restarted[0]->recover(delay_spec(10), FaultContext{"crash-mangle", "exp", {}}, nlohmann::json()).ok());
+  EXPECT_EQ(bed_->full_ruleset_of_a(), before);
+  EXPECT_FALSE(std::filesystem::exists(state_dir / "network" / "mangle-baseline.json"));
+  EXPECT_TRUE(delay->revert().ok());  // the old process's view: already gone
+  EXPECT_EQ(bed_->full_ruleset_of_a(), before);
+  std::filesystem::remove_all(state_dir);
 }
 
 }  // namespace

@@ -167,6 +167,11 @@ std::string NetworkTestBed::kernel_state_of_a() {
          run_in_a({"tc", "qdisc", "show"}).stdout_text;
 }
 
+std::string NetworkTestBed::full_ruleset_of_a() {
+  return run_in_a({"nft", "--stateless", "list", "ruleset"}).stdout_text +
+         run_in_a({"tc", "qdisc", "show"}).stdout_text;
+}
+
 std::vector<std::optional<double>> measure_rtts_ms(const std::string& address, int port, int count,
                                                    int timeout_ms, int payload_bytes) {
   RealtimeWhileAlive realtime;

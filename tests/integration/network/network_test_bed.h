@@ -62,10 +62,15 @@ class NetworkTestBed {
   const std::string& c() const { return c_; }
   // A's end of the A-B link.
   const std::string& link_a_to_b() const { return link_ab_; }
+  // A's end of the A-C link.
+  std::string link_a_to_c() const { return "cntac" + link_ab_.substr(5); }
 
   CommandResult run_in_a(const std::vector<std::string>& argv);
   // `nft list ruleset`, `iptables-save` and `tc qdisc show` inside A.
   std::string kernel_state_of_a();
+  // The whole nftables ruleset of A without counters (iptables-nft tables
+  // included) and its qdiscs: equal before a fault and after its revert.
+  std::string full_ruleset_of_a();
 
  private:
   bool ok_ = false;

@@ -39,7 +39,7 @@ class NetworkFaultKindsTest : public ::testing::Test {
     commands_.fail_on("-S CHAOS-", "iptables: No chain/target/match by that name.");
     commands_.fail_on("-D POSTROUTING", "no rule");
     commands_.fail_on("-D PREROUTING", "no rule");
-    commands_.fail_on("nft list table", "No such file or directory");
+    commands_.fail_on("list table", "No such file or directory");
     commands_.on("qdisc show", [](const auto&) -> StatusOr<CommandResult> {
       return CommandResult{0, "qdisc noqueue 0: root refcnt 2\n", ""};
     });
@@ -160,6 +160,25 @@ TEST_F(NetworkFaultKindsTest, DelayOnTheEngineSteersToItsQueueAndRevertRemovesEv
   EXPECT_TRUE(kind("network.delay").apply(delay_spec(), FaultContext{"fault-2", "exp", {}}).ok());
 }
 
+TEST_F(NetworkFaultKindsTest, LastRevertDeletesTheMangleTableIptablesCreatedForTheFaults) {
+  make_kinds({});  // no mangle table before the first fault
+  auto first = kind("network.delay").apply(delay_spec("eth0"), FaultContext{"fault-1", "exp", {}});
+  auto second = kind("network.delay").apply(delay_spec("eth1"), FaultContext{"fault-2", "exp", {}});
+  ASSERT_TRUE(first.ok() && second.ok());
+  // What iptables-nft leaves once our chains are gone: an empty base chain.
+  commands_.on("list table ip mangle", [](const auto&) -> StatusOr<CommandResult> {
+    return CommandResult{0,
+                         R"({"nftables": [{"table": {"family": "ip", "name": "mangle"}}, {"chain": {"family": "ip",)"
+                         R"( "table": "mangle", "name": "POSTROUTING", "hook": "postrouting", "policy": "accept"}}]})",
+                         ""};
+  });
+  ASSERT_TRUE((*first)->revert().ok());
+  EXPECT_FALSE(ran("nft delete table")) << "fault-2 still steers through it";
+  ASSERT_TRUE((*second)->revert().ok());
+  EXPECT_TRUE(ran("nft delete table ip mangle"));
+  EXPECT_FALSE(ran("nft delete table ip6 mangle"));
+}
+
 TEST_F(NetworkFaultKindsTest, OverlappingEngineFaultIsRefusedButDisjointOneIsNot) {
   make_kinds({});
   auto first = kind("network.delay").apply(delay_spec("eth0"), FaultContext{"first", "exp", {}});
@@ -190,6 +209,7 @@ TEST_F(NetworkFaultKindsTest, FailedSteeringStopsTheEngineAndFreesTheScope) {
 
 TEST_F(NetworkFaultKindsTest, QueueBoundByAnotherProgramIsSkipped) {
   env_.commands = &commands_;
+  commands_.fail_on("list table", "No such file or directory");  // no mangle table yet
   kinds_ = make_network_fault_kinds(env_, {}, [this](const EngineOptions& options) {
     started_.push_back(options);
     if (started_.size() == 1) return StatusOr<std::unique_ptr<PacketEngine>>(already_exists("queue taken"));

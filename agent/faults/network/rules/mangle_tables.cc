@@ -1,0 +1,196 @@
+#include "agent/faults/network/rules/mangle_tables.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace chaos::agent::network {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kOurChainPrefix = "CHAOS-";
+
+bool is_missing_table(const CommandResult& result) {
+  return result.exit_code != 0 && result.stderr_text.find("No such file or directory") != std::string::npos;
+}
+
+Status write_file_atomically(const std::string& path, const std::string& text) {
+  std::error_code error;
+  fs::create_directories(fs::path(path).parent_path(), error);
+  if (error) return internal_error("creating the directory of " + path + ": " + error.message());
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) return internal_error("writing " + temporary);
+  }
+  fs::rename(temporary, path, error);
+  if (error) return internal_error("renaming " + temporary + " to " + path + ": " + error.message());
+  return {};
+}
+
+}  // namespace
+
+bool MangleTableState::holds_our_chains() const {
+  for (const auto& chain : chains) {
+    if (chain.name.rfind(kOurChainPrefix, 0) == 0) return true;
+  }
+  return false;
+}
+
+StatusOr<MangleTableState> parse_mangle_listing(const std::string& nft_json) {
+  const auto json = nlohmann::json::parse(nft_json, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object() || !json.contains("nftables") || !json["nftables"].is_array()) {
+    return internal_error("unexpected `nft -j list table` output: " + nft_json.substr(0, 200));
+  }
+  MangleTableState state;
+  std::map<std::string, std::size_t> index;
+  for (const auto& item : json["nftables"]) {
+    if (item.contains("table")) state.exists = true;
+    if (item.contains("chain")) {
+      const auto& chain = item["chain"];
+      MangleChain parsed{chain.value("name", ""), chain.contains("hook"), chain.value("policy", "accept") == "accept",
+                         0};
+      index[parsed.name] = state.chains.size();
+      state.chains.push_back(parsed);
+    }
+    if (item.contains("rule")) {
+      const auto found = index.find(item["rule"].value("chain", ""));
+      if (found != index.end()) ++state.chains[found->second].rules;
+    }
+  }
+  return state;
+}
+
+StatusOr<MangleTableState> read_mangle_table(CommandRunner& commands, const std::string& family) {
+  CHAOS_ASSIGN_OR_RETURN(auto result, commands.run({"nft", "-j", "list", "table", family, "mangle"}));
+  if (is_missing_table(result)) return MangleTableState{};
+  if (result.exit_code != 0) {
+    return internal_error("nft -j list table " + family + " mangle failed: " + result.stderr_text);
+  }
+  return parse_mangle_listing(result.stdout_text);
+}
+
+MangleTableBaseline baseline_of(const MangleTableState& state) {
+  MangleTableBaseline baseline{state.exists, {}};
+  for (const auto& chain : state.chains) baseline.chains.insert(chain.name);
+  return baseline;
+}
+
+nlohmann::json baseline_to_json(const MangleBaseline& baseline) {
+  nlohmann::json json = nlohmann::json::object();
+  for (const auto& [family, table] : baseline) {
+    json[family] = {{"existed", table.existed}, {"chains", table.chains}};
+  }
+  return json;
+}
+
+StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json) {
+  if (!json.is_object()) return internal_error("mangle baseline: expected an object");
+  MangleBaseline baseline;
+  for (const auto& [family, table] : json.items()) {
+    if (!table.is_object() || !table.contains("existed") || !table["existed"].is_boolean() ||
+        !table.contains("chains") || !table["chains"].is_array()) {
+      return internal_error("mangle baseline: bad entry for family '" + family + "'");
+    }
+    MangleTableBaseline parsed{table["existed"].get<bool>(), {}};
+    for (const auto& chain : table["chains"]) {
+      if (!chain.is_string()) return internal_error("mangle baseline: chain names must be strings");
+      parsed.chains.insert(chain.get<std::string>());
+    }
+    baseline[family] = parsed;
+  }
+  return baseline;
+}
+
+std::vector<std::vector<std::string>> mangle_restore_commands(const std::string& family,
+                                                              const MangleTableBaseline& before,
+                                                              const MangleTableState& now) {
+  if (!now.exists) return {};
+  std::vector<std::string> ours;
+  for (const auto& chain : now.chains) {
+    // Only empty accepting base chains are no-ops we may have caused; a
+    // regular chain may be the target of someone's jump.
+    const bool appeared = !before.existed || before.chains.count(chain.name) == 0;
+    if (appeared && chain.base && chain.accepts && chain.rules == 0) ours.push_back(chain.name);
+  }
+  if (!before.existed && ours.size() == now.chains.size()) return {{"nft", "delete", "table", family, "mangle"}};
+  std::vector<std::vector<std::string>> commands;
+  for (const auto& name : ours) commands.push_back({"nft", "delete", "chain", family, "mangle", name});
+  return commands;
+}
+
+MangleTableKeeper::MangleTableKeeper(CommandRunner* commands, std::string baseline_path)
+    : commands_(commands), baseline_path_(std::move(baseline_path)) {}
+
+Status MangleTableKeeper::acquire() {
+  std::lock_guard lock(mutex_);
+  if (users_ == 0 && !baseline_) CHAOS_RETURN_IF_ERROR(load_or_take_baseline());
+  ++users_;
+  return {};
+}
+
+Status MangleTableKeeper::release() {
+  std::lock_guard lock(mutex_);
+  if (users_ > 0) --users_;
+  if (users_ > 0) return {};
+  return restore_locked();
+}
+
+Status MangleTableKeeper::restore_if_unused() {
+  std::lock_guard lock(mutex_);
+  if (users_ > 0) return {};
+  if (!baseline_ && !baseline_path_.empty() && fs::exists(baseline_path_)) {
+    CHAOS_RETURN_IF_ERROR(load_or_take_baseline());
+  }
+  return restore_locked();
+}
+
+Status MangleTableKeeper::load_or_take_baseline() {
+  if (!baseline_path_.empty() && fs::exists(baseline_path_)) {
+    std::ifstream in(baseline_path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    const auto json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+    auto loaded = baseline_from_json(json);
+    if (!loaded.ok()) return loaded.status().with_context(baseline_path_);
+    baseline_ = std::move(loaded).value();
+    return {};
+  }
+  MangleBaseline baseline;
+  for (const char* family : kMangleFamilies) {
+    CHAOS_ASSIGN_OR_RETURN(auto state, read_mangle_table(*commands_, family));
+    baseline[family] = baseline_of(state);
+  }
+  // On disk before any chain exists, so a crash cannot lose it.
+  if (!baseline_path_.empty()) {
+    CHAOS_RETURN_IF_ERROR(write_file_atomically(baseline_path_, baseline_to_json(baseline).dump()));
+  }
+  baseline_ = std::move(baseline);
+  return {};
+}
+
+Status MangleTableKeeper::restore_locked() {
+  if (!baseline_) return {};
+  std::map<std::string, MangleTableState> now;
+  for (const auto& [family, before] : *baseline_) {
+    CHAOS_ASSIGN_OR_RETURN(now[family], read_mangle_table(*commands_, family));
+    // A fault not yet recovered still owns a chain: restore after it.
+    if (now[family].holds_our_chains()) return {};
+  }
+  for (const auto& [family, before] : *baseline_) {
+    for (const auto& argv : mangle_restore_commands(family, before, now[family])) {
+      auto result = commands_->run_checked(argv);
+      if (!result.ok()) return result.status().with_context("restoring the host's mangle tables");
+    }
+  }
+  baseline_.reset();
+  std::error_code ignored;
+  if (!baseline_path_.empty()) fs::remove(baseline_path_, ignored);
+  return {};
+}
+
+}  // namespace chaos::agent::network

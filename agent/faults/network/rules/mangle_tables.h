@@ -1,0 +1,92 @@
+// iptables-nft creates the nft tables `ip mangle` / `ip6 mangle` and their
+// base chains (POSTROUTING, PREROUTING, ...) lazily when our first CHAOS-*
+// chain or jump is added, and never removes them. To leave the host's
+// ruleset exactly as we found it, MangleTableKeeper records what existed
+// before our first steering chain (the baseline) and, once no CHAOS-* chain
+// is left, deletes the base chains and tables that appeared since, if they
+// hold no rule and accept by default. A table or chain that existed before
+// us, or that holds anyone else's rule, is never touched.
+//
+// The baseline is written to a file below the agent's state dir before the
+// first chain is added, so an agent restarted after a crash (journal
+// recovery) still knows which tables were the host's. The file is removed
+// once the restoration is done; a baseline found on disk at the next first
+// install is reused (it is older, hence truer, than a fresh look).
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/command_runner.h"
+
+namespace chaos::agent::network {
+
+inline constexpr const char* kMangleFamilies[] = {"ip", "ip6"};
+
+struct MangleChain {
+  std::string name;
+  bool base = false;     // has a hook
+  bool accepts = true;   // policy accept (or a regular chain)
+  int rules = 0;
+};
+
+// One family's `table <family> mangle` as it is now.
+struct MangleTableState {
+  bool exists = false;
+  std::vector<MangleChain> chains;
+  bool holds_our_chains() const;
+};
+
+// What existed before our first steering chain, per family.
+struct MangleTableBaseline {
+  bool existed = false;
+  std::set<std::string> chains;
+};
+using MangleBaseline = std::map<std::string, MangleTableBaseline>;  // "ip" / "ip6"
+
+// Parses `nft -j list table <family> mangle`.
+StatusOr<MangleTableState> parse_mangle_listing(const std::string& nft_json);
+StatusOr<MangleTableState> read_mangle_table(CommandRunner& commands, const std::string& family);
+MangleTableBaseline baseline_of(const MangleTableState& state);
+
+nlohmann::json baseline_to_json(const MangleBaseline& baseline);
+StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json);
+
+// The nft commands that bring one family back to its baseline (pure).
+// Empty when nothing is ours to delete. Call only once no CHAOS-* chain is
+// left (the caller checks holds_our_chains()).
+std::vector<std::vector<std::string>> mangle_restore_commands(const std::string& family,
+                                                              const MangleTableBaseline& before,
+                                                              const MangleTableState& now);
+
+class MangleTableKeeper {
+ public:
+  // `baseline_path` empty: the baseline lives in memory only.
+  MangleTableKeeper(CommandRunner* commands, std::string baseline_path);
+
+  // Before a fault installs steering: the first user records the baseline.
+  Status acquire();
+  // After that fault removed its steering; the last user restores.
+  Status release();
+  // After a crashed agent's faults were recovered: restores from the
+  // baseline on disk once no CHAOS-* chain is left and no fault is live.
+  Status restore_if_unused();
+
+ private:
+  Status load_or_take_baseline();
+  Status restore_locked();
+
+  CommandRunner* commands_;
+  std::string baseline_path_;
+  std::mutex mutex_;
+  int users_ = 0;
+  std::optional<MangleBaseline> baseline_;
+};
+
+}  // namespace chaos::agent::network

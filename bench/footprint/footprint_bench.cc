@@ -1,0 +1,173 @@
+// chaos-agent footprint (root): a real agent in namespace A of the test bed,
+// RSS (VmRSS, VmHWM) and CPU (utime + stime) over a window, idle and then
+// with 10 live faults of mixed kinds, under the same light probe traffic
+// (UDP echoes A->B, 200/s) in both windows. Prints one JSON object.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <thread>
+
+#include "bench/network/traffic.h"
+#include "bench/support/child_process.h"
+#include "bench/support/json_out.h"
+#include "orchestrator/agent_client.h"
+#include "orchestrator/fault_spec_builder.h"
+#include "tests/integration/network/network_test_bed.h"
+
+namespace {
+
+using namespace chaos;
+using chaos::testing::kAddressB;
+
+constexpr int kEchoPort = 7007;
+
+struct Sample {
+  double cpu_seconds = 0;
+  double rss_mib = 0;
+  double hwm_mib = 0;
+};
+
+// /proc/<pid>/stat fields 14 and 15 (utime, stime) and /proc/<pid>/status.
+Sample sample(int pid) {
+  Sample result;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "(comm) "
+  std::string field;
+  double ticks = 0;
+  for (int index = 3; fields >> field; ++index) {
+    if (index == 14 || index == 15) ticks += std::stod(field);
+    if (index == 15) break;
+  }
+  result.cpu_seconds = ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(status, line);) {
+    const auto kib = [&] { return std::stod(line.substr(line.find(':') + 1)) / 1024.0; };
+    if (line.rfind("VmRSS:", 0) == 0) result.rss_mib = kib();
+    if (line.rfind("VmHWM:", 0) == 0) result.hwm_mib = kib();
+  }
+  return result;
+}
+
+nlohmann::json window(int pid, double seconds) {
+  const Sample before = sample(pid);
+  const auto start = std::chrono::steady_clock::now();
+  (void)bench::paced_rtts_ms(kAddressB, kEchoPort, static_cast<int>(seconds * 200), 5000);
+  const Sample after = sample(pid);
+  const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {{"cpu_percent_of_one_core", 100 * (after.cpu_seconds - before.cpu_seconds) / elapsed},
+          {"rss_mib", after.rss_mib}, {"hwm_mib", after.hwm_mib}};
+}
+
+v1::NetworkScope scope(const std::string& interface, int port = 0) {
+  v1::NetworkScope result;
+  result.set_interface(interface);
+  if (port > 0) result.add_ports(static_cast<std::uint32_t>(port));
+  return result;
+}
+
+// Ten faults of mixed kinds that can be live together (disjoint engine scopes).
+std::vector<v1::FaultSpec> ten_faults(const std::string& ab, const std::string& ac, int pid1, int pid2) {
+  std::vector<v1::FaultSpec> specs(10);
+  auto delay = [](v1::FaultSpec& spec, const v1::NetworkScope& where, int ms) {
+    spec.mutable_network_delay()->mutable_delay()->set_nanos(ms * 1'000'000);
+    *spec.mutable_network_delay()->mutable_scope() = where;
+  };
+  delay(specs[0], scope(ab, kEchoPort), 5);
+  delay(specs[1], scope(ac), 5);
+  specs[2].mutable_network_duplicate()->set_percent(1);
+  *specs[2].mutable_network_duplicate()->mutable_scope() = scope(ab, 7100);
+  specs[3].mutable_network_reorder()->set_percent(25);
+  specs[3].mutable_network_reorder()->mutable_delay()->set_nanos(5'000'000);
+  *specs[3].mutable_network_reorder()->mutable_scope() = scope(ab, 7101);
+  specs[4].mutable_network_loss()->set_percent(1);
+  *specs[4].mutable_network_loss()->mutable_scope() = scope(ab, 7102);
+  specs[5].mutable_network_loss()->set_percent(1);
+  *specs[5].mutable_network_loss()->mutable_scope() = scope(ac);
+  specs[6].mutable_network_partition()->add_cidrs("10.201.0.99/32");
+  specs[7].mutable_network_bandwidth()->set_rate_bits_per_second(100'000'000);
+  *specs[7].mutable_network_bandwidth()->mutable_scope() = scope(ac);
+  specs[8].mutable_process_pause()->mutable_target()->set_pid(pid1);
+  specs[9].mutable_process_pause()->mutable_target()->set_pid(pid2);
+  return specs;
+}
+
+nlohmann::json run(const std::string& agent_binary, double seconds, chaos::testing::NetworkTestBed& bed) {
+  const auto dir = std::filesystem::temp_directory_path() / ("chaos-bench-footprint-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  bench::ChildProcess agent({agent_binary, "--listen", "127.0.0.1:23700", "--metrics-listen", "127.0.0.1:23701",
+                             "--state-dir", (dir / "state").string(), "--node-name", "footprint"},
+                            (dir / "agent.log").string());
+  bench::ChildProcess sleeper1({"sleep", "3600"}, (dir / "sleep1.log").string());
+  bench::ChildProcess sleeper2({"sleep", "3600"}, (dir / "sleep2.log").string());
+  orchestrator::GrpcAgentClientFactory factory(std::chrono::seconds(10));
+  auto client = factory.connect("127.0.0.1:23700");
+  for (int attempt = 0; !client->capabilities().ok(); ++attempt) {
+    if (attempt > 300) throw std::runtime_error("agent never answered (see " + (dir / "agent.log").string() + ")");
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // past start-up work
+  nlohmann::json result;
+  result["idle"] = window(agent.pid(), seconds);
+  int live = 0;
+  for (const auto& spec : ten_faults(bed.link_a_to_b(), bed.link_a_to_c(), sleeper1.pid(), sleeper2.pid())) {
+    v1::InjectRequest request;
+    request.set_experiment_id("bench-footprint");
+    request.set_lease_id("bench-footprint");
+    orchestrator::set_proto_duration(std::chrono::seconds(300), request.mutable_lease_ttl());
+    orchestrator::set_proto_duration(std::chrono::seconds(300), request.mutable_duration());
+    *request.mutable_spec() = spec;
+    auto fault = client->inject(request);
+    if (fault.ok()) {
+      ++live;
+    } else {
+      std::cerr << "footprint_bench: inject: " << fault.status().to_string() << "\n";
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  result["faults"] = window(agent.pid(), seconds);
+  result["live_faults"] = live;
+  (void)client->revert_all("");
+  agent.stop();
+  std::filesystem::remove_all(dir);
+  for (const char* key : {"cpu_percent_of_one_core", "rss_mib"}) {
+    result[std::string(key) + "_ratio"] = bench::optional_number(
+        bench::ratio(result["faults"][key].get<double>(), result["idle"][key].get<double>()));
+  }
+  return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string agent_binary = "chaos-agent";
+  double seconds = 10;
+  CLI::App app{"chaos-agent RSS and CPU, idle and with 10 live faults, in a namespace (root)"};
+  app.add_option("--agent-binary", agent_binary, "chaos-agent to start")->capture_default_str();
+  app.add_option("--seconds", seconds, "Length of each measurement window")->capture_default_str();
+  CLI11_PARSE(app, argc, argv);
+  nlohmann::json result = {{"benchmark", "footprint"}, {"window_seconds", seconds}};
+  if (geteuid() != 0) {
+    result["skipped"] = "needs root (network namespaces)";
+    bench::emit(result);
+    return 0;
+  }
+  try {
+    if (agent_binary.find('/') != std::string::npos) agent_binary = std::filesystem::absolute(agent_binary).string();
+    chaos::testing::NetworkTestBed bed;
+    if (!bed.ok()) throw std::runtime_error("could not build the namespaces");
+    chaos::testing::UdpEchoServer echo_b(bed.b(), kEchoPort);
+    chaos::testing::UdpEchoServer echo_c(bed.c(), kEchoPort);
+    // The agent (a child) and the gRPC client live in A from here on.
+    chaos::testing::NamespaceEntry in_a(bed.a());
+    result.update(run(agent_binary, seconds, bed));
+  } catch (const std::exception& error) {
+    result["skipped"] = std::string("failed: ") + error.what();
+  }
+  bench::emit(result);
+  return result.contains("skipped") ? 1 : 0;
+}

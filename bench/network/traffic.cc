@@ -1,0 +1,130 @@
+#include "bench/network/traffic.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "tests/integration/network/network_test_bed.h"
+
+namespace chaos::bench {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+sockaddr_in address_of(const std::string& address, int port) {
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, address.c_str(), &to.sin_addr);
+  return to;
+}
+
+bool readable(int fd, int timeout_ms) {
+  pollfd waiting{fd, POLLIN, 0};
+  return poll(&waiting, 1, timeout_ms) > 0;
+}
+
+// Receives one stream and reports bytes per second from accept to EOF.
+void receive_stream(int listener, std::atomic<double>& rate) {
+  if (!readable(listener, 5000)) return;
+  const int fd = accept(listener, nullptr, nullptr);
+  if (fd < 0) return;
+  const auto start = Clock::now();
+  std::vector<char> buffer(1 << 17);
+  double total = 0;
+  for (;;) {
+    const auto got = recv(fd, buffer.data(), buffer.size(), 0);
+    if (got <= 0) break;
+    total += static_cast<double>(got);
+  }
+  const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  ::close(fd);
+  if (seconds > 0) rate = total / seconds;
+}
+
+}  // namespace
+
+std::vector<double> paced_rtts_ms(const std::string& address, int port, int count, int gap_us) {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  const auto to = address_of(address, port);
+  connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+  std::vector<Clock::time_point> sent(static_cast<std::size_t>(count));
+  std::vector<double> rtts(static_cast<std::size_t>(count), -1);
+  auto receive = [&](int timeout_ms) {
+    while (readable(fd, timeout_ms)) {
+      int sequence = -1;
+      if (recv(fd, &sequence, sizeof(sequence), MSG_DONTWAIT) < 4 || sequence < 0 || sequence >= count) continue;
+      const auto index = static_cast<std::size_t>(sequence);
+      if (rtts[index] < 0) rtts[index] = std::chrono::duration<double, std::milli>(Clock::now() - sent[index]).count();
+      timeout_ms = 0;
+    }
+  };
+  const auto start = Clock::now();
+  for (int sequence = 0; sequence < count; ++sequence) {
+    const auto due = start + std::chrono::microseconds(static_cast<long>(gap_us) * sequence);
+    while (Clock::now() < due) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now()).count();
+      receive(static_cast<int>(std::max<long>(0, left)));
+      if (left <= 0) break;
+    }
+    sent[static_cast<std::size_t>(sequence)] = Clock::now();
+    send(fd, &sequence, sizeof(sequence), 0);
+    receive(0);
+  }
+  const auto deadline = Clock::now() + std::chrono::seconds(3);
+  while (Clock::now() < deadline && readable(fd, 100)) receive(0);
+  ::close(fd);
+  std::vector<double> answered;
+  for (double rtt : rtts) {
+    if (rtt >= 0) answered.push_back(rtt);
+  }
+  return answered;
+}
+
+std::optional<double> tcp_throughput_bytes_per_second(const std::string& receiver_namespace,
+                                                      const std::string& address, int port, double seconds) {
+  std::atomic<double> rate{-1};
+  std::atomic<int> listener{-1};
+  std::atomic<bool> listening{false};
+  std::thread receiver([&] {
+    chaos::testing::NamespaceEntry in_receiver(receiver_namespace);
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const int yes = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    const auto at = address_of(address, port);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof(at)) == 0 && ::listen(fd, 1) == 0) {
+      listener = fd;
+      listening = true;
+      receive_stream(fd, rate);
+    }
+    listening = true;
+    ::close(fd);
+  });
+  while (!listening) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  if (listener >= 0) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    const auto to = address_of(address, port);
+    if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) == 0) {
+      std::vector<char> chunk(1 << 17, 'x');
+      const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+      while (Clock::now() < end) {
+        if (send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
+      }
+      shutdown(fd, SHUT_WR);
+    }
+    ::close(fd);
+  }
+  receiver.join();
+  if (rate < 0) return std::nullopt;
+  return rate.load();
+}
+
+}  // namespace chaos::bench

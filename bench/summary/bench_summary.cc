@@ -1,0 +1,207 @@
+// Aggregates the benchmarks' JSON outputs into summary.json + summary.md.
+//   bench_summary breach JOURNAL       -> breach timing JSON on stdout
+//   bench_summary summarize DIR        -> DIR/summary.json, DIR/summary.md
+// A missing or skipped benchmark is listed as "skipped: reason", never
+// silently left out.
+#include <CLI/CLI.hpp>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <sstream>
+
+#include "bench/support/journal_timing.h"
+#include "bench/support/json_out.h"
+
+namespace {
+
+using nlohmann::json;
+
+json load(const std::string& path, const std::string& name) {
+  std::ifstream in(path);
+  if (!in) return {{"benchmark", name}, {"skipped", "no result file " + path + " (benchmark not run)"}};
+  std::stringstream text;
+  text << in.rdbuf();
+  auto parsed = json::parse(text.str(), nullptr, false);
+  if (parsed.is_discarded() || !parsed.is_object()) {
+    return {{"benchmark", name}, {"skipped", "unreadable result file " + path}};
+  }
+  return parsed;
+}
+
+std::string number(const json& value, int decimals = 2) {
+  if (!value.is_number()) return "n/a";
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(decimals) << value.get<double>();
+  return out.str();
+}
+
+std::string at(const json& object, std::initializer_list<const char*> path, int decimals = 2) {
+  const json* node = &object;
+  for (const char* key : path) {
+    if (!node->is_object() || !node->contains(key)) return "n/a";
+    node = &(*node)[key];
+  }
+  return number(*node, decimals);
+}
+
+bool skipped(std::ostream& md, const json& result) {
+  if (!result.contains("skipped")) return false;
+  md << "skipped: " << result["skipped"].get<std::string>() << "\n\n";
+  return true;
+}
+
+void fanout_ratios(json& fanout) {
+  if (!fanout.contains("rows") || fanout["rows"].empty()) return;
+  const json first = fanout["rows"][0];
+  for (auto& row : fanout["rows"]) {
+    for (const char* key : {"inject_ms", "revert_ms"}) {
+      const auto ratio = chaos::bench::ratio(row[key]["p50"].get<double>(), first[key]["p50"].get<double>());
+      row[std::string(key) + "_p50_ratio_to_first"] = chaos::bench::optional_number(ratio);
+    }
+  }
+}
+
+void fanout_md(std::ostream& md, json& fanout) {
+  md << "## Inject / revert fan-out (AgentPool -> N local chaos-agents)\n\n";
+  if (skipped(md, fanout)) return;
+  if (!fanout.contains("rows") || fanout["rows"].empty()) {
+    md << "skipped: the fan-out benchmark produced no rows\n\n";
+    return;
+  }
+  fanout_ratios(fanout);
+  md << "process.pause of one `sleep` per agent, plaintext gRPC on 127.0.0.1; p50/p99 over "
+     << fanout["rows"][0].value("repetitions", 0) << " rounds; ratio = p50 / p50 at N="
+     << fanout["rows"][0].value("agents", 0) << ".\n\n"
+     << "| agents | inject p50 ms | inject p99 ms | revert p50 ms | revert p99 ms | inject ratio | revert ratio | "
+        "failed calls |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& row : fanout["rows"]) {
+    md << "| " << row["agents"] << " | " << at(row, {"inject_ms", "p50"}) << " | " << at(row, {"inject_ms", "p99"})
+       << " | " << at(row, {"revert_ms", "p50"}) << " | " << at(row, {"revert_ms", "p99"}) << " | "
+       << at(row, {"inject_ms_p50_ratio_to_first"}) << " | " << at(row, {"revert_ms_p50_ratio_to_first"}) << " | "
+       << row["failures"] << " |\n";
+  }
+  md << "\n";
+}
+
+void network_md(std::ostream& md, const json& network) {
+  md << "## Delay fidelity (network.delay)\n\n";
+  if (skipped(md, network)) {
+    md << "## Loss fidelity\n\nskipped: see above\n\n## NFQUEUE engine throughput and added latency\n\n"
+          "skipped: see above\n\n";
+    return;
+  }
+  const json& delay = network["delay"];
+  md << "Baseline RTT (same run, no fault): p50 " << at(delay, {"baseline_rtt_ms", "p50"}, 3) << " ms, p99 "
+     << at(delay, {"baseline_rtt_ms", "p99"}, 3) << " ms. Error = RTT - baseline p50 - requested.\n\n"
+     << "| requested ms | jitter ms | backend | probes | added p50 ms | error p50 ms | error p99 ms | added/requested "
+        "| stddev/jitter |\n|---:|---:|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const auto& row : delay["rows"]) {
+    md << "| " << row["requested_ms"] << " | " << row["jitter_ms"] << " | " << row.value("backend", "") << " | "
+       << row["answered"] << "/" << row["probes"] << " | " << at(row, {"added_ms", "p50"}, 3) << " | "
+       << at(row, {"error_ms", "p50"}, 3) << " | " << at(row, {"error_ms", "p99"}, 3) << " | "
+       << at(row, {"added_over_requested"}, 3) << " | " << at(row, {"stddev_over_requested"}, 3) << " |\n";
+  }
+  const json& loss = network["loss"];
+  md << "\n## Loss fidelity\n\nBaseline (no fault): " << loss["baseline"]["lost"] << " of "
+     << loss["baseline"]["packets"] << " datagrams lost. Interval: 99 % Wilson interval of the measured rate.\n\n"
+     << "| backend | requested % | datagrams | measured % | 99 % interval | requested inside | measured/requested "
+        "|\n|---|---:|---:|---:|---|---|---:|\n";
+  for (const auto& row : loss["rows"]) {
+    md << "| " << row["backend"].get<std::string>() << " | " << number(row["requested_percent"], 1) << " | "
+       << row["packets"] << " | " << number(row["measured_percent"], 2) << " | "
+       << number(row["interval99_percent"][0], 2) << " - " << number(row["interval99_percent"][1], 2) << " | "
+       << (row["requested_inside_interval"].get<bool>() ? "yes" : "no") << " | "
+       << number(row["measured_over_requested"], 3) << " |\n";
+  }
+  const json& throughput = network["throughput"];
+  md << "\n## NFQUEUE engine throughput and added latency\n\nOne TCP stream A->B over a veth pair, "
+     << number(throughput["seconds_per_case"], 1) << " s per case, in one run.\n\n"
+     << "| case | Mbit/s | ratio to no fault |\n|---|---:|---:|\n";
+  for (const auto& row : throughput["rows"]) {
+    md << "| " << row["case"].get<std::string>() << " | " << number(row["mbit_per_second"], 0) << " | "
+       << number(row["ratio_to_no_fault"], 3) << " |\n";
+  }
+  const json& added = throughput["added_latency"];
+  md << "\nRTT added by a 0 ms engine fault: p50 " << at(added, {"added_p50_ms"}, 3) << " ms, p99 "
+     << at(added, {"added_p99_ms"}, 3) << " ms (baseline p50 " << at(added, {"baseline_rtt_ms", "p50"}, 3)
+     << " ms, through the engine p50 " << at(added, {"engine_0ms_rtt_ms", "p50"}, 3) << " ms).\n\n";
+}
+
+void footprint_md(std::ostream& md, const json& footprint) {
+  md << "## chaos-agent footprint\n\n";
+  if (skipped(md, footprint)) return;
+  md << "Same probe traffic (200 UDP echoes/s) in both windows of " << number(footprint["window_seconds"], 0)
+     << " s; " << footprint["live_faults"] << " live faults in the second.\n\n"
+     << "| state | RSS MiB | peak RSS MiB | CPU % of one core |\n|---|---:|---:|---:|\n";
+  for (const auto& [label, key] : {std::pair{"idle", "idle"}, std::pair{"10 live faults", "faults"}}) {
+    md << "| " << label << " | " << at(footprint, {key, "rss_mib"}, 1) << " | " << at(footprint, {key, "hwm_mib"}, 1)
+       << " | " << at(footprint, {key, "cpu_percent_of_one_core"}, 2) << " |\n";
+  }
+  md << "| ratio | " << at(footprint, {"rss_mib_ratio"}, 2) << " | | "
+     << at(footprint, {"cpu_percent_of_one_core_ratio"}, 2) << " |\n\n";
+}
+
+void breach_md(std::ostream& md, const json& breach) {
+  md << "## SLO breach -> abort -> all faults reverted (lab)\n\n";
+  if (skipped(md, breach)) return;
+  md << "From the run's journal.json; during_interval " << breach.value("during_interval", "?") << ".\n\n"
+     << "| inject -> breach seen s | breach -> abort s | abort -> all reverted s | breach -> all reverted s | "
+        "faults | verdict |\n|---:|---:|---:|---:|---:|---|\n"
+     << "| " << at(breach, {"inject_to_breach_seen_s"}, 3) << " | " << at(breach, {"breach_to_abort_s"}, 3) << " | "
+     << at(breach, {"abort_to_all_reverted_s"}, 3) << " | " << at(breach, {"breach_to_all_reverted_s"}, 3) << " | "
+     << breach["faults"] << " | " << breach.value("verdict", "") << " |\n\n";
+}
+
+int summarize(const std::string& dir) {
+  json summary = {{"meta", load(dir + "/meta.json", "meta")},
+                  {"fanout", load(dir + "/fanout.json", "fanout")},
+                  {"network", load(dir + "/network.json", "network")},
+                  {"footprint", load(dir + "/footprint.json", "footprint")},
+                  {"breach", load(dir + "/breach.json", "breach")}};
+  std::ostringstream md;
+  md << "# Benchmark summary\n\n";
+  for (const auto& [key, value] : summary["meta"].items()) {
+    md << "- " << key << ": " << (value.is_string() ? value.get<std::string>() : value.dump()) << "\n";
+  }
+  md << "\n";
+  fanout_md(md, summary["fanout"]);
+  network_md(md, summary["network"]);
+  footprint_md(md, summary["footprint"]);
+  breach_md(md, summary["breach"]);
+  std::ofstream(dir + "/summary.json") << summary.dump(2) << "\n";
+  std::ofstream(dir + "/summary.md") << md.str();
+  std::cout << md.str();
+  return 0;
+}
+
+int breach(const std::string& journal_path, const std::string& during_interval) {
+  json result = load(journal_path, "breach");
+  if (!result.contains("skipped")) {
+    auto timing = chaos::bench::breach_timing(result);
+    if (timing.ok()) {
+      result = chaos::bench::to_json(*timing);
+    } else {
+      result = {{"skipped", "journal " + journal_path + ": " + timing.status().message()}};
+    }
+  }
+  result["benchmark"] = "breach";
+  result["during_interval"] = during_interval;
+  chaos::bench::emit(result);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"Aggregates benchmark results (bench/run calls this)"};
+  app.require_subcommand(1);
+  std::string dir, journal, during_interval = "1s";
+  auto* summarize_command = app.add_subcommand("summarize", "Write DIR/summary.json and DIR/summary.md");
+  summarize_command->add_option("dir", dir, "Directory with the benchmarks' JSON files")->required();
+  auto* breach_command = app.add_subcommand("breach", "Breach/abort/revert timing of a run's journal.json");
+  breach_command->add_option("journal", journal, "journal.json of a `chaosctl run`")->required();
+  breach_command->add_option("--during-interval", during_interval, "The experiment's during_interval");
+  CLI11_PARSE(app, argc, argv);
+  if (*summarize_command) return summarize(dir);
+  return breach(journal, during_interval);
+}

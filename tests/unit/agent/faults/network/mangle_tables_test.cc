@@ -1,0 +1,211 @@
+// Restoring the host's mangle tables after our steering chains are gone:
+// the pure decision and the keeper's bookkeeping (fake nft, temp state dir).
+#include "agent/faults/network/rules/mangle_tables.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "tests/support/fake_command_runner.h"
+
+namespace chaos::agent::network {
+namespace {
+
+namespace fs = std::filesystem;
+using chaos::testing::FakeCommandRunner;
+
+// `nft -j list table <family> mangle` for the given chains (name, hook or
+// "" for a regular chain, rule count).
+struct ChainSpec {
+  std::string name;
+  std::string hook;
+  int rules = 0;
+};
+
+std::string listing(const std::string& family, const std::vector<ChainSpec>& chains) {
+  nlohmann::json items = nlohmann::json::array();
+  items.push_back({{"metainfo", {{"version", "1.0.6"}}}});
+  items.push_back({{"table", {{"family", family}, {"name", "mangle"}, {"handle", 1}}}});
+  for (const auto& chain : chains) {
+    nlohmann::json parsed = {{"family", family}, {"table", "mangle"}, {"name", chain.name}};
+    if (!chain.hook.empty()) {
+      parsed["type"] = "filter";
+      parsed["hook"] = chain.hook;
+      parsed["policy"] = "accept";
+    }
+    items.push_back({{"chain", parsed}});
+  }
+  for (const auto& chain : chains) {
+    for (int i = 0; i < chain.rules; ++i) {
+      items.push_back({{"rule", {{"family", family}, {"table", "mangle"}, {"chain", chain.name}}}});
+    }
+  }
+  return nlohmann::json{{"nftables", items}}.dump();
+}
+
+MangleTableState state(const std::string& family, const std::vector<ChainSpec>& chains) {
+  return parse_mangle_listing(listing(family, chains)).value();
+}
+
+TEST(MangleListingTest, CountsRulesPerChainAndTellsBaseChainsApart) {
+  const auto parsed = state("ip", {{"POSTROUTING", "postrouting", 2}, {"CHAOS-ab-O", "", 3}});
+  ASSERT_TRUE(parsed.exists);
+  ASSERT_EQ(parsed.chains.size(), 2u);
+  EXPECT_TRUE(parsed.chains[0].base);
+  EXPECT_EQ(parsed.chains[0].rules, 2);
+  EXPECT_FALSE(parsed.chains[1].base);
+  EXPECT_EQ(parsed.chains[1].rules, 3);
+  EXPECT_TRUE(parsed.holds_our_chains());
+  EXPECT_FALSE(parse_mangle_listing("not json").ok());
+  EXPECT_FALSE(parse_mangle_listing("").ok());
+}
+
+TEST(MangleRestoreTest, TableWeCausedWithOnlyEmptyBaseChainsIsDeleted) {
+  const auto commands = mangle_restore_commands(
+      "ip6", MangleTableBaseline{}, state("ip6", {{"POSTROUTING", "postrouting"}, {"PREROUTING", "prerouting"}}));
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(describe_argv(commands[0]), "nft delete table ip6 mangle");
+}
+
+TEST(MangleRestoreTest, HostTableKeepsItsChainsAndLosesOnlyTheBaseChainWeAdded) {
+  const MangleTableBaseline before{true, {"OUTPUT"}};
+  const auto commands =
+      mangle_restore_commands("ip", before, state("ip", {{"OUTPUT", "output", 1}, {"POSTROUTING", "postrouting"}}));
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(describe_argv(commands[0]), "nft delete chain ip mangle POSTROUTING");
+}
+
+TEST(MangleRestoreTest, HostTableAsItWasNeedsNothing) {
+  const MangleTableBaseline before{true, {"POSTROUTING"}};
+  EXPECT_TRUE(mangle_restore_commands("ip", before, state("ip", {{"POSTROUTING", "postrouting"}})).empty());
+  EXPECT_TRUE(mangle_restore_commands("ip", MangleTableBaseline{}, MangleTableState{}).empty());
+}
+
+TEST(MangleRestoreTest, SomeoneElsesRuleInATableWeCausedKeepsTheTable) {
+  const auto commands = mangle_restore_commands(
+      "ip", MangleTableBaseline{},
+      state("ip", {{"POSTROUTING", "postrouting"}, {"OUTPUT", "output", 1}, {"MINE", "", 0}}));
+  // Their OUTPUT rule and their regular chain stay; only our empty hook goes.
+  ASSERT_EQ(commands.size(), 1u);
+  EXPECT_EQ(describe_argv(commands[0]), "nft delete chain ip mangle POSTROUTING");
+}
+
+TEST(MangleBaselineTest, RoundTripsThroughJsonAndRefusesGarbage) {
+  MangleBaseline baseline{{"ip", {true, {"OUTPUT", "POSTROUTING"}}}, {"ip6", {false, {}}}};
+  auto parsed = baseline_from_json(baseline_to_json(baseline));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->at("ip").chains, baseline.at("ip").chains);
+  EXPECT_TRUE(parsed->at("ip").existed);
+  EXPECT_FALSE(parsed->at("ip6").existed);
+  EXPECT_FALSE(baseline_from_json(nlohmann::json::array()).ok());
+  EXPECT_FALSE(baseline_from_json(nlohmann::json{{"ip", {{"existed", "yes"}}}}).ok());
+}
+
+// A fake nft whose mangle tables are whatever the test sets.
+class MangleKeeperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    directory_ = fs::temp_directory_path() / ("mangle-keeper-" + std::to_string(getpid()) + "-" +
+                                              ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(directory_);
+    commands_.on("list table", [this](const std::vector<std::string>& argv) -> StatusOr<CommandResult> {
+      const auto found = tables_.find(argv[4]);
+      if (found == tables_.end()) return CommandResult{1, "", "Error: No such file or directory"};
+      return CommandResult{0, listing(argv[4], found->second), ""};
+    });
+    commands_.on("nft delete table", [this](const std::vector<std::string>& argv) -> StatusOr<CommandResult> {
+      tables_.erase(argv[3]);
+      return CommandResult{};
+    });
+  }
+  void TearDown() override { fs::remove_all(directory_); }
+
+  std::string baseline_path() const { return (directory_ / "network" / "mangle-baseline.json").string(); }
+  int deletions() const {
+    const auto lines = commands_.call_lines();
+    return static_cast<int>(std::count_if(lines.begin(), lines.end(),
+                                          [](const auto& line) { return line.find("delete") != std::string::npos; }));
+  }
+
+  fs::path directory_;
+  FakeCommandRunner commands_;
+  std::map<std::string, std::vector<ChainSpec>> tables_;
+};
+
+TEST_F(MangleKeeperTest, LastReleaseDeletesTheTablesIptablesCreatedForUs) {
+  MangleTableKeeper keeper(&commands_, baseline_path());
+  ASSERT_TRUE(keeper.acquire().ok());
+  ASSERT_TRUE(keeper.acquire().ok());
+  EXPECT_TRUE(fs::exists(baseline_path()));
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // what iptables-nft leaves
+  tables_["ip6"] = {{"POSTROUTING", "postrouting"}};
+  ASSERT_TRUE(keeper.release().ok());
+  EXPECT_EQ(deletions(), 0) << "a fault is still live";
+  ASSERT_TRUE(keeper.release().ok());
+  EXPECT_TRUE(tables_.empty());
+  EXPECT_FALSE(fs::exists(baseline_path()));
+}
+
+TEST_F(MangleKeeperTest, HostTableWithAForeignRuleSurvives) {
+  tables_["ip"] = {{"OUTPUT", "output", 1}, {"POSTROUTING", "postrouting", 0}};
+  MangleTableKeeper keeper(&commands_, baseline_path());
+  ASSERT_TRUE(keeper.acquire().ok());
+  ASSERT_TRUE(keeper.release().ok());
+  EXPECT_EQ(deletions(), 0);
+  EXPECT_EQ(tables_.count("ip"), 1u);
+}
+
+TEST_F(MangleKeeperTest, LeftoverChaosChainDefersTheRestoration) {
+  MangleTableKeeper keeper(&commands_, baseline_path());
+  ASSERT_TRUE(keeper.acquire().ok());
+  tables_["ip"] = {{"POSTROUTING", "postrouting", 1}, {"CHAOS-ab-O", "", 2}};
+  ASSERT_TRUE(keeper.release().ok());
+  EXPECT_EQ(deletions(), 0);
+  EXPECT_TRUE(fs::exists(baseline_path())) << "kept until the chain is gone";
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};
+  ASSERT_TRUE(keeper.restore_if_unused().ok());
+  EXPECT_EQ(tables_.count("ip"), 0u);
+}
+
+TEST_F(MangleKeeperTest, RestartedAgentRestoresFromTheBaselineOnDisk) {
+  tables_["ip6"] = {{"INPUT", "input", 1}};  // the host's, before any fault
+  {
+    MangleTableKeeper crashed(&commands_, baseline_path());
+    ASSERT_TRUE(crashed.acquire().ok());
+    tables_["ip"] = {{"POSTROUTING", "postrouting"}};
+    tables_["ip6"].push_back({"POSTROUTING", "postrouting"});
+  }  // dies with a fault live: no release
+  MangleTableKeeper restarted(&commands_, baseline_path());
+  ASSERT_TRUE(restarted.restore_if_unused().ok());
+  EXPECT_EQ(tables_.count("ip"), 0u);
+  ASSERT_EQ(tables_.count("ip6"), 1u);
+  const auto lines = commands_.call_lines();
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "nft delete chain ip6 mangle POSTROUTING"), lines.end());
+  EXPECT_FALSE(fs::exists(baseline_path()));
+}
+
+TEST_F(MangleKeeperTest, BaselineOnDiskWinsOverAFreshLookAtTheNextInstall) {
+  {
+    MangleTableKeeper crashed(&commands_, baseline_path());
+    ASSERT_TRUE(crashed.acquire().ok());
+  }
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // left by the crashed agent
+  MangleTableKeeper restarted(&commands_, baseline_path());
+  ASSERT_TRUE(restarted.acquire().ok());  // must not take the leftover for the host's
+  ASSERT_TRUE(restarted.release().ok());
+  EXPECT_EQ(tables_.count("ip"), 0u);
+}
+
+TEST_F(MangleKeeperTest, NoBaselineMeansRecoveryTouchesNothing) {
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};
+  MangleTableKeeper keeper(&commands_, baseline_path());
+  ASSERT_TRUE(keeper.restore_if_unused().ok());
+  EXPECT_EQ(tables_.count("ip"), 1u);
+  EXPECT_TRUE(commands_.calls().empty());
+}
+
+}  // namespace
+}  // namespace chaos::agent::network
