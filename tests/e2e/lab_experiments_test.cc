@@ -107,11 +107,10 @@ TEST_F(LabExperimentsTest, KillTheStreamLeaderHoldsAndTheBrokerIsBack) {
   }
 }
 
-// Disabled until fixed (issue 4): the verdict is right (exit 1), but the
-// agent's iptables-nft steering leaves an empty `table ip/ip6 mangle` with a
-// bare POSTROUTING chain on each node after revert, which the cleanup check
-// in TearDown rightly reports. Re-enable with the agent fix.
-TEST_F(LabExperimentsTest, DISABLED_DelayAboveTheSloIsViolated) {
+// Violated: 300 ms on every broker breaks the ack-latency SLO. TearDown
+// also checks that every node's ruleset is exactly as before (the agent
+// removes the mangle tables its steering made iptables-nft create).
+TEST_F(LabExperimentsTest, DelayAboveTheSloIsViolated) {
   const int code = run_experiment(env("CHAOS_SOURCE_DIR") + "/tests/e2e/experiments/violated-latency.toml");
   if (skipped_) GTEST_SKIP() << "the lab's agents do not offer network.delay yet";
   EXPECT_EQ(code, 1);
