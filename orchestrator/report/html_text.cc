@@ -1,26 +1,16 @@
 #include "orchestrator/report/html_text.h"
 
+#include "orchestrator/junit_writer.h"
+
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 
 namespace chaos::orchestrator::report {
 
-std::string escape_html(const std::string& text) {
-  std::string escaped;
-  escaped.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&': escaped += "&amp;"; break;
-      case '<': escaped += "&lt;"; break;
-      case '>': escaped += "&gt;"; break;
-      case '"': escaped += "&quot;"; break;
-      case '\'': escaped += "&#39;"; break;
-      default: escaped += c;
-    }
-  }
-  return escaped;
-}
+// The XML escaping JUnit uses is also right for HTML5: it knows &apos;, and the
+// control characters it drops have no place in a report either.
+std::string escape_html(const std::string& text) { return xml_escape(text); }
 
 std::string format_number(double value) {
   if (std::isnan(value)) return "NaN";

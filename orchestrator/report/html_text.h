@@ -6,8 +6,8 @@
 
 namespace chaos::orchestrator::report {
 
-// Escapes & < > " ' so the result is safe in element text and in quoted
-// attribute values.
+// Escapes & < > " ' (and drops control characters) so the result is safe in
+// element text and in quoted attribute values.
 std::string escape_html(const std::string& text);
 
 // Compact number: "0.99", "1.5e-05", "NaN", "+Inf".

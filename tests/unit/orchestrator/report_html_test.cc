@@ -71,7 +71,7 @@ Report sample_report() {
 }
 
 TEST(EscapeHtml, EscapesEveryMarkupCharacter) {
-  EXPECT_EQ(escape_html("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  EXPECT_EQ(escape_html("<a href=\"x\">'&'</a>"), "&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;");
   EXPECT_EQ(escape_html("plain"), "plain");
 }
 
@@ -106,7 +106,7 @@ TEST(ReportHtml, EscapesUserTextEverywhere) {
   EXPECT_THAT(html, Not(HasSubstr("<img")));
   EXPECT_THAT(html, Not(HasSubstr("<iframe")));
   EXPECT_THAT(html, Not(HasSubstr("<b>check")));
-  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(&#39;t&#39;)&lt;/script&gt;"));
+  EXPECT_THAT(html, HasSubstr("&lt;script&gt;alert(&apos;t&apos;)&lt;/script&gt;"));
   EXPECT_THAT(html, HasSubstr("a &lt; b &amp; c &gt; d"));
   EXPECT_THAT(html, HasSubstr("job=&quot;&lt;img src=q&gt;&quot;"));
 }
