@@ -31,6 +31,7 @@
 #include "common/command_runner.h"
 #include "common/loopback.h"
 #include "common/version.h"
+#include "common/host_port.h"
 #include "metrics/metrics_server.h"
 #include "metrics/registry.h"
 
@@ -149,9 +150,9 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   auto config = flags.resolve();
   if (!config.ok()) return fail(config.status().message(), 2);
-  auto grpc_address = metrics::split_host_port(config->listen, "--listen");
+  auto grpc_address = split_host_port(config->listen, "--listen");
   if (!grpc_address.ok()) return fail(grpc_address.status().message(), 2);
-  auto metrics_address = metrics::split_host_port(config->metrics_listen, "--metrics-listen");
+  auto metrics_address = split_host_port(config->metrics_listen, "--metrics-listen");
   if (!metrics_address.ok()) return fail(metrics_address.status().message(), 2);
   auto protected_processes = ProtectedProcesses::compile(config->policy.protected_processes);
   if (!protected_processes.ok()) return fail(protected_processes.status().message(), 2);

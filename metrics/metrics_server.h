@@ -34,7 +34,4 @@ class MetricsServer {
   int port_ = 0;
 };
 
-// "127.0.0.1:9701" -> host and port, with a message naming `what` on error.
-StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what);
-
 }  // namespace chaos::metrics

@@ -1,5 +1,7 @@
 #include "orchestrator/inventory.h"
 
+#include "common/host_port.h"
+
 #include <filesystem>
 #include <set>
 
@@ -55,13 +57,14 @@ void read_security(TableReader& root, const std::string& path, AgentSecurity& se
 }  // namespace
 
 std::string check_agent_address(const std::string& address) {
-  const auto colon = address.rfind(':');
-  if (colon == std::string::npos || colon == 0) return "address '" + address + "' is not HOST:PORT";
-  const std::string port = address.substr(colon + 1);
-  if (port.empty() || port.size() > 5 || port.find_first_not_of("0123456789") != std::string::npos ||
-      std::stoi(port) < 1 || std::stoi(port) > 65535) {
-    return "address '" + address + "' has no valid port (1-65535)";
+  const auto parsed = split_host_port(address, "address");
+  if (!parsed.ok()) {
+    const bool has_port_part = address.rfind(':') != std::string::npos && address.rfind(':') != 0;
+    return has_port_part ? "address '" + address + "' has no valid port (1-65535)"
+                         : "address '" + address + "' is not HOST:PORT";
   }
+  // An agent always has a real port; 0 ("any free port") only makes sense for a listener.
+  if (parsed->second < 1) return "address '" + address + "' has no valid port (1-65535)";
   return "";
 }
 

@@ -16,6 +16,7 @@
 #include "lab/probe/nats_session.h"
 #include "lab/probe/nats_stream_client.h"
 #include "lab/probe/probe_loops.h"
+#include "common/host_port.h"
 #include "metrics/metrics_server.h"
 
 namespace {
@@ -114,7 +115,7 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-listen", flags.metrics_listen, "/metrics address HOST:PORT")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (auto status = resolve_durations(flags); !status.ok()) return fail(status.message(), 2);
-  auto metrics_address = chaos::metrics::split_host_port(flags.metrics_listen, "--metrics-listen");
+  auto metrics_address = chaos::split_host_port(flags.metrics_listen, "--metrics-listen");
   if (!metrics_address.ok()) return fail(metrics_address.status().message(), 2);
   const auto servers = split_servers(flags.servers);
   if (servers.empty()) return fail("--servers: no server given", 2);

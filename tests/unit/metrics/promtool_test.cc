@@ -69,15 +69,6 @@ TEST(MetricsServer, ServesTheRegistryWithTheTextContentType) {
   server.stop();
 }
 
-TEST(SplitHostPort, ParsesAndExplainsErrors) {
-  EXPECT_EQ(split_host_port("127.0.0.1:9701", "x").value(), std::make_pair(std::string("127.0.0.1"), 9701));
-  EXPECT_EQ(split_host_port("[::1]:80", "x").value(), std::make_pair(std::string("::1"), 80));
-  EXPECT_EQ(split_host_port("localhost", "--metrics-listen").status().message(),
-            "--metrics-listen: expected HOST:PORT, got 'localhost'");
-  EXPECT_FALSE(split_host_port("h:99999", "x").ok());
-  EXPECT_FALSE(split_host_port("h:12a", "x").ok());
-}
-
 int free_loopback_port() {
   httplib::Server probe;
   const int port = probe.bind_to_any_port("127.0.0.1");

@@ -100,5 +100,15 @@ TEST_F(InventorySecurityTest, TokenFileIsReadForEveryChannel) {
   EXPECT_FALSE(open_agent_channel("127.0.0.1:9700", security).ok());
 }
 
+TEST(CheckAgentAddress, NeedsHostAndARealPort) {
+  EXPECT_EQ(check_agent_address("10.77.0.11:9700"), "");
+  EXPECT_EQ(check_agent_address("[::1]:9700"), "");
+  EXPECT_EQ(check_agent_address("nohostport"), "address 'nohostport' is not HOST:PORT");
+  EXPECT_EQ(check_agent_address(":9700"), "address ':9700' is not HOST:PORT");
+  EXPECT_EQ(check_agent_address("n1:"), "address 'n1:' has no valid port (1-65535)");
+  EXPECT_EQ(check_agent_address("n1:0"), "address 'n1:0' has no valid port (1-65535)");
+  EXPECT_EQ(check_agent_address("n1:65536"), "address 'n1:65536' has no valid port (1-65535)");
+}
+
 }  // namespace
 }  // namespace chaos::orchestrator
