@@ -186,5 +186,52 @@ TEST_F(NfqueueEngineTest, ReinjectedPacketsAreSentOnceAndNotQueuedAgain) {
   EXPECT_EQ(echo_b_->received(), static_cast<std::uint64_t>(kPackets));
 }
 
+// IPv6 goes through the IPv6 raw socket (IPPROTO_RAW implies IPV6_HDRINCL).
+TEST_F(NfqueueEngineTest, ReinjectedIpv6DatagramsArriveOnce) {
+  constexpr int kPackets = 100;
+  constexpr int kPort = 7011;
+  const std::string link_b_to_a = "cntba" + bed_->link_a_to_b().substr(5);
+  ASSERT_TRUE(commands_.run_checked({"ip", "-n", bed_->a(), "addr", "add", "fd00:c4a0::1/64", "dev",
+                                     bed_->link_a_to_b(), "nodad"}).ok());
+  ASSERT_TRUE(commands_.run_checked({"ip", "-n", bed_->b(), "addr", "add", "fd00:c4a0::2/64", "dev", link_b_to_a,
+                                     "nodad"}).ok());
+  ImpairmentSpec impairment;
+  impairment.delay = std::chrono::milliseconds(10);
+  start(impairment);
+
+  std::atomic<bool> listening{false};
+  std::atomic<int> received{0};
+  std::thread sink([&] {
+    chaos::testing::NamespaceEntry in_b(bed_->b());
+    const int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in6 address{};
+    address.sin6_family = AF_INET6;
+    address.sin6_port = htons(kPort);
+    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    timeval timeout{1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+    listening = true;
+    char buffer[64];
+    while (recv(fd, buffer, sizeof(buffer), 0) > 0) ++received;
+    ::close(fd);
+  });
+  while (!listening) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  const int fd = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  sockaddr_in6 peer{};
+  peer.sin6_family = AF_INET6;
+  peer.sin6_port = htons(kPort);
+  inet_pton(AF_INET6, "fd00:c4a0::2", &peer.sin6_addr);
+  for (int i = 0; i < kPackets; ++i) {
+    sendto(fd, &i, sizeof(i), 0, reinterpret_cast<sockaddr*>(&peer), sizeof(peer));
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+  }
+  ::close(fd);
+  sink.join();
+  const auto stats = engine_->stats();
+  EXPECT_EQ(received.load(), kPackets);
+  EXPECT_EQ(stats.received, static_cast<std::uint64_t>(kPackets));
+  EXPECT_EQ(stats.reinjected, static_cast<std::uint64_t>(kPackets));
+}
+
 }  // namespace
 }  // namespace chaos::agent::network
