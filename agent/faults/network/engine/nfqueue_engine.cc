@@ -85,9 +85,20 @@ StatusOr<std::unique_ptr<NfqueueEngine>> NfqueueEngine::start(const EngineOption
   // are enough, and much cheaper than segmenting and copying every packet.
   const bool holds_packets = spec.delay.count() > 0 || spec.jitter.count() > 0 || spec.rate_bits_per_second > 0;
   const bool duplicates = spec.duplicate_probability > 0;
-  const bool reinjects = holds_packets && options.reinject_local_packets;
+  bool reinjects = holds_packets && options.reinject_local_packets;
   if (reinjects || duplicates) {
-    CHAOS_ASSIGN_OR_RETURN(io->sender, RawPacketSender::open(options.duplicate_mark, options.egress_interface));
+    auto sender = RawPacketSender::open(options.duplicate_mark, options.egress_interface);
+    if (sender.ok()) {
+      io->sender = std::move(sender).value();
+    } else if (duplicates) {
+      return sender.status().with_context("sending duplicates");
+    } else {
+      // Without CAP_NET_RAW a delay still works, with the throughput limit
+      // of the verdict-only path (see packet_holder.h).
+      std::cerr << "nfqueue engine (queue " << options.queue_number << "): " << sender.status().message()
+                << "; delayed packets of local sockets wait in the kernel (bulk TCP will be slow)\n";
+      reinjects = false;
+    }
   }
   // Whole packets with their owner, so packets of local sockets can be
   // re-sent (see packet_holder.h).
