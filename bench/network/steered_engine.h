@@ -19,15 +19,19 @@ class SteeredEngine {
   static constexpr std::uint16_t kQueue = 31888;
 
   SteeredEngine(CommandRunner& commands, const std::string& interface, agent::network::Protocol protocol,
-                const agent::network::ImpairmentSpec& impairment)
+                const agent::network::ImpairmentSpec& impairment, bool ingress = false,
+                bool reinject = true)
       : commands_(commands) {
     using namespace agent::network;
-    auto engine = NfqueueEngine::start(EngineOptions{kQueue, impairment, 1, 1 << 16, kBypassMark, 10});
+    EngineOptions options{kQueue, impairment, 1, 1 << 16, kBypassMark, 10, interface, reinject};
+    auto engine = NfqueueEngine::start(options);
     if (!engine.ok()) throw std::runtime_error(engine.status().to_string());
     engine_ = std::move(engine).value();
     TrafficScope scope;
     scope.interface = interface;
     scope.protocol = protocol;
+    scope.egress = !ingress;
+    scope.ingress = ingress;
     auto status = install_steering(commands_, SteeringPlan{kEgress, kIngress, scope, {},
                                                            SteeringTarget{SteeringTarget::Kind::kQueue, kQueue, ""}});
     if (!status.ok()) throw std::runtime_error(status.to_string());

@@ -33,12 +33,12 @@ std::uint64_t seed_for(const std::string& fault_id) {
 }
 
 StatusOr<std::shared_ptr<PacketEngine>> start_engine(NetworkRuntime& runtime, const ImpairmentSpec& impairment,
-                                                     const std::string& fault_id) {
+                                                     const std::string& fault_id, const std::string& interface) {
   for (int attempt = 0; attempt < kQueueAttempts; ++attempt) {
     auto number = runtime.queues.acquire();
     if (!number) return resource_exhausted("every NFQUEUE number of the agent's range is in use");
     EngineOptions options{*number, impairment, seed_for(fault_id), queue_length_for(impairment), kBypassMark,
-                          kEngineRealtimePriority};
+                          kEngineRealtimePriority, interface};
     auto engine = runtime.start_engine(options);
     if (engine.ok()) return std::shared_ptr<PacketEngine>(std::move(engine).value());
     // A queue another program owns stays marked as used; other errors free it.
@@ -91,7 +91,7 @@ StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime,
   const auto names = fault_object_names(context.fault_id);
   RollbackStack undo;
   CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, undo, "nfqueue", context.fault_id, scope));
-  CHAOS_ASSIGN_OR_RETURN(auto engine, start_engine(runtime, impairment, context.fault_id));
+  CHAOS_ASSIGN_OR_RETURN(auto engine, start_engine(runtime, impairment, context.fault_id, scope.interface));
   const auto queue = engine->queue_number();
   // The engine must outlive the rules: removing the rules first means no
   // packet is queued to a closed socket; stopping it then releases the

@@ -1,5 +1,5 @@
 // network.duplicate: sends a share of packets twice (netem, or the NFQUEUE engine,
-// which re-sends a copy through a marked raw socket: egress IPv4 only).
+// which re-sends a copy through a marked raw socket: egress, IPv4 and IPv6).
 #pragma once
 
 #include "agent/faults/network/engine/impairment_model.h"

@@ -1,7 +1,8 @@
 // The userspace packet engine for kernels without sch_netem: binds one
-// NFQUEUE queue, decides per packet with an ImpairmentModel, holds accepted
-// packets in a ReleaseQueue and gives each its NF_ACCEPT verdict when its
-// release time comes. One thread per queue, woken by the netlink socket, a
+// NFQUEUE queue and hands each packet to a PacketHolder, which decides,
+// holds and releases it (NF_ACCEPT at release time, or, for packets of
+// local sockets, NF_DROP at once and a re-send of our copy at release time;
+// see packet_holder.h for why). One thread per queue, woken by the netlink socket, a
 // CLOCK_MONOTONIC timerfd (sub-millisecond precision) and a stop eventfd.
 //
 // Safety: the queue is configured fail-open (a full queue accepts instead of
@@ -14,7 +15,10 @@
 #include <memory>
 #include <thread>
 
+#include <string>
+
 #include "agent/faults/network/engine/impairment_model.h"
+#include "agent/faults/network/engine/packet_holder.h"
 #include "common/status.h"
 
 namespace chaos::agent::network {
@@ -25,8 +29,9 @@ struct EngineOptions {
   std::uint64_t seed = 1;
   // Kernel-side queue length; packets beyond it are accepted (fail-open).
   std::uint32_t queue_max_length = 4096;
-  // Duplicates are sent through a raw socket carrying this mark so the
-  // steering rules let them pass instead of queueing them again.
+  // Re-injected packets and duplicates are sent through raw sockets
+  // carrying this mark so the steering rules let them pass instead of
+  // queueing them again.
   std::uint32_t duplicate_mark = 0;
   // SCHED_FIFO priority of the engine thread, 0 for the normal scheduler.
   // On a busy node a normal thread wakes milliseconds late (measured: +4 ms
@@ -34,16 +39,11 @@ struct EngineOptions {
   // and does not suffer this. The kernel's RT throttling (95% by default)
   // still bounds what a runaway engine could take.
   int realtime_priority = 10;
-};
-
-struct EngineStats {
-  std::uint64_t received = 0;
-  std::uint64_t dropped = 0;
-  std::uint64_t duplicated = 0;
-  std::uint64_t released = 0;
-  // Sum over released packets of (verdict time - planned release time): how
-  // late the engine is, for fidelity reports.
-  std::uint64_t lateness_ns_total = 0;
+  // When set, re-sent packets leave through this interface (the fault's).
+  std::string egress_interface;
+  // Off: every packet waits in the kernel for its verdict, as before the
+  // re-send path existed (kept to measure the difference in bench/).
+  bool reinject_local_packets = true;
 };
 
 // What a fault holds while its engine runs; faked in unit tests.
@@ -76,11 +76,6 @@ class NfqueueEngine final : public PacketEngine {
 
   EngineOptions options_;
   std::unique_ptr<Io> io_;
-  std::atomic<std::uint64_t> received_{0};
-  std::atomic<std::uint64_t> dropped_{0};
-  std::atomic<std::uint64_t> duplicated_{0};
-  std::atomic<std::uint64_t> released_{0};
-  std::atomic<std::uint64_t> lateness_ns_total_{0};
   std::thread thread_;
 };
 

@@ -51,6 +51,8 @@ int on_queue_message(const nlmsghdr* message, void* data) {
       mnl_attr_get_payload(attributes[NFQA_PACKET_HDR]));
   QueuedPacket packet;
   packet.packet_id = ntohl(header->packet_id);
+  packet.hook = header->hook;
+  packet.from_local_socket = attributes[NFQA_UID] != nullptr;
   if (attributes[NFQA_PAYLOAD] != nullptr) {
     packet.payload = {static_cast<const unsigned char*>(mnl_attr_get_payload(attributes[NFQA_PAYLOAD])),
                       mnl_attr_get_payload_len(attributes[NFQA_PAYLOAD])};
@@ -117,12 +119,16 @@ Status NfqueueSocket::send_config(std::uint8_t command, bool with_params) {
                              config_.copy_whole_packet ? 0xffff : kHeaderCopyBytes);
     nfq_nlmsg_cfg_put_qmaxlen(message, config_.max_length);
     // FAIL_OPEN: a full queue accepts instead of dropping. GSO: no costly
-    // segmentation before queueing, unless we must re-send whole packets
-    // (a raw socket cannot send a GSO super-packet).
+    // segmentation before queueing, unless we must re-send whole packets:
+    // a raw socket cannot send a GSO super-packet, and without this flag
+    // the kernel also completes partial checksums (skb_checksum_help)
+    // before copying, so the copy is valid on the wire.
     std::uint32_t flags = NFQA_CFG_F_FAIL_OPEN;
     if (!config_.copy_whole_packet) flags |= NFQA_CFG_F_GSO;
+    if (config_.report_socket_owner) flags |= NFQA_CFG_F_UID_GID;
     mnl_attr_put_u32(message, NFQA_CFG_FLAGS, htonl(flags));
-    mnl_attr_put_u32(message, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO));
+    mnl_attr_put_u32(message, NFQA_CFG_MASK,
+                     htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO | NFQA_CFG_F_UID_GID));
   }
   message->nlmsg_flags |= NLM_F_ACK;
   message->nlmsg_seq = 1;

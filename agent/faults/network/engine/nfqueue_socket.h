@@ -20,6 +20,10 @@ struct QueuedPacket {
   std::uint32_t packet_id = 0;
   std::size_t length = 0;                    // the whole packet, even if truncated here
   std::span<const unsigned char> payload;    // copied bytes (may be a prefix)
+  std::uint8_t hook = 0;                     // NF_INET_PRE_ROUTING, NF_INET_POST_ROUTING, ...
+  // The packet belongs to a full local socket (the kernel reported its
+  // owner's uid; needs QueueConfig::report_socket_owner).
+  bool from_local_socket = false;
 };
 
 struct QueueConfig {
@@ -28,6 +32,8 @@ struct QueueConfig {
   // Whole packets are needed only to send duplicates; otherwise a prefix is
   // enough and keeps the copy to userspace cheap.
   bool copy_whole_packet = false;
+  // Ask for NFQA_UID, which tells packets of local sockets apart.
+  bool report_socket_owner = false;
 };
 
 class NfqueueSocket {

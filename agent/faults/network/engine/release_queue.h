@@ -18,13 +18,24 @@ struct HeldPacket {
   std::uint32_t packet_id = 0;
   // Non-empty only when a copy must be sent alongside the original.
   std::vector<unsigned char> duplicate_payload;
+  // Non-empty when the kernel already dropped the original (packet_id is
+  // then meaningless): these bytes are sent again at release time.
+  std::vector<unsigned char> reinject_payload;
 };
 
 class ReleaseQueue {
  public:
   void hold(SteadyTime release_at, std::uint32_t packet_id,
             std::vector<unsigned char> duplicate_payload = {}) {
-    heap_.push(HeldPacket{release_at, next_arrival_++, packet_id, std::move(duplicate_payload)});
+    heap_.push(HeldPacket{release_at, next_arrival_++, packet_id, std::move(duplicate_payload), {}});
+  }
+
+  // A packet whose original the kernel no longer holds: `packet` is sent at
+  // release time (twice when `duplicate`).
+  void hold_copy(SteadyTime release_at, std::vector<unsigned char> packet, bool duplicate) {
+    std::vector<unsigned char> copy;
+    if (duplicate) copy = packet;
+    heap_.push(HeldPacket{release_at, next_arrival_++, 0, std::move(copy), std::move(packet)});
   }
 
   bool empty() const { return heap_.empty(); }

@@ -61,7 +61,7 @@ Argv target_args(const SteeringTarget& target) {
 }
 
 void add_exemptions(std::vector<Argv>& commands, const Family& family, const std::string& chain,
-                    const std::vector<int>& ports) {
+                    const std::vector<int>& ports, const SteeringTarget& target) {
   std::vector<std::uint16_t> protected_ports;
   for (int port : ports) {
     if (port > 0 && port <= 65535) protected_ports.push_back(static_cast<std::uint16_t>(port));
@@ -72,8 +72,13 @@ void add_exemptions(std::vector<Argv>& commands, const Family& family, const std
           mangle(family, {"-A", chain, "-p", protocol, "-m", "multiport", "--ports", list, "-j", "RETURN"}));
     }
   }
-  commands.push_back(
-      mangle(family, {"-A", chain, "-m", "mark", "--mark", std::to_string(kBypassMark), "-j", "RETURN"}));
+  // Only a queue must not see the engine's own packets again (re-sent or
+  // duplicated). A classifier must: the engine re-sends a packet the
+  // kernel dropped after classification, and the copy needs its class too.
+  if (target.kind == SteeringTarget::Kind::kQueue) {
+    commands.push_back(
+        mangle(family, {"-A", chain, "-m", "mark", "--mark", std::to_string(kBypassMark), "-j", "RETURN"}));
+  }
 }
 
 // The match part of one rule: interface, addresses, protocol and ports.
@@ -139,7 +144,7 @@ std::vector<Argv> steering_install_commands(const SteeringPlan& plan) {
     if (!narrow_to_family(plan.scope, family.version, scope)) continue;
     auto build = [&](const std::string& chain, bool egress) {
       commands.push_back(mangle(family, {"-N", chain}));
-      add_exemptions(commands, family, chain, plan.protected_ports);
+      add_exemptions(commands, family, chain, plan.protected_ports, plan.target);
       add_scope_rules(commands, family, chain, plan, scope, egress);
       const std::string hook = egress ? "POSTROUTING" : "PREROUTING";
       // CLASSIFY chains only RETURN or CLASSIFY (neither ends the table), so

@@ -10,7 +10,8 @@
 // PREROUTING (ingress) into "CHAOS-<tag>-O|I" (appended after the host's
 // rules for NFQUEUE, inserted first for CLASSIFY, see the .cc):
 //   1. RETURN for the agent's protected ports (tcp and udp, either end)
-//   2. RETURN for packets carrying kBypassMark (our own duplicates)
+//   2. NFQUEUE only: RETURN for packets carrying kBypassMark (what the
+//      engine re-sends: delayed packets of local sockets, duplicates)
 //   3. the scope's matches -> target
 // RETURN rather than ACCEPT so that the host's later rules still see every
 // packet we do not touch. The mangle table runs before filter, so the

@@ -88,6 +88,10 @@ TEST(IptablesSteeringTest, PortsWithoutProtocolCoverTcpAndUdpAndChunkAtFifteen) 
   for (const auto& expected : expected_tail) {
     EXPECT_NE(std::find(lines.begin(), lines.end(), expected), lines.end()) << expected;
   }
+  // The engine's re-sent packets are classified like the originals were.
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& line) { return line.find("--mark") != std::string::npos; }),
+            0);
   // Classification never ends the table, so its jump goes first.
   EXPECT_EQ(lines.back(), "ip6tables -w 5 -t mangle -I POSTROUTING 1 -j CHAOS-t-O");
 }
