@@ -63,7 +63,7 @@ class DashboardsPromqlTest : public ::testing::Test {
     ASSERT_TRUE(lab_up_) << "chaosctl lab up failed";
   }
   void TearDown() override {
-    if (!agent_.empty()) (void)run({chaosctl(), "revert", "--agent", agent_, "--all"});
+    if (!agent_.empty()) (void)run({chaosctl(), "revert", "--inventory", kInventory, "--agent", agent_, "--all"});
   }
 
   // The first agent of the lab inventory and its node name.
@@ -80,7 +80,9 @@ class DashboardsPromqlTest : public ::testing::Test {
   }
 
   void inject() {
-    const auto result = run({chaosctl(), "inject", "--agent", agent_, kKind, "--param", "interface=eth0", "--param",
+    // The lab's agents speak mTLS: the inventory carries the certificates.
+    const auto result = run({chaosctl(), "inject", "--inventory", kInventory, "--agent", agent_, kKind, "--param",
+                             "interface=eth0", "--param",
                              "delay=20ms", "--duration", "120s", "--experiment-id", kExperiment});
     ASSERT_EQ(result.exit_code, 0) << result.stdout_text << result.stderr_text;
   }
@@ -93,7 +95,7 @@ class DashboardsPromqlTest : public ::testing::Test {
 TEST_F(DashboardsPromqlTest, EveryDashboardExpressionReturnsData) {
   pick_agent();
   inject();  // an injection, then a revert: the revert series exists
-  const auto reverted = run({chaosctl(), "revert", "--agent", agent_, "--all"});
+  const auto reverted = run({chaosctl(), "revert", "--inventory", kInventory, "--agent", agent_, "--all"});
   ASSERT_EQ(reverted.exit_code, 0) << reverted.stdout_text << reverted.stderr_text;
   inject();  // and a live fault for the fault-live series and annotations
   std::this_thread::sleep_for(6s);  // several 1 s scrapes of every series
