@@ -133,6 +133,10 @@ Status wait_for_services(const LabLayout& layout, Clock& clock, std::ostream& ou
   CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "Prometheus (log " + layout.logfile("prometheus") + ")",
                                    [&] { return prometheus_scraping_probe(layout); }));
   out << "lab: Prometheus scraping at " << layout.prometheus_url() << "\n" << std::flush;
+  // Experiments check their steady state first thing: "up" means it holds.
+  CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "probe steady state (log " + layout.logfile("probe") + ")",
+                                   [&] { return probe_in_steady_state(layout); }));
+  out << "lab: probe steady (>= 99% of publishes acknowledged over 10 s)\n" << std::flush;
   return {};
 }
 

@@ -93,8 +93,10 @@ std::string url_encode(const std::string& text) {
   return encoded;
 }
 
-Status prometheus_scraping_probe(const LabLayout& layout) {
-  const std::string query = "sum(rate(chaos_probe_publish_success_total[5s]))";
+namespace {
+
+// OK when the instant query `query` returns at least one sample.
+Status prometheus_has_result(const LabLayout& layout, const std::string& query, const std::string& missing) {
   auto reply = http_get("127.0.0.1", layout.params().prometheus_port, "/api/v1/query?query=" + url_encode(query));
   CHAOS_RETURN_IF_ERROR(expect_ok(reply, "Prometheus /api/v1/query"));
   const auto json = nlohmann::json::parse(reply->body, nullptr, false);
@@ -102,7 +104,24 @@ Status prometheus_scraping_probe(const LabLayout& layout) {
       json["data"]["result"].is_array() && !json["data"]["result"].empty()) {
     return {};
   }
-  return unavailable("Prometheus has no probe samples yet");
+  return unavailable(missing);
+}
+
+}  // namespace
+
+Status prometheus_scraping_probe(const LabLayout& layout) {
+  return prometheus_has_result(layout, "sum(rate(chaos_probe_publish_success_total[5s]))",
+                               "Prometheus has no probe samples yet");
+}
+
+Status probe_in_steady_state(const LabLayout& layout) {
+  // The experiments' own steady-state check (>= 99% acked over 10 s), over a
+  // full 10 s of samples: a publish that failed while the stream was still
+  // electing its first leader must have left the window first.
+  const std::string query =
+      "(sum(rate(chaos_probe_publish_success_total[10s])) / sum(rate(chaos_probe_publish_attempts_total[10s])) >= 0.99)"
+      " and on() (min(count_over_time(chaos_probe_publish_attempts_total[10s])) >= 9)";
+  return prometheus_has_result(layout, query, "the probe has not had 10 s of >= 99% acked publishes yet");
 }
 
 }  // namespace chaos::lab

@@ -22,6 +22,8 @@ Status jetstream_meta_leader(const LabLayout& layout);
 Status agent_serving_metrics(const LabLayout& layout, int node);
 Status probe_publishing(const LabLayout& layout);
 Status prometheus_scraping_probe(const LabLayout& layout);
+// Prometheus sees the probe's publishes >= 99% acknowledged over a full 10 s.
+Status probe_in_steady_state(const LabLayout& layout);
 
 // The value of an unlabelled sample `name` in Prometheus text, if present.
 std::optional<double> sample_value(const std::string& exposition, const std::string& name);

@@ -10,7 +10,10 @@
 #include <filesystem>
 
 #include "common/command_runner.h"
+#include "common/clock.h"
+#include "lab/lab_layout.h"
 #include "lab/proc_scan.h"
+#include "lab/readiness.h"
 
 namespace chaos::lab {
 namespace {
@@ -54,6 +57,15 @@ class LabExperimentsTest : public ::testing::Test {
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (the lab)";
     ASSERT_TRUE(lab_up_) << "chaosctl lab up failed";
+    // The experiments share one lab: each starts once the previous one's
+    // aftermath has left the probe's 10 s windows, so a "violated" verdict
+    // is the experiment's own and never a leftover of the one before.
+    const auto layout = LabLayout::create(LabParams{});
+    ASSERT_TRUE(layout.ok()) << layout.status().message();
+    SystemClock clock;
+    const Status steady = wait_until(clock, std::chrono::seconds(90), "probe steady state",
+                                     [&] { return probe_in_steady_state(*layout); });
+    ASSERT_TRUE(steady.ok()) << steady.message();
     rules_before_ = node_rules();
   }
   // A passing test's report is not needed; a failing one's is kept to read.
