@@ -1,8 +1,8 @@
 #include "bench/support/journal_timing.h"
 
-#include <ctime>
-#include <iomanip>
-#include <sstream>
+#include <cmath>
+
+#include "common/rfc3339.h"
 
 namespace chaos::bench {
 
@@ -18,20 +18,11 @@ double seconds_between(long long from_ms, long long to_ms) { return static_cast<
 }  // namespace
 
 std::optional<long long> parse_rfc3339_ms(const std::string& text) {
-  std::tm parts{};
-  std::istringstream in(text);
-  in >> std::get_time(&parts, "%Y-%m-%dT%H:%M:%S");
-  if (in.fail()) return std::nullopt;
-  long long millis = 0;
-  if (in.peek() == '.') {
-    in.get();
-    std::string digits;
-    while (std::isdigit(in.peek())) digits += static_cast<char>(in.get());
-    digits = (digits + "000").substr(0, 3);
-    millis = std::stoll(digits);
-  }
-  if (in.get() != 'Z') return std::nullopt;
-  return static_cast<long long>(timegm(&parts)) * 1000 + millis;
+  const auto seconds = parse_rfc3339(text);
+  if (!seconds) return std::nullopt;
+  // Whole milliseconds, truncated; the epsilon absorbs binary rounding of
+  // decimal fractions such as .29.
+  return static_cast<long long>(std::floor(*seconds * 1000 + 1e-6));
 }
 
 StatusOr<BreachTiming> breach_timing(const nlohmann::json& journal) {

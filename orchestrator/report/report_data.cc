@@ -217,28 +217,6 @@ Status require_object(const json& journal, const char* key) {
 
 }  // namespace
 
-std::optional<double> parse_rfc3339(const std::string& text) {
-  std::tm utc{};
-  int fraction_start = 0;
-  if (std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%n", &utc.tm_year, &utc.tm_mon, &utc.tm_mday, &utc.tm_hour,
-                  &utc.tm_min, &utc.tm_sec, &fraction_start) != 6) {
-    return std::nullopt;
-  }
-  utc.tm_year -= 1900;
-  utc.tm_mon -= 1;
-  double fraction = 0;
-  size_t position = static_cast<size_t>(fraction_start);
-  if (position < text.size() && text[position] == '.') {
-    double scale = 0.1;
-    for (++position; position < text.size() && std::isdigit(static_cast<unsigned char>(text[position])); ++position) {
-      fraction += (text[position] - '0') * scale;
-      scale /= 10;
-    }
-  }
-  if (position + 1 != text.size() || text[position] != 'Z') return std::nullopt;
-  return static_cast<double>(timegm(&utc)) + fraction;
-}
-
 StatusOr<Report> parse_report(const json& journal) {
   if (!journal.is_object()) return invalid_argument("the journal is not a JSON object");
   const std::string schema = journal.value("schema", "");

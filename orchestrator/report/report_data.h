@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/rfc3339.h"  // parse_rfc3339, for journal times
 #include "common/status.h"
 
 namespace chaos::orchestrator::report {
@@ -99,9 +100,6 @@ struct Report {
   std::vector<ReportFault> faults;
   std::vector<ReportEvent> events;
 };
-
-// "2026-11-23T09:15:00.123Z" -> seconds since the epoch; nullopt if malformed.
-std::optional<double> parse_rfc3339(const std::string& text);
 
 // Errors name the JSON path: "verdict.result: missing".
 StatusOr<Report> parse_report(const nlohmann::json& journal);

@@ -1,0 +1,13 @@
+// RFC 3339 UTC timestamps as chaosctl writes them in journal.json
+// ("2026-11-23T09:15:03.120Z"), read back by the report and the benchmarks.
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace chaos {
+
+// Seconds since the epoch, or nullopt unless `text` is YYYY-MM-DDTHH:MM:SS[.fraction]Z.
+std::optional<double> parse_rfc3339(const std::string& text);
+
+}  // namespace chaos
