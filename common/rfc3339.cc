@@ -6,6 +6,17 @@
 
 namespace chaos {
 
+std::string format_rfc3339(std::chrono::system_clock::time_point time) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
+  const std::time_t whole = static_cast<std::time_t>(ms / 1000);
+  std::tm utc{};
+  gmtime_r(&whole, &utc);
+  char buffer[48];
+  const size_t length = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(buffer + length, sizeof buffer - length, ".%03dZ", static_cast<int>(ms % 1000));
+  return buffer;
+}
+
 std::optional<double> parse_rfc3339(const std::string& text) {
   std::tm utc{};
   int fraction_start = 0;

@@ -53,7 +53,7 @@ json step_to_json(const MethodStep& step) {
 json evaluation_to_json(const EvaluationRecord& record) {
   const Evaluation& e = record.evaluation;
   json value = e.has_data && e.value && std::isfinite(*e.value) ? json(*e.value) : json();
-  return {{"at", rfc3339(record.at)}, {"phase", record.phase}, {"kind", record.kind}, {"name", e.name},
+  return {{"at", format_rfc3339(record.at)}, {"phase", record.phase}, {"kind", record.kind}, {"name", e.name},
           {"query", e.query}, {"comparator", comparator_symbol(e.comparator)}, {"threshold", e.threshold},
           {"has_data", e.has_data}, {"value", value}, {"value_text", e.value_text},
           {"series", e.series_count}, {"pass", e.holds}, {"error", e.error}};
@@ -62,9 +62,9 @@ json evaluation_to_json(const EvaluationRecord& record) {
 json fault_to_json(const FaultRecord& fault) {
   return {{"step", fault.step}, {"agent", fault.agent}, {"node", fault.node}, {"fault_id", fault.fault_id},
           {"kind", fault.kind}, {"backend", fault.backend}, {"detail", fault.detail},
-          {"applied_at", rfc3339(fault.applied_at)},
-          {"expires_at", fault.expires_at ? json(rfc3339(*fault.expires_at)) : json()},
-          {"reverted_at", fault.reverted_at ? json(rfc3339(*fault.reverted_at)) : json()},
+          {"applied_at", format_rfc3339(fault.applied_at)},
+          {"expires_at", fault.expires_at ? json(format_rfc3339(*fault.expires_at)) : json()},
+          {"reverted_at", fault.reverted_at ? json(format_rfc3339(*fault.reverted_at)) : json()},
           {"revert_reason", fault.revert_reason}};
 }
 
@@ -75,23 +75,12 @@ json outcome_to_json(const RunOutcome& outcome) {
           {"recovered", outcome.recovered},
           {"time_to_recovery_seconds",
            outcome.time_to_recovery ? json(seconds(*outcome.time_to_recovery)) : json()},
-          {"last_revert_at", outcome.last_revert_at ? json(rfc3339(*outcome.last_revert_at)) : json()},
-          {"recovered_at", outcome.recovered_at ? json(rfc3339(*outcome.recovered_at)) : json()},
+          {"last_revert_at", outcome.last_revert_at ? json(format_rfc3339(*outcome.last_revert_at)) : json()},
+          {"recovered_at", outcome.recovered_at ? json(format_rfc3339(*outcome.recovered_at)) : json()},
           {"unreverted", outcome.unreverted}};
 }
 
 }  // namespace
-
-std::string rfc3339(WallTime time) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
-  const std::time_t whole = static_cast<std::time_t>(ms / 1000);
-  std::tm utc{};
-  gmtime_r(&whole, &utc);
-  char buffer[48];
-  const size_t length = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(buffer + length, sizeof buffer - length, ".%03dZ", static_cast<int>(ms % 1000));
-  return buffer;
-}
 
 json experiment_to_json(const Experiment& experiment) {
   json checks = json::array(), aborts = json::array(), method = json::array(), agents = json::array();
@@ -125,14 +114,14 @@ json journal_to_json(const Experiment& experiment, const RunIdentity& identity, 
                      const RunOutcome& outcome, const RunTimes& times) {
   json events = json::array(), evaluations = json::array(), faults = json::array();
   for (const auto& event : journal.events()) {
-    events.push_back({{"at", rfc3339(event.at)}, {"type", event.type}, {"message", event.message}});
+    events.push_back({{"at", format_rfc3339(event.at)}, {"type", event.type}, {"message", event.message}});
   }
   for (const auto& record : journal.evaluations()) evaluations.push_back(evaluation_to_json(record));
   for (const auto& fault : journal.faults()) faults.push_back(fault_to_json(fault));
   return {{"schema", "chaos.journal/v1"},
           {"experiment", experiment_to_json(experiment)},
           {"run", {{"experiment_id", identity.experiment_id}, {"lease_id", identity.lease_id},
-                   {"started_at", rfc3339(times.started)}, {"finished_at", rfc3339(times.finished)},
+                   {"started_at", format_rfc3339(times.started)}, {"finished_at", format_rfc3339(times.finished)},
                    {"duration_seconds", seconds(times.finished - times.started)}}},
           {"events", events}, {"evaluations", evaluations}, {"faults", faults},
           {"verdict", outcome_to_json(outcome)}};

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/rfc3339.h"  // format_rfc3339: every time in journal.json
 #include "common/status.h"
 #include "orchestrator/experiment.h"
 #include "orchestrator/fault_ledger.h"
@@ -19,9 +20,6 @@ struct RunTimes {
   WallTime started;
   WallTime finished;
 };
-
-// RFC 3339 UTC with milliseconds: "2026-11-23T09:15:00.123Z".
-std::string rfc3339(WallTime time);
 
 nlohmann::json experiment_to_json(const Experiment& experiment);
 nlohmann::json journal_to_json(const Experiment& experiment, const RunIdentity& identity,

@@ -9,6 +9,8 @@
 #include <ctime>
 #include <iostream>
 
+#include "common/rfc3339.h"
+
 namespace chaos::agent {
 
 namespace {
@@ -19,18 +21,6 @@ constexpr std::size_t kMaxRequestLength = 4096;
 std::string bounded(const std::string& text, std::size_t limit = kMaxFieldLength) {
   if (text.size() <= limit) return text;
   return text.substr(0, limit) + "...(" + std::to_string(text.size()) + " bytes)";
-}
-
-std::string rfc3339(std::chrono::system_clock::time_point time) {
-  const auto since_epoch = time.time_since_epoch();
-  const std::time_t seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch).count();
-  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count() % 1000;
-  std::tm utc{};
-  ::gmtime_r(&seconds, &utc);
-  char text[96];
-  std::snprintf(text, sizeof(text), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900, utc.tm_mon + 1,
-                utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
-  return text;
 }
 
 std::string dump(const nlohmann::json& value) {
@@ -44,7 +34,7 @@ std::string audit_line(const AuditRecord& record) {
   if (const std::string text = dump(request); text.size() > kMaxRequestLength) {
     request = {{"truncated", bounded(text, kMaxRequestLength)}};
   }
-  const nlohmann::json line = {{"time", rfc3339(record.time)},   {"caller", bounded(record.caller)},
+  const nlohmann::json line = {{"time", format_rfc3339(record.time)},   {"caller", bounded(record.caller)},
                                {"peer", bounded(record.peer)},    {"rpc", bounded(record.rpc)},
                                {"request", request},              {"result", bounded(record.result)},
                                {"message", bounded(record.message)}};

@@ -62,7 +62,7 @@ json collect_timeline(const Experiment& experiment, PrometheusClient& prometheus
     }
     queries.push_back(entry);
   }
-  return {{"start", rfc3339(window.start)}, {"end", rfc3339(window.end)},
+  return {{"start", format_rfc3339(window.start)}, {"end", format_rfc3339(window.end)},
           {"step_seconds", std::chrono::duration<double>(window.step).count()}, {"queries", queries}};
 }
 

@@ -182,8 +182,8 @@ TEST_F(RunTest, TimeToRecoveryIsMeasuredAfterRevert) {
   const auto journal = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, outcome,
                                        {clock_.wall_now(), clock_.wall_now()});
   EXPECT_EQ(journal["verdict"]["time_to_recovery_seconds"], 11.0);
-  EXPECT_EQ(journal["verdict"]["last_revert_at"], rfc3339(*outcome.last_revert_at));
-  EXPECT_EQ(journal["verdict"]["recovered_at"], rfc3339(*outcome.recovered_at));
+  EXPECT_EQ(journal["verdict"]["last_revert_at"], format_rfc3339(*outcome.last_revert_at));
+  EXPECT_EQ(journal["verdict"]["recovered_at"], format_rfc3339(*outcome.recovered_at));
 }
 
 TEST_F(RunTest, NoRecoveryWithinTheWindowIsAFailedCheck) {
