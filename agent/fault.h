@@ -57,7 +57,11 @@ class LiveFault {
   // Idempotent: undoing what is already gone succeeds.
   virtual Status revert() = 0;
   // Called by the registry at least every 100 ms while the fault is live,
-  // for faults that act repeatedly (e.g. kill every 10 s).
+  // for faults that act repeatedly (e.g. kill every 10 s), and to let a
+  // fault report that it can no longer work. An error is logged once; an
+  // ABORTED error ends the fault: the registry reverts it at once with the
+  // revert reason taken from the message's first word ("target_gone: ...",
+  // "engine_failed: ...").
   virtual Status on_tick(SteadyTime now) {
     (void)now;
     return {};
@@ -78,6 +82,14 @@ class FaultKind {
   // Undoes what a previous agent process left behind; idempotent.
   virtual Status recover(const v1::FaultSpec& spec, const FaultContext& context,
                          const nlohmann::json& undo_record) = 0;
+  // Undoes what a fault with this id may have left behind when nothing but
+  // the id is known (its journal entry is corrupt). Kinds that name every
+  // kernel object after the fault id can do this; the rest say UNIMPLEMENTED.
+  // Idempotent: nothing found is success.
+  virtual Status recover_by_id(const FaultContext& context) {
+    (void)context;
+    return unimplemented(name() + ": cannot recover from the fault id alone");
+  }
   // The backend this kind would use on this machine (for Capabilities).
   virtual std::string backend() const = 0;
 };

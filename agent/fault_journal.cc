@@ -11,6 +11,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/crash_point.h"
+
 namespace chaos::agent {
 
 namespace {
@@ -122,12 +124,14 @@ Status FaultJournal::open() {
 }
 
 Status FaultJournal::write(const JournalEntry& entry) {
+  crash_point("journal.write " + entry.fault_id);
   const std::string path = directory_ + "/" + entry.fault_id + ".json";
   return write_file_durably(path, journal_entry_to_json(entry).dump(2) + "\n")
       .with_context("journal " + entry.fault_id);
 }
 
 Status FaultJournal::remove(const std::string& fault_id) {
+  crash_point("journal.remove " + fault_id);
   const std::string path = directory_ + "/" + fault_id + ".json";
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_error("journal: unlink " + path);
   return fsync_path(directory_, O_RDONLY | O_DIRECTORY);

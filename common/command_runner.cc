@@ -4,6 +4,8 @@
 #include <boost/process.hpp>
 #include <future>
 
+#include "common/crash_point.h"
+
 namespace chaos {
 
 namespace bp = boost::process;
@@ -49,6 +51,7 @@ StatusOr<boost::filesystem::path> resolve_executable(const std::string& name) {
 StatusOr<CommandResult> ProcessCommandRunner::run(const std::vector<std::string>& argv,
                                                   const RunOptions& options) {
   if (argv.empty()) return invalid_argument("empty command");
+  crash_point("command " + argv[0]);
   CHAOS_ASSIGN_OR_RETURN(auto executable, resolve_executable(argv[0]));
   const std::vector<std::string> args(argv.begin() + 1, argv.end());
 
