@@ -105,6 +105,30 @@ Status read_loss_limit(const TableReader& policy, Policy& out) {
   return {};
 }
 
+// A limit that must be set to something within (0, ceiling].
+Status read_bounded_duration(const TableReader& policy, const std::string& key, Duration& out) {
+  CHAOS_RETURN_IF_ERROR(policy.read_duration(key, out));
+  const toml::node* node = policy.table().get(key);
+  if (node == nullptr) return {};
+  if (out.count() == 0) return policy.error_at(*node, key, "must be positive (there is no unlimited)");
+  if (out > kDurationCeiling) {
+    return policy.error_at(*node, key, "must be at most " + format_duration(kDurationCeiling));
+  }
+  return {};
+}
+
+Status read_live_fault_limit(const TableReader& policy, Policy& out) {
+  const toml::node* node = policy.table().get("max_live_faults");
+  if (node == nullptr) return {};
+  const auto value = node->value<std::int64_t>();
+  if (!node->is_integer() || !value || *value < 1 || static_cast<std::uint64_t>(*value) > kLiveFaultsCeiling) {
+    return policy.error_at(*node, "max_live_faults",
+                           "expected a whole number from 1 to " + std::to_string(kLiveFaultsCeiling));
+  }
+  out.max_live_faults = static_cast<std::size_t>(*value);
+  return {};
+}
+
 Status read_policy_kinds(const TableReader& policy, Policy& out) {
   CHAOS_RETURN_IF_ERROR(policy.read_strings("allowed_kinds", out.allowed_kinds));
   for (const auto& kind : out.allowed_kinds) {
@@ -123,9 +147,12 @@ Status read_policy(const TableReader& root, Policy& out) {
   if (table == nullptr) return root.error_at(*node, "policy", "expected a table");
   TableReader policy(*table, root.source(), "policy.");
   CHAOS_RETURN_IF_ERROR(policy.reject_unknown(
-      {"allowed_kinds", "max_duration", "max_delay", "max_loss_percent", "protected_processes"}));
+      {"allowed_kinds", "max_duration", "max_lease_ttl", "max_live_faults", "max_delay", "max_loss_percent",
+       "protected_processes"}));
   CHAOS_RETURN_IF_ERROR(read_policy_kinds(policy, out));
-  CHAOS_RETURN_IF_ERROR(policy.read_duration("max_duration", out.max_duration));
+  CHAOS_RETURN_IF_ERROR(read_bounded_duration(policy, "max_duration", out.max_duration));
+  CHAOS_RETURN_IF_ERROR(read_bounded_duration(policy, "max_lease_ttl", out.max_lease_ttl));
+  CHAOS_RETURN_IF_ERROR(read_live_fault_limit(policy, out));
   CHAOS_RETURN_IF_ERROR(policy.read_duration("max_delay", out.max_delay));
   CHAOS_RETURN_IF_ERROR(read_loss_limit(policy, out));
   CHAOS_RETURN_IF_ERROR(policy.read_strings("protected_processes", out.protected_processes));

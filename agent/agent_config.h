@@ -16,7 +16,9 @@
 //   zone = "a"
 //   [policy]
 //   allowed_kinds = ["process.kill", "network.delay"]   # default: all
-//   max_duration = "10m"
+//   max_duration = "10m"                 # default 1h; at most 30 days
+//   max_lease_ttl = "5m"                 # default 10m
+//   max_live_faults = 64                 # default 256
 //   max_delay = "2s"
 //   max_loss_percent = 50
 //   protected_processes = ["^sshd$", "^systemd"]

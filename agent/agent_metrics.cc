@@ -19,6 +19,16 @@ AgentMetrics::AgentMetrics(metrics::Registry& registry, std::string node_name)
                                        "Leases that ran out without renewal (orchestrator gone or cut off).")),
       journal_recoveries_(registry.counter("chaos_agent_journal_recoveries_total",
                                            "Faults left by a previous agent process and reverted at start-up.")),
+      journal_corrupt_(registry.counter("chaos_agent_journal_corrupt_entries_total",
+                                        "Unreadable journal entries found at start-up, by outcome: reverted (from "
+                                        "the fault id alone), retrying (revert failed, retried), kept (nothing here "
+                                        "can revert it; check the node by hand).",
+                                        {"outcome"})),
+      revert_failed_(registry.gauge("chaos_agent_faults_revert_failed",
+                                    "Faults whose revert failed; the agent retries them every second.")),
+      last_tick_(registry.gauge("chaos_agent_watchdog_last_tick_timestamp_seconds",
+                                "Unix time of the watchdog's last completed tick (TTLs, leases, retries); a value "
+                                "that stops moving means faults no longer end on time.")),
       live_(registry.gauge("chaos_agent_fault_live",
                            "1 while a fault is live; the series disappears when the fault ends.",
                            {"experiment", "kind", "node", "fault_id", "backend"})),
@@ -27,6 +37,9 @@ AgentMetrics::AgentMetrics(metrics::Registry& registry, std::string node_name)
                                      {"rpc", "result"})) {
   lease_expiries_.with({});
   journal_recoveries_.with({});
+  for (const char* outcome : {"reverted", "retrying", "kept"}) journal_corrupt_.with({outcome});
+  revert_failed_.with({});
+  last_tick_.with({});
 }
 
 void AgentMetrics::audit_event(const std::string& rpc, const std::string& result) {
@@ -56,9 +69,12 @@ void AgentMetrics::fault_ended(const LiveFaultLabels& labels) {
 
 void AgentMetrics::lease_expired() { lease_expiries_.with({}).inc(); }
 
-void AgentMetrics::journal_recovered(const std::string& kind, bool ok) {
-  journal_recoveries_.with({}).inc();
-  revert(kind, "recovery", ok ? "ok" : "error");
-}
+void AgentMetrics::journal_recovered() { journal_recoveries_.with({}).inc(); }
+
+void AgentMetrics::journal_corrupt(const std::string& outcome) { journal_corrupt_.with({outcome}).inc(); }
+
+void AgentMetrics::set_revert_failed(double count) { revert_failed_.with({}).set(count); }
+
+void AgentMetrics::tick_completed(double unix_seconds) { last_tick_.with({}).set(unix_seconds); }
 
 }  // namespace chaos::agent

@@ -31,7 +31,16 @@ class AgentMetrics {
   void fault_started(const LiveFaultLabels& labels);
   void fault_ended(const LiveFaultLabels& labels);
   void lease_expired();
-  void journal_recovered(const std::string& kind, bool ok);
+  // A fault left by a previous agent process was reverted at start-up (the
+  // revert itself is counted by revert(), reason "recovery").
+  void journal_recovered();
+  // A corrupt journal entry: outcome "reverted" (by its id), "retrying"
+  // (REVERT_FAILED, retried) or "kept" (nothing here can revert it).
+  void journal_corrupt(const std::string& outcome);
+  // Faults whose revert failed and is being retried.
+  void set_revert_failed(double count);
+  // The watchdog finished a tick (its liveness: alert when this stalls).
+  void tick_completed(double unix_seconds);
   // One audit log entry: rpc ("Inject") and result ("ok", "unauthenticated").
   void audit_event(const std::string& rpc, const std::string& result);
 
@@ -43,6 +52,9 @@ class AgentMetrics {
   metrics::HistogramFamily& inject_duration_;
   metrics::CounterFamily& lease_expiries_;
   metrics::CounterFamily& journal_recoveries_;
+  metrics::CounterFamily& journal_corrupt_;
+  metrics::GaugeFamily& revert_failed_;
+  metrics::GaugeFamily& last_tick_;
   metrics::GaugeFamily& live_;
   metrics::CounterFamily& audit_events_;
 };

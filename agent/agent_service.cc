@@ -26,6 +26,7 @@ grpc::StatusCode grpc_code(StatusCode code) {
     case StatusCode::kUnavailable: return grpc::StatusCode::UNAVAILABLE;
     case StatusCode::kUnimplemented: return grpc::StatusCode::UNIMPLEMENTED;
     case StatusCode::kCancelled: return grpc::StatusCode::CANCELLED;
+    case StatusCode::kAborted: return grpc::StatusCode::ABORTED;
     case StatusCode::kInternal: return grpc::StatusCode::INTERNAL;
   }
   return grpc::StatusCode::UNKNOWN;
@@ -168,8 +169,13 @@ grpc::Status AgentService::RevertAll(grpc::ServerContext* context, const v1::Rev
                                      v1::RevertAllResponse* response) {
   return guarded(context, "RevertAll", *request, Audit::kAlways, [&](std::string& detail) -> Status {
     CHAOS_RETURN_IF_ERROR(check_id(request->experiment_id(), "experiment_id"));
-    for (auto& fault : registry_.revert_all(request->experiment_id())) *response->add_faults() = std::move(fault);
-    detail = std::to_string(response->faults_size()) + " fault(s) reverted";
+    std::string failed;
+    for (auto& fault : registry_.revert_all(request->experiment_id())) {
+      if (fault.state() != v1::FAULT_STATE_REVERTED) failed += " " + fault.id();
+      *response->add_faults() = std::move(fault);
+    }
+    detail = std::to_string(response->faults_size()) + " fault(s)" +
+             (failed.empty() ? ", all reverted" : "; NOT reverted:" + failed);
     return {};
   });
 }

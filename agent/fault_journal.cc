@@ -19,6 +19,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// A journal entry is a fault spec and an undo record: kilobytes. A larger
+// file is not ours (or is damaged) and is not read into memory whole.
+constexpr std::size_t kMaxJournalEntryBytes = 1 << 20;
+
 const char* phase_name(JournalPhase phase) { return phase == JournalPhase::kApplied ? "applied" : "applying"; }
 
 Status errno_error(const std::string& what) { return internal_error(what + ": " + std::strerror(errno)); }
@@ -137,37 +141,78 @@ Status FaultJournal::remove(const std::string& fault_id) {
   return fsync_path(directory_, O_RDONLY | O_DIRECTORY);
 }
 
+namespace {
+
+// Fault ids are short and lower-case alphanumeric (kinds name kernel objects
+// after them); a corrupt file's name is only trusted when it looks like one.
+bool looks_like_fault_id(const std::string& text) {
+  if (text.empty() || text.size() > 32) return false;
+  return std::all_of(text.begin(), text.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); });
+}
+
+std::string read_small_file(const fs::path& path) {
+  std::ifstream in(path);
+  std::string text(kMaxJournalEntryBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  return text;
+}
+
+StatusOr<JournalEntry> parse_entry_file(const fs::path& path) {
+  const std::string text = read_small_file(path);
+  if (text.size() > kMaxJournalEntryBytes) {
+    return invalid_argument("larger than " + std::to_string(kMaxJournalEntryBytes) + " bytes");
+  }
+  try {
+    return journal_entry_from_json(nlohmann::json::parse(text));
+  } catch (const nlohmann::json::exception& parse_error) {
+    return invalid_argument(parse_error.what());
+  }
+}
+
+}  // namespace
+
 FaultJournal::Contents FaultJournal::load_all() {
   Contents contents;
   std::error_code error;
   std::vector<fs::path> files;
+  std::vector<fs::path> set_aside;
   for (const auto& item : fs::directory_iterator(directory_, error)) {
     const auto& path = item.path();
     if (path.extension() == ".tmp") {
       fs::remove(path, error);  // a write that never reached its rename
     } else if (path.extension() == ".json") {
       files.push_back(path);
+    } else if (path.extension() == ".corrupt") {
+      set_aside.push_back(path);
     }
   }
   std::sort(files.begin(), files.end());
+  std::sort(set_aside.begin(), set_aside.end());
+  for (const auto& path : set_aside) {
+    const std::string id = fs::path(path.stem()).stem().string();  // <id>.json.corrupt
+    contents.corrupt.push_back({looks_like_fault_id(id) ? id : "", path.string(), "set aside by an earlier start"});
+  }
   for (const auto& path : files) {
-    std::ifstream in(path);
-    std::stringstream text;
-    text << in.rdbuf();
-    StatusOr<JournalEntry> entry = invalid_argument("not JSON");
-    try {
-      entry = journal_entry_from_json(nlohmann::json::parse(text.str()));
-    } catch (const nlohmann::json::exception& parse_error) {
-      entry = invalid_argument(parse_error.what());
-    }
+    StatusOr<JournalEntry> entry = parse_entry_file(path);
     if (entry.ok()) {
       contents.entries.push_back(std::move(*entry));
       continue;
     }
-    contents.errors.push_back(path.string() + ": " + entry.status().message());
-    fs::rename(path, path.string() + ".corrupt", error);
+    const std::string corrupt = path.string() + ".corrupt";
+    fs::rename(path, corrupt, error);
+    const std::string id = path.stem().string();
+    contents.corrupt.push_back({looks_like_fault_id(id) ? id : "", error ? path.string() : corrupt,
+                                entry.status().message()});
   }
   return contents;
+}
+
+Status FaultJournal::remove_corrupt(const std::string& path) {
+  crash_point("journal.remove_corrupt");
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_error("journal: unlink " + path);
+  return fsync_path(directory_, O_RDONLY | O_DIRECTORY);
 }
 
 }  // namespace chaos::agent

@@ -47,13 +47,21 @@ class FaultJournal {
   // Removing an entry that is not there succeeds.
   virtual Status remove(const std::string& fault_id);
 
+  // An unreadable file. It is renamed to <id>.json.corrupt (kept for people
+  // to look at) and listed again at every load until remove_corrupt(): the
+  // file name still tells which fault it was, and kinds that name their
+  // kernel objects after the fault id can revert it from that alone.
+  struct CorruptEntry {
+    std::string fault_id;  // from the file name; empty when it is not a valid id
+    std::string path;      // the *.corrupt file
+    std::string error;
+  };
   struct Contents {
     std::vector<JournalEntry> entries;
-    // Unreadable files, one message each; they are renamed to *.corrupt so
-    // they are reported once and kept for people to look at.
-    std::vector<std::string> errors;
+    std::vector<CorruptEntry> corrupt;
   };
   virtual Contents load_all();
+  virtual Status remove_corrupt(const std::string& path);
 
   const std::string& directory() const { return directory_; }
 

@@ -1,43 +1,20 @@
 #include "agent/fault_registry.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <random>
 #include <set>
 
+#include "agent/fault_entry.h"
 #include "agent/proto_convert.h"
+#include "common/check.h"
+#include "common/crash_point.h"
+#include "common/duration.h"
 #include "proto/fault_kinds.h"
 
 namespace chaos::agent {
-
-enum class EntryState { kApplying, kActive, kReverting, kReverted, kRevertFailed };
-
-struct FaultRegistry::Entry {
-  std::string id;
-  std::string kind;
-  std::string experiment_id;
-  std::string lease_id;
-  std::string request_id;
-  v1::FaultSpec spec;
-  Duration duration{0};
-  EntryState state = EntryState::kApplying;
-  SteadyTime expires_at{};
-  WallTime applied_at{};
-  WallTime reverted_at{};
-  std::string backend;
-  std::string detail;
-  std::string revert_reason;
-  std::string pending_revert;  // asked for while still applying
-  std::string last_error;
-  SteadyTime next_retry{};
-  std::unique_ptr<LiveFault> live;
-  std::mutex op_mutex;                   // live->on_tick() against live->revert()
-  std::atomic<bool> stop_ticking{false};
-  std::string last_tick_error;           // guarded by op_mutex
-};
 
 namespace {
 
@@ -48,38 +25,48 @@ std::string result_label(const Status& status) {
   return name;
 }
 
-v1::FaultState proto_state(EntryState state) {
-  switch (state) {
-    case EntryState::kApplying: return v1::FAULT_STATE_UNSPECIFIED;
-    case EntryState::kActive:
-    case EntryState::kReverting: return v1::FAULT_STATE_ACTIVE;
-    case EntryState::kReverted: return v1::FAULT_STATE_REVERTED;
-    case EntryState::kRevertFailed: return v1::FAULT_STATE_REVERT_FAILED;
-  }
-  return v1::FAULT_STATE_UNSPECIFIED;
-}
-
-Status validate_command(const InjectCommand& command, const std::string& kind_name) {
+// Checked before any time arithmetic, so `now + duration` cannot overflow.
+Status validate_command(const InjectCommand& command, const std::string& kind_name, const Policy& policy) {
   if (kind_name.empty()) return invalid_argument("spec: no fault kind set");
   if (command.duration.count() <= 0) return invalid_argument("duration: required and must be positive");
+  CHAOS_RETURN_IF_ERROR(check_duration_bound(policy, command.duration));
   if (command.lease_ttl.count() < 0) return invalid_argument("lease_ttl: must not be negative");
   if (command.lease_id.empty() && command.lease_ttl.count() > 0) {
     return invalid_argument("lease_ttl: set without lease_id");
   }
-  return {};
+  return check_lease_ttl_bound(policy, command.lease_ttl, "lease_ttl");
+}
+
+bool is_settled(EntryState state) {
+  return state == EntryState::kReverted || state == EntryState::kRevertFailed ||
+         state == EntryState::kFailedToApply;
+}
+
+// "target_gone: container 3f2a stopped" -> "target_gone".
+std::string reason_of_abort(const std::string& message) {
+  const auto end = message.find_first_of(": ");
+  std::string reason = message.substr(0, end);
+  const bool word = !reason.empty() && std::all_of(reason.begin(), reason.end(), [](unsigned char c) {
+    return std::islower(c) || c == '_';
+  });
+  return word ? reason : "failed";
 }
 
 }  // namespace
 
 FaultRegistry::FaultRegistry(Clock& clock, FaultJournal& journal, AgentMetrics& metrics,
                              FaultRegistryOptions options)
-    : clock_(clock), journal_(journal), metrics_(metrics), options_(std::move(options)) {}
+    : clock_(clock),
+      journal_(journal),
+      metrics_(metrics),
+      options_(std::move(options)),
+      executor_(options_.executor != nullptr ? *options_.executor : inline_executor_) {}
 
 FaultRegistry::~FaultRegistry() = default;
 
 void FaultRegistry::add_kind(std::unique_ptr<FaultKind> kind) {
   const std::string name = kind->name();
-  assert(fault_kind_from_name(name) != v1::FaultSpec::KIND_NOT_SET && "fault kind not in proto/fault_kinds");
+  CHAOS_CHECK(fault_kind_from_name(name) != v1::FaultSpec::KIND_NOT_SET, "fault kind not in proto/fault_kinds");
   metrics_.declare_kind(name);
   kinds_[name] = std::move(kind);
 }
@@ -117,13 +104,19 @@ std::string FaultRegistry::new_fault_id_locked() {
   }
 }
 
+void FaultRegistry::dispatch(std::function<void()> task) {
+  // A full queue must not drop a revert: run it here instead.
+  auto shared = std::make_shared<std::function<void()>>(std::move(task));
+  if (!executor_.submit([shared] { (*shared)(); })) (*shared)();
+}
+
 // ------------------------------------------------------------------ inject
 
 StatusOr<v1::Fault> FaultRegistry::inject(const InjectCommand& command) {
   const auto started = std::chrono::steady_clock::now();  // real latency, not fake time
   const std::string kind_name = fault_kind_name(command.spec);
   StatusOr<v1::Fault> result = [&]() -> StatusOr<v1::Fault> {
-    CHAOS_RETURN_IF_ERROR(validate_command(command, kind_name));
+    CHAOS_RETURN_IF_ERROR(validate_command(command, kind_name, options_.policy));
     FaultKind* kind = find_kind(kind_name);
     if (kind == nullptr) return unimplemented("spec: fault kind '" + kind_name + "' is not available on this agent");
     CHAOS_RETURN_IF_ERROR(kind->validate(command.spec));
@@ -140,22 +133,15 @@ StatusOr<v1::Fault> FaultRegistry::inject_new(const InjectCommand& command, Faul
   CHAOS_ASSIGN_OR_RETURN(EntryPtr entry, reserve(command, kind.name(), lock));
   if (entry->state != EntryState::kApplying) return to_proto_locked(*entry);  // idempotent repeat
   lock.unlock();
-  StatusOr<std::unique_ptr<LiveFault>> live = apply_reserved(entry, kind);
+  StatusOr<std::unique_ptr<LiveFault>> live = apply_reserved(*entry, kind);
   lock.lock();
   if (!live.ok()) {
-    abandon(entry);
+    abandon_locked(entry);
     return live.status();
   }
-  entry->live = std::move(*live);
-  entry->backend = entry->live->backend();
-  entry->detail = entry->live->detail();
-  entry->applied_at = clock_.wall_now();
-  entry->expires_at = clock_.steady_now() + entry->duration;
-  entry->state = EntryState::kActive;
-  metrics_.fault_started({entry->experiment_id, entry->kind, entry->id, entry->backend});
-  changed_.notify_all();
+  activate_locked(*entry, std::move(*live));
   const std::string pending = entry->pending_revert;
-  if (!pending.empty() && begin_revert_locked(entry, pending)) {
+  if (!pending.empty() && begin_revert_locked(*entry, pending)) {
     lock.unlock();
     finish_revert(entry);
     lock.lock();
@@ -185,18 +171,13 @@ StatusOr<FaultRegistry::EntryPtr> FaultRegistry::reserve(const InjectCommand& co
     changed_.wait(lock);
   }
   if (shutting_down_) return unavailable("agent is shutting down");
-  const SteadyTime now = clock_.steady_now();
-  if (!command.lease_id.empty()) {
-    const auto lease = leases_.find(command.lease_id);
-    if (lease && lease->expires_at <= now) {
-      return failed_precondition("lease_id: lease '" + command.lease_id +
-                                 "' has expired and its faults are being reverted; use a new lease");
-    }
-    if (!lease && command.lease_ttl.count() <= 0) {
-      return invalid_argument("lease_ttl: required (> 0) to create lease '" + command.lease_id + "'");
-    }
-    leases_.create_or_extend(command.lease_id, command.lease_ttl, now);
+  if (faults_.size() >= options_.policy.max_live_faults) {
+    return resource_exhausted("live faults: " + std::to_string(faults_.size()) +
+                              " are live or still reverting on this agent, the limit is " +
+                              std::to_string(options_.policy.max_live_faults) +
+                              " (policy.max_live_faults); revert some first");
   }
+  CHAOS_RETURN_IF_ERROR(reserve_lease_locked(command, clock_.steady_now()));
   auto entry = std::make_shared<Entry>();
   entry->id = new_fault_id_locked();
   entry->kind = kind;
@@ -210,39 +191,75 @@ StatusOr<FaultRegistry::EntryPtr> FaultRegistry::reserve(const InjectCommand& co
   return entry;
 }
 
+Status FaultRegistry::reserve_lease_locked(const InjectCommand& command, SteadyTime now) {
+  if (command.lease_id.empty()) return {};
+  const auto lease = leases_.find(command.lease_id);
+  if (lease && lease->expires_at <= now) {
+    return failed_precondition("lease_id: lease '" + command.lease_id +
+                               "' has expired and its faults are being reverted; use a new lease");
+  }
+  if (!lease && command.lease_ttl.count() <= 0) {
+    return invalid_argument("lease_ttl: required (> 0) to create lease '" + command.lease_id + "'");
+  }
+  leases_.create_or_extend(command.lease_id, command.lease_ttl, now);
+  return {};
+}
+
 // Journal first, then apply, then journal the undo record; any failure
-// leaves neither the fault nor its journal entry behind. Runs under
-// mutation_mutex_, without the registry lock (the entry's fields read here
-// do not change after reserve()).
-StatusOr<std::unique_ptr<LiveFault>> FaultRegistry::apply_reserved(const EntryPtr& entry, FaultKind& kind) {
-  std::lock_guard mutation(mutation_mutex_);
-  JournalEntry record{entry->id, entry->kind, entry->experiment_id, entry->lease_id, entry->spec,
-                      entry->duration, JournalPhase::kApplying, nullptr, clock_.wall_now()};
-  CHAOS_RETURN_IF_ERROR(journal_.write(record));
-  const FaultContext context{entry->id, entry->experiment_id, entry->duration};
+// leaves neither the fault nor its journal entry behind. Holds only this
+// fault's op_mutex: other faults apply and revert meanwhile. The entry's
+// fields read here do not change after reserve().
+StatusOr<std::unique_ptr<LiveFault>> FaultRegistry::apply_reserved(Entry& entry, FaultKind& kind) {
+  std::lock_guard op(entry.op_mutex);
+  JournalEntry record{entry.id, entry.kind, entry.experiment_id, entry.lease_id, entry.spec,
+                      entry.duration, JournalPhase::kApplying, nullptr, clock_.wall_now()};
+  if (Status written = journal_.write(record); !written.ok()) {
+    (void)journal_.remove(entry.id);  // a partial temp file is gone already; this is for a full disk's leftovers
+    return unavailable("cannot journal the fault before applying it, so it was not applied: " + written.message());
+  }
+  const FaultContext context{entry.id, entry.experiment_id, entry.duration};
   StatusOr<std::unique_ptr<LiveFault>> live = internal_error("apply did not run");
   try {
-    live = kind.apply(entry->spec, context);
+    live = kind.apply(entry.spec, context);
   } catch (const std::exception& error) {
     // A throwing kind broke its all-or-nothing promise: clean up like a crash.
     live = internal_error(std::string("apply threw: ") + error.what());
-    (void)kind.recover(entry->spec, context, nullptr);
+    (void)kind.recover(entry.spec, context, nullptr);
   }
   if (!live.ok()) {
-    if (Status removed = journal_.remove(entry->id); !removed.ok()) log(removed.message());
+    if (Status removed = journal_.remove(entry.id); !removed.ok()) log(removed.message());
     return live.status();
   }
+  crash_point("apply.done " + entry.id);
   record.phase = JournalPhase::kApplied;
   record.undo = (*live)->undo_record();
   if (Status written = journal_.write(record); !written.ok()) {
-    if (Status reverted = (*live)->revert(); !reverted.ok()) log("fault " + entry->id + ": " + reverted.message());
-    (void)journal_.remove(entry->id);
-    return written;
+    // The "applying" entry stays on disk if this revert fails: the next
+    // start-up recovers from it.
+    if (Status reverted = (*live)->revert(); !reverted.ok()) log("fault " + entry.id + ": " + reverted.message());
+    else (void)journal_.remove(entry.id);
+    return unavailable("cannot journal the applied fault, so it was reverted: " + written.message());
   }
   return live;
 }
 
-void FaultRegistry::abandon(const EntryPtr& entry) {
+void FaultRegistry::activate_locked(Entry& entry, std::unique_ptr<LiveFault> live) {
+  {
+    std::lock_guard op(entry.op_mutex);  // never contended here: the apply is over
+    entry.backend = live->backend();
+    entry.detail = live->detail();
+    entry.live = std::move(live);
+  }
+  entry.applied_at = clock_.wall_now();
+  entry.expires_at = clock_.steady_now() + entry.duration;  // bounded by validate_command
+  entry.state = EntryState::kActive;
+  metrics_.fault_started({entry.experiment_id, entry.kind, entry.id, entry.backend});
+  changed_.notify_all();
+}
+
+void FaultRegistry::abandon_locked(const EntryPtr& entry) {
+  entry->state = EntryState::kFailedToApply;
+  ++entry->finished_reverts;
   faults_.erase(entry->id);
   auto request = request_ids_.find(entry->request_id);
   if (request != request_ids_.end() && request->second == entry->id) request_ids_.erase(request);
@@ -251,55 +268,83 @@ void FaultRegistry::abandon(const EntryPtr& entry) {
 
 // ------------------------------------------------------------------ revert
 
-bool FaultRegistry::begin_revert_locked(const EntryPtr& entry, const std::string& reason) {
-  switch (entry->state) {
+bool FaultRegistry::begin_revert_locked(Entry& entry, const std::string& reason) {
+  switch (entry.state) {
     case EntryState::kApplying:
-      if (entry->pending_revert.empty()) entry->pending_revert = reason;
+      if (entry.pending_revert.empty()) entry.pending_revert = reason;
       return false;
     case EntryState::kActive:
-      entry->revert_reason = reason;
+      entry.revert_reason = reason;
       [[fallthrough]];
     case EntryState::kRevertFailed:  // a retry keeps the first reason
-      entry->state = EntryState::kReverting;
-      entry->stop_ticking = true;
+      entry.state = EntryState::kReverting;
+      entry.stop_ticking = true;
       return true;
     case EntryState::kReverting:
     case EntryState::kReverted:
+    case EntryState::kFailedToApply:
       return false;
   }
   return false;
 }
 
+Status FaultRegistry::undo(Entry& entry) {
+  const FaultContext context{entry.id, entry.experiment_id, entry.duration};
+  switch (entry.undo_path) {
+    case UndoPath::kLive:
+      CHAOS_CHECK(entry.live != nullptr, "a live fault without its LiveFault");
+      return entry.live->revert();
+    case UndoPath::kRecover: {
+      FaultKind* kind = find_kind(entry.kind);
+      if (kind == nullptr) return unimplemented("this agent offers no fault kind '" + entry.kind + "'");
+      return kind->recover(entry.spec, context, entry.undo_record);
+    }
+    case UndoPath::kRecoverById:
+      return undo_by_id(entry);
+  }
+  return internal_error("unknown undo path");
+}
+
 void FaultRegistry::finish_revert(const EntryPtr& entry) {
   Status status;
   {
-    std::lock_guard mutation(mutation_mutex_);
     std::lock_guard op(entry->op_mutex);
+    crash_point("revert.begin " + entry->id);
     try {
-      status = entry->live->revert();
+      status = undo(*entry);
     } catch (const std::exception& error) {
       status = internal_error(std::string("revert threw: ") + error.what());
     }
     if (status.ok()) {
       // A journal entry left behind is only reverted again at the next
       // start-up, which is idempotent: log it, the fault itself is gone.
-      if (Status removed = journal_.remove(entry->id); !removed.ok()) log(removed.message());
+      const Status removed = entry->undo_path == UndoPath::kRecoverById ? journal_.remove_corrupt(entry->corrupt_path)
+                                                                         : journal_.remove(entry->id);
+      if (!removed.ok()) log(removed.message());
       entry->live.reset();
     }
   }
   std::lock_guard lock(mutex_);
   metrics_.revert(entry->kind, entry->revert_reason, status.ok() ? "ok" : "error");
+  ++entry->finished_reverts;
   if (status.ok()) {
     entry->state = EntryState::kReverted;
     entry->reverted_at = clock_.wall_now();
-    metrics_.fault_ended({entry->experiment_id, entry->kind, entry->id, entry->backend});
+    if (entry->undo_path == UndoPath::kLive) {
+      metrics_.fault_ended({entry->experiment_id, entry->kind, entry->id, entry->backend});
+    }
     retire_locked(entry);
   } else {
     entry->state = EntryState::kRevertFailed;
-    entry->last_error = status.message();
     entry->next_retry = clock_.steady_now() + options_.revert_retry_interval;
-    log("fault " + entry->id + " (" + entry->kind + "): revert failed, will retry: " + status.message());
+    // Logged when the failure changes, not at every retry.
+    if (status.message() != entry->last_error) {
+      log("fault " + entry->id + " (" + entry->kind + "): revert failed, will retry: " + status.message());
+    }
+    entry->last_error = status.message();
+    entry->last_error_code = status.code();
   }
+  update_state_metrics_locked();
   changed_.notify_all();
 }
 
@@ -312,6 +357,13 @@ void FaultRegistry::retire_locked(const EntryPtr& entry) {
     if (request != request_ids_.end() && request->second == oldest->id) request_ids_.erase(request);
     ended_.pop_front();
   }
+}
+
+void FaultRegistry::update_state_metrics_locked() {
+  const auto failed = std::count_if(faults_.begin(), faults_.end(), [](const auto& item) {
+    return item.second->state == EntryState::kRevertFailed;
+  });
+  metrics_.set_revert_failed(static_cast<double>(failed));
 }
 
 StatusOr<RevertOutcome> FaultRegistry::revert(const std::string& fault_id) {
@@ -334,7 +386,7 @@ StatusOr<RevertOutcome> FaultRegistry::revert(const std::string& fault_id) {
       changed_.wait(lock);  // let the apply or the other revert finish, then look again
       continue;
     }
-    begin_revert_locked(entry, "request");
+    begin_revert_locked(*entry, "request");
     lock.unlock();
     finish_revert(entry);
     lock.lock();
@@ -347,18 +399,38 @@ StatusOr<RevertOutcome> FaultRegistry::revert(const std::string& fault_id) {
 }
 
 std::vector<v1::Fault> FaultRegistry::revert_all(const std::string& experiment_id) {
-  std::vector<EntryPtr> reverting;
+  std::vector<std::pair<EntryPtr, int>> matching;  // entry, finished reverts before this call
+  std::vector<EntryPtr> to_run;
   {
     std::lock_guard lock(mutex_);
+    const std::string reason = shutting_down_ ? "shutdown" : "request";
     for (const auto& [id, entry] : faults_) {
       if (!experiment_id.empty() && entry->experiment_id != experiment_id) continue;
-      if (begin_revert_locked(entry, shutting_down_ ? "shutdown" : "request")) reverting.push_back(entry);
+      matching.emplace_back(entry, entry->finished_reverts);
+      // Applying: reverted by its inject as soon as the apply ends.
+      // Reverting: its revert is already under way; we wait for it below.
+      if (begin_revert_locked(*entry, reason)) to_run.push_back(entry);
     }
   }
-  for (const auto& entry : reverting) finish_revert(entry);
-  std::lock_guard lock(mutex_);
+  for (const auto& entry : to_run) dispatch([this, entry] { finish_revert(entry); });
+  std::unique_lock lock(mutex_);
+  const auto settled = [&] {
+    return std::all_of(matching.begin(), matching.end(), [](const auto& item) {
+      return is_settled(item.first->state) && item.first->finished_reverts > item.second;
+    });
+  };
+  // Real time: a revert waits on real commands whatever the injected clock says.
+  changed_.wait_for(lock, options_.revert_all_timeout, settled);
   std::vector<v1::Fault> faults;
-  for (const auto& entry : reverting) faults.push_back(to_proto_locked(*entry));
+  for (const auto& [entry, before] : matching) {
+    if (entry->state == EntryState::kFailedToApply) continue;  // never applied: nothing was there
+    v1::Fault fault = to_proto_locked(*entry);
+    if (!is_settled(entry->state)) {
+      fault.set_detail(fault.detail() + " (revert still in progress after " +
+                       format_duration(options_.revert_all_timeout) + ")");
+    }
+    faults.push_back(std::move(fault));
+  }
   return faults;
 }
 
@@ -380,6 +452,7 @@ void FaultRegistry::shutdown() {
 StatusOr<LeaseRenewal> FaultRegistry::renew_lease(const std::string& lease_id, Duration ttl) {
   if (lease_id.empty()) return invalid_argument("lease_id: required");
   if (ttl.count() < 0) return invalid_argument("ttl: must not be negative");
+  CHAOS_RETURN_IF_ERROR(check_lease_ttl_bound(options_.policy, ttl, "ttl"));
   std::lock_guard lock(mutex_);
   const SteadyTime now = clock_.steady_now();
   const auto lease = leases_.renew(lease_id, ttl, now);
@@ -412,28 +485,6 @@ std::size_t FaultRegistry::live_count() const {
   return faults_.size();
 }
 
-v1::Fault FaultRegistry::to_proto_locked(const Entry& entry) const {
-  v1::Fault fault;
-  fault.set_id(entry.id);
-  fault.set_kind(entry.kind);
-  fault.set_experiment_id(entry.experiment_id);
-  fault.set_lease_id(entry.lease_id);
-  *fault.mutable_spec() = entry.spec;
-  fault.set_backend(entry.backend);
-  fault.set_state(proto_state(entry.state));
-  if (entry.applied_at != WallTime{}) {
-    *fault.mutable_applied_at() = to_proto_timestamp(entry.applied_at);
-    *fault.mutable_expires_at() =
-        to_proto_timestamp(entry.applied_at + std::chrono::duration_cast<WallTime::duration>(entry.duration));
-  }
-  if (entry.reverted_at != WallTime{}) *fault.mutable_reverted_at() = to_proto_timestamp(entry.reverted_at);
-  fault.set_revert_reason(entry.revert_reason);
-  fault.set_detail(entry.state == EntryState::kRevertFailed ? entry.detail + " (revert failed: " + entry.last_error + ")"
-                                                              : entry.detail);
-  fault.set_node_name(options_.node_name);
-  return fault;
-}
-
 // ------------------------------------------------------------------ time
 
 void FaultRegistry::tick() {
@@ -444,11 +495,13 @@ void FaultRegistry::tick() {
     std::lock_guard lock(mutex_);
     due = collect_due_locked(now);
     for (const auto& [id, entry] : faults_) {
-      if (entry->state == EntryState::kActive) ticking.push_back(entry);
+      if (entry->state != EntryState::kActive || entry->tick_in_flight) continue;
+      entry->tick_in_flight = true;  // a slow on_tick is not queued twice
+      ticking.push_back(entry);
     }
   }
-  for (const auto& entry : due) finish_revert(entry);
-  run_on_tick(ticking, now);
+  for (const auto& entry : due) dispatch([this, entry] { finish_revert(entry); });
+  for (const auto& entry : ticking) dispatch([this, entry, now] { run_on_tick(entry, now); });
 }
 
 std::vector<FaultRegistry::EntryPtr> FaultRegistry::collect_due_locked(SteadyTime now) {
@@ -473,79 +526,75 @@ std::vector<FaultRegistry::EntryPtr> FaultRegistry::collect_due_locked(SteadyTim
     if (lease_gone && entry->state == EntryState::kActive) {
       log("lease " + entry->lease_id + " expired: reverting fault " + entry->id);
     }
-    if (begin_revert_locked(entry, reason)) due.push_back(entry);
+    if (begin_revert_locked(*entry, reason)) due.push_back(entry);
   }
   return due;
 }
 
-void FaultRegistry::run_on_tick(const std::vector<EntryPtr>& entries, SteadyTime now) {
-  for (const auto& entry : entries) {
+void FaultRegistry::run_on_tick(const EntryPtr& entry, SteadyTime now) {
+  Status status;
+  {
     std::lock_guard op(entry->op_mutex);
-    if (entry->stop_ticking || !entry->live) continue;
-    Status status;
-    try {
-      status = entry->live->on_tick(now);
-    } catch (const std::exception& error) {
-      status = internal_error(std::string("on_tick threw: ") + error.what());
+    if (!entry->stop_ticking && entry->live) {
+      try {
+        status = entry->live->on_tick(now);
+      } catch (const std::exception& error) {
+        status = internal_error(std::string("on_tick threw: ") + error.what());
+      }
+      // Log a repeating failure once, not ten times a second.
+      const std::string message = status.ok() ? "" : status.message();
+      if (!message.empty() && message != entry->last_tick_error) log("fault " + entry->id + ": " + message);
+      entry->last_tick_error = message;
     }
-    // Log a repeating failure once, not ten times a second.
-    const std::string message = status.ok() ? "" : status.message();
-    if (!message.empty() && message != entry->last_tick_error) log("fault " + entry->id + ": " + message);
-    entry->last_tick_error = message;
   }
+  std::unique_lock lock(mutex_);
+  entry->tick_in_flight = false;
+  if (status.code() != StatusCode::kAborted) return;
+  // The fault says it can no longer work (its target is gone, its engine
+  // died): end it now rather than let it look live until its TTL.
+  if (!begin_revert_locked(*entry, reason_of_abort(status.message()))) return;
+  lock.unlock();
+  finish_revert(entry);
 }
 
-// ------------------------------------------------------------------ recovery
+// ------------------------------------------------------------------ proto
 
-int FaultRegistry::recover_from_journal() {
-  auto contents = journal_.load_all();
-  for (const auto& error : contents.errors) log("journal: unreadable entry kept as *.corrupt: " + error);
-  int recovered = 0;
-  for (const auto& record : contents.entries) {
-    FaultKind* kind = find_kind(record.kind);
-    if (kind == nullptr) {
-      log("journal: fault " + record.fault_id + " of kind '" + record.kind +
-          "' left by a previous run, but this agent has no such kind; entry kept");
-      continue;
-    }
-    const FaultContext context{record.fault_id, record.experiment_id, record.duration};
-    const nlohmann::json undo = record.phase == JournalPhase::kApplied ? record.undo : nlohmann::json();
-    Status status;
-    {
-      std::lock_guard mutation(mutation_mutex_);
-      try {
-        status = kind->recover(record.spec, context, undo);
-      } catch (const std::exception& error) {
-        status = internal_error(std::string("recover threw: ") + error.what());
-      }
-    }
-    metrics_.journal_recovered(record.kind, status.ok());
-    auto entry = std::make_shared<Entry>();
-    entry->id = record.fault_id;
-    entry->kind = record.kind;
-    entry->experiment_id = record.experiment_id;
-    entry->lease_id = record.lease_id;
-    entry->spec = record.spec;
-    entry->duration = record.duration;
-    entry->applied_at = record.recorded_at;
-    entry->reverted_at = clock_.wall_now();
-    entry->revert_reason = "recovery";
-    entry->detail = "left by a previous agent process";
-    if (status.ok()) {
-      if (Status removed = journal_.remove(record.fault_id); !removed.ok()) log(removed.message());
-      entry->state = EntryState::kReverted;
-      ++recovered;
-      log("journal: reverted fault " + record.fault_id + " (" + record.kind + ") left by a previous run");
-    } else {
-      entry->state = EntryState::kRevertFailed;
-      entry->last_error = status.message();
-      log("journal: could not revert fault " + record.fault_id + " (" + record.kind + "): " + status.message() +
-          "; entry kept for the next start");
-    }
-    std::lock_guard lock(mutex_);
-    retire_locked(entry);
+namespace {
+
+v1::FaultState proto_state(EntryState state) {
+  switch (state) {
+    case EntryState::kApplying: return v1::FAULT_STATE_UNSPECIFIED;
+    case EntryState::kActive:
+    case EntryState::kReverting: return v1::FAULT_STATE_ACTIVE;
+    case EntryState::kReverted:
+    case EntryState::kFailedToApply: return v1::FAULT_STATE_REVERTED;
+    case EntryState::kRevertFailed: return v1::FAULT_STATE_REVERT_FAILED;
   }
-  return recovered;
+  return v1::FAULT_STATE_UNSPECIFIED;
+}
+
+}  // namespace
+
+v1::Fault FaultRegistry::to_proto_locked(const Entry& entry) const {
+  v1::Fault fault;
+  fault.set_id(entry.id);
+  fault.set_kind(entry.kind);
+  fault.set_experiment_id(entry.experiment_id);
+  fault.set_lease_id(entry.lease_id);
+  *fault.mutable_spec() = entry.spec;
+  fault.set_backend(entry.backend);
+  fault.set_state(proto_state(entry.state));
+  if (entry.applied_at != WallTime{}) {
+    *fault.mutable_applied_at() = to_proto_timestamp(entry.applied_at);
+    *fault.mutable_expires_at() =
+        to_proto_timestamp(entry.applied_at + std::chrono::duration_cast<WallTime::duration>(entry.duration));
+  }
+  if (entry.reverted_at != WallTime{}) *fault.mutable_reverted_at() = to_proto_timestamp(entry.reverted_at);
+  fault.set_revert_reason(entry.revert_reason);
+  fault.set_detail(entry.state == EntryState::kRevertFailed ? entry.detail + " (revert failed: " + entry.last_error + ")"
+                                                              : entry.detail);
+  fault.set_node_name(options_.node_name);
+  return fault;
 }
 
 }  // namespace chaos::agent

@@ -1,15 +1,22 @@
 // Owns every live fault on this agent. Each fault has an id, a TTL (its
 // duration), an experiment and optionally a lease; the registry reverts it
 // when the TTL ends, when its lease is not renewed in time (dead-man
-// switch), on Revert / RevertAll, at shutdown, and - for faults a previous
-// agent process left behind - at start-up from the journal.
+// switch), when the fault itself reports it can no longer work, on Revert /
+// RevertAll, at shutdown, and - for faults a previous agent process left
+// behind - at start-up from the journal. A revert that fails stays live as
+// REVERT_FAILED and is retried every revert_retry_interval.
 //
 // Time comes from the injected Clock: tick() is called by a watchdog thread
 // about every 100 ms in the agent, and directly by tests with a FakeClock.
 //
-// Threading: every public method is thread-safe. Changes to the system
-// (apply, revert, recover) are serialised; the registry's own bookkeeping is
-// never locked while the system is being changed.
+// Threading: every public method is thread-safe. Faults are independent:
+// each one's apply, revert and on_tick are serialised by that fault's own
+// lock, and no registry-wide lock is ever held while the system is being
+// changed. tick() only decides what is due and hands the reverts and
+// on_ticks to the Executor, so a revert whose command hangs until its
+// timeout never delays another fault's TTL or lease revert. Kinds must
+// therefore be safe when different faults are applied and reverted
+// concurrently.
 #pragma once
 
 #include <condition_variable>
@@ -26,6 +33,7 @@
 #include "agent/fault_journal.h"
 #include "agent/lease_table.h"
 #include "agent/policy.h"
+#include "common/worker_pool.h"
 
 namespace chaos::agent {
 
@@ -51,9 +59,15 @@ struct LeaseRenewal {
 
 struct FaultRegistryOptions {
   std::string node_name;
-  Policy policy;
+  Policy policy;                            // also holds the bounds (policy.h)
   std::size_t ended_retention = 256;        // ended faults kept for List / Revert
   Duration revert_retry_interval = std::chrono::seconds(1);
+  // How long RevertAll / shutdown wait for faults still applying or
+  // reverting before they report them as not confirmed.
+  Duration revert_all_timeout = std::chrono::seconds(30);
+  // Runs reverts and on_ticks off the tick thread. Null: on the calling
+  // thread (deterministic unit tests).
+  Executor* executor = nullptr;
   std::function<void(const std::string&)> log;  // default: stderr
 };
 
@@ -70,18 +84,24 @@ class FaultRegistry {
   const Policy& policy() const { return options_.policy; }
 
   // Start-up: reverts (FaultKind::recover) everything the journal holds from
-  // a previous agent process. Returns how many entries were recovered.
+  // a previous agent process, and what corrupt entries name by their id
+  // (FaultKind::recover_by_id). What cannot be reverted stays live as
+  // REVERT_FAILED and is retried. Returns how many entries were reverted.
   int recover_from_journal();
 
-  // INVALID_ARGUMENT (field named), UNIMPLEMENTED (no such kind here),
-  // PERMISSION_DENIED (policy), or the apply error; nothing stays applied
-  // or journaled after an error.
+  // INVALID_ARGUMENT (field and limit named), UNIMPLEMENTED (no such kind
+  // here), PERMISSION_DENIED (policy), RESOURCE_EXHAUSTED (max_live_faults),
+  // or the apply error; nothing stays applied or journaled after an error.
   StatusOr<v1::Fault> inject(const InjectCommand& command);
   // An unknown or ended id is OK with already_reverted = true: the caller's
   // goal (the fault is not live) holds, and ids from before a restart or
   // past the retention window cannot be told apart from typos.
   StatusOr<RevertOutcome> revert(const std::string& fault_id);
-  // Every live fault (of one experiment when experiment_id is non-empty).
+  // Reverts every fault (of one experiment when experiment_id is non-empty),
+  // including those still applying or reverting, and returns once each has
+  // ended or failed (or revert_all_timeout passed): every matching fault
+  // with its final state, REVERTED or REVERT_FAILED (still ACTIVE when its
+  // revert outlived the timeout).
   std::vector<v1::Fault> revert_all(const std::string& experiment_id);
   std::vector<v1::Fault> list(const std::string& experiment_id, bool include_ended) const;
   // NOT_FOUND when the lease is unknown or expired (its faults are gone).
@@ -100,13 +120,23 @@ class FaultRegistry {
 
   StatusOr<v1::Fault> inject_new(const InjectCommand& command, FaultKind& kind);
   StatusOr<EntryPtr> reserve(const InjectCommand& command, const std::string& kind, std::unique_lock<std::mutex>& lock);
-  StatusOr<std::unique_ptr<LiveFault>> apply_reserved(const EntryPtr& entry, FaultKind& kind);
-  void abandon(const EntryPtr& entry);
-  bool begin_revert_locked(const EntryPtr& entry, const std::string& reason);
+  Status reserve_lease_locked(const InjectCommand& command, SteadyTime now);
+  StatusOr<std::unique_ptr<LiveFault>> apply_reserved(Entry& entry, FaultKind& kind);
+  void activate_locked(Entry& entry, std::unique_ptr<LiveFault> live);
+  void abandon_locked(const EntryPtr& entry);
+  bool begin_revert_locked(Entry& entry, const std::string& reason);
   void finish_revert(const EntryPtr& entry);
+  Status undo(Entry& entry);
+  Status undo_by_id(const Entry& entry);
+  void dispatch(std::function<void()> task);
   std::vector<EntryPtr> collect_due_locked(SteadyTime now);
-  void run_on_tick(const std::vector<EntryPtr>& entries, SteadyTime now);
+  void run_on_tick(const EntryPtr& entry, SteadyTime now);
   void retire_locked(const EntryPtr& entry);
+  void update_state_metrics_locked();
+  EntryPtr recovered_entry(const JournalEntry& record) const;
+  void recover_entry(const EntryPtr& entry, const std::string& what);
+  int recover_corrupt(const std::vector<FaultJournal::CorruptEntry>& corrupt);
+  void keep_corrupt(const FaultJournal::CorruptEntry& item, const std::string& why);
   v1::Fault to_proto_locked(const Entry& entry) const;
   FaultKind* find_kind(const std::string& name) const;
   std::string new_fault_id_locked();
@@ -116,17 +146,17 @@ class FaultRegistry {
   FaultJournal& journal_;
   AgentMetrics& metrics_;
   FaultRegistryOptions options_;
+  InlineExecutor inline_executor_;
+  Executor& executor_;
   std::map<std::string, std::unique_ptr<FaultKind>> kinds_;
 
-  mutable std::mutex mutex_;               // bookkeeping below
-  std::condition_variable changed_;        // an entry left the applying state
+  mutable std::mutex mutex_;               // bookkeeping below and every Entry's state fields
+  std::condition_variable changed_;        // an entry finished applying or reverting
   std::map<std::string, EntryPtr> faults_;  // applying, active, reverting, revert failed
   std::deque<EntryPtr> ended_;             // most recent last
   std::map<std::string, std::string> request_ids_;  // request id -> fault id
   LeaseTable leases_;
   bool shutting_down_ = false;
-
-  std::mutex mutation_mutex_;  // serialises apply / revert / recover
 };
 
 }  // namespace chaos::agent

@@ -31,6 +31,7 @@
 #include "common/command_runner.h"
 #include "common/loopback.h"
 #include "common/version.h"
+#include "common/worker_pool.h"
 #include "common/host_port.h"
 #include "metrics/metrics_server.h"
 #include "metrics/registry.h"
@@ -45,6 +46,12 @@ constexpr auto kShutdownGrace = std::chrono::seconds(5);
 // Requests are small (a fault spec); anything bigger is hostile or a bug.
 constexpr int kMaxRequestBytes = 256 * 1024;
 constexpr int kMaxConcurrentStreams = 64;
+// gRPC's synchronous server runs each call on a thread of its own: bounded,
+// so a flood of calls queues instead of growing the agent without limit.
+constexpr int kMaxRpcThreads = 16;
+// Reverts and on_ticks run here, off the watchdog thread, so one fault's
+// hanging command cannot delay another fault's TTL or lease revert.
+constexpr std::size_t kMaxRevertWorkers = 16;
 
 // Kinds whose capabilities this process lacks are not offered at all, so
 // Capabilities tells chaosctl the truth before an experiment starts.
@@ -76,6 +83,16 @@ int wait_for_termination_signal() {
   int received = 0;
   sigwait(&signals, &received);
   return received;
+}
+
+void ignore_sigpipe() {
+  // A child that exits before reading its stdin, or a peer that closes a
+  // socket, must cost one write error, never the agent (and its faults'
+  // reverts) itself.
+  struct sigaction ignore {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, nullptr);
 }
 
 void block_termination_signals() {
@@ -157,6 +174,7 @@ int main(int argc, char** argv) {
   auto protected_processes = ProtectedProcesses::compile(config->policy.protected_processes);
   if (!protected_processes.ok()) return fail(protected_processes.status().message(), 2);
 
+  ignore_sigpipe();
   block_termination_signals();
   report_capabilities();
 
@@ -176,9 +194,13 @@ int main(int argc, char** argv) {
   SystemClock clock;
   ProcProcessTable process_table;
   ProcessCommandRunner command_runner;
+  WorkerPool revert_workers({kMaxRevertWorkers, 4096, std::chrono::seconds(10), [](const std::string& line) {
+                               std::cerr << "chaos-agent: " << line << std::endl;
+                             }});
   FaultRegistryOptions registry_options;
   registry_options.node_name = config->node_name;
   registry_options.policy = config->policy;
+  registry_options.executor = &revert_workers;
   FaultRegistry registry(clock, journal, agent_metrics, registry_options);
 
   metrics::MetricsServer metrics_server(metric_registry);
@@ -200,6 +222,9 @@ int main(int argc, char** argv) {
   builder.AddListeningPort(config->listen, security->credentials, &grpc_port);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams);
+  grpc::ResourceQuota rpc_quota("chaos-agent");
+  rpc_quota.SetMaxThreads(kMaxRpcThreads);
+  builder.SetResourceQuota(rpc_quota);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) return fail("cannot listen for gRPC on " + config->listen);
@@ -219,7 +244,10 @@ int main(int argc, char** argv) {
 
   // Leftovers of a previous run are reverted before any new request is taken.
   const int recovered = registry.recover_from_journal();
-  Watchdog watchdog(clock, kTickPeriod, [&registry] { registry.tick(); });
+  Watchdog watchdog(clock, kTickPeriod, [&registry, &agent_metrics, &clock] {
+    registry.tick();
+    agent_metrics.tick_completed(std::chrono::duration<double>(clock.wall_now().time_since_epoch()).count());
+  });
   watchdog.start();
   service.set_ready(true);
   server->GetHealthCheckService()->SetServingStatus(true);
@@ -235,8 +263,11 @@ int main(int argc, char** argv) {
   std::cerr << "chaos-agent: received signal " << signal_number << ", reverting every live fault" << std::endl;
   server->GetHealthCheckService()->SetServingStatus(false);
   server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
-  registry.shutdown();
+  // The watchdog stops first: shutdown() must be the last word on every
+  // fault, not race a tick that starts a revert of its own.
   watchdog.stop();
+  registry.shutdown();
+  revert_workers.stop();
   metrics_server.stop();
   std::cerr << "chaos-agent: stopped" << std::endl;
   return 0;

@@ -76,16 +76,31 @@ std::optional<std::string> ProtectedProcesses::protecting_pattern(const ProcessI
   return std::nullopt;
 }
 
+Status check_duration_bound(const Policy& policy, Duration duration) {
+  if (duration > policy.max_duration || duration > kDurationCeiling) {
+    return invalid_argument("duration: " + format_duration(duration) + " exceeds this agent's limit of " +
+                            format_duration(std::min(policy.max_duration, kDurationCeiling)) +
+                            " (policy.max_duration)");
+  }
+  return {};
+}
+
+Status check_lease_ttl_bound(const Policy& policy, Duration ttl, const std::string& field) {
+  if (ttl > policy.max_lease_ttl || ttl > kDurationCeiling) {
+    return invalid_argument(field + ": " + format_duration(ttl) + " exceeds this agent's limit of " +
+                            format_duration(std::min(policy.max_lease_ttl, kDurationCeiling)) +
+                            " (policy.max_lease_ttl)");
+  }
+  return {};
+}
+
 Status check_policy(const Policy& policy, const std::string& kind, const v1::FaultSpec& spec,
                     Duration duration) {
   const auto& allowed = policy.allowed_kinds;
   if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), kind) == allowed.end()) {
     return permission_denied("policy: fault kind '" + kind + "' is not in allowed_kinds");
   }
-  if (policy.max_duration.count() > 0 && duration > policy.max_duration) {
-    return permission_denied("policy: duration " + format_duration(duration) + " exceeds max_duration " +
-                             format_duration(policy.max_duration));
-  }
+  (void)duration;  // bounded by check_duration_bound() before policy is asked
   if (policy.max_delay.count() > 0) {
     for (const auto& [field, delay] : requested_delays(spec)) {
       if (delay > policy.max_delay) {

@@ -16,9 +16,19 @@
 
 namespace chaos::agent {
 
+// Hard ceilings no configuration can raise: every duration the agent adds
+// to a clock stays far from overflow, and a forgotten fault still ends.
+inline constexpr Duration kDurationCeiling = std::chrono::hours(24 * 30);
+inline constexpr std::size_t kLiveFaultsCeiling = 4096;
+
 struct Policy {
   std::vector<std::string> allowed_kinds;  // empty: every registered kind
-  Duration max_duration{0};                // 0: no limit
+  // The longest fault and the longest lease TTL a request may ask for; both
+  // within 0 < limit <= kDurationCeiling.
+  Duration max_duration{std::chrono::hours(1)};
+  Duration max_lease_ttl{std::chrono::minutes(10)};
+  // Faults live at once (applying, active, reverting or failed to revert).
+  std::size_t max_live_faults = 256;
   Duration max_delay{0};                   // delay + jitter of any delaying fault; 0: no limit
   std::optional<double> max_loss_percent;  // network.loss percent; unset: no limit
   // ECMAScript regexes; a process whose comm or cmdline contains a match is
@@ -38,6 +48,12 @@ class ProtectedProcesses {
  private:
   std::vector<std::pair<std::string, std::regex>> patterns_;
 };
+
+// INVALID_ARGUMENT naming the field and the limit when a fault's duration
+// exceeds max_duration; checked before any time arithmetic.
+Status check_duration_bound(const Policy& policy, Duration duration);
+// The same for a lease TTL (`field` is "lease_ttl" or "ttl").
+Status check_lease_ttl_bound(const Policy& policy, Duration ttl, const std::string& field);
 
 // OK, or PERMISSION_DENIED "policy: <why>" for a spec of `kind` lasting
 // `duration`.

@@ -15,6 +15,7 @@ const char* status_code_name(StatusCode code) {
     case StatusCode::kUnavailable: return "UNAVAILABLE";
     case StatusCode::kUnimplemented: return "UNIMPLEMENTED";
     case StatusCode::kCancelled: return "CANCELLED";
+    case StatusCode::kAborted: return "ABORTED";
     case StatusCode::kInternal: return "INTERNAL";
   }
   return "UNKNOWN";
@@ -40,6 +41,7 @@ Status deadline_exceeded(std::string message) { return {StatusCode::kDeadlineExc
 Status unavailable(std::string message) { return {StatusCode::kUnavailable, std::move(message)}; }
 Status unimplemented(std::string message) { return {StatusCode::kUnimplemented, std::move(message)}; }
 Status cancelled(std::string message) { return {StatusCode::kCancelled, std::move(message)}; }
+Status aborted(std::string message) { return {StatusCode::kAborted, std::move(message)}; }
 Status internal_error(std::string message) { return {StatusCode::kInternal, std::move(message)}; }
 
 }  // namespace chaos

@@ -26,6 +26,7 @@ enum class StatusCode {
   kUnavailable,
   kUnimplemented,
   kCancelled,
+  kAborted,
   kInternal,
 };
 
@@ -63,6 +64,7 @@ Status deadline_exceeded(std::string message);
 Status unavailable(std::string message);
 Status unimplemented(std::string message);
 Status cancelled(std::string message);
+Status aborted(std::string message);
 Status internal_error(std::string message);
 
 // Either a value or a non-OK Status.

@@ -2,6 +2,9 @@
 
 #include <httplib.h>
 
+#include <cstdio>
+#include <exception>
+
 #include "metrics/text_format.h"
 
 namespace chaos::metrics {
@@ -29,7 +32,15 @@ Status MetricsServer::start(const std::string& host, int port) {
     }
     port_ = port;
   }
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  thread_ = std::thread([this] {
+    // /metrics is an observer: its failure must never end the process that
+    // hosts it (the agent, with live faults to revert).
+    try {
+      server_->listen_after_bind();
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "metrics server stopped: %s\n", error.what());
+    }
+  });
   return {};
 }
 

@@ -26,6 +26,7 @@ StatusCode from_grpc(grpc::StatusCode code) {
     case grpc::StatusCode::UNAVAILABLE: return StatusCode::kUnavailable;
     case grpc::StatusCode::UNIMPLEMENTED: return StatusCode::kUnimplemented;
     case grpc::StatusCode::CANCELLED: return StatusCode::kCancelled;
+    case grpc::StatusCode::ABORTED: return StatusCode::kAborted;
     default: return StatusCode::kInternal;
   }
 }

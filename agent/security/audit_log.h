@@ -35,10 +35,14 @@ class AuditSink {
 };
 
 // Appends to a file (created 0600) and fdatasync()s every record, so an
-// entry survives the agent being killed right after answering.
+// entry survives the agent being killed right after answering. The file is
+// bounded: past `max_bytes` it is renamed to <path>.1 (replacing the older
+// one) and a new file is started, so at most 2 x max_bytes stay on disk.
 class FileAuditSink final : public AuditSink {
  public:
-  static StatusOr<std::unique_ptr<FileAuditSink>> open(const std::string& path);
+  static constexpr std::size_t kDefaultMaxBytes = 64u << 20;
+  static StatusOr<std::unique_ptr<FileAuditSink>> open(const std::string& path,
+                                                       std::size_t max_bytes = kDefaultMaxBytes);
   ~FileAuditSink() override;
   FileAuditSink(const FileAuditSink&) = delete;
   FileAuditSink& operator=(const FileAuditSink&) = delete;
@@ -46,11 +50,15 @@ class FileAuditSink final : public AuditSink {
   void record(const AuditRecord& record) override;
 
  private:
-  FileAuditSink(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  FileAuditSink(int fd, std::string path, std::size_t size, std::size_t max_bytes)
+      : fd_(fd), path_(std::move(path)), size_(size), max_bytes_(max_bytes) {}
+  void rotate_locked();
 
   std::mutex mutex_;
   int fd_;
   std::string path_;
+  std::size_t size_;
+  std::size_t max_bytes_;
 };
 
 // Forwards to a sink and counts each event (rpc, result) for metrics.

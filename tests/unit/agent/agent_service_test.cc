@@ -132,7 +132,8 @@ TEST_F(AgentServiceTest, BadRequestsAreInvalidArgumentNamingTheField) {
 TEST_F(AgentServiceTest, PolicyAndMissingKindsAndNoMatchHaveTheirOwnCodes) {
   auto request = valid_delay();
   request.mutable_duration()->set_seconds(3600);
-  expect_status(inject(request), grpc::StatusCode::PERMISSION_DENIED, "policy: duration 1h exceeds max_duration 10m");
+  expect_status(inject(request), grpc::StatusCode::INVALID_ARGUMENT,
+                "duration: 1h exceeds this agent's limit of 10m (policy.max_duration)");
   v1::InjectRequest dns;
   dns.mutable_duration()->set_seconds(10);
   dns.mutable_spec()->mutable_dns()->add_patterns("*.lab");

@@ -2,6 +2,7 @@
 // it; tests script failures through its shared State.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,7 +20,15 @@ struct FakeKindState {
   int ticks = 0;
   Status apply_error;
   int revert_failures = 0;  // the next N reverts fail
+  int recover_failures = 0;  // the next N recovers fail
   Status validate_error;
+  Status tick_status;        // what on_tick returns
+  bool recovers_by_id = false;
+  std::vector<std::string> recovered_by_id;
+  // Called outside the state lock, so a test can block an apply or a revert
+  // on a latch while other faults go on.
+  std::function<void(const std::string& fault_id)> before_apply;
+  std::function<void(const std::string& fault_id)> before_revert;
 };
 
 class FakeLiveFault final : public LiveFault {
@@ -29,6 +38,7 @@ class FakeLiveFault final : public LiveFault {
   std::string detail() const override { return "fake fault " + id_; }
   nlohmann::json undo_record() const override { return {{"token", "undo-" + id_}}; }
   Status revert() override {
+    if (state_->before_revert) state_->before_revert(id_);
     std::lock_guard lock(state_->mutex);
     if (state_->revert_failures > 0) {
       --state_->revert_failures;
@@ -40,7 +50,7 @@ class FakeLiveFault final : public LiveFault {
   Status on_tick(SteadyTime) override {
     std::lock_guard lock(state_->mutex);
     ++state_->ticks;
-    return {};
+    return state_->tick_status;
   }
 
  private:
@@ -58,6 +68,7 @@ class FakeFaultKind final : public FaultKind {
     return state_->validate_error;
   }
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec&, const FaultContext& context) override {
+    if (state_->before_apply) state_->before_apply(context.fault_id);
     std::lock_guard lock(state_->mutex);
     if (!state_->apply_error.ok()) return state_->apply_error;
     state_->applied.push_back(context.fault_id);
@@ -65,7 +76,17 @@ class FakeFaultKind final : public FaultKind {
   }
   Status recover(const v1::FaultSpec&, const FaultContext& context, const nlohmann::json& undo) override {
     std::lock_guard lock(state_->mutex);
+    if (state_->recover_failures > 0) {
+      --state_->recover_failures;
+      return internal_error("fake recover failure");
+    }
     state_->recovered.emplace_back(context.fault_id, undo);
+    return {};
+  }
+  Status recover_by_id(const FaultContext& context) override {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->recovers_by_id) return unimplemented("fake kind: no recovery by id");
+    state_->recovered_by_id.push_back(context.fault_id);
     return {};
   }
   std::string backend() const override { return "fake"; }

@@ -43,7 +43,7 @@ TEST_F(FaultJournalTest, RoundTripsEveryField) {
   ASSERT_TRUE(journal_->write(pause_entry("f1")).ok());
   auto contents = journal_->load_all();
   ASSERT_EQ(contents.entries.size(), 1u);
-  EXPECT_TRUE(contents.errors.empty());
+  EXPECT_TRUE(contents.corrupt.empty());
   const auto& entry = contents.entries[0];
   EXPECT_EQ(entry.fault_id, "f1");
   EXPECT_EQ(entry.kind, "process.pause");
@@ -70,18 +70,27 @@ TEST_F(FaultJournalTest, RewriteReplacesAndRemoveIsIdempotent) {
   EXPECT_TRUE(journal_->load_all().entries.empty());
 }
 
-TEST_F(FaultJournalTest, CorruptFilesAreReportedOnceAndSetAside) {
+TEST_F(FaultJournalTest, CorruptFilesAreSetAsideAndListedUntilRemoved) {
   ASSERT_TRUE(journal_->write(pause_entry("good")).ok());
   std::ofstream(dir_ / "journal" / "bad.json") << "{\"fault_id\": ";
   std::ofstream(dir_ / "journal" / "half.json.tmp") << "{";
   std::ofstream(dir_ / "journal" / "wrongphase.json")
       << R"({"fault_id":"w","kind":"process.kill","phase":"maybe","spec":{}})";
+  std::ofstream(dir_ / "journal" / "Not_An-Id.json") << "[";
   auto contents = journal_->load_all();
   EXPECT_EQ(contents.entries.size(), 1u);
-  EXPECT_EQ(contents.errors.size(), 2u);
+  ASSERT_EQ(contents.corrupt.size(), 3u);
+  EXPECT_EQ(contents.corrupt[0].fault_id, "");  // Not_An-Id: never used to name kernel objects
+  EXPECT_EQ(contents.corrupt[1].fault_id, "bad");
+  EXPECT_EQ(contents.corrupt[1].path, (dir_ / "journal" / "bad.json.corrupt").string());
+  EXPECT_EQ(contents.corrupt[2].fault_id, "wrongphase");
   EXPECT_TRUE(std::filesystem::exists(dir_ / "journal" / "bad.json.corrupt"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "journal" / "half.json.tmp"));
-  EXPECT_TRUE(journal_->load_all().errors.empty());
+  auto again = journal_->load_all();
+  ASSERT_EQ(again.corrupt.size(), 3u) << "set aside, but still not reverted: listed at every start";
+  EXPECT_EQ(again.corrupt[1].fault_id, "bad");
+  ASSERT_TRUE(journal_->remove_corrupt(again.corrupt[1].path).ok());
+  EXPECT_EQ(journal_->load_all().corrupt.size(), 2u);
 }
 
 TEST(FaultJournal, OpenFailsOnAnUnwritableStateDir) {

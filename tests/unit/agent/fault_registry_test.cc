@@ -6,72 +6,12 @@
 
 #include <filesystem>
 
-#include "metrics/text_format.h"
-#include "tests/unit/agent/fake_fault_kind.h"
+#include "tests/unit/agent/fault_registry_fixture.h"
 
 namespace chaos::agent {
 namespace {
 
 using namespace std::chrono_literals;
-using testing::FakeFaultKind;
-using testing::FakeKindState;
-
-v1::FaultSpec delay_spec(int millis = 50) {
-  v1::FaultSpec spec;
-  spec.mutable_network_delay()->mutable_delay()->set_nanos(millis * 1'000'000);
-  return spec;
-}
-
-InjectCommand command(Duration duration = 60s, std::string lease = "", Duration lease_ttl = 0s) {
-  InjectCommand inject;
-  inject.experiment_id = "exp-1";
-  inject.lease_id = std::move(lease);
-  inject.lease_ttl = lease_ttl;
-  inject.duration = duration;
-  inject.spec = delay_spec();
-  return inject;
-}
-
-class FaultRegistryTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    state_dir_ = std::filesystem::path(::testing::TempDir()) /
-                 ("registry-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(state_dir_);
-    journal_ = std::make_unique<FaultJournal>(state_dir_.string());
-    ASSERT_TRUE(journal_->open().ok());
-    registry_ = make_registry(Policy{});
-  }
-
-  std::unique_ptr<FaultRegistry> make_registry(Policy policy) {
-    FaultRegistryOptions options;
-    options.node_name = "node-a";
-    options.policy = std::move(policy);
-    options.log = [this](const std::string& line) { log_.push_back(line); };
-    auto registry = std::make_unique<FaultRegistry>(clock_, *journal_, metrics_, options);
-    registry->add_kind(std::make_unique<FakeFaultKind>(kind_));
-    return registry;
-  }
-
-  std::size_t journal_files() const {
-    std::size_t count = 0;
-    for (const auto& item : std::filesystem::directory_iterator(journal_->directory())) {
-      if (item.path().extension() == ".json") ++count;
-    }
-    return count;
-  }
-
-  std::string metrics_text() const { return metrics::serialize_text(metric_registry_); }
-
-  FakeClock clock_;
-  metrics::Registry metric_registry_;
-  AgentMetrics metrics_{metric_registry_, "node-a"};
-  std::shared_ptr<FakeKindState> kind_ = std::make_shared<FakeKindState>();
-  std::filesystem::path state_dir_;
-  std::unique_ptr<FaultJournal> journal_;
-  std::unique_ptr<FaultRegistry> registry_;
-  std::vector<std::string> log_;
-};
 
 TEST_F(FaultRegistryTest, InjectAppliesJournalsAndReportsTheFault) {
   auto fault = registry_->inject(command());
@@ -231,10 +171,11 @@ TEST_F(FaultRegistryTest, PolicyRefusesWithTheReason) {
   policy.max_duration = 5min;
   registry_ = make_registry(policy);
   auto too_long = registry_->inject(command(10min));
-  EXPECT_EQ(too_long.status().code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(too_long.status().message(), "policy: duration 10m exceeds max_duration 5m");
+  EXPECT_EQ(too_long.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(too_long.status().message(), "duration: 10m exceeds this agent's limit of 5m (policy.max_duration)");
   EXPECT_TRUE(kind_->applied.empty());
-  EXPECT_NE(metrics_text().find("result=\"permission_denied\"} 2"), std::string::npos);
+  EXPECT_NE(metrics_text().find("result=\"permission_denied\"} 1"), std::string::npos);
+  EXPECT_NE(metrics_text().find("result=\"invalid_argument\"} 1"), std::string::npos);
 }
 
 TEST_F(FaultRegistryTest, RepeatedRequestIdReturnsTheSameFault) {

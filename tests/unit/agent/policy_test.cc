@@ -53,9 +53,29 @@ TEST(Policy, RefusesLossAboveMaxLossIncludingBurstModel) {
 TEST(Policy, RefusesDurationAboveMax) {
   Policy policy;
   policy.max_duration = 10min;
-  EXPECT_TRUE(check_policy(policy, "process.kill", v1::FaultSpec(), 10min).ok());
-  EXPECT_EQ(check_policy(policy, "process.kill", v1::FaultSpec(), 11min).message(),
-            "policy: duration 11m exceeds max_duration 10m");
+  EXPECT_TRUE(check_duration_bound(policy, 10min).ok());
+  const Status refused = check_duration_bound(policy, 11min);
+  EXPECT_EQ(refused.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(refused.message(), "duration: 11m exceeds this agent's limit of 10m (policy.max_duration)");
+}
+
+TEST(Policy, DefaultBoundsAreAnHourTenMinutesAnd256Faults) {
+  const Policy policy;
+  EXPECT_TRUE(check_duration_bound(policy, std::chrono::hours(1)).ok());
+  EXPECT_EQ(check_duration_bound(policy, std::chrono::hours(1) + 1ns).code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(check_lease_ttl_bound(policy, 10min, "lease_ttl").ok());
+  EXPECT_EQ(check_lease_ttl_bound(policy, 11min, "lease_ttl").message(),
+            "lease_ttl: 11m exceeds this agent's limit of 10m (policy.max_lease_ttl)");
+  EXPECT_EQ(policy.max_live_faults, 256u);
+}
+
+TEST(Policy, NoConfigurationRaisesTheCeiling) {
+  Policy policy;
+  policy.max_duration = Duration::max();
+  policy.max_lease_ttl = Duration::max();
+  EXPECT_EQ(check_duration_bound(policy, kDurationCeiling + 1ns).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(check_duration_bound(policy, Duration::max()).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(check_lease_ttl_bound(policy, Duration::max(), "ttl").code(), StatusCode::kInvalidArgument);
 }
 
 TEST(ProtectedProcesses, MatchesCommOrCmdline) {

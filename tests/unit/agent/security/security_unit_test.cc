@@ -139,6 +139,25 @@ TEST(AuditLogTest, FileSinkAppendsPrivateLines) {
   fs::remove_all(dir);
 }
 
+TEST(AuditLogTest, FileSinkRotatesSoTheLogStaysBounded) {
+  const fs::path dir = temp_dir("audit-rotate");
+  const std::string path = (dir / "audit.log").string();
+  const std::size_t line_bytes = audit_line(sample_record()).size() + 1;
+  {
+    auto sink = FileAuditSink::open(path, 3 * line_bytes);
+    ASSERT_TRUE(sink.ok()) << sink.status().message();
+    for (int i = 0; i < 10; ++i) (*sink)->record(sample_record());
+  }
+  EXPECT_LE(fs::file_size(path), 3 * line_bytes);
+  EXPECT_LE(fs::file_size(path + ".1"), 3 * line_bytes);
+  EXPECT_GT(fs::file_size(path + ".1"), 0u);
+  EXPECT_FALSE(fs::exists(path + ".2")) << "one generation is kept, no more";
+  struct stat info {};
+  ASSERT_EQ(::stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  fs::remove_all(dir);
+}
+
 TEST(AuditLogTest, TrailCountsEachEvent) {
   struct Memory : AuditSink {
     std::vector<AuditRecord> records;
