@@ -107,16 +107,16 @@ TEST_F(ServiceAuthTest, MissingOrWrongTokenIsUnauthenticatedAndAudited) {
       << metric_text();
 }
 
-TEST_F(ServiceAuthTest, AcceptedInjectAndPolicyRefusalAreAuditedReadsAreNot) {
+TEST_F(ServiceAuthTest, AcceptedInjectAndBoundRefusalAreAuditedReadsAreNot) {
   const std::string bearer = std::string("Bearer ") + kToken;
   ASSERT_TRUE(inject(delay(30), bearer).ok());
-  EXPECT_EQ(inject(delay(3600), bearer).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(inject(delay(3600), bearer).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   ASSERT_TRUE(capabilities(bearer).ok());
   ASSERT_EQ(sink_.records.size(), 2u);
   EXPECT_EQ(sink_.records[0].result, "ok");
   EXPECT_EQ(sink_.records[0].message.rfind("fault ", 0), 0u) << sink_.records[0].message;
   EXPECT_EQ(sink_.records[0].request["spec"].contains("network_delay"), true);
-  EXPECT_EQ(sink_.records[1].result, "permission_denied");
+  EXPECT_EQ(sink_.records[1].result, "invalid_argument");
   EXPECT_NE(sink_.records[1].message.find("max_duration"), std::string::npos);
   EXPECT_NE(metric_text().find("chaos_agent_audit_events_total{rpc=\"Inject\",result=\"ok\"} 1"), std::string::npos);
 }
