@@ -1,6 +1,10 @@
 #include "common/command_runner.h"
 
+#include <pthread.h>
+#include <signal.h>
+
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/process.hpp>
 #include <future>
 
@@ -46,6 +50,46 @@ StatusOr<boost::filesystem::path> resolve_executable(const std::string& name) {
   return found;
 }
 
+// After a timeout kills the child, how long we still wait for its pipes to
+// close; a grandchild that inherited them could otherwise hold us forever.
+constexpr std::chrono::seconds kDrainAfterKill{2};
+
+// Writing to a pipe whose reader has exited raises SIGPIPE, which kills the
+// process unless someone ignored it. While this object lives, SIGPIPE is
+// blocked in this thread (the write fails with EPIPE instead), and a SIGPIPE
+// our write raised is discarded before the old mask returns, so the runner
+// does not depend on the process-wide disposition. Construct it only after
+// the child has started: the signal mask survives fork and exec, and the
+// child must start with the default one.
+class SigpipeBlockedInThisThread {
+ public:
+  SigpipeBlockedInThisThread() {
+    sigemptyset(&sigpipe_);
+    sigaddset(&sigpipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &sigpipe_, &previous_);
+    sigset_t pending;
+    sigemptyset(&pending);
+    sigpending(&pending);
+    // One that was pending already is not ours to discard.
+    pending_before_ = sigismember(&pending, SIGPIPE) == 1;
+  }
+  ~SigpipeBlockedInThisThread() {
+    if (!pending_before_) {
+      const timespec no_wait{0, 0};
+      while (sigtimedwait(&sigpipe_, nullptr, &no_wait) == SIGPIPE) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeBlockedInThisThread(const SigpipeBlockedInThisThread&) = delete;
+  SigpipeBlockedInThisThread& operator=(const SigpipeBlockedInThisThread&) = delete;
+
+ private:
+  sigset_t sigpipe_{};
+  sigset_t previous_{};
+  bool pending_before_ = false;
+};
+
 }  // namespace
 
 StatusOr<CommandResult> ProcessCommandRunner::run(const std::vector<std::string>& argv,
@@ -65,18 +109,28 @@ StatusOr<CommandResult> ProcessCommandRunner::run(const std::vector<std::string>
   if (launch_error) {
     return unavailable("cannot start `" + describe_argv(argv) + "`: " + launch_error.message());
   }
-  // The child may exit without reading stdin; a write error then is harmless.
-  boost::system::error_code write_error;
-  if (!options.stdin_text.empty()) {
-    boost::asio::write(in_pipe, boost::asio::buffer(options.stdin_text), write_error);
+  SigpipeBlockedInThisThread no_sigpipe;
+  // Stdin is written by the same event loop that reads the output, so the
+  // timeout covers it: a child that never reads is killed like one that
+  // never exits. A child may exit without reading everything; the write then
+  // fails with EPIPE, which is harmless.
+  if (options.stdin_text.empty()) {
+    in_pipe.close();
+  } else {
+    boost::asio::async_write(in_pipe, boost::asio::buffer(options.stdin_text),
+                             [&in_pipe](const boost::system::error_code&, std::size_t) {
+                               boost::system::error_code ignored;
+                               in_pipe.close(ignored);
+                             });
   }
-  in_pipe.close();
 
   io.run_for(options.timeout);
   if (!io.stopped()) {
     std::error_code ignored;
     child.terminate(ignored);
-    io.run();
+    boost::system::error_code not_open;
+    in_pipe.close(not_open);  // cancels a write the child never read
+    io.run_for(kDrainAfterKill);
     return deadline_exceeded("`" + describe_argv(argv) + "` did not finish within " +
                              std::to_string(options.timeout.count()) + " ms");
   }

@@ -4,7 +4,7 @@ namespace chaos::testing {
 
 StatusOr<CommandResult> FakeCommandRunner::run(const std::vector<std::string>& argv,
                                                const RunOptions& options) {
-  Responder responder;
+  InputResponder responder;
   {
     std::lock_guard lock(mutex_);
     calls_.push_back(argv);
@@ -17,11 +17,16 @@ StatusOr<CommandResult> FakeCommandRunner::run(const std::vector<std::string>& a
       }
     }
   }
-  if (responder) return responder(argv);
+  if (responder) return responder(argv, options.stdin_text);
   return CommandResult{};
 }
 
 void FakeCommandRunner::on(std::string needle, Responder responder) {
+  on_input(std::move(needle), [responder = std::move(responder)](const std::vector<std::string>& argv,
+                                                                 const std::string&) { return responder(argv); });
+}
+
+void FakeCommandRunner::on_input(std::string needle, InputResponder responder) {
   std::lock_guard lock(mutex_);
   rules_.emplace_back(std::move(needle), std::move(responder));
 }

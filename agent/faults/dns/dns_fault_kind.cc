@@ -6,6 +6,7 @@
 #include "agent/faults/dns/live_dns_fault.h"
 #include "agent/faults/dns/own_socket.h"
 #include "agent/faults/dns/resolv_conf.h"
+#include "common/crash_point.h"
 
 namespace chaos::agent::dns {
 
@@ -70,6 +71,7 @@ StatusOr<std::unique_ptr<LiveFault>> DnsFaultKind::apply(const v1::FaultSpec& sp
   if (options_.exempt_own_lookups) responder_options.is_exempt_peer = peer_is_own_socket;
   const std::uint64_t seed = options_.seed ? *options_.seed : std::random_device{}();
   auto policy = std::make_shared<QueryPolicy>(std::move(parsed), seed);
+  crash_point("dns: start stub responder");
   CHAOS_ASSIGN_OR_RETURN(auto responder, DnsStubResponder::start(policy, responder_options, *env_.clock));
 
   RedirectRules rules;
@@ -78,8 +80,8 @@ StatusOr<std::unique_ptr<LiveFault>> DnsFaultKind::apply(const v1::FaultSpec& sp
   rules.exempt_mark = options_.upstream_socket_mark;
   rules.include_ipv6 = responder->listens_on_ipv6();
   rules.loopback_destinations_only = upstream.loopback;
-  // A table of this name can only be a leftover of this same fault id.
-  CHAOS_RETURN_IF_ERROR(remove_redirect(*env_.commands, rules.table));
+  // Replaces a leftover of this same fault id (the only one that can have
+  // this table name) in the same transaction.
   CHAOS_RETURN_IF_ERROR(install_redirect(*env_.commands, rules));
 
   claim.keep();
@@ -93,6 +95,13 @@ Status DnsFaultKind::recover(const v1::FaultSpec& spec, const FaultContext& cont
   if (env_.commands == nullptr) return failed_precondition("dns.fail: agent environment lacks a command runner");
   // The responder died with the old process; only its redirect can remain.
   return remove_redirect(*env_.commands, table_for(context, undo_record));
+}
+
+Status DnsFaultKind::recover_by_id(const FaultContext& context) {
+  if (env_.commands == nullptr) return failed_precondition("dns.fail: agent environment lacks a command runner");
+  // The redirect table is named after the fault id; the responder died
+  // with the old process, and resolv.conf is only ever read.
+  return remove_redirect(*env_.commands, redirect_table_name(context.fault_id));
 }
 
 }  // namespace chaos::agent::dns

@@ -6,6 +6,10 @@
 // One DNS fault per agent at a time: two nat redirects of the same packets
 // cannot both win (the first nat chain to bind a mapping wins), so a second
 // inject would silently do nothing. It is refused with FAILED_PRECONDITION.
+//
+// Concurrency: apply, revert and recover of different faults may run at the
+// same time. The only state shared between faults is the single-fault flag
+// (an atomic, never a lock); each live fault's revert lock is its own.
 #pragma once
 
 #include <atomic>
@@ -39,6 +43,7 @@ class DnsFaultKind final : public FaultKind {
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec, const FaultContext& context) override;
   Status recover(const v1::FaultSpec& spec, const FaultContext& context,
                  const nlohmann::json& undo_record) override;
+  Status recover_by_id(const FaultContext& context) override;
   std::string backend() const override { return "dns-stub"; }
 
  private:

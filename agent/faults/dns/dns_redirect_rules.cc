@@ -47,22 +47,33 @@ std::string render_redirect_ruleset(const RedirectRules& rules) {
   return script;
 }
 
-Status install_redirect(CommandRunner& commands, const RedirectRules& rules) {
+namespace {
+
+// nft 1.0.6 has no "destroy": adding the (possibly existing) table first
+// makes the delete succeed either way, inside the same transaction.
+std::string drop_table_lines(const std::string& table) {
+  return "add table inet " + table + "\ndelete table inet " + table + "\n";
+}
+
+Status run_script(CommandRunner& commands, const std::string& script, const std::string& what) {
   RunOptions options;
-  options.stdin_text = render_redirect_ruleset(rules);
+  options.stdin_text = script;
   auto result = commands.run_checked({"nft", "-f", "-"}, options);
-  if (!result.ok()) return result.status().with_context("installing nft table inet " + rules.table);
+  if (!result.ok()) return result.status().with_context(what);
   return {};
 }
 
+}  // namespace
+
+Status install_redirect(CommandRunner& commands, const RedirectRules& rules) {
+  // One transaction: a leftover of this same fault id is replaced, and a
+  // failure leaves neither.
+  return run_script(commands, drop_table_lines(rules.table) + render_redirect_ruleset(rules),
+                    "installing nft table inet " + rules.table);
+}
+
 Status remove_redirect(CommandRunner& commands, const std::string& table) {
-  auto result = commands.run({"nft", "delete", "table", "inet", table});
-  if (!result.ok()) return result.status().with_context("removing nft table inet " + table);
-  if (result->exit_code == 0) return {};
-  // nft reports an absent table as ENOENT; that is the state we want.
-  if (result->stderr_text.find("No such file or directory") != std::string::npos) return {};
-  return internal_error("`nft delete table inet " + table + "` exited with " +
-                        std::to_string(result->exit_code) + ": " + result->stderr_text);
+  return run_script(commands, drop_table_lines(table), "removing nft table inet " + table);
 }
 
 }  // namespace chaos::agent::dns

@@ -36,9 +36,12 @@ std::string redirect_table_name(const std::string& fault_id);
 // The `nft -f -` script that creates the table (one transaction).
 std::string render_redirect_ruleset(const RedirectRules& rules);
 
+// One `nft -f -` transaction that replaces any table of the same name
+// (a leftover of this fault id) with the rendered one.
 Status install_redirect(CommandRunner& commands, const RedirectRules& rules);
 
-// Deletes the table; a table that is already gone is success.
+// Deletes the table in one `nft -f -` transaction; a table that is already
+// gone is success.
 Status remove_redirect(CommandRunner& commands, const std::string& table);
 
 }  // namespace chaos::agent::dns

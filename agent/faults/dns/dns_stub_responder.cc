@@ -4,8 +4,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <system_error>
+#include <iostream>
+#include <stdexcept>
 
 #include "agent/faults/dns/loopback_listeners.h"
 
@@ -39,29 +41,101 @@ StatusOr<std::unique_ptr<DnsStubResponder>> DnsStubResponder::start(std::shared_
   responder->tcp6_ = std::move(listeners.tcp6);
   responder->port_ = listeners.port;
   responder->listens_on_ipv6_ = responder->udp6_.valid();
-  try {
-    responder->listener_ = std::thread([raw = responder.get()] { raw->listen_loop(); });
-  } catch (const std::system_error& error) {
-    return resource_exhausted(std::string("dns stub: cannot start listener thread: ") + error.what());
-  }
+  CHAOS_RETURN_IF_ERROR(responder->start_threads());
   return responder;
 }
 
 DnsStubResponder::~DnsStubResponder() { stop(); }
 
+Status DnsStubResponder::start_threads() {
+  const std::size_t workers = std::max<std::size_t>(options_.workers, 1);
+  try {
+    {
+      std::lock_guard lock(threads_mutex_);
+      threads_.reserve(workers + 2);  // launch() then never reallocates
+    }
+    launch("listener", [this] { listen_loop(); });
+    launch("delayer", [this] { delay_loop(); });
+    for (std::size_t i = 0; i < workers; ++i) launch("worker", [this] { worker_loop(); });
+  } catch (const std::exception& error) {
+    stop();
+    return resource_exhausted(std::string("dns stub: cannot start its threads: ") + error.what());
+  }
+  return {};
+}
+
+void DnsStubResponder::launch(const char* name, std::function<void()> body) {
+  std::lock_guard lock(threads_mutex_);
+  ++running_;
+  try {
+    threads_.emplace_back([this, name, body = std::move(body)] {
+      try {
+        body();
+      } catch (const std::exception& error) {
+        record_failure(std::string(name) + ": " + error.what());
+      } catch (...) {
+        record_failure(std::string(name) + ": unknown exception");
+      }
+      std::lock_guard done(threads_mutex_);
+      --running_;
+      threads_done_.notify_all();
+    });
+  } catch (...) {
+    --running_;
+    throw;
+  }
+}
+
+void DnsStubResponder::record_failure(const std::string& what) {
+  std::cerr << "dns stub responder (port " << port_ << "): thread stopped: " << what << "\n";
+  std::lock_guard lock(failure_mutex_);
+  if (failure_.empty()) failure_ = what;
+}
+
+std::string DnsStubResponder::failure() const {
+  std::lock_guard lock(failure_mutex_);
+  return failure_;
+}
+
 void DnsStubResponder::stop() {
   std::lock_guard stop_lock(stop_mutex_);
-  if (!listener_.joinable()) return;
-  stopping_ = true;
+  if (stopped_) return;
+  stopped_ = true;
+  {
+    std::lock_guard lock(tasks_mutex_);
+    stopping_ = true;
+  }
+  {
+    // The delayer now either saw stopping_ or waits and gets the notify.
+    std::lock_guard lock(delayed_mutex_);
+  }
+  // Wakes the listener and cancels every upstream and tcp wait.
   const std::uint64_t one = 1;
   [[maybe_unused]] const ssize_t written = ::write(stop_event_.get(), &one, sizeof one);
-  if (listener_.joinable()) listener_.join();
   {
-    std::unique_lock lock(tasks_mutex_);
-    while (in_flight_ > 0) {
+    std::unique_lock lock(threads_mutex_);
+    while (running_ > 0) {
+      tasks_ready_.notify_all();
+      delayed_ready_.notify_all();
       clock_.wake_all();  // ends delays sleeping on the injected clock
-      tasks_done_.wait_for(lock, std::chrono::milliseconds(20));
+      threads_done_.wait_for(lock, std::chrono::milliseconds(20));
     }
+  }
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard lock(threads_mutex_);
+    threads.swap(threads_);
+  }
+  for (auto& thread : threads) {
+    if (thread.joinable()) thread.join();
+  }
+  {
+    std::lock_guard lock(tasks_mutex_);
+    tasks_.clear();  // closes queued tcp connections
+  }
+  {
+    std::lock_guard lock(delayed_mutex_);
+    delayed_.clear();
   }
   // Nothing uses the listeners any more; closing them frees the port now.
   udp4_ = UniqueFd();
@@ -70,29 +144,67 @@ void DnsStubResponder::stop() {
   tcp6_ = UniqueFd();
 }
 
-bool DnsStubResponder::spawn(std::function<void()> work) {
+bool DnsStubResponder::submit(std::function<void()> task) {
   {
     std::lock_guard lock(tasks_mutex_);
-    if (in_flight_ >= options_.max_in_flight || stopping_) return false;
-    ++in_flight_;
+    if (stopping_ || tasks_.size() >= options_.max_queued) return false;
+    tasks_.push_back(std::move(task));
   }
-  // Detached, but stop() waits for in_flight_ to reach zero, and a task
-  // touches nothing of ours after its final decrement under the lock.
-  try {
-    std::thread([this, work = std::move(work)] {
-      work();
-      std::lock_guard lock(tasks_mutex_);
-      --in_flight_;
-      tasks_done_.notify_all();
-    }).detach();
-  } catch (const std::system_error&) {
-    // Out of threads (RLIMIT_NPROC, memory): drop this query, keep serving.
-    std::lock_guard lock(tasks_mutex_);
-    --in_flight_;
-    tasks_done_.notify_all();
-    return false;
-  }
+  tasks_ready_.notify_one();
   return true;
+}
+
+void DnsStubResponder::worker_loop() {
+  for (;;) {
+    std::function<void()> task;
+    {
+      std::unique_lock lock(tasks_mutex_);
+      tasks_ready_.wait(lock, [this] { return stopping_.load() || !tasks_.empty(); });
+      if (stopping_) return;
+      task = std::move(tasks_.front());
+      tasks_.pop_front();
+    }
+    task();
+  }
+}
+
+bool DnsStubResponder::hold_answer(std::chrono::nanoseconds delay, std::function<void()> send) {
+  {
+    std::lock_guard lock(delayed_mutex_);
+    if (delayed_.size() >= options_.max_delayed) return false;
+    // Taken under the lock: with the fault's one delay, later answers are
+    // due later, so appending keeps the queue sorted.
+    delayed_.push_back(DelayedAnswer{clock_.steady_now() + delay, std::move(send)});
+  }
+  delayed_ready_.notify_one();
+  return true;
+}
+
+void DnsStubResponder::delay_loop() {
+  for (;;) {
+    SteadyTime due;
+    {
+      std::unique_lock lock(delayed_mutex_);
+      delayed_ready_.wait(lock, [this] { return stopping_.load() || !delayed_.empty(); });
+      if (stopping_) return;
+      due = delayed_.front().due;
+    }
+    const SteadyTime now = clock_.steady_now();
+    if (now < due) {
+      // In slices, so a stop that races with the start of a sleep is
+      // noticed soon even on a clock nobody wakes.
+      clock_.sleep_until(std::min(due, now + kDelaySlice));
+      continue;
+    }
+    std::function<void()> send;
+    {
+      std::lock_guard lock(delayed_mutex_);
+      if (stopping_) return;
+      send = std::move(delayed_.front().send);
+      delayed_.pop_front();
+    }
+    send();
+  }
 }
 
 void DnsStubResponder::listen_loop() {
@@ -104,7 +216,7 @@ void DnsStubResponder::listen_loop() {
   while (!stopping_) {
     if (::poll(fds.data(), fds.size(), -1) < 0) {
       if (errno == EINTR) continue;
-      return;
+      throw std::runtime_error("poll: " + errno_text());
     }
     if (fds[0].revents != 0) return;
     for (std::size_t i = 1; i < fds.size(); ++i) {
@@ -137,11 +249,17 @@ void DnsStubResponder::serve_datagram(int fd) {
   } else if (plan.action == QueryPlan::Action::kReply) {
     reply_to_peer(plan.reply);
   } else {
-    const bool started = spawn([this, query = std::move(buffer), delay = plan.answer_delay, reply_to_peer] {
+    const bool queued = submit([this, query = std::move(buffer), delay = plan.answer_delay, reply_to_peer] {
       auto answer = forward(query, /*tcp=*/false);
-      if (answer && hold_for(delay)) reply_to_peer(*answer);
+      if (!answer || stopping_) return;
+      if (delay <= std::chrono::nanoseconds(0)) {
+        reply_to_peer(*answer);
+        return;
+      }
+      const bool held = hold_answer(delay, [reply_to_peer, reply = std::move(*answer)] { reply_to_peer(reply); });
+      if (!held) counters_.overflowed++;
     });
-    if (!started) counters_.dropped++;
+    if (!queued && !stopping_) counters_.overflowed++;
   }
 }
 
@@ -150,8 +268,11 @@ void DnsStubResponder::accept_connection(int fd) {
   socklen_t peer_length = sizeof peer;
   UniqueFd connection(::accept4(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length, SOCK_CLOEXEC | SOCK_NONBLOCK));
   if (!connection.valid()) return;
+  // Shared so the task stays copyable; a refused task closes it at once.
   auto shared = std::make_shared<UniqueFd>(std::move(connection));
-  if (!spawn([this, shared, peer] { serve_connection(std::move(*shared), peer); })) counters_.dropped++;
+  if (!submit([this, shared, peer] { serve_connection(std::move(*shared), peer); }) && !stopping_) {
+    counters_.overflowed++;
+  }
 }
 
 void DnsStubResponder::serve_connection(UniqueFd connection, sockaddr_storage peer) {

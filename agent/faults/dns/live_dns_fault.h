@@ -25,7 +25,11 @@ class LiveDnsFault final : public LiveFault {
   // 12 queries, 5 faulted, 7 forwarded".
   std::string detail() const override;
   nlohmann::json undo_record() const override;
+  // Holds this fault's own revert lock across its `nft` command: only a
+  // second revert of the same fault waits for it.
   Status revert() override;
+  // ABORTED "engine_failed: ..." once a responder thread has failed.
+  Status on_tick(SteadyTime now) override;
 
   const DnsStubResponder& responder() const { return *responder_; }
 

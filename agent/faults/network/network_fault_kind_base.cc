@@ -30,6 +30,11 @@ Status NetworkFaultKindBase::recover(const v1::FaultSpec& spec, const FaultConte
   return runtime_->mangle->restore_if_unused();
 }
 
+Status NetworkFaultKindBase::recover_by_id(const FaultContext& context) {
+  CHAOS_RETURN_IF_ERROR(recover_network_objects(*runtime_->env.commands, context.fault_id, ""));
+  return runtime_->mangle->restore_if_unused();
+}
+
 StatusOr<std::unique_ptr<LiveFault>> NetworkFaultKindBase::apply_impairment(const FaultContext& context,
                                                                             const TrafficScope& scope,
                                                                             const ImpairmentSpec& impairment,

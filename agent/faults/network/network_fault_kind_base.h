@@ -14,6 +14,9 @@ namespace chaos::agent::network {
 class NetworkFaultKindBase : public FaultKind {
  public:
   Status recover(const v1::FaultSpec& spec, const FaultContext& context, const nlohmann::json& undo_record) override;
+  // Every object is named after the fault id (object_names.h): chains, the
+  // nft table, and the qdisc leaf handle, looked for on every interface.
+  Status recover_by_id(const FaultContext& context) override;
 
  protected:
   explicit NetworkFaultKindBase(std::shared_ptr<NetworkRuntime> runtime) : runtime_(std::move(runtime)) {}

@@ -13,28 +13,32 @@
 
 namespace chaos::agent {
 
-std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvironment& env) {
+std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvironment& env,
+                                                                  const NetworkFaultOptions& options) {
   assert(env.commands != nullptr);
   const auto capabilities =
       network::probe_network_capabilities(*env.commands, "chaos-probe-" + std::to_string(getpid()));
-  return make_network_fault_kinds(env, capabilities);
+  return make_network_fault_kinds(env, capabilities, nullptr, options);
 }
 
 std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvironment& env,
                                                                   const network::NetworkCapabilities& capabilities,
-                                                                  network::EngineStarter start_engine) {
+                                                                  network::EngineStarter start_engine,
+                                                                  const NetworkFaultOptions& options) {
   using namespace network;
   assert(env.commands != nullptr && "network faults run tc/nft/iptables through env.commands");
   auto runtime = std::make_shared<NetworkRuntime>();
   runtime->env = env;
   runtime->capabilities = capabilities;
+  runtime->engine_max_held_bytes = options.engine_max_held_bytes;
   // Below the state dir so a restarted agent (journal recovery) still knows
   // which mangle tables were the host's; no state dir, memory only.
   runtime->mangle = std::make_unique<MangleTableKeeper>(
       env.commands, env.state_dir.empty() ? "" : env.state_dir + "/network/mangle-baseline.json");
-  runtime->start_engine = start_engine ? std::move(start_engine)
-                                       : [](const EngineOptions& options) -> StatusOr<std::unique_ptr<PacketEngine>> {
-    CHAOS_ASSIGN_OR_RETURN(auto engine, NfqueueEngine::start(options));
+  runtime->start_engine =
+      start_engine ? std::move(start_engine)
+                   : [](const EngineOptions& engine_options) -> StatusOr<std::unique_ptr<PacketEngine>> {
+    CHAOS_ASSIGN_OR_RETURN(auto engine, NfqueueEngine::start(engine_options));
     return std::unique_ptr<PacketEngine>(std::move(engine));
   };
   std::vector<std::unique_ptr<FaultKind>> kinds;

@@ -16,12 +16,22 @@
 
 namespace chaos::agent {
 
-std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvironment& env);
+// Limits the agent's config may set for every network fault.
+struct NetworkFaultOptions {
+  // Packet bytes one NFQUEUE engine (one fault) may hold in userspace;
+  // packets over it wait in the kernel's fail-open queue instead and are
+  // counted (EngineStats::over_cap).
+  std::size_t engine_max_held_bytes = network::kDefaultMaxHeldBytes;
+};
+
+std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvironment& env,
+                                                                  const NetworkFaultOptions& options = {});
 
 // For tests and callers that probed already; `start_engine` defaults to the
 // real NfqueueEngine.
 std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvironment& env,
                                                                   const network::NetworkCapabilities& capabilities,
-                                                                  network::EngineStarter start_engine = nullptr);
+                                                                  network::EngineStarter start_engine = nullptr,
+                                                                  const NetworkFaultOptions& options = {});
 
 }  // namespace chaos::agent

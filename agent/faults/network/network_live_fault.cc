@@ -5,6 +5,7 @@
 #include "agent/faults/network/rules/iptables_steering.h"
 #include "agent/faults/network/rules/nft_drop_table.h"
 #include "agent/faults/network/rules/object_names.h"
+#include "common/crash_point.h"
 
 namespace chaos::agent::network {
 
@@ -39,6 +40,8 @@ StatusOr<std::shared_ptr<PacketEngine>> start_engine(NetworkRuntime& runtime, co
     if (!number) return resource_exhausted("every NFQUEUE number of the agent's range is in use");
     EngineOptions options{*number, impairment, seed_for(fault_id), queue_length_for(impairment), kBypassMark,
                           kEngineRealtimePriority, interface};
+    options.max_held_bytes = runtime.engine_max_held_bytes;
+    crash_point("network: start engine");
     auto engine = runtime.start_engine(options);
     if (engine.ok()) return std::shared_ptr<PacketEngine>(std::move(engine).value());
     // A queue another program owns stays marked as used; other errors free it.
@@ -53,8 +56,10 @@ StatusOr<std::shared_ptr<PacketEngine>> start_engine(NetworkRuntime& runtime, co
 Status reserve_scope(NetworkRuntime& runtime, RollbackStack& undo, const std::string& group,
                      const std::string& fault_id, const TrafficScope& scope) {
   CHAOS_RETURN_IF_ERROR(runtime.book.reserve(group, fault_id, scope));
-  // Shared ownership: a live fault may outlive the kind that made it.
-  undo.push("scope reservation", [shared = runtime.shared_from_this(), fault_id] {
+  // Shared ownership: a live fault may outlive the kind that made it. Kept
+  // while anything of the fault is left, so no overlapping fault comes in
+  // behind a rule that would hide packets from it.
+  undo.push_last_to_undo("scope reservation", [shared = runtime.shared_from_this(), fault_id] {
     shared->book.release(fault_id);
     return Status{};
   });
@@ -62,14 +67,21 @@ Status reserve_scope(NetworkRuntime& runtime, RollbackStack& undo, const std::st
 }
 
 // Installs steering between a mangle-table acquire and, on undo, a release
-// (after the chains are gone), so the last fault restores the host's tables.
+// once the chains are gone (so the last fault restores the host's tables;
+// a removal that fails keeps the fault a user until a retry succeeds).
 Status steer(NetworkRuntime& runtime, RollbackStack& undo, const SteeringPlan& plan) {
+  auto shared = runtime.shared_from_this();
   CHAOS_RETURN_IF_ERROR(runtime.mangle->acquire());
-  undo.push("mangle tables", [shared = runtime.shared_from_this()] { return shared->mangle->release(); });
-  auto& commands = *runtime.env.commands;
-  CHAOS_RETURN_IF_ERROR(install_steering(commands, plan));
-  undo.push("iptables steering", [&commands, egress = plan.egress_chain, ingress = plan.ingress_chain] {
-    return remove_steering(commands, egress, ingress);
+  if (auto status = install_steering(*runtime.env.commands, plan); !status.ok()) {
+    (void)runtime.mangle->release();
+    return status;
+  }
+  auto released = std::make_shared<bool>(false);
+  undo.push("iptables steering", [shared, egress = plan.egress_chain, ingress = plan.ingress_chain, released] {
+    CHAOS_RETURN_IF_ERROR(remove_steering(*shared->env.commands, egress, ingress));
+    if (*released) return Status{};
+    *released = true;
+    return shared->mangle->release();
   });
   return {};
 }
@@ -82,7 +94,18 @@ std::string NetworkLiveFault::detail() const {
   const auto stats = engine->stats();
   return detail_ + " (queue " + std::to_string(engine->queue_number()) + ": " + std::to_string(stats.received) +
          " seen, " + std::to_string(stats.dropped) + " dropped, " + std::to_string(stats.duplicated) +
-         " duplicated)";
+         " duplicated" + (stats.over_cap > 0 ? ", " + std::to_string(stats.over_cap) + " over the copy cap" : "") +
+         ")";
+}
+
+Status NetworkLiveFault::on_tick(SteadyTime now) {
+  (void)now;
+  const auto engine = engine_.lock();
+  if (!engine) return {};
+  const std::string failure = engine->failure();
+  if (failure.empty()) return {};
+  return aborted("engine_failed: NFQUEUE engine on queue " + std::to_string(engine->queue_number()) + ": " +
+                 failure);
 }
 
 StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime, const FaultContext& context,
@@ -97,7 +120,9 @@ StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime,
   // packet is queued to a closed socket; stopping it then releases the
   // packets it still holds.
   undo.push("NFQUEUE engine", [shared = runtime.shared_from_this(), engine]() mutable {
+    if (!engine) return Status{};
     const auto number = engine->queue_number();
+    crash_point("network: stop engine");
     engine.reset();
     shared->queues.release(number);
     return Status{};
@@ -121,8 +146,10 @@ StatusOr<std::unique_ptr<LiveFault>> apply_qdisc_fault(NetworkRuntime& runtime, 
   RollbackStack undo;
   CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, undo, "qdisc " + scope.interface, context.fault_id,
                                       TrafficScope{scope.interface, {}, {}, {}, Protocol::kAny, true, false}));
-  CHAOS_RETURN_IF_ERROR(install_qdisc_tree(commands, scope.interface, leaf));
-  undo.push("qdisc tree", [&commands, interface = scope.interface] { return remove_qdisc_tree(commands, interface); });
+  CHAOS_RETURN_IF_ERROR(install_qdisc_tree(commands, scope.interface, names.qdisc_leaf_handle, leaf));
+  undo.push("qdisc tree", [&commands, interface = scope.interface, leaf_handle = names.qdisc_leaf_handle] {
+    return remove_qdisc_tree(commands, interface, leaf_handle);
+  });
   SteeringPlan plan{names.egress_chain, names.ingress_chain, scope, runtime.env.protected_ports,
                     SteeringTarget{SteeringTarget::Kind::kClassify, 0, kQdiscClassId}};
   CHAOS_RETURN_IF_ERROR(steer(runtime, undo, plan));
@@ -152,9 +179,9 @@ Status recover_network_objects(CommandRunner& commands, const std::string& fault
   if (auto status = remove_drop_table(commands, names.nft_table); !status.ok() && first_error.ok()) {
     first_error = status;
   }
-  if (!interface.empty()) {
-    if (auto status = remove_qdisc_tree(commands, interface); !status.ok() && first_error.ok()) first_error = status;
-  }
+  const auto qdiscs = interface.empty() ? remove_qdisc_trees_with_leaf(commands, names.qdisc_leaf_handle)
+                                         : remove_qdisc_tree(commands, interface, names.qdisc_leaf_handle);
+  if (!qdiscs.ok() && first_error.ok()) first_error = qdiscs;
   return first_error.ok() ? first_error : first_error.with_context("recovering fault " + fault_id);
 }
 

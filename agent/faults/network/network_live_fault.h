@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "agent/fault.h"
@@ -25,13 +26,21 @@ class NetworkLiveFault final : public LiveFault {
   std::string backend() const override { return backend_; }
   std::string detail() const override;
   nlohmann::json undo_record() const override { return undo_; }
-  Status revert() override { return undo_steps_.unwind(); }
+  // Serialised per fault only (a retry and a request may overlap); other
+  // faults' reverts never wait for this one.
+  Status revert() override {
+    std::lock_guard lock(revert_mutex_);
+    return undo_steps_.unwind();
+  }
+  // ABORTED "engine_failed: ..." once the engine's thread has stopped.
+  Status on_tick(SteadyTime now) override;
 
  private:
   std::string backend_;
   std::string detail_;
   nlohmann::json undo_;
-  RollbackStack undo_steps_;
+  std::mutex revert_mutex_;
+  RollbackStack undo_steps_;  // guarded by revert_mutex_
   // Only observed, for statistics in detail(): the rollback step owns the
   // engine so that revert really stops it.
   std::weak_ptr<PacketEngine> engine_;
@@ -53,7 +62,8 @@ StatusOr<std::unique_ptr<LiveFault>> apply_drop_fault(NetworkRuntime& runtime, c
                                                       const std::string& what);
 
 // Removes by name whatever any network backend may have left for this fault
-// id (chains, nft table, our qdisc on `interface`); idempotent.
+// id (chains, nft table, our qdisc on `interface`, or on whichever
+// interface holds it when `interface` is empty); idempotent.
 Status recover_network_objects(CommandRunner& commands, const std::string& fault_id, const std::string& interface);
 
 }  // namespace chaos::agent::network

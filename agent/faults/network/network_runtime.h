@@ -1,6 +1,12 @@
 // State shared by every network fault kind of one agent: the environment,
 // the probed capabilities, which live faults own which scope (to refuse
 // overlaps), and which NFQUEUE numbers are in use.
+//
+// Concurrency: different faults apply, revert and recover at the same time
+// on different threads. ScopeBook and QueueNumbers guard their maps with
+// their own mutex and never run a command or touch a file under it; the
+// MangleTableKeeper documents the one lock held across commands (see
+// mangle_tables.h). Everything else here is set once at construction.
 #pragma once
 
 #include <cstdint>
@@ -59,6 +65,8 @@ struct NetworkRuntime : std::enable_shared_from_this<NetworkRuntime> {
   AgentEnvironment env;
   NetworkCapabilities capabilities;
   EngineStarter start_engine;
+  // Per engine; see EngineOptions::max_held_bytes.
+  std::size_t engine_max_held_bytes = kDefaultMaxHeldBytes;
   ScopeBook book;
   QueueNumbers queues;
   // Restores the host's mangle tables once the last steering chain is gone.

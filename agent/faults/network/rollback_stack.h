@@ -22,18 +22,28 @@ class RollbackStack {
   // Unwinds whatever was not handed over: no early return can leak.
   ~RollbackStack() { (void)unwind(); }
 
-  void push(std::string what, Undo undo) { steps_.emplace_back(std::move(what), std::move(undo)); }
+  void push(std::string what, Undo undo) { steps_.push_back(Step{std::move(what), std::move(undo), false}); }
+  // A step that runs only once every step pushed after it is undone, e.g.
+  // releasing a scope reservation while a rule of that scope still steers
+  // packets would let an overlapping fault in; it waits for a retry instead.
+  void push_last_to_undo(std::string what, Undo undo) {
+    steps_.push_back(Step{std::move(what), std::move(undo), true});
+  }
 
   // Runs every step even if one fails (so one stuck rule does not keep the
-  // others in place); failed steps stay for a later retry. Returns the first
-  // error.
+  // others in place), except push_last_to_undo() steps after a failure;
+  // failed and skipped steps stay for a later retry. Returns the first error.
   Status unwind() {
     Status first_error;
     std::vector<bool> failed(steps_.size(), false);
     for (std::size_t i = steps_.size(); i-- > 0;) {
-      Status status = steps_[i].second();
+      if (steps_[i].after_the_rest && !first_error.ok()) {
+        failed[i] = true;
+        continue;
+      }
+      Status status = steps_[i].undo();
       if (!status.ok()) {
-        if (first_error.ok()) first_error = status.with_context("undoing " + steps_[i].first);
+        if (first_error.ok()) first_error = status.with_context("undoing " + steps_[i].what);
         failed[i] = true;
       }
     }
@@ -48,7 +58,12 @@ class RollbackStack {
   bool empty() const { return steps_.empty(); }
 
  private:
-  std::vector<std::pair<std::string, Undo>> steps_;
+  struct Step {
+    std::string what;
+    Undo undo;
+    bool after_the_rest;
+  };
+  std::vector<Step> steps_;
 };
 
 }  // namespace chaos::agent::network

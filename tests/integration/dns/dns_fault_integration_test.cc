@@ -256,5 +256,18 @@ TEST_F(DnsFaultIntegrationTest, RecoverRemovesALeftoverTableByFaultId) {
   revert();
 }
 
+TEST_F(DnsFaultIntegrationTest, RecoverByIdRemovesTheRedirectKnowingOnlyTheFaultId) {
+  inject(v1::DnsFault::MODE_NXDOMAIN);
+  EXPECT_EQ(dig_status(dig(kLabName)), "NXDOMAIN");
+  client_->run([&] {
+    // The journal entry is unreadable: nothing but the id is known.
+    ASSERT_TRUE(kind_->recover_by_id(FaultContext{"it1", "", {}}).ok());
+    ASSERT_TRUE(kind_->recover_by_id(FaultContext{"it1", "", {}}).ok()) << "idempotent";
+  });
+  expect_no_redirect_table();
+  EXPECT_EQ(dig_status(dig(kLabName)), "NOERROR");
+  revert();
+}
+
 }  // namespace
 }  // namespace chaos::agent::dns

@@ -229,18 +229,23 @@ TEST_F(NetworkFaultsTest, BandwidthAndEngineDelayComposeOnTheSamePackets) {
   EXPECT_GE(std::stoi(classes.substr(number_start, sent - number_start)), 40) << classes;
 }
 
-TEST_F(NetworkFaultsTest, RecoverRemovesWhatACrashedAgentLeftBehind) {
-  const std::string id = "crashed-agent-fault";
+// What a dead agent would have left of fault `id`: steering to a queue
+// nobody reads (bypass lets packets through), a drop table and a qdisc tree.
+void leave_what_a_crashed_agent_leaves(CommandRunner& commands, const std::string& id, const std::string& interface) {
   const auto names = fault_object_names(id);
   TrafficScope scope;
-  scope.interface = bed_->link_a_to_b();
-  // What a dead agent would have left: steering to a queue nobody reads
-  // (bypass lets packets through), a drop table and a qdisc tree.
-  ASSERT_TRUE(install_steering(commands_, SteeringPlan{names.egress_chain, names.ingress_chain, scope, {},
-                                                       SteeringTarget{SteeringTarget::Kind::kQueue, 31999, ""}})
+  scope.interface = interface;
+  scope.ingress = true;
+  ASSERT_TRUE(install_steering(commands, SteeringPlan{names.egress_chain, names.ingress_chain, scope, {},
+                                                      SteeringTarget{SteeringTarget::Kind::kQueue, 31999, ""}})
                   .ok());
-  ASSERT_TRUE(install_drop_table(commands_, DropTablePlan{names.nft_table, scope, {}, 1}).ok());
-  ASSERT_TRUE(install_qdisc_tree(commands_, scope.interface, tbf_leaf(10'000'000, 0, {})).ok());
+  ASSERT_TRUE(install_drop_table(commands, DropTablePlan{names.nft_table, scope, {}, 1}).ok());
+  ASSERT_TRUE(install_qdisc_tree(commands, interface, names.qdisc_leaf_handle, tbf_leaf(10'000'000, 0, {})).ok());
+}
+
+TEST_F(NetworkFaultsTest, RecoverRemovesWhatACrashedAgentLeftBehind) {
+  const std::string id = "crashed-agent-fault";
+  leave_what_a_crashed_agent_leaves(commands_, id, bed_->link_a_to_b());
   ASSERT_TRUE(mentions_our_objects(bed_->kernel_state_of_a()));
   // With no engine bound, --queue-bypass keeps traffic flowing.
   EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 5, 1000)), 5);
@@ -250,6 +255,23 @@ TEST_F(NetworkFaultsTest, RecoverRemovesWhatACrashedAgentLeftBehind) {
   EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
   // Idempotent: a second recovery finds nothing and succeeds.
   EXPECT_TRUE(kind("network.delay").recover(spec, FaultContext{id, "exp", {}}, nlohmann::json()).ok());
+}
+
+TEST_F(NetworkFaultsTest, RecoverByIdAloneRemovesEverythingOfThatFaultAndLeavesALiveOne) {
+  auto* live = apply("network.delay", delay_spec(10), "still-live");
+  ASSERT_NE(live, nullptr);
+  const std::string id = "corrupt-journal-fault";
+  const std::string tag = fault_object_tag(id);
+  leave_what_a_crashed_agent_leaves(commands_, id, bed_->link_a_to_c());
+  ASSERT_NE(bed_->kernel_state_of_a().find(tag), std::string::npos);
+  ASSERT_TRUE(kind("network.partition").recover_by_id(FaultContext{id, "", {}}).ok());
+  const std::string after = bed_->kernel_state_of_a();
+  EXPECT_EQ(after.find(tag), std::string::npos) << after;
+  EXPECT_EQ(after.find(fault_object_names(id).qdisc_leaf_handle), std::string::npos) << after;
+  EXPECT_NE(after.find(fault_object_tag("still-live")), std::string::npos) << "the live fault is untouched";
+  EXPECT_TRUE(kind("network.partition").recover_by_id(FaultContext{id, "", {}}).ok()) << "idempotent";
+  ASSERT_TRUE(live->revert().ok());
+  EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
 }
 
 // iptables-nft creates `table ip mangle` (and ip6) with base chains for our

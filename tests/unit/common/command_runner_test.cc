@@ -64,6 +64,43 @@ TEST(ProcessCommandRunner, KillsCommandsThatOverrunTheTimeout) {
   EXPECT_EQ(result.status().code(), StatusCode::kDeadlineExceeded);
 }
 
+// Without SIGPIPE blocked around the write, the first case kills the test
+// process (gtest leaves SIGPIPE at its default) and the second blocks in
+// write(2) forever.
+TEST(ProcessCommandRunner, ChildThatExitsWithoutReadingALargeStdinReturnsItsExitCode) {
+  ProcessCommandRunner runner;
+  RunOptions options;
+  options.stdin_text.assign(1 << 20, 'x');  // far more than a pipe buffer
+  auto succeeded = runner.run({"true"}, options);
+  ASSERT_TRUE(succeeded.ok()) << succeeded.status().to_string();
+  EXPECT_EQ(succeeded->exit_code, 0);
+  auto failed = runner.run({"false"}, options);
+  ASSERT_TRUE(failed.ok()) << failed.status().to_string();
+  EXPECT_EQ(failed->exit_code, 1);
+}
+
+TEST(ProcessCommandRunner, ChildThatNeverReadsItsStdinIsKilledAtTheTimeout) {
+  ProcessCommandRunner runner;
+  RunOptions options;
+  options.stdin_text.assign(1 << 20, 'x');
+  options.timeout = std::chrono::milliseconds(300);
+  const auto started = std::chrono::steady_clock::now();
+  auto result = runner.run({"sleep", "30"}, options);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), StatusCode::kDeadlineExceeded);
+  // A lower bound only: the write did not end the wait early.
+  EXPECT_GE(std::chrono::steady_clock::now() - started, options.timeout);
+}
+
+TEST(ProcessCommandRunner, LargeStdinIsDeliveredWhole) {
+  ProcessCommandRunner runner;
+  RunOptions options;
+  options.stdin_text.assign(1 << 20, 'x');
+  auto result = runner.run({"wc", "-c"}, options);
+  ASSERT_TRUE(result.ok()) << result.status().to_string();
+  EXPECT_EQ(result->stdout_text, "1048576\n");
+}
+
 TEST(ProcessCommandRunner, EmptyArgvIsInvalid) {
   ProcessCommandRunner runner;
   EXPECT_EQ(runner.run({}).status().code(), StatusCode::kInvalidArgument);

@@ -108,7 +108,7 @@ StatusOr<std::unique_ptr<NfqueueEngine>> NfqueueEngine::start(const EngineOption
   io->holder = std::make_unique<PacketHolder>(
       options.impairment, options.seed,
       [queue](std::uint32_t packet_id, int verdict) { (void)queue->add_verdict(packet_id, verdict); },
-      io->sender.get(), reinjects ? options.queue_max_length : 0);
+      io->sender.get(), reinjects ? options.queue_max_length : 0, options.max_held_bytes);
   engine->io_ = std::move(io);
   engine->thread_ = std::thread([raw = engine.get()] { raw->run(); });
   return engine;
@@ -126,6 +126,17 @@ NfqueueEngine::~NfqueueEngine() {
 
 EngineStats NfqueueEngine::stats() const { return io_->holder->stats(); }
 
+std::string NfqueueEngine::failure() const {
+  std::lock_guard lock(failure_mutex_);
+  return failure_;
+}
+
+void NfqueueEngine::fail(const std::string& why) {
+  std::cerr << "nfqueue engine (queue " << options_.queue_number << "): stopped: " << why << "\n";
+  std::lock_guard lock(failure_mutex_);
+  if (failure_.empty()) failure_ = why;
+}
+
 void NfqueueEngine::enter_realtime() const {
   // The default 50 us timer slack would add up to 50 us to every release.
   prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
@@ -140,7 +151,23 @@ void NfqueueEngine::enter_realtime() const {
   }
 }
 
-void NfqueueEngine::run() {
+void NfqueueEngine::run() noexcept {
+  try {
+    loop();
+    return;
+  } catch (const std::exception& error) {
+    fail(std::string("exception: ") + error.what());
+  } catch (...) {
+    fail("unknown exception");
+  }
+  // Let go of what we hold rather than leave it to the unbind (which drops).
+  try {
+    io_->release_everything();
+  } catch (...) {
+  }
+}
+
+void NfqueueEngine::loop() {
   enter_realtime();
   Io& io = *io_;
   const auto on_packet = [&io](const QueuedPacket& packet) {
@@ -150,7 +177,7 @@ void NfqueueEngine::run() {
   for (;;) {
     if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
-      std::cerr << "nfqueue engine (queue " << options_.queue_number << "): poll: " << std::strerror(errno) << "\n";
+      fail(std::string("poll: ") + std::strerror(errno));
       break;
     }
     if (fds[2].revents & POLLIN) break;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <thread>
 
 #include <string>
@@ -44,6 +45,9 @@ struct EngineOptions {
   // Off: every packet waits in the kernel for its verdict, as before the
   // re-send path existed (kept to measure the difference in bench/).
   bool reinject_local_packets = true;
+  // Cap on the packet bytes this engine holds in userspace (see
+  // PacketHolder); packets over it wait in the kernel instead.
+  std::size_t max_held_bytes = kDefaultMaxHeldBytes;
 };
 
 // What a fault holds while its engine runs; faked in unit tests.
@@ -52,6 +56,9 @@ class PacketEngine {
   virtual ~PacketEngine() = default;
   virtual std::uint16_t queue_number() const = 0;
   virtual EngineStats stats() const = 0;
+  // Empty while the engine works; otherwise why its thread stopped (an
+  // exception or a fatal I/O error). The fault then ends (engine_failed).
+  virtual std::string failure() const { return ""; }
 };
 
 class NfqueueEngine final : public PacketEngine {
@@ -67,15 +74,22 @@ class NfqueueEngine final : public PacketEngine {
 
   std::uint16_t queue_number() const override { return options_.queue_number; }
   EngineStats stats() const override;
+  std::string failure() const override;
 
  private:
   class Io;
   explicit NfqueueEngine(const EngineOptions& options);
   void enter_realtime() const;
-  void run();
+  // The thread's body: nothing escapes it (an exception leaving a thread
+  // would terminate the agent with every fault in place).
+  void run() noexcept;
+  void loop();
+  void fail(const std::string& why);
 
   EngineOptions options_;
   std::unique_ptr<Io> io_;
+  mutable std::mutex failure_mutex_;
+  std::string failure_;
   std::thread thread_;
 };
 

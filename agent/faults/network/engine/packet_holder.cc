@@ -6,12 +6,16 @@
 namespace chaos::agent::network {
 
 PacketHolder::PacketHolder(const ImpairmentSpec& spec, std::uint64_t seed, VerdictSink verdicts,
-                           PacketSender* sender, std::size_t max_copies_held)
-    : model_(spec, seed), verdicts_(std::move(verdicts)), sender_(sender), max_copies_held_(max_copies_held) {}
+                           PacketSender* sender, std::size_t max_copies_held, std::size_t max_bytes_held)
+    : model_(spec, seed),
+      verdicts_(std::move(verdicts)),
+      sender_(sender),
+      max_copies_held_(max_copies_held),
+      max_bytes_held_(max_bytes_held) {}
 
 bool PacketHolder::can_reinject(const QueuedPacket& packet) const {
   return sender_ != nullptr && packet.hook == NF_INET_POST_ROUTING && packet.from_local_socket &&
-         !packet.payload.empty() && packet.payload.size() == packet.length && copies_held_ < max_copies_held_;
+         !packet.payload.empty() && packet.payload.size() == packet.length;
 }
 
 void PacketHolder::on_packet(const QueuedPacket& packet, SteadyTime now) {
@@ -29,15 +33,35 @@ void PacketHolder::on_packet(const QueuedPacket& packet, SteadyTime now) {
     released_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  std::vector<unsigned char> bytes;
+  const std::size_t size = packet.payload.size();
+  bool capped = false;
   if (can_reinject(packet)) {
-    verdicts_(packet.packet_id, NF_DROP);  // frees the socket's charge now
-    bytes.assign(packet.payload.begin(), packet.payload.end());
-    ++copies_held_;
-    held_.hold_copy(decision.release_at, std::move(bytes), wants_copy);
+    const std::size_t needed = wants_copy ? 2 * size : size;
+    if (copies_held_ < max_copies_held_ && fits(needed)) {
+      verdicts_(packet.packet_id, NF_DROP);  // frees the socket's charge now
+      ++copies_held_;
+      bytes_held_ += needed;
+      held_.hold_copy(decision.release_at, std::vector<unsigned char>(packet.payload.begin(), packet.payload.end()),
+                      wants_copy);
+      return;
+    }
+    capped = true;  // the kernel keeps it instead
+  }
+  std::vector<unsigned char> bytes;
+  if (wants_copy) {
+    if (fits(size)) {
+      bytes.assign(packet.payload.begin(), packet.payload.end());
+    } else {
+      capped = true;  // no duplicate for this one
+    }
+  }
+  if (capped) over_cap_.fetch_add(1, std::memory_order_relaxed);
+  if (bytes.empty() && decision.release_at <= now) {
+    verdicts_(packet.packet_id, NF_ACCEPT);
+    released_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
-  if (wants_copy) bytes.assign(packet.payload.begin(), packet.payload.end());
+  bytes_held_ += bytes.size();
   held_.hold(decision.release_at, packet.packet_id, std::move(bytes));
 }
 
@@ -56,6 +80,7 @@ void PacketHolder::release(std::vector<HeldPacket> packets, SteadyTime now) {
       lateness_ns_total_.fetch_add(static_cast<std::uint64_t>((now - packet.release_at).count()),
                                    std::memory_order_relaxed);
     }
+    bytes_held_ -= packet.reinject_payload.size() + packet.duplicate_payload.size();
     if (packet.reinject_payload.empty()) {
       verdicts_(packet.packet_id, NF_ACCEPT);
     } else {
@@ -77,7 +102,7 @@ void PacketHolder::send(const std::vector<unsigned char>& packet, std::atomic<st
 
 EngineStats PacketHolder::stats() const {
   return EngineStats{received_.load(),   dropped_.load(),       duplicated_.load(),       released_.load(),
-                     reinjected_.load(), send_failures_.load(), lateness_ns_total_.load()};
+                     reinjected_.load(), send_failures_.load(), lateness_ns_total_.load(), over_cap_.load()};
 }
 
 }  // namespace chaos::agent::network

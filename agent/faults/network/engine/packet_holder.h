@@ -39,18 +39,29 @@ struct EngineStats {
   // Sum over released packets of (verdict time - planned release time): how
   // late the engine is, for fidelity reports.
   std::uint64_t lateness_ns_total = 0;
+  // Packets we did not copy because a cap on held copies (bytes or count)
+  // was reached: such a packet waits in the kernel's (fail-open) queue
+  // instead of being re-sent, and a duplicate it should have had is not
+  // sent. Never dropped for the cap.
+  std::uint64_t over_cap = 0;
 };
+
+// Default cap on the packet bytes one engine holds (re-send copies and
+// duplicates). A copy can be a 64 KiB packet (loopback MTU), so a count cap
+// alone does not bound memory.
+inline constexpr std::size_t kDefaultMaxHeldBytes = std::size_t{64} << 20;  // 64 MiB
 
 class PacketHolder {
  public:
   using VerdictSink = std::function<void(std::uint32_t packet_id, int verdict)>;
 
   // `sender` may be null: then nothing is re-injected and no duplicate is
-  // sent. `max_copies_held` bounds the copies we hold (the kernel's queue
-  // limit no longer applies to them); beyond it packets take the verdict
-  // path, whose kernel queue is fail-open.
+  // sent. `max_copies_held` and `max_bytes_held` bound the copies we hold
+  // (the kernel's queue limit no longer applies to them); beyond either,
+  // packets take the verdict path, whose kernel queue is fail-open, and get
+  // no duplicate (counted in EngineStats::over_cap).
   PacketHolder(const ImpairmentSpec& spec, std::uint64_t seed, VerdictSink verdicts, PacketSender* sender,
-               std::size_t max_copies_held);
+               std::size_t max_copies_held, std::size_t max_bytes_held = kDefaultMaxHeldBytes);
 
   void on_packet(const QueuedPacket& packet, SteadyTime now);
   // Packets still in the kernel's queue when the engine stops: accepted.
@@ -59,11 +70,13 @@ class PacketHolder {
   void release_all(SteadyTime now);
 
   bool empty() const { return held_.empty(); }
+  std::size_t bytes_held() const { return bytes_held_; }
   SteadyTime next_release() const { return held_.next_release(); }
   EngineStats stats() const;
 
  private:
   bool can_reinject(const QueuedPacket& packet) const;
+  bool fits(std::size_t bytes) const { return bytes <= max_bytes_held_ - bytes_held_; }
   void release(std::vector<HeldPacket> packets, SteadyTime now);
   void send(const std::vector<unsigned char>& packet, std::atomic<std::uint64_t>& on_success);
 
@@ -71,7 +84,9 @@ class PacketHolder {
   VerdictSink verdicts_;
   PacketSender* sender_;
   std::size_t max_copies_held_;
+  std::size_t max_bytes_held_;
   std::size_t copies_held_ = 0;
+  std::size_t bytes_held_ = 0;
   ReleaseQueue held_;
   std::atomic<std::uint64_t> received_{0};
   std::atomic<std::uint64_t> dropped_{0};
@@ -80,6 +95,7 @@ class PacketHolder {
   std::atomic<std::uint64_t> reinjected_{0};
   std::atomic<std::uint64_t> send_failures_{0};
   std::atomic<std::uint64_t> lateness_ns_total_{0};
+  std::atomic<std::uint64_t> over_cap_{0};
 };
 
 }  // namespace chaos::agent::network

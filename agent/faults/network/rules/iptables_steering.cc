@@ -1,6 +1,10 @@
 #include "agent/faults/network/rules/iptables_steering.h"
 
+#include <set>
+#include <sstream>
+
 #include "agent/faults/network/rules/object_names.h"
+#include "common/check.h"
 
 namespace chaos::agent::network {
 
@@ -8,20 +12,31 @@ namespace {
 
 // xt_multiport takes at most 15 ports per rule.
 constexpr std::size_t kMultiportLimit = 15;
-// Jumps are removed one by one; a bound keeps a confused state from looping.
-constexpr int kMaxJumpRemovals = 8;
+// The whole batch, not each rule, waits at most this long for the xtables
+// lock (legacy iptables; iptables-nft ignores it).
+constexpr const char* kLockWaitSeconds = "5";
 
 // iptables and ip6tables take the same arguments; one family per binary.
 struct Family {
-  const char* binary;
+  const char* restore;
+  const char* save;
   int version;
 };
-constexpr Family kFamilies[] = {{"iptables", 4}, {"ip6tables", 6}};
+constexpr Family kFamilies[] = {{"iptables-restore", "iptables-save", 4}, {"ip6tables-restore", "ip6tables-save", 6}};
 
-Argv mangle(const Family& family, std::initializer_list<std::string> args) {
-  Argv argv{family.binary, "-w", "5", "-t", "mangle"};
-  argv.insert(argv.end(), args);
-  return argv;
+// One rule of a batch, as iptables-restore reads it (whitespace-separated;
+// every token is an interface name, a canonical CIDR, a number or a fixed
+// word, so none needs quoting).
+using Rule = std::vector<std::string>;
+
+std::string rule_line(const Rule& rule) {
+  std::string line;
+  for (const auto& token : rule) {
+    CHAOS_CHECK(!token.empty() && token.find_first_of(" \t\n\r\"'#") == std::string::npos,
+                "iptables-restore token must be a single plain word");
+    line += (line.empty() ? "" : " ") + token;
+  }
+  return line + "\n";
 }
 
 std::vector<Cidr> of_family(const std::vector<Cidr>& cidrs, int version) {
@@ -54,30 +69,28 @@ std::vector<std::string> port_lists(const std::vector<std::uint16_t>& ports) {
   return lists;
 }
 
-Argv target_args(const SteeringTarget& target) {
+Rule target_args(const SteeringTarget& target) {
   if (target.kind == SteeringTarget::Kind::kClassify) return {"-j", "CLASSIFY", "--set-class", target.class_id};
   // --queue-bypass: if no engine is bound (agent died) packets pass.
   return {"-j", "NFQUEUE", "--queue-num", std::to_string(target.queue_number), "--queue-bypass"};
 }
 
-void add_exemptions(std::vector<Argv>& commands, const Family& family, const std::string& chain,
-                    const std::vector<int>& ports, const SteeringTarget& target) {
+void add_exemptions(std::vector<Rule>& rules, const std::string& chain, const std::vector<int>& ports,
+                    const SteeringTarget& target) {
   std::vector<std::uint16_t> protected_ports;
   for (int port : ports) {
     if (port > 0 && port <= 65535) protected_ports.push_back(static_cast<std::uint16_t>(port));
   }
   for (const auto& list : port_lists(protected_ports)) {
     for (const char* protocol : {"tcp", "udp"}) {
-      commands.push_back(
-          mangle(family, {"-A", chain, "-p", protocol, "-m", "multiport", "--ports", list, "-j", "RETURN"}));
+      rules.push_back({"-A", chain, "-p", protocol, "-m", "multiport", "--ports", list, "-j", "RETURN"});
     }
   }
   // Only a queue must not see the engine's own packets again (re-sent or
   // duplicated). A classifier must: the engine re-sends a packet the
   // kernel dropped after classification, and the copy needs its class too.
   if (target.kind == SteeringTarget::Kind::kQueue) {
-    commands.push_back(
-        mangle(family, {"-A", chain, "-m", "mark", "--mark", std::to_string(kBypassMark), "-j", "RETURN"}));
+    rules.push_back({"-A", chain, "-m", "mark", "--mark", std::to_string(kBypassMark), "-j", "RETURN"});
   }
 }
 
@@ -114,10 +127,10 @@ std::vector<RuleShape> rule_shapes(const TrafficScope& scope, int version) {
   return shapes;
 }
 
-void add_scope_rules(std::vector<Argv>& commands, const Family& family, const std::string& chain,
-                     const SteeringPlan& plan, const TrafficScope& scope, bool egress) {
-  for (const auto& shape : rule_shapes(scope, family.version)) {
-    Argv rule = mangle(family, {"-A", chain});
+void add_scope_rules(std::vector<Rule>& rules, int version, const std::string& chain, const SteeringPlan& plan,
+                     const TrafficScope& scope, bool egress) {
+  for (const auto& shape : rule_shapes(scope, version)) {
+    Rule rule{"-A", chain};
     const std::string interface_flag = egress ? "-o" : "-i";
     if (scope.interface.empty()) {
       rule.insert(rule.end(), {"!", interface_flag, "lo"});
@@ -130,46 +143,113 @@ void add_scope_rules(std::vector<Argv>& commands, const Family& family, const st
     if (!shape.ports.empty()) rule.insert(rule.end(), {"-m", "multiport", "--ports", shape.ports});
     const auto target = target_args(plan.target);
     rule.insert(rule.end(), target.begin(), target.end());
-    commands.push_back(std::move(rule));
+    rules.push_back(std::move(rule));
   }
+}
+
+// The chain a rule jumps or goes to ("-j X" / "-g X"), "" when none.
+std::string jump_target(const std::vector<std::string>& tokens) {
+  for (std::size_t i = 0; i + 1 < tokens.size(); ++i) {
+    if (tokens[i] == "-j" || tokens[i] == "-g") return tokens[i + 1];
+  }
+  return "";
+}
+
+Status run_batch(CommandRunner& commands, const Family& family, const std::string& text) {
+  RunOptions options;
+  options.stdin_text = text;
+  auto result = commands.run_checked({family.restore, "-w", kLockWaitSeconds, "--noflush"}, options);
+  return result.status();
+}
+
+Status remove_in_family(CommandRunner& commands, const Family& family, const std::vector<std::string>& chains) {
+  auto saved = commands.run_checked({family.save, "-t", "mangle"});
+  if (!saved.ok()) return saved.status().with_context("reading the mangle table");
+  const std::string batch = steering_removal_batch(saved->stdout_text, chains);
+  if (batch.empty()) return {};
+  return run_batch(commands, family, batch);
 }
 
 }  // namespace
 
-std::vector<Argv> steering_install_commands(const SteeringPlan& plan) {
-  std::vector<Argv> commands;
-  std::vector<Argv> jumps;
+std::vector<RestoreBatch> steering_install_batches(const SteeringPlan& plan) {
+  std::vector<RestoreBatch> batches;
   for (const auto& family : kFamilies) {
     TrafficScope scope;
     if (!narrow_to_family(plan.scope, family.version, scope)) continue;
+    std::vector<std::string> chains;
+    std::vector<Rule> rules;
+    std::vector<Rule> jumps;
     auto build = [&](const std::string& chain, bool egress) {
-      commands.push_back(mangle(family, {"-N", chain}));
-      add_exemptions(commands, family, chain, plan.protected_ports, plan.target);
-      add_scope_rules(commands, family, chain, plan, scope, egress);
+      chains.push_back(chain);
+      add_exemptions(rules, chain, plan.protected_ports, plan.target);
+      add_scope_rules(rules, family.version, chain, plan, scope, egress);
       const std::string hook = egress ? "POSTROUTING" : "PREROUTING";
       // CLASSIFY chains only RETURN or CLASSIFY (neither ends the table), so
       // they can go first without hiding any host rule; first is also where
       // a later NFQUEUE verdict (which does end it) cannot skip them, so a
       // bandwidth fault composes with an engine fault on the same packets.
       if (plan.target.kind == SteeringTarget::Kind::kClassify) {
-        jumps.push_back(mangle(family, {"-I", hook, "1", "-j", chain}));
+        jumps.push_back({"-I", hook, "1", "-j", chain});
       } else {
-        jumps.push_back(mangle(family, {"-A", hook, "-j", chain}));
+        jumps.push_back({"-A", hook, "-j", chain});
       }
     };
     if (scope.egress) build(plan.egress_chain, true);
     if (scope.ingress) build(plan.ingress_chain, false);
+    if (chains.empty()) continue;
+    std::string text = "*mangle\n";
+    // With --noflush, declaring a chain creates it (or empties a leftover
+    // of the same fault id).
+    for (const auto& chain : chains) text += ":" + chain + " - [0:0]\n";
+    for (const auto& rule : rules) text += rule_line(rule);
+    for (const auto& jump : jumps) text += rule_line(jump);
+    batches.push_back(RestoreBatch{family.version, text + "COMMIT\n"});
   }
-  commands.insert(commands.end(), jumps.begin(), jumps.end());
-  return commands;
+  return batches;
+}
+
+std::string steering_removal_batch(const std::string& save_output, const std::vector<std::string>& chains) {
+  const std::set<std::string> ours(chains.begin(), chains.end());
+  std::set<std::string> present;
+  std::vector<std::string> deletions;
+  std::istringstream lines(save_output);
+  std::string line;
+  bool in_mangle = false;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.rfind("*", 0) == 0) in_mangle = line == "*mangle";
+    if (!in_mangle) continue;
+    if (line.rfind(":", 0) == 0) {
+      const std::string name = line.substr(1, line.find(' ') == std::string::npos ? std::string::npos
+                                                                                 : line.find(' ') - 1);
+      if (ours.count(name) != 0) present.insert(name);
+      continue;
+    }
+    if (line.rfind("-A ", 0) != 0) continue;
+    std::istringstream words(line);
+    std::vector<std::string> tokens;
+    for (std::string word; words >> word;) tokens.push_back(word);
+    // Rules inside our chains go with the flush; jumps into them from
+    // anywhere else are deleted by their exact text, each time it appears.
+    if (tokens.size() < 2 || ours.count(tokens[1]) != 0) continue;
+    if (ours.count(jump_target(tokens)) != 0) deletions.push_back("-D" + line.substr(2) + "\n");
+  }
+  if (present.empty() && deletions.empty()) return "";
+  std::string text = "*mangle\n";
+  for (const auto& deletion : deletions) text += deletion;
+  for (const auto& chain : present) text += "-F " + chain + "\n";
+  for (const auto& chain : present) text += "-X " + chain + "\n";
+  return text + "COMMIT\n";
 }
 
 Status install_steering(CommandRunner& commands, const SteeringPlan& plan) {
-  for (const auto& argv : steering_install_commands(plan)) {
-    auto result = commands.run_checked(argv);
-    if (!result.ok()) {
+  for (const auto& batch : steering_install_batches(plan)) {
+    const auto& family = batch.version == 4 ? kFamilies[0] : kFamilies[1];
+    if (auto status = run_batch(commands, family, batch.text); !status.ok()) {
+      // This batch left nothing; an earlier family's batch did.
       (void)remove_steering(commands, plan.egress_chain, plan.ingress_chain);
-      return result.status().with_context("installing iptables steering");
+      return status.with_context("installing iptables steering");
     }
   }
   return {};
@@ -177,24 +257,17 @@ Status install_steering(CommandRunner& commands, const SteeringPlan& plan) {
 
 Status remove_steering(CommandRunner& commands, const std::string& egress_chain,
                        const std::string& ingress_chain) {
+  Status first_error;
   for (const auto& family : kFamilies) {
-    for (const auto& [hook, chain] :
-         {std::pair{"POSTROUTING", egress_chain}, std::pair{"PREROUTING", ingress_chain}}) {
-      // A crash between two applies could leave the jump twice; remove all.
-      for (int i = 0; i < kMaxJumpRemovals; ++i) {
-        auto result = commands.run(mangle(family, {"-D", hook, "-j", chain}));
-        if (!result.ok() || result->exit_code != 0) break;
-      }
-      (void)commands.run(mangle(family, {"-F", chain}));
-      (void)commands.run(mangle(family, {"-X", chain}));
-      auto still_there = commands.run(mangle(family, {"-S", chain}));
-      if (!still_there.ok()) return still_there.status().with_context("checking " + chain);
-      if (still_there->exit_code == 0) {
-        return internal_error(std::string(family.binary) + " chain mangle/" + chain + " could not be removed");
-      }
+    // Both families even if one fails, so one stuck family keeps nothing
+    // else of ours in place.
+    if (auto status = remove_in_family(commands, family, {egress_chain, ingress_chain});
+        !status.ok() && first_error.ok()) {
+      first_error = status.with_context("removing IPv" + std::to_string(family.version) + " steering chains " +
+                                        egress_chain + ", " + ingress_chain);
     }
   }
-  return {};
+  return first_error;
 }
 
 }  // namespace chaos::agent::network

@@ -6,6 +6,11 @@
 //
 // IPv4 rules go to iptables and IPv6 rules to ip6tables (same chain names);
 // a family gets rules unless the scope names CIDRs only of the other one.
+// Each family's chains, rules and jumps are one batch fed on stdin to
+// `iptables-restore --noflush` (one process, one atomic commit with
+// iptables-nft: a failed batch leaves nothing of itself); removal reads
+// `iptables-save -t mangle` and deletes whatever of ours it shows (every jump
+// into our chains, then the chains) in one batch the same way.
 // Layout per direction and family: one jump from POSTROUTING (egress) or
 // PREROUTING (ingress) into "CHAOS-<tag>-O|I" (appended after the host's
 // rules for NFQUEUE, inserted first for CLASSIFY, see the .cc):
@@ -44,14 +49,29 @@ struct SteeringPlan {
   SteeringTarget target;
 };
 
-// Every command that builds the chains, jumps last so a half-built chain is
-// never reachable.
-std::vector<Argv> steering_install_commands(const SteeringPlan& plan);
+// One address family's iptables-restore input ("*mangle ... COMMIT").
+struct RestoreBatch {
+  int version = 4;  // 4: iptables-restore, 6: ip6tables-restore
+  std::string text;
+};
 
-// Installs all-or-nothing: on failure everything already added is removed.
+// The batches that build the chains, one per family that gets rules; in
+// each, the chains and their rules come before the jumps into them.
+std::vector<RestoreBatch> steering_install_batches(const SteeringPlan& plan);
+
+// The batch that removes `chains` as `iptables-save -t mangle` shows them:
+// every rule jumping into one of them (wherever it is, as often as it is
+// there), then their rules and the chains themselves. Empty when none of
+// them exists.
+std::string steering_removal_batch(const std::string& save_output, const std::vector<std::string>& chains);
+
+// Installs all-or-nothing: one batch per family; if the second fails, the
+// first is removed again.
 Status install_steering(CommandRunner& commands, const SteeringPlan& plan);
 
-// Idempotent removal; fails only if a chain still exists afterwards.
+// Idempotent removal: one `iptables-save` per family, and one restore batch
+// per family that still has something of ours. Fails if a batch fails (the
+// chain then still exists).
 Status remove_steering(CommandRunner& commands, const std::string& egress_chain,
                        const std::string& ingress_chain);
 

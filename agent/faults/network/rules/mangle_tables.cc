@@ -2,7 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <sstream>
+
+#include "common/crash_point.h"
 
 namespace chaos::agent::network {
 
@@ -106,10 +109,9 @@ StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json) {
   return baseline;
 }
 
-std::vector<std::vector<std::string>> mangle_restore_commands(const std::string& family,
-                                                              const MangleTableBaseline& before,
-                                                              const MangleTableState& now) {
-  if (!now.exists) return {};
+std::string mangle_restore_script(const std::string& family, const MangleTableBaseline& before,
+                                  const MangleTableState& now) {
+  if (!now.exists) return "";
   std::vector<std::string> ours;
   for (const auto& chain : now.chains) {
     // Only empty accepting base chains are no-ops we may have caused; a
@@ -117,36 +119,82 @@ std::vector<std::vector<std::string>> mangle_restore_commands(const std::string&
     const bool appeared = !before.existed || before.chains.count(chain.name) == 0;
     if (appeared && chain.base && chain.accepts && chain.rules == 0) ours.push_back(chain.name);
   }
-  if (!before.existed && ours.size() == now.chains.size()) return {{"nft", "delete", "table", family, "mangle"}};
-  std::vector<std::vector<std::string>> commands;
-  for (const auto& name : ours) commands.push_back({"nft", "delete", "chain", family, "mangle", name});
-  return commands;
+  if (!before.existed && ours.size() == now.chains.size()) return "delete table " + family + " mangle\n";
+  std::string script;
+  for (const auto& name : ours) script += "delete chain " + family + " mangle " + name + "\n";
+  return script;
 }
 
 MangleTableKeeper::MangleTableKeeper(CommandRunner* commands, std::string baseline_path)
     : commands_(commands), baseline_path_(std::move(baseline_path)) {}
 
 Status MangleTableKeeper::acquire() {
-  std::lock_guard lock(mutex_);
-  if (users_ == 0 && !baseline_) CHAOS_RETURN_IF_ERROR(load_or_take_baseline());
-  ++users_;
-  return {};
+  // May wait for a restoration in progress: only applies do.
+  std::unique_lock table(table_mutex_);
+  {
+    std::lock_guard count(count_mutex_);
+    ++users_;
+  }
+  Status status = baseline_ ? Status{} : load_or_take_baseline();
+  if (!status.ok()) {
+    std::lock_guard count(count_mutex_);
+    // A release that came meanwhile left the restoration to us.
+    if (--users_ == 0) restore_wanted_ = true;
+  }
+  unlock_table(std::move(table));
+  return status;
 }
 
 Status MangleTableKeeper::release() {
-  std::lock_guard lock(mutex_);
-  if (users_ > 0) --users_;
-  if (users_ > 0) return {};
-  return restore_locked();
+  std::unique_lock table(table_mutex_, std::defer_lock);
+  {
+    std::lock_guard count(count_mutex_);
+    if (users_ > 0) --users_;
+    if (users_ > 0) return {};
+    // try_lock never waits, so trying it under the count lock is safe; the
+    // holder sees the request before it unlocks (unlock_table).
+    if (!table.try_lock()) {
+      restore_wanted_ = true;
+      return {};
+    }
+  }
+  Status status = restore_locked();
+  unlock_table(std::move(table));
+  return status;
 }
 
 Status MangleTableKeeper::restore_if_unused() {
-  std::lock_guard lock(mutex_);
-  if (users_ > 0) return {};
-  if (!baseline_ && !baseline_path_.empty() && fs::exists(baseline_path_)) {
-    CHAOS_RETURN_IF_ERROR(load_or_take_baseline());
+  std::unique_lock table(table_mutex_);
+  bool unused = false;
+  {
+    std::lock_guard count(count_mutex_);
+    unused = users_ == 0;
   }
-  return restore_locked();
+  Status status;
+  if (unused) {
+    if (!baseline_ && !baseline_path_.empty() && fs::exists(baseline_path_)) status = load_or_take_baseline();
+    if (status.ok()) status = restore_locked();
+  }
+  unlock_table(std::move(table));
+  return status;
+}
+
+void MangleTableKeeper::unlock_table(std::unique_lock<std::mutex> table) {
+  for (;;) {
+    std::unique_lock count(count_mutex_);
+    const bool due = restore_wanted_ && users_ == 0;
+    restore_wanted_ = false;
+    if (!due) {
+      table.unlock();
+      return;
+    }
+    count.unlock();
+    // Nobody to report to: a failure keeps the baseline, and the next
+    // release or recovery tries again.
+    if (auto status = restore_locked(); !status.ok()) {
+      std::cerr << "chaos-agent: restoring the host's mangle tables: " << status.message() << "\n";
+    }
+  }
 }
 
 Status MangleTableKeeper::load_or_take_baseline() {
@@ -167,6 +215,7 @@ Status MangleTableKeeper::load_or_take_baseline() {
   }
   // On disk before any chain exists, so a crash cannot lose it.
   if (!baseline_path_.empty()) {
+    crash_point("network: write mangle baseline");
     CHAOS_RETURN_IF_ERROR(write_file_atomically(baseline_path_, baseline_to_json(baseline).dump()));
   }
   baseline_ = std::move(baseline);
@@ -181,12 +230,16 @@ Status MangleTableKeeper::restore_locked() {
     // A fault not yet recovered still owns a chain: restore after it.
     if (now[family].holds_our_chains()) return {};
   }
-  for (const auto& [family, before] : *baseline_) {
-    for (const auto& argv : mangle_restore_commands(family, before, now[family])) {
-      auto result = commands_->run_checked(argv);
-      if (!result.ok()) return result.status().with_context("restoring the host's mangle tables");
-    }
+  std::string script;
+  for (const auto& [family, before] : *baseline_) script += mangle_restore_script(family, before, now[family]);
+  if (!script.empty()) {
+    RunOptions options;
+    options.stdin_text = script;
+    // One transaction for both families: all of it or nothing.
+    auto result = commands_->run_checked({"nft", "-f", "-"}, options);
+    if (!result.ok()) return result.status().with_context("restoring the host's mangle tables");
   }
+  crash_point("network: remove mangle baseline");
   baseline_.reset();
   std::error_code ignored;
   if (!baseline_path_.empty()) fs::remove(baseline_path_, ignored);

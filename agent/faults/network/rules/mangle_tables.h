@@ -58,13 +58,26 @@ MangleTableBaseline baseline_of(const MangleTableState& state);
 nlohmann::json baseline_to_json(const MangleBaseline& baseline);
 StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json);
 
-// The nft commands that bring one family back to its baseline (pure).
+// The `nft -f -` lines that bring one family back to its baseline (pure).
 // Empty when nothing is ours to delete. Call only once no CHAOS-* chain is
-// left (the caller checks holds_our_chains()).
-std::vector<std::vector<std::string>> mangle_restore_commands(const std::string& family,
-                                                              const MangleTableBaseline& before,
-                                                              const MangleTableState& now);
+// left (the caller checks holds_our_chains()). Both families' lines go to
+// nft as one transaction.
+std::string mangle_restore_script(const std::string& family, const MangleTableBaseline& before,
+                                  const MangleTableState& now);
 
+// Concurrency: faults apply and revert on different threads at once. Two
+// locks, so that no revert ever waits for another fault's command:
+// - the count lock guards only the number of users and is never held
+//   across a command or file I/O;
+// - the table lock serialises what changes the tables' shape (taking the
+//   baseline, restoring it). It IS held across `nft` commands and the
+//   baseline file: it guards the mangle tables, which only the steering
+//   faults of this agent use, and only acquire() (an apply) and recovery
+//   wait for it. release() (a revert) never waits: when the table lock is
+//   busy it leaves a request, and whoever holds the lock runs the
+//   restoration before letting go if no user is left by then.
+// Users are counted only with the table lock held, so a restoration never
+// runs while a fault is between acquire() and its first chain.
 class MangleTableKeeper {
  public:
   // `baseline_path` empty: the baseline lives in memory only.
@@ -72,7 +85,8 @@ class MangleTableKeeper {
 
   // Before a fault installs steering: the first user records the baseline.
   Status acquire();
-  // After that fault removed its steering; the last user restores.
+  // After that fault removed its steering; the last user restores. Never
+  // waits for a lock held across a command.
   Status release();
   // After a crashed agent's faults were recovered: restores from the
   // baseline on disk once no CHAOS-* chain is left and no fault is live.
@@ -81,12 +95,18 @@ class MangleTableKeeper {
  private:
   Status load_or_take_baseline();
   Status restore_locked();
+  // Runs a restoration that release() asked for while `table` was held,
+  // then unlocks; checks and unlocks under the count lock so no request is
+  // lost in between.
+  void unlock_table(std::unique_lock<std::mutex> table);
 
   CommandRunner* commands_;
   std::string baseline_path_;
-  std::mutex mutex_;
-  int users_ = 0;
-  std::optional<MangleBaseline> baseline_;
+  std::mutex table_mutex_;
+  std::optional<MangleBaseline> baseline_;  // guarded by table_mutex_
+  std::mutex count_mutex_;
+  int users_ = 0;                 // guarded by count_mutex_; grows only with table_mutex_ held
+  bool restore_wanted_ = false;   // guarded by count_mutex_
 };
 
 }  // namespace chaos::agent::network

@@ -81,20 +81,26 @@ std::string drop_table_ruleset(const DropTablePlan& plan) {
   return text + "}\n";
 }
 
+std::string drop_table_replacement(const std::string& table) {
+  // nft 1.0.6 has no "destroy": adding the (possibly existing) table first
+  // makes the delete succeed either way, in the same transaction.
+  return "add table inet " + table + "\ndelete table inet " + table + "\n";
+}
+
 Status install_drop_table(CommandRunner& commands, const DropTablePlan& plan) {
   RunOptions options;
-  options.stdin_text = drop_table_ruleset(plan);
-  // One nft transaction: the table appears whole or not at all.
+  // One nft transaction: the table appears whole or not at all, replacing
+  // a leftover of the same fault id rather than adding rules to it.
+  options.stdin_text = drop_table_replacement(plan.table) + drop_table_ruleset(plan);
   auto result = commands.run_checked({"nft", "-f", "-"}, options);
   if (!result.ok()) return result.status().with_context("installing nft table " + plan.table);
   return {};
 }
 
 Status remove_drop_table(CommandRunner& commands, const std::string& table) {
-  auto listed = commands.run({"nft", "list", "table", "inet", table});
-  if (!listed.ok()) return listed.status().with_context("looking for nft table " + table);
-  if (listed->exit_code != 0) return {};  // already gone
-  auto removed = commands.run_checked({"nft", "delete", "table", "inet", table});
+  RunOptions options;
+  options.stdin_text = drop_table_replacement(table);
+  auto removed = commands.run_checked({"nft", "-f", "-"}, options);
   if (!removed.ok()) return removed.status().with_context("removing nft table " + table);
   return {};
 }

@@ -25,9 +25,13 @@ struct DropTablePlan {
 // The ruleset text for `nft -f -`.
 std::string drop_table_ruleset(const DropTablePlan& plan);
 
+// "add table X; delete table X": deletes the table whether or not it exists,
+// in one transaction (nft 1.0.6 lacks `destroy`).
+std::string drop_table_replacement(const std::string& table);
+
 Status install_drop_table(CommandRunner& commands, const DropTablePlan& plan);
 
-// Idempotent: a table that is already gone is success.
+// Idempotent (one `nft -f -`): a table that is already gone is success.
 Status remove_drop_table(CommandRunner& commands, const std::string& table);
 
 }  // namespace chaos::agent::network

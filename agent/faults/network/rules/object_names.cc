@@ -1,6 +1,7 @@
 #include "agent/faults/network/rules/object_names.h"
 
 #include <cstdio>
+#include <string>
 
 namespace chaos::agent::network {
 
@@ -17,8 +18,11 @@ std::string fault_object_tag(const std::string& fault_id) {
 
 FaultObjectNames fault_object_names(const std::string& fault_id) {
   const std::string tag = fault_object_tag(fault_id);
+  const auto hash = std::stoull(tag, nullptr, 16);
+  char leaf[16];
+  std::snprintf(leaf, sizeof(leaf), "%x:", static_cast<unsigned>(kFirstLeafHandle + (hash >> 16) % kLeafHandleCount));
   return FaultObjectNames{std::string(kIptablesChainPrefix) + tag + "-O",
-                          std::string(kIptablesChainPrefix) + tag + "-I", std::string(kNftTablePrefix) + tag};
+                          std::string(kIptablesChainPrefix) + tag + "-I", std::string(kNftTablePrefix) + tag, leaf};
 }
 
 }  // namespace chaos::agent::network

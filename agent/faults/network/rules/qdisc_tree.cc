@@ -2,6 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <sstream>
+
+#include "agent/faults/network/rules/object_names.h"
 
 namespace chaos::agent::network {
 
@@ -40,6 +44,54 @@ Argv tc(std::initializer_list<std::string> args) {
   Argv argv{"tc"};
   argv.insert(argv.end(), args);
   return argv;
+}
+
+// What `tc qdisc show [dev X]` says about our tree on each interface.
+struct OurTree {
+  bool root = false;       // "htb cafe:" is the root qdisc
+  std::string leaf;        // handle of the qdisc under cafe:1, "" when none
+};
+
+// Lines look like "qdisc htb cafe: dev eth0 root refcnt 2 ..." (all
+// interfaces) or "qdisc htb cafe: root refcnt 2 ..." (with `dev X`).
+std::map<std::string, OurTree> parse_qdiscs(const std::string& show_output, const std::string& only_interface) {
+  std::map<std::string, OurTree> trees;
+  std::istringstream lines(show_output);
+  std::string line;
+  const std::string our_class = std::string(kQdiscClassId);
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::vector<std::string> tokens;
+    for (std::string word; words >> word;) tokens.push_back(word);
+    if (tokens.size() < 4 || tokens[0] != "qdisc") continue;
+    std::string interface = only_interface;
+    std::size_t next = 3;
+    if (tokens[3] == "dev" && tokens.size() > 5) {
+      interface = tokens[4];
+      next = 5;
+    }
+    if (interface.empty()) continue;
+    if (tokens[next] == "root" && tokens[1] == "htb" && tokens[2] == kQdiscRootHandle) trees[interface].root = true;
+    if (tokens[next] == "parent" && next + 1 < tokens.size() && tokens[next + 1] == our_class) {
+      trees[interface].leaf = tokens[2];
+    }
+  }
+  return trees;
+}
+
+// A leaf handle some fault of ours would use (not this fault's, maybe).
+bool is_fault_leaf(const std::string& handle) {
+  if (handle.size() < 2 || handle.back() != ':') return false;
+  char* end = nullptr;
+  const unsigned long major = std::strtoul(handle.c_str(), &end, 16);
+  return end == handle.c_str() + handle.size() - 1 && major >= kFirstLeafHandle &&
+         major < kFirstLeafHandle + kLeafHandleCount;
+}
+
+Status delete_root(CommandRunner& commands, const std::string& interface) {
+  auto removed = commands.run_checked(tc({"qdisc", "del", "dev", interface, "root"}));
+  if (!removed.ok()) return removed.status().with_context("removing our root qdisc from " + interface);
+  return {};
 }
 
 }  // namespace
@@ -85,19 +137,19 @@ Argv netem_leaf(const ImpairmentSpec& spec, std::uint32_t limit_packets) {
   return argv;
 }
 
-std::vector<Argv> qdisc_tree_install_commands(const std::string& interface, const Argv& leaf) {
-  Argv leaf_command = tc({"qdisc", "add", "dev", interface, "parent", kQdiscClassId, "handle", "cafd:"});
-  leaf_command.insert(leaf_command.end(), leaf.begin(), leaf.end());
-  return {
+std::string qdisc_tree_batch(const std::string& interface, const std::string& leaf_handle, const Argv& leaf) {
+  // tc -batch splits on whitespace; interface names are validated plain words.
+  std::string leaf_line = "qdisc add dev " + interface + " parent " + kQdiscClassId + " handle " + leaf_handle;
+  for (const auto& arg : leaf) leaf_line += " " + arg;
+  return
       // default 0: unclassified packets bypass the classes, unshaped.
-      tc({"qdisc", "add", "dev", interface, "root", "handle", kQdiscRootHandle, "htb", "default", "0"}),
-      tc({"class", "add", "dev", interface, "parent", kQdiscRootHandle, "classid", kQdiscClassId, "htb", "rate",
-          "100gbit"}),
-      leaf_command,
-  };
+      "qdisc add dev " + interface + " root handle " + kQdiscRootHandle + " htb default 0\n" +
+      "class add dev " + interface + " parent " + kQdiscRootHandle + " classid " + kQdiscClassId +
+      " htb rate 100gbit\n" + leaf_line + "\n";
 }
 
-Status install_qdisc_tree(CommandRunner& commands, const std::string& interface, const Argv& leaf) {
+Status install_qdisc_tree(CommandRunner& commands, const std::string& interface, const std::string& leaf_handle,
+                          const Argv& leaf) {
   auto shown = commands.run_checked(tc({"qdisc", "show", "dev", interface, "root"}));
   if (!shown.ok()) return shown.status().with_context("reading the root qdisc of " + interface);
   if (!is_kernel_default_root(shown->stdout_text)) {
@@ -105,26 +157,39 @@ Status install_qdisc_tree(CommandRunner& commands, const std::string& interface,
     return failed_precondition("interface " + interface + " already has a configured root qdisc (" + current +
                                "); refusing to replace it");
   }
-  for (const auto& argv : qdisc_tree_install_commands(interface, leaf)) {
-    auto result = commands.run_checked(argv);
-    if (!result.ok()) {
-      (void)remove_qdisc_tree(commands, interface);
-      return result.status().with_context("installing qdisc tree on " + interface);
-    }
+  RunOptions options;
+  options.stdin_text = qdisc_tree_batch(interface, leaf_handle, leaf);
+  auto result = commands.run_checked({"tc", "-batch", "-"}, options);
+  if (!result.ok()) {
+    // tc stops at the first failing line; what it added before is ours.
+    (void)remove_qdisc_tree(commands, interface, leaf_handle);
+    return result.status().with_context("installing qdisc tree on " + interface);
   }
   return {};
 }
 
-Status remove_qdisc_tree(CommandRunner& commands, const std::string& interface) {
-  auto shown = commands.run(tc({"qdisc", "show", "dev", interface, "root"}));
-  if (!shown.ok()) return shown.status().with_context("reading the root qdisc of " + interface);
-  // Interface gone, or root not ours: nothing of ours to remove.
-  if (shown->exit_code != 0 || shown->stdout_text.find(std::string("htb ") + kQdiscRootHandle) == std::string::npos) {
-    return {};
+Status remove_qdisc_tree(CommandRunner& commands, const std::string& interface, const std::string& leaf_handle) {
+  auto shown = commands.run(tc({"qdisc", "show", "dev", interface}));
+  if (!shown.ok()) return shown.status().with_context("reading the qdiscs of " + interface);
+  // Interface gone: nothing of ours can be left on it.
+  if (shown->exit_code != 0) return {};
+  const auto trees = parse_qdiscs(shown->stdout_text, interface);
+  const auto found = trees.find(interface);
+  if (found == trees.end() || !found->second.root) return {};
+  const std::string& leaf = found->second.leaf;
+  if (leaf != leaf_handle && is_fault_leaf(leaf)) return {};  // another fault's tree
+  return delete_root(commands, interface);
+}
+
+Status remove_qdisc_trees_with_leaf(CommandRunner& commands, const std::string& leaf_handle) {
+  auto shown = commands.run_checked(tc({"qdisc", "show"}));
+  if (!shown.ok()) return shown.status().with_context("reading the qdiscs of every interface");
+  Status first_error;
+  for (const auto& [interface, tree] : parse_qdiscs(shown->stdout_text, "")) {
+    if (!tree.root || tree.leaf != leaf_handle) continue;
+    if (auto status = delete_root(commands, interface); !status.ok() && first_error.ok()) first_error = status;
   }
-  auto removed = commands.run_checked(tc({"qdisc", "del", "dev", interface, "root"}));
-  if (!removed.ok()) return removed.status().with_context("removing our root qdisc from " + interface);
-  return {};
+  return first_error;
 }
 
 }  // namespace chaos::agent::network

@@ -7,6 +7,11 @@
 // Host qdiscs are preserved: we only ever replace a kernel default root
 // (handle 0:), which `tc qdisc del ... root` restores on revert; any root
 // qdisc someone configured is refused rather than clobbered.
+//
+// The leaf's handle is derived from the fault id (FaultObjectNames), so a
+// revert never deletes a tree another fault built on the same interface
+// after ours was gone, and recovery from the fault id alone finds ours on
+// whichever interface it is. The tree is added by one `tc -batch -`.
 #pragma once
 
 #include <cstdint>
@@ -28,13 +33,21 @@ Argv tbf_leaf(std::uint64_t rate_bits_per_second, std::uint32_t burst_bytes, Dur
 // "netem limit L delay 50000us 5000us 25% distribution normal loss ..."
 Argv netem_leaf(const ImpairmentSpec& spec, std::uint32_t limit_packets);
 
-std::vector<Argv> qdisc_tree_install_commands(const std::string& interface, const Argv& leaf);
+// The `tc -batch -` input that builds the tree (root, class, leaf).
+std::string qdisc_tree_batch(const std::string& interface, const std::string& leaf_handle, const Argv& leaf);
 
 // Refuses an interface whose root qdisc is not a kernel default, then adds
-// the tree (all-or-nothing).
-Status install_qdisc_tree(CommandRunner& commands, const std::string& interface, const Argv& leaf);
+// the tree (all-or-nothing: a batch that fails part-way is removed).
+Status install_qdisc_tree(CommandRunner& commands, const std::string& interface, const std::string& leaf_handle,
+                          const Argv& leaf);
 
-// Deletes the root qdisc only if it is ours; idempotent.
-Status remove_qdisc_tree(CommandRunner& commands, const std::string& interface);
+// Deletes our root qdisc from `interface` unless its leaf belongs to
+// another fault (a half-built tree without a leaf counts as ours);
+// idempotent.
+Status remove_qdisc_tree(CommandRunner& commands, const std::string& interface, const std::string& leaf_handle);
+
+// Deletes our root qdisc from every interface whose leaf is exactly
+// `leaf_handle` (recovery from the fault id alone); idempotent.
+Status remove_qdisc_trees_with_leaf(CommandRunner& commands, const std::string& leaf_handle);
 
 }  // namespace chaos::agent::network

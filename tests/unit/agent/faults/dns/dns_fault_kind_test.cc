@@ -6,8 +6,14 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
 
 #include "agent/faults/dns/dns_fault_kinds.h"
+#include "agent/faults/dns/live_dns_fault.h"
 #include "tests/support/fake_command_runner.h"
 #include "tests/unit/agent/faults/dns/dns_test_client.h"
 
@@ -75,9 +81,8 @@ TEST_F(DnsFaultKindTest, ApplyStartsStubAndRedirectsToItsPort) {
   const auto undo = (*live)->undo_record();
   EXPECT_EQ(undo["nft_table"], "chaos_dns_f1");
   const int port = undo["stub_port"].get<int>();
-  ASSERT_EQ(commands_.call_lines(),
-            (std::vector<std::string>{"nft delete table inet chaos_dns_f1", "nft -f -"}));
-  EXPECT_NE(commands_.stdin_texts()[1].find("redirect to :" + std::to_string(port)), std::string::npos);
+  ASSERT_EQ(commands_.call_lines(), (std::vector<std::string>{"nft -f -"})) << "one transaction";
+  EXPECT_NE(commands_.stdin_texts()[0].find("redirect to :" + std::to_string(port)), std::string::npos);
   auto reply = testing::udp_ask(static_cast<std::uint16_t>(port), testing::make_query(3, "x.lab"), 2000ms);
   ASSERT_TRUE(reply);
   EXPECT_EQ(testing::rcode_of(*reply), 3);
@@ -85,7 +90,8 @@ TEST_F(DnsFaultKindTest, ApplyStartsStubAndRedirectsToItsPort) {
   EXPECT_NE((*live)->detail().find("; 1 queries, 1 faulted, 0 forwarded"), std::string::npos) << (*live)->detail();
 
   ASSERT_TRUE((*live)->revert().ok());
-  EXPECT_EQ(commands_.call_lines().back(), "nft delete table inet chaos_dns_f1");
+  EXPECT_EQ(commands_.call_lines().back(), "nft -f -");
+  EXPECT_EQ(commands_.stdin_texts().back(), "add table inet chaos_dns_f1\ndelete table inet chaos_dns_f1\n");
   EXPECT_FALSE(testing::udp_ask(static_cast<std::uint16_t>(port), testing::make_query(4, "x.lab"), 200ms));
   const auto calls = commands_.call_lines().size();
   EXPECT_TRUE((*live)->revert().ok()) << "idempotent";
@@ -124,7 +130,68 @@ TEST_F(DnsFaultKindTest, RecoverDeletesTheTableByNameAndRefusesForeignNames) {
   ASSERT_TRUE(kind_->recover(nxdomain_spec(), context("f9"), nlohmann::json{{"nft_table", "chaos_dns_f9"}}).ok());
   ASSERT_TRUE(kind_->recover(nxdomain_spec(), context("f9"), nullptr).ok());
   ASSERT_TRUE(kind_->recover(nxdomain_spec(), context("f9"), nlohmann::json{{"nft_table", "filter"}}).ok());
-  EXPECT_EQ(commands_.call_lines(), (std::vector<std::string>(3, "nft delete table inet chaos_dns_f9")));
+  EXPECT_EQ(commands_.stdin_texts(),
+            (std::vector<std::string>(3, "add table inet chaos_dns_f9\ndelete table inet chaos_dns_f9\n")));
+}
+
+// A tiny nft: which tables exist, so recovery is checked on the state.
+class NftTables {
+ public:
+  explicit NftTables(chaos::testing::FakeCommandRunner& commands) {
+    commands.on_input("nft -f -", [this](const std::vector<std::string>&,
+                                         const std::string& script) -> StatusOr<CommandResult> {
+      std::istringstream lines(script);
+      std::set<std::string> tables = tables_;
+      for (std::string line; std::getline(lines, line);) {
+        std::istringstream words(line);
+        std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+        if (w.size() == 4 && w[0] == "add" && w[1] == "table") tables.insert(w[3]);
+        if (w.size() == 4 && w[0] == "delete" && w[1] == "table" && tables.erase(w[3]) == 0) {
+          return CommandResult{1, "", "Error: No such file or directory\n"};
+        }
+        if (w.size() == 4 && w[0] == "table" && w[3] == "{") tables.insert(w[2]);
+      }
+      tables_ = tables;
+      return CommandResult{};
+    });
+  }
+  std::set<std::string> tables_;
+};
+
+TEST_F(DnsFaultKindTest, RecoverByIdRemovesTheRedirectOfThatFaultOnly) {
+  NftTables nft(commands_);
+  auto live = kind_->apply(nxdomain_spec(), context("live"));
+  ASSERT_TRUE(live.ok());
+  nft.tables_.insert("chaos_dns_crashed");  // a dead agent's, its journal entry unreadable
+  ASSERT_TRUE(kind_->recover_by_id(context("crashed")).ok());
+  EXPECT_EQ(nft.tables_, (std::set<std::string>{"chaos_dns_live"}));
+  ASSERT_TRUE(kind_->recover_by_id(context("crashed")).ok()) << "idempotent";
+  ASSERT_TRUE((*live)->revert().ok());
+  EXPECT_TRUE(nft.tables_.empty());
+}
+
+TEST_F(DnsFaultKindTest, FailedResponderThreadEndsTheFaultThroughOnTick) {
+  DnsFaultSpec spec;
+  spec.patterns.push_back(NamePattern::compile("*.lab").value());
+  spec.mode = DnsFaultMode::kNxDomain;
+  ResponderOptions options;
+  options.upstream = upstream_from_text("127.0.0.1").value();
+  options.is_exempt_peer = [](const sockaddr_storage&, bool) -> bool { throw std::runtime_error("boom"); };
+  auto responder = DnsStubResponder::start(std::make_shared<QueryPolicy>(spec, 1), options, clock_);
+  ASSERT_TRUE(responder.ok());
+  const auto port = (*responder)->port();
+  LiveDnsFault live(commands_, "chaos_dns_t", "nxdomain", std::move(responder).value(),
+                    std::make_shared<std::atomic<bool>>(true));
+  EXPECT_TRUE(live.on_tick(clock_.steady_now()).ok());
+  (void)testing::udp_ask(port, testing::make_query(1, "x.lab"), 200ms);
+  Status status;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while ((status = live.on_tick(clock_.steady_now())).ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  EXPECT_EQ(status.code(), StatusCode::kAborted);
+  EXPECT_EQ(status.message(), "engine_failed: dns stub responder: listener: boom");
+  EXPECT_TRUE(live.revert().ok());
 }
 
 }  // namespace

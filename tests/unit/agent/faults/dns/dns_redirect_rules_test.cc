@@ -34,24 +34,25 @@ TEST(DnsRedirectRulesTest, LoopbackUpstreamOnlyCatchesLoopbackDestinations) {
   EXPECT_EQ(script.find("meta nfproto"), std::string::npos) << script;
 }
 
-TEST(DnsRedirectRulesTest, InstallFeedsTheScriptToNftOnStdin) {
+TEST(DnsRedirectRulesTest, InstallIsOneTransactionReplacingALeftoverOfTheSameFault) {
   chaos::testing::FakeCommandRunner commands;
   RedirectRules rules{"chaos_dns_t", 40053, kUpstreamSocketMark, false, false};
   ASSERT_TRUE(install_redirect(commands, rules).ok());
   ASSERT_EQ(commands.call_lines(), (std::vector<std::string>{"nft -f -"}));
-  EXPECT_EQ(commands.stdin_texts().at(0), render_redirect_ruleset(rules));
+  EXPECT_EQ(commands.stdin_texts().at(0),
+            "add table inet chaos_dns_t\ndelete table inet chaos_dns_t\n" + render_redirect_ruleset(rules));
   commands.fail_on("nft -f", "Error: syntax error");
   auto status = install_redirect(commands, rules);
   EXPECT_FALSE(status.ok());
   EXPECT_NE(status.message().find("chaos_dns_t"), std::string::npos) << status.message();
 }
 
-TEST(DnsRedirectRulesTest, RemovingAnAbsentTableSucceeds) {
+TEST(DnsRedirectRulesTest, RemovalIsOneTransactionThatSucceedsForAnAbsentTable) {
   chaos::testing::FakeCommandRunner commands;
-  commands.fail_on("delete table", "Error: Could not process rule: No such file or directory");
   EXPECT_TRUE(remove_redirect(commands, "chaos_dns_gone").ok());
-  EXPECT_EQ(commands.call_lines().at(0), "nft delete table inet chaos_dns_gone");
-  commands.fail_on("delete table", "Error: Operation not permitted");
+  EXPECT_EQ(commands.call_lines(), (std::vector<std::string>{"nft -f -"}));
+  EXPECT_EQ(commands.stdin_texts().at(0), "add table inet chaos_dns_gone\ndelete table inet chaos_dns_gone\n");
+  commands.fail_on("nft -f", "Error: Operation not permitted");
   EXPECT_FALSE(remove_redirect(commands, "chaos_dns_gone").ok());
 }
 

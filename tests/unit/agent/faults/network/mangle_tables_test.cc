@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iterator>
 #include <map>
+#include <sstream>
 
 #include "tests/support/fake_command_runner.h"
 
@@ -64,33 +66,30 @@ TEST(MangleListingTest, CountsRulesPerChainAndTellsBaseChainsApart) {
 }
 
 TEST(MangleRestoreTest, TableWeCausedWithOnlyEmptyBaseChainsIsDeleted) {
-  const auto commands = mangle_restore_commands(
-      "ip6", MangleTableBaseline{}, state("ip6", {{"POSTROUTING", "postrouting"}, {"PREROUTING", "prerouting"}}));
-  ASSERT_EQ(commands.size(), 1u);
-  EXPECT_EQ(describe_argv(commands[0]), "nft delete table ip6 mangle");
+  EXPECT_EQ(mangle_restore_script("ip6", MangleTableBaseline{},
+                                  state("ip6", {{"POSTROUTING", "postrouting"}, {"PREROUTING", "prerouting"}})),
+            "delete table ip6 mangle\n");
 }
 
-TEST(MangleRestoreTest, HostTableKeepsItsChainsAndLosesOnlyTheBaseChainWeAdded) {
+TEST(MangleRestoreTest, HostTableKeepsItsChainsAndLosesOnlyTheBaseChainsWeAdded) {
   const MangleTableBaseline before{true, {"OUTPUT"}};
-  const auto commands =
-      mangle_restore_commands("ip", before, state("ip", {{"OUTPUT", "output", 1}, {"POSTROUTING", "postrouting"}}));
-  ASSERT_EQ(commands.size(), 1u);
-  EXPECT_EQ(describe_argv(commands[0]), "nft delete chain ip mangle POSTROUTING");
+  EXPECT_EQ(mangle_restore_script("ip", before,
+                                  state("ip", {{"OUTPUT", "output", 1},
+                                               {"POSTROUTING", "postrouting"},
+                                               {"PREROUTING", "prerouting"}})),
+            "delete chain ip mangle POSTROUTING\ndelete chain ip mangle PREROUTING\n");
 }
 
 TEST(MangleRestoreTest, HostTableAsItWasNeedsNothing) {
   const MangleTableBaseline before{true, {"POSTROUTING"}};
-  EXPECT_TRUE(mangle_restore_commands("ip", before, state("ip", {{"POSTROUTING", "postrouting"}})).empty());
-  EXPECT_TRUE(mangle_restore_commands("ip", MangleTableBaseline{}, MangleTableState{}).empty());
+  EXPECT_EQ(mangle_restore_script("ip", before, state("ip", {{"POSTROUTING", "postrouting"}})), "");
+  EXPECT_EQ(mangle_restore_script("ip", MangleTableBaseline{}, MangleTableState{}), "");
 }
 
 TEST(MangleRestoreTest, SomeoneElsesRuleInATableWeCausedKeepsTheTable) {
-  const auto commands = mangle_restore_commands(
-      "ip", MangleTableBaseline{},
-      state("ip", {{"POSTROUTING", "postrouting"}, {"OUTPUT", "output", 1}, {"MINE", "", 0}}));
   // Their OUTPUT rule and their regular chain stay; only our empty hook goes.
-  ASSERT_EQ(commands.size(), 1u);
-  EXPECT_EQ(describe_argv(commands[0]), "nft delete chain ip mangle POSTROUTING");
+  const auto now = state("ip", {{"POSTROUTING", "postrouting"}, {"OUTPUT", "output", 1}, {"MINE", "", 0}});
+  EXPECT_EQ(mangle_restore_script("ip", MangleTableBaseline{}, now), "delete chain ip mangle POSTROUTING\n");
 }
 
 TEST(MangleBaselineTest, RoundTripsThroughJsonAndRefusesGarbage) {
@@ -116,8 +115,20 @@ class MangleKeeperTest : public ::testing::Test {
       if (found == tables_.end()) return CommandResult{1, "", "Error: No such file or directory"};
       return CommandResult{0, listing(argv[4], found->second), ""};
     });
-    commands_.on("nft delete table", [this](const std::vector<std::string>& argv) -> StatusOr<CommandResult> {
-      tables_.erase(argv[3]);
+    commands_.on_input("nft -f -", [this](const std::vector<std::string>&,
+                                           const std::string& script) -> StatusOr<CommandResult> {
+      std::istringstream lines(script);
+      for (std::string line; std::getline(lines, line);) {
+        std::istringstream words(line);
+        std::vector<std::string> w{std::istream_iterator<std::string>(words), {}};
+        if (w.size() == 4 && w[0] == "delete" && w[1] == "table") {
+          tables_.erase(w[2]);
+        } else if (w.size() == 5 && w[0] == "delete" && w[1] == "chain") {
+          auto& chains = tables_[w[2]];
+          chains.erase(std::remove_if(chains.begin(), chains.end(), [&](const auto& c) { return c.name == w[4]; }),
+                       chains.end());
+        }
+      }
       return CommandResult{};
     });
   }
@@ -125,9 +136,10 @@ class MangleKeeperTest : public ::testing::Test {
 
   std::string baseline_path() const { return (directory_ / "network" / "mangle-baseline.json").string(); }
   int deletions() const {
-    const auto lines = commands_.call_lines();
-    return static_cast<int>(std::count_if(lines.begin(), lines.end(),
-                                          [](const auto& line) { return line.find("delete") != std::string::npos; }));
+    const auto scripts = commands_.stdin_texts();
+    return static_cast<int>(std::count_if(scripts.begin(), scripts.end(), [](const auto& script) {
+      return script.find("delete") != std::string::npos;
+    }));
   }
 
   fs::path directory_;
@@ -182,8 +194,8 @@ TEST_F(MangleKeeperTest, RestartedAgentRestoresFromTheBaselineOnDisk) {
   ASSERT_TRUE(restarted.restore_if_unused().ok());
   EXPECT_EQ(tables_.count("ip"), 0u);
   ASSERT_EQ(tables_.count("ip6"), 1u);
-  const auto lines = commands_.call_lines();
-  EXPECT_NE(std::find(lines.begin(), lines.end(), "nft delete chain ip6 mangle POSTROUTING"), lines.end());
+  EXPECT_EQ(commands_.stdin_texts().back(), "delete table ip mangle\ndelete chain ip6 mangle POSTROUTING\n")
+      << "both families in one transaction";
   EXPECT_FALSE(fs::exists(baseline_path()));
 }
 

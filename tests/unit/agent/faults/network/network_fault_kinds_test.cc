@@ -8,9 +8,14 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <set>
 
+#include "agent/faults/network/rules/iptables_steering.h"
+#include "agent/faults/network/rules/nft_drop_table.h"
 #include "agent/faults/network/rules/object_names.h"
 #include "tests/support/fake_command_runner.h"
+#include "tests/unit/agent/faults/network/fake_netfilter.h"
 
 namespace chaos::agent::network {
 namespace {
@@ -19,14 +24,19 @@ using chaos::testing::FakeCommandRunner;
 
 class FakeEngine final : public PacketEngine {
  public:
-  FakeEngine(std::uint16_t queue, int* live) : queue_(queue), live_(live) { ++*live_; }
+  FakeEngine(std::uint16_t queue, int* live, std::string* failure = nullptr)
+      : queue_(queue), live_(live), failure_(failure) {
+    ++*live_;
+  }
   ~FakeEngine() override { --*live_; }
   std::uint16_t queue_number() const override { return queue_; }
   EngineStats stats() const override { return {}; }
+  std::string failure() const override { return failure_ != nullptr ? *failure_ : ""; }
 
  private:
   std::uint16_t queue_;
   int* live_;
+  std::string* failure_;
 };
 
 class NetworkFaultKindsTest : public ::testing::Test {
@@ -35,30 +45,20 @@ class NetworkFaultKindsTest : public ::testing::Test {
     env_.protected_ports = {9700, 9701};
     env_.commands = &commands_;
     env_.clock = &clock_;
-    // Removal checks: chains and tables are gone once deleted.
-    commands_.fail_on("-S CHAOS-", "iptables: No chain/target/match by that name.");
-    commands_.fail_on("-D POSTROUTING", "no rule");
-    commands_.fail_on("-D PREROUTING", "no rule");
-    commands_.fail_on("list table", "No such file or directory");
-    commands_.on("qdisc show", [](const auto&) -> StatusOr<CommandResult> {
-      return CommandResult{0, "qdisc noqueue 0: root refcnt 2\n", ""};
-    });
-    kinds_ = make_network_fault_kinds(env_, capabilities, [this](const EngineOptions& options) {
-      started_.push_back(options);
-      return StatusOr<std::unique_ptr<PacketEngine>>(
-          std::make_unique<FakeEngine>(options.queue_number, &live_engines_));
-    });
+    kinds_ = make_network_fault_kinds(
+        env_, capabilities,
+        [this](const EngineOptions& options) {
+          started_.push_back(options);
+          return StatusOr<std::unique_ptr<PacketEngine>>(
+              std::make_unique<FakeEngine>(options.queue_number, &live_engines_, &engine_failure_));
+        },
+        options_);
   }
 
   FaultKind& kind(const std::string& name) {
     auto it = std::find_if(kinds_.begin(), kinds_.end(), [&](const auto& k) { return k->name() == name; });
     if (it == kinds_.end()) throw std::runtime_error("no kind " + name);
     return **it;
-  }
-
-  bool ran(const std::string& needle) const {
-    const auto lines = commands_.call_lines();
-    return std::any_of(lines.begin(), lines.end(), [&](const auto& l) { return l.find(needle) != std::string::npos; });
   }
 
   static v1::FaultSpec delay_spec(const std::string& interface = "eth0") {
@@ -69,6 +69,9 @@ class NetworkFaultKindsTest : public ::testing::Test {
   }
 
   FakeCommandRunner commands_;
+  testing::FakeNetfilter kernel_{commands_};
+  NetworkFaultOptions options_;
+  std::string engine_failure_;
   FakeClock clock_;
   AgentEnvironment env_;
   std::vector<std::unique_ptr<FaultKind>> kinds_;
@@ -145,19 +148,68 @@ TEST_F(NetworkFaultKindsTest, DelayOnTheEngineSteersToItsQueueAndRevertRemovesEv
   EXPECT_EQ(started_[0].impairment.delay, std::chrono::milliseconds(50));
   EXPECT_GE(started_[0].queue_max_length, 4096u);
   const std::string queue = std::to_string(started_[0].queue_number);
-  EXPECT_TRUE(ran("-o eth0 -j NFQUEUE --queue-num " + queue + " --queue-bypass"));
-  EXPECT_TRUE(ran("--ports 9700,9701 -j RETURN"));
+  const auto chain = fault_object_names("fault-1").egress_chain;
+  EXPECT_EQ(kernel_.rules(4, chain),
+            (std::vector<std::string>{"-p tcp -m multiport --ports 9700,9701 -j RETURN",
+                                      "-p udp -m multiport --ports 9700,9701 -j RETURN",
+                                      "-m mark --mark 1128808787 -j RETURN",
+                                      "-o eth0 -j NFQUEUE --queue-num " + queue + " --queue-bypass"}));
+  EXPECT_EQ(kernel_.rules(4, "POSTROUTING"), (std::vector<std::string>{"-j " + chain}));
+  EXPECT_EQ(kernel_.chains(6), (std::set<std::string>{chain}));
   EXPECT_EQ((*live)->undo_record()["queue"], started_[0].queue_number);
   EXPECT_NE((*live)->detail().find("delay 50ms"), std::string::npos) << (*live)->detail();
 
-  commands_.clear();
   ASSERT_TRUE((*live)->revert().ok());
   EXPECT_EQ(live_engines_, 0);
-  const auto chain = fault_object_names("fault-1").egress_chain;
-  EXPECT_TRUE(ran("-X " + chain));
+  EXPECT_TRUE(kernel_.clean()) << kernel_.describe();
+  EXPECT_TRUE(kernel_.tables().empty()) << "the mangle tables iptables-nft made are gone again";
   // Idempotent and the scope is free again.
   EXPECT_TRUE((*live)->revert().ok());
   EXPECT_TRUE(kind("network.delay").apply(delay_spec(), FaultContext{"fault-2", "exp", {}}).ok());
+}
+
+TEST_F(NetworkFaultKindsTest, RevertThatCannotRemoveItsChainFailsKeepsTheScopeAndSucceedsOnRetry) {
+  make_kinds({});
+  auto live = kind("network.delay").apply(delay_spec(), FaultContext{"fault-1", "exp", {}});
+  ASSERT_TRUE(live.ok()) << live.status().to_string();
+  const auto chain = fault_object_names("fault-1").egress_chain;
+  kernel_.fail_commands_containing("-X " + chain);
+  const auto failed = (*live)->revert();
+  ASSERT_FALSE(failed.ok()) << "the chain is still there";
+  EXPECT_NE(failed.message().find(chain), std::string::npos) << failed.message();
+  EXPECT_EQ(kernel_.chains(4), (std::set<std::string>{chain}));
+  EXPECT_EQ(live_engines_, 0) << "the rest is undone (the queue is bypassed without an engine)";
+  auto overlapping = kind("network.delay").apply(delay_spec(), FaultContext{"fault-2", "exp", {}});
+  EXPECT_EQ(overlapping.status().code(), StatusCode::kFailedPrecondition) << "scope kept while its rule is there";
+
+  kernel_.clear_failures();
+  ASSERT_TRUE((*live)->revert().ok());
+  EXPECT_TRUE(kernel_.clean()) << kernel_.describe();
+  EXPECT_TRUE(kernel_.tables().empty()) << "the retry also restored the mangle tables";
+  EXPECT_TRUE(kind("network.delay").apply(delay_spec(), FaultContext{"fault-2", "exp", {}}).ok());
+}
+
+TEST_F(NetworkFaultKindsTest, FailedEngineEndsTheFaultThroughOnTick) {
+  make_kinds({});
+  auto live = kind("network.delay").apply(delay_spec(), FaultContext{"fault-1", "exp", {}});
+  ASSERT_TRUE(live.ok());
+  EXPECT_TRUE((*live)->on_tick(clock_.steady_now()).ok());
+  engine_failure_ = "exception: std::bad_alloc";
+  const auto status = (*live)->on_tick(clock_.steady_now());
+  EXPECT_EQ(status.code(), StatusCode::kAborted);
+  EXPECT_EQ(status.message().rfind("engine_failed: ", 0), 0u) << status.message();
+  EXPECT_NE(status.message().find("bad_alloc"), std::string::npos) << status.message();
+  ASSERT_TRUE((*live)->revert().ok());
+  EXPECT_TRUE((*live)->on_tick(clock_.steady_now()).ok()) << "nothing left to fail";
+}
+
+TEST_F(NetworkFaultKindsTest, EngineByteCapComesFromTheKindsOptions) {
+  options_.engine_max_held_bytes = 1 << 20;
+  make_kinds({});
+  ASSERT_TRUE(kind("network.delay").apply(delay_spec(), FaultContext{"fault-1", "exp", {}}).ok());
+  ASSERT_EQ(started_.size(), 1u);
+  EXPECT_EQ(started_[0].max_held_bytes, std::size_t{1} << 20);
+  EXPECT_EQ(NetworkFaultOptions{}.engine_max_held_bytes, std::size_t{64} << 20);
 }
 
 TEST_F(NetworkFaultKindsTest, LastRevertDeletesTheMangleTableIptablesCreatedForTheFaults) {
@@ -165,18 +217,25 @@ TEST_F(NetworkFaultKindsTest, LastRevertDeletesTheMangleTableIptablesCreatedForT
   auto first = kind("network.delay").apply(delay_spec("eth0"), FaultContext{"fault-1", "exp", {}});
   auto second = kind("network.delay").apply(delay_spec("eth1"), FaultContext{"fault-2", "exp", {}});
   ASSERT_TRUE(first.ok() && second.ok());
-  // What iptables-nft leaves once our chains are gone: an empty base chain.
-  commands_.on("list table ip mangle", [](const auto&) -> StatusOr<CommandResult> {
-    return CommandResult{0,
-                         R"({"nftables": [{"table": {"family": "ip", "name": "mangle"}}, {"chain": {"family": "ip",)"
-                         R"( "table": "mangle", "name": "POSTROUTING", "hook": "postrouting", "policy": "accept"}}]})",
-                         ""};
-  });
+  EXPECT_EQ(kernel_.tables(), (std::set<std::string>{"ip mangle", "ip6 mangle"}));
   ASSERT_TRUE((*first)->revert().ok());
-  EXPECT_FALSE(ran("nft delete table")) << "fault-2 still steers through it";
+  EXPECT_EQ(kernel_.tables(), (std::set<std::string>{"ip mangle", "ip6 mangle"})) << "fault-2 still steers";
   ASSERT_TRUE((*second)->revert().ok());
-  EXPECT_TRUE(ran("nft delete table ip mangle"));
-  EXPECT_FALSE(ran("nft delete table ip6 mangle"));
+  EXPECT_TRUE(kernel_.tables().empty()) << kernel_.describe();
+}
+
+TEST_F(NetworkFaultKindsTest, HostMangleTableIsLeftAsItWas) {
+  // The host steers something of its own before any fault.
+  RunOptions host_rule;
+  host_rule.stdin_text = "*mangle\n:HOST - [0:0]\n-A OUTPUT -j HOST\nCOMMIT\n";
+  ASSERT_TRUE(commands_.run_checked({"iptables-restore", "--noflush"}, host_rule).ok());
+  make_kinds({});
+  auto live = kind("network.delay").apply(delay_spec("eth0"), FaultContext{"fault-1", "exp", {}});
+  ASSERT_TRUE(live.ok());
+  ASSERT_TRUE((*live)->revert().ok());
+  EXPECT_EQ(kernel_.chains(4), (std::set<std::string>{"HOST"}));
+  EXPECT_EQ(kernel_.rules(4, "OUTPUT"), (std::vector<std::string>{"-j HOST"}));
+  EXPECT_EQ(kernel_.tables(), (std::set<std::string>{"ip mangle"})) << "the host's table stays, ip6 goes";
 }
 
 TEST_F(NetworkFaultKindsTest, OverlappingEngineFaultIsRefusedButDisjointOneIsNot) {
@@ -197,19 +256,19 @@ TEST_F(NetworkFaultKindsTest, OverlappingEngineFaultIsRefusedButDisjointOneIsNot
 
 TEST_F(NetworkFaultKindsTest, FailedSteeringStopsTheEngineAndFreesTheScope) {
   make_kinds({});
-  commands_.fail_on("-j NFQUEUE", "iptables: No chain/target/match by that name.");
+  kernel_.fail_commands_containing("ip6tables-restore");  // the second family's batch
   auto failed = kind("network.delay").apply(delay_spec(), FaultContext{"fault-1", "exp", {}});
   ASSERT_FALSE(failed.ok());
-  EXPECT_NE(failed.status().message().find("No chain/target/match"), std::string::npos);
+  EXPECT_NE(failed.status().message().find("Operation not permitted"), std::string::npos);
   EXPECT_EQ(live_engines_, 0);
-  EXPECT_TRUE(ran("-X " + fault_object_names("fault-1").egress_chain));
-  commands_.on("-j NFQUEUE", [](const auto&) -> StatusOr<CommandResult> { return CommandResult{}; });
+  EXPECT_TRUE(kernel_.clean()) << kernel_.describe();
+  EXPECT_TRUE(kernel_.tables().empty()) << kernel_.describe();
+  kernel_.clear_failures();
   EXPECT_TRUE(kind("network.delay").apply(delay_spec(), FaultContext{"fault-1", "exp", {}}).ok());
 }
 
 TEST_F(NetworkFaultKindsTest, QueueBoundByAnotherProgramIsSkipped) {
   env_.commands = &commands_;
-  commands_.fail_on("list table", "No such file or directory");  // no mangle table yet
   kinds_ = make_network_fault_kinds(env_, {}, [this](const EngineOptions& options) {
     started_.push_back(options);
     if (started_.size() == 1) return StatusOr<std::unique_ptr<PacketEngine>>(already_exists("queue taken"));
@@ -230,9 +289,19 @@ TEST_F(NetworkFaultKindsTest, NetemKernelUsesAQdiscTreeWithClassifySteering) {
   ASSERT_TRUE(live.ok()) << live.status().to_string();
   EXPECT_EQ((*live)->backend(), "netem");
   EXPECT_TRUE(started_.empty());
-  EXPECT_TRUE(ran("tc qdisc add dev eth0 parent cafe:1 handle cafd: netem limit 13000 delay 50000us 5000us "
-                  "distribution pareto"));
-  EXPECT_TRUE(ran("-o eth0 -j CLASSIFY --set-class cafe:1"));
+  const auto names = fault_object_names("fault-1");
+  const auto batches = commands_.stdin_texts();
+  EXPECT_TRUE(std::any_of(batches.begin(), batches.end(), [&](const std::string& text) {
+    return text.find("qdisc add dev eth0 parent cafe:1 handle " + names.qdisc_leaf_handle +
+                     " netem limit 13000 delay 50000us 5000us distribution pareto") != std::string::npos;
+  }));
+  EXPECT_EQ(kernel_.qdisc_trees(), (std::map<std::string, std::string>{{"eth0", names.qdisc_leaf_handle}}));
+  EXPECT_EQ(kernel_.rules(4, names.egress_chain), (std::vector<std::string>{
+                                                      "-p tcp -m multiport --ports 9700,9701 -j RETURN",
+                                                      "-p udp -m multiport --ports 9700,9701 -j RETURN",
+                                                      "-o eth0 -j CLASSIFY --set-class cafe:1"}));
+  ASSERT_TRUE((*live)->revert().ok());
+  EXPECT_TRUE(kernel_.clean()) << kernel_.describe();
 }
 
 TEST_F(NetworkFaultKindsTest, PlainLossIsAnNftRuleAndBurstLossRunsOnTheEngine) {
@@ -243,6 +312,7 @@ TEST_F(NetworkFaultKindsTest, PlainLossIsAnNftRuleAndBurstLossRunsOnTheEngine) {
   ASSERT_TRUE(live.ok());
   EXPECT_EQ((*live)->backend(), "nftables");
   EXPECT_NE(commands_.stdin_texts().back().find("numgen random mod 1000000 < 125000 drop"), std::string::npos);
+  EXPECT_EQ(kernel_.tables(), (std::set<std::string>{"inet " + fault_object_names("plain").nft_table}));
 
   v1::FaultSpec burst;
   burst.mutable_network_loss()->mutable_burst()->set_p_percent(1);
@@ -275,7 +345,10 @@ TEST_F(NetworkFaultKindsTest, BandwidthUsesTbfOnAnInterfaceElseTheEngineRate) {
   auto shaped = kind("network.bandwidth").apply(spec, FaultContext{"tbf", "exp", {}});
   ASSERT_TRUE(shaped.ok()) << shaped.status().to_string();
   EXPECT_EQ((*shaped)->backend(), "tbf");
-  EXPECT_TRUE(ran("tbf rate 8000000bit burst 10000 latency 50000us"));
+  const auto batches = commands_.stdin_texts();
+  EXPECT_TRUE(std::any_of(batches.begin(), batches.end(), [](const std::string& text) {
+    return text.find("tbf rate 8000000bit burst 10000 latency 50000us") != std::string::npos;
+  }));
 
   spec.mutable_network_bandwidth()->mutable_scope()->set_interface("");
   auto engine = kind("network.bandwidth").apply(spec, FaultContext{"engine", "exp", {}});
@@ -294,15 +367,61 @@ TEST_F(NetworkFaultKindsTest, EngineDuplicatesOnlyEgress) {
   EXPECT_EQ(refused.status().code(), StatusCode::kInvalidArgument);
 }
 
+// What a crashed agent leaves for one fault id: steering chains (both
+// families, jumps included), its nft table and its qdisc tree.
+void leave_everything_of(FakeCommandRunner& commands, testing::FakeNetfilter& kernel, const std::string& id,
+                         const std::string& interface) {
+  const auto names = fault_object_names(id);
+  TrafficScope scope;
+  scope.interface = interface;
+  scope.ingress = true;
+  ASSERT_TRUE(install_steering(commands, SteeringPlan{names.egress_chain, names.ingress_chain, scope, {9700},
+                                                      SteeringTarget{SteeringTarget::Kind::kQueue, 31200, ""}})
+                  .ok());
+  ASSERT_TRUE(install_drop_table(commands, DropTablePlan{names.nft_table, scope, {}, 1}).ok());
+  kernel.add_qdisc_tree(interface, names.qdisc_leaf_handle);
+}
+
 TEST_F(NetworkFaultKindsTest, RecoverRemovesObjectsByNameAndIsIdempotent) {
   make_kinds({});
+  leave_everything_of(commands_, kernel_, "old", "eth0");
+  ASSERT_FALSE(kernel_.clean());
   ASSERT_TRUE(kind("network.delay").recover(delay_spec(), FaultContext{"old", "exp", {}}, nlohmann::json()).ok());
-  const auto names = fault_object_names("old");
-  EXPECT_TRUE(ran("-X " + names.egress_chain));
-  EXPECT_TRUE(ran("-X " + names.ingress_chain));
-  EXPECT_TRUE(ran("nft list table inet " + names.nft_table));
-  EXPECT_TRUE(ran("tc qdisc show dev eth0 root"));
+  EXPECT_TRUE(kernel_.clean()) << kernel_.describe();
   EXPECT_TRUE(kind("network.delay").recover(delay_spec(), FaultContext{"old", "exp", {}}, nlohmann::json()).ok());
+}
+
+TEST_F(NetworkFaultKindsTest, RecoverByIdFindsEverythingOfThatFaultAndNothingElse) {
+  make_kinds({});
+  // A live fault of this agent, then a crashed agent's leftovers on another
+  // interface, whose journal entry is unreadable: only the id is known.
+  auto live = kind("network.delay").apply(delay_spec("eth0"), FaultContext{"live", "exp", {}});
+  ASSERT_TRUE(live.ok());
+  leave_everything_of(commands_, kernel_, "corrupt", "eth1");
+  const auto live_names = fault_object_names("live");
+  for (const auto& name : kinds_) {
+    ASSERT_TRUE(name->recover_by_id(FaultContext{"corrupt", "", {}}).ok()) << name->name();
+  }
+  EXPECT_EQ(kernel_.chains(4), (std::set<std::string>{live_names.egress_chain})) << kernel_.describe();
+  EXPECT_EQ(kernel_.rules(4, "PREROUTING"), (std::vector<std::string>{})) << "the jumps went with the chains";
+  EXPECT_TRUE(kernel_.qdisc_trees().empty());
+  EXPECT_EQ(kernel_.tables(), (std::set<std::string>{"ip mangle", "ip6 mangle"})) << "still used by 'live'";
+  ASSERT_TRUE((*live)->revert().ok());
+  EXPECT_TRUE(kernel_.clean()) << kernel_.describe();
+  EXPECT_TRUE(kernel_.tables().empty()) << kernel_.describe();
+}
+
+TEST_F(NetworkFaultKindsTest, RecoverByIdKeepsAQdiscTreeOfAnotherFault) {
+  make_kinds(NetworkCapabilities{true, true});
+  v1::FaultSpec spec;
+  spec.mutable_network_bandwidth()->set_rate_bits_per_second(8'000'000);
+  spec.mutable_network_bandwidth()->mutable_scope()->set_interface("eth2");
+  auto shaped = kind("network.bandwidth").apply(spec, FaultContext{"shaper", "exp", {}});
+  ASSERT_TRUE(shaped.ok()) << shaped.status().to_string();
+  ASSERT_TRUE(kind("network.bandwidth").recover_by_id(FaultContext{"some-other-id", "", {}}).ok());
+  EXPECT_EQ(kernel_.qdisc_trees().count("eth2"), 1u);
+  ASSERT_TRUE(kind("network.bandwidth").recover_by_id(FaultContext{"shaper", "", {}}).ok());
+  EXPECT_TRUE(kernel_.clean()) << kernel_.describe();
 }
 
 }  // namespace

@@ -25,9 +25,10 @@ class FakeSender : public PacketSender {
 
 class PacketHolderTest : public ::testing::Test {
  protected:
-  PacketHolder make(const ImpairmentSpec& spec, std::size_t max_copies = 100) {
+  PacketHolder make(const ImpairmentSpec& spec, std::size_t max_copies = 100,
+                    std::size_t max_bytes = kDefaultMaxHeldBytes) {
     return PacketHolder(spec, 1, [this](std::uint32_t id, int verdict) { verdicts.emplace_back(id, verdict); },
-                        &sender, max_copies);
+                        &sender, max_copies, max_bytes);
   }
   QueuedPacket packet(std::uint32_t id, std::uint8_t hook, bool local) {
     QueuedPacket queued;
@@ -91,6 +92,52 @@ TEST_F(PacketHolderTest, CopiesBeyondTheLimitTakeTheVerdictPath) {
   // The copy is released, so the next packet may be held as a copy again.
   holder.on_packet(packet(3, NF_INET_POST_ROUTING, true), kStart + milliseconds(10));
   EXPECT_EQ(verdicts.back(), (std::pair<std::uint32_t, int>{3, NF_DROP}));
+}
+
+TEST_F(PacketHolderTest, CopiesBeyondTheByteCapWaitInTheKernelAndAreCounted) {
+  bytes.assign(64 * 1024, 0x45);  // a GSO-sized loopback packet
+  auto holder = make(delay_of(10), 100, 2 * bytes.size());
+  for (std::uint32_t id = 1; id <= 3; ++id) holder.on_packet(packet(id, NF_INET_POST_ROUTING, true), kStart);
+  // Two copies fit; the third packet stays with the kernel, not dropped.
+  EXPECT_EQ(verdicts, (std::vector<std::pair<std::uint32_t, int>>{{1, NF_DROP}, {2, NF_DROP}}));
+  EXPECT_EQ(holder.bytes_held(), 2 * bytes.size());
+  EXPECT_EQ(holder.stats().over_cap, 1u);
+  holder.release_due(kStart + milliseconds(10));
+  EXPECT_EQ(sender.sent.size(), 2u);
+  EXPECT_EQ(verdicts.back(), (std::pair<std::uint32_t, int>{3, NF_ACCEPT}));
+  EXPECT_EQ(holder.bytes_held(), 0u);
+  EXPECT_EQ(holder.stats().released, 3u);
+  EXPECT_EQ(holder.stats().dropped, 0u);
+  // Room again once released.
+  holder.on_packet(packet(4, NF_INET_POST_ROUTING, true), kStart + milliseconds(10));
+  EXPECT_EQ(verdicts.back(), (std::pair<std::uint32_t, int>{4, NF_DROP}));
+  EXPECT_EQ(holder.stats().over_cap, 1u);
+}
+
+TEST_F(PacketHolderTest, DuplicateThatWouldExceedTheByteCapIsNotMade) {
+  auto spec = delay_of(0);
+  spec.duplicate_probability = 1.0;
+  auto holder = make(spec, 100, bytes.size() + 1);
+  holder.on_packet(packet(1, NF_INET_PRE_ROUTING, false), kStart);  // held with its duplicate copy
+  holder.on_packet(packet(2, NF_INET_PRE_ROUTING, false), kStart);  // no room for a second copy
+  EXPECT_EQ(verdicts, (std::vector<std::pair<std::uint32_t, int>>{{2, NF_ACCEPT}}));
+  EXPECT_EQ(holder.stats().over_cap, 1u);
+  holder.release_due(kStart);
+  EXPECT_EQ(sender.sent.size(), 1u) << "one duplicate, for the packet that had room";
+  EXPECT_EQ(holder.bytes_held(), 0u);
+}
+
+TEST_F(PacketHolderTest, ResentPacketWithItsDuplicateCountsBothCopies) {
+  auto spec = delay_of(5);
+  spec.duplicate_probability = 1.0;
+  auto holder = make(spec, 100, 2 * bytes.size());
+  holder.on_packet(packet(1, NF_INET_POST_ROUTING, true), kStart);
+  EXPECT_EQ(holder.bytes_held(), 2 * bytes.size());
+  holder.on_packet(packet(2, NF_INET_POST_ROUTING, true), kStart);  // over the cap: the kernel keeps it
+  EXPECT_EQ(verdicts, (std::vector<std::pair<std::uint32_t, int>>{{1, NF_DROP}}));
+  holder.release_all(kStart + milliseconds(5));
+  EXPECT_EQ(holder.bytes_held(), 0u);
+  EXPECT_EQ(sender.sent.size(), 2u);
 }
 
 TEST_F(PacketHolderTest, NoDelayMeansAnImmediateAccept) {

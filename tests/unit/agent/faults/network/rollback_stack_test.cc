@@ -28,6 +28,23 @@ TEST(RollbackStackTest, UnwindsInReverseOrderAndKeepsFailedStepsForARetry) {
   EXPECT_TRUE(stack.empty());
 }
 
+TEST(RollbackStackTest, LastToUndoStepWaitsUntilEveryLaterStepIsUndone) {
+  bool rule_stuck = true;
+  bool released = false;
+  RollbackStack stack;
+  stack.push_last_to_undo("reservation", [&] {
+    released = true;
+    return Status{};
+  });
+  stack.push("rule", [&] { return rule_stuck ? internal_error("chain busy") : Status{}; });
+  EXPECT_FALSE(stack.unwind().ok());
+  EXPECT_FALSE(released) << "the rule still steers packets";
+  rule_stuck = false;
+  EXPECT_TRUE(stack.unwind().ok());
+  EXPECT_TRUE(released);
+  EXPECT_TRUE(stack.empty());
+}
+
 TEST(RollbackStackTest, DestructionUnwindsWhatWasNotReverted) {
   int undone = 0;
   {
