@@ -56,22 +56,20 @@ Status check_loss(const Policy& policy, const v1::FaultSpec& spec) {
 StatusOr<ProtectedProcesses> ProtectedProcesses::compile(const std::vector<std::string>& patterns) {
   ProtectedProcesses compiled;
   for (const auto& pattern : patterns) {
-    try {
-      compiled.patterns_.emplace_back(pattern, std::regex(pattern, std::regex::ECMAScript));
-    } catch (const std::regex_error& error) {
-      return invalid_argument("protected process pattern '" + pattern + "': " + error.what());
+    auto regex = BoundedRegex::compile(pattern);
+    if (!regex.ok()) {
+      // A pattern over the length cap is not repeated whole in the message.
+      const std::string shown = pattern.size() > 80 ? pattern.substr(0, 80) + "..." : pattern;
+      return invalid_argument("protected process pattern '" + shown + "': " + regex.status().message());
     }
+    compiled.patterns_.push_back(std::move(*regex));
   }
   return compiled;
 }
 
 std::optional<std::string> ProtectedProcesses::protecting_pattern(const ProcessInfo& process) const {
-  for (const auto& [text, regex] : patterns_) {
-    try {
-      if (std::regex_search(process.comm, regex) || std::regex_search(process.cmdline, regex)) return text;
-    } catch (const std::regex_error&) {
-      return text;  // too complex to decide: err on the side of protecting
-    }
+  for (const auto& regex : patterns_) {
+    if (regex.found_in(process.comm) || regex.found_in(process.cmdline)) return regex.pattern();
   }
   return std::nullopt;
 }

@@ -5,12 +5,12 @@
 #pragma once
 
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "agent/process_table.h"
 #include "chaos/v1/agent.pb.h"
+#include "common/bounded_regex.h"
 #include "common/clock.h"
 #include "common/status.h"
 
@@ -31,8 +31,8 @@ struct Policy {
   std::size_t max_live_faults = 256;
   Duration max_delay{0};                   // delay + jitter of any delaying fault; 0: no limit
   std::optional<double> max_loss_percent;  // network.loss percent; unset: no limit
-  // ECMAScript regexes; a process whose comm or cmdline contains a match is
-  // never a target of a process fault.
+  // RE2 regexes (common/bounded_regex.h); a process whose comm or cmdline
+  // contains a match is never a target of a process fault.
   std::vector<std::string> protected_processes;
 };
 
@@ -40,13 +40,14 @@ struct Policy {
 class ProtectedProcesses {
  public:
   ProtectedProcesses() = default;
-  // INVALID_ARGUMENT naming the pattern when one does not compile.
+  // INVALID_ARGUMENT naming the pattern and RE2's error when one does not
+  // compile or is over BoundedRegex::kMaxPatternBytes.
   static StatusOr<ProtectedProcesses> compile(const std::vector<std::string>& patterns);
-  // The first pattern that protects `process`, if any.
+  // The first pattern found in `process`'s comm or cmdline, if any.
   std::optional<std::string> protecting_pattern(const ProcessInfo& process) const;
 
  private:
-  std::vector<std::pair<std::string, std::regex>> patterns_;
+  std::vector<BoundedRegex> patterns_;
 };
 
 // INVALID_ARGUMENT naming the field and the limit when a fault's duration

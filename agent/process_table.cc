@@ -1,6 +1,7 @@
 #include "agent/process_table.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -9,7 +10,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 namespace chaos::agent {
@@ -17,16 +17,23 @@ namespace chaos::agent {
 namespace {
 
 constexpr unsigned long kPfKthread = 0x00200000;
-// Long enough for any real command line a regex should see, short enough
-// that a hostile regex cannot run away on megabytes of argv.
-constexpr std::size_t kMaxCmdline = 4096;
+constexpr std::size_t kMaxStatBytes = 4096;
 
-std::optional<std::string> read_small_file(const std::string& path, std::size_t limit) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return std::nullopt;
-  std::string text(limit, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(limit));
-  text.resize(static_cast<std::size_t>(in.gcount()));
+// At most `limit` bytes of a /proc file, read in small steps so a short
+// file costs a short buffer. O_NONBLOCK: should proc_root ever hold a FIFO,
+// it must not block the agent.
+std::optional<std::string> read_bounded(const std::string& path, std::size_t limit) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return std::nullopt;
+  std::string text;
+  char chunk[4096];
+  while (text.size() < limit) {
+    const ssize_t got = ::read(fd, chunk, std::min(sizeof(chunk), limit - text.size()));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) break;
+    text.append(chunk, static_cast<std::size_t>(got));
+  }
+  ::close(fd);
   return text;
 }
 
@@ -81,7 +88,7 @@ ProcProcessTable::ProcProcessTable(std::string proc_root) : proc_root_(std::move
 
 std::optional<ProcessInfo> ProcProcessTable::get(int pid) {
   const std::string dir = proc_root_ + "/" + std::to_string(pid);
-  auto stat_text = read_small_file(dir + "/stat", 4096);
+  auto stat_text = read_bounded(dir + "/stat", kMaxStatBytes);
   if (!stat_text) return std::nullopt;
   auto fields = parse_proc_stat(*stat_text);
   if (!fields) return std::nullopt;
@@ -92,7 +99,7 @@ std::optional<ProcessInfo> ProcProcessTable::get(int pid) {
   info.state = fields->state;
   info.start_time = fields->start_time;
   info.kernel_thread = (fields->flags & kPfKthread) != 0;
-  info.cmdline = join_cmdline(read_small_file(dir + "/cmdline", kMaxCmdline).value_or(""));
+  info.cmdline = join_cmdline(read_bounded(dir + "/cmdline", kMaxCmdlineBytes).value_or(""));
   info.netns_inode = netns_inode_of(dir + "/ns/net");
   return info;
 }

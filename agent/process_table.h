@@ -3,6 +3,7 @@
 // logic is tested without touching real processes.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -17,11 +18,16 @@ namespace chaos::agent {
 // one pid namespace).
 enum class ProcessScope { kAll, kNetns };
 
+// How much of /proc/PID/cmdline the agent reads: whole command lines of
+// real programs (Java's run to tens of KiB) for cmdline_regex and the
+// protected-process patterns, which RE2 searches in linear time.
+constexpr std::size_t kMaxCmdlineBytes = 128 * 1024;
+
 struct ProcessInfo {
   int pid = 0;
   int ppid = 0;
   std::string comm;     // /proc/PID/comm (at most 15 characters)
-  std::string cmdline;  // argv joined by single spaces; empty for kernel threads
+  std::string cmdline;  // argv joined by single spaces, at most kMaxCmdlineBytes; empty for kernel threads
   char state = '?';     // field 3 of /proc/PID/stat: R, S, D, T, t, Z, ...
   // Field 22 of /proc/PID/stat (clock ticks after boot). With the pid it
   // names one process for the machine's lifetime, so a recycled pid is never

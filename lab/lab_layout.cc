@@ -1,6 +1,6 @@
 #include "lab/lab_layout.h"
 
-#include <regex>
+#include <re2/re2.h>
 
 namespace chaos::lab {
 
@@ -10,19 +10,19 @@ namespace {
 constexpr std::size_t kMaxPrefixLength = 12;
 
 bool valid_prefix(const std::string& prefix) {
-  static const std::regex pattern("[a-z][a-z0-9]*");
-  return !prefix.empty() && prefix.size() <= kMaxPrefixLength && std::regex_match(prefix, pattern);
+  static const RE2 pattern("[a-z][a-z0-9]*");
+  return !prefix.empty() && prefix.size() <= kMaxPrefixLength && RE2::FullMatch(prefix, pattern);
 }
 
 bool valid_subnet(const std::string& subnet) {
-  static const std::regex pattern(R"((\d{1,3})\.(\d{1,3})\.(\d{1,3}))");
-  std::smatch match;
-  if (!std::regex_match(subnet, match, pattern)) return false;
-  for (std::size_t i = 1; i < match.size(); ++i) {
-    if (std::stoi(match[i].str()) > 255) return false;
+  static const RE2 pattern(R"((\d{1,3})\.(\d{1,3})\.(\d{1,3}))");
+  int octets[3] = {0, 0, 0};
+  if (!RE2::FullMatch(subnet, pattern, &octets[0], &octets[1], &octets[2])) return false;
+  for (int octet : octets) {
+    if (octet > 255) return false;
   }
   // Loopback and multicast/reserved ranges would be routed in surprising ways.
-  const int first = std::stoi(match[1].str());
+  const int first = octets[0];
   return first != 0 && first != 127 && first < 224;
 }
 

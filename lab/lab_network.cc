@@ -2,8 +2,9 @@
 
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
+
+#include <re2/re2.h>
 
 #include "lab/lab_files.h"
 
@@ -29,10 +30,13 @@ std::vector<std::string> first_tokens(const std::string& output) {
   return tokens;
 }
 
-std::vector<std::string> matching(const std::vector<std::string>& names, const std::regex& pattern) {
+// The lab's prefix is validated ([a-z][a-z0-9]*), quoted anyway.
+std::string quoted(const std::string& prefix) { return RE2::QuoteMeta(prefix); }
+
+std::vector<std::string> matching(const std::vector<std::string>& names, const RE2& pattern) {
   std::vector<std::string> result;
   for (const auto& name : names) {
-    if (std::regex_match(name, pattern)) result.push_back(name);
+    if (RE2::FullMatch(name, pattern)) result.push_back(name);
   }
   return result;
 }
@@ -40,11 +44,11 @@ std::vector<std::string> matching(const std::vector<std::string>& names, const s
 }  // namespace
 
 std::vector<std::string> lab_namespaces_in(const std::string& output, const std::string& prefix) {
-  return matching(first_tokens(output), std::regex(prefix + "-n[0-9]+"));
+  return matching(first_tokens(output), RE2(quoted(prefix) + "-n[0-9]+"));
 }
 
 std::vector<std::string> lab_links_in(const std::string& output, const std::string& prefix) {
-  return matching(first_tokens(output), std::regex(prefix + "(0|-v[0-9]+)"));
+  return matching(first_tokens(output), RE2(quoted(prefix) + "(0|-v[0-9]+)"));
 }
 
 Status LabNetwork::run(const std::vector<std::string>& argv) {
@@ -140,9 +144,10 @@ Status LabNetwork::destroy() {
     for (const auto& link : *links) remember(delete_link(link));
   }
   std::error_code error;
+  const RE2 netns_dir(quoted(layout_.params().prefix) + "-n[0-9]+");
   for (const auto& entry : fs::directory_iterator(layout_.params().netns_etc_root, error)) {
     const std::string name = entry.path().filename().string();
-    if (std::regex_match(name, std::regex(layout_.params().prefix + "-n[0-9]+"))) {
+    if (RE2::FullMatch(name, netns_dir)) {
       fs::remove_all(entry.path(), error);
       if (error) remember(internal_error("cannot remove " + entry.path().string() + ": " + error.message()));
     }

@@ -2,11 +2,16 @@
 
 #include <functional>
 
+#include "agent/faults/process/signal_names.h"
+#include "common/crash_point.h"
+
 namespace chaos::agent {
 
 SignalReport signal_processes(ProcessTable& table, const std::vector<ProcessInfo>& processes, int signal) {
   SignalReport report;
   for (const auto& process : processes) {
+    // Crash-recovery tests kill the agent between two signals of one fault.
+    crash_point("signal " + signal_display_name(signal) + " pid " + std::to_string(process.pid));
     const Status status = table.send_signal(process.pid, process.start_time, signal);
     if (status.ok()) {
       report.signalled.push_back(process);

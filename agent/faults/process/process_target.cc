@@ -2,15 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <random>
-#include <regex>
+
+#include "agent/faults/process/pidfile.h"
 
 namespace chaos::agent {
 
 namespace {
-
-constexpr std::size_t kMaxRegexLength = 1024;
 
 using Target = v1::ProcessTarget;
 
@@ -24,32 +22,6 @@ std::string basename_of_argv0(const std::string& cmdline) {
 // executable's basename instead.
 bool name_matches(const ProcessInfo& process, const std::string& name) {
   return process.comm == name || (!process.cmdline.empty() && basename_of_argv0(process.cmdline) == name);
-}
-
-bool regex_matches(const ProcessInfo& process, const std::regex& regex) {
-  if (process.cmdline.empty()) return false;
-  try {
-    return std::regex_search(process.cmdline, regex);
-  } catch (const std::regex_error&) {
-    return false;  // too complex for this input: not a match
-  }
-}
-
-StatusOr<int> read_pidfile(const std::string& path, const std::string& field) {
-  std::ifstream in(path);
-  if (!in) return not_found(field + ".pidfile: cannot read '" + path + "'");
-  std::string text(64, '\0');
-  in.read(text.data(), 64);
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  const auto begin = text.find_first_not_of(" \t\r\n");
-  const auto end = text.find_last_not_of(" \t\r\n");
-  const std::string digits = begin == std::string::npos ? "" : text.substr(begin, end - begin + 1);
-  const bool numeric = !digits.empty() && digits.size() < 10 &&
-                       std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
-  if (!numeric || std::stoi(digits) <= 0) {
-    return failed_precondition(field + ".pidfile: '" + path + "' does not hold a pid");
-  }
-  return std::stoi(digits);
 }
 
 bool signallable(const ProcessInfo& process) { return !process.kernel_thread && process.state != 'Z'; }
@@ -69,38 +41,33 @@ StatusOr<std::vector<ProcessInfo>> match_single(int pid, const std::string& what
   return std::vector<ProcessInfo>{*process};
 }
 
-std::vector<ProcessInfo> match_listed(const Target& target, const ProcessTargeting& targeting) {
-  std::regex regex;
-  if (target.selector_case() == Target::kCmdlineRegex) {
-    try {
-      regex = std::regex(target.cmdline_regex(), std::regex::ECMAScript);
-    } catch (const std::regex_error&) {
-      return {};  // validate_process_target() refuses these first
-    }
-  }
+std::vector<ProcessInfo> match_listed(const ProcessSelector& selector, const ProcessTargeting& targeting) {
+  const Target& target = selector.target();
   const std::uint64_t own_netns = targeting.table->self_netns_inode();
   std::vector<ProcessInfo> matches;
   for (auto& process : targeting.table->list()) {
     if (!signallable(process) || !in_scope(process, targeting, own_netns)) continue;
-    const bool hit = target.selector_case() == Target::kName ? name_matches(process, target.name())
-                                                             : regex_matches(process, regex);
+    const bool hit = target.selector_case() == Target::kName
+                         ? name_matches(process, target.name())
+                         : !process.cmdline.empty() && selector.cmdline_regex()->found_in(process.cmdline);
     if (hit) matches.push_back(std::move(process));
   }
   return matches;
 }
 
-StatusOr<std::vector<ProcessInfo>> match(const Target& target, const std::string& field,
-                                         const ProcessTargeting& targeting) {
+StatusOr<std::vector<ProcessInfo>> match(const ProcessSelector& selector, const ProcessTargeting& targeting) {
+  const Target& target = selector.target();
+  const std::string& field = selector.field();
   switch (target.selector_case()) {
     case Target::kPid:
       return match_single(target.pid(), field + ".pid", targeting);
     case Target::kPidfile: {
-      CHAOS_ASSIGN_OR_RETURN(const int pid, read_pidfile(target.pidfile(), field));
+      CHAOS_ASSIGN_OR_RETURN(const int pid, read_pidfile(target.pidfile(), field + ".pidfile"));
       return match_single(pid, field + ".pidfile '" + target.pidfile() + "'", targeting);
     }
     case Target::kName:
     case Target::kCmdlineRegex: {
-      auto matches = match_listed(target, targeting);
+      auto matches = match_listed(selector, targeting);
       if (matches.empty()) {
         const char* scope = targeting.scope == ProcessScope::kNetns ? " in this network namespace" : "";
         return not_found(field + ": no process matches " + describe_process_target(target) + scope);
@@ -153,32 +120,29 @@ std::vector<ProcessInfo> sample(std::vector<ProcessInfo> matches, const Target& 
 
 }  // namespace
 
-Status validate_process_target(const Target& target, const std::string& field) {
+ProcessSelector::ProcessSelector(Target target, std::string field, std::optional<BoundedRegex> regex)
+    : target_(std::move(target)), field_(std::move(field)), cmdline_regex_(std::move(regex)) {}
+
+StatusOr<ProcessSelector> ProcessSelector::compile(const Target& target, std::string field) {
+  std::optional<BoundedRegex> regex;
   switch (target.selector_case()) {
     case Target::SELECTOR_NOT_SET:
       return invalid_argument(field + ": one of name, cmdline_regex, pid or pidfile is required");
     case Target::kName:
       if (target.name().empty()) return invalid_argument(field + ".name: must not be empty");
       break;
-    case Target::kCmdlineRegex:
+    case Target::kCmdlineRegex: {
       if (target.cmdline_regex().empty()) return invalid_argument(field + ".cmdline_regex: must not be empty");
-      if (target.cmdline_regex().size() > kMaxRegexLength) {
-        return invalid_argument(field + ".cmdline_regex: longer than " + std::to_string(kMaxRegexLength) +
-                                " characters");
-      }
-      try {
-        std::regex(target.cmdline_regex(), std::regex::ECMAScript);
-      } catch (const std::regex_error& error) {
-        return invalid_argument(field + ".cmdline_regex: invalid regex: " + error.what());
-      }
+      auto compiled = BoundedRegex::compile(target.cmdline_regex());
+      if (!compiled.ok()) return invalid_argument(field + ".cmdline_regex: " + compiled.status().message());
+      regex = std::move(*compiled);
       break;
+    }
     case Target::kPid:
       if (target.pid() <= 0) return invalid_argument(field + ".pid: must be positive");
       break;
     case Target::kPidfile:
-      if (target.pidfile().empty() || target.pidfile()[0] != '/') {
-        return invalid_argument(field + ".pidfile: must be an absolute path");
-      }
+      CHAOS_RETURN_IF_ERROR(validate_pidfile_path(target.pidfile(), field + ".pidfile"));
       break;
   }
   if (!(target.percent() >= 0 && target.percent() <= 100)) {  // also refuses NaN
@@ -187,18 +151,30 @@ Status validate_process_target(const Target& target, const std::string& field) {
   if (target.count() > 0 && target.percent() > 0) {
     return invalid_argument(field + ".count: set count or percent, not both");
   }
-  return {};
+  return ProcessSelector(target, std::move(field), std::move(regex));
+}
+
+Status validate_process_target(const Target& target, const std::string& field) {
+  return ProcessSelector::compile(target, field).status();
+}
+
+StatusOr<std::vector<ProcessInfo>> resolve_process_target(const ProcessSelector& selector,
+                                                          const ProcessTargeting& targeting, std::uint64_t seed) {
+  CHAOS_ASSIGN_OR_RETURN(auto matches, match(selector, targeting));
+  CHAOS_RETURN_IF_ERROR(refuse_forbidden(matches, selector.field(), targeting));
+  return sample(std::move(matches), selector.target(), seed);
 }
 
 StatusOr<std::vector<ProcessInfo>> resolve_process_target(const Target& target, const std::string& field,
                                                           const ProcessTargeting& targeting, std::uint64_t seed) {
-  CHAOS_ASSIGN_OR_RETURN(auto matches, match(target, field, targeting));
-  CHAOS_RETURN_IF_ERROR(refuse_forbidden(matches, field, targeting));
-  return sample(std::move(matches), target, seed);
+  CHAOS_ASSIGN_OR_RETURN(const ProcessSelector selector, ProcessSelector::compile(target, field));
+  return resolve_process_target(selector, targeting, seed);
 }
 
 std::vector<ProcessInfo> match_process_target(const Target& target, const ProcessTargeting& targeting) {
-  auto matches = match(target, "target", targeting);
+  auto selector = ProcessSelector::compile(target, "target");
+  if (!selector.ok()) return {};
+  auto matches = match(*selector, targeting);
   return matches.ok() ? std::move(*matches) : std::vector<ProcessInfo>{};
 }
 

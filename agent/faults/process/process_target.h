@@ -6,12 +6,14 @@
 // narrowed, so the caller learns exactly what it asked for.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "agent/policy.h"
 #include "agent/process_table.h"
 #include "chaos/v1/agent.pb.h"
+#include "common/bounded_regex.h"
 #include "common/clock.h"
 
 namespace chaos::agent {
@@ -25,18 +27,48 @@ struct ProcessTargeting {
   ProcessScope scope = ProcessScope::kAll;
 };
 
-// Static checks; `field` is the proto path of the target, e.g.
-// "process_kill.target". Errors are INVALID_ARGUMENT naming the sub-field.
+// A target that passed the static checks, with its cmdline regex compiled
+// (RE2, searched in the cmdline; see common/bounded_regex.h). process.kill
+// keeps one for the fault's life and re-resolves it every interval without
+// compiling again.
+class ProcessSelector {
+ public:
+  // Static checks (no system access); `field` is the proto path of the
+  // target, e.g. "process_kill.target". Errors are INVALID_ARGUMENT naming
+  // the sub-field ("process_kill.target.cmdline_regex: invalid regex: ...").
+  static StatusOr<ProcessSelector> compile(const v1::ProcessTarget& target, std::string field);
+
+  const v1::ProcessTarget& target() const { return target_; }
+  const std::string& field() const { return field_; }
+  // Set exactly when the selector is cmdline_regex.
+  const std::optional<BoundedRegex>& cmdline_regex() const { return cmdline_regex_; }
+
+ private:
+  ProcessSelector(v1::ProcessTarget target, std::string field, std::optional<BoundedRegex> regex);
+
+  v1::ProcessTarget target_;
+  std::string field_;
+  std::optional<BoundedRegex> cmdline_regex_;
+};
+
+// ProcessSelector::compile's checks alone.
 Status validate_process_target(const v1::ProcessTarget& target, const std::string& field);
 
 // The processes to signal now. NOT_FOUND when nothing matches,
-// PERMISSION_DENIED when a match must never be signalled. `seed` makes the
-// count/percent sample reproducible for one fault.
+// PERMISSION_DENIED when a match must never be signalled,
+// FAILED_PRECONDITION when a pidfile is not a small regular file holding a
+// pid. `seed` makes the count/percent sample reproducible for one fault.
+// Never blocks: /proc reads are bounded and a pidfile is opened
+// non-blocking (agent/faults/process/pidfile.h).
+StatusOr<std::vector<ProcessInfo>> resolve_process_target(const ProcessSelector& selector,
+                                                          const ProcessTargeting& targeting, std::uint64_t seed);
+// Compiles `target` first (for one-off resolutions).
 StatusOr<std::vector<ProcessInfo>> resolve_process_target(const v1::ProcessTarget& target, const std::string& field,
                                                           const ProcessTargeting& targeting, std::uint64_t seed);
 
 // Every process the selector matches in scope, without sampling and without
 // the protection checks (for recovery, which only ever resumes processes).
+// Empty when the target is invalid.
 std::vector<ProcessInfo> match_process_target(const v1::ProcessTarget& target, const ProcessTargeting& targeting);
 
 // "name 'nats-server'", "pid 412", ... for messages.

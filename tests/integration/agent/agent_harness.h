@@ -22,8 +22,11 @@
 #include <vector>
 
 #include "chaos/v1/agent.grpc.pb.h"
+#include "tests/support/safe_kill.h"
 
 namespace chaos::agent::integration {
+
+using test_support::safe_kill;
 
 inline pid_t spawn(const std::vector<std::string>& argv, const std::string& output_file = "/dev/null") {
   const pid_t pid = ::fork();
@@ -78,16 +81,18 @@ class Victim {
     eventually([&] { return cmdline().rfind(argv0, 0) == 0; }, std::chrono::seconds(5));
   }
   ~Victim() {
-    if (!reaped_) {
-      ::kill(pid_, SIGKILL);
-      ::kill(pid_, SIGCONT);
+    // pid_ is -1 after a failed fork or once exited() reaped it: waitpid(-1)
+    // would reap another child of the test.
+    if (!reaped_ && pid_ > 0) {
+      safe_kill(pid_, SIGKILL);
+      safe_kill(pid_, SIGCONT);
       ::waitpid(pid_, nullptr, 0);
     }
   }
   Victim(const Victim&) = delete;
   Victim& operator=(const Victim&) = delete;
 
-  // True (and reaped) once the agent has exited on its own.
+  // True (and reaped) once the victim has exited on its own.
   bool exited() {
     if (pid_ <= 0) return true;
     if (::waitpid(pid_, nullptr, WNOHANG) != pid_) return false;
@@ -105,6 +110,7 @@ class Victim {
   }
   // The signal that ended it, once it has ended (within `timeout`).
   std::optional<int> wait_for_death(std::chrono::milliseconds timeout) {
+    if (pid_ <= 0 || reaped_) return std::nullopt;
     int status = 0;
     const bool ended = eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
     if (!ended) return std::nullopt;
@@ -155,14 +161,15 @@ class AgentProcess {
 
   void kill_hard() {
     if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
+    safe_kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
     pid_ = -1;
   }
 
   // Sends `signal` and returns the exit status (-1 on a timeout).
   int stop_with(int signal, std::chrono::seconds timeout = std::chrono::seconds(20)) {
-    ::kill(pid_, signal);
+    if (pid_ <= 0) return -1;  // never started or already reaped
+    safe_kill(pid_, signal);
     int status = 0;
     const bool ended = eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, timeout);
     if (!ended) return -1;

@@ -1,8 +1,11 @@
 // The real chaos-agent against real processes: kill, pause/resume, TTL,
-// lease expiry (dead-man switch), SIGTERM, and kill -9 of the agent while a
-// pause is live followed by a restart that resumes the victim.
+// lease expiry (dead-man switch), SIGTERM, kill -9 of the agent while a
+// pause is live followed by a restart that resumes the victim, and hostile
+// targets (a FIFO as pidfile, a pathological regex on a huge command line)
+// that must neither block nor crash the agent.
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <sys/stat.h>
 
 #include <iostream>
 #include <random>
@@ -215,6 +218,63 @@ TEST_F(AgentProcessFaults, RefusesInitItselfAndItsParent) {
   nothing.mutable_spec()->mutable_process_pause()->mutable_target()->set_cmdline_regex("^" + unique_marker());
   v1::InjectResponse response;
   EXPECT_EQ(inject(nothing, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// Before the pidfile was opened non-blocking, a FIFO blocked the Inject in
+// open() while it held the lock every revert needs: the pause below never
+// ended. Now the kill is refused at once and the pause ends by its TTL.
+TEST_F(AgentProcessFaults, FifoPidfileIsRefusedAndAPauseStillEndsByItsTtl) {
+  Victim victim;
+  v1::InjectResponse paused;
+  ASSERT_TRUE(inject(pause_pid(victim.pid(), 2), &paused).ok());
+  ASSERT_EQ(victim.state(), 'T');
+
+  const std::string fifo = (dir_ / "victim.pid").string();
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  v1::InjectRequest kill;
+  kill.mutable_duration()->set_seconds(10);
+  kill.mutable_spec()->mutable_process_kill()->mutable_target()->set_pidfile(fifo);
+  v1::InjectResponse refused;
+  const auto status = inject(kill, &refused);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
+  EXPECT_EQ(status.error_message(),
+            "process_kill.target.pidfile: '" + fifo + "' is a FIFO, not a regular file");
+
+  const bool resumed = eventually(
+      [&] {
+        const char state = victim.state();
+        return state == 'S' || state == 'R';
+      },
+      10s);
+  EXPECT_TRUE(resumed) << "the 2 s pause did not end by its TTL; state " << victim.state();
+}
+
+// Before RE2, std::regex backtracked exponentially on this pattern (or
+// overflowed its stack) inside the Inject, under the lock every revert needs.
+TEST_F(AgentProcessFaults, PathologicalRegexOnAHugeCmdlineNeitherHangsNorCrashesTheAgent) {
+  const std::string marker = unique_marker();
+  // ~100 KiB of argv (one argument stays under the kernel's 128 KiB limit).
+  Victim victim(marker + "-" + std::string(100 * 1024, 'a') + "b");
+  ASSERT_EQ(victim.cmdline().size(), marker.size() + 1 + 100 * 1024 + 1 + std::string(" 300 ").size());
+
+  v1::InjectRequest kill;
+  kill.mutable_duration()->set_seconds(10);
+  kill.mutable_spec()->mutable_process_kill()->mutable_target()->set_cmdline_regex(marker + "-(a|aa)*x");
+  v1::InjectResponse response;
+  const auto none = inject(kill, &response);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::NOT_FOUND) << none.error_message();
+  EXPECT_FALSE(agent_->exited()) << "the agent crashed";
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + 10s);
+  v1::ListResponse listed;
+  EXPECT_TRUE(agent_->stub().List(&context, v1::ListRequest(), &listed).ok()) << "a later RPC is answered";
+
+  // The match is at the very end: the whole command line is searched.
+  kill.mutable_spec()->mutable_process_kill()->mutable_target()->set_cmdline_regex(marker + "-(a|aa)*b ");
+  const auto hit = inject(kill, &response);
+  ASSERT_TRUE(hit.ok()) << hit.error_message();
+  EXPECT_EQ(response.fault().detail(), "SIGKILL pids " + std::to_string(victim.pid()));
+  EXPECT_EQ(victim.wait_for_death(5s), SIGKILL);
 }
 
 TEST_F(AgentProcessFaults, HealthServiceServes) {

@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/safe_kill.h"
+
 namespace chaos::agent::dns::testing {
 
 namespace fs = std::filesystem;
@@ -20,7 +22,7 @@ const std::string kClientResolvDir = std::string("/etc/netns/") + kClientNamespa
 void kill_pid_in_file(const std::string& path) {
   std::ifstream file(path);
   pid_t pid = 0;
-  if (file >> pid && pid > 1) ::kill(pid, SIGTERM);
+  if (file >> pid && pid > 1) ::chaos::test_support::safe_kill(pid, SIGTERM);
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "lab/http_check.h"
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
+#include "tests/support/safe_kill.h"
 
 namespace chaos::lab {
 namespace {
@@ -124,7 +125,7 @@ TEST_F(LabLifecycleTest, SupervisorRestartsKilledBroker) {
   ASSERT_EQ(lab("up").exit_code, 0);
   const auto before = read_pidfile(kStateDir + "/run/nats-n2.pid");
   ASSERT_TRUE(before.has_value());
-  ASSERT_EQ(::kill(*before, SIGKILL), 0);
+  ASSERT_EQ(::chaos::test_support::safe_kill(*before, SIGKILL), 0);
   // Restart delay 2 s; allow the broker time to rejoin.
   std::optional<int> after;
   for (int attempt = 0; attempt < 40 && (!after || *after == *before || !process_alive(*after)); ++attempt) {
@@ -141,7 +142,7 @@ TEST_F(LabLifecycleTest, DownCleansUpAfterSupervisorCrash) {
   const auto supervisor = read_pidfile(kStateDir + "/run/supervisor.pid");
   ASSERT_TRUE(supervisor.has_value());
   // A crash: the supervisor dies without stopping its children.
-  ASSERT_EQ(::kill(*supervisor, SIGKILL), 0);
+  ASSERT_EQ(::chaos::test_support::safe_kill(*supervisor, SIGKILL), 0);
   ::usleep(200 * 1000);
   EXPECT_FALSE(find_processes("nats-server", kStateDir).empty()) << "orphans expected before down";
   const auto down = lab("down");

@@ -8,6 +8,7 @@
 
 #include "orchestrator/prometheus_client.h"
 #include "tests/integration/orchestrator/prometheus_server.h"
+#include "tests/support/safe_kill.h"
 #include "tests/unit/orchestrator/temp_dir.h"
 
 namespace chaos::orchestrator::integration {
@@ -29,9 +30,10 @@ int run_chaosctl(const std::vector<std::string>& args, const std::string& log) {
   std::vector<std::string> argv = {chaosctl()};
   argv.insert(argv.end(), args.begin(), args.end());
   const pid_t pid = agent::integration::spawn(argv, log);
+  if (pid <= 0) return -1;
   int status = 0;
   if (!eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 120s, 50ms)) {
-    ::kill(pid, SIGKILL);
+    ::chaos::test_support::safe_kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     return -1;
   }

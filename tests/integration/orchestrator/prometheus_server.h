@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "tests/integration/agent/agent_harness.h"
+#include "tests/support/safe_kill.h"
 
 namespace chaos::orchestrator::integration {
 
@@ -43,7 +44,8 @@ class PrometheusServer {
                                      dir + "/prometheus.log");
   }
   ~PrometheusServer() {
-    ::kill(pid_, SIGKILL);
+    if (pid_ <= 0) return;  // the fork failed: waitpid(-1) would reap another child
+    ::chaos::test_support::safe_kill(pid_, SIGKILL);
     ::waitpid(pid_, nullptr, 0);
   }
   PrometheusServer(const PrometheusServer&) = delete;

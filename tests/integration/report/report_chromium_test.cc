@@ -15,6 +15,7 @@
 
 #include "common/command_runner.h"
 #include "tests/integration/report/png_image.h"
+#include "tests/support/safe_kill.h"
 
 namespace chaos::testing {
 namespace {
@@ -49,7 +50,9 @@ void kill_leftover_chromium(const std::string& profile) {
     const std::string pid = entry.path().filename().string();
     if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
     std::string cmdline = read_file(entry.path() / "cmdline");
-    if (cmdline.find("--user-data-dir=" + profile) != std::string::npos) ::kill(std::stoi(pid), SIGKILL);
+    if (cmdline.find("--user-data-dir=" + profile) != std::string::npos) {
+      ::chaos::test_support::safe_kill(std::stoi(pid), SIGKILL);
+    }
   }
 }
 

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/security/security_fixture.h"
+#include "tests/support/safe_kill.h"
 
 namespace chaos::security_testing {
 namespace {
@@ -178,7 +179,7 @@ TEST_F(SecurityTest, PlaintextOnANonLoopbackAddressStartsOnlyWithTheLoudFlag) {
        (dir_ / "state").string(), "--insecure-plaintext-on-non-loopback"},
       log);
   const bool serving = eventually([&] { return file(log).find("grpc listening on 0.0.0.0:") != std::string::npos; }, 20s);
-  ::kill(pid, SIGTERM);
+  ::chaos::test_support::safe_kill(pid, SIGTERM);
   int status = 0;
   eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 20s);
   ASSERT_TRUE(serving) << file(log);
@@ -200,9 +201,10 @@ TEST_F(SecurityTest, PartialTlsFlagsAreAConfigurationError) {
 
 int run_to_end(const std::vector<std::string>& argv, const std::string& log) {
   const pid_t pid = agent::integration::spawn(argv, log);
+  if (pid <= 0) return -1;
   int status = 0;
   if (!eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 30s)) {
-    ::kill(pid, SIGKILL);
+    ::chaos::test_support::safe_kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
     return -1;
   }

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <fstream>
+
 namespace chaos::agent {
 namespace {
 
@@ -48,6 +51,44 @@ TEST(ProcProcessTable, SignalToARecycledOrMissingPidIsNotFound) {
   EXPECT_TRUE(table.send_signal(::getpid(), self->start_time, 0).ok());
   EXPECT_EQ(table.send_signal(::getpid(), self->start_time + 1, 0).code(), StatusCode::kNotFound);
   EXPECT_EQ(table.send_signal(999999999, 1, 0).code(), StatusCode::kNotFound);
+}
+
+// A fake proc root: one process whose command line is `argv` (NUL-separated
+// as the kernel writes it).
+class FakeProcRoot {
+ public:
+  FakeProcRoot() {
+    std::string pattern = ::testing::TempDir() + "/cag-proc-XXXXXX";
+    if (::mkdtemp(pattern.data()) != nullptr) root_ = pattern;
+    std::filesystem::create_directories(root_ + "/4242");
+    std::ofstream(root_ + "/4242/stat")
+        << "4242 (java) S 1 4242 4242 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 777 1000 200 0";
+  }
+  ~FakeProcRoot() { std::filesystem::remove_all(root_); }
+  void set_cmdline(const std::vector<std::string>& argv) {
+    std::ofstream out(root_ + "/4242/cmdline", std::ios::binary);
+    for (const auto& arg : argv) out << arg << '\0';
+  }
+  const std::string& path() const { return root_; }
+
+ private:
+  std::string root_;
+};
+
+TEST(ProcProcessTable, ReadsLongCommandLinesUpToTheCap) {
+  FakeProcRoot proc;
+  const std::string long_argument = std::string(100 * 1024, 'x') + "-end";
+  proc.set_cmdline({"java", long_argument});
+  ProcProcessTable table(proc.path());
+  auto process = table.get(4242);
+  ASSERT_TRUE(process);
+  EXPECT_EQ(process->cmdline, "java " + long_argument) << "the whole of a 100 KiB command line";
+  EXPECT_EQ(process->start_time, 777u);
+
+  proc.set_cmdline({"java", std::string(2 * kMaxCmdlineBytes, 'x')});
+  process = table.get(4242);
+  ASSERT_TRUE(process);
+  EXPECT_EQ(process->cmdline.size(), kMaxCmdlineBytes) << "a longer one is cut at the cap";
 }
 
 }  // namespace

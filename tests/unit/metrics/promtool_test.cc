@@ -12,6 +12,7 @@
 #include "common/command_runner.h"
 #include "metrics/metrics_server.h"
 #include "metrics/text_format.h"
+#include "tests/support/safe_kill.h"
 
 namespace chaos::metrics {
 namespace {
@@ -97,7 +98,7 @@ TEST(AgentMetricsEndpoint, PromtoolAcceptsTheLiveAgentOutput) {
   EXPECT_EQ(check.exit_code, 0) << response->body << "\n--- promtool:\n" << check.stdout_text
                                 << check.stderr_text;
   EXPECT_NE(response->body.find("chaos_agent_build_info"), std::string::npos);
-  ::kill(agent.id(), SIGTERM);
+  ::chaos::test_support::safe_kill(agent.id(), SIGTERM);
   agent.wait();
   EXPECT_EQ(agent.exit_code(), 0) << "agent must exit cleanly on SIGTERM";
 }

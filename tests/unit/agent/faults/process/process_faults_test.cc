@@ -1,5 +1,11 @@
 // process.kill and process.pause against the fake process table.
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "agent/faults/process/process_kill.h"
 #include "agent/faults/process/process_pause.h"
@@ -149,6 +155,32 @@ TEST_F(ProcessFaultsTest, RecoverWithoutUndoResumesStoppedMatches) {
   ASSERT_TRUE(pause_->recover(pause_spec("nats-server"), context_, nullptr).ok());
   EXPECT_EQ(table_.signals(), (Signals{{100, SIGCONT}, {101, SIGCONT}}));
   EXPECT_FALSE(pause_->recover(pause_spec("nats-server"), context_, {{"pids", "garbage"}}).ok());
+}
+
+// Crash-recovery tests kill the agent between two signals of one fault:
+// every signal is a crash point (common/crash_point.h), named after it.
+TEST_F(ProcessFaultsTest, EverySignalIsACrashPoint) {
+  // The death test's child runs this body again (and has another pid): it
+  // keeps the parent's log.
+  const char* inherited = std::getenv("CHAOS_CRASH_STEP_LOG");
+  const std::string log =
+      inherited ? inherited : ::testing::TempDir() + "/cag-signal-steps-" + std::to_string(::getpid());
+  if (!inherited) std::filesystem::remove(log);
+  // The hook reads these once per process, at its first step: only the death
+  // test's child (a fresh process) sees them; this process takes no step
+  // between setenv and unsetenv.
+  ::setenv("CHAOS_CRASH_STEP_LOG", log.c_str(), 1);
+  ::setenv("CHAOS_CRASH_AFTER_STEPS", "2", 1);
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  EXPECT_EXIT((void)kill_->apply(kill_spec("nats-server", "TERM"), context_), ::testing::KilledBySignal(SIGKILL),
+              "");
+  ::unsetenv("CHAOS_CRASH_STEP_LOG");
+  ::unsetenv("CHAOS_CRASH_AFTER_STEPS");
+  std::ifstream in(log);
+  std::stringstream steps;
+  steps << in.rdbuf();
+  EXPECT_EQ(steps.str(), "1 signal SIGTERM pid 100\n2 signal SIGTERM pid 101\n");
+  std::filesystem::remove(log);
 }
 
 }  // namespace

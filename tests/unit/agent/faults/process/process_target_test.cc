@@ -1,16 +1,24 @@
 #include "agent/faults/process/process_target.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <future>
 #include <limits>
 
+#include "agent/faults/process/pidfile.h"
 #include "agent/faults/process/signal_names.h"
 #include "tests/unit/agent/fake_process_table.h"
 
 namespace chaos::agent {
 namespace {
 
+using namespace std::chrono_literals;
 using testing::FakeProcessTable;
 
 class ProcessTargetTest : public ::testing::Test {
@@ -71,12 +79,19 @@ TEST(ValidateProcessTarget, NamesTheBadField) {
   EXPECT_EQ(message(v1::ProcessTarget()),
             "process_pause.target: one of name, cmdline_regex, pid or pidfile is required");
   EXPECT_EQ(message(by_name("")), "process_pause.target.name: must not be empty");
-  EXPECT_EQ(message(by_regex("a(")).rfind("process_pause.target.cmdline_regex: invalid regex", 0), 0u);
-  EXPECT_EQ(message(by_regex(std::string(5000, 'a'))).rfind("process_pause.target.cmdline_regex: longer", 0), 0u);
+  EXPECT_EQ(message(by_regex("a(")), "process_pause.target.cmdline_regex: invalid regex: missing ): a(");
+  EXPECT_EQ(message(by_regex("(x)\\1")).rfind("process_pause.target.cmdline_regex: invalid regex: ", 0), 0u)
+      << "RE2 has no backreferences";
+  EXPECT_EQ(message(by_regex(std::string(5000, 'a'))), "process_pause.target.cmdline_regex: longer than 1024 bytes");
+  EXPECT_EQ(validate_process_target(by_regex("a("), "process_pause.target").code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(message(by_pid(0)), "process_pause.target.pid: must be positive");
   v1::ProcessTarget pidfile;
   pidfile.set_pidfile("relative/x.pid");
   EXPECT_EQ(message(pidfile), "process_pause.target.pidfile: must be an absolute path");
+  pidfile.set_pidfile(std::string("/run/a\0b.pid", 12));
+  EXPECT_EQ(message(pidfile), "process_pause.target.pidfile: contains a NUL byte");
+  pidfile.set_pidfile("/" + std::string(5000, 'a'));
+  EXPECT_EQ(message(pidfile), "process_pause.target.pidfile: longer than 4095 bytes");
   auto percent = by_name("x");
   percent.set_percent(150);
   EXPECT_EQ(message(percent), "process_pause.target.percent: must be within 0..100");
@@ -102,16 +117,116 @@ TEST_F(ProcessTargetTest, LongNamesMatchTheExecutableBasename) {
   EXPECT_EQ(pids(*resolve(by_name("very-long-process-name"))), std::vector<int>{200});
 }
 
-TEST_F(ProcessTargetTest, PidfileNamesOneProcess) {
-  const std::string path = ::testing::TempDir() + "/cag-target-test.pid";
+// Pid files in a temp dir of their own.
+class PidfileTargetTest : public ProcessTargetTest {
+ protected:
+  void SetUp() override {
+    ProcessTargetTest::SetUp();
+    std::string pattern = ::testing::TempDir() + "/cag-pidfile-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  static v1::ProcessTarget by_pidfile(const std::string& path) {
+    v1::ProcessTarget target;
+    target.set_pidfile(path);
+    return target;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(PidfileTargetTest, ARegularFileNamesOneProcess) {
+  const std::string path = dir_ + "/n2.pid";
   std::ofstream(path) << "101\n";
-  v1::ProcessTarget target;
-  target.set_pidfile(path);
-  EXPECT_EQ(pids(*resolve(target)), std::vector<int>{101});
+  EXPECT_EQ(pids(*resolve(by_pidfile(path))), std::vector<int>{101});
+  std::ofstream(path) << "    101\n";  // right-aligned, as some daemons write it
+  EXPECT_EQ(pids(*resolve(by_pidfile(path))), std::vector<int>{101});
   std::ofstream(path) << "not a pid";
-  EXPECT_EQ(resolve(target).status().code(), StatusCode::kFailedPrecondition);
-  target.set_pidfile("/nonexistent/cag.pid");
-  EXPECT_EQ(resolve(target).status().message(), "process_kill.target.pidfile: cannot read '/nonexistent/cag.pid'");
+  EXPECT_EQ(resolve(by_pidfile(path)).status().message(),
+            "process_kill.target.pidfile: '" + path + "' does not hold a pid");
+  EXPECT_EQ(resolve(by_pidfile(path)).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(resolve(by_pidfile("/nonexistent/cag.pid")).status().message(),
+            "process_kill.target.pidfile: '/nonexistent/cag.pid' does not exist");
+  EXPECT_EQ(resolve(by_pidfile("/nonexistent/cag.pid")).status().code(), StatusCode::kNotFound);
+}
+
+// A FIFO would block open() until a writer came, while the agent holds the
+// lock every revert needs. Resolved on a thread: if it blocks, the test
+// fails after a deadline and then gives the FIFO a writer so it ends.
+TEST_F(PidfileTargetTest, AFifoIsRefusedAtOnce) {
+  const std::string fifo = dir_ + "/agent.pid";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  auto resolving = std::async(std::launch::async, [&] { return resolve(by_pidfile(fifo)); });
+  if (resolving.wait_for(10s) != std::future_status::ready) {
+    ADD_FAILURE() << "resolving a FIFO pidfile blocked";
+    const int writer = ::open(fifo.c_str(), O_WRONLY | O_NONBLOCK);  // the blocked open() returns
+    if (writer >= 0) ::close(writer);
+  }
+  const auto resolved = resolving.get();
+  EXPECT_EQ(resolved.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(resolved.status().message(),
+            "process_kill.target.pidfile: '" + fifo + "' is a FIFO, not a regular file");
+}
+
+TEST_F(PidfileTargetTest, ASymbolicLinkIsRefused) {
+  const std::string real = dir_ + "/real.pid";
+  std::ofstream(real) << "101\n";
+  const std::string link = dir_ + "/link.pid";
+  std::filesystem::create_symlink(real, link);
+  const auto resolved = resolve(by_pidfile(link));
+  EXPECT_EQ(resolved.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(resolved.status().message(),
+            "process_kill.target.pidfile: '" + link + "' is a symbolic link, not a regular file");
+}
+
+TEST_F(PidfileTargetTest, OtherFileTypesAreRefusedByName) {
+  EXPECT_EQ(resolve(by_pidfile(dir_)).status().message(),
+            "process_kill.target.pidfile: '" + dir_ + "' is a directory, not a regular file");
+  // Never opened for reading: a device's open() would run its driver.
+  EXPECT_EQ(resolve(by_pidfile("/dev/null")).status().message(),
+            "process_kill.target.pidfile: '/dev/null' is a character device, not a regular file");
+}
+
+TEST_F(PidfileTargetTest, AFileOverTheCapIsRefused) {
+  const std::string path = dir_ + "/big.pid";
+  // Starts with a valid pid: reading only the first 64 bytes would accept it.
+  std::ofstream(path) << "101" << std::string(200, ' ') << "\n";
+  const auto resolved = resolve(by_pidfile(path));
+  EXPECT_EQ(resolved.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(resolved.status().message(), "process_kill.target.pidfile: '" + path + "' is longer than 64 bytes");
+  std::ofstream(path) << "101" << std::string(kMaxPidfileBytes - 4, ' ') << "\n";  // exactly the cap
+  EXPECT_EQ(pids(*resolve(by_pidfile(path))), std::vector<int>{101});
+}
+
+// std::regex backtracks (exponentially for some patterns) and recurses per
+// character, so these crashed or hung the agent; RE2 answers in linear time.
+TEST_F(ProcessTargetTest, PathologicalRegexOnAHugeCmdlineAnswers) {
+  table_.add(300, "sleep", "victim-" + std::string(100 * 1024, 'a'));
+  auto none = resolve(by_regex("victim-(a|b)*x"));
+  EXPECT_EQ(none.status().code(), StatusCode::kNotFound) << none.status().to_string();
+  EXPECT_EQ(resolve(by_regex("victim-(a*)*b")).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(resolve(by_regex("victim-(a|aa)*x")).status().code(), StatusCode::kNotFound);
+  auto hit = resolve(by_regex("victim-(a|b)*$"));
+  ASSERT_TRUE(hit.ok()) << hit.status().to_string();
+  EXPECT_EQ(pids(*hit), std::vector<int>{300});
+}
+
+TEST_F(ProcessTargetTest, PathologicalProtectedPatternOnAHugeCmdlineAnswers) {
+  table_.add(300, "sleep", "victim-" + std::string(100 * 1024, 'a'));
+  targeting_.protected_processes = *ProtectedProcesses::compile({"(a*)*b", "victim-(a|aa)*$"});
+  const auto refused = resolve(by_pid(300));
+  EXPECT_EQ(refused.status().message(),
+            "process_kill.target: refusing to signal pid 300 (sleep): policy protects it "
+            "(protected_processes 'victim-(a|aa)*$'); narrow the target");
+}
+
+TEST(ProtectedProcessesCompile, InvalidPatternsNameThePatternAndRe2sError) {
+  EXPECT_EQ(ProtectedProcesses::compile({"^sshd$", "a("}).status().message(),
+            "protected process pattern 'a(': invalid regex: missing ): a(");
+  EXPECT_EQ(ProtectedProcesses::compile({std::string(2000, 'a')}).status().message(),
+            "protected process pattern '" + std::string(80, 'a') + "...': longer than 1024 bytes");
 }
 
 TEST_F(ProcessTargetTest, NothingMatchingIsAClearError) {
