@@ -3,6 +3,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <fstream>
+#include <string_view>
 #include <sstream>
 
 #include "chaos/v1/agent.grpc.pb.h"
@@ -68,8 +69,9 @@ class GrpcAgentClient final : public AgentClient {
     return std::vector<v1::Fault>(answer.faults().begin(), answer.faults().end());
   }
 
-  StatusOr<std::vector<v1::Fault>> list(bool include_ended) override {
+  StatusOr<std::vector<v1::Fault>> list(const std::string& experiment_id, bool include_ended) override {
     v1::ListRequest request;
+    request.set_experiment_id(experiment_id);
     request.set_include_ended(include_ended);
     v1::ListResponse response;
     CHAOS_ASSIGN_OR_RETURN(auto answer, call("List", request, response, &v1::Agent::Stub::List));
@@ -113,7 +115,7 @@ class FailingAgentClient final : public AgentClient {
   StatusOr<v1::Fault> inject(const v1::InjectRequest&) override { return status_; }
   StatusOr<v1::RevertResponse> revert(const std::string&) override { return status_; }
   StatusOr<std::vector<v1::Fault>> revert_all(const std::string&) override { return status_; }
-  StatusOr<std::vector<v1::Fault>> list(bool) override { return status_; }
+  StatusOr<std::vector<v1::Fault>> list(const std::string&, bool) override { return status_; }
   StatusOr<v1::RenewLeaseResponse> renew_lease(const std::string&, std::chrono::nanoseconds) override {
     return status_;
   }
@@ -154,6 +156,21 @@ StatusOr<std::shared_ptr<grpc::Channel>> tls_channel(const std::string& address,
 }
 
 }  // namespace
+
+std::string fault_state_name(v1::FaultState state) {
+  std::string name = v1::FaultState_Name(state);
+  constexpr std::string_view kPrefix = "FAULT_STATE_";
+  if (name.rfind(kPrefix, 0) == 0) name.erase(0, kPrefix.size());
+  return name.empty() ? "STATE_" + std::to_string(static_cast<int>(state)) : name;
+}
+
+std::string describe_fault_state(const v1::Fault& fault) {
+  std::string text = "fault " + fault.id();
+  if (!fault.kind().empty()) text += " (" + fault.kind() + ")";
+  text += " " + fault_state_name(fault.state());
+  if (!fault.detail().empty()) text += ": " + fault.detail();
+  return text;
+}
 
 std::unique_ptr<AgentClient> make_grpc_agent_client(std::shared_ptr<grpc::Channel> channel,
                                                     std::string address,

@@ -29,10 +29,18 @@ class AgentClient {
   virtual StatusOr<v1::RevertResponse> revert(const std::string& fault_id) = 0;
   // Empty experiment_id: every fault on the agent.
   virtual StatusOr<std::vector<v1::Fault>> revert_all(const std::string& experiment_id) = 0;
-  virtual StatusOr<std::vector<v1::Fault>> list(bool include_ended) = 0;
+  // Empty experiment_id: every fault on the agent. Ended faults come with
+  // their revert_reason, which is how a run learns why one ended.
+  virtual StatusOr<std::vector<v1::Fault>> list(const std::string& experiment_id, bool include_ended) = 0;
   virtual StatusOr<v1::RenewLeaseResponse> renew_lease(const std::string& lease_id,
                                                        std::chrono::nanoseconds ttl) = 0;
 };
+
+// "ACTIVE", "REVERTED", "REVERT_FAILED", ... (the enum name without its
+// FAULT_STATE_ prefix), for people and for lists of unconfirmed faults.
+std::string fault_state_name(v1::FaultState state);
+// "fault f3 (network.delay) REVERT_FAILED: 50ms on eth0 (revert failed: ...)"
+std::string describe_fault_state(const v1::Fault& fault);
 
 // Creates clients by address; the run asks for one client per agent.
 class AgentClientFactory {

@@ -1,43 +1,51 @@
 // One client per agent address, created on first use, plus concurrent
 // fan-out so a slow agent never delays the others (each call carries its own
-// deadline, so a fan-out ends within one deadline).
+// deadline, so a fan-out ends within ceil(agents / limit) deadlines).
 #pragma once
 
 #include <functional>
-#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "orchestrator/agent_client.h"
+#include "orchestrator/bounded_fan_out.h"
 
 namespace chaos::orchestrator {
 
 class AgentPool {
  public:
-  explicit AgentPool(AgentClientFactory& factory) : factory_(factory) {}
+  explicit AgentPool(AgentClientFactory& factory, std::size_t max_concurrent_calls = BoundedFanOut::kDefaultLimit)
+      : factory_(factory), fan_out_(max_concurrent_calls) {}
 
   AgentClient& client(const std::string& address);
 
-  // Calls `work` for every address on its own thread; results keep the
-  // order of `addresses`.
+  // Calls `work` once per address, at most max_concurrent_calls at a time;
+  // results keep the order of `addresses`.
   template <typename Result>
   std::vector<Result> fan_out(const std::vector<std::string>& addresses,
                               const std::function<Result(AgentClient&)>& work) {
-    std::vector<std::future<Result>> pending;
-    for (const auto& address : addresses) {
-      AgentClient& agent = client(address);
-      pending.push_back(std::async(std::launch::async, [&work, &agent] { return work(agent); }));
-    }
+    std::vector<AgentClient*> agents;
+    for (const auto& address : addresses) agents.push_back(&client(address));
+    std::vector<std::optional<Result>> slots(agents.size());
+    fan_out_.for_each(agents.size(), [&](std::size_t i) { slots[i].emplace(work(*agents[i])); });
     std::vector<Result> results;
-    for (auto& future : pending) results.push_back(future.get());
+    results.reserve(slots.size());
+    for (auto& slot : slots) results.push_back(std::move(*slot));
     return results;
+  }
+
+  // The same bound for calls that are not one per address (one per fault).
+  void for_each(std::size_t count, const std::function<void(std::size_t)>& task) const {
+    fan_out_.for_each(count, task);
   }
 
  private:
   AgentClientFactory& factory_;
+  BoundedFanOut fan_out_;
   std::mutex mutex_;
   std::map<std::string, std::unique_ptr<AgentClient>> clients_;
 };

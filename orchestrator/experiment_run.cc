@@ -64,17 +64,60 @@ void ExperimentRun::note_interrupt() {
   fail(Verdict::kAborted, "interrupted before the run ended");
 }
 
+// A destructor must not throw: a teardown that throws is recorded as an
+// error; the agents' leases, no longer renewed, then end the faults.
+class ExperimentRun::TeardownOnExit {
+ public:
+  explicit TeardownOnExit(ExperimentRun& run) : run_(run) {}
+  TeardownOnExit(const TeardownOnExit&) = delete;
+  TeardownOnExit& operator=(const TeardownOnExit&) = delete;
+  ~TeardownOnExit() {
+    try {
+      run_.teardown();
+    } catch (const std::exception& error) {
+      record(std::string("revert failed: ") + error.what());
+    } catch (...) {
+      record("revert failed: unknown exception");
+    }
+  }
+
+ private:
+  void record(const std::string& what) noexcept {
+    try {
+      run_.internal_failure(what + "; the agents' leases expire on their own");
+    } catch (...) {
+    }
+  }
+  ExperimentRun& run_;
+};
+
 RunOutcome ExperimentRun::run() {
   context_.journal.event("phase", "run " + context_.identity.experiment_id + " of '" +
                                       context_.experiment.title + "' started");
-  if (steps_before_method()) {
-    const WatchResult result = execute_method();
-    if (result == WatchResult::kInterrupted) note_interrupt();
-    teardown();
-    if (result != WatchResult::kInterrupted && outcome_.verdict != Verdict::kError) measure_recovery();
+  {
+    TeardownOnExit teardown_on_exit(*this);
+    try {
+      run_steps();
+    } catch (const std::exception& error) {
+      internal_failure(error.what());
+    } catch (...) {
+      internal_failure("unknown exception");
+    }
   }
-  teardown();
   return finish();
+}
+
+void ExperimentRun::run_steps() {
+  if (!steps_before_method()) return;
+  const WatchResult result = execute_method();
+  if (result == WatchResult::kInterrupted) note_interrupt();
+  teardown();
+  if (result != WatchResult::kInterrupted && outcome_.verdict != Verdict::kError) measure_recovery();
+}
+
+void ExperimentRun::internal_failure(const std::string& what) {
+  context_.journal.event("error", "internal error: " + what);
+  fail(Verdict::kError, "internal error: " + what);
 }
 
 // Preflight and the steady state before; false means: do not inject.
@@ -169,17 +212,20 @@ bool ExperimentRun::abort_condition_fired() {
   return false;
 }
 
+// Marked done only once revert_everything() returned, so a teardown cut
+// short by an exception is tried again on the way out.
 void ExperimentRun::teardown() {
   if (torn_down_) return;
-  torn_down_ = true;
   context_.journal.event("phase", "revert");
   outcome_.unreverted = ledger_.revert_everything(context_.revert_give_up_after, context_.revert_retry_pause);
-  for (const auto& agent : outcome_.unreverted) {
-    context_.journal.event("error", "revert never confirmed by " + agent);
+  torn_down_ = true;
+  for (const auto& problem : outcome_.unreverted) {
+    context_.journal.event("error", "revert never confirmed by " + problem);
   }
   if (!outcome_.unreverted.empty()) {
     fail(Verdict::kError, std::to_string(outcome_.unreverted.size()) +
-                              " agent(s) never confirmed the revert; their leases expire on their own");
+                              " revert(s) never confirmed (agents unreachable or faults not reverted): " +
+                              outcome_.unreverted.front());
   }
 }
 
@@ -229,6 +275,15 @@ void ExperimentRun::measure_recovery() {
 RunOutcome ExperimentRun::finish() {
   for (const auto& [check, detail] : failures_) outcome_.failed_checks.push_back(check + ": " + detail);
   if (!failures_.empty()) fail(Verdict::kViolated, "the hypothesis did not hold");
+  outcome_.ended_early = ledger_.early_ends();
+  // Only "held" becomes an error: a violation or an abort observed while the
+  // faults were live stays what it was.
+  if (!outcome_.ended_early.empty() && outcome_.verdict == Verdict::kHeld) {
+    outcome_.verdict = Verdict::kError;
+    outcome_.reason = std::to_string(outcome_.ended_early.size()) +
+                      " fault(s) ended before their time, so the experiment did not run as designed; first: " +
+                      describe(outcome_.ended_early.front());
+  }
   if (outcome_.reason.empty()) outcome_.reason = "the hypothesis held";
   context_.journal.event("verdict", std::string(verdict_name(outcome_.verdict)) + ": " + outcome_.reason);
   return outcome_;

@@ -1,8 +1,12 @@
 // The run as an ordered list of steps with a teardown that always runs:
 //   preflight -> steady state before -> method (inject, watch during-checks
 //   and abort conditions, revert each fault when its time is up)
-//   -> revert everything (always: success, violation, abort, error, Ctrl-C)
+//   -> revert everything (always: success, violation, abort, error, Ctrl-C,
+//      and an exception, which makes the verdict an error)
 //   -> recovery window -> after checks -> verdict.
+// A fault that ended on its agent before its time (lease lost, agent shut
+// down, ...) turns a run that would have held into an error: the faults did
+// not run as designed. It never changes violated or aborted.
 // Time comes from the injected Clock and Ctrl-C from an atomic flag, so the
 // whole state machine is unit-tested with fakes and no sleeping.
 #pragma once
@@ -47,7 +51,11 @@ class ExperimentRun {
 
  private:
   enum class WatchResult { kCompleted, kAborted, kInterrupted };
+  // Calls teardown() when it goes out of scope, however that happens.
+  class TeardownOnExit;
 
+  void run_steps();
+  void internal_failure(const std::string& what);
   bool steps_before_method();
   WatchResult execute_method();
   WatchResult watch_until(SteadyTime end, const std::string& phase);

@@ -65,10 +65,18 @@ json fault_to_json(const FaultRecord& fault) {
           {"applied_at", format_rfc3339(fault.applied_at)},
           {"expires_at", fault.expires_at ? json(format_rfc3339(*fault.expires_at)) : json()},
           {"reverted_at", fault.reverted_at ? json(format_rfc3339(*fault.reverted_at)) : json()},
-          {"revert_reason", fault.revert_reason}};
+          {"revert_reason", fault.revert_reason}, {"ended_early", fault.ended_early},
+          {"early_end_detail", fault.early_end_detail}};
+}
+
+json early_end_to_json(const EarlyEnd& end) {
+  return {{"agent", end.agent}, {"node", end.node}, {"fault_id", end.fault_id}, {"kind", end.kind},
+          {"reason", end.reason}, {"detail", end.detail}};
 }
 
 json outcome_to_json(const RunOutcome& outcome) {
+  json ended_early = json::array();
+  for (const auto& end : outcome.ended_early) ended_early.push_back(early_end_to_json(end));
   return {{"result", verdict_name(outcome.verdict)}, {"exit_code", exit_code(outcome.verdict)},
           {"reason", outcome.reason}, {"failed_checks", outcome.failed_checks},
           {"aborted_by", outcome.aborted_by}, {"recovery_measured", outcome.recovery_measured},
@@ -77,7 +85,7 @@ json outcome_to_json(const RunOutcome& outcome) {
            outcome.time_to_recovery ? json(seconds(*outcome.time_to_recovery)) : json()},
           {"last_revert_at", outcome.last_revert_at ? json(format_rfc3339(*outcome.last_revert_at)) : json()},
           {"recovered_at", outcome.recovered_at ? json(format_rfc3339(*outcome.recovered_at)) : json()},
-          {"unreverted", outcome.unreverted}};
+          {"unreverted", outcome.unreverted}, {"ended_early", ended_early}};
 }
 
 }  // namespace

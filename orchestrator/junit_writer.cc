@@ -11,10 +11,24 @@ struct TestCase {
   std::string name;
   bool ran = false;
   std::string failure;  // empty: passed
+  std::string error;    // the case could not run as designed
 };
 
+// Whether every fault lived as long as the method said: a fault its agent
+// ended early (lease lost, shutdown, ...) is an error of the run, not a
+// failed hypothesis.
+TestCase fault_lifetimes_case(const RunOutcome& outcome) {
+  TestCase test{"faults ran as planned", true, "", ""};
+  if (outcome.ended_early.empty()) return test;
+  test.error = std::to_string(outcome.ended_early.size()) + " fault(s) ended early";
+  for (size_t i = 0; i < outcome.ended_early.size(); ++i) {
+    test.error += (i == 0 ? ": " : "; ") + describe(outcome.ended_early[i]);
+  }
+  return test;
+}
+
 TestCase check_case(const SteadyStateCheck& check, Phase phase, const std::vector<EvaluationRecord>& records) {
-  TestCase test{check.condition.name + " [" + phase_name(phase) + "]", false, ""};
+  TestCase test{check.condition.name + " [" + phase_name(phase) + "]", false, "", ""};
   size_t total = 0, failed = 0;
   for (const auto& record : records) {
     if (record.kind != "steady_state" || record.phase != phase_name(phase) ||
@@ -37,6 +51,8 @@ void write_case(std::ostringstream& out, const std::string& suite, const TestCas
   out << "    <testcase classname=\"" << xml_escape(suite) << "\" name=\"" << xml_escape(test.name) << "\">";
   if (!test.ran) {
     out << "<skipped message=\"phase did not run\"/>";
+  } else if (!test.error.empty()) {
+    out << "<error message=\"" << xml_escape(test.error) << "\"/>";
   } else if (!test.failure.empty()) {
     out << "<failure message=\"" << xml_escape(test.failure) << "\"/>";
   }
@@ -72,19 +88,23 @@ std::string render_junit(const Experiment& experiment, const RunJournal& journal
     }
   }
   if (experiment.recovery_within) {
-    TestCase recovery{"recovery", outcome.recovery_measured, ""};
+    TestCase recovery{"recovery", outcome.recovery_measured, "", ""};
     if (outcome.recovery_measured && !outcome.recovered) recovery.failure = "did not recover in time";
     cases.push_back(recovery);
   }
-  size_t failures = 0, skipped = 0;
+  if (!journal.faults().empty()) cases.push_back(fault_lifetimes_case(outcome));
+  size_t failures = 0, skipped = 0, errors = 0;
   for (const auto& test : cases) {
-    failures += test.ran && !test.failure.empty() ? 1 : 0;
+    failures += test.ran && test.error.empty() && !test.failure.empty() ? 1 : 0;
+    errors += test.ran && !test.error.empty() ? 1 : 0;
     skipped += test.ran ? 0 : 1;
   }
+  // An error verdict no test case carries (preflight, revert) still counts.
+  if (errors == 0 && outcome.verdict == Verdict::kError) errors = 1;
   std::ostringstream out;
   out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
   out << "<testsuites>\n  <testsuite name=\"" << xml_escape(experiment.title) << "\" tests=\"" << cases.size()
-      << "\" failures=\"" << failures << "\" errors=\"" << (outcome.verdict == Verdict::kError ? 1 : 0)
+      << "\" failures=\"" << failures << "\" errors=\"" << errors
       << "\" skipped=\"" << skipped << "\" time=\"" << duration_seconds << "\">\n";
   out << "    <properties><property name=\"verdict\" value=\"" << verdict_name(outcome.verdict)
       << "\"/><property name=\"reason\" value=\"" << xml_escape(outcome.reason) << "\"/></properties>\n";

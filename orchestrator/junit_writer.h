@@ -1,6 +1,8 @@
 // junit.xml: one testcase per steady-state check per phase it applies to
 // (plus "recovery" when [recovery] is set), so CI systems show which SLO
-// broke in which phase. A phase that never ran is a skipped testcase.
+// broke in which phase. A phase that never ran is a skipped testcase. When
+// the run injected faults, "faults ran as planned" is an error testcase
+// naming each fault its agent ended early.
 #pragma once
 
 #include <string>

@@ -1,6 +1,8 @@
 // chaosctl: the orchestrator. Runs TOML experiments against agents and
 // Prometheus, and offers ad-hoc commands for game days. Each subcommand
 // lives in orchestrator/commands/ and sets the exit code.
+#include <exception>
+#include <iostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
@@ -9,7 +11,9 @@
 #include "lab/lab_command.h"
 #include "orchestrator/commands/commands.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_chaosctl(int argc, char** argv) {
   CLI::App app{"chaosctl: runs chaos experiments against a messaging cluster and reports "
                "an SLO verdict."};
   app.set_version_flag("--version", std::string("chaosctl ") + chaos::kVersion);
@@ -35,4 +39,19 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 3;
   }
   return exit_code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Never std::terminate (no message, SIGABRT, exit 134): a run has already
+  // reverted its faults on the way out, and CI must see "error" (3).
+  try {
+    return run_chaosctl(argc, argv);
+  } catch (const std::exception& error) {
+    std::cerr << "chaosctl: internal error: " << error.what() << "\n";
+  } catch (...) {
+    std::cerr << "chaosctl: internal error: unknown exception\n";
+  }
+  return 3;
 }

@@ -36,6 +36,19 @@ void RunJournal::fault_reverted(const std::string& agent, const std::string& fau
   }
 }
 
+void RunJournal::fault_ended_early(const std::string& agent, const std::string& fault_id,
+                                   const std::string& reason, const std::string& detail) {
+  std::lock_guard lock(mutex_);
+  for (auto& fault : faults_) {
+    if (fault.agent == agent && fault.fault_id == fault_id && !fault.reverted_at) {
+      fault.reverted_at = clock_.wall_now();
+      fault.revert_reason = reason;
+      fault.ended_early = true;
+      fault.early_end_detail = detail;
+    }
+  }
+}
+
 void RunJournal::progress(const std::string& phase, std::chrono::nanoseconds time_left) {
   std::lock_guard lock(mutex_);
   for (auto* observer : observers_) observer->on_progress(phase, time_left);

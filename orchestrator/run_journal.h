@@ -16,7 +16,7 @@ namespace chaos::orchestrator {
 
 struct EventRecord {
   WallTime at;
-  std::string type;  // "phase", "inject", "revert", "abort", "error", "interrupt", "lease", ...
+  std::string type;  // "phase", "inject", "revert", "abort", "error", "interrupt", "lease", "early_end", ...
   std::string message;
 };
 
@@ -39,6 +39,10 @@ struct FaultRecord {
   std::optional<WallTime> expires_at;
   std::optional<WallTime> reverted_at;
   std::string revert_reason;
+  // Ended on its agent before the run meant it to (revert_reason says how:
+  // "lease", "shutdown", "missing", ...; early_end_detail says more).
+  bool ended_early = false;
+  std::string early_end_detail;
 };
 
 class RunObserver {
@@ -60,6 +64,9 @@ class RunJournal {
   void fault_applied(FaultRecord record);
   // Marks the fault reverted (first confirmation wins).
   void fault_reverted(const std::string& agent, const std::string& fault_id, const std::string& reason);
+  // Marks the fault ended before its time (unless an end is recorded already).
+  void fault_ended_early(const std::string& agent, const std::string& fault_id, const std::string& reason,
+                         const std::string& detail);
   void progress(const std::string& phase, std::chrono::nanoseconds time_left);
 
   std::vector<EventRecord> events() const;

@@ -12,6 +12,14 @@ int exit_code(Verdict verdict) {
   return 3;
 }
 
+std::string describe(const EarlyEnd& end) {
+  std::string text = "fault " + end.fault_id + (end.kind.empty() ? "" : " (" + end.kind + ")") + " on " + end.agent;
+  if (!end.node.empty() && end.node != end.agent) text += " [" + end.node + "]";
+  text += " ended early: " + end.reason;
+  if (!end.detail.empty()) text += " (" + end.detail + ")";
+  return text;
+}
+
 const char* verdict_name(Verdict verdict) {
   switch (verdict) {
     case Verdict::kHeld: return "held";

@@ -13,9 +13,24 @@ namespace chaos::orchestrator {
 enum class Verdict { kHeld, kViolated, kAborted, kError };
 
 // held -> 0, violated -> 1, aborted or interrupted -> 2, configuration or
-// infrastructure error -> 3.
+// infrastructure error, or a fault that ended before its time -> 3.
 int exit_code(Verdict verdict);
 const char* verdict_name(Verdict verdict);
+
+// A fault that ended on its agent before the run meant it to: its lease
+// expired, the agent shut down or restarted, its engine failed, its target
+// went away. The faults then did not run as designed, so the run never
+// says "held".
+struct EarlyEnd {
+  std::string agent;
+  std::string node;
+  std::string fault_id;
+  std::string kind;
+  std::string reason;  // the agent's revert_reason ("lease", "shutdown", ...) or "missing"
+  std::string detail;  // what the agent or the run knows about why
+};
+// "fault f1 (process.kill) on 10.0.0.1:9700 [n1] ended early: lease (...)"
+std::string describe(const EarlyEnd& end);
 
 struct RunOutcome {
   Verdict verdict = Verdict::kHeld;
@@ -29,7 +44,10 @@ struct RunOutcome {
   std::optional<std::chrono::nanoseconds> time_to_recovery;
   std::optional<WallTime> last_revert_at;
   std::optional<WallTime> recovered_at;
-  std::vector<std::string> unreverted;     // "agent: fault id" the agents never confirmed
+  // "agent: why" for agents that never answered RevertAll, "agent: fault id
+  // (kind) STATE: detail" for faults an agent could not revert.
+  std::vector<std::string> unreverted;
+  std::vector<EarlyEnd> ended_early;
 };
 
 }  // namespace chaos::orchestrator

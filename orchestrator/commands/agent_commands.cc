@@ -111,6 +111,8 @@ int run_revert(const RevertFlags& flags) {
     if (!answer.ok()) return report_error(answer.status());
     reverted.push_back(answer->fault());
   }
+  // Only a fault the agent says is REVERTED is confirmed gone.
+  const std::vector<std::string> unconfirmed = unconfirmed_reverts(reverted);
   if (flags.target.output == "json") {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& fault : reverted) list.push_back(proto_to_json(fault));
@@ -119,7 +121,10 @@ int run_revert(const RevertFlags& flags) {
     for (const auto& fault : reverted) print_fault_line(std::cout, fault);
     if (reverted.empty()) std::cout << "no live faults\n";
   }
-  return kExitOk;
+  if (unconfirmed.empty()) return kExitOk;
+  std::cerr << "chaosctl: revert not confirmed for " << unconfirmed.size() << " fault(s):\n";
+  for (const auto& fault : unconfirmed) std::cerr << "  NOT CONFIRMED: " << fault << "\n";
+  return kExitError;
 }
 
 }  // namespace
@@ -154,7 +159,7 @@ void add_faults_command(CLI::App& app, int& exit_code) {
   command->callback([flags, include_ended, &exit_code] {
     auto client = connect(*flags);
     if (!client.ok()) return void(exit_code = report_error(client.status()));
-    auto faults = (*client)->list(*include_ended);
+    auto faults = (*client)->list("", *include_ended);
     if (!faults.ok()) return void(exit_code = report_error(faults.status()));
     if (flags->output == "json") {
       nlohmann::json list = nlohmann::json::array();
@@ -163,6 +168,10 @@ void add_faults_command(CLI::App& app, int& exit_code) {
     } else {
       for (const auto& fault : *faults) print_fault_line(std::cout, fault);
       if (faults->empty()) std::cout << "no faults\n";
+      if (const size_t failed = count_revert_failed(*faults); failed > 0) {
+        std::cout << "!! " << failed << " fault(s) REVERT_FAILED: still applied; the agent retries the revert "
+                  << "every second (the detail says why it failed)\n";
+      }
     }
     exit_code = kExitOk;
   });

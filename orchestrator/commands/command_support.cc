@@ -5,6 +5,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "orchestrator/agent_client.h"
+
 namespace chaos::orchestrator {
 
 nlohmann::json proto_to_json(const google::protobuf::Message& message) {
@@ -17,7 +19,8 @@ nlohmann::json proto_to_json(const google::protobuf::Message& message) {
 
 void print_fault_line(std::ostream& out, const v1::Fault& fault) {
   using google::protobuf::util::TimeUtil;
-  out << fault.id() << "  " << fault.kind() << "  " << v1::FaultState_Name(fault.state()) << "  "
+  if (fault.state() == v1::FAULT_STATE_REVERT_FAILED) out << "!! ";
+  out << fault.id() << "  " << fault.kind() << "  " << fault_state_name(fault.state()) << "  "
       << fault.backend() << "  " << fault.node_name();
   if (fault.has_expires_at()) out << "  expires " << TimeUtil::ToString(fault.expires_at());
   if (fault.has_reverted_at()) {
@@ -25,6 +28,20 @@ void print_fault_line(std::ostream& out, const v1::Fault& fault) {
   }
   if (!fault.detail().empty()) out << "  " << fault.detail();
   out << "\n";
+}
+
+std::vector<std::string> unconfirmed_reverts(const std::vector<v1::Fault>& faults) {
+  std::vector<std::string> unconfirmed;
+  for (const auto& fault : faults) {
+    if (fault.state() != v1::FAULT_STATE_REVERTED) unconfirmed.push_back(describe_fault_state(fault));
+  }
+  return unconfirmed;
+}
+
+size_t count_revert_failed(const std::vector<v1::Fault>& faults) {
+  size_t count = 0;
+  for (const auto& fault : faults) count += fault.state() == v1::FAULT_STATE_REVERT_FAILED ? 1 : 0;
+  return count;
 }
 
 void add_output_option(CLI::App& command, std::string& output) {

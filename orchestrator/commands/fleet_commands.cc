@@ -6,6 +6,7 @@
 #include "orchestrator/agent_pool.h"
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
+#include "orchestrator/commands/fleet_commands.h"
 #include "orchestrator/inventory.h"
 
 namespace chaos::orchestrator {
@@ -39,37 +40,14 @@ StatusOr<std::chrono::milliseconds> deadline_of(const FleetFlags& flags) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
 }
 
-int run_halt(const FleetFlags& flags) {
-  auto agents = load_inventory(flags.inventory);
-  if (!agents.ok()) return std::cerr << agents.status().message() << "\n", kExitError;
-  auto deadline = deadline_of(flags);
-  if (!deadline.ok()) return std::cerr << "chaosctl: " << deadline.status().message() << "\n", kExitError;
-  GrpcAgentClientFactory factory(*deadline);
-  factory.trust(*agents);
-  AgentPool pool(factory);
-  const std::function<StatusOr<std::vector<v1::Fault>>(AgentClient&)> halt =
-      [](AgentClient& agent) { return agent.revert_all(""); };
-  const auto results = pool.fan_out(addresses_of(*agents), halt);
-  nlohmann::json report = nlohmann::json::array();
-  int failures = 0;
-  for (size_t i = 0; i < agents->size(); ++i) {
-    const auto& agent = (*agents)[i];
-    nlohmann::json entry = {{"address", agent.address}, {"node", agent.node}, {"ok", results[i].ok()}};
-    if (results[i].ok()) {
-      entry["reverted"] = results[i]->size();
-      if (flags.output == "text") {
-        std::cout << agent.node << " (" << agent.address << "): reverted " << results[i]->size() << " fault(s)\n";
-      }
-    } else {
-      ++failures;
-      entry["error"] = results[i].status().message();
-      if (flags.output == "text") std::cout << agent.node << " (" << agent.address << "): FAILED: "
-                                            << results[i].status().message() << "\n";
-    }
-    report.push_back(entry);
-  }
-  if (flags.output == "json") std::cout << report.dump(2) << "\n";
-  return failures == 0 ? kExitOk : kExitError;
+// The inventory's agents, with `factory` made to trust their TLS settings.
+StatusOr<std::vector<AgentEndpoint>> trusted_agents(const FleetFlags& flags,
+                                                    std::unique_ptr<GrpcAgentClientFactory>& factory) {
+  CHAOS_ASSIGN_OR_RETURN(auto agents, load_inventory(flags.inventory));
+  CHAOS_ASSIGN_OR_RETURN(auto deadline, deadline_of(flags));
+  factory = std::make_unique<GrpcAgentClientFactory>(deadline);
+  factory->trust(agents);
+  return agents;
 }
 
 struct AgentView {
@@ -77,27 +55,30 @@ struct AgentView {
   StatusOr<std::vector<v1::Fault>> faults;
 };
 
-void print_agent_text(const AgentEndpoint& agent, const AgentView& view) {
-  std::cout << agent.node << " (" << agent.address << ")";
+void print_agent_text(std::ostream& out, const AgentEndpoint& agent, const AgentView& view) {
+  out << agent.node << " (" << agent.address << ")";
   if (!view.capabilities.ok()) {
-    std::cout << ": UNREACHABLE: " << view.capabilities.status().message() << "\n";
+    out << ": UNREACHABLE: " << view.capabilities.status().message() << "\n";
     return;
   }
   const auto& caps = *view.capabilities;
-  std::cout << ": agent " << caps.agent_version() << ", api v" << caps.api_version() << ", network backend "
-            << caps.network_backend() << "\n  kinds:";
-  for (const auto& kind : caps.fault_kinds()) std::cout << " " << kind;
-  std::cout << "\n  os capabilities:";
-  for (const auto& capability : caps.os_capabilities()) std::cout << " " << capability;
-  std::cout << "\n";
+  out << ": agent " << caps.agent_version() << ", api v" << caps.api_version() << ", network backend "
+      << caps.network_backend() << "\n  kinds:";
+  for (const auto& kind : caps.fault_kinds()) out << " " << kind;
+  out << "\n  os capabilities:";
+  for (const auto& capability : caps.os_capabilities()) out << " " << capability;
+  out << "\n";
   if (!view.faults.ok()) {
-    std::cout << "  faults: " << view.faults.status().message() << "\n";
+    out << "  faults: " << view.faults.status().message() << "\n";
     return;
   }
-  std::cout << "  live faults: " << view.faults->size() << "\n";
+  const size_t failed = count_revert_failed(*view.faults);
+  out << "  live faults: " << view.faults->size();
+  if (failed > 0) out << "  !! REVERT_FAILED: " << failed << " (still applied; the agent retries the revert)";
+  out << "\n";
   for (const auto& fault : *view.faults) {
-    std::cout << "    ";
-    print_fault_line(std::cout, fault);
+    out << "    ";
+    print_fault_line(out, fault);
   }
 }
 
@@ -108,34 +89,79 @@ nlohmann::json agent_json(const AgentEndpoint& agent, const AgentView& view) {
   if (view.capabilities.ok() && view.faults.ok()) {
     entry["faults"] = nlohmann::json::array();
     for (const auto& fault : *view.faults) entry["faults"].push_back(proto_to_json(fault));
+    entry["revert_failed"] = count_revert_failed(*view.faults);
   }
   return entry;
 }
 
+int run_halt(const FleetFlags& flags) {
+  std::unique_ptr<GrpcAgentClientFactory> factory;
+  auto agents = trusted_agents(flags, factory);
+  if (!agents.ok()) return std::cerr << "chaosctl: " << agents.status().message() << "\n", kExitError;
+  AgentPool pool(*factory);
+  return halt_fleet(pool, *agents, flags.output == "json", std::cout, std::cerr);
+}
+
 int run_agents(const FleetFlags& flags) {
-  auto agents = load_inventory(flags.inventory);
-  if (!agents.ok()) return std::cerr << agents.status().message() << "\n", kExitError;
-  auto deadline = deadline_of(flags);
-  if (!deadline.ok()) return std::cerr << "chaosctl: " << deadline.status().message() << "\n", kExitError;
-  GrpcAgentClientFactory factory(*deadline);
-  factory.trust(*agents);
-  AgentPool pool(factory);
-  const std::function<AgentView(AgentClient&)> look = [](AgentClient& agent) {
-    return AgentView{agent.capabilities(), agent.list(false)};
-  };
-  const auto views = pool.fan_out(addresses_of(*agents), look);
-  nlohmann::json report = nlohmann::json::array();
-  bool all_reachable = true;
-  for (size_t i = 0; i < agents->size(); ++i) {
-    all_reachable = all_reachable && views[i].capabilities.ok();
-    if (flags.output == "json") report.push_back(agent_json((*agents)[i], views[i]));
-    else print_agent_text((*agents)[i], views[i]);
-  }
-  if (flags.output == "json") std::cout << report.dump(2) << "\n";
-  return all_reachable ? kExitOk : kExitError;
+  std::unique_ptr<GrpcAgentClientFactory> factory;
+  auto agents = trusted_agents(flags, factory);
+  if (!agents.ok()) return std::cerr << "chaosctl: " << agents.status().message() << "\n", kExitError;
+  AgentPool pool(*factory);
+  return show_agents(pool, *agents, flags.output == "json", std::cout);
 }
 
 }  // namespace
+
+int halt_fleet(AgentPool& pool, const std::vector<AgentEndpoint>& agents, bool json, std::ostream& out,
+               std::ostream& err) {
+  const std::function<StatusOr<std::vector<v1::Fault>>(AgentClient&)> halt =
+      [](AgentClient& agent) { return agent.revert_all(""); };
+  const auto results = pool.fan_out(addresses_of(agents), halt);
+  nlohmann::json report = nlohmann::json::array();
+  int failures = 0;
+  for (size_t i = 0; i < agents.size(); ++i) {
+    const auto& agent = agents[i];
+    const std::string name = agent.node + " (" + agent.address + ")";
+    nlohmann::json entry = {{"address", agent.address}, {"node", agent.node}};
+    if (!results[i].ok()) {
+      ++failures;
+      entry["ok"] = false;
+      entry["error"] = results[i].status().message();
+      if (!json) out << name << ": FAILED: " << results[i].status().message() << "\n";
+      report.push_back(entry);
+      continue;
+    }
+    const std::vector<std::string> unconfirmed = unconfirmed_reverts(*results[i]);
+    failures += unconfirmed.empty() ? 0 : 1;
+    entry["ok"] = unconfirmed.empty();
+    entry["reverted"] = results[i]->size() - unconfirmed.size();
+    entry["unconfirmed"] = unconfirmed;
+    if (!json) {
+      out << name << ": reverted " << results[i]->size() - unconfirmed.size() << " fault(s)\n";
+      for (const auto& fault : unconfirmed) out << name << ": NOT CONFIRMED: " << fault << "\n";
+    }
+    report.push_back(entry);
+  }
+  if (json) out << report.dump(2) << "\n";
+  if (failures > 0) err << "chaosctl: halt not confirmed on " << failures << " agent(s)\n";
+  return failures == 0 ? kExitOk : kExitError;
+}
+
+int show_agents(AgentPool& pool, const std::vector<AgentEndpoint>& agents, bool json, std::ostream& out) {
+  const std::function<AgentView(AgentClient&)> look = [](AgentClient& agent) {
+    return AgentView{agent.capabilities(), agent.list("", false)};
+  };
+  const auto views = pool.fan_out(addresses_of(agents), look);
+  nlohmann::json report = nlohmann::json::array();
+  bool all_reachable = true;
+  for (size_t i = 0; i < agents.size(); ++i) {
+    all_reachable = all_reachable && views[i].capabilities.ok();
+    if (json) report.push_back(agent_json(agents[i], views[i]));
+    else print_agent_text(out, agents[i], views[i]);
+  }
+  if (json) out << report.dump(2) << "\n";
+  return all_reachable ? kExitOk : kExitError;
+}
 
 void add_halt_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<FleetFlags>();

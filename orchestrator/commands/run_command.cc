@@ -35,11 +35,14 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
     nlohmann::json verdict = {{"experiment_id", experiment_id}, {"verdict", verdict_name(outcome.verdict)},
                               {"exit_code", exit_code(outcome.verdict)}, {"reason", outcome.reason},
                               {"failed_checks", outcome.failed_checks}, {"aborted_by", outcome.aborted_by},
-                              {"recovered", outcome.recovered}, {"report_dir", flags.report_dir}};
+                              {"recovered", outcome.recovered}, {"report_dir", flags.report_dir},
+                              {"unreverted", outcome.unreverted}};
+    verdict["ended_early"] = nlohmann::json::array();
+    for (const auto& end : outcome.ended_early) verdict["ended_early"].push_back(describe(end));
     verdict["time_to_recovery_seconds"] =
         outcome.time_to_recovery ? nlohmann::json(std::chrono::duration<double>(*outcome.time_to_recovery).count())
                                  : nlohmann::json();
-    std::cout << verdict.dump(2) << "\n";
+    std::cout << verdict.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
   std::string name = verdict_name(outcome.verdict);
@@ -53,6 +56,7 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
     std::cout << "  time to recovery: did not recover in time\n";
   }
   for (const auto& agent : outcome.unreverted) std::cout << "  NOT REVERTED: " << agent << "\n";
+  for (const auto& end : outcome.ended_early) std::cout << "  ENDED EARLY: " << describe(end) << "\n";
   if (!flags.report_dir.empty()) std::cout << "  report: " << flags.report_dir << "\n";
 }
 
@@ -65,7 +69,9 @@ Status write_reports(const RunFlags& flags, const Experiment& experiment, const 
   if (flags.output == "text") std::cout << "collecting the SLO timeline from Prometheus for the report\n";
   journal_json["timeline"] = report::collect_timeline(
       experiment, prometheus, report::timeline_window(times.started, times.finished));
-  CHAOS_RETURN_IF_ERROR(write_report_file(flags.report_dir, "journal.json", journal_json.dump(2) + "\n"));
+  // Agents and Prometheus may send invalid UTF-8, which dump() would throw on.
+  const std::string text = journal_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+  CHAOS_RETURN_IF_ERROR(write_report_file(flags.report_dir, "journal.json", text + "\n"));
   const double seconds = std::chrono::duration<double>(times.finished - times.started).count();
   CHAOS_RETURN_IF_ERROR(
       write_report_file(flags.report_dir, "junit.xml", render_junit(experiment, journal, outcome, seconds)));

@@ -16,7 +16,8 @@ std::string verdict_meaning(const std::string& result) {
   if (result == "held") return "the hypothesis held (exit 0)";
   if (result == "violated") return "the hypothesis was violated (exit 1)";
   if (result == "aborted") return "a stop condition or an interrupt aborted the run (exit 2)";
-  return "a configuration or infrastructure error (exit 3)";
+  return "the experiment did not run as designed: a fault ended before its time, or a configuration or "
+         "infrastructure error (exit 3)";
 }
 
 // "steady state before" -> "before"; the chart marks where each phase begins.
@@ -44,6 +45,17 @@ void write_verdict(std::ostream& out, const Report& report) {
   }
   for (const auto& agent : verdict.unreverted) {
     out << "<div class=\"unreverted\">NOT REVERTED: " << escape_html(agent) << "</div>\n";
+  }
+  if (!verdict.ended_early.empty()) {
+    out << "<ul id=\"ended-early\" class=\"ended-early\">\n";
+    for (const auto& end : verdict.ended_early) {
+      out << "<li>ENDED EARLY: fault <code>" << escape_html(end.fault_id) << "</code> (" << escape_html(end.kind)
+          << ") on <code>" << escape_html(end.agent) << "</code>"
+          << (end.node.empty() || end.node == end.agent ? "" : " [" + escape_html(end.node) + "]") << ": "
+          << "<strong class=\"early-end-reason\">" << escape_html(end.reason) << "</strong>"
+          << (end.detail.empty() ? "" : " (" + escape_html(end.detail) + ")") << "</li>\n";
+    }
+    out << "</ul>\n";
   }
   out << "</section>\n";
 }
@@ -140,12 +152,19 @@ void write_faults(std::ostream& out, const Report& report) {
         << "<th>kind</th><th>backend</th><th>fault id</th><th>step</th><th>applied</th><th>expires</th>"
         << "<th>reverted</th><th>revert reason</th><th>detail</th></tr>\n";
     for (const ReportFault* fault : faults) {
-      out << "<tr class=\"fault\"><td>" << escape_html(fault->node) << "</td><td>" << escape_html(fault->kind)
+      std::string ended_early;
+      if (fault->ended_early) {
+        ended_early = " <strong>(ended early" +
+                      (fault->early_end_detail.empty() ? "" : ": " + escape_html(fault->early_end_detail)) +
+                      ")</strong>";
+      }
+      out << "<tr class=\"fault" << (fault->ended_early ? " ended-early" : "") << "\"><td>"
+          << escape_html(fault->node) << "</td><td>" << escape_html(fault->kind)
           << "</td><td>" << escape_html(fault->backend) << "</td><td>" << escape_html(fault->fault_id)
           << "</td><td>" << escape_html(fault->step) << "</td><td>" << format_timestamp(fault->applied_at)
           << "</td><td>" << optional_time(fault->expires_at) << "</td><td>" << optional_time(fault->reverted_at)
-          << "</td><td>" << escape_html(fault->revert_reason) << "</td><td>" << escape_html(fault->detail)
-          << "</td></tr>\n";
+          << "</td><td>" << escape_html(fault->revert_reason) << ended_early << "</td><td>"
+          << escape_html(fault->detail) << "</td></tr>\n";
     }
     out << "</table>\n";
   }

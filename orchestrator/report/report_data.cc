@@ -91,6 +91,14 @@ ReportVerdict parse_verdict(const json& verdict, Status& status) {
   result.last_revert_at = time_field(verdict, "last_revert_at", "verdict", status);
   result.recovered_at = time_field(verdict, "recovered_at", "verdict", status);
   result.unreverted = strings_field(verdict, "unreverted");
+  const json& ended_early = array_field(verdict, "ended_early");
+  for (size_t i = 0; i < ended_early.size(); ++i) {
+    const std::string path = "verdict.ended_early[" + std::to_string(i) + "]";
+    const json& item = ended_early[i];
+    result.ended_early.push_back({text_field(item, "agent", path, status), text_field(item, "node", path, status),
+                                  text_field(item, "fault_id", path, status), text_field(item, "kind", path, status),
+                                  text_field(item, "reason", path, status), text_field(item, "detail", path, status)});
+  }
   return result;
 }
 
@@ -194,6 +202,8 @@ std::vector<ReportFault> parse_faults(const json& faults, Status& status) {
     fault.applied_at = time_field(item, "applied_at", path, status).value_or(kNaN);
     fault.expires_at = time_field(item, "expires_at", path, status);
     fault.reverted_at = time_field(item, "reverted_at", path, status);
+    fault.ended_early = bool_field(item, "ended_early");
+    fault.early_end_detail = text_field(item, "early_end_detail", path, status);
     result.push_back(std::move(fault));
   }
   return result;

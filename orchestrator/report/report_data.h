@@ -62,6 +62,13 @@ struct ReportFault {
   double applied_at = 0;
   std::optional<double> expires_at;
   std::optional<double> reverted_at;
+  bool ended_early = false;  // its agent ended it before its time
+  std::string early_end_detail;
+};
+
+// verdict.ended_early[]: a fault that ended on its agent before its time.
+struct ReportEarlyEnd {
+  std::string agent, node, fault_id, kind, reason, detail;
 };
 
 struct ReportEvent {
@@ -82,6 +89,7 @@ struct ReportVerdict {
   std::optional<double> last_revert_at;
   std::optional<double> recovered_at;
   std::vector<std::string> unreverted;
+  std::vector<ReportEarlyEnd> ended_early;
 };
 
 struct ReportExperiment {

@@ -2,7 +2,10 @@
 // script, and a clock that jumps to each deadline (no sleeping, no threads).
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <optional>
@@ -31,19 +34,95 @@ class JumpingClock final : public Clock {
   std::atomic<std::chrono::nanoseconds> offset_{std::chrono::nanoseconds(0)};
 };
 
+// Counts the agent calls in flight at once. With hold_until_above > 0 each
+// call also waits until more than that many are in flight or `patience`
+// passes, so an unbounded fan-out (one thread per call) shows up as more
+// concurrent calls than the bound, however fast each call is.
+struct ConcurrencyProbe {
+  std::mutex mutex;
+  std::condition_variable changed;
+  int in_flight = 0;
+  int most = 0;
+  int hold_until_above = 0;
+  std::chrono::milliseconds patience{100};
+
+  void enter() {
+    std::unique_lock lock(mutex);
+    most = std::max(most, ++in_flight);
+    changed.notify_all();
+    if (hold_until_above > 0) {
+      changed.wait_for(lock, patience, [this] { return in_flight > hold_until_above; });
+    }
+  }
+  void leave() {
+    std::lock_guard lock(mutex);
+    --in_flight;
+  }
+  int max_in_flight() {
+    std::lock_guard lock(mutex);
+    return most;
+  }
+};
+
 // Shared by all fake agents: what each received, and scripted failures.
+// Faults are "f<N>" of kind process.kill; an agent's live faults list as
+// ACTIVE, its ended ones (List include_ended) with their revert reason.
 struct FakeFleet {
   std::mutex mutex;
   std::vector<std::string> calls;  // "127.0.0.1:1 Inject process.kill"
   std::map<std::string, int> revert_all_failures_left;  // address -> failures before success
   std::set<std::string> unreachable;
   std::function<void(const std::string&)> on_inject;  // e.g. set the interrupt flag
+  // Called before each RenewLease answer (without the lock held), e.g. to
+  // lose the lease or forget faults.
+  std::function<void(FakeFleet&, const std::string&)> on_renew;
   std::map<std::string, std::vector<std::string>> live;  // address -> fault ids
+  std::map<std::string, std::vector<v1::Fault>> ended;   // address -> ended faults
+  std::set<std::string> leases_lost;                     // RenewLease there: NOT_FOUND
+  // address -> reason: Revert there answers already_reverted with it.
+  std::map<std::string, std::string> revert_says_ended;
+  // fault id -> reverts that fail before one succeeds (Revert: INTERNAL,
+  // RevertAll: the fault with state REVERT_FAILED).
+  std::map<std::string, int> revert_failures_left;
+  std::map<std::string, int> reverts_fail_on;  // address -> revert_failures_left of each fault injected there
+  std::set<std::string> revert_failed;  // fault ids whose last revert failed (List: REVERT_FAILED)
+  ConcurrencyProbe probe;
   int next_id = 1;
 
   void record(const std::string& line) {
     std::lock_guard lock(mutex);
     calls.push_back(line);
+  }
+  static v1::Fault fault(const std::string& id, v1::FaultState state, const std::string& reason) {
+    v1::Fault fault;
+    fault.set_id(id);
+    fault.set_kind("process.kill");
+    fault.set_backend("signal");
+    fault.set_state(state);
+    fault.set_revert_reason(reason);
+    return fault;
+  }
+  // The agent ends every live fault on `address` by itself.
+  void end_all(const std::string& address, const std::string& reason) {
+    std::lock_guard lock(mutex);
+    for (const auto& id : live[address]) ended[address].push_back(fault(id, v1::FAULT_STATE_REVERTED, reason));
+    live[address].clear();
+  }
+  // The agent's lease expired: it reverted the lease's faults.
+  void lose_lease(const std::string& address) {
+    end_all(address, "lease");
+    std::lock_guard lock(mutex);
+    leases_lost.insert(address);
+  }
+  // The agent restarted without a trace of its faults.
+  void forget_all(const std::string& address) {
+    std::lock_guard lock(mutex);
+    live[address].clear();
+    ended[address].clear();
+  }
+  std::vector<std::string> live_on(const std::string& address) {
+    std::lock_guard lock(mutex);
+    return live[address];
   }
   size_t count(const std::string& needle) {
     std::lock_guard lock(mutex);
@@ -59,6 +138,7 @@ class FakeAgent final : public AgentClient {
   const std::string& address() const override { return address_; }
 
   StatusOr<v1::CapabilitiesResponse> capabilities() override {
+    const InFlight counted(fleet_.probe);
     fleet_.record(address_ + " Capabilities");
     if (down()) return unavailable("agent " + address_ + " down");
     v1::CapabilitiesResponse response;
@@ -68,43 +148,110 @@ class FakeAgent final : public AgentClient {
     return response;
   }
   StatusOr<v1::Fault> inject(const v1::InjectRequest& request) override {
+    const InFlight counted(fleet_.probe);
     fleet_.record(address_ + " Inject " + request.request_id());
     if (fleet_.on_inject) fleet_.on_inject(address_);
-    v1::Fault fault;
     std::lock_guard lock(fleet_.mutex);
-    fault.set_id("f" + std::to_string(fleet_.next_id++));
-    fault.set_kind("process.kill");
-    fault.set_backend("signal");
+    v1::Fault fault = FakeFleet::fault("f" + std::to_string(fleet_.next_id++), v1::FAULT_STATE_ACTIVE, "");
     fleet_.live[address_].push_back(fault.id());
+    if (auto fails = fleet_.reverts_fail_on.find(address_); fails != fleet_.reverts_fail_on.end()) {
+      fleet_.revert_failures_left[fault.id()] = fails->second;
+    }
     return fault;
   }
   StatusOr<v1::RevertResponse> revert(const std::string& fault_id) override {
+    const InFlight counted(fleet_.probe);
     fleet_.record(address_ + " Revert " + fault_id);
     v1::RevertResponse response;
-    response.mutable_fault()->set_id(fault_id);
     std::lock_guard lock(fleet_.mutex);
-    std::erase(fleet_.live[address_], fault_id);
+    if (auto says = fleet_.revert_says_ended.find(address_); says != fleet_.revert_says_ended.end()) {
+      std::erase(fleet_.live[address_], fault_id);
+      *response.mutable_fault() = FakeFleet::fault(fault_id, v1::FAULT_STATE_REVERTED, says->second);
+      response.set_already_reverted(true);
+      return response;
+    }
+    if (fleet_.revert_failures_left[fault_id] > 0) {
+      --fleet_.revert_failures_left[fault_id];
+      fleet_.revert_failed.insert(fault_id);
+      return internal_error("fault " + fault_id + ": revert failed: tc busy (the agent keeps retrying)");
+    }
+    auto& live = fleet_.live[address_];
+    if (std::find(live.begin(), live.end(), fault_id) != live.end()) {
+      std::erase(live, fault_id);
+      *response.mutable_fault() = FakeFleet::fault(fault_id, v1::FAULT_STATE_REVERTED, "request");
+      fleet_.ended[address_].push_back(response.fault());
+      return response;
+    }
+    response.set_already_reverted(true);
+    *response.mutable_fault() = FakeFleet::fault(fault_id, v1::FAULT_STATE_REVERTED, "");
+    for (const auto& fault : fleet_.ended[address_]) {
+      if (fault.id() == fault_id) *response.mutable_fault() = fault;
+    }
     return response;
   }
   StatusOr<std::vector<v1::Fault>> revert_all(const std::string& experiment_id) override {
+    const InFlight counted(fleet_.probe);
     fleet_.record(address_ + " RevertAll " + experiment_id);
     std::lock_guard lock(fleet_.mutex);
     if (fleet_.revert_all_failures_left[address_] > 0) {
       --fleet_.revert_all_failures_left[address_];
       return unavailable("agent " + address_ + " busy");
     }
-    std::vector<v1::Fault> reverted;
-    for (const auto& id : fleet_.live[address_]) reverted.emplace_back().set_id(id);
-    fleet_.live[address_].clear();
-    return reverted;
+    std::vector<v1::Fault> answer;
+    std::vector<std::string> still_live;
+    for (const auto& id : fleet_.live[address_]) {
+      if (fleet_.revert_failures_left[id] > 0) {
+        --fleet_.revert_failures_left[id];
+        fleet_.revert_failed.insert(id);
+        v1::Fault failed = FakeFleet::fault(id, v1::FAULT_STATE_REVERT_FAILED, "request");
+        failed.set_detail("SIGKILL sleep (revert failed: tc busy)");
+        answer.push_back(failed);
+        still_live.push_back(id);
+        continue;
+      }
+      answer.push_back(FakeFleet::fault(id, v1::FAULT_STATE_REVERTED, "request"));
+      fleet_.ended[address_].push_back(answer.back());
+    }
+    fleet_.live[address_] = still_live;
+    return answer;
   }
-  StatusOr<std::vector<v1::Fault>> list(bool) override { return std::vector<v1::Fault>{}; }
+  StatusOr<std::vector<v1::Fault>> list(const std::string&, bool include_ended) override {
+    const InFlight counted(fleet_.probe);
+    fleet_.record(address_ + " List");
+    std::lock_guard lock(fleet_.mutex);
+    std::vector<v1::Fault> faults;
+    if (include_ended) faults = fleet_.ended[address_];
+    for (const auto& id : fleet_.live[address_]) {
+      faults.push_back(fleet_.revert_failed.count(id) != 0
+                           ? FakeFleet::fault(id, v1::FAULT_STATE_REVERT_FAILED, "request")
+                           : FakeFleet::fault(id, v1::FAULT_STATE_ACTIVE, ""));
+    }
+    return faults;
+  }
   StatusOr<v1::RenewLeaseResponse> renew_lease(const std::string& lease_id, std::chrono::nanoseconds) override {
+    const InFlight counted(fleet_.probe);
     fleet_.record(address_ + " RenewLease " + lease_id);
+    if (fleet_.on_renew) fleet_.on_renew(fleet_, address_);
+    std::lock_guard lock(fleet_.mutex);
+    if (fleet_.leases_lost.count(address_) != 0) {
+      return not_found("agent " + address_ + ": RenewLease: lease_id: lease '" + lease_id +
+                       "' is unknown or expired (its faults were reverted)");
+    }
     return v1::RenewLeaseResponse{};
   }
 
  private:
+  class InFlight {
+   public:
+    explicit InFlight(ConcurrencyProbe& probe) : probe_(probe) { probe_.enter(); }
+    ~InFlight() { probe_.leave(); }
+    InFlight(const InFlight&) = delete;
+    InFlight& operator=(const InFlight&) = delete;
+
+   private:
+    ConcurrencyProbe& probe_;
+  };
+
   bool down() {
     std::lock_guard lock(fleet_.mutex);
     return fleet_.unreachable.count(address_) != 0;
