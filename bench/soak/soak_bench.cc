@@ -44,7 +44,9 @@ nlohmann::json run(const SoakOptions& options) {
   std::cerr << "soak_bench: " << options.clients << " clients x " << options.cycles_per_client << " cycles (+"
             << options.warmup_cycles_per_client << " warm-up each)\n";
   const SoakResult soak = run_soak(bed, agent, *baseline, pids, options);
-  const bool stopped = agent.process().stop_with(SIGTERM) == 0;
+  nlohmann::json series = nlohmann::json::array();
+  for (const auto& point : soak.at_quiet_points) series.push_back(figures(point));
+  const bool stopped = agent.stop() == 0;
   const std::string final_diff = bed.diff_from(*baseline, pids);
   nlohmann::json result = {
       {"clients", options.clients},
@@ -58,6 +60,7 @@ nlohmann::json run(const SoakOptions& options) {
       {"leftovers", soak.leftovers},
       {"after_warmup", figures(soak.after_warmup)},
       {"at_end", figures(soak.at_end)},
+      {"at_quiet_points", series},
       {"threads_growth", soak.at_end.threads - soak.after_warmup.threads},
       {"rss_growth_mib", static_cast<double>(soak.at_end.rss_kib - soak.after_warmup.rss_kib) / 1024.0},
       {"clean_shutdown", stopped},

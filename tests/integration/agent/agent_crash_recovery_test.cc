@@ -183,7 +183,7 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
     if (!recovering.start()) return "the restarted agent did not start\n" + recovering.log();
     const std::string diff = worker.bed->diff_from(worker.baseline, worker.watched());
     const auto journal = files_in(state_dir / "journal");
-    const int stopped = recovering.process().stop_with(SIGTERM);
+    const int stopped = recovering.stop();
     if (!diff.empty()) {
       return "after journal recovery the node differs from its baseline (- baseline, + now):\n" + diff +
              "--- restarted agent's log:\n" + recovering.log();
@@ -211,7 +211,7 @@ TEST_P(AgentCrashRecovery, SigkillAtEveryStepOfApplyAndRevertThenRecoveryRestore
     std::unique_ptr<Victim> sacrificial;
     ASSERT_EQ(run_scenario(first, agent, victim_for_run(first, sacrificial)), "") << agent.log();
     steps = read_steps(count_log);
-    ASSERT_EQ(agent.process().stop_with(SIGTERM), 0) << agent.log();
+    ASSERT_EQ(agent.stop(), 0) << agent.log();
     ASSERT_EQ(first.bed->diff_from(first.baseline, first.watched()), "")
         << "a clean inject + revert left something behind";
   }

@@ -63,7 +63,7 @@ TEST(AgentSoak, FourClientsHundredCyclesLeaveNothingAndDoNotGrow) {
   EXPECT_LE(result.at_end.rss_kib, result.after_warmup.rss_kib + kRssSlackKib)
       << "the agent's RSS grew over " << result.cycles << " cycles";
 
-  EXPECT_EQ(agent.process().stop_with(SIGTERM), 0) << agent.log();
+  EXPECT_EQ(agent.stop(), 0) << agent.log();
   EXPECT_EQ(bed.diff_from(*baseline, pids), "");
   if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
 }

@@ -31,6 +31,12 @@ bool NamespacedAgent::start() {
   return true;
 }
 
+int NamespacedAgent::stop() {
+  stub_.reset();
+  bridge_.reset();
+  return process_.stop_with(SIGTERM);
+}
+
 std::shared_ptr<grpc::Channel> NamespacedAgent::new_channel() const {
   grpc::ChannelArguments arguments;
   arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);

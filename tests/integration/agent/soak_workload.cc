@@ -92,6 +92,7 @@ SoakResult run_soak(AgentTestBed& bed, NamespacedAgent& agent, const chaos::test
   // fault of this workload is live.
   auto at_quiet_point = [&]() noexcept {
     ++quiet_point;
+    result.at_quiet_points.push_back(process_figures(agent.pid()));
     const std::string diff = bed.diff_from(baseline, victims);
     if (!diff.empty()) recorder.leftover("quiet point " + std::to_string(quiet_point) + ":\n" + diff);
     if (quiet_point == warmup_quiet_points) {

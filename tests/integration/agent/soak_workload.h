@@ -43,6 +43,8 @@ struct SoakResult {
   std::vector<std::string> leftovers;  // node-state diffs found at quiet points
   ProcessFigures after_warmup;
   ProcessFigures at_end;
+  // At every quiet point, in order: a leak grows steadily, a cache levels off.
+  std::vector<ProcessFigures> at_quiet_points;
   double seconds = 0;      // the measured cycles, warm-up excluded
 };
 
