@@ -25,8 +25,7 @@ nlohmann::json figures(const ProcessFigures& figures) {
 }
 
 nlohmann::json run(const SoakOptions& options) {
-  const auto dir = std::filesystem::temp_directory_path() / ("chaos-bench-soak-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const TempDir dir("chaos-bench-soak-" + std::to_string(::getpid()));
   AgentTestBed bed;
   if (!bed.error().empty()) throw std::runtime_error(bed.error());
   // Victims that outlive any soak (the test harness's live 300 s).
@@ -66,7 +65,6 @@ nlohmann::json run(const SoakOptions& options) {
       {"clean_shutdown", stopped},
       {"left_after_shutdown", final_diff},
   };
-  if (stopped && final_diff.empty()) std::filesystem::remove_all(dir);
   return result;
 }
 

@@ -113,9 +113,8 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
     std::string name = GetParam().kind;
     std::replace(name.begin(), name.end(), '.', '-');
-    dir_ = std::filesystem::temp_directory_path() / ("cag-crash-" + name + "-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    temp_ = std::make_unique<TempDir>("cag-crash-" + name + "-" + std::to_string(::getpid()));
+    dir_ = temp_->path();
     for (int w = 0; w < kWorkers; ++w) {
       Worker worker;
       worker.bed = std::make_unique<AgentTestBed>(std::to_string(w));
@@ -134,7 +133,7 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
 
   void TearDown() override {
     workers_.clear();
-    if (!HasFailure()) std::filesystem::remove_all(dir_);
+    temp_.reset();
   }
 
   // The victim of this run: the bystander for process.pause (it must be
@@ -193,6 +192,7 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
     return "";
   }
 
+  std::unique_ptr<TempDir> temp_;
   std::filesystem::path dir_;
   std::vector<Worker> workers_;
 };
@@ -253,8 +253,7 @@ INSTANTIATE_TEST_SUITE_P(EveryKind, AgentCrashRecovery, ::testing::ValuesIn(cras
 // A kind added to the agent must be added to crash_cases() too.
 TEST(AgentCrashRecoveryCoverage, EveryKindTheAgentOffersIsCrashTested) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
-  const auto dir = std::filesystem::temp_directory_path() / ("cag-crash-kinds-" + std::to_string(::getpid()));
-  std::filesystem::create_directories(dir);
+  const TempDir dir("cag-crash-kinds-" + std::to_string(::getpid()));
   AgentTestBed bed;
   ASSERT_EQ(bed.error(), "");
   std::vector<std::string> offered;
@@ -267,7 +266,6 @@ TEST(AgentCrashRecoveryCoverage, EveryKindTheAgentOffersIsCrashTested) {
     ASSERT_TRUE(agent.stub().Capabilities(&context, v1::CapabilitiesRequest(), &capabilities).ok());
     offered.assign(capabilities.fault_kinds().begin(), capabilities.fault_kinds().end());
   }
-  std::filesystem::remove_all(dir);
   std::vector<std::string> covered;
   for (const auto& crash_case : crash_cases()) covered.push_back(crash_case.kind);
   std::sort(offered.begin(), offered.end());

@@ -31,9 +31,7 @@ std::vector<std::string> agent_environment() {
 
 TEST(AgentSoak, FourClientsHundredCyclesLeaveNothingAndDoNotGrow) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
-  const auto dir = std::filesystem::temp_directory_path() / ("cag-soak-" + std::to_string(::getpid()));
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
+  const TempDir dir("cag-soak-" + std::to_string(::getpid()));
   AgentTestBed bed;
   ASSERT_EQ(bed.error(), "");
   SoakOptions options;
@@ -65,7 +63,6 @@ TEST(AgentSoak, FourClientsHundredCyclesLeaveNothingAndDoNotGrow) {
 
   EXPECT_EQ(agent.stop(), 0) << agent.log();
   EXPECT_EQ(bed.diff_from(*baseline, pids), "");
-  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
 }
 
 }  // namespace

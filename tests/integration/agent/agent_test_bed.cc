@@ -17,6 +17,18 @@ std::vector<std::string> netns_prefix(const std::string& netns, const std::vecto
 
 }  // namespace
 
+// ------------------------------------------------------------ TempDir
+
+TempDir::TempDir(const std::string& name) : path_(std::filesystem::temp_directory_path() / name) {
+  std::filesystem::remove_all(path_);
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(path_, ignored);
+}
+
 // ------------------------------------------------------------ NamespacedAgent
 
 NamespacedAgent::NamespacedAgent(std::string netns, std::string state_dir, std::string log_file,

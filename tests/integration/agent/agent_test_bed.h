@@ -9,6 +9,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,21 @@
 #include "tests/support/node_state_snapshot.h"
 
 namespace chaos::agent::integration {
+
+// A fresh directory below the temp dir, removed with everything in it when
+// the object goes, also when a test fails half-way.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& name);
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& child) const { return path_ / child; }
+
+ private:
+  std::filesystem::path path_;
+};
 
 // One agent process in a namespace. `environment` ("NAME=value") is set for
 // the agent only (e.g. the crash hook's CHAOS_CRASH_AFTER_STEPS), never for

@@ -163,19 +163,17 @@ class AgentUnrelatedTraffic : public ::testing::Test {
  protected:
   void SetUp() override {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
-    dir_ = std::filesystem::temp_directory_path() / ("cag-traffic-" + std::to_string(::getpid()));
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = std::make_unique<TempDir>("cag-traffic-" + std::to_string(::getpid()));
     bed_ = std::make_unique<AgentTestBed>();
     ASSERT_EQ(bed_->error(), "");
-    agent_ = std::make_unique<NamespacedAgent>(bed_->a(), (dir_ / "state").string(), (dir_ / "agent.log").string());
+    agent_ = std::make_unique<NamespacedAgent>(bed_->a(), (*dir_ / "state").string(), (*dir_ / "agent.log").string());
     ASSERT_TRUE(agent_->start()) << agent_->log();
   }
   void TearDown() override {
     if (HasFailure() && agent_) std::cerr << "--- agent log:\n" << agent_->log();
     agent_.reset();
     bed_.reset();
-    std::filesystem::remove_all(dir_);
+    dir_.reset();
   }
 
   // Which phase (inject of X, X live, revert of X) a sequence number fell in.
@@ -194,7 +192,7 @@ class AgentUnrelatedTraffic : public ::testing::Test {
     return text;
   }
 
-  std::filesystem::path dir_;
+  std::unique_ptr<TempDir> dir_;
   std::unique_ptr<AgentTestBed> bed_;
   std::unique_ptr<NamespacedAgent> agent_;
   std::vector<std::pair<std::uint32_t, std::string>> phases_;
