@@ -262,11 +262,14 @@ int main(int argc, char** argv) {
   const int signal_number = wait_for_termination_signal();
   std::cerr << "chaos-agent: received signal " << signal_number << ", reverting every live fault" << std::endl;
   server->GetHealthCheckService()->SetServingStatus(false);
-  server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
-  // The watchdog stops first: shutdown() must be the last word on every
-  // fault, not race a tick that starts a revert of its own.
+  // Faults are reverted first: gRPC's Shutdown waits its whole grace period
+  // while any client (chaosctl keeps its channels open) is connected, and a
+  // SIGTERM must not leave a broker paused for those seconds. The registry
+  // refuses new injects from here on. The watchdog stops before that, so
+  // shutdown() is the last word on every fault rather than racing a tick.
   watchdog.stop();
   registry.shutdown();
+  server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   revert_workers.stop();
   metrics_server.stop();
   std::cerr << "chaos-agent: stopped" << std::endl;

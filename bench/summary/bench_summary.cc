@@ -141,6 +141,20 @@ void footprint_md(std::ostream& md, const json& footprint) {
      << at(footprint, {"cpu_percent_of_one_core_ratio"}, 2) << " |\n\n";
 }
 
+void soak_md(std::ostream& md, const json& soak) {
+  md << "## chaos-agent soak\n\n";
+  if (skipped(md, soak)) return;
+  md << soak["clients"] << " concurrent clients (own gRPC channels), inject + revert cycles of network.delay, "
+     << "network.loss, network.partition, dns.fail and process.pause; threads and RSS after "
+     << soak["warmup_cycles"] << " warm-up cycles and at the end.\n\n"
+     << "| cycles | seconds | cycles/s | failed calls | quiet points | leftovers | threads before | threads after | "
+        "RSS MiB before | RSS MiB after |\n|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+     << "| " << soak["cycles"] << " | " << at(soak, {"seconds"}, 1) << " | " << at(soak, {"cycles_per_second"}, 1)
+     << " | " << soak["failed_calls"] << " | " << soak["quiet_points"] << " | " << soak["leftovers"].size() << " | "
+     << soak["after_warmup"]["threads"] << " | " << soak["at_end"]["threads"] << " | "
+     << at(soak, {"after_warmup", "rss_mib"}, 1) << " | " << at(soak, {"at_end", "rss_mib"}, 1) << " |\n\n";
+}
+
 void breach_md(std::ostream& md, const json& breach) {
   md << "## SLO breach -> abort -> all faults reverted (lab)\n\n";
   if (skipped(md, breach)) return;
@@ -157,6 +171,7 @@ int summarize(const std::string& dir) {
                   {"fanout", load(dir + "/fanout.json", "fanout")},
                   {"network", load(dir + "/network.json", "network")},
                   {"footprint", load(dir + "/footprint.json", "footprint")},
+                  {"soak", load(dir + "/soak.json", "soak")},
                   {"breach", load(dir + "/breach.json", "breach")}};
   std::ostringstream md;
   md << "# Benchmark summary\n\n";
@@ -167,6 +182,7 @@ int summarize(const std::string& dir) {
   fanout_md(md, summary["fanout"]);
   network_md(md, summary["network"]);
   footprint_md(md, summary["footprint"]);
+  soak_md(md, summary["soak"]);
   breach_md(md, summary["breach"]);
   std::ofstream(dir + "/summary.json") << summary.dump(2) << "\n";
   std::ofstream(dir + "/summary.md") << md.str();

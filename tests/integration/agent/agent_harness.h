@@ -29,6 +29,11 @@ namespace chaos::agent::integration {
 using test_support::safe_kill;
 
 inline pid_t spawn(const std::vector<std::string>& argv, const std::string& output_file = "/dev/null") {
+  // Built before fork(): a child of a multi-threaded test must not allocate
+  // (another thread may have held the allocator's lock at the fork).
+  std::vector<char*> args;
+  for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::setpgid(0, 0);  // a group of its own: the test's terminal signals do not reach it
@@ -37,9 +42,6 @@ inline pid_t spawn(const std::vector<std::string>& argv, const std::string& outp
       ::dup2(fd, STDOUT_FILENO);
       ::dup2(fd, STDERR_FILENO);
     }
-    std::vector<char*> args;
-    for (const auto& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
-    args.push_back(nullptr);
     ::execv(args[0], args.data());
     ::_exit(127);
   }

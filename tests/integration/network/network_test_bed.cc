@@ -120,8 +120,8 @@ UdpEchoServer::~UdpEchoServer() {
   thread_.join();
 }
 
-NetworkTestBed::NetworkTestBed() {
-  const std::string id = std::to_string(getpid());
+NetworkTestBed::NetworkTestBed(const std::string& instance) {
+  const std::string id = std::to_string(getpid()) + instance;
   a_ = "cnt-a-" + id;
   b_ = "cnt-b-" + id;
   c_ = "cnt-c-" + id;

@@ -51,7 +51,9 @@ class UdpEchoServer {
 
 class NetworkTestBed {
  public:
-  NetworkTestBed();
+  // `instance` (one character, e.g. "1") tells apart several beds of one
+  // process; names stay within the 15 characters of a link name.
+  explicit NetworkTestBed(const std::string& instance = "");
   ~NetworkTestBed();
   NetworkTestBed(const NetworkTestBed&) = delete;
   NetworkTestBed& operator=(const NetworkTestBed&) = delete;

@@ -1,0 +1,319 @@
+// SIGKILL of the agent at every step of apply and revert, for every fault
+// kind, followed by a restart on the same state dir: journal recovery must
+// leave the node exactly as it was before the fault (rules, qdiscs, policy
+// rules, resolv.conf, victims running).
+//
+// The steps come from the test-only crash hook (common/crash_point.h): one
+// run with CHAOS_CRASH_STEP_LOG counts and names them, then for each step N
+// the agent runs with CHAOS_CRASH_AFTER_STEPS=N and kills itself there.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iostream>
+#include <map>
+#include <mutex>
+#include <thread>
+#include <regex>
+
+#include "tests/integration/agent/agent_test_bed.h"
+
+namespace chaos::agent::integration {
+namespace {
+
+using namespace std::chrono_literals;
+using chaos::testing::kAddressB;
+using chaos::testing::NodeStateSnapshot;
+
+struct CrashCase {
+  std::string kind;
+  // The spec, given the bed and a victim process the fault may touch.
+  std::function<v1::FaultSpec(AgentTestBed&, pid_t victim)> spec;
+  // process.kill: its victim's death is the fault's effect, not a leftover,
+  // so each run gets a fresh victim that the snapshot leaves out.
+  bool kills_victim = false;
+};
+
+// gtest names the parameter in listings and failures by this.
+void PrintTo(const CrashCase& crash_case, std::ostream* out) { *out << crash_case.kind; }
+
+std::string b_cidr() { return std::string(kAddressB) + "/32"; }
+
+std::vector<CrashCase> crash_cases() {
+  auto link_ab = [](AgentTestBed& bed) { return bed.network().link_a_to_b(); };
+  return {
+      {"network.delay", [=](AgentTestBed& bed, pid_t) { return delay_spec(network_scope(link_ab(bed), {b_cidr()})); }},
+      {"network.loss", [=](AgentTestBed& bed, pid_t) { return loss_spec(network_scope(link_ab(bed), {b_cidr()})); }},
+      {"network.partition", [](AgentTestBed&, pid_t) { return partition_spec({b_cidr()}); }},
+      {"network.bandwidth",
+       [=](AgentTestBed& bed, pid_t) { return bandwidth_spec(network_scope(link_ab(bed), {})); }},
+      {"network.duplicate",
+       [=](AgentTestBed& bed, pid_t) { return duplicate_spec(network_scope(link_ab(bed), {b_cidr()})); }},
+      {"network.reorder",
+       [=](AgentTestBed& bed, pid_t) { return reorder_spec(network_scope(link_ab(bed), {b_cidr()})); }},
+      {"dns.fail", [](AgentTestBed&, pid_t) { return dns_fail_spec(); }},
+      {"process.kill", [](AgentTestBed&, pid_t victim) { return kill_spec(victim); }, true},
+      {"process.pause", [](AgentTestBed&, pid_t victim) { return pause_spec(victim); }},
+  };
+}
+
+struct Step {
+  long number = 0;
+  std::string name;  // fault ids blanked: they differ from run to run
+};
+
+std::vector<Step> read_steps(const std::filesystem::path& file) {
+  static const std::regex fault_id("f[0-9a-f]{11}");
+  std::vector<Step> steps;
+  std::ifstream in(file);
+  for (std::string line; std::getline(in, line);) {
+    const auto space = line.find(' ');
+    if (space == std::string::npos) continue;
+    steps.push_back({std::stol(line.substr(0, space)), std::regex_replace(line.substr(space + 1), fault_id, "<id>")});
+  }
+  return steps;
+}
+
+std::string describe(const std::vector<Step>& steps, std::size_t from) {
+  std::string text;
+  for (std::size_t i = from; i < steps.size(); ++i) text += "  " + std::to_string(steps[i].number) + " " + steps[i].name + "\n";
+  return text;
+}
+
+std::vector<std::string> files_in(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, error)) names.push_back(entry.path().filename());
+  return names;
+}
+
+std::string join(const std::vector<std::string>& names) {
+  std::string text;
+  for (const auto& name : names) text += (text.empty() ? "" : ", ") + name;
+  return text;
+}
+
+// The crashes of one kind run on kWorkers beds at once (each its own
+// namespaces, agent processes and victims): most of a step's time is spent
+// waiting for agents to start and tools to run, not computing.
+constexpr int kWorkers = 2;
+
+struct Worker {
+  std::unique_ptr<AgentTestBed> bed;
+  std::unique_ptr<Victim> bystander;
+  NodeStateSnapshot baseline;
+  std::vector<pid_t> watched() const { return {bystander->pid()}; }
+};
+
+class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
+ protected:
+  void SetUp() override {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
+    std::string name = GetParam().kind;
+    std::replace(name.begin(), name.end(), '.', '-');
+    temp_ = std::make_unique<TempDir>("cag-crash-" + name + "-" + std::to_string(::getpid()));
+    dir_ = temp_->path();
+    for (int w = 0; w < kWorkers; ++w) {
+      Worker worker;
+      worker.bed = std::make_unique<AgentTestBed>(std::to_string(w));
+      ASSERT_EQ(worker.bed->error(), "");
+      worker.bystander = std::make_unique<Victim>("cag-bystander-" + std::to_string(::getpid()));
+      auto baseline = worker.bed->snapshot(worker.watched());
+      ASSERT_TRUE(baseline.ok()) << baseline.status().to_string();
+      worker.baseline = *baseline;
+      // Capturing must not change what it captures (iptables-nft, for one,
+      // could create tables when asked to list them).
+      ASSERT_EQ(worker.bed->diff_from(worker.baseline, worker.watched()), "")
+          << "two snapshots of an untouched node differ";
+      workers_.push_back(std::move(worker));
+    }
+  }
+
+  void TearDown() override {
+    workers_.clear();
+    temp_.reset();
+  }
+
+  // The victim of this run: the bystander for process.pause (it must be
+  // running again afterwards), a fresh process for process.kill.
+  static pid_t victim_for_run(Worker& worker, std::unique_ptr<Victim>& sacrificial) {
+    if (!GetParam().kills_victim) return worker.bystander->pid();
+    sacrificial = std::make_unique<Victim>("cag-sacrificial-" + std::to_string(::getpid()));
+    return sacrificial->pid();
+  }
+
+  // Inject, then revert; "" when both worked. With a crash planted, either
+  // call fails when the agent dies under it.
+  static std::string run_scenario(Worker& worker, NamespacedAgent& agent, pid_t victim) {
+    const auto request = inject_request(GetParam().spec(*worker.bed, victim));
+    v1::InjectResponse injected;
+    const auto status = agent.inject(request, &injected);
+    if (!status.ok()) return "inject: " + status.error_message();
+    const auto reverted = agent.revert(injected.fault().id());
+    if (!reverted.ok()) return "revert: " + reverted.error_message();
+    return "";
+  }
+
+  // SIGKILL at `step`, restart on the same state dir, compare: "" when the
+  // node is back to its baseline, else what is wrong.
+  std::string crash_and_recover(Worker& worker, const Step& step) {
+    const std::string number = std::to_string(step.number);
+    const auto state_dir = dir_ / ("state-" + number);
+    const auto crash_log = dir_ / ("crash-" + number + ".steps");
+    {
+      NamespacedAgent crashing(worker.bed->a(), state_dir.string(), (dir_ / ("crash-" + number + ".log")).string(),
+                               {"CHAOS_CRASH_AFTER_STEPS=" + number, "CHAOS_CRASH_STEP_LOG=" + crash_log.string()});
+      if (!crashing.start()) return "the agent did not start:\n" + crashing.log();
+      std::unique_ptr<Victim> sacrificial;
+      (void)run_scenario(worker, crashing, victim_for_run(worker, sacrificial));
+      if (!eventually([&] { return crashing.process().exited(); }, 20s)) {
+        return "the agent did not kill itself\n" + crashing.log();
+      }
+      const auto crashed = read_steps(crash_log);
+      // The same step as in the counting run, or the numbering is not
+      // deterministic and the steps covered are not the ones named.
+      if (crashed.empty() || crashed.back().number != step.number || crashed.back().name != step.name) {
+        return "the agent died elsewhere; this run's steps were\n" + describe(crashed, 0);
+      }
+    }
+    NamespacedAgent recovering(worker.bed->a(), state_dir.string(), (dir_ / ("recover-" + number + ".log")).string());
+    if (!recovering.start()) return "the restarted agent did not start\n" + recovering.log();
+    const std::string diff = worker.bed->diff_from(worker.baseline, worker.watched());
+    const auto journal = files_in(state_dir / "journal");
+    const int stopped = recovering.stop();
+    if (!diff.empty()) {
+      return "after journal recovery the node differs from its baseline (- baseline, + now):\n" + diff +
+             "--- restarted agent's log:\n" + recovering.log();
+    }
+    if (!journal.empty()) return "journal entries left after recovery: " + join(journal) + "\n" + recovering.log();
+    if (stopped != 0) return "the restarted agent did not stop cleanly\n" + recovering.log();
+    return "";
+  }
+
+  std::unique_ptr<TempDir> temp_;
+  std::filesystem::path dir_;
+  std::vector<Worker> workers_;
+};
+
+TEST_P(AgentCrashRecovery, SigkillAtEveryStepOfApplyAndRevertThenRecoveryRestoresTheNode) {
+  // 1. Count and name the steps of one clean inject + revert.
+  Worker& first = workers_.front();
+  const auto count_log = dir_ / "count.steps";
+  std::size_t startup_steps = 0;
+  std::vector<Step> steps;
+  {
+    NamespacedAgent agent(first.bed->a(), (dir_ / "state-count").string(), (dir_ / "count-agent.log").string(),
+                          {"CHAOS_CRASH_STEP_LOG=" + count_log.string()});
+    ASSERT_TRUE(agent.start()) << agent.log();
+    startup_steps = read_steps(count_log).size();
+    std::unique_ptr<Victim> sacrificial;
+    ASSERT_EQ(run_scenario(first, agent, victim_for_run(first, sacrificial)), "") << agent.log();
+    steps = read_steps(count_log);
+    ASSERT_EQ(agent.stop(), 0) << agent.log();
+    ASSERT_EQ(first.bed->diff_from(first.baseline, first.watched()), "")
+        << "a clean inject + revert left something behind";
+  }
+  ASSERT_GT(steps.size(), startup_steps) << "the scenario took no step at all";
+  std::cerr << GetParam().kind << ": " << startup_steps << " start-up steps, then " << steps.size() - startup_steps
+            << " steps of apply and revert:\n"
+            << describe(steps, startup_steps);
+
+  // 2. Crash at each of them, recover, compare. Each worker stops at its
+  // first failure: its leftovers would show again in every later step.
+  std::mutex mutex;
+  std::map<long, std::string> failures;
+  std::vector<std::thread> threads;
+  for (std::size_t w = 0; w < workers_.size(); ++w) {
+    threads.emplace_back([&, w] {
+      for (std::size_t index = startup_steps + w; index < steps.size(); index += workers_.size()) {
+        const std::string failure = crash_and_recover(workers_[w], steps[index]);
+        if (failure.empty()) continue;
+        std::lock_guard lock(mutex);
+        failures[steps[index].number] = failure;
+        return;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  for (const auto& [number, failure] : failures) {
+    const auto& step = steps[static_cast<std::size_t>(number - 1)];
+    ADD_FAILURE() << GetParam().kind << ", SIGKILL at step " << number << " (" << step.name << "): " << failure;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryKind, AgentCrashRecovery, ::testing::ValuesIn(crash_cases()),
+                         [](const ::testing::TestParamInfo<CrashCase>& param_info) {
+                           std::string name = param_info.param.kind;
+                           std::replace(name.begin(), name.end(), '.', '_');
+                           return name;
+                         });
+
+// A kind added to the agent must be added to crash_cases() too.
+TEST(AgentCrashRecoveryCoverage, EveryKindTheAgentOffersIsCrashTested) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
+  const TempDir dir("cag-crash-kinds-" + std::to_string(::getpid()));
+  AgentTestBed bed;
+  ASSERT_EQ(bed.error(), "");
+  std::vector<std::string> offered;
+  {
+    NamespacedAgent agent(bed.a(), (dir / "state").string(), (dir / "agent.log").string());
+    ASSERT_TRUE(agent.start()) << agent.log();
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 10s);
+    v1::CapabilitiesResponse capabilities;
+    ASSERT_TRUE(agent.stub().Capabilities(&context, v1::CapabilitiesRequest(), &capabilities).ok());
+    offered.assign(capabilities.fault_kinds().begin(), capabilities.fault_kinds().end());
+  }
+  std::vector<std::string> covered;
+  for (const auto& crash_case : crash_cases()) covered.push_back(crash_case.kind);
+  std::sort(offered.begin(), offered.end());
+  std::sort(covered.begin(), covered.end());
+  EXPECT_EQ(covered, offered);
+}
+
+// The snapshot diff is what makes the crash tests able to fail: a leftover
+// rule, qdisc or stopped process planted after the baseline must show up in
+// the message as itself.
+TEST(NodeStateDiff, NamesALeftoverRuleQdiscAndStoppedProcess) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (network namespaces)";
+  AgentTestBed bed;
+  ASSERT_EQ(bed.error(), "");
+  Victim victim("cag-diff-victim-" + std::to_string(::getpid()));
+  auto baseline = bed.snapshot({victim.pid()});
+  ASSERT_TRUE(baseline.ok()) << baseline.status().to_string();
+  ASSERT_EQ(bed.diff_from(*baseline, {victim.pid()}), "");
+
+  ProcessCommandRunner commands;
+  const std::string ns = bed.a();
+  const std::string link = bed.network().link_a_to_b();
+  ASSERT_TRUE(commands.run_checked({"ip", "netns", "exec", ns, "nft", "add", "table", "inet", "cag_planted"}).ok());
+  ASSERT_TRUE(commands
+                  .run_checked({"ip", "netns", "exec", ns, "nft", "add", "chain", "inet", "cag_planted", "out",
+                                "{ type filter hook output priority 0 ; }"})
+                  .ok());
+  ASSERT_TRUE(commands
+                  .run_checked({"ip", "netns", "exec", ns, "nft", "add", "rule", "inet", "cag_planted", "out", "ip",
+                                "daddr", "10.201.0.2", "counter", "drop"})
+                  .ok());
+  ASSERT_TRUE(commands.run_checked({"tc", "-n", ns, "qdisc", "add", "dev", link, "root", "handle", "1:", "htb"}).ok());
+  ASSERT_TRUE(commands.run_checked({"ip", "netns", "exec", ns, "iptables", "-t", "mangle", "-N", "CAG-PLANTED"}).ok());
+  chaos::test_support::safe_kill(victim.pid(), SIGSTOP);
+  ASSERT_TRUE(eventually([&] { return victim.state() == 'T'; }, 5s));
+
+  const std::string diff = bed.diff_from(*baseline, {victim.pid()});
+  std::cerr << "the diff of a node with planted leftovers:\n" << diff;
+  EXPECT_NE(diff.find("nft list ruleset:\n  + table inet cag_planted {"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("ip daddr 10.201.0.2 counter drop"), std::string::npos) << "counters blanked, rule kept\n" << diff;
+  EXPECT_NE(diff.find("tc qdisc show:"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("+ qdisc htb 1: dev " + link + " root"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("iptables-save:"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("+ :CAG-PLANTED - [_:_]"), std::string::npos) << diff;
+  EXPECT_NE(diff.find("process " + std::to_string(victim.pid()) + ":\n  - running\n  + stopped"), std::string::npos)
+      << diff;
+  chaos::test_support::safe_kill(victim.pid(), SIGCONT);
+}
+
+}  // namespace
+}  // namespace chaos::agent::integration
