@@ -23,6 +23,7 @@ namespace chaos::agent::integration {
 namespace {
 
 using namespace std::chrono_literals;
+using chaos::testing::address_of;
 using chaos::testing::kAddressB;
 using chaos::testing::kAddressC;
 using chaos::testing::NamespaceEntry;
@@ -31,14 +32,6 @@ constexpr int kFlowToCPort = 7300;
 constexpr int kFlowToBPort = 7301;
 constexpr int kFaultPort = 7400;
 constexpr std::uint32_t kMaxDatagrams = 600'000;  // 10 minutes at 1 per ms: never reached
-
-sockaddr_in address_of(const std::string& ip, int port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, ip.c_str(), &address.sin_addr);
-  return address;
-}
 
 // Counts each sequence number it receives, in its own namespace.
 class SequenceReceiver {

@@ -25,13 +25,6 @@ int open_namespace(const std::string& name) {
   return ::open(("/var/run/netns/" + name).c_str(), O_RDONLY | O_CLOEXEC);
 }
 
-sockaddr_in address_of(const std::string& ip, int port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, ip.c_str(), &address.sin_addr);
-  return address;
-}
 
 int udp_socket_to(const std::string& ip, int port) {
   const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -235,4 +228,11 @@ int count_echoes(const std::string& address, int port, int count, int gap_us) {
   return static_cast<int>(seen.size());
 }
 
+sockaddr_in address_of(const std::string& ip, int port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, ip.c_str(), &address.sin_addr);
+  return address;
+}
 }  // namespace chaos::testing

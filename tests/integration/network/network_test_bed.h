@@ -5,6 +5,8 @@
 // a namespace removes its links, rules and qdiscs with it).
 #pragma once
 
+#include <netinet/in.h>
+
 #include <atomic>
 #include <optional>
 #include <string>
@@ -90,5 +92,8 @@ int answered(const std::vector<std::optional<double>>& rtts);
 // Sends `count` datagrams paced `gap_us` apart, then waits for echoes;
 // returns how many distinct sequence numbers came back.
 int count_echoes(const std::string& address, int port, int count, int gap_us);
+
+// An IPv4 socket address for `ip` (dotted quad) and `port`.
+sockaddr_in address_of(const std::string& ip, int port);
 
 }  // namespace chaos::testing
