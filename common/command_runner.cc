@@ -8,6 +8,7 @@
 #include <boost/process.hpp>
 #include <future>
 
+#include "common/child_descriptors.h"
 #include "common/crash_point.h"
 
 namespace chaos {
@@ -105,7 +106,7 @@ StatusOr<CommandResult> ProcessCommandRunner::run(const std::vector<std::string>
   bp::async_pipe in_pipe(io);
   std::error_code launch_error;
   bp::child child(executable, bp::args(args), bp::std_out > out, bp::std_err > err,
-                  bp::std_in < in_pipe, io, launch_error);
+                  bp::std_in < in_pipe, io, launch_error, InheritOnlyStandardStreams{});
   if (launch_error) {
     return unavailable("cannot start `" + describe_argv(argv) + "`: " + launch_error.message());
   }

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/child_descriptors.h"
 #include "lab/lab_files.h"
 #include "lab/lab_network.h"
 #include "lab/lab_operations.h"
@@ -99,7 +100,7 @@ Status start_supervisor(const LabLayout& layout, const std::string& chaosctl_pat
   const std::string log = layout.logfile("supervisor");
   std::error_code error;
   bp::child child(chaosctl_path, bp::args(supervise_args(layout, bin_dir)), bp::std_in < bp::null,
-                  bp::std_out > log, bp::std_err > log, error);
+                  bp::std_out > log, bp::std_err > log, error, InheritOnlyStandardStreams{});
   if (error) return unavailable("cannot start the lab supervisor (" + chaosctl_path + "): " + error.message());
   child.detach();
   return {};

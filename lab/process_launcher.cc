@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <fstream>
 
+#include "common/child_descriptors.h"
+
 namespace chaos::lab {
 
 namespace bp = boost::process;
@@ -68,7 +70,7 @@ StatusOr<int> ChildProcessLauncher::start(const ProcessSpec& spec) {
   std::error_code launch_error;
   bp::child child(program, bp::args(std::vector<std::string>(spec.argv.begin() + 1, spec.argv.end())),
                   bp::std_in < bp::null, bp::std_out > log, bp::std_err > log,
-                  bp::extend::on_exec_setup = unblock_all_signals, launch_error);
+                  bp::extend::on_exec_setup = unblock_all_signals, launch_error, InheritOnlyStandardStreams{});
   std::fclose(log);
   if (launch_error) {
     return unavailable("cannot start " + spec.name + " (" + program.string() + "): " + launch_error.message());

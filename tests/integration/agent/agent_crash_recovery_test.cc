@@ -61,17 +61,19 @@ std::vector<CrashCase> crash_cases() {
 
 struct Step {
   long number = 0;
-  std::string name;  // fault ids blanked: they differ from run to run
+  std::string name;  // fault ids and pids blanked: they differ from run to run
 };
 
 std::vector<Step> read_steps(const std::filesystem::path& file) {
   static const std::regex fault_id("f[0-9a-f]{11}");
+  static const std::regex pid("pid [0-9]+");
   std::vector<Step> steps;
   std::ifstream in(file);
   for (std::string line; std::getline(in, line);) {
     const auto space = line.find(' ');
     if (space == std::string::npos) continue;
-    steps.push_back({std::stol(line.substr(0, space)), std::regex_replace(line.substr(space + 1), fault_id, "<id>")});
+    const std::string name = std::regex_replace(line.substr(space + 1), fault_id, "<id>");
+    steps.push_back({std::stol(line.substr(0, space)), std::regex_replace(name, pid, "pid <pid>")});
   }
   return steps;
 }

@@ -241,7 +241,27 @@ TEST_F(AgentUnrelatedTraffic, FlowsOutsideTheScopeLoseAndDuplicateNothingWhileEv
 
   for (auto* flow : {&at_c, &at_b}) {
     const std::string name = flow == &at_c ? "A->C:7300 (another destination)" : "A->B:7301 (another port)";
-    const auto missing = flow->missing(sent);
+    auto missing = flow->missing(sent);
+    std::uint32_t tolerated = 0;
+    if (flow == &at_b) {
+      // Adding or deleting a root qdisc (network.bandwidth's tree on the
+      // link to B) swaps the device to the kernel's noop qdisc for a moment,
+      // and a datagram sent to ANY port of that link in that instant is
+      // dropped by the kernel, not by a rule of ours (agent/faults/network/
+      // README.md, "Qdisc changes"). At most one per change is accepted
+      // there and reported; everything else must arrive.
+      std::map<std::string, int> at_qdisc_change;
+      std::erase_if(missing, [&](std::uint32_t sequence) {
+        const std::string phase = phase_of(sequence);
+        const bool qdisc_change = phase == "the inject of network.bandwidth" ||
+                                  phase == "the revert of network.bandwidth";
+        return qdisc_change && ++at_qdisc_change[phase] <= 1;
+      });
+      for (const auto& [phase, lost] : at_qdisc_change) {
+        tolerated += static_cast<std::uint32_t>(std::min(lost, 1));
+        std::cerr << name << ": " << lost << " datagram(s) lost during " << phase << " (root qdisc swap)\n";
+      }
+    }
     const auto duplicated = flow->duplicated();
     EXPECT_EQ(missing.size(), 0u) << name << ": " << missing.size() << " of " << sent
                                   << " datagrams lost, sequence numbers " << ranges(missing) << "\n"
@@ -249,7 +269,7 @@ TEST_F(AgentUnrelatedTraffic, FlowsOutsideTheScopeLoseAndDuplicateNothingWhileEv
     EXPECT_EQ(duplicated.size(), 0u) << name << ": " << duplicated.size() << " datagrams duplicated, "
                                      << ranges(duplicated) << "\n"
                                      << phases_of(duplicated);
-    EXPECT_EQ(flow->received(), sent) << name;
+    EXPECT_EQ(flow->received() + tolerated, sent) << name;
   }
 }
 

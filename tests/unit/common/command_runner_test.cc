@@ -1,6 +1,11 @@
 #include "common/command_runner.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
 
 #include "tests/support/fake_command_runner.h"
 
@@ -99,6 +104,42 @@ TEST(ProcessCommandRunner, LargeStdinIsDeliveredWhole) {
   auto result = runner.run({"wc", "-c"}, options);
   ASSERT_TRUE(result.ok()) << result.status().to_string();
   EXPECT_EQ(result->stdout_text, "1048576\n");
+}
+
+TEST(ProcessCommandRunner, ChildrenInheritOnlyTheirStandardStreams) {
+  int ends[2];
+  ASSERT_EQ(::pipe(ends), 0);  // no O_CLOEXEC, like the pipes Boost.Process makes
+  ProcessCommandRunner runner;
+  for (int fd : ends) {
+    auto result = runner.run({"readlink", "/proc/self/fd/" + std::to_string(fd)});
+    ASSERT_TRUE(result.ok()) << result.status().message();
+    EXPECT_NE(result->exit_code, 0) << "the child inherited descriptor " << fd << ": " << result->stdout_text;
+  }
+  ::close(ends[0]);
+  ::close(ends[1]);
+}
+
+// Without the above, two `cat`s started by two threads at once each held
+// the other's stdin open and both hung until their timeout.
+TEST(ProcessCommandRunner, ConcurrentCommandsWithStdinDoNotHoldEachOtherOpen) {
+  constexpr int kThreads = 6;
+  constexpr int kRuns = 15;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      ProcessCommandRunner runner;
+      RunOptions options;
+      options.stdin_text = "through cat\n";
+      options.timeout = std::chrono::seconds(5);
+      for (int i = 0; i < kRuns; ++i) {
+        auto result = runner.run({"cat"}, options);
+        if (!result.ok() || result->stdout_text != options.stdin_text) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
 }
 
 TEST(ProcessCommandRunner, EmptyArgvIsInvalid) {
