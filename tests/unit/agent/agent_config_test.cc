@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 #include <fstream>
 
 namespace chaos::agent {
@@ -95,6 +96,7 @@ TEST(AgentFlags, FlagsOverrideTheConfigFile) {
   EXPECT_EQ(config->labels.at("zone"), "a");
   EXPECT_EQ(config->labels.at("rack"), "r1");
   EXPECT_EQ(config->process_scope, ProcessScope::kNetns);
+  std::filesystem::remove(path);
 }
 
 TEST(AgentFlags, DefaultsAndBadValues) {

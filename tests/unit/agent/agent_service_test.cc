@@ -19,10 +19,10 @@ class AgentServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     // One dir per test: ctest runs tests of this fixture in parallel.
-    const auto dir = std::filesystem::path(::testing::TempDir()) /
-                     ("agent-service-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
-    std::filesystem::remove_all(dir);
-    journal_ = std::make_unique<FaultJournal>(dir.string());
+    dir_ = std::filesystem::path(::testing::TempDir()) /
+           ("agent-service-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    std::filesystem::remove_all(dir_);
+    journal_ = std::make_unique<FaultJournal>(dir_.string());
     ASSERT_TRUE(journal_->open().ok());
     FaultRegistryOptions options;
     options.node_name = "node-s";
@@ -41,7 +41,12 @@ class AgentServiceTest : public ::testing::Test {
     server_ = builder.BuildAndStart();
     stub_ = v1::Agent::NewStub(server_->InProcessChannel(grpc::ChannelArguments()));
   }
-  void TearDown() override { server_->Shutdown(); }
+  void TearDown() override {
+    server_->Shutdown();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  std::filesystem::path dir_;
 
   grpc::Status inject(const v1::InjectRequest& request, v1::InjectResponse* response = nullptr) {
     grpc::ClientContext context;

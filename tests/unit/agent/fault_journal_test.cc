@@ -19,6 +19,10 @@ class FaultJournalTest : public ::testing::Test {
     journal_ = std::make_unique<FaultJournal>(dir_.string());
     ASSERT_TRUE(journal_->open().ok());
   }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
   std::filesystem::path dir_;
   std::unique_ptr<FaultJournal> journal_;
 };

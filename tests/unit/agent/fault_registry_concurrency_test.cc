@@ -67,6 +67,7 @@ class FaultRegistryConcurrencyTest : public FaultRegistryTest {
   void TearDown() override {
     blocked_.open();
     registry_.reset();
+    FaultRegistryTest::TearDown();
   }
 
   WorkerPool pool_{WorkerPoolOptions{}};

@@ -46,6 +46,12 @@ class FaultRegistryTest : public ::testing::Test {
     registry_ = make_registry(Policy{});
   }
 
+  void TearDown() override {
+    registry_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(state_dir_, ignored);  // nothing left behind, also after a failure
+  }
+
   std::unique_ptr<FaultRegistry> make_registry(Policy policy, Executor* executor = nullptr) {
     FaultRegistryOptions options;
     options.node_name = "node-a";

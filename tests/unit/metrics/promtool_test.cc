@@ -6,6 +6,7 @@
 #include <boost/process.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <limits>
 #include <thread>
 
@@ -101,6 +102,8 @@ TEST(AgentMetricsEndpoint, PromtoolAcceptsTheLiveAgentOutput) {
   ::chaos::test_support::safe_kill(agent.id(), SIGTERM);
   agent.wait();
   EXPECT_EQ(agent.exit_code(), 0) << "agent must exit cleanly on SIGTERM";
+  std::error_code ignored;
+  std::filesystem::remove_all(state_dir, ignored);
 }
 
 }  // namespace
