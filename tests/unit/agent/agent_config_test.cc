@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -50,6 +51,34 @@ TEST(AgentConfig, DefaultsWhenEmpty) {
   EXPECT_EQ(config->metrics_listen, "127.0.0.1:9701");
   EXPECT_EQ(config->state_dir, "/var/lib/chaos-agent");
   EXPECT_EQ(config->process_scope, ProcessScope::kAll);
+}
+
+TEST(AgentConfig, BoundsHaveDefaultsAndAreReadAndChecked) {
+  auto defaults = parse_agent_config("", "empty.toml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->policy.max_duration, 1h);
+  EXPECT_EQ(defaults->policy.max_lease_ttl, 10min);
+  EXPECT_EQ(defaults->policy.max_live_faults, 256u);
+  auto set = parse_agent_config("[policy]\nmax_lease_ttl = \"5m\"\nmax_live_faults = 64\n", "b.toml");
+  ASSERT_TRUE(set.ok()) << set.status().to_string();
+  EXPECT_EQ(set->policy.max_lease_ttl, 5min);
+  EXPECT_EQ(set->policy.max_live_faults, 64u);
+  EXPECT_EQ(parse_agent_config("[policy]\nmax_duration = \"0s\"\n", "b.toml").status().message(),
+            "b.toml:2:16: policy.max_duration: must be positive (there is no unlimited)");
+  EXPECT_EQ(parse_agent_config("[policy]\nmax_duration = \"745h\"\n", "b.toml").status().message(),
+            "b.toml:2:16: policy.max_duration: must be at most 720h");
+  EXPECT_EQ(parse_agent_config("[policy]\nmax_live_faults = 0\n", "b.toml").status().message(),
+            "b.toml:2:19: policy.max_live_faults: expected a whole number from 1 to 4096");
+  EXPECT_FALSE(parse_agent_config("[policy]\nmax_live_faults = \"many\"\n", "b.toml").ok());
+}
+
+TEST(AgentConfig, TheShippedConfigsParse) {
+  const char* source_dir = std::getenv("CHAOS_SOURCE_DIR");
+  ASSERT_NE(source_dir, nullptr) << "run through ctest (CHAOS_SOURCE_DIR)";
+  for (const char* file : {"agent/agent.example.toml", "deploy/agent.toml"}) {
+    auto config = load_agent_config(std::string(source_dir) + "/" + file);
+    EXPECT_TRUE(config.ok()) << file << ": " << config.status().to_string();
+  }
 }
 
 TEST(AgentConfig, ErrorsPointAtFileLineAndColumn) {
