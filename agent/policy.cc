@@ -92,13 +92,11 @@ Status check_lease_ttl_bound(const Policy& policy, Duration ttl, const std::stri
   return {};
 }
 
-Status check_policy(const Policy& policy, const std::string& kind, const v1::FaultSpec& spec,
-                    Duration duration) {
+Status check_policy(const Policy& policy, const std::string& kind, const v1::FaultSpec& spec) {
   const auto& allowed = policy.allowed_kinds;
   if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), kind) == allowed.end()) {
     return permission_denied("policy: fault kind '" + kind + "' is not in allowed_kinds");
   }
-  (void)duration;  // bounded by check_duration_bound() before policy is asked
   if (policy.max_delay.count() > 0) {
     for (const auto& [field, delay] : requested_delays(spec)) {
       if (delay > policy.max_delay) {

@@ -56,9 +56,8 @@ Status check_duration_bound(const Policy& policy, Duration duration);
 // The same for a lease TTL (`field` is "lease_ttl" or "ttl").
 Status check_lease_ttl_bound(const Policy& policy, Duration ttl, const std::string& field);
 
-// OK, or PERMISSION_DENIED "policy: <why>" for a spec of `kind` lasting
-// `duration`.
-Status check_policy(const Policy& policy, const std::string& kind, const v1::FaultSpec& spec,
-                    Duration duration);
+// OK, or PERMISSION_DENIED "policy: <why>" for a spec of `kind`. The
+// duration is bounded by check_duration_bound(), before this is asked.
+Status check_policy(const Policy& policy, const std::string& kind, const v1::FaultSpec& spec);
 
 }  // namespace chaos::agent
