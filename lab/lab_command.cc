@@ -27,19 +27,19 @@ void add_layout_flags(CLI::App& command, LabParams& params) {
       ->capture_default_str();
   command.add_option("--probe-port", params.probe_port, "chaos-probe /metrics port on 127.0.0.1")
       ->capture_default_str();
-  command.add_option("--bin-dir", params.bin_dir, "Where chaos-agent and chaos-probe are (default: next to chaosctl)");
+  command.add_option("--bin-dir", params.bin_dir, "Where chaos-agent and chaos-probe are (default: next to chaos-lab)");
 }
 
 std::string self_path() {
   std::error_code error;
   auto path = std::filesystem::read_symlink("/proc/self/exe", error);
-  return error ? std::string("chaosctl") : path.string();
+  return error ? std::string("chaos-lab") : path.string();
 }
 
-// Exit codes: 0 ok, 1 the lab is not (fully) up, 3 error (chaosctl main may map all failures to 3).
+// Exit codes: 0 ok, 1 the lab is not (fully) up, 3 error.
 [[noreturn]] void finish(const Status& status) {
   if (status.ok()) throw CLI::Success();
-  std::cerr << "chaosctl lab: " << status.message() << "\n";
+  std::cerr << "chaos-lab: " << status.message() << "\n";
   const bool not_up = status.code() == StatusCode::kNotFound || status.code() == StatusCode::kUnavailable;
   throw CLI::RuntimeError(not_up ? 1 : 3);
 }
@@ -55,12 +55,11 @@ void run_with_layout(const LabFlags& flags, Operation operation) {
 
 }  // namespace
 
-void add_lab_command(CLI::App& app) {
+void add_lab_commands(CLI::App& lab) {
   auto flags = std::make_shared<LabFlags>();
-  auto* lab = app.add_subcommand("lab", "Manage the embedded NATS JetStream lab (root)");
-  lab->require_subcommand(1);
+  lab.require_subcommand(1);
 
-  auto* up = lab->add_subcommand("up", "Bring the lab up: namespaces, NATS cluster, agents, Prometheus, probe");
+  auto* up = lab.add_subcommand("up", "Bring the lab up: namespaces, NATS cluster, agents, Prometheus, probe");
   add_layout_flags(*up, flags->params);
   up->callback([flags] {
     run_with_layout(*flags, [](const LabLayout& layout, CommandRunner& runner, Clock& clock) {
@@ -68,7 +67,7 @@ void add_lab_command(CLI::App& app) {
     });
   });
 
-  auto* down = lab->add_subcommand("down", "Stop the lab and remove everything it created");
+  auto* down = lab.add_subcommand("down", "Stop the lab and remove everything it created");
   add_layout_flags(*down, flags->params);
   down->add_flag("--keep-state", flags->keep_state, "Keep the state dir (logs, data) for inspection");
   down->callback([flags] {
@@ -77,7 +76,7 @@ void add_lab_command(CLI::App& app) {
     });
   });
 
-  auto* status = lab->add_subcommand("status", "Show the lab's nodes, processes and URLs");
+  auto* status = lab.add_subcommand("status", "Show the lab's nodes, processes and URLs");
   add_layout_flags(*status, flags->params);
   status->callback([flags] {
     run_with_layout(*flags, [](const LabLayout& layout, CommandRunner& runner, Clock&) {
@@ -85,7 +84,7 @@ void add_lab_command(CLI::App& app) {
     });
   });
 
-  auto* supervise = lab->add_subcommand("supervise", "");  // hidden: started by `lab up`
+  auto* supervise = lab.add_subcommand("supervise", "");  // hidden: started by `lab up`
   supervise->group("");
   add_layout_flags(*supervise, flags->params);
   supervise->callback([flags] {

@@ -1,11 +1,11 @@
-// `chaosctl lab up|down|status`: the embedded NATS lab.
+// `chaos-lab up|down|status`: the embedded NATS lab's commands.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 namespace chaos::lab {
 
-// Adds the `lab` subcommand (and its children) to chaosctl.
-void add_lab_command(CLI::App& app);
+// Adds up, down, status and the hidden supervise to `lab` (chaos-lab's app).
+void add_lab_commands(CLI::App& lab);
 
 }  // namespace chaos::lab

@@ -34,8 +34,12 @@ std::vector<int> supervisor_pids(const LabLayout& layout) {
   if (auto pid = read_pidfile(layout.supervisor_pidfile()); pid && process_alive(*pid) && is_supervisor(*pid, layout)) {
     pids.insert(*pid);
   }
-  for (int pid : find_processes("chaosctl", layout.params().state_dir)) {
-    if (is_supervisor(pid, layout)) pids.insert(pid);
+  // "chaosctl": a supervisor started by a chaosctl from before chaos-lab was
+  // its own binary must still be found and stopped.
+  for (const char* program : {"chaos-lab", "chaosctl"}) {
+    for (int pid : find_processes(program, layout.params().state_dir)) {
+      if (is_supervisor(pid, layout)) pids.insert(pid);
+    }
   }
   return {pids.begin(), pids.end()};
 }

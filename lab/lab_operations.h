@@ -19,7 +19,7 @@ namespace chaos::lab {
 // Prometheus answer. Refuses when a lab with this prefix/state dir is up.
 // On failure it tears down what it built (logs stay in the state dir).
 Status lab_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, std::ostream& out,
-              const std::string& chaosctl_path);
+              const std::string& lab_binary_path);
 
 // Stops everything this lab started and removes its namespaces, links,
 // /etc/netns entries and (unless keep_state) its state dir. Works after a
@@ -36,6 +36,6 @@ int lab_supervise(const LabLayout& layout);
 
 // The directory holding chaos-agent and chaos-probe: --bin-dir, else the
 // directory of the running chaosctl.
-std::string resolve_bin_dir(const LabLayout& layout, const std::string& chaosctl_path);
+std::string resolve_bin_dir(const LabLayout& layout, const std::string& lab_binary_path);
 
 }  // namespace chaos::lab

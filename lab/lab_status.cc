@@ -61,7 +61,7 @@ Status lab_status(const LabLayout& layout, CommandRunner& runner, std::ostream& 
   print_nodes(layout, out);
   print_processes(layout, out);
   print_urls(layout, out);
-  if (!supervised) return unavailable("lab " + layout.params().prefix + " is partial: run `chaosctl lab down`");
+  if (!supervised) return unavailable("lab " + layout.params().prefix + " is partial: run `chaos-lab down`");
   return {};
 }
 

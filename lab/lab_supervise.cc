@@ -69,9 +69,9 @@ int lab_supervise(const LabLayout& layout) {
   return 0;
 }
 
-std::string resolve_bin_dir(const LabLayout& layout, const std::string& chaosctl_path) {
+std::string resolve_bin_dir(const LabLayout& layout, const std::string& lab_binary_path) {
   if (!layout.params().bin_dir.empty()) return layout.params().bin_dir;
-  return std::filesystem::path(chaosctl_path).parent_path().string();
+  return std::filesystem::path(lab_binary_path).parent_path().string();
 }
 
 }  // namespace chaos::lab

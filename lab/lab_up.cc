@@ -26,7 +26,7 @@ constexpr auto kServiceTimeout = std::chrono::seconds(60);
 Status refuse_if_present(const LabLayout& layout, CommandRunner& runner) {
   if (auto pid = read_pidfile(layout.supervisor_pidfile()); pid && process_alive(*pid)) {
     return already_exists("lab " + layout.params().prefix + " is already up (supervisor pid " +
-                          std::to_string(*pid) + "); `chaosctl lab status` shows it, `chaosctl lab down` removes it");
+                          std::to_string(*pid) + "); `chaos-lab status` shows it, `chaos-lab down` removes it");
   }
   LabNetwork network(layout, runner);
   CHAOS_ASSIGN_OR_RETURN(auto namespaces, network.existing_namespaces());
@@ -34,7 +34,7 @@ Status refuse_if_present(const LabLayout& layout, CommandRunner& runner) {
   if (!namespaces.empty() || !links.empty()) {
     return failed_precondition("leftovers of an earlier lab " + layout.params().prefix + " (" +
                                std::to_string(namespaces.size()) + " namespaces, " + std::to_string(links.size()) +
-                               " links); run `chaosctl lab down` first");
+                               " links); run `chaos-lab down` first");
   }
   const fs::path state = layout.params().state_dir;
   std::error_code error;
@@ -88,7 +88,7 @@ Status prepare_state_dir(const LabLayout& layout) {
 
 std::vector<std::string> supervise_args(const LabLayout& layout, const std::string& bin_dir) {
   const LabParams& params = layout.params();
-  return {"lab", "supervise", "--prefix", params.prefix, "--subnet", params.subnet, "--state-dir",
+  return {"supervise", "--prefix", params.prefix, "--subnet", params.subnet, "--state-dir",
           params.state_dir, "--nodes", std::to_string(params.nodes), "--prometheus-port",
           std::to_string(params.prometheus_port), "--probe-port", std::to_string(params.probe_port),
           "--bin-dir", bin_dir};
@@ -96,12 +96,12 @@ std::vector<std::string> supervise_args(const LabLayout& layout, const std::stri
 
 // The supervisor outlives this command: detached, output to its log, no
 // inherited stdout (a caller reading our output until EOF must not hang).
-Status start_supervisor(const LabLayout& layout, const std::string& chaosctl_path, const std::string& bin_dir) {
+Status start_supervisor(const LabLayout& layout, const std::string& lab_binary_path, const std::string& bin_dir) {
   const std::string log = layout.logfile("supervisor");
   std::error_code error;
-  bp::child child(chaosctl_path, bp::args(supervise_args(layout, bin_dir)), bp::std_in < bp::null,
+  bp::child child(lab_binary_path, bp::args(supervise_args(layout, bin_dir)), bp::std_in < bp::null,
                   bp::std_out > log, bp::std_err > log, error, InheritOnlyStandardStreams{});
-  if (error) return unavailable("cannot start the lab supervisor (" + chaosctl_path + "): " + error.message());
+  if (error) return unavailable("cannot start the lab supervisor (" + lab_binary_path + "): " + error.message());
   child.detach();
   return {};
 }
@@ -142,7 +142,7 @@ Status wait_for_services(const LabLayout& layout, Clock& clock, std::ostream& ou
 }
 
 Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, std::ostream& out,
-                const std::string& chaosctl_path, const std::string& bin_dir) {
+                const std::string& lab_binary_path, const std::string& bin_dir) {
   CHAOS_RETURN_IF_ERROR(prepare_state_dir(layout));
   out << "lab: state in " << layout.params().state_dir << "\n" << std::flush;
   CHAOS_RETURN_IF_ERROR(create_lab_certificates(layout, runner));
@@ -151,7 +151,7 @@ Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
   CHAOS_RETURN_IF_ERROR(network.create().with_context("lab network"));
   out << "lab: bridge " << layout.bridge() << " " << layout.bridge_ip() << "/24 with " << layout.node_count()
       << " node namespaces\n" << std::flush;
-  CHAOS_RETURN_IF_ERROR(start_supervisor(layout, chaosctl_path, bin_dir));
+  CHAOS_RETURN_IF_ERROR(start_supervisor(layout, lab_binary_path, bin_dir));
   out << "lab: supervisor starting dnsmasq, nats-server, chaos-agent, Prometheus and chaos-probe\n" << std::flush;
   return wait_for_services(layout, clock, out);
 }
@@ -159,13 +159,13 @@ Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
 }  // namespace
 
 Status lab_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, std::ostream& out,
-              const std::string& chaosctl_path) {
+              const std::string& lab_binary_path) {
   if (::geteuid() != 0) return permission_denied("lab up: must run as root (network namespaces, bridge)");
   CHAOS_RETURN_IF_ERROR(refuse_if_present(layout, runner));
-  const std::string bin_dir = resolve_bin_dir(layout, chaosctl_path);
+  const std::string bin_dir = resolve_bin_dir(layout, lab_binary_path);
   CHAOS_RETURN_IF_ERROR(check_programs(bin_dir));
   const SteadyTime started = clock.steady_now();
-  Status status = bring_up(layout, runner, clock, out, chaosctl_path, bin_dir);
+  Status status = bring_up(layout, runner, clock, out, lab_binary_path, bin_dir);
   if (!status.ok()) {
     out << "lab: up failed: " << status.message() << "\nlab: tearing down; logs stay in "
         << layout.path("logs") << "\n" << std::flush;

@@ -8,8 +8,8 @@
 #include <CLI/CLI.hpp>
 
 #include "common/version.h"
-#include "lab/lab_command.h"
 #include "orchestrator/commands/commands.h"
+#include "orchestrator/commands/lab_command.h"
 
 namespace {
 
@@ -30,7 +30,7 @@ int run_chaosctl(int argc, char** argv) {
   orch::add_halt_command(app, exit_code);
   orch::add_agents_command(app, exit_code);
   orch::add_certs_command(app, exit_code);
-  chaos::lab::add_lab_command(app);
+  orch::add_lab_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

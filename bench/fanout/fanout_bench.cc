@@ -16,8 +16,8 @@
 
 #include "bench/support/child_process.h"
 #include "bench/support/json_out.h"
-#include "orchestrator/agent_pool.h"
-#include "orchestrator/fault_spec_builder.h"
+#include "orchestrator/run/agent_pool.h"
+#include "orchestrator/experiment/fault_spec_builder.h"
 
 namespace {
 

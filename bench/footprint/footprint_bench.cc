@@ -14,9 +14,9 @@
 #include "bench/network/traffic.h"
 #include "bench/support/child_process.h"
 #include "bench/support/json_out.h"
-#include "orchestrator/agent_client.h"
-#include "orchestrator/fault_spec_builder.h"
-#include "tests/integration/network/network_test_bed.h"
+#include "orchestrator/clients/agent_client.h"
+#include "orchestrator/experiment/fault_spec_builder.h"
+#include "lab/testbed/network_test_bed.h"
 
 namespace {
 

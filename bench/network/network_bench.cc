@@ -19,7 +19,7 @@
 #include "bench/network/steered_engine.h"
 #include "bench/network/traffic.h"
 #include "bench/support/json_out.h"
-#include "tests/integration/network/network_test_bed.h"
+#include "lab/testbed/network_test_bed.h"
 
 namespace {
 

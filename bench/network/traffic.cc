@@ -11,7 +11,7 @@
 #include <cstring>
 #include <thread>
 
-#include "tests/integration/network/network_test_bed.h"
+#include "lab/testbed/network_test_bed.h"
 
 namespace chaos::bench {
 

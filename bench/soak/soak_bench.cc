@@ -14,7 +14,7 @@
 
 #include "bench/support/child_process.h"
 #include "bench/support/json_out.h"
-#include "tests/integration/agent/soak_workload.h"
+#include "lab/testbed/soak_workload.h"
 
 namespace {
 

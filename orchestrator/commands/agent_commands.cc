@@ -3,11 +3,11 @@
 #include <random>
 
 #include "common/duration.h"
-#include "orchestrator/agent_client.h"
+#include "orchestrator/clients/agent_client.h"
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
-#include "orchestrator/fault_spec_builder.h"
-#include "orchestrator/inventory.h"
+#include "orchestrator/experiment/fault_spec_builder.h"
+#include "orchestrator/experiment/inventory.h"
 
 namespace chaos::orchestrator {
 

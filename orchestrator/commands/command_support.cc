@@ -5,7 +5,7 @@
 
 #include <CLI/CLI.hpp>
 
-#include "orchestrator/agent_client.h"
+#include "orchestrator/clients/agent_client.h"
 
 namespace chaos::orchestrator {
 

@@ -3,11 +3,11 @@
 #include <iostream>
 
 #include "common/duration.h"
-#include "orchestrator/agent_pool.h"
+#include "orchestrator/run/agent_pool.h"
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
 #include "orchestrator/commands/fleet_commands.h"
-#include "orchestrator/inventory.h"
+#include "orchestrator/experiment/inventory.h"
 
 namespace chaos::orchestrator {
 

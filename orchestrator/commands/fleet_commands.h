@@ -5,8 +5,8 @@
 #include <ostream>
 #include <vector>
 
-#include "orchestrator/agent_pool.h"
-#include "orchestrator/inventory.h"
+#include "orchestrator/run/agent_pool.h"
+#include "orchestrator/experiment/inventory.h"
 
 namespace chaos::orchestrator {
 

@@ -5,7 +5,7 @@
 
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
-#include "orchestrator/journal_json.h"
+#include "orchestrator/run/journal_json.h"
 #include "orchestrator/report/html_report.h"
 #include "orchestrator/report/report_files.h"
 

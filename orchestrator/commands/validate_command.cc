@@ -4,7 +4,7 @@
 
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
-#include "orchestrator/experiment_loader.h"
+#include "orchestrator/experiment/experiment_loader.h"
 
 namespace chaos::orchestrator {
 

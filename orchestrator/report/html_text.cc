@@ -1,6 +1,6 @@
 #include "orchestrator/report/html_text.h"
 
-#include "orchestrator/junit_writer.h"
+#include "orchestrator/run/junit_writer.h"
 
 #include <cmath>
 #include <cstdio>

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <set>
 
-#include "orchestrator/journal_json.h"
+#include "orchestrator/run/journal_json.h"
 
 namespace chaos::orchestrator::report {
 

@@ -11,8 +11,8 @@
 #include <nlohmann/json.hpp>
 
 #include "common/clock.h"
-#include "orchestrator/experiment.h"
-#include "orchestrator/prometheus_client.h"
+#include "orchestrator/experiment/experiment.h"
+#include "orchestrator/clients/prometheus_client.h"
 
 namespace chaos::orchestrator::report {
 

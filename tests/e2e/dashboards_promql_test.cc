@@ -17,7 +17,7 @@
 
 
 #include "common/command_runner.h"
-#include "orchestrator/prometheus_client.h"
+#include "orchestrator/clients/prometheus_client.h"
 #include "tests/support/dashboard_queries.h"
 
 namespace chaos::orchestrator {

@@ -18,7 +18,7 @@
 #include <thread>
 #include <regex>
 
-#include "tests/integration/agent/agent_test_bed.h"
+#include "lab/testbed/agent_test_bed.h"
 
 namespace chaos::agent::integration {
 namespace {

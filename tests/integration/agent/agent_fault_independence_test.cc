@@ -10,7 +10,7 @@
 #include <future>
 #include <iostream>
 
-#include "tests/integration/agent/agent_test_bed.h"
+#include "lab/testbed/agent_test_bed.h"
 
 namespace chaos::agent::integration {
 namespace {

@@ -15,7 +15,7 @@
 #include <iostream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "tests/integration/agent/agent_test_bed.h"
+#include "lab/testbed/agent_test_bed.h"
 
 namespace chaos::agent::integration {
 namespace {

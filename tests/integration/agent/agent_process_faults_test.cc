@@ -11,7 +11,7 @@
 #include <random>
 
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "tests/integration/agent/agent_harness.h"
+#include "lab/testbed/agent_harness.h"
 
 namespace chaos::agent::integration {
 namespace {

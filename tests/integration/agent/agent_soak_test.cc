@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <iostream>
 
-#include "tests/integration/agent/soak_workload.h"
+#include "lab/testbed/soak_workload.h"
 
 namespace chaos::agent::integration {
 namespace {

@@ -17,7 +17,7 @@
 #include <map>
 #include <mutex>
 
-#include "tests/integration/agent/agent_test_bed.h"
+#include "lab/testbed/agent_test_bed.h"
 
 namespace chaos::agent::integration {
 namespace {

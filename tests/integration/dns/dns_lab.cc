@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "tests/support/safe_kill.h"
+#include "lab/testbed/safe_kill.h"
 
 namespace chaos::agent::dns::testing {
 

@@ -15,7 +15,7 @@
 #include "lab/http_check.h"
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
-#include "tests/support/safe_kill.h"
+#include "lab/testbed/safe_kill.h"
 
 namespace chaos::lab {
 namespace {

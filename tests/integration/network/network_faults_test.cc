@@ -14,7 +14,7 @@
 #include "agent/faults/network/rules/nft_drop_table.h"
 #include "agent/faults/network/rules/object_names.h"
 #include "agent/faults/network/rules/qdisc_tree.h"
-#include "tests/integration/network/network_test_bed.h"
+#include "lab/testbed/network_test_bed.h"
 
 namespace chaos::agent::network {
 namespace {

@@ -15,7 +15,7 @@
 #include "agent/faults/network/engine/nfqueue_engine.h"
 #include "agent/faults/network/rules/iptables_steering.h"
 #include "agent/faults/network/rules/object_names.h"
-#include "tests/integration/network/network_test_bed.h"
+#include "lab/testbed/network_test_bed.h"
 
 namespace chaos::agent::network {
 namespace {

@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "orchestrator/prometheus_client.h"
+#include "orchestrator/clients/prometheus_client.h"
 #include "tests/integration/orchestrator/prometheus_server.h"
-#include "tests/support/safe_kill.h"
+#include "lab/testbed/safe_kill.h"
 #include "tests/unit/orchestrator/temp_dir.h"
 
 namespace chaos::orchestrator::integration {

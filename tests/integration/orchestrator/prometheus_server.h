@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "tests/integration/agent/agent_harness.h"
-#include "tests/support/safe_kill.h"
+#include "lab/testbed/agent_harness.h"
+#include "lab/testbed/safe_kill.h"
 
 namespace chaos::orchestrator::integration {
 

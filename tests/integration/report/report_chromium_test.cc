@@ -15,7 +15,7 @@
 
 #include "common/command_runner.h"
 #include "tests/integration/report/png_image.h"
-#include "tests/support/safe_kill.h"
+#include "lab/testbed/safe_kill.h"
 
 namespace chaos::testing {
 namespace {

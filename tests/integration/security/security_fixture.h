@@ -11,8 +11,8 @@
 
 #include "common/command_runner.h"
 #include "common/pki.h"
-#include "orchestrator/agent_client.h"
-#include "tests/integration/agent/agent_harness.h"
+#include "orchestrator/clients/agent_client.h"
+#include "lab/testbed/agent_harness.h"
 
 namespace chaos::security_testing {
 

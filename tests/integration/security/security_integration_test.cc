@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "tests/integration/security/security_fixture.h"
-#include "tests/support/safe_kill.h"
+#include "lab/testbed/safe_kill.h"
 
 namespace chaos::security_testing {
 namespace {

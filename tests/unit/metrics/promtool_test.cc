@@ -13,7 +13,7 @@
 #include "common/command_runner.h"
 #include "metrics/metrics_server.h"
 #include "metrics/text_format.h"
-#include "tests/support/safe_kill.h"
+#include "lab/testbed/safe_kill.h"
 
 namespace chaos::metrics {
 namespace {

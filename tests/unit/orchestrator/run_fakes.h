@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "common/clock.h"
-#include "orchestrator/agent_client.h"
-#include "orchestrator/prometheus_client.h"
+#include "orchestrator/clients/agent_client.h"
+#include "orchestrator/clients/prometheus_client.h"
 
 namespace chaos::orchestrator::testing {
 

@@ -1,0 +1,110 @@
+// The validated experiment model (the "Plan"). Everything in here has been
+// checked by the loader: durations are positive, fault specs are complete
+// and every method step's targets resolve to at least one agent. The run
+// trusts these values and never re-validates them.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chaos/v1/agent.pb.h"
+#include "orchestrator/experiment/agent_security.h"
+
+namespace chaos::orchestrator {
+
+using Labels = std::map<std::string, std::string>;
+
+enum class Phase { kBefore, kDuring, kAfter };
+const char* phase_name(Phase phase);
+
+enum class Comparator { kLess, kLessEqual, kGreater, kGreaterEqual, kEqual, kNotEqual };
+const char* comparator_symbol(Comparator comparator);
+// "<", "<=", ">", ">=", "==", "!="; nullopt for anything else.
+std::optional<Comparator> parse_comparator(const std::string& text);
+
+struct AgentEndpoint {
+  std::string address;  // HOST:PORT of the agent's gRPC service
+  std::string node;
+  Labels labels;
+  AgentSecurity security{};  // from the inventory's [tls]; {} keeps 3-field init valid
+};
+
+// A PromQL expression compared against a threshold.
+struct Condition {
+  std::string name;
+  std::string query;
+  Comparator comparator = Comparator::kGreaterEqual;
+  double threshold = 0;
+};
+
+struct SteadyStateCheck {
+  Condition condition;
+  bool in_before = true;
+  bool in_during = true;
+  bool in_after = true;
+  bool applies_to(Phase phase) const;
+};
+
+// Stop condition: when its condition is TRUE the run aborts.
+struct AbortCondition {
+  Condition condition;
+};
+
+struct TargetSelector {
+  Labels labels;                  // every label must match; empty matches all
+  std::optional<uint32_t> count;  // at most this many agents
+  std::optional<double> percent;  // or this share of the matching agents
+  uint64_t seed = 0;
+};
+
+struct MethodStep {
+  std::string name;
+  std::string kind;  // a fault kind name or "wait"
+  std::chrono::nanoseconds duration{0};
+  std::string group;
+  v1::FaultSpec spec;                   // unset for "wait"
+  TargetSelector selector;
+  std::vector<AgentEndpoint> targets;   // resolved by the loader
+  bool is_wait() const { return kind == "wait"; }
+};
+
+// Consecutive steps that start together; lasts as long as its longest step.
+struct StepGroup {
+  std::vector<MethodStep> steps;
+  std::chrono::nanoseconds duration() const;
+};
+
+struct Settings {
+  std::chrono::nanoseconds lease_ttl = std::chrono::seconds(10);
+  std::chrono::nanoseconds during_interval = std::chrono::seconds(2);
+  std::chrono::nanoseconds preflight_timeout = std::chrono::seconds(5);
+};
+
+struct Experiment {
+  std::string source_path;
+  std::string title;
+  std::string description;
+  std::vector<std::string> tags;
+  std::string hypothesis;
+  std::string prometheus_url;
+  std::string bearer_token;  // read from bearer_token_file at load time
+  std::string inventory_path;
+  std::vector<AgentEndpoint> agents;
+  Settings settings;
+  std::vector<SteadyStateCheck> steady_state;
+  std::vector<AbortCondition> aborts;
+  std::vector<MethodStep> method;
+  std::optional<std::chrono::nanoseconds> recovery_within;
+
+  // Method steps grouped by the "group" rule (same non-empty group, adjacent).
+  std::vector<StepGroup> schedule() const;
+  // Every agent targeted by some fault step, without duplicates.
+  std::vector<AgentEndpoint> targeted_agents() const;
+  std::chrono::nanoseconds method_duration() const;
+};
+
+}  // namespace chaos::orchestrator

@@ -1,0 +1,221 @@
+#include "orchestrator/experiment/fault_spec_builder.h"
+
+#include <functional>
+#include <limits>
+#include <map>
+
+#include "orchestrator/experiment/param_reader.h"
+
+namespace chaos::orchestrator {
+
+namespace {
+
+using Builder = std::function<Status(ParamReader&, v1::FaultSpec&)>;
+
+Status set_duration(ParamReader& in, const std::string& name, google::protobuf::Duration* out,
+                    bool required = false) {
+  CHAOS_ASSIGN_OR_RETURN(auto value, in.duration(name));
+  if (!value) return required ? in.missing(name) : Status{};
+  set_proto_duration(*value, out);
+  return {};
+}
+
+Status set_percent(ParamReader& in, const std::string& name, double& out, bool required = false) {
+  CHAOS_ASSIGN_OR_RETURN(auto value, in.percent(name));
+  if (!value) return required ? in.missing(name) : Status{};
+  out = *value;
+  return {};
+}
+
+StatusOr<v1::Direction> read_direction(ParamReader& in, v1::Direction fallback) {
+  CHAOS_ASSIGN_OR_RETURN(auto index, in.choice("direction", {"egress", "ingress", "both"}));
+  if (!index) return fallback;
+  static const v1::Direction kDirections[] = {v1::DIRECTION_EGRESS, v1::DIRECTION_INGRESS,
+                                              v1::DIRECTION_BOTH};
+  return kDirections[*index];
+}
+
+// `with_direction` is false for partitions, whose direction lives on the
+// partition itself (default both) rather than on the scope.
+Status read_scope(ParamReader& in, v1::NetworkScope& scope, bool with_direction = true) {
+  CHAOS_ASSIGN_OR_RETURN(auto interface, in.text("interface"));
+  if (interface) scope.set_interface(*interface);
+  CHAOS_ASSIGN_OR_RETURN(auto destinations, in.cidr_list("destination"));
+  for (const auto& cidr : destinations) scope.add_destination_cidrs(cidr);
+  CHAOS_ASSIGN_OR_RETURN(auto sources, in.cidr_list("source"));
+  for (const auto& cidr : sources) scope.add_source_cidrs(cidr);
+  CHAOS_ASSIGN_OR_RETURN(auto ports, in.port_list("ports"));
+  for (auto port : ports) scope.add_ports(port);
+  CHAOS_ASSIGN_OR_RETURN(auto protocol, in.choice("protocol", {"any", "tcp", "udp", "icmp"}));
+  if (protocol) scope.set_protocol(static_cast<v1::NetworkScope::Protocol>(*protocol));
+  if (with_direction) {
+    CHAOS_ASSIGN_OR_RETURN(auto direction, read_direction(in, v1::DIRECTION_UNSPECIFIED));
+    scope.set_direction(direction);
+  }
+  return {};
+}
+
+Status build_delay(ParamReader& in, v1::FaultSpec& spec) {
+  auto& delay = *spec.mutable_network_delay();
+  CHAOS_RETURN_IF_ERROR(set_duration(in, "delay", delay.mutable_delay(), true));
+  CHAOS_RETURN_IF_ERROR(set_duration(in, "jitter", delay.mutable_jitter()));
+  CHAOS_ASSIGN_OR_RETURN(auto distribution, in.choice("distribution", {"uniform", "normal", "pareto"}));
+  if (distribution) delay.set_distribution(static_cast<v1::NetworkDelay::Distribution>(*distribution));
+  double correlation = 0;
+  CHAOS_RETURN_IF_ERROR(set_percent(in, "correlation", correlation));
+  delay.set_correlation_percent(correlation);
+  return read_scope(in, *delay.mutable_scope());
+}
+
+Status build_loss(ParamReader& in, v1::FaultSpec& spec) {
+  auto& loss = *spec.mutable_network_loss();
+  double value = 0;
+  CHAOS_RETURN_IF_ERROR(set_percent(in, "percent", value, true));
+  loss.set_percent(value);
+  value = 0;
+  CHAOS_RETURN_IF_ERROR(set_percent(in, "correlation", value));
+  loss.set_correlation_percent(value);
+  if (in.has("burst_p") || in.has("burst_r") || in.has("burst_loss_bad") || in.has("burst_loss_good")) {
+    auto& burst = *loss.mutable_burst();
+    double p = 0, r = 0, bad = 100, good = 0;
+    CHAOS_RETURN_IF_ERROR(set_percent(in, "burst_p", p, true));
+    CHAOS_RETURN_IF_ERROR(set_percent(in, "burst_r", r, true));
+    CHAOS_RETURN_IF_ERROR(set_percent(in, "burst_loss_bad", bad));
+    CHAOS_RETURN_IF_ERROR(set_percent(in, "burst_loss_good", good));
+    burst.set_p_percent(p);
+    burst.set_r_percent(r);
+    burst.set_loss_in_bad_percent(bad);
+    burst.set_loss_in_good_percent(good);
+  }
+  return read_scope(in, *loss.mutable_scope());
+}
+
+Status build_partition(ParamReader& in, v1::FaultSpec& spec) {
+  auto& partition = *spec.mutable_network_partition();
+  CHAOS_ASSIGN_OR_RETURN(auto peers, in.cidr_list("peers"));
+  if (peers.empty()) return in.missing("peers");
+  for (const auto& cidr : peers) partition.add_cidrs(cidr);
+  CHAOS_ASSIGN_OR_RETURN(auto direction, read_direction(in, v1::DIRECTION_BOTH));
+  partition.set_direction(direction);
+  return read_scope(in, *partition.mutable_scope(), /*with_direction=*/false);
+}
+
+Status build_bandwidth(ParamReader& in, v1::FaultSpec& spec) {
+  auto& bandwidth = *spec.mutable_network_bandwidth();
+  CHAOS_ASSIGN_OR_RETURN(auto rate, in.bit_rate("rate"));
+  if (!rate) return in.missing("rate");
+  bandwidth.set_rate_bits_per_second(*rate);
+  CHAOS_ASSIGN_OR_RETURN(auto burst, in.unsigned_int("burst", std::numeric_limits<uint32_t>::max()));
+  if (burst) bandwidth.set_burst_bytes(static_cast<uint32_t>(*burst));
+  CHAOS_RETURN_IF_ERROR(set_duration(in, "latency", bandwidth.mutable_latency()));
+  return read_scope(in, *bandwidth.mutable_scope());
+}
+
+Status build_duplicate(ParamReader& in, v1::FaultSpec& spec) {
+  auto& duplicate = *spec.mutable_network_duplicate();
+  double percent = 0;
+  CHAOS_RETURN_IF_ERROR(set_percent(in, "percent", percent, true));
+  duplicate.set_percent(percent);
+  return read_scope(in, *duplicate.mutable_scope());
+}
+
+Status build_reorder(ParamReader& in, v1::FaultSpec& spec) {
+  auto& reorder = *spec.mutable_network_reorder();
+  double percent = 0;
+  CHAOS_RETURN_IF_ERROR(set_percent(in, "percent", percent, true));
+  reorder.set_percent(percent);
+  CHAOS_RETURN_IF_ERROR(set_duration(in, "delay", reorder.mutable_delay()));
+  return read_scope(in, *reorder.mutable_scope());
+}
+
+Status build_dns(ParamReader& in, v1::FaultSpec& spec) {
+  auto& dns = *spec.mutable_dns();
+  CHAOS_ASSIGN_OR_RETURN(auto patterns, in.list("patterns"));
+  if (patterns.empty()) return in.missing("patterns");
+  for (const auto& pattern : patterns) dns.add_patterns(pattern);
+  CHAOS_ASSIGN_OR_RETURN(auto mode, in.choice("mode", {"nxdomain", "servfail", "refused", "timeout",
+                                                       "delay", "spoof"}));
+  if (!mode) return in.missing("mode");
+  dns.set_mode(static_cast<v1::DnsFault::Mode>(*mode + 1));
+  CHAOS_RETURN_IF_ERROR(set_duration(in, "delay", dns.mutable_delay()));
+  if (dns.mode() == v1::DnsFault::MODE_DELAY && dns.delay().seconds() == 0 && dns.delay().nanos() == 0) {
+    return in.missing("delay");
+  }
+  CHAOS_ASSIGN_OR_RETURN(auto addresses, in.cidr_list("addresses"));
+  for (const auto& address : addresses) dns.add_spoof_addresses(address);
+  if (dns.mode() == v1::DnsFault::MODE_SPOOF && addresses.empty()) return in.missing("addresses");
+  double percent = 0;
+  CHAOS_RETURN_IF_ERROR(set_percent(in, "percent", percent));
+  dns.set_percent(percent);
+  return {};
+}
+
+Status read_process_target(ParamReader& in, v1::ProcessTarget& target) {
+  int selectors = 0;
+  for (const char* name : {"name", "cmdline", "pid", "pidfile"}) selectors += in.has(name) ? 1 : 0;
+  if (selectors != 1) {
+    return in.error(in.has("name") ? "name" : "cmdline",
+                    "exactly one of name, cmdline, pid, pidfile is required");
+  }
+  CHAOS_ASSIGN_OR_RETURN(auto name, in.text("name"));
+  if (name) target.set_name(*name);
+  CHAOS_ASSIGN_OR_RETURN(auto cmdline, in.text("cmdline"));
+  if (cmdline) target.set_cmdline_regex(*cmdline);
+  CHAOS_ASSIGN_OR_RETURN(auto pid, in.signed_int("pid"));
+  if (pid) target.set_pid(static_cast<int32_t>(*pid));
+  CHAOS_ASSIGN_OR_RETURN(auto pidfile, in.text("pidfile"));
+  if (pidfile) target.set_pidfile(*pidfile);
+  CHAOS_ASSIGN_OR_RETURN(auto count, in.unsigned_int("count", std::numeric_limits<uint32_t>::max()));
+  if (count) target.set_count(static_cast<uint32_t>(*count));
+  double percent = 0;
+  CHAOS_RETURN_IF_ERROR(set_percent(in, "percent", percent));
+  target.set_percent(percent);
+  return {};
+}
+
+Status build_kill(ParamReader& in, v1::FaultSpec& spec) {
+  auto& kill = *spec.mutable_process_kill();
+  CHAOS_RETURN_IF_ERROR(read_process_target(in, *kill.mutable_target()));
+  CHAOS_ASSIGN_OR_RETURN(auto signal, in.text("signal"));
+  kill.set_signal(signal.value_or("KILL"));
+  return set_duration(in, "interval", kill.mutable_interval());
+}
+
+Status build_pause(ParamReader& in, v1::FaultSpec& spec) {
+  return read_process_target(in, *spec.mutable_process_pause()->mutable_target());
+}
+
+const std::map<std::string, Builder>& builders() {
+  static const std::map<std::string, Builder> table = {
+      {"network.delay", build_delay},         {"network.loss", build_loss},
+      {"network.partition", build_partition}, {"network.bandwidth", build_bandwidth},
+      {"network.duplicate", build_duplicate}, {"network.reorder", build_reorder},
+      {"dns.fail", build_dns},                {"process.kill", build_kill},
+      {"process.pause", build_pause},
+  };
+  return table;
+}
+
+}  // namespace
+
+void set_proto_duration(std::chrono::nanoseconds value, google::protobuf::Duration* out) {
+  out->set_seconds(value.count() / 1'000'000'000);
+  out->set_nanos(static_cast<int32_t>(value.count() % 1'000'000'000));
+}
+
+StatusOr<v1::FaultSpec> build_fault_spec(const std::string& kind, const ParamMap& params,
+                                         const std::string& origin) {
+  const auto builder = builders().find(kind);
+  if (builder == builders().end()) {
+    std::string known;
+    for (const auto& [name, unused] : builders()) known += (known.empty() ? "" : ", ") + name;
+    return invalid_argument(origin + ": unknown fault kind '" + kind + "' (known: " + known + ")");
+  }
+  v1::FaultSpec spec;
+  ParamReader reader(params, kind, origin);
+  CHAOS_RETURN_IF_ERROR(builder->second(reader, spec));
+  CHAOS_RETURN_IF_ERROR(reader.check_all_used());
+  return spec;
+}
+
+}  // namespace chaos::orchestrator

@@ -1,0 +1,22 @@
+// Turns a fault kind name and its parameters into a complete
+// chaos.v1.FaultSpec, or an error naming the parameter and where it was
+// written. Shared by the experiment loader and `chaosctl inject`.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "chaos/v1/agent.pb.h"
+#include "common/status.h"
+#include "orchestrator/experiment/fault_params.h"
+
+namespace chaos::orchestrator {
+
+// `origin` locates the whole parameter set (used for missing parameters).
+// Unknown parameters and unknown kinds are errors.
+StatusOr<v1::FaultSpec> build_fault_spec(const std::string& kind, const ParamMap& params,
+                                         const std::string& origin);
+
+void set_proto_duration(std::chrono::nanoseconds value, google::protobuf::Duration* out);
+
+}  // namespace chaos::orchestrator

@@ -1,0 +1,326 @@
+#include "orchestrator/run/fault_ledger.h"
+
+#include <algorithm>
+#include <optional>
+
+#include "common/duration.h"
+#include "orchestrator/experiment/fault_spec_builder.h"
+
+namespace chaos::orchestrator {
+
+namespace {
+
+std::optional<WallTime> wall_time(const google::protobuf::Timestamp& timestamp) {
+  if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return std::nullopt;
+  return WallTime(std::chrono::duration_cast<WallTime::duration>(
+      std::chrono::seconds(timestamp.seconds()) + std::chrono::nanoseconds(timestamp.nanos())));
+}
+
+// The ends a run plans for: the fault's own TTL, or a revert somebody asked
+// for (the run itself, or a person with `chaosctl revert`). Every other
+// reason ("lease", "shutdown", "recovery", "engine_failed", ...) means the
+// fault did not live as long as the experiment assumed.
+bool planned_end(const std::string& reason) { return reason == "ttl" || reason == "request"; }
+
+}  // namespace
+
+Status FaultLedger::inject_one(const Injection& injection) {
+  v1::InjectRequest request;
+  request.set_experiment_id(identity_.experiment_id);
+  request.set_lease_id(identity_.lease_id);
+  set_proto_duration(identity_.lease_ttl, request.mutable_lease_ttl());
+  set_proto_duration(injection.step->duration, request.mutable_duration());
+  *request.mutable_spec() = injection.step->spec;
+  request.set_request_id(injection.request_id);
+  auto fault = pool_.client(injection.agent).inject(request);
+  if (!fault.ok()) {
+    journal_.event("error", "inject " + injection.step->kind + " (" + injection.step->name + ") on " +
+                                injection.agent + " failed: " + fault.status().message());
+    return fault.status();
+  }
+  FaultRecord record;
+  record.step = injection.step->name;
+  record.agent = injection.agent;
+  record.node = fault->node_name().empty() ? injection.node : fault->node_name();
+  record.fault_id = fault->id();
+  record.kind = fault->kind().empty() ? injection.step->kind : fault->kind();
+  record.backend = fault->backend();
+  record.detail = fault->detail();
+  record.applied_at = wall_time(fault->applied_at()).value_or(journal_.now());
+  record.expires_at = wall_time(fault->expires_at());
+  journal_.fault_applied(record);
+  journal_.event("inject", injection.step->kind + " (" + injection.step->name + ") on " + injection.agent +
+                               " [" + record.node + "]: fault " + fault->id() + " via " + fault->backend() +
+                               (fault->detail().empty() ? "" : ": " + fault->detail()));
+  std::lock_guard lock(mutex_);
+  live_.push_back({injection.agent, record.node, fault->id(), record.kind,
+                   clock_.steady_now() + injection.step->duration});
+  return {};
+}
+
+Status FaultLedger::inject_group(const StepGroup& group, size_t group_index) {
+  std::vector<Injection> injections;
+  for (size_t s = 0; s < group.steps.size(); ++s) {
+    const MethodStep& step = group.steps[s];
+    if (step.is_wait()) continue;
+    for (const auto& target : step.targets) {
+      injections.push_back({&step, target.address, target.node,
+                            identity_.experiment_id + "/" + std::to_string(group_index) + "." +
+                                std::to_string(s) + "/" + target.address});
+    }
+  }
+  {
+    std::lock_guard lock(mutex_);
+    // Touched before the call: an inject that timed out may still have applied.
+    for (const auto& injection : injections) touched_agents_.insert(injection.agent);
+    if (live_.empty()) next_renewal_ = clock_.steady_now() + identity_.lease_ttl / 3;
+  }
+  std::vector<Status> results(injections.size());
+  pool_.for_each(injections.size(), [&](size_t i) { results[i] = inject_one(injections[i]); });
+  for (const Status& status : results) {
+    if (!status.ok()) return status;
+  }
+  return {};
+}
+
+void FaultLedger::end_normally(const std::string& agent, const std::string& fault_id, const std::string& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    for (auto& live : live_) {
+      if (live.agent == agent && live.fault_id == fault_id) live.reverted = true;
+    }
+  }
+  journal_.fault_reverted(agent, fault_id, reason);
+}
+
+void FaultLedger::end_early(const std::string& agent, const std::string& fault_id, std::string reason,
+                            std::string detail) {
+  if (reason.empty()) reason = "unknown";
+  EarlyEnd end;
+  {
+    std::lock_guard lock(mutex_);
+    auto live = std::find_if(live_.begin(), live_.end(), [&](const LiveFault& fault) {
+      return fault.agent == agent && fault.fault_id == fault_id && !fault.reverted;
+    });
+    if (live == live_.end()) return;  // its end is known already
+    live->reverted = true;
+    end = {agent, live->node, fault_id, live->kind, std::move(reason), std::move(detail)};
+    early_ends_.push_back(end);
+  }
+  journal_.fault_ended_early(agent, fault_id, end.reason, end.detail);
+  journal_.event("early_end", describe(end));
+}
+
+std::vector<EarlyEnd> FaultLedger::early_ends() const {
+  std::lock_guard lock(mutex_);
+  return early_ends_;
+}
+
+std::vector<std::string> FaultLedger::live_ids_on(const std::string& agent) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> ids;
+  for (const auto& fault : live_) {
+    if (fault.agent == agent && !fault.reverted) ids.push_back(fault.fault_id);
+  }
+  return ids;
+}
+
+void FaultLedger::revert_expired() {
+  std::vector<LiveFault> due;
+  {
+    std::lock_guard lock(mutex_);
+    for (const auto& fault : live_) {
+      if (!fault.reverted && fault.ends_at <= clock_.steady_now()) due.push_back(fault);
+    }
+  }
+  std::vector<std::optional<StatusOr<v1::RevertResponse>>> answers(due.size());
+  pool_.for_each(due.size(), [&](size_t i) { answers[i].emplace(pool_.client(due[i].agent).revert(due[i].fault_id)); });
+  for (size_t i = 0; i < due.size(); ++i) {
+    const LiveFault& fault = due[i];
+    const StatusOr<v1::RevertResponse>& answer = *answers[i];
+    if (!answer.ok()) {
+      journal_.event("error", "revert of fault " + fault.fault_id + " on " + fault.agent +
+                                  " failed (will retry): " + answer.status().message());
+      // Retry in a second rather than on every pass of the watch loop.
+      std::lock_guard lock(mutex_);
+      for (auto& live : live_) {
+        if (live.agent == fault.agent && live.fault_id == fault.fault_id) {
+          live.ends_at = clock_.steady_now() + std::chrono::seconds(1);
+        }
+      }
+      continue;
+    }
+    const std::string& reason = answer->fault().revert_reason();
+    if (answer->already_reverted() && !planned_end(reason)) {
+      // An empty reason: the agent does not know the id at all.
+      end_early(fault.agent, fault.fault_id, reason,
+                reason.empty() ? "the agent no longer knows this fault (it restarted, or the fault ended long ago)"
+                               : answer->fault().detail());
+      continue;
+    }
+    end_normally(fault.agent, fault.fault_id, "duration");
+    journal_.event("revert", "fault " + fault.fault_id + " on " + fault.agent + " reverted (duration over" +
+                                 (answer->already_reverted() ? ", already ended by " + reason : std::string()) +
+                                 ")");
+  }
+}
+
+bool FaultLedger::has_live_faults() const {
+  std::lock_guard lock(mutex_);
+  return std::any_of(live_.begin(), live_.end(), [](const LiveFault& fault) { return !fault.reverted; });
+}
+
+void FaultLedger::reconcile(const std::string& agent, const std::vector<v1::Fault>& reported, bool lease_lost,
+                            const std::string& lease_detail) {
+  for (const auto& id : live_ids_on(agent)) {
+    const auto found =
+        std::find_if(reported.begin(), reported.end(), [&](const v1::Fault& fault) { return fault.id() == id; });
+    if (found == reported.end()) {
+      if (lease_lost) end_early(agent, id, "lease", lease_detail);
+      else end_early(agent, id, "missing", "no longer in the agent's list of faults (the agent restarted or lost it)");
+      continue;
+    }
+    const std::string& reason = found->revert_reason();
+    if (!reason.empty() && !planned_end(reason)) {
+      end_early(agent, id, reason, found->detail());
+    } else if (found->state() == v1::FAULT_STATE_REVERTED) {
+      end_normally(agent, id, reason.empty() ? "ended" : reason);
+      journal_.event("revert", "fault " + id + " on " + agent + " ended on the agent (" + reason + ")");
+    } else if (lease_lost) {
+      end_early(agent, id, "lease", lease_detail);
+    }
+  }
+}
+
+void FaultLedger::renew_lease_if_due() {
+  std::vector<std::string> agents;
+  {
+    std::lock_guard lock(mutex_);
+    if (clock_.steady_now() < next_renewal_) return;
+    next_renewal_ = clock_.steady_now() + identity_.lease_ttl / 3;
+    std::set<std::string> with_live;
+    for (const auto& fault : live_) {
+      if (!fault.reverted) with_live.insert(fault.agent);
+    }
+    agents.assign(with_live.begin(), with_live.end());
+  }
+  struct Check {
+    Status renewal;
+    StatusOr<std::vector<v1::Fault>> faults;
+  };
+  // Listed after the renewal: a fault the list still shows live then has a
+  // lease that was just extended.
+  const std::function<Check(AgentClient&)> renew_and_list = [this](AgentClient& agent) {
+    Status renewal = agent.renew_lease(identity_.lease_id, identity_.lease_ttl).status();
+    return Check{renewal, agent.list(identity_.experiment_id, true)};
+  };
+  const auto results = pool_.fan_out(agents, renew_and_list);
+  for (size_t i = 0; i < agents.size(); ++i) {
+    const Check& check = results[i];
+    const bool lease_lost = check.renewal.code() == StatusCode::kNotFound;
+    if (lease_lost) {
+      journal_.event("lease", "lease " + identity_.lease_id + " is gone on " + agents[i] +
+                                  " (its faults were reverted by the agent): " + check.renewal.message());
+    } else if (!check.renewal.ok()) {
+      journal_.event("lease", "lease renewal failed: " + check.renewal.message());
+    }
+    if (check.faults.ok()) {
+      reconcile(agents[i], *check.faults, lease_lost, check.renewal.message());
+    } else if (lease_lost) {
+      reconcile(agents[i], {}, true, check.renewal.message());
+    } else {
+      journal_.event("lease", "cannot list the faults on " + agents[i] + ": " + check.faults.status().message());
+    }
+  }
+}
+
+SteadyTime FaultLedger::next_due() const {
+  std::lock_guard lock(mutex_);
+  SteadyTime due = SteadyTime::max();
+  for (const auto& fault : live_) {
+    if (!fault.reverted) due = std::min(due, fault.ends_at);
+  }
+  if (due != SteadyTime::max()) due = std::min(due, next_renewal_);
+  return due;
+}
+
+std::vector<std::string> FaultLedger::revert_everything(std::chrono::nanoseconds give_up_after,
+                                                        std::chrono::nanoseconds retry_pause) {
+  std::vector<std::string> pending;
+  {
+    std::lock_guard lock(mutex_);
+    pending.assign(touched_agents_.begin(), touched_agents_.end());
+  }
+  const SteadyTime give_up_at = clock_.steady_now() + give_up_after;
+  std::map<std::string, std::vector<std::string>> last_problems;  // agent -> why it has not confirmed
+  std::map<std::string, std::set<std::string>> answered;          // agent -> fault ids RevertAll returned
+  std::vector<std::string> confirmed;
+  const std::function<StatusOr<std::vector<v1::Fault>>(AgentClient&)> revert_all =
+      [this](AgentClient& agent) { return agent.revert_all(identity_.experiment_id); };
+  for (int attempt = 1; !pending.empty(); ++attempt) {
+    const auto results = pool_.fan_out(pending, revert_all);
+    std::vector<std::string> still_pending;
+    for (size_t i = 0; i < pending.size(); ++i) {
+      const std::string& agent = pending[i];
+      std::vector<std::string>& problems = last_problems[agent];
+      problems.clear();
+      if (!results[i].ok()) {
+        problems.push_back(agent + ": " + results[i].status().message());
+        still_pending.push_back(agent);
+        continue;
+      }
+      for (const auto& fault : *results[i]) {
+        answered[agent].insert(fault.id());
+        if (fault.state() != v1::FAULT_STATE_REVERTED) {
+          problems.push_back(agent + ": " + describe_fault_state(fault));
+          continue;
+        }
+        if (!fault.revert_reason().empty() && !planned_end(fault.revert_reason())) {
+          end_early(agent, fault.id(), fault.revert_reason(), fault.detail());
+        }
+        end_normally(agent, fault.id(), "revert_all");
+      }
+      if (!problems.empty()) {
+        if (attempt == 1) {
+          for (const auto& problem : problems) journal_.event("error", "revert not confirmed: " + problem);
+        }
+        still_pending.push_back(agent);
+        continue;
+      }
+      confirmed.push_back(agent);
+      journal_.event("revert", "agent " + agent + " confirmed revert of every fault of the experiment" +
+                                   (attempt > 1 ? " (attempt " + std::to_string(attempt) + ")" : ""));
+    }
+    pending = std::move(still_pending);
+    if (pending.empty() || clock_.steady_now() + retry_pause > give_up_at) break;
+    journal_.event("revert", std::to_string(pending.size()) + " agent(s) did not confirm; retrying in " +
+                                 format_duration(retry_pause));
+    clock_.sleep_until(clock_.steady_now() + retry_pause);
+  }
+  // Faults this run still took for live that RevertAll did not return had
+  // already ended on their agent: ask how, so an early end is not missed.
+  std::vector<std::string> to_ask;
+  for (const auto& agent : confirmed) {
+    for (const auto& id : live_ids_on(agent)) {
+      if (answered[agent].count(id) == 0) {
+        to_ask.push_back(agent);
+        break;
+      }
+    }
+  }
+  const std::function<StatusOr<std::vector<v1::Fault>>(AgentClient&)> list =
+      [this](AgentClient& agent) { return agent.list(identity_.experiment_id, true); };
+  const auto listed = pool_.fan_out(to_ask, list);
+  for (size_t i = 0; i < to_ask.size(); ++i) {
+    if (listed[i].ok()) reconcile(to_ask[i], *listed[i], false, "");
+  }
+  std::vector<std::string> unconfirmed;
+  for (const auto& agent : pending) {
+    for (const auto& problem : last_problems[agent]) unconfirmed.push_back(problem);
+  }
+  std::lock_guard lock(mutex_);
+  for (auto& fault : live_) fault.reverted = true;
+  return unconfirmed;
+}
+
+}  // namespace chaos::orchestrator

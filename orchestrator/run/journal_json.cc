@@ -1,0 +1,154 @@
+#include "orchestrator/run/journal_json.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "common/duration.h"
+
+namespace chaos::orchestrator {
+
+namespace {
+
+using nlohmann::json;
+
+double seconds(std::chrono::nanoseconds duration) {
+  return std::chrono::duration<double>(duration).count();
+}
+
+json spec_to_json(const v1::FaultSpec& spec) {
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(spec, &text, options).ok()) return json();
+  return json::parse(text, nullptr, false);
+}
+
+json condition_to_json(const Condition& condition) {
+  return {{"name", condition.name}, {"query", condition.query},
+          {"comparator", comparator_symbol(condition.comparator)}, {"threshold", condition.threshold}};
+}
+
+json agent_to_json(const AgentEndpoint& agent) {
+  return {{"address", agent.address}, {"node", agent.node}, {"labels", agent.labels}};
+}
+
+json step_to_json(const MethodStep& step) {
+  json targets = json::array();
+  for (const auto& agent : step.targets) targets.push_back(agent_to_json(agent));
+  json selector = {{"labels", step.selector.labels}, {"seed", step.selector.seed}};
+  if (step.selector.count) selector["count"] = *step.selector.count;
+  if (step.selector.percent) selector["percent"] = *step.selector.percent;
+  return {{"name", step.name}, {"kind", step.kind}, {"duration", format_duration(step.duration)},
+          {"duration_seconds", seconds(step.duration)}, {"group", step.group},
+          {"spec", step.is_wait() ? json() : spec_to_json(step.spec)}, {"selector", selector},
+          {"targets", targets}};
+}
+
+// Threshold and values may be NaN/Inf, which JSON cannot hold: keep the text.
+json evaluation_to_json(const EvaluationRecord& record) {
+  const Evaluation& e = record.evaluation;
+  json value = e.has_data && e.value && std::isfinite(*e.value) ? json(*e.value) : json();
+  return {{"at", format_rfc3339(record.at)}, {"phase", record.phase}, {"kind", record.kind}, {"name", e.name},
+          {"query", e.query}, {"comparator", comparator_symbol(e.comparator)}, {"threshold", e.threshold},
+          {"has_data", e.has_data}, {"value", value}, {"value_text", e.value_text},
+          {"series", e.series_count}, {"pass", e.holds}, {"error", e.error}};
+}
+
+json fault_to_json(const FaultRecord& fault) {
+  return {{"step", fault.step}, {"agent", fault.agent}, {"node", fault.node}, {"fault_id", fault.fault_id},
+          {"kind", fault.kind}, {"backend", fault.backend}, {"detail", fault.detail},
+          {"applied_at", format_rfc3339(fault.applied_at)},
+          {"expires_at", fault.expires_at ? json(format_rfc3339(*fault.expires_at)) : json()},
+          {"reverted_at", fault.reverted_at ? json(format_rfc3339(*fault.reverted_at)) : json()},
+          {"revert_reason", fault.revert_reason}, {"ended_early", fault.ended_early},
+          {"early_end_detail", fault.early_end_detail}};
+}
+
+json early_end_to_json(const EarlyEnd& end) {
+  return {{"agent", end.agent}, {"node", end.node}, {"fault_id", end.fault_id}, {"kind", end.kind},
+          {"reason", end.reason}, {"detail", end.detail}};
+}
+
+json outcome_to_json(const RunOutcome& outcome) {
+  json ended_early = json::array();
+  for (const auto& end : outcome.ended_early) ended_early.push_back(early_end_to_json(end));
+  return {{"result", verdict_name(outcome.verdict)}, {"exit_code", exit_code(outcome.verdict)},
+          {"reason", outcome.reason}, {"failed_checks", outcome.failed_checks},
+          {"aborted_by", outcome.aborted_by}, {"recovery_measured", outcome.recovery_measured},
+          {"recovered", outcome.recovered},
+          {"time_to_recovery_seconds",
+           outcome.time_to_recovery ? json(seconds(*outcome.time_to_recovery)) : json()},
+          {"last_revert_at", outcome.last_revert_at ? json(format_rfc3339(*outcome.last_revert_at)) : json()},
+          {"recovered_at", outcome.recovered_at ? json(format_rfc3339(*outcome.recovered_at)) : json()},
+          {"unreverted", outcome.unreverted}, {"ended_early", ended_early}};
+}
+
+}  // namespace
+
+json experiment_to_json(const Experiment& experiment) {
+  json checks = json::array(), aborts = json::array(), method = json::array(), agents = json::array();
+  for (const auto& check : experiment.steady_state) {
+    json item = condition_to_json(check.condition);
+    json phases = json::array();
+    for (auto phase : {Phase::kBefore, Phase::kDuring, Phase::kAfter}) {
+      if (check.applies_to(phase)) phases.push_back(phase_name(phase));
+    }
+    item["phases"] = phases;
+    checks.push_back(item);
+  }
+  for (const auto& abort : experiment.aborts) aborts.push_back(condition_to_json(abort.condition));
+  for (const auto& step : experiment.method) method.push_back(step_to_json(step));
+  for (const auto& agent : experiment.agents) agents.push_back(agent_to_json(agent));
+  const Settings& settings = experiment.settings;
+  return {{"source", experiment.source_path}, {"title", experiment.title},
+          {"description", experiment.description}, {"tags", experiment.tags},
+          {"hypothesis", experiment.hypothesis}, {"prometheus_url", experiment.prometheus_url},
+          {"inventory", experiment.inventory_path}, {"agents", agents},
+          {"settings", {{"lease_ttl", format_duration(settings.lease_ttl)},
+                        {"during_interval", format_duration(settings.during_interval)},
+                        {"preflight_timeout", format_duration(settings.preflight_timeout)}}},
+          {"steady_state", checks}, {"abort", aborts}, {"method", method},
+          {"method_duration_seconds", seconds(experiment.method_duration())},
+          {"recovery_within",
+           experiment.recovery_within ? json(format_duration(*experiment.recovery_within)) : json()}};
+}
+
+json journal_to_json(const Experiment& experiment, const RunIdentity& identity, const RunJournal& journal,
+                     const RunOutcome& outcome, const RunTimes& times) {
+  json events = json::array(), evaluations = json::array(), faults = json::array();
+  for (const auto& event : journal.events()) {
+    events.push_back({{"at", format_rfc3339(event.at)}, {"type", event.type}, {"message", event.message}});
+  }
+  for (const auto& record : journal.evaluations()) evaluations.push_back(evaluation_to_json(record));
+  for (const auto& fault : journal.faults()) faults.push_back(fault_to_json(fault));
+  return {{"schema", "chaos.journal/v1"},
+          {"experiment", experiment_to_json(experiment)},
+          {"run", {{"experiment_id", identity.experiment_id}, {"lease_id", identity.lease_id},
+                   {"started_at", format_rfc3339(times.started)}, {"finished_at", format_rfc3339(times.finished)},
+                   {"duration_seconds", seconds(times.finished - times.started)}}},
+          {"events", events}, {"evaluations", evaluations}, {"faults", faults},
+          {"verdict", outcome_to_json(outcome)}};
+}
+
+Status write_report_file(const std::string& dir, const std::string& name, const std::string& text) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return internal_error("cannot create report directory " + dir + ": " + ec.message());
+  const std::string path = dir + "/" + name;
+  const std::string temporary = path + ".tmp";
+  {
+    std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) return internal_error("cannot write " + temporary);
+  }
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) return internal_error("cannot rename " + temporary + " to " + path + ": " + ec.message());
+  return {};
+}
+
+}  // namespace chaos::orchestrator

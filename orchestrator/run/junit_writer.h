@@ -1,0 +1,21 @@
+// junit.xml: one testcase per steady-state check per phase it applies to
+// (plus "recovery" when [recovery] is set), so CI systems show which SLO
+// broke in which phase. A phase that never ran is a skipped testcase. When
+// the run injected faults, "faults ran as planned" is an error testcase
+// naming each fault its agent ended early.
+#pragma once
+
+#include <string>
+
+#include "orchestrator/experiment/experiment.h"
+#include "orchestrator/run/run_journal.h"
+#include "orchestrator/run/run_outcome.h"
+
+namespace chaos::orchestrator {
+
+std::string render_junit(const Experiment& experiment, const RunJournal& journal, const RunOutcome& outcome,
+                         double duration_seconds);
+
+std::string xml_escape(const std::string& text);
+
+}  // namespace chaos::orchestrator

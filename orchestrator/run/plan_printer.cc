@@ -1,0 +1,75 @@
+#include "orchestrator/run/plan_printer.h"
+
+#include <charconv>
+
+#include "common/duration.h"
+
+namespace chaos::orchestrator {
+
+namespace {
+
+std::string number(double value) {
+  char buffer[64];
+  const auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
+}
+
+std::string rule(const Condition& condition) {
+  return std::string(comparator_symbol(condition.comparator)) + " " + number(condition.threshold);
+}
+
+void print_checks(std::ostream& out, const Experiment& experiment) {
+  out << "steady state:\n";
+  for (const auto& check : experiment.steady_state) {
+    out << "  - " << check.condition.name << ": " << check.condition.query << " " << rule(check.condition)
+        << " [";
+    const char* separator = "";
+    for (auto phase : {Phase::kBefore, Phase::kDuring, Phase::kAfter}) {
+      if (!check.applies_to(phase)) continue;
+      out << separator << phase_name(phase);
+      separator = ", ";
+    }
+    out << "]\n";
+  }
+  if (experiment.steady_state.empty()) out << "  (none)\n";
+  out << "abort when:\n";
+  for (const auto& abort : experiment.aborts) {
+    out << "  - " << abort.condition.name << ": " << abort.condition.query << " " << rule(abort.condition) << "\n";
+  }
+  if (experiment.aborts.empty()) out << "  (never)\n";
+}
+
+void print_method(std::ostream& out, const Experiment& experiment) {
+  out << "method (" << format_duration(experiment.method_duration()) << "):\n";
+  std::chrono::nanoseconds offset{0};
+  for (const auto& group : experiment.schedule()) {
+    for (const auto& step : group.steps) {
+      out << "  t+" << format_duration(offset) << "  " << step.name << ": " << step.kind << " for "
+          << format_duration(step.duration);
+      if (!step.group.empty()) out << " (group " << step.group << ")";
+      if (!step.is_wait()) {
+        out << " on";
+        for (const auto& target : step.targets) out << " " << target.node << "(" << target.address << ")";
+      }
+      out << "\n";
+    }
+    offset += group.duration();
+  }
+}
+
+}  // namespace
+
+void print_plan(std::ostream& out, const Experiment& experiment) {
+  out << "experiment: " << experiment.title << " (" << experiment.source_path << ")\n";
+  if (!experiment.hypothesis.empty()) out << "hypothesis: " << experiment.hypothesis << "\n";
+  out << "prometheus: " << experiment.prometheus_url << "\n";
+  out << "agents: " << experiment.agents.size() << " known, " << experiment.targeted_agents().size()
+      << " targeted\n";
+  print_checks(out, experiment);
+  print_method(out, experiment);
+  out << "then: revert everything";
+  if (experiment.recovery_within) out << ", recovery within " << format_duration(*experiment.recovery_within);
+  out << ", after checks, verdict\n";
+}
+
+}  // namespace chaos::orchestrator

@@ -1,0 +1,86 @@
+// Everything that happened in a run, in order and with wall-clock times:
+// events, every query evaluation, every fault. Thread-safe (fan-out threads
+// record faults). Observers (the progress printer) see records as they come;
+// journal_json.h turns the whole journal into journal.json.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/clock.h"
+#include "orchestrator/clients/slo_evaluator.h"
+
+namespace chaos::orchestrator {
+
+struct EventRecord {
+  WallTime at;
+  std::string type;  // "phase", "inject", "revert", "abort", "error", "interrupt", "lease", "early_end", ...
+  std::string message;
+};
+
+struct EvaluationRecord {
+  WallTime at;
+  std::string phase;  // "preflight", "before", "during", "recovery", "after"
+  std::string kind;   // "steady_state" or "abort"
+  Evaluation evaluation;
+};
+
+struct FaultRecord {
+  std::string step;
+  std::string agent;
+  std::string node;
+  std::string fault_id;
+  std::string kind;
+  std::string backend;
+  std::string detail;
+  WallTime applied_at;
+  std::optional<WallTime> expires_at;
+  std::optional<WallTime> reverted_at;
+  std::string revert_reason;
+  // Ended on its agent before the run meant it to (revert_reason says how:
+  // "lease", "shutdown", "missing", ...; early_end_detail says more).
+  bool ended_early = false;
+  std::string early_end_detail;
+};
+
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void on_event(const EventRecord&) {}
+  virtual void on_evaluation(const EvaluationRecord&) {}
+  // Called from the watch loops: the current phase and how long it still lasts.
+  virtual void on_progress(const std::string& /*phase*/, std::chrono::nanoseconds /*time_left*/) {}
+};
+
+class RunJournal {
+ public:
+  explicit RunJournal(const Clock& clock) : clock_(clock) {}
+
+  void add_observer(RunObserver* observer);
+  void event(const std::string& type, const std::string& message);
+  void evaluation(const std::string& phase, const std::string& kind, const Evaluation& evaluation);
+  void fault_applied(FaultRecord record);
+  // Marks the fault reverted (first confirmation wins).
+  void fault_reverted(const std::string& agent, const std::string& fault_id, const std::string& reason);
+  // Marks the fault ended before its time (unless an end is recorded already).
+  void fault_ended_early(const std::string& agent, const std::string& fault_id, const std::string& reason,
+                         const std::string& detail);
+  void progress(const std::string& phase, std::chrono::nanoseconds time_left);
+
+  std::vector<EventRecord> events() const;
+  std::vector<EvaluationRecord> evaluations() const;
+  std::vector<FaultRecord> faults() const;
+  WallTime now() const { return clock_.wall_now(); }
+
+ private:
+  const Clock& clock_;
+  mutable std::mutex mutex_;
+  std::vector<RunObserver*> observers_;
+  std::vector<EventRecord> events_;
+  std::vector<EvaluationRecord> evaluations_;
+  std::vector<FaultRecord> faults_;
+};
+
+}  // namespace chaos::orchestrator

@@ -1,0 +1,131 @@
+#include "orchestrator/experiment/fault_spec_builder.h"
+
+#include <gtest/gtest.h>
+
+namespace chaos::orchestrator {
+namespace {
+
+ParamMap cli(const std::vector<std::string>& assignments) {
+  ParamMap params;
+  for (const auto& assignment : assignments) {
+    const Status status = add_cli_param(assignment, params);
+    EXPECT_TRUE(status.ok()) << status.message();
+  }
+  return params;
+}
+
+TEST(FaultSpecBuilder, DelayWithScopeFromCliParams) {
+  auto spec = build_fault_spec("network.delay",
+                               cli({"delay=50ms", "jitter=10ms", "distribution=normal", "correlation=25",
+                                    "destination=10.77.0.0/24,10.78.0.1", "ports=4222,6222",
+                                    "protocol=tcp", "direction=both"}),
+                               "test");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  const auto& delay = spec->network_delay();
+  EXPECT_EQ(delay.delay().nanos(), 50'000'000);
+  EXPECT_EQ(delay.jitter().nanos(), 10'000'000);
+  EXPECT_EQ(delay.distribution(), v1::NetworkDelay::DISTRIBUTION_NORMAL);
+  EXPECT_DOUBLE_EQ(delay.correlation_percent(), 25);
+  ASSERT_EQ(delay.scope().destination_cidrs_size(), 2);
+  EXPECT_EQ(delay.scope().destination_cidrs(1), "10.78.0.1");
+  ASSERT_EQ(delay.scope().ports_size(), 2);
+  EXPECT_EQ(delay.scope().ports(0), 4222u);
+  EXPECT_EQ(delay.scope().protocol(), v1::NetworkScope::PROTOCOL_TCP);
+  EXPECT_EQ(delay.scope().direction(), v1::DIRECTION_BOTH);
+}
+
+TEST(FaultSpecBuilder, MissingRequiredParamIsNamed) {
+  auto spec = build_fault_spec("network.delay", cli({"jitter=1ms"}), "exp.toml:7:8");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message(), "exp.toml:7:8: network.delay needs param 'delay'");
+}
+
+TEST(FaultSpecBuilder, UnknownParamIsAnErrorNamingIt) {
+  auto spec = build_fault_spec("network.loss", cli({"percent=5", "precent=5"}), "test");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_EQ(spec.status().message(), "--param precent: network.loss param 'precent': unknown parameter for this fault kind");
+}
+
+TEST(FaultSpecBuilder, RejectsBadValues) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> bad = {
+      {"network.delay", {"delay=50"}},                 // unit-less duration
+      {"network.delay", {"delay=-5ms"}},
+      {"network.loss", {"percent=101"}},
+      {"network.loss", {"percent=abc"}},
+      {"network.partition", {"peers=10.0.0.0/33"}},
+      {"network.partition", {"peers=not-an-ip"}},
+      {"network.delay", {"delay=1ms", "ports=0"}},
+      {"network.delay", {"delay=1ms", "ports=70000"}},
+      {"network.delay", {"delay=1ms", "protocol=sctp"}},
+      {"network.bandwidth", {"rate=fast"}},
+      {"network.bandwidth", {"rate=-1mbit"}},
+      {"dns.fail", {"patterns=*.lab", "mode=explode"}},
+      {"dns.fail", {"patterns=*.lab", "mode=delay"}},  // delay mode needs delay
+      {"process.kill", {"name=a", "pid=3"}},           // two selectors
+      {"process.kill", {"signal=TERM"}},               // no selector
+      {"process.pause", {"pid=12x"}},
+      {"process.kill", {"name=a,b"}},                  // list for a scalar
+  };
+  for (const auto& [kind, params] : bad) {
+    auto spec = build_fault_spec(kind, cli(params), "test");
+    EXPECT_FALSE(spec.ok()) << kind << " " << params.front() << " " << spec->ShortDebugString();
+  }
+}
+
+TEST(FaultSpecBuilder, UnknownKindListsKnownKinds) {
+  auto spec = build_fault_spec("network.teleport", {}, "here");
+  ASSERT_FALSE(spec.ok());
+  EXPECT_NE(spec.status().message().find("unknown fault kind 'network.teleport'"), std::string::npos);
+  EXPECT_NE(spec.status().message().find("process.pause"), std::string::npos);
+}
+
+TEST(FaultSpecBuilder, BandwidthRatesInBitsPerSecond) {
+  auto mbit = build_fault_spec("network.bandwidth", cli({"rate=1mbit", "burst=32000"}), "test");
+  ASSERT_TRUE(mbit.ok()) << mbit.status().message();
+  EXPECT_EQ(mbit->network_bandwidth().rate_bits_per_second(), 1'000'000u);
+  EXPECT_EQ(mbit->network_bandwidth().burst_bytes(), 32000u);
+  auto plain = build_fault_spec("network.bandwidth", cli({"rate=640000"}), "test");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(plain->network_bandwidth().rate_bits_per_second(), 640'000u);
+  auto kbit = build_fault_spec("network.bandwidth", cli({"rate=500kbit"}), "test");
+  ASSERT_TRUE(kbit.ok());
+  EXPECT_EQ(kbit->network_bandwidth().rate_bits_per_second(), 500'000u);
+}
+
+TEST(FaultSpecBuilder, PartitionDefaultsToBothDirections) {
+  auto spec = build_fault_spec("network.partition", cli({"peers=10.77.0.12,10.77.0.13", "ports=6222"}), "t");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->network_partition().direction(), v1::DIRECTION_BOTH);
+  EXPECT_EQ(spec->network_partition().cidrs_size(), 2);
+  EXPECT_EQ(spec->network_partition().scope().ports(0), 6222u);
+}
+
+TEST(FaultSpecBuilder, ProcessKillDefaultsToSigkill) {
+  auto spec = build_fault_spec("process.kill", cli({"name=nats-server", "count=1", "interval=5s"}), "t");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->process_kill().signal(), "KILL");
+  EXPECT_EQ(spec->process_kill().target().name(), "nats-server");
+  EXPECT_EQ(spec->process_kill().target().count(), 1u);
+  EXPECT_EQ(spec->process_kill().interval().seconds(), 5);
+}
+
+TEST(FaultSpecBuilder, DnsSpoofNeedsAddresses) {
+  EXPECT_FALSE(build_fault_spec("dns.fail", cli({"patterns=*.lab", "mode=spoof"}), "t").ok());
+  auto spec = build_fault_spec("dns.fail", cli({"patterns=*.lab,nats.example", "mode=spoof",
+                                                "addresses=192.0.2.1,2001:db8::1"}), "t");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->dns().mode(), v1::DnsFault::MODE_SPOOF);
+  EXPECT_EQ(spec->dns().spoof_addresses_size(), 2);
+  EXPECT_EQ(spec->dns().patterns(1), "nats.example");
+}
+
+TEST(CliParams, RejectMalformedAndDuplicateAssignments) {
+  ParamMap params;
+  EXPECT_FALSE(add_cli_param("novalue", params).ok());
+  EXPECT_FALSE(add_cli_param("=5", params).ok());
+  EXPECT_TRUE(add_cli_param("delay=5ms", params).ok());
+  EXPECT_FALSE(add_cli_param("delay=6ms", params).ok());
+}
+
+}  // namespace
+}  // namespace chaos::orchestrator
