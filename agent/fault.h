@@ -68,6 +68,8 @@ class LiveFault {
   }
 };
 
+struct Policy;
+
 class FaultKind {
  public:
   virtual ~FaultKind() = default;
@@ -76,6 +78,14 @@ class FaultKind {
   // Spec checks that need no system access. Errors are INVALID_ARGUMENT with
   // the proto field path: "network_delay.delay: must be positive".
   virtual Status validate(const v1::FaultSpec& spec) const = 0;
+  // The agent policy's limits on what this kind's spec asks for (max_delay
+  // for the delays it adds, ...): PERMISSION_DENIED "policy: <why>", from
+  // the helpers in agent/policy.h. Asked after validate(), before apply.
+  virtual Status check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
+    (void)policy;
+    (void)spec;
+    return {};
+  }
   // Applies completely or not at all: a failure part-way undoes every step.
   virtual StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec,
                                                      const FaultContext& context) = 0;
@@ -92,6 +102,9 @@ class FaultKind {
   }
   // The backend this kind would use on this machine (for Capabilities).
   virtual std::string backend() const = 0;
+  // Linux capabilities ("CAP_NET_ADMIN") apply and revert need; an agent
+  // that lacks one does not offer the kind (agent/os_capabilities.h).
+  virtual std::vector<std::string> required_capabilities() const { return {}; }
 };
 
 }  // namespace chaos::agent

@@ -120,7 +120,7 @@ StatusOr<v1::Fault> FaultRegistry::inject(const InjectCommand& command) {
     FaultKind* kind = find_kind(kind_name);
     if (kind == nullptr) return unimplemented("spec: fault kind '" + kind_name + "' is not available on this agent");
     CHAOS_RETURN_IF_ERROR(kind->validate(command.spec));
-    CHAOS_RETURN_IF_ERROR(check_policy(options_.policy, kind_name, command.spec));
+    CHAOS_RETURN_IF_ERROR(check_policy(options_.policy, *kind, command.spec));
     return inject_new(command, *kind);
   }();
   const std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - started;

@@ -19,6 +19,7 @@
 #include "agent/faults/dns/dns_fault_kinds.h"
 #include "agent/faults/network/network_fault_kinds.h"
 #include "agent/faults/process/process_fault_kinds.h"
+#include "agent/faults/stress/stress_fault_kinds.h"
 #include "agent/os_capabilities.h"
 #include "agent/process_table.h"
 #include "agent/security/audit_log.h"
@@ -56,7 +57,7 @@ constexpr std::size_t kMaxRevertWorkers = 16;
 // Kinds whose capabilities this process lacks are not offered at all, so
 // Capabilities tells chaosctl the truth before an experiment starts.
 void offer_kind(FaultRegistry& registry, std::unique_ptr<FaultKind> kind, std::uint64_t capability_mask) {
-  const auto missing = missing_capabilities_for(kind->name(), capability_mask);
+  const auto missing = missing_capabilities_for(kind->required_capabilities(), capability_mask);
   if (!missing.empty()) {
     std::string names;
     for (const auto& name : missing) names += " " + name;
@@ -73,6 +74,7 @@ void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& envir
   for (auto& kind : make_process_fault_kinds(std::move(targeting))) offer_kind(registry, std::move(kind), mask);
   for (auto& kind : make_network_fault_kinds(environment)) offer_kind(registry, std::move(kind), mask);
   for (auto& kind : make_dns_fault_kinds(environment)) offer_kind(registry, std::move(kind), mask);
+  for (auto& kind : make_stress_fault_kinds()) offer_kind(registry, std::move(kind), mask);
 }
 
 int wait_for_termination_signal() {

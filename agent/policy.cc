@@ -9,46 +9,10 @@ namespace chaos::agent {
 
 namespace {
 
-Duration to_duration(const google::protobuf::Duration& value) {
-  return std::chrono::seconds(value.seconds()) + std::chrono::nanoseconds(value.nanos());
-}
-
-// Every delay a spec can ask for, with the field that asks for it.
-std::vector<std::pair<std::string, Duration>> requested_delays(const v1::FaultSpec& spec) {
-  std::vector<std::pair<std::string, Duration>> delays;
-  switch (spec.kind_case()) {
-    case v1::FaultSpec::kNetworkDelay:
-      delays.emplace_back("network_delay.delay + jitter", to_duration(spec.network_delay().delay()) +
-                                                              to_duration(spec.network_delay().jitter()));
-      break;
-    case v1::FaultSpec::kNetworkReorder:
-      delays.emplace_back("network_reorder.delay", to_duration(spec.network_reorder().delay()));
-      break;
-    case v1::FaultSpec::kDns:
-      delays.emplace_back("dns.delay", to_duration(spec.dns().delay()));
-      break;
-    default:
-      break;
-  }
-  return delays;
-}
-
 std::string format_percent(double value) {
   std::ostringstream out;
   out << value << "%";
   return out.str();
-}
-
-Status check_loss(const Policy& policy, const v1::FaultSpec& spec) {
-  if (!policy.max_loss_percent || spec.kind_case() != v1::FaultSpec::kNetworkLoss) return {};
-  const auto& loss = spec.network_loss();
-  const double worst = std::max({loss.percent(), loss.burst().loss_in_bad_percent(),
-                                 loss.burst().loss_in_good_percent()});
-  if (worst > *policy.max_loss_percent) {
-    return permission_denied("policy: network_loss: " + format_percent(worst) + " loss exceeds max_loss_percent " +
-                             format_percent(*policy.max_loss_percent));
-  }
-  return {};
 }
 
 }  // namespace
@@ -92,20 +56,28 @@ Status check_lease_ttl_bound(const Policy& policy, Duration ttl, const std::stri
   return {};
 }
 
-Status check_policy(const Policy& policy, const std::string& kind, const v1::FaultSpec& spec) {
+Status check_policy(const Policy& policy, const FaultKind& kind, const v1::FaultSpec& spec) {
   const auto& allowed = policy.allowed_kinds;
-  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), kind) == allowed.end()) {
-    return permission_denied("policy: fault kind '" + kind + "' is not in allowed_kinds");
+  if (!allowed.empty() && std::find(allowed.begin(), allowed.end(), kind.name()) == allowed.end()) {
+    return permission_denied("policy: fault kind '" + kind.name() + "' is not in allowed_kinds");
   }
-  if (policy.max_delay.count() > 0) {
-    for (const auto& [field, delay] : requested_delays(spec)) {
-      if (delay > policy.max_delay) {
-        return permission_denied("policy: " + field + " " + format_duration(delay) + " exceeds max_delay " +
-                                 format_duration(policy.max_delay));
-      }
-    }
+  return kind.check_policy_limits(policy, spec);
+}
+
+Status check_max_delay(const Policy& policy, const std::string& field, Duration delay) {
+  if (policy.max_delay.count() > 0 && delay > policy.max_delay) {
+    return permission_denied("policy: " + field + " " + format_duration(delay) + " exceeds max_delay " +
+                             format_duration(policy.max_delay));
   }
-  return check_loss(policy, spec);
+  return {};
+}
+
+Status check_max_loss_percent(const Policy& policy, const std::string& field, double percent) {
+  if (policy.max_loss_percent && percent > *policy.max_loss_percent) {
+    return permission_denied("policy: " + field + ": " + format_percent(percent) + " loss exceeds max_loss_percent " +
+                             format_percent(*policy.max_loss_percent));
+  }
+  return {};
 }
 
 }  // namespace chaos::agent

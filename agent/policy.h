@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/fault.h"
 #include "agent/process_table.h"
 #include "chaos/v1/agent.pb.h"
 #include "common/bounded_regex.h"
@@ -56,8 +57,15 @@ Status check_duration_bound(const Policy& policy, Duration duration);
 // The same for a lease TTL (`field` is "lease_ttl" or "ttl").
 Status check_lease_ttl_bound(const Policy& policy, Duration ttl, const std::string& field);
 
-// OK, or PERMISSION_DENIED "policy: <why>" for a spec of `kind`. The
-// duration is bounded by check_duration_bound(), before this is asked.
-Status check_policy(const Policy& policy, const std::string& kind, const v1::FaultSpec& spec);
+// OK, or PERMISSION_DENIED "policy: <why>": `kind` is not in allowed_kinds,
+// or the spec asks for more than the kind's limits allow
+// (FaultKind::check_policy_limits). The duration is bounded by
+// check_duration_bound(), before this is asked.
+Status check_policy(const Policy& policy, const FaultKind& kind, const v1::FaultSpec& spec);
+
+// For the kinds' check_policy_limits: PERMISSION_DENIED naming `field`, the
+// value asked for and the limit, or OK when the policy sets no limit.
+Status check_max_delay(const Policy& policy, const std::string& field, Duration delay);
+Status check_max_loss_percent(const Policy& policy, const std::string& field, double percent);
 
 }  // namespace chaos::agent

@@ -2,24 +2,30 @@
 
 #include <utility>
 
+#include "common/check.h"
+
 namespace chaos {
 
 namespace {
 
 using Kind = v1::FaultSpec::KindCase;
 
+// Read once from the proto: every field of FaultSpec's `kind` oneof names
+// its kind with the (fault_kind) option. A oneof case's value is its field
+// number.
 const std::vector<std::pair<Kind, std::string>>& kind_table() {
-  static const std::vector<std::pair<Kind, std::string>> table = {
-      {v1::FaultSpec::kNetworkDelay, "network.delay"},
-      {v1::FaultSpec::kNetworkLoss, "network.loss"},
-      {v1::FaultSpec::kNetworkPartition, "network.partition"},
-      {v1::FaultSpec::kNetworkBandwidth, "network.bandwidth"},
-      {v1::FaultSpec::kNetworkDuplicate, "network.duplicate"},
-      {v1::FaultSpec::kNetworkReorder, "network.reorder"},
-      {v1::FaultSpec::kDns, "dns.fail"},
-      {v1::FaultSpec::kProcessKill, "process.kill"},
-      {v1::FaultSpec::kProcessPause, "process.pause"},
-  };
+  static const std::vector<std::pair<Kind, std::string>> table = [] {
+    std::vector<std::pair<Kind, std::string>> entries;
+    const auto* oneof = v1::FaultSpec::descriptor()->FindOneofByName("kind");
+    CHAOS_CHECK(oneof != nullptr, "chaos.v1.FaultSpec has no oneof 'kind'");
+    for (int i = 0; i < oneof->field_count(); ++i) {
+      const auto* field = oneof->field(i);
+      const std::string& name = field->options().GetExtension(v1::fault_kind);
+      CHAOS_CHECK(!name.empty(), "a field of chaos.v1.FaultSpec.kind has no (fault_kind) option");
+      entries.emplace_back(static_cast<Kind>(field->number()), name);
+    }
+    return entries;
+  }();
   return table;
 }
 

@@ -4,7 +4,12 @@
 
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
+#include "common/clock.h"
+#include "orchestrator/clients/agent_client.h"
 #include "orchestrator/experiment/experiment_loader.h"
+#include "orchestrator/run/agent_pool.h"
+#include "orchestrator/run/preflight.h"
+#include "orchestrator/run/run_journal.h"
 
 namespace chaos::orchestrator {
 
@@ -14,7 +19,19 @@ struct ValidateFlags {
   std::vector<std::string> files;
   std::string inventory;
   bool offline = false;
+  bool ask_agents = false;
 };
+
+// The agents' own checks of every fault (as the run's preflight does them).
+std::vector<std::string> ask_agents(const Experiment& experiment) {
+  SystemClock clock;
+  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(experiment.settings.preflight_timeout);
+  GrpcAgentClientFactory factory(timeout);
+  factory.trust(experiment.agents);
+  AgentPool pool(factory);
+  RunJournal journal(clock);
+  return check_agents(experiment, pool, journal);
+}
 
 int run_validate(const ValidateFlags& flags) {
   LoadOptions options;
@@ -27,6 +44,14 @@ int run_validate(const ValidateFlags& flags) {
       ++invalid;
       std::cerr << experiment.status().message() << "\n";
       continue;
+    }
+    if (flags.ask_agents) {
+      const auto problems = ask_agents(*experiment);
+      if (!problems.empty()) {
+        ++invalid;
+        for (const auto& problem : problems) std::cerr << file << ": " << problem << "\n";
+        continue;
+      }
     }
     std::cout << file << ": ok (" << experiment->steady_state.size() << " checks, " << experiment->aborts.size()
               << " abort conditions, " << experiment->method.size() << " steps)\n";
@@ -41,8 +66,12 @@ void add_validate_command(CLI::App& app, int& exit_code) {
   CLI::App* command = app.add_subcommand("validate", "Check experiment files without running them");
   command->add_option("files", flags->files, "Experiment TOML files")->required();
   command->add_option("--inventory,-i", flags->inventory, "Use this inventory instead of the experiment's");
-  command->add_flag("--offline", flags->offline,
+  CLI::Option* offline = command->add_flag("--offline", flags->offline,
                     "Do not read inventories or match targets (for machines without the cluster)");
+  command
+      ->add_flag("--ask-agents", flags->ask_agents,
+                 "Also ask every target agent to check each fault (spec, bounds, policy) without applying it")
+      ->excludes(offline);
   command->callback([flags, &exit_code] { exit_code = run_validate(*flags); });
 }
 

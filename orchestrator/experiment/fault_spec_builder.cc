@@ -185,13 +185,25 @@ Status build_pause(ParamReader& in, v1::FaultSpec& spec) {
   return read_process_target(in, *spec.mutable_process_pause()->mutable_target());
 }
 
+Status build_stress_cpu(ParamReader& in, v1::FaultSpec& spec) {
+  auto& stress = *spec.mutable_stress_cpu();
+  CHAOS_ASSIGN_OR_RETURN(auto workers, in.unsigned_int("workers", 64));
+  stress.set_workers(static_cast<uint32_t>(workers.value_or(1)));
+  if (stress.workers() == 0) return in.error("workers", "must be at least 1");
+  double load = 100;
+  CHAOS_RETURN_IF_ERROR(set_percent(in, "load", load));
+  if (load <= 0) return in.error("load", "must be above 0");
+  stress.set_load_percent(load);
+  return {};
+}
+
 const std::map<std::string, Builder>& builders() {
   static const std::map<std::string, Builder> table = {
       {"network.delay", build_delay},         {"network.loss", build_loss},
       {"network.partition", build_partition}, {"network.bandwidth", build_bandwidth},
       {"network.duplicate", build_duplicate}, {"network.reorder", build_reorder},
       {"dns.fail", build_dns},                {"process.kill", build_kill},
-      {"process.pause", build_pause},
+      {"process.pause", build_pause},         {"stress.cpu", build_stress_cpu},
   };
   return table;
 }

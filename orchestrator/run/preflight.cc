@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/duration.h"
+#include "orchestrator/experiment/fault_spec_builder.h"
 
 namespace chaos::orchestrator {
 
@@ -50,13 +51,39 @@ std::string check_capabilities(const std::string& address, const AgentNeeds& nee
   return "";
 }
 
-void check_agents(const Experiment& experiment, AgentPool& pool, RunJournal& journal,
-                  std::vector<std::string>& problems) {
+// The agent's own verdict on each fault it will get, applying nothing: its
+// spec checks, bounds and policy, so a refusal stops the run before the
+// first fault rather than half-way through the method.
+std::vector<std::string> dry_run_steps(const Experiment& experiment, const std::vector<const MethodStep*>& steps,
+                                       AgentClient& agent) {
+  std::vector<std::string> refusals;
+  for (const MethodStep* step : steps) {
+    v1::InjectRequest request;
+    request.set_experiment_id("preflight");
+    request.set_dry_run(true);
+    set_proto_duration(experiment.settings.lease_ttl, request.mutable_lease_ttl());
+    set_proto_duration(step->duration, request.mutable_duration());
+    *request.mutable_spec() = step->spec;
+    const auto checked = agent.inject(request);
+    if (!checked.ok()) {
+      refusals.push_back("step '" + step->name + "': agent " + agent.address() + " refuses " + step->kind + ": " +
+                         checked.status().message());
+    }
+  }
+  return refusals;
+}
+
+}  // namespace
+
+std::vector<std::string> check_agents(const Experiment& experiment, AgentPool& pool, RunJournal& journal) {
+  std::vector<std::string> problems;
   std::map<std::string, AgentNeeds> needs;
+  std::map<std::string, std::vector<const MethodStep*>> steps_of;
   for (const auto& step : experiment.method) {
     for (const auto& target : step.targets) {
       needs[target.address].kinds.insert(step.kind);
       needs[target.address].longest = std::max(needs[target.address].longest, step.duration);
+      steps_of[target.address].push_back(&step);
     }
   }
   std::vector<std::string> addresses;
@@ -64,19 +91,29 @@ void check_agents(const Experiment& experiment, AgentPool& pool, RunJournal& jou
   const std::function<StatusOr<v1::CapabilitiesResponse>(AgentClient&)> ask =
       [](AgentClient& agent) { return agent.capabilities(); };
   const auto answers = pool.fan_out(addresses, ask);
+  std::vector<std::string> ready;
   for (size_t i = 0; i < addresses.size(); ++i) {
     if (!answers[i].ok()) {
       problems.push_back("agent " + addresses[i] + " unreachable: " + answers[i].status().message());
       continue;
     }
     const std::string problem = check_capabilities(addresses[i], needs[addresses[i]], *answers[i]);
-    if (!problem.empty()) problems.push_back(problem);
-    else journal.event("preflight", "agent " + addresses[i] + " [" + answers[i]->node_name() +
-                                        "] ready, network backend " + answers[i]->network_backend());
+    if (!problem.empty()) {
+      problems.push_back(problem);
+      continue;
+    }
+    journal.event("preflight", "agent " + addresses[i] + " [" + answers[i]->node_name() +
+                                   "] ready, network backend " + answers[i]->network_backend());
+    // An agent from before dry runs would apply the fault: it is not asked.
+    if (answers[i]->dry_run()) ready.push_back(addresses[i]);
   }
+  const std::function<std::vector<std::string>(AgentClient&)> dry_run =
+      [&](AgentClient& agent) { return dry_run_steps(experiment, steps_of.at(agent.address()), agent); };
+  for (const auto& refusals : pool.fan_out(ready, dry_run)) {
+    problems.insert(problems.end(), refusals.begin(), refusals.end());
+  }
+  return problems;
 }
-
-}  // namespace
 
 Status run_preflight(const Experiment& experiment, PrometheusClient& prometheus, AgentPool& agents,
                      RunJournal& journal) {
@@ -87,7 +124,7 @@ Status run_preflight(const Experiment& experiment, PrometheusClient& prometheus,
   } else {
     check_queries(experiment, prometheus, journal, problems);
   }
-  check_agents(experiment, agents, journal, problems);
+  for (auto& problem : check_agents(experiment, agents, journal)) problems.push_back(std::move(problem));
   if (problems.empty()) return {};
   std::string joined = "preflight failed:";
   for (const auto& problem : problems) joined += "\n  " + problem;

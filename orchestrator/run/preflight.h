@@ -11,6 +11,13 @@
 
 namespace chaos::orchestrator {
 
+// The agents' part of the preflight (also `chaosctl validate --ask-agents`):
+// every target agent answers, offers the kinds and durations its steps need,
+// and (when it supports dry runs) accepts each of its faults under its own
+// spec checks, bounds and policy without applying anything. One problem per
+// entry.
+std::vector<std::string> check_agents(const Experiment& experiment, AgentPool& agents, RunJournal& journal);
+
 // All problems found, one per line.
 Status run_preflight(const Experiment& experiment, PrometheusClient& prometheus, AgentPool& agents,
                      RunJournal& journal);

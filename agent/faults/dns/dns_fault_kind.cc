@@ -6,6 +6,7 @@
 #include "agent/faults/dns/live_dns_fault.h"
 #include "agent/faults/dns/own_socket.h"
 #include "agent/faults/dns/resolv_conf.h"
+#include "agent/policy.h"
 #include "common/crash_point.h"
 
 namespace chaos::agent::dns {
@@ -49,6 +50,11 @@ std::string DnsFaultKind::name() const { return "dns.fail"; }
 Status DnsFaultKind::validate(const v1::FaultSpec& spec) const {
   if (spec.kind_case() != v1::FaultSpec::kDns) return invalid_argument("dns: spec is not a dns fault");
   return parse_dns_fault_spec(spec.dns()).status();
+}
+
+Status DnsFaultKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
+  const auto& delay = spec.dns().delay();
+  return check_max_delay(policy, "dns.delay", std::chrono::seconds(delay.seconds()) + std::chrono::nanoseconds(delay.nanos()));
 }
 
 StatusOr<std::unique_ptr<LiveFault>> DnsFaultKind::apply(const v1::FaultSpec& spec, const FaultContext& context) {

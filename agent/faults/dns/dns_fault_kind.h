@@ -40,6 +40,9 @@ class DnsFaultKind final : public FaultKind {
 
   std::string name() const override;
   Status validate(const v1::FaultSpec& spec) const override;
+  Status check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const override;
+  // The redirect to the stub is an nftables table.
+  std::vector<std::string> required_capabilities() const override { return {"CAP_NET_ADMIN"}; }
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec, const FaultContext& context) override;
   Status recover(const v1::FaultSpec& spec, const FaultContext& context,
                  const nlohmann::json& undo_record) override;

@@ -23,6 +23,9 @@ class NetworkFaultKindBase : public FaultKind {
   // The validated interface the spec names (where a qdisc of ours may be
   // left); "" when none or invalid.
   virtual std::string scope_interface(const v1::FaultSpec& spec) const = 0;
+  // tc, nftables, iptables and NFQUEUE are netlink configuration; the
+  // engine re-injects delayed and duplicated packets through a raw socket.
+  std::vector<std::string> required_capabilities() const override { return {"CAP_NET_ADMIN", "CAP_NET_RAW"}; }
 
   // netem where the kernel has it and the scope allows (one interface,
   // egress); the NFQUEUE engine otherwise.

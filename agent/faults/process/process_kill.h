@@ -16,6 +16,8 @@ class ProcessKillKind final : public FaultKind {
   explicit ProcessKillKind(std::shared_ptr<const ProcessTargeting> targeting);
 
   std::string name() const override { return "process.kill"; }
+  // Signals to other users' processes.
+  std::vector<std::string> required_capabilities() const override { return {"CAP_KILL"}; }
   Status validate(const v1::FaultSpec& spec) const override;
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec, const FaultContext& context) override;
   Status recover(const v1::FaultSpec& spec, const FaultContext& context, const nlohmann::json& undo) override;

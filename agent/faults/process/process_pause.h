@@ -20,6 +20,8 @@ class ProcessPauseKind final : public FaultKind {
   explicit ProcessPauseKind(std::shared_ptr<const ProcessTargeting> targeting);
 
   std::string name() const override { return "process.pause"; }
+  // SIGSTOP/SIGCONT to other users' processes.
+  std::vector<std::string> required_capabilities() const override { return {"CAP_KILL"}; }
   Status validate(const v1::FaultSpec& spec) const override;
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec, const FaultContext& context) override;
   // With an undo record: SIGCONT to each recorded pid whose start time still

@@ -7,47 +7,68 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A kind whose own limits refuse anything once `refuse` is set.
+class LimitedKind final : public FaultKind {
+ public:
+  explicit LimitedKind(std::string name) : name_(std::move(name)) {}
+  std::string name() const override { return name_; }
+  Status validate(const v1::FaultSpec&) const override { return {}; }
+  Status check_policy_limits(const Policy& policy, const v1::FaultSpec&) const override {
+    ++limit_checks;
+    return check_max_delay(policy, "limited.delay", asked_delay);
+  }
+  StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec&, const FaultContext&) override {
+    return unimplemented("not in this test");
+  }
+  Status recover(const v1::FaultSpec&, const FaultContext&, const nlohmann::json&) override { return {}; }
+  std::string backend() const override { return ""; }
+
+  Duration asked_delay{0};
+  mutable int limit_checks = 0;
+
+ private:
+  std::string name_;
+};
+
 TEST(Policy, EmptyPolicyAllowsEverything) {
-  v1::FaultSpec spec;
-  spec.mutable_network_loss()->set_percent(100);
-  EXPECT_TRUE(check_policy(Policy{}, "network.loss", spec).ok());
+  LimitedKind kind("network.loss");
+  kind.asked_delay = std::chrono::hours(1);
+  EXPECT_TRUE(check_policy(Policy{}, kind, v1::FaultSpec()).ok());
+  EXPECT_EQ(kind.limit_checks, 1);
 }
 
 TEST(Policy, RefusesKindsOutsideAllowedKinds) {
   Policy policy;
   policy.allowed_kinds = {"process.kill"};
-  auto status = check_policy(policy, "process.pause", v1::FaultSpec());
+  LimitedKind pause("process.pause");
+  auto status = check_policy(policy, pause, v1::FaultSpec());
   EXPECT_EQ(status.code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(status.message(), "policy: fault kind 'process.pause' is not in allowed_kinds");
-  EXPECT_TRUE(check_policy(policy, "process.kill", v1::FaultSpec()).ok());
+  EXPECT_TRUE(check_policy(policy, LimitedKind("process.kill"), v1::FaultSpec()).ok());
 }
 
-TEST(Policy, RefusesDelayPlusJitterAboveMaxDelay) {
+TEST(Policy, TheKindsOwnLimitsDecideAfterAllowedKinds) {
   Policy policy;
   policy.max_delay = 1s;
-  v1::FaultSpec spec;
-  spec.mutable_network_delay()->mutable_delay()->set_nanos(900'000'000);
-  EXPECT_TRUE(check_policy(policy, "network.delay", spec).ok());
-  spec.mutable_network_delay()->mutable_jitter()->set_nanos(200'000'000);
-  auto status = check_policy(policy, "network.delay", spec);
+  LimitedKind kind("limited.kind");
+  kind.asked_delay = 1s;
+  EXPECT_TRUE(check_policy(policy, kind, v1::FaultSpec()).ok());
+  kind.asked_delay = 1100ms;
+  auto status = check_policy(policy, kind, v1::FaultSpec());
   EXPECT_EQ(status.code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(status.message(), "policy: network_delay.delay + jitter 1.1s exceeds max_delay 1s");
-  v1::FaultSpec dns;
-  dns.mutable_dns()->mutable_delay()->set_seconds(3);
-  EXPECT_EQ(check_policy(policy, "dns.fail", dns).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(status.message(), "policy: limited.delay 1.1s exceeds max_delay 1s");
 }
 
-TEST(Policy, RefusesLossAboveMaxLossIncludingBurstModel) {
+TEST(Policy, LimitHelpersNameTheFieldTheValueAndTheLimit) {
   Policy policy;
+  EXPECT_TRUE(check_max_delay(policy, "x.delay", std::chrono::hours(1)).ok()) << "max_delay 0 means no limit";
+  EXPECT_TRUE(check_max_loss_percent(policy, "x", 100).ok()) << "no max_loss_percent means no limit";
+  policy.max_delay = 1s;
   policy.max_loss_percent = 50;
-  v1::FaultSpec spec;
-  spec.mutable_network_loss()->set_percent(60);
-  auto status = check_policy(policy, "network.loss", spec);
-  EXPECT_EQ(status.code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(status.message(), "policy: network_loss: 60% loss exceeds max_loss_percent 50%");
-  spec.mutable_network_loss()->set_percent(10);
-  spec.mutable_network_loss()->mutable_burst()->set_loss_in_bad_percent(90);
-  EXPECT_EQ(check_policy(policy, "network.loss", spec).code(), StatusCode::kPermissionDenied);
+  EXPECT_TRUE(check_max_loss_percent(policy, "network_loss", 50).ok());
+  const Status loss = check_max_loss_percent(policy, "network_loss", 60);
+  EXPECT_EQ(loss.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(loss.message(), "policy: network_loss: 60% loss exceeds max_loss_percent 50%");
 }
 
 TEST(Policy, RefusesDurationAboveMax) {

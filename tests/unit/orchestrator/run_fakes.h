@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "orchestrator/clients/agent_client.h"
 #include "orchestrator/clients/prometheus_client.h"
+#include "proto/fault_kinds.h"
 
 namespace chaos::orchestrator::testing {
 
@@ -86,6 +87,8 @@ struct FakeFleet {
   std::map<std::string, int> revert_failures_left;
   std::map<std::string, int> reverts_fail_on;  // address -> revert_failures_left of each fault injected there
   std::set<std::string> revert_failed;  // fault ids whose last revert failed (List: REVERT_FAILED)
+  bool dry_run_supported = false;        // Capabilities.dry_run
+  std::map<std::string, std::string> dry_run_refusals;  // address -> PERMISSION_DENIED message
   ConcurrencyProbe probe;
   int next_id = 1;
 
@@ -145,10 +148,19 @@ class FakeAgent final : public AgentClient {
     response.set_node_name("node-" + address_);
     response.set_network_backend("nfqueue");
     for (const char* kind : {"network.delay", "process.kill", "process.pause"}) response.add_fault_kinds(kind);
+    response.set_dry_run(fleet_.dry_run_supported);
     return response;
   }
   StatusOr<v1::Fault> inject(const v1::InjectRequest& request) override {
     const InFlight counted(fleet_.probe);
+    if (request.dry_run()) {
+      fleet_.record(address_ + " DryRun " + fault_kind_name(request.spec()));
+      std::lock_guard lock(fleet_.mutex);
+      if (auto refusal = fleet_.dry_run_refusals.find(address_); refusal != fleet_.dry_run_refusals.end()) {
+        return permission_denied(refusal->second);
+      }
+      return v1::Fault();
+    }
     fleet_.record(address_ + " Inject " + request.request_id());
     if (fleet_.on_inject) fleet_.on_inject(address_);
     std::lock_guard lock(fleet_.mutex);

@@ -1,6 +1,7 @@
 #include "agent/faults/network/delay/delay_fault_kind.h"
 
 #include "agent/faults/network/spec_fields.h"
+#include "agent/policy.h"
 #include "common/duration.h"
 
 namespace chaos::agent::network {
@@ -32,6 +33,11 @@ StatusOr<std::unique_ptr<LiveFault>> DelayFaultKind::apply(const v1::FaultSpec& 
   std::string what = "delay " + format_duration(plan.impairment.delay);
   if (plan.impairment.jitter > Duration{0}) what += " +-" + format_duration(plan.impairment.jitter);
   return apply_impairment(context, plan.scope, plan.impairment, what);
+}
+
+Status DelayFaultKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
+  CHAOS_ASSIGN_OR_RETURN(auto plan, delay_plan_from_spec(spec));
+  return check_max_delay(policy, "network_delay.delay + jitter", plan.impairment.delay + plan.impairment.jitter);
 }
 
 std::string DelayFaultKind::scope_interface(const v1::FaultSpec& spec) const {

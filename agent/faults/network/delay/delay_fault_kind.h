@@ -18,6 +18,7 @@ class DelayFaultKind final : public NetworkFaultKindBase {
   explicit DelayFaultKind(std::shared_ptr<NetworkRuntime> runtime) : NetworkFaultKindBase(std::move(runtime)) {}
   std::string name() const override { return "network.delay"; }
   Status validate(const v1::FaultSpec& spec) const override { return delay_plan_from_spec(spec).status(); }
+  Status check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const override;
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec, const FaultContext& context) override;
   std::string backend() const override { return impairment_backend(); }
 

@@ -1,9 +1,11 @@
 #include "agent/faults/network/loss/loss_fault_kind.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "agent/faults/network/network_live_fault.h"
 #include "agent/faults/network/spec_fields.h"
+#include "agent/policy.h"
 
 namespace chaos::agent::network {
 
@@ -55,6 +57,14 @@ StatusOr<std::unique_ptr<LiveFault>> LossFaultKind::apply(const v1::FaultSpec& s
   return apply_impairment(context, plan.scope, plan.impairment,
                           std::string(plan.impairment.burst_loss ? "burst loss (Gilbert-Elliott)" : "loss ") +
                               (plan.impairment.burst_loss ? "" : percent));
+}
+
+Status LossFaultKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
+  const auto& loss = spec.network_loss();
+  // The burst model can lose more in its bad state than `percent` says.
+  const double worst = std::max({loss.percent(), loss.burst().loss_in_bad_percent(),
+                                 loss.burst().loss_in_good_percent()});
+  return check_max_loss_percent(policy, "network_loss", worst);
 }
 
 std::string LossFaultKind::scope_interface(const v1::FaultSpec& spec) const {

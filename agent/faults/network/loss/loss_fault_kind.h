@@ -21,6 +21,7 @@ class LossFaultKind final : public NetworkFaultKindBase {
   explicit LossFaultKind(std::shared_ptr<NetworkRuntime> runtime) : NetworkFaultKindBase(std::move(runtime)) {}
   std::string name() const override { return "network.loss"; }
   Status validate(const v1::FaultSpec& spec) const override { return loss_plan_from_spec(spec).status(); }
+  Status check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const override;
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec, const FaultContext& context) override;
   std::string backend() const override { return "nftables"; }
 

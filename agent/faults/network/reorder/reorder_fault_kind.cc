@@ -1,6 +1,7 @@
 #include "agent/faults/network/reorder/reorder_fault_kind.h"
 
 #include "agent/faults/network/spec_fields.h"
+#include "agent/policy.h"
 #include "common/duration.h"
 
 namespace chaos::agent::network {
@@ -27,6 +28,11 @@ StatusOr<std::unique_ptr<LiveFault>> ReorderFaultKind::apply(const v1::FaultSpec
   std::snprintf(what, sizeof(what), "reorder %g%% (rest delayed %s)", spec.network_reorder().percent(),
                 format_duration(plan.impairment.delay).c_str());
   return apply_impairment(context, plan.scope, plan.impairment, what);
+}
+
+Status ReorderFaultKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
+  CHAOS_ASSIGN_OR_RETURN(auto plan, reorder_plan_from_spec(spec));
+  return check_max_delay(policy, "network_reorder.delay", plan.impairment.delay);
 }
 
 }  // namespace chaos::agent::network

@@ -109,6 +109,22 @@ TEST(FaultSpecBuilder, ProcessKillDefaultsToSigkill) {
   EXPECT_EQ(spec->process_kill().interval().seconds(), 5);
 }
 
+TEST(FaultSpecBuilder, StressCpuDefaultsToOneWorkerAtFullLoad) {
+  auto defaults = build_fault_spec("stress.cpu", {}, "t");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->stress_cpu().workers(), 1u);
+  EXPECT_DOUBLE_EQ(defaults->stress_cpu().load_percent(), 100);
+  auto two = build_fault_spec("stress.cpu", cli({"workers=2", "load=80"}), "t");
+  ASSERT_TRUE(two.ok()) << two.status().message();
+  EXPECT_EQ(two->stress_cpu().workers(), 2u);
+  EXPECT_DOUBLE_EQ(two->stress_cpu().load_percent(), 80);
+  EXPECT_EQ(build_fault_spec("stress.cpu", cli({"workers=65"}), "t").status().message(),
+            "t: stress.cpu param 'workers': '65' is not an integer between 0 and 64");
+  EXPECT_EQ(build_fault_spec("stress.cpu", cli({"workers=0"}), "t").status().message(),
+            "t: stress.cpu param 'workers': must be at least 1");
+  EXPECT_FALSE(build_fault_spec("stress.cpu", cli({"load=0"}), "t").ok());
+}
+
 TEST(FaultSpecBuilder, DnsSpoofNeedsAddresses) {
   EXPECT_FALSE(build_fault_spec("dns.fail", cli({"patterns=*.lab", "mode=spoof"}), "t").ok());
   auto spec = build_fault_spec("dns.fail", cli({"patterns=*.lab,nats.example", "mode=spoof",

@@ -147,6 +147,23 @@ TEST_F(RunTest, MissingFaultKindFailsPreflight) {
   EXPECT_THAT(outcome.reason, HasSubstr("does not offer fault kind dns.fail"));
 }
 
+TEST_F(RunTest, AgentThatRefusesADryRunFailsPreflightBeforeAnyInject) {
+  fleet_.dry_run_supported = true;
+  fleet_.dry_run_refusals["10.0.0.2:9700"] = "policy: fault kind 'process.kill' is not in allowed_kinds";
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kError);
+  EXPECT_THAT(outcome.reason, HasSubstr("agent 10.0.0.2:9700 refuses process.kill: policy: fault kind"));
+  EXPECT_EQ(fleet_.count("DryRun"), 2u) << "every target agent is asked";
+  EXPECT_EQ(fleet_.count(" Inject"), 0u) << "nothing is injected";
+}
+
+TEST_F(RunTest, AgentsWithoutDryRunAreNotAskedToDryRun) {
+  // An agent from before dry runs would ignore the flag and apply the fault.
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kHeld) << outcome.reason;
+  EXPECT_EQ(fleet_.count("DryRun"), 0u);
+}
+
 TEST_F(RunTest, RevertIsRetriedUntilEveryAgentConfirms) {
   fleet_.revert_all_failures_left["10.0.0.1:9700"] = 3;
   const RunOutcome outcome = run([](double) { return "1"; });

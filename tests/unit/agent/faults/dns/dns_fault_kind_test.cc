@@ -14,6 +14,7 @@
 
 #include "agent/faults/dns/dns_fault_kinds.h"
 #include "agent/faults/dns/live_dns_fault.h"
+#include "agent/policy.h"
 #include "tests/support/fake_command_runner.h"
 #include "tests/unit/agent/faults/dns/dns_test_client.h"
 
@@ -60,6 +61,7 @@ TEST_F(DnsFaultKindTest, FactoryRegistersDnsFail) {
   ASSERT_EQ(kinds.size(), 1u);
   EXPECT_EQ(kinds[0]->name(), "dns.fail");
   EXPECT_EQ(kinds[0]->backend(), "dns-stub");
+  EXPECT_EQ(kinds[0]->required_capabilities(), std::vector<std::string>{"CAP_NET_ADMIN"});
 }
 
 TEST_F(DnsFaultKindTest, ValidateRejectsOtherKindsAndBadSpecs) {
@@ -70,6 +72,19 @@ TEST_F(DnsFaultKindTest, ValidateRejectsOtherKindsAndBadSpecs) {
   bad.mutable_dns()->set_mode(v1::DnsFault::MODE_UNSPECIFIED);
   EXPECT_EQ(kind_->validate(bad).code(), StatusCode::kInvalidArgument);
   EXPECT_TRUE(kind_->validate(nxdomain_spec()).ok());
+}
+
+TEST_F(DnsFaultKindTest, PolicyMaxDelayLimitsTheAnswerDelay) {
+  Policy policy;
+  policy.max_delay = 2s;
+  v1::FaultSpec spec = nxdomain_spec();
+  spec.mutable_dns()->set_mode(v1::DnsFault::MODE_DELAY);
+  spec.mutable_dns()->mutable_delay()->set_seconds(2);
+  EXPECT_TRUE(check_policy(policy, *kind_, spec).ok());
+  spec.mutable_dns()->mutable_delay()->set_seconds(3);
+  const Status refused = check_policy(policy, *kind_, spec);
+  EXPECT_EQ(refused.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(refused.message(), "policy: dns.delay 3s exceeds max_delay 2s");
 }
 
 TEST_F(DnsFaultKindTest, ApplyStartsStubAndRedirectsToItsPort) {

@@ -14,6 +14,7 @@
 #include "agent/faults/network/rules/iptables_steering.h"
 #include "agent/faults/network/rules/nft_drop_table.h"
 #include "agent/faults/network/rules/object_names.h"
+#include "agent/policy.h"
 #include "tests/support/fake_command_runner.h"
 #include "tests/unit/agent/faults/network/fake_netfilter.h"
 
@@ -21,6 +22,7 @@ namespace chaos::agent::network {
 namespace {
 
 using chaos::testing::FakeCommandRunner;
+using namespace std::chrono_literals;
 
 class FakeEngine final : public PacketEngine {
  public:
@@ -87,6 +89,44 @@ TEST_F(NetworkFaultKindsTest, FactoryRegistersEveryNetworkKind) {
                                              "network.bandwidth", "network.duplicate", "network.reorder"}));
   EXPECT_EQ(kind("network.delay").backend(), "nfqueue");
   EXPECT_EQ(kind("network.partition").backend(), "nftables");
+  for (const auto& k : kinds_) {
+    EXPECT_EQ(k->required_capabilities(), (std::vector<std::string>{"CAP_NET_ADMIN", "CAP_NET_RAW"})) << k->name();
+  }
+}
+
+TEST_F(NetworkFaultKindsTest, EachKindChecksThePolicyLimitsOfWhatItAsksFor) {
+  make_kinds({});
+  Policy policy;
+  policy.max_delay = 1s;
+  policy.max_loss_percent = 50;
+  v1::FaultSpec delay = delay_spec();
+  delay.mutable_network_delay()->mutable_delay()->set_nanos(900'000'000);
+  EXPECT_TRUE(check_policy(policy, kind("network.delay"), delay).ok());
+  delay.mutable_network_delay()->mutable_jitter()->set_nanos(200'000'000);
+  const Status delay_refused = check_policy(policy, kind("network.delay"), delay);
+  EXPECT_EQ(delay_refused.code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(delay_refused.message(), "policy: network_delay.delay + jitter 1.1s exceeds max_delay 1s");
+
+  v1::FaultSpec reorder;
+  reorder.mutable_network_reorder()->set_percent(10);
+  reorder.mutable_network_reorder()->mutable_delay()->set_seconds(2);
+  EXPECT_EQ(check_policy(policy, kind("network.reorder"), reorder).message(),
+            "policy: network_reorder.delay 2s exceeds max_delay 1s");
+
+  v1::FaultSpec loss;
+  loss.mutable_network_loss()->set_percent(60);
+  EXPECT_EQ(check_policy(policy, kind("network.loss"), loss).message(),
+            "policy: network_loss: 60% loss exceeds max_loss_percent 50%");
+  loss.mutable_network_loss()->set_percent(10);
+  EXPECT_TRUE(check_policy(policy, kind("network.loss"), loss).ok());
+  loss.mutable_network_loss()->mutable_burst()->set_loss_in_bad_percent(90);
+  EXPECT_EQ(check_policy(policy, kind("network.loss"), loss).code(), StatusCode::kPermissionDenied)
+      << "the burst model's bad state counts";
+
+  // Kinds without a delay or loss are not limited by them.
+  v1::FaultSpec partition;
+  partition.mutable_network_partition()->add_cidrs("10.0.0.0/8");
+  EXPECT_TRUE(check_policy(policy, kind("network.partition"), partition).ok());
 }
 
 TEST_F(NetworkFaultKindsTest, HostileSpecsAreRefusedWithTheField) {
