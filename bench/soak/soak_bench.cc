@@ -2,7 +2,7 @@
 // doing inject/revert cycles of mixed kinds (network delay/loss/partition,
 // dns.fail, process.pause) against one real agent in a namespace of the
 // network test bed, 1,000 cycles in all by default. The workload is the
-// bounded soak test's (tests/integration/agent/soak_workload.h). Prints one
+// bounded soak test's (lab/testbed/soak_workload.h). Prints one
 // JSON object: cycles, duration, failed calls, leftovers found at quiet
 // points, and the agent's threads and RSS after warm-up and at the end.
 #include <unistd.h>

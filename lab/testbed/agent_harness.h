@@ -58,6 +58,23 @@ inline char process_state(pid_t pid) {
   return text[close + 2];
 }
 
+// Field 22 of /proc/PID/stat: when the process started, in clock ticks
+// since boot (0 when gone). With the pid it names one process: a reused pid
+// has another start time.
+inline unsigned long long process_start_time(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string text;
+  std::getline(in, text);
+  const auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream fields(text.substr(close + 2));
+  std::string field;
+  for (int index = 3; index <= 22 && fields >> field; ++index) {
+    if (index == 22) return std::stoull(field);
+  }
+  return 0;
+}
+
 template <typename Predicate>
 bool eventually(Predicate predicate, std::chrono::milliseconds timeout, std::chrono::milliseconds step =
                                                                             std::chrono::milliseconds(20)) {
@@ -81,6 +98,7 @@ class Victim {
       : pid_(spawn(with_prefix(std::move(prefix), {"/bin/bash", "-c", "exec -a '" + argv0 + "' sleep 300"}))) {
     // Wait for the exec so its cmdline is the victim's, not bash's.
     eventually([&] { return cmdline().rfind(argv0, 0) == 0; }, std::chrono::seconds(5));
+    start_time_ = process_start_time(pid_);
   }
   ~Victim() {
     // pid_ is -1 after a failed fork or once exited() reaped it: waitpid(-1)
@@ -104,6 +122,12 @@ class Victim {
 
   pid_t pid() const { return pid_; }
   char state() const { return process_state(pid_); }
+  // Running or sleeping, and still the process started here. Not "not
+  // stopped": a killed victim is a zombie ('Z') until reaped, and not 'T'.
+  bool running() const {
+    const char now = state();
+    return (now == 'R' || now == 'S') && start_time_ != 0 && process_start_time(pid_) == start_time_;
+  }
   std::string cmdline() const {
     std::ifstream in("/proc/" + std::to_string(pid_) + "/cmdline");
     std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -122,6 +146,7 @@ class Victim {
 
  private:
   pid_t pid_;
+  unsigned long long start_time_ = 0;
   bool reaped_ = false;
 };
 

@@ -73,19 +73,14 @@ class LabExperimentsTest : public ::testing::Test {
     if (!report_dir_.empty() && !HasFailure()) std::filesystem::remove_all(report_dir_);
   }
 
-  // Runs `path`; skips the test when an agent does not offer a fault kind
-  // the experiment needs (fault families land in the agent separately).
+  // Runs `path`. Every fault kind the experiments use is offered by the
+  // lab's agents: a missing one is a failure (exit 3), not a skip.
   int run_experiment(const std::string& path) {
     report_dir_ = ::testing::TempDir() + "/e2e-report-" +
                   ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(report_dir_);
     const auto result = run({chaosctl(), "run", path, "--report-dir", report_dir_}, std::chrono::seconds(300));
     std::cerr << result.stdout_text << result.stderr_text;
-    if (result.exit_code == 3 && (result.stdout_text + result.stderr_text).find("does not offer fault kind") !=
-                                     std::string::npos) {
-      skipped_ = true;
-      return -1;
-    }
     EXPECT_TRUE(std::filesystem::exists(report_dir_ + "/journal.json"));
     EXPECT_TRUE(std::filesystem::exists(report_dir_ + "/junit.xml"));
     EXPECT_EQ(node_rules(), rules_before_) << "a fault was left behind";
@@ -93,7 +88,6 @@ class LabExperimentsTest : public ::testing::Test {
   }
 
   static inline bool lab_up_ = false;
-  bool skipped_ = false;
   std::string rules_before_;
   std::string report_dir_;
 };
@@ -103,9 +97,7 @@ class LabExperimentsTest : public ::testing::Test {
 // before its DeliverNew consumer existed. Fixed in the probe, see
 // tests/unit/lab/probe/probe_loops_test.cc.)
 TEST_F(LabExperimentsTest, LatencyOnOneNodeHolds) {
-  const int code = run_experiment(env("CHAOS_SOURCE_DIR") + "/experiments/nats-latency-one-node.toml");
-  if (skipped_) GTEST_SKIP() << "the lab's agents do not offer network.delay yet";
-  EXPECT_EQ(code, 0);
+  EXPECT_EQ(run_experiment(env("CHAOS_SOURCE_DIR") + "/experiments/nats-latency-one-node.toml"), 0);
 }
 
 // Held: killing the stream leader costs a write outage under 15 s and no
@@ -123,9 +115,7 @@ TEST_F(LabExperimentsTest, KillTheStreamLeaderHoldsAndTheBrokerIsBack) {
 // also checks that every node's ruleset is exactly as before (the agent
 // removes the mangle tables its steering made iptables-nft create).
 TEST_F(LabExperimentsTest, DelayAboveTheSloIsViolated) {
-  const int code = run_experiment(env("CHAOS_SOURCE_DIR") + "/tests/e2e/experiments/violated-latency.toml");
-  if (skipped_) GTEST_SKIP() << "the lab's agents do not offer network.delay yet";
-  EXPECT_EQ(code, 1);
+  EXPECT_EQ(run_experiment(env("CHAOS_SOURCE_DIR") + "/tests/e2e/experiments/violated-latency.toml"), 1);
 }
 
 TEST_F(LabExperimentsTest, KillingEveryBrokerIsViolatedAndTheClusterComesBack) {

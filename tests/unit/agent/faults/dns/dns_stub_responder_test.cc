@@ -148,9 +148,9 @@ TEST_F(DnsStubResponderTest, StopEndsPendingDelaysAndClosesThePort) {
   ASSERT_TRUE(responder);
   const std::uint16_t port = responder->port();
   EXPECT_FALSE(testing::udp_ask(port, make_query(51, "slow.lab"), 300ms));
-  const auto before = std::chrono::steady_clock::now();
+  // The pending delay is an hour on a clock nothing advances: stop()
+  // returning at all shows it ended the delay instead of waiting it out.
   responder->stop();
-  EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   const sockaddr_in to = testing::loopback(port);
   EXPECT_NE(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0) << "still listening";
