@@ -60,6 +60,7 @@ std::vector<std::string> dry_run_steps(const Experiment& experiment, const std::
   for (const MethodStep* step : steps) {
     v1::InjectRequest request;
     request.set_experiment_id("preflight");
+    request.set_lease_id("preflight");
     request.set_dry_run(true);
     set_proto_duration(experiment.settings.lease_ttl, request.mutable_lease_ttl());
     set_proto_duration(step->duration, request.mutable_duration());

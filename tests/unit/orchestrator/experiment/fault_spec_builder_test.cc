@@ -119,9 +119,9 @@ TEST(FaultSpecBuilder, StressCpuDefaultsToOneWorkerAtFullLoad) {
   EXPECT_EQ(two->stress_cpu().workers(), 2u);
   EXPECT_DOUBLE_EQ(two->stress_cpu().load_percent(), 80);
   EXPECT_EQ(build_fault_spec("stress.cpu", cli({"workers=65"}), "t").status().message(),
-            "t: stress.cpu param 'workers': '65' is not an integer between 0 and 64");
+            "--param workers: stress.cpu param 'workers': '65' is not an integer between 0 and 64");
   EXPECT_EQ(build_fault_spec("stress.cpu", cli({"workers=0"}), "t").status().message(),
-            "t: stress.cpu param 'workers': must be at least 1");
+            "--param workers: stress.cpu param 'workers': must be at least 1");
   EXPECT_FALSE(build_fault_spec("stress.cpu", cli({"load=0"}), "t").ok());
 }
 
