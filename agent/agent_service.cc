@@ -140,6 +140,7 @@ grpc::Status AgentService::Capabilities(grpc::ServerContext* context, const v1::
     }
     for (const auto& capability : identity_.os_capabilities) response->add_os_capabilities(capability);
     *response->mutable_max_fault_duration() = to_proto_duration(registry_.policy().max_duration);
+    response->set_dry_run(true);
     return {};
   });
 }
@@ -148,6 +149,11 @@ grpc::Status AgentService::Inject(grpc::ServerContext* context, const v1::Inject
                                   v1::InjectResponse* response) {
   return guarded(context, "Inject", *request, Audit::kAlways, [&](std::string& detail) -> Status {
     CHAOS_ASSIGN_OR_RETURN(const InjectCommand command, to_inject_command(*request));
+    if (request->dry_run()) {
+      CHAOS_RETURN_IF_ERROR(registry_.check_inject(command));
+      detail = "dry run: would apply";
+      return {};
+    }
     CHAOS_ASSIGN_OR_RETURN(*response->mutable_fault(), registry_.inject(command));
     detail = "fault " + response->fault().id();
     return {};

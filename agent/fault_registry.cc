@@ -112,15 +112,23 @@ void FaultRegistry::dispatch(std::function<void()> task) {
 
 // ------------------------------------------------------------------ inject
 
+StatusOr<FaultKind*> FaultRegistry::checked_kind(const InjectCommand& command) const {
+  const std::string kind_name = fault_kind_name(command.spec);
+  CHAOS_RETURN_IF_ERROR(validate_command(command, kind_name, options_.policy));
+  FaultKind* kind = find_kind(kind_name);
+  if (kind == nullptr) return unimplemented("spec: fault kind '" + kind_name + "' is not available on this agent");
+  CHAOS_RETURN_IF_ERROR(kind->validate(command.spec));
+  CHAOS_RETURN_IF_ERROR(check_policy(options_.policy, *kind, command.spec));
+  return kind;
+}
+
+Status FaultRegistry::check_inject(const InjectCommand& command) const { return checked_kind(command).status(); }
+
 StatusOr<v1::Fault> FaultRegistry::inject(const InjectCommand& command) {
   const auto started = std::chrono::steady_clock::now();  // real latency, not fake time
   const std::string kind_name = fault_kind_name(command.spec);
   StatusOr<v1::Fault> result = [&]() -> StatusOr<v1::Fault> {
-    CHAOS_RETURN_IF_ERROR(validate_command(command, kind_name, options_.policy));
-    FaultKind* kind = find_kind(kind_name);
-    if (kind == nullptr) return unimplemented("spec: fault kind '" + kind_name + "' is not available on this agent");
-    CHAOS_RETURN_IF_ERROR(kind->validate(command.spec));
-    CHAOS_RETURN_IF_ERROR(check_policy(options_.policy, *kind, command.spec));
+    CHAOS_ASSIGN_OR_RETURN(FaultKind* kind, checked_kind(command));
     return inject_new(command, *kind);
   }();
   const std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - started;

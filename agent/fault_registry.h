@@ -93,6 +93,10 @@ class FaultRegistry {
   // here), PERMISSION_DENIED (policy), RESOURCE_EXHAUSTED (max_live_faults),
   // or the apply error; nothing stays applied or journaled after an error.
   StatusOr<v1::Fault> inject(const InjectCommand& command);
+  // The checks inject makes before it reserves anything (bounds, kind
+  // offered, spec, policy), with the same errors; changes nothing. For dry
+  // runs (InjectRequest.dry_run).
+  Status check_inject(const InjectCommand& command) const;
   // An unknown or ended id is OK with already_reverted = true: the caller's
   // goal (the fault is not live) holds, and ids from before a restart or
   // past the retention window cannot be told apart from typos.
@@ -139,6 +143,8 @@ class FaultRegistry {
   void keep_corrupt(const FaultJournal::CorruptEntry& item, const std::string& why);
   v1::Fault to_proto_locked(const Entry& entry) const;
   FaultKind* find_kind(const std::string& name) const;
+  // The kind for `command` once every pre-reservation check has passed.
+  StatusOr<FaultKind*> checked_kind(const InjectCommand& command) const;
   std::string new_fault_id_locked();
   void log(const std::string& line) const;
 

@@ -56,6 +56,15 @@ std::vector<CrashCase> crash_cases() {
       {"dns.fail", [](AgentTestBed&, pid_t) { return dns_fail_spec(); }},
       {"process.kill", [](AgentTestBed&, pid_t victim) { return kill_spec(victim); }, true},
       {"process.pause", [](AgentTestBed&, pid_t victim) { return pause_spec(victim); }},
+      // Its workers are threads of the agent: the crash ends them, and the
+      // snapshot shows that recovery leaves nothing else behind.
+      {"stress.cpu",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_stress_cpu()->set_workers(1);
+         spec.mutable_stress_cpu()->set_load_percent(10);
+         return spec;
+       }},
   };
 }
 

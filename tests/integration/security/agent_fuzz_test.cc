@@ -128,7 +128,12 @@ std::string random_bytes(std::mt19937& random, std::size_t max_size) {
 TEST(AgentFuzzTest, MalformedAndOversizedRequestsGetErrorsAndTheAgentStaysUp) {
   const fs::path dir = fresh_dir("fuzz");
   {
-    AgentProcess agent((dir / "state").string(), (dir / "agent.log").string(), {},
+    // No capabilities: no kind that touches the system is offered. The
+    // policy refuses the kinds that need none (stress.cpu burns CPU in the
+    // agent itself), so no random request can start a fault.
+    std::ofstream(dir / "agent.toml") << "[policy]\nallowed_kinds = [\"process.kill\"]\n";
+    AgentProcess agent((dir / "state").string(), (dir / "agent.log").string(),
+                       {"--config", (dir / "agent.toml").string()},
                        {"/usr/bin/setpriv", "--inh-caps=-all", "--ambient-caps=-all", "--bounding-set=-all", "--"});
     ASSERT_TRUE(agent.start()) << agent.log();
     RawCaller caller(agent.channel());
@@ -137,8 +142,17 @@ TEST(AgentFuzzTest, MalformedAndOversizedRequestsGetErrorsAndTheAgentStaysUp) {
     ASSERT_TRUE(caller.call("/chaos.v1.Agent/Capabilities", "", &reply).ok());
     v1::CapabilitiesResponse capabilities;
     ASSERT_TRUE(capabilities.ParseFromString(reply));
-    ASSERT_EQ(capabilities.fault_kinds_size(), 0) << "the fuzz agent must offer no fault kind";
+    ASSERT_EQ(std::vector<std::string>(capabilities.fault_kinds().begin(), capabilities.fault_kinds().end()),
+              std::vector<std::string>{"stress.cpu"})
+        << "the fuzz agent must offer only kinds that need no capability";
     EXPECT_NE(agent.log().find("not offering process.kill: needs CAP_KILL"), std::string::npos) << agent.log();
+    v1::InjectRequest stress;
+    stress.set_experiment_id("fuzz");
+    stress.mutable_duration()->set_seconds(60);
+    stress.mutable_spec()->mutable_stress_cpu()->set_workers(1);
+    ASSERT_EQ(caller.call("/chaos.v1.Agent/Inject", stress.SerializeAsString()).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << "the policy must refuse stress.cpu here";
 
     std::mt19937 random(20261123);
     std::map<grpc::StatusCode, int> codes;

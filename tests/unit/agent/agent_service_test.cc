@@ -98,6 +98,37 @@ TEST_F(AgentServiceTest, InjectRevertAndList) {
   EXPECT_EQ(reverted.fault().revert_reason(), "request");
 }
 
+TEST_F(AgentServiceTest, DryRunChecksEverythingAndAppliesNothing) {
+  grpc::ClientContext capabilities_context;
+  v1::CapabilitiesResponse capabilities;
+  ASSERT_TRUE(stub_->Capabilities(&capabilities_context, v1::CapabilitiesRequest(), &capabilities).ok());
+  EXPECT_TRUE(capabilities.dry_run()) << "clients dry-run only agents that say they can";
+
+  auto request = valid_delay();
+  request.set_dry_run(true);
+  v1::InjectResponse answer;
+  ASSERT_TRUE(inject(request, &answer).ok());
+  EXPECT_TRUE(answer.fault().id().empty());
+  {
+    std::lock_guard lock(kind_state_->mutex);
+    EXPECT_TRUE(kind_state_->applied.empty()) << "a dry run applies nothing";
+  }
+  EXPECT_TRUE(registry_->list("", true).empty()) << "a dry run reserves nothing";
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "journal") || !std::filesystem::exists(dir_ / "journal"));
+
+  // The same refusals as a real inject: bounds, kind, spec.
+  request.mutable_duration()->set_seconds(11 * 60);
+  expect_status(inject(request), grpc::StatusCode::INVALID_ARGUMENT, "duration: 11m exceeds");
+  request = valid_delay();
+  request.set_dry_run(true);
+  request.mutable_spec()->mutable_stress_cpu();
+  expect_status(inject(request), grpc::StatusCode::UNIMPLEMENTED, "spec: fault kind 'stress.cpu' is not available");
+  kind_state_->validate_error = invalid_argument("network_delay.delay: must be positive");
+  request = valid_delay();
+  request.set_dry_run(true);
+  expect_status(inject(request), grpc::StatusCode::INVALID_ARGUMENT, "network_delay.delay: must be positive");
+}
+
 TEST_F(AgentServiceTest, BadRequestsAreInvalidArgumentNamingTheField) {
   auto request = valid_delay();
   request.clear_duration();
