@@ -205,6 +205,40 @@ TEST_F(OrchestratorIntegration, AbortConditionEndsTheRunWithExitTwo) {
   EXPECT_FALSE(journal["faults"][0]["reverted_at"].is_null());
 }
 
+TEST_F(OrchestratorIntegration, AgentPolicyRefusalIsFoundBeforeAnythingIsInjected) {
+  // An agent whose policy allows only process.kill still lists
+  // process.pause among its kinds: only its dry run can say no.
+  const std::string config = dir_.write("policy.toml", "[policy]\nallowed_kinds = [\"process.kill\"]\n");
+  agent_ = std::make_unique<AgentProcess>(dir_.path() + "/strict-state", dir_.path() + "/strict.log",
+                                          std::vector<std::string>{"--config", config});
+  std::filesystem::create_directories(dir_.path() + "/strict-state");
+  ASSERT_TRUE(agent_->start()) << agent_->log();
+  Victim victim("cor-victim");
+  const std::string file = experiment("1", victim.pid());
+  const std::string refusal = "refuses process.pause: policy: fault kind 'process.pause' is not in allowed_kinds";
+
+  EXPECT_EQ(run_chaosctl({"validate", file}, dir_.path() + "/validate.log"), 0)
+      << "without --ask-agents validate does not contact agents: " << read_text(dir_.path() + "/validate.log");
+  EXPECT_NE(run_chaosctl({"validate", "--ask-agents", file}, dir_.path() + "/ask.log"), 0);
+  EXPECT_THAT(read_text(dir_.path() + "/ask.log"), HasSubstr(refusal));
+
+  std::atomic<bool> stop{false};
+  std::atomic<bool> saw_paused{false};
+  std::thread observer([&] {
+    while (!stop) {
+      if (victim.state() == 'T') saw_paused = true;
+      std::this_thread::sleep_for(20ms);
+    }
+  });
+  const int code = run_chaosctl({"run", file}, dir_.path() + "/run.log");
+  stop = true;
+  observer.join();
+  EXPECT_EQ(code, 3) << read_text(dir_.path() + "/run.log");
+  EXPECT_THAT(read_text(dir_.path() + "/run.log"), HasSubstr(refusal));
+  EXPECT_FALSE(saw_paused) << "the preflight refusal must come before any inject";
+  EXPECT_TRUE(victim.running());
+}
+
 TEST_F(OrchestratorIntegration, AdHocInjectFaultsAndRevert) {
   Victim victim("cor-victim");
   const std::string agent = "127.0.0.1:" + std::to_string(agent_->grpc_port());
