@@ -12,6 +12,13 @@ namespace chaos::lab {
 
 namespace {
 
+// The lab's exit codes: the same numbers as chaosctl's table
+// (orchestrator/commands/exit_codes.h, README), which `chaosctl lab` passes
+// through: 0 ok. 1 is the lab's own, like `run`'s 1 and 2 are run's.
+constexpr int kLabExitNotUp = 1;  // the lab is down or partly up (also: `lab up` could not bring it up)
+constexpr int kLabExitError = 3;
+constexpr int kLabExitUsage = 4;  // bad flags (CLI11's own errors map to it in main)
+
 struct LabFlags {
   LabParams params;
   bool keep_state = false;
@@ -36,18 +43,24 @@ std::string self_path() {
   return error ? std::string("chaosctl") : path.string();
 }
 
-// Exit codes: 0 ok, 1 the lab is not (fully) up, 3 error (chaosctl main may map all failures to 3).
+// The callbacks leave through CLI11's RuntimeError, whose code main returns.
 [[noreturn]] void finish(const Status& status) {
   if (status.ok()) throw CLI::Success();
   std::cerr << "chaosctl lab: " << status.message() << "\n";
   const bool not_up = status.code() == StatusCode::kNotFound || status.code() == StatusCode::kUnavailable;
-  throw CLI::RuntimeError(not_up ? 1 : 3);
+  throw CLI::RuntimeError(not_up ? kLabExitNotUp : kLabExitError);
+}
+
+// The layout flags are invalid: nothing was touched.
+[[noreturn]] void usage_error(const Status& status) {
+  std::cerr << "chaosctl lab: " << status.message() << "\n";
+  throw CLI::RuntimeError(kLabExitUsage);
 }
 
 template <typename Operation>
 void run_with_layout(const LabFlags& flags, Operation operation) {
   auto layout = LabLayout::create(flags.params);
-  if (!layout.ok()) finish(layout.status());
+  if (!layout.ok()) usage_error(layout.status());
   ProcessCommandRunner runner;
   SystemClock clock;
   finish(operation(*layout, runner, clock));
@@ -59,6 +72,7 @@ void add_lab_command(CLI::App& app) {
   auto flags = std::make_shared<LabFlags>();
   auto* lab = app.add_subcommand("lab", "Manage the embedded NATS JetStream lab (root)");
   lab->require_subcommand(1);
+  lab->footer("Exit codes: 0 ok; 1 the lab is not (fully) up; 3 error; 4 usage: bad flags.");
 
   auto* up = lab->add_subcommand("up", "Bring the lab up: namespaces, NATS cluster, agents, Prometheus, probe");
   add_layout_flags(*up, flags->params);
@@ -90,7 +104,7 @@ void add_lab_command(CLI::App& app) {
   add_layout_flags(*supervise, flags->params);
   supervise->callback([flags] {
     auto layout = LabLayout::create(flags->params);
-    if (!layout.ok()) finish(layout.status());
+    if (!layout.ok()) usage_error(layout.status());
     const int code = lab_supervise(*layout);
     if (code != 0) throw CLI::RuntimeError(code);
   });
