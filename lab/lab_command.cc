@@ -36,18 +36,24 @@ std::string self_path() {
   return error ? std::string("chaos-lab") : path.string();
 }
 
-// Exit codes: 0 ok, 1 the lab is not (fully) up, 3 error.
+// The callbacks leave through CLI11's RuntimeError, whose code chaos-lab's main returns.
 [[noreturn]] void finish(const Status& status) {
   if (status.ok()) throw CLI::Success();
   std::cerr << "chaos-lab: " << status.message() << "\n";
   const bool not_up = status.code() == StatusCode::kNotFound || status.code() == StatusCode::kUnavailable;
-  throw CLI::RuntimeError(not_up ? 1 : 3);
+  throw CLI::RuntimeError(not_up ? kLabExitNotUp : kLabExitError);
+}
+
+// The layout flags are invalid: nothing was touched.
+[[noreturn]] void usage_error(const Status& status) {
+  std::cerr << "chaos-lab: " << status.message() << "\n";
+  throw CLI::RuntimeError(kLabExitUsage);
 }
 
 template <typename Operation>
 void run_with_layout(const LabFlags& flags, Operation operation) {
   auto layout = LabLayout::create(flags.params);
-  if (!layout.ok()) finish(layout.status());
+  if (!layout.ok()) usage_error(layout.status());
   ProcessCommandRunner runner;
   SystemClock clock;
   finish(operation(*layout, runner, clock));
@@ -58,6 +64,7 @@ void run_with_layout(const LabFlags& flags, Operation operation) {
 void add_lab_commands(CLI::App& lab) {
   auto flags = std::make_shared<LabFlags>();
   lab.require_subcommand(1);
+  lab.footer("Exit codes: 0 ok; 1 the lab is not (fully) up; 3 error; 4 usage: bad flags.");
 
   auto* up = lab.add_subcommand("up", "Bring the lab up: namespaces, NATS cluster, agents, Prometheus, probe");
   add_layout_flags(*up, flags->params);
@@ -89,7 +96,7 @@ void add_lab_commands(CLI::App& lab) {
   add_layout_flags(*supervise, flags->params);
   supervise->callback([flags] {
     auto layout = LabLayout::create(flags->params);
-    if (!layout.ok()) finish(layout.status());
+    if (!layout.ok()) usage_error(layout.status());
     const int code = lab_supervise(*layout);
     if (code != 0) throw CLI::RuntimeError(code);
   });

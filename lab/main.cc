@@ -23,9 +23,10 @@ int run_chaos_lab(int argc, char** argv) {
     // A lab command's own outcome (lab_command.cc): passed through as is.
     return error.get_exit_code();
   } catch (const CLI::ParseError& error) {
-    // Usage errors exit 3 like other errors; --help/--version exit 0.
+    // CLI11 gives each kind of usage error its own code; chaos-lab has one.
+    // --help and --version exit 0.
     const int code = app.exit(error);
-    return code == 0 ? 0 : 3;
+    return code == 0 ? chaos::lab::kLabExitOk : chaos::lab::kLabExitUsage;
   }
   return 0;
 }
@@ -40,5 +41,5 @@ int main(int argc, char** argv) {
   } catch (...) {
     std::cerr << "chaos-lab: internal error: unknown exception\n";
   }
-  return 3;
+  return chaos::lab::kLabExitError;
 }

@@ -10,6 +10,7 @@
 #include "common/version.h"
 #include "orchestrator/commands/commands.h"
 #include "orchestrator/commands/lab_command.h"
+#include "orchestrator/commands/exit_codes.h"
 
 namespace {
 
@@ -18,6 +19,7 @@ int run_chaosctl(int argc, char** argv) {
                "an SLO verdict."};
   app.set_version_flag("--version", std::string("chaosctl ") + chaos::kVersion);
   app.require_subcommand(1);
+  app.footer(chaos::orchestrator::exit_codes_help());
 
   int exit_code = 0;
   namespace orch = chaos::orchestrator;
@@ -33,10 +35,13 @@ int run_chaosctl(int argc, char** argv) {
   orch::add_lab_command(app);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::RuntimeError& error) {
+    return error.get_exit_code();  // a command's own code (the lab's)
   } catch (const CLI::ParseError& error) {
-    // Usage errors are configuration errors (3), --help/--version exit 0.
+    // CLI11 gives each kind of usage error its own code; chaosctl has one.
+    // --help and --version exit 0.
     const int code = app.exit(error);
-    return code == 0 ? 0 : 3;
+    return code == 0 ? 0 : chaos::orchestrator::kExitUsage;
   }
   return exit_code;
 }
@@ -53,5 +58,5 @@ int main(int argc, char** argv) {
   } catch (...) {
     std::cerr << "chaosctl: internal error: unknown exception\n";
   }
-  return 3;
+  return chaos::orchestrator::kExitError;
 }

@@ -66,4 +66,11 @@ std::string describe(const Evaluation& evaluation) {
   return evaluation.value_text + " " + rule + (evaluation.holds ? " ok" : " failed");
 }
 
+std::string describe_abort(const Evaluation& evaluation) {
+  if (!evaluation.error.empty()) return "query failed: " + evaluation.error;
+  if (!evaluation.has_data) return "no data (not triggered)";
+  return evaluation.value_text + " " + comparator_symbol(evaluation.comparator) + " " +
+         threshold_text(evaluation.threshold) + (evaluation.holds ? " TRIGGERED" : " not triggered");
+}
+
 }  // namespace chaos::orchestrator

@@ -37,4 +37,8 @@ Evaluation evaluate(const Condition& condition, const StatusOr<QueryResult>& ans
 // "0.985 >= 0.99 failed", "no data", "query failed: ..." for people.
 std::string describe(const Evaluation& evaluation);
 
+// The same for an abort condition, where true is the alarm: "0.1 < 0.2
+// TRIGGERED", "0.5 < 0.2 not triggered", "no data (not triggered)".
+std::string describe_abort(const Evaluation& evaluation);
+
 }  // namespace chaos::orchestrator

@@ -29,8 +29,11 @@ void add_agent_options(CLI::App& command, AgentTarget& target) {
       ->check(CLI::ExistingFile);
   command.add_option("--timeout", target.timeout, "Deadline of each call")->capture_default_str();
   add_output_option(command, target.output);
+  command.footer(exit_codes_help());
 }
 
+// Everything that can be wrong before the agent is asked (flags, inventory,
+// TLS files) is a usage error; the channel itself connects on the first call.
 StatusOr<std::unique_ptr<AgentClient>> connect(const AgentTarget& target) {
   AgentEndpoint endpoint{target.address, target.address, {}};
   if (!target.inventory.empty()) {
@@ -41,14 +44,26 @@ StatusOr<std::unique_ptr<AgentClient>> connect(const AgentTarget& target) {
   if (!problem.empty()) return invalid_argument("--agent: " + problem);
   CHAOS_ASSIGN_OR_RETURN(auto timeout, parse_duration(target.timeout));
   if (timeout.count() <= 0) return invalid_argument("--timeout must be positive");
-  GrpcAgentClientFactory factory(std::chrono::duration_cast<std::chrono::milliseconds>(timeout));
-  factory.trust({endpoint});
-  return factory.connect(endpoint.address);
+  auto channel = open_agent_channel(endpoint.address, endpoint.security);
+  if (!channel.ok()) return channel.status().with_context("agent " + endpoint.address);
+  return make_grpc_agent_client(std::move(channel->channel), endpoint.address,
+                                std::chrono::duration_cast<std::chrono::milliseconds>(timeout),
+                                std::move(channel->bearer_token));
 }
 
-int report_error(const Status& status) {
+int usage_error(const Status& status) {
   std::cerr << "chaosctl: " << status.message() << "\n";
-  return kExitError;
+  return kExitUsage;
+}
+
+// The agent's answer: unreachable, refused, or another failure.
+int agent_error(const Status& status) {
+  const AgentOutcome outcome = agent_outcome(status);
+  std::cerr << "chaosctl: " << (outcome == AgentOutcome::kUnreachable ? "agent unreachable: "
+                                : outcome == AgentOutcome::kRefused   ? "refused by the agent: "
+                                                                      : "")
+            << status.message() << "\n";
+  return single_agent_exit_code(outcome);
 }
 
 struct InjectFlags {
@@ -79,11 +94,11 @@ StatusOr<v1::InjectRequest> build_inject_request(const InjectFlags& flags) {
 
 int run_inject(const InjectFlags& flags) {
   auto request = build_inject_request(flags);
-  if (!request.ok()) return report_error(request.status());
+  if (!request.ok()) return usage_error(request.status());
   auto client = connect(flags.target);
-  if (!client.ok()) return report_error(client.status());
+  if (!client.ok()) return usage_error(client.status());
   auto fault = (*client)->inject(*request);
-  if (!fault.ok()) return report_error(fault.status());
+  if (!fault.ok()) return agent_error(fault.status());
   if (flags.target.output == "json") std::cout << proto_to_json(*fault).dump(2) << "\n";
   else print_fault_line(std::cout, *fault);
   return kExitOk;
@@ -97,18 +112,18 @@ struct RevertFlags {
 
 int run_revert(const RevertFlags& flags) {
   if (flags.all == !flags.fault_id.empty()) {
-    return report_error(invalid_argument("give a FAULT_ID or --all (not both)"));
+    return usage_error(invalid_argument("give a FAULT_ID or --all (not both)"));
   }
   auto client = connect(flags.target);
-  if (!client.ok()) return report_error(client.status());
+  if (!client.ok()) return usage_error(client.status());
   std::vector<v1::Fault> reverted;
   if (flags.all) {
     auto faults = (*client)->revert_all("");
-    if (!faults.ok()) return report_error(faults.status());
+    if (!faults.ok()) return agent_error(faults.status());
     reverted = *faults;
   } else {
     auto answer = (*client)->revert(flags.fault_id);
-    if (!answer.ok()) return report_error(answer.status());
+    if (!answer.ok()) return agent_error(answer.status());
     reverted.push_back(answer->fault());
   }
   // Only a fault the agent says is REVERTED is confirmed gone.
@@ -124,7 +139,7 @@ int run_revert(const RevertFlags& flags) {
   if (unconfirmed.empty()) return kExitOk;
   std::cerr << "chaosctl: revert not confirmed for " << unconfirmed.size() << " fault(s):\n";
   for (const auto& fault : unconfirmed) std::cerr << "  NOT CONFIRMED: " << fault << "\n";
-  return kExitError;
+  return kExitError;  // like `run`: faults may still be applied
 }
 
 }  // namespace
@@ -158,9 +173,9 @@ void add_faults_command(CLI::App& app, int& exit_code) {
   command->add_flag("--include-ended", *include_ended, "Also list recently ended faults");
   command->callback([flags, include_ended, &exit_code] {
     auto client = connect(*flags);
-    if (!client.ok()) return void(exit_code = report_error(client.status()));
+    if (!client.ok()) return void(exit_code = usage_error(client.status()));
     auto faults = (*client)->list("", *include_ended);
-    if (!faults.ok()) return void(exit_code = report_error(faults.status()));
+    if (!faults.ok()) return void(exit_code = agent_error(faults.status()));
     if (flags->output == "json") {
       nlohmann::json list = nlohmann::json::array();
       for (const auto& fault : *faults) list.push_back(proto_to_json(fault));

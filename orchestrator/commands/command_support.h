@@ -1,5 +1,5 @@
-// Small helpers shared by the subcommands: fault rendering (text and JSON)
-// and the exit codes.
+// Small helpers shared by the subcommands: fault rendering (text and JSON),
+// the exit codes and the output option.
 #pragma once
 
 #include <ostream>
@@ -10,11 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "chaos/v1/agent.pb.h"
+#include "orchestrator/commands/exit_codes.h"
 
 namespace chaos::orchestrator {
-
-inline constexpr int kExitOk = 0;
-inline constexpr int kExitError = 3;
 
 // The proto as JSON with its proto field names ("fault_id", "applied_at").
 nlohmann::json proto_to_json(const google::protobuf::Message& message);

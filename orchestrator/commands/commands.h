@@ -1,7 +1,5 @@
 // chaosctl's subcommands. Each add_*_command registers one subcommand whose
-// callback stores the process exit code in `exit_code`:
-// 0 held / success, 1 hypothesis violated, 2 aborted or interrupted,
-// 3 configuration or infrastructure error.
+// callback stores the process exit code in `exit_code` (exit_codes.h).
 #pragma once
 
 #include <CLI/CLI.hpp>

@@ -25,6 +25,7 @@ void add_fleet_options(CLI::App& command, FleetFlags& flags) {
       ->check(CLI::ExistingFile);
   command.add_option("--timeout", flags.timeout, "Deadline of each call")->capture_default_str();
   add_output_option(command, flags.output);
+  command.footer(exit_codes_help());
 }
 
 std::vector<std::string> addresses_of(const std::vector<AgentEndpoint>& agents) {
@@ -41,10 +42,16 @@ StatusOr<std::chrono::milliseconds> deadline_of(const FleetFlags& flags) {
 }
 
 // The inventory's agents, with `factory` made to trust their TLS settings.
+// An agent whose channel cannot be opened (TLS files, plaintext to a remote
+// address) fails the command before any agent is asked.
 StatusOr<std::vector<AgentEndpoint>> trusted_agents(const FleetFlags& flags,
                                                     std::unique_ptr<GrpcAgentClientFactory>& factory) {
   CHAOS_ASSIGN_OR_RETURN(auto agents, load_inventory(flags.inventory));
   CHAOS_ASSIGN_OR_RETURN(auto deadline, deadline_of(flags));
+  for (const auto& agent : agents) {
+    const auto channel = open_agent_channel(agent.address, agent.security);
+    if (!channel.ok()) return channel.status().with_context("agent " + agent.address);
+  }
   factory = std::make_unique<GrpcAgentClientFactory>(deadline);
   factory->trust(agents);
   return agents;
@@ -97,7 +104,7 @@ nlohmann::json agent_json(const AgentEndpoint& agent, const AgentView& view) {
 int run_halt(const FleetFlags& flags) {
   std::unique_ptr<GrpcAgentClientFactory> factory;
   auto agents = trusted_agents(flags, factory);
-  if (!agents.ok()) return std::cerr << "chaosctl: " << agents.status().message() << "\n", kExitError;
+  if (!agents.ok()) return std::cerr << "chaosctl: " << agents.status().message() << "\n", kExitUsage;
   AgentPool pool(*factory);
   return halt_fleet(pool, *agents, flags.output == "json", std::cout, std::cerr);
 }
@@ -105,7 +112,7 @@ int run_halt(const FleetFlags& flags) {
 int run_agents(const FleetFlags& flags) {
   std::unique_ptr<GrpcAgentClientFactory> factory;
   auto agents = trusted_agents(flags, factory);
-  if (!agents.ok()) return std::cerr << "chaosctl: " << agents.status().message() << "\n", kExitError;
+  if (!agents.ok()) return std::cerr << "chaosctl: " << agents.status().message() << "\n", kExitUsage;
   AgentPool pool(*factory);
   return show_agents(pool, *agents, flags.output == "json", std::cout);
 }
@@ -118,11 +125,13 @@ int halt_fleet(AgentPool& pool, const std::vector<AgentEndpoint>& agents, bool j
       [](AgentClient& agent) { return agent.revert_all(""); };
   const auto results = pool.fan_out(addresses_of(agents), halt);
   nlohmann::json report = nlohmann::json::array();
+  std::vector<AgentOutcome> outcomes;
   int failures = 0;
   for (size_t i = 0; i < agents.size(); ++i) {
     const auto& agent = agents[i];
     const std::string name = agent.node + " (" + agent.address + ")";
     nlohmann::json entry = {{"address", agent.address}, {"node", agent.node}};
+    outcomes.push_back(agent_outcome(results[i].status()));
     if (!results[i].ok()) {
       ++failures;
       entry["ok"] = false;
@@ -133,6 +142,7 @@ int halt_fleet(AgentPool& pool, const std::vector<AgentEndpoint>& agents, bool j
     }
     const std::vector<std::string> unconfirmed = unconfirmed_reverts(*results[i]);
     failures += unconfirmed.empty() ? 0 : 1;
+    if (!unconfirmed.empty()) outcomes.back() = AgentOutcome::kFailed;
     entry["ok"] = unconfirmed.empty();
     entry["reverted"] = results[i]->size() - unconfirmed.size();
     entry["unconfirmed"] = unconfirmed;
@@ -144,7 +154,7 @@ int halt_fleet(AgentPool& pool, const std::vector<AgentEndpoint>& agents, bool j
   }
   if (json) out << report.dump(2) << "\n";
   if (failures > 0) err << "chaosctl: halt not confirmed on " << failures << " agent(s)\n";
-  return failures == 0 ? kExitOk : kExitError;
+  return fleet_exit_code(outcomes);
 }
 
 int show_agents(AgentPool& pool, const std::vector<AgentEndpoint>& agents, bool json, std::ostream& out) {
@@ -153,14 +163,15 @@ int show_agents(AgentPool& pool, const std::vector<AgentEndpoint>& agents, bool 
   };
   const auto views = pool.fan_out(addresses_of(agents), look);
   nlohmann::json report = nlohmann::json::array();
-  bool all_reachable = true;
+  std::vector<AgentOutcome> outcomes;
   for (size_t i = 0; i < agents.size(); ++i) {
-    all_reachable = all_reachable && views[i].capabilities.ok();
+    const Status failed = !views[i].capabilities.ok() ? views[i].capabilities.status() : views[i].faults.status();
+    outcomes.push_back(agent_outcome(failed));
     if (json) report.push_back(agent_json(agents[i], views[i]));
     else print_agent_text(out, agents[i], views[i]);
   }
   if (json) out << report.dump(2) << "\n";
-  return all_reachable ? kExitOk : kExitError;
+  return fleet_exit_code(outcomes);
 }
 
 void add_halt_command(CLI::App& app, int& exit_code) {

@@ -136,7 +136,8 @@ void write_timeline(std::ostream& out, const Report& report) {
   const ChartFrame frame = chart_frame(report);
   out << "<section id=\"timeline\">\n<h2>SLO timeline</h2>\n<p class=\"note\">Shaded: fault windows "
          "(applied to reverted). Dashed vertical lines: phase boundaries. Horizontal lines: thresholds "
-         "(red dashed: abort conditions).</p>\n";
+         "(orange dashed: abort conditions). Dots: the run's evaluations, red where a check failed or an "
+         "abort condition fired.</p>\n";
   if (report.charts.empty()) out << "<p>The experiment has no steady-state checks or abort conditions.</p>\n";
   for (const auto& chart : report.charts) write_chart(out, chart, frame);
   out << "</section>\n";

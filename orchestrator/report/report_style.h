@@ -1,4 +1,7 @@
 // The report's inline stylesheet (system fonts only: nothing is fetched).
+// Red (#c62828) means something went wrong: a violated check, an abort that
+// fired, a revert not confirmed, a failed query. Abort thresholds and
+// aborts that did not fire are orange and grey.
 #pragma once
 
 namespace chaos::orchestrator::report {
@@ -33,12 +36,13 @@ svg.slo-chart { max-width: 100%; height: auto; background: #fff; font-size: 11px
 .phase-boundary { stroke: #7a8190; stroke-dasharray: 4 3; }
 .phase-label { fill: #4a5160; font-size: 10px; }
 .threshold { stroke: #2e8b47; stroke-width: 1.5; stroke-dasharray: 8 4; }
-.threshold.abort { stroke: #c62828; }
+.threshold.abort { stroke: #e08600; }
 .threshold-label { fill: #33394a; font-size: 10px; }
 .series { fill: none; stroke-width: 2; stroke: #1f77b4; }
 .series-1 { stroke: #9467bd; } .series-2 { stroke: #17becf; } .series-3 { stroke: #8c564b; }
 .series-4 { stroke: #e377c2; } .series-5 { stroke: #7f7f7f; }
 .evaluation.pass { fill: #2e8b47; } .evaluation.fail { fill: #c62828; }
+.evaluation.not-triggered { fill: #9aa0aa; } .evaluation.triggered { fill: #c62828; }
 .no-data { fill: #999; font-size: 14px; }
 .legend { font-size: 0.8em; color: #556; }
 table { border-collapse: collapse; width: 100%; font-size: 0.85em; margin-bottom: 8px; }

@@ -167,14 +167,27 @@ void draw_series(std::ostream& out, const ReportSeries& series, const Scale& sca
   }
 }
 
+// Red means something went wrong: a check that failed, an abort condition
+// that fired. An abort condition is false in the good case, so its "pass"
+// (the condition held, i.e. fired) is the red one and its quiet dots are grey.
+const char* evaluation_class(const ReportEvaluation& evaluation) {
+  if (evaluation.kind == "abort") return evaluation.pass ? "triggered" : "not-triggered";
+  return evaluation.pass ? "pass" : "fail";
+}
+
+const char* evaluation_word(const ReportEvaluation& evaluation) {
+  if (evaluation.kind == "abort") return evaluation.pass ? "TRIGGERED" : "not triggered";
+  return evaluation.pass ? "ok" : "failed";
+}
+
 void draw_evaluations(std::ostream& out, const ReportChart& chart, const Scale& scale) {
   for (const auto& evaluation : chart.evaluations) {
     if (!std::isfinite(evaluation.value) || !std::isfinite(evaluation.time)) continue;
-    out << "<circle class=\"evaluation " << (evaluation.pass ? "pass" : "fail") << "\" cx=\""
+    out << "<circle class=\"evaluation " << evaluation_class(evaluation) << "\" cx=\""
         << px(scale.x(evaluation.time)) << "\" cy=\"" << px(scale.y(evaluation.value)) << "\" r=\"3\"><title>"
         << escape_html(evaluation.name) << " [" << escape_html(evaluation.phase) << "] at "
-        << format_clock(evaluation.time) << ": " << escape_html(evaluation.text) << " "
-        << (evaluation.pass ? "ok" : (evaluation.kind == "abort" ? "fired" : "failed")) << "</title></circle>\n";
+        << format_clock(evaluation.time) << ": " << escape_html(evaluation.text) << " " << evaluation_word(evaluation)
+        << "</title></circle>\n";
   }
 }
 

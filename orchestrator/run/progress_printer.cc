@@ -17,6 +17,17 @@ std::string clock_time(WallTime time) {
   return buffer;
 }
 
+std::string describe_record(const EvaluationRecord& record) {
+  return record.kind == "abort" ? describe_abort(record.evaluation) : describe(record.evaluation);
+}
+
+// Nothing to tell beyond the status line: a check that holds, an abort
+// that did not fire.
+bool as_expected(const EvaluationRecord& record) {
+  if (record.kind == "abort") return !record.evaluation.holds && record.evaluation.error.empty();
+  return record.evaluation.holds;
+}
+
 }  // namespace
 
 void ProgressPrinter::clear_status_line() {
@@ -35,9 +46,9 @@ void ProgressPrinter::on_event(const EventRecord& event) {
 }
 
 void ProgressPrinter::on_evaluation(const EvaluationRecord& record) {
-  const std::string text = describe(record.evaluation);
+  const std::string text = describe_record(record);
   latest_[record.evaluation.name] = text;
-  if (terminal_ && record.phase == "during" && record.evaluation.holds) return redraw();
+  if (terminal_ && record.phase == "during" && as_expected(record)) return redraw();
   clear_status_line();
   out_ << clock_time(record.at) << " " << record.phase << " " << record.kind << " '" << record.evaluation.name
        << "': " << text << "\n";

@@ -1,8 +1,12 @@
 // chaosctl against a real chaos-agent and a real Prometheus server: the
 // Prometheus client's HTTP API handling, and whole experiment runs checked
-// by exit code, journal.json and the paused victim process.
+// by exit code, journal.json and the paused victim process; the ad-hoc
+// commands' exit codes (orchestrator/commands/exit_codes.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
 
@@ -39,6 +43,32 @@ int run_chaosctl(const std::vector<std::string>& args, const std::string& log) {
   }
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+// A loopback port bound but not listening, held until destroyed: a connect
+// to it is refused at once (an unreachable agent, and nobody else's port).
+class RefusingPort {
+ public:
+  RefusingPort() : fd_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof address;
+    if (fd_ >= 0 && ::bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length) == 0) {
+      port_ = ntohs(address.sin_port);
+    }
+  }
+  ~RefusingPort() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  RefusingPort(const RefusingPort&) = delete;
+  RefusingPort& operator=(const RefusingPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_;
+  int port_ = 0;
+};
 
 nlohmann::json read_json(const std::string& path) {
   std::ifstream in(path);
@@ -251,6 +281,49 @@ TEST_F(OrchestratorIntegration, AdHocInjectFaultsAndRevert) {
   ASSERT_EQ(run_chaosctl({"revert", "--agent", agent, "--all"}, dir_.path() + "/revert.log"), 0)
       << read_text(dir_.path() + "/revert.log");
   EXPECT_TRUE(eventually([&] { return victim.running(); }, 10s)) << "not resumed: state " << victim.state();
+}
+
+// 4 usage, 5 unreachable, 6 refused, 7 partial (exit_codes.h).
+TEST_F(OrchestratorIntegration, AdHocCommandsExitWithUsageUnreachableRefusedAndPartial) {
+  const std::string agent = "127.0.0.1:" + std::to_string(agent_->grpc_port());
+  const RefusingPort dead_port;
+  ASSERT_NE(dead_port.port(), 0);
+  const std::string dead = "127.0.0.1:" + std::to_string(dead_port.port());
+  // One log per call (spawn appends), so each message check sees its own call.
+  int calls = 0;
+  std::string log;
+  const auto chaosctl_exit = [&](const std::vector<std::string>& args) {
+    log = dir_.path() + "/codes-" + std::to_string(++calls) + ".log";
+    return run_chaosctl(args, log);
+  };
+
+  EXPECT_EQ(chaosctl_exit({"inject", "--agent", agent, "process.pause", "--duration", "5s", "--bogus"}), 4)
+      << read_text(log);
+  EXPECT_EQ(chaosctl_exit({"inject", "--agent", agent, "process.pause", "--param", "pid", "--duration", "5s"}), 4)
+      << read_text(log);
+  EXPECT_EQ(chaosctl_exit({"revert", "--agent", agent}), 4) << read_text(log);  // neither FAULT_ID nor --all
+
+  EXPECT_EQ(chaosctl_exit({"faults", "--agent", dead, "--timeout", "3s"}), 5) << read_text(log);
+  EXPECT_THAT(read_text(log), HasSubstr("agent unreachable"));
+
+  // The agent never signals pid 1 (PERMISSION_DENIED) and caps durations at
+  // its max_duration, 1h by default (INVALID_ARGUMENT): both are refusals.
+  EXPECT_EQ(chaosctl_exit({"inject", "--agent", agent, "process.pause", "--param", "pid=1", "--duration", "5s"}),
+            6) << read_text(log);
+  EXPECT_THAT(read_text(log), HasSubstr("refused by the agent"));
+  Victim victim("cor-victim");
+  EXPECT_EQ(chaosctl_exit({"inject", "--agent", agent, "process.pause", "--param", "pid=" + std::to_string(victim.pid()),
+                          "--duration", "2h"}), 6) << read_text(log);
+  EXPECT_THAT(read_text(log), HasSubstr("exceeds this agent's limit"));
+
+  const std::string both = dir_.write("both.toml", "[[agents]]\naddress = \"" + agent + "\"\nnode = \"live\"\n\n"
+                                      "[[agents]]\naddress = \"" + dead + "\"\nnode = \"dead\"\n");
+  const std::string only_dead = dir_.write("dead.toml", "[[agents]]\naddress = \"" + dead + "\"\nnode = \"dead\"\n");
+  EXPECT_EQ(chaosctl_exit({"agents", "--inventory", both, "--timeout", "3s"}), 7) << read_text(log);
+  EXPECT_EQ(chaosctl_exit({"halt", "--inventory", both, "--timeout", "3s"}), 7) << read_text(log);
+  EXPECT_EQ(chaosctl_exit({"halt", "--inventory", only_dead, "--timeout", "3s"}), 5) << read_text(log);
+  const std::string broken = dir_.write("broken.toml", "[[agents]\naddress = 1\n");
+  EXPECT_EQ(chaosctl_exit({"agents", "--inventory", broken}), 4) << read_text(log);
 }
 
 }  // namespace

@@ -211,6 +211,37 @@ int run_to_end(const std::vector<std::string>& argv, const std::string& log) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// chaosctl's exit code for an agent that refuses the caller is "refused"
+// (6), not "unreachable" (5) nor the catch-all 3 (exit_codes.h).
+TEST_F(SecurityTest, ChaosctlExitsRefusedWhenTheAgentRejectsItsToken) {
+  const char* build_dir = std::getenv("CHAOS_BUILD_DIR");
+  const std::string chaosctl = std::string(build_dir ? build_dir : "build") + "/bin/chaosctl";
+  const std::string token_file = (dir_ / "token").string();
+  std::ofstream(token_file) << kToken << "\n";
+  fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
+  auto flags = certificates_->agent_flags();
+  flags.insert(flags.end(), {"--token-file", token_file});
+  start_agent(flags);
+  const std::string wrong_file = (dir_ / "wrong").string();
+  std::ofstream(wrong_file) << "not-the-token-0123456789\n";
+  const auto inventory = [&](const std::string& token) {
+    const std::string path = (dir_ / "inventory.toml").string();
+    std::ofstream(path) << "token_file = \"" << token << "\"\n[tls]\nca = \"" << certificates_->trusted("ca.crt")
+                        << "\"\ncert = \"" << certificates_->trusted("chaosctl.crt") << "\"\nkey = \""
+                        << certificates_->trusted("chaosctl.key") << "\"\n\n[[agents]]\naddress = \"127.0.0.1:"
+                        << agent_->grpc_port() << "\"\nnode = \"" << kAgentName << "\"\n";
+    return path;
+  };
+  const std::string log = (dir_ / "chaosctl.log").string();
+  const std::string wrong = inventory(wrong_file);
+  EXPECT_EQ(run_to_end({chaosctl, "faults", "--agent", kAgentName, "--inventory", wrong}, log), 6) << file(log);
+  EXPECT_EQ(run_to_end({chaosctl, "agents", "--inventory", wrong}, log), 6) << file(log);
+  EXPECT_EQ(run_to_end({chaosctl, "halt", "--inventory", wrong}, log), 6) << file(log);
+  EXPECT_NE(file(log).find("refused by the agent"), std::string::npos) << file(log);
+  const std::string right = inventory(token_file);
+  EXPECT_EQ(run_to_end({chaosctl, "faults", "--agent", kAgentName, "--inventory", right}, log), 0) << file(log);
+}
+
 TEST_F(SecurityTest, CertsCommandIssuesCertificatesOpensslAccepts) {
   const char* build_dir = std::getenv("CHAOS_BUILD_DIR");
   const std::string chaosctl = std::string(build_dir ? build_dir : "build") + "/bin/chaosctl";

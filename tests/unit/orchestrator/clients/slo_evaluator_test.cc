@@ -52,6 +52,14 @@ TEST(SloEvaluator, EmptyResultIsNoDataAndFails) {
   EXPECT_EQ(describe(evaluation), "no data (wanted >= 0)");
 }
 
+TEST(SloEvaluator, AbortConditionsReadTriggeredOrNotTriggered) {
+  const Condition below{"stopped", "rate", Comparator::kLess, 0.2};
+  EXPECT_EQ(describe_abort(evaluate(below, vector_of({"0.5"}), Quantifier::kAnySeries)), "0.5 < 0.2 not triggered");
+  EXPECT_EQ(describe_abort(evaluate(below, vector_of({"0.1"}), Quantifier::kAnySeries)), "0.1 < 0.2 TRIGGERED");
+  EXPECT_EQ(describe_abort(evaluate(below, vector_of({}), Quantifier::kAnySeries)), "no data (not triggered)");
+  EXPECT_EQ(describe_abort(evaluate(below, StatusOr<QueryResult>(unavailable("down")))), "query failed: down");
+}
+
 TEST(SloEvaluator, QueryErrorFailsWithTheMessage) {
   const Evaluation evaluation = evaluate(at_least(0), StatusOr<QueryResult>(unavailable("down")));
   EXPECT_FALSE(evaluation.holds);

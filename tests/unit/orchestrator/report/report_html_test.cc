@@ -146,6 +146,34 @@ TEST(ReportHtml, DrawsOneChartPerQueryWithThresholdsFaultWindowsAndPhases) {
   EXPECT_EQ(count(html, "<circle class=\"evaluation fail\""), 2u);
 }
 
+// Red means something went wrong. In the journal an abort condition's
+// "pass" is the condition being true, i.e. the abort firing.
+TEST(ReportHtml, AbortConditionDotsAreRedOnlyWhenTheyFired) {
+  Report report = sample_report();
+  report.charts[0].evaluations = {{kT0 + 10, "during", "abort", "collapsed", false, true, 1.0, "1"},
+                                  {kT0 + 30, "during", "abort", "collapsed", true, true, 0.4, "0.4"},
+                                  {kT0 + 12, "during", "steady_state", "ratio", true, true, 1.0, "1"}};
+  const std::string html = render_report_html(report);
+  EXPECT_EQ(count(html, "<circle class=\"evaluation not-triggered\""), 1u);
+  EXPECT_EQ(count(html, "<circle class=\"evaluation triggered\""), 1u);
+  EXPECT_EQ(count(html, "<circle class=\"evaluation pass\""), 1u);
+  EXPECT_EQ(count(html, "<circle class=\"evaluation fail\""), 0u);
+  EXPECT_THAT(html, HasSubstr(": 1 not triggered</title>"));
+  EXPECT_THAT(html, HasSubstr(": 0.4 TRIGGERED</title>"));
+  EXPECT_THAT(html, Not(HasSubstr("fired</title>")));
+}
+
+TEST(ReportHtml, RedIsKeptForWhatWentWrong) {
+  const std::string html = render_report_html(sample_report());
+  const std::string red = "#c62828";
+  EXPECT_THAT(html, HasSubstr(".evaluation.fail { fill: " + red));
+  EXPECT_THAT(html, HasSubstr(".evaluation.triggered { fill: " + red));
+  EXPECT_THAT(html, Not(HasSubstr(".evaluation.not-triggered { fill: " + red)));
+  EXPECT_THAT(html, Not(HasSubstr(".evaluation.pass { fill: " + red)));
+  EXPECT_THAT(html, Not(HasSubstr(".threshold.abort { stroke: " + red)));  // a limit, not an alarm
+  EXPECT_THAT(html, Not(HasSubstr("red dashed")));
+}
+
 TEST(ReportHtml, AbortedRunShowsTheAbortReason) {
   Report report = sample_report();
   report.verdict.result = "aborted";

@@ -1,20 +1,23 @@
 // Fan-out to many agents runs on a bounded number of threads: 200 agents
 // never mean 200 concurrent calls (or threads), and the fleet commands name
-// every fault an agent could not revert.
+// every fault an agent could not revert, with an exit code per outcome.
 #include "orchestrator/run/agent_pool.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
 #include "orchestrator/run/bounded_fan_out.h"
+#include "orchestrator/commands/exit_codes.h"
 #include "orchestrator/commands/fleet_commands.h"
 #include "orchestrator/run/fault_ledger.h"
+#include "orchestrator/run/run_outcome.h"
 #include "tests/unit/orchestrator/run_fakes.h"
 
 namespace chaos::orchestrator {
@@ -130,14 +133,14 @@ TEST_F(FleetCommandTest, HaltWithARevertFailedFaultIsNotConfirmedAndNamesIt) {
   inject_on("10.0.0.1:9700");
   inject_on("10.0.0.2:9700");
   std::ostringstream out, err;
-  EXPECT_EQ(halt_fleet(pool_, agents_, false, out, err), 3);
+  EXPECT_EQ(halt_fleet(pool_, agents_, false, out, err), kExitPartial);  // n1 confirmed
   EXPECT_THAT(out.str(), HasSubstr("n1 (10.0.0.1:9700): reverted 1 fault(s)"));
   EXPECT_THAT(out.str(), HasSubstr("n2 (10.0.0.2:9700): NOT CONFIRMED: fault f2 (process.kill) REVERT_FAILED: "
                                    "SIGKILL sleep (revert failed: tc busy)"));
   EXPECT_THAT(err.str(), HasSubstr("halt not confirmed on 1 agent(s)"));
 
   std::ostringstream json;
-  EXPECT_EQ(halt_fleet(pool_, agents_, true, json, err), 3);
+  EXPECT_EQ(halt_fleet(pool_, agents_, true, json, err), kExitPartial);
   const auto report = nlohmann::json::parse(json.str());
   EXPECT_EQ(report[1]["ok"], false);
   ASSERT_EQ(report[1]["unconfirmed"].size(), 1u);
@@ -166,6 +169,66 @@ TEST_F(FleetCommandTest, AgentsCountsRevertFailedFaultsPerAgent) {
   const auto report = nlohmann::json::parse(json.str());
   EXPECT_EQ(report[0]["revert_failed"], 0);
   EXPECT_EQ(report[1]["revert_failed"], 2);
+}
+
+TEST_F(FleetCommandTest, HaltExitsUnreachableWhenNoAgentAnswersAndPartialWhenOneDoes) {
+  fleet_.revert_all_failures_left["10.0.0.1:9700"] = 2;
+  fleet_.revert_all_failures_left["10.0.0.2:9700"] = 1;
+  std::ostringstream out, err;
+  EXPECT_EQ(halt_fleet(pool_, agents_, false, out, err), kExitUnreachable) << out.str();
+  EXPECT_EQ(halt_fleet(pool_, agents_, false, out, err), kExitPartial) << out.str();  // n2 answers now
+  EXPECT_THAT(out.str(), HasSubstr("n1 (10.0.0.1:9700): FAILED: agent 10.0.0.1:9700 busy"));
+}
+
+TEST_F(FleetCommandTest, AgentsExitsUnreachableOrPartialByHowManyAnswer) {
+  std::ostringstream out;
+  fleet_.unreachable = {"10.0.0.2:9700"};
+  EXPECT_EQ(show_agents(pool_, agents_, false, out), kExitPartial);
+  EXPECT_THAT(out.str(), HasSubstr("n2 (10.0.0.2:9700): UNREACHABLE"));
+  fleet_.unreachable = {"10.0.0.1:9700", "10.0.0.2:9700"};
+  EXPECT_EQ(show_agents(pool_, agents_, false, out), kExitUnreachable);
+}
+
+// --- The exit code table (exit_codes.h).
+
+TEST(ExitCodes, AgentStatusesMapToUnreachableRefusedOrFailed) {
+  EXPECT_EQ(agent_outcome(Status{}), AgentOutcome::kOk);
+  EXPECT_EQ(agent_outcome(unavailable("connection refused")), AgentOutcome::kUnreachable);
+  EXPECT_EQ(agent_outcome(deadline_exceeded("5s")), AgentOutcome::kUnreachable);
+  EXPECT_EQ(agent_outcome(permission_denied("policy: kind not allowed")), AgentOutcome::kRefused);
+  EXPECT_EQ(agent_outcome(invalid_argument("duration: exceeds this agent's limit")), AgentOutcome::kRefused);
+  EXPECT_EQ(agent_outcome(failed_precondition("scope overlaps live fault f1")), AgentOutcome::kRefused);
+  EXPECT_EQ(agent_outcome(resource_exhausted("live faults: 64")), AgentOutcome::kRefused);
+  EXPECT_EQ(agent_outcome(not_found("fault f9")), AgentOutcome::kFailed);
+  EXPECT_EQ(agent_outcome(internal_error("revert failed")), AgentOutcome::kFailed);
+}
+
+TEST(ExitCodes, OneAgentsOutcomeIsTheCommandsCode) {
+  EXPECT_EQ(single_agent_exit_code(AgentOutcome::kOk), kExitOk);
+  EXPECT_EQ(single_agent_exit_code(AgentOutcome::kUnreachable), kExitUnreachable);
+  EXPECT_EQ(single_agent_exit_code(AgentOutcome::kRefused), kExitRefused);
+  EXPECT_EQ(single_agent_exit_code(AgentOutcome::kFailed), kExitError);
+}
+
+TEST(ExitCodes, FleetIsPartialWhenSomeAgentsDidWhatWasAsked) {
+  using enum AgentOutcome;
+  EXPECT_EQ(fleet_exit_code({kOk, kOk}), kExitOk);
+  EXPECT_EQ(fleet_exit_code({kOk, kUnreachable}), kExitPartial);
+  EXPECT_EQ(fleet_exit_code({kRefused, kOk, kFailed}), kExitPartial);
+  EXPECT_EQ(fleet_exit_code({kUnreachable, kUnreachable}), kExitUnreachable);
+  EXPECT_EQ(fleet_exit_code({kRefused}), kExitRefused);
+  EXPECT_EQ(fleet_exit_code({kFailed, kFailed}), kExitError);
+  EXPECT_EQ(fleet_exit_code({kUnreachable, kRefused}), kExitError);  // no one reason
+}
+
+TEST(ExitCodes, RunsVerdictCodesAreTheTablesAndTheNewCodesAreDistinct) {
+  EXPECT_EQ(exit_code(Verdict::kHeld), kExitOk);
+  EXPECT_EQ(exit_code(Verdict::kViolated), kExitViolated);
+  EXPECT_EQ(exit_code(Verdict::kAborted), kExitAborted);
+  EXPECT_EQ(exit_code(Verdict::kError), kExitError);
+  const std::set<int> codes = {kExitOk, kExitViolated, kExitAborted, kExitError,
+                               kExitUsage, kExitUnreachable, kExitRefused, kExitPartial};
+  EXPECT_EQ(codes.size(), 8u);
 }
 
 }  // namespace

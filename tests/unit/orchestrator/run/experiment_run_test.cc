@@ -441,5 +441,52 @@ TEST(Junit, EscapesHostileNames) {
   EXPECT_EQ(xml_escape("a<b>&\"'\x01"), "a&lt;b&gt;&amp;&quot;&apos;");
 }
 
+// --- Progress lines: an abort condition that did not fire is the good case.
+
+EvaluationRecord abort_record(const std::string& value, bool fired) {
+  Evaluation evaluation;
+  evaluation.name = "stopped";
+  evaluation.comparator = Comparator::kLess;
+  evaluation.threshold = 0.2;
+  evaluation.has_data = true;
+  evaluation.holds = fired;
+  evaluation.value_text = value;
+  return {WallTime{}, "during", "abort", evaluation};
+}
+
+TEST(ProgressPrinter, AbortConditionThatDidNotFireReadsNotTriggeredNeverFailed) {
+  std::ostringstream out;
+  ProgressPrinter printer(out, false);
+  printer.on_evaluation(abort_record("0.5", false));
+  EXPECT_THAT(out.str(), HasSubstr("during abort 'stopped': 0.5 < 0.2 not triggered\n"));
+  EXPECT_THAT(out.str(), ::testing::Not(HasSubstr("failed")));
+  printer.on_evaluation(abort_record("0.1", true));
+  EXPECT_THAT(out.str(), HasSubstr("during abort 'stopped': 0.1 < 0.2 TRIGGERED\n"));
+}
+
+TEST(ProgressPrinter, OnATerminalAnAbortThatDidNotFireOnlyUpdatesTheStatusLine) {
+  std::ostringstream out;
+  ProgressPrinter printer(out, true);
+  printer.on_progress("method", 10s);
+  printer.on_evaluation(abort_record("0.5", false));
+  EXPECT_THAT(out.str(), HasSubstr("stopped: 0.5 < 0.2 not triggered"));
+  EXPECT_THAT(out.str(), ::testing::Not(HasSubstr("\n")));  // no line of its own
+  printer.on_evaluation(abort_record("0.1", true));
+  EXPECT_THAT(out.str(), HasSubstr("during abort 'stopped': 0.1 < 0.2 TRIGGERED\n"));
+}
+
+TEST(ProgressPrinter, SteadyStateChecksStillSayOkAndFailed) {
+  std::ostringstream out;
+  ProgressPrinter printer(out, false);
+  Evaluation check;
+  check.name = "rate";
+  check.comparator = Comparator::kGreaterEqual;
+  check.threshold = 0.99;
+  check.has_data = true;
+  check.value_text = "0.5";
+  printer.on_evaluation({WallTime{}, "during", "steady_state", check});
+  EXPECT_THAT(out.str(), HasSubstr("during steady_state 'rate': 0.5 >= 0.99 failed\n"));
+}
+
 }  // namespace
 }  // namespace chaos::orchestrator
