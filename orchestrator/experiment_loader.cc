@@ -7,7 +7,7 @@
 
 #include "orchestrator/inventory.h"
 #include "orchestrator/method_loader.h"
-#include "orchestrator/toml_reader.h"
+#include "common/toml_reader.h"
 
 namespace chaos::orchestrator {
 
