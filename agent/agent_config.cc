@@ -2,211 +2,103 @@
 
 #include <unistd.h>
 
-#include <algorithm>
-
 #include <CLI/CLI.hpp>
 #include <fstream>
-#include <sstream>
-#include <toml++/toml.h>
 
 #include "common/duration.h"
+#include "common/toml_reader.h"
 #include "proto/fault_kinds.h"
 
 namespace chaos::agent {
 
 namespace {
 
-std::string where(const std::string& source, const toml::source_region& region) {
-  return source + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
-}
-
-// Reads one TOML table, remembering the source for error messages.
-class TableReader {
- public:
-  // `prefix` ("policy.") makes every key in messages a full path.
-  TableReader(const toml::table& table, std::string source, std::string prefix = "")
-      : table_(table), source_(std::move(source)), prefix_(std::move(prefix)) {}
-
-  Status error_at(const toml::node& node, const std::string& key, const std::string& message) const {
-    return invalid_argument(where(source_, node.source()) + ": " + prefix_ + key + ": " + message);
-  }
-
-  Status read_string(const std::string& key, std::string& out) const {
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return {};
-    if (!node->is_string()) return error_at(*node, key, "expected a string");
-    out = **node->as_string();
-    return {};
-  }
-
-  Status read_duration(const std::string& key, Duration& out) const {
-    std::string text;
-    CHAOS_RETURN_IF_ERROR(read_string(key, text));
-    if (text.empty()) return {};
-    auto parsed = parse_duration(text);
-    if (!parsed.ok()) return error_at(*table_.get(key), key, parsed.status().message());
-    if (parsed->count() < 0) return error_at(*table_.get(key), key, "must not be negative");
-    out = *parsed;
-    return {};
-  }
-
-  Status read_strings(const std::string& key, std::vector<std::string>& out) const {
-    const toml::node* node = table_.get(key);
-    if (node == nullptr) return {};
-    const toml::array* array = node->as_array();
-    if (array == nullptr) return error_at(*node, key, "expected an array of strings");
-    out.clear();
-    for (const toml::node& element : *array) {
-      if (!element.is_string()) return error_at(element, key, "expected an array of strings");
-      out.push_back(**element.as_string());
+void read_policy_kinds(TableReader& policy, Policy& out) {
+  auto kinds = policy.string_list("allowed_kinds");
+  if (!kinds) return;
+  for (const auto& kind : *kinds) {
+    if (fault_kind_from_name(kind) == v1::FaultSpec::KIND_NOT_SET) {
+      policy.error_at_key("allowed_kinds", "unknown fault kind '" + kind + "'");
+      return;
     }
-    return {};
   }
-
-  // Unknown keys are errors: a typo must not silently weaken the policy.
-  Status reject_unknown(const std::vector<std::string>& known) const {
-    for (const auto& [key, node] : table_) {
-      const std::string name(key.str());
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
-        return invalid_argument(where(source_, key.source()) + ": unknown key '" + prefix_ + name + "'");
-      }
-    }
-    return {};
-  }
-
-  const toml::table& table() const { return table_; }
-  const std::string& source() const { return source_; }
-
- private:
-  const toml::table& table_;
-  std::string source_;
-  std::string prefix_;
-};
-
-Status read_labels(const TableReader& root, AgentConfig& config) {
-  const toml::node* node = root.table().get("labels");
-  if (node == nullptr) return {};
-  const toml::table* labels = node->as_table();
-  if (labels == nullptr) return root.error_at(*node, "labels", "expected a table of strings");
-  for (const auto& [key, value] : *labels) {
-    if (!value.is_string()) return root.error_at(value, "labels." + std::string(key.str()), "expected a string");
-    config.labels[std::string(key.str())] = **value.as_string();
-  }
-  return {};
-}
-
-Status read_loss_limit(const TableReader& policy, Policy& out) {
-  const toml::node* node = policy.table().get("max_loss_percent");
-  if (node == nullptr) return {};
-  if (!node->is_number()) return policy.error_at(*node, "max_loss_percent", "expected a number");
-  const double value = node->value<double>().value_or(-1);
-  if (value < 0 || value > 100) return policy.error_at(*node, "max_loss_percent", "must be within 0..100");
-  out.max_loss_percent = value;
-  return {};
+  out.allowed_kinds = std::move(*kinds);
 }
 
 // A limit that must be set to something within (0, ceiling].
-Status read_bounded_duration(const TableReader& policy, const std::string& key, Duration& out) {
-  CHAOS_RETURN_IF_ERROR(policy.read_duration(key, out));
-  const toml::node* node = policy.table().get(key);
-  if (node == nullptr) return {};
-  if (out.count() == 0) return policy.error_at(*node, key, "must be positive (there is no unlimited)");
-  if (out > kDurationCeiling) {
-    return policy.error_at(*node, key, "must be at most " + format_duration(kDurationCeiling));
+void read_bounded_duration(TableReader& policy, const std::string& key, Duration& out) {
+  auto value = policy.duration(key, false, DurationLimits{true, kDurationCeiling});
+  if (!value) return;
+  if (value->count() == 0) {
+    policy.error_at_key(key, "must be positive (there is no unlimited)");
+    return;
   }
-  return {};
+  out = *value;
 }
 
-Status read_live_fault_limit(const TableReader& policy, Policy& out) {
-  const toml::node* node = policy.table().get("max_live_faults");
-  if (node == nullptr) return {};
-  const auto value = node->value<std::int64_t>();
-  if (!node->is_integer() || !value || *value < 1 || static_cast<std::uint64_t>(*value) > kLiveFaultsCeiling) {
-    return policy.error_at(*node, "max_live_faults",
-                           "expected a whole number from 1 to " + std::to_string(kLiveFaultsCeiling));
+void read_loss_limit(TableReader& policy, Policy& out) {
+  auto value = policy.number("max_loss_percent");
+  if (!value) return;
+  if (*value < 0 || *value > 100) {
+    policy.error_at_key("max_loss_percent", "must be within 0..100");
+    return;
   }
-  out.max_live_faults = static_cast<std::size_t>(*value);
-  return {};
+  out.max_loss_percent = *value;
 }
 
-Status read_policy_kinds(const TableReader& policy, Policy& out) {
-  CHAOS_RETURN_IF_ERROR(policy.read_strings("allowed_kinds", out.allowed_kinds));
-  for (const auto& kind : out.allowed_kinds) {
-    if (fault_kind_from_name(kind) == v1::FaultSpec::KIND_NOT_SET) {
-      return policy.error_at(*policy.table().get("allowed_kinds"), "allowed_kinds",
-                             "unknown fault kind '" + kind + "'");
+void read_policy(TableReader& root, Policy& out) {
+  const toml::table* table = root.table("policy");
+  if (table == nullptr) return;
+  TableReader policy(*table, "policy", root.diagnostics());
+  read_policy_kinds(policy, out);
+  read_bounded_duration(policy, "max_duration", out.max_duration);
+  read_bounded_duration(policy, "max_lease_ttl", out.max_lease_ttl);
+  if (auto live = policy.integer("max_live_faults", 1, static_cast<int64_t>(kLiveFaultsCeiling))) {
+    out.max_live_faults = static_cast<std::size_t>(*live);
+  }
+  if (auto delay = policy.duration("max_delay", false, DurationLimits{true, {}})) out.max_delay = *delay;
+  read_loss_limit(policy, out);
+  if (auto patterns = policy.string_list("protected_processes")) {
+    if (auto compiled = ProtectedProcesses::compile(*patterns); !compiled.ok()) {
+      policy.error_at_key("protected_processes", compiled.status().message());
+    } else {
+      out.protected_processes = std::move(*patterns);
     }
   }
-  return {};
+  policy.reject_unknown_keys();
 }
 
-Status read_policy(const TableReader& root, Policy& out) {
-  const toml::node* node = root.table().get("policy");
-  if (node == nullptr) return {};
-  const toml::table* table = node->as_table();
-  if (table == nullptr) return root.error_at(*node, "policy", "expected a table");
-  TableReader policy(*table, root.source(), "policy.");
-  CHAOS_RETURN_IF_ERROR(policy.reject_unknown(
-      {"allowed_kinds", "max_duration", "max_lease_ttl", "max_live_faults", "max_delay", "max_loss_percent",
-       "protected_processes"}));
-  CHAOS_RETURN_IF_ERROR(read_policy_kinds(policy, out));
-  CHAOS_RETURN_IF_ERROR(read_bounded_duration(policy, "max_duration", out.max_duration));
-  CHAOS_RETURN_IF_ERROR(read_bounded_duration(policy, "max_lease_ttl", out.max_lease_ttl));
-  CHAOS_RETURN_IF_ERROR(read_live_fault_limit(policy, out));
-  CHAOS_RETURN_IF_ERROR(policy.read_duration("max_delay", out.max_delay));
-  CHAOS_RETURN_IF_ERROR(read_loss_limit(policy, out));
-  CHAOS_RETURN_IF_ERROR(policy.read_strings("protected_processes", out.protected_processes));
-  if (auto compiled = ProtectedProcesses::compile(out.protected_processes); !compiled.ok()) {
-    return policy.error_at(*table->get("protected_processes"), "protected_processes",
-                           compiled.status().message());
+void read_tls(TableReader& root, TlsFiles& out) {
+  const toml::table* table = root.table("tls");
+  if (table == nullptr) return;
+  TableReader tls(*table, "tls", root.diagnostics());
+  out.cert = tls.string("cert").value_or(out.cert);
+  out.key = tls.string("key").value_or(out.key);
+  out.client_ca = tls.string("client_ca").value_or(out.client_ca);
+  tls.reject_unknown_keys();
+  if (Status complete = check_tls_files(out); !complete.ok()) root.error_at_key("tls", complete.message());
+}
+
+void read_root(TableReader& root, AgentConfig& config) {
+  read_tls(root, config.tls);
+  config.token_file = root.string("token_file").value_or(config.token_file);
+  config.insecure_plaintext_on_non_loopback =
+      root.boolean("insecure_plaintext_on_non_loopback").value_or(config.insecure_plaintext_on_non_loopback);
+  config.listen = root.string("listen").value_or(config.listen);
+  config.metrics_listen = root.string("metrics_listen").value_or(config.metrics_listen);
+  config.node_name = root.string("node_name").value_or(config.node_name);
+  config.state_dir = root.string("state_dir").value_or(config.state_dir);
+  if (auto scope = root.string("process_scope")) {
+    auto parsed = parse_process_scope(*scope);
+    if (parsed.ok()) {
+      config.process_scope = *parsed;
+    } else {
+      root.error_at_key("process_scope", parsed.status().message());
+    }
   }
-  return {};
-}
-
-Status read_tls(const TableReader& root, TlsFiles& out) {
-  const toml::node* node = root.table().get("tls");
-  if (node == nullptr) return {};
-  const toml::table* table = node->as_table();
-  if (table == nullptr) return root.error_at(*node, "tls", "expected a table");
-  TableReader tls(*table, root.source(), "tls.");
-  CHAOS_RETURN_IF_ERROR(tls.reject_unknown({"cert", "key", "client_ca"}));
-  CHAOS_RETURN_IF_ERROR(tls.read_string("cert", out.cert));
-  CHAOS_RETURN_IF_ERROR(tls.read_string("key", out.key));
-  CHAOS_RETURN_IF_ERROR(tls.read_string("client_ca", out.client_ca));
-  if (Status complete = check_tls_files(out); !complete.ok()) {
-    return invalid_argument(where(root.source(), node->source()) + ": tls: " + complete.message());
-  }
-  return {};
-}
-
-Status read_insecure_flag(const TableReader& root, bool& out) {
-  const toml::node* node = root.table().get("insecure_plaintext_on_non_loopback");
-  if (node == nullptr) return {};
-  if (!node->is_boolean()) return root.error_at(*node, "insecure_plaintext_on_non_loopback", "expected true or false");
-  out = **node->as_boolean();
-  return {};
-}
-
-Status read_root(const TableReader& root, AgentConfig& config) {
-  CHAOS_RETURN_IF_ERROR(root.reject_unknown({"listen", "metrics_listen", "node_name", "state_dir", "process_scope",
-                                             "labels", "policy", "tls", "token_file",
-                                             "insecure_plaintext_on_non_loopback"}));
-  CHAOS_RETURN_IF_ERROR(read_tls(root, config.tls));
-  CHAOS_RETURN_IF_ERROR(root.read_string("token_file", config.token_file));
-  CHAOS_RETURN_IF_ERROR(read_insecure_flag(root, config.insecure_plaintext_on_non_loopback));
-  CHAOS_RETURN_IF_ERROR(root.read_string("listen", config.listen));
-  CHAOS_RETURN_IF_ERROR(root.read_string("metrics_listen", config.metrics_listen));
-  CHAOS_RETURN_IF_ERROR(root.read_string("node_name", config.node_name));
-  CHAOS_RETURN_IF_ERROR(root.read_string("state_dir", config.state_dir));
-  std::string scope;
-  CHAOS_RETURN_IF_ERROR(root.read_string("process_scope", scope));
-  if (!scope.empty()) {
-    auto parsed = parse_process_scope(scope);
-    if (!parsed.ok()) return root.error_at(*root.table().get("process_scope"), "process_scope", parsed.status().message());
-    config.process_scope = *parsed;
-  }
-  CHAOS_RETURN_IF_ERROR(read_labels(root, config));
-  return read_policy(root, config.policy);
+  if (auto labels = root.string_map("labels")) config.labels = std::move(*labels);
+  read_policy(root, config.policy);
+  root.reject_unknown_keys();
 }
 
 std::string hostname() {
@@ -235,24 +127,31 @@ StatusOr<ProcessScope> parse_process_scope(const std::string& text) {
   return invalid_argument("expected 'all' or 'netns', got '" + text + "'");
 }
 
-StatusOr<AgentConfig> parse_agent_config(const std::string& text, const std::string& source) {
-  toml::table table;
-  try {
-    table = toml::parse(text, source);
-  } catch (const toml::parse_error& error) {
-    return invalid_argument(where(source, error.source()) + ": " + std::string(error.description()));
-  }
+namespace {
+
+StatusOr<AgentConfig> read_config(const std::optional<toml::table>& table, Diagnostics& diagnostics) {
   AgentConfig config;
-  CHAOS_RETURN_IF_ERROR(read_root(TableReader(table, source), config));
+  if (table) {
+    TableReader root(*table, "", diagnostics);
+    read_root(root, config);
+  }
+  CHAOS_RETURN_IF_ERROR(diagnostics.to_status());
   return config;
 }
 
+}  // namespace
+
+StatusOr<AgentConfig> parse_agent_config(const std::string& text, const std::string& source) {
+  Diagnostics diagnostics(source);
+  const auto table = parse_toml(text, diagnostics);
+  return read_config(table, diagnostics);
+}
+
 StatusOr<AgentConfig> load_agent_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found(path + ": cannot open config file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_agent_config(text.str(), path);
+  if (!std::ifstream(path)) return not_found(path + ": cannot open config file");
+  Diagnostics diagnostics(path);
+  const auto table = parse_toml_file(path, diagnostics);
+  return read_config(table, diagnostics);
 }
 
 Status add_label(const std::string& assignment, std::map<std::string, std::string>& labels) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "common/proc_reader.h"
 #include "common/status.h"
 
 namespace chaos::agent {
@@ -21,7 +22,7 @@ enum class ProcessScope { kAll, kNetns };
 // How much of /proc/PID/cmdline the agent reads: whole command lines of
 // real programs (Java's run to tens of KiB) for cmdline_regex and the
 // protected-process patterns, which RE2 searches in linear time.
-constexpr std::size_t kMaxCmdlineBytes = 128 * 1024;
+constexpr std::size_t kMaxCmdlineBytes = kMaxProcCmdlineBytes;
 
 struct ProcessInfo {
   int pid = 0;
@@ -69,18 +70,7 @@ class ProcProcessTable final : public ProcessTable {
   std::uint64_t self_netns_inode() const override;
 
  private:
-  std::string proc_root_;
+  ProcReader proc_;
 };
-
-// Parses the text of /proc/PID/stat (comm may contain spaces and ')').
-// Exposed for tests.
-struct StatFields {
-  std::string comm;
-  char state = '?';
-  int ppid = 0;
-  unsigned long flags = 0;  // PF_KTHREAD (0x00200000) marks kernel threads
-  std::uint64_t start_time = 0;
-};
-std::optional<StatFields> parse_proc_stat(const std::string& text);
 
 }  // namespace chaos::agent

@@ -5,38 +5,22 @@
 
 #include <cerrno>
 #include <charconv>
-#include <filesystem>
 #include <fstream>
-#include <iterator>
+
+#include "common/proc_reader.h"
 
 namespace chaos::lab {
 
 std::vector<std::string> process_cmdline(int pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/cmdline", std::ios::binary);
-  const std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::vector<std::string> argv;
-  std::string current;
-  for (char c : raw) {
-    if (c == '\0') {
-      argv.push_back(current);
-      current.clear();
-    } else {
-      current += c;
-    }
-  }
-  if (!current.empty()) argv.push_back(current);
-  return argv;
+  return ProcReader().argv(pid).value_or(std::vector<std::string>{});
 }
 
 bool process_alive(int pid) {
   if (pid <= 0) return false;
   if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
   // A zombie still answers kill(0) but is gone for our purposes.
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  std::getline(stat, line);
-  const auto close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
+  const auto stat = ProcReader().stat(pid);
+  return stat && !stat->dead();
 }
 
 std::optional<int> read_pidfile(const std::string& path) {
@@ -65,13 +49,11 @@ bool cmdline_matches(const std::vector<std::string>& argv, const std::string& pr
 std::vector<int> find_processes(const std::string& program, const std::string& marker) {
   std::vector<int> pids;
   const int self = static_cast<int>(::getpid());
-  std::error_code error;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
-    const std::string name = entry.path().filename().string();
-    int pid = 0;
-    auto [end, parse_error] = std::from_chars(name.data(), name.data() + name.size(), pid);
-    if (parse_error != std::errc() || end != name.data() + name.size() || pid == self) continue;
-    if (cmdline_matches(process_cmdline(pid), program, marker) && process_alive(pid)) pids.push_back(pid);
+  const ProcReader proc;
+  for (int pid : proc.pids()) {
+    if (pid == self) continue;
+    const auto argv = proc.argv(pid);
+    if (argv && cmdline_matches(*argv, program, marker) && process_alive(pid)) pids.push_back(pid);
   }
   return pids;
 }

@@ -8,12 +8,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 #include <thread>
 
 #include "bench/network/traffic.h"
 #include "bench/support/child_process.h"
 #include "bench/support/json_out.h"
+#include "common/proc_reader.h"
 #include "orchestrator/clients/agent_client.h"
 #include "orchestrator/experiment/fault_spec_builder.h"
 #include "lab/testbed/network_test_bed.h"
@@ -34,16 +34,10 @@ struct Sample {
 // /proc/<pid>/stat fields 14 and 15 (utime, stime) and /proc/<pid>/status.
 Sample sample(int pid) {
   Sample result;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  std::istringstream fields(text.substr(text.rfind(')') + 2));  // after "(comm) "
-  std::string field;
-  double ticks = 0;
-  for (int index = 3; fields >> field; ++index) {
-    if (index == 14 || index == 15) ticks += std::stod(field);
-    if (index == 15) break;
+  if (const auto stat = ProcReader().stat(pid)) {
+    result.cpu_seconds = static_cast<double>(stat->user_ticks + stat->system_ticks) /
+                         static_cast<double>(sysconf(_SC_CLK_TCK));
   }
-  result.cpu_seconds = ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
   std::ifstream status("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(status, line);) {
     const auto kib = [&] { return std::stod(line.substr(line.find(':') + 1)) / 1024.0; };

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "chaos/v1/agent.grpc.pb.h"
+#include "common/proc_reader.h"
 #include "lab/testbed/safe_kill.h"
 
 namespace chaos::agent::integration {
@@ -50,12 +51,8 @@ inline pid_t spawn(const std::vector<std::string>& argv, const std::string& outp
 
 // Field 3 of /proc/PID/stat: 'S', 'R', 'T', 'Z', ...; 'X' when gone.
 inline char process_state(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  std::getline(in, text);
-  const auto close = text.rfind(')');
-  if (close == std::string::npos || close + 2 >= text.size()) return 'X';
-  return text[close + 2];
+  const auto stat = ProcReader().stat(pid);
+  return stat ? stat->state : 'X';
 }
 
 // Field 22 of /proc/PID/stat: when the process started, in clock ticks
@@ -128,12 +125,7 @@ class Victim {
     const char now = state();
     return (now == 'R' || now == 'S') && start_time_ != 0 && process_start_time(pid_) == start_time_;
   }
-  std::string cmdline() const {
-    std::ifstream in("/proc/" + std::to_string(pid_) + "/cmdline");
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    for (char& c : text) c = c == '\0' ? ' ' : c;
-    return text;
-  }
+  std::string cmdline() const { return ProcReader().cmdline(pid_).value_or(""); }
   // The signal that ended it, once it has ended (within `timeout`).
   std::optional<int> wait_for_death(std::chrono::milliseconds timeout) {
     if (pid_ <= 0 || reaped_) return std::nullopt;

@@ -7,7 +7,7 @@
 
 #include "orchestrator/experiment/inventory.h"
 #include "orchestrator/experiment/method_loader.h"
-#include "orchestrator/toml_reader.h"
+#include "common/toml_reader.h"
 
 namespace chaos::orchestrator {
 

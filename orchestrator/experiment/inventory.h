@@ -23,7 +23,7 @@
 
 #include "common/status.h"
 #include "orchestrator/experiment/experiment.h"
-#include "orchestrator/toml_reader.h"
+#include "common/toml_reader.h"
 
 namespace chaos::orchestrator {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "orchestrator/experiment/experiment.h"
-#include "orchestrator/toml_reader.h"
+#include "common/toml_reader.h"
 
 namespace chaos::orchestrator {
 

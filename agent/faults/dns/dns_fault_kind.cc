@@ -6,28 +6,13 @@
 #include "agent/faults/dns/live_dns_fault.h"
 #include "agent/faults/dns/own_socket.h"
 #include "agent/faults/dns/resolv_conf.h"
+#include "agent/faults/rollback_stack.h"
 #include "agent/policy.h"
 #include "common/crash_point.h"
 
 namespace chaos::agent::dns {
 
 namespace {
-
-// Clears the single-fault flag unless apply succeeds (the rollback for the
-// first step; the responder's unique_ptr and the atomic nft transaction undo
-// the others).
-class LiveFlagClaim {
- public:
-  explicit LiveFlagClaim(std::shared_ptr<std::atomic<bool>> flag) : flag_(std::move(flag)) {}
-  ~LiveFlagClaim() {
-    if (!kept_) flag_->store(false);
-  }
-  void keep() { kept_ = true; }
-
- private:
-  std::shared_ptr<std::atomic<bool>> flag_;
-  bool kept_ = false;
-};
 
 std::string table_for(const FaultContext& context, const nlohmann::json& undo_record) {
   if (undo_record.is_object() && undo_record.contains("nft_table") && undo_record["nft_table"].is_string()) {
@@ -67,7 +52,14 @@ StatusOr<std::unique_ptr<LiveFault>> DnsFaultKind::apply(const v1::FaultSpec& sp
   if (!live_->compare_exchange_strong(expected, true)) {
     return failed_precondition("dns.fail: another DNS fault is live on this agent; revert it first");
   }
-  LiveFlagClaim claim(live_);
+  // Only the claim needs an undo step: the responder's unique_ptr stops it
+  // (before the claim is released, as it is declared later) and the nft
+  // transaction is atomic.
+  RollbackStack undo;
+  undo.push("the single-DNS-fault claim", [flag = live_] {
+    flag->store(false);
+    return Status{};
+  });
   CHAOS_ASSIGN_OR_RETURN(UpstreamResolver upstream, read_resolv_conf(options_.resolv_conf_path));
 
   const std::string detail = parsed.describe() + ", upstream " + upstream.text;
@@ -90,7 +82,7 @@ StatusOr<std::unique_ptr<LiveFault>> DnsFaultKind::apply(const v1::FaultSpec& sp
   // this table name) in the same transaction.
   CHAOS_RETURN_IF_ERROR(install_redirect(*env_.commands, rules));
 
-  claim.keep();
+  undo.release();  // the LiveDnsFault clears the flag on revert
   return std::unique_ptr<LiveFault>(
       new LiveDnsFault(*env_.commands, rules.table, detail, std::move(responder), live_));
 }

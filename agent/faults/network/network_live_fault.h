@@ -10,7 +10,7 @@
 #include "agent/fault.h"
 #include "agent/faults/network/engine/impairment_model.h"
 #include "agent/faults/network/network_runtime.h"
-#include "agent/faults/network/rollback_stack.h"
+#include "agent/faults/rollback_stack.h"
 #include "agent/faults/network/rules/qdisc_tree.h"
 #include "agent/faults/network/traffic_scope.h"
 

@@ -3,6 +3,7 @@
 #include <csignal>
 
 #include "agent/faults/process/process_signalling.h"
+#include "agent/faults/rollback_stack.h"
 
 namespace chaos::agent {
 
@@ -74,15 +75,15 @@ StatusOr<std::unique_ptr<LiveFault>> ProcessPauseKind::apply(const v1::FaultSpec
                                                               target_seed(context.fault_id, 0)));
   ProcessTable& table = *targeting_->table;
   SignalReport report = signal_processes(table, targets, SIGSTOP);
-  if (!report.first_error.ok()) {
-    // All or nothing: resume what was already stopped.
-    (void)resume_all(table, report.signalled);
-    return report.first_error.with_context("process_pause");
-  }
+  // All or nothing: a failed apply resumes what was already stopped.
+  RollbackStack undo;
+  undo.push("SIGSTOP", [&table, &report] { return resume_all(table, report.signalled); });
+  if (!report.first_error.ok()) return report.first_error.with_context("process_pause");
   if (report.signalled.empty()) {
     return not_found("process_pause.target: every match of " + describe_process_target(target) +
                      " exited before it could be paused");
   }
+  undo.release();  // the LiveProcessPause resumes them on revert
   return std::unique_ptr<LiveFault>(std::make_unique<LiveProcessPause>(table, std::move(report.signalled)));
 }
 

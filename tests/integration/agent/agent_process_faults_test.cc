@@ -251,7 +251,7 @@ TEST_F(AgentProcessFaults, PathologicalRegexOnAHugeCmdlineNeitherHangsNorCrashes
   const std::string marker = unique_marker();
   // ~100 KiB of argv (one argument stays under the kernel's 128 KiB limit).
   Victim victim(marker + "-" + std::string(100 * 1024, 'a') + "b");
-  ASSERT_EQ(victim.cmdline().size(), marker.size() + 1 + 100 * 1024 + 1 + std::string(" 300 ").size());
+  ASSERT_EQ(victim.cmdline().size(), marker.size() + 1 + 100 * 1024 + 1 + std::string(" 300").size());
 
   v1::InjectRequest kill;
   kill.mutable_duration()->set_seconds(10);

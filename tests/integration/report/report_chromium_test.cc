@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "common/command_runner.h"
+#include "common/proc_reader.h"
 #include "tests/integration/report/png_image.h"
 #include "lab/testbed/safe_kill.h"
 
@@ -46,12 +47,10 @@ size_t count(const std::string& haystack, const std::string& needle) {
 // Kills, by pid, any Chromium process still using our profile directory
 // (renderers and zygotes can outlive a killed browser process).
 void kill_leftover_chromium(const std::string& profile) {
-  for (const auto& entry : fs::directory_iterator("/proc")) {
-    const std::string pid = entry.path().filename().string();
-    if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    std::string cmdline = read_file(entry.path() / "cmdline");
-    if (cmdline.find("--user-data-dir=" + profile) != std::string::npos) {
-      ::chaos::test_support::safe_kill(std::stoi(pid), SIGKILL);
+  const ProcReader proc;
+  for (int pid : proc.pids()) {
+    if (proc.cmdline(pid).value_or("").find("--user-data-dir=" + profile) != std::string::npos) {
+      ::chaos::test_support::safe_kill(pid, SIGKILL);
     }
   }
 }

@@ -68,7 +68,7 @@ TEST(AgentConfig, BoundsHaveDefaultsAndAreReadAndChecked) {
   EXPECT_EQ(parse_agent_config("[policy]\nmax_duration = \"745h\"\n", "b.toml").status().message(),
             "b.toml:2:16: policy.max_duration: must be at most 720h");
   EXPECT_EQ(parse_agent_config("[policy]\nmax_live_faults = 0\n", "b.toml").status().message(),
-            "b.toml:2:19: policy.max_live_faults: expected a whole number from 1 to 4096");
+            "b.toml:2:19: policy.max_live_faults: 0 is outside 1..4096");
   EXPECT_FALSE(parse_agent_config("[policy]\nmax_live_faults = \"many\"\n", "b.toml").ok());
 }
 
@@ -83,7 +83,7 @@ TEST(AgentConfig, TheShippedConfigsParse) {
 
 TEST(AgentConfig, ErrorsPointAtFileLineAndColumn) {
   EXPECT_EQ(parse_agent_config("listen = \"a:1\"\nlisten_typo = 1\n", "a.toml").status().message(),
-            "a.toml:2:1: unknown key 'listen_typo'");
+            "a.toml:2:1: top level: unknown key 'listen_typo'");
   EXPECT_EQ(parse_agent_config("[policy]\nmax_duration = \"ten\"\n", "a.toml").status().message().rfind(
                 "a.toml:2:16: policy.max_duration: ", 0),
             0u);
@@ -92,13 +92,26 @@ TEST(AgentConfig, ErrorsPointAtFileLineAndColumn) {
   EXPECT_EQ(parse_agent_config("[policy]\nmax_loss_percent = 120\n", "a.toml").status().message(),
             "a.toml:2:20: policy.max_loss_percent: must be within 0..100");
   EXPECT_EQ(parse_agent_config("node_name = 3\n", "a.toml").status().message(),
-            "a.toml:1:13: node_name: expected a string");
+            "a.toml:1:13: node_name: expected a string, got integer");
   EXPECT_EQ(parse_agent_config("process_scope = \"pid\"\n", "a.toml").status().message(),
             "a.toml:1:17: process_scope: expected 'all' or 'netns', got 'pid'");
   EXPECT_EQ(parse_agent_config("[policy]\nprotected_processes = [\"(\"]\n", "a.toml").status().code(),
             StatusCode::kInvalidArgument);
   auto syntax = parse_agent_config("listen = \n", "a.toml");
   EXPECT_EQ(syntax.status().message().rfind("a.toml:1:", 0), 0u) << syntax.status().message();
+}
+
+TEST(AgentConfig, ReportsEveryErrorOfTheFileAtOnce) {
+  const auto status = parse_agent_config(
+      "insecure_plaintext_on_non_loopback = \"yes\"\n[policy]\nmax_loss_percent = 120\nmax_durattion = \"1m\"\n"
+      "[labels]\nzone = 1\n",
+      "a.toml")
+                          .status();
+  EXPECT_EQ(status.message(),
+            "a.toml:1:38: insecure_plaintext_on_non_loopback: expected true or false, got string\n"
+            "a.toml:6:8: labels.zone: expected a string, got integer\n"
+            "a.toml:3:20: policy.max_loss_percent: must be within 0..100\n"
+            "a.toml:4:1: policy: unknown key 'max_durattion'");
 }
 
 TEST(AgentConfig, MissingFileIsAnError) {

@@ -9,24 +9,6 @@
 namespace chaos::agent {
 namespace {
 
-TEST(ParseProcStat, HandlesCommWithSpacesAndParentheses) {
-  const std::string stat =
-      "4242 (we ird) (x) S 17 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 200 18446744073709551615";
-  auto fields = parse_proc_stat(stat);
-  ASSERT_TRUE(fields);
-  EXPECT_EQ(fields->comm, "we ird) (x");
-  EXPECT_EQ(fields->state, 'S');
-  EXPECT_EQ(fields->ppid, 17);
-  EXPECT_EQ(fields->flags, 4194560u);
-  EXPECT_EQ(fields->start_time, 98765u);
-}
-
-TEST(ParseProcStat, RefusesGarbage) {
-  EXPECT_FALSE(parse_proc_stat(""));
-  EXPECT_FALSE(parse_proc_stat("12 (x) S 1 2"));
-  EXPECT_FALSE(parse_proc_stat("12 x) S"));
-}
-
 TEST(ProcProcessTable, SeesThisProcess) {
   ProcProcessTable table;
   auto self = table.get(::getpid());

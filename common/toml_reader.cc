@@ -1,4 +1,4 @@
-#include "orchestrator/toml_reader.h"
+#include "common/toml_reader.h"
 
 #include <filesystem>
 #include <fstream>
@@ -6,7 +6,7 @@
 
 #include "common/duration.h"
 
-namespace chaos::orchestrator {
+namespace chaos {
 
 std::string Diagnostics::where(const toml::source_region& region) const {
   return file_ + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
@@ -40,10 +40,23 @@ std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics&
     return std::nullopt;
   }
   std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    diagnostics.error_at_start("cannot open file");
+    return std::nullopt;
+  }
   std::stringstream content;
   content << in.rdbuf();
+  return parse_toml(content.str(), diagnostics);
+}
+
+std::optional<toml::table> parse_toml(const std::string& text, Diagnostics& diagnostics) {
+  if (text.size() > kMaxConfigBytes) {
+    diagnostics.error_at_start("text is " + std::to_string(text.size()) + " bytes, more than the limit of " +
+                               std::to_string(kMaxConfigBytes));
+    return std::nullopt;
+  }
   try {
-    return toml::parse(content.str(), path);
+    return toml::parse(text, diagnostics.file());
   } catch (const toml::parse_error& error) {
     diagnostics.error(error.source(), std::string(error.description()));
     return std::nullopt;
@@ -121,7 +134,18 @@ std::optional<int64_t> TableReader::integer(const std::string& key, int64_t min,
   return value;
 }
 
-std::optional<std::chrono::nanoseconds> TableReader::duration(const std::string& key, bool required) {
+std::optional<bool> TableReader::boolean(const std::string& key) {
+  const toml::node* node = fetch(key, false, "true or false");
+  if (node == nullptr) return std::nullopt;
+  if (!node->is_boolean()) {
+    wrong_type(*node, key, "true or false");
+    return std::nullopt;
+  }
+  return node->value<bool>();
+}
+
+std::optional<std::chrono::nanoseconds> TableReader::duration(const std::string& key, bool required,
+                                                              const DurationLimits& limits) {
   const toml::node* node = fetch(key, required, "a duration like \"20s\"");
   if (node == nullptr) return std::nullopt;
   if (!node->is_string()) {
@@ -133,8 +157,13 @@ std::optional<std::chrono::nanoseconds> TableReader::duration(const std::string&
     diagnostics_.error(node->source(), qualified(key) + ": " + parsed.status().message());
     return std::nullopt;
   }
-  if (parsed->count() <= 0) {
-    diagnostics_.error(node->source(), qualified(key) + ": duration must be positive");
+  if (parsed->count() < 0 || (parsed->count() == 0 && !limits.zero_allowed)) {
+    diagnostics_.error(node->source(), qualified(key) + ": duration must be " +
+                                           (limits.zero_allowed ? "zero or positive" : "positive"));
+    return std::nullopt;
+  }
+  if (limits.max && *parsed > *limits.max) {
+    diagnostics_.error(node->source(), qualified(key) + ": must be at most " + format_duration(*limits.max));
     return std::nullopt;
   }
   return *parsed;
@@ -191,6 +220,11 @@ const toml::array* TableReader::array_of_tables(const std::string& key) {
   return array;
 }
 
+void TableReader::error_at_key(const std::string& key, const std::string& message) {
+  const toml::node* node = table_.get(key);
+  diagnostics_.error(node != nullptr ? node->source() : table_.source(), qualified(key) + ": " + message);
+}
+
 void TableReader::reject_unknown_keys() {
   for (const auto& [key, value] : table_) {
     const std::string text(key.str());
@@ -200,4 +234,4 @@ void TableReader::reject_unknown_keys() {
   }
 }
 
-}  // namespace chaos::orchestrator
+}  // namespace chaos

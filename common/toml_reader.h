@@ -1,7 +1,8 @@
 // Reading validated values out of toml++ tables while keeping source
 // positions, so every configuration error reads "file:line:col: message".
 // A TableReader remembers which keys were asked for; the rest are reported
-// as unknown keys (typos must not be silently ignored).
+// as unknown keys (typos must not be silently ignored). The one TOML layer
+// of the agent config and chaosctl's experiment and inventory files.
 #pragma once
 
 #include <chrono>
@@ -16,7 +17,7 @@
 
 #include "common/status.h"
 
-namespace chaos::orchestrator {
+namespace chaos {
 
 // Collects every error of one load so `validate` can report them all.
 class Diagnostics {
@@ -43,6 +44,14 @@ class Diagnostics {
 // diagnostics with the parser's position.
 inline constexpr size_t kMaxConfigBytes = 1 << 20;
 std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics& diagnostics);
+// The same for TOML text already in memory; diagnostics.file() names it.
+std::optional<toml::table> parse_toml(const std::string& text, Diagnostics& diagnostics);
+
+// What a duration() may be besides positive.
+struct DurationLimits {
+  bool zero_allowed = false;
+  std::optional<std::chrono::nanoseconds> max;
+};
 
 class TableReader {
  public:
@@ -52,8 +61,11 @@ class TableReader {
   std::optional<std::string> string(const std::string& key, bool required = false);
   std::optional<double> number(const std::string& key, bool required = false);
   std::optional<int64_t> integer(const std::string& key, int64_t min, int64_t max);
-  // A positive duration written as a string ("20s").
-  std::optional<std::chrono::nanoseconds> duration(const std::string& key, bool required = false);
+  std::optional<bool> boolean(const std::string& key);
+  // A duration written as a string ("20s"): positive (or zero, if allowed)
+  // and at most limits.max.
+  std::optional<std::chrono::nanoseconds> duration(const std::string& key, bool required = false,
+                                                   const DurationLimits& limits = {});
   std::optional<std::vector<std::string>> string_list(const std::string& key);
   // String-valued table such as labels = { role = "broker" }.
   std::optional<std::map<std::string, std::string>> string_map(const std::string& key);
@@ -67,6 +79,9 @@ class TableReader {
     diagnostics_.error(node.source(), message);
   }
   void error_here(const std::string& message) { diagnostics_.error(table_.source(), message); }
+  // "file:line:col: name.key: message" at `key` (which must be present),
+  // for checks the getters cannot make (a value from a fixed set, ...).
+  void error_at_key(const std::string& key, const std::string& message);
   const std::string& name() const { return name_; }
   Diagnostics& diagnostics() { return diagnostics_; }
 
@@ -83,4 +98,4 @@ class TableReader {
 
 const char* toml_type_name(const toml::node& node);
 
-}  // namespace chaos::orchestrator
+}  // namespace chaos
