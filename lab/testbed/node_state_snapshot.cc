@@ -6,6 +6,8 @@
 #include <regex>
 #include <sstream>
 
+#include "common/proc_reader.h"
+
 namespace chaos::testing {
 
 namespace {
@@ -180,14 +182,9 @@ std::string diff_node_states(const NodeStateSnapshot& baseline, const NodeStateS
 }
 
 std::string process_run_state(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string text;
-  std::getline(in, text);
-  const auto close = text.rfind(')');
-  if (close == std::string::npos || close + 2 >= text.size()) return "gone";
-  const char state = text[close + 2];
-  if (state == 'T' || state == 't') return "stopped";
-  if (state == 'Z' || state == 'X' || state == 'x') return "gone";
+  const auto stat = ProcReader().stat(pid);
+  if (!stat || stat->dead()) return "gone";
+  if (stat->state == 'T' || stat->state == 't') return "stopped";
   return "running";
 }
 
