@@ -8,7 +8,7 @@
 #include <set>
 
 #include "agent/fault_entry.h"
-#include "agent/proto_convert.h"
+#include "agent/fault_entry_mapping.h"
 #include "common/check.h"
 #include "common/crash_point.h"
 #include "common/duration.h"
@@ -211,8 +211,7 @@ Status FaultRegistry::reserve_lease_locked(const InjectCommand& command, SteadyT
 // fields read here do not change after reserve().
 StatusOr<std::unique_ptr<LiveFault>> FaultRegistry::apply_reserved(Entry& entry, FaultKind& kind) {
   std::lock_guard op(entry.op_mutex);
-  JournalEntry record{entry.id, entry.kind, entry.experiment_id, entry.lease_id, entry.spec,
-                      entry.duration, JournalPhase::kApplying, nullptr, clock_.wall_now()};
+  JournalEntry record = to_journal_entry(entry, JournalPhase::kApplying, nullptr, clock_.wall_now());
   if (Status written = journal_.write(record); !written.ok()) {
     (void)journal_.remove(entry.id);  // a partial temp file is gone already; this is for a full disk's leftovers
     return unavailable("cannot journal the fault before applying it, so it was not applied: " + written.message());
@@ -288,17 +287,14 @@ bool FaultRegistry::begin_revert_locked(Entry& entry, const std::string& reason)
   return false;
 }
 
+// Faults of a previous agent process are undone by fault_recovery.cc.
 Status FaultRegistry::undo(Entry& entry) {
-  const FaultContext context{entry.id, entry.experiment_id, entry.duration};
   switch (entry.undo_path) {
     case UndoPath::kLive:
       CHAOS_CHECK(entry.live != nullptr, "a live fault without its LiveFault");
       return entry.live->revert();
-    case UndoPath::kRecover: {
-      FaultKind* kind = find_kind(entry.kind);
-      if (kind == nullptr) return unimplemented("this agent offers no fault kind '" + entry.kind + "'");
-      return kind->recover(entry.spec, context, entry.undo_record);
-    }
+    case UndoPath::kRecover:
+      return undo_recovered(entry);
     case UndoPath::kRecoverById:
       return undo_by_id(entry);
   }
@@ -375,11 +371,7 @@ StatusOr<RevertOutcome> FaultRegistry::revert(const std::string& fault_id) {
       for (const auto& ended : ended_) {
         if (ended->id == fault_id) return RevertOutcome{to_proto_locked(*ended), true};
       }
-      v1::Fault unknown;
-      unknown.set_id(fault_id);
-      unknown.set_state(v1::FAULT_STATE_REVERTED);
-      unknown.set_node_name(options_.node_name);
-      return RevertOutcome{unknown, true};
+      return RevertOutcome{unknown_reverted_fault(fault_id, options_.node_name), true};
     }
     EntryPtr entry = found->second;
     if (entry->state == EntryState::kApplying || entry->state == EntryState::kReverting) {
@@ -559,42 +551,6 @@ void FaultRegistry::run_on_tick(const EntryPtr& entry, SteadyTime now) {
 
 // ------------------------------------------------------------------ proto
 
-namespace {
-
-v1::FaultState proto_state(EntryState state) {
-  switch (state) {
-    case EntryState::kApplying: return v1::FAULT_STATE_UNSPECIFIED;
-    case EntryState::kActive:
-    case EntryState::kReverting: return v1::FAULT_STATE_ACTIVE;
-    case EntryState::kReverted:
-    case EntryState::kFailedToApply: return v1::FAULT_STATE_REVERTED;
-    case EntryState::kRevertFailed: return v1::FAULT_STATE_REVERT_FAILED;
-  }
-  return v1::FAULT_STATE_UNSPECIFIED;
-}
-
-}  // namespace
-
-v1::Fault FaultRegistry::to_proto_locked(const Entry& entry) const {
-  v1::Fault fault;
-  fault.set_id(entry.id);
-  fault.set_kind(entry.kind);
-  fault.set_experiment_id(entry.experiment_id);
-  fault.set_lease_id(entry.lease_id);
-  *fault.mutable_spec() = entry.spec;
-  fault.set_backend(entry.backend);
-  fault.set_state(proto_state(entry.state));
-  if (entry.applied_at != WallTime{}) {
-    *fault.mutable_applied_at() = to_proto_timestamp(entry.applied_at);
-    *fault.mutable_expires_at() =
-        to_proto_timestamp(entry.applied_at + std::chrono::duration_cast<WallTime::duration>(entry.duration));
-  }
-  if (entry.reverted_at != WallTime{}) *fault.mutable_reverted_at() = to_proto_timestamp(entry.reverted_at);
-  fault.set_revert_reason(entry.revert_reason);
-  fault.set_detail(entry.state == EntryState::kRevertFailed ? entry.detail + " (revert failed: " + entry.last_error + ")"
-                                                              : entry.detail);
-  fault.set_node_name(options_.node_name);
-  return fault;
-}
+v1::Fault FaultRegistry::to_proto_locked(const Entry& entry) const { return to_proto(entry, options_.node_name); }
 
 }  // namespace chaos::agent

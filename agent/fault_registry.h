@@ -57,6 +57,9 @@ struct LeaseRenewal {
   std::uint32_t live_faults = 0;
 };
 
+// The registry's record of one fault (fault_entry.h).
+struct FaultEntry;
+
 struct FaultRegistryOptions {
   std::string node_name;
   Policy policy;                            // also holds the bounds (policy.h)
@@ -115,7 +118,7 @@ class FaultRegistry {
   std::size_t live_count() const;
 
  private:
-  struct Entry;
+  using Entry = FaultEntry;
   using EntryPtr = std::shared_ptr<Entry>;
 
   StatusOr<v1::Fault> inject_new(const InjectCommand& command, FaultKind& kind);
@@ -127,6 +130,7 @@ class FaultRegistry {
   bool begin_revert_locked(Entry& entry, const std::string& reason);
   void finish_revert(const EntryPtr& entry);
   Status undo(Entry& entry);
+  Status undo_recovered(const Entry& entry);
   Status undo_by_id(const Entry& entry);
   void dispatch(std::function<void()> task);
   std::vector<EntryPtr> collect_due_locked(SteadyTime now);
