@@ -39,8 +39,8 @@ void FaultRegistry::recover_entry(const EntryPtr& entry, const std::string& what
   }
 }
 
-int FaultRegistry::recover_from_journal() {
-  auto contents = journal_.load_all();
+StatusOr<int> FaultRegistry::recover_from_journal() {
+  CHAOS_ASSIGN_OR_RETURN(FaultJournal::Contents contents, journal_.load_all());
   int recovered = recover_corrupt(contents.corrupt);
   for (const auto& record : contents.entries) {
     EntryPtr entry = recovered_entry(record);

@@ -133,13 +133,14 @@ StatusOr<v1::Fault> FaultRegistry::inject_new(const InjectCommand& command, Faul
   CHAOS_ASSIGN_OR_RETURN(EntryPtr entry, reserve(command, kind.name(), lock));
   if (entry->state != EntryState::kApplying) return to_proto_locked(*entry);  // idempotent repeat
   lock.unlock();
-  StatusOr<std::unique_ptr<LiveFault>> live = apply_reserved(*entry, kind);
+  StatusOr<AppliedFault> applied = apply_reserved(*entry, kind);
   lock.lock();
-  if (!live.ok()) {
+  if (!applied.ok()) {
     abandon_locked(entry);
-    return live.status();
+    return applied.status();
   }
-  activate_locked(*entry, std::move(*live));
+  activate_locked(*entry, std::move(applied->live));
+  if (!applied->journal_error.ok()) return revert_unjournaled(entry, applied->journal_error, lock);
   const std::string pending = entry->pending_revert;
   if (!pending.empty() && begin_revert_locked(*entry, pending)) {
     lock.unlock();
@@ -205,11 +206,13 @@ Status FaultRegistry::reserve_lease_locked(const InjectCommand& command, SteadyT
   return {};
 }
 
-// Journal first, then apply, then journal the undo record; any failure
-// leaves neither the fault nor its journal entry behind. Holds only this
-// fault's op_mutex: other faults apply and revert meanwhile. The entry's
-// fields read here do not change after reserve().
-StatusOr<std::unique_ptr<LiveFault>> FaultRegistry::apply_reserved(Entry& entry, FaultKind& kind) {
+// Journal first, then apply, then journal the undo record. A failure before
+// the apply succeeded leaves neither the fault nor its journal entry behind;
+// a failure to journal the undo record returns the live fault with the
+// error, for revert_unjournaled. Holds only this fault's op_mutex: other
+// faults apply and revert meanwhile. The entry's fields read here do not
+// change after reserve().
+StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry, FaultKind& kind) {
   std::lock_guard op(entry.op_mutex);
   JournalEntry record = to_journal_entry(entry, JournalPhase::kApplying, nullptr, clock_.wall_now());
   if (Status written = journal_.write(record); !written.ok()) {
@@ -232,14 +235,28 @@ StatusOr<std::unique_ptr<LiveFault>> FaultRegistry::apply_reserved(Entry& entry,
   crash_point("apply.done " + entry.id);
   record.phase = JournalPhase::kApplied;
   record.undo = (*live)->undo_record();
-  if (Status written = journal_.write(record); !written.ok()) {
-    // The "applying" entry stays on disk if this revert fails: the next
-    // start-up recovers from it.
-    if (Status reverted = (*live)->revert(); !reverted.ok()) log("fault " + entry.id + ": " + reverted.message());
-    else (void)journal_.remove(entry.id);
-    return unavailable("cannot journal the applied fault, so it was reverted: " + written.message());
+  Status written = journal_.write(record);
+  return AppliedFault{std::move(*live), std::move(written)};
+}
+
+// The fault is on the system, but only its "applying" journal entry is on
+// disk (the next start-up recovers from that). It must not stay live as if
+// it had been journaled, so it is reverted now; a revert that fails stays
+// REVERT_FAILED, keeps the entry and is retried like any other. The inject
+// fails either way, and a repeat of its request id applies anew.
+Status FaultRegistry::revert_unjournaled(const EntryPtr& entry, const Status& journal_error,
+                                         std::unique_lock<std::mutex>& lock) {
+  forget_request_id_locked(*entry);
+  const bool began = begin_revert_locked(*entry, "journal_failed");
+  CHAOS_CHECK(began, "a fault just activated is not being reverted yet");
+  lock.unlock();
+  finish_revert(entry);
+  lock.lock();
+  if (entry->state == EntryState::kRevertFailed) {
+    return unavailable("cannot journal the applied fault " + entry->id + ": " + journal_error.message() +
+                       "; reverting it failed too (" + entry->last_error + "), the agent keeps retrying");
   }
-  return live;
+  return unavailable("cannot journal the applied fault, so it was reverted: " + journal_error.message());
 }
 
 void FaultRegistry::activate_locked(Entry& entry, std::unique_ptr<LiveFault> live) {
@@ -260,9 +277,13 @@ void FaultRegistry::abandon_locked(const EntryPtr& entry) {
   entry->state = EntryState::kFailedToApply;
   ++entry->finished_reverts;
   faults_.erase(entry->id);
-  auto request = request_ids_.find(entry->request_id);
-  if (request != request_ids_.end() && request->second == entry->id) request_ids_.erase(request);
+  forget_request_id_locked(*entry);
   changed_.notify_all();
+}
+
+void FaultRegistry::forget_request_id_locked(const Entry& entry) {
+  auto request = request_ids_.find(entry.request_id);
+  if (request != request_ids_.end() && request->second == entry.id) request_ids_.erase(request);
 }
 
 // ------------------------------------------------------------------ revert
@@ -312,11 +333,15 @@ void FaultRegistry::finish_revert(const EntryPtr& entry) {
       status = internal_error(std::string("revert threw: ") + error.what());
     }
     if (status.ok()) {
-      // A journal entry left behind is only reverted again at the next
-      // start-up, which is idempotent: log it, the fault itself is gone.
+      // The fault itself is gone, so it is REVERTED. A journal entry left
+      // behind is only reverted again at the next start-up, which is
+      // idempotent: log it and go on.
       const Status removed = entry->undo_path == UndoPath::kRecoverById ? journal_.remove_corrupt(entry->corrupt_path)
                                                                          : journal_.remove(entry->id);
-      if (!removed.ok()) log(removed.message());
+      if (!removed.ok()) {
+        log("fault " + entry->id + " reverted, but its journal entry stays (the next start reverts it again): " +
+            removed.message());
+      }
       entry->live.reset();
     }
   }
@@ -348,9 +373,7 @@ void FaultRegistry::retire_locked(const EntryPtr& entry) {
   faults_.erase(entry->id);
   ended_.push_back(entry);
   while (ended_.size() > options_.ended_retention) {
-    const EntryPtr& oldest = ended_.front();
-    auto request = request_ids_.find(oldest->request_id);
-    if (request != request_ids_.end() && request->second == oldest->id) request_ids_.erase(request);
+    forget_request_id_locked(*ended_.front());
     ended_.pop_front();
   }
 }

@@ -89,8 +89,10 @@ class FaultRegistry {
   // Start-up: reverts (FaultKind::recover) everything the journal holds from
   // a previous agent process, and what corrupt entries name by their id
   // (FaultKind::recover_by_id). What cannot be reverted stays live as
-  // REVERT_FAILED and is retried. Returns how many entries were reverted.
-  int recover_from_journal();
+  // REVERT_FAILED and is retried. Returns how many entries were reverted,
+  // or the error when the journal cannot be listed: then what a previous
+  // process left behind is unknown, and the agent must not serve.
+  StatusOr<int> recover_from_journal();
 
   // INVALID_ARGUMENT (field and limit named), UNIMPLEMENTED (no such kind
   // here), PERMISSION_DENIED (policy), RESOURCE_EXHAUSTED (max_live_faults),
@@ -124,9 +126,15 @@ class FaultRegistry {
   StatusOr<v1::Fault> inject_new(const InjectCommand& command, FaultKind& kind);
   StatusOr<EntryPtr> reserve(const InjectCommand& command, const std::string& kind, std::unique_lock<std::mutex>& lock);
   Status reserve_lease_locked(const InjectCommand& command, SteadyTime now);
-  StatusOr<std::unique_ptr<LiveFault>> apply_reserved(Entry& entry, FaultKind& kind);
+  struct AppliedFault {
+    std::unique_ptr<LiveFault> live;
+    Status journal_error;  // the undo record could not be journaled
+  };
+  StatusOr<AppliedFault> apply_reserved(Entry& entry, FaultKind& kind);
   void activate_locked(Entry& entry, std::unique_ptr<LiveFault> live);
+  Status revert_unjournaled(const EntryPtr& entry, const Status& journal_error, std::unique_lock<std::mutex>& lock);
   void abandon_locked(const EntryPtr& entry);
+  void forget_request_id_locked(const Entry& entry);
   bool begin_revert_locked(Entry& entry, const std::string& reason);
   void finish_revert(const EntryPtr& entry);
   Status undo(Entry& entry);
