@@ -62,7 +62,13 @@ FaultRegistry::FaultRegistry(Clock& clock, FaultJournal& journal, AgentMetrics& 
       options_(std::move(options)),
       executor_(options_.executor != nullptr ? *options_.executor : inline_executor_) {}
 
-FaultRegistry::~FaultRegistry() = default;
+// Reverts and on_ticks handed to the executor use this registry until they
+// end; one still running after RevertAll's timeout (or an on_tick) would
+// otherwise outlive it.
+FaultRegistry::~FaultRegistry() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return dispatched_ == 0; });
+}
 
 void FaultRegistry::add_kind(std::unique_ptr<FaultKind> kind) {
   const std::string name = kind->name();
@@ -105,8 +111,24 @@ std::string FaultRegistry::new_fault_id_locked() {
 }
 
 void FaultRegistry::dispatch(std::function<void()> task) {
+  {
+    std::lock_guard lock(mutex_);
+    ++dispatched_;
+  }
   // A full queue must not drop a revert: run it here instead.
-  auto shared = std::make_shared<std::function<void()>>(std::move(task));
+  auto shared = std::make_shared<std::function<void()>>([this, task = std::move(task)] {
+    struct Done {
+      FaultRegistry& registry;
+      ~Done() {
+        // Notified under the lock: the destructor may end the registry as
+        // soon as the lock is free.
+        std::lock_guard lock(registry.mutex_);
+        --registry.dispatched_;
+        registry.changed_.notify_all();
+      }
+    } done{*this};
+    task();
+  });
   if (!executor_.submit([shared] { (*shared)(); })) (*shared)();
 }
 
@@ -226,7 +248,13 @@ StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry
   } catch (const std::exception& error) {
     // A throwing kind broke its all-or-nothing promise: clean up like a crash.
     live = internal_error(std::string("apply threw: ") + error.what());
-    (void)kind.recover(entry.spec, context, nullptr);
+    if (Status cleaned = kind.recover(entry.spec, context, nullptr); !cleaned.ok()) {
+      // Something of it may be on the system: its "applying" entry stays,
+      // so the next start-up recovers it.
+      log("fault " + entry.id + ": cleaning up after the apply threw failed, its journal entry stays: " +
+          cleaned.message());
+      return live.status();
+    }
   }
   if (!live.ok()) {
     if (Status removed = journal_.remove(entry.id); !removed.ok()) log(removed.message());

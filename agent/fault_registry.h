@@ -96,7 +96,9 @@ class FaultRegistry {
 
   // INVALID_ARGUMENT (field and limit named), UNIMPLEMENTED (no such kind
   // here), PERMISSION_DENIED (policy), RESOURCE_EXHAUSTED (max_live_faults),
-  // or the apply error; nothing stays applied or journaled after an error.
+  // or the apply error; nothing stays applied or journaled after an error,
+  // except a fault whose undo record could not be journaled and whose
+  // revert then failed: it stays REVERT_FAILED and is retried.
   StatusOr<v1::Fault> inject(const InjectCommand& command);
   // An unknown or ended id is OK with already_reverted = true: the caller's
   // goal (the fault is not live) holds, and ids from before a restart or
@@ -169,6 +171,7 @@ class FaultRegistry {
   std::map<std::string, std::string> request_ids_;  // request id -> fault id
   LeaseTable leases_;
   bool shutting_down_ = false;
+  int dispatched_ = 0;                     // tasks handed to the executor and not yet ended
 };
 
 }  // namespace chaos::agent

@@ -4,6 +4,8 @@
 // not a clean node.
 #include <gtest/gtest.h>
 
+#include <stdexcept>
+
 #include "tests/unit/agent/fake_fault_journal.h"
 #include "tests/unit/agent/fault_registry_fixture.h"
 
@@ -110,6 +112,18 @@ TEST_F(FaultRegistryJournalTest, AFailedApplyWhoseEntryCannotBeRemovedIsRecovere
   EXPECT_EQ(restarted->recover_from_journal().value(), 1);
   ASSERT_EQ(kind_->recovered.size(), 1u);
   EXPECT_TRUE(kind_->recovered[0].second.is_null()) << "recovered as a crash mid-apply";
+}
+
+TEST_F(FaultRegistryJournalTest, AnApplyThatThrowsAndCannotBeCleanedUpKeepsItsEntryForTheNextStart) {
+  kind_->before_apply = [](const std::string&) { throw std::runtime_error("half applied"); };
+  kind_->recover_failures = 1;  // the clean-up after the throw
+  auto refused = registry_->inject(command());
+  EXPECT_NE(refused.status().message().find("apply threw: half applied"), std::string::npos)
+      << refused.status().message();
+  ASSERT_EQ(journal_fake_.entries().size(), 1u) << "something may be on the system: its entry must stay";
+  auto restarted = make_registry(Policy{}, nullptr, &journal_fake_);
+  EXPECT_EQ(restarted->recover_from_journal().value(), 1);
+  EXPECT_TRUE(journal_fake_.entries().empty());
 }
 
 TEST_F(FaultRegistryJournalTest, AJournalThatCannotBeListedFailsRecoveryInsteadOfPassingForClean) {
