@@ -1,4 +1,5 @@
-// The registry's record of one fault (internal to fault_registry*.cc).
+// The registry's record of one fault (internal to the registry and its
+// recovery and mapping modules).
 #pragma once
 
 #include <atomic>
@@ -9,7 +10,6 @@
 #include <nlohmann/json.hpp>
 
 #include "agent/fault.h"
-#include "agent/fault_registry.h"
 
 namespace chaos::agent {
 
@@ -32,7 +32,7 @@ enum class UndoPath {
 // Fields below op_mutex are touched only by whoever holds op_mutex (apply,
 // revert, on_tick of this one fault); every other field is guarded by the
 // registry's mutex_.
-struct FaultRegistry::Entry {
+struct FaultEntry {
   std::string id;
   std::string kind;
   std::string experiment_id;

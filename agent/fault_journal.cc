@@ -117,9 +117,9 @@ StatusOr<JournalEntry> journal_entry_from_json(const nlohmann::json& json) {
   }
 }
 
-FaultJournal::FaultJournal(std::string state_dir) : directory_((fs::path(state_dir) / "journal").string()) {}
+FileFaultJournal::FileFaultJournal(std::string state_dir) : directory_((fs::path(state_dir) / "journal").string()) {}
 
-Status FaultJournal::open() {
+Status FileFaultJournal::open() {
   std::error_code error;
   fs::create_directories(directory_, error);
   if (error) return internal_error("cannot create journal directory " + directory_ + ": " + error.message());
@@ -127,14 +127,14 @@ Status FaultJournal::open() {
   return {};
 }
 
-Status FaultJournal::write(const JournalEntry& entry) {
+Status FileFaultJournal::write(const JournalEntry& entry) {
   crash_point("journal.write " + entry.fault_id);
   const std::string path = directory_ + "/" + entry.fault_id + ".json";
   return write_file_durably(path, journal_entry_to_json(entry).dump(2) + "\n")
       .with_context("journal " + entry.fault_id);
 }
 
-Status FaultJournal::remove(const std::string& fault_id) {
+Status FileFaultJournal::remove(const std::string& fault_id) {
   crash_point("journal.remove " + fault_id);
   const std::string path = directory_ + "/" + fault_id + ".json";
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_error("journal: unlink " + path);
@@ -173,13 +173,16 @@ StatusOr<JournalEntry> parse_entry_file(const fs::path& path) {
 
 }  // namespace
 
-FaultJournal::Contents FaultJournal::load_all() {
+StatusOr<FaultJournal::Contents> FileFaultJournal::load_all() {
   Contents contents;
   std::error_code error;
   std::vector<fs::path> files;
   std::vector<fs::path> set_aside;
-  for (const auto& item : fs::directory_iterator(directory_, error)) {
-    const auto& path = item.path();
+  // An empty list from a directory that could not be read would pass for a
+  // clean node, so a listing error fails the whole load.
+  std::error_code listing;
+  for (fs::directory_iterator it(directory_, listing), end; !listing && it != end; it.increment(listing)) {
+    const auto& path = it->path();
     if (path.extension() == ".tmp") {
       fs::remove(path, error);  // a write that never reached its rename
     } else if (path.extension() == ".json") {
@@ -188,6 +191,7 @@ FaultJournal::Contents FaultJournal::load_all() {
       set_aside.push_back(path);
     }
   }
+  if (listing) return internal_error("journal: cannot list " + directory_ + ": " + listing.message());
   std::sort(files.begin(), files.end());
   std::sort(set_aside.begin(), set_aside.end());
   for (const auto& path : set_aside) {
@@ -209,7 +213,7 @@ FaultJournal::Contents FaultJournal::load_all() {
   return contents;
 }
 
-Status FaultJournal::remove_corrupt(const std::string& path) {
+Status FileFaultJournal::remove_corrupt(const std::string& path) {
   crash_point("journal.remove_corrupt");
   if (::unlink(path.c_str()) != 0 && errno != ENOENT) return errno_error("journal: unlink " + path);
   return fsync_path(directory_, O_RDONLY | O_DIRECTORY);

@@ -36,32 +36,48 @@ struct JournalEntry {
 nlohmann::json journal_entry_to_json(const JournalEntry& entry);
 StatusOr<JournalEntry> journal_entry_from_json(const nlohmann::json& json);
 
+// What the registry needs of the journal; FileFaultJournal below is the
+// real one, tests fake it to make each step fail.
 class FaultJournal {
  public:
-  explicit FaultJournal(std::string state_dir);
   virtual ~FaultJournal() = default;
 
-  // Creates <state_dir>/journal if needed.
-  virtual Status open();
-  virtual Status write(const JournalEntry& entry);
+  virtual Status write(const JournalEntry& entry) = 0;
   // Removing an entry that is not there succeeds.
-  virtual Status remove(const std::string& fault_id);
+  virtual Status remove(const std::string& fault_id) = 0;
 
-  // An unreadable file. It is renamed to <id>.json.corrupt (kept for people
-  // to look at) and listed again at every load until remove_corrupt(): the
-  // file name still tells which fault it was, and kinds that name their
-  // kernel objects after the fault id can revert it from that alone.
+  // An unreadable entry. It is set aside (kept for people to look at) and
+  // listed again at every load until remove_corrupt(): its name still tells
+  // which fault it was, and kinds that name their kernel objects after the
+  // fault id can revert it from that alone.
   struct CorruptEntry {
     std::string fault_id;  // from the file name; empty when it is not a valid id
-    std::string path;      // the *.corrupt file
+    std::string path;      // the set-aside file
     std::string error;
   };
   struct Contents {
     std::vector<JournalEntry> entries;
     std::vector<CorruptEntry> corrupt;
   };
-  virtual Contents load_all();
-  virtual Status remove_corrupt(const std::string& path);
+  // An error when the journal cannot be listed: then nothing is known about
+  // what a previous process left behind. One unreadable entry is not an
+  // error; it is listed as corrupt.
+  virtual StatusOr<Contents> load_all() = 0;
+  virtual Status remove_corrupt(const std::string& path) = 0;
+};
+
+// <state_dir>/journal/<fault id>.json; a corrupt entry is renamed to
+// <id>.json.corrupt.
+class FileFaultJournal final : public FaultJournal {
+ public:
+  explicit FileFaultJournal(std::string state_dir);
+
+  // Creates <state_dir>/journal if needed.
+  Status open();
+  Status write(const JournalEntry& entry) override;
+  Status remove(const std::string& fault_id) override;
+  StatusOr<Contents> load_all() override;
+  Status remove_corrupt(const std::string& path) override;
 
   const std::string& directory() const { return directory_; }
 

@@ -4,19 +4,13 @@
 // metrics and `chaosctl agents`) and tick() retries it every
 // revert_retry_interval, like any other failed revert.
 #include "agent/fault_entry.h"
+#include "agent/fault_entry_mapping.h"
 #include "agent/fault_registry.h"
 
 namespace chaos::agent {
 
 FaultRegistry::EntryPtr FaultRegistry::recovered_entry(const JournalEntry& record) const {
-  auto entry = std::make_shared<Entry>();
-  entry->id = record.fault_id;
-  entry->kind = record.kind;
-  entry->experiment_id = record.experiment_id;
-  entry->lease_id = record.lease_id;
-  entry->spec = record.spec;
-  entry->duration = record.duration;
-  entry->applied_at = record.recorded_at;
+  EntryPtr entry = entry_from_journal(record);
   entry->undo_path = UndoPath::kRecover;
   entry->undo_record = record.phase == JournalPhase::kApplied ? record.undo : nlohmann::json();
   entry->revert_reason = "recovery";
@@ -45,8 +39,8 @@ void FaultRegistry::recover_entry(const EntryPtr& entry, const std::string& what
   }
 }
 
-int FaultRegistry::recover_from_journal() {
-  auto contents = journal_.load_all();
+StatusOr<int> FaultRegistry::recover_from_journal() {
+  CHAOS_ASSIGN_OR_RETURN(FaultJournal::Contents contents, journal_.load_all());
   int recovered = recover_corrupt(contents.corrupt);
   for (const auto& record : contents.entries) {
     EntryPtr entry = recovered_entry(record);
@@ -54,6 +48,13 @@ int FaultRegistry::recover_from_journal() {
     if (entry->state == EntryState::kReverted) ++recovered;
   }
   return recovered;
+}
+
+Status FaultRegistry::undo_recovered(const Entry& entry) {
+  FaultKind* kind = find_kind(entry.kind);
+  if (kind == nullptr) return unimplemented("this agent offers no fault kind '" + entry.kind + "'");
+  const FaultContext context{entry.id, entry.experiment_id, entry.duration};
+  return kind->recover(entry.spec, context, entry.undo_record);
 }
 
 // Every kind that can undo a fault from its id alone is asked to; none

@@ -8,7 +8,7 @@
 #include <set>
 
 #include "agent/fault_entry.h"
-#include "agent/proto_convert.h"
+#include "agent/fault_entry_mapping.h"
 #include "common/check.h"
 #include "common/crash_point.h"
 #include "common/duration.h"
@@ -62,7 +62,13 @@ FaultRegistry::FaultRegistry(Clock& clock, FaultJournal& journal, AgentMetrics& 
       options_(std::move(options)),
       executor_(options_.executor != nullptr ? *options_.executor : inline_executor_) {}
 
-FaultRegistry::~FaultRegistry() = default;
+// Reverts and on_ticks handed to the executor use this registry until they
+// end; one still running after RevertAll's timeout (or an on_tick) would
+// otherwise outlive it.
+FaultRegistry::~FaultRegistry() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [this] { return dispatched_ == 0; });
+}
 
 void FaultRegistry::add_kind(std::unique_ptr<FaultKind> kind) {
   const std::string name = kind->name();
@@ -105,8 +111,24 @@ std::string FaultRegistry::new_fault_id_locked() {
 }
 
 void FaultRegistry::dispatch(std::function<void()> task) {
+  {
+    std::lock_guard lock(mutex_);
+    ++dispatched_;
+  }
   // A full queue must not drop a revert: run it here instead.
-  auto shared = std::make_shared<std::function<void()>>(std::move(task));
+  auto shared = std::make_shared<std::function<void()>>([this, task = std::move(task)] {
+    struct Done {
+      FaultRegistry& registry;
+      ~Done() {
+        // Notified under the lock: the destructor may end the registry as
+        // soon as the lock is free.
+        std::lock_guard lock(registry.mutex_);
+        --registry.dispatched_;
+        registry.changed_.notify_all();
+      }
+    } done{*this};
+    task();
+  });
   if (!executor_.submit([shared] { (*shared)(); })) (*shared)();
 }
 
@@ -141,13 +163,14 @@ StatusOr<v1::Fault> FaultRegistry::inject_new(const InjectCommand& command, Faul
   CHAOS_ASSIGN_OR_RETURN(EntryPtr entry, reserve(command, kind.name(), lock));
   if (entry->state != EntryState::kApplying) return to_proto_locked(*entry);  // idempotent repeat
   lock.unlock();
-  StatusOr<std::unique_ptr<LiveFault>> live = apply_reserved(*entry, kind);
+  StatusOr<AppliedFault> applied = apply_reserved(*entry, kind);
   lock.lock();
-  if (!live.ok()) {
+  if (!applied.ok()) {
     abandon_locked(entry);
-    return live.status();
+    return applied.status();
   }
-  activate_locked(*entry, std::move(*live));
+  activate_locked(*entry, std::move(applied->live));
+  if (!applied->journal_error.ok()) return revert_unjournaled(entry, applied->journal_error, lock);
   const std::string pending = entry->pending_revert;
   if (!pending.empty() && begin_revert_locked(*entry, pending)) {
     lock.unlock();
@@ -213,14 +236,15 @@ Status FaultRegistry::reserve_lease_locked(const InjectCommand& command, SteadyT
   return {};
 }
 
-// Journal first, then apply, then journal the undo record; any failure
-// leaves neither the fault nor its journal entry behind. Holds only this
-// fault's op_mutex: other faults apply and revert meanwhile. The entry's
-// fields read here do not change after reserve().
-StatusOr<std::unique_ptr<LiveFault>> FaultRegistry::apply_reserved(Entry& entry, FaultKind& kind) {
+// Journal first, then apply, then journal the undo record. A failure before
+// the apply succeeded leaves neither the fault nor its journal entry behind;
+// a failure to journal the undo record returns the live fault with the
+// error, for revert_unjournaled. Holds only this fault's op_mutex: other
+// faults apply and revert meanwhile. The entry's fields read here do not
+// change after reserve().
+StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry, FaultKind& kind) {
   std::lock_guard op(entry.op_mutex);
-  JournalEntry record{entry.id, entry.kind, entry.experiment_id, entry.lease_id, entry.spec,
-                      entry.duration, JournalPhase::kApplying, nullptr, clock_.wall_now()};
+  JournalEntry record = to_journal_entry(entry, JournalPhase::kApplying, nullptr, clock_.wall_now());
   if (Status written = journal_.write(record); !written.ok()) {
     (void)journal_.remove(entry.id);  // a partial temp file is gone already; this is for a full disk's leftovers
     return unavailable("cannot journal the fault before applying it, so it was not applied: " + written.message());
@@ -232,7 +256,13 @@ StatusOr<std::unique_ptr<LiveFault>> FaultRegistry::apply_reserved(Entry& entry,
   } catch (const std::exception& error) {
     // A throwing kind broke its all-or-nothing promise: clean up like a crash.
     live = internal_error(std::string("apply threw: ") + error.what());
-    (void)kind.recover(entry.spec, context, nullptr);
+    if (Status cleaned = kind.recover(entry.spec, context, nullptr); !cleaned.ok()) {
+      // Something of it may be on the system: its "applying" entry stays,
+      // so the next start-up recovers it.
+      log("fault " + entry.id + ": cleaning up after the apply threw failed, its journal entry stays: " +
+          cleaned.message());
+      return live.status();
+    }
   }
   if (!live.ok()) {
     if (Status removed = journal_.remove(entry.id); !removed.ok()) log(removed.message());
@@ -241,14 +271,28 @@ StatusOr<std::unique_ptr<LiveFault>> FaultRegistry::apply_reserved(Entry& entry,
   crash_point("apply.done " + entry.id);
   record.phase = JournalPhase::kApplied;
   record.undo = (*live)->undo_record();
-  if (Status written = journal_.write(record); !written.ok()) {
-    // The "applying" entry stays on disk if this revert fails: the next
-    // start-up recovers from it.
-    if (Status reverted = (*live)->revert(); !reverted.ok()) log("fault " + entry.id + ": " + reverted.message());
-    else (void)journal_.remove(entry.id);
-    return unavailable("cannot journal the applied fault, so it was reverted: " + written.message());
+  Status written = journal_.write(record);
+  return AppliedFault{std::move(*live), std::move(written)};
+}
+
+// The fault is on the system, but only its "applying" journal entry is on
+// disk (the next start-up recovers from that). It must not stay live as if
+// it had been journaled, so it is reverted now; a revert that fails stays
+// REVERT_FAILED, keeps the entry and is retried like any other. The inject
+// fails either way, and a repeat of its request id applies anew.
+Status FaultRegistry::revert_unjournaled(const EntryPtr& entry, const Status& journal_error,
+                                         std::unique_lock<std::mutex>& lock) {
+  forget_request_id_locked(*entry);
+  const bool began = begin_revert_locked(*entry, "journal_failed");
+  CHAOS_CHECK(began, "a fault just activated is not being reverted yet");
+  lock.unlock();
+  finish_revert(entry);
+  lock.lock();
+  if (entry->state == EntryState::kRevertFailed) {
+    return unavailable("cannot journal the applied fault " + entry->id + ": " + journal_error.message() +
+                       "; reverting it failed too (" + entry->last_error + "), the agent keeps retrying");
   }
-  return live;
+  return unavailable("cannot journal the applied fault, so it was reverted: " + journal_error.message());
 }
 
 void FaultRegistry::activate_locked(Entry& entry, std::unique_ptr<LiveFault> live) {
@@ -269,9 +313,13 @@ void FaultRegistry::abandon_locked(const EntryPtr& entry) {
   entry->state = EntryState::kFailedToApply;
   ++entry->finished_reverts;
   faults_.erase(entry->id);
-  auto request = request_ids_.find(entry->request_id);
-  if (request != request_ids_.end() && request->second == entry->id) request_ids_.erase(request);
+  forget_request_id_locked(*entry);
   changed_.notify_all();
+}
+
+void FaultRegistry::forget_request_id_locked(const Entry& entry) {
+  auto request = request_ids_.find(entry.request_id);
+  if (request != request_ids_.end() && request->second == entry.id) request_ids_.erase(request);
 }
 
 // ------------------------------------------------------------------ revert
@@ -296,17 +344,14 @@ bool FaultRegistry::begin_revert_locked(Entry& entry, const std::string& reason)
   return false;
 }
 
+// Faults of a previous agent process are undone by fault_recovery.cc.
 Status FaultRegistry::undo(Entry& entry) {
-  const FaultContext context{entry.id, entry.experiment_id, entry.duration};
   switch (entry.undo_path) {
     case UndoPath::kLive:
       CHAOS_CHECK(entry.live != nullptr, "a live fault without its LiveFault");
       return entry.live->revert();
-    case UndoPath::kRecover: {
-      FaultKind* kind = find_kind(entry.kind);
-      if (kind == nullptr) return unimplemented("this agent offers no fault kind '" + entry.kind + "'");
-      return kind->recover(entry.spec, context, entry.undo_record);
-    }
+    case UndoPath::kRecover:
+      return undo_recovered(entry);
     case UndoPath::kRecoverById:
       return undo_by_id(entry);
   }
@@ -324,11 +369,15 @@ void FaultRegistry::finish_revert(const EntryPtr& entry) {
       status = internal_error(std::string("revert threw: ") + error.what());
     }
     if (status.ok()) {
-      // A journal entry left behind is only reverted again at the next
-      // start-up, which is idempotent: log it, the fault itself is gone.
+      // The fault itself is gone, so it is REVERTED. A journal entry left
+      // behind is only reverted again at the next start-up, which is
+      // idempotent: log it and go on.
       const Status removed = entry->undo_path == UndoPath::kRecoverById ? journal_.remove_corrupt(entry->corrupt_path)
                                                                          : journal_.remove(entry->id);
-      if (!removed.ok()) log(removed.message());
+      if (!removed.ok()) {
+        log("fault " + entry->id + " reverted, but its journal entry stays (the next start reverts it again): " +
+            removed.message());
+      }
       entry->live.reset();
     }
   }
@@ -360,9 +409,7 @@ void FaultRegistry::retire_locked(const EntryPtr& entry) {
   faults_.erase(entry->id);
   ended_.push_back(entry);
   while (ended_.size() > options_.ended_retention) {
-    const EntryPtr& oldest = ended_.front();
-    auto request = request_ids_.find(oldest->request_id);
-    if (request != request_ids_.end() && request->second == oldest->id) request_ids_.erase(request);
+    forget_request_id_locked(*ended_.front());
     ended_.pop_front();
   }
 }
@@ -383,11 +430,7 @@ StatusOr<RevertOutcome> FaultRegistry::revert(const std::string& fault_id) {
       for (const auto& ended : ended_) {
         if (ended->id == fault_id) return RevertOutcome{to_proto_locked(*ended), true};
       }
-      v1::Fault unknown;
-      unknown.set_id(fault_id);
-      unknown.set_state(v1::FAULT_STATE_REVERTED);
-      unknown.set_node_name(options_.node_name);
-      return RevertOutcome{unknown, true};
+      return RevertOutcome{unknown_reverted_fault(fault_id, options_.node_name), true};
     }
     EntryPtr entry = found->second;
     if (entry->state == EntryState::kApplying || entry->state == EntryState::kReverting) {
@@ -567,42 +610,6 @@ void FaultRegistry::run_on_tick(const EntryPtr& entry, SteadyTime now) {
 
 // ------------------------------------------------------------------ proto
 
-namespace {
-
-v1::FaultState proto_state(EntryState state) {
-  switch (state) {
-    case EntryState::kApplying: return v1::FAULT_STATE_UNSPECIFIED;
-    case EntryState::kActive:
-    case EntryState::kReverting: return v1::FAULT_STATE_ACTIVE;
-    case EntryState::kReverted:
-    case EntryState::kFailedToApply: return v1::FAULT_STATE_REVERTED;
-    case EntryState::kRevertFailed: return v1::FAULT_STATE_REVERT_FAILED;
-  }
-  return v1::FAULT_STATE_UNSPECIFIED;
-}
-
-}  // namespace
-
-v1::Fault FaultRegistry::to_proto_locked(const Entry& entry) const {
-  v1::Fault fault;
-  fault.set_id(entry.id);
-  fault.set_kind(entry.kind);
-  fault.set_experiment_id(entry.experiment_id);
-  fault.set_lease_id(entry.lease_id);
-  *fault.mutable_spec() = entry.spec;
-  fault.set_backend(entry.backend);
-  fault.set_state(proto_state(entry.state));
-  if (entry.applied_at != WallTime{}) {
-    *fault.mutable_applied_at() = to_proto_timestamp(entry.applied_at);
-    *fault.mutable_expires_at() =
-        to_proto_timestamp(entry.applied_at + std::chrono::duration_cast<WallTime::duration>(entry.duration));
-  }
-  if (entry.reverted_at != WallTime{}) *fault.mutable_reverted_at() = to_proto_timestamp(entry.reverted_at);
-  fault.set_revert_reason(entry.revert_reason);
-  fault.set_detail(entry.state == EntryState::kRevertFailed ? entry.detail + " (revert failed: " + entry.last_error + ")"
-                                                              : entry.detail);
-  fault.set_node_name(options_.node_name);
-  return fault;
-}
+v1::Fault FaultRegistry::to_proto_locked(const Entry& entry) const { return to_proto(entry, options_.node_name); }
 
 }  // namespace chaos::agent

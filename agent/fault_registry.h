@@ -57,6 +57,9 @@ struct LeaseRenewal {
   std::uint32_t live_faults = 0;
 };
 
+// The registry's record of one fault (fault_entry.h).
+struct FaultEntry;
+
 struct FaultRegistryOptions {
   std::string node_name;
   Policy policy;                            // also holds the bounds (policy.h)
@@ -86,12 +89,16 @@ class FaultRegistry {
   // Start-up: reverts (FaultKind::recover) everything the journal holds from
   // a previous agent process, and what corrupt entries name by their id
   // (FaultKind::recover_by_id). What cannot be reverted stays live as
-  // REVERT_FAILED and is retried. Returns how many entries were reverted.
-  int recover_from_journal();
+  // REVERT_FAILED and is retried. Returns how many entries were reverted,
+  // or the error when the journal cannot be listed: then what a previous
+  // process left behind is unknown, and the agent must not serve.
+  StatusOr<int> recover_from_journal();
 
   // INVALID_ARGUMENT (field and limit named), UNIMPLEMENTED (no such kind
   // here), PERMISSION_DENIED (policy), RESOURCE_EXHAUSTED (max_live_faults),
-  // or the apply error; nothing stays applied or journaled after an error.
+  // or the apply error; nothing stays applied or journaled after an error,
+  // except a fault whose undo record could not be journaled and whose
+  // revert then failed: it stays REVERT_FAILED and is retried.
   StatusOr<v1::Fault> inject(const InjectCommand& command);
   // The checks inject makes before it reserves anything (bounds, kind
   // offered, spec, policy), with the same errors; changes nothing. For dry
@@ -119,18 +126,25 @@ class FaultRegistry {
   std::size_t live_count() const;
 
  private:
-  struct Entry;
+  using Entry = FaultEntry;
   using EntryPtr = std::shared_ptr<Entry>;
 
   StatusOr<v1::Fault> inject_new(const InjectCommand& command, FaultKind& kind);
   StatusOr<EntryPtr> reserve(const InjectCommand& command, const std::string& kind, std::unique_lock<std::mutex>& lock);
   Status reserve_lease_locked(const InjectCommand& command, SteadyTime now);
-  StatusOr<std::unique_ptr<LiveFault>> apply_reserved(Entry& entry, FaultKind& kind);
+  struct AppliedFault {
+    std::unique_ptr<LiveFault> live;
+    Status journal_error;  // the undo record could not be journaled
+  };
+  StatusOr<AppliedFault> apply_reserved(Entry& entry, FaultKind& kind);
   void activate_locked(Entry& entry, std::unique_ptr<LiveFault> live);
+  Status revert_unjournaled(const EntryPtr& entry, const Status& journal_error, std::unique_lock<std::mutex>& lock);
   void abandon_locked(const EntryPtr& entry);
+  void forget_request_id_locked(const Entry& entry);
   bool begin_revert_locked(Entry& entry, const std::string& reason);
   void finish_revert(const EntryPtr& entry);
   Status undo(Entry& entry);
+  Status undo_recovered(const Entry& entry);
   Status undo_by_id(const Entry& entry);
   void dispatch(std::function<void()> task);
   std::vector<EntryPtr> collect_due_locked(SteadyTime now);
@@ -163,6 +177,7 @@ class FaultRegistry {
   std::map<std::string, std::string> request_ids_;  // request id -> fault id
   LeaseTable leases_;
   bool shutting_down_ = false;
+  int dispatched_ = 0;                     // tasks handed to the executor and not yet ended
 };
 
 }  // namespace chaos::agent

@@ -185,7 +185,7 @@ int main(int argc, char** argv) {
   auto security = prepare_security(*config);
   if (!security.ok()) return fail(security.status().message(), 2);
   announce_security(*config, *security);
-  FaultJournal journal(config->state_dir);
+  FileFaultJournal journal(config->state_dir);
   if (Status opened = journal.open(); !opened.ok()) return fail(opened.message());
 
   metrics::Registry metric_registry;
@@ -245,7 +245,8 @@ int main(int argc, char** argv) {
   register_fault_kinds(registry, environment, targeting);
 
   // Leftovers of a previous run are reverted before any new request is taken.
-  const int recovered = registry.recover_from_journal();
+  const StatusOr<int> recovered = registry.recover_from_journal();
+  if (!recovered.ok()) return fail(recovered.status().message() + "; not serving: what a previous run left is unknown");
   Watchdog watchdog(clock, kTickPeriod, [&registry, &agent_metrics, &clock] {
     registry.tick();
     agent_metrics.tick_completed(std::chrono::duration<double>(clock.wall_now().time_since_epoch()).count());
@@ -256,7 +257,7 @@ int main(int argc, char** argv) {
 
   std::cerr << "chaos-agent " << kVersion << ": node " << config->node_name << ", state dir "
             << config->state_dir << ", process scope " << process_scope_name(config->process_scope)
-            << ", recovered " << recovered << " fault(s) from the journal\n";
+            << ", recovered " << *recovered << " fault(s) from the journal\n";
   std::cerr << "chaos-agent: metrics listening on " << metrics_address->first << ":" << metrics_server.port()
             << std::endl;
   std::cerr << "chaos-agent: grpc listening on " << grpc_address->first << ":" << grpc_port << std::endl;

@@ -22,7 +22,7 @@ class AgentServiceTest : public ::testing::Test {
     dir_ = std::filesystem::path(::testing::TempDir()) /
            ("agent-service-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
-    journal_ = std::make_unique<FaultJournal>(dir_.string());
+    journal_ = std::make_unique<FileFaultJournal>(dir_.string());
     ASSERT_TRUE(journal_->open().ok());
     FaultRegistryOptions options;
     options.node_name = "node-s";
@@ -68,7 +68,7 @@ class AgentServiceTest : public ::testing::Test {
   metrics::Registry metric_registry_;
   AgentMetrics metrics_{metric_registry_, "node-s"};
   std::shared_ptr<testing::FakeKindState> kind_state_ = std::make_shared<testing::FakeKindState>();
-  std::unique_ptr<FaultJournal> journal_;
+  std::unique_ptr<FileFaultJournal> journal_;
   std::unique_ptr<FaultRegistry> registry_;
   std::unique_ptr<AgentService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -16,7 +16,7 @@ class FaultJournalTest : public ::testing::Test {
     dir_ = std::filesystem::path(::testing::TempDir()) /
            ("journal-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
-    journal_ = std::make_unique<FaultJournal>(dir_.string());
+    journal_ = std::make_unique<FileFaultJournal>(dir_.string());
     ASSERT_TRUE(journal_->open().ok());
   }
   void TearDown() override {
@@ -24,7 +24,7 @@ class FaultJournalTest : public ::testing::Test {
     std::filesystem::remove_all(dir_, ignored);
   }
   std::filesystem::path dir_;
-  std::unique_ptr<FaultJournal> journal_;
+  std::unique_ptr<FileFaultJournal> journal_;
 };
 
 JournalEntry pause_entry(const std::string& id) {
@@ -45,7 +45,7 @@ TEST_F(FaultJournalTest, RoundTripsEveryField) {
   // The journal lives under <state_dir>/journal.
   EXPECT_EQ(journal_->directory(), (dir_ / "journal").string());
   ASSERT_TRUE(journal_->write(pause_entry("f1")).ok());
-  auto contents = journal_->load_all();
+  auto contents = journal_->load_all().value();
   ASSERT_EQ(contents.entries.size(), 1u);
   EXPECT_TRUE(contents.corrupt.empty());
   const auto& entry = contents.entries[0];
@@ -66,12 +66,12 @@ TEST_F(FaultJournalTest, RewriteReplacesAndRemoveIsIdempotent) {
   entry.undo = nullptr;
   ASSERT_TRUE(journal_->write(entry).ok());
   ASSERT_TRUE(journal_->write(pause_entry("f1")).ok());
-  auto contents = journal_->load_all();
+  auto contents = journal_->load_all().value();
   ASSERT_EQ(contents.entries.size(), 1u);
   EXPECT_EQ(contents.entries[0].phase, JournalPhase::kApplied);
   EXPECT_TRUE(journal_->remove("f1").ok());
   EXPECT_TRUE(journal_->remove("f1").ok());
-  EXPECT_TRUE(journal_->load_all().entries.empty());
+  EXPECT_TRUE(journal_->load_all()->entries.empty());
 }
 
 TEST_F(FaultJournalTest, CorruptFilesAreSetAsideAndListedUntilRemoved) {
@@ -81,7 +81,7 @@ TEST_F(FaultJournalTest, CorruptFilesAreSetAsideAndListedUntilRemoved) {
   std::ofstream(dir_ / "journal" / "wrongphase.json")
       << R"({"fault_id":"w","kind":"process.kill","phase":"maybe","spec":{}})";
   std::ofstream(dir_ / "journal" / "Not_An-Id.json") << "[";
-  auto contents = journal_->load_all();
+  auto contents = journal_->load_all().value();
   EXPECT_EQ(contents.entries.size(), 1u);
   ASSERT_EQ(contents.corrupt.size(), 3u);
   EXPECT_EQ(contents.corrupt[0].fault_id, "");  // Not_An-Id: never used to name kernel objects
@@ -90,15 +90,25 @@ TEST_F(FaultJournalTest, CorruptFilesAreSetAsideAndListedUntilRemoved) {
   EXPECT_EQ(contents.corrupt[2].fault_id, "wrongphase");
   EXPECT_TRUE(std::filesystem::exists(dir_ / "journal" / "bad.json.corrupt"));
   EXPECT_FALSE(std::filesystem::exists(dir_ / "journal" / "half.json.tmp"));
-  auto again = journal_->load_all();
+  auto again = journal_->load_all().value();
   ASSERT_EQ(again.corrupt.size(), 3u) << "set aside, but still not reverted: listed at every start";
   EXPECT_EQ(again.corrupt[1].fault_id, "bad");
   ASSERT_TRUE(journal_->remove_corrupt(again.corrupt[1].path).ok());
-  EXPECT_EQ(journal_->load_all().corrupt.size(), 2u);
+  EXPECT_EQ(journal_->load_all()->corrupt.size(), 2u);
+}
+
+TEST_F(FaultJournalTest, AJournalThatCannotBeListedIsAnErrorNotAnEmptyJournal) {
+  ASSERT_TRUE(journal_->write(pause_entry("f1")).ok());
+  std::filesystem::remove_all(dir_ / "journal");
+  std::ofstream(dir_ / "journal") << "not a directory";
+  auto contents = journal_->load_all();
+  ASSERT_FALSE(contents.ok()) << "an unreadable journal passed for a clean node";
+  EXPECT_NE(contents.status().message().find("cannot list " + (dir_ / "journal").string()), std::string::npos)
+      << contents.status().message();
 }
 
 TEST(FaultJournal, OpenFailsOnAnUnwritableStateDir) {
-  FaultJournal journal("/proc/chaos-cannot-exist");
+  FileFaultJournal journal("/proc/chaos-cannot-exist");
   EXPECT_FALSE(journal.open().ok());
 }
 

@@ -1,14 +1,18 @@
 // FaultRegistry with real threads: faults are independent (one fault's
-// blocked apply or revert never holds up another's TTL revert), RevertAll
-// waits for faults still applying or reverting, request-id repeats wait
-// for the apply, and a fault can end itself from on_tick.
+// blocked apply or revert never holds up another's TTL revert or revert),
+// a revert or RevertAll waits for faults still applying or reverting,
+// request-id repeats wait for the apply, a TTL racing a revert reverts
+// once, the watchdog retries a failed revert, and a fault can end itself
+// from on_tick.
 #include <gtest/gtest.h>
 
 #include <condition_variable>
 #include <future>
 #include <mutex>
+#include <set>
 #include <thread>
 
+#include "agent/watchdog.h"
 #include "common/worker_pool.h"
 #include "tests/unit/agent/fault_registry_fixture.h"
 
@@ -166,6 +170,175 @@ TEST_F(FaultRegistryConcurrencyTest, RepeatedRequestIdWaitsForTheApplyAndGetsThe
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(a->id(), b->id());
   EXPECT_EQ(kind_->applied.size(), 1u);
+}
+
+TEST_F(FaultRegistryConcurrencyTest, ARevertOfAFaultStillApplyingWaitsForTheApplyThenReverts) {
+  std::promise<std::string> applying_id;
+  kind_->before_apply = [&](const std::string& id) {
+    applying_id.set_value(id);
+    blocked_.wait();
+  };
+  auto applying = std::async(std::launch::async, [&] { return registry_->inject(command()); });
+  const std::string id = applying_id.get_future().get();
+  auto reverting = std::async(std::launch::async, [&] { return registry_->revert(id); });
+  EXPECT_EQ(reverting.wait_for(100ms), std::future_status::timeout) << "a revert confirmed a fault still applying";
+  EXPECT_FALSE(reverted(*kind_, id));
+  blocked_.open();
+  auto injected = applying.get();
+  auto outcome = reverting.get();
+  ASSERT_TRUE(injected.ok()) << injected.status().to_string();
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(injected->id(), id);
+  EXPECT_FALSE(outcome->already_reverted) << "this revert did the work";
+  EXPECT_EQ(outcome->fault.state(), v1::FAULT_STATE_REVERTED);
+  EXPECT_TRUE(reverted(*kind_, id));
+  EXPECT_EQ(registry_->live_count(), 0u);
+}
+
+TEST_F(FaultRegistryConcurrencyTest, ARevertOfAnotherFaultProceedsWhileAnApplyIsBlocked) {
+  auto other = registry_->inject(command());
+  ASSERT_TRUE(other.ok());
+  kind_->before_apply = [&](const std::string&) { blocked_.wait(); };
+  auto applying = std::async(std::launch::async, [&] { return registry_->inject(command()); });
+  ASSERT_TRUE(blocked_.someone_waiting());
+  auto reverting = std::async(std::launch::async, [&] { return registry_->revert(other->id()); });
+  ASSERT_EQ(reverting.wait_for(10s), std::future_status::ready) << "a revert waited behind another fault's apply";
+  auto outcome = reverting.get();
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->fault.state(), v1::FAULT_STATE_REVERTED);
+  EXPECT_EQ(applying.wait_for(0ms), std::future_status::timeout) << "the other apply is still blocked";
+  blocked_.open();
+  EXPECT_TRUE(applying.get().ok());
+}
+
+TEST_F(FaultRegistryConcurrencyTest, ConcurrentInjectsWithOneRequestIdApplyOnceAndGetOneFault) {
+  constexpr int kClients = 4;
+  auto same = command();
+  same.request_id = "req-once";
+  std::vector<std::future<StatusOr<v1::Fault>>> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.push_back(std::async(std::launch::async, [&] { return registry_->inject(same); }));
+  }
+  std::set<std::string> ids;
+  for (auto& client : clients) {
+    auto fault = client.get();
+    ASSERT_TRUE(fault.ok()) << fault.status().to_string();
+    ids.insert(fault->id());
+  }
+  EXPECT_EQ(ids.size(), 1u);
+  std::lock_guard lock(kind_->mutex);
+  EXPECT_EQ(kind_->applied.size(), 1u);
+}
+
+TEST_F(FaultRegistryConcurrencyTest, RevertAllWaitsForAnApplyThatFailsAndReportsNothingForIt) {
+  kind_->before_apply = [&](const std::string&) { blocked_.wait(); };
+  kind_->apply_error = internal_error("tc: no such device");
+  auto applying = std::async(std::launch::async, [&] { return registry_->inject(command()); });
+  ASSERT_TRUE(blocked_.someone_waiting());
+  auto all = std::async(std::launch::async, [&] { return registry_->revert_all(""); });
+  EXPECT_EQ(all.wait_for(100ms), std::future_status::timeout);
+  blocked_.open();
+  EXPECT_FALSE(applying.get().ok());
+  EXPECT_TRUE(all.get().empty()) << "a fault that never applied has nothing to confirm";
+  EXPECT_EQ(registry_->live_count(), 0u);
+}
+
+TEST_F(FaultRegistryConcurrencyTest, RevertAllReturnsTheFinalStateOfAPendingRevertThatFails) {
+  kind_->before_apply = [&](const std::string&) { blocked_.wait(); };
+  kind_->revert_failures = 1;
+  auto applying = std::async(std::launch::async, [&] { return registry_->inject(command()); });
+  ASSERT_TRUE(blocked_.someone_waiting());
+  auto all = std::async(std::launch::async, [&] { return registry_->revert_all(""); });
+  EXPECT_EQ(all.wait_for(100ms), std::future_status::timeout);
+  blocked_.open();
+  ASSERT_TRUE(applying.get().ok());
+  const auto faults = all.get();
+  ASSERT_EQ(faults.size(), 1u);
+  EXPECT_EQ(faults[0].state(), v1::FAULT_STATE_REVERT_FAILED);
+  EXPECT_NE(faults[0].detail().find("fake revert failure"), std::string::npos) << faults[0].detail();
+}
+
+// Both orders, then a free race: the kind's revert runs exactly once.
+TEST_F(FaultRegistryConcurrencyTest, AnExplicitRevertDuringATtlRevertWaitsAndDoesNotRevertTwice) {
+  auto fault = registry_->inject(command(1s));
+  ASSERT_TRUE(fault.ok());
+  kind_->before_revert = [&](const std::string&) { blocked_.wait(); };
+  clock_.advance(1s);
+  registry_->tick();
+  ASSERT_TRUE(blocked_.someone_waiting());
+  auto reverting = std::async(std::launch::async, [&] { return registry_->revert(fault->id()); });
+  EXPECT_EQ(reverting.wait_for(100ms), std::future_status::timeout) << "confirmed before the TTL revert ended";
+  blocked_.open();
+  auto outcome = reverting.get();
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->fault.state(), v1::FAULT_STATE_REVERTED);
+  EXPECT_EQ(outcome->fault.revert_reason(), "ttl");
+  std::lock_guard lock(kind_->mutex);
+  EXPECT_EQ(kind_->reverted.size(), 1u);
+}
+
+TEST_F(FaultRegistryConcurrencyTest, ATtlExpiringDuringAnExplicitRevertDoesNotRevertTwice) {
+  auto fault = registry_->inject(command(1s));
+  ASSERT_TRUE(fault.ok());
+  kind_->before_revert = [&](const std::string&) { blocked_.wait(); };
+  auto reverting = std::async(std::launch::async, [&] { return registry_->revert(fault->id()); });
+  ASSERT_TRUE(blocked_.someone_waiting());
+  clock_.advance(1s);
+  registry_->tick();
+  blocked_.open();
+  auto outcome = reverting.get();
+  ASSERT_TRUE(outcome.ok());
+  EXPECT_EQ(outcome->fault.revert_reason(), "request");
+  std::lock_guard lock(kind_->mutex);
+  EXPECT_EQ(kind_->reverted.size(), 1u);
+}
+
+TEST_F(FaultRegistryConcurrencyTest, TtlExpiryRacingAnExplicitRevertRevertsExactlyOnce) {
+  constexpr int kRounds = 20;
+  for (int round = 0; round < kRounds; ++round) {
+    auto fault = registry_->inject(command(1s));
+    ASSERT_TRUE(fault.ok()) << fault.status().to_string();
+    Latch start;
+    auto ticking = std::async(std::launch::async, [&] {
+      start.wait();
+      clock_.advance(1s);
+      registry_->tick();
+    });
+    auto reverting = std::async(std::launch::async, [&] {
+      start.wait();
+      return registry_->revert(fault->id());
+    });
+    start.open();
+    ticking.get();
+    ASSERT_TRUE(reverting.get().ok());
+    ASSERT_TRUE(eventually([&] { return registry_->live_count() == 0; }));
+  }
+  std::lock_guard lock(kind_->mutex);
+  EXPECT_EQ(kind_->reverted.size(), static_cast<std::size_t>(kRounds));
+  EXPECT_EQ(std::set<std::string>(kind_->reverted.begin(), kind_->reverted.end()).size(),
+            static_cast<std::size_t>(kRounds));
+}
+
+// The watchdog thread, not a test's tick(), retries a revert that failed.
+TEST_F(FaultRegistryConcurrencyTest, AFailedRevertIsRevertFailedAndRetriedByTheWatchdog) {
+  auto fault = registry_->inject(command());
+  ASSERT_TRUE(fault.ok());
+  kind_->revert_failures = 1;
+  Watchdog watchdog(clock_, 100ms, [this] { registry_->tick(); });
+  watchdog.start();
+  auto refused = registry_->revert(fault->id());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInternal);
+  EXPECT_NE(refused.status().message().find("fake revert failure"), std::string::npos);
+  auto live = registry_->list("", false);
+  ASSERT_EQ(live.size(), 1u);
+  EXPECT_EQ(live[0].state(), v1::FAULT_STATE_REVERT_FAILED);
+  EXPECT_EQ(journal_files(), 1u) << "its journal entry stays until the revert succeeds";
+  clock_.advance(1s);  // the retry interval
+  EXPECT_TRUE(eventually([&] { return registry_->live_count() == 0; }))
+      << "the watchdog never retried: " << registry_->list("", false)[0].ShortDebugString();
+  watchdog.stop();
+  EXPECT_TRUE(reverted(*kind_, fault->id()));
+  EXPECT_EQ(journal_files(), 0u);
 }
 
 TEST_F(FaultRegistryConcurrencyTest, ManyClientsInjectAndRevertWithoutLosingAFault) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <string>
@@ -41,7 +42,7 @@ class FaultRegistryTest : public ::testing::Test {
     state_dir_ = std::filesystem::path(::testing::TempDir()) /
                  ("registry-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(state_dir_);
-    journal_ = std::make_unique<FaultJournal>(state_dir_.string());
+    journal_ = std::make_unique<FileFaultJournal>(state_dir_.string());
     ASSERT_TRUE(journal_->open().ok());
     registry_ = make_registry(Policy{});
   }
@@ -52,7 +53,9 @@ class FaultRegistryTest : public ::testing::Test {
     std::filesystem::remove_all(state_dir_, ignored);  // nothing left behind, also after a failure
   }
 
-  std::unique_ptr<FaultRegistry> make_registry(Policy policy, Executor* executor = nullptr) {
+  // `journal` null: the real journal in the temp dir.
+  std::unique_ptr<FaultRegistry> make_registry(Policy policy, Executor* executor = nullptr,
+                                               FaultJournal* journal = nullptr) {
     FaultRegistryOptions options;
     options.node_name = "node-a";
     options.policy = std::move(policy);
@@ -61,7 +64,8 @@ class FaultRegistryTest : public ::testing::Test {
       std::lock_guard lock(log_mutex_);
       log_.push_back(line);
     };
-    auto registry = std::make_unique<FaultRegistry>(clock_, *journal_, metrics_, options);
+    auto registry = std::make_unique<FaultRegistry>(clock_, journal != nullptr ? *journal : *journal_, metrics_,
+                                                    options);
     registry->add_kind(std::make_unique<FakeFaultKind>(kind_));
     return registry;
   }
@@ -74,6 +78,13 @@ class FaultRegistryTest : public ::testing::Test {
     return count;
   }
 
+  bool logged(const std::string& part) {
+    std::lock_guard lock(log_mutex_);
+    return std::any_of(log_.begin(), log_.end(), [&](const std::string& line) {
+      return line.find(part) != std::string::npos;
+    });
+  }
+
   std::string metrics_text() const { return metrics::serialize_text(metric_registry_); }
 
   FakeClock clock_;
@@ -81,7 +92,7 @@ class FaultRegistryTest : public ::testing::Test {
   AgentMetrics metrics_{metric_registry_, "node-a"};
   std::shared_ptr<FakeKindState> kind_ = std::make_shared<FakeKindState>();
   std::filesystem::path state_dir_;
-  std::unique_ptr<FaultJournal> journal_;
+  std::unique_ptr<FileFaultJournal> journal_;
   std::unique_ptr<FaultRegistry> registry_;
   std::mutex log_mutex_;
   std::vector<std::string> log_;

@@ -23,7 +23,7 @@ TEST_F(FaultRegistryTest, InjectAppliesJournalsAndReportsTheFault) {
   EXPECT_EQ(fault->expires_at().seconds() - fault->applied_at().seconds(), 60);
   EXPECT_EQ(kind_->applied, std::vector<std::string>{fault->id()});
   EXPECT_EQ(journal_files(), 1u);
-  auto contents = journal_->load_all();
+  auto contents = journal_->load_all().value();
   ASSERT_EQ(contents.entries.size(), 1u);
   EXPECT_EQ(contents.entries[0].phase, JournalPhase::kApplied);
   EXPECT_EQ(contents.entries[0].undo["token"], "undo-" + fault->id());
@@ -260,7 +260,7 @@ TEST_F(FaultRegistryTest, JournalRecoveryRevertsLeftoversAndCountsThem) {
   ASSERT_TRUE(journal_->write(foreign).ok());
 
   auto restarted = make_registry(Policy{});
-  EXPECT_EQ(restarted->recover_from_journal(), 2);
+  EXPECT_EQ(restarted->recover_from_journal().value(), 2);
   ASSERT_EQ(kind_->recovered.size(), 2u);
   EXPECT_EQ(kind_->recovered[0].first, "fleft1");
   EXPECT_EQ(kind_->recovered[0].second["token"], "t1");

@@ -28,7 +28,7 @@ class ServiceAuthTest : public ::testing::Test {
     dir_ = std::filesystem::path(::testing::TempDir()) /
            ("service-auth-" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     std::filesystem::remove_all(dir_);
-    journal_ = std::make_unique<FaultJournal>(dir_.string());
+    journal_ = std::make_unique<FileFaultJournal>(dir_.string());
     ASSERT_TRUE(journal_->open().ok());
     FaultRegistryOptions options;
     options.node_name = "node-a";
@@ -82,7 +82,7 @@ class ServiceAuthTest : public ::testing::Test {
   RequestAuthenticator authenticator_{std::string(kToken)};
   MemorySink sink_;
   AuditTrail trail_{sink_, [this](const std::string& rpc, const std::string& result) { metrics_.audit_event(rpc, result); }};
-  std::unique_ptr<FaultJournal> journal_;
+  std::unique_ptr<FileFaultJournal> journal_;
   std::unique_ptr<FaultRegistry> registry_;
   std::unique_ptr<AgentService> service_;
   std::unique_ptr<grpc::Server> server_;

@@ -1,0 +1,67 @@
+#include "agent/fault_entry_mapping.h"
+
+#include "agent/proto_convert.h"
+
+namespace chaos::agent {
+
+v1::FaultState to_proto_state(EntryState state) {
+  switch (state) {
+    case EntryState::kApplying: return v1::FAULT_STATE_UNSPECIFIED;
+    case EntryState::kActive:
+    case EntryState::kReverting: return v1::FAULT_STATE_ACTIVE;
+    case EntryState::kReverted:
+    case EntryState::kFailedToApply: return v1::FAULT_STATE_REVERTED;
+    case EntryState::kRevertFailed: return v1::FAULT_STATE_REVERT_FAILED;
+  }
+  return v1::FAULT_STATE_UNSPECIFIED;
+}
+
+v1::Fault to_proto(const FaultEntry& entry, const std::string& node_name) {
+  v1::Fault fault;
+  fault.set_id(entry.id);
+  fault.set_kind(entry.kind);
+  fault.set_experiment_id(entry.experiment_id);
+  fault.set_lease_id(entry.lease_id);
+  *fault.mutable_spec() = entry.spec;
+  fault.set_backend(entry.backend);
+  fault.set_state(to_proto_state(entry.state));
+  if (entry.applied_at != WallTime{}) {
+    *fault.mutable_applied_at() = to_proto_timestamp(entry.applied_at);
+    *fault.mutable_expires_at() =
+        to_proto_timestamp(entry.applied_at + std::chrono::duration_cast<WallTime::duration>(entry.duration));
+  }
+  if (entry.reverted_at != WallTime{}) *fault.mutable_reverted_at() = to_proto_timestamp(entry.reverted_at);
+  fault.set_revert_reason(entry.revert_reason);
+  fault.set_detail(entry.state == EntryState::kRevertFailed ? entry.detail + " (revert failed: " + entry.last_error + ")"
+                                                              : entry.detail);
+  fault.set_node_name(node_name);
+  return fault;
+}
+
+v1::Fault unknown_reverted_fault(const std::string& fault_id, const std::string& node_name) {
+  v1::Fault fault;
+  fault.set_id(fault_id);
+  fault.set_state(v1::FAULT_STATE_REVERTED);
+  fault.set_node_name(node_name);
+  return fault;
+}
+
+JournalEntry to_journal_entry(const FaultEntry& entry, JournalPhase phase, nlohmann::json undo,
+                              WallTime recorded_at) {
+  return JournalEntry{entry.id,       entry.kind, entry.experiment_id, entry.lease_id, entry.spec,
+                      entry.duration, phase,      std::move(undo),     recorded_at};
+}
+
+std::shared_ptr<FaultEntry> entry_from_journal(const JournalEntry& record) {
+  auto entry = std::make_shared<FaultEntry>();
+  entry->id = record.fault_id;
+  entry->kind = record.kind;
+  entry->experiment_id = record.experiment_id;
+  entry->lease_id = record.lease_id;
+  entry->spec = record.spec;
+  entry->duration = record.duration;
+  entry->applied_at = record.recorded_at;
+  return entry;
+}
+
+}  // namespace chaos::agent
