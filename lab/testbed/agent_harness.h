@@ -49,6 +49,15 @@ inline pid_t spawn(const std::vector<std::string>& argv, const std::string& outp
   return pid;
 }
 
+// True once `pid` (a child of this process) has exited: it is reaped and
+// `pid` becomes -1, so nothing signals a recycled pid later.
+inline bool reap_if_exited(pid_t& pid) {
+  if (pid <= 0) return true;
+  if (::waitpid(pid, nullptr, WNOHANG) != pid) return false;
+  pid = -1;
+  return true;
+}
+
 // Field 3 of /proc/PID/stat: 'S', 'R', 'T', 'Z', ...; 'X' when gone.
 inline char process_state(pid_t pid) {
   const auto stat = ProcReader().stat(pid);
@@ -110,12 +119,7 @@ class Victim {
   Victim& operator=(const Victim&) = delete;
 
   // True (and reaped) once the victim has exited on its own.
-  bool exited() {
-    if (pid_ <= 0) return true;
-    if (::waitpid(pid_, nullptr, WNOHANG) != pid_) return false;
-    pid_ = -1;
-    return true;
-  }
+  bool exited() { return reap_if_exited(pid_); }
 
   pid_t pid() const { return pid_; }
   char state() const { return process_state(pid_); }
@@ -197,12 +201,7 @@ class AgentProcess {
   }
 
   // True (and reaped) once the agent has exited on its own.
-  bool exited() {
-    if (pid_ <= 0) return true;
-    if (::waitpid(pid_, nullptr, WNOHANG) != pid_) return false;
-    pid_ = -1;
-    return true;
-  }
+  bool exited() { return reap_if_exited(pid_); }
 
   pid_t pid() const { return pid_; }
   int grpc_port() const { return grpc_port_; }

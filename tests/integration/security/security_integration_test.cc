@@ -39,6 +39,18 @@ class SecurityTest : public ::testing::Test {
     return *agent_;
   }
 
+  // An agent with mTLS that also wants kToken from every caller.
+  // Returns the token file.
+  std::string start_agent_with_token() {
+    const std::string token_file = (dir_ / "token").string();
+    std::ofstream(token_file) << kToken << "\n";
+    fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
+    auto flags = certificates_->agent_flags();
+    flags.insert(flags.end(), {"--token-file", token_file});
+    start_agent(flags);
+    return token_file;
+  }
+
   // A raw gRPC channel with the given client credentials (no chaosctl code).
   grpc::Status raw_capabilities(const grpc::SslCredentialsOptions& options, const std::string& server_name) {
     grpc::ChannelArguments arguments;
@@ -114,12 +126,7 @@ TEST_F(SecurityTest, ChaosctlRefusesAnAgentWhoseCertificateNamesAnotherAgent) {
 }
 
 TEST_F(SecurityTest, MissingOrWrongTokenIsRefusedAndTheAuditLogNamesTheCaller) {
-  const std::string token_file = (dir_ / "token").string();
-  std::ofstream(token_file) << kToken << "\n";
-  fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
-  auto flags = certificates_->agent_flags();
-  flags.insert(flags.end(), {"--token-file", token_file});
-  start_agent(flags);
+  const std::string token_file = start_agent_with_token();
   auto security = certificates_->chaosctl_security();
 
   auto no_token = chaosctl_client(*agent_, security)->revert_all("");
@@ -216,12 +223,7 @@ int run_to_end(const std::vector<std::string>& argv, const std::string& log) {
 TEST_F(SecurityTest, ChaosctlExitsRefusedWhenTheAgentRejectsItsToken) {
   const char* build_dir = std::getenv("CHAOS_BUILD_DIR");
   const std::string chaosctl = std::string(build_dir ? build_dir : "build") + "/bin/chaosctl";
-  const std::string token_file = (dir_ / "token").string();
-  std::ofstream(token_file) << kToken << "\n";
-  fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write);
-  auto flags = certificates_->agent_flags();
-  flags.insert(flags.end(), {"--token-file", token_file});
-  start_agent(flags);
+  const std::string token_file = start_agent_with_token();
   const std::string wrong_file = (dir_ / "wrong").string();
   std::ofstream(wrong_file) << "not-the-token-0123456789\n";
   const auto inventory = [&](const std::string& token) {
