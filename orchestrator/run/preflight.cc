@@ -67,7 +67,8 @@ std::vector<std::string> dry_run_steps(const Experiment& experiment, const std::
     *request.mutable_spec() = step->spec;
     const auto checked = agent.inject(request);
     if (!checked.ok()) {
-      refusals.push_back("step '" + step->name + "': agent " + agent.address() + " refuses " + step->kind + ": " +
+      // The client's message names the agent and the call already.
+      refusals.push_back("step '" + step->name + "' (" + step->kind + "): dry run refused: " +
                          checked.status().message());
     }
   }

@@ -245,11 +245,12 @@ TEST_F(OrchestratorIntegration, AgentPolicyRefusalIsFoundBeforeAnythingIsInjecte
   ASSERT_TRUE(agent_->start()) << agent_->log();
   Victim victim("cor-victim");
   const std::string file = experiment("1", victim.pid());
-  const std::string refusal = "refuses process.pause: policy: fault kind 'process.pause' is not in allowed_kinds";
+  const std::string refusal = "Inject: policy: fault kind 'process.pause' is not in allowed_kinds";
 
   EXPECT_EQ(run_chaosctl({"validate", file}, dir_.path() + "/validate.log"), 0)
       << "without --ask-agents validate does not contact agents: " << read_text(dir_.path() + "/validate.log");
   EXPECT_NE(run_chaosctl({"validate", "--ask-agents", file}, dir_.path() + "/ask.log"), 0);
+  EXPECT_THAT(read_text(dir_.path() + "/ask.log"), HasSubstr("step 'pause victim' (process.pause): dry run refused: "));
   EXPECT_THAT(read_text(dir_.path() + "/ask.log"), HasSubstr(refusal));
 
   std::atomic<bool> stop{false};

@@ -152,7 +152,7 @@ TEST_F(RunTest, AgentThatRefusesADryRunFailsPreflightBeforeAnyInject) {
   fleet_.dry_run_refusals["10.0.0.2:9700"] = "policy: fault kind 'process.kill' is not in allowed_kinds";
   const RunOutcome outcome = run([](double) { return "1"; });
   EXPECT_EQ(outcome.verdict, Verdict::kError);
-  EXPECT_THAT(outcome.reason, HasSubstr("agent 10.0.0.2:9700 refuses process.kill: policy: fault kind"));
+  EXPECT_THAT(outcome.reason, HasSubstr("step 'kill' (process.kill): dry run refused: policy: fault kind"));
   EXPECT_EQ(fleet_.count("DryRun"), 2u) << "every target agent is asked";
   EXPECT_EQ(fleet_.count(" Inject"), 0u) << "nothing is injected";
 }
