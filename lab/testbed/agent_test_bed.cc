@@ -1,5 +1,6 @@
 #include "lab/testbed/agent_test_bed.h"
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 
@@ -83,6 +84,10 @@ grpc::Status NamespacedAgent::list(v1::ListResponse* response, bool include_ende
 // ------------------------------------------------------------ AgentTestBed
 
 AgentTestBed::AgentTestBed(const std::string& instance) : network_(instance) {
+  // The agents here are SIGKILLed at arbitrary points, so any pipe or socket
+  // this process shares with one can close under a write: that write must
+  // fail with EPIPE, not kill the test process with SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   if (!network_.ok()) {
     error_ = "could not build the namespaces " + network_.a() + ", " + network_.b() + ", " + network_.c();
     return;
