@@ -8,12 +8,15 @@
 //   journal {id, kind, spec}   (durable, before anything touches the system)
 //   apply(spec, context)       -> LiveFault, all-or-nothing
 //   journal the LiveFault's undo_record()
-//   ... on_tick() while live ...
+//   verify_live()              -> the effect read back from the system
+//   ... on_tick() while live; observe() about every second ...
 //   revert()                   -> idempotent; "already gone" is success
+//   verify_gone()              -> read back that nothing of it is left
 // After a crash, a new agent process calls recover(spec, context, undo) for
 // every journal entry; `undo` is null when the crash came mid-apply.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,6 +48,28 @@ struct FaultContext {
   Duration duration{0};
 };
 
+// One live counter of a fault ("packets_delayed", "queries_nxdomain",
+// "signals_sent"); names are snake_case and stable: they become metric
+// labels and report columns.
+struct FaultCounter {
+  std::string name;
+  std::uint64_t value = 0;
+};
+
+// What a fault's check read back from the system itself (kernel listings,
+// /proc, a probe query), never from the fault's own records.
+struct FaultEffect {
+  // True once in-scope work was impaired: a packet delayed or dropped, a
+  // query answered wrongly, a signal delivered, a process seen stopped.
+  // False: everything is in place but nothing in scope has been touched yet
+  // ("armed, no traffic yet"), which is never reported as verified.
+  bool impaired = false;
+  // One line for people: "iptables mangle CHAOS-1a2b-O: 3 rules, jump from
+  // POSTROUTING, 14 packets queued; engine on queue 4 held 14".
+  std::string evidence;
+  std::vector<FaultCounter> counters;
+};
+
 class LiveFault {
  public:
   virtual ~LiveFault() = default;
@@ -66,6 +91,19 @@ class LiveFault {
     (void)now;
     return {};
   }
+  // Right after apply: reads the effect back from the system. An error is
+  // FAILED_PRECONDITION saying what is missing ("nft table inet chaos_1a2b
+  // is not in the ruleset"); the registry then reverts the fault.
+  virtual StatusOr<FaultEffect> verify_live() = 0;
+  // About every second while live, off the tick thread: the counters, and
+  // whether the effect has been seen yet. May be cheaper than verify_live()
+  // (in-process counters of what the kernel objects feed).
+  virtual StatusOr<FaultEffect> observe() { return verify_live(); }
+  // After a successful revert(): reads back that the effect is gone, from
+  // the same sources as verify_live(). OK carries the evidence ("chains
+  // CHAOS-1a2b-O/I absent from iptables-save"); FAILED_PRECONDITION names
+  // what is still there, and the revert is then retried.
+  virtual StatusOr<std::string> verify_gone() = 0;
 };
 
 struct Policy;
@@ -92,6 +130,14 @@ class FaultKind {
   // Undoes what a previous agent process left behind; idempotent.
   virtual Status recover(const v1::FaultSpec& spec, const FaultContext& context,
                          const nlohmann::json& undo_record) = 0;
+  // After recover(): reads back that nothing of the fault is left, when the
+  // kind can tell from the fault id and its undo record alone. OK carries
+  // the evidence; FAILED_PRECONDITION names what is still there.
+  virtual StatusOr<std::string> verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) {
+    (void)context;
+    (void)undo_record;
+    return std::string("not checked: recovered by a later agent process");
+  }
   // Undoes what a fault with this id may have left behind when nothing but
   // the id is known (its journal entry is corrupt). Kinds that name every
   // kernel object after the fault id can do this; the rest say UNIMPLEMENTED.

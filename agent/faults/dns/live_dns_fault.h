@@ -30,6 +30,9 @@ class LiveDnsFault final : public LiveFault {
   Status revert() override;
   // ABORTED "engine_failed: ..." once a responder thread has failed.
   Status on_tick(SteadyTime now) override;
+  // Placeholder until the probe query lands (issue 15).
+  StatusOr<FaultEffect> verify_live() override { return unimplemented("dns.fail: no effect check yet"); }
+  StatusOr<std::string> verify_gone() override { return unimplemented("dns.fail: no gone check yet"); }
 
   const DnsStubResponder& responder() const { return *responder_; }
 

@@ -34,6 +34,9 @@ class NetworkLiveFault final : public LiveFault {
   }
   // ABORTED "engine_failed: ..." once the engine's thread has stopped.
   Status on_tick(SteadyTime now) override;
+  // Placeholder until the kernel read-back lands (issue 15).
+  StatusOr<FaultEffect> verify_live() override { return unimplemented("network: no effect check yet"); }
+  StatusOr<std::string> verify_gone() override { return unimplemented("network: no gone check yet"); }
 
  private:
   std::string backend_;

@@ -1,5 +1,8 @@
 #include "agent/faults/process/process_kill.h"
 
+#include <atomic>
+
+#include "agent/faults/process/process_fate.h"
 #include "agent/faults/process/process_signalling.h"
 #include "agent/faults/process/signal_names.h"
 #include "agent/proto_convert.h"
@@ -44,6 +47,30 @@ class LiveProcessKill final : public LiveFault {
     return {};
   }
 
+  // Every target is gone (or its pid names a younger process: restarted)
+  // once the signal has acted. A process that is still there after the
+  // wait caught or ignored the signal: the fault is not in effect.
+  StatusOr<FaultEffect> verify_live() override {
+    const auto stragglers = wait_for_fates(
+        *targeting_->table, killed_,
+        [](ProcessFate fate) { return fate == ProcessFate::kGone || fate == ProcessFate::kRecycled; },
+        targeting_->effect_timeout);
+    if (!stragglers.empty()) {
+      return failed_precondition("process.kill: " + describe_stragglers(stragglers) + " " +
+                                 format_duration(targeting_->effect_timeout) + " after " +
+                                 signal_display_name(signal_) + " (the process catches or ignores it)");
+    }
+    FaultEffect effect = observe_counters();
+    effect.evidence = signal_display_name(signal_) + ": pids " + join_pids(killed_) + " gone from /proc";
+    return effect;
+  }
+
+  StatusOr<FaultEffect> observe() override { return observe_counters(); }
+
+  StatusOr<std::string> verify_gone() override {
+    return std::string("nothing to undo: a delivered signal is not taken back");
+  }
+
   Status on_tick(SteadyTime now) override {
     if (stopped_ || interval_.count() == 0 || now < next_kill_) return {};
     next_kill_ = now + interval_;
@@ -53,10 +80,19 @@ class LiveProcessKill final : public LiveFault {
       // Nothing to kill this round (e.g. not restarted yet) is expected.
       return targets.status().code() == StatusCode::kNotFound ? Status{} : targets.status();
     }
-    return signal_processes(*targeting_->table, *targets, signal_).first_error;
+    const auto report = signal_processes(*targeting_->table, *targets, signal_);
+    signals_sent_ += report.signalled.size();
+    return report.first_error;
   }
 
  private:
+  FaultEffect observe_counters() const {
+    FaultEffect effect;
+    effect.impaired = true;
+    effect.counters = {{"signals_sent", signals_sent_.load()}};
+    return effect;
+  }
+
   std::shared_ptr<const ProcessTargeting> targeting_;
   ProcessSelector selector_;  // compiled once in apply()
   int signal_;
@@ -66,6 +102,7 @@ class LiveProcessKill final : public LiveFault {
   SteadyTime next_kill_;
   std::uint64_t round_ = 0;
   bool stopped_ = false;
+  std::atomic<std::uint64_t> signals_sent_{killed_.size()};
 };
 
 }  // namespace

@@ -2,8 +2,10 @@
 
 #include <csignal>
 
+#include "agent/faults/process/process_fate.h"
 #include "agent/faults/process/process_signalling.h"
 #include "agent/faults/rollback_stack.h"
+#include "common/duration.h"
 
 namespace chaos::agent {
 
@@ -20,8 +22,8 @@ Status resume_all(ProcessTable& table, const std::vector<ProcessInfo>& processes
 
 class LiveProcessPause final : public LiveFault {
  public:
-  LiveProcessPause(ProcessTable& table, std::vector<ProcessInfo> paused)
-      : table_(table), paused_(std::move(paused)) {}
+  LiveProcessPause(ProcessTable& table, Duration effect_timeout, std::vector<ProcessInfo> paused)
+      : table_(table), effect_timeout_(effect_timeout), paused_(std::move(paused)) {}
 
   std::string backend() const override { return "signal"; }
   std::string detail() const override { return "SIGSTOP pids " + join_pids(paused_); }
@@ -36,8 +38,46 @@ class LiveProcessPause final : public LiveFault {
 
   Status revert() override { return resume_all(table_, paused_); }
 
+  // Every target in state T. One that exited is not paused: the fault is
+  // not in effect for it.
+  StatusOr<FaultEffect> verify_live() override {
+    const auto stragglers =
+        wait_for_fates(table_, paused_, [](ProcessFate fate) { return fate == ProcessFate::kStopped; }, effect_timeout_);
+    if (!stragglers.empty()) {
+      return failed_precondition("process.pause: " + describe_stragglers(stragglers) + ", not stopped, " +
+                                 format_duration(effect_timeout_) + " after SIGSTOP");
+    }
+    FaultEffect effect;
+    effect.impaired = true;
+    effect.evidence = "pids " + join_pids(paused_) + " in state T";
+    effect.counters = {{"processes_stopped", paused_.size()}};
+    return effect;
+  }
+
+  // Cheap enough to read every second: one /proc/PID/stat per target.
+  StatusOr<FaultEffect> observe() override {
+    std::uint64_t stopped = 0;
+    for (const auto& process : paused_) stopped += fate_of(table_, process) == ProcessFate::kStopped ? 1 : 0;
+    FaultEffect effect;
+    effect.impaired = true;
+    effect.counters = {{"processes_stopped", stopped}};
+    return effect;
+  }
+
+  // Every target runs again (or has exited meanwhile: nothing of ours holds it).
+  StatusOr<std::string> verify_gone() override {
+    const auto stragglers =
+        wait_for_fates(table_, paused_, [](ProcessFate fate) { return fate != ProcessFate::kStopped; }, effect_timeout_);
+    if (!stragglers.empty()) {
+      return failed_precondition("process.pause: " + describe_stragglers(stragglers) + " " +
+                                 format_duration(effect_timeout_) + " after SIGCONT");
+    }
+    return "pids " + join_pids(paused_) + " no longer in state T";
+  }
+
  private:
   ProcessTable& table_;
+  const Duration effect_timeout_;
   std::vector<ProcessInfo> paused_;
 };
 
@@ -84,7 +124,7 @@ StatusOr<std::unique_ptr<LiveFault>> ProcessPauseKind::apply(const v1::FaultSpec
                      " exited before it could be paused");
   }
   undo.release();  // the LiveProcessPause resumes them on revert
-  return std::unique_ptr<LiveFault>(std::make_unique<LiveProcessPause>(table, std::move(report.signalled)));
+  return std::unique_ptr<LiveFault>(std::make_unique<LiveProcessPause>(table, targeting_->effect_timeout, std::move(report.signalled)));
 }
 
 Status ProcessPauseKind::recover(const v1::FaultSpec& spec, const FaultContext&, const nlohmann::json& undo) {

@@ -25,6 +25,9 @@ struct ProcessTargeting {
   Clock* clock = nullptr;
   ProtectedProcesses protected_processes;
   ProcessScope scope = ProcessScope::kAll;
+  // How long the effect checks wait for signalled processes to exit, stop
+  // or resume before they call the fault not in effect.
+  Duration effect_timeout = std::chrono::seconds(5);
 };
 
 // A target that passed the static checks, with its cmdline regex compiled

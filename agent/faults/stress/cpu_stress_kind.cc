@@ -36,6 +36,30 @@ class LiveCpuStress final : public LiveFault {
     return {};
   }
 
+  // The workers' own thread CPU clocks: armed while they run, verified once
+  // the kernel has charged them CPU time.
+  StatusOr<FaultEffect> verify_live() override {
+    const unsigned running = burner_->running();
+    if (running != plan_.workers) {
+      return failed_precondition("stress.cpu: " + std::to_string(running) + " of " + std::to_string(plan_.workers) +
+                                 " worker threads are running");
+    }
+    const auto cpu = std::chrono::duration_cast<std::chrono::microseconds>(burner_->cpu_time());
+    FaultEffect effect;
+    effect.impaired = cpu.count() > 0;
+    effect.evidence = std::to_string(running) + " worker threads running, " + std::to_string(cpu.count() / 1000) +
+                      " ms CPU used";
+    effect.counters = {{"workers_running", running},
+                       {"cpu_milliseconds", static_cast<std::uint64_t>(cpu.count() / 1000)}};
+    return effect;
+  }
+
+  StatusOr<std::string> verify_gone() override {
+    const unsigned running = burner_->running();
+    if (running != 0) return failed_precondition("stress.cpu: " + std::to_string(running) + " worker threads still run");
+    return std::string("every worker thread joined");
+  }
+
  private:
   const CpuStressPlan plan_;
   const std::unique_ptr<CpuBurner> burner_;

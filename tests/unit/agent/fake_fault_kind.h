@@ -23,6 +23,12 @@ struct FakeKindState {
   int recover_failures = 0;  // the next N recovers fail
   Status validate_error;
   Status tick_status;        // what on_tick returns
+  Status verify_error;       // what verify_live returns instead of an effect
+  bool impaired = true;      // the effect verify_live and observe report
+  std::uint64_t impaired_packets = 0;
+  int gone_failures = 0;     // the next N verify_gone calls fail
+  int verify_calls = 0;
+  int observe_calls = 0;
   bool recovers_by_id = false;
   std::vector<std::string> recovered_by_id;
   // Called outside the state lock, so a test can block an apply or a revert
@@ -47,6 +53,25 @@ class FakeLiveFault final : public LiveFault {
     state_->reverted.push_back(id_);
     return {};
   }
+  StatusOr<FaultEffect> verify_live() override {
+    std::lock_guard lock(state_->mutex);
+    ++state_->verify_calls;
+    if (!state_->verify_error.ok()) return state_->verify_error;
+    return effect_locked("fake evidence " + id_);
+  }
+  StatusOr<FaultEffect> observe() override {
+    std::lock_guard lock(state_->mutex);
+    ++state_->observe_calls;
+    return effect_locked("");
+  }
+  StatusOr<std::string> verify_gone() override {
+    std::lock_guard lock(state_->mutex);
+    if (state_->gone_failures > 0) {
+      --state_->gone_failures;
+      return failed_precondition("fake object of " + id_ + " still there");
+    }
+    return "fake object of " + id_ + " gone";
+  }
   Status on_tick(SteadyTime) override {
     std::lock_guard lock(state_->mutex);
     ++state_->ticks;
@@ -54,6 +79,14 @@ class FakeLiveFault final : public LiveFault {
   }
 
  private:
+  FaultEffect effect_locked(std::string evidence) const {
+    FaultEffect effect;
+    effect.impaired = state_->impaired;
+    effect.evidence = std::move(evidence);
+    effect.counters = {{"packets_impaired", state_->impaired_packets}};
+    return effect;
+  }
+
   std::shared_ptr<FakeKindState> state_;
   std::string id_;
 };
