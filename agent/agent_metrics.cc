@@ -34,7 +34,28 @@ AgentMetrics::AgentMetrics(metrics::Registry& registry, std::string node_name)
                            {"experiment", "kind", "node", "fault_id", "backend"})),
       audit_events_(registry.counter("chaos_agent_audit_events_total",
                                      "Entries written to the audit log, by RPC and result (ok or the gRPC code).",
-                                     {"rpc", "result"})) {
+                                     {"rpc", "result"})),
+      effect_checks_(registry.counter("chaos_agent_effect_checks_total",
+                                      "Effect checks read back from the system, by kind, check (live after "
+                                      "inject, gone after revert) and result (verified, armed, failed).",
+                                      {"kind", "check", "result"})),
+      time_to_effect_(registry.histogram("chaos_agent_time_to_effect_seconds",
+                                         "From an Inject request to its effect read back from the system.",
+                                         {"kind"}, metrics::default_latency_buckets())),
+      time_to_gone_(registry.histogram("chaos_agent_time_to_gone_seconds",
+                                       "From a revert request (or TTL, lease) to the effect read back as gone.",
+                                       {"kind"}, metrics::default_latency_buckets())),
+      fault_counter_(registry.gauge("chaos_agent_fault_counter",
+                                    "A live fault's own counters (packets_delayed, queries_nxdomain, "
+                                    "signals_sent, ...), read about every second; gone when the fault ends.",
+                                    {"experiment", "kind", "node", "fault_id", "counter"})),
+      leftovers_(registry.counter("chaos_agent_leftovers_total",
+                                  "Objects of our faults found on the system after an experiment's last revert.")),
+      foreign_changes_(registry.counter("chaos_agent_foreign_changes_total",
+                                        "Changes other software made to what faults touch while an experiment "
+                                        "ran (not ours; reported beside leftovers).")) {
+  leftovers_.with({});
+  foreign_changes_.with({});
   lease_expiries_.with({});
   journal_recoveries_.with({});
   for (const char* outcome : {"reverted", "retrying", "kept"}) journal_corrupt_.with({outcome});
@@ -46,7 +67,38 @@ void AgentMetrics::audit_event(const std::string& rpc, const std::string& result
   audit_events_.with({rpc, result}).inc();
 }
 
-void AgentMetrics::declare_kind(const std::string& kind) { active_.with({kind}); }
+void AgentMetrics::declare_kind(const std::string& kind) {
+  active_.with({kind});
+  time_to_effect_.with({kind});
+  time_to_gone_.with({kind});
+}
+
+void AgentMetrics::effect_check(const std::string& kind, const std::string& check, const std::string& result) {
+  effect_checks_.with({kind, check, result}).inc();
+}
+
+void AgentMetrics::time_to_effect(const std::string& kind, double seconds) {
+  time_to_effect_.with({kind}).observe(seconds);
+}
+
+void AgentMetrics::time_to_gone(const std::string& kind, double seconds) {
+  time_to_gone_.with({kind}).observe(seconds);
+}
+
+void AgentMetrics::fault_counters(const LiveFaultLabels& labels, const std::vector<FaultCounter>& counters) {
+  std::lock_guard lock(counter_names_mutex_);
+  auto& names = counter_names_[labels.fault_id];
+  for (const auto& counter : counters) {
+    fault_counter_.with({labels.experiment, labels.kind, node_name_, labels.fault_id, counter.name})
+        .set(static_cast<double>(counter.value));
+    names.insert(counter.name);
+  }
+}
+
+void AgentMetrics::leftovers(std::size_t ours, std::size_t foreign) {
+  leftovers_.with({}).inc(static_cast<double>(ours));
+  foreign_changes_.with({}).inc(static_cast<double>(foreign));
+}
 
 void AgentMetrics::injection(const std::string& kind, const std::string& result, double seconds) {
   injections_.with({kind, result}).inc();
@@ -65,6 +117,13 @@ void AgentMetrics::fault_started(const LiveFaultLabels& labels) {
 void AgentMetrics::fault_ended(const LiveFaultLabels& labels) {
   active_.with({labels.kind}).dec();
   live_.remove({labels.experiment, labels.kind, node_name_, labels.fault_id, labels.backend});
+  std::lock_guard lock(counter_names_mutex_);
+  const auto names = counter_names_.find(labels.fault_id);
+  if (names == counter_names_.end()) return;
+  for (const auto& name : names->second) {
+    fault_counter_.remove({labels.experiment, labels.kind, node_name_, labels.fault_id, name});
+  }
+  counter_names_.erase(names);
 }
 
 void AgentMetrics::lease_expired() { lease_expiries_.with({}).inc(); }

@@ -2,8 +2,13 @@
 // consistent (and pass `promtool check metrics`).
 #pragma once
 
+#include <map>
+#include <mutex>
+#include <set>
 #include <string>
 #include <vector>
+
+#include "agent/fault.h"
 
 #include "metrics/registry.h"
 
@@ -43,6 +48,18 @@ class AgentMetrics {
   void tick_completed(double unix_seconds);
   // One audit log entry: rpc ("Inject") and result ("ok", "unauthenticated").
   void audit_event(const std::string& rpc, const std::string& result);
+  // An effect check: check "live" or "gone", result "verified", "armed"
+  // (in place, nothing impaired yet) or "failed".
+  void effect_check(const std::string& kind, const std::string& check, const std::string& result);
+  // Request received -> live check passed; revert requested -> gone check passed.
+  void time_to_effect(const std::string& kind, double seconds);
+  void time_to_gone(const std::string& kind, double seconds);
+  // A live fault's counters (packets delayed, queries answered, ...); the
+  // series go with fault_ended().
+  void fault_counters(const LiveFaultLabels& labels, const std::vector<FaultCounter>& counters);
+  // The leftover check of an experiment found our objects left (ours) or
+  // changes by other software (foreign).
+  void leftovers(std::size_t ours, std::size_t foreign);
 
  private:
   std::string node_name_;
@@ -57,6 +74,14 @@ class AgentMetrics {
   metrics::GaugeFamily& last_tick_;
   metrics::GaugeFamily& live_;
   metrics::CounterFamily& audit_events_;
+  metrics::CounterFamily& effect_checks_;
+  metrics::HistogramFamily& time_to_effect_;
+  metrics::HistogramFamily& time_to_gone_;
+  metrics::GaugeFamily& fault_counter_;
+  metrics::CounterFamily& leftovers_;
+  metrics::CounterFamily& foreign_changes_;
+  std::mutex counter_names_mutex_;
+  std::map<std::string, std::set<std::string>> counter_names_;  // fault id -> names exported
 };
 
 }  // namespace chaos::agent

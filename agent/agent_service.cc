@@ -85,6 +85,13 @@ StatusOr<InjectCommand> to_inject_command(const v1::InjectRequest& request) {
   command.lease_id = request.lease_id();
   command.request_id = request.request_id();
   command.spec = request.spec();
+  switch (request.verify()) {
+    case v1::VERIFY_MODE_UNSPECIFIED:
+    case v1::VERIFY_MODE_REQUIRED: command.verify = VerifyMode::kRequired; break;
+    case v1::VERIFY_MODE_BEST_EFFORT: command.verify = VerifyMode::kBestEffort; break;
+    case v1::VERIFY_MODE_OFF: command.verify = VerifyMode::kOff; break;
+    default: return invalid_argument("verify: unknown mode " + std::to_string(request.verify()));
+  }
   return command;
 }
 
@@ -141,6 +148,7 @@ grpc::Status AgentService::Capabilities(grpc::ServerContext* context, const v1::
     for (const auto& capability : identity_.os_capabilities) response->add_os_capabilities(capability);
     *response->mutable_max_fault_duration() = to_proto_duration(registry_.policy().max_duration);
     response->set_dry_run(true);
+    response->set_verifies_effects(true);
     return {};
   });
 }
@@ -155,7 +163,7 @@ grpc::Status AgentService::Inject(grpc::ServerContext* context, const v1::Inject
       return {};
     }
     CHAOS_ASSIGN_OR_RETURN(*response->mutable_fault(), registry_.inject(command));
-    detail = "fault " + response->fault().id();
+    detail = "fault " + response->fault().id() + ", " + v1::EffectState_Name(response->fault().effect());
     return {};
   });
 }
@@ -182,6 +190,12 @@ grpc::Status AgentService::RevertAll(grpc::ServerContext* context, const v1::Rev
     }
     detail = std::to_string(response->faults_size()) + " fault(s)" +
              (failed.empty() ? ", all reverted" : "; NOT reverted:" + failed);
+    if (auto leftovers = registry_.check_leftovers(request->experiment_id())) {
+      *response->mutable_leftovers() = std::move(*leftovers);
+      if (response->leftovers().leftovers_size() > 0) {
+        detail += "; " + std::to_string(response->leftovers().leftovers_size()) + " LEFTOVER(S)";
+      }
+    }
     return {};
   });
 }

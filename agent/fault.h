@@ -70,6 +70,12 @@ struct FaultEffect {
   std::vector<FaultCounter> counters;
 };
 
+// How much proof of effect an inject demands (v1::VerifyMode): required
+// fails and undoes an inject whose check fails, best-effort reports it and
+// keeps the fault, off skips the check after apply (never the one after
+// revert).
+enum class VerifyMode { kRequired, kBestEffort, kOff };
+
 class LiveFault {
  public:
   virtual ~LiveFault() = default;

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -20,6 +21,14 @@ enum class EntryState {
   kReverted,
   kRevertFailed,
   kFailedToApply,  // apply failed: nothing of it is on the system
+};
+
+// What the effect checks found (v1::EffectState).
+enum class EffectStatus {
+  kNotChecked,  // verify off
+  kArmed,       // read back in place, nothing in scope impaired yet
+  kVerified,    // in place and seen acting
+  kUnverified,  // best-effort: the check failed, the fault stayed
 };
 
 // How a revert undoes the fault.
@@ -56,6 +65,22 @@ struct FaultEntry {
   bool tick_in_flight = false;
   nlohmann::json undo_record;  // kRecover: what the journal held
   std::string corrupt_path;    // kRecoverById: the journal file kept for people
+
+  // Proof of effect. Latencies are real time (steady_clock), whatever the
+  // injected clock says: they measure the system, not the schedule.
+  VerifyMode verify = VerifyMode::kRequired;
+  EffectStatus effect = EffectStatus::kNotChecked;
+  std::string evidence;
+  std::string gone_evidence;
+  WallTime verified_at{};
+  WallTime effect_seen_at{};
+  WallTime gone_verified_at{};
+  Duration time_to_effect{0};
+  Duration time_to_gone{0};
+  std::chrono::steady_clock::time_point received_at{};
+  std::chrono::steady_clock::time_point revert_requested_at{};
+  std::vector<FaultCounter> counters;  // the last observe()
+  SteadyTime next_observe{};
 
   std::mutex op_mutex;
   std::unique_ptr<LiveFault> live;       // guarded by op_mutex

@@ -35,7 +35,29 @@ v1::Fault to_proto(const FaultEntry& entry, const std::string& node_name) {
   fault.set_detail(entry.state == EntryState::kRevertFailed ? entry.detail + " (revert failed: " + entry.last_error + ")"
                                                               : entry.detail);
   fault.set_node_name(node_name);
+  fault.set_effect(to_proto_effect(entry.effect));
+  fault.set_evidence(entry.evidence);
+  if (entry.verified_at != WallTime{}) *fault.mutable_verified_at() = to_proto_timestamp(entry.verified_at);
+  if (entry.effect_seen_at != WallTime{}) *fault.mutable_effect_seen_at() = to_proto_timestamp(entry.effect_seen_at);
+  if (entry.gone_verified_at != WallTime{}) {
+    *fault.mutable_gone_verified_at() = to_proto_timestamp(entry.gone_verified_at);
+    *fault.mutable_time_to_gone() = to_proto_duration(entry.time_to_gone);
+  }
+  fault.set_gone_evidence(entry.gone_evidence);
+  if (entry.verified_at != WallTime{}) *fault.mutable_time_to_effect() = to_proto_duration(entry.time_to_effect);
+  for (const auto& counter : entry.counters) (*fault.mutable_counters())[counter.name] = counter.value;
+  if (entry.state == EntryState::kRevertFailed) fault.set_error(entry.last_error);
   return fault;
+}
+
+v1::EffectState to_proto_effect(EffectStatus effect) {
+  switch (effect) {
+    case EffectStatus::kNotChecked: return v1::EFFECT_STATE_NOT_CHECKED;
+    case EffectStatus::kArmed: return v1::EFFECT_STATE_ARMED;
+    case EffectStatus::kVerified: return v1::EFFECT_STATE_VERIFIED;
+    case EffectStatus::kUnverified: return v1::EFFECT_STATE_UNVERIFIED;
+  }
+  return v1::EFFECT_STATE_UNSPECIFIED;
 }
 
 v1::Fault unknown_reverted_fault(const std::string& fault_id, const std::string& node_name) {

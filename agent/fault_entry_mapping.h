@@ -19,6 +19,8 @@ namespace chaos::agent {
 // system until the revert ends); a failed apply left nothing, so REVERTED.
 v1::FaultState to_proto_state(EntryState state);
 
+v1::EffectState to_proto_effect(EffectStatus effect);
+
 // The caller holds the registry's lock: the entry's state fields are read.
 v1::Fault to_proto(const FaultEntry& entry, const std::string& node_name);
 

@@ -4,11 +4,13 @@
 #include <cctype>
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <random>
 #include <set>
 
 #include "agent/fault_entry.h"
 #include "agent/fault_entry_mapping.h"
+#include "agent/leftover_tracker.h"
 #include "common/check.h"
 #include "common/crash_point.h"
 #include "common/duration.h"
@@ -151,19 +153,30 @@ StatusOr<v1::Fault> FaultRegistry::inject(const InjectCommand& command) {
   const std::string kind_name = fault_kind_name(command.spec);
   StatusOr<v1::Fault> result = [&]() -> StatusOr<v1::Fault> {
     CHAOS_ASSIGN_OR_RETURN(FaultKind* kind, checked_kind(command));
-    return inject_new(command, *kind);
+    return inject_new(command, *kind, started);
   }();
   const std::chrono::duration<double> seconds = std::chrono::steady_clock::now() - started;
   metrics_.injection(kind_name.empty() ? "none" : kind_name, result_label(result.status()), seconds.count());
   return result;
 }
 
-StatusOr<v1::Fault> FaultRegistry::inject_new(const InjectCommand& command, FaultKind& kind) {
+StatusOr<v1::Fault> FaultRegistry::inject_new(const InjectCommand& command, FaultKind& kind,
+                                              std::chrono::steady_clock::time_point received_at) {
   std::unique_lock lock(mutex_);
   CHAOS_ASSIGN_OR_RETURN(EntryPtr entry, reserve(command, kind.name(), lock));
   if (entry->state != EntryState::kApplying) return to_proto_locked(*entry);  // idempotent repeat
+  entry->verify = command.verify;
+  entry->received_at = received_at;
   lock.unlock();
+  // The state before the experiment's first fault here, for the leftover
+  // check after its last revert; taken before anything is applied.
+  if (options_.leftovers != nullptr && !command.experiment_id.empty()) {
+    options_.leftovers->before_fault(command.experiment_id, entry->id);
+  }
   StatusOr<AppliedFault> applied = apply_reserved(*entry, kind);
+  // The check runs before the fault is reported live; a revert asked for
+  // meanwhile waits as pending_revert, as during the apply.
+  Status check = applied.ok() && applied->journal_error.ok() ? verify_applied(*entry, *applied->live) : Status{};
   lock.lock();
   if (!applied.ok()) {
     abandon_locked(entry);
@@ -171,6 +184,7 @@ StatusOr<v1::Fault> FaultRegistry::inject_new(const InjectCommand& command, Faul
   }
   activate_locked(*entry, std::move(applied->live));
   if (!applied->journal_error.ok()) return revert_unjournaled(entry, applied->journal_error, lock);
+  if (!check.ok()) return revert_unverified(entry, check, lock);
   const std::string pending = entry->pending_revert;
   if (!pending.empty() && begin_revert_locked(*entry, pending)) {
     lock.unlock();
@@ -295,6 +309,64 @@ Status FaultRegistry::revert_unjournaled(const EntryPtr& entry, const Status& jo
   return unavailable("cannot journal the applied fault, so it was reverted: " + journal_error.message());
 }
 
+// Holds only this fault's op_mutex (the fault is still applying: nobody else
+// touches its LiveFault); the proof fields are written under the registry
+// lock.
+Status FaultRegistry::verify_applied(Entry& entry, LiveFault& live) {
+  if (entry.verify == VerifyMode::kOff) {
+    std::lock_guard lock(mutex_);
+    entry.effect = EffectStatus::kNotChecked;
+    return {};
+  }
+  StatusOr<FaultEffect> effect = internal_error("verify_live did not run");
+  {
+    std::lock_guard op(entry.op_mutex);
+    try {
+      effect = live.verify_live();
+    } catch (const std::exception& error) {
+      effect = internal_error(std::string("verify_live threw: ") + error.what());
+    }
+  }
+  std::lock_guard lock(mutex_);
+  if (!effect.ok()) {
+    metrics_.effect_check(entry.kind, "live", "failed");
+    const Status failure = failed_precondition("effect check: " + effect.status().message());
+    if (entry.verify == VerifyMode::kRequired) return failure;
+    entry.effect = EffectStatus::kUnverified;
+    entry.evidence = "not verified: " + effect.status().message();
+    return {};
+  }
+  const auto checked = std::chrono::steady_clock::now();
+  entry.effect = effect->impaired ? EffectStatus::kVerified : EffectStatus::kArmed;
+  entry.evidence = effect->evidence;
+  entry.counters = effect->counters;
+  entry.verified_at = clock_.wall_now();
+  if (effect->impaired) entry.effect_seen_at = entry.verified_at;
+  entry.time_to_effect = std::chrono::duration_cast<Duration>(checked - entry.received_at);
+  metrics_.effect_check(entry.kind, "live", effect->impaired ? "verified" : "armed");
+  metrics_.time_to_effect(entry.kind, std::chrono::duration<double>(entry.time_to_effect).count());
+  return {};
+}
+
+// The fault is live but did not take effect: it must not stay as if it
+// had. Reverted like a fault whose undo record could not be journaled.
+Status FaultRegistry::revert_unverified(const EntryPtr& entry, const Status& check,
+                                        std::unique_lock<std::mutex>& lock) {
+  forget_request_id_locked(*entry);
+  entry->evidence = check.message();
+  const bool began = begin_revert_locked(*entry, "not_in_effect");
+  CHAOS_CHECK(began, "a fault just activated is not being reverted yet");
+  lock.unlock();
+  finish_revert(entry);
+  lock.lock();
+  if (entry->state == EntryState::kRevertFailed) {
+    return Status(StatusCode::kFailedPrecondition,
+                  check.message() + "; undoing fault " + entry->id + " failed too (" + entry->last_error +
+                      "), the agent keeps retrying");
+  }
+  return Status(StatusCode::kFailedPrecondition, check.message() + "; fault " + entry->id + " was undone");
+}
+
 void FaultRegistry::activate_locked(Entry& entry, std::unique_ptr<LiveFault> live) {
   {
     std::lock_guard op(entry.op_mutex);  // never contended here: the apply is over
@@ -331,6 +403,7 @@ bool FaultRegistry::begin_revert_locked(Entry& entry, const std::string& reason)
       return false;
     case EntryState::kActive:
       entry.revert_reason = reason;
+      entry.revert_requested_at = std::chrono::steady_clock::now();
       [[fallthrough]];
     case EntryState::kRevertFailed:  // a retry keeps the first reason
       entry.state = EntryState::kReverting;
@@ -358,6 +431,27 @@ Status FaultRegistry::undo(Entry& entry) {
   return internal_error("unknown undo path");
 }
 
+// The caller holds the entry's op_mutex.
+StatusOr<std::string> FaultRegistry::verify_undone(Entry& entry) {
+  try {
+    switch (entry.undo_path) {
+      case UndoPath::kLive:
+        return entry.live->verify_gone();
+      case UndoPath::kRecover:
+      case UndoPath::kRecoverById: {
+        FaultKind* kind = find_kind(entry.kind);
+        if (kind == nullptr) return std::string("not checked: kind not offered by this agent");
+        const FaultContext context{entry.id, entry.experiment_id, entry.duration};
+        return kind->verify_recovered(context, entry.undo_path == UndoPath::kRecover ? entry.undo_record
+                                                                                    : nlohmann::json());
+      }
+    }
+  } catch (const std::exception& error) {
+    return internal_error(std::string("gone check threw: ") + error.what());
+  }
+  return internal_error("unknown undo path");
+}
+
 void FaultRegistry::finish_revert(const EntryPtr& entry) {
   Status status;
   {
@@ -367,6 +461,20 @@ void FaultRegistry::finish_revert(const EntryPtr& entry) {
       status = undo(*entry);
     } catch (const std::exception& error) {
       status = internal_error(std::string("revert threw: ") + error.what());
+    }
+    // Reverted means gone, read back from the system: a revert whose
+    // objects are still there is REVERT_FAILED and retried like any other.
+    if (status.ok()) {
+      auto gone = verify_undone(*entry);
+      if (gone.ok()) {
+        std::lock_guard lock(mutex_);
+        entry->gone_evidence = *gone;
+        entry->gone_verified_at = clock_.wall_now();
+        entry->time_to_gone =
+            std::chrono::duration_cast<Duration>(std::chrono::steady_clock::now() - entry->revert_requested_at);
+      } else {
+        status = gone.status().with_context("gone check after the revert");
+      }
     }
     if (status.ok()) {
       // The fault itself is gone, so it is REVERTED. A journal entry left
@@ -383,6 +491,10 @@ void FaultRegistry::finish_revert(const EntryPtr& entry) {
   }
   std::lock_guard lock(mutex_);
   metrics_.revert(entry->kind, entry->revert_reason, status.ok() ? "ok" : "error");
+  metrics_.effect_check(entry->kind, "gone", status.ok() ? "verified" : "failed");
+  if (status.ok() && entry->revert_requested_at != std::chrono::steady_clock::time_point{}) {
+    metrics_.time_to_gone(entry->kind, std::chrono::duration<double>(entry->time_to_gone).count());
+  }
   ++entry->finished_reverts;
   if (status.ok()) {
     entry->state = EntryState::kReverted;
@@ -531,6 +643,23 @@ std::vector<v1::Fault> FaultRegistry::list(const std::string& experiment_id, boo
   return faults;
 }
 
+std::optional<v1::LeftoverReport> FaultRegistry::check_leftovers(const std::string& experiment_id) {
+  if (options_.leftovers == nullptr || experiment_id.empty()) return std::nullopt;
+  {
+    std::lock_guard lock(mutex_);
+    const auto live = std::count_if(faults_.begin(), faults_.end(), [&](const auto& item) {
+      return item.second->experiment_id == experiment_id;
+    });
+    if (live > 0) {
+      v1::LeftoverReport report;
+      report.add_errors("not compared: " + std::to_string(live) +
+                        " fault(s) of the experiment are still live or reverting on this agent");
+      return report;
+    }
+  }
+  return options_.leftovers->compare(experiment_id);
+}
+
 std::size_t FaultRegistry::live_count() const {
   std::lock_guard lock(mutex_);
   return faults_.size();
@@ -541,18 +670,22 @@ std::size_t FaultRegistry::live_count() const {
 void FaultRegistry::tick() {
   const SteadyTime now = clock_.steady_now();
   std::vector<EntryPtr> due;
-  std::vector<EntryPtr> ticking;
+  std::vector<std::pair<EntryPtr, bool>> ticking;  // entry, observe() due
   {
     std::lock_guard lock(mutex_);
     due = collect_due_locked(now);
     for (const auto& [id, entry] : faults_) {
       if (entry->state != EntryState::kActive || entry->tick_in_flight) continue;
       entry->tick_in_flight = true;  // a slow on_tick is not queued twice
-      ticking.push_back(entry);
+      const bool observe_due = entry->next_observe <= now;
+      if (observe_due) entry->next_observe = now + options_.observe_interval;
+      ticking.emplace_back(entry, observe_due);
     }
   }
   for (const auto& entry : due) dispatch([this, entry] { finish_revert(entry); });
-  for (const auto& entry : ticking) dispatch([this, entry, now] { run_on_tick(entry, now); });
+  for (const auto& [entry, observe_due] : ticking) {
+    dispatch([this, entry, now, observe_due] { run_on_tick(entry, now, observe_due); });
+  }
 }
 
 std::vector<FaultRegistry::EntryPtr> FaultRegistry::collect_due_locked(SteadyTime now) {
@@ -582,13 +715,15 @@ std::vector<FaultRegistry::EntryPtr> FaultRegistry::collect_due_locked(SteadyTim
   return due;
 }
 
-void FaultRegistry::run_on_tick(const EntryPtr& entry, SteadyTime now) {
+void FaultRegistry::run_on_tick(const EntryPtr& entry, SteadyTime now, bool observe_due) {
   Status status;
+  std::optional<StatusOr<FaultEffect>> observed;
   {
     std::lock_guard op(entry->op_mutex);
     if (!entry->stop_ticking && entry->live) {
       try {
         status = entry->live->on_tick(now);
+        if (observe_due && status.ok()) observed = entry->live->observe();
       } catch (const std::exception& error) {
         status = internal_error(std::string("on_tick threw: ") + error.what());
       }
@@ -600,12 +735,24 @@ void FaultRegistry::run_on_tick(const EntryPtr& entry, SteadyTime now) {
   }
   std::unique_lock lock(mutex_);
   entry->tick_in_flight = false;
+  if (observed && observed->ok() && entry->state == EntryState::kActive) record_observation_locked(*entry, **observed);
   if (status.code() != StatusCode::kAborted) return;
   // The fault says it can no longer work (its target is gone, its engine
   // died): end it now rather than let it look live until its TTL.
   if (!begin_revert_locked(*entry, reason_of_abort(status.message()))) return;
   lock.unlock();
   finish_revert(entry);
+}
+
+// The first impairment seen turns an armed fault into a verified one; the
+// counters are what List and /metrics show.
+void FaultRegistry::record_observation_locked(Entry& entry, const FaultEffect& effect) {
+  entry.counters = effect.counters;
+  metrics_.fault_counters({entry.experiment_id, entry.kind, entry.id, entry.backend}, effect.counters);
+  if (!effect.impaired || entry.effect != EffectStatus::kArmed) return;
+  entry.effect = EffectStatus::kVerified;
+  entry.effect_seen_at = clock_.wall_now();
+  if (!effect.evidence.empty()) entry.evidence = effect.evidence;
 }
 
 // ------------------------------------------------------------------ proto

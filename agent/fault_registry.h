@@ -25,6 +25,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,7 @@ struct InjectCommand {
   Duration duration{0};      // the fault's TTL, > 0
   v1::FaultSpec spec;
   std::string request_id;    // optional idempotency key
+  VerifyMode verify = VerifyMode::kRequired;
 };
 
 struct RevertOutcome {
@@ -59,6 +61,7 @@ struct LeaseRenewal {
 
 // The registry's record of one fault (fault_entry.h).
 struct FaultEntry;
+class LeftoverTracker;
 
 struct FaultRegistryOptions {
   std::string node_name;
@@ -68,6 +71,11 @@ struct FaultRegistryOptions {
   // How long RevertAll / shutdown wait for faults still applying or
   // reverting before they report them as not confirmed.
   Duration revert_all_timeout = std::chrono::seconds(30);
+  // How often a live fault's counters are read (LiveFault::observe()).
+  Duration observe_interval = std::chrono::seconds(1);
+  // The leftover detector (snapshot before an experiment's first fault,
+  // comparison after its last revert). Null: no leftover checks.
+  LeftoverTracker* leftovers = nullptr;
   // Runs reverts and on_ticks off the tick thread. Null: on the calling
   // thread (deterministic unit tests).
   Executor* executor = nullptr;
@@ -115,6 +123,10 @@ class FaultRegistry {
   // revert outlived the timeout).
   std::vector<v1::Fault> revert_all(const std::string& experiment_id);
   std::vector<v1::Fault> list(const std::string& experiment_id, bool include_ended) const;
+  // The leftover check of an experiment (RevertAllResponse.leftovers):
+  // nullopt without a tracker or an experiment id; checked = false while a
+  // fault of it is still live or reverting here.
+  std::optional<v1::LeftoverReport> check_leftovers(const std::string& experiment_id);
   // NOT_FOUND when the lease is unknown or expired (its faults are gone).
   StatusOr<LeaseRenewal> renew_lease(const std::string& lease_id, Duration ttl);
 
@@ -129,7 +141,14 @@ class FaultRegistry {
   using Entry = FaultEntry;
   using EntryPtr = std::shared_ptr<Entry>;
 
-  StatusOr<v1::Fault> inject_new(const InjectCommand& command, FaultKind& kind);
+  StatusOr<v1::Fault> inject_new(const InjectCommand& command, FaultKind& kind,
+                                 std::chrono::steady_clock::time_point received_at);
+  // After apply: reads the effect back (verify_live) as the command's
+  // verify mode asks. An error means the fault must be undone.
+  Status verify_applied(Entry& entry, LiveFault& live);
+  Status revert_unverified(const EntryPtr& entry, const Status& check, std::unique_lock<std::mutex>& lock);
+  // After undo() succeeded: reads back that nothing of the fault is left.
+  StatusOr<std::string> verify_undone(Entry& entry);
   StatusOr<EntryPtr> reserve(const InjectCommand& command, const std::string& kind, std::unique_lock<std::mutex>& lock);
   Status reserve_lease_locked(const InjectCommand& command, SteadyTime now);
   struct AppliedFault {
@@ -148,7 +167,8 @@ class FaultRegistry {
   Status undo_by_id(const Entry& entry);
   void dispatch(std::function<void()> task);
   std::vector<EntryPtr> collect_due_locked(SteadyTime now);
-  void run_on_tick(const EntryPtr& entry, SteadyTime now);
+  void run_on_tick(const EntryPtr& entry, SteadyTime now, bool observe_due);
+  void record_observation_locked(Entry& entry, const FaultEffect& effect);
   void retire_locked(const EntryPtr& entry);
   void update_state_metrics_locked();
   EntryPtr recovered_entry(const JournalEntry& record) const;

@@ -16,6 +16,8 @@
 #include "agent/agent_service.h"
 #include "agent/fault_journal.h"
 #include "agent/fault_registry.h"
+#include "agent/leftover_tracker.h"
+#include "agent/leftovers/agent_object_naming.h"
 #include "agent/faults/dns/dns_fault_kinds.h"
 #include "agent/faults/network/network_fault_kinds.h"
 #include "agent/faults/process/process_fault_kinds.h"
@@ -203,6 +205,9 @@ int main(int argc, char** argv) {
   registry_options.node_name = config->node_name;
   registry_options.policy = config->policy;
   registry_options.executor = &revert_workers;
+  leftovers::CommandStateProbe state_probe(command_runner);
+  LeftoverTracker leftover_tracker(state_probe, leftovers::agent_object_naming(), clock, agent_metrics);
+  registry_options.leftovers = &leftover_tracker;
   FaultRegistry registry(clock, journal, agent_metrics, registry_options);
 
   metrics::MetricsServer metrics_server(metric_registry);

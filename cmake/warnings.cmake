@@ -16,9 +16,12 @@ if(CHAOS_SANITIZE)
   add_compile_options(-Wno-maybe-uninitialized)
   add_link_options(${CHAOS_SANITIZER_FLAGS})
   # -O1 is what the sanitizers are designed for, and it compiles about a
-  # quarter faster than -O2 under instrumentation, which keeps CI's fresh
-  # build inside its budget.
-  set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O1 -g -DNDEBUG")
+  # quarter faster than -O2 under instrumentation. -g1 keeps the line tables
+  # the sanitizers' stack traces need (file:line per frame) without the
+  # variable and type information only a debugger reads: it compiles our
+  # heaviest files a quarter to a third faster and halves the objects.
+  # Together they keep CI's fresh build inside its budget.
+  set(CMAKE_CXX_FLAGS_RELWITHDEBINFO "-O1 -g1 -DNDEBUG")
 endif()
 
 function(chaos_target_defaults target)

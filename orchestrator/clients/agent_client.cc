@@ -61,12 +61,11 @@ class GrpcAgentClient final : public AgentClient {
     return call("Revert", request, response, &v1::Agent::Stub::Revert);
   }
 
-  StatusOr<std::vector<v1::Fault>> revert_all(const std::string& experiment_id) override {
+  StatusOr<v1::RevertAllResponse> revert_all(const std::string& experiment_id) override {
     v1::RevertAllRequest request;
     request.set_experiment_id(experiment_id);
     v1::RevertAllResponse response;
-    CHAOS_ASSIGN_OR_RETURN(auto answer, call("RevertAll", request, response, &v1::Agent::Stub::RevertAll));
-    return std::vector<v1::Fault>(answer.faults().begin(), answer.faults().end());
+    return call("RevertAll", request, response, &v1::Agent::Stub::RevertAll);
   }
 
   StatusOr<std::vector<v1::Fault>> list(const std::string& experiment_id, bool include_ended) override {
@@ -114,7 +113,7 @@ class FailingAgentClient final : public AgentClient {
   StatusOr<v1::CapabilitiesResponse> capabilities() override { return status_; }
   StatusOr<v1::Fault> inject(const v1::InjectRequest&) override { return status_; }
   StatusOr<v1::RevertResponse> revert(const std::string&) override { return status_; }
-  StatusOr<std::vector<v1::Fault>> revert_all(const std::string&) override { return status_; }
+  StatusOr<v1::RevertAllResponse> revert_all(const std::string&) override { return status_; }
   StatusOr<std::vector<v1::Fault>> list(const std::string&, bool) override { return status_; }
   StatusOr<v1::RenewLeaseResponse> renew_lease(const std::string&, std::chrono::nanoseconds) override {
     return status_;

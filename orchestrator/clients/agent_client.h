@@ -27,8 +27,9 @@ class AgentClient {
   virtual StatusOr<v1::CapabilitiesResponse> capabilities() = 0;
   virtual StatusOr<v1::Fault> inject(const v1::InjectRequest& request) = 0;
   virtual StatusOr<v1::RevertResponse> revert(const std::string& fault_id) = 0;
-  // Empty experiment_id: every fault on the agent.
-  virtual StatusOr<std::vector<v1::Fault>> revert_all(const std::string& experiment_id) = 0;
+  // Empty experiment_id: every fault on the agent. With one, the answer
+  // also holds the agent's leftover check for that experiment.
+  virtual StatusOr<v1::RevertAllResponse> revert_all(const std::string& experiment_id) = 0;
   // Empty experiment_id: every fault on the agent. Ended faults come with
   // their revert_reason, which is how a run learns why one ended.
   virtual StatusOr<std::vector<v1::Fault>> list(const std::string& experiment_id, bool include_ended) = 0;

@@ -72,6 +72,7 @@ struct InjectFlags {
   std::vector<std::string> params;
   std::string duration;
   std::string experiment_id = "adhoc";
+  std::string verify = "required";
 };
 
 StatusOr<v1::InjectRequest> build_inject_request(const InjectFlags& flags) {
@@ -89,6 +90,9 @@ StatusOr<v1::InjectRequest> build_inject_request(const InjectFlags& flags) {
   set_proto_duration(*duration, request.mutable_lease_ttl());
   set_proto_duration(*duration, request.mutable_duration());
   *request.mutable_spec() = spec;
+  const auto verify = parse_verify_mode(flags.verify);
+  if (!verify) return invalid_argument("--verify: '" + flags.verify + "' is not one of required, best-effort, off");
+  request.set_verify(*verify);
   return request;
 }
 
@@ -118,9 +122,9 @@ int run_revert(const RevertFlags& flags) {
   if (!client.ok()) return usage_error(client.status());
   std::vector<v1::Fault> reverted;
   if (flags.all) {
-    auto faults = (*client)->revert_all("");
-    if (!faults.ok()) return agent_error(faults.status());
-    reverted = *faults;
+    auto answer = (*client)->revert_all("");
+    if (!answer.ok()) return agent_error(answer.status());
+    reverted.assign(answer->faults().begin(), answer->faults().end());
   } else {
     auto answer = (*client)->revert(flags.fault_id);
     if (!answer.ok()) return agent_error(answer.status());
@@ -152,6 +156,11 @@ void add_inject_command(CLI::App& app, int& exit_code) {
   command->add_option("--param,-p", flags->params, "key=value (lists comma-separated), repeatable");
   command->add_option("--duration,-d", flags->duration, "How long the fault lives, e.g. 30s")->required();
   command->add_option("--experiment-id", flags->experiment_id, "Experiment id recorded with the fault")
+      ->capture_default_str();
+  command
+      ->add_option("--verify", flags->verify,
+                   "Proof of effect: required (a fault whose effect the agent cannot read back fails and is "
+                   "undone), best-effort (reported, kept) or off")
       ->capture_default_str();
   command->callback([flags, &exit_code] { exit_code = run_inject(*flags); });
 }

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 
 #include "orchestrator/clients/agent_client.h"
+#include "orchestrator/run/fault_proof.h"
+#include "common/duration.h"
 
 namespace chaos::orchestrator {
 
@@ -28,6 +30,22 @@ void print_fault_line(std::ostream& out, const v1::Fault& fault) {
   }
   if (!fault.detail().empty()) out << "  " << fault.detail();
   out << "\n";
+  // The proof, read back from the system by the agent: what took effect,
+  // how it is doing now, and that it is gone.
+  if (const std::string effect = describe_effect(fault); !effect.empty()) out << "    effect: " << effect << "\n";
+  if (const std::string counters = describe_counters(fault); !counters.empty()) {
+    out << "    counters: " << counters << "\n";
+  }
+  if (fault.has_gone_verified_at()) {
+    out << "    gone: verified";
+    if (fault.has_time_to_gone()) {
+      out << " in "
+          << format_duration(std::chrono::seconds(fault.time_to_gone().seconds()) +
+                             std::chrono::nanoseconds(fault.time_to_gone().nanos()));
+    }
+    out << (fault.gone_evidence().empty() ? "" : ": " + fault.gone_evidence()) << "\n";
+  }
+  if (!fault.error().empty()) out << "    error: " << fault.error() << "\n";
 }
 
 std::vector<std::string> unconfirmed_reverts(const std::vector<v1::Fault>& faults) {

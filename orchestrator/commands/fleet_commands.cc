@@ -122,7 +122,10 @@ int run_agents(const FleetFlags& flags) {
 int halt_fleet(AgentPool& pool, const std::vector<AgentEndpoint>& agents, bool json, std::ostream& out,
                std::ostream& err) {
   const std::function<StatusOr<std::vector<v1::Fault>>(AgentClient&)> halt =
-      [](AgentClient& agent) { return agent.revert_all(""); };
+      [](AgentClient& agent) -> StatusOr<std::vector<v1::Fault>> {
+    CHAOS_ASSIGN_OR_RETURN(const auto answer, agent.revert_all(""));
+    return std::vector<v1::Fault>(answer.faults().begin(), answer.faults().end());
+  };
   const auto results = pool.fan_out(addresses_of(agents), halt);
   nlohmann::json report = nlohmann::json::array();
   std::vector<AgentOutcome> outcomes;

@@ -26,6 +26,21 @@ const char* comparator_symbol(Comparator comparator) {
   return "?";
 }
 
+std::optional<v1::VerifyMode> parse_verify_mode(const std::string& text) {
+  if (text == "required") return v1::VERIFY_MODE_REQUIRED;
+  if (text == "best-effort") return v1::VERIFY_MODE_BEST_EFFORT;
+  if (text == "off") return v1::VERIFY_MODE_OFF;
+  return std::nullopt;
+}
+
+std::string verify_mode_name(v1::VerifyMode mode) {
+  switch (mode) {
+    case v1::VERIFY_MODE_BEST_EFFORT: return "best-effort";
+    case v1::VERIFY_MODE_OFF: return "off";
+    default: return "required";
+  }
+}
+
 std::optional<Comparator> parse_comparator(const std::string& text) {
   for (auto c : {Comparator::kLess, Comparator::kLessEqual, Comparator::kGreater,
                  Comparator::kGreaterEqual, Comparator::kEqual, Comparator::kNotEqual}) {

@@ -61,6 +61,10 @@ struct TargetSelector {
   uint64_t seed = 0;
 };
 
+// "required", "best-effort", "off" (settings.verify and a step's verify).
+std::optional<v1::VerifyMode> parse_verify_mode(const std::string& text);
+std::string verify_mode_name(v1::VerifyMode mode);
+
 struct MethodStep {
   std::string name;
   std::string kind;  // a fault kind name or "wait"
@@ -69,6 +73,9 @@ struct MethodStep {
   v1::FaultSpec spec;                   // unset for "wait"
   TargetSelector selector;
   std::vector<AgentEndpoint> targets;   // resolved by the loader
+  // How the agent proves the fault took effect: the step's own `verify`,
+  // else settings.verify (the loader resolves it).
+  v1::VerifyMode verify = v1::VERIFY_MODE_REQUIRED;
   bool is_wait() const { return kind == "wait"; }
 };
 
@@ -82,6 +89,7 @@ struct Settings {
   std::chrono::nanoseconds lease_ttl = std::chrono::seconds(10);
   std::chrono::nanoseconds during_interval = std::chrono::seconds(2);
   std::chrono::nanoseconds preflight_timeout = std::chrono::seconds(5);
+  v1::VerifyMode verify = v1::VERIFY_MODE_REQUIRED;
 };
 
 struct Experiment {

@@ -120,6 +120,14 @@ void read_settings(TableReader& root, Experiment& experiment) {
   settings.lease_ttl = reader.duration("lease_ttl").value_or(settings.lease_ttl);
   settings.during_interval = reader.duration("during_interval").value_or(settings.during_interval);
   settings.preflight_timeout = reader.duration("preflight_timeout").value_or(settings.preflight_timeout);
+  if (auto verify = reader.string("verify")) {
+    if (auto mode = parse_verify_mode(*verify)) {
+      settings.verify = *mode;
+    } else {
+      reader.error_at(*reader.node("verify"),
+                      "settings.verify: '" + *verify + "' is not one of required, best-effort, off");
+    }
+  }
   reader.reject_unknown_keys();
   if (settings.lease_ttl < std::chrono::seconds(1) && reader.node("lease_ttl") != nullptr) {
     reader.error_at(*reader.node("lease_ttl"), "settings.lease_ttl: must be at least 1s");
@@ -155,8 +163,9 @@ void read_body(TableReader& root, const LoadOptions& options, Experiment& experi
   experiment.steady_state = read_each<SteadyStateCheck>(root, "steady_state", read_steady_state);
   experiment.aborts = read_each<AbortCondition>(root, "abort", read_abort);
   const std::vector<AgentEndpoint>* agents = options.resolve_agents ? &experiment.agents : nullptr;
-  experiment.method = read_each<MethodStep>(
-      root, "method", [agents](TableReader& reader) { return read_method_step(reader, agents); });
+  experiment.method = read_each<MethodStep>(root, "method", [agents, &experiment](TableReader& reader) {
+    return read_method_step(reader, agents, experiment.settings.verify);
+  });
   if (root.node("method") == nullptr) root.error_here("missing required [[method]] steps");
   root.reject_unknown_keys();
 }

@@ -156,11 +156,22 @@ std::optional<AbortCondition> read_abort(TableReader& reader) {
   return AbortCondition{*condition};
 }
 
-std::optional<MethodStep> read_method_step(TableReader& reader, const std::vector<AgentEndpoint>* agents) {
+std::optional<MethodStep> read_method_step(TableReader& reader, const std::vector<AgentEndpoint>* agents,
+                                           v1::VerifyMode default_verify) {
   MethodStep step;
   auto kind = reader.string("kind", true);
   auto duration = reader.duration("duration", true);
   step.group = reader.string("group").value_or("");
+  step.verify = default_verify;
+  if (auto verify = reader.string("verify")) {
+    auto mode = parse_verify_mode(*verify);
+    if (!mode) {
+      reader.error_at(*reader.node("verify"),
+                      reader.name() + ".verify: '" + *verify + "' is not one of required, best-effort, off");
+      return std::nullopt;
+    }
+    step.verify = *mode;
+  }
   auto params = read_params(reader);
   auto selector = read_selector(reader);
   step.name = reader.string("name").value_or(reader.name() + " " + kind.value_or("?"));
@@ -170,7 +181,7 @@ std::optional<MethodStep> read_method_step(TableReader& reader, const std::vecto
   step.duration = *duration;
   step.selector = *selector;
   if (step.is_wait()) {
-    for (const char* key : {"params", "targets"}) {
+    for (const char* key : {"params", "targets", "verify"}) {
       if (const toml::node* node = reader.node(key)) {
         reader.error_at(*node, reader.name() + "." + key + ": a wait step takes no " + key);
         return std::nullopt;

@@ -1,6 +1,7 @@
 #include "orchestrator/report/html_report.h"
 
 #include <cmath>
+#include <iomanip>
 #include <map>
 #include <set>
 #include <sstream>
@@ -45,6 +46,18 @@ void write_verdict(std::ostream& out, const Report& report) {
   }
   for (const auto& agent : verdict.unreverted) {
     out << "<div class=\"unreverted\">NOT REVERTED: " << escape_html(agent) << "</div>\n";
+  }
+  if (!verdict.leftovers.empty()) {
+    out << "<ul id=\"leftovers\" class=\"leftovers\">\n";
+    for (const auto& leftover : verdict.leftovers) out << "<li>LEFT BEHIND: " << escape_html(leftover) << "</li>\n";
+    out << "</ul>\n";
+  }
+  if (!verdict.foreign_changes.empty()) {
+    out << "<ul id=\"foreign-changes\" class=\"foreign-changes\">\n";
+    for (const auto& change : verdict.foreign_changes) {
+      out << "<li>changed by other software meanwhile (not this run): " << escape_html(change) << "</li>\n";
+    }
+    out << "</ul>\n";
   }
   if (!verdict.ended_early.empty()) {
     out << "<ul id=\"ended-early\" class=\"ended-early\">\n";
@@ -143,6 +156,35 @@ void write_timeline(std::ostream& out, const Report& report) {
   out << "</section>\n";
 }
 
+// "verified" with the evidence and the gone check's evidence beneath: what
+// the agent read back from the system, so a reader can trust both ends.
+std::string effect_cell(const ReportFault& fault) {
+  if (fault.effect.empty()) return "<span class=\"note\">not reported</span>";
+  const bool doubtful = fault.effect == "unverified" || fault.effect == "not checked";
+  std::string cell = doubtful ? "<strong>" + escape_html(fault.effect) + "</strong>" : escape_html(fault.effect);
+  if (fault.effect == "armed") cell += " (no traffic yet)";
+  if (!fault.evidence.empty()) cell += "<br><small>" + escape_html(fault.evidence) + "</small>";
+  if (!fault.gone_evidence.empty()) cell += "<br><small>gone: " + escape_html(fault.gone_evidence) + "</small>";
+  return cell;
+}
+
+std::string optional_milliseconds(const std::optional<double>& seconds) {
+  if (!seconds) return "";
+  std::ostringstream out;
+  out << std::fixed << std::setprecision(1) << *seconds * 1000 << " ms";
+  return out.str();
+}
+
+std::string counters_cell(const ReportFault& fault) {
+  std::string cell;
+  for (const auto& [name, value] : fault.counters) {
+    std::ostringstream number;
+    number << std::fixed << std::setprecision(0) << value;
+    cell += (cell.empty() ? "" : "<br>") + escape_html(name) + " " + number.str();
+  }
+  return cell;
+}
+
 void write_faults(std::ostream& out, const Report& report) {
   out << "<section id=\"faults\">\n<h2>Faults</h2>\n";
   if (report.faults.empty()) out << "<p class=\"no-faults\">No fault was injected.</p>\n";
@@ -151,7 +193,8 @@ void write_faults(std::ostream& out, const Report& report) {
   for (const auto& [agent, faults] : by_agent) {
     out << "<h3>Agent <code>" << escape_html(agent) << "</code></h3>\n<table class=\"faults\">\n<tr><th>node</th>"
         << "<th>kind</th><th>backend</th><th>fault id</th><th>step</th><th>applied</th><th>expires</th>"
-        << "<th>reverted</th><th>revert reason</th><th>detail</th></tr>\n";
+        << "<th>reverted</th><th>revert reason</th><th>effect</th><th>time to effect</th><th>time to gone</th>"
+        << "<th>counters</th><th>detail</th></tr>\n";
     for (const ReportFault* fault : faults) {
       std::string ended_early;
       if (fault->ended_early) {
@@ -164,8 +207,10 @@ void write_faults(std::ostream& out, const Report& report) {
           << "</td><td>" << escape_html(fault->backend) << "</td><td>" << escape_html(fault->fault_id)
           << "</td><td>" << escape_html(fault->step) << "</td><td>" << format_timestamp(fault->applied_at)
           << "</td><td>" << optional_time(fault->expires_at) << "</td><td>" << optional_time(fault->reverted_at)
-          << "</td><td>" << escape_html(fault->revert_reason) << ended_early << "</td><td>"
-          << escape_html(fault->detail) << "</td></tr>\n";
+          << "</td><td>" << escape_html(fault->revert_reason) << ended_early << "</td><td class=\"effect\">"
+          << effect_cell(*fault) << "</td><td>" << optional_milliseconds(fault->time_to_effect_seconds)
+          << "</td><td>" << optional_milliseconds(fault->time_to_gone_seconds) << "</td><td class=\"counters\">"
+          << counters_cell(*fault) << "</td><td>" << escape_html(fault->detail) << "</td></tr>\n";
     }
     out << "</table>\n";
   }

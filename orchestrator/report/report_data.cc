@@ -91,6 +91,8 @@ ReportVerdict parse_verdict(const json& verdict, Status& status) {
   result.last_revert_at = time_field(verdict, "last_revert_at", "verdict", status);
   result.recovered_at = time_field(verdict, "recovered_at", "verdict", status);
   result.unreverted = strings_field(verdict, "unreverted");
+  result.leftovers = strings_field(verdict, "leftovers");
+  result.foreign_changes = strings_field(verdict, "foreign_changes");
   const json& ended_early = array_field(verdict, "ended_early");
   for (size_t i = 0; i < ended_early.size(); ++i) {
     const std::string path = "verdict.ended_early[" + std::to_string(i) + "]";
@@ -204,6 +206,17 @@ std::vector<ReportFault> parse_faults(const json& faults, Status& status) {
     fault.reverted_at = time_field(item, "reverted_at", path, status);
     fault.ended_early = bool_field(item, "ended_early");
     fault.early_end_detail = text_field(item, "early_end_detail", path, status);
+    // Proof fields are optional: journals of runs before effect checks lack them.
+    if (item.contains("effect")) fault.effect = text_field(item, "effect", path, status);
+    if (item.contains("evidence")) fault.evidence = text_field(item, "evidence", path, status);
+    if (item.contains("gone_evidence")) fault.gone_evidence = text_field(item, "gone_evidence", path, status);
+    fault.time_to_effect_seconds = number_field(item, "time_to_effect_seconds");
+    fault.time_to_gone_seconds = number_field(item, "time_to_gone_seconds");
+    if (const auto counters = item.find("counters"); counters != item.end() && counters->is_object()) {
+      for (const auto& [name, value] : counters->items()) {
+        if (value.is_number()) fault.counters.emplace_back(name, value.get<double>());
+      }
+    }
     result.push_back(std::move(fault));
   }
   return result;

@@ -64,6 +64,11 @@ struct ReportFault {
   std::optional<double> reverted_at;
   bool ended_early = false;  // its agent ended it before its time
   std::string early_end_detail;
+  // The agent's proof (journal.json; empty in journals of older runs).
+  std::string effect, evidence, gone_evidence;
+  std::optional<double> time_to_effect_seconds;
+  std::optional<double> time_to_gone_seconds;
+  std::vector<std::pair<std::string, double>> counters;
 };
 
 // verdict.ended_early[]: a fault that ended on its agent before its time.
@@ -90,6 +95,8 @@ struct ReportVerdict {
   std::optional<double> recovered_at;
   std::vector<std::string> unreverted;
   std::vector<ReportEarlyEnd> ended_early;
+  std::vector<std::string> leftovers;        // our objects left after every revert
+  std::vector<std::string> foreign_changes;  // changes other software made meanwhile
 };
 
 struct ReportExperiment {

@@ -23,6 +23,8 @@ code { font-family: ui-monospace, monospace; font-size: 0.9em; word-break: break
 .verdict-aborted { background: #fff4e0; border-color: #e08600; } .verdict-aborted .verdict-result { color: #b36b00; }
 .verdict-error { background: #f1e8f7; border-color: #7b3fa0; } .verdict-error .verdict-result { color: #7b3fa0; }
 .unreverted { color: #c62828; font-weight: 700; }
+.leftovers { color: #c62828; font-weight: 700; } .foreign-changes { color: #8a6d00; }
+td.effect small, td.counters { color: #555; font-size: 0.85em; }
 .ended-early { color: #7b3fa0; font-weight: 600; } tr.ended-early td { background: #f1e8f7; }
 figure.chart { margin: 10px 0 18px; }
 figcaption { display: flex; flex-direction: column; gap: 2px; margin-bottom: 4px; }

@@ -227,6 +227,27 @@ void ExperimentRun::teardown() {
                               " revert(s) never confirmed (agents unreachable or faults not reverted): " +
                               outcome_.unreverted.front());
   }
+  note_leftovers();
+}
+
+void ExperimentRun::note_leftovers() {
+  for (const auto& node : context_.journal.leftovers()) {
+    const std::string where = node.node.empty() ? node.agent : node.node;
+    for (const auto& change : node.leftovers) outcome_.leftovers.push_back(describe(change, where));
+    for (const auto& change : node.foreign) outcome_.foreign_changes.push_back(describe(change, where));
+    for (const auto& error : node.errors) {
+      context_.journal.event("leftovers", "leftover check on " + where + " could not read " + error);
+    }
+  }
+  for (const auto& leftover : outcome_.leftovers) context_.journal.event("leftover", leftover);
+  for (const auto& change : outcome_.foreign_changes) {
+    context_.journal.event("foreign_change", change + " (not made by this run)");
+  }
+  if (!outcome_.leftovers.empty()) {
+    fail(Verdict::kError, std::to_string(outcome_.leftovers.size()) +
+                              " object(s) of this run's faults are still on the system after every revert: " +
+                              outcome_.leftovers.front());
+  }
 }
 
 // The latest confirmed revert of any fault; a run without reverted faults

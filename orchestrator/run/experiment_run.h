@@ -62,6 +62,7 @@ class ExperimentRun {
   bool steady_state_holds(Phase phase, const std::string& label, bool count_failures);
   bool abort_condition_fired();
   void teardown();
+  void note_leftovers();
   void measure_recovery();
   WallTime last_revert_time() const;
   void note_interrupt();

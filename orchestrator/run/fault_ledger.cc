@@ -5,6 +5,7 @@
 
 #include "common/duration.h"
 #include "orchestrator/experiment/fault_spec_builder.h"
+#include "orchestrator/run/fault_proof.h"
 
 namespace chaos::orchestrator {
 
@@ -32,6 +33,7 @@ Status FaultLedger::inject_one(const Injection& injection) {
   set_proto_duration(injection.step->duration, request.mutable_duration());
   *request.mutable_spec() = injection.step->spec;
   request.set_request_id(injection.request_id);
+  request.set_verify(injection.step->verify);
   auto fault = pool_.client(injection.agent).inject(request);
   if (!fault.ok()) {
     journal_.event("error", "inject " + injection.step->kind + " (" + injection.step->name + ") on " +
@@ -48,10 +50,13 @@ Status FaultLedger::inject_one(const Injection& injection) {
   record.detail = fault->detail();
   record.applied_at = wall_time(fault->applied_at()).value_or(journal_.now());
   record.expires_at = wall_time(fault->expires_at());
+  record.proof = proof_of(*fault);
   journal_.fault_applied(record);
+  const std::string effect = describe_effect(*fault);
   journal_.event("inject", injection.step->kind + " (" + injection.step->name + ") on " + injection.agent +
                                " [" + record.node + "]: fault " + fault->id() + " via " + fault->backend() +
-                               (fault->detail().empty() ? "" : ": " + fault->detail()));
+                               (fault->detail().empty() ? "" : ": " + fault->detail()) +
+                               (effect.empty() ? "" : "; effect " + effect));
   std::lock_guard lock(mutex_);
   live_.push_back({injection.agent, record.node, fault->id(), record.kind,
                    clock_.steady_now() + injection.step->duration});
@@ -81,6 +86,19 @@ Status FaultLedger::inject_group(const StepGroup& group, size_t group_index) {
     if (!status.ok()) return status;
   }
   return {};
+}
+
+void FaultLedger::record_proof(const std::string& agent, const v1::Fault& fault) {
+  if (fault.id().empty()) return;
+  journal_.fault_proof(agent, fault.id(), proof_of(fault));
+}
+
+std::string FaultLedger::node_of(const std::string& agent) const {
+  std::lock_guard lock(mutex_);
+  for (const auto& fault : live_) {
+    if (fault.agent == agent) return fault.node;
+  }
+  return "";
 }
 
 void FaultLedger::end_normally(const std::string& agent, const std::string& fault_id, const std::string& reason) {
@@ -150,6 +168,7 @@ void FaultLedger::revert_expired() {
       }
       continue;
     }
+    record_proof(fault.agent, answer->fault());
     const std::string& reason = answer->fault().revert_reason();
     if (answer->already_reverted() && !planned_end(reason)) {
       // An empty reason: the agent does not know the id at all.
@@ -180,6 +199,7 @@ void FaultLedger::reconcile(const std::string& agent, const std::vector<v1::Faul
       else end_early(agent, id, "missing", "no longer in the agent's list of faults (the agent restarted or lost it)");
       continue;
     }
+    record_proof(agent, *found);
     const std::string& reason = found->revert_reason();
     if (!reason.empty() && !planned_end(reason)) {
       end_early(agent, id, reason, found->detail());
@@ -255,7 +275,7 @@ std::vector<std::string> FaultLedger::revert_everything(std::chrono::nanoseconds
   std::map<std::string, std::vector<std::string>> last_problems;  // agent -> why it has not confirmed
   std::map<std::string, std::set<std::string>> answered;          // agent -> fault ids RevertAll returned
   std::vector<std::string> confirmed;
-  const std::function<StatusOr<std::vector<v1::Fault>>(AgentClient&)> revert_all =
+  const std::function<StatusOr<v1::RevertAllResponse>(AgentClient&)> revert_all =
       [this](AgentClient& agent) { return agent.revert_all(identity_.experiment_id); };
   for (int attempt = 1; !pending.empty(); ++attempt) {
     const auto results = pool_.fan_out(pending, revert_all);
@@ -269,8 +289,9 @@ std::vector<std::string> FaultLedger::revert_everything(std::chrono::nanoseconds
         still_pending.push_back(agent);
         continue;
       }
-      for (const auto& fault : *results[i]) {
+      for (const auto& fault : results[i]->faults()) {
         answered[agent].insert(fault.id());
+        record_proof(agent, fault);
         if (fault.state() != v1::FAULT_STATE_REVERTED) {
           problems.push_back(agent + ": " + describe_fault_state(fault));
           continue;
@@ -279,6 +300,11 @@ std::vector<std::string> FaultLedger::revert_everything(std::chrono::nanoseconds
           end_early(agent, fault.id(), fault.revert_reason(), fault.detail());
         }
         end_normally(agent, fault.id(), "revert_all");
+      }
+      // Compared by the agent once none of the experiment's faults is live
+      // there; an agent that predates the check sends none.
+      if (results[i]->has_leftovers()) {
+        journal_.leftovers(leftovers_of(agent, node_of(agent), results[i]->leftovers()));
       }
       if (!problems.empty()) {
         if (attempt == 1) {

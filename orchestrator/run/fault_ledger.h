@@ -84,6 +84,9 @@ class FaultLedger {
   void reconcile(const std::string& agent, const std::vector<v1::Fault>& reported, bool lease_lost,
                  const std::string& lease_detail);
   void end_normally(const std::string& agent, const std::string& fault_id, const std::string& reason);
+  // What an agent's answer says about the fault's effect, into the journal.
+  void record_proof(const std::string& agent, const v1::Fault& fault);
+  std::string node_of(const std::string& agent) const;
   void end_early(const std::string& agent, const std::string& fault_id, std::string reason, std::string detail);
   std::vector<std::string> live_ids_on(const std::string& agent) const;
 

@@ -46,7 +46,7 @@ json step_to_json(const MethodStep& step) {
   return {{"name", step.name}, {"kind", step.kind}, {"duration", format_duration(step.duration)},
           {"duration_seconds", seconds(step.duration)}, {"group", step.group},
           {"spec", step.is_wait() ? json() : spec_to_json(step.spec)}, {"selector", selector},
-          {"targets", targets}};
+          {"targets", targets}, {"verify", step.is_wait() ? json() : json(verify_mode_name(step.verify))}};
 }
 
 // Threshold and values may be NaN/Inf, which JSON cannot hold: keep the text.
@@ -59,14 +59,41 @@ json evaluation_to_json(const EvaluationRecord& record) {
           {"series", e.series_count}, {"pass", e.holds}, {"error", e.error}};
 }
 
+json optional_time(const std::optional<WallTime>& time) { return time ? json(format_rfc3339(*time)) : json(); }
+
+json optional_seconds(const std::optional<std::chrono::nanoseconds>& duration) {
+  return duration ? json(seconds(*duration)) : json();
+}
+
 json fault_to_json(const FaultRecord& fault) {
+  const FaultProof& proof = fault.proof;
   return {{"step", fault.step}, {"agent", fault.agent}, {"node", fault.node}, {"fault_id", fault.fault_id},
           {"kind", fault.kind}, {"backend", fault.backend}, {"detail", fault.detail},
           {"applied_at", format_rfc3339(fault.applied_at)},
-          {"expires_at", fault.expires_at ? json(format_rfc3339(*fault.expires_at)) : json()},
-          {"reverted_at", fault.reverted_at ? json(format_rfc3339(*fault.reverted_at)) : json()},
+          {"expires_at", optional_time(fault.expires_at)},
+          {"reverted_at", optional_time(fault.reverted_at)},
           {"revert_reason", fault.revert_reason}, {"ended_early", fault.ended_early},
-          {"early_end_detail", fault.early_end_detail}};
+          {"early_end_detail", fault.early_end_detail},
+          {"effect", proof.effect}, {"evidence", proof.evidence},
+          {"verified_at", optional_time(proof.verified_at)},
+          {"effect_seen_at", optional_time(proof.effect_seen_at)},
+          {"gone_verified_at", optional_time(proof.gone_verified_at)},
+          {"gone_evidence", proof.gone_evidence},
+          {"time_to_effect_seconds", optional_seconds(proof.time_to_effect)},
+          {"time_to_gone_seconds", optional_seconds(proof.time_to_gone)},
+          {"counters", proof.counters}};
+}
+
+json change_to_json(const SystemChangeRecord& change) {
+  return {{"source", change.source}, {"change", change.change}, {"line", change.line}, {"fault_id", change.fault_id}};
+}
+
+json leftovers_to_json(const NodeLeftovers& node) {
+  json leftovers = json::array(), foreign = json::array();
+  for (const auto& change : node.leftovers) leftovers.push_back(change_to_json(change));
+  for (const auto& change : node.foreign) foreign.push_back(change_to_json(change));
+  return {{"agent", node.agent}, {"node", node.node}, {"checked", node.checked},
+          {"leftovers", leftovers}, {"foreign", foreign}, {"errors", node.errors}};
 }
 
 json early_end_to_json(const EarlyEnd& end) {
@@ -85,7 +112,8 @@ json outcome_to_json(const RunOutcome& outcome) {
            outcome.time_to_recovery ? json(seconds(*outcome.time_to_recovery)) : json()},
           {"last_revert_at", outcome.last_revert_at ? json(format_rfc3339(*outcome.last_revert_at)) : json()},
           {"recovered_at", outcome.recovered_at ? json(format_rfc3339(*outcome.recovered_at)) : json()},
-          {"unreverted", outcome.unreverted}, {"ended_early", ended_early}};
+          {"unreverted", outcome.unreverted}, {"ended_early", ended_early},
+          {"leftovers", outcome.leftovers}, {"foreign_changes", outcome.foreign_changes}};
 }
 
 }  // namespace
@@ -111,7 +139,8 @@ json experiment_to_json(const Experiment& experiment) {
           {"inventory", experiment.inventory_path}, {"agents", agents},
           {"settings", {{"lease_ttl", format_duration(settings.lease_ttl)},
                         {"during_interval", format_duration(settings.during_interval)},
-                        {"preflight_timeout", format_duration(settings.preflight_timeout)}}},
+                        {"preflight_timeout", format_duration(settings.preflight_timeout)},
+                        {"verify", verify_mode_name(settings.verify)}}},
           {"steady_state", checks}, {"abort", aborts}, {"method", method},
           {"method_duration_seconds", seconds(experiment.method_duration())},
           {"recovery_within",
@@ -126,12 +155,15 @@ json journal_to_json(const Experiment& experiment, const RunIdentity& identity, 
   }
   for (const auto& record : journal.evaluations()) evaluations.push_back(evaluation_to_json(record));
   for (const auto& fault : journal.faults()) faults.push_back(fault_to_json(fault));
+  json leftover_checks = json::array();
+  for (const auto& node : journal.leftovers()) leftover_checks.push_back(leftovers_to_json(node));
   return {{"schema", "chaos.journal/v1"},
           {"experiment", experiment_to_json(experiment)},
           {"run", {{"experiment_id", identity.experiment_id}, {"lease_id", identity.lease_id},
                    {"started_at", format_rfc3339(times.started)}, {"finished_at", format_rfc3339(times.finished)},
                    {"duration_seconds", seconds(times.finished - times.started)}}},
           {"events", events}, {"evaluations", evaluations}, {"faults", faults},
+          {"leftover_checks", leftover_checks},
           {"verdict", outcome_to_json(outcome)}};
 }
 

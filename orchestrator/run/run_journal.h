@@ -4,6 +4,9 @@
 // journal_json.h turns the whole journal into journal.json.
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -27,6 +30,45 @@ struct EvaluationRecord {
   Evaluation evaluation;
 };
 
+// What the agent read back from the system about a fault (its proof), as
+// the latest answer about it said.
+struct FaultProof {
+  // "verified", "armed" (in place, nothing impaired yet), "unverified"
+  // (best-effort, the check failed), "not checked" (verify = off), or empty
+  // (an agent without effect checks).
+  std::string effect;
+  std::string evidence;
+  std::optional<WallTime> verified_at;
+  std::optional<WallTime> effect_seen_at;
+  std::optional<WallTime> gone_verified_at;
+  std::string gone_evidence;
+  std::optional<std::chrono::nanoseconds> time_to_effect;
+  std::optional<std::chrono::nanoseconds> time_to_gone;
+  std::map<std::string, std::uint64_t> counters;
+};
+
+// One line of a node's system that changed between the agent's snapshot
+// before the experiment's first fault there and its check after the last
+// revert.
+struct SystemChangeRecord {
+  std::string source;  // "nft list ruleset", "iptables-save (v4)", ...
+  std::string change;  // "added" or "removed"
+  std::string line;
+  std::string fault_id;  // ours: whose object it is (may be empty)
+};
+
+struct NodeLeftovers {
+  std::string agent;
+  std::string node;
+  bool checked = false;  // false: the agent could not compare (errors say why) or predates the check
+  std::vector<SystemChangeRecord> leftovers;  // our objects still there
+  std::vector<SystemChangeRecord> foreign;    // changed meanwhile by other software
+  std::vector<std::string> errors;
+};
+
+// "iptables-save (v4): added -A POSTROUTING -j CHAOS-1a2b-O (fault f3) on n1"
+std::string describe(const SystemChangeRecord& change, const std::string& node);
+
 struct FaultRecord {
   std::string step;
   std::string agent;
@@ -43,6 +85,7 @@ struct FaultRecord {
   // "lease", "shutdown", "missing", ...; early_end_detail says more).
   bool ended_early = false;
   std::string early_end_detail;
+  FaultProof proof;
 };
 
 class RunObserver {
@@ -67,11 +110,16 @@ class RunJournal {
   // Marks the fault ended before its time (unless an end is recorded already).
   void fault_ended_early(const std::string& agent, const std::string& fault_id, const std::string& reason,
                          const std::string& detail);
+  // The latest proof an agent reported for the fault (merged: fields the
+  // answer leaves empty keep what an earlier answer said).
+  void fault_proof(const std::string& agent, const std::string& fault_id, const FaultProof& proof);
+  void leftovers(NodeLeftovers report);
   void progress(const std::string& phase, std::chrono::nanoseconds time_left);
 
   std::vector<EventRecord> events() const;
   std::vector<EvaluationRecord> evaluations() const;
   std::vector<FaultRecord> faults() const;
+  std::vector<NodeLeftovers> leftovers() const;
   WallTime now() const { return clock_.wall_now(); }
 
  private:
@@ -81,6 +129,7 @@ class RunJournal {
   std::vector<EventRecord> events_;
   std::vector<EvaluationRecord> evaluations_;
   std::vector<FaultRecord> faults_;
+  std::vector<NodeLeftovers> leftovers_;
 };
 
 }  // namespace chaos::orchestrator

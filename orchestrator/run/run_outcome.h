@@ -48,6 +48,11 @@ struct RunOutcome {
   // (kind) STATE: detail" for faults an agent could not revert.
   std::vector<std::string> unreverted;
   std::vector<EarlyEnd> ended_early;
+  // The agents' leftover checks: our objects still on a node after the last
+  // revert (the run is then an error), and changes other software made
+  // meanwhile (reported, not held against the run).
+  std::vector<std::string> leftovers;
+  std::vector<std::string> foreign_changes;
 };
 
 }  // namespace chaos::orchestrator

@@ -60,6 +60,7 @@ class FaultRegistryTest : public ::testing::Test {
     options.node_name = "node-a";
     options.policy = std::move(policy);
     options.executor = executor;
+    options.leftovers = leftovers_;
     options.log = [this](const std::string& line) {
       std::lock_guard lock(log_mutex_);
       log_.push_back(line);
@@ -88,6 +89,7 @@ class FaultRegistryTest : public ::testing::Test {
   std::string metrics_text() const { return metrics::serialize_text(metric_registry_); }
 
   FakeClock clock_;
+  LeftoverTracker* leftovers_ = nullptr;  // set before make_registry() to test the leftover check
   metrics::Registry metric_registry_;
   AgentMetrics metrics_{metric_registry_, "node-a"};
   std::shared_ptr<FakeKindState> kind_ = std::make_shared<FakeKindState>();

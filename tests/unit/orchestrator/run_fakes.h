@@ -87,6 +87,8 @@ struct FakeFleet {
   std::map<std::string, int> revert_failures_left;
   std::map<std::string, int> reverts_fail_on;  // address -> revert_failures_left of each fault injected there
   std::set<std::string> revert_failed;  // fault ids whose last revert failed (List: REVERT_FAILED)
+  std::map<std::string, v1::LeftoverReport> leftovers;  // address -> what its RevertAll reports
+  std::vector<v1::VerifyMode> verify_modes;              // of every (non-dry-run) Inject
   bool dry_run_supported = false;        // Capabilities.dry_run
   std::map<std::string, std::string> dry_run_refusals;  // address -> PERMISSION_DENIED message
   ConcurrencyProbe probe;
@@ -165,6 +167,11 @@ class FakeAgent final : public AgentClient {
     if (fleet_.on_inject) fleet_.on_inject(address_);
     std::lock_guard lock(fleet_.mutex);
     v1::Fault fault = FakeFleet::fault("f" + std::to_string(fleet_.next_id++), v1::FAULT_STATE_ACTIVE, "");
+    fleet_.verify_modes.push_back(request.verify());
+    fault.set_effect(v1::EFFECT_STATE_VERIFIED);
+    fault.set_evidence("fake read-back of " + fault.id());
+    fault.mutable_time_to_effect()->set_nanos(3'000'000);
+    (*fault.mutable_counters())["signals_sent"] = 1;
     fleet_.live[address_].push_back(fault.id());
     if (auto fails = fleet_.reverts_fail_on.find(address_); fails != fleet_.reverts_fail_on.end()) {
       fleet_.revert_failures_left[fault.id()] = fails->second;
@@ -201,7 +208,7 @@ class FakeAgent final : public AgentClient {
     }
     return response;
   }
-  StatusOr<std::vector<v1::Fault>> revert_all(const std::string& experiment_id) override {
+  StatusOr<v1::RevertAllResponse> revert_all(const std::string& experiment_id) override {
     const InFlight counted(fleet_.probe);
     fleet_.record(address_ + " RevertAll " + experiment_id);
     std::lock_guard lock(fleet_.mutex);
@@ -225,7 +232,12 @@ class FakeAgent final : public AgentClient {
       fleet_.ended[address_].push_back(answer.back());
     }
     fleet_.live[address_] = still_live;
-    return answer;
+    v1::RevertAllResponse response;
+    for (auto& fault : answer) *response.add_faults() = std::move(fault);
+    if (const auto planted = fleet_.leftovers.find(address_); planted != fleet_.leftovers.end()) {
+      *response.mutable_leftovers() = planted->second;
+    }
+    return response;
   }
   StatusOr<std::vector<v1::Fault>> list(const std::string&, bool include_ended) override {
     const InFlight counted(fleet_.probe);

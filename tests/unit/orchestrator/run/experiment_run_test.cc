@@ -490,3 +490,79 @@ TEST(ProgressPrinter, SteadyStateChecksStillSayOkAndFailed) {
 
 }  // namespace
 }  // namespace chaos::orchestrator
+
+namespace chaos::orchestrator {
+namespace {
+
+// --- proof: what the agents read back is kept, and leftovers fail the run.
+
+v1::SystemChange system_change(const std::string& source, const std::string& line, const std::string& fault_id) {
+  v1::SystemChange change;
+  change.set_source(source);
+  change.set_change("added");
+  change.set_line(line);
+  change.set_fault_id(fault_id);
+  return change;
+}
+
+std::string render(const Experiment& experiment, const RunJournal& journal, const RunOutcome& outcome,
+                   const JumpingClock& clock) {
+  const auto json = journal_to_json(experiment, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal, outcome,
+                                    {clock.wall_now(), clock.wall_now()});
+  auto report = report::parse_report(json);
+  EXPECT_TRUE(report.ok()) << report.status().to_string();
+  return report.ok() ? report::render_report_html(*report) : "";
+}
+
+TEST_F(RunTest, EachStepsVerifyModeGoesToTheAgentsAndTheirProofIntoTheJournal) {
+  experiment_.method[0].verify = v1::VERIFY_MODE_BEST_EFFORT;
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kHeld) << outcome.reason;
+  EXPECT_THAT(fleet_.verify_modes, ::testing::ElementsAre(v1::VERIFY_MODE_BEST_EFFORT, v1::VERIFY_MODE_BEST_EFFORT));
+  const auto json = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, outcome,
+                                    {clock_.wall_now(), clock_.wall_now()});
+  ASSERT_EQ(json["faults"].size(), 2u);
+  const auto& fault = json["faults"][0];
+  EXPECT_EQ(fault["effect"], "verified");
+  EXPECT_THAT(fault["evidence"].get<std::string>(), HasSubstr("fake read-back of f"));
+  EXPECT_DOUBLE_EQ(fault["time_to_effect_seconds"].get<double>(), 0.003);
+  EXPECT_EQ(fault["counters"]["signals_sent"], 1);
+  EXPECT_EQ(json["experiment"]["method"][0]["verify"], "best-effort");
+  const std::string html = render(experiment_, journal_, outcome, clock_);
+  EXPECT_THAT(html, HasSubstr("<td class=\"effect\">verified<br><small>fake read-back of f"));
+  EXPECT_THAT(html, HasSubstr("3.0 ms"));
+}
+
+TEST_F(RunTest, LeftoversAfterTheLastRevertMakeTheRunAnErrorAndAreNamed) {
+  v1::LeftoverReport report;
+  report.set_checked(true);
+  *report.add_leftovers() = system_change("nft list ruleset", "table inet chaos_1a2b", "f1");
+  *report.add_foreign() = system_change("iptables-save (v4)", "-A INPUT -p tcp --dport 22 -j ACCEPT", "");
+  fleet_.leftovers["10.0.0.1:9700"] = report;
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kError);
+  EXPECT_EQ(exit_code(outcome.verdict), 3);
+  ASSERT_EQ(outcome.leftovers.size(), 1u);
+  EXPECT_EQ(outcome.leftovers[0], "nft list ruleset: added table inet chaos_1a2b (fault f1) on a");
+  ASSERT_EQ(outcome.foreign_changes.size(), 1u);
+  EXPECT_THAT(outcome.foreign_changes[0], HasSubstr("-A INPUT -p tcp --dport 22 -j ACCEPT"));
+  EXPECT_THAT(outcome.reason, HasSubstr("still on the system"));
+  const std::string html = render(experiment_, journal_, outcome, clock_);
+  EXPECT_THAT(html, HasSubstr("LEFT BEHIND: nft list ruleset: added table inet chaos_1a2b (fault f1) on a"));
+  EXPECT_THAT(html, HasSubstr("changed by other software meanwhile (not this run): iptables-save (v4)"));
+}
+
+TEST_F(RunTest, ForeignChangesAloneAreReportedButDoNotFailTheRun) {
+  v1::LeftoverReport report;
+  report.set_checked(true);
+  *report.add_foreign() = system_change("ip rule", "100: from all lookup 7", "");
+  fleet_.leftovers["10.0.0.2:9700"] = report;
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kHeld) << outcome.reason;
+  EXPECT_TRUE(outcome.leftovers.empty());
+  ASSERT_EQ(outcome.foreign_changes.size(), 1u);
+  EXPECT_EQ(outcome.foreign_changes[0], "ip rule: added 100: from all lookup 7 on b");
+}
+
+}  // namespace
+}  // namespace chaos::orchestrator

@@ -1,0 +1,82 @@
+#include "agent/leftover_tracker.h"
+
+#include <algorithm>
+
+#include "agent/proto_convert.h"
+
+namespace chaos::agent {
+
+namespace {
+
+// The experiment's faults are capped like everything else an agent keeps.
+constexpr std::size_t kMaxFaultIds = 4096;
+
+v1::SystemChange to_proto(const leftovers::SystemChange& change) {
+  v1::SystemChange proto;
+  proto.set_source(change.source);
+  proto.set_change(change.change);
+  proto.set_line(change.line);
+  proto.set_fault_id(change.fault_id);
+  return proto;
+}
+
+}  // namespace
+
+LeftoverTracker::LeftoverTracker(leftovers::SystemStateProbe& probe, leftovers::ObjectNaming naming, Clock& clock,
+                                 AgentMetrics& metrics)
+    : probe_(probe), naming_(std::move(naming)), clock_(clock), metrics_(metrics) {}
+
+std::shared_ptr<LeftoverTracker::Experiment> LeftoverTracker::find_or_add(const std::string& experiment_id) {
+  std::lock_guard lock(mutex_);
+  if (auto found = experiments_.find(experiment_id); found != experiments_.end()) return found->second;
+  if (experiments_.size() >= kMaxExperiments) {
+    // The oldest experiment goes; its faults are long over in practice, and
+    // a later RevertAll for it then says "not checked" rather than guess.
+    experiments_.erase(order_.front());
+    order_.erase(order_.begin());
+  }
+  auto experiment = std::make_shared<Experiment>();
+  experiments_[experiment_id] = experiment;
+  order_.push_back(experiment_id);
+  return experiment;
+}
+
+void LeftoverTracker::before_fault(const std::string& experiment_id, const std::string& fault_id) {
+  auto experiment = find_or_add(experiment_id);
+  std::lock_guard lock(experiment->mutex);
+  if (!experiment->snapshot_taken) {
+    experiment->before = probe_.take();
+    experiment->snapshot_taken = true;
+  }
+  if (experiment->fault_ids.size() < kMaxFaultIds) experiment->fault_ids.push_back(fault_id);
+}
+
+v1::LeftoverReport LeftoverTracker::compare(const std::string& experiment_id) {
+  std::shared_ptr<Experiment> experiment;
+  {
+    std::lock_guard lock(mutex_);
+    if (auto found = experiments_.find(experiment_id); found != experiments_.end()) experiment = found->second;
+  }
+  v1::LeftoverReport report;
+  if (!experiment) {
+    report.add_errors("no snapshot: no fault of this experiment ran on this agent since it started");
+    return report;
+  }
+  std::lock_guard lock(experiment->mutex);
+  if (experiment->last_report && experiment->compared_faults == experiment->fault_ids.size()) {
+    return *experiment->last_report;
+  }
+  const leftovers::SystemSnapshot after = probe_.take();
+  const leftovers::SnapshotDiff diff = leftovers::compare(experiment->before, after, experiment->fault_ids, naming_);
+  report.set_checked(true);
+  for (const auto& change : diff.leftovers) *report.add_leftovers() = to_proto(change);
+  for (const auto& change : diff.foreign) *report.add_foreign() = to_proto(change);
+  for (const auto& error : diff.errors) report.add_errors(error);
+  *report.mutable_compared_at() = to_proto_timestamp(clock_.wall_now());
+  metrics_.leftovers(diff.leftovers.size(), diff.foreign.size());
+  experiment->last_report = report;
+  experiment->compared_faults = experiment->fault_ids.size();
+  return report;
+}
+
+}  // namespace chaos::agent

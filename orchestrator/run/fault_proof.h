@@ -1,0 +1,28 @@
+// An agent's proof of a fault's effect (v1::Fault's effect fields, a
+// RevertAll's LeftoverReport) in the run's terms, and the one-line forms
+// chaosctl prints.
+#pragma once
+
+#include <string>
+
+#include "chaos/v1/agent.pb.h"
+#include "orchestrator/run/run_journal.h"
+
+namespace chaos::orchestrator {
+
+// "verified", "armed", "unverified", "not checked"; empty for an agent
+// that does not check effects.
+std::string effect_name(v1::EffectState effect);
+
+FaultProof proof_of(const v1::Fault& fault);
+
+NodeLeftovers leftovers_of(const std::string& agent, const std::string& node, const v1::LeftoverReport& report);
+
+// "verified in 12ms: iptables mangle ...", "armed, no traffic yet in 9ms:
+// ...", "NOT verified: ...", "" when the agent said nothing.
+std::string describe_effect(const v1::Fault& fault);
+
+// "packets_delayed=120 packets_matched=120" (sorted by name), "" when none.
+std::string describe_counters(const v1::Fault& fault);
+
+}  // namespace chaos::orchestrator
