@@ -63,6 +63,7 @@ StatusOr<std::unique_ptr<LiveFault>> DnsFaultKind::apply(const v1::FaultSpec& sp
   CHAOS_ASSIGN_OR_RETURN(UpstreamResolver upstream, read_resolv_conf(options_.resolv_conf_path));
 
   const std::string detail = parsed.describe() + ", upstream " + upstream.text;
+  const DnsFaultSpec spec_copy = parsed;
   ResponderOptions responder_options;
   responder_options.upstream = upstream;
   responder_options.upstream_options.socket_mark = options_.upstream_socket_mark;
@@ -83,8 +84,8 @@ StatusOr<std::unique_ptr<LiveFault>> DnsFaultKind::apply(const v1::FaultSpec& sp
   CHAOS_RETURN_IF_ERROR(install_redirect(*env_.commands, rules));
 
   undo.release();  // the LiveDnsFault clears the flag on revert
-  return std::unique_ptr<LiveFault>(
-      new LiveDnsFault(*env_.commands, rules.table, detail, std::move(responder), live_));
+  LiveDnsFaultSetup setup{rules, upstream, spec_copy, detail};
+  return std::unique_ptr<LiveFault>(new LiveDnsFault(*env_.commands, std::move(setup), std::move(responder), live_));
 }
 
 Status DnsFaultKind::recover(const v1::FaultSpec& spec, const FaultContext& context,
@@ -93,6 +94,15 @@ Status DnsFaultKind::recover(const v1::FaultSpec& spec, const FaultContext& cont
   if (env_.commands == nullptr) return failed_precondition("dns.fail: agent environment lacks a command runner");
   // The responder died with the old process; only its redirect can remain.
   return remove_redirect(*env_.commands, table_for(context, undo_record));
+}
+
+StatusOr<std::string> DnsFaultKind::verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) {
+  if (env_.commands == nullptr) return failed_precondition("dns.fail: agent environment lacks a command runner");
+  const std::string table = table_for(context, undo_record);
+  CHAOS_ASSIGN_OR_RETURN(const bool listed, redirect_table_listed(*env_.commands, table));
+  if (listed) return failed_precondition("nft table inet " + table + " is still in the ruleset");
+  // The stub's sockets died with the process that opened them.
+  return "nft table inet " + table + " absent from `nft list tables`; the stub ended with the old agent process";
 }
 
 Status DnsFaultKind::recover_by_id(const FaultContext& context) {

@@ -171,4 +171,54 @@ Bytes build_address_reply(const DnsQuery& query, const SpoofedAddresses& address
   return out;
 }
 
+StatusOr<Bytes> build_query(std::uint16_t id, const std::vector<std::string>& labels, std::uint16_t type) {
+  std::size_t wire_length = 1;
+  for (const auto& label : labels) {
+    if (label.empty() || label.size() > kMaxLabelLength) return invalid_argument("dns query: bad label length");
+    wire_length += 1 + label.size();
+  }
+  if (wire_length > kMaxNameWireLength) return invalid_argument("dns query: name longer than 255 octets");
+  Bytes out;
+  append_u16(out, id);
+  out.push_back(0x01);  // RD, as a stub resolver sends it
+  out.push_back(0x00);
+  append_u16(out, 1);  // QDCOUNT
+  append_u16(out, 0);
+  append_u16(out, 0);
+  append_u16(out, 0);
+  append_name(out, labels);
+  append_u16(out, type);
+  append_u16(out, kClassIn);
+  return out;
+}
+
+StatusOr<DnsReply> parse_reply(std::span<const std::uint8_t> message) {
+  if (message.size() < kHeaderSize) return error_at(0, "shorter than a header");
+  if (!is_response(message)) return error_at(2, "QR bit clear: a query, not a response");
+  DnsReply reply;
+  reply.id = read_u16(message, 0);
+  reply.rcode = static_cast<Rcode>(message[3] & 0x0F);
+  const std::uint16_t questions = read_u16(message, 4);
+  const std::uint16_t answers = read_u16(message, 6);
+  std::size_t position = kHeaderSize;
+  for (std::uint16_t i = 0; i < questions; ++i) {
+    CHAOS_ASSIGN_OR_RETURN(DecodedName name, decode_name(message, position));
+    if (name.end + 4 > message.size()) return error_at(name.end, "question type/class run past the end");
+    position = name.end + 4;
+  }
+  for (std::uint16_t i = 0; i < answers; ++i) {
+    CHAOS_ASSIGN_OR_RETURN(DecodedName name, decode_name(message, position));
+    position = name.end;
+    if (position + 10 > message.size()) return error_at(position, "answer header runs past the end");
+    const std::uint16_t type = read_u16(message, position);
+    const std::uint16_t length = read_u16(message, position + 8);
+    position += 10;
+    if (position + length > message.size()) return error_at(position, "answer data runs past the end");
+    reply.answers.push_back({type, Bytes(message.begin() + static_cast<std::ptrdiff_t>(position),
+                                         message.begin() + static_cast<std::ptrdiff_t>(position + length))});
+    position += length;
+  }
+  return reply;
+}
+
 }  // namespace chaos::agent::dns

@@ -82,4 +82,23 @@ struct SpoofedAddresses {
 Bytes build_address_reply(const DnsQuery& query, const SpoofedAddresses& addresses,
                           std::uint32_t ttl_seconds);
 
+// A standard recursive query for `labels` (each 1..63 octets, 255 in all):
+// the effect check's probe.
+StatusOr<Bytes> build_query(std::uint16_t id, const std::vector<std::string>& labels, std::uint16_t type);
+
+// What the effect check reads from a reply: its header and the type and
+// data of each answer record (the question is skipped, not checked).
+struct DnsReply {
+  std::uint16_t id = 0;
+  Rcode rcode = Rcode::kNoError;
+  struct Answer {
+    std::uint16_t type = 0;
+    Bytes data;
+  };
+  std::vector<Answer> answers;
+};
+
+// INVALID_ARGUMENT for anything that is not a well-formed response.
+StatusOr<DnsReply> parse_reply(std::span<const std::uint8_t> message);
+
 }  // namespace chaos::agent::dns

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "common/command_runner.h"
 #include "common/status.h"
@@ -43,5 +44,22 @@ Status install_redirect(CommandRunner& commands, const RedirectRules& rules);
 // Deletes the table in one `nft -f -` transaction; a table that is already
 // gone is success.
 Status remove_redirect(CommandRunner& commands, const std::string& table);
+
+// The rule, as `nft list table` prints it, that redirects udp queries of
+// `family` (AF_INET / AF_INET6) into the stub; empty when the rules do not
+// cover that family.
+std::string udp_redirect_rule(const RedirectRules& rules, int family);
+
+// `nft list table inet <table>` read back from the kernel (capped);
+// FAILED_PRECONDITION "nft table inet <table> is not in the ruleset" when
+// nft cannot list it.
+StatusOr<std::string> list_redirect_table(CommandRunner& commands, const std::string& table);
+
+// OK when `listing` holds the nat output hook and the udp rule for `family`;
+// FAILED_PRECONDITION naming the first thing missing.
+Status check_redirect_listing(std::string_view listing, const RedirectRules& rules, int family);
+
+// Whether `nft list tables` shows `table inet <table>`.
+StatusOr<bool> redirect_table_listed(CommandRunner& commands, const std::string& table);
 
 }  // namespace chaos::agent::dns

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <stdexcept>
 
@@ -242,6 +243,10 @@ void DnsStubResponder::serve_datagram(int fd) {
   auto reply_to_peer = [fd, peer, peer_length](const Bytes& reply) {
     ::sendto(fd, reply.data(), reply.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&peer), peer_length);
   };
+  if (is_probe(peer)) {
+    if (auto reply = answer_probe(buffer)) reply_to_peer(*reply);
+    return;
+  }
   counters_.queries++;
   QueryPlan plan = plan_for(buffer, peer, /*tcp=*/false);
   if (plan.action == QueryPlan::Action::kDrop) {
@@ -249,6 +254,7 @@ void DnsStubResponder::serve_datagram(int fd) {
   } else if (plan.action == QueryPlan::Action::kReply) {
     reply_to_peer(plan.reply);
   } else {
+    if (!plan.faulted) counters_.forwarded++;
     const bool queued = submit([this, query = std::move(buffer), delay = plan.answer_delay, reply_to_peer] {
       auto answer = forward(query, /*tcp=*/false);
       if (!answer || stopping_) return;
@@ -261,6 +267,43 @@ void DnsStubResponder::serve_datagram(int fd) {
     });
     if (!queued && !stopping_) counters_.overflowed++;
   }
+}
+
+void DnsStubResponder::expect_probe(const sockaddr_storage& source) {
+  std::lock_guard lock(probe_mutex_);
+  probe_source_ = source;
+}
+
+void DnsStubResponder::clear_probe() {
+  std::lock_guard lock(probe_mutex_);
+  probe_source_.reset();
+}
+
+bool DnsStubResponder::is_probe(const sockaddr_storage& peer) const {
+  std::lock_guard lock(probe_mutex_);
+  if (!probe_source_ || probe_source_->ss_family != peer.ss_family) return false;
+  if (peer.ss_family == AF_INET) {
+    const auto& a = reinterpret_cast<const sockaddr_in&>(peer);
+    const auto& b = reinterpret_cast<const sockaddr_in&>(*probe_source_);
+    return a.sin_port == b.sin_port && a.sin_addr.s_addr == b.sin_addr.s_addr;
+  }
+  if (peer.ss_family == AF_INET6) {
+    const auto& a = reinterpret_cast<const sockaddr_in6&>(peer);
+    const auto& b = reinterpret_cast<const sockaddr_in6&>(*probe_source_);
+    return a.sin6_port == b.sin6_port && std::memcmp(&a.sin6_addr, &b.sin6_addr, sizeof a.sin6_addr) == 0;
+  }
+  return false;
+}
+
+std::optional<Bytes> DnsStubResponder::answer_probe(std::span<const std::uint8_t> query) {
+  counters_.probes++;
+  QueryPlan plan = policy_->plan_probe(query);
+  if (!plan.faulted) return std::nullopt;  // never forwarded: a probe stays on this node
+  counters_.probes_faulted++;
+  // Delay mode would forward and answer late: the probe proves the hold by
+  // being taken and staying unanswered, without asking the upstream.
+  if (plan.action == QueryPlan::Action::kReply) return std::move(plan.reply);
+  return std::nullopt;
 }
 
 void DnsStubResponder::accept_connection(int fd) {
@@ -306,13 +349,13 @@ std::optional<Bytes> DnsStubResponder::answer(std::span<const std::uint8_t> quer
     return std::nullopt;
   }
   if (plan.action == QueryPlan::Action::kReply) return std::move(plan.reply);
+  if (!plan.faulted) counters_.forwarded++;
   auto reply = forward(query, tcp);
   if (!reply || !hold_for(plan.answer_delay)) return std::nullopt;
   return reply;
 }
 
 std::optional<Bytes> DnsStubResponder::forward(std::span<const std::uint8_t> query, bool tcp) {
-  counters_.forwarded++;
   auto reply = tcp ? exchange_tcp(options_.upstream, query, options_.upstream_options)
                    : exchange_udp(options_.upstream, query, options_.upstream_options);
   if (!reply.ok()) {

@@ -63,12 +63,18 @@ struct ResponderOptions {
 struct ResponderCounters {
   std::atomic<std::uint64_t> queries{0};
   std::atomic<std::uint64_t> faulted{0};
+  // Forwarded untouched (a delayed query counts as faulted only).
   std::atomic<std::uint64_t> forwarded{0};
   std::atomic<std::uint64_t> upstream_errors{0};
   // Timeout mode's silence and unanswerable input.
   std::atomic<std::uint64_t> dropped{0};
   // Queries and connections dropped because a queue was full.
   std::atomic<std::uint64_t> overflowed{0};
+  // The effect check's probe queries, never part of the counts above.
+  std::atomic<std::uint64_t> probes{0};
+  // Probes that got the fault's treatment (a faulty answer, silence, or an
+  // answer that would have been held back).
+  std::atomic<std::uint64_t> probes_faulted{0};
 };
 
 class DnsStubResponder {
@@ -86,6 +92,12 @@ class DnsStubResponder {
   const ResponderCounters& counters() const { return counters_; }
   // Empty while every thread works; otherwise what stopped the first one.
   std::string failure() const;
+
+  // Udp queries from `source` (a socket of this process) are the effect
+  // check's probe until clear_probe(): never exempt as the agent's own,
+  // never forwarded upstream, counted only in `probes`.
+  void expect_probe(const sockaddr_storage& source);
+  void clear_probe();
 
   // Stops listening, cancels upstream waits and delays, drops queued work
   // and joins every thread. Idempotent.
@@ -108,6 +120,9 @@ class DnsStubResponder {
   bool submit(std::function<void()> task);
   bool hold_answer(std::chrono::nanoseconds delay, std::function<void()> send);
   void serve_datagram(int fd);
+  bool is_probe(const sockaddr_storage& peer) const;
+  // The probe's plan without percent draw; a reply is the only thing sent.
+  std::optional<Bytes> answer_probe(std::span<const std::uint8_t> query);
   void accept_connection(int fd);
   void serve_connection(UniqueFd connection, sockaddr_storage peer);
   QueryPlan plan_for(std::span<const std::uint8_t> query, const sockaddr_storage& peer, bool tcp);
@@ -143,6 +158,9 @@ class DnsStubResponder {
   std::condition_variable threads_done_;
   std::vector<std::thread> threads_;  // guarded by threads_mutex_
   std::size_t running_ = 0;           // threads not yet out of their body; guarded by threads_mutex_
+
+  mutable std::mutex probe_mutex_;
+  std::optional<sockaddr_storage> probe_source_;  // guarded by probe_mutex_
 
   mutable std::mutex failure_mutex_;
   std::string failure_;  // guarded by failure_mutex_

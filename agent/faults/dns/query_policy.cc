@@ -43,4 +43,10 @@ QueryPlan QueryPolicy::plan(std::span<const std::uint8_t> message) {
   return plan_fault(*query);
 }
 
+QueryPlan QueryPolicy::plan_probe(std::span<const std::uint8_t> message) const {
+  auto query = parse_query(message);
+  if (!query.ok() || !spec_.matches(query->question.dotted_lower_name())) return {QueryPlan::Action::kDrop, {}, {}, false};
+  return plan_fault(*query);
+}
+
 }  // namespace chaos::agent::dns

@@ -34,6 +34,10 @@ class QueryPolicy {
 
   // Thread-safe: the UDP and TCP listeners share one policy.
   QueryPlan plan(std::span<const std::uint8_t> message);
+  // The effect check's probe: a matching name always gets the fault (no
+  // percent draw, so the check does not depend on luck and leaves the
+  // PRNG's sequence for user queries alone).
+  QueryPlan plan_probe(std::span<const std::uint8_t> message) const;
 
   const DnsFaultSpec& spec() const { return spec_; }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "agent/faults/dns/dns_fault_kind.h"
+#include "agent/faults/dns/live_dns_fault.h"
 #include "tests/integration/dns/dns_lab.h"
 #include "tests/unit/agent/faults/dns/dns_test_packets.h"
 
@@ -266,6 +267,49 @@ TEST_F(DnsFaultIntegrationTest, RecoverByIdRemovesTheRedirectKnowingOnlyTheFault
   });
   expect_no_redirect_table();
   EXPECT_EQ(dig_status(dig(kLabName)), "NOERROR");
+  revert();
+}
+
+// The effect check with a real probe: sent from this (the agent's) process
+// to the resolver in resolv.conf, caught by the kernel's redirect, answered
+// by the stub.
+TEST_F(DnsFaultIntegrationTest, NxdomainAndSpoofAreVerifiedLiveByAProbeAndGoneAfterRevert) {
+  const auto verify_then_revert = [this](const std::string& want_in_evidence) {
+    client_->run([&] {
+      auto effect = live_->verify_live();
+      ASSERT_TRUE(effect.ok()) << effect.status().to_string();
+      EXPECT_TRUE(effect->impaired);
+      EXPECT_NE(effect->evidence.find(want_in_evidence), std::string::npos) << effect->evidence;
+      auto observed = live_->observe();
+      ASSERT_TRUE(observed.ok()) << observed.status().to_string();
+      EXPECT_TRUE(observed->impaired);
+      ASSERT_TRUE(live_->revert().ok());
+      auto gone = live_->verify_gone();
+      ASSERT_TRUE(gone.ok()) << gone.status().to_string();
+      EXPECT_NE(gone->find("absent from `nft list tables`"), std::string::npos) << *gone;
+    });
+  };
+  inject(v1::DnsFault::MODE_NXDOMAIN);
+  verify_then_revert("probe chaos-probe.lab A to " + std::string(testing::kResolverAddress) +
+                     ":53 got the nxdomain answer from the stub");
+  inject(v1::DnsFault::MODE_SPOOF, [](v1::DnsFault& dns) { dns.add_spoof_addresses("10.66.0.1"); });
+  verify_then_revert("got the spoof answer from the stub");
+  expect_both_resolve_normally();
+}
+
+TEST_F(DnsFaultIntegrationTest, RedirectDeletedBehindTheFaultsBackIsReportedMissing) {
+  inject(v1::DnsFault::MODE_NXDOMAIN);
+  ASSERT_EQ(lab_->in_client({"nft", "delete", "table", "inet", "chaos_dns_it1"}).exit_code, 0);
+  client_->run([&] {
+    const auto effect = live_->verify_live();
+    EXPECT_EQ(effect.status().code(), StatusCode::kFailedPrecondition);
+    EXPECT_NE(effect.status().message().find("nft table inet chaos_dns_it1 is not in the ruleset"), std::string::npos)
+        << effect.status().message();
+    EXPECT_EQ(live_->observe().status().code(), StatusCode::kFailedPrecondition);
+    const auto* dns_live = dynamic_cast<LiveDnsFault*>(live_.get());
+    ASSERT_NE(dns_live, nullptr);
+    EXPECT_EQ(dns_live->responder().counters().probes.load(), 0u) << "no probe without the redirect";
+  });
   revert();
 }
 

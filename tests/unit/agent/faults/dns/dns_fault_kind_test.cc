@@ -2,6 +2,7 @@
 // nft calls recorded by a FakeCommandRunner.
 #include "agent/faults/dns/dns_fault_kind.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -195,8 +196,8 @@ TEST_F(DnsFaultKindTest, FailedResponderThreadEndsTheFaultThroughOnTick) {
   auto responder = DnsStubResponder::start(std::make_shared<QueryPolicy>(spec, 1), options, clock_);
   ASSERT_TRUE(responder.ok());
   const auto port = (*responder)->port();
-  LiveDnsFault live(commands_, "chaos_dns_t", "nxdomain", std::move(responder).value(),
-                    std::make_shared<std::atomic<bool>>(true));
+  LiveDnsFault live(commands_, LiveDnsFaultSetup{RedirectRules{"chaos_dns_t", port}, options.upstream, spec, "nxdomain"},
+                    std::move(responder).value(), std::make_shared<std::atomic<bool>>(true));
   EXPECT_TRUE(live.on_tick(clock_.steady_now()).ok());
   (void)testing::udp_ask(port, testing::make_query(1, "x.lab"), 200ms);
   Status status;
@@ -207,6 +208,133 @@ TEST_F(DnsFaultKindTest, FailedResponderThreadEndsTheFaultThroughOnTick) {
   EXPECT_EQ(status.code(), StatusCode::kAborted);
   EXPECT_EQ(status.message(), "engine_failed: dns stub responder: listener: boom");
   EXPECT_TRUE(live.revert().ok());
+}
+
+// The effect check without a kernel: the listing comes from the fake nft,
+// and the probe goes to a loopback port standing in for where the redirect
+// would take it.
+class DnsEffectCheckTest : public DnsFaultKindTest {
+ protected:
+  // A live nxdomain fault whose probe is sent to 127.0.0.1:`probe_port`
+  // (0: the stub's own port, as if redirected into it).
+  std::unique_ptr<LiveDnsFault> start(std::uint16_t probe_port = 0) {
+    DnsFaultSpec spec;
+    spec.patterns.push_back(NamePattern::compile("*.lab").value());
+    spec.mode = DnsFaultMode::kNxDomain;
+    ResponderOptions options;
+    options.upstream = upstream_from_text("127.0.0.1").value();
+    auto responder = DnsStubResponder::start(std::make_shared<QueryPolicy>(spec, 1), options, clock_);
+    if (!responder.ok()) return nullptr;
+    rules_ = RedirectRules{"chaos_dns_f1", (*responder)->port()};
+    UpstreamResolver target = options.upstream;
+    reinterpret_cast<sockaddr_in&>(target.address).sin_port = htons(probe_port ? probe_port : rules_.stub_port);
+    return std::make_unique<LiveDnsFault>(commands_, LiveDnsFaultSetup{rules_, target, spec, "nxdomain for *.lab"},
+                                          std::move(responder).value(), std::make_shared<std::atomic<bool>>(true));
+  }
+  void kernel_lists(const std::string& listing, int exit_code = 0) {
+    commands_.on("nft list table inet", [listing, exit_code](const std::vector<std::string>&) -> StatusOr<CommandResult> {
+      return CommandResult{exit_code, exit_code == 0 ? listing : "", exit_code == 0 ? "" : listing};
+    });
+  }
+  static std::uint64_t counter(const FaultEffect& effect, const std::string& name) {
+    for (const auto& c : effect.counters) {
+      if (c.name == name) return c.value;
+    }
+    ADD_FAILURE() << "no counter " << name;
+    return 0;
+  }
+  RedirectRules rules_;
+};
+
+TEST_F(DnsEffectCheckTest, VerifyLiveNamesTheTableTheKernelDoesNotList) {
+  auto live = start();
+  ASSERT_TRUE(live);
+  kernel_lists("Error: No such file or directory\nlist table inet chaos_dns_f1\n", 1);
+  const auto effect = live->verify_live();
+  EXPECT_EQ(effect.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(effect.status().message(),
+            "nft table inet chaos_dns_f1 is not in the ruleset (nft: Error: No such file or directory)");
+  EXPECT_EQ(live->responder().counters().probes.load(), 0u) << "no probe without the redirect";
+  EXPECT_EQ(live->observe().status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(DnsEffectCheckTest, VerifyLiveNamesTheMissingRedirectRule) {
+  auto live = start();
+  ASSERT_TRUE(live);
+  RedirectRules other = rules_;
+  other.stub_port = static_cast<std::uint16_t>(rules_.stub_port + 1);
+  kernel_lists(render_redirect_ruleset(other));
+  const auto effect = live->verify_live();
+  EXPECT_EQ(effect.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(effect.status().message(), "nft table inet chaos_dns_f1 lacks the rule \"meta nfproto ipv4 udp dport 53 "
+                                       "redirect to :" + std::to_string(rules_.stub_port) + "\"");
+}
+
+TEST_F(DnsEffectCheckTest, VerifyLivePassesWhenTheProbeGetsTheFaultyAnswerFromTheStub) {
+  auto live = start();
+  ASSERT_TRUE(live);
+  kernel_lists(render_redirect_ruleset(rules_));
+  auto armed = live->observe();
+  ASSERT_TRUE(armed.ok()) << armed.status().to_string();
+  EXPECT_FALSE(armed->impaired) << armed->evidence;
+  const auto effect = live->verify_live();
+  ASSERT_TRUE(effect.ok()) << effect.status().to_string();
+  EXPECT_TRUE(effect->impaired);
+  EXPECT_NE(effect->evidence.find("probe chaos-probe.lab A to 127.0.0.1:" + std::to_string(rules_.stub_port) +
+                                  " got the nxdomain answer from the stub"),
+            std::string::npos)
+      << effect->evidence;
+  EXPECT_EQ(counter(*effect, "queries_probe"), 1u);
+  EXPECT_EQ(counter(*effect, "queries_nxdomain"), 0u) << "the probe is no user query";
+  EXPECT_EQ(live->responder().counters().queries.load(), 0u);
+  auto observed = live->observe();
+  ASSERT_TRUE(observed.ok());
+  EXPECT_TRUE(observed->impaired);
+}
+
+TEST_F(DnsEffectCheckTest, VerifyLiveFailsWhenSomethingOtherThanTheStubAnswersTheProbe) {
+  testing::FakeUpstream elsewhere(7);  // answers every name normally
+  auto live = start(elsewhere.port());
+  ASSERT_TRUE(live);
+  kernel_lists(render_redirect_ruleset(rules_));
+  const auto effect = live->verify_live();
+  EXPECT_EQ(effect.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(effect.status().message().find("did not reach the stub on :" + std::to_string(rules_.stub_port) +
+                                           "; something else answered it"),
+            std::string::npos)
+      << effect.status().message();
+}
+
+TEST_F(DnsEffectCheckTest, VerifyGoneNeedsTheTableAbsentAndTheStubClosed) {
+  auto live = start();
+  ASSERT_TRUE(live);
+  commands_.on("nft list tables", [](const std::vector<std::string>&) -> StatusOr<CommandResult> {
+    return CommandResult{0, "table inet chaos_dns_f1\ntable ip filter\n", ""};
+  });
+  ASSERT_TRUE(live->revert().ok());
+  auto still = live->verify_gone();
+  EXPECT_EQ(still.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(still.status().message(), "nft table inet chaos_dns_f1 is still in the ruleset");
+  commands_.on("nft list tables", [](const std::vector<std::string>&) -> StatusOr<CommandResult> {
+    return CommandResult{0, "table ip filter\n", ""};
+  });
+  auto gone = live->verify_gone();
+  ASSERT_TRUE(gone.ok()) << gone.status().to_string();
+  EXPECT_NE(gone->find("absent from `nft list tables`; stub sockets on :" + std::to_string(rules_.stub_port) +
+                       " closed"),
+            std::string::npos)
+      << *gone;
+  EXPECT_NE(gone->find("no faulty answer"), std::string::npos) << *gone;
+}
+
+TEST_F(DnsEffectCheckTest, VerifyRecoveredLooksForTheTableOfTheFaultId) {
+  commands_.on("nft list tables", [](const std::vector<std::string>&) -> StatusOr<CommandResult> {
+    return CommandResult{0, "table inet chaos_dns_f9\n", ""};
+  });
+  EXPECT_EQ(kind_->verify_recovered(context("f9"), nullptr).status().code(), StatusCode::kFailedPrecondition);
+  auto other = kind_->verify_recovered(context("f8"), nullptr);
+  ASSERT_TRUE(other.ok());
+  EXPECT_NE(other->find("chaos_dns_f8 absent"), std::string::npos) << *other;
 }
 
 }  // namespace
