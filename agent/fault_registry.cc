@@ -645,11 +645,15 @@ std::vector<v1::Fault> FaultRegistry::list(const std::string& experiment_id, boo
 
 std::optional<v1::LeftoverReport> FaultRegistry::check_leftovers(const std::string& experiment_id) {
   if (options_.leftovers == nullptr || experiment_id.empty()) return std::nullopt;
+  std::vector<std::string> other_live;
   {
     std::lock_guard lock(mutex_);
     const auto live = std::count_if(faults_.begin(), faults_.end(), [&](const auto& item) {
       return item.second->experiment_id == experiment_id;
     });
+    for (const auto& [id, entry] : faults_) {
+      if (entry->experiment_id != experiment_id) other_live.push_back(id);
+    }
     if (live > 0) {
       v1::LeftoverReport report;
       report.add_errors("not compared: " + std::to_string(live) +
@@ -657,7 +661,7 @@ std::optional<v1::LeftoverReport> FaultRegistry::check_leftovers(const std::stri
       return report;
     }
   }
-  return options_.leftovers->compare(experiment_id);
+  return options_.leftovers->compare(experiment_id, other_live);
 }
 
 std::size_t FaultRegistry::live_count() const {

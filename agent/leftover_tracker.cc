@@ -51,7 +51,8 @@ void LeftoverTracker::before_fault(const std::string& experiment_id, const std::
   if (experiment->fault_ids.size() < kMaxFaultIds) experiment->fault_ids.push_back(fault_id);
 }
 
-v1::LeftoverReport LeftoverTracker::compare(const std::string& experiment_id) {
+v1::LeftoverReport LeftoverTracker::compare(const std::string& experiment_id,
+                                            const std::vector<std::string>& other_live_faults) {
   std::shared_ptr<Experiment> experiment;
   {
     std::lock_guard lock(mutex_);
@@ -67,13 +68,30 @@ v1::LeftoverReport LeftoverTracker::compare(const std::string& experiment_id) {
     return *experiment->last_report;
   }
   const leftovers::SystemSnapshot after = probe_.take();
-  const leftovers::SnapshotDiff diff = leftovers::compare(experiment->before, after, experiment->fault_ids, naming_);
+  std::vector<std::string> known = experiment->fault_ids;
+  known.insert(known.end(), other_live_faults.begin(), other_live_faults.end());
+  const leftovers::SnapshotDiff diff = leftovers::compare(experiment->before, after, known, naming_);
   report.set_checked(true);
-  for (const auto& change : diff.leftovers) *report.add_leftovers() = to_proto(change);
+  // A leftover is one of our objects that appeared and stayed. One that
+  // belongs to another experiment's live fault, or one of ours that went
+  // away meanwhile, is a change this experiment did not leave behind.
+  std::size_t left = 0;
+  for (const auto& change : diff.leftovers) {
+    const bool other_live = std::find(other_live_faults.begin(), other_live_faults.end(), change.fault_id) !=
+                            other_live_faults.end();
+    if (change.change == "added" && !other_live) {
+      *report.add_leftovers() = to_proto(change);
+      ++left;
+      continue;
+    }
+    v1::SystemChange note = to_proto(change);
+    note.set_line(change.line + (other_live ? " (live fault of another experiment)" : " (ours, removed meanwhile)"));
+    *report.add_foreign() = std::move(note);
+  }
   for (const auto& change : diff.foreign) *report.add_foreign() = to_proto(change);
   for (const auto& error : diff.errors) report.add_errors(error);
   *report.mutable_compared_at() = to_proto_timestamp(clock_.wall_now());
-  metrics_.leftovers(diff.leftovers.size(), diff.foreign.size());
+  metrics_.leftovers(left, static_cast<std::size_t>(report.foreign_size()));
   experiment->last_report = report;
   experiment->compared_faults = experiment->fault_ids.size();
   return report;

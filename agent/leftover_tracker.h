@@ -40,7 +40,9 @@ class LeftoverTracker {
   // Once none of the experiment's faults is live: compares (again only when
   // faults came since the last comparison). checked = false when the
   // experiment had no fault here since the agent started.
-  v1::LeftoverReport compare(const std::string& experiment_id);
+  // `other_live_faults`: faults of other experiments live here now; their
+  // objects are not this experiment's leftovers.
+  v1::LeftoverReport compare(const std::string& experiment_id, const std::vector<std::string>& other_live_faults);
 
  private:
   struct Experiment {

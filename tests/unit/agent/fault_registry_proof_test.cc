@@ -239,3 +239,29 @@ TEST_F(LeftoverCheckTest, ACleanRunHasNothingToReport) {
 
 }  // namespace
 }  // namespace chaos::agent
+
+namespace chaos::agent {
+namespace {
+
+TEST_F(LeftoverCheckTest, AnotherExperimentsLiveFaultIsNotThisExperimentsLeftover) {
+  ASSERT_TRUE(registry_->inject(command()).ok());
+  InjectCommand other = command();
+  other.experiment_id = "exp-2";
+  auto other_fault = registry_->inject(other);
+  ASSERT_TRUE(other_fault.ok());
+  {
+    std::lock_guard lock(probe_.mutex);
+    probe_.ruleset.push_back("table inet chaos_" + other_fault->id());  // exp-2's, still live
+  }
+  registry_->revert_all("exp-1");
+  const auto report = registry_->check_leftovers("exp-1");
+  ASSERT_TRUE(report.has_value());
+  EXPECT_TRUE(report->checked());
+  EXPECT_EQ(report->leftovers_size(), 0);
+  ASSERT_EQ(report->foreign_size(), 1);
+  EXPECT_NE(report->foreign(0).line().find("live fault of another experiment"), std::string::npos)
+      << report->foreign(0).line();
+}
+
+}  // namespace
+}  // namespace chaos::agent
