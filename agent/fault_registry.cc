@@ -722,12 +722,16 @@ std::vector<FaultRegistry::EntryPtr> FaultRegistry::collect_due_locked(SteadyTim
 void FaultRegistry::run_on_tick(const EntryPtr& entry, SteadyTime now, bool observe_due) {
   Status status;
   std::optional<StatusOr<FaultEffect>> observed;
+  std::string detail;  // refreshed with the counters: its figures are live too
   {
     std::lock_guard op(entry->op_mutex);
     if (!entry->stop_ticking && entry->live) {
       try {
         status = entry->live->on_tick(now);
-        if (observe_due && status.ok()) observed = entry->live->observe();
+        if (observe_due && status.ok()) {
+          observed = entry->live->observe();
+          detail = entry->live->detail();
+        }
       } catch (const std::exception& error) {
         status = internal_error(std::string("on_tick threw: ") + error.what());
       }
@@ -739,7 +743,10 @@ void FaultRegistry::run_on_tick(const EntryPtr& entry, SteadyTime now, bool obse
   }
   std::unique_lock lock(mutex_);
   entry->tick_in_flight = false;
-  if (observed && observed->ok() && entry->state == EntryState::kActive) record_observation_locked(*entry, **observed);
+  if (observed && observed->ok() && entry->state == EntryState::kActive) {
+    record_observation_locked(*entry, **observed);
+    if (!detail.empty()) entry->detail = detail;
+  }
   if (status.code() != StatusCode::kAborted) return;
   // The fault says it can no longer work (its target is gone, its engine
   // died): end it now rather than let it look live until its TTL.
