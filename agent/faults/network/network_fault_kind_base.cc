@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "agent/faults/network/network_effect_check.h"
 #include "agent/faults/network/network_live_fault.h"
 #include "agent/faults/network/rules/qdisc_tree.h"
 
@@ -33,6 +34,15 @@ Status NetworkFaultKindBase::recover(const v1::FaultSpec& spec, const FaultConte
 Status NetworkFaultKindBase::recover_by_id(const FaultContext& context) {
   CHAOS_RETURN_IF_ERROR(recover_network_objects(*runtime_->env.commands, context.fault_id, ""));
   return runtime_->mangle->restore_if_unused();
+}
+
+StatusOr<std::string> NetworkFaultKindBase::verify_recovered(const FaultContext& context,
+                                                             const nlohmann::json& undo_record) {
+  std::string interface;
+  if (undo_record.is_object() && undo_record.contains("interface") && undo_record["interface"].is_string()) {
+    interface = undo_record["interface"].get<std::string>();
+  }
+  return read_back_gone(*runtime_->env.commands, GoneCheck{context.fault_id, true, true, true, interface});
 }
 
 StatusOr<std::unique_ptr<LiveFault>> NetworkFaultKindBase::apply_impairment(const FaultContext& context,

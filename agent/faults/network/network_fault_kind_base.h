@@ -17,6 +17,10 @@ class NetworkFaultKindBase : public FaultKind {
   // Every object is named after the fault id (object_names.h): chains, the
   // nft table, and the qdisc leaf handle, looked for on every interface.
   Status recover_by_id(const FaultContext& context) override;
+  // Lists that nothing named after the fault id is left: chains in both
+  // families, the nft table, our qdisc leaf on the interface the undo record
+  // names (on every interface without one: a crash mid-apply).
+  StatusOr<std::string> verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) override;
 
  protected:
   explicit NetworkFaultKindBase(std::shared_ptr<NetworkRuntime> runtime) : runtime_(std::move(runtime)) {}

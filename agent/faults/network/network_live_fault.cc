@@ -108,6 +108,24 @@ Status NetworkLiveFault::on_tick(SteadyTime now) {
                  failure);
 }
 
+StatusOr<FaultEffect> NetworkLiveFault::verify_live() {
+  const auto engine = engine_.lock();
+  if (!engine && backend_ == "nfqueue") return failed_precondition("nfqueue: the fault's engine has stopped");
+  return read_back_effect(commands_, objects_, engine.get());
+}
+
+StatusOr<FaultEffect> NetworkLiveFault::observe() {
+  const auto engine = engine_.lock();
+  if (!engine) return verify_live();
+  return engine_effect(*engine);
+}
+
+StatusOr<std::string> NetworkLiveFault::verify_gone() {
+  return read_back_gone(commands_, GoneCheck{fault_id_, objects_.steering.has_value(),
+                                             objects_.drop_table.has_value(), !objects_.qdisc_leaf.empty(),
+                                             objects_.qdisc_interface});
+}
+
 StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime, const FaultContext& context,
                                                         const TrafficScope& scope, const ImpairmentSpec& impairment,
                                                         const std::string& what) {
@@ -133,7 +151,8 @@ StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime,
   nlohmann::json record = {{"backend", "nfqueue"}, {"queue", queue}, {"egress_chain", names.egress_chain},
                            {"ingress_chain", names.ingress_chain}, {"interface", scope.interface}};
   return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>(
-      "nfqueue", what + " " + scope.describe(), std::move(record), std::move(undo), engine));
+      "nfqueue", what + " " + scope.describe(), std::move(record), std::move(undo), *runtime.env.commands,
+      context.fault_id, FaultObjects{plan, std::nullopt, "", ""}, engine));
 }
 
 StatusOr<std::unique_ptr<LiveFault>> apply_qdisc_fault(NetworkRuntime& runtime, const FaultContext& context,
@@ -155,8 +174,9 @@ StatusOr<std::unique_ptr<LiveFault>> apply_qdisc_fault(NetworkRuntime& runtime, 
   CHAOS_RETURN_IF_ERROR(steer(runtime, undo, plan));
   nlohmann::json record = {{"backend", backend}, {"interface", scope.interface},
                            {"egress_chain", names.egress_chain}, {"ingress_chain", names.ingress_chain}};
-  return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>(backend, what + " " + scope.describe(),
-                                                                       std::move(record), std::move(undo)));
+  return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>(
+      backend, what + " " + scope.describe(), std::move(record), std::move(undo), commands, context.fault_id,
+      FaultObjects{plan, std::nullopt, scope.interface, names.qdisc_leaf_handle}));
 }
 
 StatusOr<std::unique_ptr<LiveFault>> apply_drop_fault(NetworkRuntime& runtime, const FaultContext& context,
@@ -165,12 +185,13 @@ StatusOr<std::unique_ptr<LiveFault>> apply_drop_fault(NetworkRuntime& runtime, c
   auto& commands = *runtime.env.commands;
   const auto table = fault_object_names(context.fault_id).nft_table;
   RollbackStack undo;
-  CHAOS_RETURN_IF_ERROR(
-      install_drop_table(commands, DropTablePlan{table, scope, runtime.env.protected_ports, drop_per_million}));
+  DropTablePlan plan{table, scope, runtime.env.protected_ports, drop_per_million};
+  CHAOS_RETURN_IF_ERROR(install_drop_table(commands, plan));
   undo.push("nft table", [&commands, table] { return remove_drop_table(commands, table); });
   nlohmann::json record = {{"backend", "nftables"}, {"nft_table", table}};
-  return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>("nftables", what + " " + scope.describe(),
-                                                                       std::move(record), std::move(undo)));
+  return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>(
+      "nftables", what + " " + scope.describe(), std::move(record), std::move(undo), commands, context.fault_id,
+      FaultObjects{std::nullopt, std::move(plan), "", ""}));
 }
 
 Status recover_network_objects(CommandRunner& commands, const std::string& fault_id, const std::string& interface) {

@@ -9,6 +9,7 @@
 
 #include "agent/fault.h"
 #include "agent/faults/network/engine/impairment_model.h"
+#include "agent/faults/network/network_effect_check.h"
 #include "agent/faults/network/network_runtime.h"
 #include "agent/faults/rollback_stack.h"
 #include "agent/faults/network/rules/qdisc_tree.h"
@@ -18,10 +19,14 @@ namespace chaos::agent::network {
 
 class NetworkLiveFault final : public LiveFault {
  public:
+  // `commands` reads the objects back (verify_live, verify_gone); it
+  // outlives every fault, as the rollback steps rely on too.
   NetworkLiveFault(std::string backend, std::string detail, nlohmann::json undo, RollbackStack undo_steps,
+                   CommandRunner& commands, std::string fault_id, FaultObjects objects,
                    std::weak_ptr<PacketEngine> engine = {})
       : backend_(std::move(backend)), detail_(std::move(detail)), undo_(std::move(undo)),
-        undo_steps_(std::move(undo_steps)), engine_(std::move(engine)) {}
+        undo_steps_(std::move(undo_steps)), commands_(commands), fault_id_(std::move(fault_id)),
+        objects_(std::move(objects)), engine_(std::move(engine)) {}
 
   std::string backend() const override { return backend_; }
   std::string detail() const override;
@@ -34,9 +39,14 @@ class NetworkLiveFault final : public LiveFault {
   }
   // ABORTED "engine_failed: ..." once the engine's thread has stopped.
   Status on_tick(SteadyTime now) override;
-  // Placeholder until the kernel read-back lands (issue 15).
-  StatusOr<FaultEffect> verify_live() override { return unimplemented("network: no effect check yet"); }
-  StatusOr<std::string> verify_gone() override { return unimplemented("network: no gone check yet"); }
+  // Lists every object the fault built (chains with their jump and target
+  // rule, nft table, qdisc leaf) with the tools' own listings, checks the
+  // engine runs, and reports the kernel's and the engine's counters.
+  StatusOr<FaultEffect> verify_live() override;
+  // Engine faults: the engine's in-process counters only; others list.
+  StatusOr<FaultEffect> observe() override;
+  // Lists that nothing of what this fault's backend builds is left.
+  StatusOr<std::string> verify_gone() override;
 
  private:
   std::string backend_;
@@ -44,6 +54,9 @@ class NetworkLiveFault final : public LiveFault {
   nlohmann::json undo_;
   std::mutex revert_mutex_;
   RollbackStack undo_steps_;  // guarded by revert_mutex_
+  CommandRunner& commands_;
+  std::string fault_id_;
+  FaultObjects objects_;
   // Only observed, for statistics in detail(): the rollback step owns the
   // engine so that revert really stops it.
   std::weak_ptr<PacketEngine> engine_;

@@ -40,6 +40,14 @@ double fastest_ms(const std::vector<std::optional<double>>& rtts) {
   return fastest;
 }
 
+std::uint64_t counter(const FaultEffect& effect, const std::string& name) {
+  for (const auto& item : effect.counters) {
+    if (item.name == name) return item.value;
+  }
+  ADD_FAILURE() << "no counter " << name << " in: " << effect.evidence;
+  return 0;
+}
+
 bool mentions_our_objects(const std::string& state) {
   return state.find("CHAOS-") != std::string::npos || state.find("chaos_") != std::string::npos ||
          state.find("cafe:") != std::string::npos || state.find("NFQUEUE") != std::string::npos;
@@ -119,8 +127,18 @@ TEST_F(NetworkFaultsTest, DelayHoldsEveryPacketAtLeastFiftyMillisecondsAndRevert
   EXPECT_GE(fastest_ms(delayed), 50.0);
   RecordProperty("baseline_median_us", static_cast<int>(baseline * 1000));
   RecordProperty("delayed_median_us", static_cast<int>(median_ms(delayed) * 1000));
+  // The proof: chains, jumps and NFQUEUE rule listed, kernel and engine
+  // counters at least the probes sent.
+  const auto effect = fault->verify_live();
+  ASSERT_TRUE(effect.ok()) << effect.status().to_string();
+  EXPECT_TRUE(effect->impaired) << effect->evidence;
+  EXPECT_GE(counter(*effect, "packets_matched"), 120u) << effect->evidence;
+  EXPECT_GE(counter(*effect, "packets_delayed"), 120u) << effect->evidence;
+  EXPECT_GE(counter(*fault->observe(), "packets_delayed"), 120u);
 
   ASSERT_TRUE(fault->revert().ok());
+  const auto gone = fault->verify_gone();
+  EXPECT_TRUE(gone.ok()) << gone.status().to_string();
   // Nothing left in A's tables or qdiscs could still hold a packet.
   EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 50, 1000)), 50);
   EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
@@ -189,10 +207,35 @@ TEST_F(NetworkFaultsTest, PartitionBlocksTheTargetAndNotOtherPeers) {
   EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressC, kEchoPort, 20, 1000)), 20);
   // The agent's own port stays reachable even inside the partition.
   EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressB, kProtectedPort, 20, 1000)), 20);
+  const auto effect = fault->verify_live();
+  ASSERT_TRUE(effect.ok()) << effect.status().to_string();
+  EXPECT_TRUE(effect->impaired) << effect->evidence;
+  EXPECT_GE(counter(*effect, "packets_dropped"), 20u) << effect->evidence;
 
   ASSERT_TRUE(fault->revert().ok());
+  const auto gone = fault->verify_gone();
+  EXPECT_TRUE(gone.ok()) << gone.status().to_string();
   EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 20, 1000)), 20);
   EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
+}
+
+TEST_F(NetworkFaultsTest, FaultWithoutTrafficInScopeIsArmedNotImpaired) {
+  v1::FaultSpec spec;
+  spec.mutable_network_partition()->add_cidrs(std::string(chaos::testing::kAddressC) + "/32");
+  auto* fault = apply("network.partition", spec, "partition-c");
+  ASSERT_NE(fault, nullptr);
+  // Traffic to B is outside the scope.
+  EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 5, 1000)), 5);
+  const auto armed = fault->verify_live();
+  ASSERT_TRUE(armed.ok()) << armed.status().to_string();
+  EXPECT_FALSE(armed->impaired) << armed->evidence;
+  EXPECT_EQ(counter(*armed, "packets_dropped"), 0u);
+  EXPECT_NE(armed->evidence.find("armed, no traffic yet"), std::string::npos) << armed->evidence;
+
+  EXPECT_EQ(answered(measure_rtts_ms(chaos::testing::kAddressC, kEchoPort, 1, 100)), 0);
+  const auto seen = fault->verify_live();
+  ASSERT_TRUE(seen.ok()) << seen.status().to_string();
+  EXPECT_TRUE(seen->impaired) << seen->evidence;
 }
 
 TEST_F(NetworkFaultsTest, SecondEngineFaultOnAnOverlappingScopeIsRefused) {
@@ -221,8 +264,14 @@ TEST_F(NetworkFaultsTest, BandwidthShapesTheLinkAndRevertRemovesTheQdisc) {
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_EQ(answered(rtts), 100);
   EXPECT_GT(seconds, 0.8);
+  const auto effect = fault->verify_live();
+  ASSERT_TRUE(effect.ok()) << effect.status().to_string();
+  EXPECT_TRUE(effect->impaired) << effect->evidence;
+  EXPECT_GE(counter(*effect, "packets_matched"), 100u) << effect->evidence;
 
   ASSERT_TRUE(fault->revert().ok());
+  const auto gone = fault->verify_gone();
+  EXPECT_TRUE(gone.ok()) << gone.status().to_string();
   EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
 }
 

@@ -33,6 +33,7 @@ void PacketHolder::on_packet(const QueuedPacket& packet, SteadyTime now) {
     released_.fetch_add(1, std::memory_order_relaxed);
     return;
   }
+  if (decision.release_at > now) delayed_.fetch_add(1, std::memory_order_relaxed);
   const std::size_t size = packet.payload.size();
   bool capped = false;
   if (can_reinject(packet)) {
@@ -102,7 +103,8 @@ void PacketHolder::send(const std::vector<unsigned char>& packet, std::atomic<st
 
 EngineStats PacketHolder::stats() const {
   return EngineStats{received_.load(),   dropped_.load(),       duplicated_.load(),       released_.load(),
-                     reinjected_.load(), send_failures_.load(), lateness_ns_total_.load(), over_cap_.load()};
+                     reinjected_.load(), send_failures_.load(), lateness_ns_total_.load(), over_cap_.load(),
+                     delayed_.load()};
 }
 
 }  // namespace chaos::agent::network

@@ -44,6 +44,9 @@ struct EngineStats {
   // instead of being re-sent, and a duplicate it should have had is not
   // sent. Never dropped for the cap.
   std::uint64_t over_cap = 0;
+  // Held for a release time in the future (delay, jitter, rate, reorder's
+  // waiting share): the packets this engine really delayed.
+  std::uint64_t delayed = 0;
 };
 
 // Default cap on the packet bytes one engine holds (re-send copies and
@@ -96,6 +99,7 @@ class PacketHolder {
   std::atomic<std::uint64_t> send_failures_{0};
   std::atomic<std::uint64_t> lateness_ns_total_{0};
   std::atomic<std::uint64_t> over_cap_{0};
+  std::atomic<std::uint64_t> delayed_{0};
 };
 
 }  // namespace chaos::agent::network

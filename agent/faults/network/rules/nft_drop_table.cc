@@ -36,9 +36,12 @@ std::vector<std::string> transport_matches(const TrafficScope& scope) {
   return {protocol + " th sport " + join_set(ports), protocol + " th dport " + join_set(ports)};
 }
 
+// The counters are the fault's proof (kernel_readback.h): the first one
+// counts the packets in scope, the last one those dropped (one counter when
+// every matching packet is dropped).
 std::string drop_verdict(int drop_per_million) {
-  if (drop_per_million >= 1'000'000) return "drop";
-  return "numgen random mod 1000000 < " + std::to_string(drop_per_million) + " drop";
+  if (drop_per_million >= 1'000'000) return "counter drop";
+  return "counter numgen random mod 1000000 < " + std::to_string(drop_per_million) + " counter drop";
 }
 
 std::string chain_text(const std::string& name, const char* hook, bool egress, const DropTablePlan& plan) {

@@ -43,6 +43,15 @@ class FakeNetfilter {
   void add_qdisc_tree(const std::string& interface, const std::string& leaf_handle);
   void add_table(const std::string& family_and_name);
 
+  // Kernel counters the listings show: every rule of `chain` in
+  // `iptables-save -c` ([packets:bytes]), every counter of an nft table in
+  // `nft -j list table`, the leaf qdisc's "Sent" line in `tc -s qdisc show`.
+  void set_chain_packets(int version, const std::string& chain, std::uint64_t packets);
+  void set_table_packets(const std::string& family_and_name, std::uint64_t packets);
+  void set_leaf_sent(const std::string& interface, std::uint64_t packets);
+  // Deletes one rule the way someone else would (not through our batches).
+  void erase_rule(int version, const std::string& chain, std::size_t index);
+
   // Commands whose argv or stdin contains `needle` fail and change nothing
   // (a kernel refusing, a tool crashing); until clear_failures().
   void fail_commands_containing(std::string needle);
@@ -68,11 +77,12 @@ class FakeNetfilter {
 
   // Gate and failures, checked before the model is locked.
   std::optional<CommandResult> intercept(const std::vector<std::string>& argv, const std::string& text);
-  StatusOr<CommandResult> iptables_save(int version);
+  StatusOr<CommandResult> iptables_save(int version, bool with_counters);
   StatusOr<CommandResult> iptables_restore(int version, const std::string& text);
   StatusOr<CommandResult> nft(const std::vector<std::string>& argv, const std::string& text);
   StatusOr<CommandResult> tc(const std::vector<std::string>& argv, const std::string& text);
   std::string mangle_json(int version) const;
+  std::string table_json(const std::string& family_and_name) const;
 
   std::mutex gate_mutex_;
   std::condition_variable gate_changed_;
@@ -85,6 +95,9 @@ class FakeNetfilter {
   std::map<std::string, std::string> tables_;  // "inet chaos_x" -> ruleset text
   std::set<std::string> interfaces_;
   std::map<std::string, Tree> trees_;
+  std::map<std::pair<int, std::string>, std::uint64_t> chain_packets_;
+  std::map<std::string, std::uint64_t> table_packets_;
+  std::map<std::string, std::uint64_t> leaf_sent_;
 };
 
 }  // namespace chaos::agent::network::testing

@@ -26,20 +26,27 @@ using namespace std::chrono_literals;
 
 class FakeEngine final : public PacketEngine {
  public:
-  FakeEngine(std::uint16_t queue, int* live, std::string* failure = nullptr)
-      : queue_(queue), live_(live), failure_(failure) {
+  FakeEngine(std::uint16_t queue, int* live, std::string* failure = nullptr, const EngineStats* stats = nullptr)
+      : queue_(queue), live_(live), failure_(failure), stats_(stats) {
     ++*live_;
   }
   ~FakeEngine() override { --*live_; }
   std::uint16_t queue_number() const override { return queue_; }
-  EngineStats stats() const override { return {}; }
+  EngineStats stats() const override { return stats_ != nullptr ? *stats_ : EngineStats{}; }
   std::string failure() const override { return failure_ != nullptr ? *failure_ : ""; }
 
  private:
   std::uint16_t queue_;
   int* live_;
   std::string* failure_;
+  const EngineStats* stats_;
 };
+
+std::map<std::string, std::uint64_t> counters_of(const FaultEffect& effect) {
+  std::map<std::string, std::uint64_t> counters;
+  for (const auto& counter : effect.counters) counters[counter.name] = counter.value;
+  return counters;
+}
 
 class NetworkFaultKindsTest : public ::testing::Test {
  protected:
@@ -52,7 +59,8 @@ class NetworkFaultKindsTest : public ::testing::Test {
         [this](const EngineOptions& options) {
           started_.push_back(options);
           return StatusOr<std::unique_ptr<PacketEngine>>(
-              std::make_unique<FakeEngine>(options.queue_number, &live_engines_, &engine_failure_));
+              std::make_unique<FakeEngine>(options.queue_number, &live_engines_, &engine_failure_,
+                                           &engine_stats_));
         },
         options_);
   }
@@ -74,6 +82,7 @@ class NetworkFaultKindsTest : public ::testing::Test {
   testing::FakeNetfilter kernel_{commands_};
   NetworkFaultOptions options_;
   std::string engine_failure_;
+  EngineStats engine_stats_;
   FakeClock clock_;
   AgentEnvironment env_;
   std::vector<std::unique_ptr<FaultKind>> kinds_;
@@ -351,7 +360,8 @@ TEST_F(NetworkFaultKindsTest, PlainLossIsAnNftRuleAndBurstLossRunsOnTheEngine) {
   auto live = kind("network.loss").apply(plain, FaultContext{"plain", "exp", {}});
   ASSERT_TRUE(live.ok());
   EXPECT_EQ((*live)->backend(), "nftables");
-  EXPECT_NE(commands_.stdin_texts().back().find("numgen random mod 1000000 < 125000 drop"), std::string::npos);
+  EXPECT_NE(commands_.stdin_texts().back().find("numgen random mod 1000000 < 125000 counter drop"),
+            std::string::npos);
   EXPECT_EQ(kernel_.tables(), (std::set<std::string>{"inet " + fault_object_names("plain").nft_table}));
 
   v1::FaultSpec burst;
@@ -372,8 +382,8 @@ TEST_F(NetworkFaultKindsTest, PartitionDropsBothWaysByDefault) {
   auto live = kind("network.partition").apply(spec, FaultContext{"cut", "exp", {}});
   ASSERT_TRUE(live.ok());
   const std::string text = commands_.stdin_texts().back();
-  EXPECT_NE(text.find("ip daddr { 10.0.0.2/32 } drop"), std::string::npos) << text;
-  EXPECT_NE(text.find("ip saddr { 10.0.0.2/32 } drop"), std::string::npos) << text;
+  EXPECT_NE(text.find("ip daddr { 10.0.0.2/32 } counter drop"), std::string::npos) << text;
+  EXPECT_NE(text.find("ip saddr { 10.0.0.2/32 } counter drop"), std::string::npos) << text;
   EXPECT_NE(text.find("th dport { 9700, 9701 } accept"), std::string::npos) << text;
 }
 
@@ -462,6 +472,191 @@ TEST_F(NetworkFaultKindsTest, RecoverByIdKeepsAQdiscTreeOfAnotherFault) {
   EXPECT_EQ(kernel_.qdisc_trees().count("eth2"), 1u);
   ASSERT_TRUE(kind("network.bandwidth").recover_by_id(FaultContext{"shaper", "", {}}).ok());
   EXPECT_TRUE(kernel_.clean()) << kernel_.describe();
+}
+
+// --- The proof: objects read back from the listings, counters, gone ---
+
+TEST_F(NetworkFaultKindsTest, EngineFaultIsVerifiedFromTheListingsWithKernelAndEngineCounters) {
+  make_kinds({});
+  auto live = kind("network.delay").apply(delay_spec(), FaultContext{"fault-1", "exp", {}});
+  ASSERT_TRUE(live.ok()) << live.status().to_string();
+  const auto chain = fault_object_names("fault-1").egress_chain;
+
+  auto armed = (*live)->verify_live();
+  ASSERT_TRUE(armed.ok()) << armed.status().to_string();
+  EXPECT_FALSE(armed->impaired);
+  EXPECT_NE(armed->evidence.find("armed, no traffic yet"), std::string::npos) << armed->evidence;
+  EXPECT_NE(armed->evidence.find("iptables mangle: " + chain + ": jump from POSTROUTING"), std::string::npos)
+      << armed->evidence;
+  EXPECT_NE(armed->evidence.find("ip6tables mangle: " + chain), std::string::npos) << armed->evidence;
+  const auto lines = commands_.call_lines();
+  EXPECT_NE(std::find(lines.begin(), lines.end(), "iptables-save -c -t mangle"), lines.end());
+
+  kernel_.set_chain_packets(4, chain, 14);
+  kernel_.set_chain_packets(6, chain, 2);
+  engine_stats_.received = 16;
+  engine_stats_.delayed = 15;
+  engine_stats_.reinjected = 13;
+  engine_stats_.send_failures = 1;
+  auto seen = (*live)->verify_live();
+  ASSERT_TRUE(seen.ok()) << seen.status().to_string();
+  EXPECT_TRUE(seen->impaired);
+  EXPECT_EQ(counters_of(*seen), (std::map<std::string, std::uint64_t>{{"packets_matched", 16},
+                                                                      {"packets_delayed", 15},
+                                                                      {"packets_dropped", 0},
+                                                                      {"packets_duplicated", 0},
+                                                                      {"packets_resent", 13},
+                                                                      {"send_failures", 1}}));
+  // observe() runs no command: the engine's own counters.
+  commands_.clear();
+  auto observed = (*live)->observe();
+  ASSERT_TRUE(observed.ok());
+  EXPECT_TRUE(observed->impaired);
+  EXPECT_EQ(counters_of(*observed)["packets_matched"], 16u);
+  EXPECT_TRUE(commands_.calls().empty());
+}
+
+TEST_F(NetworkFaultKindsTest, VerifyLiveNamesWhatIsMissingFromTheListing) {
+  make_kinds({});
+  auto live = kind("network.delay").apply(delay_spec(), FaultContext{"fault-1", "exp", {}});
+  ASSERT_TRUE(live.ok());
+  const auto chain = fault_object_names("fault-1").egress_chain;
+  const std::string queue = std::to_string(started_[0].queue_number);
+  kernel_.erase_rule(6, chain, 3);  // the NFQUEUE rule
+  auto no_target = (*live)->verify_live();
+  EXPECT_EQ(no_target.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(no_target.status().message(),
+            "ip6tables mangle: no NFQUEUE --queue-num " + queue + " rule in " + chain);
+  kernel_.erase_rule(4, "POSTROUTING", 0);
+  auto no_jump = (*live)->verify_live();
+  EXPECT_EQ(no_jump.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(no_jump.status().message(), "iptables mangle: no jump from POSTROUTING to " + chain);
+}
+
+TEST_F(NetworkFaultKindsTest, RulesThatNeverAppearFailVerifyLive) {
+  make_kinds(NetworkCapabilities{false, true});
+  // A kernel that accepts every batch and keeps nothing.
+  commands_.on_input("iptables-restore", [](const auto&, const std::string&) {
+    return StatusOr<CommandResult>(CommandResult{});
+  });
+  commands_.on_input("nft -f", [](const auto&, const std::string&) { return StatusOr<CommandResult>(CommandResult{}); });
+  commands_.on_input("tc -batch", [](const auto&, const std::string&) {
+    return StatusOr<CommandResult>(CommandResult{});
+  });
+  auto delay = kind("network.delay").apply(delay_spec(), FaultContext{"d", "exp", {}});
+  ASSERT_TRUE(delay.ok());
+  EXPECT_EQ((*delay)->verify_live().status().message(),
+            "iptables mangle: no chain " + fault_object_names("d").egress_chain);
+
+  v1::FaultSpec partition;
+  partition.mutable_network_partition()->add_cidrs("10.0.0.2");
+  auto cut = kind("network.partition").apply(partition, FaultContext{"p", "exp", {}});
+  ASSERT_TRUE(cut.ok());
+  const auto cut_effect = (*cut)->verify_live();
+  EXPECT_EQ(cut_effect.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(cut_effect.status().message().find("nft table inet " + fault_object_names("p").nft_table +
+                                                " is not in the ruleset"),
+            std::string::npos)
+      << cut_effect.status().message();
+
+  v1::FaultSpec bandwidth;
+  bandwidth.mutable_network_bandwidth()->set_rate_bits_per_second(8'000'000);
+  bandwidth.mutable_network_bandwidth()->mutable_scope()->set_interface("eth1");
+  auto shaped = kind("network.bandwidth").apply(bandwidth, FaultContext{"b", "exp", {}});
+  ASSERT_TRUE(shaped.ok());
+  EXPECT_EQ((*shaped)->verify_live().status().message(), "tc qdisc on eth1: no htb cafe: root");
+}
+
+TEST_F(NetworkFaultKindsTest, EngineThatStoppedFailsVerifyLive) {
+  make_kinds({});
+  auto live = kind("network.delay").apply(delay_spec(), FaultContext{"fault-1", "exp", {}});
+  ASSERT_TRUE(live.ok());
+  engine_failure_ = "poll: Bad file descriptor";
+  const auto effect = (*live)->verify_live();
+  EXPECT_EQ(effect.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(effect.status().message().find("has stopped: poll: Bad file descriptor"), std::string::npos);
+}
+
+TEST_F(NetworkFaultKindsTest, DropTableCountsMatchedAndDroppedPacketsAndIsGoneAfterRevert) {
+  make_kinds({});
+  v1::FaultSpec spec;
+  spec.mutable_network_partition()->add_cidrs("10.0.0.2");
+  auto live = kind("network.partition").apply(spec, FaultContext{"cut", "exp", {}});
+  ASSERT_TRUE(live.ok());
+  const std::string table = "inet " + fault_object_names("cut").nft_table;
+  auto armed = (*live)->verify_live();
+  ASSERT_TRUE(armed.ok()) << armed.status().to_string();
+  EXPECT_FALSE(armed->impaired);
+  EXPECT_NE(armed->evidence.find("nft table " + table + ": egress on postrouting with 1 drop rule(s), ingress"),
+            std::string::npos)
+      << armed->evidence;
+  kernel_.set_table_packets(table, 5);
+  auto seen = (*live)->observe();
+  ASSERT_TRUE(seen.ok());
+  EXPECT_TRUE(seen->impaired);
+  EXPECT_EQ(counters_of(*seen),
+            (std::map<std::string, std::uint64_t>{{"packets_matched", 10}, {"packets_dropped", 10}}));
+
+  const auto still_there = (*live)->verify_gone();
+  EXPECT_EQ(still_there.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(still_there.status().message(), "still there: nft table " + table);
+  ASSERT_TRUE((*live)->revert().ok());
+  const auto gone = (*live)->verify_gone();
+  ASSERT_TRUE(gone.ok()) << gone.status().to_string();
+  EXPECT_EQ(*gone, "nft table " + table + " absent");
+}
+
+TEST_F(NetworkFaultKindsTest, QdiscFaultIsImpairedOnceItsLeafSendsAndIsGoneAfterRevert) {
+  make_kinds(NetworkCapabilities{false, true});
+  v1::FaultSpec spec;
+  spec.mutable_network_bandwidth()->set_rate_bits_per_second(8'000'000);
+  spec.mutable_network_bandwidth()->mutable_scope()->set_interface("eth1");
+  auto live = kind("network.bandwidth").apply(spec, FaultContext{"tbf", "exp", {}});
+  ASSERT_TRUE(live.ok());
+  const auto names = fault_object_names("tbf");
+  auto armed = (*live)->verify_live();
+  ASSERT_TRUE(armed.ok()) << armed.status().to_string();
+  EXPECT_FALSE(armed->impaired);
+  EXPECT_NE(armed->evidence.find("1 CLASSIFY cafe:1 rule(s)"), std::string::npos) << armed->evidence;
+  EXPECT_NE(armed->evidence.find("tbf " + names.qdisc_leaf_handle + " under cafe:1: 0 packets sent"),
+            std::string::npos)
+      << armed->evidence;
+  kernel_.set_leaf_sent("eth1", 7);
+  auto seen = (*live)->observe();
+  ASSERT_TRUE(seen.ok());
+  EXPECT_TRUE(seen->impaired);
+
+  const auto still_there = (*live)->verify_gone();
+  EXPECT_EQ(still_there.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(still_there.status().message(),
+            "still there: iptables mangle: chain " + names.egress_chain + ", iptables mangle: jump from POSTROUTING to " +
+                names.egress_chain + ", ip6tables mangle: chain " + names.egress_chain +
+                ", ip6tables mangle: jump from POSTROUTING to " + names.egress_chain + ", tc qdisc on eth1: leaf " +
+                names.qdisc_leaf_handle + " under cafe:1");
+  ASSERT_TRUE((*live)->revert().ok());
+  const auto gone = (*live)->verify_gone();
+  ASSERT_TRUE(gone.ok()) << gone.status().to_string();
+  EXPECT_NE(gone->find("no qdisc leaf " + names.qdisc_leaf_handle + " on eth1"), std::string::npos) << *gone;
+}
+
+TEST_F(NetworkFaultKindsTest, VerifyRecoveredListsLeftoversUntilRecoveryRemovedThem) {
+  make_kinds({});
+  leave_everything_of(commands_, kernel_, "old", "eth0");
+  const FaultContext context{"old", "exp", {}};
+  const auto names = fault_object_names("old");
+  const auto left = kind("network.delay").verify_recovered(context, nlohmann::json{{"interface", "eth0"}});
+  EXPECT_EQ(left.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(left.status().message().find("nft table inet " + names.nft_table), std::string::npos);
+  EXPECT_NE(left.status().message().find("tc qdisc on eth0: leaf " + names.qdisc_leaf_handle), std::string::npos)
+      << left.status().message();
+  // No record (a crash mid-apply): the leaf is looked for everywhere.
+  const auto anywhere = kind("network.delay").verify_recovered(context, nlohmann::json());
+  EXPECT_NE(anywhere.status().message().find("tc qdisc on eth0: leaf"), std::string::npos);
+
+  ASSERT_TRUE(kind("network.delay").recover(delay_spec(), context, nlohmann::json()).ok());
+  const auto gone = kind("network.delay").verify_recovered(context, nlohmann::json());
+  ASSERT_TRUE(gone.ok()) << gone.status().to_string();
+  EXPECT_NE(gone->find("no qdisc leaf " + names.qdisc_leaf_handle + " on any interface"), std::string::npos);
 }
 
 }  // namespace

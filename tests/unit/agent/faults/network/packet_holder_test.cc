@@ -65,6 +65,7 @@ TEST_F(PacketHolderTest, LocalEgressPacketIsDroppedAtOnceAndResentAtReleaseTime)
   const auto stats = holder.stats();
   EXPECT_EQ(stats.released, 1u);
   EXPECT_EQ(stats.reinjected, 1u);
+  EXPECT_EQ(stats.delayed, 1u);
   EXPECT_EQ(stats.dropped, 0u);  // not an impairment drop
 }
 
@@ -146,6 +147,7 @@ TEST_F(PacketHolderTest, NoDelayMeansAnImmediateAccept) {
   EXPECT_EQ(verdicts, (std::vector<std::pair<std::uint32_t, int>>{{4, NF_ACCEPT}}));
   EXPECT_TRUE(holder.empty());
   EXPECT_TRUE(sender.sent.empty());
+  EXPECT_EQ(holder.stats().delayed, 0u);
 }
 
 TEST_F(PacketHolderTest, ResentDuplicateGoesTwiceAndFailuresAreCounted) {

@@ -203,13 +203,13 @@ TEST(NftDropTableTest, ProtectedPortsAreAcceptedBeforeAnyDrop) {
             "    type filter hook postrouting priority -150; policy accept;\n"
             "    meta l4proto { tcp, udp } th sport { 9700 } accept\n"
             "    meta l4proto { tcp, udp } th dport { 9700 } accept\n"
-            "    oifname \"eth0\" ip daddr { 10.0.0.2/32 } drop\n"
+            "    oifname \"eth0\" ip daddr { 10.0.0.2/32 } counter drop\n"
             "  }\n"
             "  chain ingress {\n"
             "    type filter hook prerouting priority -150; policy accept;\n"
             "    meta l4proto { tcp, udp } th sport { 9700 } accept\n"
             "    meta l4proto { tcp, udp } th dport { 9700 } accept\n"
-            "    iifname \"eth0\" ip saddr { 10.0.0.2/32 } drop\n"
+            "    iifname \"eth0\" ip saddr { 10.0.0.2/32 } counter drop\n"
             "  }\n"
             "}\n");
 }
@@ -220,8 +220,8 @@ TEST(NftDropTableTest, PartialLossUsesNumgenAndSplitsAddressFamilies) {
   scope.protocol = Protocol::kUdp;
   scope.ports = {53};
   const auto text = drop_table_ruleset(DropTablePlan{"chaos_t", scope, {}, 125'000});
-  EXPECT_NE(text.find("oifname != \"lo\" ip daddr { 10.0.0.0/8 } meta l4proto udp th sport { 53 } numgen random "
-                      "mod 1000000 < 125000 drop"),
+  EXPECT_NE(text.find("oifname != \"lo\" ip daddr { 10.0.0.0/8 } meta l4proto udp th sport { 53 } counter numgen "
+                      "random mod 1000000 < 125000 counter drop"),
             std::string::npos)
       << text;
   EXPECT_NE(text.find("ip6 daddr { fd00::/8 } meta l4proto udp th dport { 53 }"), std::string::npos) << text;
