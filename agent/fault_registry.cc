@@ -376,6 +376,8 @@ void FaultRegistry::activate_locked(Entry& entry, std::unique_ptr<LiveFault> liv
   }
   entry.applied_at = clock_.wall_now();
   entry.expires_at = clock_.steady_now() + entry.duration;  // bounded by validate_command
+  // verify_live() just read everything back; the next look is due later.
+  entry.next_observe = clock_.steady_now() + options_.observe_interval;
   entry.state = EntryState::kActive;
   metrics_.fault_started({entry.experiment_id, entry.kind, entry.id, entry.backend});
   changed_.notify_all();

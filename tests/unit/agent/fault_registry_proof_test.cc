@@ -91,8 +91,10 @@ TEST_F(FaultRegistryTest, AnArmedFaultBecomesVerifiedWhenObserveSeesItsFirstImpa
   ASSERT_TRUE(fault.ok());
   EXPECT_EQ(fault->effect(), v1::EFFECT_STATE_ARMED);
   EXPECT_FALSE(fault->has_effect_seen_at());
-  registry_->tick();  // first observe: still nothing impaired
+  clock_.advance(1s);
+  registry_->tick();  // first observe, a second after the live check: still nothing impaired
   EXPECT_EQ(registry_->list("", false).at(0).effect(), v1::EFFECT_STATE_ARMED);
+  EXPECT_EQ(kind_->observe_calls, 1);
   {
     std::lock_guard lock(kind_->mutex);
     kind_->impaired = true;
