@@ -1,7 +1,8 @@
 // chaosctl against a real chaos-agent and a real Prometheus server: the
 // Prometheus client's HTTP API handling, and whole experiment runs checked
-// by exit code, journal.json and the paused victim process; the ad-hoc
-// commands' exit codes (orchestrator/commands/exit_codes.h).
+// by exit code, journal.json and the paused victim process (with the agent's
+// proof of each fault's effect, and its leftover check); the ad-hoc
+// commands' output and exit codes (orchestrator/commands/exit_codes.h).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -10,9 +11,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/faults/network/rules/object_names.h"
+#include "common/command_runner.h"
+#include "lab/testbed/agent_test_bed.h"
+#include "lab/testbed/loopback_bridge.h"
+#include "lab/testbed/safe_kill.h"
 #include "orchestrator/clients/prometheus_client.h"
 #include "tests/integration/orchestrator/prometheus_server.h"
-#include "lab/testbed/safe_kill.h"
 #include "tests/unit/orchestrator/temp_dir.h"
 
 namespace chaos::orchestrator::integration {
@@ -21,28 +26,83 @@ namespace {
 using namespace std::chrono_literals;
 using agent::integration::AgentProcess;
 using agent::integration::eventually;
+using agent::integration::LoopbackBridge;
+using agent::integration::NamespacedAgent;
 using agent::integration::Victim;
+using ::testing::AllOf;
+using ::testing::Contains;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string chaosctl() {
   const char* build_dir = std::getenv("CHAOS_BUILD_DIR");
   return std::string(build_dir ? build_dir : "build") + "/bin/chaosctl";
 }
 
+// One chaosctl process, started at once; killed and reaped when destroyed
+// before it ended (a test that fails while a run is going on).
+class ChaosctlProcess {
+ public:
+  ChaosctlProcess(const std::vector<std::string>& args, const std::string& log) {
+    std::vector<std::string> argv = {chaosctl()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    pid_ = agent::integration::spawn(argv, log);
+  }
+  ~ChaosctlProcess() {
+    if (pid_ <= 0) return;
+    ::chaos::test_support::safe_kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  ChaosctlProcess(const ChaosctlProcess&) = delete;
+  ChaosctlProcess& operator=(const ChaosctlProcess&) = delete;
+
+  // Its exit code (-1 when it had to be killed).
+  int wait() {
+    if (pid_ <= 0) return -1;
+    int status = 0;
+    if (!eventually([&] { return ::waitpid(pid_, &status, WNOHANG) == pid_; }, 120s, 50ms)) return -1;
+    pid_ = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+};
+
 // Runs chaosctl and returns its exit code (-1 when it had to be killed).
 int run_chaosctl(const std::vector<std::string>& args, const std::string& log) {
-  std::vector<std::string> argv = {chaosctl()};
-  argv.insert(argv.end(), args.begin(), args.end());
-  const pid_t pid = agent::integration::spawn(argv, log);
-  if (pid <= 0) return -1;
-  int status = 0;
-  if (!eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 120s, 50ms)) {
-    ::chaos::test_support::safe_kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return ChaosctlProcess(args, log).wait();
 }
+
+// A network namespace of the test's own with lo up. Deleting it removes
+// everything planted in it (tables, rules), also when the test fails.
+class ScratchNamespace {
+ public:
+  explicit ScratchNamespace(std::string name) : name_(std::move(name)) {
+    created_ = commands_.run_checked({"ip", "netns", "add", name_}).ok();
+    ok_ = created_ && run({"ip", "link", "set", "lo", "up"}).ok();
+  }
+  ~ScratchNamespace() {
+    if (created_) (void)commands_.run_checked({"ip", "netns", "delete", name_});
+  }
+  ScratchNamespace(const ScratchNamespace&) = delete;
+  ScratchNamespace& operator=(const ScratchNamespace&) = delete;
+
+  bool ok() const { return ok_; }
+  const std::string& name() const { return name_; }
+  // `argv` inside the namespace.
+  Status run(const std::vector<std::string>& argv) {
+    std::vector<std::string> full = {"ip", "netns", "exec", name_};
+    full.insert(full.end(), argv.begin(), argv.end());
+    return commands_.run_checked(full).status();
+  }
+
+ private:
+  std::string name_;
+  ProcessCommandRunner commands_;
+  bool created_ = false;
+  bool ok_ = false;
+};
 
 // A loopback port bound but not listening, held until destroyed: a connect
 // to it is refused at once (an unreachable agent, and nobody else's port).
@@ -100,6 +160,13 @@ class OrchestratorIntegration : public ::testing::Test {
   }
 
   std::string experiment(const std::string& abort_threshold, pid_t victim) {
+    return experiment_on("127.0.0.1:" + std::to_string(agent_->grpc_port()), abort_threshold, victim, "3s", "1s");
+  }
+
+  // Steady state and abort read the fixture's agent (Prometheus scrapes
+  // it); the fault goes to the agent at `agent_address`.
+  std::string experiment_on(const std::string& agent_address, const std::string& abort_threshold, pid_t victim,
+                            const std::string& pause, const std::string& wait) {
     return dir_.write("exp.toml", R"([experiment]
 title = "Pause the victim"
 tags = ["cor", "integration"]
@@ -108,7 +175,7 @@ tags = ["cor", "integration"]
 url = ")" + prometheus_->url() + R"("
 
 [[agents.static]]
-address = "127.0.0.1:)" + std::to_string(agent_->grpc_port()) + R"("
+address = ")" + agent_address + R"("
 node = "local"
 labels = { role = "victim" }
 
@@ -131,13 +198,13 @@ threshold = )" + abort_threshold + R"(
 [[method]]
 name = "pause victim"
 kind = "process.pause"
-duration = "3s"
+duration = ")" + pause + R"("
 params = { pid = )" + std::to_string(victim) + R"( }
 targets = { labels = { role = "victim" } }
 
 [[method]]
 kind = "wait"
-duration = "1s"
+duration = ")" + wait + R"("
 
 [recovery]
 within = "10s"
@@ -205,6 +272,19 @@ TEST_F(OrchestratorIntegration, RunHoldsPausesTheVictimAndRevertsIt) {
   EXPECT_EQ(journal["faults"][0]["kind"], "process.pause");
   EXPECT_FALSE(journal["faults"][0]["backend"].get<std::string>().empty());
   EXPECT_FALSE(journal["faults"][0]["reverted_at"].is_null());
+  // The agent's proof, read back from /proc: in effect right after the
+  // inject, gone after the revert; and its leftover check ran and found
+  // nothing of the run on the node.
+  const auto& fault = journal["faults"][0];
+  EXPECT_EQ(fault.value("effect", ""), "verified");
+  EXPECT_THAT(fault.value("evidence", ""), HasSubstr(std::to_string(victim.pid())));
+  ASSERT_TRUE(fault["time_to_effect_seconds"].is_number()) << fault.dump();
+  EXPECT_GT(fault["time_to_effect_seconds"].get<double>(), 0.0);
+  EXPECT_TRUE(fault["gone_verified_at"].is_string()) << fault.dump();
+  EXPECT_FALSE(fault.value("gone_evidence", "").empty());
+  ASSERT_EQ(journal["leftover_checks"].size(), 1u) << journal["leftover_checks"].dump();
+  EXPECT_EQ(journal["leftover_checks"][0]["checked"], true);
+  EXPECT_TRUE(journal["verdict"]["leftovers"].empty()) << journal["verdict"].dump();
   // How long recovery took is bench's business (bench/README.md); here only
   // that it was measured and reached.
   EXPECT_EQ(journal["verdict"]["recovered"], true);
@@ -219,6 +299,58 @@ TEST_F(OrchestratorIntegration, RunHoldsPausesTheVictimAndRevertsIt) {
   EXPECT_THAT(html, HasSubstr("<svg class=\"slo-chart\""));
   EXPECT_THAT(html, HasSubstr("<rect class=\"fault-window\""));
   EXPECT_THAT(html, HasSubstr("verdict-held"));
+}
+
+// The leftover check end to end, with the faulted agent in a namespace of
+// the test's own (everything planted goes with it). Once the run's fault is
+// reverted, during the wait step, the test plants there an nft table named
+// as that fault's own would be (as if its revert had left it behind) and an
+// iptables rule in a chain that is not ours (another program's change). The
+// run is an error naming the table and its fault; the rule is reported as a
+// change by other software, not held against the run.
+TEST_F(OrchestratorIntegration, ObjectLeftBehindByAFaultFailsTheRunButForeignChangesDoNot) {
+  ScratchNamespace netns("cor-leftovers-" + std::to_string(::getpid()));
+  ASSERT_TRUE(netns.ok());
+  std::filesystem::create_directories(dir_.path() + "/netns-state");
+  NamespacedAgent agent(netns.name(), dir_.path() + "/netns-state", dir_.path() + "/netns-agent.log");
+  ASSERT_TRUE(agent.start()) << agent.log();
+  const LoopbackBridge bridge(netns.name(), agent.process().grpc_port());  // chaosctl's way in
+  ASSERT_EQ(bridge.error(), "");
+  Victim victim("cor-victim");
+  const std::string file = experiment_on(bridge.address(), "1", victim.pid(), "1s", "2s");
+  const std::string run_log = dir_.path() + "/run.log";
+  ChaosctlProcess run({"run", file, "--report-dir", dir_.path() + "/report"}, run_log);
+
+  std::string fault_id;
+  ASSERT_TRUE(eventually([&] {
+    v1::ListResponse listing;
+    if (!agent.list(&listing, true).ok()) return false;
+    for (const auto& fault : listing.faults()) {
+      if (fault.kind() == "process.pause" && fault.state() == v1::FAULT_STATE_REVERTED) fault_id = fault.id();
+    }
+    return !fault_id.empty();
+  }, 60s, 50ms)) << read_text(run_log) << agent.log();
+  const std::string table = agent::network::fault_object_names(fault_id).nft_table;
+  const std::string foreign_rule = "-A INPUT -s 10.99.0.7/32 -j DROP";
+  ASSERT_TRUE(netns.run({"nft", "add", "table", "inet", table}).ok());
+  ASSERT_TRUE(netns.run({"nft", "add", "chain", "inet", table, "left"}).ok());
+  ASSERT_TRUE(netns.run({"iptables", "-A", "INPUT", "-s", "10.99.0.7/32", "-j", "DROP"}).ok());
+
+  ASSERT_EQ(run.wait(), 3) << read_text(run_log) << agent.log();
+  const auto journal = read_json(dir_.path() + "/report/journal.json");
+  ASSERT_FALSE(journal.is_discarded());
+  const auto& verdict = journal["verdict"];
+  EXPECT_EQ(verdict["result"], "error");
+  EXPECT_THAT(verdict.value("reason", ""), HasSubstr(table));
+  const auto leftovers = verdict["leftovers"].get<std::vector<std::string>>();
+  const auto foreign = verdict["foreign_changes"].get<std::vector<std::string>>();
+  EXPECT_THAT(leftovers, Contains(AllOf(HasSubstr("added table inet " + table), HasSubstr("(fault " + fault_id + ")"))))
+      << verdict.dump(2);
+  EXPECT_THAT(leftovers, Not(Contains(HasSubstr("10.99.0.7")))) << "a foreign change counted as ours";
+  EXPECT_THAT(foreign, Contains(HasSubstr(foreign_rule))) << verdict.dump(2);
+  const std::string html = read_text(dir_.path() + "/report/report.html");
+  EXPECT_THAT(html, HasSubstr("LEFT BEHIND: nft list ruleset: added table inet " + table + " (fault " + fault_id + ")"));
+  EXPECT_THAT(html, HasSubstr(foreign_rule));
 }
 
 TEST_F(OrchestratorIntegration, AbortConditionEndsTheRunWithExitTwo) {
@@ -275,12 +407,18 @@ TEST_F(OrchestratorIntegration, AdHocInjectFaultsAndRevert) {
   const std::string agent = "127.0.0.1:" + std::to_string(agent_->grpc_port());
   const std::string log = dir_.path() + "/adhoc.log";
   ASSERT_EQ(run_chaosctl({"inject", "--agent", agent, "process.pause", "--param", "pid=" + std::to_string(victim.pid()),
-                          "--duration", "30s", "--output", "json"}, log), 0) << read_text(log);
+                          "--duration", "30s"}, log), 0) << read_text(log);
   EXPECT_TRUE(eventually([&] { return victim.state() == 'T'; }, 5s));
-  ASSERT_EQ(run_chaosctl({"faults", "--agent", agent, "--output", "json"}, dir_.path() + "/faults.log"), 0);
+  // The agent's proof as chaosctl prints it: the effect read back at
+  // inject, the live counters, the gone check at revert.
+  EXPECT_THAT(read_text(log), HasSubstr("effect: verified in "));
+  EXPECT_THAT(read_text(log), HasSubstr("pids " + std::to_string(victim.pid()) + " in state T"));
+  ASSERT_EQ(run_chaosctl({"faults", "--agent", agent}, dir_.path() + "/faults.log"), 0);
   EXPECT_THAT(read_text(dir_.path() + "/faults.log"), HasSubstr("process.pause"));
+  EXPECT_THAT(read_text(dir_.path() + "/faults.log"), HasSubstr("counters: processes_stopped=1"));
   ASSERT_EQ(run_chaosctl({"revert", "--agent", agent, "--all"}, dir_.path() + "/revert.log"), 0)
       << read_text(dir_.path() + "/revert.log");
+  EXPECT_THAT(read_text(dir_.path() + "/revert.log"), HasSubstr("gone: verified"));
   EXPECT_TRUE(eventually([&] { return victim.running(); }, 10s)) << "not resumed: state " << victim.state();
 }
 
@@ -303,6 +441,10 @@ TEST_F(OrchestratorIntegration, AdHocCommandsExitWithUsageUnreachableRefusedAndP
   EXPECT_EQ(chaosctl_exit({"inject", "--agent", agent, "process.pause", "--param", "pid", "--duration", "5s"}), 4)
       << read_text(log);
   EXPECT_EQ(chaosctl_exit({"revert", "--agent", agent}), 4) << read_text(log);  // neither FAULT_ID nor --all
+  // Checked before the agent is asked: pid 1 would otherwise be refused (6).
+  EXPECT_EQ(chaosctl_exit({"inject", "--agent", agent, "process.pause", "--param", "pid=1", "--duration", "5s",
+                           "--verify", "bogus"}), 4) << read_text(log);
+  EXPECT_THAT(read_text(log), HasSubstr("--verify: 'bogus'"));
 
   EXPECT_EQ(chaosctl_exit({"faults", "--agent", dead, "--timeout", "3s"}), 5) << read_text(log);
   EXPECT_THAT(read_text(log), HasSubstr("agent unreachable"));
