@@ -167,7 +167,9 @@ v1::FaultSpec spec_for(const std::string& kind, AgentTestBed& bed, Victims& vict
   const auto scope = network_scope(bed.network().link_a_to_b(), {std::string(kAddressB) + "/32"}, {kEchoPort});
   if (kind == "network.delay") return delay_spec(scope, 10);
   if (kind == "network.loss") return loss_spec(scope, 50);
-  if (kind == "network.partition") return partition_spec({std::string(kAddressB) + "/32"}, network_scope("", {}, {kEchoPort}));
+  if (kind == "network.partition") {
+    return partition_spec({std::string(kAddressB) + "/32"}, network_scope("", {}, {kEchoPort}));
+  }
   if (kind == "network.bandwidth") return bandwidth_spec(scope, 100'000);  // below the echo traffic's rate
   if (kind == "network.duplicate") return duplicate_spec(scope, 50);
   if (kind == "network.reorder") return reorder_spec(scope, 50, 10);
@@ -242,7 +244,9 @@ class ProofBench {
     samples.inject_ms.push_back(inject_ms);
     samples.revert_ms.push_back(revert_ms);
     ++samples.effects[effect_name(injected.fault().effect())];
-    if (injected.fault().has_time_to_effect()) samples.time_to_effect_ms.push_back(ms(injected.fault().time_to_effect()));
+    if (injected.fault().has_time_to_effect()) {
+      samples.time_to_effect_ms.push_back(ms(injected.fault().time_to_effect()));
+    }
     if (reverted.fault().has_time_to_gone()) samples.time_to_gone_ms.push_back(ms(reverted.fault().time_to_gone()));
   }
 
@@ -317,7 +321,9 @@ class ProofBench {
       const nlohmann::json all = revert_all(experiment);
       revert_all_ms.push_back(all["ms"].get<double>());
       leftovers += all.value("leftovers", 0);
-      if (all.contains("error") && errors.size() < kMaxErrors) errors.push_back("revert all: " + all["error"].get<std::string>());
+      if (all.contains("error") && errors.size() < kMaxErrors) {
+        errors.push_back("revert all: " + all["error"].get<std::string>());
+      }
     }
     return {{"kind", "process.pause"},
             {"samples", inject_ms.size()},
@@ -437,7 +443,9 @@ int main(int argc, char** argv) {
   try {
     // The harness starts $CHAOS_BUILD_DIR/bin/chaos-agent.
     const auto binary = std::filesystem::absolute(agent_binary);
-    if (binary.parent_path().filename() != "bin") throw std::runtime_error("--agent-binary must be DIR/bin/chaos-agent");
+    if (binary.parent_path().filename() != "bin") {
+      throw std::runtime_error("--agent-binary must be DIR/bin/chaos-agent");
+    }
     ::setenv("CHAOS_BUILD_DIR", binary.parent_path().parent_path().c_str(), 1);
     result.update(run(options));
   } catch (const std::exception& error) {
