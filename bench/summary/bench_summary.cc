@@ -155,6 +155,71 @@ void soak_md(std::ostream& md, const json& soak) {
      << at(soak, {"after_warmup", "rss_mib"}, 1) << " | " << at(soak, {"at_end", "rss_mib"}, 1) << " |\n\n";
 }
 
+// A reason in a table cell: no column breaks, no line breaks, bounded.
+std::string cell(std::string text) {
+  for (char& c : text) {
+    if (c == '|' || c == '\n') c = '/';
+  }
+  return text.size() > 200 ? text.substr(0, 200) + "..." : text;
+}
+
+std::string effects(const json& row) {
+  std::string result;
+  if (!row.contains("effects")) return result;
+  for (const auto& [state, count] : row["effects"].items()) {
+    result += (result.empty() ? "" : ", ") + state + " " + count.dump();
+  }
+  return result;
+}
+
+void proof_md(std::ostream& md, const json& proof) {
+  md << "## Proof of effect: time to effect and to gone per kind\n\n";
+  if (skipped(md, proof)) return;
+  const std::string goal = number(proof["goal_ms"], 0);
+  md << "One client, sequential inject + revert of each kind, " << proof["repetitions"]
+     << " cycles per kind, verify " << proof.value("verify", "?") << ". Inject / revert: the RPC as the client "
+     << "sees it; effect / gone: the agent's time_to_effect (request received -> effect read back) and "
+     << "time_to_gone (revert asked -> gone read back). Goal: p99 < " << goal << " ms. Times in ms.\n\n"
+     << "| kind | cycles | inject p50 | inject p99 | effect p50 | effect p99 | effect max | revert p50 | revert p99 | "
+        "gone p50 | gone p99 | gone max | effect seen | p99 < "
+     << goal << " ms |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n";
+  for (const auto& row : proof["kinds"]) {
+    md << "| " << row.value("kind", "?") << " | ";
+    if (row.contains("failed")) {
+      md << "failed (" << row["failures"] << "x): " << cell(row["failed"].get<std::string>())
+         << " | | | | | | | | | | | | no |\n";
+      continue;
+    }
+    const bool under = row.value("effect_p99_under_goal", false) && row.value("gone_p99_under_goal", false);
+    md << row["cycles"] << (row.value("failures", 0) > 0 ? " (+" + row["failures"].dump() + " failed)" : "") << " | "
+       << at(row, {"inject_ms", "p50"}) << " | " << at(row, {"inject_ms", "p99"}) << " | "
+       << at(row, {"time_to_effect_ms", "p50"}) << " | " << at(row, {"time_to_effect_ms", "p99"}) << " | "
+       << at(row, {"time_to_effect_ms", "max"}) << " | " << at(row, {"revert_ms", "p50"}) << " | "
+       << at(row, {"revert_ms", "p99"}) << " | " << at(row, {"time_to_gone_ms", "p50"}) << " | "
+       << at(row, {"time_to_gone_ms", "p99"}) << " | " << at(row, {"time_to_gone_ms", "max"}) << " | "
+       << effects(row) << " | " << (under ? "yes" : "no") << " |\n";
+  }
+  md << "\nEvery kind under the goal: " << (proof.value("all_kinds_under_goal", false) ? "yes" : "no") << ".\n";
+  const json& first = proof["first_fault"];
+  md << "\nFirst fault of an experiment on a node (" << first.value("kind", "?") << ", " << first["samples"]
+     << " fresh experiments; the agent snapshots the system for the leftover check first): inject p50 "
+     << at(first, {"inject_ms", "p50"}) << " ms, max " << at(first, {"inject_ms", "max"})
+     << " ms; time to effect p50 " << at(first, {"time_to_effect_ms", "p50"}) << " ms. RevertAll with the "
+     << "leftover comparison: p50 " << at(first, {"revert_all_with_leftover_check_ms", "p50"}) << " ms, max "
+     << at(first, {"revert_all_with_leftover_check_ms", "max"}) << " ms; leftovers found: " << first["leftovers"]
+     << ".\n\n";
+  const json& end = proof["experiment_end"];
+  md << "The measured experiment at its end: leftover check "
+     << (end.value("checked", false) ? "done, " + end["leftovers"].dump() + " leftover(s)"
+                                     : std::string("not done (") +
+                                           (end.contains("errors") && !end["errors"].empty()
+                                                ? cell(end["errors"][0].get<std::string>())
+                                                : cell(end.value("error", "?"))) +
+                                           ")")
+     << "; test bed after the agent stopped: "
+     << (proof.value("left_after_shutdown", "").empty() ? "as before" : "CHANGED (see proof.json)") << ".\n\n";
+}
+
 void breach_md(std::ostream& md, const json& breach) {
   md << "## SLO breach -> abort -> all faults reverted (lab)\n\n";
   if (skipped(md, breach)) return;
@@ -172,6 +237,7 @@ int summarize(const std::string& dir) {
                   {"network", load(dir + "/network.json", "network")},
                   {"footprint", load(dir + "/footprint.json", "footprint")},
                   {"soak", load(dir + "/soak.json", "soak")},
+                  {"proof", load(dir + "/proof.json", "proof")},
                   {"breach", load(dir + "/breach.json", "breach")}};
   std::ostringstream md;
   md << "# Benchmark summary\n\n";
@@ -183,6 +249,7 @@ int summarize(const std::string& dir) {
   network_md(md, summary["network"]);
   footprint_md(md, summary["footprint"]);
   soak_md(md, summary["soak"]);
+  proof_md(md, summary["proof"]);
   breach_md(md, summary["breach"]);
   std::ofstream(dir + "/summary.json") << summary.dump(2) << "\n";
   std::ofstream(dir + "/summary.md") << md.str();
