@@ -1,5 +1,7 @@
 #include "agent/leftovers/system_state_probe.h"
 
+#include <filesystem>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -167,7 +169,13 @@ SystemSnapshot CommandStateProbe::take() {
       fail(source, "not a sysctl name");
       continue;
     }
-    read_file(source, sysctl_path(options_.proc_sys_root, name), normalise_plain);
+    // A sysctl this kernel does not have in this network namespace
+    // (net.core.default_qdisc inside one) cannot change here: nothing to
+    // watch, and nothing worth an error in every report.
+    const std::string path = sysctl_path(options_.proc_sys_root, name);
+    std::error_code ignored;
+    if (!std::filesystem::exists(path, ignored)) continue;
+    read_file(source, path, normalise_plain);
   }
   return snapshot;
 }

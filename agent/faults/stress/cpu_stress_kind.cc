@@ -2,12 +2,16 @@
 
 #include <cmath>
 #include <sstream>
+#include <thread>
 
 #include "agent/faults/stress/cpu_burner.h"
 
 namespace chaos::agent::stress {
 
 namespace {
+
+// How long the live check waits for every worker thread to be running.
+constexpr std::chrono::seconds kStartWait{1};
 
 class LiveCpuStress final : public LiveFault {
  public:
@@ -39,6 +43,12 @@ class LiveCpuStress final : public LiveFault {
   // The workers' own thread CPU clocks: armed while they run, verified once
   // the kernel has charged them CPU time.
   StatusOr<FaultEffect> verify_live() override {
+    // A worker counts itself once its thread runs; right after apply the
+    // kernel may not have scheduled every one yet.
+    const auto deadline = std::chrono::steady_clock::now() + kStartWait;
+    while (burner_->running() != plan_.workers && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     const unsigned running = burner_->running();
     if (running != plan_.workers) {
       return failed_precondition("stress.cpu: " + std::to_string(running) + " of " + std::to_string(plan_.workers) +
