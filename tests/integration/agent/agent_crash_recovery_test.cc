@@ -227,6 +227,14 @@ TEST_P(AgentCrashRecovery, SigkillAtEveryStepOfApplyAndRevertThenRecoveryRestore
         << "a clean inject + revert left something behind";
   }
   ASSERT_GT(steps.size(), startup_steps) << "the scenario took no step at all";
+  // The registry journals a fault before it changes anything; the steps
+  // before that first write only read the system (the leftover detector's
+  // snapshot, the backend probe). A SIGKILL there has nothing to recover, so
+  // the crashes start at the first journal write.
+  const auto first_write = std::find_if(steps.begin() + static_cast<std::ptrdiff_t>(startup_steps), steps.end(),
+                                        [](const Step& step) { return step.name.rfind("journal.write", 0) == 0; });
+  ASSERT_NE(first_write, steps.end()) << "the scenario never journaled its fault";
+  const std::size_t first_crash = static_cast<std::size_t>(first_write - steps.begin());
   std::cerr << GetParam().kind << ": " << startup_steps << " start-up steps, then " << steps.size() - startup_steps
             << " steps of apply and revert:\n"
             << describe(steps, startup_steps);
@@ -238,7 +246,7 @@ TEST_P(AgentCrashRecovery, SigkillAtEveryStepOfApplyAndRevertThenRecoveryRestore
   std::vector<std::thread> threads;
   for (std::size_t w = 0; w < workers_.size(); ++w) {
     threads.emplace_back([&, w] {
-      for (std::size_t index = startup_steps + w; index < steps.size(); index += workers_.size()) {
+      for (std::size_t index = first_crash + w; index < steps.size(); index += workers_.size()) {
         const std::string failure = crash_and_recover(workers_[w], steps[index]);
         if (failure.empty()) continue;
         std::lock_guard lock(mutex);

@@ -228,7 +228,9 @@ TEST_F(LeftoverDetector, ADuplicatedLineIsAChangeAndOrderIsNot) {
 TEST_F(LeftoverDetector, AnUnreadableSourceIsReportedAndTheOthersAreStillCompared) {
   const SystemSnapshot before = take();
   runner_.fail_on("ip6tables-save", "ip6tables-save: command not found");
+  // There but unreadable (a sysctl the namespace lacks is simply not watched).
   std::filesystem::remove(dir_ / "sys/net/ipv4/ip_forward");
+  std::filesystem::create_directory(dir_ / "sys/net/ipv4/ip_forward");
   const std::string chain = agent_object_naming().names_of("f-4")[1];
   node_.iptables += "*mangle\n:" + chain + " - [0:0]\n-A PREROUTING -i veth0 -j " + chain + "\nCOMMIT\n";
 
@@ -245,6 +247,16 @@ TEST_F(LeftoverDetector, AnUnreadableSourceIsReportedAndTheOthersAreStillCompare
   ASSERT_EQ(diff.leftovers.size(), 2u) << all(diff.leftovers);
   EXPECT_EQ(diff.leftovers[0].fault_id, "f-4");
   EXPECT_EQ(diff.leftovers[1].fault_id, "f-4");
+}
+
+TEST_F(LeftoverDetector, ASysctlThisNamespaceLacksIsNotWatchedAndNotAnError) {
+  std::filesystem::remove(dir_ / "sys/net/ipv4/ip_forward");
+  const SystemSnapshot before = take();
+  EXPECT_EQ(before.sources.count("sysctl net.ipv4.ip_forward"), 0u);
+  EXPECT_TRUE(before.errors.empty()) << before.errors.front();
+  const SnapshotDiff diff = compare_with(before);
+  EXPECT_TRUE(diff.errors.empty()) << diff.errors.front();
+  EXPECT_EQ(all(diff.foreign), "");
 }
 
 TEST_F(LeftoverDetector, OurObjectsOfNoFaultOfThisRunAreOursButUnattributed) {
