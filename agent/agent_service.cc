@@ -159,6 +159,7 @@ grpc::Status AgentService::Inject(grpc::ServerContext* context, const v1::Inject
     CHAOS_ASSIGN_OR_RETURN(const InjectCommand command, to_inject_command(*request));
     if (request->dry_run()) {
       CHAOS_RETURN_IF_ERROR(registry_.check_inject(command));
+      registry_.prepare_leftover_check(command.experiment_id);
       detail = "dry run: would apply";
       return {};
     }

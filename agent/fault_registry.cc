@@ -645,6 +645,11 @@ std::vector<v1::Fault> FaultRegistry::list(const std::string& experiment_id, boo
   return faults;
 }
 
+void FaultRegistry::prepare_leftover_check(const std::string& experiment_id) {
+  if (options_.leftovers == nullptr || experiment_id.empty()) return;
+  options_.leftovers->before_fault(experiment_id, "");
+}
+
 std::optional<v1::LeftoverReport> FaultRegistry::check_leftovers(const std::string& experiment_id) {
   if (options_.leftovers == nullptr || experiment_id.empty()) return std::nullopt;
   std::vector<std::string> other_live;

@@ -127,6 +127,10 @@ class FaultRegistry {
   // nullopt without a tracker or an experiment id; checked = false while a
   // fault of it is still live or reverting here.
   std::optional<v1::LeftoverReport> check_leftovers(const std::string& experiment_id);
+  // Takes the leftover snapshot of an experiment ahead of its first fault
+  // (a dry run with the run's experiment id: its preflight); nothing when
+  // there is no tracker, no id, or a snapshot already.
+  void prepare_leftover_check(const std::string& experiment_id);
   // NOT_FOUND when the lease is unknown or expired (its faults are gone).
   StatusOr<LeaseRenewal> renew_lease(const std::string& lease_id, Duration ttl);
 

@@ -48,7 +48,7 @@ void LeftoverTracker::before_fault(const std::string& experiment_id, const std::
     experiment->before = probe_.take();
     experiment->snapshot_taken = true;
   }
-  if (experiment->fault_ids.size() < kMaxFaultIds) experiment->fault_ids.push_back(fault_id);
+  if (!fault_id.empty() && experiment->fault_ids.size() < kMaxFaultIds) experiment->fault_ids.push_back(fault_id);
 }
 
 v1::LeftoverReport LeftoverTracker::compare(const std::string& experiment_id,

@@ -35,7 +35,9 @@ class LeftoverTracker {
                   AgentMetrics& metrics);
 
   // Before a fault of `experiment_id` is applied: the snapshot when it is
-  // the experiment's first fault here, and the fault id either way.
+  // the experiment's first fault here, and the fault id either way. An
+  // empty fault id only takes the snapshot (a run's preflight, so that its
+  // first fault does not wait for it).
   void before_fault(const std::string& experiment_id, const std::string& fault_id);
   // Once none of the experiment's faults is live: compares (again only when
   // faults came since the last comparison). checked = false when the

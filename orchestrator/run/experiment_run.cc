@@ -123,7 +123,8 @@ void ExperimentRun::internal_failure(const std::string& what) {
 // Preflight and the steady state before; false means: do not inject.
 bool ExperimentRun::steps_before_method() {
   context_.journal.event("phase", "preflight");
-  const Status preflight = run_preflight(context_.experiment, context_.prometheus, pool_, context_.journal);
+  const Status preflight =
+      run_preflight(context_.experiment, context_.prometheus, pool_, context_.journal, context_.identity.experiment_id);
   if (!preflight.ok()) {
     context_.journal.event("error", preflight.message());
     fail(Verdict::kError, preflight.message());

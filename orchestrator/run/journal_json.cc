@@ -7,6 +7,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "common/duration.h"
 
@@ -65,8 +66,15 @@ json optional_seconds(const std::optional<std::chrono::nanoseconds>& duration) {
   return duration ? json(seconds(*duration)) : json();
 }
 
-json fault_to_json(const FaultRecord& fault) {
+json change_to_json(const SystemChangeRecord& change) {
+  return {{"source", change.source}, {"change", change.change}, {"line", change.line}, {"fault_id", change.fault_id}};
+}
+
+// `leftovers`: what the agents' leftover checks attribute to this fault.
+json fault_to_json(const FaultRecord& fault, const std::vector<SystemChangeRecord>& leftovers) {
   const FaultProof& proof = fault.proof;
+  json left = json::array();
+  for (const auto& change : leftovers) left.push_back(change_to_json(change));
   return {{"step", fault.step}, {"agent", fault.agent}, {"node", fault.node}, {"fault_id", fault.fault_id},
           {"kind", fault.kind}, {"backend", fault.backend}, {"detail", fault.detail},
           {"applied_at", format_rfc3339(fault.applied_at)},
@@ -81,11 +89,7 @@ json fault_to_json(const FaultRecord& fault) {
           {"gone_evidence", proof.gone_evidence},
           {"time_to_effect_seconds", optional_seconds(proof.time_to_effect)},
           {"time_to_gone_seconds", optional_seconds(proof.time_to_gone)},
-          {"counters", proof.counters}};
-}
-
-json change_to_json(const SystemChangeRecord& change) {
-  return {{"source", change.source}, {"change", change.change}, {"line", change.line}, {"fault_id", change.fault_id}};
+          {"counters", proof.counters}, {"leftovers", left}};
 }
 
 json leftovers_to_json(const NodeLeftovers& node) {
@@ -154,9 +158,18 @@ json journal_to_json(const Experiment& experiment, const RunIdentity& identity, 
     events.push_back({{"at", format_rfc3339(event.at)}, {"type", event.type}, {"message", event.message}});
   }
   for (const auto& record : journal.evaluations()) evaluations.push_back(evaluation_to_json(record));
-  for (const auto& fault : journal.faults()) faults.push_back(fault_to_json(fault));
   json leftover_checks = json::array();
-  for (const auto& node : journal.leftovers()) leftover_checks.push_back(leftovers_to_json(node));
+  std::map<std::string, std::vector<SystemChangeRecord>> left_by_fault;  // fault ids are unique across agents
+  for (const auto& node : journal.leftovers()) {
+    leftover_checks.push_back(leftovers_to_json(node));
+    for (const auto& change : node.leftovers) {
+      if (!change.fault_id.empty()) left_by_fault[change.fault_id].push_back(change);
+    }
+  }
+  for (const auto& fault : journal.faults()) {
+    const auto left = left_by_fault.find(fault.fault_id);
+    faults.push_back(fault_to_json(fault, left == left_by_fault.end() ? std::vector<SystemChangeRecord>{} : left->second));
+  }
   return {{"schema", "chaos.journal/v1"},
           {"experiment", experiment_to_json(experiment)},
           {"run", {{"experiment_id", identity.experiment_id}, {"lease_id", identity.lease_id},

@@ -55,11 +55,13 @@ std::string check_capabilities(const std::string& address, const AgentNeeds& nee
 // spec checks, bounds and policy, so a refusal stops the run before the
 // first fault rather than half-way through the method.
 std::vector<std::string> dry_run_steps(const Experiment& experiment, const std::vector<const MethodStep*>& steps,
-                                       AgentClient& agent) {
+                                       const std::string& experiment_id, AgentClient& agent) {
   std::vector<std::string> refusals;
   for (const MethodStep* step : steps) {
     v1::InjectRequest request;
-    request.set_experiment_id("preflight");
+    // The run's id: the agent then takes its leftover snapshot now rather
+    // than in the first fault's inject.
+    request.set_experiment_id(experiment_id);
     request.set_lease_id("preflight");
     request.set_dry_run(true);
     set_proto_duration(experiment.settings.lease_ttl, request.mutable_lease_ttl());
@@ -77,7 +79,8 @@ std::vector<std::string> dry_run_steps(const Experiment& experiment, const std::
 
 }  // namespace
 
-std::vector<std::string> check_agents(const Experiment& experiment, AgentPool& pool, RunJournal& journal) {
+std::vector<std::string> check_agents(const Experiment& experiment, AgentPool& pool, RunJournal& journal,
+                                      const std::string& experiment_id) {
   std::vector<std::string> problems;
   std::map<std::string, AgentNeeds> needs;
   std::map<std::string, std::vector<const MethodStep*>> steps_of;
@@ -110,7 +113,7 @@ std::vector<std::string> check_agents(const Experiment& experiment, AgentPool& p
     if (answers[i]->dry_run()) ready.push_back(addresses[i]);
   }
   const std::function<std::vector<std::string>(AgentClient&)> dry_run =
-      [&](AgentClient& agent) { return dry_run_steps(experiment, steps_of.at(agent.address()), agent); };
+      [&](AgentClient& agent) { return dry_run_steps(experiment, steps_of.at(agent.address()), experiment_id, agent); };
   for (const auto& refusals : pool.fan_out(ready, dry_run)) {
     problems.insert(problems.end(), refusals.begin(), refusals.end());
   }
@@ -118,7 +121,7 @@ std::vector<std::string> check_agents(const Experiment& experiment, AgentPool& p
 }
 
 Status run_preflight(const Experiment& experiment, PrometheusClient& prometheus, AgentPool& agents,
-                     RunJournal& journal) {
+                     RunJournal& journal, const std::string& experiment_id) {
   std::vector<std::string> problems;
   const Status ready = prometheus.check_ready();
   if (!ready.ok()) {
@@ -126,7 +129,9 @@ Status run_preflight(const Experiment& experiment, PrometheusClient& prometheus,
   } else {
     check_queries(experiment, prometheus, journal, problems);
   }
-  for (auto& problem : check_agents(experiment, agents, journal)) problems.push_back(std::move(problem));
+  for (auto& problem : check_agents(experiment, agents, journal, experiment_id)) {
+    problems.push_back(std::move(problem));
+  }
   if (problems.empty()) return {};
   std::string joined = "preflight failed:";
   for (const auto& problem : problems) joined += "\n  " + problem;

@@ -15,11 +15,14 @@ namespace chaos::orchestrator {
 // every target agent answers, offers the kinds and durations its steps need,
 // and (when it supports dry runs) accepts each of its faults under its own
 // spec checks, bounds and policy without applying anything. One problem per
-// entry.
-std::vector<std::string> check_agents(const Experiment& experiment, AgentPool& agents, RunJournal& journal);
+// entry. The dry runs carry `experiment_id`: a run's own id makes each agent
+// take its leftover snapshot now, before the first fault; empty (validate)
+// makes it take none.
+std::vector<std::string> check_agents(const Experiment& experiment, AgentPool& agents, RunJournal& journal,
+                                      const std::string& experiment_id = "");
 
 // All problems found, one per line.
 Status run_preflight(const Experiment& experiment, PrometheusClient& prometheus, AgentPool& agents,
-                     RunJournal& journal);
+                     RunJournal& journal, const std::string& experiment_id);
 
 }  // namespace chaos::orchestrator

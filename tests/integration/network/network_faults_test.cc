@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <tuple>
 #include <vector>
 #include <memory>
 
@@ -190,8 +191,14 @@ TEST_F(NetworkFaultsTest, LossOverTwoThousandPacketsIsInsideTheBinomialInterval)
   EXPECT_TRUE(inside(samples.back())) << "lost " << samples.back() << " of " << kPackets
                                       << " (first sample " << samples.front() << "), expected "
                                       << kPackets * kRate << " +- " << 2.576 * sigma;
+  // The proof: the drop table's own counters saw at least what went missing.
+  const auto effect = fault->verify_live();
+  ASSERT_TRUE(effect.ok()) << effect.status().to_string();
+  EXPECT_TRUE(effect->impaired) << effect->evidence;
+  EXPECT_GE(counter(*effect, "packets_dropped"), static_cast<std::uint64_t>(samples.back())) << effect->evidence;
 
   ASSERT_TRUE(fault->revert().ok());
+  EXPECT_TRUE(fault->verify_gone().ok());
   EXPECT_EQ(count_echoes(chaos::testing::kAddressB, kEchoPort, 500, 100), 500);
   EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
 }
@@ -236,6 +243,37 @@ TEST_F(NetworkFaultsTest, FaultWithoutTrafficInScopeIsArmedNotImpaired) {
   const auto seen = fault->verify_live();
   ASSERT_TRUE(seen.ok()) << seen.status().to_string();
   EXPECT_TRUE(seen->impaired) << seen->evidence;
+}
+
+// Duplicate and reorder through the engine: verified by the engine's own
+// counters once traffic flows, and gone from the kernel after revert.
+TEST_F(NetworkFaultsTest, DuplicateAndReorderAreVerifiedByTheirCountersAndGoneAfterRevert) {
+  v1::FaultSpec duplicate;
+  duplicate.mutable_network_duplicate()->set_percent(50);
+  duplicate.mutable_network_duplicate()->mutable_scope()->set_interface(bed_->link_a_to_b());
+  v1::FaultSpec reorder;
+  reorder.mutable_network_reorder()->set_percent(50);
+  reorder.mutable_network_reorder()->mutable_delay()->set_nanos(5'000'000);
+  reorder.mutable_network_reorder()->mutable_scope()->set_interface(bed_->link_a_to_b());
+  for (const auto& [name, spec, seen] : {std::tuple{"network.duplicate", duplicate, "packets_duplicated"},
+                                         std::tuple{"network.reorder", reorder, "packets_delayed"}}) {
+    SCOPED_TRACE(name);
+    auto* fault = apply(name, spec, std::string(name) == "network.duplicate" ? "dup-proof" : "reorder-proof");
+    ASSERT_NE(fault, nullptr);
+    const auto armed = fault->verify_live();
+    ASSERT_TRUE(armed.ok()) << armed.status().to_string();
+    EXPECT_FALSE(armed->impaired) << "nothing sent yet: " << armed->evidence;
+    EXPECT_GT(count_echoes(chaos::testing::kAddressB, kEchoPort, 100, 100), 0);
+    const auto effect = fault->verify_live();
+    ASSERT_TRUE(effect.ok()) << effect.status().to_string();
+    EXPECT_TRUE(effect->impaired) << effect->evidence;
+    EXPECT_GT(counter(*effect, seen), 0u) << effect->evidence;
+    EXPECT_GE(counter(*effect, "packets_matched"), 100u) << effect->evidence;
+    ASSERT_TRUE(fault->revert().ok());
+    const auto gone = fault->verify_gone();
+    EXPECT_TRUE(gone.ok()) << gone.status().to_string();
+  }
+  EXPECT_FALSE(mentions_our_objects(bed_->kernel_state_of_a())) << bed_->kernel_state_of_a();
 }
 
 TEST_F(NetworkFaultsTest, SecondEngineFaultOnAnOverlappingScopeIsRefused) {

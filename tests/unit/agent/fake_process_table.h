@@ -40,6 +40,12 @@ class FakeProcessTable final : public ProcessTable {
     std::lock_guard lock(mutex_);
     denied_.insert(pid);
   }
+  // Signals to this pid are delivered but change nothing (a handler that
+  // catches them, a process stuck in the kernel).
+  void ignore_signals(int pid) {
+    std::lock_guard lock(mutex_);
+    ignoring_.insert(pid);
+  }
   char state_of(int pid) const {
     std::lock_guard lock(mutex_);
     auto found = processes_.find(pid);
@@ -72,6 +78,7 @@ class FakeProcessTable final : public ProcessTable {
     if (found == processes_.end() || found->second.start_time != start_time) return not_found("gone");
     if (denied_.count(pid) > 0) return permission_denied("pid " + std::to_string(pid) + ": not permitted");
     signals_.emplace_back(pid, signal);
+    if (ignoring_.count(pid) > 0) return {};
     if (signal == SIGSTOP) {
       found->second.state = 'T';
     } else if (signal == SIGCONT) {
@@ -89,6 +96,7 @@ class FakeProcessTable final : public ProcessTable {
   mutable std::mutex mutex_;
   std::map<int, ProcessInfo> processes_;
   std::set<int> denied_;
+  std::set<int> ignoring_;
   std::vector<std::pair<int, int>> signals_;
 };
 

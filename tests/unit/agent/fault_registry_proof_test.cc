@@ -267,3 +267,29 @@ TEST_F(LeftoverCheckTest, AnotherExperimentsLiveFaultIsNotThisExperimentsLeftove
 
 }  // namespace
 }  // namespace chaos::agent
+
+namespace chaos::agent {
+namespace {
+
+TEST_F(LeftoverCheckTest, APreflightDryRunTakesTheSnapshotSoTheFirstFaultDoesNotWait) {
+  registry_->prepare_leftover_check("");
+  EXPECT_EQ(probe_.taken, 0) << "no experiment id (validate): no snapshot";
+  registry_->prepare_leftover_check("exp-1");
+  registry_->prepare_leftover_check("exp-1");
+  EXPECT_EQ(probe_.taken, 1);
+  auto fault = registry_->inject(command());
+  ASSERT_TRUE(fault.ok());
+  EXPECT_EQ(probe_.taken, 1) << "the first fault used the preflight's snapshot";
+  {
+    std::lock_guard lock(probe_.mutex);
+    probe_.ruleset.push_back("table inet chaos_" + fault->id());
+  }
+  registry_->revert_all("exp-1");
+  const auto report = registry_->check_leftovers("exp-1");
+  ASSERT_TRUE(report.has_value());
+  ASSERT_EQ(report->leftovers_size(), 1);
+  EXPECT_EQ(report->leftovers(0).fault_id(), fault->id());
+}
+
+}  // namespace
+}  // namespace chaos::agent

@@ -547,6 +547,16 @@ TEST_F(RunTest, LeftoversAfterTheLastRevertMakeTheRunAnErrorAndAreNamed) {
   ASSERT_EQ(outcome.foreign_changes.size(), 1u);
   EXPECT_THAT(outcome.foreign_changes[0], HasSubstr("-A INPUT -p tcp --dport 22 -j ACCEPT"));
   EXPECT_THAT(outcome.reason, HasSubstr("still on the system"));
+  const auto json = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, outcome,
+                                    {clock_.wall_now(), clock_.wall_now()});
+  for (const auto& fault : json["faults"]) {  // the fault record names what it left
+    if (fault["fault_id"] != "f1") {
+      EXPECT_TRUE(fault["leftovers"].empty()) << fault.dump();
+      continue;
+    }
+    ASSERT_EQ(fault["leftovers"].size(), 1u) << fault.dump();
+    EXPECT_EQ(fault["leftovers"][0]["line"], "table inet chaos_1a2b");
+  }
   const std::string html = render(experiment_, journal_, outcome, clock_);
   EXPECT_THAT(html, HasSubstr("LEFT BEHIND: nft list ruleset: added table inet chaos_1a2b (fault f1) on a"));
   EXPECT_THAT(html, HasSubstr("changed by other software meanwhile (not this run): iptables-save (v4)"));

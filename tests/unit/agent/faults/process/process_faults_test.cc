@@ -26,6 +26,7 @@ class ProcessFaultsTest : public ::testing::Test {
     auto targeting = std::make_shared<ProcessTargeting>();
     targeting->table = &table_;
     targeting->clock = &clock_;
+    targeting->effect_timeout = 50ms;  // real time: the checks wait on processes
     kill_ = std::make_unique<ProcessKillKind>(targeting);
     pause_ = std::make_unique<ProcessPauseKind>(targeting);
   }
@@ -114,6 +115,62 @@ TEST_F(ProcessFaultsTest, PauseStopsAndRevertResumes) {
   EXPECT_EQ(table_.state_of(100), 'S');
   EXPECT_EQ(table_.state_of(101), 'S');
   EXPECT_TRUE((*live)->revert().ok()) << "idempotent";
+}
+
+TEST_F(ProcessFaultsTest, PauseIsVerifiedByEveryTargetInStateTAndGoneOnceNoneIs) {
+  auto live = pause_->apply(pause_spec("nats-server"), context_);
+  ASSERT_TRUE(live.ok());
+  auto effect = (*live)->verify_live();
+  ASSERT_TRUE(effect.ok()) << effect.status().to_string();
+  EXPECT_TRUE(effect->impaired);
+  EXPECT_EQ(effect->evidence, "pids 100,101 in state T");
+  auto still_stopped = (*live)->verify_gone();
+  ASSERT_FALSE(still_stopped.ok()) << "not reverted yet";
+  EXPECT_NE(still_stopped.status().message().find("pid 100 (nats-server) stopped"), std::string::npos)
+      << still_stopped.status().message();
+  ASSERT_TRUE((*live)->revert().ok());
+  auto gone = (*live)->verify_gone();
+  ASSERT_TRUE(gone.ok()) << gone.status().to_string();
+}
+
+TEST_F(ProcessFaultsTest, APauseTargetThatDoesNotStopFailsTheLiveCheckNamingIt) {
+  table_.ignore_signals(101);
+  auto live = pause_->apply(pause_spec("nats-server"), context_);
+  ASSERT_TRUE(live.ok());
+  auto effect = (*live)->verify_live();
+  ASSERT_FALSE(effect.ok());
+  EXPECT_EQ(effect.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(effect.status().message().find("pid 101 (nats-server) running, not stopped"), std::string::npos)
+      << effect.status().message();
+}
+
+TEST_F(ProcessFaultsTest, APauseTargetGoneBeforeTheCheckFailsIt) {
+  auto live = pause_->apply(pause_spec("nats-server"), context_);
+  ASSERT_TRUE(live.ok());
+  table_.remove(100);
+  auto effect = (*live)->verify_live();
+  ASSERT_FALSE(effect.ok());
+  EXPECT_NE(effect.status().message().find("pid 100 (nats-server) gone"), std::string::npos)
+      << effect.status().message();
+}
+
+TEST_F(ProcessFaultsTest, KillIsVerifiedByTheTargetsLeavingAndFailsWhenOneCatchesTheSignal) {
+  auto killed = kill_->apply(kill_spec("nats-server", "TERM"), context_);
+  ASSERT_TRUE(killed.ok());
+  auto effect = (*killed)->verify_live();
+  ASSERT_TRUE(effect.ok()) << effect.status().to_string();
+  EXPECT_EQ(effect->counters.at(0).name, "signals_sent");
+  EXPECT_EQ(effect->counters.at(0).value, 2u);
+
+  table_.add(102, "broker", "broker --handles-term");
+  table_.ignore_signals(102);
+  auto survived = kill_->apply(kill_spec("broker", "TERM"), FaultContext{"fproc2", "exp", 60s});
+  ASSERT_TRUE(survived.ok());
+  auto not_in_effect = (*survived)->verify_live();
+  ASSERT_FALSE(not_in_effect.ok());
+  EXPECT_NE(not_in_effect.status().message().find("pid 102 (broker) running"), std::string::npos)
+      << not_in_effect.status().message();
+  EXPECT_NE(not_in_effect.status().message().find("after SIGTERM"), std::string::npos);
 }
 
 TEST_F(ProcessFaultsTest, PauseRevertOfAnExitedProcessSucceeds) {
