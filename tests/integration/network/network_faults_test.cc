@@ -248,13 +248,19 @@ TEST_F(NetworkFaultsTest, FaultWithoutTrafficInScopeIsArmedNotImpaired) {
 // Duplicate and reorder through the engine: verified by the engine's own
 // counters once traffic flows, and gone from the kernel after revert.
 TEST_F(NetworkFaultsTest, DuplicateAndReorderAreVerifiedByTheirCountersAndGoneAfterRevert) {
+  // Scoped to the echo port: nothing else in scope (IPv6 neighbour
+  // discovery on the link) may be impaired before the test sends.
+  v1::NetworkScope scope;
+  scope.set_interface(bed_->link_a_to_b());
+  scope.add_ports(kEchoPort);
+  scope.set_protocol(v1::NetworkScope::PROTOCOL_UDP);
   v1::FaultSpec duplicate;
   duplicate.mutable_network_duplicate()->set_percent(50);
-  duplicate.mutable_network_duplicate()->mutable_scope()->set_interface(bed_->link_a_to_b());
+  *duplicate.mutable_network_duplicate()->mutable_scope() = scope;
   v1::FaultSpec reorder;
   reorder.mutable_network_reorder()->set_percent(50);
   reorder.mutable_network_reorder()->mutable_delay()->set_nanos(5'000'000);
-  reorder.mutable_network_reorder()->mutable_scope()->set_interface(bed_->link_a_to_b());
+  *reorder.mutable_network_reorder()->mutable_scope() = scope;
   for (const auto& [name, spec, seen] : {std::tuple{"network.duplicate", duplicate, "packets_duplicated"},
                                          std::tuple{"network.reorder", reorder, "packets_delayed"}}) {
     SCOPED_TRACE(name);
