@@ -28,7 +28,10 @@ namespace chaos::agent {
 
 class LeftoverTracker {
  public:
-  // Experiments tracked at once; the oldest compared one goes first.
+  // Experiments tracked at once; past it the oldest goes, compared or not
+  // (its later comparison then says "no snapshot" rather than guess; with
+  // more than 64 experiments live on one node at once, an early snapshot can
+  // be lost).
   static constexpr std::size_t kMaxExperiments = 64;
 
   LeftoverTracker(leftovers::SystemStateProbe& probe, leftovers::ObjectNaming naming, Clock& clock,

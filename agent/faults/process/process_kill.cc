@@ -1,6 +1,8 @@
 #include "agent/faults/process/process_kill.h"
 
+#include <algorithm>
 #include <atomic>
+#include <csignal>
 
 #include "agent/faults/process/process_fate.h"
 #include "agent/faults/process/process_signalling.h"
@@ -11,6 +13,10 @@
 namespace chaos::agent {
 
 namespace {
+
+// How long the live check waits for targets of a catchable signal to exit
+// before it reports the fault armed rather than verified.
+constexpr Duration kCatchableWait = std::chrono::seconds(1);
 
 // The registry ticks every ~100 ms; a shorter interval could not be kept.
 constexpr Duration kMinInterval = std::chrono::milliseconds(100);
@@ -48,24 +54,27 @@ class LiveProcessKill final : public LiveFault {
   }
 
   // Every target is gone (or its pid names a younger process: restarted)
-  // once the signal has acted. A process that is still there after the
-  // wait caught or ignored the signal: the fault is not in effect.
+  // once the signal has acted. SIGKILL cannot be caught: a target still
+  // there after the wait means the kill did not take effect. Any other
+  // signal may start a shutdown that takes a while (a JVM or Erlang broker
+  // on SIGTERM): after a short wait a target still running leaves the fault
+  // armed, and observe() turns it verified once every target is gone.
   StatusOr<FaultEffect> verify_live() override {
-    const auto stragglers = wait_for_fates(
-        *targeting_->table, killed_,
-        [](ProcessFate fate) { return fate == ProcessFate::kGone || fate == ProcessFate::kRecycled; },
-        targeting_->effect_timeout);
-    if (!stragglers.empty()) {
-      return failed_precondition("process.kill: " + describe_stragglers(stragglers) + " " +
-                                 format_duration(targeting_->effect_timeout) + " after " +
-                                 signal_display_name(signal_) + " (the process catches or ignores it)");
+    const bool uncatchable = signal_ == SIGKILL;
+    const Duration wait = uncatchable ? targeting_->effect_timeout
+                                      : std::min<Duration>(targeting_->effect_timeout, kCatchableWait);
+    const auto stragglers = wait_for_fates(*targeting_->table, killed_, gone, wait);
+    if (!stragglers.empty() && uncatchable) {
+      return failed_precondition("process.kill: " + describe_stragglers(stragglers) + " " + format_duration(wait) +
+                                 " after SIGKILL");
     }
-    FaultEffect effect = observe_counters();
-    effect.evidence = signal_display_name(signal_) + ": pids " + join_pids(killed_) + " gone from /proc";
-    return effect;
+    return effect_now(stragglers);
   }
 
-  StatusOr<FaultEffect> observe() override { return observe_counters(); }
+  // One /proc read per target: cheap enough every second.
+  StatusOr<FaultEffect> observe() override {
+    return effect_now(wait_for_fates(*targeting_->table, killed_, gone, Duration{0}));
+  }
 
   StatusOr<std::string> verify_gone() override {
     return std::string("nothing to undo: a delivered signal is not taken back");
@@ -86,9 +95,15 @@ class LiveProcessKill final : public LiveFault {
   }
 
  private:
-  FaultEffect observe_counters() const {
+  static bool gone(ProcessFate fate) { return fate == ProcessFate::kGone || fate == ProcessFate::kRecycled; }
+
+  FaultEffect effect_now(const std::vector<Straggler>& stragglers) const {
     FaultEffect effect;
-    effect.impaired = true;
+    effect.impaired = stragglers.empty();
+    effect.evidence = signal_display_name(signal_) + ": " +
+                      (stragglers.empty() ? "pids " + join_pids(killed_) + " gone from /proc"
+                                          : "delivered; " + describe_stragglers(stragglers) +
+                                                " (shutting down, or it catches the signal)");
     effect.counters = {{"signals_sent", signals_sent_.load()}};
     return effect;
   }
