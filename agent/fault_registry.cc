@@ -309,64 +309,6 @@ Status FaultRegistry::revert_unjournaled(const EntryPtr& entry, const Status& jo
   return unavailable("cannot journal the applied fault, so it was reverted: " + journal_error.message());
 }
 
-// Holds only this fault's op_mutex (the fault is still applying: nobody else
-// touches its LiveFault); the proof fields are written under the registry
-// lock.
-Status FaultRegistry::verify_applied(Entry& entry, LiveFault& live) {
-  if (entry.verify == VerifyMode::kOff) {
-    std::lock_guard lock(mutex_);
-    entry.effect = EffectStatus::kNotChecked;
-    return {};
-  }
-  StatusOr<FaultEffect> effect = internal_error("verify_live did not run");
-  {
-    std::lock_guard op(entry.op_mutex);
-    try {
-      effect = live.verify_live();
-    } catch (const std::exception& error) {
-      effect = internal_error(std::string("verify_live threw: ") + error.what());
-    }
-  }
-  std::lock_guard lock(mutex_);
-  if (!effect.ok()) {
-    metrics_.effect_check(entry.kind, "live", "failed");
-    const Status failure = failed_precondition("effect check: " + effect.status().message());
-    if (entry.verify == VerifyMode::kRequired) return failure;
-    entry.effect = EffectStatus::kUnverified;
-    entry.evidence = "not verified: " + effect.status().message();
-    return {};
-  }
-  const auto checked = std::chrono::steady_clock::now();
-  entry.effect = effect->impaired ? EffectStatus::kVerified : EffectStatus::kArmed;
-  entry.evidence = effect->evidence;
-  entry.counters = effect->counters;
-  entry.verified_at = clock_.wall_now();
-  if (effect->impaired) entry.effect_seen_at = entry.verified_at;
-  entry.time_to_effect = std::chrono::duration_cast<Duration>(checked - entry.received_at);
-  metrics_.effect_check(entry.kind, "live", effect->impaired ? "verified" : "armed");
-  metrics_.time_to_effect(entry.kind, std::chrono::duration<double>(entry.time_to_effect).count());
-  return {};
-}
-
-// The fault is live but did not take effect: it must not stay as if it
-// had. Reverted like a fault whose undo record could not be journaled.
-Status FaultRegistry::revert_unverified(const EntryPtr& entry, const Status& check,
-                                        std::unique_lock<std::mutex>& lock) {
-  forget_request_id_locked(*entry);
-  entry->evidence = check.message();
-  const bool began = begin_revert_locked(*entry, "not_in_effect");
-  CHAOS_CHECK(began, "a fault just activated is not being reverted yet");
-  lock.unlock();
-  finish_revert(entry);
-  lock.lock();
-  if (entry->state == EntryState::kRevertFailed) {
-    return Status(StatusCode::kFailedPrecondition,
-                  check.message() + "; undoing fault " + entry->id + " failed too (" + entry->last_error +
-                      "), the agent keeps retrying");
-  }
-  return Status(StatusCode::kFailedPrecondition, check.message() + "; fault " + entry->id + " was undone");
-}
-
 void FaultRegistry::activate_locked(Entry& entry, std::unique_ptr<LiveFault> live) {
   {
     std::lock_guard op(entry.op_mutex);  // never contended here: the apply is over
@@ -429,27 +371,6 @@ Status FaultRegistry::undo(Entry& entry) {
       return undo_recovered(entry);
     case UndoPath::kRecoverById:
       return undo_by_id(entry);
-  }
-  return internal_error("unknown undo path");
-}
-
-// The caller holds the entry's op_mutex.
-StatusOr<std::string> FaultRegistry::verify_undone(Entry& entry) {
-  try {
-    switch (entry.undo_path) {
-      case UndoPath::kLive:
-        return entry.live->verify_gone();
-      case UndoPath::kRecover:
-      case UndoPath::kRecoverById: {
-        FaultKind* kind = find_kind(entry.kind);
-        if (kind == nullptr) return std::string("not checked: kind not offered by this agent");
-        const FaultContext context{entry.id, entry.experiment_id, entry.duration};
-        return kind->verify_recovered(context, entry.undo_path == UndoPath::kRecover ? entry.undo_record
-                                                                                    : nlohmann::json());
-      }
-    }
-  } catch (const std::exception& error) {
-    return internal_error(std::string("gone check threw: ") + error.what());
   }
   return internal_error("unknown undo path");
 }
@@ -645,32 +566,6 @@ std::vector<v1::Fault> FaultRegistry::list(const std::string& experiment_id, boo
   return faults;
 }
 
-void FaultRegistry::prepare_leftover_check(const std::string& experiment_id) {
-  if (options_.leftovers == nullptr || experiment_id.empty()) return;
-  options_.leftovers->before_fault(experiment_id, "");
-}
-
-std::optional<v1::LeftoverReport> FaultRegistry::check_leftovers(const std::string& experiment_id) {
-  if (options_.leftovers == nullptr || experiment_id.empty()) return std::nullopt;
-  std::vector<std::string> other_live;
-  {
-    std::lock_guard lock(mutex_);
-    const auto live = std::count_if(faults_.begin(), faults_.end(), [&](const auto& item) {
-      return item.second->experiment_id == experiment_id;
-    });
-    for (const auto& [id, entry] : faults_) {
-      if (entry->experiment_id != experiment_id) other_live.push_back(id);
-    }
-    if (live > 0) {
-      v1::LeftoverReport report;
-      report.add_errors("not compared: " + std::to_string(live) +
-                        " fault(s) of the experiment are still live or reverting on this agent");
-      return report;
-    }
-  }
-  return options_.leftovers->compare(experiment_id, other_live);
-}
-
 std::size_t FaultRegistry::live_count() const {
   std::lock_guard lock(mutex_);
   return faults_.size();
@@ -760,17 +655,6 @@ void FaultRegistry::run_on_tick(const EntryPtr& entry, SteadyTime now, bool obse
   if (!begin_revert_locked(*entry, reason_of_abort(status.message()))) return;
   lock.unlock();
   finish_revert(entry);
-}
-
-// The first impairment seen turns an armed fault into a verified one; the
-// counters are what List and /metrics show.
-void FaultRegistry::record_observation_locked(Entry& entry, const FaultEffect& effect) {
-  entry.counters = effect.counters;
-  metrics_.fault_counters({entry.experiment_id, entry.kind, entry.id, entry.backend}, effect.counters);
-  if (!effect.impaired || entry.effect != EffectStatus::kArmed) return;
-  entry.effect = EffectStatus::kVerified;
-  entry.effect_seen_at = clock_.wall_now();
-  if (!effect.evidence.empty()) entry.evidence = effect.evidence;
 }
 
 // ------------------------------------------------------------------ proto
