@@ -107,44 +107,6 @@ StatusOr<std::string> save_mangle(CommandRunner& commands, const Family& family,
   return bounded(saved->stdout_text, truncated);
 }
 
-// One qdisc tree per interface, from `tc -s qdisc show [dev X]` (lines
-// "qdisc <kind> <handle> [dev <if>] root|parent <id> ..." each followed by
-// " Sent <bytes> bytes <pkts> pkt (dropped <n>, overlimits <n> ...").
-std::map<std::string, ListedQdiscTree> parse_trees(const std::string& show_output,
-                                                   const std::string& only_interface) {
-  std::map<std::string, ListedQdiscTree> trees;
-  ListedQdiscTree* stats_for = nullptr;
-  std::istringstream lines(show_output);
-  for (std::string line; std::getline(lines, line);) {
-    const auto tokens = split(line);
-    if (tokens.size() >= 7 && tokens[0] == "Sent" && tokens[4] == "pkt" && stats_for != nullptr) {
-      stats_for->leaf_sent_packets = std::strtoull(tokens[3].c_str(), nullptr, 10);
-      stats_for->leaf_dropped = std::strtoull(value_after(tokens, "(dropped").c_str(), nullptr, 10);
-      stats_for->leaf_overlimits = std::strtoull(value_after(tokens, "overlimits").c_str(), nullptr, 10);
-      stats_for = nullptr;
-      continue;
-    }
-    if (tokens.empty() || tokens[0] != "qdisc") continue;
-    stats_for = nullptr;
-    if (tokens.size() < 4) continue;
-    std::string interface = only_interface;
-    std::size_t next = 3;
-    if (tokens[3] == "dev" && tokens.size() > 5) {
-      interface = tokens[4];
-      next = 5;
-    }
-    if (interface.empty()) continue;
-    if (tokens[next] == "root" && tokens[1] == "htb" && tokens[2] == kQdiscRootHandle) trees[interface].root = true;
-    if (tokens[next] == "parent" && next + 1 < tokens.size() && same_class(tokens[next + 1], kQdiscClassId)) {
-      auto& tree = trees[interface];
-      tree.leaf = tokens[2];
-      tree.leaf_kind = tokens[1];
-      stats_for = &tree;
-    }
-  }
-  return trees;
-}
-
 std::uint64_t counter_packets(const nlohmann::json& expr) {
   const auto& counter = expr.at("counter");
   return counter.is_object() && counter.contains("packets") && counter["packets"].is_number_unsigned()
@@ -317,8 +279,43 @@ StatusOr<bool> drop_table_listed(CommandRunner& commands, const std::string& tab
   return false;
 }
 
+std::map<std::string, ListedQdiscTree> parse_qdisc_trees(const std::string& show_output,
+                                                         const std::string& only_interface) {
+  std::map<std::string, ListedQdiscTree> trees;
+  ListedQdiscTree* stats_for = nullptr;
+  std::istringstream lines(show_output);
+  for (std::string line; std::getline(lines, line);) {
+    const auto tokens = split(line);
+    if (tokens.size() >= 7 && tokens[0] == "Sent" && tokens[4] == "pkt" && stats_for != nullptr) {
+      stats_for->leaf_sent_packets = std::strtoull(tokens[3].c_str(), nullptr, 10);
+      stats_for->leaf_dropped = std::strtoull(value_after(tokens, "(dropped").c_str(), nullptr, 10);
+      stats_for->leaf_overlimits = std::strtoull(value_after(tokens, "overlimits").c_str(), nullptr, 10);
+      stats_for = nullptr;
+      continue;
+    }
+    if (tokens.empty() || tokens[0] != "qdisc") continue;
+    stats_for = nullptr;
+    if (tokens.size() < 4) continue;
+    std::string interface = only_interface;
+    std::size_t next = 3;
+    if (tokens[3] == "dev" && tokens.size() > 5) {
+      interface = tokens[4];
+      next = 5;
+    }
+    if (interface.empty()) continue;
+    if (tokens[next] == "root" && tokens[1] == "htb" && tokens[2] == kQdiscRootHandle) trees[interface].root = true;
+    if (tokens[next] == "parent" && next + 1 < tokens.size() && same_class(tokens[next + 1], kQdiscClassId)) {
+      auto& tree = trees[interface];
+      tree.leaf = tokens[2];
+      tree.leaf_kind = tokens[1];
+      stats_for = &tree;
+    }
+  }
+  return trees;
+}
+
 ListedQdiscTree parse_qdisc_listing(const std::string& show_output) {
-  auto trees = parse_trees(show_output, "this");
+  auto trees = parse_qdisc_trees(show_output, "this");
   return trees["this"];
 }
 
@@ -353,7 +350,7 @@ StatusOr<std::vector<std::string>> qdisc_leftovers(CommandRunner& commands, cons
     if (!interface.empty()) return left;  // the interface is gone, and whatever was on it
     return internal_error("`tc qdisc show` exited with " + std::to_string(shown->exit_code));
   }
-  for (const auto& [name, tree] : parse_trees(bounded(shown->stdout_text), interface)) {
+  for (const auto& [name, tree] : parse_qdisc_trees(bounded(shown->stdout_text), interface)) {
     // A tree of ours with another fault's leaf is that fault's.
     // Without an interface, a root without a leaf cannot be told apart
     // from another fault's half-built tree: only our leaf counts then.

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -75,6 +76,14 @@ struct ListedQdiscTree {
   std::uint64_t leaf_dropped = 0;
   std::uint64_t leaf_overlimits = 0;
 };
+// One tree per interface, from `tc [-s] qdisc show [dev X]` (lines "qdisc
+// <kind> <handle> [dev <if>] root|parent <id> ...", with -s each followed by
+// " Sent <bytes> bytes <pkts> pkt (dropped <n>, overlimits <n> ..."). With
+// `dev X` the lines name no interface: `only_interface` is X then; lines
+// naming none are skipped when it is empty. Also what removal reads
+// (qdisc_tree.cc), so both agree on what a tree of ours looks like.
+std::map<std::string, ListedQdiscTree> parse_qdisc_trees(const std::string& show_output,
+                                                         const std::string& only_interface);
 ListedQdiscTree parse_qdisc_listing(const std::string& show_output);
 
 struct QdiscProof {

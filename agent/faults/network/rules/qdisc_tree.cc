@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <map>
-#include <sstream>
 
+#include "agent/faults/network/rules/kernel_readback.h"
 #include "agent/faults/network/rules/object_names.h"
 
 namespace chaos::agent::network {
@@ -44,39 +43,6 @@ Argv tc(std::initializer_list<std::string> args) {
   Argv argv{"tc"};
   argv.insert(argv.end(), args);
   return argv;
-}
-
-// What `tc qdisc show [dev X]` says about our tree on each interface.
-struct OurTree {
-  bool root = false;       // "htb cafe:" is the root qdisc
-  std::string leaf;        // handle of the qdisc under cafe:1, "" when none
-};
-
-// Lines look like "qdisc htb cafe: dev eth0 root refcnt 2 ..." (all
-// interfaces) or "qdisc htb cafe: root refcnt 2 ..." (with `dev X`).
-std::map<std::string, OurTree> parse_qdiscs(const std::string& show_output, const std::string& only_interface) {
-  std::map<std::string, OurTree> trees;
-  std::istringstream lines(show_output);
-  std::string line;
-  const std::string our_class = std::string(kQdiscClassId);
-  while (std::getline(lines, line)) {
-    std::istringstream words(line);
-    std::vector<std::string> tokens;
-    for (std::string word; words >> word;) tokens.push_back(word);
-    if (tokens.size() < 4 || tokens[0] != "qdisc") continue;
-    std::string interface = only_interface;
-    std::size_t next = 3;
-    if (tokens[3] == "dev" && tokens.size() > 5) {
-      interface = tokens[4];
-      next = 5;
-    }
-    if (interface.empty()) continue;
-    if (tokens[next] == "root" && tokens[1] == "htb" && tokens[2] == kQdiscRootHandle) trees[interface].root = true;
-    if (tokens[next] == "parent" && next + 1 < tokens.size() && tokens[next + 1] == our_class) {
-      trees[interface].leaf = tokens[2];
-    }
-  }
-  return trees;
 }
 
 // A leaf handle some fault of ours would use (not this fault's, maybe).
@@ -173,7 +139,7 @@ Status remove_qdisc_tree(CommandRunner& commands, const std::string& interface, 
   if (!shown.ok()) return shown.status().with_context("reading the qdiscs of " + interface);
   // Interface gone: nothing of ours can be left on it.
   if (shown->exit_code != 0) return {};
-  const auto trees = parse_qdiscs(shown->stdout_text, interface);
+  const auto trees = parse_qdisc_trees(shown->stdout_text, interface);
   const auto found = trees.find(interface);
   if (found == trees.end() || !found->second.root) return {};
   const std::string& leaf = found->second.leaf;
@@ -185,7 +151,7 @@ Status remove_qdisc_trees_with_leaf(CommandRunner& commands, const std::string& 
   auto shown = commands.run_checked(tc({"qdisc", "show"}));
   if (!shown.ok()) return shown.status().with_context("reading the qdiscs of every interface");
   Status first_error;
-  for (const auto& [interface, tree] : parse_qdiscs(shown->stdout_text, "")) {
+  for (const auto& [interface, tree] : parse_qdisc_trees(shown->stdout_text, "")) {
     if (!tree.root || tree.leaf != leaf_handle) continue;
     if (auto status = delete_root(commands, interface); !status.ok() && first_error.ok()) first_error = status;
   }
