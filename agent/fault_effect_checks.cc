@@ -8,7 +8,6 @@
 #include "agent/fault_entry.h"
 #include "agent/fault_registry.h"
 #include "agent/leftover_tracker.h"
-#include "common/check.h"
 
 namespace chaos::agent {
 
@@ -55,14 +54,8 @@ Status FaultRegistry::verify_applied(Entry& entry, LiveFault& live) {
 // had. Reverted like a fault whose undo record could not be journaled.
 Status FaultRegistry::revert_unverified(const EntryPtr& entry, const Status& check,
                                         std::unique_lock<std::mutex>& lock) {
-  forget_request_id_locked(*entry);
   entry->evidence = check.message();
-  const bool began = begin_revert_locked(*entry, "not_in_effect");
-  CHAOS_CHECK(began, "a fault just activated is not being reverted yet");
-  lock.unlock();
-  finish_revert(entry);
-  lock.lock();
-  if (entry->state == EntryState::kRevertFailed) {
+  if (!undo_just_activated(entry, "not_in_effect", lock)) {
     return Status(StatusCode::kFailedPrecondition,
                   check.message() + "; undoing fault " + entry->id + " failed too (" + entry->last_error +
                       "), the agent keeps retrying");

@@ -289,6 +289,21 @@ StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry
   return AppliedFault{std::move(*live), std::move(written)};
 }
 
+// Undoes a fault that was just activated but must not stay live (its undo
+// record was not journaled, or it did not take effect); its request id no
+// longer names it. False when the undo failed: the fault then stays
+// REVERT_FAILED and is retried like any other.
+bool FaultRegistry::undo_just_activated(const EntryPtr& entry, const std::string& reason,
+                                        std::unique_lock<std::mutex>& lock) {
+  forget_request_id_locked(*entry);
+  const bool began = begin_revert_locked(*entry, reason);
+  CHAOS_CHECK(began, "a fault just activated is not being reverted yet");
+  lock.unlock();
+  finish_revert(entry);
+  lock.lock();
+  return entry->state != EntryState::kRevertFailed;
+}
+
 // The fault is on the system, but only its "applying" journal entry is on
 // disk (the next start-up recovers from that). It must not stay live as if
 // it had been journaled, so it is reverted now; a revert that fails stays
@@ -296,13 +311,7 @@ StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry
 // fails either way, and a repeat of its request id applies anew.
 Status FaultRegistry::revert_unjournaled(const EntryPtr& entry, const Status& journal_error,
                                          std::unique_lock<std::mutex>& lock) {
-  forget_request_id_locked(*entry);
-  const bool began = begin_revert_locked(*entry, "journal_failed");
-  CHAOS_CHECK(began, "a fault just activated is not being reverted yet");
-  lock.unlock();
-  finish_revert(entry);
-  lock.lock();
-  if (entry->state == EntryState::kRevertFailed) {
+  if (!undo_just_activated(entry, "journal_failed", lock)) {
     return unavailable("cannot journal the applied fault " + entry->id + ": " + journal_error.message() +
                        "; reverting it failed too (" + entry->last_error + "), the agent keeps retrying");
   }

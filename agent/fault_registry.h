@@ -161,6 +161,7 @@ class FaultRegistry {
   };
   StatusOr<AppliedFault> apply_reserved(Entry& entry, FaultKind& kind);
   void activate_locked(Entry& entry, std::unique_ptr<LiveFault> live);
+  bool undo_just_activated(const EntryPtr& entry, const std::string& reason, std::unique_lock<std::mutex>& lock);
   Status revert_unjournaled(const EntryPtr& entry, const Status& journal_error, std::unique_lock<std::mutex>& lock);
   void abandon_locked(const EntryPtr& entry);
   void forget_request_id_locked(const Entry& entry);
