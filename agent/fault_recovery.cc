@@ -24,6 +24,7 @@ FaultRegistry::EntryPtr FaultRegistry::recovered_entry(const JournalEntry& recor
 void FaultRegistry::recover_entry(const EntryPtr& entry, const std::string& what) {
   {
     std::lock_guard lock(mutex_);
+    entry->revert_requested_at = std::chrono::steady_clock::now();  // its time to gone starts here
     faults_[entry->id] = entry;
   }
   finish_revert(entry);

@@ -424,9 +424,7 @@ void FaultRegistry::finish_revert(const EntryPtr& entry) {
   std::lock_guard lock(mutex_);
   metrics_.revert(entry->kind, entry->revert_reason, status.ok() ? "ok" : "error");
   metrics_.effect_check(entry->kind, "gone", status.ok() ? "verified" : "failed");
-  if (status.ok() && entry->revert_requested_at != std::chrono::steady_clock::time_point{}) {
-    metrics_.time_to_gone(entry->kind, std::chrono::duration<double>(entry->time_to_gone).count());
-  }
+  if (status.ok()) metrics_.time_to_gone(entry->kind, std::chrono::duration<double>(entry->time_to_gone).count());
   ++entry->finished_reverts;
   if (status.ok()) {
     entry->state = EntryState::kReverted;

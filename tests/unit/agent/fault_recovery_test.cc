@@ -39,6 +39,22 @@ TEST_F(FaultRegistryTest, FailedRecoveryStaysLiveAsRevertFailedAndIsRetried) {
   EXPECT_NE(metrics_text().find("chaos_agent_faults_revert_failed 0"), std::string::npos);
 }
 
+// Time to gone counts from the start of the recovery, not from whenever the
+// steady clock began.
+TEST_F(FaultRegistryTest, ARecoveredFaultsTimeToGoneIsWithinTheRecovery) {
+  ASSERT_TRUE(journal_->write(left_behind("fleft1")).ok());
+  auto restarted = make_registry(Policy{});
+  const auto before = std::chrono::steady_clock::now();
+  ASSERT_EQ(restarted->recover_from_journal().value(), 1);
+  const auto recovery = std::chrono::steady_clock::now() - before;
+  const auto ended = restarted->list("", true);
+  ASSERT_EQ(ended.size(), 1u);
+  ASSERT_TRUE(ended[0].has_time_to_gone());
+  const auto time_to_gone =
+      std::chrono::seconds(ended[0].time_to_gone().seconds()) + std::chrono::nanoseconds(ended[0].time_to_gone().nanos());
+  EXPECT_LE(time_to_gone, recovery);
+}
+
 TEST_F(FaultRegistryTest, RevertAllRetriesAFailedRecoveryAndReportsIt) {
   ASSERT_TRUE(journal_->write(left_behind("fleft1")).ok());
   kind_->recover_failures = 2;
