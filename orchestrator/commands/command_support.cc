@@ -7,7 +7,6 @@
 
 #include "orchestrator/clients/agent_client.h"
 #include "orchestrator/run/fault_proof.h"
-#include "common/duration.h"
 
 namespace chaos::orchestrator {
 
@@ -36,15 +35,7 @@ void print_fault_line(std::ostream& out, const v1::Fault& fault) {
   if (const std::string counters = describe_counters(fault); !counters.empty()) {
     out << "    counters: " << counters << "\n";
   }
-  if (fault.has_gone_verified_at()) {
-    out << "    gone: verified";
-    if (fault.has_time_to_gone()) {
-      out << " in "
-          << format_duration(std::chrono::seconds(fault.time_to_gone().seconds()) +
-                             std::chrono::nanoseconds(fault.time_to_gone().nanos()));
-    }
-    out << (fault.gone_evidence().empty() ? "" : ": " + fault.gone_evidence()) << "\n";
-  }
+  if (const std::string gone = describe_gone(fault); !gone.empty()) out << "    gone: " << gone << "\n";
   if (!fault.error().empty()) out << "    error: " << fault.error() << "\n";
 }
 

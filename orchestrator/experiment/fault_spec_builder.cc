@@ -215,6 +215,16 @@ void set_proto_duration(std::chrono::nanoseconds value, google::protobuf::Durati
   out->set_nanos(static_cast<int32_t>(value.count() % 1'000'000'000));
 }
 
+std::chrono::nanoseconds duration_from_proto(const google::protobuf::Duration& duration) {
+  return std::chrono::seconds(duration.seconds()) + std::chrono::nanoseconds(duration.nanos());
+}
+
+std::optional<WallTime> wall_time_from_proto(const google::protobuf::Timestamp& timestamp) {
+  if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return std::nullopt;
+  return WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::seconds(timestamp.seconds()) +
+                                                                 std::chrono::nanoseconds(timestamp.nanos())));
+}
+
 StatusOr<v1::FaultSpec> build_fault_spec(const std::string& kind, const ParamMap& params,
                                          const std::string& origin) {
   const auto builder = builders().find(kind);

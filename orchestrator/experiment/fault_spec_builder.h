@@ -4,9 +4,11 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <string>
 
 #include "chaos/v1/agent.pb.h"
+#include "common/clock.h"
 #include "common/status.h"
 #include "orchestrator/experiment/fault_params.h"
 
@@ -18,5 +20,9 @@ StatusOr<v1::FaultSpec> build_fault_spec(const std::string& kind, const ParamMap
                                          const std::string& origin);
 
 void set_proto_duration(std::chrono::nanoseconds value, google::protobuf::Duration* out);
+// The other way, for what agents answer.
+std::chrono::nanoseconds duration_from_proto(const google::protobuf::Duration& duration);
+// nullopt for an unset (all-zero) timestamp.
+std::optional<WallTime> wall_time_from_proto(const google::protobuf::Timestamp& timestamp);
 
 }  // namespace chaos::orchestrator

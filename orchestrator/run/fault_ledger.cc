@@ -11,12 +11,6 @@ namespace chaos::orchestrator {
 
 namespace {
 
-std::optional<WallTime> wall_time(const google::protobuf::Timestamp& timestamp) {
-  if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return std::nullopt;
-  return WallTime(std::chrono::duration_cast<WallTime::duration>(
-      std::chrono::seconds(timestamp.seconds()) + std::chrono::nanoseconds(timestamp.nanos())));
-}
-
 // The ends a run plans for: the fault's own TTL, or a revert somebody asked
 // for (the run itself, or a person with `chaosctl revert`). Every other
 // reason ("lease", "shutdown", "recovery", "engine_failed", ...) means the
@@ -48,8 +42,8 @@ Status FaultLedger::inject_one(const Injection& injection) {
   record.kind = fault->kind().empty() ? injection.step->kind : fault->kind();
   record.backend = fault->backend();
   record.detail = fault->detail();
-  record.applied_at = wall_time(fault->applied_at()).value_or(journal_.now());
-  record.expires_at = wall_time(fault->expires_at());
+  record.applied_at = wall_time_from_proto(fault->applied_at()).value_or(journal_.now());
+  record.expires_at = wall_time_from_proto(fault->expires_at());
   record.proof = proof_of(*fault);
   journal_.fault_applied(record);
   const std::string effect = describe_effect(*fault);

@@ -3,20 +3,11 @@
 #include <map>
 
 #include "common/duration.h"
+#include "orchestrator/experiment/fault_spec_builder.h"
 
 namespace chaos::orchestrator {
 
 namespace {
-
-std::optional<WallTime> wall_time_of(const google::protobuf::Timestamp& timestamp) {
-  if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return std::nullopt;
-  return WallTime(std::chrono::duration_cast<WallTime::duration>(std::chrono::seconds(timestamp.seconds()) +
-                                                                 std::chrono::nanoseconds(timestamp.nanos())));
-}
-
-std::chrono::nanoseconds duration_of(const google::protobuf::Duration& duration) {
-  return std::chrono::seconds(duration.seconds()) + std::chrono::nanoseconds(duration.nanos());
-}
 
 SystemChangeRecord change_of(const v1::SystemChange& change) {
   return {change.source(), change.change(), change.line(), change.fault_id()};
@@ -38,12 +29,12 @@ FaultProof proof_of(const v1::Fault& fault) {
   FaultProof proof;
   proof.effect = effect_name(fault.effect());
   proof.evidence = fault.evidence();
-  proof.verified_at = wall_time_of(fault.verified_at());
-  proof.effect_seen_at = wall_time_of(fault.effect_seen_at());
-  proof.gone_verified_at = wall_time_of(fault.gone_verified_at());
+  proof.verified_at = wall_time_from_proto(fault.verified_at());
+  proof.effect_seen_at = wall_time_from_proto(fault.effect_seen_at());
+  proof.gone_verified_at = wall_time_from_proto(fault.gone_verified_at());
   proof.gone_evidence = fault.gone_evidence();
-  if (fault.has_time_to_effect()) proof.time_to_effect = duration_of(fault.time_to_effect());
-  if (fault.has_time_to_gone()) proof.time_to_gone = duration_of(fault.time_to_gone());
+  if (fault.has_time_to_effect()) proof.time_to_effect = duration_from_proto(fault.time_to_effect());
+  if (fault.has_time_to_gone()) proof.time_to_gone = duration_from_proto(fault.time_to_gone());
   for (const auto& [name, value] : fault.counters()) proof.counters[name] = value;
   return proof;
 }
@@ -61,7 +52,7 @@ NodeLeftovers leftovers_of(const std::string& agent, const std::string& node, co
 
 std::string describe_effect(const v1::Fault& fault) {
   const std::string within =
-      fault.has_time_to_effect() ? " in " + format_duration(duration_of(fault.time_to_effect())) : "";
+      fault.has_time_to_effect() ? " in " + format_duration(duration_from_proto(fault.time_to_effect())) : "";
   const std::string evidence = fault.evidence().empty() ? "" : ": " + fault.evidence();
   switch (fault.effect()) {
     case v1::EFFECT_STATE_VERIFIED: return "verified" + within + evidence;
@@ -70,6 +61,13 @@ std::string describe_effect(const v1::Fault& fault) {
     case v1::EFFECT_STATE_NOT_CHECKED: return "not checked (verify = off)";
     default: return "";
   }
+}
+
+std::string describe_gone(const v1::Fault& fault) {
+  if (!fault.has_gone_verified_at()) return "";
+  std::string text = "verified";
+  if (fault.has_time_to_gone()) text += " in " + format_duration(duration_from_proto(fault.time_to_gone()));
+  return text + (fault.gone_evidence().empty() ? "" : ": " + fault.gone_evidence());
 }
 
 std::string describe_counters(const v1::Fault& fault) {

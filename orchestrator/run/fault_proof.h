@@ -22,6 +22,10 @@ NodeLeftovers leftovers_of(const std::string& agent, const std::string& node, co
 // ...", "NOT verified: ...", "" when the agent said nothing.
 std::string describe_effect(const v1::Fault& fault);
 
+// "verified in 4ms: chains CHAOS-1a2b-O/I absent ...", "" before the gone
+// check passed.
+std::string describe_gone(const v1::Fault& fault);
+
 // "packets_delayed=120 packets_matched=120" (sorted by name), "" when none.
 std::string describe_counters(const v1::Fault& fault);
 

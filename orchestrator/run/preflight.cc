@@ -43,7 +43,7 @@ std::string check_capabilities(const std::string& address, const AgentNeeds& nee
     }
   }
   const auto& limit = capabilities.max_fault_duration();
-  const auto limit_ns = std::chrono::seconds(limit.seconds()) + std::chrono::nanoseconds(limit.nanos());
+  const auto limit_ns = duration_from_proto(limit);
   if (limit_ns.count() > 0 && needs.longest > limit_ns) {
     return "agent " + address + " allows faults of at most " + format_duration(limit_ns) + ", a step needs " +
            format_duration(needs.longest);
