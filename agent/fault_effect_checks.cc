@@ -94,11 +94,10 @@ std::optional<v1::LeftoverReport> FaultRegistry::check_leftovers(const std::stri
   std::vector<std::string> other_live;
   {
     std::lock_guard lock(mutex_);
-    const auto live = std::count_if(faults_.begin(), faults_.end(), [&](const auto& item) {
-      return item.second->experiment_id == experiment_id;
-    });
+    std::size_t live = 0;
     for (const auto& [id, entry] : faults_) {
-      if (entry->experiment_id != experiment_id) other_live.push_back(id);
+      if (entry->experiment_id == experiment_id) ++live;
+      else other_live.push_back(id);
     }
     if (live > 0) {
       v1::LeftoverReport report;
