@@ -40,12 +40,30 @@ struct AgentEnvironment {
   Clock* clock = nullptr;
 };
 
+// One container a fault acts in (FaultSpec.target), as the agent resolved
+// it. Kinds that act in containers (FaultKind::acts_in_containers) run their
+// tools through `commands`, which enters the container's network namespace,
+// and create sockets and engine threads inside it with
+// agent/targets/namespaces/namespace_handle.h's enter_network_namespace().
+struct ContainerScope {
+  v1::ContainerRef ref;
+  CommandRunner* commands = nullptr;
+  // An open /proc/PID/ns/net of the container, held for the fault's life, so
+  // a recycled pid never redirects the fault to another namespace.
+  int network_namespace_fd = -1;
+  // Where the container's root filesystem is seen from the agent
+  // ("/proc/PID/root"): its /etc/resolv.conf, its cgroup files.
+  std::string root_path;
+};
+
 struct FaultContext {
   // Unique and stable across restarts; kinds name the kernel objects they
   // own after it (e.g. nft table "chaos_<id>") so recovery can find them.
   std::string fault_id;
   std::string experiment_id;
   Duration duration{0};
+  // Null: the fault acts on the agent's host.
+  const ContainerScope* container = nullptr;
 };
 
 // One live counter of a fault ("packets_delayed", "queries_nxdomain",
@@ -110,6 +128,8 @@ class LiveFault {
   // CHAOS-1a2b-O/I absent from iptables-save"); FAILED_PRECONDITION names
   // what is still there, and the revert is then retried.
   virtual StatusOr<std::string> verify_gone() = 0;
+  // The containers the fault acts in (empty: the host), for Fault.containers.
+  virtual std::vector<v1::ContainerRef> containers() const { return {}; }
 };
 
 struct Policy;
@@ -152,6 +172,12 @@ class FaultKind {
     (void)context;
     return unimplemented(name() + ": cannot recover from the fault id alone");
   }
+  // True when apply() and recover() honour FaultContext::container; the
+  // agent refuses a target for the other kinds (INVALID_ARGUMENT).
+  virtual bool acts_in_containers() const { return false; }
+  // True when the kind acts only in containers (container.pause): a spec
+  // without a target is INVALID_ARGUMENT.
+  virtual bool needs_container_target() const { return false; }
   // The backend this kind would use on this machine (for Capabilities).
   virtual std::string backend() const = 0;
   // Linux capabilities ("CAP_NET_ADMIN") apply and revert need; an agent

@@ -55,6 +55,7 @@ struct FaultEntry {
   WallTime applied_at{};
   WallTime reverted_at{};
   std::string backend;
+  std::vector<v1::ContainerRef> containers;  // FaultSpec.target as resolved at apply
   std::string detail;
   std::string revert_reason;
   std::string pending_revert;  // asked for while still applying

@@ -24,6 +24,7 @@ v1::Fault to_proto(const FaultEntry& entry, const std::string& node_name) {
   fault.set_lease_id(entry.lease_id);
   *fault.mutable_spec() = entry.spec;
   fault.set_backend(entry.backend);
+  for (const auto& container : entry.containers) *fault.add_containers() = container;
   fault.set_state(to_proto_state(entry.state));
   if (entry.applied_at != WallTime{}) {
     *fault.mutable_applied_at() = to_proto_timestamp(entry.applied_at);

@@ -322,6 +322,7 @@ void FaultRegistry::activate_locked(Entry& entry, std::unique_ptr<LiveFault> liv
   {
     std::lock_guard op(entry.op_mutex);  // never contended here: the apply is over
     entry.backend = live->backend();
+    entry.containers = live->containers();
     entry.detail = live->detail();
     entry.live = std::move(live);
   }

@@ -16,6 +16,8 @@
 #include "agent/agent_service.h"
 #include "agent/fault_journal.h"
 #include "agent/fault_registry.h"
+#include "agent/targets/container_finder.h"
+#include "agent/targets/container_targeting_kind.h"
 #include "agent/leftover_tracker.h"
 #include "agent/leftovers/agent_object_naming.h"
 #include "agent/faults/dns/dns_fault_kinds.h"
@@ -58,7 +60,10 @@ constexpr std::size_t kMaxRevertWorkers = 16;
 
 // Kinds whose capabilities this process lacks are not offered at all, so
 // Capabilities tells chaosctl the truth before an experiment starts.
-void offer_kind(FaultRegistry& registry, std::unique_ptr<FaultKind> kind, std::uint64_t capability_mask) {
+// Every kind is offered through ContainerTargetingKind, which gives the
+// kinds that act in containers their FaultSpec.target.
+void offer_kind(FaultRegistry& registry, std::unique_ptr<FaultKind> kind, std::uint64_t capability_mask,
+                const AgentEnvironment& environment, ContainerFinder* containers) {
   const auto missing = missing_capabilities_for(kind->required_capabilities(), capability_mask);
   if (!missing.empty()) {
     std::string names;
@@ -66,17 +71,19 @@ void offer_kind(FaultRegistry& registry, std::unique_ptr<FaultKind> kind, std::u
     std::cerr << "chaos-agent: not offering " << kind->name() << ": needs" << names << "\n";
     return;
   }
-  registry.add_kind(std::move(kind));
+  registry.add_kind(std::make_unique<ContainerTargetingKind>(std::move(kind), containers, *environment.commands));
 }
 
 // Every fault kind this agent offers, in one readable list.
 void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& environment,
-                          std::shared_ptr<const ProcessTargeting> targeting) {
+                          std::shared_ptr<const ProcessTargeting> targeting, ContainerFinder* containers) {
   const std::uint64_t mask = effective_capability_mask();
-  for (auto& kind : make_process_fault_kinds(std::move(targeting))) offer_kind(registry, std::move(kind), mask);
-  for (auto& kind : make_network_fault_kinds(environment)) offer_kind(registry, std::move(kind), mask);
-  for (auto& kind : make_dns_fault_kinds(environment)) offer_kind(registry, std::move(kind), mask);
-  for (auto& kind : make_stress_fault_kinds()) offer_kind(registry, std::move(kind), mask);
+  std::vector<std::unique_ptr<FaultKind>> kinds;
+  for (auto& kind : make_process_fault_kinds(std::move(targeting))) kinds.push_back(std::move(kind));
+  for (auto& kind : make_network_fault_kinds(environment)) kinds.push_back(std::move(kind));
+  for (auto& kind : make_dns_fault_kinds(environment)) kinds.push_back(std::move(kind));
+  for (auto& kind : make_stress_fault_kinds()) kinds.push_back(std::move(kind));
+  for (auto& kind : kinds) offer_kind(registry, std::move(kind), mask, environment, containers);
 }
 
 int wait_for_termination_signal() {
@@ -247,7 +254,9 @@ int main(int argc, char** argv) {
   targeting->clock = &clock;
   targeting->protected_processes = *protected_processes;
   targeting->scope = config->process_scope;
-  register_fault_kinds(registry, environment, targeting);
+  // Container targets: set once the agent reaches a runtime ([containers]).
+  ContainerFinder* container_finder = nullptr;
+  register_fault_kinds(registry, environment, targeting, container_finder);
 
   // Leftovers of a previous run are reverted before any new request is taken.
   const StatusOr<int> recovered = registry.recover_from_journal();
