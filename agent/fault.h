@@ -150,6 +150,13 @@ class FaultKind {
     (void)spec;
     return {};
   }
+  // What a dry run checks on the system beyond validate(): that the
+  // targets exist now (NOT_FOUND naming the selector), so a run fails its
+  // preflight before any fault is applied. Applies nothing.
+  virtual Status check_targets(const v1::FaultSpec& spec) {
+    (void)spec;
+    return {};
+  }
   // Applies completely or not at all: a failure part-way undoes every step.
   virtual StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec,
                                                      const FaultContext& context) = 0;

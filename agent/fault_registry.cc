@@ -146,7 +146,10 @@ StatusOr<FaultKind*> FaultRegistry::checked_kind(const InjectCommand& command) c
   return kind;
 }
 
-Status FaultRegistry::check_inject(const InjectCommand& command) const { return checked_kind(command).status(); }
+Status FaultRegistry::check_inject(const InjectCommand& command) const {
+  CHAOS_ASSIGN_OR_RETURN(FaultKind* kind, checked_kind(command));
+  return kind->check_targets(command.spec);
+}
 
 StatusOr<v1::Fault> FaultRegistry::inject(const InjectCommand& command) {
   const auto started = std::chrono::steady_clock::now();  // real latency, not fake time

@@ -224,14 +224,23 @@ Status ContainerTargetingKind::validate(const v1::FaultSpec& spec) const {
   return inner().validate(spec);
 }
 
+Status ContainerTargetingKind::check_targets(const v1::FaultSpec& spec) {
+  if (!spec.has_target()) return inner().check_targets(spec);
+  CHAOS_RETURN_IF_ERROR(reachable_runtime());
+  return finder_->find(spec.target(), "target", 0).status();
+}
+
+Status ContainerTargetingKind::reachable_runtime() const {
+  if (finder_ != nullptr) return {};
+  return failed_precondition("target: this agent reaches no container runtime (set [containers] podman_socket "
+                             "or docker_socket in its config)");
+}
+
 StatusOr<std::unique_ptr<LiveFault>> ContainerTargetingKind::apply(const v1::FaultSpec& spec,
                                                                    const FaultContext& context) {
   if (!spec.has_target()) return inner().apply(spec, context);
-  if (finder_ == nullptr) {
-    return failed_precondition("target: this agent reaches no container runtime (set [containers] podman_socket "
-                               "or docker_socket in its config)");
-  }
-  std::uint64_t seed = std::hash<std::string>{}(context.fault_id);
+  CHAOS_RETURN_IF_ERROR(reachable_runtime());
+  const std::uint64_t seed = std::hash<std::string>{}(context.fault_id);
   CHAOS_ASSIGN_OR_RETURN(auto refs, finder_->find(spec.target(), "target", seed));
   std::vector<std::unique_ptr<Member>> members;
   // All or nothing: a container that fails undoes the ones before it.

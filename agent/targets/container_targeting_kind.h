@@ -26,6 +26,8 @@ class ContainerTargetingKind final : public FaultKind {
   Status check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const override {
     return inner_->check_policy_limits(policy, spec);
   }
+  // A dry run resolves the target: nothing matching is NOT_FOUND.
+  Status check_targets(const v1::FaultSpec& spec) override;
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec, const FaultContext& context) override;
   Status recover(const v1::FaultSpec& spec, const FaultContext& context, const nlohmann::json& undo_record) override;
   StatusOr<std::string> verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) override;
@@ -37,6 +39,7 @@ class ContainerTargetingKind final : public FaultKind {
 
  private:
   FaultKind& inner() const { return *inner_; }
+  Status reachable_runtime() const;
 
   std::unique_ptr<FaultKind> inner_;
   ContainerFinder* finder_;

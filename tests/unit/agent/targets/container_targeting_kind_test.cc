@@ -286,6 +286,17 @@ TEST_F(ContainerTargetingKindTest, NothingMatchedOrNoRuntimeIsAnErrorAndNothingI
   EXPECT_TRUE(seen_.applied_in.empty());
 }
 
+TEST_F(ContainerTargetingKindTest, ADryRunResolvesTheTargetAndAppliesNothing) {
+  auto kind = make();
+  finder_.answer = std::vector<v1::ContainerRef>{container_for(::getpid(), "nats-1")};
+  EXPECT_TRUE(kind.check_targets(targeted_spec()).ok());
+  finder_.answer = not_found("target: no running container matches podman container labels{app=nats}");
+  EXPECT_EQ(kind.check_targets(targeted_spec()).code(), StatusCode::kNotFound);
+  EXPECT_EQ(finder_.asked.size(), 2u);
+  EXPECT_TRUE(seen_.applied_in.empty());
+  EXPECT_TRUE(host_commands_.calls().empty());
+}
+
 TEST_F(ContainerTargetingKindTest, AContainerWhoseInitChangedSinceTheLookupIsNeverEntered) {
   auto ref = container_for(::getpid(), "nats-1");
   ref.set_pid_start_time(ref.pid_start_time() + 1);  // the pid now names another process
