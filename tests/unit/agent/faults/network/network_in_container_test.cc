@@ -4,7 +4,10 @@
 // namespace; scopes and mangle baselines are per namespace.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <set>
 
 #include "agent/faults/network/network_fault_kinds.h"
@@ -167,6 +170,37 @@ TEST_F(NetworkInContainerTest, RecoveryAndItsCheckActInTheContainer) {
   ASSERT_TRUE(kind("network.delay").recover_by_id(context).ok());
   EXPECT_TRUE(container_.kernel.clean()) << container_.kernel.describe();
   EXPECT_TRUE(host_.calls().empty()) << host_.call_lines().front();
+}
+
+TEST_F(NetworkInContainerTest, RestartedAgentRestoresTheContainersMangleTablesFromItsOwnBaseline) {
+  namespace fs = std::filesystem;
+  const fs::path state_dir = fs::temp_directory_path() / ("chaos-netns-unit-" + std::to_string(getpid()));
+  fs::remove_all(state_dir);
+  env_.state_dir = state_dir.string();
+  // The host had a mangle table of its own; the container had none.
+  host_kernel_.add_table("ip mangle");
+  make_kinds({});
+  {
+    auto live = kind("network.delay").apply(delay_spec(), container_.context("crashed"));
+    ASSERT_TRUE(live.ok()) << live.status().to_string();
+    EXPECT_TRUE(fs::exists(state_dir / "network" / "mangle-baseline-net-4026532301.json"));
+    // The agent dies with the fault live: its chains stay (a removal that
+    // fails leaves what a crash leaves), and so do the baseline and tables.
+    container_.kernel.fail_commands_containing("-X " + fault_object_names("crashed").egress_chain);
+    live->reset();
+    kinds_.clear();
+    container_.kernel.clear_failures();
+  }
+  ASSERT_FALSE(container_.kernel.clean());
+  ASSERT_EQ(container_.kernel.tables(), (std::set<std::string>{"ip mangle", "ip6 mangle"}));
+  make_kinds({});  // the restarted agent
+  ASSERT_TRUE(kind("network.delay").recover(delay_spec(), container_.context("crashed"), nlohmann::json()).ok());
+  EXPECT_TRUE(container_.kernel.clean()) << container_.kernel.describe();
+  EXPECT_TRUE(container_.kernel.tables().empty()) << "restored from the container's baseline on disk";
+  EXPECT_FALSE(fs::exists(state_dir / "network" / "mangle-baseline-net-4026532301.json"));
+  EXPECT_EQ(host_kernel_.tables(), (std::set<std::string>{"ip mangle"}));
+  EXPECT_TRUE(host_.calls().empty()) << host_.call_lines().front();
+  fs::remove_all(state_dir);
 }
 
 }  // namespace
