@@ -84,13 +84,20 @@ StatusOr<std::unique_ptr<NfqueueEngine>> NfqueueEngine::start(const EngineOption
   } else {
     // setns moves only the calling thread, and the caller's may be a pool
     // thread: a thread of our own enters the namespace, opens the sockets
-    // (which stay in it for their life) and ends with the namespace.
-    std::thread opener([&io, &options] {
-      if (Status entered = enter_network_namespace(options.network_namespace_fd); !entered.ok()) {
-        io = entered.with_context("nfqueue engine (queue " + std::to_string(options.queue_number) + ")");
-        return;
+    // (which stay in it for their life) and ends.
+    // Nothing escapes it: an exception leaving a thread ends the agent.
+    std::thread opener([&io, &options]() noexcept {
+      try {
+        if (Status entered = enter_network_namespace(options.network_namespace_fd); !entered.ok()) {
+          io = entered.with_context("nfqueue engine (queue " + std::to_string(options.queue_number) + ")");
+          return;
+        }
+        io = open_io(options);
+      } catch (const std::exception& error) {
+        io = internal_error(std::string("nfqueue engine: opening its sockets: ") + error.what());
+      } catch (...) {
+        io = internal_error("nfqueue engine: opening its sockets: unknown exception");
       }
-      io = open_io(options);
     });
     opener.join();
   }
