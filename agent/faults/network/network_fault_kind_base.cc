@@ -25,15 +25,17 @@ Status NetworkFaultKindBase::recover(const v1::FaultSpec& spec, const FaultConte
   // spec, never from the journal's undo record: recovery also works after a
   // crash mid-apply, when there is no record.
   (void)undo_record;
-  CHAOS_RETURN_IF_ERROR(recover_network_objects(*runtime_->env.commands, context.fault_id, scope_interface(spec)));
+  const auto site = runtime_->site_of(context);
+  CHAOS_RETURN_IF_ERROR(recover_network_objects(*site.commands, context.fault_id, scope_interface(spec)));
   // Deletes the mangle tables a crashed agent caused, once the last of its
   // faults is recovered (the baseline it wrote says which they are).
-  return runtime_->mangle->restore_if_unused();
+  return site.mangle->restore_if_unused(*site.commands);
 }
 
 Status NetworkFaultKindBase::recover_by_id(const FaultContext& context) {
-  CHAOS_RETURN_IF_ERROR(recover_network_objects(*runtime_->env.commands, context.fault_id, ""));
-  return runtime_->mangle->restore_if_unused();
+  const auto site = runtime_->site_of(context);
+  CHAOS_RETURN_IF_ERROR(recover_network_objects(*site.commands, context.fault_id, ""));
+  return site.mangle->restore_if_unused(*site.commands);
 }
 
 StatusOr<std::string> NetworkFaultKindBase::verify_recovered(const FaultContext& context,
@@ -42,7 +44,7 @@ StatusOr<std::string> NetworkFaultKindBase::verify_recovered(const FaultContext&
   if (undo_record.is_object() && undo_record.contains("interface") && undo_record["interface"].is_string()) {
     interface = undo_record["interface"].get<std::string>();
   }
-  return read_back_gone(*runtime_->env.commands, GoneCheck{context.fault_id, true, true, true, interface});
+  return read_back_gone(*runtime_->site_of(context).commands, GoneCheck{context.fault_id, true, true, true, interface});
 }
 
 StatusOr<std::unique_ptr<LiveFault>> NetworkFaultKindBase::apply_impairment(const FaultContext& context,

@@ -1,6 +1,7 @@
 // What every network kind shares: the runtime, the netem-or-engine choice
 // for impairments, and recovery, which removes objects by the names derived
-// from the fault id and so works the same for every kind.
+// from the fault id and so works the same for every kind, on the host or
+// in a container's network namespace (FaultContext::container).
 #pragma once
 
 #include <memory>
@@ -21,6 +22,9 @@ class NetworkFaultKindBase : public FaultKind {
   // families, the nft table, our qdisc leaf on the interface the undo record
   // names (on every interface without one: a crash mid-apply).
   StatusOr<std::string> verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) override;
+  // Every tool, read-back and engine socket of a fault with a container
+  // context acts in the container's network namespace (NetworkSite).
+  bool acts_in_containers() const override { return true; }
 
  protected:
   explicit NetworkFaultKindBase(std::shared_ptr<NetworkRuntime> runtime) : runtime_(std::move(runtime)) {}

@@ -33,8 +33,9 @@ std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvi
   runtime->engine_max_held_bytes = options.engine_max_held_bytes;
   // Below the state dir so a restarted agent (journal recovery) still knows
   // which mangle tables were the host's; no state dir, memory only.
-  runtime->mangle = std::make_unique<MangleTableKeeper>(
-      env.commands, env.state_dir.empty() ? "" : env.state_dir + "/network/mangle-baseline.json");
+  runtime->mangle = std::make_shared<MangleTableKeeper>(
+      env.state_dir.empty() ? "" : env.state_dir + "/network/mangle-baseline.json");
+  runtime->container_mangle = std::make_unique<MangleKeepers>(env.state_dir);
   runtime->start_engine =
       start_engine ? std::move(start_engine)
                    : [](const EngineOptions& engine_options) -> StatusOr<std::unique_ptr<PacketEngine>> {

@@ -33,14 +33,16 @@ std::uint64_t seed_for(const std::string& fault_id) {
   return std::stoull(fault_object_tag(fault_id), nullptr, 16);
 }
 
-StatusOr<std::shared_ptr<PacketEngine>> start_engine(NetworkRuntime& runtime, const ImpairmentSpec& impairment,
-                                                     const std::string& fault_id, const std::string& interface) {
+StatusOr<std::shared_ptr<PacketEngine>> start_engine(NetworkRuntime& runtime, const NetworkSite& site,
+                                                     const ImpairmentSpec& impairment, const std::string& fault_id,
+                                                     const std::string& interface) {
   for (int attempt = 0; attempt < kQueueAttempts; ++attempt) {
     auto number = runtime.queues.acquire();
     if (!number) return resource_exhausted("every NFQUEUE number of the agent's range is in use");
     EngineOptions options{*number, impairment, seed_for(fault_id), queue_length_for(impairment), kBypassMark,
                           kEngineRealtimePriority, interface};
     options.max_held_bytes = runtime.engine_max_held_bytes;
+    options.network_namespace_fd = site.network_namespace_fd;
     crash_point("network: start engine");
     auto engine = runtime.start_engine(options);
     if (engine.ok()) return std::shared_ptr<PacketEngine>(std::move(engine).value());
@@ -53,9 +55,9 @@ StatusOr<std::shared_ptr<PacketEngine>> start_engine(NetworkRuntime& runtime, co
   return resource_exhausted("no free NFQUEUE number after " + std::to_string(kQueueAttempts) + " attempts");
 }
 
-Status reserve_scope(NetworkRuntime& runtime, RollbackStack& undo, const std::string& group,
-                     const std::string& fault_id, const TrafficScope& scope) {
-  CHAOS_RETURN_IF_ERROR(runtime.book.reserve(group, fault_id, scope));
+Status reserve_scope(NetworkRuntime& runtime, const NetworkSite& site, RollbackStack& undo,
+                     const std::string& group, const std::string& fault_id, const TrafficScope& scope) {
+  CHAOS_RETURN_IF_ERROR(runtime.book.reserve(site.scope_group(group), fault_id, scope));
   // Shared ownership: a live fault may outlive the kind that made it. Kept
   // while anything of the fault is left, so no overlapping fault comes in
   // behind a rule that would hide packets from it.
@@ -67,21 +69,25 @@ Status reserve_scope(NetworkRuntime& runtime, RollbackStack& undo, const std::st
 }
 
 // Installs steering between a mangle-table acquire and, on undo, a release
-// once the chains are gone (so the last fault restores the host's tables;
-// a removal that fails keeps the fault a user until a retry succeeds).
-Status steer(NetworkRuntime& runtime, RollbackStack& undo, const SteeringPlan& plan) {
-  auto shared = runtime.shared_from_this();
-  CHAOS_RETURN_IF_ERROR(runtime.mangle->acquire());
-  if (auto status = install_steering(*runtime.env.commands, plan); !status.ok()) {
-    (void)runtime.mangle->release();
+// once the chains are gone (so the last fault in the namespace restores its
+// tables; a removal that fails keeps the fault a user until a retry
+// succeeds). The step holds the namespace's keeper; the site's runner
+// outlives the fault (the host's, or the container's, which the targeting
+// wrapper keeps until the fault is destroyed).
+Status steer(const NetworkSite& site, RollbackStack& undo, const SteeringPlan& plan) {
+  CommandRunner& commands = *site.commands;
+  CHAOS_RETURN_IF_ERROR(site.mangle->acquire(commands));
+  if (auto status = install_steering(commands, plan); !status.ok()) {
+    (void)site.mangle->release(commands);
     return status;
   }
   auto released = std::make_shared<bool>(false);
-  undo.push("iptables steering", [shared, egress = plan.egress_chain, ingress = plan.ingress_chain, released] {
-    CHAOS_RETURN_IF_ERROR(remove_steering(*shared->env.commands, egress, ingress));
+  undo.push("iptables steering", [&commands, mangle = site.mangle, egress = plan.egress_chain,
+                                  ingress = plan.ingress_chain, released] {
+    CHAOS_RETURN_IF_ERROR(remove_steering(commands, egress, ingress));
     if (*released) return Status{};
     *released = true;
-    return shared->mangle->release();
+    return mangle->release(commands);
   });
   return {};
 }
@@ -129,10 +135,11 @@ StatusOr<std::string> NetworkLiveFault::verify_gone() {
 StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime, const FaultContext& context,
                                                         const TrafficScope& scope, const ImpairmentSpec& impairment,
                                                         const std::string& what) {
+  const auto site = runtime.site_of(context);
   const auto names = fault_object_names(context.fault_id);
   RollbackStack undo;
-  CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, undo, "nfqueue", context.fault_id, scope));
-  CHAOS_ASSIGN_OR_RETURN(auto engine, start_engine(runtime, impairment, context.fault_id, scope.interface));
+  CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, site, undo, "nfqueue", context.fault_id, scope));
+  CHAOS_ASSIGN_OR_RETURN(auto engine, start_engine(runtime, site, impairment, context.fault_id, scope.interface));
   const auto queue = engine->queue_number();
   // The engine must outlive the rules: removing the rules first means no
   // packet is queued to a closed socket; stopping it then releases the
@@ -147,11 +154,11 @@ StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime,
   });
   SteeringPlan plan{names.egress_chain, names.ingress_chain, scope, runtime.env.protected_ports,
                     SteeringTarget{SteeringTarget::Kind::kQueue, queue, ""}};
-  CHAOS_RETURN_IF_ERROR(steer(runtime, undo, plan));
+  CHAOS_RETURN_IF_ERROR(steer(site, undo, plan));
   nlohmann::json record = {{"backend", "nfqueue"}, {"queue", queue}, {"egress_chain", names.egress_chain},
                            {"ingress_chain", names.ingress_chain}, {"interface", scope.interface}};
   return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>(
-      "nfqueue", what + " " + scope.describe(), std::move(record), std::move(undo), *runtime.env.commands,
+      "nfqueue", what + " " + scope.describe(), std::move(record), std::move(undo), *site.commands,
       context.fault_id, FaultObjects{plan, std::nullopt, "", ""}, engine));
 }
 
@@ -160,10 +167,11 @@ StatusOr<std::unique_ptr<LiveFault>> apply_qdisc_fault(NetworkRuntime& runtime, 
                                                        const std::string& backend, const std::string& what) {
   if (scope.interface.empty()) return invalid_argument("scope.interface: required by the " + backend + " backend");
   if (scope.ingress) return invalid_argument("scope.direction: the " + backend + " backend shapes egress only");
-  auto& commands = *runtime.env.commands;
+  const auto site = runtime.site_of(context);
+  auto& commands = *site.commands;
   const auto names = fault_object_names(context.fault_id);
   RollbackStack undo;
-  CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, undo, "qdisc " + scope.interface, context.fault_id,
+  CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, site, undo, "qdisc " + scope.interface, context.fault_id,
                                       TrafficScope{scope.interface, {}, {}, {}, Protocol::kAny, true, false}));
   CHAOS_RETURN_IF_ERROR(install_qdisc_tree(commands, scope.interface, names.qdisc_leaf_handle, leaf));
   undo.push("qdisc tree", [&commands, interface = scope.interface, leaf_handle = names.qdisc_leaf_handle] {
@@ -171,7 +179,7 @@ StatusOr<std::unique_ptr<LiveFault>> apply_qdisc_fault(NetworkRuntime& runtime, 
   });
   SteeringPlan plan{names.egress_chain, names.ingress_chain, scope, runtime.env.protected_ports,
                     SteeringTarget{SteeringTarget::Kind::kClassify, 0, kQdiscClassId}};
-  CHAOS_RETURN_IF_ERROR(steer(runtime, undo, plan));
+  CHAOS_RETURN_IF_ERROR(steer(site, undo, plan));
   nlohmann::json record = {{"backend", backend}, {"interface", scope.interface},
                            {"egress_chain", names.egress_chain}, {"ingress_chain", names.ingress_chain}};
   return std::unique_ptr<LiveFault>(std::make_unique<NetworkLiveFault>(
@@ -182,7 +190,7 @@ StatusOr<std::unique_ptr<LiveFault>> apply_qdisc_fault(NetworkRuntime& runtime, 
 StatusOr<std::unique_ptr<LiveFault>> apply_drop_fault(NetworkRuntime& runtime, const FaultContext& context,
                                                       const TrafficScope& scope, int drop_per_million,
                                                       const std::string& what) {
-  auto& commands = *runtime.env.commands;
+  auto& commands = *runtime.site_of(context).commands;
   const auto table = fault_object_names(context.fault_id).nft_table;
   RollbackStack undo;
   DropTablePlan plan{table, scope, runtime.env.protected_ports, drop_per_million};

@@ -19,8 +19,9 @@ namespace chaos::agent::network {
 
 class NetworkLiveFault final : public LiveFault {
  public:
-  // `commands` reads the objects back (verify_live, verify_gone); it
-  // outlives every fault, as the rollback steps rely on too.
+  // `commands` reads the objects back (verify_live, verify_gone) where the
+  // fault acts (NetworkSite); it outlives the fault, as the rollback steps
+  // rely on too.
   NetworkLiveFault(std::string backend, std::string detail, nlohmann::json undo, RollbackStack undo_steps,
                    CommandRunner& commands, std::string fault_id, FaultObjects objects,
                    std::weak_ptr<PacketEngine> engine = {})

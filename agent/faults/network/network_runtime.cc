@@ -1,5 +1,8 @@
 #include "agent/faults/network/network_runtime.h"
 
+#include <algorithm>
+#include <cctype>
+
 namespace chaos::agent::network {
 
 Status ScopeBook::reserve(const std::string& group, const std::string& fault_id, const TrafficScope& scope) {
@@ -31,6 +34,41 @@ std::optional<std::uint16_t> QueueNumbers::acquire() {
 void QueueNumbers::release(std::uint16_t number) {
   std::lock_guard lock(mutex_);
   in_use_.erase(number);
+}
+
+std::shared_ptr<MangleTableKeeper> MangleKeepers::keeper_for(const std::string& network_namespace) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(keepers_, [](const auto& entry) { return entry.second.expired(); });
+  if (auto existing = keepers_[network_namespace].lock()) return existing;
+  std::string path;
+  // Only a namespace identity names the same namespace after a restart.
+  if (!state_dir_.empty() && network_namespace.rfind("net:", 0) == 0) {
+    // "net:[4026532301]" -> "net-4026532301": a file name without brackets.
+    std::string name;
+    for (const char c : network_namespace) {
+      if (std::isalnum(static_cast<unsigned char>(c))) {
+        name += c;
+      } else if (c == ':') {
+        name += '-';
+      }
+    }
+    path = state_dir_ + "/network/mangle-baseline-" + name + ".json";
+  }
+  auto keeper = std::make_shared<MangleTableKeeper>(std::move(path));
+  keepers_[network_namespace] = keeper;
+  return keeper;
+}
+
+NetworkSite NetworkRuntime::site_of(const FaultContext& context) {
+  if (context.container == nullptr) return NetworkSite{env.commands, -1, "", mangle};
+  const ContainerScope& container = *context.container;
+  // The identity the targeting wrapper read from the held namespace; a
+  // scope without one (a caller that did not resolve it) is keyed by its
+  // descriptor, which is unique while the fault holds it.
+  std::string network_namespace = container.ref.network_namespace();
+  if (network_namespace.empty()) network_namespace = "fd:" + std::to_string(container.network_namespace_fd);
+  return NetworkSite{container.commands, container.network_namespace_fd, network_namespace,
+                     container_mangle->keeper_for(network_namespace)};
 }
 
 }  // namespace chaos::agent::network

@@ -1,12 +1,14 @@
 // State shared by every network fault kind of one agent: the environment,
 // the probed capabilities, which live faults own which scope (to refuse
-// overlaps), and which NFQUEUE numbers are in use.
+// overlaps), which NFQUEUE numbers are in use, and where each fault acts
+// (the host's network namespace or a container's: NetworkSite).
 //
 // Concurrency: different faults apply, revert and recover at the same time
-// on different threads. ScopeBook and QueueNumbers guard their maps with
-// their own mutex and never run a command or touch a file under it; the
-// MangleTableKeeper documents the one lock held across commands (see
-// mangle_tables.h). Everything else here is set once at construction.
+// on different threads. ScopeBook, QueueNumbers and MangleKeepers guard
+// their maps with their own mutex and never run a command or touch a file
+// under it; the MangleTableKeeper documents the one lock held across
+// commands (see mangle_tables.h). Everything else here is set once at
+// construction.
 #pragma once
 
 #include <cstdint>
@@ -46,8 +48,9 @@ class ScopeBook {
   std::map<std::string, Entry> entries_;
 };
 
-// NFQUEUE numbers are host-wide within a network namespace; we take ours
-// from a fixed range and skip numbers another program has bound.
+// NFQUEUE numbers are per network namespace; we take ours from a fixed
+// range and skip numbers another program has bound. One set for every
+// namespace the agent acts in: simpler, and the range is wide enough.
 class QueueNumbers {
  public:
   static constexpr std::uint16_t kFirst = 31200;
@@ -61,6 +64,40 @@ class QueueNumbers {
   std::set<std::uint16_t> in_use_;
 };
 
+// One MangleTableKeeper per container network namespace, shared by the
+// faults acting in it (the baseline is the namespace's, and only the last
+// of them may restore it). Held by those faults; an entry whose faults are
+// all gone is dropped, so the map stays as small as the live faults.
+class MangleKeepers {
+ public:
+  // `state_dir` empty: baselines in memory only.
+  explicit MangleKeepers(std::string state_dir) : state_dir_(std::move(state_dir)) {}
+  // `network_namespace` as /proc/PID/ns/net reads: "net:[4026532301]".
+  std::shared_ptr<MangleTableKeeper> keeper_for(const std::string& network_namespace);
+
+ private:
+  std::string state_dir_;
+  std::mutex mutex_;
+  std::map<std::string, std::weak_ptr<MangleTableKeeper>> keepers_;
+};
+
+// Where one fault acts. The host: the agent's own namespace, env.commands.
+// A container (FaultContext::container): every tool through the container's
+// runner (nsenter into its namespace), engine sockets opened inside its
+// namespace, and its own mangle baseline.
+struct NetworkSite {
+  CommandRunner* commands = nullptr;
+  int network_namespace_fd = -1;  // -1: the agent's own namespace
+  std::string network_namespace;  // "" for the host
+  std::shared_ptr<MangleTableKeeper> mangle;
+
+  // Prefixes ScopeBook groups: scopes in different namespaces never share
+  // packets, so they never overlap.
+  std::string scope_group(const std::string& group) const {
+    return network_namespace.empty() ? group : network_namespace + " " + group;
+  }
+};
+
 struct NetworkRuntime : std::enable_shared_from_this<NetworkRuntime> {
   AgentEnvironment env;
   NetworkCapabilities capabilities;
@@ -70,7 +107,11 @@ struct NetworkRuntime : std::enable_shared_from_this<NetworkRuntime> {
   ScopeBook book;
   QueueNumbers queues;
   // Restores the host's mangle tables once the last steering chain is gone.
-  std::unique_ptr<MangleTableKeeper> mangle;
+  std::shared_ptr<MangleTableKeeper> mangle;
+  // The same for each container namespace a fault acts in.
+  std::unique_ptr<MangleKeepers> container_mangle;
+
+  NetworkSite site_of(const FaultContext& context);
 };
 
 }  // namespace chaos::agent::network

@@ -15,6 +15,7 @@
 
 #include "agent/faults/network/engine/nfqueue_socket.h"
 #include "agent/faults/network/engine/packet_sender.h"
+#include "agent/targets/namespaces/namespace_handle.h"
 
 namespace chaos::agent::network {
 
@@ -45,8 +46,9 @@ timespec to_timespec(SteadyTime time) {
 
 }  // namespace
 
-// Everything the engine thread owns; built on the caller's thread so that
-// every socket lives in the caller's network namespace.
+// Everything the engine thread owns; built on the caller's thread (or one
+// inside the fault's namespace) so that every socket lives in the
+// namespace the fault acts in.
 class NfqueueEngine::Io {
  public:
   std::unique_ptr<NfqueueSocket> queue;
@@ -76,6 +78,36 @@ class NfqueueEngine::Io {
 
 StatusOr<std::unique_ptr<NfqueueEngine>> NfqueueEngine::start(const EngineOptions& options) {
   std::unique_ptr<NfqueueEngine> engine(new NfqueueEngine(options));
+  StatusOr<std::unique_ptr<Io>> io = unavailable("engine sockets not opened");
+  if (options.network_namespace_fd < 0) {
+    io = open_io(options);
+  } else {
+    // setns moves only the calling thread, and the caller's may be a pool
+    // thread: a thread of our own enters the namespace, opens the sockets
+    // (which stay in it for their life) and ends.
+    // Nothing escapes it: an exception leaving a thread ends the agent.
+    std::thread opener([&io, &options]() noexcept {
+      try {
+        if (Status entered = enter_network_namespace(options.network_namespace_fd); !entered.ok()) {
+          io = entered.with_context("nfqueue engine (queue " + std::to_string(options.queue_number) + ")");
+          return;
+        }
+        io = open_io(options);
+      } catch (const std::exception& error) {
+        io = internal_error(std::string("nfqueue engine: opening its sockets: ") + error.what());
+      } catch (...) {
+        io = internal_error("nfqueue engine: opening its sockets: unknown exception");
+      }
+    });
+    opener.join();
+  }
+  if (!io.ok()) return io.status();
+  engine->io_ = std::move(io).value();
+  engine->thread_ = std::thread([raw = engine.get()] { raw->run(); });
+  return engine;
+}
+
+StatusOr<std::unique_ptr<NfqueueEngine::Io>> NfqueueEngine::open_io(const EngineOptions& options) {
   auto io = std::make_unique<Io>();
   if (io->timer.get() < 0 || io->stop.get() < 0) {
     return unavailable(std::string("cannot create engine timer/eventfd: ") + std::strerror(errno));
@@ -109,9 +141,7 @@ StatusOr<std::unique_ptr<NfqueueEngine>> NfqueueEngine::start(const EngineOption
       options.impairment, options.seed,
       [queue](std::uint32_t packet_id, int verdict) { (void)queue->add_verdict(packet_id, verdict); },
       io->sender.get(), reinjects ? options.queue_max_length : 0, options.max_held_bytes);
-  engine->io_ = std::move(io);
-  engine->thread_ = std::thread([raw = engine.get()] { raw->run(); });
-  return engine;
+  return io;
 }
 
 NfqueueEngine::NfqueueEngine(const EngineOptions& options) : options_(options) {}

@@ -48,6 +48,10 @@ struct EngineOptions {
   // Cap on the packet bytes this engine holds in userspace (see
   // PacketHolder); packets over it wait in the kernel instead.
   std::size_t max_held_bytes = kDefaultMaxHeldBytes;
+  // An open /proc/PID/ns/net (a container's): the queue and the raw
+  // sockets are opened inside that namespace, by a thread of the engine's
+  // own that enters it. -1: the caller's namespace.
+  int network_namespace_fd = -1;
 };
 
 // What a fault holds while its engine runs; faked in unit tests.
@@ -63,8 +67,9 @@ class PacketEngine {
 
 class NfqueueEngine final : public PacketEngine {
  public:
-  // Binds the queue (in the caller's network namespace) and starts the
-  // thread. Fails with ALREADY_EXISTS when another process owns the queue.
+  // Binds the queue (in the caller's network namespace, or in
+  // options.network_namespace_fd's) and starts the thread. Fails with
+  // ALREADY_EXISTS when another process owns the queue.
   static StatusOr<std::unique_ptr<NfqueueEngine>> start(const EngineOptions& options);
   // Releases every held packet at once, unbinds and joins the thread.
   ~NfqueueEngine() override;
@@ -79,6 +84,8 @@ class NfqueueEngine final : public PacketEngine {
  private:
   class Io;
   explicit NfqueueEngine(const EngineOptions& options);
+  // Opens the sockets in the calling thread's network namespace.
+  static StatusOr<std::unique_ptr<Io>> open_io(const EngineOptions& options);
   void enter_realtime() const;
   // The thread's body: nothing escapes it (an exception leaving a thread
   // would terminate the agent with every fault in place).

@@ -125,27 +125,26 @@ std::string mangle_restore_script(const std::string& family, const MangleTableBa
   return script;
 }
 
-MangleTableKeeper::MangleTableKeeper(CommandRunner* commands, std::string baseline_path)
-    : commands_(commands), baseline_path_(std::move(baseline_path)) {}
+MangleTableKeeper::MangleTableKeeper(std::string baseline_path) : baseline_path_(std::move(baseline_path)) {}
 
-Status MangleTableKeeper::acquire() {
+Status MangleTableKeeper::acquire(CommandRunner& commands) {
   // May wait for a restoration in progress: only applies do.
   std::unique_lock table(table_mutex_);
   {
     std::lock_guard count(count_mutex_);
     ++users_;
   }
-  Status status = baseline_ ? Status{} : load_or_take_baseline();
+  Status status = baseline_ ? Status{} : load_or_take_baseline(commands);
   if (!status.ok()) {
     std::lock_guard count(count_mutex_);
     // A release that came meanwhile left the restoration to us.
     if (--users_ == 0) restore_wanted_ = true;
   }
-  unlock_table(std::move(table));
+  unlock_table(std::move(table), commands);
   return status;
 }
 
-Status MangleTableKeeper::release() {
+Status MangleTableKeeper::release(CommandRunner& commands) {
   std::unique_lock table(table_mutex_, std::defer_lock);
   {
     std::lock_guard count(count_mutex_);
@@ -158,12 +157,12 @@ Status MangleTableKeeper::release() {
       return {};
     }
   }
-  Status status = restore_locked();
-  unlock_table(std::move(table));
+  Status status = restore_locked(commands);
+  unlock_table(std::move(table), commands);
   return status;
 }
 
-Status MangleTableKeeper::restore_if_unused() {
+Status MangleTableKeeper::restore_if_unused(CommandRunner& commands) {
   std::unique_lock table(table_mutex_);
   bool unused = false;
   {
@@ -172,14 +171,14 @@ Status MangleTableKeeper::restore_if_unused() {
   }
   Status status;
   if (unused) {
-    if (!baseline_ && !baseline_path_.empty() && fs::exists(baseline_path_)) status = load_or_take_baseline();
-    if (status.ok()) status = restore_locked();
+    if (!baseline_ && !baseline_path_.empty() && fs::exists(baseline_path_)) status = load_or_take_baseline(commands);
+    if (status.ok()) status = restore_locked(commands);
   }
-  unlock_table(std::move(table));
+  unlock_table(std::move(table), commands);
   return status;
 }
 
-void MangleTableKeeper::unlock_table(std::unique_lock<std::mutex> table) {
+void MangleTableKeeper::unlock_table(std::unique_lock<std::mutex> table, CommandRunner& commands) {
   for (;;) {
     std::unique_lock count(count_mutex_);
     const bool due = restore_wanted_ && users_ == 0;
@@ -190,14 +189,15 @@ void MangleTableKeeper::unlock_table(std::unique_lock<std::mutex> table) {
     }
     count.unlock();
     // Nobody to report to: a failure keeps the baseline, and the next
-    // release or recovery tries again.
-    if (auto status = restore_locked(); !status.ok()) {
-      std::cerr << "chaos-agent: restoring the host's mangle tables: " << status.message() << "\n";
+    // release or recovery tries again. `commands` is the holder's: it acts
+    // in the same namespace as the releaser's would.
+    if (auto status = restore_locked(commands); !status.ok()) {
+      std::cerr << "chaos-agent: restoring the mangle tables: " << status.message() << "\n";
     }
   }
 }
 
-Status MangleTableKeeper::load_or_take_baseline() {
+Status MangleTableKeeper::load_or_take_baseline(CommandRunner& commands) {
   if (!baseline_path_.empty() && fs::exists(baseline_path_)) {
     std::ifstream in(baseline_path_);
     std::stringstream text;
@@ -210,7 +210,7 @@ Status MangleTableKeeper::load_or_take_baseline() {
   }
   MangleBaseline baseline;
   for (const char* family : kMangleFamilies) {
-    CHAOS_ASSIGN_OR_RETURN(auto state, read_mangle_table(*commands_, family));
+    CHAOS_ASSIGN_OR_RETURN(auto state, read_mangle_table(commands, family));
     baseline[family] = baseline_of(state);
   }
   // On disk before any chain exists, so a crash cannot lose it.
@@ -222,11 +222,11 @@ Status MangleTableKeeper::load_or_take_baseline() {
   return {};
 }
 
-Status MangleTableKeeper::restore_locked() {
+Status MangleTableKeeper::restore_locked(CommandRunner& commands) {
   if (!baseline_) return {};
   std::map<std::string, MangleTableState> now;
   for (const auto& [family, before] : *baseline_) {
-    CHAOS_ASSIGN_OR_RETURN(now[family], read_mangle_table(*commands_, family));
+    CHAOS_ASSIGN_OR_RETURN(now[family], read_mangle_table(commands, family));
     // A fault not yet recovered still owns a chain: restore after it.
     if (now[family].holds_our_chains()) return {};
   }
@@ -236,8 +236,8 @@ Status MangleTableKeeper::restore_locked() {
     RunOptions options;
     options.stdin_text = script;
     // One transaction for both families: all of it or nothing.
-    auto result = commands_->run_checked({"nft", "-f", "-"}, options);
-    if (!result.ok()) return result.status().with_context("restoring the host's mangle tables");
+    auto result = commands.run_checked({"nft", "-f", "-"}, options);
+    if (!result.ok()) return result.status().with_context("restoring the mangle tables");
   }
   crash_point("network: remove mangle baseline");
   baseline_.reset();

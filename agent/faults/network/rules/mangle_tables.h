@@ -1,7 +1,7 @@
 // iptables-nft creates the nft tables `ip mangle` / `ip6 mangle` and their
 // base chains (POSTROUTING, PREROUTING, ...) lazily when our first CHAOS-*
-// chain or jump is added, and never removes them. To leave the host's
-// ruleset exactly as we found it, MangleTableKeeper records what existed
+// chain or jump is added, and never removes them. To leave the ruleset of
+// the host (or of a container's network namespace) exactly as we found it, MangleTableKeeper records what existed
 // before our first steering chain (the baseline) and, once no CHAOS-* chain
 // is left, deletes the base chains and tables that appeared since, if they
 // hold no rule and accept by default. A table or chain that existed before
@@ -9,7 +9,7 @@
 //
 // The baseline is written to a file below the agent's state dir before the
 // first chain is added, so an agent restarted after a crash (journal
-// recovery) still knows which tables were the host's. The file is removed
+// recovery) still knows which tables were there before. The file is removed
 // once the restoration is done; a baseline found on disk at the next first
 // install is reused (it is older, hence truer, than a fresh look).
 #pragma once
@@ -80,27 +80,30 @@ std::string mangle_restore_script(const std::string& family, const MangleTableBa
 // runs while a fault is between acquire() and its first chain.
 class MangleTableKeeper {
  public:
-  // `baseline_path` empty: the baseline lives in memory only.
-  MangleTableKeeper(CommandRunner* commands, std::string baseline_path);
+  // One keeper per network namespace. `baseline_path` empty: the baseline
+  // lives in memory only.
+  explicit MangleTableKeeper(std::string baseline_path);
 
+  // Every call takes the runner of the fault making it: any runner that
+  // acts in this keeper's namespace (a container's runner dies with its
+  // fault, the keeper may not).
   // Before a fault installs steering: the first user records the baseline.
-  Status acquire();
+  Status acquire(CommandRunner& commands);
   // After that fault removed its steering; the last user restores. Never
   // waits for a lock held across a command.
-  Status release();
+  Status release(CommandRunner& commands);
   // After a crashed agent's faults were recovered: restores from the
   // baseline on disk once no CHAOS-* chain is left and no fault is live.
-  Status restore_if_unused();
+  Status restore_if_unused(CommandRunner& commands);
 
  private:
-  Status load_or_take_baseline();
-  Status restore_locked();
+  Status load_or_take_baseline(CommandRunner& commands);
+  Status restore_locked(CommandRunner& commands);
   // Runs a restoration that release() asked for while `table` was held,
   // then unlocks; checks and unlocks under the count lock so no request is
   // lost in between.
-  void unlock_table(std::unique_lock<std::mutex> table);
+  void unlock_table(std::unique_lock<std::mutex> table, CommandRunner& commands);
 
-  CommandRunner* commands_;
   std::string baseline_path_;
   std::mutex table_mutex_;
   std::optional<MangleBaseline> baseline_;  // guarded by table_mutex_

@@ -148,50 +148,50 @@ class MangleKeeperTest : public ::testing::Test {
 };
 
 TEST_F(MangleKeeperTest, LastReleaseDeletesTheTablesIptablesCreatedForUs) {
-  MangleTableKeeper keeper(&commands_, baseline_path());
-  ASSERT_TRUE(keeper.acquire().ok());
-  ASSERT_TRUE(keeper.acquire().ok());
+  MangleTableKeeper keeper(baseline_path());
+  ASSERT_TRUE(keeper.acquire(commands_).ok());
+  ASSERT_TRUE(keeper.acquire(commands_).ok());
   EXPECT_TRUE(fs::exists(baseline_path()));
   tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // what iptables-nft leaves
   tables_["ip6"] = {{"POSTROUTING", "postrouting"}};
-  ASSERT_TRUE(keeper.release().ok());
+  ASSERT_TRUE(keeper.release(commands_).ok());
   EXPECT_EQ(deletions(), 0) << "a fault is still live";
-  ASSERT_TRUE(keeper.release().ok());
+  ASSERT_TRUE(keeper.release(commands_).ok());
   EXPECT_TRUE(tables_.empty());
   EXPECT_FALSE(fs::exists(baseline_path()));
 }
 
 TEST_F(MangleKeeperTest, HostTableWithAForeignRuleSurvives) {
   tables_["ip"] = {{"OUTPUT", "output", 1}, {"POSTROUTING", "postrouting", 0}};
-  MangleTableKeeper keeper(&commands_, baseline_path());
-  ASSERT_TRUE(keeper.acquire().ok());
-  ASSERT_TRUE(keeper.release().ok());
+  MangleTableKeeper keeper(baseline_path());
+  ASSERT_TRUE(keeper.acquire(commands_).ok());
+  ASSERT_TRUE(keeper.release(commands_).ok());
   EXPECT_EQ(deletions(), 0);
   EXPECT_EQ(tables_.count("ip"), 1u);
 }
 
 TEST_F(MangleKeeperTest, LeftoverChaosChainDefersTheRestoration) {
-  MangleTableKeeper keeper(&commands_, baseline_path());
-  ASSERT_TRUE(keeper.acquire().ok());
+  MangleTableKeeper keeper(baseline_path());
+  ASSERT_TRUE(keeper.acquire(commands_).ok());
   tables_["ip"] = {{"POSTROUTING", "postrouting", 1}, {"CHAOS-ab-O", "", 2}};
-  ASSERT_TRUE(keeper.release().ok());
+  ASSERT_TRUE(keeper.release(commands_).ok());
   EXPECT_EQ(deletions(), 0);
   EXPECT_TRUE(fs::exists(baseline_path())) << "kept until the chain is gone";
   tables_["ip"] = {{"POSTROUTING", "postrouting"}};
-  ASSERT_TRUE(keeper.restore_if_unused().ok());
+  ASSERT_TRUE(keeper.restore_if_unused(commands_).ok());
   EXPECT_EQ(tables_.count("ip"), 0u);
 }
 
 TEST_F(MangleKeeperTest, RestartedAgentRestoresFromTheBaselineOnDisk) {
   tables_["ip6"] = {{"INPUT", "input", 1}};  // the host's, before any fault
   {
-    MangleTableKeeper crashed(&commands_, baseline_path());
-    ASSERT_TRUE(crashed.acquire().ok());
+    MangleTableKeeper crashed(baseline_path());
+    ASSERT_TRUE(crashed.acquire(commands_).ok());
     tables_["ip"] = {{"POSTROUTING", "postrouting"}};
     tables_["ip6"].push_back({"POSTROUTING", "postrouting"});
   }  // dies with a fault live: no release
-  MangleTableKeeper restarted(&commands_, baseline_path());
-  ASSERT_TRUE(restarted.restore_if_unused().ok());
+  MangleTableKeeper restarted(baseline_path());
+  ASSERT_TRUE(restarted.restore_if_unused(commands_).ok());
   EXPECT_EQ(tables_.count("ip"), 0u);
   ASSERT_EQ(tables_.count("ip6"), 1u);
   EXPECT_EQ(commands_.stdin_texts().back(), "delete table ip mangle\ndelete chain ip6 mangle POSTROUTING\n")
@@ -201,20 +201,20 @@ TEST_F(MangleKeeperTest, RestartedAgentRestoresFromTheBaselineOnDisk) {
 
 TEST_F(MangleKeeperTest, BaselineOnDiskWinsOverAFreshLookAtTheNextInstall) {
   {
-    MangleTableKeeper crashed(&commands_, baseline_path());
-    ASSERT_TRUE(crashed.acquire().ok());
+    MangleTableKeeper crashed(baseline_path());
+    ASSERT_TRUE(crashed.acquire(commands_).ok());
   }
   tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // left by the crashed agent
-  MangleTableKeeper restarted(&commands_, baseline_path());
-  ASSERT_TRUE(restarted.acquire().ok());  // must not take the leftover for the host's
-  ASSERT_TRUE(restarted.release().ok());
+  MangleTableKeeper restarted(baseline_path());
+  ASSERT_TRUE(restarted.acquire(commands_).ok());  // must not take the leftover for the host's
+  ASSERT_TRUE(restarted.release(commands_).ok());
   EXPECT_EQ(tables_.count("ip"), 0u);
 }
 
 TEST_F(MangleKeeperTest, NoBaselineMeansRecoveryTouchesNothing) {
   tables_["ip"] = {{"POSTROUTING", "postrouting"}};
-  MangleTableKeeper keeper(&commands_, baseline_path());
-  ASSERT_TRUE(keeper.restore_if_unused().ok());
+  MangleTableKeeper keeper(baseline_path());
+  ASSERT_TRUE(keeper.restore_if_unused(commands_).ok());
   EXPECT_EQ(tables_.count("ip"), 1u);
   EXPECT_TRUE(commands_.calls().empty());
 }
