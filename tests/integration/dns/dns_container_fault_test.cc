@@ -27,19 +27,21 @@ using testing::kLabName;
 using testing::kOtherAddress;
 using testing::kOtherName;
 
-// Finds the one container the test started, as the real finder would
-// describe it.
-class OneContainerFinder final : public ContainerFinder {
+// Finds the containers the test started by name, as the real finder would
+// describe them.
+class NamedContainersFinder final : public ContainerFinder {
  public:
-  explicit OneContainerFinder(v1::ContainerRef ref) : ref_(std::move(ref)) {}
+  void add(v1::ContainerRef ref) { refs_.push_back(std::move(ref)); }
   StatusOr<std::vector<v1::ContainerRef>> find(const v1::ContainerSelector& selector, const std::string& field,
                                                std::uint64_t) override {
-    if (selector.name() != ref_.name()) return not_found(field + ": no container " + selector.name());
-    return std::vector<v1::ContainerRef>{ref_};
+    for (const auto& ref : refs_) {
+      if (ref.name() == selector.name()) return std::vector<v1::ContainerRef>{ref};
+    }
+    return not_found(field + ": no container " + selector.name());
   }
 
  private:
-  v1::ContainerRef ref_;
+  std::vector<v1::ContainerRef> refs_;
 };
 
 std::string read_text(const std::string& path) {
@@ -65,19 +67,50 @@ class DnsContainerFaultTest : public ::testing::Test {
     // Podman bind-mounts its own resolv.conf over this one; --dns makes it
     // name the same resolver.
     std::ofstream(dir_ / "rootfs/etc/resolv.conf") << "nameserver " << testing::kResolverAddress << "\n";
-    container_started_ = true;  // from here on TearDown removes it, also a half-created one
-    (void)commands_.run({"podman", "rm", "-f", "-t", "0", name_}, RunOptions{"", 60s});
-    auto started = commands_.run_checked(
-        {"podman", "run", "-d", "--name", name_, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
-         "--network", std::string("ns:/run/netns/") + testing::kClientNamespace, "--dns", testing::kResolverAddress,
-         "--rootfs", (dir_ / "rootfs").string(), "/bin/busybox", "sleep", "600"},
-        RunOptions{"", 60s});
+    ASSERT_NO_FATAL_FAILURE(start_container(
+        name_, {"--network", std::string("ns:/run/netns/") + testing::kClientNamespace, "--dns",
+                testing::kResolverAddress}));
+    // A second container in a namespace of its own (podman's, loopback
+    // only): a DNS fault there must not meet the first container's.
+    ASSERT_NO_FATAL_FAILURE(start_container(name_ + "-2", {"--network", "none"}));
+    env_.commands = &commands_;
+    env_.clock = &clock_;
+    DnsFaultOptions options;
+    options.seed = 5;
+    kind_ = std::make_unique<ContainerTargetingKind>(std::make_unique<DnsFaultKind>(env_, options), &finder_,
+                                                     commands_);
+  }
+
+  void TearDown() override {
+    // Reverted while the containers' namespaces are still held.
+    live_.reset();
+    second_.reset();
+    for (const auto& name : containers_) {
+      (void)commands_.run({"podman", "rm", "-f", "-t", "0", name}, RunOptions{"", 60s});
+    }
+    if (!dir_.empty()) {
+      std::error_code ignored;
+      fs::remove_all(dir_, ignored);
+    }
+    lab_.reset();
+  }
+
+  // Runs busybox sleep in container `name` on the test's rootfs and tells
+  // the finder about it.
+  void start_container(const std::string& name, const std::vector<std::string>& network) {
+    containers_.push_back(name);  // from here on TearDown removes it, also a half-created one
+    (void)commands_.run({"podman", "rm", "-f", "-t", "0", name}, RunOptions{"", 60s});
+    std::vector<std::string> argv = {"podman", "run", "-d", "--name", name, "--ulimit", "nofile=1024:1024",
+                                     "--ulimit", "nproc=1024:1024"};
+    argv.insert(argv.end(), network.begin(), network.end());
+    argv.insert(argv.end(), {"--rootfs", (dir_ / "rootfs").string(), "/bin/busybox", "sleep", "600"});
+    auto started = commands_.run_checked(argv, RunOptions{"", 60s});
     ASSERT_TRUE(started.ok()) << started.status().to_string();
-    auto pid = commands_.run_checked({"podman", "inspect", "--format", "{{.State.Pid}}", name_});
+    auto pid = commands_.run_checked({"podman", "inspect", "--format", "{{.State.Pid}}", name});
     ASSERT_TRUE(pid.ok()) << pid.status().to_string();
     v1::ContainerRef ref;
     ref.set_runtime("podman");
-    ref.set_name(name_);
+    ref.set_name(name);
     ref.set_id(started->stdout_text.substr(0, 64));
     ref.set_pid(std::stoi(pid->stdout_text));
     const auto stat = ProcReader().stat(ref.pid());
@@ -86,23 +119,16 @@ class DnsContainerFaultTest : public ::testing::Test {
     auto netns = namespace_of(ref.pid(), "net");
     ASSERT_TRUE(netns.ok()) << netns.status().to_string();
     ref.set_network_namespace(netns->to_string("net"));
-    finder_ = std::make_unique<OneContainerFinder>(ref);
-    env_.commands = &commands_;
-    env_.clock = &clock_;
-    DnsFaultOptions options;
-    options.seed = 5;
-    kind_ = std::make_unique<ContainerTargetingKind>(std::make_unique<DnsFaultKind>(env_, options), finder_.get(),
-                                                     commands_);
+    finder_.add(ref);
   }
 
-  void TearDown() override {
-    live_.reset();  // reverts, while the container's namespace is still held
-    if (container_started_) (void)commands_.run({"podman", "rm", "-f", "-t", "0", name_}, RunOptions{"", 60s});
-    if (!dir_.empty()) {
-      std::error_code ignored;
-      fs::remove_all(dir_, ignored);
-    }
-    lab_.reset();
+  static v1::FaultSpec nxdomain_in(const std::string& container) {
+    v1::FaultSpec spec;
+    spec.mutable_dns()->add_patterns("*.lab");
+    spec.mutable_dns()->set_mode(v1::DnsFault::MODE_NXDOMAIN);
+    spec.mutable_target()->set_runtime("podman");
+    spec.mutable_target()->set_name(container);
+    return spec;
   }
 
   CommandResult nslookup(const std::string& name) {
@@ -111,9 +137,7 @@ class DnsContainerFaultTest : public ::testing::Test {
     return *result;
   }
 
-  std::string container_tables() {
-    return lab_->in_client({"nft", "list", "tables"}).stdout_text;
-  }
+  std::string container_tables() { return lab_->in_client({"nft", "list", "tables"}).stdout_text; }
 
   std::string host_ruleset() {
     auto listed = commands_.run({"nft", "list", "ruleset"});
@@ -126,10 +150,11 @@ class DnsContainerFaultTest : public ::testing::Test {
   AgentEnvironment env_;
   std::string name_;
   fs::path dir_;
-  bool container_started_ = false;
-  std::unique_ptr<OneContainerFinder> finder_;
+  std::vector<std::string> containers_;
+  NamedContainersFinder finder_;
   std::unique_ptr<ContainerTargetingKind> kind_;
   std::unique_ptr<LiveFault> live_;
+  std::unique_ptr<LiveFault> second_;
 };
 
 TEST_F(DnsContainerFaultTest, NxdomainInsideTheContainerOnlyAndRevertRestores) {
@@ -138,11 +163,7 @@ TEST_F(DnsContainerFaultTest, NxdomainInsideTheContainerOnlyAndRevertRestores) {
   const std::string host_rules = host_ruleset();
   const std::string host_resolv_conf = read_text("/etc/resolv.conf");
 
-  v1::FaultSpec spec;
-  spec.mutable_dns()->add_patterns("*.lab");
-  spec.mutable_dns()->set_mode(v1::DnsFault::MODE_NXDOMAIN);
-  spec.mutable_target()->set_runtime("podman");
-  spec.mutable_target()->set_name(name_);
+  const v1::FaultSpec spec = nxdomain_in(name_);
   ASSERT_TRUE(kind_->validate(spec).ok()) << kind_->validate(spec).to_string();
   auto live = kind_->apply(spec, FaultContext{"ct1", "exp", 60s});
   ASSERT_TRUE(live.ok()) << live.status().to_string();
@@ -161,6 +182,15 @@ TEST_F(DnsContainerFaultTest, NxdomainInsideTheContainerOnlyAndRevertRestores) {
   EXPECT_NE(container_tables().find("chaos_dns_ct1"), std::string::npos) << "the redirect is in the container";
   EXPECT_EQ(host_ruleset(), host_rules) << "the host's ruleset is untouched";
   EXPECT_EQ(read_text("/etc/resolv.conf"), host_resolv_conf);
+
+  // One DNS fault per network namespace: another container's is its own,
+  // a second one in the same namespace could never take effect.
+  auto second = kind_->apply(nxdomain_in(name_ + "-2"), FaultContext{"ct2", "exp", 60s});
+  ASSERT_TRUE(second.ok()) << second.status().to_string();
+  second_ = std::move(second).value();
+  const auto same = kind_->apply(nxdomain_in(name_), FaultContext{"ct3", "exp", 60s});
+  EXPECT_EQ(same.status().code(), StatusCode::kFailedPrecondition) << same.status().to_string();
+  ASSERT_TRUE(second_->revert().ok());
 
   ASSERT_TRUE(live_->revert().ok());
   auto gone = live_->verify_gone();
