@@ -36,6 +36,7 @@ namespace chaos::agent::dns {
 
 struct DnsFaultOptions {
   // Inside `ip netns exec NS` this path shows /etc/netns/NS/resolv.conf.
+  // Host faults only: a container's is read under its root path.
   std::string resolv_conf_path = "/etc/resolv.conf";
   // 0 disables SO_MARK (tests without CAP_NET_ADMIN and without nft).
   std::uint32_t upstream_socket_mark = kUpstreamSocketMark;
