@@ -82,8 +82,8 @@ StatusOr<std::unique_ptr<LiveFault>> DnsFaultKind::apply(const v1::FaultSpec& sp
   CHAOS_ASSIGN_OR_RETURN(DnsFaultSpec parsed, parse_dns_fault_spec(spec.dns()));
   std::shared_ptr<std::atomic<bool>> live = claim(context);
   if (!live) {
-    return failed_precondition(std::string("dns.fail: another DNS fault is live in this ") +
-                               (container != nullptr ? "container's network namespace" : "agent") +
+    return failed_precondition(std::string("dns.fail: another DNS fault is live ") +
+                               (container != nullptr ? "in this container's network namespace" : "on this agent") +
                                "; revert it first");
   }
   // Only the claim needs an undo step: the responder's unique_ptr stops it
