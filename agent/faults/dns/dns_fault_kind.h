@@ -3,18 +3,29 @@
 // fails, delays or spoofs matching names and forwards the rest to the real
 // upstream from resolv.conf (read at apply time).
 //
-// One DNS fault per agent at a time: two nat redirects of the same packets
-// cannot both win (the first nat chain to bind a mapping wins), so a second
-// inject would silently do nothing. It is refused with FAILED_PRECONDITION.
+// In a container (FaultContext::container) the same happens in the
+// container's network namespace: its resolv.conf (under the container's
+// root), the nft table there (through the container's command runner), and
+// the stub's sockets and threads, the probe and the socket checks inside it.
+//
+// One DNS fault per network namespace at a time: two nat redirects of the
+// same packets cannot both win (the first nat chain to bind a mapping wins),
+// so a second inject would silently do nothing. It is refused with
+// FAILED_PRECONDITION. Faults in different containers' namespaces (and the
+// host's) do not meet.
 //
 // Concurrency: apply, revert and recover of different faults may run at the
-// same time. The only state shared between faults is the single-fault flag
-// (an atomic, never a lock); each live fault's revert lock is its own.
+// same time. The only state shared between faults is the set of claimed
+// namespaces (one short lock around a map, nothing slow under it; a live
+// fault releases its claim through an atomic); each live fault's revert
+// lock is its own.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -25,6 +36,7 @@ namespace chaos::agent::dns {
 
 struct DnsFaultOptions {
   // Inside `ip netns exec NS` this path shows /etc/netns/NS/resolv.conf.
+  // Host faults only: a container's is read under its root path.
   std::string resolv_conf_path = "/etc/resolv.conf";
   // 0 disables SO_MARK (tests without CAP_NET_ADMIN and without nft).
   std::uint32_t upstream_socket_mark = kUpstreamSocketMark;
@@ -49,13 +61,23 @@ class DnsFaultKind final : public FaultKind {
   // The redirect table, named after the fault id, is gone from the kernel.
   StatusOr<std::string> verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) override;
   Status recover_by_id(const FaultContext& context) override;
+  bool acts_in_containers() const override { return true; }
   std::string backend() const override { return "dns-stub"; }
 
  private:
+  // The claim on the namespace `context` acts in, set; null when another
+  // DNS fault holds it.
+  std::shared_ptr<std::atomic<bool>> claim(const FaultContext& context);
+  CommandRunner* commands_for(const FaultContext& context) const;
+
   AgentEnvironment env_;
   DnsFaultOptions options_;
-  // Shared with the live fault, which clears it on revert.
-  std::shared_ptr<std::atomic<bool>> live_ = std::make_shared<std::atomic<bool>>(false);
+  std::mutex claims_mutex_;
+  // Per network namespace ("dev:inode"): true while a fault holds it. The
+  // flag is shared with the live fault, which clears it on revert; cleared
+  // entries are dropped at the next claim, so the map stays as small as the
+  // number of live DNS faults. Guarded by claims_mutex_.
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> claims_;
 };
 
 }  // namespace chaos::agent::dns

@@ -10,7 +10,9 @@
 #include <iostream>
 #include <stdexcept>
 
+#include "agent/faults/dns/in_network_namespace.h"
 #include "agent/faults/dns/loopback_listeners.h"
+#include "agent/targets/namespaces/namespace_handle.h"
 
 namespace chaos::agent::dns {
 
@@ -35,7 +37,10 @@ StatusOr<std::unique_ptr<DnsStubResponder>> DnsStubResponder::start(std::shared_
   responder->stop_event_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!responder->stop_event_.valid()) return unavailable("dns stub: eventfd: " + errno_text());
   responder->options_.upstream_options.cancel_fd = responder->stop_event_.get();
-  CHAOS_ASSIGN_OR_RETURN(LoopbackListeners listeners, bind_loopback_listeners());
+  StatusOr<LoopbackListeners> bound = unavailable("dns stub: listeners not bound");
+  CHAOS_RETURN_IF_ERROR(run_in_network_namespace(responder->options_.network_namespace_fd,
+                                                 [&bound] { bound = bind_loopback_listeners(); }));
+  CHAOS_ASSIGN_OR_RETURN(LoopbackListeners listeners, std::move(bound));
   responder->udp4_ = std::move(listeners.udp4);
   responder->tcp4_ = std::move(listeners.tcp4);
   responder->udp6_ = std::move(listeners.udp6);
@@ -71,6 +76,11 @@ void DnsStubResponder::launch(const char* name, std::function<void()> body) {
   try {
     threads_.emplace_back([this, name, body = std::move(body)] {
       try {
+        if (options_.network_namespace_fd >= 0) {
+          if (Status entered = enter_network_namespace(options_.network_namespace_fd); !entered.ok()) {
+            throw std::runtime_error(entered.to_string());
+          }
+        }
         body();
       } catch (const std::exception& error) {
         record_failure(std::string(name) + ": " + error.what());

@@ -18,6 +18,10 @@
 // for names the fault does not target. An overflowing tcp connection is
 // closed.
 //
+// In a container (ResponderOptions::network_namespace_fd) every socket and
+// thread lives in the container's network namespace; a thread that cannot
+// enter it stops at once and records the failure.
+//
 // Each thread's body catches everything: an exception logs, records the
 // failure (failure()) and ends that thread; the live fault then reports
 // "engine_failed" and the registry reverts it.
@@ -55,6 +59,11 @@ struct ResponderOptions {
   // Forwarded udp answers waiting out a delay; more are dropped.
   std::size_t max_delayed = 256;
   std::chrono::milliseconds tcp_idle_timeout{10'000};
+  // An open network namespace (a container's) the listeners are bound in
+  // and every responder thread enters first, so upstream sockets and the
+  // own-socket lookup in /proc/thread-self/net are the container's too; the
+  // caller keeps it open while the responder runs. -1: the caller's own.
+  int network_namespace_fd = -1;
   // True for a query that must bypass the fault (the agent's own lookups);
   // it is forwarded untouched. Empty: no query is exempt.
   std::function<bool(const sockaddr_storage& peer, bool tcp)> is_exempt_peer;

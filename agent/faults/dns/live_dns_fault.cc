@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "agent/faults/dns/dns_probe.h"
+#include "agent/faults/dns/in_network_namespace.h"
 #include "agent/faults/dns/own_socket.h"
 #include "common/crash_point.h"
 
@@ -68,6 +69,17 @@ bool wait_for(const std::atomic<std::uint64_t>& counter, std::uint64_t above, st
     std::this_thread::sleep_for(5ms);
   }
   return true;
+}
+
+// exchange_probe() from inside the fault's network namespace: the probe
+// must take the path a client's query takes there.
+StatusOr<ProbeOutcome> probe_in(int network_namespace_fd, const sockaddr_storage& target, socklen_t target_length,
+                                std::span<const std::uint8_t> query, std::chrono::milliseconds wait,
+                                const std::function<void(const sockaddr_storage&)>& on_bound) {
+  StatusOr<ProbeOutcome> outcome = unavailable("dns probe: not sent");
+  CHAOS_RETURN_IF_ERROR(run_in_network_namespace(
+      network_namespace_fd, [&] { outcome = exchange_probe(target, target_length, query, wait, on_bound); }));
+  return outcome;
 }
 
 }  // namespace
@@ -157,9 +169,9 @@ StatusOr<FaultEffect> LiveDnsFault::verify_live() {
   const std::string what = "probe " + *name + (type == kTypeA ? " A" : " AAAA") + " to " + target;
   // Only ever sent to the resolver address after the read-back showed the
   // redirect that takes it to the stub, which never forwards a probe.
-  auto outcome = exchange_probe(setup_.client_resolver.address, setup_.client_resolver.address_length, query,
-                                answers ? kAnswerWait : kSilenceWait,
-                                [this](const sockaddr_storage& source) { responder_->expect_probe(source); });
+  auto outcome = probe_in(setup_.network_namespace_fd, setup_.client_resolver.address,
+                          setup_.client_resolver.address_length, query, answers ? kAnswerWait : kSilenceWait,
+                          [this](const sockaddr_storage& source) { responder_->expect_probe(source); });
   const bool taken = wait_for(counters.probes, probes_before, outcome.ok() && outcome->reply ? 0ms : kCountWait);
   responder_->clear_probe();
   if (!outcome.ok()) return outcome.status();
@@ -211,16 +223,22 @@ StatusOr<std::string> LiveDnsFault::verify_gone() {
   CHAOS_ASSIGN_OR_RETURN(const bool listed, redirect_table_listed(commands_, table));
   if (listed) return failed_precondition("nft table inet " + table + " is still in the ruleset");
   const std::uint16_t port = setup_.rules.stub_port;
-  for (const int family : {AF_INET, AF_INET6}) {
-    if (family == AF_INET6 && !responder_->listens_on_ipv6()) continue;
-    const sockaddr_storage address = loopback_address(family, port);
-    for (const bool tcp : {false, true}) {
-      if (peer_is_own_socket(address, tcp)) {
-        return failed_precondition(std::string("the stub's ") + (tcp ? "tcp" : "udp") + " socket on " +
-                                   address_text(address) + " is still open");
+  // The stub's sockets are in the fault's namespace: so is the table that
+  // lists them (/proc/thread-self/net of a thread there).
+  std::string still_open;
+  CHAOS_RETURN_IF_ERROR(run_in_network_namespace(setup_.network_namespace_fd, [&] {
+    for (const int family : {AF_INET, AF_INET6}) {
+      if (family == AF_INET6 && !responder_->listens_on_ipv6()) continue;
+      const sockaddr_storage address = loopback_address(family, port);
+      for (const bool tcp : {false, true}) {
+        if (still_open.empty() && peer_is_own_socket(address, tcp)) {
+          still_open = std::string("the stub's ") + (tcp ? "tcp" : "udp") + " socket on " + address_text(address) +
+                       " is still open";
+        }
       }
     }
-  }
+  }));
+  if (!still_open.empty()) return failed_precondition(still_open);
   std::string evidence = "nft table inet " + table + " absent from `nft list tables`; stub sockets on :" +
                          std::to_string(port) + " closed";
   // With the redirect gone, the resolver address would reach the real
@@ -232,8 +250,8 @@ StatusOr<std::string> LiveDnsFault::verify_gone() {
   CHAOS_ASSIGN_OR_RETURN(const Bytes query, build_probe_query(id, *name, type));
   const sockaddr_storage former = loopback_address(AF_INET, port);
   CHAOS_ASSIGN_OR_RETURN(const ProbeOutcome outcome,
-                         exchange_probe(former, sizeof(sockaddr_in), query, kSilenceWait,
-                                        [](const sockaddr_storage&) {}));
+                         probe_in(setup_.network_namespace_fd, former, sizeof(sockaddr_in), query, kSilenceWait,
+                                  [](const sockaddr_storage&) {}));
   if (outcome.reply && faulty_answer_mismatch(setup_.spec, *outcome.reply, id, type).empty() &&
       mode_answers_at_once(setup_.spec.mode)) {
     return failed_precondition("probe " + *name + " to " + address_text(former) + " still got the " +

@@ -26,6 +26,10 @@ struct LiveDnsFaultSetup {
   UpstreamResolver client_resolver;  // where clients send queries: the probe's target
   DnsFaultSpec spec;
   std::string detail;
+  // The container's network namespace the stub and the redirect live in,
+  // held open by the caller for the fault's life; -1: the agent's own. The
+  // probes and the socket checks run there.
+  int network_namespace_fd = -1;
 };
 
 class LiveDnsFault final : public LiveFault {

@@ -23,7 +23,10 @@ std::string proc_net_address(const sockaddr_storage& address);
 // is `address` (or the wildcard address on the same port).
 std::set<unsigned long> socket_inodes_bound_to(std::string_view table_text, const std::string& address);
 
-// True when the socket that sent from `peer` is open in this process.
+// True when the socket that sent from `peer` is open in this process. Reads
+// the calling thread's namespace's table (/proc/thread-self/net): call it on
+// a thread in the namespace the query arrived in (the responder's threads
+// in a container have entered the container's).
 bool peer_is_own_socket(const sockaddr_storage& peer, bool tcp);
 
 }  // namespace chaos::agent::dns

@@ -1,10 +1,17 @@
 #include "agent/faults/dns/resolv_conf.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "agent/faults/dns/socket_io.h"
 
 namespace chaos::agent::dns {
 
@@ -52,6 +59,33 @@ StatusOr<UpstreamResolver> parse_resolv_conf(std::string_view text) {
     if (upstream.ok()) return upstream;
   }
   return upstream_from_text("127.0.0.1");
+}
+
+StatusOr<UpstreamResolver> read_resolv_conf_in_root(const std::string& root) {
+  const std::string path = root + "/etc/resolv.conf";
+  UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) return failed_precondition("cannot open " + root + ": " + errno_text());
+  open_how how{};
+  // Non-blocking: a FIFO planted as resolv.conf must not hang the apply.
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), "etc/resolv.conf", &how, sizeof how)));
+  if (!fd.valid()) return failed_precondition("cannot read " + path + ": " + errno_text());
+  struct stat info {};
+  if (::fstat(fd.get(), &info) != 0) return failed_precondition("cannot read " + path + ": " + errno_text());
+  if (!S_ISREG(info.st_mode)) return failed_precondition("cannot read " + path + ": not a regular file");
+  std::string text;
+  char buffer[4096];
+  while (text.size() < kMaxResolvConfBytes) {
+    const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) return failed_precondition("cannot read " + path + ": " + errno_text());
+    if (got == 0) break;
+    text.append(buffer, static_cast<std::size_t>(got));
+  }
+  auto upstream = parse_resolv_conf(text);
+  if (!upstream.ok()) return upstream.status().with_context(path);
+  return upstream;
 }
 
 StatusOr<UpstreamResolver> read_resolv_conf(const std::string& path) {

@@ -32,6 +32,13 @@ StatusOr<UpstreamResolver> parse_resolv_conf(std::string_view text);
 
 StatusOr<UpstreamResolver> read_resolv_conf(const std::string& path);
 
+// A container's resolver: `root`/etc/resolv.conf ("/proc/PID/root/..."),
+// resolved as if `root` were "/" (openat2 RESOLVE_IN_ROOT). An image whose
+// /etc/resolv.conf is an absolute symlink (to ../run/systemd/resolve/...)
+// then still names a file of the container, never one of the agent's host.
+// Only a regular file is read, at most 1 MiB of it.
+StatusOr<UpstreamResolver> read_resolv_conf_in_root(const std::string& root);
+
 StatusOr<UpstreamResolver> upstream_from_text(const std::string& address_text);
 
 }  // namespace chaos::agent::dns

@@ -3,7 +3,9 @@
 #include "agent/faults/dns/dns_fault_kind.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -148,6 +150,68 @@ TEST_F(DnsFaultKindTest, RecoverDeletesTheTableByNameAndRefusesForeignNames) {
   ASSERT_TRUE(kind_->recover(nxdomain_spec(), context("f9"), nlohmann::json{{"nft_table", "filter"}}).ok());
   EXPECT_EQ(commands_.stdin_texts(),
             (std::vector<std::string>(3, "add table inet chaos_dns_f9\ndelete table inet chaos_dns_f9\n")));
+}
+
+// A fault in a container: its own command runner (the real one enters the
+// container's namespace) and its root, where its resolv.conf is.
+class DnsContainerContextTest : public DnsFaultKindTest {
+ protected:
+  void SetUp() override {
+    DnsFaultKindTest::SetUp();
+    root_ = std::filesystem::path(::testing::TempDir()) / ("cdn-container-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(root_ / "etc");
+    scope_.ref.set_name("cdn-c1");
+    scope_.commands = &container_commands_;
+    // Opening needs no privilege; only entering it would.
+    scope_.network_namespace_fd = ::open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    scope_.root_path = root_.string();
+  }
+  void TearDown() override {
+    if (scope_.network_namespace_fd >= 0) ::close(scope_.network_namespace_fd);
+    std::filesystem::remove_all(root_);
+    DnsFaultKindTest::TearDown();
+  }
+  FaultContext in_container(const std::string& id) {
+    FaultContext inside = context(id);
+    inside.container = &scope_;
+    return inside;
+  }
+
+  std::filesystem::path root_;
+  chaos::testing::FakeCommandRunner container_commands_;
+  ContainerScope scope_;
+};
+
+TEST_F(DnsContainerContextTest, ActsInContainers) { EXPECT_TRUE(kind_->acts_in_containers()); }
+
+TEST_F(DnsContainerContextTest, ApplyReadsTheResolvConfUnderTheContainersRoot) {
+  // The host's resolv.conf (the fixture's) is readable; the container's is
+  // missing, and that is the one a container fault must use.
+  auto failed = kind_->apply(nxdomain_spec(), in_container("c1"));
+  ASSERT_FALSE(failed.ok());
+  EXPECT_NE(failed.status().message().find(root_.string() + "/etc/resolv.conf"), std::string::npos)
+      << failed.status().message();
+  EXPECT_TRUE(commands_.calls().empty());
+  EXPECT_TRUE(container_commands_.calls().empty());
+}
+
+TEST_F(DnsContainerContextTest, RecoveryRunsNftThroughTheContainersRunner) {
+  ASSERT_TRUE(kind_->recover(nxdomain_spec(), in_container("c9"), nlohmann::json{{"nft_table", "chaos_dns_c9"}}).ok());
+  ASSERT_TRUE(kind_->recover_by_id(in_container("c9")).ok());
+  container_commands_.on("nft list tables", [](const std::vector<std::string>&) -> StatusOr<CommandResult> {
+    return CommandResult{0, "table inet chaos_dns_c9\n", ""};
+  });
+  EXPECT_EQ(kind_->verify_recovered(in_container("c9"), nullptr).status().code(), StatusCode::kFailedPrecondition)
+      << "the container's ruleset still has it";
+  const auto calls = container_commands_.call_lines();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0], "nft -f -");
+  EXPECT_EQ(calls[1], "nft -f -");
+  EXPECT_NE(calls[2].find("nft list tables"), std::string::npos) << calls[2];
+  for (int i : {0, 1}) {
+    EXPECT_EQ(container_commands_.stdin_texts()[i], "add table inet chaos_dns_c9\ndelete table inet chaos_dns_c9\n");
+  }
+  EXPECT_TRUE(commands_.calls().empty()) << "the host's ruleset is never touched";
 }
 
 // A tiny nft: which tables exist, so recovery is checked on the state.
