@@ -2,7 +2,10 @@
 
 #include <sys/resource.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -86,14 +89,14 @@ StatusOr<std::vector<std::string>> existing_lab_containers(const LabLayout& layo
   return container_names_in(result.stdout_text);
 }
 
-Status remove_lab_containers(const LabLayout& layout, CommandRunner& runner) {
+StatusOr<std::size_t> remove_lab_containers(const LabLayout& layout, CommandRunner& runner) {
   CHAOS_ASSIGN_OR_RETURN(auto names, existing_lab_containers(layout, runner));
-  if (names.empty()) return {};
+  if (names.empty()) return std::size_t{0};
   std::vector<std::string> argv = podman_command();
   for (const std::string word : {"rm", "-f", "-t", "0"}) argv.push_back(word);
   argv.insert(argv.end(), names.begin(), names.end());
   CHAOS_RETURN_IF_ERROR(runner.run_checked(argv, RunOptions{"", kPodmanTimeout}).status());
-  return {};
+  return names.size();
 }
 
 std::string recorded_runtime(const LabLayout& layout) {
@@ -101,6 +104,18 @@ std::string recorded_runtime(const LabLayout& layout) {
   std::string runtime;
   if (in >> runtime && runtime == kRuntimePodman) return kRuntimePodman;
   return kRuntimeProcess;
+}
+
+}  // namespace chaos::lab
+
+namespace chaos::lab {
+
+bool may_have_containers(const LabLayout& layout) {
+  if (std::filesystem::exists(layout.runtime_path())) return recorded_runtime(layout) == kRuntimePodman;
+  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin"}) {
+    if (::access((std::string(dir) + "/podman").c_str(), X_OK) == 0) return true;
+  }
+  return false;
 }
 
 }  // namespace chaos::lab

@@ -41,10 +41,14 @@ long broker_nofile_limit();
 StatusOr<std::vector<std::string>> existing_lab_containers(const LabLayout& layout, CommandRunner& runner);
 // `podman rm -f -t 0` on every container of this lab; --rm alone would
 // leave a container behind when conmon dies with the lab. Idempotent.
-Status remove_lab_containers(const LabLayout& layout, CommandRunner& runner);
+// Returns how many it removed.
+StatusOr<std::size_t> remove_lab_containers(const LabLayout& layout, CommandRunner& runner);
 
 // The lab runtime recorded in the state dir ("process" when none is).
 std::string recorded_runtime(const LabLayout& layout);
+// Whether `down` must look for containers: the record says podman, or there
+// is no record (the state dir is gone) and podman is installed.
+bool may_have_containers(const LabLayout& layout);
 
 // One name per non-empty line of `podman ps --format {{.Names}}` output.
 std::vector<std::string> container_names_in(const std::string& output);

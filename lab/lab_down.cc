@@ -117,9 +117,13 @@ Status lab_down(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
   // The supervisor removes its containers when it stops; after a crash they
   // are still there (running or exited) and hold their namespace.
   Status container_status;
-  if (recorded_runtime(layout) == kRuntimePodman) {
-    container_status = remove_lab_containers(layout, runner);
-    out << "lab: removed the Podman containers of " << layout.params().prefix << "\n" << std::flush;
+  if (may_have_containers(layout)) {
+    auto removed = remove_lab_containers(layout, runner);
+    container_status = removed.status();
+    if (removed.ok() && *removed > 0) {
+      out << "lab: removed the " << *removed << " Podman containers of " << layout.params().prefix << "\n"
+          << std::flush;
+    }
   }
   kill_leftover_processes(layout, network, clock, out);
   Status network_status = network.destroy();

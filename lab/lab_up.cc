@@ -45,7 +45,8 @@ Status refuse_if_present(const LabLayout& layout, CommandRunner& runner) {
                                " links); run `chaos-lab down` first");
   }
   // Containers outlive their namespaces; an earlier podman lab's may be left.
-  if (podman_runtime(layout) || recorded_runtime(layout) == kRuntimePodman) {
+  const bool podman_lab = podman_runtime(layout) || recorded_runtime(layout) == kRuntimePodman;
+  if (podman_lab && !find_program("podman").empty()) {
     CHAOS_ASSIGN_OR_RETURN(auto containers, existing_lab_containers(layout, runner));
     if (!containers.empty()) {
       return failed_precondition("leftovers of an earlier lab " + layout.params().prefix + " (" +

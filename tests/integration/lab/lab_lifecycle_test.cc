@@ -196,7 +196,7 @@ TEST_F(LabLifecycleTest, PodmanRuntimeRunsBrokersInLabelledContainers) {
   ASSERT_EQ(::chaos::test_support::safe_kill(*supervisor, SIGKILL), 0);
   const auto down = lab("down");
   EXPECT_EQ(down.exit_code, 0) << down.stdout_text << down.stderr_text;
-  EXPECT_NE(down.stdout_text.find("removed the Podman containers"), std::string::npos) << down.stdout_text;
+  EXPECT_NE(down.stdout_text.find("Podman containers of clb"), std::string::npos) << down.stdout_text;
   expect_nothing_left();
 }
 

@@ -108,14 +108,18 @@ TEST(LabContainersTest, DownRemovesEveryLabContainerByLabel) {
   const auto layout = podman_layout();
   testing::FakeCommandRunner runner;
   runner.on(" ps -a ", [](const auto&) { return CommandResult{0, "chaoslab-nats-1\nchaoslab-nats-3\n", ""}; });
-  ASSERT_TRUE(remove_lab_containers(layout, runner).ok());
+  auto removed = remove_lab_containers(layout, runner);
+  ASSERT_TRUE(removed.ok()) << removed.status().to_string();
+  EXPECT_EQ(*removed, 2u);
   const auto lines = runner.call_lines();
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_NE(lines[0].find("--filter label=chaos.lab=chaoslab"), std::string::npos) << lines[0];
   EXPECT_NE(lines[1].find(" rm -f -t 0 chaoslab-nats-1 chaoslab-nats-3"), std::string::npos) << lines[1];
 
   testing::FakeCommandRunner empty;
-  ASSERT_TRUE(remove_lab_containers(layout, empty).ok());
+  removed = remove_lab_containers(layout, empty);
+  ASSERT_TRUE(removed.ok());
+  EXPECT_EQ(*removed, 0u);
   EXPECT_EQ(empty.call_lines().size(), 1u);  // nothing to remove: no rm
 }
 
