@@ -59,7 +59,9 @@ Status lab_status(const LabLayout& layout, CommandRunner& runner, std::ostream& 
       << (supervised ? "up, supervisor pid " + std::to_string(*supervisor) : std::string("SUPERVISOR NOT RUNNING"))
       << "; bridge " << layout.bridge() << " " << layout.bridge_ip() << "/24; " << namespace_count
       << " namespaces";
-  if (recorded_runtime(layout) == kRuntimePodman) out << "; brokers in Podman containers " << layout.container_name(1) << "..";
+  if (recorded_runtime(layout) == kRuntimePodman) {
+    out << "; brokers in Podman containers " << layout.container_name(1) << "..";
+  }
   out << "\n";
   print_nodes(layout, out);
   print_processes(layout, out);
