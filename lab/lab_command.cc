@@ -30,6 +30,13 @@ void add_layout_flags(CLI::App& command, LabParams& params) {
   command.add_option("--bin-dir", params.bin_dir, "Where chaos-agent and chaos-probe are (default: next to chaos-lab)");
 }
 
+void add_runtime_flag(CLI::App& command, LabParams& params) {
+  command.add_option("--runtime", params.runtime,
+                     "How the NATS brokers run: process (nats-server in the node namespace) or podman (one "
+                     "Podman container per node, joined to the node namespace)")
+      ->capture_default_str();
+}
+
 std::string self_path() {
   std::error_code error;
   auto path = std::filesystem::read_symlink("/proc/self/exe", error);
@@ -68,6 +75,7 @@ void add_lab_commands(CLI::App& lab) {
 
   auto* up = lab.add_subcommand("up", "Bring the lab up: namespaces, NATS cluster, agents, Prometheus, probe");
   add_layout_flags(*up, flags->params);
+  add_runtime_flag(*up, flags->params);
   up->callback([flags] {
     run_with_layout(*flags, [](const LabLayout& layout, CommandRunner& runner, Clock& clock) {
       return lab_up(layout, runner, clock, std::cout, self_path());
@@ -94,6 +102,7 @@ void add_lab_commands(CLI::App& lab) {
   auto* supervise = lab.add_subcommand("supervise", "");  // hidden: started by `lab up`
   supervise->group("");
   add_layout_flags(*supervise, flags->params);
+  add_runtime_flag(*supervise, flags->params);
   supervise->callback([flags] {
     auto layout = LabLayout::create(flags->params);
     if (!layout.ok()) usage_error(layout.status());

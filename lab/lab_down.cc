@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <set>
 
+#include "lab/lab_containers.h"
 #include "lab/lab_network.h"
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
@@ -113,10 +114,23 @@ Status lab_down(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
   if (::geteuid() != 0) return permission_denied("lab down: must run as root (network namespaces, bridge)");
   LabNetwork network(layout, runner);
   stop_supervisor(layout, clock, out);
+  // The supervisor removes its containers when it stops; after a crash they
+  // are still there (running or exited) and hold their namespace.
+  Status container_status;
+  if (may_have_containers(layout)) {
+    auto removed = remove_lab_containers(layout, runner);
+    container_status = removed.status();
+    if (removed.ok() && *removed > 0) {
+      out << "lab: removed the " << *removed << " Podman containers of " << layout.params().prefix << "\n"
+          << std::flush;
+    }
+  }
   kill_leftover_processes(layout, network, clock, out);
   Status network_status = network.destroy();
   out << "lab: removed namespaces, links and /etc/netns entries of " << layout.params().prefix << "\n" << std::flush;
-  Status state_status = remove_state(layout, keep_state);
+  // The runtime record goes with the state: only when the containers are gone.
+  Status state_status = container_status.ok() ? remove_state(layout, keep_state) : Status{};
+  if (!container_status.ok()) return container_status.with_context("lab down");
   if (!network_status.ok()) return network_status.with_context("lab down");
   if (!state_status.ok()) return state_status.with_context("lab down");
   out << "lab: down" << (keep_state ? " (state kept in " + layout.params().state_dir + ")" : "") << "\n" << std::flush;

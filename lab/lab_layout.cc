@@ -52,6 +52,10 @@ StatusOr<LabLayout> LabLayout::create(LabParams params) {
       params.prometheus_port == params.probe_port) {
     return invalid_argument("lab ports: --prometheus-port and --probe-port must be distinct, 1..65535");
   }
+  if (params.runtime != kRuntimeProcess && params.runtime != kRuntimePodman) {
+    return invalid_argument("lab --runtime '" + params.runtime + "': must be " + kRuntimeProcess + " or " +
+                            kRuntimePodman);
+  }
   while (params.state_dir.size() > 1 && params.state_dir.back() == '/') params.state_dir.pop_back();
   return LabLayout(std::move(params));
 }
@@ -88,6 +92,11 @@ std::string LabLayout::pidfile(const std::string& process) const { return path("
 std::string LabLayout::logfile(const std::string& process) const { return path("logs/" + process + ".log"); }
 std::string LabLayout::inventory_path() const { return path("inventory.toml"); }
 std::string LabLayout::supervisor_pidfile() const { return pidfile("supervisor"); }
+std::string LabLayout::runtime_path() const { return path("runtime"); }
+std::string LabLayout::rootfs_dir() const { return path("rootfs"); }
+std::string LabLayout::container_name(int node) const {
+  return params_.prefix + "-nats-" + std::to_string(node);
+}
 std::string LabLayout::netns_etc_dir(int node) const { return params_.netns_etc_root + "/" + netns(node); }
 
 }  // namespace chaos::lab

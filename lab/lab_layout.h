@@ -21,7 +21,13 @@ struct LabParams {
   std::string netns_etc_root = "/etc/netns";
   int prometheus_port = 19090;           // on the host's loopback
   int probe_port = 19800;                // chaos-probe /metrics on the host's loopback
+  // How the brokers run: kRuntimeProcess (nats-server under `ip netns exec`)
+  // or kRuntimePodman (one Podman container per node in its namespace).
+  std::string runtime = "process";
 };
+
+inline constexpr const char* kRuntimeProcess = "process";
+inline constexpr const char* kRuntimePodman = "podman";
 
 // Ports inside every node's namespace (fixed: the namespaces are separate).
 inline constexpr int kAgentPort = 9700;
@@ -66,6 +72,11 @@ class LabLayout {
   std::string logfile(const std::string& process) const;
   std::string inventory_path() const;
   std::string supervisor_pidfile() const;
+  // The runtime `up` used, so `down` knows whether containers are left to remove.
+  std::string runtime_path() const;
+  // Podman flavour: the brokers' root filesystem and container names.
+  std::string rootfs_dir() const;              // "<state>/rootfs"
+  std::string container_name(int node) const;  // "chaoslab-nats-1"
   // /etc/netns/<ns>: files here are bind-mounted over /etc by `ip netns exec`.
   std::string netns_etc_dir(int node) const;
 

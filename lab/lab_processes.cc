@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "lab/lab_containers.h"
 #include "lab/lab_tls.h"
 
 namespace chaos::lab {
@@ -14,7 +15,7 @@ ProcessSpec spec(const LabLayout& layout, const std::string& name, std::string p
                  std::vector<std::string> argv) {
   return ProcessSpec{name,           std::move(program),    std::move(marker),
                      std::move(argv), layout.logfile(name), layout.pidfile(name),
-                     std::chrono::milliseconds(2000)};
+                     std::chrono::milliseconds(2000), ""};
 }
 
 // `ip netns exec` execs the program in place, so the pid the supervisor
@@ -35,6 +36,12 @@ ProcessSpec dnsmasq_spec(const LabLayout& layout) {
 }
 
 ProcessSpec nats_spec(const LabLayout& layout, int node) {
+  if (layout.params().runtime == kRuntimePodman) {
+    ProcessSpec broker = spec(layout, "nats-" + layout.node_name(node), "nats-server", nats_config_path(layout, node),
+                              nats_container_run_argv(layout, node, broker_nofile_limit()));
+    broker.container = layout.container_name(node);
+    return broker;
+  }
   return spec(layout, "nats-" + layout.node_name(node), "nats-server", nats_config_path(layout, node),
               in_namespace(layout.netns(node), {"nats-server", "--config", nats_config_path(layout, node)}));
 }

@@ -1,5 +1,6 @@
 #include <iomanip>
 
+#include "lab/lab_containers.h"
 #include "lab/lab_network.h"
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
@@ -57,7 +58,11 @@ Status lab_status(const LabLayout& layout, CommandRunner& runner, std::ostream& 
   out << "lab " << layout.params().prefix << ": "
       << (supervised ? "up, supervisor pid " + std::to_string(*supervisor) : std::string("SUPERVISOR NOT RUNNING"))
       << "; bridge " << layout.bridge() << " " << layout.bridge_ip() << "/24; " << namespace_count
-      << " namespaces\n";
+      << " namespaces";
+  if (recorded_runtime(layout) == kRuntimePodman) {
+    out << "; brokers in Podman containers " << layout.container_name(1) << "..";
+  }
+  out << "\n";
   print_nodes(layout, out);
   print_processes(layout, out);
   print_urls(layout, out);

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <iostream>
 
+#include "common/command_runner.h"
+#include "lab/container_launcher.h"
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
 #include "lab/stream_leader.h"
@@ -56,7 +58,10 @@ int lab_supervise(const LabLayout& layout) {
     pidfile << ::getpid() << "\n";
   }
   const std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
-  ChildProcessLauncher launcher;
+  ChildProcessLauncher children;
+  ProcessCommandRunner runner;
+  // Plain processes pass through it to `children`.
+  ContainerLauncher launcher(runner, children);
   SystemClock clock;
   Supervisor supervisor(lab_process_specs(layout, resolve_bin_dir(layout, self)), launcher, clock, log_line);
   StreamLeaderWatcher watcher(layout);
@@ -64,6 +69,9 @@ int lab_supervise(const LabLayout& layout) {
   supervisor.start_all();
   supervise_until_signalled(supervisor, watcher, signals);
   supervisor.stop_all(kStopGrace);
+  if (Status removed = launcher.remove_containers(); !removed.ok()) {
+    log_line("cannot remove the broker containers (`chaos-lab down` retries): " + removed.message());
+  }
   std::filesystem::remove(layout.supervisor_pidfile());
   log_line("stopped");
   return 0;

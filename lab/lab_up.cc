@@ -5,6 +5,8 @@
 #include <fstream>
 
 #include "common/child_descriptors.h"
+#include "lab/broker_rootfs.h"
+#include "lab/lab_containers.h"
 #include "lab/lab_files.h"
 #include "lab/lab_network.h"
 #include "lab/lab_operations.h"
@@ -23,6 +25,12 @@ namespace {
 
 constexpr auto kServiceTimeout = std::chrono::seconds(60);
 
+boost::filesystem::path find_program(const std::string& name) {
+  return bp::search_path(name, {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"});
+}
+
+bool podman_runtime(const LabLayout& layout) { return layout.params().runtime == kRuntimePodman; }
+
 Status refuse_if_present(const LabLayout& layout, CommandRunner& runner) {
   if (auto pid = read_pidfile(layout.supervisor_pidfile()); pid && process_alive(*pid)) {
     return already_exists("lab " + layout.params().prefix + " is already up (supervisor pid " +
@@ -36,6 +44,16 @@ Status refuse_if_present(const LabLayout& layout, CommandRunner& runner) {
                                std::to_string(namespaces.size()) + " namespaces, " + std::to_string(links.size()) +
                                " links); run `chaos-lab down` first");
   }
+  // Containers outlive their namespaces; an earlier podman lab's may be left.
+  const bool podman_lab = podman_runtime(layout) || recorded_runtime(layout) == kRuntimePodman;
+  if (podman_lab && !find_program("podman").empty()) {
+    CHAOS_ASSIGN_OR_RETURN(auto containers, existing_lab_containers(layout, runner));
+    if (!containers.empty()) {
+      return failed_precondition("leftovers of an earlier lab " + layout.params().prefix + " (" +
+                                 std::to_string(containers.size()) + " containers, e.g. " + containers.front() +
+                                 "); run `chaos-lab down` first");
+    }
+  }
   const fs::path state = layout.params().state_dir;
   std::error_code error;
   if (fs::exists(state) && !fs::is_empty(state, error) && !fs::exists(state / kStateMarker)) {
@@ -44,7 +62,7 @@ Status refuse_if_present(const LabLayout& layout, CommandRunner& runner) {
   return {};
 }
 
-Status check_programs(const std::string& bin_dir) {
+Status check_programs(const LabLayout& layout, const std::string& bin_dir) {
   for (const std::string name : {"chaos-agent", "chaos-probe"}) {
     const fs::path program = fs::path(bin_dir) / name;
     if (::access(program.c_str(), X_OK) != 0) {
@@ -52,8 +70,12 @@ Status check_programs(const std::string& bin_dir) {
     }
   }
   for (const std::string name : {"ip", "nats-server", "dnsmasq", "prometheus", "openssl"}) {
-    if (bp::search_path(name, {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}).empty()) {
-      return not_found(name + " is not installed: run scripts/install-deps");
+    if (find_program(name).empty()) return not_found(name + " is not installed: run scripts/install-deps");
+  }
+  if (!podman_runtime(layout)) return {};
+  for (const std::string name : {"podman", "runc", "busybox", "ldd"}) {
+    if (find_program(name).empty()) {
+      return not_found(name + " is not installed (needed by --runtime podman): run scripts/install-deps");
     }
   }
   return {};
@@ -77,6 +99,8 @@ Status prepare_state_dir(const LabLayout& layout) {
   }
   if (error) return internal_error("cannot create state dir " + state.string() + ": " + error.message());
   CHAOS_RETURN_IF_ERROR(write_file(state / kStateMarker, "chaos lab " + layout.params().prefix + "\n"));
+  // Before anything is started: a failed `up` tears down through `down`, which reads it.
+  CHAOS_RETURN_IF_ERROR(write_file(layout.runtime_path(), layout.params().runtime + "\n"));
   for (int node = 1; node <= layout.node_count(); ++node) {
     CHAOS_RETURN_IF_ERROR(write_file(nats_config_path(layout, node), render_nats_config(layout, node)));
   }
@@ -91,7 +115,7 @@ std::vector<std::string> supervise_args(const LabLayout& layout, const std::stri
   return {"supervise", "--prefix", params.prefix, "--subnet", params.subnet, "--state-dir",
           params.state_dir, "--nodes", std::to_string(params.nodes), "--prometheus-port",
           std::to_string(params.prometheus_port), "--probe-port", std::to_string(params.probe_port),
-          "--bin-dir", bin_dir};
+          "--bin-dir", bin_dir, "--runtime", params.runtime};
 }
 
 // The supervisor outlives this command: detached, output to its log, no
@@ -147,12 +171,18 @@ Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
   out << "lab: state in " << layout.params().state_dir << "\n" << std::flush;
   CHAOS_RETURN_IF_ERROR(create_lab_certificates(layout, runner));
   out << "lab: mTLS certificates in " << lab_certs_dir(layout) << "\n" << std::flush;
+  if (podman_runtime(layout)) {
+    CHAOS_RETURN_IF_ERROR(build_broker_rootfs(layout, runner, find_program("nats-server").string(),
+                                              find_program("busybox").string()));
+    out << "lab: broker containers' root filesystem in " << layout.rootfs_dir() << "\n" << std::flush;
+  }
   LabNetwork network(layout, runner);
   CHAOS_RETURN_IF_ERROR(network.create().with_context("lab network"));
   out << "lab: bridge " << layout.bridge() << " " << layout.bridge_ip() << "/24 with " << layout.node_count()
       << " node namespaces\n" << std::flush;
   CHAOS_RETURN_IF_ERROR(start_supervisor(layout, lab_binary_path, bin_dir));
-  out << "lab: supervisor starting dnsmasq, nats-server, chaos-agent, Prometheus and chaos-probe\n" << std::flush;
+  out << "lab: supervisor starting dnsmasq, nats-server" << (podman_runtime(layout) ? " (Podman containers)" : "")
+      << ", chaos-agent, Prometheus and chaos-probe\n" << std::flush;
   return wait_for_services(layout, clock, out);
 }
 
@@ -163,7 +193,7 @@ Status lab_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, std:
   if (::geteuid() != 0) return permission_denied("lab up: must run as root (network namespaces, bridge)");
   CHAOS_RETURN_IF_ERROR(refuse_if_present(layout, runner));
   const std::string bin_dir = resolve_bin_dir(layout, lab_binary_path);
-  CHAOS_RETURN_IF_ERROR(check_programs(bin_dir));
+  CHAOS_RETURN_IF_ERROR(check_programs(layout, bin_dir));
   const SteadyTime started = clock.steady_now();
   Status status = bring_up(layout, runner, clock, out, lab_binary_path, bin_dir);
   if (!status.ok()) {

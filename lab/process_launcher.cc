@@ -38,6 +38,16 @@ StatusOr<boost::filesystem::path> find_program(const std::string& name) {
   return found;
 }
 
+// The supervisor blocks SIGTERM/SIGINT/SIGHUP to wait for them; a signal
+// mask survives exec, so without this dnsmasq would ignore SIGTERM.
+const auto unblock_all_signals = [](auto&) {
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+};
+
+}  // namespace
+
 Status write_pidfile(const std::string& path, int pid) {
   const std::string temporary = path + ".tmp";
   {
@@ -50,16 +60,6 @@ Status write_pidfile(const std::string& path, int pid) {
   }
   return {};
 }
-
-// The supervisor blocks SIGTERM/SIGINT/SIGHUP to wait for them; a signal
-// mask survives exec, so without this dnsmasq would ignore SIGTERM.
-const auto unblock_all_signals = [](auto&) {
-  sigset_t none;
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-};
-
-}  // namespace
 
 StatusOr<int> ChildProcessLauncher::start(const ProcessSpec& spec) {
   if (spec.argv.empty()) return invalid_argument("process '" + spec.name + "' has an empty argv");

@@ -21,6 +21,10 @@ class ProcessLauncher {
   virtual void send_signal(int pid, int signal_number) = 0;
 };
 
+// Writes `pid` to `path` through a temporary file and rename, so a reader
+// never sees half a pid.
+Status write_pidfile(const std::string& path, int pid);
+
 // The real launcher over Boost.Process. Children stay attached to this
 // process so their exit is observed without polling /proc.
 class ChildProcessLauncher final : public ProcessLauncher {

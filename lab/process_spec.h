@@ -20,6 +20,10 @@ struct ProcessSpec {
   std::string logfile;            // stdout and stderr, appended
   std::string pidfile;            // written on every (re)start
   std::chrono::milliseconds restart_delay{2000};
+  // Podman flavour: the Podman container this process is the init of; argv
+  // is then `podman ... run -d --replace ...`, which returns once it runs.
+  // Empty: a plain child process.
+  std::string container;
 };
 
 }  // namespace chaos::lab

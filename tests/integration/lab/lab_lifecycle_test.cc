@@ -1,7 +1,8 @@
 // Brings a 3-node lab up under the prefix "clb", checks that the NATS
 // cluster forms and JetStream stores and delivers the probe's messages, and
 // that `down` leaves no namespace, link, process or file behind, also after
-// the supervisor was killed (a crashed `up`).
+// the supervisor was killed (a crashed `up`); and with the brokers in
+// Podman containers (`up --runtime podman`).
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <unistd.h>
@@ -40,10 +41,11 @@ class LabLifecycleTest : public ::testing::Test {
     if (!chaosctl_.empty()) (void)lab("down");
   }
 
-  CommandResult lab(const std::string& action) {
+  CommandResult lab(const std::string& action, const std::vector<std::string>& extra = {}) {
     std::vector<std::string> argv = {chaosctl_, "lab", action};
     const auto flags = lab_flags();
     argv.insert(argv.end(), flags.begin(), flags.end());
+    argv.insert(argv.end(), extra.begin(), extra.end());
     auto result = runner_.run(argv, RunOptions{"", std::chrono::seconds(150)});
     EXPECT_TRUE(result.ok()) << result.status().to_string();
     return result.ok() ? *result : CommandResult{-1, "", result.status().message()};
@@ -65,7 +67,13 @@ class LabLifecycleTest : public ::testing::Test {
     EXPECT_TRUE(find_processes("chaos-probe", "127.0.0.1:19891").empty());
     EXPECT_FALSE(std::filesystem::exists("/etc/netns/clb-n1"));
     EXPECT_FALSE(std::filesystem::exists(kStateDir));
+    if (podman_installed()) {
+      EXPECT_EQ(run_output({"podman", "ps", "-a", "--filter", "label=chaos.lab=clb", "--format", "{{.Names}}"}), "");
+      EXPECT_TRUE(find_processes("conmon", "clb-nats-").empty()) << "conmon still running";
+    }
   }
+
+  bool podman_installed() { return run_output({"podman", "--version"}).find("podman") != std::string::npos; }
 
   std::string chaosctl_;
   ProcessCommandRunner runner_;
@@ -147,6 +155,48 @@ TEST_F(LabLifecycleTest, DownCleansUpAfterSupervisorCrash) {
   EXPECT_FALSE(find_processes("nats-server", kStateDir).empty()) << "orphans expected before down";
   const auto down = lab("down");
   EXPECT_EQ(down.exit_code, 0) << down.stdout_text << down.stderr_text;
+  expect_nothing_left();
+}
+
+TEST_F(LabLifecycleTest, PodmanRuntimeRunsBrokersInLabelledContainers) {
+  if (!podman_installed()) GTEST_SKIP() << "needs podman (scripts/install-deps)";
+  const auto up = lab("up", {"--runtime", "podman"});
+  ASSERT_EQ(up.exit_code, 0) << up.stdout_text << up.stderr_text;
+  const std::string labels =
+      "{{.State.Pid}} {{.State.Running}} {{index .Config.Labels \"app\"}} {{index .Config.Labels \"chaos.lab\"}} "
+      "{{index .Config.Labels \"io.kubernetes.pod.namespace\"}} {{index .Config.Labels \"io.kubernetes.pod.name\"}} "
+      "{{index .Config.Labels \"io.kubernetes.container.name\"}}";
+  for (int node = 1; node <= 3; ++node) {
+    const std::string name = "clb-nats-" + std::to_string(node);
+    const auto inspect = run_output({"podman", "inspect", "--format", labels, name});
+    const auto pid = read_pidfile(kStateDir + "/run/nats-n" + std::to_string(node) + ".pid");
+    ASSERT_TRUE(pid.has_value()) << name;
+    // The supervisor watches the container's init, which is nats-server.
+    EXPECT_EQ(inspect, std::to_string(*pid) + " true nats clb chaos-lab nats-" + std::to_string(node) + " nats\n");
+    EXPECT_EQ(route_count("10.78.0.1" + std::to_string(node)), 2) << name << " should route to both peers";
+  }
+  // A chaos kill of nats-server ends its container; the supervisor starts a new one.
+  const auto killed = read_pidfile(kStateDir + "/run/nats-n2.pid");
+  ASSERT_TRUE(killed.has_value());
+  ASSERT_EQ(::chaos::test_support::safe_kill(*killed, SIGKILL), 0);
+  std::optional<int> restarted;
+  for (int attempt = 0; attempt < 60 && (!restarted || *restarted == *killed || !process_alive(*restarted));
+       ++attempt) {
+    ::usleep(250 * 1000);
+    restarted = read_pidfile(kStateDir + "/run/nats-n2.pid");
+  }
+  ASSERT_TRUE(restarted.has_value());
+  EXPECT_NE(*restarted, *killed);
+  EXPECT_EQ(run_output({"podman", "inspect", "--format", "{{.State.Pid}}", "clb-nats-2"}),
+            std::to_string(*restarted) + "\n");
+
+  // A crashed supervisor leaves its containers: `down` finds them by label.
+  const auto supervisor = read_pidfile(kStateDir + "/run/supervisor.pid");
+  ASSERT_TRUE(supervisor.has_value());
+  ASSERT_EQ(::chaos::test_support::safe_kill(*supervisor, SIGKILL), 0);
+  const auto down = lab("down");
+  EXPECT_EQ(down.exit_code, 0) << down.stdout_text << down.stderr_text;
+  EXPECT_NE(down.stdout_text.find("Podman containers of clb"), std::string::npos) << down.stdout_text;
   expect_nothing_left();
 }
 

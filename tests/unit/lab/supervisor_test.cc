@@ -36,8 +36,8 @@ class FakeLauncher final : public ProcessLauncher {
 };
 
 std::vector<ProcessSpec> two_processes() {
-  return {ProcessSpec{"dnsmasq", "dnsmasq", "m", {"dnsmasq"}, "/l", "/p", std::chrono::milliseconds(2000)},
-          ProcessSpec{"nats-n1", "nats-server", "m", {"nats-server"}, "/l", "/p", std::chrono::milliseconds(2000)}};
+  return {ProcessSpec{"dnsmasq", "dnsmasq", "m", {"dnsmasq"}, "/l", "/p", std::chrono::milliseconds(2000), ""},
+          ProcessSpec{"nats-n1", "nats-server", "m", {"nats-server"}, "/l", "/p", std::chrono::milliseconds(2000), ""}};
 }
 
 class SupervisorTest : public ::testing::Test {
