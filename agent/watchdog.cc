@@ -11,6 +11,7 @@ Watchdog::Watchdog(Clock& clock, Duration period, std::function<void()> tick)
 Watchdog::~Watchdog() { stop(); }
 
 void Watchdog::start() {
+  exited_ = false;
   thread_ = std::thread([this] {
     while (!stopping_) {
       // This thread is what ends faults on time: an exception from one tick
@@ -24,13 +25,21 @@ void Watchdog::start() {
       }
       clock_.sleep_until(clock_.steady_now() + period_);
     }
+    exited_ = true;
   });
 }
 
 void Watchdog::stop() {
   stopping_ = true;
-  clock_.wake_all();
-  if (thread_.joinable()) thread_.join();
+  if (!thread_.joinable()) return;
+  // A wake-up sent between the thread's stopping_ check and its sleep is
+  // lost, and a fake clock that no longer moves would never end that sleep:
+  // wake it until it has left the loop.
+  while (!exited_) {
+    clock_.wake_all();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  thread_.join();
 }
 
 }  // namespace chaos::agent

@@ -25,6 +25,7 @@ class Watchdog {
   Duration period_;
   std::function<void()> tick_;
   std::atomic<bool> stopping_{false};
+  std::atomic<bool> exited_{false};
   std::thread thread_;
 };
 

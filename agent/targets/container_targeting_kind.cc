@@ -4,6 +4,7 @@
 #include <functional>
 #include <utility>
 
+#include "agent/os_capabilities.h"
 #include "agent/targets/namespaces/namespace_handle.h"
 #include "common/proc_reader.h"
 
@@ -208,8 +209,12 @@ bool is_container_undo_record(const nlohmann::json& undo_record) {
 }
 
 ContainerTargetingKind::ContainerTargetingKind(std::unique_ptr<FaultKind> inner, ContainerFinder* finder,
-                                               CommandRunner& host_commands)
-    : inner_(std::move(inner)), finder_(finder), host_commands_(host_commands) {}
+                                               CommandRunner& host_commands,
+                                               std::function<std::uint64_t()> capability_mask)
+    : inner_(std::move(inner)),
+      finder_(finder),
+      host_commands_(host_commands),
+      capability_mask_(capability_mask ? std::move(capability_mask) : effective_capability_mask) {}
 
 Status ContainerTargetingKind::validate(const v1::FaultSpec& spec) const {
   if (spec.has_target()) {
@@ -231,9 +236,18 @@ Status ContainerTargetingKind::check_targets(const v1::FaultSpec& spec) {
 }
 
 Status ContainerTargetingKind::reachable_runtime() const {
-  if (finder_ != nullptr) return {};
-  return failed_precondition("target: this agent reaches no container runtime (set [containers] podman_socket "
-                             "or docker_socket in its config)");
+  if (finder_ == nullptr) {
+    return failed_precondition("target: this agent reaches no container runtime (set [containers] podman_socket "
+                               "or docker_socket in its config)");
+  }
+  // Entering a container's namespaces (setns, nsenter) needs CAP_SYS_ADMIN;
+  // without it every apply would fail half-way with EPERM.
+  const auto missing = missing_capabilities_for({"CAP_SYS_ADMIN"}, capability_mask_());
+  if (!missing.empty()) {
+    return failed_precondition("target: acting in a container needs CAP_SYS_ADMIN (to enter its namespaces), "
+                               "which this agent lacks");
+  }
+  return {};
 }
 
 StatusOr<std::unique_ptr<LiveFault>> ContainerTargetingKind::apply(const v1::FaultSpec& spec,

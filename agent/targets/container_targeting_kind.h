@@ -8,6 +8,8 @@
 // namespace, or reports that the container is gone.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <memory>
 
 #include "agent/fault.h"
@@ -19,7 +21,10 @@ class ContainerTargetingKind final : public FaultKind {
  public:
   // `finder` may be null: the agent reaches no container runtime, and a
   // target is then FAILED_PRECONDITION saying so.
-  ContainerTargetingKind(std::unique_ptr<FaultKind> inner, ContainerFinder* finder, CommandRunner& host_commands);
+  // `capability_mask` reads the agent's effective capabilities (default:
+  // this process's); tests pass their own.
+  ContainerTargetingKind(std::unique_ptr<FaultKind> inner, ContainerFinder* finder, CommandRunner& host_commands,
+                         std::function<std::uint64_t()> capability_mask = nullptr);
 
   std::string name() const override { return inner_->name(); }
   Status validate(const v1::FaultSpec& spec) const override;
@@ -44,6 +49,7 @@ class ContainerTargetingKind final : public FaultKind {
   std::unique_ptr<FaultKind> inner_;
   ContainerFinder* finder_;
   CommandRunner& host_commands_;
+  std::function<std::uint64_t()> capability_mask_;
 };
 
 // The container parts of an undo record written by a targeted fault; empty

@@ -138,6 +138,8 @@ class ChildProcess {
   int pid_ = -1;
 };
 
+std::uint64_t all_capabilities() { return ~std::uint64_t{0}; }
+
 v1::FaultSpec targeted_spec() {
   v1::FaultSpec spec;
   spec.mutable_network_delay()->mutable_delay()->set_nanos(50000000);
@@ -149,7 +151,7 @@ class ContainerTargetingKindTest : public ::testing::Test {
  protected:
   ContainerTargetingKind make(bool in_containers = true, bool container_only = false) {
     return ContainerTargetingKind(std::make_unique<RecordingKind>(seen_, in_containers, container_only), &finder_,
-                                  host_commands_);
+                                  host_commands_, all_capabilities);
   }
   FaultContext context_{"f1a2b3c4d5e6", "exp-1", std::chrono::seconds(60)};
   Seen seen_;
@@ -279,10 +281,19 @@ TEST_F(ContainerTargetingKindTest, NothingMatchedOrNoRuntimeIsAnErrorAndNothingI
   EXPECT_EQ(live.status().code(), StatusCode::kNotFound);
   EXPECT_NE(live.status().message().find("labels{app=nats}"), std::string::npos);
 
-  ContainerTargetingKind without_runtime(std::make_unique<RecordingKind>(seen_, true), nullptr, host_commands_);
+  ContainerTargetingKind without_runtime(std::make_unique<RecordingKind>(seen_, true), nullptr, host_commands_,
+                                         all_capabilities);
   auto refused = without_runtime.apply(targeted_spec(), context_);
   EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_NE(refused.status().message().find("[containers]"), std::string::npos);
+
+  finder_.answer = std::vector<v1::ContainerRef>{container_for(::getpid(), "nats-1")};
+  ContainerTargetingKind without_sys_admin(std::make_unique<RecordingKind>(seen_, true), &finder_, host_commands_,
+                                           [] { return std::uint64_t{0}; });
+  auto unprivileged = without_sys_admin.apply(targeted_spec(), context_);
+  EXPECT_EQ(unprivileged.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(unprivileged.status().message().find("CAP_SYS_ADMIN"), std::string::npos);
+  EXPECT_EQ(without_sys_admin.check_targets(targeted_spec()).code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(seen_.applied_in.empty());
 }
 
