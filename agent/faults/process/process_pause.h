@@ -28,6 +28,8 @@ class ProcessPauseKind final : public FaultKind {
   // matches. Without one (the crash came mid-apply): SIGCONT to every
   // stopped process that matches the target.
   Status recover(const v1::FaultSpec& spec, const FaultContext& context, const nlohmann::json& undo) override;
+  // With FaultContext::container: only the container's processes.
+  bool acts_in_containers() const override { return true; }
   std::string backend() const override { return "signal"; }
 
  private:
