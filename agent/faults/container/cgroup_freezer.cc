@@ -117,12 +117,10 @@ StatusOr<FreezerCgroup> CgroupFreezer::cgroup_at(CgroupVersion version, const st
   return cgroup;
 }
 
-StatusOr<FreezerCgroup> CgroupFreezer::from_proc_cgroup(const std::string& file) const {
+StatusOr<std::string> CgroupFreezer::cgroup_path(const std::string& pid, CgroupVersion version) const {
+  const std::string file = proc_root_ + "/" + pid + "/cgroup";
   const auto text = read_bounded(file, kMaxProcCgroupBytes);
   if (!text) return not_found(file + ": cannot be read (the process is gone)");
-  std::string v1_path;
-  std::string v2_path;
-  bool has_v2 = false;
   std::istringstream lines(*text);
   std::string line;
   // "6:freezer:/libpod_parent/libpod-3f2a..." and "0::/libpod_parent/...".
@@ -130,37 +128,35 @@ StatusOr<FreezerCgroup> CgroupFreezer::from_proc_cgroup(const std::string& file)
     const auto first = line.find(':');
     const auto second = first == std::string::npos ? std::string::npos : line.find(':', first + 1);
     if (second == std::string::npos) continue;
-    const std::string id = line.substr(0, first);
     const std::string controllers = line.substr(first + 1, second - first - 1);
     const std::string path = line.substr(second + 1);
-    if (id == "0" && controllers.empty()) {
-      v2_path = path;
-      has_v2 = true;
+    if (version == CgroupVersion::kV2) {
+      if (line.compare(0, first, "0") == 0 && controllers.empty()) return path;
       continue;
     }
     std::istringstream names(controllers);
     std::string name;
     while (std::getline(names, name, ',')) {
-      if (name == "freezer") v1_path = path;
+      if (name == "freezer") return path;
     }
   }
-  if (!v1_path.empty() && exists(cgroup_root_ + "/freezer/cgroup.procs")) {
-    return cgroup_at(CgroupVersion::kV1, v1_path);
-  }
-  if (has_v2) {
-    CHAOS_ASSIGN_OR_RETURN(auto cgroup, cgroup_at(CgroupVersion::kV2, v2_path));
-    if (exists(cgroup.control_file())) return cgroup;
-  }
-  return failed_precondition(file + ": no usable cgroup freezer (no v1 freezer controller mounted at " +
-                             cgroup_root_ + "/freezer, no cgroup.freeze in the v2 hierarchy)");
+  return not_found(file + ": no " + (version == CgroupVersion::kV1 ? "freezer" : "cgroup v2") + " line");
 }
 
 StatusOr<FreezerCgroup> CgroupFreezer::cgroup_of(int pid) const {
   if (pid <= 0) return invalid_argument("pid " + std::to_string(pid) + ": not a process");
-  return from_proc_cgroup(proc_root_ + "/" + std::to_string(pid) + "/cgroup");
+  const std::string id = std::to_string(pid);
+  auto v1 = cgroup_path(id, CgroupVersion::kV1);
+  if (v1.ok() && exists(cgroup_root_ + "/freezer/cgroup.procs")) return cgroup_at(CgroupVersion::kV1, *v1);
+  auto v2 = cgroup_path(id, CgroupVersion::kV2);
+  if (v2.ok()) {
+    CHAOS_ASSIGN_OR_RETURN(auto cgroup, cgroup_at(CgroupVersion::kV2, *v2));
+    if (exists(cgroup.control_file())) return cgroup;
+  }
+  if (!v1.ok() && !v2.ok() && !exists(proc_root_ + "/" + id)) return not_found("pid " + id + " is gone");
+  return failed_precondition("pid " + id + ": no usable cgroup freezer (no v1 freezer controller mounted at " +
+                             cgroup_root_ + "/freezer, no cgroup.freeze in its v2 cgroup)");
 }
-
-StatusOr<FreezerCgroup> CgroupFreezer::own_cgroup() const { return from_proc_cgroup(proc_root_ + "/self/cgroup"); }
 
 Status CgroupFreezer::freeze(const FreezerCgroup& cgroup) const {
   return write_control(cgroup.control_file(), cgroup.version == CgroupVersion::kV1 ? "FROZEN\n" : "1\n");

@@ -52,8 +52,10 @@ class CgroupFreezer {
   // pure v2 one). NOT_FOUND when the process is gone; FAILED_PRECONDITION
   // when neither freezer is usable for it.
   StatusOr<FreezerCgroup> cgroup_of(int pid) const;
-  // The same for the agent itself (/proc/self/cgroup).
-  StatusOr<FreezerCgroup> own_cgroup() const;
+  // The path of the cgroup `pid` ("self" for the agent) is in within the
+  // hierarchy of `version`, usable freezer or not (the root cgroup has no
+  // freezer files). NOT_FOUND when the process is gone or has no such line.
+  StatusOr<std::string> cgroup_path(const std::string& pid, CgroupVersion version) const;
   // A cgroup named by an undo record: the path is checked (absolute, no
   // "..", bounded) and placed under this freezer's root again, so a
   // corrupt journal cannot aim a write elsewhere.
@@ -74,7 +76,6 @@ class CgroupFreezer {
   char task_state(int tid) const;
 
  private:
-  StatusOr<FreezerCgroup> from_proc_cgroup(const std::string& file) const;
   std::string v2_mount() const;
 
   std::string cgroup_root_;

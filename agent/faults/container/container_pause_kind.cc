@@ -186,12 +186,14 @@ StatusOr<std::unique_ptr<LiveFault>> ContainerPauseKind::apply(const v1::FaultSp
   const FreezerCgroup cgroup = std::move(*found);
 
   // Never freeze the agent: nothing could thaw it again.
-  auto own = freezer_.own_cgroup();
+  auto own = freezer_.cgroup_path("self", cgroup.version);
   if (!own.ok()) return own.status().with_context(where + ": the agent's own cgroup");
-  if (at_or_above(cgroup.path, own->path)) {
+  if (at_or_above(cgroup.path, *own)) {
     return permission_denied(where + ": refusing to freeze cgroup " + cgroup.path + ", which holds the agent itself");
   }
-  if (auto init = freezer_.cgroup_of(1); init.ok() && at_or_above(cgroup.path, init->path)) {
+  // The host's init (or the agent's pid namespace's): a container resolved
+  // to the wrong pid must never freeze the machine.
+  if (auto init = freezer_.cgroup_path("1", cgroup.version); init.ok() && at_or_above(cgroup.path, *init)) {
     return permission_denied(where + ": refusing to freeze cgroup " + cgroup.path + ", which holds pid 1 (init)");
   }
 
