@@ -1,11 +1,14 @@
 #include "agent/process_table.h"
 
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <charconv>
 #include <csignal>
 #include <cstring>
+#include <sstream>
 
 namespace chaos::agent {
 
@@ -16,6 +19,14 @@ Status errno_status(int error, int pid, int signal) {
   if (error == ESRCH) return not_found(what + "no such process");
   if (error == EPERM) return permission_denied(what + "operation not permitted (needs CAP_KILL)");
   return internal_error(what + std::strerror(error));
+}
+
+// /proc/PID/status is a few KiB; NSpid sits in its first half.
+constexpr std::size_t kMaxStatusBytes = 16 * 1024;
+
+std::uint64_t inode_of(const std::string& path) {
+  struct stat info {};
+  return ::stat(path.c_str(), &info) == 0 ? static_cast<std::uint64_t>(info.st_ino) : 0;
 }
 
 int open_pidfd(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
@@ -36,7 +47,27 @@ std::optional<ProcessInfo> ProcProcessTable::get(int pid) {
   info.kernel_thread = fields->kernel_thread();
   info.cmdline = proc_.cmdline(pid).value_or("");
   info.netns_inode = proc_.netns_inode(std::to_string(pid));
+  info.pidns_inode = inode_of(proc_.path_of(pid) + "/ns/pid");
   return info;
+}
+
+std::optional<int> ProcProcessTable::namespace_pid(int pid) {
+  const auto status = read_bounded(proc_.path_of(pid) + "/status", kMaxStatusBytes);
+  if (!status) return std::nullopt;
+  std::istringstream lines(*status);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind("NSpid:", 0) != 0) continue;
+    // "NSpid:\t3737\t1": the host's pid first, the innermost namespace's last.
+    const auto last = line.find_last_of(" \t");
+    if (last == std::string::npos) return std::nullopt;
+    int inner = 0;
+    const char* first = line.data() + last + 1;
+    const char* end = line.data() + line.size();
+    if (std::from_chars(first, end, inner).ptr != end || inner <= 0) return std::nullopt;
+    return inner;
+  }
+  return std::nullopt;  // a kernel without NSpid (< 4.1) has no pid namespaces to tell apart
 }
 
 std::vector<ProcessInfo> ProcProcessTable::list() {

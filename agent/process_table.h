@@ -35,6 +35,9 @@ struct ProcessInfo {
   // mistaken for the process the agent paused.
   std::uint64_t start_time = 0;
   std::uint64_t netns_inode = 0;  // inode of /proc/PID/ns/net; 0 if unreadable
+  // Inode of /proc/PID/ns/pid; 0 if unreadable. A container's processes
+  // share their init's, so faults that target a container select by it.
+  std::uint64_t pidns_inode = 0;
   bool kernel_thread = false;
 };
 
@@ -49,6 +52,13 @@ class ProcessTable {
   // started at `start_time`. NOT_FOUND when the process is gone (or the pid
   // was recycled), PERMISSION_DENIED when the kernel refuses.
   virtual Status send_signal(int pid, std::uint64_t start_time, int signal) = 0;
+  // The pid `pid` has inside its own pid namespace (the last NSpid field of
+  // /proc/PID/status), which is what a container's pid files hold. nullopt
+  // when the process is gone or the table cannot tell.
+  virtual std::optional<int> namespace_pid(int pid) {
+    (void)pid;
+    return std::nullopt;
+  }
   // The agent's own pid and its parent's: never signalled.
   virtual int self_pid() const = 0;
   virtual int parent_pid() const = 0;
@@ -65,6 +75,7 @@ class ProcProcessTable final : public ProcessTable {
   std::vector<ProcessInfo> list() override;
   std::optional<ProcessInfo> get(int pid) override;
   Status send_signal(int pid, std::uint64_t start_time, int signal) override;
+  std::optional<int> namespace_pid(int pid) override;
   int self_pid() const override;
   int parent_pid() const override;
   std::uint64_t self_netns_inode() const override;

@@ -1,7 +1,9 @@
 #include "agent/faults/process/pidfile.h"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -53,6 +55,17 @@ Status open_error(const std::string& what, int error) {
   return failed_precondition(what + " cannot be opened: " + std::strerror(error));
 }
 
+// Opens `path` plainly (`root_fd` < 0), or inside the directory `root_fd`
+// as its "/": absolute links and ".." stop at that root, and magic links
+// (/proc/self/...) are refused.
+int open_pidfile(int root_fd, const std::string& path, int flags) {
+  if (root_fd < 0) return ::open(path.c_str(), flags);
+  open_how how{};
+  how.flags = static_cast<std::uint64_t>(flags);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  return static_cast<int>(::syscall(SYS_openat2, root_fd, path.c_str(), &how, sizeof(how)));
+}
+
 bool blank(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 }  // namespace
@@ -81,13 +94,13 @@ StatusOr<int> parse_pidfile_text(const std::string& text, const std::string& wha
   return pid;
 }
 
-StatusOr<int> read_pidfile(const std::string& path, const std::string& field) {
-  CHAOS_RETURN_IF_ERROR(validate_pidfile_path(path, field));
-  const std::string what = field + ": '" + path + "'";
+namespace {
+
+StatusOr<int> read_pidfile_at(int root_fd, const std::string& path, const std::string& what) {
   // First look without opening: an O_PATH descriptor runs no driver's
   // open() and does not wait for a FIFO's writer, and with O_NOFOLLOW it
   // names a final symbolic link itself rather than its target.
-  const FileDescriptor probe(::open(path.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  const FileDescriptor probe(open_pidfile(root_fd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (probe.get() < 0) return open_error(what, errno);
   struct stat looked {};
   if (::fstat(probe.get(), &looked) != 0) return open_error(what, errno);
@@ -95,7 +108,7 @@ StatusOr<int> read_pidfile(const std::string& path, const std::string& field) {
 
   // The path may have been swapped since: O_NONBLOCK keeps a FIFO from
   // blocking this open, and the second fstat must find the same file.
-  const FileDescriptor file(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+  const FileDescriptor file(open_pidfile(root_fd, path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
   if (file.get() < 0) return open_error(what, errno);
   struct stat opened {};
   if (::fstat(file.get(), &opened) != 0) return open_error(what, errno);
@@ -118,6 +131,21 @@ StatusOr<int> read_pidfile(const std::string& path, const std::string& field) {
   }
   if (filled > kMaxPidfileBytes) return failed_precondition(too_long);
   return parse_pidfile_text(std::string(buffer, filled), what);
+}
+
+}  // namespace
+
+StatusOr<int> read_pidfile(const std::string& path, const std::string& field) {
+  CHAOS_RETURN_IF_ERROR(validate_pidfile_path(path, field));
+  return read_pidfile_at(-1, path, field + ": '" + path + "'");
+}
+
+StatusOr<int> read_pidfile_in_root(const std::string& root, const std::string& path, const std::string& field) {
+  CHAOS_RETURN_IF_ERROR(validate_pidfile_path(path, field));
+  const std::string what = field + ": '" + path + "' under " + root;
+  const FileDescriptor root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (root_fd.get() < 0) return open_error(what, errno);
+  return read_pidfile_at(root_fd.get(), path, what);
 }
 
 }  // namespace chaos::agent

@@ -28,6 +28,12 @@ Status validate_pidfile_path(const std::string& path, const std::string& field);
 // exactly one pid (optional blanks around the digits, nothing else).
 StatusOr<int> read_pidfile(const std::string& path, const std::string& field);
 
+// read_pidfile for a container's pid file: `path` is resolved inside the
+// directory `root` ("/proc/PID/root") as if it were "/" (openat2
+// RESOLVE_IN_ROOT), so no symbolic link the container made can lead the
+// agent out of its filesystem. NOT_FOUND also when `root` is gone.
+StatusOr<int> read_pidfile_in_root(const std::string& root, const std::string& path, const std::string& field);
+
 // The pid in a pid file's text: digits (no sign, no leading zero, at most
 // the kernel's largest pid) with optional blanks around them; otherwise
 // FAILED_PRECONDITION "<what> does not hold a pid". Exposed for tests.

@@ -24,9 +24,10 @@ constexpr Duration kMinInterval = std::chrono::milliseconds(100);
 class LiveProcessKill final : public LiveFault {
  public:
   LiveProcessKill(std::shared_ptr<const ProcessTargeting> targeting, ProcessSelector selector, int signal,
-                  Duration interval, std::string fault_id, std::vector<ProcessInfo> killed)
+                  Duration interval, std::string fault_id, std::vector<ProcessInfo> killed, ProcessArea area)
       : targeting_(std::move(targeting)),
         selector_(std::move(selector)),
+        area_(std::move(area)),
         signal_(signal),
         interval_(interval),
         fault_id_(std::move(fault_id)),
@@ -84,7 +85,7 @@ class LiveProcessKill final : public LiveFault {
     if (stopped_ || interval_.count() == 0 || now < next_kill_) return {};
     next_kill_ = now + interval_;
     ++round_;
-    auto targets = resolve_process_target(selector_, *targeting_, target_seed(fault_id_, round_));
+    auto targets = resolve_process_target(selector_, *targeting_, target_seed(fault_id_, round_), area_);
     if (!targets.ok()) {
       // Nothing to kill this round (e.g. not restarted yet) is expected.
       return targets.status().code() == StatusCode::kNotFound ? Status{} : targets.status();
@@ -110,6 +111,7 @@ class LiveProcessKill final : public LiveFault {
 
   std::shared_ptr<const ProcessTargeting> targeting_;
   ProcessSelector selector_;  // compiled once in apply()
+  const ProcessArea area_;    // the host, or the container resolved at apply
   int signal_;
   Duration interval_;
   std::string fault_id_;
@@ -145,7 +147,9 @@ StatusOr<std::unique_ptr<LiveFault>> ProcessKillKind::apply(const v1::FaultSpec&
   CHAOS_ASSIGN_OR_RETURN(const int signal, parse_kill_signal(kill.signal(), "process_kill.signal"));
   CHAOS_ASSIGN_OR_RETURN(const Duration interval, from_proto_duration(kill.interval(), "process_kill.interval"));
   CHAOS_ASSIGN_OR_RETURN(ProcessSelector selector, ProcessSelector::compile(kill.target(), "process_kill.target"));
-  CHAOS_ASSIGN_OR_RETURN(auto targets, resolve_process_target(selector, *targeting_, target_seed(context.fault_id, 0)));
+  CHAOS_ASSIGN_OR_RETURN(ProcessArea area, process_area_of(context, *targeting_->table));
+  CHAOS_ASSIGN_OR_RETURN(auto targets,
+                         resolve_process_target(selector, *targeting_, target_seed(context.fault_id, 0), area));
   SignalReport report = signal_processes(*targeting_->table, targets, signal);
   if (report.signalled.empty()) {
     if (!report.first_error.ok()) return report.first_error.with_context("process_kill");
@@ -155,7 +159,8 @@ StatusOr<std::unique_ptr<LiveFault>> ProcessKillKind::apply(const v1::FaultSpec&
   // Signals already delivered cannot be taken back, so a partial success is
   // a success; the pids that were hit are in the detail.
   return std::unique_ptr<LiveFault>(std::make_unique<LiveProcessKill>(
-      targeting_, std::move(selector), signal, interval, context.fault_id, std::move(report.signalled)));
+      targeting_, std::move(selector), signal, interval, context.fault_id, std::move(report.signalled),
+      std::move(area)));
 }
 
 Status ProcessKillKind::recover(const v1::FaultSpec&, const FaultContext&, const nlohmann::json&) {

@@ -21,6 +21,8 @@ class ProcessKillKind final : public FaultKind {
   Status validate(const v1::FaultSpec& spec) const override;
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec, const FaultContext& context) override;
   Status recover(const v1::FaultSpec& spec, const FaultContext& context, const nlohmann::json& undo) override;
+  // With FaultContext::container: only the container's processes.
+  bool acts_in_containers() const override { return true; }
   std::string backend() const override { return "signal"; }
 
  private:

@@ -111,8 +111,9 @@ Status ProcessPauseKind::validate(const v1::FaultSpec& spec) const {
 StatusOr<std::unique_ptr<LiveFault>> ProcessPauseKind::apply(const v1::FaultSpec& spec, const FaultContext& context) {
   CHAOS_RETURN_IF_ERROR(validate(spec));
   const auto& target = spec.process_pause().target();
+  CHAOS_ASSIGN_OR_RETURN(const ProcessArea area, process_area_of(context, *targeting_->table));
   CHAOS_ASSIGN_OR_RETURN(auto targets, resolve_process_target(target, "process_pause.target", *targeting_,
-                                                              target_seed(context.fault_id, 0)));
+                                                              target_seed(context.fault_id, 0), area));
   ProcessTable& table = *targeting_->table;
   SignalReport report = signal_processes(table, targets, SIGSTOP);
   // All or nothing: a failed apply resumes what was already stopped.
@@ -127,16 +128,19 @@ StatusOr<std::unique_ptr<LiveFault>> ProcessPauseKind::apply(const v1::FaultSpec
   return std::unique_ptr<LiveFault>(std::make_unique<LiveProcessPause>(table, targeting_->effect_timeout, std::move(report.signalled)));
 }
 
-Status ProcessPauseKind::recover(const v1::FaultSpec& spec, const FaultContext&, const nlohmann::json& undo) {
+Status ProcessPauseKind::recover(const v1::FaultSpec& spec, const FaultContext& context, const nlohmann::json& undo) {
   ProcessTable& table = *targeting_->table;
   if (!undo.is_null()) {
     CHAOS_ASSIGN_OR_RETURN(auto paused, processes_from_undo(undo));
     return resume_all(table, paused);
   }
   // Crashed between SIGSTOP and journaling the pids: resume every stopped
-  // match. Resuming a process someone else stopped is the lesser harm.
+  // match. Resuming a process someone else stopped is the lesser harm. A
+  // container whose init is gone took its processes with it.
+  auto area = process_area_of(context, table);
+  if (!area.ok()) return area.status().code() == StatusCode::kNotFound ? Status{} : area.status();
   std::vector<ProcessInfo> stopped;
-  for (const auto& process : match_process_target(spec.process_pause().target(), *targeting_)) {
+  for (const auto& process : match_process_target(spec.process_pause().target(), *targeting_, *area)) {
     if (process.state == 'T' && process.pid != 1 && process.pid != table.self_pid()) stopped.push_back(process);
   }
   return resume_all(table, stopped);

@@ -2,10 +2,13 @@
 // undo record lists each pid with its start time, so an agent restarted
 // after a crash resumes exactly those processes and never a recycled pid.
 //
-// Backend "signal". The cgroup v2 freezer is not used: freezing a target's
-// cgroup freezes its neighbours too, and moving targets into a cgroup of our
-// own is not possible under every cgroup layout (and the machines this is
-// built on run cgroup v1).
+// Backend "signal". The cgroup freezer is not used here: freezing a
+// target's cgroup freezes its neighbours too, and moving targets into a
+// cgroup of our own is not possible under every cgroup layout. Freezing a
+// whole container is container.pause (agent/faults/container/).
+//
+// With FaultContext::container only the container's processes are targets
+// (agent/faults/process/process_target.h, ProcessArea).
 #pragma once
 
 #include <memory>
@@ -28,6 +31,8 @@ class ProcessPauseKind final : public FaultKind {
   // matches. Without one (the crash came mid-apply): SIGCONT to every
   // stopped process that matches the target.
   Status recover(const v1::FaultSpec& spec, const FaultContext& context, const nlohmann::json& undo) override;
+  // With FaultContext::container: only the container's processes.
+  bool acts_in_containers() const override { return true; }
   std::string backend() const override { return "signal"; }
 
  private:

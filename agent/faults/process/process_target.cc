@@ -5,6 +5,7 @@
 #include <random>
 
 #include "agent/faults/process/pidfile.h"
+#include "agent/targets/container_finder.h"
 
 namespace chaos::agent {
 
@@ -26,27 +27,34 @@ bool name_matches(const ProcessInfo& process, const std::string& name) {
 
 bool signallable(const ProcessInfo& process) { return !process.kernel_thread && process.state != 'Z'; }
 
-bool in_scope(const ProcessInfo& process, const ProcessTargeting& targeting, std::uint64_t own_netns) {
+bool in_scope(const ProcessInfo& process, const ProcessTargeting& targeting, std::uint64_t own_netns,
+              const ProcessArea& area) {
+  if (area.in_container()) return process.pidns_inode == area.pid_namespace;
   return targeting.scope == ProcessScope::kAll || (own_netns != 0 && process.netns_inode == own_netns);
 }
 
 // The one process a pid or pidfile names, or why there is none.
-StatusOr<std::vector<ProcessInfo>> match_single(int pid, const std::string& what, const ProcessTargeting& targeting) {
+StatusOr<std::vector<ProcessInfo>> match_single(int pid, const std::string& what, const ProcessTargeting& targeting,
+                                                const ProcessArea& area) {
   auto process = targeting.table->get(pid);
   if (!process || !signallable(*process)) return not_found(what + ": no process with pid " + std::to_string(pid));
-  if (!in_scope(*process, targeting, targeting.table->self_netns_inode())) {
+  if (area.in_container() && !in_scope(*process, targeting, 0, area)) {
+    return not_found(what + ": pid " + std::to_string(pid) + " is not a process of " + area.name);
+  }
+  if (!in_scope(*process, targeting, targeting.table->self_netns_inode(), area)) {
     return not_found(what + ": pid " + std::to_string(pid) +
                      " is not in this agent's network namespace (--process-scope netns)");
   }
   return std::vector<ProcessInfo>{*process};
 }
 
-std::vector<ProcessInfo> match_listed(const ProcessSelector& selector, const ProcessTargeting& targeting) {
+std::vector<ProcessInfo> match_listed(const ProcessSelector& selector, const ProcessTargeting& targeting,
+                                      const ProcessArea& area) {
   const Target& target = selector.target();
   const std::uint64_t own_netns = targeting.table->self_netns_inode();
   std::vector<ProcessInfo> matches;
   for (auto& process : targeting.table->list()) {
-    if (!signallable(process) || !in_scope(process, targeting, own_netns)) continue;
+    if (!signallable(process) || !in_scope(process, targeting, own_netns, area)) continue;
     const bool hit = target.selector_case() == Target::kName
                          ? name_matches(process, target.name())
                          : !process.cmdline.empty() && selector.cmdline_regex()->found_in(process.cmdline);
@@ -55,21 +63,41 @@ std::vector<ProcessInfo> match_listed(const ProcessSelector& selector, const Pro
   return matches;
 }
 
-StatusOr<std::vector<ProcessInfo>> match(const ProcessSelector& selector, const ProcessTargeting& targeting) {
+// A container's pid file holds a pid of the container's namespace: the
+// process of the container whose innermost pid it is.
+StatusOr<std::vector<ProcessInfo>> match_container_pidfile(const ProcessSelector& selector,
+                                                           const ProcessTargeting& targeting,
+                                                           const ProcessArea& area) {
+  const Target& target = selector.target();
+  const std::string field = selector.field() + ".pidfile";
+  CHAOS_ASSIGN_OR_RETURN(const int inner, read_pidfile_in_root(area.root_path, target.pidfile(), field));
+  for (auto& process : targeting.table->list()) {
+    if (!signallable(process) || !in_scope(process, targeting, 0, area)) continue;
+    if (targeting.table->namespace_pid(process.pid) == inner) return std::vector<ProcessInfo>{std::move(process)};
+  }
+  return not_found(field + " '" + target.pidfile() + "': no process of " + area.name + " has pid " +
+                   std::to_string(inner) + " in its namespace");
+}
+
+StatusOr<std::vector<ProcessInfo>> match(const ProcessSelector& selector, const ProcessTargeting& targeting,
+                                         const ProcessArea& area) {
   const Target& target = selector.target();
   const std::string& field = selector.field();
   switch (target.selector_case()) {
     case Target::kPid:
-      return match_single(target.pid(), field + ".pid", targeting);
+      return match_single(target.pid(), field + ".pid", targeting, area);
     case Target::kPidfile: {
+      if (area.in_container()) return match_container_pidfile(selector, targeting, area);
       CHAOS_ASSIGN_OR_RETURN(const int pid, read_pidfile(target.pidfile(), field + ".pidfile"));
-      return match_single(pid, field + ".pidfile '" + target.pidfile() + "'", targeting);
+      return match_single(pid, field + ".pidfile '" + target.pidfile() + "'", targeting, area);
     }
     case Target::kName:
     case Target::kCmdlineRegex: {
-      auto matches = match_listed(selector, targeting);
+      auto matches = match_listed(selector, targeting, area);
       if (matches.empty()) {
-        const char* scope = targeting.scope == ProcessScope::kNetns ? " in this network namespace" : "";
+        const std::string scope = area.in_container()                          ? " in " + area.name
+                                  : targeting.scope == ProcessScope::kNetns ? " in this network namespace"
+                                                                            : "";
         return not_found(field + ": no process matches " + describe_process_target(target) + scope);
       }
       return matches;
@@ -158,23 +186,44 @@ Status validate_process_target(const Target& target, const std::string& field) {
   return ProcessSelector::compile(target, field).status();
 }
 
+StatusOr<ProcessArea> process_area_of(const FaultContext& context, ProcessTable& table) {
+  if (context.container == nullptr) return ProcessArea{};
+  const v1::ContainerRef& ref = context.container->ref;
+  ProcessArea area;
+  area.name = "container " + describe_container(ref);
+  area.root_path = context.container->root_path.empty() ? "/proc/" + std::to_string(ref.pid()) + "/root"
+                                                        : context.container->root_path;
+  const auto init = table.get(ref.pid());
+  if (!init || (ref.pid_start_time() != 0 && init->start_time != ref.pid_start_time())) {
+    return not_found(area.name + ": its init pid " + std::to_string(ref.pid()) + " is gone");
+  }
+  if (init->pidns_inode == 0) {
+    return failed_precondition(area.name + ": cannot read /proc/" + std::to_string(ref.pid()) + "/ns/pid");
+  }
+  area.pid_namespace = init->pidns_inode;
+  return area;
+}
+
 StatusOr<std::vector<ProcessInfo>> resolve_process_target(const ProcessSelector& selector,
-                                                          const ProcessTargeting& targeting, std::uint64_t seed) {
-  CHAOS_ASSIGN_OR_RETURN(auto matches, match(selector, targeting));
+                                                          const ProcessTargeting& targeting, std::uint64_t seed,
+                                                          const ProcessArea& area) {
+  CHAOS_ASSIGN_OR_RETURN(auto matches, match(selector, targeting, area));
   CHAOS_RETURN_IF_ERROR(refuse_forbidden(matches, selector.field(), targeting));
   return sample(std::move(matches), selector.target(), seed);
 }
 
 StatusOr<std::vector<ProcessInfo>> resolve_process_target(const Target& target, const std::string& field,
-                                                          const ProcessTargeting& targeting, std::uint64_t seed) {
+                                                          const ProcessTargeting& targeting, std::uint64_t seed,
+                                                          const ProcessArea& area) {
   CHAOS_ASSIGN_OR_RETURN(const ProcessSelector selector, ProcessSelector::compile(target, field));
-  return resolve_process_target(selector, targeting, seed);
+  return resolve_process_target(selector, targeting, seed, area);
 }
 
-std::vector<ProcessInfo> match_process_target(const Target& target, const ProcessTargeting& targeting) {
+std::vector<ProcessInfo> match_process_target(const Target& target, const ProcessTargeting& targeting,
+                                              const ProcessArea& area) {
   auto selector = ProcessSelector::compile(target, "target");
   if (!selector.ok()) return {};
-  auto matches = match(*selector, targeting);
+  auto matches = match(*selector, targeting, area);
   return matches.ok() ? std::move(*matches) : std::vector<ProcessInfo>{};
 }
 

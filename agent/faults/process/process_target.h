@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/fault.h"
 #include "agent/policy.h"
 #include "agent/process_table.h"
 #include "chaos/v1/agent.pb.h"
@@ -29,6 +30,24 @@ struct ProcessTargeting {
   // or resume before they call the fault not in effect.
   Duration effect_timeout = std::chrono::seconds(5);
 };
+
+// Where a process fault looks for its targets: the agent's host, or one
+// container (FaultContext::container). In a container only the processes of
+// its pid namespace are candidates, whatever --process-scope says; pid
+// keeps naming a host pid (which must be in the container), and a pidfile
+// is read from the container's filesystem and holds a pid of its namespace.
+struct ProcessArea {
+  std::uint64_t pid_namespace = 0;  // inode of the container's /proc/PID/ns/pid; 0: the host
+  std::string root_path;            // the container's root as the agent sees it ("/proc/PID/root")
+  std::string name;                 // "container podman nats-1 (3f2a9c1b7e44)", for messages
+
+  bool in_container() const { return pid_namespace != 0; }
+};
+
+// The area `context` names: the host, or the pid namespace of the
+// container's init process. NOT_FOUND when that init is gone (the container
+// stopped or restarted since it was resolved).
+StatusOr<ProcessArea> process_area_of(const FaultContext& context, ProcessTable& table);
 
 // A target that passed the static checks, with its cmdline regex compiled
 // (RE2, searched in the cmdline; see common/bounded_regex.h). process.kill
@@ -64,15 +83,18 @@ Status validate_process_target(const v1::ProcessTarget& target, const std::strin
 // Never blocks: /proc reads are bounded and a pidfile is opened
 // non-blocking (agent/faults/process/pidfile.h).
 StatusOr<std::vector<ProcessInfo>> resolve_process_target(const ProcessSelector& selector,
-                                                          const ProcessTargeting& targeting, std::uint64_t seed);
+                                                          const ProcessTargeting& targeting, std::uint64_t seed,
+                                                          const ProcessArea& area = {});
 // Compiles `target` first (for one-off resolutions).
 StatusOr<std::vector<ProcessInfo>> resolve_process_target(const v1::ProcessTarget& target, const std::string& field,
-                                                          const ProcessTargeting& targeting, std::uint64_t seed);
+                                                          const ProcessTargeting& targeting, std::uint64_t seed,
+                                                          const ProcessArea& area = {});
 
 // Every process the selector matches in scope, without sampling and without
 // the protection checks (for recovery, which only ever resumes processes).
 // Empty when the target is invalid.
-std::vector<ProcessInfo> match_process_target(const v1::ProcessTarget& target, const ProcessTargeting& targeting);
+std::vector<ProcessInfo> match_process_target(const v1::ProcessTarget& target, const ProcessTargeting& targeting,
+                                              const ProcessArea& area = {});
 
 // "name 'nats-server'", "pid 412", ... for messages.
 std::string describe_process_target(const v1::ProcessTarget& target);

@@ -18,6 +18,7 @@ class FakeProcessTable final : public ProcessTable {
   static constexpr int kSelf = 50;
   static constexpr int kParent = 49;
   static constexpr std::uint64_t kOwnNetns = 4026531840;
+  static constexpr std::uint64_t kHostPidns = 4026531836;
 
   ProcessInfo& add(int pid, std::string comm, std::string cmdline, std::uint64_t netns = kOwnNetns) {
     std::lock_guard lock(mutex_);
@@ -29,6 +30,15 @@ class FakeProcessTable final : public ProcessTable {
     process.state = 'S';
     process.start_time = 1000 + static_cast<std::uint64_t>(pid);
     process.netns_inode = netns;
+    process.pidns_inode = kHostPidns;
+    return process;
+  }
+  // A process of a container: its own pid namespace, and `inner` its pid there.
+  ProcessInfo& add_in_container(int pid, std::string comm, std::string cmdline, std::uint64_t pidns, int inner) {
+    ProcessInfo& process = add(pid, std::move(comm), std::move(cmdline), 0);
+    std::lock_guard lock(mutex_);
+    process.pidns_inode = pidns;
+    namespace_pids_[pid] = inner;
     return process;
   }
   void remove(int pid) {
@@ -88,6 +98,12 @@ class FakeProcessTable final : public ProcessTable {
     }
     return {};
   }
+  std::optional<int> namespace_pid(int pid) override {
+    std::lock_guard lock(mutex_);
+    if (processes_.count(pid) == 0) return std::nullopt;
+    auto found = namespace_pids_.find(pid);
+    return found == namespace_pids_.end() ? pid : found->second;
+  }
   int self_pid() const override { return kSelf; }
   int parent_pid() const override { return kParent; }
   std::uint64_t self_netns_inode() const override { return kOwnNetns; }
@@ -95,6 +111,7 @@ class FakeProcessTable final : public ProcessTable {
  private:
   mutable std::mutex mutex_;
   std::map<int, ProcessInfo> processes_;
+  std::map<int, int> namespace_pids_;
   std::set<int> denied_;
   std::set<int> ignoring_;
   std::vector<std::pair<int, int>> signals_;

@@ -1,6 +1,7 @@
 #include "agent/process_table.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -23,6 +24,17 @@ TEST(ProcProcessTable, SeesThisProcess) {
   EXPECT_TRUE(listed);
   EXPECT_EQ(table.self_pid(), ::getpid());
   EXPECT_EQ(table.parent_pid(), ::getppid());
+}
+
+TEST(ProcProcessTable, ReadsThePidNamespaceAndThePidInsideIt) {
+  ProcProcessTable table;
+  auto self = table.get(::getpid());
+  ASSERT_TRUE(self);
+  struct stat own {};
+  ASSERT_EQ(::stat("/proc/self/ns/pid", &own), 0);
+  EXPECT_EQ(self->pidns_inode, static_cast<std::uint64_t>(own.st_ino));
+  EXPECT_TRUE(table.namespace_pid(::getpid()).has_value());
+  EXPECT_FALSE(table.namespace_pid(999999999).has_value());
 }
 
 TEST(ProcProcessTable, SignalToARecycledOrMissingPidIsNotFound) {
@@ -56,6 +68,18 @@ class FakeProcRoot {
  private:
   std::string root_;
 };
+
+TEST(ProcProcessTable, TheNamespacePidIsNSpidsLastField) {
+  FakeProcRoot proc;
+  ProcProcessTable table(proc.path());
+  EXPECT_FALSE(table.namespace_pid(4242).has_value()) << "no status file";
+  std::ofstream(proc.path() + "/4242/status") << "Name:\tjava\nPid:\t4242\nNSpid:\t4242\t17\nNSpgid:\t4242\t17\n";
+  EXPECT_EQ(table.namespace_pid(4242), 17);
+  std::ofstream(proc.path() + "/4242/status") << "Name:\tjava\nNSpid:\t4242\n";
+  EXPECT_EQ(table.namespace_pid(4242), 4242) << "not in a nested pid namespace";
+  std::ofstream(proc.path() + "/4242/status") << "Name:\tjava\nNSpid:\t4242\tx17\n";
+  EXPECT_FALSE(table.namespace_pid(4242).has_value());
+}
 
 TEST(ProcProcessTable, ReadsLongCommandLinesUpToTheCap) {
   FakeProcRoot proc;
