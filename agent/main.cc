@@ -20,6 +20,7 @@
 #include "agent/targets/container_targeting_kind.h"
 #include "agent/leftover_tracker.h"
 #include "agent/leftovers/agent_object_naming.h"
+#include "agent/faults/container/container_fault_kinds.h"
 #include "agent/faults/dns/dns_fault_kinds.h"
 #include "agent/faults/network/network_fault_kinds.h"
 #include "agent/faults/process/process_fault_kinds.h"
@@ -83,6 +84,7 @@ void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& envir
   for (auto& kind : make_network_fault_kinds(environment)) kinds.push_back(std::move(kind));
   for (auto& kind : make_dns_fault_kinds(environment)) kinds.push_back(std::move(kind));
   for (auto& kind : make_stress_fault_kinds()) kinds.push_back(std::move(kind));
+  for (auto& kind : make_container_fault_kinds()) kinds.push_back(std::move(kind));
   for (auto& kind : kinds) offer_kind(registry, std::move(kind), mask, environment, containers);
 }
 

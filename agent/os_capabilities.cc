@@ -29,9 +29,11 @@ const std::vector<std::pair<std::string, int>>& all_capabilities() {
 // start-up report and the Capabilities response.
 const std::vector<std::string>& relevant() {
   static const std::vector<std::string> names = {
-      "CAP_KILL",       // process faults on other users' processes
-      "CAP_NET_ADMIN",  // tc, nftables, NFQUEUE, the DNS redirect
-      "CAP_NET_RAW",    // raw sockets for the userspace network engine
+      "CAP_KILL",          // process faults on other users' processes
+      "CAP_NET_ADMIN",     // tc, nftables, NFQUEUE, the DNS redirect
+      "CAP_NET_RAW",       // raw sockets for the userspace network engine
+      "CAP_SYS_ADMIN",     // container targets: entering a container's namespaces
+      "CAP_DAC_OVERRIDE",  // container.pause: the cgroup freezer files
   };
   return names;
 }
