@@ -52,33 +52,34 @@ class KubernetesManifestsTest : public ::testing::Test {
     }
   }
 
-  const json& object(const std::string& kind) const {
-    for (const json& candidate : objects_) {
+  // Not const: a missing key then reads as null instead of undefined behaviour.
+  json& object(const std::string& kind) {
+    for (json& candidate : objects_) {
       if (candidate.value("kind", "") == kind) return candidate;
     }
-    static const json none;
+    static json none;
     ADD_FAILURE() << "no " << kind << " in deploy/kubernetes";
     return none;
   }
-  const json& pod() const { return object("DaemonSet")["spec"]["template"]["spec"]; }
-  const json& agent_container() const { return pod()["containers"][0]; }
-  const json& volume(const std::string& name) const {
-    for (const json& candidate : pod()["volumes"]) {
+  json& pod() { return object("DaemonSet")["spec"]["template"]["spec"]; }
+  json& agent_container() { return pod()["containers"][0]; }
+  json& volume(const std::string& name) {
+    for (json& candidate : pod()["volumes"]) {
       if (candidate["name"] == name) return candidate;
     }
-    static const json none;
+    static json none;
     ADD_FAILURE() << "no volume " << name;
     return none;
   }
-  const json& mount_of(const std::string& volume_name) const {
-    for (const json& mount : agent_container()["volumeMounts"]) {
+  json& mount_of(const std::string& volume_name) {
+    for (json& mount : agent_container()["volumeMounts"]) {
       if (mount["name"] == volume_name) return mount;
     }
-    static const json none;
+    static json none;
     ADD_FAILURE() << "volume " << volume_name << " is not mounted";
     return none;
   }
-  toml::table agent_config() const {
+  toml::table agent_config() {
     return toml::parse(object("ConfigMap")["data"]["agent.toml"].get<std::string>());
   }
 
@@ -87,7 +88,7 @@ class KubernetesManifestsTest : public ::testing::Test {
 
 TEST_F(KubernetesManifestsTest, EveryObjectIsInTheChaosNamespaceAndEveryKindIsThere) {
   std::multiset<std::string> kinds;
-  for (const json& item : objects_) {
+  for (json& item : objects_) {
     kinds.insert(item["kind"].get<std::string>());
     if (item["kind"] != "Namespace") {
       EXPECT_EQ(item["metadata"]["namespace"], "chaos") << item["kind"];
@@ -102,7 +103,7 @@ TEST_F(KubernetesManifestsTest, TheAgentSharesTheHostsPidAndNetworkButIsNotPrivi
   EXPECT_EQ(pod()["hostNetwork"], true);
   EXPECT_EQ(pod()["serviceAccountName"], object("ServiceAccount")["metadata"]["name"]);
   EXPECT_EQ(object("ServiceAccount")["automountServiceAccountToken"], false);
-  const json& security = agent_container()["securityContext"];
+  json& security = agent_container()["securityContext"];
   EXPECT_EQ(security["privileged"], false);
   EXPECT_EQ(security["allowPrivilegeEscalation"], false);
   EXPECT_EQ(security["readOnlyRootFilesystem"], true);
@@ -156,7 +157,7 @@ TEST_F(KubernetesManifestsTest, ProbesPortsAndResourcesMatchTheConfig) {
     EXPECT_TRUE(agent_container()["resources"][bound].contains("cpu")) << bound;
     EXPECT_TRUE(agent_container()["resources"][bound].contains("memory")) << bound;
   }
-  const json& service = object("Service")["spec"];
+  json& service = object("Service")["spec"];
   EXPECT_EQ(service["clusterIP"], "None");
   EXPECT_EQ(service["selector"], object("DaemonSet")["spec"]["selector"]["matchLabels"]);
   EXPECT_EQ(object("DaemonSet")["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"], "chaos-agent");
