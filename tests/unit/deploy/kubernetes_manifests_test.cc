@@ -144,6 +144,11 @@ TEST_F(KubernetesManifestsTest, MountsMatchTheAgentsConfig) {
   EXPECT_EQ(mount_of("config")["mountPath"], "/etc/chaos-agent/agent.toml");
   EXPECT_EQ(volume("config")["configMap"]["name"], object("ConfigMap")["metadata"]["name"]);
   EXPECT_EQ(volume("cgroup")["hostPath"]["path"], "/sys/fs/cgroup");
+  std::set<std::string> volumes;
+  std::set<std::string> mounted;
+  for (const json& declared : pod()["volumes"]) volumes.insert(declared["name"].get<std::string>());
+  for (const json& mount : agent_container()["volumeMounts"]) mounted.insert(mount["name"].get<std::string>());
+  EXPECT_EQ(volumes, mounted);
 }
 
 TEST_F(KubernetesManifestsTest, ProbesPortsAndResourcesMatchTheConfig) {
