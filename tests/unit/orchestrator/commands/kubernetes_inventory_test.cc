@@ -66,6 +66,12 @@ TEST(KubernetesInventoryTest, PortServerNameAndTlsComeFromTheOptions) {
   EXPECT_THAT(inventory->toml, HasSubstr("address = \"[fd00::11]:19700\""));
   EXPECT_THAT(inventory->toml, HasSubstr("server_name = \"chaos-agent\""));
   EXPECT_THAT(inventory->toml, HasSubstr("[tls]\nca = \"pki/ca.crt\"\ncert = \"pki/chaosctl.crt\""));
+
+  options.tls_key.clear();
+  EXPECT_THAT(inventory_from_pods_json(pod_list({pod("chaos-agent-a", "node-1", "10.0.0.11")}), options)
+                  .status()
+                  .message(),
+              HasSubstr("[tls] needs all three of --tls-ca, --tls-cert and --tls-key"));
 }
 
 TEST(KubernetesInventoryTest, SkipsPodsNotRunningAndReadyWithAWarningNamingThem) {
