@@ -1,0 +1,84 @@
+// `chaosctl inventory from-kubernetes`: the inventory of a chaos-agent
+// DaemonSet from `kubectl get pods -o json` (kubernetes_inventory.h), so
+// chaosctl itself never needs cluster credentials.
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include "orchestrator/commands/commands.h"
+#include "orchestrator/commands/exit_codes.h"
+#include "orchestrator/commands/kubernetes_inventory.h"
+
+namespace chaos::orchestrator {
+
+namespace {
+
+struct FromKubernetesFlags {
+  std::string pods_json;
+  KubernetesInventoryOptions options;
+};
+
+// At most kMaxPodsJsonBytes + 1 bytes, so an endless stream stops early and
+// the generator reports the size.
+StatusOr<std::string> read_bounded(std::istream& in, const std::string& name) {
+  std::string text(kMaxPodsJsonBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return invalid_argument(name + ": read failed: " + std::strerror(errno));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return text;
+}
+
+StatusOr<std::string> read_pods_json(const std::string& path) {
+  if (path == "-") return read_bounded(std::cin, "stdin");
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return not_found(path + ": cannot open: " + std::strerror(errno));
+  return read_bounded(file, path);
+}
+
+int run_from_kubernetes(const FromKubernetesFlags& flags) {
+  auto text = read_pods_json(flags.pods_json);
+  if (!text.ok()) {
+    std::cerr << "chaosctl: inventory from-kubernetes: " << text.status().message() << "\n";
+    return kExitError;
+  }
+  auto inventory = inventory_from_pods_json(*text, flags.options);
+  if (!inventory.ok()) {
+    std::cerr << "chaosctl: inventory from-kubernetes: " << inventory.status().message() << "\n";
+    return kExitError;
+  }
+  for (const std::string& warning : inventory->warnings) {
+    std::cerr << "chaosctl: inventory from-kubernetes: warning: " << warning << "\n";
+  }
+  std::cout << inventory->toml << std::flush;
+  return std::cout ? kExitOk : kExitError;
+}
+
+}  // namespace
+
+void add_inventory_command(CLI::App& app, int& exit_code) {
+  CLI::App* inventory = app.add_subcommand("inventory", "Write agent inventories");
+  inventory->require_subcommand(1);
+  auto flags = std::make_shared<FromKubernetesFlags>();
+
+  CLI::App* from_kubernetes = inventory->add_subcommand(
+      "from-kubernetes",
+      "Print the inventory of the chaos-agent DaemonSet (one agent per node) from\n"
+      "  kubectl get pods -n chaos -l app.kubernetes.io/name=chaos-agent -o json\n"
+      "Pods not Running and Ready are skipped with a warning on stderr.");
+  from_kubernetes->add_option("--pods-json", flags->pods_json, "The pod list as JSON: a file, or - for stdin")
+      ->required();
+  from_kubernetes->add_option("--port", flags->options.port, "The agents' gRPC port (hostNetwork)")
+      ->check(CLI::Range(1, 65535))
+      ->capture_default_str();
+  from_kubernetes->add_option("--server-name", flags->options.server_name,
+                              "Every agent's TLS server name (a certificate shared by the DaemonSet); "
+                              "default: each node's name");
+  from_kubernetes->add_option("--tls-ca", flags->options.tls_ca, "[tls] ca of the inventory (with --tls-cert, --tls-key)");
+  from_kubernetes->add_option("--tls-cert", flags->options.tls_cert, "[tls] cert: chaosctl's client certificate");
+  from_kubernetes->add_option("--tls-key", flags->options.tls_key, "[tls] key of --tls-cert");
+  from_kubernetes->callback([flags, &exit_code] { exit_code = run_from_kubernetes(*flags); });
+}
+
+}  // namespace chaos::orchestrator
