@@ -17,7 +17,7 @@ struct ContainerInfo {
   std::string id;       // full hex id
   std::string name;     // without Docker's leading '/'
   std::map<std::string, std::string> labels;
-  int pid = 0;          // init process in the host's pid namespace; 0 until inspected
+  int pid = 0;  // init process in the host's pid namespace; 0 until inspected
   bool running = false;
 };
 

@@ -46,7 +46,8 @@ const ContainerInfo* pod_sandbox_of(const ContainerInfo& container, const std::v
 }  // namespace
 
 bool is_pod_sandbox(const ContainerInfo& container) {
-  return label(container, "io.kubernetes.docker.type") == "podsandbox" || label(container, kContainerNameLabel) == "POD";
+  return label(container, "io.kubernetes.docker.type") == "podsandbox" ||
+         label(container, kContainerNameLabel) == "POD";
 }
 
 bool matches_selector(const v1::ContainerSelector& selector, const ContainerInfo& container,
@@ -57,9 +58,9 @@ bool matches_selector(const v1::ContainerSelector& selector, const ContainerInfo
   if (!selector.id_prefix().empty()) {
     const auto& prefix = selector.id_prefix();
     if (container.id.size() < prefix.size() ||
-        !std::equal(prefix.begin(), prefix.end(), container.id.begin(),
-                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
-                                                std::tolower(static_cast<unsigned char>(b)); })) {
+        !std::equal(prefix.begin(), prefix.end(), container.id.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
       return false;
     }
   }
@@ -79,8 +80,8 @@ bool matches_selector(const v1::ContainerSelector& selector, const ContainerInfo
 }
 
 StatusOr<std::vector<ContainerInfo>> select_containers(const v1::ContainerSelector& selector,
-                                                       std::vector<ContainerInfo> running,
-                                                       const std::string& field, std::uint64_t seed) {
+                                                       std::vector<ContainerInfo> running, const std::string& field,
+                                                       std::uint64_t seed) {
   std::vector<ContainerInfo> matches;
   for (const auto& container : running) {
     if (matches_selector(selector, container, running)) matches.push_back(container);

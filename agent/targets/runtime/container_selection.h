@@ -31,7 +31,7 @@ bool matches_selector(const v1::ContainerSelector& selector, const ContainerInfo
 // by `seed`, so one fault always picks the same containers. NOT_FOUND
 // "<field>: no running container matches <describe_selector>" when empty.
 StatusOr<std::vector<ContainerInfo>> select_containers(const v1::ContainerSelector& selector,
-                                                       std::vector<ContainerInfo> running,
-                                                       const std::string& field, std::uint64_t seed);
+                                                       std::vector<ContainerInfo> running, const std::string& field,
+                                                       std::uint64_t seed);
 
 }  // namespace chaos::agent

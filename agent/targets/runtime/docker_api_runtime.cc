@@ -75,8 +75,7 @@ class EntryReader {
   }
 
   // nullopt (no error) when the container has more labels than allowed.
-  StatusOr<std::optional<std::map<std::string, std::string>>> labels(const json* value,
-                                                                     const std::string& key) const {
+  StatusOr<std::optional<std::map<std::string, std::string>>> labels(const json* value, const std::string& key) const {
     std::map<std::string, std::string> out;
     if (value == nullptr || value->is_null()) return std::optional(out);
     if (!value->is_object()) return wrong(key + " is not an object");
@@ -216,14 +215,16 @@ StatusOr<ContainerInfo> DockerApiRuntime::inspect(const std::string& id) {
     const json* pid = member(*state, "Pid");
     if (pid == nullptr || !pid->is_number_integer()) return reader.wrong("State.Pid is not an integer");
     const auto pid_value = pid->get<std::int64_t>();
-    if (pid_value < 0 || pid_value > INT_MAX) return reader.wrong("State.Pid " + std::to_string(pid_value) + " is out of range");
+    if (pid_value < 0 || pid_value > INT_MAX)
+      return reader.wrong("State.Pid " + std::to_string(pid_value) + " is out of range");
     info.running = running->get<bool>();
     info.pid = static_cast<int>(pid_value);
     const json* config = member(entry, "Config");
     if (config != nullptr && !config->is_null() && !config->is_object()) return reader.wrong("Config is not an object");
     const json* labels = (config == nullptr || config->is_null()) ? nullptr : member(*config, "Labels");
     CHAOS_ASSIGN_OR_RETURN(auto parsed_labels, reader.labels(labels, "Config.Labels"));
-    if (!parsed_labels) return resource_exhausted(where + ": more than " + std::to_string(limits_.max_labels) + " labels");
+    if (!parsed_labels)
+      return resource_exhausted(where + ": more than " + std::to_string(limits_.max_labels) + " labels");
     info.labels = std::move(*parsed_labels);
     return info;
   } catch (const std::exception& error) {

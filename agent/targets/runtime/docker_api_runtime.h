@@ -28,6 +28,8 @@ struct DockerApiLimits {
   std::size_t max_label_text = 253;
 };
 
+// One connection per call and nothing shared between calls, so several
+// threads may use one instance.
 class DockerApiRuntime final : public ContainerRuntime {
  public:
   DockerApiRuntime(std::string name, std::string socket_path, DockerApiLimits limits = {});

@@ -3,6 +3,7 @@
 #include "agent/targets/namespaces/namespace_handle.h"
 #include "agent/targets/runtime/container_selection.h"
 #include "agent/targets/runtime/docker_api_runtime.h"
+#include "common/check.h"
 #include "common/proc_reader.h"
 
 namespace chaos::agent {
@@ -38,8 +39,9 @@ StatusOr<std::vector<v1::ContainerRef>> RuntimeContainerFinder::find(const v1::C
       return failed_precondition(field + ".runtime: this agent has no " + selector.runtime() +
                                  " socket; set [containers] " + selector.runtime() + "_socket in its config");
     }
-    return failed_precondition(field + ": this agent reaches no container runtime; set [containers] "
-                                       "podman_socket or docker_socket in its config");
+    return failed_precondition(field +
+                               ": this agent reaches no container runtime; set [containers] "
+                               "podman_socket or docker_socket in its config");
   }
   std::vector<ContainerInfo> running;
   for (ContainerRuntime* runtime : asked) {
@@ -57,6 +59,7 @@ StatusOr<std::vector<v1::ContainerRef>> RuntimeContainerFinder::find(const v1::C
     for (ContainerRuntime* candidate : asked) {
       if (candidate->name() == container.runtime) runtime = candidate;
     }
+    CHAOS_CHECK(runtime != nullptr, "a selected container comes from a runtime that was asked");
     CHAOS_ASSIGN_OR_RETURN(auto ref, resolve(*runtime, container, field));
     refs.push_back(std::move(ref));
   }

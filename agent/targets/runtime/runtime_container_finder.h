@@ -18,6 +18,7 @@ namespace chaos::agent {
 std::vector<std::unique_ptr<ContainerRuntime>> make_container_runtimes(const std::string& podman_socket,
                                                                        const std::string& docker_socket);
 
+// Holds no state between calls: concurrent injects may call find() at once.
 class RuntimeContainerFinder final : public ContainerFinder {
  public:
   explicit RuntimeContainerFinder(std::vector<std::unique_ptr<ContainerRuntime>> runtimes);

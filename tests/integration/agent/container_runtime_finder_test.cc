@@ -42,7 +42,8 @@ std::string trimmed(std::string text) {
 // daemon left under `dir`, then `dir`.
 class RuntimeUnderTest {
  public:
-  RuntimeUnderTest(std::string runtime, std::filesystem::path dir) : runtime_(std::move(runtime)), dir_(std::move(dir)) {
+  RuntimeUnderTest(std::string runtime, std::filesystem::path dir)
+      : runtime_(std::move(runtime)), dir_(std::move(dir)) {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ / "rootfs" / "bin");
     std::filesystem::copy_file("/bin/busybox", dir_ / "rootfs" / "bin" / "busybox");
@@ -75,16 +76,25 @@ class RuntimeUnderTest {
     if (runtime_ == "podman") {
       argv = {resolve("podman"), "system", "service", "--time=0", "unix://" + socket_};
     } else {
-      argv = {resolve("dockerd"), "--iptables=false", "--ip6tables=false", "--bridge=none", "--storage-driver=vfs",
-              "-H", "unix://" + socket_, "--data-root", (dir_ / "data").string(), "--exec-root",
-              (dir_ / "x").string(), "--pidfile", (dir_ / "dockerd.pid").string()};
+      argv = {resolve("dockerd"),
+              "--iptables=false",
+              "--ip6tables=false",
+              "--bridge=none",
+              "--storage-driver=vfs",
+              "-H",
+              "unix://" + socket_,
+              "--data-root",
+              (dir_ / "data").string(),
+              "--exec-root",
+              (dir_ / "x").string(),
+              "--pidfile",
+              (dir_ / "dockerd.pid").string()};
     }
     daemon_ = spawn(argv, (dir_ / "daemon.log").string());
     if (daemon_ <= 0) return ::testing::AssertionFailure() << "could not start " << argv[0];
     DockerApiRuntime api(runtime_, socket_);
     if (!eventually([&] { return api.list_running().ok(); }, 60s)) {
-      return ::testing::AssertionFailure() << runtime_ << " API never answered on " << socket_ << "; log "
-                                           << log();
+      return ::testing::AssertionFailure() << runtime_ << " API never answered on " << socket_ << "; log " << log();
     }
     if (runtime_ == "docker") {
       // No registry here: the image is the busybox rootfs, imported.
@@ -103,8 +113,8 @@ class RuntimeUnderTest {
   // returns its full id (empty on failure, with the reason on stderr).
   std::string run(const std::string& name, const std::map<std::string, std::string>& labels) {
     containers_.push_back(name);
-    std::vector<std::string> argv = {"run", "-d", "--name", name, "--network", "none", "--ulimit",
-                                     "nofile=1024:1024", "--ulimit", "nproc=1024:1024"};
+    std::vector<std::string> argv = {"run",  "-d",       "--name",           name,       "--network",
+                                     "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"};
     for (const auto& [key, value] : labels) {
       argv.push_back("--label");
       argv.push_back(key + "=" + value);
@@ -118,8 +128,7 @@ class RuntimeUnderTest {
     argv.insert(argv.end(), {"/bin/busybox", "sleep", "600"});
     auto started = commands_.run(cli(argv), long_command());
     if (!started.ok() || started->exit_code != 0) {
-      std::cerr << "run " << name << ": " << (started.ok() ? started->stderr_text : started.status().message())
-                << "\n";
+      std::cerr << "run " << name << ": " << (started.ok() ? started->stderr_text : started.status().message()) << "\n";
       return "";
     }
     return trimmed(started->stdout_text);

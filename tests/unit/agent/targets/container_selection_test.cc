@@ -31,27 +31,39 @@ std::vector<std::string> names_of(const StatusOr<std::vector<ContainerInfo>>& ch
 std::vector<ContainerInfo> kubernetes_node() {
   return {
       container("docker", "a1a1a1a1", "k8s_POD_nats-0_prod_uid0_0",
-                {{"io.kubernetes.docker.type", "podsandbox"}, {"io.kubernetes.pod.namespace", "prod"},
-                 {"io.kubernetes.pod.name", "nats-0"}, {"io.kubernetes.pod.uid", "uid0"}, {"app", "nats"}}),
+                {{"io.kubernetes.docker.type", "podsandbox"},
+                 {"io.kubernetes.pod.namespace", "prod"},
+                 {"io.kubernetes.pod.name", "nats-0"},
+                 {"io.kubernetes.pod.uid", "uid0"},
+                 {"app", "nats"}}),
       container("docker", "b2b2b2b2", "k8s_nats_nats-0_prod_uid0_0",
-                {{"io.kubernetes.docker.type", "container"}, {"io.kubernetes.pod.namespace", "prod"},
-                 {"io.kubernetes.pod.name", "nats-0"}, {"io.kubernetes.pod.uid", "uid0"},
+                {{"io.kubernetes.docker.type", "container"},
+                 {"io.kubernetes.pod.namespace", "prod"},
+                 {"io.kubernetes.pod.name", "nats-0"},
+                 {"io.kubernetes.pod.uid", "uid0"},
                  {"io.kubernetes.container.name", "nats"}}),
       container("docker", "c3c3c3c3", "k8s_exporter_nats-0_prod_uid0_0",
-                {{"io.kubernetes.pod.namespace", "prod"}, {"io.kubernetes.pod.name", "nats-0"},
-                 {"io.kubernetes.pod.uid", "uid0"}, {"io.kubernetes.container.name", "exporter"}}),
+                {{"io.kubernetes.pod.namespace", "prod"},
+                 {"io.kubernetes.pod.name", "nats-0"},
+                 {"io.kubernetes.pod.uid", "uid0"},
+                 {"io.kubernetes.container.name", "exporter"}}),
       // Another pod in the same namespace, other labels; its sandbox is
       // marked the containerd way (container name POD), without a uid.
       container("docker", "d4d4d4d4", "k8s_POD_web-0_prod",
-                {{"io.kubernetes.container.name", "POD"}, {"io.kubernetes.pod.namespace", "prod"},
-                 {"io.kubernetes.pod.name", "web-0"}, {"app", "web"}}),
+                {{"io.kubernetes.container.name", "POD"},
+                 {"io.kubernetes.pod.namespace", "prod"},
+                 {"io.kubernetes.pod.name", "web-0"},
+                 {"app", "web"}}),
       container("docker", "e5e5e5e5", "k8s_web_web-0_prod",
-                {{"io.kubernetes.pod.namespace", "prod"}, {"io.kubernetes.pod.name", "web-0"},
+                {{"io.kubernetes.pod.namespace", "prod"},
+                 {"io.kubernetes.pod.name", "web-0"},
                  {"io.kubernetes.container.name", "web"}}),
       // A pod without a sandbox in the listing: its own labels count.
       container("docker", "f6f6f6f6", "k8s_nats_nats-1_staging",
-                {{"io.kubernetes.pod.namespace", "staging"}, {"io.kubernetes.pod.name", "nats-1"},
-                 {"io.kubernetes.container.name", "nats"}, {"app", "nats"}}),
+                {{"io.kubernetes.pod.namespace", "staging"},
+                 {"io.kubernetes.pod.name", "nats-1"},
+                 {"io.kubernetes.container.name", "nats"},
+                 {"app", "nats"}}),
   };
 }
 
@@ -63,7 +75,8 @@ TEST(ContainerSelection, MatchesRuntimeNameIdPrefixAndEveryLabel) {
   };
   v1::ContainerSelector selector;
   selector.set_name("nats-1");
-  EXPECT_EQ(names_of(select_containers(selector, running, "target", 1)), (std::vector<std::string>{"nats-1", "nats-1"}));
+  EXPECT_EQ(names_of(select_containers(selector, running, "target", 1)),
+            (std::vector<std::string>{"nats-1", "nats-1"}));
   selector.set_runtime("docker");
   auto chosen = select_containers(selector, running, "target", 1);
   ASSERT_TRUE(chosen.ok());
@@ -131,7 +144,8 @@ TEST(ContainerSelection, NothingMatchedIsNotFoundNamingTheSelector) {
   (*selector.mutable_labels())["app"] = "nats";
   const auto chosen = select_containers(selector, kubernetes_node(), "target", 1);
   EXPECT_EQ(chosen.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(chosen.status().message(), "target: no running container matches podman container name=nats-9 labels{app=nats}");
+  EXPECT_EQ(chosen.status().message(),
+            "target: no running container matches podman container name=nats-9 labels{app=nats}");
 }
 
 std::vector<ContainerInfo> many(int n) {
@@ -155,7 +169,8 @@ TEST(ContainerSelection, CountAndPercentSampleReproduciblyForOneSeed) {
   std::reverse(listing.begin(), listing.end());
   EXPECT_EQ(names_of(select_containers(selector, listing, "target", 42)), first);
   std::set<std::vector<std::string>> samples;
-  for (std::uint64_t seed = 0; seed < 8; ++seed) samples.insert(names_of(select_containers(selector, listing, "target", seed)));
+  for (std::uint64_t seed = 0; seed < 8; ++seed)
+    samples.insert(names_of(select_containers(selector, listing, "target", seed)));
   EXPECT_GT(samples.size(), 1u) << "the seed picks the sample";
 
   selector.set_count(0);

@@ -17,9 +17,8 @@ namespace {
 class DockerApiRuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("chaos-docker-api-" + std::to_string(::getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    dir_ = std::filesystem::temp_directory_path() / ("chaos-docker-api-" + std::to_string(::getpid()) + "-" +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     socket_ = (dir_ / "api.sock").string();
@@ -69,9 +68,11 @@ constexpr const char* kId2 = "9e8d7c6b5a4900112233445566778899aabbccddeeff001122
 
 TEST_F(DockerApiRuntimeTest, ListsTheRunningContainersWithNamesAndLabels) {
   list_body_ = std::string(R"([
-    {"Id": ")") + kId1 + R"(", "Names": ["/nats-1"], "State": "running",
+    {"Id": ")") +
+               kId1 + R"(", "Names": ["/nats-1"], "State": "running",
      "Labels": {"app": "nats", "io.kubernetes.pod.namespace": "prod"}, "Image": "ignored"},
-    {"Id": ")" + kId2 + R"(", "Names": ["nats-2"], "Labels": null},
+    {"Id": ")" +
+               kId2 + R"(", "Names": ["nats-2"], "Labels": null},
     {"Id": "abcdef012345", "Names": ["/gone"], "State": "exited", "Labels": {}}
   ])";
   auto listed = runtime().list_running();
@@ -80,8 +81,8 @@ TEST_F(DockerApiRuntimeTest, ListsTheRunningContainersWithNamesAndLabels) {
   EXPECT_EQ((*listed)[0].runtime, "docker");
   EXPECT_EQ((*listed)[0].id, kId1);
   EXPECT_EQ((*listed)[0].name, "nats-1");
-  EXPECT_EQ((*listed)[0].labels, (std::map<std::string, std::string>{{"app", "nats"},
-                                                                    {"io.kubernetes.pod.namespace", "prod"}}));
+  EXPECT_EQ((*listed)[0].labels,
+            (std::map<std::string, std::string>{{"app", "nats"}, {"io.kubernetes.pod.namespace", "prod"}}));
   EXPECT_EQ((*listed)[0].pid, 0);
   EXPECT_EQ((*listed)[1].name, "nats-2");
   EXPECT_TRUE((*listed)[1].labels.empty());
@@ -150,8 +151,7 @@ TEST_F(DockerApiRuntimeTest, MalformedOrWrongTypedJsonIsInternalNamingTheField) 
   EXPECT_EQ(list_error(R"([{"Id": "abcd", "Labels": ["a"]}])").message(), where + "Labels is not an object");
   EXPECT_EQ(list_error(R"([{"Id": "abcd", "Labels": {"a": 1}}])").message(), where + "Labels.a is not a string");
   EXPECT_EQ(list_error(R"([7])").message(), where + "a list entry is not an object");
-  EXPECT_EQ(list_error(std::string(100, '[') + std::string(100, ']')).message(),
-            where + "JSON nested deeper than 64");
+  EXPECT_EQ(list_error(std::string(100, '[') + std::string(100, ']')).message(), where + "JSON nested deeper than 64");
 
   const auto inspect_error = [this](std::string body) {
     inspect_body_ = std::move(body);
@@ -189,7 +189,8 @@ TEST_F(DockerApiRuntimeTest, OversizedAnswersAreRefusedAndLabelsBounded) {
   // Too many labels: left out (it could never be a target); an over-long
   // label: dropped (no selector can name it).
   list_body_ = R"([{"Id": "aaaa", "Labels": {"a": "1", "b": "2", "c": "3", "d": "4"}},
-                   {"Id": "bbbb", "Labels": {"app": "x", "long": ")" + std::string(300, 'v') + R"("}}])";
+                   {"Id": "bbbb", "Labels": {"app": "x", "long": ")" +
+               std::string(300, 'v') + R"("}}])";
   listed = runtime(limits).list_running();
   ASSERT_TRUE(listed.ok()) << listed.status().to_string();
   ASSERT_EQ(listed->size(), 1u);

@@ -68,9 +68,9 @@ Finder podman_finder(std::vector<ContainerInfo> listing) {
 }
 
 TEST(RuntimeContainerFinder, ResolvesOnlyTheChosenContainersToPidStartTimeAndNetns) {
-  auto finder = podman_finder({listed("aaaa1111", "nats-1", {{"io.kubernetes.pod.namespace", "prod"},
-                                                             {"io.kubernetes.pod.name", "nats-0"}}),
-                               listed("bbbb2222", "web-1")});
+  auto finder = podman_finder(
+      {listed("aaaa1111", "nats-1", {{"io.kubernetes.pod.namespace", "prod"}, {"io.kubernetes.pod.name", "nats-0"}}),
+       listed("bbbb2222", "web-1")});
   v1::ContainerSelector selector;
   selector.set_pod_namespace("prod");
   auto refs = finder.finder->find(selector, "target", 7);
@@ -120,8 +120,7 @@ TEST(RuntimeContainerFinder, AContainerThatStoppedMeanwhileIsNotFound) {
   selector.set_name("nats-1");
   auto refs = finder.finder->find(selector, "target", 1);
   EXPECT_EQ(refs.status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(refs.status().message(),
-            "target: podman container nats-1 (aaaa1111) stopped while the agent resolved it");
+  EXPECT_EQ(refs.status().message(), "target: podman container nats-1 (aaaa1111) stopped while the agent resolved it");
   selector.set_name("nats-2");
   EXPECT_EQ(finder.finder->find(selector, "target", 1).status().message(),
             "target: no running container matches any runtime container name=nats-2");
