@@ -66,6 +66,9 @@ class RuntimeUnderTest {
     unmount_under_dir();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
+    // Only directories this test's daemon created, and only when empty:
+    // remove() refuses a directory with anything in it.
+    for (const auto& created : created_host_dirs_) std::filesystem::remove(created, ignored);
   }
   RuntimeUnderTest(const RuntimeUnderTest&) = delete;
   RuntimeUnderTest& operator=(const RuntimeUnderTest&) = delete;
@@ -76,19 +79,18 @@ class RuntimeUnderTest {
     if (runtime_ == "podman") {
       argv = {resolve("podman"), "system", "service", "--time=0", "unix://" + socket_};
     } else {
-      argv = {resolve("dockerd"),
-              "--iptables=false",
-              "--ip6tables=false",
-              "--bridge=none",
-              "--storage-driver=vfs",
-              "-H",
-              "unix://" + socket_,
-              "--data-root",
-              (dir_ / "data").string(),
-              "--exec-root",
-              (dir_ / "x").string(),
-              "--pidfile",
-              (dir_ / "dockerd.pid").string()};
+      // dockerd's fixed paths outside its roots: its key goes to /etc/docker
+      // unless daemon.json says otherwise; the plugin and shim socket
+      // directories cannot be moved, so they are removed after it if it made
+      // them.
+      std::ofstream(dir_ / "daemon.json") << "{\"deprecated-key-path\": \"" << (dir_ / "key.json").string() << "\"}\n";
+      for (const char* host_dir : {"/run/docker/plugins", "/run/docker", "/run/containerd/s", "/run/containerd"}) {
+        if (!std::filesystem::exists(host_dir)) created_host_dirs_.push_back(host_dir);
+      }
+      argv = {resolve("dockerd"),    "--config-file", (dir_ / "daemon.json").string(), "--iptables=false",
+              "--ip6tables=false",   "--bridge=none", "--storage-driver=vfs",          "-H",
+              "unix://" + socket_,   "--data-root",   (dir_ / "data").string(),        "--exec-root",
+              (dir_ / "x").string(), "--pidfile",     (dir_ / "dockerd.pid").string()};
     }
     daemon_ = spawn(argv, (dir_ / "daemon.log").string());
     if (daemon_ <= 0) return ::testing::AssertionFailure() << "could not start " << argv[0];
@@ -181,6 +183,7 @@ class RuntimeUnderTest {
   std::string socket_;
   pid_t daemon_ = -1;
   std::vector<std::string> containers_;
+  std::vector<std::filesystem::path> created_host_dirs_;
   ProcessCommandRunner commands_;
 };
 
