@@ -13,6 +13,8 @@ namespace chaos::agent {
 
 namespace {
 
+constexpr std::size_t kMaxUnixSocketPath = 107;
+
 void read_policy_kinds(TableReader& policy, Policy& out) {
   auto kinds = policy.string_list("allowed_kinds");
   if (!kinds) return;
@@ -79,8 +81,38 @@ void read_tls(TableReader& root, TlsFiles& out) {
   if (Status complete = check_tls_files(out); !complete.ok()) root.error_at_key("tls", complete.message());
 }
 
+// A unix socket path: absolute, and short enough for sun_path (108 bytes
+// with its NUL), so a typo is caught at start rather than at first inject.
+void read_socket_path(TableReader& containers, const std::string& key, std::string& out) {
+  auto path = containers.string(key);
+  if (!path) return;
+  if (!path->empty() && path->front() != '/') {
+    containers.error_at_key(key, "must be an absolute path (or empty: runtime off)");
+    return;
+  }
+  if (path->size() > kMaxUnixSocketPath) {
+    containers.error_at_key(key, "at most " + std::to_string(kMaxUnixSocketPath) + " bytes (a unix socket path)");
+    return;
+  }
+  if (path->find('\0') != std::string::npos) {
+    containers.error_at_key(key, "contains a NUL byte");
+    return;
+  }
+  out = std::move(*path);
+}
+
+void read_containers(TableReader& root, ContainerSockets& out) {
+  const toml::table* table = root.table("containers");
+  if (table == nullptr) return;
+  TableReader containers(*table, "containers", root.diagnostics());
+  read_socket_path(containers, "podman_socket", out.podman_socket);
+  read_socket_path(containers, "docker_socket", out.docker_socket);
+  containers.reject_unknown_keys();
+}
+
 void read_root(TableReader& root, AgentConfig& config) {
   read_tls(root, config.tls);
+  read_containers(root, config.containers);
   config.token_file = root.string("token_file").value_or(config.token_file);
   config.insecure_plaintext_on_non_loopback =
       root.boolean("insecure_plaintext_on_non_loopback").value_or(config.insecure_plaintext_on_non_loopback);

@@ -22,6 +22,9 @@
 //   max_delay = "2s"
 //   max_loss_percent = 50
 //   protected_processes = ["^sshd$", "^systemd"]
+//   [containers]                         # container targets (FaultSpec.target)
+//   podman_socket = "/run/podman/podman.sock"   # empty or absent: runtime off
+//   docker_socket = "/run/docker.sock"
 #pragma once
 
 #include <map>
@@ -48,6 +51,14 @@ struct TlsFiles {
   bool enabled() const { return !cert.empty() || !key.empty() || !client_ca.empty(); }
 };
 
+// The Docker Engine API sockets of the container runtimes on this host;
+// an empty path leaves that runtime off (selectors naming it are refused).
+struct ContainerSockets {
+  std::string podman_socket;
+  std::string docker_socket;
+  bool any() const { return !podman_socket.empty() || !docker_socket.empty(); }
+};
+
 struct AgentConfig {
   std::string listen = "127.0.0.1:9700";
   std::string metrics_listen = "127.0.0.1:9701";
@@ -58,6 +69,7 @@ struct AgentConfig {
   Policy policy;
   TlsFiles tls;
   std::string token_file;
+  ContainerSockets containers;
   // Plaintext gRPC on a non-loopback address; only for isolated networks.
   bool insecure_plaintext_on_non_loopback = false;
 };

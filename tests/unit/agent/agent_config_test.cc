@@ -114,6 +114,31 @@ TEST(AgentConfig, ReportsEveryErrorOfTheFileAtOnce) {
             "a.toml:4:1: policy: unknown key 'max_durattion'");
 }
 
+TEST(AgentConfig, ContainerSocketsAreOptionalAndChecked) {
+  auto none = parse_agent_config("", "c.toml");
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(none->containers.any());
+  auto both = parse_agent_config(
+      "[containers]\npodman_socket = \"/run/podman/podman.sock\"\ndocker_socket = \"/run/docker.sock\"\n", "c.toml");
+  ASSERT_TRUE(both.ok()) << both.status().to_string();
+  EXPECT_EQ(both->containers.podman_socket, "/run/podman/podman.sock");
+  EXPECT_EQ(both->containers.docker_socket, "/run/docker.sock");
+  auto off = parse_agent_config("[containers]\ndocker_socket = \"\"\n", "c.toml");
+  ASSERT_TRUE(off.ok()) << off.status().to_string();
+  EXPECT_FALSE(off->containers.any());
+
+  EXPECT_EQ(parse_agent_config("[containers]\npodman_socket = \"podman.sock\"\n", "c.toml").status().message(),
+            "c.toml:2:17: containers.podman_socket: must be an absolute path (or empty: runtime off)");
+  EXPECT_EQ(parse_agent_config("[containers]\ndocker_socket = \"/" + std::string(120, 'd') + "\"\n", "c.toml")
+                .status()
+                .message(),
+            "c.toml:2:17: containers.docker_socket: at most 107 bytes (a unix socket path)");
+  EXPECT_EQ(parse_agent_config("[containers]\ncri_socket = \"/run/x.sock\"\n", "c.toml").status().message(),
+            "c.toml:2:1: containers: unknown key 'cri_socket'");
+  EXPECT_EQ(parse_agent_config("[containers]\npodman_socket = 1\n", "c.toml").status().message(),
+            "c.toml:2:17: containers.podman_socket: expected a string, got integer");
+}
+
 TEST(AgentConfig, MissingFileIsAnError) {
   EXPECT_EQ(load_agent_config("/nonexistent/agent.toml").status().code(), StatusCode::kNotFound);
 }

@@ -1,0 +1,109 @@
+#include "agent/targets/runtime/container_selection.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "agent/targets/container_finder.h"
+
+namespace chaos::agent {
+
+namespace {
+
+std::string label(const ContainerInfo& container, const char* key) {
+  const auto it = container.labels.find(key);
+  return it == container.labels.end() ? std::string() : it->second;
+}
+
+bool has_labels(const ContainerInfo& container, const google::protobuf::Map<std::string, std::string>& wanted) {
+  return std::all_of(wanted.begin(), wanted.end(), [&](const auto& pair) {
+    const auto it = container.labels.find(pair.first);
+    return it != container.labels.end() && it->second == pair.second;
+  });
+}
+
+// The sandbox of the container's pod: same pod uid when both carry one,
+// else same pod namespace and name.
+const ContainerInfo* pod_sandbox_of(const ContainerInfo& container, const std::vector<ContainerInfo>& all) {
+  const std::string uid = label(container, kPodUidLabel);
+  const std::string pod_namespace = label(container, kPodNamespaceLabel);
+  const std::string pod_name = label(container, kPodNameLabel);
+  for (const auto& candidate : all) {
+    if (candidate.runtime != container.runtime || !is_pod_sandbox(candidate)) continue;
+    const std::string candidate_uid = label(candidate, kPodUidLabel);
+    if (!uid.empty() && !candidate_uid.empty()) {
+      if (uid == candidate_uid) return &candidate;
+      continue;
+    }
+    if (!pod_name.empty() && label(candidate, kPodNamespaceLabel) == pod_namespace &&
+        label(candidate, kPodNameLabel) == pod_name) {
+      return &candidate;
+    }
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool is_pod_sandbox(const ContainerInfo& container) {
+  return label(container, "io.kubernetes.docker.type") == "podsandbox" ||
+         label(container, kContainerNameLabel) == "POD";
+}
+
+bool matches_selector(const v1::ContainerSelector& selector, const ContainerInfo& container,
+                      const std::vector<ContainerInfo>& all) {
+  if (is_pod_sandbox(container)) return false;
+  if (!selector.runtime().empty() && selector.runtime() != container.runtime) return false;
+  if (!selector.name().empty() && selector.name() != container.name) return false;
+  if (!selector.id_prefix().empty()) {
+    const auto& prefix = selector.id_prefix();
+    if (container.id.size() < prefix.size() ||
+        !std::equal(prefix.begin(), prefix.end(), container.id.begin(), [](char a, char b) {
+          return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return false;
+    }
+  }
+  if (!has_labels(container, selector.labels())) return false;
+  if (!selector.pod_namespace().empty() && selector.pod_namespace() != label(container, kPodNamespaceLabel)) {
+    return false;
+  }
+  if (!selector.pod_name().empty() && selector.pod_name() != label(container, kPodNameLabel)) return false;
+  if (!selector.container_name().empty() && selector.container_name() != label(container, kContainerNameLabel)) {
+    return false;
+  }
+  if (!selector.pod_labels().empty()) {
+    const ContainerInfo* sandbox = pod_sandbox_of(container, all);
+    if (!has_labels(sandbox != nullptr ? *sandbox : container, selector.pod_labels())) return false;
+  }
+  return true;
+}
+
+StatusOr<std::vector<ContainerInfo>> select_containers(const v1::ContainerSelector& selector,
+                                                       std::vector<ContainerInfo> running, const std::string& field,
+                                                       std::uint64_t seed) {
+  std::vector<ContainerInfo> matches;
+  for (const auto& container : running) {
+    if (matches_selector(selector, container, running)) matches.push_back(container);
+  }
+  if (matches.empty()) return not_found(field + ": no running container matches " + describe_selector(selector));
+  const auto by_id = [](const ContainerInfo& a, const ContainerInfo& b) {
+    return std::tie(a.runtime, a.id) < std::tie(b.runtime, b.id);
+  };
+  std::sort(matches.begin(), matches.end(), by_id);
+  std::size_t wanted = matches.size();
+  if (selector.count() > 0) wanted = std::min<std::size_t>(selector.count(), matches.size());
+  if (selector.percent() > 0) {
+    const double share = std::ceil(static_cast<double>(matches.size()) * selector.percent() / 100.0);
+    wanted = std::clamp<std::size_t>(static_cast<std::size_t>(share), 1, matches.size());
+  }
+  if (wanted < matches.size()) {
+    std::mt19937_64 random(seed);
+    std::shuffle(matches.begin(), matches.end(), random);
+    matches.resize(wanted);
+    std::sort(matches.begin(), matches.end(), by_id);
+  }
+  return matches;
+}
+
+}  // namespace chaos::agent

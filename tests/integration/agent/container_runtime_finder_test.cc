@@ -1,0 +1,272 @@
+// The real ContainerFinder against real runtimes: `podman system service`
+// and (where installed) dockerd, each on a socket in a temp dir, with a pod
+// laid out as kubelet labels it (a sandbox carrying the pod's labels, and
+// two workload containers). Pod labels, name and id prefix must each
+// resolve to the container's real init pid and network namespace.
+// Containers, daemons and files are removed also when a check fails.
+#include <gtest/gtest.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "agent/targets/namespaces/namespace_handle.h"
+#include "agent/targets/runtime/docker_api_runtime.h"
+#include "agent/targets/runtime/runtime_container_finder.h"
+#include "common/command_runner.h"
+#include "common/proc_reader.h"
+#include "lab/testbed/agent_harness.h"
+
+namespace chaos::agent::integration {
+namespace {
+
+using namespace std::chrono_literals;
+
+bool installed(const std::string& tool) {
+  for (const char* dir : {"/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/bin/", "/sbin/"}) {
+    if (::access((dir + tool).c_str(), X_OK) == 0) return true;
+  }
+  return false;
+}
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// A runtime daemon serving the Docker Engine API in `dir`, the containers
+// the test starts through its CLI, and everything removed at the end:
+// containers first, then the daemon (TERM, then KILL), then mounts the
+// daemon left under `dir`, then `dir`.
+class RuntimeUnderTest {
+ public:
+  RuntimeUnderTest(std::string runtime, std::filesystem::path dir)
+      : runtime_(std::move(runtime)), dir_(std::move(dir)) {
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ / "rootfs" / "bin");
+    std::filesystem::copy_file("/bin/busybox", dir_ / "rootfs" / "bin" / "busybox");
+    socket_ = (dir_ / "api.sock").string();
+  }
+  ~RuntimeUnderTest() {
+    for (const auto& name : containers_) {
+      // -t 0: no grace period (podman waits 10 s by default; docker's -f kills).
+      auto removed = commands_.run(runtime_ == "podman" ? cli({"rm", "-f", "-t", "0", name}) : cli({"rm", "-f", name}),
+                                   long_command());
+      if (!removed.ok() || removed->exit_code != 0) std::cerr << "could not remove container " << name << "\n";
+    }
+    if (daemon_ > 0) {
+      safe_kill(daemon_, SIGTERM);
+      if (!eventually([&] { return reap_if_exited(daemon_); }, 20s)) {
+        safe_kill(daemon_, SIGKILL);
+        ::waitpid(daemon_, nullptr, 0);
+      }
+    }
+    unmount_under_dir();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+    // Only directories this test's daemon created, and only when empty:
+    // remove() refuses a directory with anything in it.
+    for (const auto& created : created_host_dirs_) std::filesystem::remove(created, ignored);
+  }
+  RuntimeUnderTest(const RuntimeUnderTest&) = delete;
+  RuntimeUnderTest& operator=(const RuntimeUnderTest&) = delete;
+
+  // Starts the daemon and waits until its API lists containers.
+  ::testing::AssertionResult start() {
+    std::vector<std::string> argv;
+    if (runtime_ == "podman") {
+      argv = {resolve("podman"), "system", "service", "--time=0", "unix://" + socket_};
+    } else {
+      // dockerd's fixed paths outside its roots: its key goes to /etc/docker
+      // unless daemon.json says otherwise; the plugin and shim socket
+      // directories cannot be moved, so they are removed after it if it made
+      // them.
+      std::ofstream(dir_ / "daemon.json") << "{\"deprecated-key-path\": \"" << (dir_ / "key.json").string() << "\"}\n";
+      for (const char* host_dir : {"/run/docker/plugins", "/run/docker", "/run/containerd/s", "/run/containerd"}) {
+        if (!std::filesystem::exists(host_dir)) created_host_dirs_.push_back(host_dir);
+      }
+      argv = {resolve("dockerd"),    "--config-file", (dir_ / "daemon.json").string(), "--iptables=false",
+              "--ip6tables=false",   "--bridge=none", "--storage-driver=vfs",          "-H",
+              "unix://" + socket_,   "--data-root",   (dir_ / "data").string(),        "--exec-root",
+              (dir_ / "x").string(), "--pidfile",     (dir_ / "dockerd.pid").string()};
+    }
+    daemon_ = spawn(argv, (dir_ / "daemon.log").string());
+    if (daemon_ <= 0) return ::testing::AssertionFailure() << "could not start " << argv[0];
+    DockerApiRuntime api(runtime_, socket_);
+    if (!eventually([&] { return api.list_running().ok(); }, 60s)) {
+      return ::testing::AssertionFailure() << runtime_ << " API never answered on " << socket_ << "; log " << log();
+    }
+    if (runtime_ == "docker") {
+      // No registry here: the image is the busybox rootfs, imported.
+      const std::string tar = (dir_ / "rootfs.tar").string();
+      auto packed = commands_.run({"tar", "-C", (dir_ / "rootfs").string(), "-cf", tar, "."}, long_command());
+      if (!packed.ok() || packed->exit_code != 0) return ::testing::AssertionFailure() << "tar failed";
+      auto imported = commands_.run(cli({"import", tar, image()}), long_command());
+      if (!imported.ok() || imported->exit_code != 0) {
+        return ::testing::AssertionFailure() << "docker import: " << (imported.ok() ? imported->stderr_text : "");
+      }
+    }
+    return ::testing::AssertionSuccess();
+  }
+
+  // Runs `busybox sleep` in a container of its own network namespace;
+  // returns its full id (empty on failure, with the reason on stderr).
+  std::string run(const std::string& name, const std::map<std::string, std::string>& labels) {
+    containers_.push_back(name);
+    std::vector<std::string> argv = {"run",  "-d",       "--name",           name,       "--network",
+                                     "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"};
+    for (const auto& [key, value] : labels) {
+      argv.push_back("--label");
+      argv.push_back(key + "=" + value);
+    }
+    if (runtime_ == "podman") {
+      argv.push_back("--rootfs");
+      argv.push_back((dir_ / "rootfs").string());
+    } else {
+      argv.push_back(image());
+    }
+    argv.insert(argv.end(), {"/bin/busybox", "sleep", "600"});
+    auto started = commands_.run(cli(argv), long_command());
+    if (!started.ok() || started->exit_code != 0) {
+      std::cerr << "run " << name << ": " << (started.ok() ? started->stderr_text : started.status().message()) << "\n";
+      return "";
+    }
+    return trimmed(started->stdout_text);
+  }
+
+  int pid_of(const std::string& name) {
+    auto inspected = commands_.run(cli({"inspect", "-f", "{{.State.Pid}}", name}), long_command());
+    if (!inspected.ok() || inspected->exit_code != 0) return -1;
+    return std::stoi(inspected->stdout_text);
+  }
+
+  const std::string& socket() const { return socket_; }
+
+ private:
+  std::vector<std::string> cli(const std::vector<std::string>& argv) const {
+    std::vector<std::string> full = {runtime_};
+    if (runtime_ == "docker") full.insert(full.end(), {"-H", "unix://" + socket_});
+    full.insert(full.end(), argv.begin(), argv.end());
+    return full;
+  }
+  std::string image() const { return "chaos-test-" + std::to_string(::getpid()) + ":busybox"; }
+  static std::string resolve(const std::string& tool) {
+    for (const char* dir : {"/usr/bin/", "/usr/sbin/", "/usr/local/bin/", "/bin/", "/sbin/"}) {
+      if (::access((dir + tool).c_str(), X_OK) == 0) return dir + tool;
+    }
+    return tool;
+  }
+  static RunOptions long_command() {
+    RunOptions options;
+    options.timeout = 60s;
+    return options;
+  }
+  std::string log() const {
+    std::ifstream in(dir_ / "daemon.log");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return text.size() > 2000 ? text.substr(text.size() - 2000) : text;
+  }
+  // A daemon killed hard may leave its netns or overlay mounts behind.
+  void unmount_under_dir() const {
+    std::ifstream mounts("/proc/self/mounts");
+    std::vector<std::string> targets;
+    for (std::string device, target, rest; mounts >> device >> target && std::getline(mounts, rest);) {
+      if (target.rfind(dir_.string() + "/", 0) == 0) targets.push_back(target);
+    }
+    for (auto it = targets.rbegin(); it != targets.rend(); ++it) ::umount2(it->c_str(), MNT_DETACH);
+  }
+
+  std::string runtime_;
+  std::filesystem::path dir_;
+  std::string socket_;
+  pid_t daemon_ = -1;
+  std::vector<std::string> containers_;
+  std::vector<std::filesystem::path> created_host_dirs_;
+  ProcessCommandRunner commands_;
+};
+
+void finds_pod_labels_name_and_id_prefix(const std::string& runtime) {
+  const std::string prefix = "chaos-test-" + std::to_string(::getpid()) + "-" + runtime;
+  RuntimeUnderTest under_test(runtime, std::filesystem::temp_directory_path() / prefix);
+  ASSERT_TRUE(under_test.start());
+  const std::string pod_namespace = prefix;  // unique, so no other test's containers match
+  const std::map<std::string, std::string> pod = {{"io.kubernetes.pod.namespace", pod_namespace},
+                                                  {"io.kubernetes.pod.name", "nats-0"},
+                                                  {"io.kubernetes.pod.uid", prefix + "-uid"}};
+  auto sandbox_labels = pod;
+  sandbox_labels["io.kubernetes.docker.type"] = "podsandbox";
+  sandbox_labels["app"] = "nats";
+  auto nats_labels = pod;
+  nats_labels["io.kubernetes.container.name"] = "nats";
+  const std::map<std::string, std::string> web_labels = {{"io.kubernetes.pod.namespace", pod_namespace},
+                                                         {"io.kubernetes.pod.name", "web-0"},
+                                                         {"io.kubernetes.container.name", "web"}};
+  ASSERT_NE(under_test.run(prefix + "-sandbox", sandbox_labels), "");
+  ASSERT_NE(under_test.run(prefix + "-nats", nats_labels), "");
+  const std::string web_id = under_test.run(prefix + "-web", web_labels);
+  ASSERT_EQ(web_id.size(), 64u) << web_id;
+
+  RuntimeContainerFinder finder(runtime == "podman" ? make_container_runtimes(under_test.socket(), "")
+                                                    : make_container_runtimes("", under_test.socket()));
+  const auto host_netns = namespace_of(::getpid(), "net");
+  ASSERT_TRUE(host_netns.ok());
+
+  v1::ContainerSelector by_pod_labels;
+  by_pod_labels.set_runtime(runtime);
+  by_pod_labels.set_pod_namespace(pod_namespace);
+  (*by_pod_labels.mutable_pod_labels())["app"] = "nats";
+  auto refs = finder.find(by_pod_labels, "target", 1);
+  ASSERT_TRUE(refs.ok()) << refs.status().to_string();
+  ASSERT_EQ(refs->size(), 1u) << "the nats container only: never the sandbox, never the other pod";
+  const v1::ContainerRef nats = refs->front();
+  EXPECT_EQ(nats.runtime(), runtime);
+  EXPECT_EQ(nats.name(), prefix + "-nats");
+  EXPECT_EQ(nats.pod_namespace(), pod_namespace);
+  EXPECT_EQ(nats.pod_name(), "nats-0");
+  const int nats_pid = under_test.pid_of(prefix + "-nats");
+  EXPECT_GT(nats_pid, 0);
+  EXPECT_EQ(nats.pid(), nats_pid);
+  EXPECT_EQ(nats.pid_start_time(), ProcReader().stat(nats_pid)->start_time);
+  EXPECT_EQ(nats.network_namespace(), namespace_of(nats_pid, "net")->to_string("net"));
+  EXPECT_NE(nats.network_namespace(), host_netns->to_string("net")) << "--network none: a namespace of its own";
+
+  v1::ContainerSelector by_name;
+  by_name.set_name(prefix + "-web");
+  refs = finder.find(by_name, "target", 1);
+  ASSERT_TRUE(refs.ok()) << refs.status().to_string();
+  ASSERT_EQ(refs->size(), 1u);
+  EXPECT_EQ(refs->front().id(), web_id);
+  EXPECT_EQ(refs->front().pid(), under_test.pid_of(prefix + "-web"));
+  EXPECT_NE(refs->front().network_namespace(), nats.network_namespace());
+
+  v1::ContainerSelector by_id;
+  by_id.set_id_prefix(web_id.substr(0, 12));
+  refs = finder.find(by_id, "target", 1);
+  ASSERT_TRUE(refs.ok()) << refs.status().to_string();
+  ASSERT_EQ(refs->size(), 1u);
+  EXPECT_EQ(refs->front().name(), prefix + "-web");
+
+  v1::ContainerSelector nothing;
+  nothing.set_pod_namespace(pod_namespace);
+  nothing.set_pod_name("nats-9");
+  EXPECT_EQ(finder.find(nothing, "target", 1).status().code(), StatusCode::kNotFound);
+}
+
+TEST(ContainerRuntimeFinder, PodmanServiceResolvesPodLabelsNameAndIdPrefixToPidAndNetns) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (podman)";
+  if (!installed("podman") || !installed("busybox")) GTEST_SKIP() << "needs podman and busybox-static";
+  finds_pod_labels_name_and_id_prefix("podman");
+}
+
+TEST(ContainerRuntimeFinder, DockerdResolvesPodLabelsNameAndIdPrefixToPidAndNetns) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (dockerd)";
+  if (!installed("dockerd") || !installed("docker") || !installed("busybox")) {
+    GTEST_SKIP() << "needs docker.io and busybox-static";
+  }
+  finds_pod_labels_name_and_id_prefix("docker");
+}
+
+}  // namespace
+}  // namespace chaos::agent::integration
