@@ -18,6 +18,7 @@
 #include "agent/fault_registry.h"
 #include "agent/targets/container_finder.h"
 #include "agent/targets/container_targeting_kind.h"
+#include "agent/targets/runtime/runtime_container_finder.h"
 #include "agent/leftover_tracker.h"
 #include "agent/leftovers/agent_object_naming.h"
 #include "agent/faults/container/container_fault_kinds.h"
@@ -217,6 +218,15 @@ int main(int argc, char** argv) {
   leftovers::CommandStateProbe state_probe(command_runner);
   LeftoverTracker leftover_tracker(state_probe, leftovers::agent_object_naming(), clock, agent_metrics);
   registry_options.leftovers = &leftover_tracker;
+  // Container targets: only when the config names a runtime socket
+  // ([containers]); without one a target is refused, saying so.
+  // Declared before the registry: its kinds use it until the registry is gone.
+  std::unique_ptr<RuntimeContainerFinder> runtime_finder;
+  if (config->containers.any()) {
+    runtime_finder = std::make_unique<RuntimeContainerFinder>(
+        make_container_runtimes(config->containers.podman_socket, config->containers.docker_socket));
+  }
+  ContainerFinder* container_finder = runtime_finder.get();
   FaultRegistry registry(clock, journal, agent_metrics, registry_options);
 
   metrics::MetricsServer metrics_server(metric_registry);
@@ -256,8 +266,6 @@ int main(int argc, char** argv) {
   targeting->clock = &clock;
   targeting->protected_processes = *protected_processes;
   targeting->scope = config->process_scope;
-  // Container targets: set once the agent reaches a runtime ([containers]).
-  ContainerFinder* container_finder = nullptr;
   register_fault_kinds(registry, environment, targeting, container_finder);
 
   // Leftovers of a previous run are reverted before any new request is taken.

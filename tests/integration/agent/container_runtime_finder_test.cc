@@ -3,6 +3,9 @@
 // laid out as kubelet labels it (a sandbox carrying the pod's labels, and
 // two workload containers). Pod labels, name and id prefix must each
 // resolve to the container's real init pid and network namespace.
+// Then the agent itself against the same daemons (AgentContainerTargets): a
+// fault by container name lands in the container's namespace only, and a
+// SIGKILLed agent's restart reverts it there.
 // Containers, daemons and files are removed also when a check fails.
 #include <gtest/gtest.h>
 #include <sys/mount.h>
@@ -11,6 +14,8 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <regex>
+#include <sstream>
 
 #include "agent/targets/namespaces/namespace_handle.h"
 #include "agent/targets/runtime/docker_api_runtime.h"
@@ -254,6 +259,132 @@ void finds_pod_labels_name_and_id_prefix(const std::string& runtime) {
   EXPECT_EQ(finder.find(nothing, "target", 1).status().code(), StatusCode::kNotFound);
 }
 
+// The listings a network fault changes, read inside the network namespace
+// of `pid` (0: the test's own), without comments and counters.
+std::string network_state(CommandRunner& commands, int pid) {
+  std::string text;
+  for (const std::vector<std::string>& tool : std::vector<std::vector<std::string>>{
+           {"iptables-save"}, {"ip6tables-save"}, {"nft", "list", "ruleset"}, {"tc", "qdisc", "show"}}) {
+    std::vector<std::string> argv = tool;
+    if (pid > 0) argv.insert(argv.begin(), {"nsenter", "--net=/proc/" + std::to_string(pid) + "/ns/net", "--"});
+    auto listed = commands.run(argv);
+    if (!listed.ok()) return "cannot run " + tool[0] + ": " + listed.status().message();
+    std::istringstream lines(listed->stdout_text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.empty() || line[0] == '#') continue;
+      text += tool[0] + ": " + std::regex_replace(line, std::regex("\\[[0-9]+:[0-9]+\\]"), "[]") + "\n";
+    }
+  }
+  return text;
+}
+
+// A veth whose one end is in the container's namespace (named `inside`) and
+// whose other end is in a namespace the test makes, removed with it.
+class VethIntoContainer {
+ public:
+  VethIntoContainer(CommandRunner& commands, int container_pid, const std::string& tag)
+      : commands_(commands), netns_("cte-" + tag), inside_("ctb" + tag) {
+    const std::string outside = "cta" + tag;
+    ok_ = run({"ip", "netns", "add", netns_}) && run({"ip", "link", "add", outside, "type", "veth", "peer", "name", inside_}) &&
+          run({"ip", "link", "set", outside, "netns", netns_}) &&
+          run({"ip", "link", "set", inside_, "netns", std::to_string(container_pid)}) &&
+          run({"ip", "-n", netns_, "link", "set", outside, "up"}) &&
+          run({"nsenter", "--net=/proc/" + std::to_string(container_pid) + "/ns/net", "--", "ip", "link", "set",
+               inside_, "up"});
+  }
+  ~VethIntoContainer() { (void)commands_.run({"ip", "netns", "del", netns_}); }
+  VethIntoContainer(const VethIntoContainer&) = delete;
+  VethIntoContainer& operator=(const VethIntoContainer&) = delete;
+  bool ok() const { return ok_; }
+  const std::string& inside() const { return inside_; }
+
+ private:
+  bool run(const std::vector<std::string>& argv) {
+    auto ran = commands_.run(argv);
+    if (ran.ok() && ran->exit_code == 0) return true;
+    std::cerr << describe_argv(argv) << ": " << (ran.ok() ? ran->stderr_text : ran.status().message()) << "\n";
+    return false;
+  }
+  CommandRunner& commands_;
+  std::string netns_;
+  std::string inside_;
+  bool ok_ = false;
+};
+
+// The agent itself, configured with the runtime's socket: a dry run of a
+// selector that matches nothing is NOT_FOUND naming it; network.delay by
+// container name is applied in the container's namespace only (the host's
+// listings never change), the Fault names the container; the agent is then
+// SIGKILLed and restarted on the same state dir, and its journal recovery
+// returns the container's namespace to its baseline.
+void agent_acts_in_the_container_and_recovers_there(const std::string& runtime) {
+  const std::string tag = std::to_string(::getpid() % 100000) + runtime.substr(0, 1);
+  const std::string prefix = "chaos-test-" + std::to_string(::getpid()) + "-agent-" + runtime;
+  RuntimeUnderTest under_test(runtime, std::filesystem::temp_directory_path() / prefix);
+  ASSERT_TRUE(under_test.start());
+  const std::string name = prefix + "-nats";
+  ASSERT_NE(under_test.run(name, {{"app", prefix}}), "");
+  const int pid = under_test.pid_of(name);
+  ASSERT_GT(pid, 0);
+  ProcessCommandRunner commands;
+  VethIntoContainer veth(commands, pid, tag);
+  ASSERT_TRUE(veth.ok());
+  const std::string container_baseline = network_state(commands, pid);
+  const std::string host_baseline = network_state(commands, 0);
+
+  const auto dir = std::filesystem::temp_directory_path() / (prefix + "-agent");
+  std::filesystem::create_directories(dir / "state");
+  struct RemoveDir {
+    std::filesystem::path path;
+    ~RemoveDir() {
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+    }
+  } remove_dir{dir};
+  std::ofstream(dir / "agent.toml") << "[containers]\n" << runtime << "_socket = \"" << under_test.socket() << "\"\n";
+  const std::vector<std::string> flags = {"--config", (dir / "agent.toml").string()};
+  auto agent = std::make_unique<AgentProcess>((dir / "state").string(), (dir / "agent.log").string(), flags);
+  ASSERT_TRUE(agent->start()) << agent->log();
+
+  v1::InjectRequest request;
+  request.set_experiment_id("e2e-containers");
+  request.mutable_duration()->set_seconds(120);
+  auto* delay = request.mutable_spec()->mutable_network_delay();
+  delay->mutable_delay()->set_nanos(20'000'000);
+  delay->mutable_scope()->set_interface(veth.inside());
+  request.mutable_spec()->mutable_target()->set_runtime(runtime);
+  request.mutable_spec()->mutable_target()->set_name(name + "-nope");
+  request.set_dry_run(true);
+  v1::InjectResponse response;
+  {
+    grpc::ClientContext context;
+    const grpc::Status refused = agent->stub().Inject(&context, request, &response);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::NOT_FOUND) << refused.error_message();
+    EXPECT_NE(refused.error_message().find("name=" + name + "-nope"), std::string::npos) << refused.error_message();
+  }
+
+  request.set_dry_run(false);
+  request.mutable_spec()->mutable_target()->set_name(name);
+  {
+    grpc::ClientContext context;
+    const grpc::Status applied = agent->stub().Inject(&context, request, &response);
+    ASSERT_TRUE(applied.ok()) << applied.error_message() << "\n" << agent->log();
+  }
+  ASSERT_EQ(response.fault().containers_size(), 1);
+  EXPECT_EQ(response.fault().containers(0).name(), name);
+  EXPECT_EQ(response.fault().containers(0).pid(), pid);
+  EXPECT_EQ(response.fault().containers(0).network_namespace(), namespace_of(pid, "net")->to_string("net"));
+  EXPECT_NE(network_state(commands, pid), container_baseline) << "the delay's rules are in the container";
+  EXPECT_EQ(network_state(commands, 0), host_baseline) << "the host is never touched";
+
+  agent->kill_hard();
+  agent = std::make_unique<AgentProcess>((dir / "state").string(), (dir / "agent.log").string(), flags);
+  ASSERT_TRUE(agent->start()) << agent->log();  // serving means journal recovery is over
+  EXPECT_EQ(network_state(commands, pid), container_baseline) << agent->log();
+  EXPECT_EQ(network_state(commands, 0), host_baseline);
+  EXPECT_EQ(agent->stop_with(SIGTERM), 0) << agent->log();
+}
+
 TEST(ContainerRuntimeFinder, PodmanServiceResolvesPodLabelsNameAndIdPrefixToPidAndNetns) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (podman)";
   if (!installed("podman") || !installed("busybox")) GTEST_SKIP() << "needs podman and busybox-static";
@@ -266,6 +397,20 @@ TEST(ContainerRuntimeFinder, DockerdResolvesPodLabelsNameAndIdPrefixToPidAndNetn
     GTEST_SKIP() << "needs docker.io and busybox-static";
   }
   finds_pod_labels_name_and_id_prefix("docker");
+}
+
+TEST(AgentContainerTargets, PodmanContainerGetsTheFaultAndACrashedAgentRevertsItThere) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (podman)";
+  if (!installed("podman") || !installed("busybox")) GTEST_SKIP() << "needs podman and busybox-static";
+  agent_acts_in_the_container_and_recovers_there("podman");
+}
+
+TEST(AgentContainerTargets, DockerContainerGetsTheFaultAndACrashedAgentRevertsItThere) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (dockerd)";
+  if (!installed("dockerd") || !installed("docker") || !installed("busybox")) {
+    GTEST_SKIP() << "needs docker.io and busybox-static";
+  }
+  agent_acts_in_the_container_and_recovers_there("docker");
 }
 
 }  // namespace
