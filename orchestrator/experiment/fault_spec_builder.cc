@@ -248,8 +248,12 @@ StatusOr<v1::FaultSpec> build_fault_spec(const std::string& kind, const ParamMap
   return spec;
 }
 
+Status check_container_target(const v1::ContainerSelector& target, const std::string& field) {
+  return agent::validate_container_selector(target, field);
+}
+
 Status set_container_target(const v1::ContainerSelector& target, const std::string& field, v1::FaultSpec& spec) {
-  CHAOS_RETURN_IF_ERROR(agent::validate_container_selector(target, field));
+  CHAOS_RETURN_IF_ERROR(check_container_target(target, field));
   *spec.mutable_target() = target;
   return {};
 }

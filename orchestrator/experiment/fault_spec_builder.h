@@ -19,9 +19,12 @@ namespace chaos::orchestrator {
 StatusOr<v1::FaultSpec> build_fault_spec(const std::string& kind, const ParamMap& params,
                                          const std::string& origin);
 
-// Sets spec.target (which containers the fault acts in) after the static
-// checks the agent makes too, so a bad selector fails before any node is
-// asked. `field` names the selector in errors ("method[0].target").
+// The static checks the agent makes of a FaultSpec.target too, so a bad
+// selector fails before any node is asked. `field` names the selector in
+// errors ("method[0].target.id_prefix: 4 to 64 hex characters").
+Status check_container_target(const v1::ContainerSelector& target, const std::string& field);
+
+// Sets spec.target (which containers the fault acts in) after those checks.
 Status set_container_target(const v1::ContainerSelector& target, const std::string& field, v1::FaultSpec& spec);
 
 // A kind that only acts in containers (container.pause) without a target:
