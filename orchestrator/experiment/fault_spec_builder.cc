@@ -1,5 +1,6 @@
 #include "orchestrator/experiment/fault_spec_builder.h"
 
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <map>
@@ -256,6 +257,17 @@ Status set_container_target(const v1::ContainerSelector& target, const std::stri
   CHAOS_RETURN_IF_ERROR(check_container_target(target, field));
   *spec.mutable_target() = target;
   return {};
+}
+
+std::string describe_container_target(const v1::ContainerSelector& target) {
+  std::string out = agent::describe_selector(target);
+  if (target.count() > 0) out += ", at most " + std::to_string(target.count());
+  if (target.percent() > 0) {
+    char percent[32];
+    std::snprintf(percent, sizeof percent, "%g", target.percent());
+    out += ", " + std::string(percent) + "% of them";
+  }
+  return out;
 }
 
 Status check_container_target_given(const v1::FaultSpec& spec, const std::string& kind, const std::string& origin) {

@@ -27,6 +27,10 @@ Status check_container_target(const v1::ContainerSelector& target, const std::st
 // Sets spec.target (which containers the fault acts in) after those checks.
 Status set_container_target(const v1::ContainerSelector& target, const std::string& field, v1::FaultSpec& spec);
 
+// "podman container labels{app=nats}, at most 1" (the agent's own words for
+// a selector, plus its sampling) for plans and messages.
+std::string describe_container_target(const v1::ContainerSelector& target);
+
 // A kind that only acts in containers (container.pause) without a target:
 // an error at `origin`. The agent refuses it too; this fails at load time.
 Status check_container_target_given(const v1::FaultSpec& spec, const std::string& kind, const std::string& origin);

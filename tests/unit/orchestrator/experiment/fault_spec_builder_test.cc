@@ -155,6 +155,18 @@ TEST(FaultSpecBuilder, ContainerTargetIsCheckedLikeTheAgentChecksIt) {
             "container on the node)");
 }
 
+TEST(FaultSpecBuilder, ContainerTargetIsDescribedWithItsSampling) {
+  v1::ContainerSelector target;
+  target.set_runtime("podman");
+  (*target.mutable_labels())["app"] = "nats";
+  EXPECT_EQ(describe_container_target(target), "podman container labels{app=nats}");
+  target.set_count(1);
+  EXPECT_EQ(describe_container_target(target), "podman container labels{app=nats}, at most 1");
+  target.set_count(0);
+  target.set_percent(12.5);
+  EXPECT_EQ(describe_container_target(target), "podman container labels{app=nats}, 12.5% of them");
+}
+
 TEST(FaultSpecBuilder, ContainerPauseTakesNoParamsAndNeedsATarget) {
   auto spec = build_fault_spec("container.pause", {}, "t");
   ASSERT_TRUE(spec.ok()) << spec.status().message();

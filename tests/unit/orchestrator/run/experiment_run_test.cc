@@ -9,6 +9,7 @@
 #include "orchestrator/experiment/fault_spec_builder.h"
 #include "orchestrator/run/journal_json.h"
 #include "orchestrator/run/junit_writer.h"
+#include "orchestrator/run/plan_printer.h"
 #include "orchestrator/run/progress_printer.h"
 #include "orchestrator/report/html_report.h"
 #include "orchestrator/report/report_data.h"
@@ -560,6 +561,18 @@ TEST_F(RunTest, ContainersAFaultActsInGoToTheJournalAndTheReport) {
   EXPECT_THAT(render(experiment_, journal_, outcome, clock_),
               HasSubstr("<td>process.kill<br><small class=\"container\" title=\"id 3f2a9c1b7e44 pid 4242 "
                         "net:[4026532301]\">in podman nats-1 (pod messaging/nats-0)</small></td>"));
+}
+
+TEST(PlanPrinter, NamesTheContainersAStepActsInOnEachAgent) {
+  Experiment experiment = two_agent_experiment();
+  std::ostringstream host;
+  print_plan(host, experiment);
+  EXPECT_THAT(host.str(), HasSubstr("kill: process.kill for 10s on a(10.0.0.1:9700) b(10.0.0.2:9700)\n"));
+  experiment.method[0].spec.mutable_target()->set_name("nats-1");
+  std::ostringstream out;
+  print_plan(out, experiment);
+  EXPECT_THAT(out.str(), HasSubstr("kill: process.kill for 10s on a(10.0.0.1:9700) b(10.0.0.2:9700), in each: "
+                                   "any runtime container name=nats-1\n"));
 }
 
 TEST_F(RunTest, HostFaultRecordsCarryNoContainers) {
