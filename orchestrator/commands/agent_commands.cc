@@ -6,6 +6,7 @@
 #include "orchestrator/clients/agent_client.h"
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
+#include "orchestrator/commands/container_target_flags.h"
 #include "orchestrator/experiment/fault_spec_builder.h"
 #include "orchestrator/experiment/inventory.h"
 
@@ -73,12 +74,16 @@ struct InjectFlags {
   std::string duration;
   std::string experiment_id = "adhoc";
   std::string verify = "required";
+  ContainerTargetFlags container;
 };
 
 StatusOr<v1::InjectRequest> build_inject_request(const InjectFlags& flags) {
   ParamMap params;
   for (const auto& assignment : flags.params) CHAOS_RETURN_IF_ERROR(add_cli_param(assignment, params));
   CHAOS_ASSIGN_OR_RETURN(auto spec, build_fault_spec(flags.kind, params, "chaosctl inject " + flags.kind));
+  CHAOS_ASSIGN_OR_RETURN(auto target, container_selector_from_flags(flags.container));
+  if (target) *spec.mutable_target() = *target;  // checked by container_selector_from_flags
+  CHAOS_RETURN_IF_ERROR(check_container_target_given(spec, flags.kind, "chaosctl inject"));
   auto duration = parse_duration(flags.duration);
   if (!duration.ok()) return duration.status().with_context("--duration");
   if (duration->count() <= 0) return invalid_argument("--duration must be positive");
@@ -162,6 +167,7 @@ void add_inject_command(CLI::App& app, int& exit_code) {
                    "Proof of effect: required (a fault whose effect the agent cannot read back fails and is "
                    "undone), best-effort (reported, kept) or off")
       ->capture_default_str();
+  add_container_target_options(*command, flags->container);
   command->callback([flags, &exit_code] { exit_code = run_inject(*flags); });
 }
 

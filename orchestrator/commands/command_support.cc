@@ -29,6 +29,8 @@ void print_fault_line(std::ostream& out, const v1::Fault& fault) {
   }
   if (!fault.detail().empty()) out << "  " << fault.detail();
   out << "\n";
+  // Where it acts: each container the agent resolved the target to.
+  for (const auto& container : fault.containers()) out << "    in: " << describe_container_ref(container) << "\n";
   // The proof, read back from the system by the agent: what took effect,
   // how it is doing now, and that it is gone.
   if (const std::string effect = describe_effect(fault); !effect.empty()) out << "    effect: " << effect << "\n";

@@ -1,9 +1,11 @@
 #include "orchestrator/experiment/fault_spec_builder.h"
 
+#include <cstdio>
 #include <functional>
 #include <limits>
 #include <map>
 
+#include "agent/targets/container_finder.h"  // validate_container_selector: the agent's own checks
 #include "orchestrator/experiment/param_reader.h"
 
 namespace chaos::orchestrator {
@@ -197,6 +199,12 @@ Status build_stress_cpu(ParamReader& in, v1::FaultSpec& spec) {
   return {};
 }
 
+// The whole container is the target (FaultSpec.target): no parameters.
+Status build_container_pause(ParamReader&, v1::FaultSpec& spec) {
+  spec.mutable_container_pause();
+  return {};
+}
+
 const std::map<std::string, Builder>& builders() {
   static const std::map<std::string, Builder> table = {
       {"network.delay", build_delay},         {"network.loss", build_loss},
@@ -204,6 +212,7 @@ const std::map<std::string, Builder>& builders() {
       {"network.duplicate", build_duplicate}, {"network.reorder", build_reorder},
       {"dns.fail", build_dns},                {"process.kill", build_kill},
       {"process.pause", build_pause},         {"stress.cpu", build_stress_cpu},
+      {"container.pause", build_container_pause},
   };
   return table;
 }
@@ -238,6 +247,32 @@ StatusOr<v1::FaultSpec> build_fault_spec(const std::string& kind, const ParamMap
   CHAOS_RETURN_IF_ERROR(builder->second(reader, spec));
   CHAOS_RETURN_IF_ERROR(reader.check_all_used());
   return spec;
+}
+
+Status check_container_target(const v1::ContainerSelector& target, const std::string& field) {
+  return agent::validate_container_selector(target, field);
+}
+
+Status set_container_target(const v1::ContainerSelector& target, const std::string& field, v1::FaultSpec& spec) {
+  CHAOS_RETURN_IF_ERROR(check_container_target(target, field));
+  *spec.mutable_target() = target;
+  return {};
+}
+
+std::string describe_container_target(const v1::ContainerSelector& target) {
+  std::string out = agent::describe_selector(target);
+  if (target.count() > 0) out += ", at most " + std::to_string(target.count());
+  if (target.percent() > 0) {
+    char percent[32];
+    std::snprintf(percent, sizeof percent, "%g", target.percent());
+    out += ", " + std::string(percent) + "% of them";
+  }
+  return out;
+}
+
+Status check_container_target_given(const v1::FaultSpec& spec, const std::string& kind, const std::string& origin) {
+  if (spec.kind_case() != v1::FaultSpec::kContainerPause || spec.has_target()) return {};
+  return invalid_argument(origin + ": " + kind + " needs a target (the containers to act in)");
 }
 
 }  // namespace chaos::orchestrator

@@ -126,6 +126,59 @@ std::optional<TargetSelector> read_selector(TableReader& reader) {
   return selector;
 }
 
+// The step's `target` (FaultSpec.target): which containers on each agent
+// the fault acts in. False after an error; `target` stays empty without
+// the key (the fault acts on the agent's host).
+bool read_container_target(TableReader& reader, std::optional<v1::ContainerSelector>& target) {
+  const toml::table* table = reader.table("target");
+  if (table == nullptr) return reader.node("target") == nullptr;
+  TableReader in(*table, reader.name() + ".target", reader.diagnostics());
+  const size_t errors_before = reader.diagnostics().errors().size();
+  auto runtime = in.string("runtime");
+  auto name = in.string("name");
+  auto id_prefix = in.string("id_prefix");
+  auto labels = in.string_map("labels");
+  auto pod_namespace = in.string("pod_namespace");
+  auto pod_name = in.string("pod_name");
+  auto pod_labels = in.string_map("pod_labels");
+  auto container_name = in.string("container_name");
+  auto count = in.integer("count", 1, std::numeric_limits<uint32_t>::max());
+  auto percent = in.number("percent");
+  in.reject_unknown_keys();
+  if (percent && (*percent <= 0 || *percent > 100)) {
+    in.error_at_key("percent", "must be in (0, 100]");
+  }
+  if (reader.diagnostics().errors().size() != errors_before) return false;
+  v1::ContainerSelector selector;
+  selector.set_runtime(runtime.value_or(""));
+  selector.set_name(name.value_or(""));
+  selector.set_id_prefix(id_prefix.value_or(""));
+  if (labels) selector.mutable_labels()->insert(labels->begin(), labels->end());
+  selector.set_pod_namespace(pod_namespace.value_or(""));
+  selector.set_pod_name(pod_name.value_or(""));
+  if (pod_labels) selector.mutable_pod_labels()->insert(pod_labels->begin(), pod_labels->end());
+  selector.set_container_name(container_name.value_or(""));
+  selector.set_count(static_cast<uint32_t>(count.value_or(0)));
+  selector.set_percent(percent.value_or(0));
+  target = selector;
+  return true;
+}
+
+// A selector check's message starts with the field's path
+// ("method[0].target.id_prefix: ..."): point at that key when it is written.
+void report_target_error(TableReader& reader, const std::string& message) {
+  const toml::node* target = reader.node("target");
+  const std::string prefix = reader.name() + ".target.";
+  const toml::node* at = target;
+  if (message.rfind(prefix, 0) == 0 && target != nullptr && target->is_table()) {
+    const std::string rest = message.substr(prefix.size());
+    const std::string key = rest.substr(0, rest.find_first_of(".: "));
+    if (const toml::node* node = target->as_table()->get(key)) at = node;
+  }
+  if (at != nullptr) reader.error_at(*at, message);
+  else reader.error_here(message);
+}
+
 bool resolve_targets(TableReader& reader, MethodStep& step, const std::vector<AgentEndpoint>& agents) {
   step.targets = select_targets(agents, step.selector);
   if (!step.targets.empty()) return true;
@@ -174,14 +227,16 @@ std::optional<MethodStep> read_method_step(TableReader& reader, const std::vecto
   }
   auto params = read_params(reader);
   auto selector = read_selector(reader);
+  std::optional<v1::ContainerSelector> container_target;
+  const bool target_ok = read_container_target(reader, container_target);
   step.name = reader.string("name").value_or(reader.name() + " " + kind.value_or("?"));
   reader.reject_unknown_keys();
-  if (!kind || !duration || !params || !selector) return std::nullopt;
+  if (!kind || !duration || !params || !selector || !target_ok) return std::nullopt;
   step.kind = *kind;
   step.duration = *duration;
   step.selector = *selector;
   if (step.is_wait()) {
-    for (const char* key : {"params", "targets", "verify"}) {
+    for (const char* key : {"params", "targets", "target", "verify"}) {
       if (const toml::node* node = reader.node(key)) {
         reader.error_at(*node, reader.name() + "." + key + ": a wait step takes no " + key);
         return std::nullopt;
@@ -201,6 +256,18 @@ std::optional<MethodStep> read_method_step(TableReader& reader, const std::vecto
     return std::nullopt;
   }
   step.spec = *spec;
+  if (container_target) {
+    const Status status = set_container_target(*container_target, reader.name() + ".target", step.spec);
+    if (!status.ok()) {
+      report_target_error(reader, status.message());
+      return std::nullopt;
+    }
+  }
+  const Status given = check_container_target_given(step.spec, step.kind, reader.name());
+  if (!given.ok()) {
+    reader.error_at(kind_node, given.message());
+    return std::nullopt;
+  }
   if (agents != nullptr && !resolve_targets(reader, step, *agents)) return std::nullopt;
   return step;
 }

@@ -185,6 +185,22 @@ std::string counters_cell(const ReportFault& fault) {
   return cell;
 }
 
+// The fault's kind, and beneath it each container it acted in ("in podman
+// nats-1"; the id, pid and network namespace on hover). A host fault's cell
+// is its kind alone.
+std::string kind_cell(const ReportFault& fault) {
+  std::string cell = escape_html(fault.kind);
+  for (const auto& container : fault.containers) {
+    std::string name = container.runtime + " " + (container.name.empty() ? container.id.substr(0, 12) : container.name);
+    if (!container.pod_name.empty()) name += " (pod " + container.pod_namespace + "/" + container.pod_name + ")";
+    const std::string where = "id " + container.id.substr(0, 12) + " pid " + std::to_string(container.pid) +
+                              (container.network_namespace.empty() ? "" : " " + container.network_namespace);
+    cell += "<br><small class=\"container\" title=\"" + escape_html(where) + "\">in " + escape_html(name) +
+            "</small>";
+  }
+  return cell;
+}
+
 void write_faults(std::ostream& out, const Report& report) {
   out << "<section id=\"faults\">\n<h2>Faults</h2>\n";
   if (report.faults.empty()) out << "<p class=\"no-faults\">No fault was injected.</p>\n";
@@ -203,7 +219,7 @@ void write_faults(std::ostream& out, const Report& report) {
                       ")</strong>";
       }
       out << "<tr class=\"fault" << (fault->ended_early ? " ended-early" : "") << "\"><td>"
-          << escape_html(fault->node) << "</td><td>" << escape_html(fault->kind)
+          << escape_html(fault->node) << "</td><td>" << kind_cell(*fault)
           << "</td><td>" << escape_html(fault->backend) << "</td><td>" << escape_html(fault->fault_id)
           << "</td><td>" << escape_html(fault->step) << "</td><td>" << format_timestamp(fault->applied_at)
           << "</td><td>" << optional_time(fault->expires_at) << "</td><td>" << optional_time(fault->reverted_at)

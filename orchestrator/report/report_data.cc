@@ -217,6 +217,20 @@ std::vector<ReportFault> parse_faults(const json& faults, Status& status) {
         if (value.is_number()) fault.counters.emplace_back(name, value.get<double>());
       }
     }
+    const json& containers = array_field(item, "containers");
+    for (size_t c = 0; c < containers.size(); ++c) {
+      const json& entry = containers[c];
+      const std::string at = path + ".containers[" + std::to_string(c) + "]";
+      ReportContainer container;
+      container.runtime = text_field(entry, "runtime", at, status);
+      container.id = text_field(entry, "id", at, status);
+      container.name = text_field(entry, "name", at, status);
+      container.network_namespace = text_field(entry, "network_namespace", at, status);
+      container.pod_namespace = text_field(entry, "pod_namespace", at, status);
+      container.pod_name = text_field(entry, "pod_name", at, status);
+      container.pid = static_cast<int>(number_field(entry, "pid").value_or(0));
+      fault.containers.push_back(std::move(container));
+    }
     result.push_back(std::move(fault));
   }
   return result;

@@ -57,6 +57,12 @@ struct ReportChart {
   std::string error;  // the range query's error, if it failed
 };
 
+// journal.json faults[].containers[]: where a container fault acted.
+struct ReportContainer {
+  std::string runtime, id, name, network_namespace, pod_namespace, pod_name;
+  int pid = 0;
+};
+
 struct ReportFault {
   std::string step, agent, node, fault_id, kind, backend, detail, revert_reason;
   double applied_at = 0;
@@ -69,6 +75,7 @@ struct ReportFault {
   std::optional<double> time_to_effect_seconds;
   std::optional<double> time_to_gone_seconds;
   std::vector<std::pair<std::string, double>> counters;
+  std::vector<ReportContainer> containers;  // empty for a fault on its agent's host
 };
 
 // verdict.ended_early[]: a fault that ended on its agent before its time.

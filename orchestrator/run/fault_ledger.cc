@@ -45,10 +45,15 @@ Status FaultLedger::inject_one(const Injection& injection) {
   record.applied_at = wall_time_from_proto(fault->applied_at()).value_or(journal_.now());
   record.expires_at = wall_time_from_proto(fault->expires_at());
   record.proof = proof_of(*fault);
+  record.containers = containers_of(*fault);
   journal_.fault_applied(record);
   const std::string effect = describe_effect(*fault);
+  std::string in_containers;
+  for (const auto& container : fault->containers()) {
+    in_containers += (in_containers.empty() ? " in " : ", ") + container.runtime() + " " + container.name();
+  }
   journal_.event("inject", injection.step->kind + " (" + injection.step->name + ") on " + injection.agent +
-                               " [" + record.node + "]: fault " + fault->id() + " via " + fault->backend() +
+                               " [" + record.node + "]" + in_containers + ": fault " + fault->id() + " via " + fault->backend() +
                                (fault->detail().empty() ? "" : ": " + fault->detail()) +
                                (effect.empty() ? "" : "; effect " + effect));
   std::lock_guard lock(mutex_);

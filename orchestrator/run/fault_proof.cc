@@ -39,6 +39,23 @@ FaultProof proof_of(const v1::Fault& fault) {
   return proof;
 }
 
+std::vector<ContainerRecord> containers_of(const v1::Fault& fault) {
+  std::vector<ContainerRecord> containers;
+  for (const auto& ref : fault.containers()) {
+    containers.push_back({ref.runtime(), ref.id(), ref.name(), ref.pid(), ref.network_namespace(),
+                          ref.pod_namespace(), ref.pod_name()});
+  }
+  return containers;
+}
+
+std::string describe_container_ref(const v1::ContainerRef& container) {
+  std::string out = container.runtime() + " " + (container.name().empty() ? "?" : container.name()) + " (" +
+                    container.id().substr(0, 12) + ") pid " + std::to_string(container.pid());
+  if (!container.network_namespace().empty()) out += " " + container.network_namespace();
+  if (!container.pod_name().empty()) out += " pod " + container.pod_namespace() + "/" + container.pod_name();
+  return out;
+}
+
 NodeLeftovers leftovers_of(const std::string& agent, const std::string& node, const v1::LeftoverReport& report) {
   NodeLeftovers leftovers;
   leftovers.agent = agent;

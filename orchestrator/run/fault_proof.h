@@ -4,6 +4,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "chaos/v1/agent.pb.h"
 #include "orchestrator/run/run_journal.h"
@@ -15,6 +16,12 @@ namespace chaos::orchestrator {
 std::string effect_name(v1::EffectState effect);
 
 FaultProof proof_of(const v1::Fault& fault);
+
+std::vector<ContainerRecord> containers_of(const v1::Fault& fault);
+
+// "podman nats-1 (3f2a9c1b7e44) pid 4242 net:[4026532301]", with
+// " pod messaging/nats-0" for a Kubernetes pod's container.
+std::string describe_container_ref(const v1::ContainerRef& container);
 
 NodeLeftovers leftovers_of(const std::string& agent, const std::string& node, const v1::LeftoverReport& report);
 

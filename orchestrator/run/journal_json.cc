@@ -70,12 +70,18 @@ json change_to_json(const SystemChangeRecord& change) {
   return {{"source", change.source}, {"change", change.change}, {"line", change.line}, {"fault_id", change.fault_id}};
 }
 
+json container_to_json(const ContainerRecord& container) {
+  return {{"runtime", container.runtime}, {"id", container.id}, {"name", container.name}, {"pid", container.pid},
+          {"network_namespace", container.network_namespace}, {"pod_namespace", container.pod_namespace},
+          {"pod_name", container.pod_name}};
+}
+
 // `leftovers`: what the agents' leftover checks attribute to this fault.
 json fault_to_json(const FaultRecord& fault, const std::vector<SystemChangeRecord>& leftovers) {
   const FaultProof& proof = fault.proof;
   json left = json::array();
   for (const auto& change : leftovers) left.push_back(change_to_json(change));
-  return {{"step", fault.step}, {"agent", fault.agent}, {"node", fault.node}, {"fault_id", fault.fault_id},
+  json record = {{"step", fault.step}, {"agent", fault.agent}, {"node", fault.node}, {"fault_id", fault.fault_id},
           {"kind", fault.kind}, {"backend", fault.backend}, {"detail", fault.detail},
           {"applied_at", format_rfc3339(fault.applied_at)},
           {"expires_at", optional_time(fault.expires_at)},
@@ -90,6 +96,13 @@ json fault_to_json(const FaultRecord& fault, const std::vector<SystemChangeRecor
           {"time_to_effect_seconds", optional_seconds(proof.time_to_effect)},
           {"time_to_gone_seconds", optional_seconds(proof.time_to_gone)},
           {"counters", proof.counters}, {"leftovers", left}};
+  // Only a fault in containers has the key: a host fault's record stays as it was.
+  if (!fault.containers.empty()) {
+    json containers = json::array();
+    for (const auto& container : fault.containers) containers.push_back(container_to_json(container));
+    record["containers"] = containers;
+  }
+  return record;
 }
 
 json leftovers_to_json(const NodeLeftovers& node) {

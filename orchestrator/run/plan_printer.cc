@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/duration.h"
+#include "orchestrator/experiment/fault_spec_builder.h"
 
 namespace chaos::orchestrator {
 
@@ -50,6 +51,7 @@ void print_method(std::ostream& out, const Experiment& experiment) {
       if (!step.is_wait()) {
         out << " on";
         for (const auto& target : step.targets) out << " " << target.node << "(" << target.address << ")";
+        if (step.spec.has_target()) out << ", in each: " << describe_container_target(step.spec.target());
       }
       out << "\n";
     }

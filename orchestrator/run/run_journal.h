@@ -69,6 +69,18 @@ struct NodeLeftovers {
 // "iptables-save (v4): added -A POSTROUTING -j CHAOS-1a2b-O (fault f3) on n1"
 std::string describe(const SystemChangeRecord& change, const std::string& node);
 
+// A container a fault acts in, as its agent resolved the step's target at
+// inject (v1::ContainerRef).
+struct ContainerRecord {
+  std::string runtime;
+  std::string id;
+  std::string name;
+  int pid = 0;                    // its init process, in the agent host's pid namespace
+  std::string network_namespace;  // "net:[4026532301]"
+  std::string pod_namespace;      // Kubernetes pods only
+  std::string pod_name;
+};
+
 struct FaultRecord {
   std::string step;
   std::string agent;
@@ -86,6 +98,7 @@ struct FaultRecord {
   bool ended_early = false;
   std::string early_end_detail;
   FaultProof proof;
+  std::vector<ContainerRecord> containers;  // empty: it acts on the agent's host
 };
 
 class RunObserver {

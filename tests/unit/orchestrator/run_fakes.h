@@ -89,6 +89,7 @@ struct FakeFleet {
   std::set<std::string> revert_failed;  // fault ids whose last revert failed (List: REVERT_FAILED)
   std::map<std::string, v1::LeftoverReport> leftovers;  // address -> what its RevertAll reports
   std::vector<v1::VerifyMode> verify_modes;              // of every (non-dry-run) Inject
+  std::vector<v1::ContainerRef> containers;              // every injected fault acts in these
   bool dry_run_supported = false;        // Capabilities.dry_run
   std::map<std::string, std::string> dry_run_refusals;  // address -> PERMISSION_DENIED message
   ConcurrencyProbe probe;
@@ -172,6 +173,7 @@ class FakeAgent final : public AgentClient {
     fault.set_evidence("fake read-back of " + fault.id());
     fault.mutable_time_to_effect()->set_nanos(3'000'000);
     (*fault.mutable_counters())["signals_sent"] = 1;
+    for (const auto& container : fleet_.containers) *fault.add_containers() = container;
     fleet_.live[address_].push_back(fault.id());
     if (auto fails = fleet_.reverts_fail_on.find(address_); fails != fleet_.reverts_fail_on.end()) {
       fleet_.revert_failures_left[fault.id()] = fails->second;

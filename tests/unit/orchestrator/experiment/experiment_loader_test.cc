@@ -1,5 +1,7 @@
 #include "orchestrator/experiment/experiment_loader.h"
 
+#include <tuple>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -285,6 +287,82 @@ TEST_F(LoaderTest, MissingFileIsAnError) {
 TEST_F(LoaderTest, BadInventoryErrorsPointIntoTheInventory) {
   dir_.write("inventory.toml", "[[agents]]\naddress = \"nohostport\"\n");
   EXPECT_THAT(errors(kGood), HasSubstr(dir_.path() + "/inventory.toml:2:11: agents[0]: address 'nohostport' is not HOST:PORT"));
+}
+
+// One fault step whose `target` is written on line 11 from column 10.
+std::string with_target(const std::string& target, const std::string& kind = "network.delay") {
+  return "[experiment]\ntitle = \"t\"\n[prometheus]\nurl = \"http://127.0.0.1:19090\"\n[agents]\n"
+         "inventory = \"inventory.toml\"\n[[method]]\nkind = \"" + kind + "\"\nduration = \"5s\"\n" +
+         (kind == "network.delay" ? "params = { delay = \"50ms\" }\n" : "\n") + "target = " + target + "\n";
+}
+
+TEST_F(LoaderTest, ContainerTargetBecomesTheSpecsTarget) {
+  auto experiment = load(with_target("{ runtime = \"podman\", labels = { app = \"nats\" }, count = 1 }"));
+  ASSERT_TRUE(experiment.ok()) << experiment.status().message();
+  const v1::FaultSpec& spec = experiment->method[0].spec;
+  ASSERT_TRUE(spec.has_target());
+  EXPECT_EQ(spec.target().runtime(), "podman");
+  EXPECT_EQ(spec.target().labels().at("app"), "nats");
+  EXPECT_EQ(spec.target().count(), 1u);
+  EXPECT_EQ(experiment->method[0].targets.size(), 3u);  // every agent looks on its own host
+  auto host = load(kGood);
+  ASSERT_TRUE(host.ok()) << host.status().message();
+  EXPECT_FALSE(host->method[0].spec.has_target());
+}
+
+TEST_F(LoaderTest, PodTargetAsASubTableForContainerPause) {
+  std::string text = with_target("{ pod_namespace = \"x\" }", "container.pause");
+  text.replace(text.find("target = "), std::string::npos,
+               "[method.target]\npod_namespace = \"messaging\"\npod_name = \"nats-0\"\n"
+               "pod_labels = { \"app.kubernetes.io/name\" = \"nats\" }\ncontainer_name = \"nats\"\npercent = 50\n");
+  auto experiment = load(text);
+  ASSERT_TRUE(experiment.ok()) << experiment.status().message();
+  const v1::FaultSpec& spec = experiment->method[0].spec;
+  EXPECT_TRUE(spec.has_container_pause());
+  EXPECT_EQ(spec.target().pod_namespace(), "messaging");
+  EXPECT_EQ(spec.target().pod_name(), "nats-0");
+  EXPECT_EQ(spec.target().pod_labels().at("app.kubernetes.io/name"), "nats");
+  EXPECT_EQ(spec.target().container_name(), "nats");
+  EXPECT_DOUBLE_EQ(spec.target().percent(), 50);
+}
+
+TEST_F(LoaderTest, ContainerTargetErrorsNameFileLineAndKey) {
+  // {target, the text the error points at, the message}
+  const std::vector<std::tuple<std::string, std::string, std::string>> bad = {
+      {"{ name = \"a\", nmae = \"b\" }", "nmae", "method[0].target: unknown key 'nmae'"},
+      {"{ name = 5 }", "5", "method[0].target.name: expected a string, got integer"},
+      {"{ labels = { app = 1 } }", "1", "method[0].target.labels.app: expected a string, got integer"},
+      {"{ name = \"a\", count = 0 }", "0", "method[0].target.count: 0 is outside 1..4294967295"},
+      {"{ name = \"a\", percent = 150 }", "150", "method[0].target.percent: must be in (0, 100]"},
+      {"{ id_prefix = \"xyz\" }", "\"xyz\"", "method[0].target.id_prefix: 4 to 64 hex characters"},
+      {"{ runtime = \"lxc\", name = \"a\" }", "\"lxc\"",
+       "method[0].target.runtime: 'lxc' is not one of podman, docker"},
+      {"{ name = \"a\", count = 2, percent = 50 }", "{", "method[0].target: count and percent are exclusive"},
+      {"{ pod_name = \"nats-0\" }", "{",
+       "method[0].target.pod_namespace: required with pod_name, pod_labels or container_name"},
+      {"{ runtime = \"podman\" }", "{",
+       "method[0].target: name, id_prefix, labels or pod_namespace required (an empty selector would match "
+       "every container on the node)"},
+      {"\"nats\"", "\"nats\"", "method[0].target: expected a table, got string"},
+  };
+  for (const auto& [target, at, message] : bad) {
+    const std::string where = file() + ":11:" + std::to_string(10 + target.find(at)) + ": ";
+    EXPECT_EQ(errors(with_target(target)), where + message) << target;
+  }
+}
+
+TEST_F(LoaderTest, ContainerPauseNeedsATarget) {
+  std::string text = with_target("");
+  text.replace(text.find("target = "), std::string::npos, "");
+  text.replace(text.find("network.delay"), 13, "container.pause");
+  text.replace(text.find("params = { delay = \"50ms\" }"), 27, "");
+  EXPECT_EQ(errors(text), file() + ":8:8: method[0]: container.pause needs a target (the containers to act in)");
+}
+
+TEST_F(LoaderTest, WaitStepTakesNoContainerTarget) {
+  std::string text = kGood;
+  text.replace(text.find("kind = \"wait\""), 13, "kind = \"wait\"\ntarget = { name = \"nats-1\" }");
+  EXPECT_THAT(errors(text), HasSubstr("method[3].target: a wait step takes no target"));
 }
 
 }  // namespace

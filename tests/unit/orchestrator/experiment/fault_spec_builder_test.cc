@@ -135,6 +135,52 @@ TEST(FaultSpecBuilder, DnsSpoofNeedsAddresses) {
   EXPECT_EQ(spec->dns().patterns(1), "nats.example");
 }
 
+TEST(FaultSpecBuilder, ContainerTargetIsCheckedLikeTheAgentChecksIt) {
+  auto spec = build_fault_spec("network.loss", cli({"percent=5"}), "t");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  v1::ContainerSelector target;
+  target.set_runtime("podman");
+  target.set_id_prefix("3f2a9c");
+  ASSERT_TRUE(set_container_target(target, "--container-*", *spec).ok());
+  EXPECT_EQ(spec->target().id_prefix(), "3f2a9c");
+  EXPECT_TRUE(spec->has_network_loss());
+
+  v1::FaultSpec untouched;
+  target.set_id_prefix("3f2");
+  EXPECT_EQ(set_container_target(target, "method[2].target", untouched).message(),
+            "method[2].target.id_prefix: 4 to 64 hex characters");
+  EXPECT_FALSE(untouched.has_target());
+  EXPECT_EQ(set_container_target(v1::ContainerSelector(), "target", untouched).message(),
+            "target: name, id_prefix, labels or pod_namespace required (an empty selector would match every "
+            "container on the node)");
+}
+
+TEST(FaultSpecBuilder, ContainerTargetIsDescribedWithItsSampling) {
+  v1::ContainerSelector target;
+  target.set_runtime("podman");
+  (*target.mutable_labels())["app"] = "nats";
+  EXPECT_EQ(describe_container_target(target), "podman container labels{app=nats}");
+  target.set_count(1);
+  EXPECT_EQ(describe_container_target(target), "podman container labels{app=nats}, at most 1");
+  target.set_count(0);
+  target.set_percent(12.5);
+  EXPECT_EQ(describe_container_target(target), "podman container labels{app=nats}, 12.5% of them");
+}
+
+TEST(FaultSpecBuilder, ContainerPauseTakesNoParamsAndNeedsATarget) {
+  auto spec = build_fault_spec("container.pause", {}, "t");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_TRUE(spec->has_container_pause());
+  EXPECT_EQ(check_container_target_given(*spec, "container.pause", "exp.toml:3:8: method[0]").message(),
+            "exp.toml:3:8: method[0]: container.pause needs a target (the containers to act in)");
+  v1::ContainerSelector target;
+  target.set_name("nats-1");
+  ASSERT_TRUE(set_container_target(target, "target", *spec).ok());
+  EXPECT_TRUE(check_container_target_given(*spec, "container.pause", "t").ok());
+  EXPECT_TRUE(check_container_target_given(v1::FaultSpec(), "network.delay", "t").ok());  // host faults
+  EXPECT_FALSE(build_fault_spec("container.pause", cli({"pid=1"}), "t").ok());
+}
+
 TEST(CliParams, RejectMalformedAndDuplicateAssignments) {
   ParamMap params;
   EXPECT_FALSE(add_cli_param("novalue", params).ok());

@@ -211,6 +211,19 @@ TEST(ReportHtml, FaultTableGroupsByAgent) {
   EXPECT_THAT(html, HasSubstr("<code>10.77.0.13:9700</code>"));
 }
 
+TEST(ReportHtml, FaultInContainersNamesEachBeneathItsKind) {
+  Report report = sample_report();
+  EXPECT_THAT(render_report_html(report), HasSubstr("<td>n2</td><td>process.kill</td><td>signal</td>"));
+  ReportContainer pod{"podman", "3f2a9c1b7e44d0c1", "k8s_nats_nats-0", "net:[4026532301]", "messaging", "nats-0"};
+  pod.pid = 4242;
+  report.faults[0].containers = {pod, {"docker", "77aa00bb11cc22dd", "<b>", "", "", ""}};
+  const std::string html = render_report_html(report);
+  EXPECT_THAT(html, HasSubstr("<td>process.kill<br><small class=\"container\" title=\"id 3f2a9c1b7e44 pid 4242 "
+                              "net:[4026532301]\">in podman k8s_nats_nats-0 (pod messaging/nats-0)</small>"
+                              "<br><small class=\"container\" title=\"id 77aa00bb11cc pid 0\">in docker &lt;b&gt;"
+                              "</small></td>"));
+}
+
 TEST(SvgChart, NanBreaksTheLineInsteadOfDrawingZero) {
   ReportChart chart = ratio_chart();
   chart.series[0].points[30].value = std::numeric_limits<double>::quiet_NaN();

@@ -9,6 +9,7 @@
 #include "orchestrator/experiment/fault_spec_builder.h"
 #include "orchestrator/run/journal_json.h"
 #include "orchestrator/run/junit_writer.h"
+#include "orchestrator/run/plan_printer.h"
 #include "orchestrator/run/progress_printer.h"
 #include "orchestrator/report/html_report.h"
 #include "orchestrator/report/report_data.h"
@@ -531,6 +532,56 @@ TEST_F(RunTest, EachStepsVerifyModeGoesToTheAgentsAndTheirProofIntoTheJournal) {
   const std::string html = render(experiment_, journal_, outcome, clock_);
   EXPECT_THAT(html, HasSubstr("<td class=\"effect\">verified<br><small>fake read-back of f"));
   EXPECT_THAT(html, HasSubstr("3.0 ms"));
+}
+
+TEST_F(RunTest, ContainersAFaultActsInGoToTheJournalAndTheReport) {
+  v1::ContainerRef container;
+  container.set_runtime("podman");
+  container.set_id("3f2a9c1b7e44d0c1aa");
+  container.set_name("nats-1");
+  container.set_pid(4242);
+  container.set_network_namespace("net:[4026532301]");
+  container.set_pod_namespace("messaging");
+  container.set_pod_name("nats-0");
+  fleet_.containers = {container};
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kHeld) << outcome.reason;
+  const auto json = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, outcome,
+                                    {clock_.wall_now(), clock_.wall_now()});
+  ASSERT_EQ(json["faults"].size(), 2u);
+  EXPECT_EQ(json["faults"][0]["containers"],
+            nlohmann::json::parse(R"([{"runtime": "podman", "id": "3f2a9c1b7e44d0c1aa", "name": "nats-1",
+                                       "pid": 4242, "network_namespace": "net:[4026532301]",
+                                       "pod_namespace": "messaging", "pod_name": "nats-0"}])"));
+  bool event_names_it = false;
+  for (const auto& event : journal_.events()) {
+    event_names_it |= event.type == "inject" && event.message.find("] in podman nats-1: fault") != std::string::npos;
+  }
+  EXPECT_TRUE(event_names_it);
+  EXPECT_THAT(render(experiment_, journal_, outcome, clock_),
+              HasSubstr("<td>process.kill<br><small class=\"container\" title=\"id 3f2a9c1b7e44 pid 4242 "
+                        "net:[4026532301]\">in podman nats-1 (pod messaging/nats-0)</small></td>"));
+}
+
+TEST(PlanPrinter, NamesTheContainersAStepActsInOnEachAgent) {
+  Experiment experiment = two_agent_experiment();
+  std::ostringstream host;
+  print_plan(host, experiment);
+  EXPECT_THAT(host.str(), HasSubstr("kill: process.kill for 10s on a(10.0.0.1:9700) b(10.0.0.2:9700)\n"));
+  experiment.method[0].spec.mutable_target()->set_name("nats-1");
+  std::ostringstream out;
+  print_plan(out, experiment);
+  EXPECT_THAT(out.str(), HasSubstr("kill: process.kill for 10s on a(10.0.0.1:9700) b(10.0.0.2:9700), in each: "
+                                   "any runtime container name=nats-1\n"));
+}
+
+TEST_F(RunTest, HostFaultRecordsCarryNoContainers) {
+  const RunOutcome outcome = run([](double) { return "1"; });
+  const auto json = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, outcome,
+                                    {clock_.wall_now(), clock_.wall_now()});
+  ASSERT_EQ(json["faults"].size(), 2u);
+  EXPECT_FALSE(json["faults"][0].contains("containers")) << json["faults"][0].dump();
+  EXPECT_THAT(render(experiment_, journal_, outcome, clock_), ::testing::Not(HasSubstr("class=\"container\"")));
 }
 
 TEST_F(RunTest, LeftoversAfterTheLastRevertMakeTheRunAnErrorAndAreNamed) {
