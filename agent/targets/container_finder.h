@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "chaos/v1/agent.pb.h"
+#include "agent/targets/container_selector_checks.h"
 #include "common/status.h"
 
 namespace chaos::agent {
@@ -24,15 +25,5 @@ class ContainerFinder {
   virtual StatusOr<std::vector<v1::ContainerRef>> find(const v1::ContainerSelector& selector,
                                                        const std::string& field, std::uint64_t seed) = 0;
 };
-
-// Static checks of a selector (no system access): INVALID_ARGUMENT naming
-// the sub-field ("target.id_prefix: at least 4 hex characters").
-Status validate_container_selector(const v1::ContainerSelector& selector, const std::string& field);
-
-// "podman container name=nats-1 labels{app=nats}" for messages.
-std::string describe_selector(const v1::ContainerSelector& selector);
-
-// "podman nats-1 (3f2a9c1b7e44)" for details and evidence.
-std::string describe_container(const v1::ContainerRef& container);
 
 }  // namespace chaos::agent

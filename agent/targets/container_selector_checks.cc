@@ -1,7 +1,7 @@
 #include <algorithm>
 #include <cctype>
 
-#include "agent/targets/container_finder.h"
+#include "agent/targets/container_selector_checks.h"
 
 namespace chaos::agent {
 

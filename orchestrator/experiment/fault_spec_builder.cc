@@ -5,7 +5,7 @@
 #include <limits>
 #include <map>
 
-#include "agent/targets/container_finder.h"  // validate_container_selector: the agent's own checks
+#include "agent/targets/container_selector_checks.h"  // the agent's own checks
 #include "orchestrator/experiment/param_reader.h"
 
 namespace chaos::orchestrator {
