@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 #include <fstream>
+#include <tuple>
 
 #include "common/duration.h"
 #include "common/toml_reader.h"
@@ -83,19 +84,21 @@ void read_tls(TableReader& root, TlsFiles& out) {
 
 // A unix socket path: absolute, and short enough for sun_path (108 bytes
 // with its NUL), so a typo is caught at start rather than at first inject.
+// "" when the path is usable (empty: runtime off).
+std::string socket_path_problem(const std::string& path) {
+  if (!path.empty() && path.front() != '/') return "must be an absolute path (or empty: runtime off)";
+  if (path.size() > kMaxUnixSocketPath) {
+    return "at most " + std::to_string(kMaxUnixSocketPath) + " bytes (a unix socket path)";
+  }
+  if (path.find('\0') != std::string::npos) return "contains a NUL byte";
+  return "";
+}
+
 void read_socket_path(TableReader& containers, const std::string& key, std::string& out) {
   auto path = containers.string(key);
   if (!path) return;
-  if (!path->empty() && path->front() != '/') {
-    containers.error_at_key(key, "must be an absolute path (or empty: runtime off)");
-    return;
-  }
-  if (path->size() > kMaxUnixSocketPath) {
-    containers.error_at_key(key, "at most " + std::to_string(kMaxUnixSocketPath) + " bytes (a unix socket path)");
-    return;
-  }
-  if (path->find('\0') != std::string::npos) {
-    containers.error_at_key(key, "contains a NUL byte");
+  if (const std::string problem = socket_path_problem(*path); !problem.empty()) {
+    containers.error_at_key(key, problem);
     return;
   }
   out = std::move(*path);
@@ -207,6 +210,12 @@ AgentFlagSet::AgentFlagSet(CLI::App& app) : app_(app) {
   app.add_option("--process-scope", process_scope_,
                  "Processes that process faults may target: all, or netns (only this network namespace)")
       ->default_str("all");
+  app.add_option("--podman-socket", flag_values_.containers.podman_socket,
+                 "Podman API socket for container targets ([containers] podman_socket)")
+      ->group("Containers");
+  app.add_option("--docker-socket", flag_values_.containers.docker_socket,
+                 "Docker API socket for container targets ([containers] docker_socket)")
+      ->group("Containers");
   app.add_option("--tls-cert", flag_values_.tls.cert, "Server certificate (PEM); enables mTLS")
       ->group("Security");
   app.add_option("--tls-key", flag_values_.tls.key, "Private key of --tls-cert (PEM)")->group("Security");
@@ -236,6 +245,15 @@ StatusOr<AgentConfig> AgentFlagSet::resolve() const {
     config.process_scope = *scope;
   }
   for (const auto& label : labels_) CHAOS_RETURN_IF_ERROR(add_label(label, config.labels));
+  for (const auto& [flag, value, target] :
+       {std::tuple{"--podman-socket", &flag_values_.containers.podman_socket, &config.containers.podman_socket},
+        std::tuple{"--docker-socket", &flag_values_.containers.docker_socket, &config.containers.docker_socket}}) {
+    if (app_.count(flag) == 0) continue;
+    if (const std::string problem = socket_path_problem(*value); !problem.empty()) {
+      return invalid_argument(std::string(flag) + ": " + problem);
+    }
+    *target = *value;
+  }
   if (app_.count("--tls-cert") > 0) config.tls.cert = flag_values_.tls.cert;
   if (app_.count("--tls-key") > 0) config.tls.key = flag_values_.tls.key;
   if (app_.count("--tls-client-ca") > 0) config.tls.client_ca = flag_values_.tls.client_ca;

@@ -46,6 +46,14 @@ ProcessSpec nats_spec(const LabLayout& layout, int node) {
               in_namespace(layout.netns(node), {"nats-server", "--config", nats_config_path(layout, node)}));
 }
 
+// The Docker-compatible API the agents resolve container targets through
+// (--podman-socket): a podman lab's brokers can be targeted by name or label.
+ProcessSpec podman_api_spec(const LabLayout& layout) {
+  std::vector<std::string> argv = podman_command();
+  argv.insert(argv.end(), {"system", "service", "--time=0", "unix://" + podman_api_socket_path(layout)});
+  return spec(layout, "podman-api", "podman", podman_api_socket_path(layout), std::move(argv));
+}
+
 ProcessSpec agent_spec(const LabLayout& layout, int node, const std::string& bin_dir) {
   const std::string ip = layout.node_ip(node);
   const std::string name = layout.node_name(node);
@@ -53,6 +61,9 @@ ProcessSpec agent_spec(const LabLayout& layout, int node, const std::string& bin
                                    "--metrics-listen", ip + port_suffix(kAgentMetricsPort), "--node-name", name,
                                    "--state-dir", layout.node_dir(node) + "/agent", "--process-scope", "netns",
                                    "--label", "role=broker", "--label", "name=" + name};
+  if (layout.params().runtime == kRuntimePodman) {
+    argv.insert(argv.end(), {"--podman-socket", podman_api_socket_path(layout)});
+  }
   const auto tls = agent_tls_args(layout, node);  // mTLS: the agents listen on the bridge
   argv.insert(argv.end(), tls.begin(), tls.end());
   return spec(layout, "agent-" + name, "chaos-agent", layout.node_dir(node) + "/agent",
@@ -81,10 +92,12 @@ std::string nats_config_path(const LabLayout& layout, int node) {
 }
 std::string prometheus_config_path(const LabLayout& layout) { return layout.path("prometheus.yml"); }
 std::string dns_hosts_path(const LabLayout& layout) { return layout.path("dns-hosts"); }
+std::string podman_api_socket_path(const LabLayout& layout) { return layout.path("podman-api.sock"); }
 
 std::vector<ProcessSpec> lab_process_specs(const LabLayout& layout, const std::string& bin_dir) {
   std::vector<ProcessSpec> specs = {dnsmasq_spec(layout)};
   for (int node = 1; node <= layout.node_count(); ++node) specs.push_back(nats_spec(layout, node));
+  if (layout.params().runtime == kRuntimePodman) specs.push_back(podman_api_spec(layout));
   for (int node = 1; node <= layout.node_count(); ++node) specs.push_back(agent_spec(layout, node, bin_dir));
   specs.push_back(prometheus_spec(layout));
   specs.push_back(probe_spec(layout, bin_dir));

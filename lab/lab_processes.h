@@ -17,6 +17,8 @@ std::vector<ProcessSpec> lab_process_specs(const LabLayout& layout, const std::s
 
 // Config files the processes read, relative to the state dir.
 std::string nats_config_path(const LabLayout& layout, int node);
+// The podman lab's API socket, which its agents find containers through.
+std::string podman_api_socket_path(const LabLayout& layout);
 std::string prometheus_config_path(const LabLayout& layout);
 std::string dns_hosts_path(const LabLayout& layout);
 

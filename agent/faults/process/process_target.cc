@@ -1,11 +1,10 @@
 #include "agent/faults/process/process_target.h"
 
 #include <algorithm>
-#include <cmath>
-#include <random>
 
 #include "agent/faults/process/pidfile.h"
 #include "agent/targets/container_finder.h"
+#include "common/sampling.h"
 
 namespace chaos::agent {
 
@@ -131,18 +130,8 @@ Status refuse_forbidden(const std::vector<ProcessInfo>& matches, const std::stri
 }
 
 std::vector<ProcessInfo> sample(std::vector<ProcessInfo> matches, const Target& target, std::uint64_t seed) {
-  std::size_t wanted = matches.size();
-  if (target.count() > 0) wanted = std::min<std::size_t>(target.count(), matches.size());
-  if (target.percent() > 0) {
-    const double share = std::ceil(static_cast<double>(matches.size()) * target.percent() / 100.0);
-    wanted = std::clamp<std::size_t>(static_cast<std::size_t>(share), 1, matches.size());
-  }
-  if (wanted < matches.size()) {
-    std::mt19937_64 random(seed);
-    std::shuffle(matches.begin(), matches.end(), random);
-    matches.resize(wanted);
-    std::sort(matches.begin(), matches.end(), [](const auto& a, const auto& b) { return a.pid < b.pid; });
-  }
+  keep_sample(matches, sample_size(matches.size(), target.count(), target.percent()), seed,
+              [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; });
   return matches;
 }
 

@@ -1,10 +1,9 @@
 #include "agent/targets/runtime/container_selection.h"
 
 #include <algorithm>
-#include <cmath>
-#include <random>
 
 #include "agent/targets/container_finder.h"
+#include "common/sampling.h"
 
 namespace chaos::agent {
 
@@ -91,18 +90,7 @@ StatusOr<std::vector<ContainerInfo>> select_containers(const v1::ContainerSelect
     return std::tie(a.runtime, a.id) < std::tie(b.runtime, b.id);
   };
   std::sort(matches.begin(), matches.end(), by_id);
-  std::size_t wanted = matches.size();
-  if (selector.count() > 0) wanted = std::min<std::size_t>(selector.count(), matches.size());
-  if (selector.percent() > 0) {
-    const double share = std::ceil(static_cast<double>(matches.size()) * selector.percent() / 100.0);
-    wanted = std::clamp<std::size_t>(static_cast<std::size_t>(share), 1, matches.size());
-  }
-  if (wanted < matches.size()) {
-    std::mt19937_64 random(seed);
-    std::shuffle(matches.begin(), matches.end(), random);
-    matches.resize(wanted);
-    std::sort(matches.begin(), matches.end(), by_id);
-  }
+  keep_sample(matches, sample_size(matches.size(), selector.count(), selector.percent()), seed, by_id);
   return matches;
 }
 

@@ -19,6 +19,7 @@
 #include "common/command_runner.h"
 #include "lab/testbed/agent_harness.h"
 #include "metrics/registry.h"
+#include "tests/support/fixed_container_finder.h"
 
 namespace chaos::agent::integration {
 namespace {
@@ -32,19 +33,6 @@ constexpr char kChildRegex[] = "^busybox sleep 1001";
 
 // podman run/restart/rm on a loaded CI machine.
 const RunOptions kPodmanTimeout{.stdin_text = "", .timeout = std::chrono::seconds(60)};
-
-// Answers every selector with the one container the test started.
-class OneContainerFinder final : public ContainerFinder {
- public:
-  explicit OneContainerFinder(v1::ContainerRef ref) : ref_(std::move(ref)) {}
-  StatusOr<std::vector<v1::ContainerRef>> find(const v1::ContainerSelector&, const std::string&,
-                                               std::uint64_t) override {
-    return std::vector<v1::ContainerRef>{ref_};
-  }
-
- private:
-  v1::ContainerRef ref_;
-};
 
 class ContainerFaults : public ::testing::Test {
  protected:
@@ -149,7 +137,7 @@ v1::FaultSpec pause_container() {
 TEST_F(ContainerFaults, KillInAContainerSparesTheHostsProcessOfTheSameName) {
   Victim host("busybox sleep 1001");  // matches the regex, but on the host
   const int child = child_pid();
-  OneContainerFinder finder(ref_);
+  chaos::testing::FixedContainerFinder finder(ref_);
   ContainerTargetingKind kill(std::make_unique<ProcessKillKind>(targeting()), &finder, commands_);
   auto live = kill.apply(targeted(kill_child()), context_);
   ASSERT_TRUE(live.ok()) << live.status().to_string();
@@ -163,7 +151,7 @@ TEST_F(ContainerFaults, KillInAContainerSparesTheHostsProcessOfTheSameName) {
 TEST_F(ContainerFaults, PauseInAContainerStopsItsProcessAndRevertResumesIt) {
   Victim host("busybox sleep 1001");
   const int child = child_pid();
-  OneContainerFinder finder(ref_);
+  chaos::testing::FixedContainerFinder finder(ref_);
   ContainerTargetingKind pause(std::make_unique<ProcessPauseKind>(targeting()), &finder, commands_);
   auto live = pause.apply(targeted(pause_child()), context_);
   ASSERT_TRUE(live.ok()) << live.status().to_string();
@@ -179,7 +167,7 @@ TEST_F(ContainerFaults, PauseInAContainerStopsItsProcessAndRevertResumesIt) {
 TEST_F(ContainerFaults, ContainerPauseFreezesEveryProcessAndRevertThawsThem) {
   Victim host("busybox sleep 1001");
   const std::vector<int> processes = {ref_.pid(), child_pid()};
-  OneContainerFinder finder(ref_);
+  chaos::testing::FixedContainerFinder finder(ref_);
   ContainerTargetingKind pause(std::make_unique<ContainerPauseKind>(), &finder, commands_);
   auto live = pause.apply(targeted(pause_container()), context_);
   ASSERT_TRUE(live.ok()) << live.status().to_string();
@@ -215,7 +203,7 @@ class RestartedContainer : public ContainerFaults {
       std::lock_guard lock(log_mutex);
       log.push_back(line);
     };
-    OneContainerFinder finder(ref_);  // outlives the registry's kinds
+    chaos::testing::FixedContainerFinder finder(ref_);  // outlives the registry's kinds
     FaultRegistry registry(clock_, journal, metrics, options);
     registry.add_kind(std::make_unique<ContainerTargetingKind>(std::move(inner), &finder, commands_));
     InjectCommand inject;

@@ -18,6 +18,7 @@
 #include "agent/targets/container_targeting_kind.h"
 #include "agent/targets/namespaces/namespace_handle.h"
 #include "common/proc_reader.h"
+#include "tests/support/fixed_container_finder.h"
 
 namespace chaos::agent::network {
 namespace {
@@ -26,19 +27,6 @@ namespace fs = std::filesystem;
 
 const std::string kPeerAddress = "10.231.7.1";
 const std::string kContainerAddress = "10.231.7.2";
-
-// Returns the one container it was given, as the real finder would.
-class OneContainerFinder final : public ContainerFinder {
- public:
-  explicit OneContainerFinder(v1::ContainerRef ref) : ref_(std::move(ref)) {}
-  StatusOr<std::vector<v1::ContainerRef>> find(const v1::ContainerSelector&, const std::string&,
-                                               std::uint64_t) override {
-    return std::vector<v1::ContainerRef>{ref_};
-  }
-
- private:
-  v1::ContainerRef ref_;
-};
 
 // Listings with what changes by itself (counters, timestamps) taken out.
 std::string normalised(std::string text) {
@@ -104,7 +92,7 @@ class NetworkInContainerTest : public ::testing::Test {
     const auto identity = namespace_of(pid_, "net");
     ASSERT_TRUE(identity.ok()) << identity.status().to_string();
     ref.set_network_namespace(identity->to_string("net"));
-    finder_ = std::make_unique<OneContainerFinder>(ref);
+    finder_ = std::make_unique<chaos::testing::FixedContainerFinder>(ref);
     env_.commands = &commands_;
     env_.clock = &clock_;
     // The engine, as on a kernel without netem: the path that opens

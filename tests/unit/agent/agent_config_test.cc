@@ -176,5 +176,23 @@ TEST(AgentFlags, DefaultsAndBadValues) {
   EXPECT_EQ(resolve_args({"--process-scope", "everything"}).status().message().rfind("--process-scope:", 0), 0u);
 }
 
+TEST(AgentFlags, ContainerSocketFlagsOverrideTheConfigAndAreChecked) {
+  const std::string path = ::testing::TempDir() + "/agent-socket-flags-test.toml";
+  std::ofstream(path) << "[containers]\npodman_socket = \"/run/from-file.sock\"\n";
+  auto config = resolve_args({"--config", path, "--docker-socket", "/run/docker.sock"});
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->containers.podman_socket, "/run/from-file.sock");
+  EXPECT_EQ(config->containers.docker_socket, "/run/docker.sock");
+  config = resolve_args({"--config", path, "--podman-socket", "/tmp/lab/podman.sock"});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->containers.podman_socket, "/tmp/lab/podman.sock");
+  EXPECT_EQ(resolve_args({"--podman-socket", "podman.sock"}).status().message(),
+            "--podman-socket: must be an absolute path (or empty: runtime off)");
+  EXPECT_EQ(resolve_args({"--docker-socket", "/" + std::string(200, 'd')}).status().message().rfind(
+                "--docker-socket: at most", 0),
+            0u);
+  std::filesystem::remove(path);
+}
+
 }  // namespace
 }  // namespace chaos::agent

@@ -109,7 +109,7 @@ TEST_F(KubernetesManifestsTest, TheAgentSharesTheHostsPidAndNetworkButIsNotPrivi
   EXPECT_EQ(security["readOnlyRootFilesystem"], true);
   EXPECT_THAT(security["capabilities"]["drop"], ElementsAre("ALL"));
   EXPECT_THAT(security["capabilities"]["add"].get<std::vector<std::string>>(),
-              UnorderedElementsAre("NET_ADMIN", "NET_RAW", "KILL", "SYS_ADMIN", "SYS_PTRACE"));
+              UnorderedElementsAre("NET_ADMIN", "NET_RAW", "KILL", "SYS_ADMIN", "DAC_OVERRIDE", "SYS_PTRACE"));
 }
 
 TEST_F(KubernetesManifestsTest, TheCapabilitiesCoverTheSystemdUnits) {

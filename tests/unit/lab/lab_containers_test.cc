@@ -90,6 +90,27 @@ TEST(LabContainersTest, OnlyBrokersRunInContainersAndDownStillFindsThem) {
   for (const auto& spec : lab_process_specs(*LabLayout::create(params), "/bin")) EXPECT_TRUE(spec.container.empty());
 }
 
+TEST(LabContainersTest, APodmanLabServesThePodmanApiAndItsAgentsUseIt) {
+  const auto layout = podman_layout();
+  const auto specs = lab_process_specs(layout, "/bin");
+  const auto api = std::find_if(specs.begin(), specs.end(), [](const ProcessSpec& s) { return s.name == "podman-api"; });
+  ASSERT_NE(api, specs.end());
+  EXPECT_TRUE(has_pair(api->argv, "--runtime", "runc")) << "the lab's podman flags, as for the brokers";
+  EXPECT_EQ(api->argv.back(), "unix://" + podman_api_socket_path(layout));
+  int agents = 0;
+  for (const auto& spec : specs) {
+    if (spec.program != "chaos-agent") continue;
+    ++agents;
+    EXPECT_TRUE(has_pair(spec.argv, "--podman-socket", podman_api_socket_path(layout))) << spec.name;
+  }
+  EXPECT_EQ(agents, 3);
+  LabParams params;
+  for (const auto& spec : lab_process_specs(*LabLayout::create(params), "/bin")) {
+    EXPECT_NE(spec.name, "podman-api");
+    EXPECT_EQ(std::find(spec.argv.begin(), spec.argv.end(), "--podman-socket"), spec.argv.end());
+  }
+}
+
 TEST(LabContainersTest, ParsesPodmanAndLddOutput) {
   EXPECT_EQ(container_names_in("chaoslab-nats-1\n\nchaoslab-nats-2 \n"),
             (std::vector<std::string>{"chaoslab-nats-1", "chaoslab-nats-2"}));
