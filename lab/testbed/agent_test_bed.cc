@@ -33,8 +33,9 @@ TempDir::~TempDir() {
 // ------------------------------------------------------------ NamespacedAgent
 
 NamespacedAgent::NamespacedAgent(std::string netns, std::string state_dir, std::string log_file,
-                                 std::vector<std::string> environment)
-    : netns_(netns), process_(std::move(state_dir), std::move(log_file), {}, netns_prefix(netns, environment)) {}
+                                 std::vector<std::string> environment, std::vector<std::string> flags)
+    : netns_(netns),
+      process_(std::move(state_dir), std::move(log_file), std::move(flags), netns_prefix(netns, environment)) {}
 
 bool NamespacedAgent::start() {
   if (!process_.start()) return false;

@@ -43,8 +43,9 @@ class TempDir {
 // the test process.
 class NamespacedAgent {
  public:
+  // `flags` are added to the agent's command line (e.g. --podman-socket).
   NamespacedAgent(std::string netns, std::string state_dir, std::string log_file,
-                  std::vector<std::string> environment = {});
+                  std::vector<std::string> environment = {}, std::vector<std::string> flags = {});
   NamespacedAgent(const NamespacedAgent&) = delete;
   NamespacedAgent& operator=(const NamespacedAgent&) = delete;
 

@@ -181,10 +181,33 @@ std::string diff_node_states(const NodeStateSnapshot& baseline, const NodeStateS
   return report;
 }
 
+namespace {
+
+// FROZEN, FREEZING or THAWED from the v1 freezer of the process's cgroup;
+// "" without a freezer line (a frozen task shows as D, not T, in /proc).
+std::string freezer_state_of(pid_t pid) {
+  std::ifstream cgroups("/proc/" + std::to_string(pid) + "/cgroup");
+  for (std::string line; std::getline(cgroups, line);) {
+    const auto first = line.find(':');
+    const auto second = line.find(':', first + 1);
+    if (first == std::string::npos || second == std::string::npos) continue;
+    if (line.substr(first + 1, second - first - 1) != "freezer") continue;
+    std::ifstream state("/sys/fs/cgroup/freezer" + line.substr(second + 1) + "/freezer.state");
+    std::string value;
+    state >> value;
+    return value;
+  }
+  return "";
+}
+
+}  // namespace
+
 std::string process_run_state(pid_t pid) {
   const auto stat = ProcReader().stat(pid);
   if (!stat || stat->dead()) return "gone";
   if (stat->state == 'T' || stat->state == 't') return "stopped";
+  const std::string freezer = freezer_state_of(pid);
+  if (freezer == "FROZEN" || freezer == "FREEZING") return "frozen";
   return "running";
 }
 

@@ -62,8 +62,9 @@ std::vector<std::string> normalise_state_text(const std::string& raw_text);
 //     + 	chain output {
 std::string diff_node_states(const NodeStateSnapshot& baseline, const NodeStateSnapshot& now);
 
-// 'S', 'R', 'D', ... -> "running"; 'T', 't' -> "stopped"; no such process or
-// a zombie -> "gone". Reads /proc/PID/stat.
+// 'S', 'R', 'D', ... -> "running"; 'T', 't' -> "stopped"; in a frozen v1
+// freezer cgroup -> "frozen"; no such process or a zombie -> "gone". Reads
+// /proc/PID/stat and the process's freezer.state.
 std::string process_run_state(pid_t pid);
 
 }  // namespace chaos::testing

@@ -1,5 +1,7 @@
 #include "agent/faults/container/container_pause_kind.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <thread>
 
@@ -8,6 +10,17 @@
 #include "common/proc_reader.h"
 
 namespace chaos::agent {
+
+std::string host_cgroup_root() {
+  auto has_cgroups = [](const std::string& root) {
+    return ::access((root + "/freezer/cgroup.procs").c_str(), F_OK) == 0 ||
+           ::access((root + "/cgroup.controllers").c_str(), F_OK) == 0 ||
+           ::access((root + "/unified/cgroup.controllers").c_str(), F_OK) == 0;
+  };
+  if (has_cgroups("/sys/fs/cgroup")) return "/sys/fs/cgroup";
+  if (has_cgroups("/proc/1/root/sys/fs/cgroup")) return "/proc/1/root/sys/fs/cgroup";
+  return "/sys/fs/cgroup";  // the error then names the usual place
+}
 
 namespace {
 

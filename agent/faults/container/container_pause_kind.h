@@ -19,8 +19,14 @@
 
 namespace chaos::agent {
 
+// Where the host's cgroup file systems are seen from the agent:
+// /sys/fs/cgroup, unless the agent's own mount namespace hides them (`ip
+// netns exec` mounts a fresh /sys without them; so can a container), then
+// through pid 1's root, /proc/1/root/sys/fs/cgroup (hostPID).
+std::string host_cgroup_root();
+
 struct ContainerPauseOptions {
-  std::string cgroup_root = "/sys/fs/cgroup";
+  std::string cgroup_root = host_cgroup_root();
   std::string proc_root = "/proc";
   // How long the effect checks wait for the kernel to report the cgroup
   // frozen (or thawed) before they call the fault not in effect.

@@ -1,7 +1,7 @@
 // SIGKILL of the agent at every step of apply and revert, for every fault
 // kind, followed by a restart on the same state dir: journal recovery must
 // leave the node exactly as it was before the fault (rules, qdiscs, policy
-// rules, resolv.conf, victims running).
+// rules, resolv.conf, victims running, containers thawed).
 //
 // The steps come from the test-only crash hook (common/crash_point.h): one
 // run with CHAOS_CRASH_STEP_LOG counts and names them, then for each step N
@@ -34,6 +34,9 @@ struct CrashCase {
   // process.kill: its victim's death is the fault's effect, not a leftover,
   // so each run gets a fresh victim that the snapshot leaves out.
   bool kills_victim = false;
+  // container.pause: each bed gets a podman container (labelled cag.bed=<its
+  // namespace>) and the agents reach podman's API socket.
+  bool needs_container = false;
 };
 
 // gtest names the parameter in listings and failures by this.
@@ -56,6 +59,14 @@ std::vector<CrashCase> crash_cases() {
       {"dns.fail", [](AgentTestBed&, pid_t) { return dns_fail_spec(); }},
       {"process.kill", [](AgentTestBed&, pid_t victim) { return kill_spec(victim); }, true},
       {"process.pause", [](AgentTestBed&, pid_t victim) { return pause_spec(victim); }},
+      {"container.pause",
+       [](AgentTestBed& bed, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_container_pause();
+         (*spec.mutable_target()->mutable_labels())["cag.bed"] = bed.a();
+         return spec;
+       },
+       false, true},
       // Its workers are threads of the agent: the crash ends them, and the
       // snapshot shows that recovery leaves nothing else behind.
       {"stress.cpu",
@@ -111,11 +122,85 @@ std::string join(const std::vector<std::string>& names) {
 // waiting for agents to start and tools to run, not computing.
 constexpr int kWorkers = 2;
 
+// podman's API on a socket in `dir`, and busybox containers of their own
+// network namespace; all removed at the end, also when a check fails.
+class PodmanContainers {
+ public:
+  explicit PodmanContainers(const std::filesystem::path& dir) : dir_(dir), socket_((dir / "podman.sock").string()) {
+    std::filesystem::create_directories(dir_ / "rootfs" / "bin");
+    std::filesystem::copy_file("/bin/busybox", dir_ / "rootfs" / "bin" / "busybox");
+    // spawn() execs without a PATH search.
+    service_ = spawn({"/usr/bin/podman", "system", "service", "--time=0", "unix://" + socket_},
+                     (dir_ / "podman.log").string());
+  }
+  ~PodmanContainers() {
+    // A container a failed recovery left frozen would never stop: thaw first.
+    for (const pid_t pid : pids_) thaw(pid);
+    for (const auto& name : names_) (void)commands_.run({"podman", "rm", "-f", "-t", "0", name}, slow());
+    if (service_ > 0) {
+      safe_kill(service_, SIGTERM);
+      if (!eventually([&] { return reap_if_exited(service_); }, 20s)) {
+        safe_kill(service_, SIGKILL);
+        ::waitpid(service_, nullptr, 0);
+      }
+    }
+  }
+  PodmanContainers(const PodmanContainers&) = delete;
+  PodmanContainers& operator=(const PodmanContainers&) = delete;
+
+  // The container's init pid, or -1 (the reason on stderr).
+  pid_t run(const std::string& name, const std::string& bed) {
+    names_.push_back(name);
+    auto started = commands_.run({"podman", "run", "-d", "--name", name, "--network", "none", "--label",
+                                  "cag.bed=" + bed, "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
+                                  "--rootfs", (dir_ / "rootfs").string(), "/bin/busybox", "sleep", "600"},
+                                 slow());
+    if (!started.ok() || started->exit_code != 0) {
+      std::cerr << "podman run: " << (started.ok() ? started->stderr_text : started.status().message()) << "\n";
+      return -1;
+    }
+    auto inspected = commands_.run({"podman", "inspect", "-f", "{{.State.Pid}}", name}, slow());
+    const pid_t pid = inspected.ok() && inspected->exit_code == 0 ? std::stoi(inspected->stdout_text) : -1;
+    if (pid > 0) pids_.push_back(pid);
+    return pid;
+  }
+  // Flags for the agents: the socket, once podman's API answers on it.
+  std::vector<std::string> agent_flags() {
+    eventually([&] { return std::filesystem::exists(socket_); }, 30s);
+    return {"--podman-socket", socket_};
+  }
+
+ private:
+  static void thaw(pid_t pid) {
+    std::ifstream cgroups("/proc/" + std::to_string(pid) + "/cgroup");
+    for (std::string line; std::getline(cgroups, line);) {
+      const auto freezer = line.find(":freezer:");
+      if (freezer == std::string::npos) continue;
+      std::ofstream("/sys/fs/cgroup/freezer" + line.substr(freezer + 9) + "/freezer.state") << "THAWED\n";
+    }
+  }
+  static RunOptions slow() {
+    RunOptions options;
+    options.timeout = 60s;
+    return options;
+  }
+  std::filesystem::path dir_;
+  std::string socket_;
+  pid_t service_ = -1;
+  std::vector<std::string> names_;
+  std::vector<pid_t> pids_;
+  ProcessCommandRunner commands_;
+};
+
 struct Worker {
   std::unique_ptr<AgentTestBed> bed;
   std::unique_ptr<Victim> bystander;
+  pid_t container = -1;  // container.pause: the bed's container's init
   NodeStateSnapshot baseline;
-  std::vector<pid_t> watched() const { return {bystander->pid()}; }
+  std::vector<pid_t> watched() const {
+    if (container > 0) return {bystander->pid(), container};
+    return {bystander->pid()};
+  }
 };
 
 class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
@@ -126,11 +211,20 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
     std::replace(name.begin(), name.end(), '.', '-');
     temp_ = std::make_unique<TempDir>("cag-crash-" + name + "-" + std::to_string(::getpid()));
     dir_ = temp_->path();
+    if (GetParam().needs_container) {
+      podman_ = std::make_unique<PodmanContainers>(dir_ / "podman");
+      agent_flags_ = podman_->agent_flags();
+    }
     for (int w = 0; w < kWorkers; ++w) {
       Worker worker;
       worker.bed = std::make_unique<AgentTestBed>(std::to_string(w));
       ASSERT_EQ(worker.bed->error(), "");
       worker.bystander = std::make_unique<Victim>("cag-bystander-" + std::to_string(::getpid()));
+      if (podman_) {
+        worker.container = podman_->run("cag-crash-" + std::to_string(::getpid()) + "-" + std::to_string(w),
+                                        worker.bed->a());
+        ASSERT_GT(worker.container, 0);
+      }
       auto baseline = worker.bed->snapshot(worker.watched());
       ASSERT_TRUE(baseline.ok()) << baseline.status().to_string();
       worker.baseline = *baseline;
@@ -144,6 +238,7 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
 
   void TearDown() override {
     workers_.clear();
+    podman_.reset();
     temp_.reset();
   }
 
@@ -175,7 +270,8 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
     const auto crash_log = dir_ / ("crash-" + number + ".steps");
     {
       NamespacedAgent crashing(worker.bed->a(), state_dir.string(), (dir_ / ("crash-" + number + ".log")).string(),
-                               {"CHAOS_CRASH_AFTER_STEPS=" + number, "CHAOS_CRASH_STEP_LOG=" + crash_log.string()});
+                               {"CHAOS_CRASH_AFTER_STEPS=" + number, "CHAOS_CRASH_STEP_LOG=" + crash_log.string()},
+                               agent_flags_);
       if (!crashing.start()) return "the agent did not start:\n" + crashing.log();
       std::unique_ptr<Victim> sacrificial;
       (void)run_scenario(worker, crashing, victim_for_run(worker, sacrificial));
@@ -189,7 +285,8 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
         return "the agent died elsewhere; this run's steps were\n" + describe(crashed, 0);
       }
     }
-    NamespacedAgent recovering(worker.bed->a(), state_dir.string(), (dir_ / ("recover-" + number + ".log")).string());
+    NamespacedAgent recovering(worker.bed->a(), state_dir.string(), (dir_ / ("recover-" + number + ".log")).string(),
+                               {}, agent_flags_);
     if (!recovering.start()) return "the restarted agent did not start\n" + recovering.log();
     const std::string diff = worker.bed->diff_from(worker.baseline, worker.watched());
     const auto journal = files_in(state_dir / "journal");
@@ -205,6 +302,8 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
 
   std::unique_ptr<TempDir> temp_;
   std::filesystem::path dir_;
+  std::unique_ptr<PodmanContainers> podman_;
+  std::vector<std::string> agent_flags_;
   std::vector<Worker> workers_;
 };
 
@@ -216,7 +315,7 @@ TEST_P(AgentCrashRecovery, SigkillAtEveryStepOfApplyAndRevertThenRecoveryRestore
   std::vector<Step> steps;
   {
     NamespacedAgent agent(first.bed->a(), (dir_ / "state-count").string(), (dir_ / "count-agent.log").string(),
-                          {"CHAOS_CRASH_STEP_LOG=" + count_log.string()});
+                          {"CHAOS_CRASH_STEP_LOG=" + count_log.string()}, agent_flags_);
     ASSERT_TRUE(agent.start()) << agent.log();
     startup_steps = read_steps(count_log).size();
     std::unique_ptr<Victim> sacrificial;
