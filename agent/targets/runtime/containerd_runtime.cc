@@ -128,10 +128,15 @@ StatusOr<std::set<std::string>> running_tasks(Session& session, const std::strin
 
 bool is_containerd_identifier(const std::string& text) {
   if (text.empty() || text.size() > kMaxIdentifier) return false;
-  if (std::isalnum(static_cast<unsigned char>(text.front())) == 0) return false;
-  return std::all_of(text.begin(), text.end(), [](unsigned char c) {
-    return std::isalnum(c) != 0 || c == '_' || c == '.' || c == '-';
-  });
+  // Runs of letters and digits joined by single separators.
+  bool after_separator = true;
+  for (unsigned char c : text) {
+    const bool separator = c == '_' || c == '.' || c == '-';
+    if (!separator && std::isalnum(c) == 0) return false;
+    if (separator && after_separator) return false;
+    after_separator = separator;
+  }
+  return !after_separator;
 }
 
 std::optional<ContainerInfo> containerd_container_info(const std::string& runtime, const std::string& id,

@@ -34,8 +34,8 @@ struct ContainerdLimits {
   std::size_t max_label_text = 253;
 };
 
-// Is `text` a containerd identifier (a namespace or container id)? Letters,
-// digits, '_', '.', '-', starting with a letter or digit, at most 76.
+// Is `text` a containerd identifier (a namespace or container id)? Runs of
+// letters and digits joined by single '_', '.' or '-', at most 76.
 bool is_containerd_identifier(const std::string& text);
 
 // A container record as the API returns it, mapped to ContainerInfo: the id

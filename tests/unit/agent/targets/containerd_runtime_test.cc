@@ -289,6 +289,8 @@ TEST(ContainerdIdentifiers, AreContainerdsOwnRules) {
   EXPECT_FALSE(is_containerd_identifier(""));
   EXPECT_FALSE(is_containerd_identifier("-x"));
   EXPECT_FALSE(is_containerd_identifier("a/b"));
+  EXPECT_FALSE(is_containerd_identifier("a..b"));
+  EXPECT_FALSE(is_containerd_identifier("a-"));
 }
 
 TEST(ContainerdSelectors, NameTheContainerdRuntime) {
