@@ -182,7 +182,7 @@ TEST_F(ContainerdRuntimeTest, ListsTheContainersWithARunningTaskInEveryNamespace
   ContainerdRuntime runtime("containerd", socket_);
   const auto listed = runtime.list_running();
   ASSERT_TRUE(listed.ok()) << listed.status().to_string();
-  EXPECT_EQ(ids_of(*listed), (std::vector<std::string>{"web", "5a5a5a5a", "6b6b6b6b"}));
+  ASSERT_EQ(ids_of(*listed), (std::vector<std::string>{"web", "5a5a5a5a", "6b6b6b6b"}));
   const ContainerInfo& web = listed->front();
   EXPECT_EQ(web.runtime, "containerd");
   EXPECT_EQ(web.name, "web");
