@@ -126,7 +126,8 @@ TEST(AgentConfig, ContainerSocketsAreOptionalAndChecked) {
   auto off = parse_agent_config("[containers]\ndocker_socket = \"\"\n", "c.toml");
   ASSERT_TRUE(off.ok()) << off.status().to_string();
   EXPECT_FALSE(off->containers.any());
-  auto containerd = parse_agent_config("[containers]\ncontainerd_socket = \"/run/containerd/containerd.sock\"\n", "c.toml");
+  auto containerd =
+      parse_agent_config("[containers]\ncontainerd_socket = \"/run/containerd/containerd.sock\"\n", "c.toml");
   ASSERT_TRUE(containerd.ok()) << containerd.status().to_string();
   EXPECT_EQ(containerd->containers.containerd_socket, "/run/containerd/containerd.sock");
   EXPECT_TRUE(containerd->containers.any());
