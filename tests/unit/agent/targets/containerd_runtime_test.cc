@@ -126,11 +126,13 @@ class FakeTasks final : public tasks_api::Tasks::Service {
 class ContainerdRuntimeTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = std::filesystem::temp_directory_path() / ("chaos-containerd-" + std::to_string(::getpid()) + "-" +
-                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    // Short: a unix socket path has at most 107 bytes, and TMPDIR may be long.
+    static int tests = 0;
+    dir_ = std::filesystem::temp_directory_path() /
+           ("chaos-ctrd-" + std::to_string(::getpid()) + "-" + std::to_string(++tests));
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
-    socket_ = (dir_ / "containerd.sock").string();
+    socket_ = (dir_ / "c.sock").string();
     daemon_.namespaces["default"] = {{"web", {{"app", "web"}}, true, types::RUNNING, 100},
                                      {"stopped", {{"app", "web"}}, true, types::STOPPED, 0},
                                      {"created", {{"app", "web"}}, false, types::UNKNOWN, 0}};
