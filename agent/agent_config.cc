@@ -110,6 +110,7 @@ void read_containers(TableReader& root, ContainerSockets& out) {
   TableReader containers(*table, "containers", root.diagnostics());
   read_socket_path(containers, "podman_socket", out.podman_socket);
   read_socket_path(containers, "docker_socket", out.docker_socket);
+  read_socket_path(containers, "containerd_socket", out.containerd_socket);
   containers.reject_unknown_keys();
 }
 
@@ -216,6 +217,9 @@ AgentFlagSet::AgentFlagSet(CLI::App& app) : app_(app) {
   app.add_option("--docker-socket", flag_values_.containers.docker_socket,
                  "Docker API socket for container targets ([containers] docker_socket)")
       ->group("Containers");
+  app.add_option("--containerd-socket", flag_values_.containers.containerd_socket,
+                 "containerd gRPC socket for container targets ([containers] containerd_socket)")
+      ->group("Containers");
   app.add_option("--tls-cert", flag_values_.tls.cert, "Server certificate (PEM); enables mTLS")
       ->group("Security");
   app.add_option("--tls-key", flag_values_.tls.key, "Private key of --tls-cert (PEM)")->group("Security");
@@ -247,7 +251,9 @@ StatusOr<AgentConfig> AgentFlagSet::resolve() const {
   for (const auto& label : labels_) CHAOS_RETURN_IF_ERROR(add_label(label, config.labels));
   for (const auto& [flag, value, target] :
        {std::tuple{"--podman-socket", &flag_values_.containers.podman_socket, &config.containers.podman_socket},
-        std::tuple{"--docker-socket", &flag_values_.containers.docker_socket, &config.containers.docker_socket}}) {
+        std::tuple{"--docker-socket", &flag_values_.containers.docker_socket, &config.containers.docker_socket},
+        std::tuple{"--containerd-socket", &flag_values_.containers.containerd_socket,
+                   &config.containers.containerd_socket}}) {
     if (app_.count(flag) == 0) continue;
     if (const std::string problem = socket_path_problem(*value); !problem.empty()) {
       return invalid_argument(std::string(flag) + ": " + problem);

@@ -25,6 +25,7 @@
 //   [containers]                         # container targets (FaultSpec.target)
 //   podman_socket = "/run/podman/podman.sock"   # empty or absent: runtime off
 //   docker_socket = "/run/docker.sock"
+//   containerd_socket = "/run/containerd/containerd.sock"
 #pragma once
 
 #include <map>
@@ -51,12 +52,14 @@ struct TlsFiles {
   bool enabled() const { return !cert.empty() || !key.empty() || !client_ca.empty(); }
 };
 
-// The Docker Engine API sockets of the container runtimes on this host;
-// an empty path leaves that runtime off (selectors naming it are refused).
+// The API sockets of the container runtimes on this host (Docker Engine
+// API for podman and docker, containerd's gRPC API); an empty path leaves
+// that runtime off (selectors naming it are refused).
 struct ContainerSockets {
   std::string podman_socket;
   std::string docker_socket;
-  bool any() const { return !podman_socket.empty() || !docker_socket.empty(); }
+  std::string containerd_socket;
+  bool any() const { return !podman_socket.empty() || !docker_socket.empty() || !containerd_socket.empty(); }
 };
 
 struct AgentConfig {

@@ -224,7 +224,8 @@ int main(int argc, char** argv) {
   std::unique_ptr<RuntimeContainerFinder> runtime_finder;
   if (config->containers.any()) {
     runtime_finder = std::make_unique<RuntimeContainerFinder>(
-        make_container_runtimes(config->containers.podman_socket, config->containers.docker_socket));
+        make_container_runtimes(config->containers.podman_socket, config->containers.docker_socket,
+                                config->containers.containerd_socket));
   }
   ContainerFinder* container_finder = runtime_finder.get();
   FaultRegistry registry(clock, journal, agent_metrics, registry_options);

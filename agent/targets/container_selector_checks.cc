@@ -46,8 +46,9 @@ std::string join_labels(const google::protobuf::Map<std::string, std::string>& l
 }  // namespace
 
 Status validate_container_selector(const v1::ContainerSelector& selector, const std::string& field) {
-  if (!selector.runtime().empty() && selector.runtime() != "podman" && selector.runtime() != "docker") {
-    return invalid_argument(field + ".runtime: '" + selector.runtime() + "' is not one of podman, docker");
+  if (!selector.runtime().empty() && selector.runtime() != "podman" && selector.runtime() != "docker" &&
+      selector.runtime() != "containerd") {
+    return invalid_argument(field + ".runtime: '" + selector.runtime() + "' is not one of podman, docker, containerd");
   }
   CHAOS_RETURN_IF_ERROR(check_text(selector.name(), field + ".name"));
   if (!selector.id_prefix().empty()) {

@@ -46,7 +46,7 @@ const ContainerInfo* pod_sandbox_of(const ContainerInfo& container, const std::v
 
 bool is_pod_sandbox(const ContainerInfo& container) {
   return label(container, "io.kubernetes.docker.type") == "podsandbox" ||
-         label(container, kContainerNameLabel) == "POD";
+         label(container, kCriContainerdKindLabel) == "sandbox" || label(container, kContainerNameLabel) == "POD";
 }
 
 bool matches_selector(const v1::ContainerSelector& selector, const ContainerInfo& container,

@@ -16,6 +16,8 @@ inline constexpr const char* kPodNamespaceLabel = "io.kubernetes.pod.namespace";
 inline constexpr const char* kPodNameLabel = "io.kubernetes.pod.name";
 inline constexpr const char* kPodUidLabel = "io.kubernetes.pod.uid";
 inline constexpr const char* kContainerNameLabel = "io.kubernetes.container.name";
+// containerd's CRI plugin marks each pod's sandbox with kind "sandbox".
+inline constexpr const char* kCriContainerdKindLabel = "io.cri-containerd.kind";
 
 // A pod's sandbox ("pause") container: it holds the pod's namespaces and
 // labels but runs nothing of the workload, so it is never a target.

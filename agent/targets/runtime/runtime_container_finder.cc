@@ -2,6 +2,7 @@
 
 #include "agent/targets/namespaces/namespace_handle.h"
 #include "agent/targets/runtime/container_selection.h"
+#include "agent/targets/runtime/containerd_runtime.h"
 #include "agent/targets/runtime/docker_api_runtime.h"
 #include "common/check.h"
 #include "common/proc_reader.h"
@@ -18,10 +19,14 @@ std::string label(const ContainerInfo& container, const char* key) {
 }  // namespace
 
 std::vector<std::unique_ptr<ContainerRuntime>> make_container_runtimes(const std::string& podman_socket,
-                                                                       const std::string& docker_socket) {
+                                                                       const std::string& docker_socket,
+                                                                       const std::string& containerd_socket) {
   std::vector<std::unique_ptr<ContainerRuntime>> runtimes;
   if (!podman_socket.empty()) runtimes.push_back(std::make_unique<DockerApiRuntime>("podman", podman_socket));
   if (!docker_socket.empty()) runtimes.push_back(std::make_unique<DockerApiRuntime>("docker", docker_socket));
+  if (!containerd_socket.empty()) {
+    runtimes.push_back(std::make_unique<ContainerdRuntime>("containerd", containerd_socket));
+  }
   return runtimes;
 }
 
@@ -41,7 +46,7 @@ StatusOr<std::vector<v1::ContainerRef>> RuntimeContainerFinder::find(const v1::C
     }
     return failed_precondition(field +
                                ": this agent reaches no container runtime; set [containers] "
-                               "podman_socket or docker_socket in its config");
+                               "podman_socket, docker_socket or containerd_socket in its config");
   }
   std::vector<ContainerInfo> running;
   for (ContainerRuntime* runtime : asked) {
@@ -70,7 +75,9 @@ StatusOr<v1::ContainerRef> RuntimeContainerFinder::resolve(ContainerRuntime& run
                                                            const std::string& field) const {
   auto inspected = runtime.inspect(chosen.id);
   if (!inspected.ok()) return inspected.status().with_context(field);
-  const std::string who = runtime.name() + " container " + chosen.name + " (" + chosen.id.substr(0, 12) + ")";
+  // containerd containers are named by their id: say it once.
+  const std::string who = runtime.name() + " container " + chosen.name +
+                          (chosen.name == chosen.id ? "" : " (" + chosen.id.substr(0, 12) + ")");
   const auto gone = [&](const std::string& how) {
     return not_found(field + ": " + who + " " + how + " while the agent resolved it");
   };

@@ -13,10 +13,13 @@
 
 namespace chaos::agent {
 
-// One DockerApiRuntime per configured socket ([containers] podman_socket,
-// docker_socket); an empty path leaves that runtime off.
+// A DockerApiRuntime per configured Docker API socket ([containers]
+// podman_socket, docker_socket) and a ContainerdRuntime for
+// containerd_socket (every containerd namespace); an empty path leaves that
+// runtime off.
 std::vector<std::unique_ptr<ContainerRuntime>> make_container_runtimes(const std::string& podman_socket,
-                                                                       const std::string& docker_socket);
+                                                                       const std::string& docker_socket,
+                                                                       const std::string& containerd_socket = "");
 
 // Holds no state between calls: concurrent injects may call find() at once.
 class RuntimeContainerFinder final : public ContainerFinder {

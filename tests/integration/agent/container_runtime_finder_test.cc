@@ -1,5 +1,6 @@
-// The real ContainerFinder against real runtimes: `podman system service`
-// and (where installed) dockerd, each on a socket in a temp dir, with a pod
+// The real ContainerFinder against real runtimes: `podman system service`,
+// (where installed) dockerd and containerd, each on a socket in a temp dir,
+// with a pod
 // laid out as kubelet labels it (a sandbox carrying the pod's labels, and
 // two workload containers). Pod labels, name and id prefix must each
 // resolve to the container's real init pid and network namespace.
@@ -18,6 +19,7 @@
 #include <sstream>
 
 #include "agent/targets/namespaces/namespace_handle.h"
+#include "agent/targets/runtime/containerd_runtime.h"
 #include "agent/targets/runtime/docker_api_runtime.h"
 #include "agent/targets/runtime/runtime_container_finder.h"
 #include "common/command_runner.h"
@@ -41,10 +43,10 @@ std::string trimmed(std::string text) {
   return text;
 }
 
-// A runtime daemon serving the Docker Engine API in `dir`, the containers
-// the test starts through its CLI, and everything removed at the end:
-// containers first, then the daemon (TERM, then KILL), then mounts the
-// daemon left under `dir`, then `dir`.
+// A runtime daemon serving its API in `dir` (the Docker Engine API, or
+// containerd's), the containers the test starts through its CLI, and
+// everything removed at the end: containers first, then the daemon (TERM,
+// then KILL), then mounts the daemon left under `dir`, then `dir`.
 class RuntimeUnderTest {
  public:
   RuntimeUnderTest(std::string runtime, std::filesystem::path dir)
@@ -56,8 +58,14 @@ class RuntimeUnderTest {
   }
   ~RuntimeUnderTest() {
     for (const auto& name : containers_) {
+      if (runtime_ == "containerd") {
+        // --force kills the task; the shim exits with it.
+        (void)commands_.run(cli({"task", "delete", "--force", name}), long_command());
+      }
       // -t 0: no grace period (podman waits 10 s by default; docker's -f kills).
-      auto removed = commands_.run(runtime_ == "podman" ? cli({"rm", "-f", "-t", "0", name}) : cli({"rm", "-f", name}),
+      auto removed = commands_.run(runtime_ == "podman"       ? cli({"rm", "-f", "-t", "0", name})
+                                   : runtime_ == "containerd" ? cli({"container", "delete", name})
+                                                              : cli({"rm", "-f", name}),
                                    long_command());
       if (!removed.ok() || removed->exit_code != 0) std::cerr << "could not remove container " << name << "\n";
     }
@@ -68,6 +76,7 @@ class RuntimeUnderTest {
         ::waitpid(daemon_, nullptr, 0);
       }
     }
+    if (runtime_ == "containerd") kill_leftover_shims();
     unmount_under_dir();
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
@@ -83,6 +92,25 @@ class RuntimeUnderTest {
     std::vector<std::string> argv;
     if (runtime_ == "podman") {
       argv = {resolve("podman"), "system", "service", "--time=0", "unix://" + socket_};
+    } else if (runtime_ == "containerd") {
+      // No CRI (it wants CNI) and no /opt/containerd; the shims' sockets and
+      // fifos and runc's state go to fixed directories under
+      // /run/containerd, and the containers' cgroups under one named for the
+      // namespace: removed after it if it made them.
+      std::ofstream(dir_ / "containerd.toml")
+          << "version = 2\nroot = \"" << (dir_ / "root").string() << "\"\nstate = \"" << (dir_ / "state").string()
+          << "\"\ndisabled_plugins = [\"io.containerd.grpc.v1.cri\", \"io.containerd.internal.v1.opt\"]\n"
+          << "[grpc]\naddress = \"" << socket_ << "\"\n[ttrpc]\naddress = \"" << socket_ << ".ttrpc\"\n";
+      for (const std::string& host_dir :
+           std::vector<std::string>{"/run/containerd/fifo", "/run/containerd/runc/" + containerd_namespace(),
+                                    "/run/containerd/runc", "/run/containerd/s", "/run/containerd"}) {
+        if (!std::filesystem::exists(host_dir)) created_host_dirs_.push_back(host_dir);
+      }
+      for (const auto& hierarchy : std::filesystem::directory_iterator("/sys/fs/cgroup")) {
+        const auto parent = hierarchy.path() / containerd_namespace();
+        if (hierarchy.is_directory() && !std::filesystem::exists(parent)) created_host_dirs_.push_back(parent);
+      }
+      argv = {resolve("containerd"), "--config", (dir_ / "containerd.toml").string()};
     } else {
       // dockerd's fixed paths outside its roots: its key goes to /etc/docker
       // unless daemon.json says otherwise; the plugin and shim socket
@@ -99,8 +127,13 @@ class RuntimeUnderTest {
     }
     daemon_ = spawn(argv, (dir_ / "daemon.log").string());
     if (daemon_ <= 0) return ::testing::AssertionFailure() << "could not start " << argv[0];
-    DockerApiRuntime api(runtime_, socket_);
-    if (!eventually([&] { return api.list_running().ok(); }, 60s)) {
+    std::unique_ptr<ContainerRuntime> api;
+    if (runtime_ == "containerd") {
+      api = std::make_unique<ContainerdRuntime>(runtime_, socket_);
+    } else {
+      api = std::make_unique<DockerApiRuntime>(runtime_, socket_);
+    }
+    if (!eventually([&] { return api->list_running().ok(); }, 60s)) {
       return ::testing::AssertionFailure() << runtime_ << " API never answered on " << socket_ << "; log " << log();
     }
     if (runtime_ == "docker") {
@@ -118,8 +151,10 @@ class RuntimeUnderTest {
 
   // Runs `busybox sleep` in a container of its own network namespace;
   // returns its full id (empty on failure, with the reason on stderr).
+  // containerd's containers have no name: `name` is their id.
   std::string run(const std::string& name, const std::map<std::string, std::string>& labels) {
     containers_.push_back(name);
+    if (runtime_ == "containerd") return run_in_containerd(name, labels);
     std::vector<std::string> argv = {"run",  "-d",       "--name",           name,       "--network",
                                      "none", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"};
     for (const auto& [key, value] : labels) {
@@ -142,6 +177,16 @@ class RuntimeUnderTest {
   }
 
   int pid_of(const std::string& name) {
+    if (runtime_ == "containerd") {
+      // "TASK PID STATUS" lines.
+      auto listed = commands_.run(cli({"task", "ls"}), long_command());
+      if (!listed.ok() || listed->exit_code != 0) return -1;
+      std::istringstream lines(listed->stdout_text);
+      for (std::string task, pid, status; lines >> task >> pid >> status;) {
+        if (task == name && status == "RUNNING") return std::stoi(pid);
+      }
+      return -1;
+    }
     auto inspected = commands_.run(cli({"inspect", "-f", "{{.State.Pid}}", name}), long_command());
     if (!inspected.ok() || inspected->exit_code != 0) return -1;
     return std::stoi(inspected->stdout_text);
@@ -150,9 +195,40 @@ class RuntimeUnderTest {
   const std::string& socket() const { return socket_; }
 
  private:
+  std::string run_in_containerd(const std::string& name, const std::map<std::string, std::string>& labels) {
+    // ctr gives the task a network namespace of its own (only lo).
+    std::vector<std::string> argv = {"run", "-d", "--rootfs"};
+    for (const auto& [key, value] : labels) {
+      argv.push_back("--label");
+      argv.push_back(key + "=" + value);
+    }
+    argv.insert(argv.end(), {(dir_ / "rootfs").string(), name, "/bin/busybox", "sleep", "600"});
+    auto started = commands_.run(cli(argv), long_command());
+    if (!started.ok() || started->exit_code != 0) {
+      std::cerr << "ctr run " << name << ": " << (started.ok() ? started->stderr_text : started.status().message())
+                << "\n";
+      return "";
+    }
+    return name;
+  }
+  // Unique per test process, so the cgroup directory named for it is ours.
+  static std::string containerd_namespace() { return "chaos-test-" + std::to_string(::getpid()); }
+  // A shim outlives a daemon killed hard: end the ones serving our socket.
+  void kill_leftover_shims() const {
+    for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+      const std::string pid = entry.path().filename().string();
+      if (pid.find_first_not_of("0123456789") != std::string::npos) continue;
+      std::ifstream in(entry.path() / "cmdline");
+      std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      if (cmdline.find("containerd-shim") == std::string::npos) continue;
+      if (cmdline.find(std::string("-address") + '\0' + socket_ + '\0') == std::string::npos) continue;
+      safe_kill(std::stoi(pid), SIGKILL);
+    }
+  }
   std::vector<std::string> cli(const std::vector<std::string>& argv) const {
-    std::vector<std::string> full = {runtime_};
+    std::vector<std::string> full = {runtime_ == "containerd" ? "ctr" : runtime_};
     if (runtime_ == "docker") full.insert(full.end(), {"-H", "unix://" + socket_});
+    if (runtime_ == "containerd") full.insert(full.end(), {"--address", socket_, "-n", containerd_namespace()});
     full.insert(full.end(), argv.begin(), argv.end());
     return full;
   }
@@ -201,7 +277,12 @@ void finds_pod_labels_name_and_id_prefix(const std::string& runtime) {
                                                   {"io.kubernetes.pod.name", "nats-0"},
                                                   {"io.kubernetes.pod.uid", prefix + "-uid"}};
   auto sandbox_labels = pod;
-  sandbox_labels["io.kubernetes.docker.type"] = "podsandbox";
+  // How dockershim and containerd's CRI plugin each mark a sandbox.
+  if (runtime == "containerd") {
+    sandbox_labels["io.cri-containerd.kind"] = "sandbox";
+  } else {
+    sandbox_labels["io.kubernetes.docker.type"] = "podsandbox";
+  }
   sandbox_labels["app"] = "nats";
   auto nats_labels = pod;
   nats_labels["io.kubernetes.container.name"] = "nats";
@@ -211,10 +292,16 @@ void finds_pod_labels_name_and_id_prefix(const std::string& runtime) {
   ASSERT_NE(under_test.run(prefix + "-sandbox", sandbox_labels), "");
   ASSERT_NE(under_test.run(prefix + "-nats", nats_labels), "");
   const std::string web_id = under_test.run(prefix + "-web", web_labels);
-  ASSERT_EQ(web_id.size(), 64u) << web_id;
+  // containerd's ids are what ctr run names them.
+  if (runtime == "containerd") {
+    ASSERT_EQ(web_id, prefix + "-web");
+  } else {
+    ASSERT_EQ(web_id.size(), 64u) << web_id;
+  }
 
-  RuntimeContainerFinder finder(runtime == "podman" ? make_container_runtimes(under_test.socket(), "")
-                                                    : make_container_runtimes("", under_test.socket()));
+  RuntimeContainerFinder finder(runtime == "podman"   ? make_container_runtimes(under_test.socket(), "")
+                                : runtime == "docker" ? make_container_runtimes("", under_test.socket())
+                                                      : make_container_runtimes("", "", under_test.socket()));
   const auto host_netns = namespace_of(::getpid(), "net");
   ASSERT_TRUE(host_netns.ok());
 
@@ -246,12 +333,23 @@ void finds_pod_labels_name_and_id_prefix(const std::string& runtime) {
   EXPECT_EQ(refs->front().pid(), under_test.pid_of(prefix + "-web"));
   EXPECT_NE(refs->front().network_namespace(), nats.network_namespace());
 
-  v1::ContainerSelector by_id;
-  by_id.set_id_prefix(web_id.substr(0, 12));
-  refs = finder.find(by_id, "target", 1);
+  if (runtime != "containerd") {  // id_prefix is hex; these ids are names
+    v1::ContainerSelector by_id;
+    by_id.set_id_prefix(web_id.substr(0, 12));
+    refs = finder.find(by_id, "target", 1);
+    ASSERT_TRUE(refs.ok()) << refs.status().to_string();
+    ASSERT_EQ(refs->size(), 1u);
+    EXPECT_EQ(refs->front().name(), prefix + "-web");
+  }
+
+  v1::ContainerSelector by_labels;
+  by_labels.set_runtime(runtime);
+  (*by_labels.mutable_labels())["io.kubernetes.container.name"] = "web";
+  (*by_labels.mutable_labels())["io.kubernetes.pod.namespace"] = pod_namespace;
+  refs = finder.find(by_labels, "target", 1);
   ASSERT_TRUE(refs.ok()) << refs.status().to_string();
   ASSERT_EQ(refs->size(), 1u);
-  EXPECT_EQ(refs->front().name(), prefix + "-web");
+  EXPECT_EQ(refs->front().id(), web_id);
 
   v1::ContainerSelector nothing;
   nothing.set_pod_namespace(pod_namespace);
@@ -399,6 +497,14 @@ TEST(ContainerRuntimeFinder, DockerdResolvesPodLabelsNameAndIdPrefixToPidAndNetn
   finds_pod_labels_name_and_id_prefix("docker");
 }
 
+TEST(ContainerRuntimeFinder, ContainerdResolvesPodLabelsNameAndLabelsToPidAndNetns) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (containerd)";
+  if (!installed("containerd") || !installed("ctr") || !installed("busybox")) {
+    GTEST_SKIP() << "needs containerd and busybox-static";
+  }
+  finds_pod_labels_name_and_id_prefix("containerd");
+}
+
 TEST(AgentContainerTargets, PodmanContainerGetsTheFaultAndACrashedAgentRevertsItThere) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root (podman)";
   if (!installed("podman") || !installed("busybox")) GTEST_SKIP() << "needs podman and busybox-static";
@@ -411,6 +517,14 @@ TEST(AgentContainerTargets, DockerContainerGetsTheFaultAndACrashedAgentRevertsIt
     GTEST_SKIP() << "needs docker.io and busybox-static";
   }
   agent_acts_in_the_container_and_recovers_there("docker");
+}
+
+TEST(AgentContainerTargets, ContainerdContainerGetsTheFaultAndACrashedAgentRevertsItThere) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (containerd)";
+  if (!installed("containerd") || !installed("ctr") || !installed("busybox")) {
+    GTEST_SKIP() << "needs containerd and busybox-static";
+  }
+  agent_acts_in_the_container_and_recovers_there("containerd");
 }
 
 }  // namespace

@@ -126,6 +126,13 @@ TEST(AgentConfig, ContainerSocketsAreOptionalAndChecked) {
   auto off = parse_agent_config("[containers]\ndocker_socket = \"\"\n", "c.toml");
   ASSERT_TRUE(off.ok()) << off.status().to_string();
   EXPECT_FALSE(off->containers.any());
+  auto containerd =
+      parse_agent_config("[containers]\ncontainerd_socket = \"/run/containerd/containerd.sock\"\n", "c.toml");
+  ASSERT_TRUE(containerd.ok()) << containerd.status().to_string();
+  EXPECT_EQ(containerd->containers.containerd_socket, "/run/containerd/containerd.sock");
+  EXPECT_TRUE(containerd->containers.any());
+  EXPECT_EQ(parse_agent_config("[containers]\ncontainerd_socket = \"containerd.sock\"\n", "c.toml").status().message(),
+            "c.toml:2:21: containers.containerd_socket: must be an absolute path (or empty: runtime off)");
 
   EXPECT_EQ(parse_agent_config("[containers]\npodman_socket = \"podman.sock\"\n", "c.toml").status().message(),
             "c.toml:2:17: containers.podman_socket: must be an absolute path (or empty: runtime off)");
@@ -186,6 +193,12 @@ TEST(AgentFlags, ContainerSocketFlagsOverrideTheConfigAndAreChecked) {
   config = resolve_args({"--config", path, "--podman-socket", "/tmp/lab/podman.sock"});
   ASSERT_TRUE(config.ok());
   EXPECT_EQ(config->containers.podman_socket, "/tmp/lab/podman.sock");
+  config = resolve_args({"--config", path, "--containerd-socket", "/tmp/lab/containerd.sock"});
+  ASSERT_TRUE(config.ok()) << config.status().to_string();
+  EXPECT_EQ(config->containers.containerd_socket, "/tmp/lab/containerd.sock");
+  EXPECT_EQ(config->containers.podman_socket, "/run/from-file.sock");
+  EXPECT_EQ(resolve_args({"--containerd-socket", "c.sock"}).status().message(),
+            "--containerd-socket: must be an absolute path (or empty: runtime off)");
   EXPECT_EQ(resolve_args({"--podman-socket", "podman.sock"}).status().message(),
             "--podman-socket: must be an absolute path (or empty: runtime off)");
   EXPECT_EQ(resolve_args({"--docker-socket", "/" + std::string(200, 'd')}).status().message().rfind(

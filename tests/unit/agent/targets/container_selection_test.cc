@@ -137,6 +137,30 @@ TEST(ContainerSelection, ASandboxIsNeverATarget) {
   EXPECT_EQ(chosen.status().code(), StatusCode::kNotFound);
 }
 
+// containerd's CRI plugin: every container is named by its id, the sandbox
+// is marked io.cri-containerd.kind=sandbox and carries the pod's labels.
+TEST(ContainerSelection, ACriContainerdSandboxIsNeverATargetAndCarriesThePodLabels) {
+  const std::map<std::string, std::string> pod = {{"io.kubernetes.pod.namespace", "prod"},
+                                                  {"io.kubernetes.pod.name", "nats-0"},
+                                                  {"io.kubernetes.pod.uid", "uid0"}};
+  auto sandbox_labels = pod;
+  sandbox_labels["io.cri-containerd.kind"] = "sandbox";
+  sandbox_labels["app"] = "nats";
+  auto nats_labels = pod;
+  nats_labels["io.cri-containerd.kind"] = "container";
+  nats_labels["io.kubernetes.container.name"] = "nats";
+  const std::vector<ContainerInfo> node = {container("containerd", "c1c1c1c1", "c1c1c1c1", sandbox_labels),
+                                           container("containerd", "d2d2d2d2", "d2d2d2d2", nats_labels)};
+  v1::ContainerSelector selector;
+  selector.set_pod_namespace("prod");
+  EXPECT_EQ(names_of(select_containers(selector, node, "target", 1)), std::vector<std::string>{"d2d2d2d2"});
+  (*selector.mutable_pod_labels())["app"] = "nats";
+  EXPECT_EQ(names_of(select_containers(selector, node, "target", 1)), std::vector<std::string>{"d2d2d2d2"});
+  v1::ContainerSelector by_id;
+  by_id.set_id_prefix("c1c1");
+  EXPECT_EQ(select_containers(by_id, node, "target", 1).status().code(), StatusCode::kNotFound);
+}
+
 TEST(ContainerSelection, NothingMatchedIsNotFoundNamingTheSelector) {
   v1::ContainerSelector selector;
   selector.set_runtime("podman");

@@ -56,7 +56,7 @@ TEST(ContainerTargetFlags, ErrorsNameTheFlag) {
       {"--container-id 3f2", "--container-id: 4 to 64 hex characters"},
       {"--container-id 3f2g9c", "--container-id: 4 to 64 hex characters"},
       {"--pod-name nats-0", "--pod-namespace: required with pod_name, pod_labels or container_name"},
-      {"--runtime lxc --container-name a", "--runtime: 'lxc' is not one of podman, docker"},
+      {"--runtime lxc --container-name a", "--runtime: 'lxc' is not one of podman, docker, containerd"},
       {"--runtime podman",
        "--runtime: give --container-name, --container-id, --container-label or --pod-namespace too (a runtime "
        "alone would match every container on the node)"},

@@ -336,7 +336,7 @@ TEST_F(LoaderTest, ContainerTargetErrorsNameFileLineAndKey) {
       {"{ name = \"a\", percent = 150 }", "150", "method[0].target.percent: must be in (0, 100]"},
       {"{ id_prefix = \"xyz\" }", "\"xyz\"", "method[0].target.id_prefix: 4 to 64 hex characters"},
       {"{ runtime = \"lxc\", name = \"a\" }", "\"lxc\"",
-       "method[0].target.runtime: 'lxc' is not one of podman, docker"},
+       "method[0].target.runtime: 'lxc' is not one of podman, docker, containerd"},
       {"{ name = \"a\", count = 2, percent = 50 }", "{", "method[0].target: count and percent are exclusive"},
       {"{ pod_name = \"nats-0\" }", "{",
        "method[0].target.pod_namespace: required with pod_name, pod_labels or container_name"},
