@@ -237,8 +237,8 @@ Status ContainerTargetingKind::check_targets(const v1::FaultSpec& spec) {
 
 Status ContainerTargetingKind::reachable_runtime() const {
   if (finder_ == nullptr) {
-    return failed_precondition("target: this agent reaches no container runtime (set [containers] podman_socket "
-                               "or docker_socket in its config)");
+    return failed_precondition("target: this agent reaches no container runtime (set [containers] "
+                               "containerd_socket, docker_socket or podman_socket in its config)");
   }
   // Entering a container's namespaces (setns, nsenter) needs CAP_SYS_ADMIN;
   // without it every apply would fail half-way with EPERM.

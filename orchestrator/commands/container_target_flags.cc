@@ -57,7 +57,7 @@ bool only_runtime(const v1::ContainerSelector& selector) {
 
 void add_container_target_options(CLI::App& command, ContainerTargetFlags& flags) {
   const std::string group = "Container target (the fault acts inside matching containers on the agent's host)";
-  command.add_option("--runtime", flags.runtime, "Container runtime: podman or docker (default: any)")
+  command.add_option("--runtime", flags.runtime, "Container runtime: containerd, docker or podman (default: any)")
       ->group(group);
   command.add_option("--container-name", flags.name, "Container name (exact)")->group(group);
   command.add_option("--container-id", flags.id_prefix, "Container id or its prefix (at least 4 hex characters)")

@@ -129,7 +129,7 @@ TEST_F(KubernetesManifestsTest, MountsMatchTheAgentsConfig) {
   // The runtime socket: read-only, a Socket on the host, where the config looks.
   EXPECT_EQ(mount_of("runtime-socket")["readOnly"], true);
   EXPECT_EQ(volume("runtime-socket")["hostPath"]["type"], "Socket");
-  EXPECT_EQ(mount_of("runtime-socket")["mountPath"], config["containers"]["docker_socket"].value_or(std::string()));
+  EXPECT_EQ(mount_of("runtime-socket")["mountPath"], config["containers"]["containerd_socket"].value_or(std::string()));
   // mTLS from the Secret, read-only, where [tls] points.
   EXPECT_EQ(volume("tls")["secret"]["secretName"], "chaos-agent-tls");
   EXPECT_EQ(volume("tls")["secret"]["defaultMode"], 0400);
