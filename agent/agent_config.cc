@@ -111,6 +111,13 @@ void read_containers(TableReader& root, ContainerSockets& out) {
   read_socket_path(containers, "podman_socket", out.podman_socket);
   read_socket_path(containers, "docker_socket", out.docker_socket);
   read_socket_path(containers, "containerd_socket", out.containerd_socket);
+  if (auto cgroup_root = containers.string("cgroup_root")) {
+    if (!cgroup_root->empty() && cgroup_root->front() != '/') {
+      containers.error_at_key("cgroup_root", "must be an absolute path");
+    } else {
+      out.cgroup_root = std::move(*cgroup_root);
+    }
+  }
   containers.reject_unknown_keys();
 }
 
@@ -220,6 +227,10 @@ AgentFlagSet::AgentFlagSet(CLI::App& app) : app_(app) {
   app.add_option("--containerd-socket", flag_values_.containers.containerd_socket,
                  "containerd gRPC socket for container targets ([containers] containerd_socket)")
       ->group("Containers");
+  app.add_option("--cgroup-root", flag_values_.containers.cgroup_root,
+                 "Where container.pause finds the host's cgroups ([containers] cgroup_root; default: found at "
+                 "start)")
+      ->group("Containers");
   app.add_option("--tls-cert", flag_values_.tls.cert, "Server certificate (PEM); enables mTLS")
       ->group("Security");
   app.add_option("--tls-key", flag_values_.tls.key, "Private key of --tls-cert (PEM)")->group("Security");
@@ -259,6 +270,12 @@ StatusOr<AgentConfig> AgentFlagSet::resolve() const {
       return invalid_argument(std::string(flag) + ": " + problem);
     }
     *target = *value;
+  }
+  if (app_.count("--cgroup-root") > 0) {
+    if (flag_values_.containers.cgroup_root.empty() || flag_values_.containers.cgroup_root.front() != '/') {
+      return invalid_argument("--cgroup-root: must be an absolute path");
+    }
+    config.containers.cgroup_root = flag_values_.containers.cgroup_root;
   }
   if (app_.count("--tls-cert") > 0) config.tls.cert = flag_values_.tls.cert;
   if (app_.count("--tls-key") > 0) config.tls.key = flag_values_.tls.key;

@@ -26,6 +26,7 @@
 //   podman_socket = "/run/podman/podman.sock"   # empty or absent: runtime off
 //   docker_socket = "/run/docker.sock"
 //   containerd_socket = "/run/containerd/containerd.sock"
+//   cgroup_root = "/sys/fs/cgroup"       # where container.pause finds the host's cgroups
 #pragma once
 
 #include <map>
@@ -60,6 +61,10 @@ struct ContainerSockets {
   std::string docker_socket;
   std::string containerd_socket;
   bool any() const { return !podman_socket.empty() || !docker_socket.empty() || !containerd_socket.empty(); }
+  // Where container.pause finds the host's cgroup file systems; empty: found
+  // at start (/sys/fs/cgroup, or through pid 1's root when the agent's own
+  // mount namespace hides them).
+  std::string cgroup_root;
 };
 
 struct AgentConfig {

@@ -64,6 +64,10 @@ struct FaultContext {
   Duration duration{0};
   // Null: the fault acts on the agent's host.
   const ContainerScope* container = nullptr;
+  // The fault's spec, where the caller has it (recovery's gone check, which
+  // gets no spec of its own, needs the target of a fault whose crash left
+  // no undo record).
+  const v1::FaultSpec* spec = nullptr;
 };
 
 // One live counter of a fault ("packets_delayed", "queries_nxdomain",

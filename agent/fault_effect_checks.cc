@@ -73,7 +73,7 @@ StatusOr<std::string> FaultRegistry::verify_undone(Entry& entry) {
       case UndoPath::kRecoverById: {
         FaultKind* kind = find_kind(entry.kind);
         if (kind == nullptr) return std::string("not checked: kind not offered by this agent");
-        const FaultContext context{entry.id, entry.experiment_id, entry.duration};
+        const FaultContext context{entry.id, entry.experiment_id, entry.duration, nullptr, &entry.spec};
         return kind->verify_recovered(context, entry.undo_path == UndoPath::kRecover ? entry.undo_record
                                                                                     : nlohmann::json());
       }

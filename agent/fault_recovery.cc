@@ -54,7 +54,7 @@ StatusOr<int> FaultRegistry::recover_from_journal() {
 Status FaultRegistry::undo_recovered(const Entry& entry) {
   FaultKind* kind = find_kind(entry.kind);
   if (kind == nullptr) return unimplemented("this agent offers no fault kind '" + entry.kind + "'");
-  const FaultContext context{entry.id, entry.experiment_id, entry.duration};
+  const FaultContext context{entry.id, entry.experiment_id, entry.duration, nullptr, &entry.spec};
   return kind->recover(entry.spec, context, entry.undo_record);
 }
 

@@ -266,7 +266,7 @@ StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry
     (void)journal_.remove(entry.id);  // a partial temp file is gone already; this is for a full disk's leftovers
     return unavailable("cannot journal the fault before applying it, so it was not applied: " + written.message());
   }
-  const FaultContext context{entry.id, entry.experiment_id, entry.duration};
+  const FaultContext context{entry.id, entry.experiment_id, entry.duration, nullptr, &entry.spec};
   StatusOr<std::unique_ptr<LiveFault>> live = internal_error("apply did not run");
   try {
     live = kind.apply(entry.spec, context);

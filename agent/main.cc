@@ -78,14 +78,17 @@ void offer_kind(FaultRegistry& registry, std::unique_ptr<FaultKind> kind, std::u
 
 // Every fault kind this agent offers, in one readable list.
 void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& environment,
-                          std::shared_ptr<const ProcessTargeting> targeting, ContainerFinder* containers) {
+                          std::shared_ptr<const ProcessTargeting> targeting, ContainerFinder* containers,
+                          const std::string& cgroup_root) {
   const std::uint64_t mask = effective_capability_mask();
   std::vector<std::unique_ptr<FaultKind>> kinds;
   for (auto& kind : make_process_fault_kinds(std::move(targeting))) kinds.push_back(std::move(kind));
   for (auto& kind : make_network_fault_kinds(environment)) kinds.push_back(std::move(kind));
   for (auto& kind : make_dns_fault_kinds(environment)) kinds.push_back(std::move(kind));
   for (auto& kind : make_stress_fault_kinds()) kinds.push_back(std::move(kind));
-  for (auto& kind : make_container_fault_kinds()) kinds.push_back(std::move(kind));
+  ContainerPauseOptions pause_options;
+  if (!cgroup_root.empty()) pause_options.cgroup_root = cgroup_root;
+  for (auto& kind : make_container_fault_kinds(pause_options)) kinds.push_back(std::move(kind));
   for (auto& kind : kinds) offer_kind(registry, std::move(kind), mask, environment, containers);
 }
 
@@ -267,7 +270,7 @@ int main(int argc, char** argv) {
   targeting->clock = &clock;
   targeting->protected_processes = *protected_processes;
   targeting->scope = config->process_scope;
-  register_fault_kinds(registry, environment, targeting, container_finder);
+  register_fault_kinds(registry, environment, targeting, container_finder, config->containers.cgroup_root);
 
   // Leftovers of a previous run are reverted before any new request is taken.
   const StatusOr<int> recovered = registry.recover_from_journal();

@@ -1,5 +1,7 @@
 #include "lab/lab_processes.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "lab/lab_containers.h"
@@ -62,7 +64,11 @@ ProcessSpec agent_spec(const LabLayout& layout, int node, const std::string& bin
                                    "--state-dir", layout.node_dir(node) + "/agent", "--process-scope", "netns",
                                    "--label", "role=broker", "--label", "name=" + name};
   if (layout.params().runtime == kRuntimePodman) {
-    argv.insert(argv.end(), {"--podman-socket", podman_api_socket_path(layout)});
+    // `ip netns exec` gives the agent a fresh /sys without the cgroup file
+    // systems; container.pause reaches them through the supervisor's root
+    // (the specs are built in the supervisor, which outlives its agents).
+    argv.insert(argv.end(), {"--podman-socket", podman_api_socket_path(layout), "--cgroup-root",
+                             "/proc/" + std::to_string(::getpid()) + "/root/sys/fs/cgroup"});
   }
   const auto tls = agent_tls_args(layout, node);  // mTLS: the agents listen on the bridge
   argv.insert(argv.end(), tls.begin(), tls.end());

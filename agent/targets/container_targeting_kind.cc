@@ -312,8 +312,30 @@ Status ContainerTargetingKind::recover(const v1::FaultSpec& spec, const FaultCon
 
 StatusOr<std::string> ContainerTargetingKind::verify_recovered(const FaultContext& context,
                                                                const nlohmann::json& undo_record) {
-  if (!is_container_undo_record(undo_record)) return inner().verify_recovered(context, undo_record);
+  const bool targeted = context.spec != nullptr && context.spec->has_target();
+  if (!is_container_undo_record(undo_record) && !targeted) return inner().verify_recovered(context, undo_record);
   std::string evidence;
+  if (!is_container_undo_record(undo_record)) {
+    // The crash came mid-apply: look where recover() looked, in every
+    // container the selector matches now.
+    if (finder_ == nullptr) return std::string("no container runtime: nothing to check");
+    v1::ContainerSelector all = context.spec->target();
+    all.clear_count();
+    all.clear_percent();
+    auto refs = finder_->find(all, "target", 0);
+    if (!refs.ok()) {
+      if (refs.status().code() == StatusCode::kNotFound) return std::string("no container matches now: none to check");
+      return refs.status();
+    }
+    for (const auto& ref : *refs) {
+      auto member = enter(ref, host_commands_);
+      if (!member.ok()) continue;  // gone since: nothing of the fault is left in it
+      auto checked = inner().verify_recovered(in_container(context, **member), nullptr);
+      if (!checked.ok()) return checked.status().with_context(where(ref));
+      evidence += (evidence.empty() ? "" : "; ") + in(ref) + *checked;
+    }
+    return evidence.empty() ? std::string("every matching container is gone") : evidence;
+  }
   for (const auto& record : undo_record[kContainersKey]) {
     if (!record.is_object()) return invalid_argument("undo record: a container entry is not an object");
     CHAOS_ASSIGN_OR_RETURN(auto ref, ref_from_json(record.value("container", nlohmann::json())));

@@ -164,10 +164,12 @@ class PodmanContainers {
     if (pid > 0) pids_.push_back(pid);
     return pid;
   }
-  // Flags for the agents: the socket, once podman's API answers on it.
+  // Flags for the agents: the socket, once podman's API answers on it, and
+  // the cgroups through this process's root (`ip netns exec` gives the
+  // agent a /sys without them).
   std::vector<std::string> agent_flags() {
     eventually([&] { return std::filesystem::exists(socket_); }, 30s);
-    return {"--podman-socket", socket_};
+    return {"--podman-socket", socket_, "--cgroup-root", "/proc/" + std::to_string(::getpid()) + "/root/sys/fs/cgroup"};
   }
 
  private:

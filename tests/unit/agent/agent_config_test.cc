@@ -199,6 +199,11 @@ TEST(AgentFlags, ContainerSocketFlagsOverrideTheConfigAndAreChecked) {
   EXPECT_EQ(config->containers.podman_socket, "/run/from-file.sock");
   EXPECT_EQ(resolve_args({"--containerd-socket", "c.sock"}).status().message(),
             "--containerd-socket: must be an absolute path (or empty: runtime off)");
+  config = resolve_args({"--cgroup-root", "/proc/1/root/sys/fs/cgroup"});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->containers.cgroup_root, "/proc/1/root/sys/fs/cgroup");
+  EXPECT_EQ(resolve_args({"--cgroup-root", "sys/fs/cgroup"}).status().message(),
+            "--cgroup-root: must be an absolute path");
   EXPECT_EQ(resolve_args({"--podman-socket", "podman.sock"}).status().message(),
             "--podman-socket: must be an absolute path (or empty: runtime off)");
   EXPECT_EQ(resolve_args({"--docker-socket", "/" + std::string(200, 'd')}).status().message().rfind(

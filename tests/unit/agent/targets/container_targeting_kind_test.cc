@@ -375,8 +375,17 @@ TEST_F(ContainerTargetingKindTest, RecoveryAfterACrashMidApplyLooksInEveryMatchi
   EXPECT_EQ(seen_.recovered_in[0].first, "nats-1");
   EXPECT_TRUE(seen_.recovered_in[0].second.is_null());
 
+  // The gone check has no spec of its own: the context carries it.
+  FaultContext with_spec = context_;
+  with_spec.spec = &spec;
+  auto evidence = kind.verify_recovered(with_spec, nullptr);
+  ASSERT_TRUE(evidence.ok()) << evidence.status().to_string();
+  EXPECT_EQ(*evidence, "in podman nats-1 (nats-1012345): rule absent");
+  EXPECT_EQ(finder_.asked.back().count(), 0u);
+
   finder_.answer = not_found("target: nothing");
   EXPECT_TRUE(kind.recover(spec, context_, nullptr).ok()) << "containers gone: nothing left to undo";
+  EXPECT_EQ(*kind.verify_recovered(with_spec, nullptr), "no container matches now: none to check");
 }
 
 TEST_F(ContainerTargetingKindTest, ACorruptUndoRecordIsAnErrorNotACrash) {
