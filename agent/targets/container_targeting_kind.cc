@@ -278,6 +278,16 @@ StatusOr<std::unique_ptr<LiveFault>> ContainerTargetingKind::apply(const v1::Fau
   return std::unique_ptr<LiveFault>(std::make_unique<ContainerFanoutFault>(std::move(members)));
 }
 
+// Every running container the selector matches, not a sample: after a crash
+// mid-apply nobody knows which of them the fault reached.
+StatusOr<std::vector<v1::ContainerRef>> ContainerTargetingKind::every_match_now(
+    const v1::ContainerSelector& selector) const {
+  v1::ContainerSelector all = selector;
+  all.clear_count();
+  all.clear_percent();
+  return finder_->find(all, "target", 0);
+}
+
 Status ContainerTargetingKind::recover(const v1::FaultSpec& spec, const FaultContext& context,
                                        const nlohmann::json& undo_record) {
   if (!spec.has_target()) return inner().recover(spec, context, undo_record);
@@ -294,10 +304,7 @@ Status ContainerTargetingKind::recover(const v1::FaultSpec& spec, const FaultCon
     // in every container the selector matches now (kinds name their objects
     // after the fault id, so recovering where nothing was applied is a no-op).
     if (finder_ == nullptr) return {};
-    v1::ContainerSelector all = spec.target();
-    all.clear_count();
-    all.clear_percent();
-    auto refs = finder_->find(all, "target", 0);
+    auto refs = every_match_now(spec.target());
     if (!refs.ok()) return refs.status().code() == StatusCode::kNotFound ? Status{} : refs.status();
     for (const auto& ref : *refs) recover_in(ref, nullptr);
   } else {
@@ -319,10 +326,7 @@ StatusOr<std::string> ContainerTargetingKind::verify_recovered(const FaultContex
     // The crash came mid-apply: look where recover() looked, in every
     // container the selector matches now.
     if (finder_ == nullptr) return std::string("no container runtime: nothing to check");
-    v1::ContainerSelector all = context.spec->target();
-    all.clear_count();
-    all.clear_percent();
-    auto refs = finder_->find(all, "target", 0);
+    auto refs = every_match_now(context.spec->target());
     if (!refs.ok()) {
       if (refs.status().code() == StatusCode::kNotFound) return std::string("no container matches now: none to check");
       return refs.status();

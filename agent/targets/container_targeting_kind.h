@@ -45,6 +45,7 @@ class ContainerTargetingKind final : public FaultKind {
  private:
   FaultKind& inner() const { return *inner_; }
   Status reachable_runtime() const;
+  StatusOr<std::vector<v1::ContainerRef>> every_match_now(const v1::ContainerSelector& selector) const;
 
   std::unique_ptr<FaultKind> inner_;
   ContainerFinder* finder_;
