@@ -13,8 +13,6 @@ namespace chaos::lab {
 
 namespace {
 
-constexpr auto kPodmanTimeout = std::chrono::seconds(60);
-
 std::optional<std::uint64_t> start_time_of(int pid) {
   const auto stat = ProcReader().stat(pid);
   if (!stat || stat->dead()) return std::nullopt;

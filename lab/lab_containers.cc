@@ -17,7 +17,6 @@ namespace {
 constexpr long kBrokerOpenFilesWanted = 65536;
 // Room for nats-server's threads; RLIMIT_NPROC does not bind root anyway.
 constexpr const char* kBrokerProcessLimit = "nproc=1024:1024";
-constexpr auto kPodmanTimeout = std::chrono::seconds(60);
 
 std::string label(const std::string& key, const std::string& value) { return key + "=" + value; }
 

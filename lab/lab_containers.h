@@ -5,6 +5,7 @@
 // a CommandRunner.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,8 @@ inline constexpr const char* kLabPodNamespace = "chaos-lab";
 // this host's hybrid cgroups), cgroupfs (no systemd) and a file events log
 // (no journald).
 std::vector<std::string> podman_command();
+// How long one podman call may take before the lab gives up on it.
+inline constexpr auto kPodmanTimeout = std::chrono::seconds(60);
 
 // Where the broker rootfs holds nats-server (whatever its host path).
 inline constexpr const char* kContainerNatsServer = "/usr/bin/nats-server";

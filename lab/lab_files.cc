@@ -4,9 +4,9 @@
 
 namespace chaos::lab {
 
-namespace {
-
 std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+
+namespace {
 
 std::string nats_routes(const LabLayout& layout) {
   std::string routes;

@@ -8,6 +8,10 @@
 
 namespace chaos::lab {
 
+// `text` in double quotes, as the TOML, YAML and nats-server files want a
+// string (the lab's paths and names hold no quote or backslash).
+std::string quoted(const std::string& text);
+
 // nats-server config for one node: cluster routes by lab host name (so DNS
 // faults on a node break route resolution for real) and JetStream on disk.
 std::string render_nats_config(const LabLayout& layout, int node);

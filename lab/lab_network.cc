@@ -31,7 +31,7 @@ std::vector<std::string> first_tokens(const std::string& output) {
 }
 
 // The lab's prefix is validated ([a-z][a-z0-9]*), quoted anyway.
-std::string quoted(const std::string& prefix) { return RE2::QuoteMeta(prefix); }
+std::string regex_quoted(const std::string& prefix) { return RE2::QuoteMeta(prefix); }
 
 std::vector<std::string> matching(const std::vector<std::string>& names, const RE2& pattern) {
   std::vector<std::string> result;
@@ -44,11 +44,11 @@ std::vector<std::string> matching(const std::vector<std::string>& names, const R
 }  // namespace
 
 std::vector<std::string> lab_namespaces_in(const std::string& output, const std::string& prefix) {
-  return matching(first_tokens(output), RE2(quoted(prefix) + "-n[0-9]+"));
+  return matching(first_tokens(output), RE2(regex_quoted(prefix) + "-n[0-9]+"));
 }
 
 std::vector<std::string> lab_links_in(const std::string& output, const std::string& prefix) {
-  return matching(first_tokens(output), RE2(quoted(prefix) + "(0|-v[0-9]+)"));
+  return matching(first_tokens(output), RE2(regex_quoted(prefix) + "(0|-v[0-9]+)"));
 }
 
 Status LabNetwork::run(const std::vector<std::string>& argv) {
@@ -144,7 +144,7 @@ Status LabNetwork::destroy() {
     for (const auto& link : *links) remember(delete_link(link));
   }
   std::error_code error;
-  const RE2 netns_dir(quoted(layout_.params().prefix) + "-n[0-9]+");
+  const RE2 netns_dir(regex_quoted(layout_.params().prefix) + "-n[0-9]+");
   for (const auto& entry : fs::directory_iterator(layout_.params().netns_etc_root, error)) {
     const std::string name = entry.path().filename().string();
     if (RE2::FullMatch(name, netns_dir)) {

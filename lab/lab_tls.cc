@@ -1,14 +1,9 @@
 #include "lab/lab_tls.h"
 
 #include "common/pki.h"
+#include "lab/lab_files.h"
 
 namespace chaos::lab {
-
-namespace {
-
-std::string quoted(const std::string& text) { return "\"" + text + "\""; }
-
-}  // namespace
 
 std::string lab_certs_dir(const LabLayout& layout) { return layout.path("certs"); }
 

@@ -35,18 +35,6 @@ Status read_exact(int fd, std::uint8_t* data, std::size_t size, int cancel_fd, S
 
 }  // namespace
 
-UniqueFd& UniqueFd::operator=(UniqueFd&& other) noexcept {
-  if (this != &other) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = std::exchange(other.fd_, -1);
-  }
-  return *this;
-}
-
-UniqueFd::~UniqueFd() {
-  if (fd_ >= 0) ::close(fd_);
-}
-
 std::string errno_text() { return std::strerror(errno); }
 
 Status wait_ready(int fd, int cancel_fd, SteadyDeadline deadline, bool for_write) {

@@ -10,25 +10,11 @@
 
 #include "agent/faults/dns/dns_message.h"
 #include "common/status.h"
+#include "common/unique_fd.h"
 
 namespace chaos::agent::dns {
 
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& other) noexcept;
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd();
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
+using chaos::UniqueFd;
 
 using SteadyDeadline = std::chrono::steady_clock::time_point;
 

@@ -11,26 +11,14 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/unique_fd.h"
+
 namespace chaos::agent {
 
 namespace {
 
 // PID_MAX_LIMIT on 64-bit Linux: no pid is larger.
 constexpr int kMaxPid = 4194304;
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string file_type(mode_t mode) {
   if (S_ISFIFO(mode)) return "a FIFO";
@@ -100,7 +88,7 @@ StatusOr<int> read_pidfile_at(int root_fd, const std::string& path, const std::s
   // First look without opening: an O_PATH descriptor runs no driver's
   // open() and does not wait for a FIFO's writer, and with O_NOFOLLOW it
   // names a final symbolic link itself rather than its target.
-  const FileDescriptor probe(open_pidfile(root_fd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  const UniqueFd probe(open_pidfile(root_fd, path, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (probe.get() < 0) return open_error(what, errno);
   struct stat looked {};
   if (::fstat(probe.get(), &looked) != 0) return open_error(what, errno);
@@ -108,7 +96,7 @@ StatusOr<int> read_pidfile_at(int root_fd, const std::string& path, const std::s
 
   // The path may have been swapped since: O_NONBLOCK keeps a FIFO from
   // blocking this open, and the second fstat must find the same file.
-  const FileDescriptor file(open_pidfile(root_fd, path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
+  const UniqueFd file(open_pidfile(root_fd, path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC));
   if (file.get() < 0) return open_error(what, errno);
   struct stat opened {};
   if (::fstat(file.get(), &opened) != 0) return open_error(what, errno);
@@ -143,7 +131,7 @@ StatusOr<int> read_pidfile(const std::string& path, const std::string& field) {
 StatusOr<int> read_pidfile_in_root(const std::string& root, const std::string& path, const std::string& field) {
   CHAOS_RETURN_IF_ERROR(validate_pidfile_path(path, field));
   const std::string what = field + ": '" + path + "' under " + root;
-  const FileDescriptor root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  const UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (root_fd.get() < 0) return open_error(what, errno);
   return read_pidfile_at(root_fd.get(), path, what);
 }

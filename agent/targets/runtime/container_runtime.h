@@ -19,7 +19,23 @@ struct ContainerInfo {
   std::map<std::string, std::string> labels;
   int pid = 0;  // init process in the host's pid namespace; 0 until inspected
   bool running = false;
+
+  // The label's value, or "" when the container has no such label.
+  std::string label(const std::string& key) const {
+    const auto it = labels.find(key);
+    return it == labels.end() ? std::string() : it->second;
+  }
 };
+
+// A bounded, printable excerpt of what a runtime said (a reply body, an
+// error, an id), for messages: hostile bytes never reach a log or a client.
+inline std::string runtime_reply_excerpt(const std::string& text) {
+  constexpr std::size_t kMaxQuoted = 200;
+  std::string out;
+  for (unsigned char c : text.substr(0, kMaxQuoted)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
+  if (text.size() > kMaxQuoted) out += "...";
+  return out;
+}
 
 class ContainerRuntime {
  public:

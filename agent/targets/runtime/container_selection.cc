@@ -9,11 +9,6 @@ namespace chaos::agent {
 
 namespace {
 
-std::string label(const ContainerInfo& container, const char* key) {
-  const auto it = container.labels.find(key);
-  return it == container.labels.end() ? std::string() : it->second;
-}
-
 bool has_labels(const ContainerInfo& container, const google::protobuf::Map<std::string, std::string>& wanted) {
   return std::all_of(wanted.begin(), wanted.end(), [&](const auto& pair) {
     const auto it = container.labels.find(pair.first);
@@ -24,18 +19,18 @@ bool has_labels(const ContainerInfo& container, const google::protobuf::Map<std:
 // The sandbox of the container's pod: same pod uid when both carry one,
 // else same pod namespace and name.
 const ContainerInfo* pod_sandbox_of(const ContainerInfo& container, const std::vector<ContainerInfo>& all) {
-  const std::string uid = label(container, kPodUidLabel);
-  const std::string pod_namespace = label(container, kPodNamespaceLabel);
-  const std::string pod_name = label(container, kPodNameLabel);
+  const std::string uid = container.label(kPodUidLabel);
+  const std::string pod_namespace = container.label(kPodNamespaceLabel);
+  const std::string pod_name = container.label(kPodNameLabel);
   for (const auto& candidate : all) {
     if (candidate.runtime != container.runtime || !is_pod_sandbox(candidate)) continue;
-    const std::string candidate_uid = label(candidate, kPodUidLabel);
+    const std::string candidate_uid = candidate.label(kPodUidLabel);
     if (!uid.empty() && !candidate_uid.empty()) {
       if (uid == candidate_uid) return &candidate;
       continue;
     }
-    if (!pod_name.empty() && label(candidate, kPodNamespaceLabel) == pod_namespace &&
-        label(candidate, kPodNameLabel) == pod_name) {
+    if (!pod_name.empty() && candidate.label(kPodNamespaceLabel) == pod_namespace &&
+        candidate.label(kPodNameLabel) == pod_name) {
       return &candidate;
     }
   }
@@ -45,8 +40,8 @@ const ContainerInfo* pod_sandbox_of(const ContainerInfo& container, const std::v
 }  // namespace
 
 bool is_pod_sandbox(const ContainerInfo& container) {
-  return label(container, "io.kubernetes.docker.type") == "podsandbox" ||
-         label(container, kCriContainerdKindLabel) == "sandbox" || label(container, kContainerNameLabel) == "POD";
+  return container.label("io.kubernetes.docker.type") == "podsandbox" ||
+         container.label(kCriContainerdKindLabel) == "sandbox" || container.label(kContainerNameLabel) == "POD";
 }
 
 bool matches_selector(const v1::ContainerSelector& selector, const ContainerInfo& container,
@@ -64,11 +59,11 @@ bool matches_selector(const v1::ContainerSelector& selector, const ContainerInfo
     }
   }
   if (!has_labels(container, selector.labels())) return false;
-  if (!selector.pod_namespace().empty() && selector.pod_namespace() != label(container, kPodNamespaceLabel)) {
+  if (!selector.pod_namespace().empty() && selector.pod_namespace() != container.label(kPodNamespaceLabel)) {
     return false;
   }
-  if (!selector.pod_name().empty() && selector.pod_name() != label(container, kPodNameLabel)) return false;
-  if (!selector.container_name().empty() && selector.container_name() != label(container, kContainerNameLabel)) {
+  if (!selector.pod_name().empty() && selector.pod_name() != container.label(kPodNameLabel)) return false;
+  if (!selector.container_name().empty() && selector.container_name() != container.label(kContainerNameLabel)) {
     return false;
   }
   if (!selector.pod_labels().empty()) {

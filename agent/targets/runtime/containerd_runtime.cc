@@ -21,16 +21,8 @@ namespace tasks_api = containerd::services::tasks::v1;
 namespace types = containerd::v1::types;
 
 constexpr std::size_t kMaxIdentifier = 76;  // containerd's own limit
-constexpr std::size_t kMaxQuoted = 200;
 // containerd reads the namespace of every call from this gRPC header.
 constexpr const char* kNamespaceHeader = "containerd-namespace";
-
-std::string excerpt(const std::string& text) {
-  std::string out;
-  for (unsigned char c : text.substr(0, kMaxQuoted)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  if (text.size() > kMaxQuoted) out += "...";
-  return out;
-}
 
 // The calls of one list_running() or inspect(): one channel, one overall
 // deadline, and messages naming the socket.
@@ -61,7 +53,7 @@ class Session {
   }
 
   Status failed(const grpc::Status& status, const std::string& call, const std::string& ns) const {
-    const std::string message = where(call, ns) + ": " + excerpt(status.error_message());
+    const std::string message = where(call, ns) + ": " + runtime_reply_excerpt(status.error_message());
     if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) return unavailable(message + " (deadline)");
     return unavailable(message);
   }
@@ -95,7 +87,7 @@ StatusOr<std::vector<std::string>> namespaces_of(Session& session, const std::ve
   std::vector<std::string> names;
   for (const auto& ns : response.namespaces()) {
     if (!is_containerd_identifier(ns.name())) {
-      return session.wrong(call, "", "namespace '" + excerpt(ns.name()) + "' is not an identifier");
+      return session.wrong(call, "", "namespace '" + runtime_reply_excerpt(ns.name()) + "' is not an identifier");
     }
     names.push_back(ns.name());
   }
@@ -185,7 +177,8 @@ StatusOr<std::vector<ContainerInfo>> ContainerdRuntime::list_running() {
       }
       for (const auto& container : response.containers()) {
         if (!is_containerd_identifier(container.id())) {
-          return session.wrong(call, ns, "container id '" + excerpt(container.id()) + "' is not an identifier");
+          return session.wrong(call, ns,
+                               "container id '" + runtime_reply_excerpt(container.id()) + "' is not an identifier");
         }
         if (running.count(container.id()) == 0) continue;
         const std::map<std::string, std::string> labels(container.labels().begin(), container.labels().end());
@@ -200,7 +193,9 @@ StatusOr<std::vector<ContainerInfo>> ContainerdRuntime::list_running() {
 }
 
 StatusOr<ContainerInfo> ContainerdRuntime::inspect(const std::string& id) {
-  if (!is_containerd_identifier(id)) return invalid_argument("container id '" + excerpt(id) + "' is not an identifier");
+  if (!is_containerd_identifier(id)) {
+    return invalid_argument("container id '" + runtime_reply_excerpt(id) + "' is not an identifier");
+  }
   try {
     Session session(name_, socket_path_, limits_);
     CHAOS_ASSIGN_OR_RETURN(const auto namespaces, namespaces_of(session, namespaces_, limits_));

@@ -15,21 +15,12 @@ namespace {
 using nlohmann::json;
 
 constexpr int kMaxJsonDepth = 64;
-constexpr std::size_t kMaxQuotedBody = 200;
 constexpr std::size_t kMaxIdLength = 64;
 constexpr std::size_t kMaxNameLength = 253;
 
 bool is_container_id(const std::string& id) {
   return !id.empty() && id.size() <= kMaxIdLength &&
          std::all_of(id.begin(), id.end(), [](unsigned char c) { return std::isxdigit(c) != 0; });
-}
-
-// A bounded, printable excerpt of what the server said, for messages.
-std::string excerpt(const std::string& body) {
-  std::string out;
-  for (unsigned char c : body.substr(0, kMaxQuotedBody)) out += (c >= 0x20 && c < 0x7f) ? static_cast<char>(c) : '?';
-  if (body.size() > kMaxQuotedBody) out += "...";
-  return out;
 }
 
 std::string strip_slash(std::string name) {
@@ -49,7 +40,7 @@ StatusOr<json> parse_json(const std::string& body, const std::string& where) {
       },
       false);
   if (too_deep) return internal_error(where + ": JSON nested deeper than " + std::to_string(kMaxJsonDepth));
-  if (parsed.is_discarded()) return internal_error(where + ": malformed JSON: " + excerpt(body));
+  if (parsed.is_discarded()) return internal_error(where + ": malformed JSON: " + runtime_reply_excerpt(body));
   return parsed;
 }
 
@@ -63,7 +54,9 @@ class EntryReader {
     const auto it = entry.find(key);
     if (it == entry.end() || !it->is_string()) return wrong(std::string(key) + " is not a string");
     const auto& id = it->get_ref<const std::string&>();
-    if (!is_container_id(id)) return wrong(std::string(key) + " '" + excerpt(id) + "' is not a hex container id");
+    if (!is_container_id(id)) {
+      return wrong(std::string(key) + " '" + runtime_reply_excerpt(id) + "' is not a hex container id");
+    }
     return id;
   }
 
@@ -81,7 +74,7 @@ class EntryReader {
     if (!value->is_object()) return wrong(key + " is not an object");
     if (value->size() > limits_.max_labels) return std::optional<std::map<std::string, std::string>>();
     for (const auto& [label, text] : value->items()) {
-      if (!text.is_string()) return wrong(key + "." + excerpt(label) + " is not a string");
+      if (!text.is_string()) return wrong(key + "." + runtime_reply_excerpt(label) + " is not a string");
       const auto& content = text.get_ref<const std::string&>();
       if (label.size() > limits_.max_label_text || content.size() > limits_.max_label_text) continue;
       out.emplace(label, content);
@@ -165,7 +158,7 @@ StatusOr<std::string> DockerApiRuntime::get(const std::string& endpoint) const {
   }
   if (!result) return unavailable(where + ": " + httplib::to_string(result.error()));
   if (result->status != 200) {
-    return unavailable(where + ": HTTP " + std::to_string(result->status) + ": " + excerpt(body));
+    return unavailable(where + ": HTTP " + std::to_string(result->status) + ": " + runtime_reply_excerpt(body));
   }
   return body;
 }
@@ -194,7 +187,7 @@ StatusOr<std::vector<ContainerInfo>> DockerApiRuntime::list_running() {
 }
 
 StatusOr<ContainerInfo> DockerApiRuntime::inspect(const std::string& id) {
-  if (!is_container_id(id)) return invalid_argument("container id '" + excerpt(id) + "' is not hex");
+  if (!is_container_id(id)) return invalid_argument("container id '" + runtime_reply_excerpt(id) + "' is not hex");
   const std::string endpoint = "/v1.40/containers/" + id + "/json";
   const std::string where = name_ + " API at " + socket_path_ + ": GET " + endpoint;
   try {

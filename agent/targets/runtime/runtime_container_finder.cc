@@ -9,15 +9,6 @@
 
 namespace chaos::agent {
 
-namespace {
-
-std::string label(const ContainerInfo& container, const char* key) {
-  const auto it = container.labels.find(key);
-  return it == container.labels.end() ? std::string() : it->second;
-}
-
-}  // namespace
-
 std::vector<std::unique_ptr<ContainerRuntime>> make_container_runtimes(const std::string& podman_socket,
                                                                        const std::string& docker_socket,
                                                                        const std::string& containerd_socket) {
@@ -99,8 +90,8 @@ StatusOr<v1::ContainerRef> RuntimeContainerFinder::resolve(ContainerRuntime& run
   ref.set_pid(inspected->pid);
   ref.set_pid_start_time(before->start_time);
   ref.set_network_namespace(network->to_string("net"));
-  ref.set_pod_namespace(label(chosen, kPodNamespaceLabel));
-  ref.set_pod_name(label(chosen, kPodNameLabel));
+  ref.set_pod_namespace(chosen.label(kPodNamespaceLabel));
+  ref.set_pod_name(chosen.label(kPodNameLabel));
   return ref;
 }
 

@@ -20,7 +20,7 @@
 namespace chaos::agent::network {
 namespace {
 
-constexpr int kEchoPort = 7007;
+constexpr int kEngineEchoPort = 7007;
 constexpr std::uint16_t kQueue = 31777;
 
 class NfqueueEngineTest : public ::testing::Test {
@@ -29,7 +29,7 @@ class NfqueueEngineTest : public ::testing::Test {
     if (geteuid() != 0) GTEST_SKIP() << "needs root";
     bed_ = std::make_unique<chaos::testing::NetworkTestBed>();
     ASSERT_TRUE(bed_->ok());
-    echo_b_ = std::make_unique<chaos::testing::UdpEchoServer>(bed_->b(), kEchoPort);
+    echo_b_ = std::make_unique<chaos::testing::UdpEchoServer>(bed_->b(), kEngineEchoPort);
     in_a_ = std::make_unique<chaos::testing::NamespaceEntry>(bed_->a());
   }
   void TearDown() override {
@@ -68,7 +68,7 @@ TEST_F(NfqueueEngineTest, BernoulliLossIsInsideTheBinomialInterval) {
   ImpairmentSpec impairment;
   impairment.loss_probability = kRate;
   start(impairment);
-  const int lost = kPackets - chaos::testing::count_echoes(chaos::testing::kAddressB, kEchoPort, kPackets, 100);
+  const int lost = kPackets - chaos::testing::count_echoes(chaos::testing::kAddressB, kEngineEchoPort, kPackets, 100);
   EXPECT_NEAR(lost, kPackets * kRate, 2.576 * std::sqrt(kPackets * kRate * (1 - kRate)));
   EXPECT_EQ(engine_->stats().received, static_cast<std::uint64_t>(kPackets));
   EXPECT_EQ(engine_->stats().dropped, static_cast<std::uint64_t>(lost));
@@ -79,7 +79,7 @@ TEST_F(NfqueueEngineTest, DuplicatesReachThePeerOnceMoreAndAreNotQueuedAgain) {
   ImpairmentSpec impairment;
   impairment.duplicate_probability = 0.5;
   start(impairment);
-  EXPECT_EQ(chaos::testing::count_echoes(chaos::testing::kAddressB, kEchoPort, kPackets, 200), kPackets);
+  EXPECT_EQ(chaos::testing::count_echoes(chaos::testing::kAddressB, kEngineEchoPort, kPackets, 200), kPackets);
   const auto stats = engine_->stats();
   // Marked copies bypass the queue: the engine saw each original once.
   EXPECT_EQ(stats.received, static_cast<std::uint64_t>(kPackets));
@@ -95,7 +95,7 @@ TEST_F(NfqueueEngineTest, StoppingTheEngineReleasesHeldPacketsAndBypassKeepsTraf
   // for the answer: far less than the 60 s delay, so an answer at all means
   // the stop released the datagram.
   auto probe = std::async(std::launch::async, [] {
-    return chaos::testing::measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 1, 20'000);
+    return chaos::testing::measure_rtts_ms(chaos::testing::kAddressB, kEngineEchoPort, 1, 20'000);
   });
   // Held means the engine has it: its counters, not the clock, say so.
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -111,7 +111,7 @@ TEST_F(NfqueueEngineTest, StoppingTheEngineReleasesHeldPacketsAndBypassKeepsTraf
   const auto held = probe.get();
   ASSERT_TRUE(held[0].has_value()) << "the held datagram was not released by the stop";
   // ...and with nobody bound, --queue-bypass lets new packets pass.
-  EXPECT_EQ(chaos::testing::answered(chaos::testing::measure_rtts_ms(chaos::testing::kAddressB, kEchoPort, 5, 1000)),
+  EXPECT_EQ(chaos::testing::answered(chaos::testing::measure_rtts_ms(chaos::testing::kAddressB, kEngineEchoPort, 5, 1000)),
             5);
 }
 
@@ -192,7 +192,7 @@ TEST_F(NfqueueEngineTest, ReinjectedPacketsAreSentOnceAndNotQueuedAgain) {
   ImpairmentSpec impairment;
   impairment.delay = std::chrono::milliseconds(20);
   start(impairment);
-  EXPECT_EQ(chaos::testing::count_echoes(chaos::testing::kAddressB, kEchoPort, kPackets, 500), kPackets);
+  EXPECT_EQ(chaos::testing::count_echoes(chaos::testing::kAddressB, kEngineEchoPort, kPackets, 500), kPackets);
   const auto stats = engine_->stats();
   // Each datagram reached the queue once (the re-sent copy carries the
   // bypass mark) and the peer once (the kernel's copy was dropped).

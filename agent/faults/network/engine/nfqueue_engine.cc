@@ -16,28 +16,11 @@
 #include "agent/faults/network/engine/nfqueue_socket.h"
 #include "agent/faults/network/engine/packet_sender.h"
 #include "agent/targets/namespaces/namespace_handle.h"
+#include "common/unique_fd.h"
 
 namespace chaos::agent::network {
 
 namespace {
-
-class FileDescriptor {
- public:
-  explicit FileDescriptor(int fd = -1) : fd_(fd) {}
-  ~FileDescriptor() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileDescriptor(const FileDescriptor&) = delete;
-  FileDescriptor& operator=(const FileDescriptor&) = delete;
-  int get() const { return fd_; }
-  void reset(int fd) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 timespec to_timespec(SteadyTime time) {
   const auto nanos = time.time_since_epoch().count();
@@ -56,8 +39,8 @@ class NfqueueEngine::Io {
   std::unique_ptr<PacketHolder> holder;
   // timerfd and steady_clock both read CLOCK_MONOTONIC (libstdc++ on Linux),
   // so release times can be armed as absolute timer deadlines.
-  FileDescriptor timer{timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)};
-  FileDescriptor stop{eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
+  UniqueFd timer{timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)};
+  UniqueFd stop{eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
 
   void release_due_and_rearm() {
     holder->release_due(std::chrono::steady_clock::now());

@@ -3,6 +3,7 @@
 #include <set>
 #include <sstream>
 
+#include "agent/faults/network/rules/iptables_family.h"
 #include "agent/faults/network/rules/object_names.h"
 #include "common/check.h"
 
@@ -15,14 +16,6 @@ constexpr std::size_t kMultiportLimit = 15;
 // The whole batch, not each rule, waits at most this long for the xtables
 // lock (legacy iptables; iptables-nft ignores it).
 constexpr const char* kLockWaitSeconds = "5";
-
-// iptables and ip6tables take the same arguments; one family per binary.
-struct Family {
-  const char* restore;
-  const char* save;
-  int version;
-};
-constexpr Family kFamilies[] = {{"iptables-restore", "iptables-save", 4}, {"ip6tables-restore", "ip6tables-save", 6}};
 
 // One rule of a batch, as iptables-restore reads it (whitespace-separated;
 // every token is an interface name, a canonical CIDR, a number or a fixed
@@ -155,14 +148,14 @@ std::string jump_target(const std::vector<std::string>& tokens) {
   return "";
 }
 
-Status run_batch(CommandRunner& commands, const Family& family, const std::string& text) {
+Status run_batch(CommandRunner& commands, const IptablesFamily& family, const std::string& text) {
   RunOptions options;
   options.stdin_text = text;
   auto result = commands.run_checked({family.restore, "-w", kLockWaitSeconds, "--noflush"}, options);
   return result.status();
 }
 
-Status remove_in_family(CommandRunner& commands, const Family& family, const std::vector<std::string>& chains) {
+Status remove_in_family(CommandRunner& commands, const IptablesFamily& family, const std::vector<std::string>& chains) {
   auto saved = commands.run_checked({family.save, "-t", "mangle"});
   if (!saved.ok()) return saved.status().with_context("reading the mangle table");
   const std::string batch = steering_removal_batch(saved->stdout_text, chains);
@@ -174,7 +167,7 @@ Status remove_in_family(CommandRunner& commands, const Family& family, const std
 
 std::vector<RestoreBatch> steering_install_batches(const SteeringPlan& plan) {
   std::vector<RestoreBatch> batches;
-  for (const auto& family : kFamilies) {
+  for (const auto& family : kIptablesFamilies) {
     TrafficScope scope;
     if (!narrow_to_family(plan.scope, family.version, scope)) continue;
     std::vector<std::string> chains;
@@ -245,7 +238,7 @@ std::string steering_removal_batch(const std::string& save_output, const std::ve
 
 Status install_steering(CommandRunner& commands, const SteeringPlan& plan) {
   for (const auto& batch : steering_install_batches(plan)) {
-    const auto& family = batch.version == 4 ? kFamilies[0] : kFamilies[1];
+    const auto& family = iptables_family(batch.version);
     if (auto status = run_batch(commands, family, batch.text); !status.ok()) {
       // This batch left nothing; an earlier family's batch did.
       (void)remove_steering(commands, plan.egress_chain, plan.ingress_chain);
@@ -258,7 +251,7 @@ Status install_steering(CommandRunner& commands, const SteeringPlan& plan) {
 Status remove_steering(CommandRunner& commands, const std::string& egress_chain,
                        const std::string& ingress_chain) {
   Status first_error;
-  for (const auto& family : kFamilies) {
+  for (const auto& family : kIptablesFamilies) {
     // Both families even if one fails, so one stuck family keeps nothing
     // else of ours in place.
     if (auto status = remove_in_family(commands, family, {egress_chain, ingress_chain});

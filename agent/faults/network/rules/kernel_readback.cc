@@ -6,20 +6,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "agent/faults/network/rules/iptables_family.h"
 #include "agent/faults/network/rules/qdisc_tree.h"
 
 namespace chaos::agent::network {
 
 namespace {
-
-struct Family {
-  const char* save;
-  const char* label;  // as the messages name the table
-  int version;
-};
-constexpr Family kFamilies[] = {{"iptables-save", "iptables mangle", 4}, {"ip6tables-save", "ip6tables mangle", 6}};
-
-const Family& family_of(int version) { return version == 6 ? kFamilies[1] : kFamilies[0]; }
 
 // The listing up to the cap, cut at a line end so no line is half parsed.
 std::string bounded(const std::string& text, bool* truncated = nullptr) {
@@ -97,13 +89,13 @@ std::vector<std::pair<int, std::pair<std::string, std::string>>> planned_chains(
   return chains;
 }
 
-StatusOr<std::string> save_mangle(CommandRunner& commands, const Family& family, bool with_counters,
+StatusOr<std::string> save_mangle(CommandRunner& commands, const IptablesFamily& family, bool with_counters,
                                   bool* truncated) {
   std::vector<std::string> argv{family.save};
   if (with_counters) argv.push_back("-c");
   argv.insert(argv.end(), {"-t", "mangle"});
   auto saved = commands.run_checked(argv);
-  if (!saved.ok()) return saved.status().with_context(std::string("reading the ") + family.label + " table");
+  if (!saved.ok()) return saved.status().with_context(std::string("reading the ") + family.mangle_label + " table");
   return bounded(saved->stdout_text, truncated);
 }
 
@@ -156,14 +148,14 @@ StatusOr<SteeringProof> read_back_steering(CommandRunner& commands, const Steeri
   std::map<int, bool> truncated;
   for (const auto& [version, chain_and_hook] : planned_chains(plan)) {
     const auto& [chain, hook] = chain_and_hook;
-    const Family& family = family_of(version);
+    const IptablesFamily& family = iptables_family(version);
     if (listings.count(version) == 0) {
       bool cut = false;
       CHAOS_ASSIGN_OR_RETURN(listings[version], save_mangle(commands, family, true, &cut));
       truncated[version] = cut;
     }
     const auto listed = parse_listed_chain(listings[version], chain, plan.target);
-    const std::string where = std::string(family.label) + ": ";
+    const std::string where = std::string(family.mangle_label) + ": ";
     const std::string note = cap_note(truncated[version]);
     if (!listed.exists) return failed_precondition(where + "no chain " + chain + note);
     if (std::find(listed.jumps_from.begin(), listed.jumps_from.end(), hook) == listed.jumps_from.end()) {
@@ -184,13 +176,13 @@ StatusOr<SteeringProof> read_back_steering(CommandRunner& commands, const Steeri
 StatusOr<std::vector<std::string>> steering_leftovers(CommandRunner& commands, const std::string& egress_chain,
                                                       const std::string& ingress_chain) {
   std::vector<std::string> left;
-  for (const auto& family : kFamilies) {
+  for (const auto& family : kIptablesFamilies) {
     CHAOS_ASSIGN_OR_RETURN(const auto listing, save_mangle(commands, family, false, nullptr));
     for (const auto& chain : {egress_chain, ingress_chain}) {
       const auto listed = parse_listed_chain(listing, chain, SteeringTarget{});
-      if (listed.exists) left.push_back(std::string(family.label) + ": chain " + chain);
+      if (listed.exists) left.push_back(std::string(family.mangle_label) + ": chain " + chain);
       for (const auto& from : listed.jumps_from) {
-        left.push_back(std::string(family.label) + ": jump from " + from + " to " + chain);
+        left.push_back(std::string(family.mangle_label) + ": jump from " + from + " to " + chain);
       }
     }
   }

@@ -6,13 +6,15 @@
 #include <cmath>
 #include <vector>
 
+#include "tests/unit/agent/faults/network/engine_test_time.h"
+
 namespace chaos::agent::network {
 namespace {
 
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
-const SteadyTime kStart = SteadyTime{} + std::chrono::hours(1);
+using engine_test::kStart;
 
 ImpairmentSpec spec_of(void (*fill)(ImpairmentSpec&)) {
   ImpairmentSpec spec;

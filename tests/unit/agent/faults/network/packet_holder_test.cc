@@ -7,11 +7,13 @@
 #include <utility>
 #include <vector>
 
+#include "tests/unit/agent/faults/network/engine_test_time.h"
+
 namespace chaos::agent::network {
 namespace {
 
 using std::chrono::milliseconds;
-const SteadyTime kStart = SteadyTime{} + std::chrono::hours(1);
+using engine_test::kStart;
 
 class FakeSender : public PacketSender {
  public:

@@ -67,19 +67,19 @@ class ProcessInContainerTest : public ::testing::Test {
   FaultContext context_{"fcont1", "exp", 60s};
 };
 
-v1::ProcessTarget by_name(const std::string& name) {
+v1::ProcessTarget name_target(const std::string& name) {
   v1::ProcessTarget target;
   target.set_name(name);
   return target;
 }
 
 TEST_F(ProcessInContainerTest, OnlyTheContainersPidNamespaceIsSearched) {
-  EXPECT_EQ(pids(*resolve(by_name("nats-server"))), std::vector<int>{301})
+  EXPECT_EQ(pids(*resolve(name_target("nats-server"))), std::vector<int>{301})
       << "not the host's 100, not 302 of another namespace";
   v1::ProcessTarget regex;
   regex.set_cmdline_regex("nats\\.conf");
   EXPECT_EQ(pids(*resolve(regex)), std::vector<int>{301});
-  auto none = resolve(by_name("sshd"));
+  auto none = resolve(name_target("sshd"));
   EXPECT_EQ(none.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(none.status().message(),
             "process_pause.target: no process matches name 'sshd' in container podman nats-1 (3f2a9c1b7e44)");
@@ -130,14 +130,14 @@ TEST_F(ProcessInContainerTest, PauseAndKillTouchOnlyTheContainersProcess) {
   EXPECT_TRUE(pause.acts_in_containers());
   EXPECT_TRUE(kill.acts_in_containers());
   v1::FaultSpec pause_spec;
-  *pause_spec.mutable_process_pause()->mutable_target() = by_name("nats-server");
+  *pause_spec.mutable_process_pause()->mutable_target() = name_target("nats-server");
   auto paused = pause.apply(pause_spec, context_);
   ASSERT_TRUE(paused.ok()) << paused.status().to_string();
   EXPECT_EQ(table_.signals(), (Signals{{301, SIGSTOP}}));
   EXPECT_TRUE((*paused)->revert().ok());
   table_.clear_signals();
   v1::FaultSpec kill_spec;
-  *kill_spec.mutable_process_kill()->mutable_target() = by_name("nats-server");
+  *kill_spec.mutable_process_kill()->mutable_target() = name_target("nats-server");
   auto killed = kill.apply(kill_spec, context_);
   ASSERT_TRUE(killed.ok()) << killed.status().to_string();
   EXPECT_EQ(table_.signals(), (Signals{{301, SIGKILL}}));
@@ -149,7 +149,7 @@ TEST_F(ProcessInContainerTest, RecoveryWithoutUndoResumesOnlyTheContainersStoppe
   table_.add(101, "nats-server", "nats-server").state = 'T';  // stopped on the host by someone else
   table_.add_in_container(303, "nats-server", "nats-server", kContainerPidns, 9).state = 'T';
   v1::FaultSpec spec;
-  *spec.mutable_process_pause()->mutable_target() = by_name("nats-server");
+  *spec.mutable_process_pause()->mutable_target() = name_target("nats-server");
   ASSERT_TRUE(pause.recover(spec, context_, nullptr).ok());
   EXPECT_EQ(table_.signals(), (Signals{{303, SIGCONT}}));
   table_.remove(300);  // the container stopped: nothing of it is left to resume
