@@ -34,6 +34,7 @@ constexpr int kTcpPort = 7021;
 struct Options {
   bool quick = false;
   bool throughput_only = false;
+  bool delay_only = false;
   int loss_packets = 10'000;
 };
 
@@ -93,7 +94,7 @@ nlohmann::json delay_row(FaultKinds& kinds, const std::string& interface, int de
     row["stddev_over_requested"] = bench::optional_number(bench::ratio(added_q.stddev, jitter_ms));
   }
   std::cerr << "network_bench: delay " << delay_ms << " ms +- " << jitter_ms << ": median error "
-            << row["error_ms"]["p50"] << " ms\n";
+            << row["error_ms"]["p50"] << " ms, p99 error " << row["error_ms"]["p99"] << " ms\n";
   return row;
 }
 
@@ -205,6 +206,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Delay and loss fidelity and NFQUEUE engine throughput, in namespaces (root)"};
   app.add_flag("--quick", options.quick, "Fewer probes and shorter streams");
   app.add_flag("--throughput-only", options.throughput_only, "Measure only the TCP throughput section");
+  app.add_flag("--delay-only", options.delay_only, "Measure only the delay fidelity section")
+      ->excludes("--throughput-only");
   app.add_option("--loss-packets", options.loss_packets, "Datagrams per loss measurement")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   nlohmann::json result = {{"benchmark", "network"}};
@@ -221,9 +224,9 @@ int main(int argc, char** argv) {
     FaultKinds kinds;
     if (!options.throughput_only) {
       result["delay"] = delay_section(kinds, bed.link_a_to_b(), options);
-      result["loss"] = loss_section(kinds, bed.link_a_to_b(), options);
+      if (!options.delay_only) result["loss"] = loss_section(kinds, bed.link_a_to_b(), options);
     }
-    result["throughput"] = throughput_section(kinds, bed, options);
+    if (!options.delay_only) result["throughput"] = throughput_section(kinds, bed, options);
   } catch (const std::exception& error) {
     result["skipped"] = std::string("failed: ") + error.what();
   }
