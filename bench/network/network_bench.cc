@@ -4,6 +4,8 @@
 //   delay:      network.delay (the agent's fault kind, NFQUEUE engine here)
 //               at 1/10/50/200 ms and 50 ms +- 10 ms normal jitter: RTT error
 //               = measured - baseline median - requested, median and p99;
+//               and the same for the one-way time A->B (B's kernel receive
+//               timestamp), which leaves the receivers' wake-ups out;
 //   loss:       network.loss (nftables) and the engine's Bernoulli loss at
 //               1/10/20 % over N datagrams, with the 99 % Wilson interval;
 //   throughput: one TCP stream A->B with no fault, a 0 ms and a 10 ms engine
@@ -29,11 +31,13 @@ using chaos::bench::to_json;
 using chaos::testing::kAddressB;
 
 constexpr int kEchoPort = 7007;
+constexpr int kOneWayPort = 7008;
 constexpr int kTcpPort = 7021;
 
 struct Options {
   bool quick = false;
   bool throughput_only = false;
+  bool delay_only = false;
   int loss_packets = 10'000;
 };
 
@@ -74,11 +78,21 @@ v1::FaultSpec delay_spec(const std::string& interface, int delay_ms, int jitter_
   return spec;
 }
 
+// The delay line alone (bench/network/traffic.h): one-way time minus the
+// baseline's median one-way time minus the request.
+struct OneWay {
+  const std::string& receiver_namespace;
+  double baseline_ms;
+};
+
 nlohmann::json delay_row(FaultKinds& kinds, const std::string& interface, int delay_ms, int jitter_ms,
-                         int probes, double baseline_ms) {
+                         int probes, double baseline_ms, const OneWay& one_way) {
   auto fault = kinds.apply("network.delay", delay_spec(interface, delay_ms, jitter_ms));
   const auto rtts = bench::paced_rtts_ms(kAddressB, kEchoPort, probes, 5000);
+  const auto one_way_ms = bench::paced_one_way_ms(one_way.receiver_namespace, kAddressB, kOneWayPort, probes, 5000);
   (void)fault->revert();
+  std::vector<double> one_way_errors;
+  for (double time : one_way_ms) one_way_errors.push_back(time - one_way.baseline_ms - delay_ms);
   std::vector<double> added, errors;
   for (double rtt : rtts) {
     added.push_back(rtt - baseline_ms);
@@ -88,25 +102,31 @@ nlohmann::json delay_row(FaultKinds& kinds, const std::string& interface, int de
   nlohmann::json row = {{"requested_ms", delay_ms}, {"jitter_ms", jitter_ms}, {"backend", fault->backend()},
                         {"probes", probes}, {"answered", rtts.size()}, {"rtt_ms", to_json(quantiles(rtts))},
                         {"added_ms", to_json(added_q)}, {"error_ms", to_json(quantiles(errors))},
-                        {"added_over_requested", bench::optional_number(bench::ratio(added_q.p50, delay_ms))}};
+                        {"added_over_requested", bench::optional_number(bench::ratio(added_q.p50, delay_ms))},
+                        {"one_way_error_ms", to_json(quantiles(one_way_errors))}};
   if (jitter_ms > 0) {
     row["stddev_over_requested"] = bench::optional_number(bench::ratio(added_q.stddev, jitter_ms));
   }
   std::cerr << "network_bench: delay " << delay_ms << " ms +- " << jitter_ms << ": median error "
-            << row["error_ms"]["p50"] << " ms\n";
+            << row["error_ms"]["p50"] << " ms, p99 error " << row["error_ms"]["p99"] << " ms; one way: median error "
+            << row["one_way_error_ms"]["p50"] << " ms, p99 error " << row["one_way_error_ms"]["p99"] << " ms\n";
   return row;
 }
 
-nlohmann::json delay_section(FaultKinds& kinds, const std::string& interface, const Options& options) {
+nlohmann::json delay_section(FaultKinds& kinds, const std::string& interface, const std::string& receiver_namespace,
+                             const Options& options) {
   const int scale = options.quick ? 1 : 3;
   const auto baseline = bench::paced_rtts_ms(kAddressB, kEchoPort, 200 * scale, 2000);
   const auto baseline_q = quantiles(baseline);
+  const auto one_way_q =
+      quantiles(bench::paced_one_way_ms(receiver_namespace, kAddressB, kOneWayPort, 200 * scale, 2000));
+  const OneWay one_way{receiver_namespace, one_way_q.p50};
   nlohmann::json rows = nlohmann::json::array();
   for (int delay_ms : {1, 10, 50, 200}) {
-    rows.push_back(delay_row(kinds, interface, delay_ms, 0, 100 * scale, baseline_q.p50));
+    rows.push_back(delay_row(kinds, interface, delay_ms, 0, 100 * scale, baseline_q.p50, one_way));
   }
-  rows.push_back(delay_row(kinds, interface, 50, 10, 200 * scale, baseline_q.p50));
-  return {{"baseline_rtt_ms", to_json(baseline_q)}, {"rows", rows}};
+  rows.push_back(delay_row(kinds, interface, 50, 10, 200 * scale, baseline_q.p50, one_way));
+  return {{"baseline_rtt_ms", to_json(baseline_q)}, {"baseline_one_way_ms", to_json(one_way_q)}, {"rows", rows}};
 }
 
 nlohmann::json loss_row(const std::string& backend, double percent, int packets, int echoed) {
@@ -205,6 +225,8 @@ int main(int argc, char** argv) {
   CLI::App app{"Delay and loss fidelity and NFQUEUE engine throughput, in namespaces (root)"};
   app.add_flag("--quick", options.quick, "Fewer probes and shorter streams");
   app.add_flag("--throughput-only", options.throughput_only, "Measure only the TCP throughput section");
+  app.add_flag("--delay-only", options.delay_only, "Measure only the delay fidelity section")
+      ->excludes("--throughput-only");
   app.add_option("--loss-packets", options.loss_packets, "Datagrams per loss measurement")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   nlohmann::json result = {{"benchmark", "network"}};
@@ -220,10 +242,10 @@ int main(int argc, char** argv) {
     chaos::testing::NamespaceEntry in_a(bed.a());
     FaultKinds kinds;
     if (!options.throughput_only) {
-      result["delay"] = delay_section(kinds, bed.link_a_to_b(), options);
-      result["loss"] = loss_section(kinds, bed.link_a_to_b(), options);
+      result["delay"] = delay_section(kinds, bed.link_a_to_b(), bed.b(), options);
+      if (!options.delay_only) result["loss"] = loss_section(kinds, bed.link_a_to_b(), options);
     }
-    result["throughput"] = throughput_section(kinds, bed, options);
+    if (!options.delay_only) result["throughput"] = throughput_section(kinds, bed, options);
   } catch (const std::exception& error) {
     result["skipped"] = std::string("failed: ") + error.what();
   }

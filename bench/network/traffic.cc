@@ -8,7 +8,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 #include "lab/testbed/network_test_bed.h"
@@ -87,6 +89,80 @@ std::vector<double> paced_rtts_ms(const std::string& address, int port, int coun
     if (rtt >= 0) answered.push_back(rtt);
   }
   return answered;
+}
+
+std::vector<double> paced_one_way_ms(const std::string& receiver_namespace, const std::string& address, int port,
+                                     int count, int gap_us) {
+  struct Probe {
+    int sequence;
+    std::int64_t sent_ns;  // CLOCK_REALTIME, as SO_TIMESTAMPNS
+  };
+  const auto realtime_ns = [] {
+    timespec now{};
+    clock_gettime(CLOCK_REALTIME, &now);
+    return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+  };
+  std::vector<double> one_way(static_cast<std::size_t>(count), -1);
+  std::atomic<int> received{0};
+  std::atomic<bool> stop{false};
+  std::atomic<int> ready{0};  // 1 listening, -1 failed
+  std::thread receiver([&] {
+    chaos::testing::NamespaceEntry in_receiver(receiver_namespace);
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+    const auto at = address_of(address, port);
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof(at)) != 0) {
+      ready = -1;
+      ::close(fd);
+      return;
+    }
+    ready = 1;
+    while (!stop) {
+      if (!readable(fd, 50)) continue;
+      Probe probe{};
+      iovec data{&probe, sizeof(probe)};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+      msghdr message{};
+      message.msg_iov = &data;
+      message.msg_iovlen = 1;
+      message.msg_control = control;
+      message.msg_controllen = sizeof(control);
+      if (recvmsg(fd, &message, MSG_DONTWAIT) != static_cast<ssize_t>(sizeof(probe))) continue;
+      if (probe.sequence < 0 || probe.sequence >= count) continue;
+      for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_TIMESTAMPNS) continue;
+        timespec stamp{};
+        std::memcpy(&stamp, CMSG_DATA(header), sizeof(stamp));
+        const std::int64_t arrived_ns = std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec;
+        one_way[static_cast<std::size_t>(probe.sequence)] = static_cast<double>(arrived_ns - probe.sent_ns) / 1e6;
+        ++received;
+      }
+    }
+    ::close(fd);
+  });
+  while (ready == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (ready == 1) {
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const auto to = address_of(address, port);
+    connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+    const auto start = Clock::now();
+    for (int sequence = 0; sequence < count; ++sequence) {
+      std::this_thread::sleep_until(start + std::chrono::microseconds(static_cast<long>(gap_us) * sequence));
+      const Probe probe{sequence, realtime_ns()};
+      send(fd, &probe, sizeof(probe), 0);
+    }
+    ::close(fd);
+    const auto deadline = Clock::now() + std::chrono::seconds(3);
+    while (received < count && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  stop = true;
+  receiver.join();
+  std::vector<double> arrived;
+  for (double value : one_way) {
+    if (value >= 0) arrived.push_back(value);
+  }
+  return arrived;
 }
 
 std::optional<double> tcp_throughput_bytes_per_second(const std::string& receiver_namespace,

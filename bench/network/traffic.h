@@ -13,6 +13,16 @@ namespace chaos::bench {
 // the round-trip time of each answered probe in ms, in send order.
 std::vector<double> paced_rtts_ms(const std::string& address, int port, int count, int gap_us);
 
+// One-way times A->B in ms of `count` UDP datagrams, one every `gap_us`, to
+// a receiver of our own in `receiver_namespace` on address:port: the
+// kernel's receive timestamp in B (SO_TIMESTAMPNS, taken when the datagram
+// enters B's stack) minus the send time, in send order. Unlike an RTT it
+// leaves out when the receiving threads get to run, which on a loaded VM
+// differs between a baseline and a delayed packet (the delay lets their
+// CPUs go idle); what remains is the path itself.
+std::vector<double> paced_one_way_ms(const std::string& receiver_namespace, const std::string& address, int port,
+                                     int count, int gap_us);
+
 // Bytes per second of one TCP stream from the calling thread's namespace to
 // a receiver started in `receiver_namespace` on address:port, for `seconds`.
 // nullopt when the stream could not be set up.

@@ -12,15 +12,21 @@
 #include <cerrno>
 #include <cstring>
 #include <iostream>
+#include <optional>
 
 #include "agent/faults/network/engine/nfqueue_socket.h"
 #include "agent/faults/network/engine/packet_sender.h"
+#include "agent/faults/network/engine/wake_up_latency.h"
 #include "agent/targets/namespaces/namespace_handle.h"
 #include "common/unique_fd.h"
 
 namespace chaos::agent::network {
 
 namespace {
+
+// Bounds the spin before one release (see Io::release_due_and_rearm): wake-up
+// latencies above it are paid as lateness rather than as CPU.
+constexpr Duration kMaxSpinBeforeRelease = std::chrono::microseconds(250);
 
 timespec to_timespec(SteadyTime time) {
   const auto nanos = time.time_since_epoch().count();
@@ -42,11 +48,50 @@ class NfqueueEngine::Io {
   UniqueFd timer{timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC)};
   UniqueFd stop{eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)};
 
+  // Learned from the timer's own wake-ups (see wake_up_latency.h).
+  WakeUpLatency wake_up{kMaxSpinBeforeRelease};
+  // The instant the timer is armed for, when the thread will sleep until it.
+  std::optional<SteadyTime> sleeping_until;
+  // The timer is armed wake_up.margin() before the next release.
+  bool armed_early = false;
+
+  // Packets read now: `arrived` estimates when they reached the queue.
+  void receive(SteadyTime arrived) {
+    const auto status = queue->receive_pending([this, arrived](const QueuedPacket& packet) {
+      holder->on_packet(packet, arrived, std::chrono::steady_clock::now());
+    });
+    if (!status.ok()) std::cerr << "nfqueue engine: " << status.message() << "\n";
+  }
+
   void release_due_and_rearm() {
-    holder->release_due(std::chrono::steady_clock::now());
+    auto now = std::chrono::steady_clock::now();
+    // Woken wake_up.margin() early (a sleeping thread wakes late): spin the
+    // rest, still reading the queue, so the release is on time. At most
+    // kMaxSpinBeforeRelease per release.
+    while (armed_early && !holder->empty() && holder->next_release() > now &&
+           holder->next_release() - now <= wake_up.margin()) {
+      pollfd readable{queue->fd(), POLLIN, 0};
+      if (poll(&readable, 1, 0) > 0) receive(now);
+      now = std::chrono::steady_clock::now();
+    }
+    holder->release_due(now);
     (void)queue->flush_verdicts();
     itimerspec next{};  // all zero disarms
-    if (!holder->empty()) next.it_value = to_timespec(holder->next_release());
+    sleeping_until.reset();
+    armed_early = false;
+    if (!holder->empty()) {
+      // Only a release with room to sleep before it is worth a spin: when
+      // packets are due back to back (bulk traffic), spinning would take a
+      // whole core from the traffic itself, so the thread sleeps until the
+      // release and takes whatever is due when it wakes, as a batch.
+      SteadyTime wake_at = holder->next_release() - wake_up.margin();
+      now = std::chrono::steady_clock::now();
+      armed_early = wake_at > now && wake_up.margin() > Duration{0};
+      if (!armed_early) wake_at = holder->next_release();
+      next.it_value = to_timespec(wake_at);
+      // A deadline already past fires at once: no sleep, nothing to learn.
+      if (wake_at > now) sleeping_until = wake_at;
+    }
     timerfd_settime(timer.get(), TFD_TIMER_ABSTIME, &next, nullptr);
   }
 
@@ -183,25 +228,29 @@ void NfqueueEngine::run() noexcept {
 void NfqueueEngine::loop() {
   enter_realtime();
   Io& io = *io_;
-  const auto on_packet = [&io](const QueuedPacket& packet) {
-    io.holder->on_packet(packet, std::chrono::steady_clock::now());
-  };
   pollfd fds[3] = {{io.queue->fd(), POLLIN, 0}, {io.timer.get(), POLLIN, 0}, {io.stop.get(), POLLIN, 0}};
   for (;;) {
+    const SteadyTime slept_at = std::chrono::steady_clock::now();
     if (poll(fds, 3, -1) < 0) {
       if (errno == EINTR) continue;
       fail(std::string("poll: ") + std::strerror(errno));
       break;
     }
+    const SteadyTime woke = std::chrono::steady_clock::now();
     if (fds[2].revents & POLLIN) break;
     if (fds[1].revents & POLLIN) {
       std::uint64_t expirations = 0;
-      (void)!read(io.timer.get(), &expirations, sizeof(expirations));
+      // Learn only from a wake-up the thread slept for (it entered poll
+      // before the deadline), not from a deadline passed while it worked.
+      if (read(io.timer.get(), &expirations, sizeof(expirations)) > 0 && expirations > 0 && io.sleeping_until &&
+          slept_at <= *io.sleeping_until) {
+        io.wake_up.observe(*io.sleeping_until, woke);
+      }
     }
     if (fds[0].revents & (POLLIN | POLLERR)) {
-      if (auto status = io.queue->receive_pending(on_packet); !status.ok()) {
-        std::cerr << "nfqueue engine: " << status.message() << "\n";
-      }
+      // A packet that woke us was queued about one wake-up latency ago,
+      // and not before we went to sleep.
+      io.receive(std::max(slept_at, woke - io.wake_up.typical()));
     }
     io.release_due_and_rearm();
   }

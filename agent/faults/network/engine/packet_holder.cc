@@ -3,6 +3,8 @@
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 
+#include <algorithm>
+
 namespace chaos::agent::network {
 
 PacketHolder::PacketHolder(const ImpairmentSpec& spec, std::uint64_t seed, VerdictSink verdicts,
@@ -18,9 +20,9 @@ bool PacketHolder::can_reinject(const QueuedPacket& packet) const {
          !packet.payload.empty() && packet.payload.size() == packet.length;
 }
 
-void PacketHolder::on_packet(const QueuedPacket& packet, SteadyTime now) {
+void PacketHolder::on_packet(const QueuedPacket& packet, SteadyTime arrived, SteadyTime now) {
   received_.fetch_add(1, std::memory_order_relaxed);
-  const auto decision = model_.decide(now, packet.length);
+  const auto decision = model_.decide(std::min(arrived, now), packet.length);
   if (decision.drop) {
     dropped_.fetch_add(1, std::memory_order_relaxed);
     verdicts_(packet.packet_id, NF_DROP);

@@ -66,7 +66,11 @@ class PacketHolder {
   PacketHolder(const ImpairmentSpec& spec, std::uint64_t seed, VerdictSink verdicts, PacketSender* sender,
                std::size_t max_copies_held, std::size_t max_bytes_held = kDefaultMaxHeldBytes);
 
-  void on_packet(const QueuedPacket& packet, SteadyTime now);
+  // `arrived`: when the packet reached the kernel's queue (the engine's
+  // estimate, at most `now`); its delay starts then, as netem's does at
+  // enqueue. `now`: when it was read.
+  void on_packet(const QueuedPacket& packet, SteadyTime arrived, SteadyTime now);
+  void on_packet(const QueuedPacket& packet, SteadyTime now) { on_packet(packet, now, now); }
   // Packets still in the kernel's queue when the engine stops: accepted.
   void accept_unheld(const QueuedPacket& packet);
   void release_due(SteadyTime now);

@@ -71,6 +71,15 @@ TEST_F(PacketHolderTest, LocalEgressPacketIsDroppedAtOnceAndResentAtReleaseTime)
   EXPECT_EQ(stats.dropped, 0u);  // not an impairment drop
 }
 
+TEST_F(PacketHolderTest, DelayCountsFromWhenThePacketReachedTheQueueNotFromWhenItWasRead) {
+  auto holder = make(delay_of(10));
+  // Read 300 us after it was queued (the engine thread's wake-up).
+  holder.on_packet(packet(7, NF_INET_POST_ROUTING, true), kStart, kStart + std::chrono::microseconds(300));
+  EXPECT_EQ(holder.next_release(), kStart + milliseconds(10));
+  holder.release_due(kStart + milliseconds(10));
+  EXPECT_EQ(sender.sent.size(), 1u);
+}
+
 TEST_F(PacketHolderTest, IngressForwardedAndTruncatedPacketsWaitForTheirVerdict) {
   auto holder = make(delay_of(10));
   holder.on_packet(packet(1, NF_INET_PRE_ROUTING, false), kStart);   // ingress: re-sending would send it
