@@ -22,6 +22,15 @@ constexpr std::size_t kMaxCachedHops = 1024;
 constexpr auto kHopLifetime = std::chrono::seconds(1);
 constexpr auto kNoHopLifetime = std::chrono::milliseconds(200);
 
+// Addresses and TCP ports: what a flow's classification can depend on.
+std::string flow_of(std::span<const unsigned char> packet, const IpLayout& layout) {
+  const auto addresses = layout.version == 4 ? packet.subspan(12, 8) : packet.subspan(8, 32);
+  std::string key(addresses.begin(), addresses.end());
+  const auto ports = packet.subspan(layout.transport_offset, 4);
+  key.append(ports.begin(), ports.end());
+  return key;
+}
+
 std::span<const unsigned char> destination_of(std::span<const unsigned char> packet, const IpLayout& layout) {
   return layout.version == 4 ? packet.subspan(16, 4) : packet.subspan(24, 16);
 }
@@ -48,7 +57,11 @@ StatusOr<std::unique_ptr<PacketSocketLinkSender>> PacketSocketLinkSender::open(s
 PacketSocketLinkSender::~PacketSocketLinkSender() { ::close(fd_); }
 
 bool PacketSocketLinkSender::send(const VnetHeader& header, const LinkHop& hop, int ip_version,
-                                  std::span<const unsigned char> packet) {
+                                  std::uint32_t priority, std::span<const unsigned char> packet) {
+  if (priority != priority_) {
+    if (setsockopt(fd_, SOL_SOCKET, SO_PRIORITY, &priority, sizeof(priority)) < 0) return false;
+    priority_ = priority;
+  }
   const std::uint16_t ethertype = htons(ip_version == 4 ? ETH_P_IP : ETH_P_IPV6);
   ethhdr link{};
   std::memcpy(link.h_dest, hop.next_hop_mac.data(), sizeof(link.h_dest));
@@ -95,6 +108,14 @@ std::optional<LinkHop> GsoPacketSender::hop_to(std::span<const unsigned char> pa
   return hop;
 }
 
+std::optional<LinkHop> GsoPacketSender::known_hop(std::span<const unsigned char> packet,
+                                                  const IpLayout& layout) const {
+  const auto destination = destination_of(packet, layout);
+  const auto cached = cache_.find(std::string(destination.begin(), destination.end()));
+  if (cached == cache_.end()) return std::nullopt;
+  return cached->second.hop;
+}
+
 bool GsoPacketSender::can_send(const QueuedPacket& packet) {
   if (!packet.gso) return fallback_->can_send(packet);
   // The kernel's partial checksum is what the device completes; a
@@ -103,7 +124,10 @@ bool GsoPacketSender::can_send(const QueuedPacket& packet) {
   const auto layout = parse_ip(packet.payload);
   if (!layout || layout->fragment || layout->protocol != IPPROTO_TCP) return false;
   const auto hop = hop_to(packet.payload, *layout, packet.out_interface);
-  return hop && tcp_gso_header(packet.payload, hop->mtu, kEthernetHeaderBytes).has_value();
+  if (!hop || !tcp_gso_header(packet.payload, hop->mtu, kEthernetHeaderBytes)) return false;
+  if (priorities_.size() >= kMaxCachedHops) priorities_.clear();
+  priorities_[flow_of(packet.payload, *layout)] = packet.priority;
+  return true;
 }
 
 bool GsoPacketSender::send(std::span<const unsigned char> packet) {
@@ -111,10 +135,12 @@ bool GsoPacketSender::send(std::span<const unsigned char> packet) {
   if (!layout) return false;
   if (layout->protocol == IPPROTO_TCP && !layout->fragment) {
     // A super-packet (longer than its path's MTU) goes whole to the link.
-    const auto hop = hop_to(packet, *layout, 0);
+    const auto hop = known_hop(packet, *layout);
     if (hop && packet.size() > hop->mtu) {
       const auto header = tcp_gso_header(packet, hop->mtu, kEthernetHeaderBytes);
-      return header && link_->send(*header, *hop, layout->version, packet);
+      const auto priority = priorities_.find(flow_of(packet, *layout));
+      return header && link_->send(*header, *hop, layout->version,
+                                   priority == priorities_.end() ? 0 : priority->second, packet);
     }
   }
   scratch_.assign(packet.begin(), packet.end());

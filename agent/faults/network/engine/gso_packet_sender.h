@@ -30,7 +30,7 @@ class LinkSender {
  public:
   virtual ~LinkSender() = default;
   // False when not sent (socket buffer full, device gone): the packet is lost.
-  virtual bool send(const VnetHeader& header, const LinkHop& hop, int ip_version,
+  virtual bool send(const VnetHeader& header, const LinkHop& hop, int ip_version, std::uint32_t priority,
                     std::span<const unsigned char> packet) = 0;
 };
 
@@ -44,12 +44,13 @@ class PacketSocketLinkSender final : public LinkSender {
   ~PacketSocketLinkSender() override;
   PacketSocketLinkSender(const PacketSocketLinkSender&) = delete;
   PacketSocketLinkSender& operator=(const PacketSocketLinkSender&) = delete;
-  bool send(const VnetHeader& header, const LinkHop& hop, int ip_version,
+  bool send(const VnetHeader& header, const LinkHop& hop, int ip_version, std::uint32_t priority,
             std::span<const unsigned char> packet) override;
 
  private:
   explicit PacketSocketLinkSender(int fd) : fd_(fd) {}
   int fd_;
+  std::uint32_t priority_ = 0;  // the socket's SO_PRIORITY
 };
 
 class GsoPacketSender final : public PacketSender {
@@ -64,7 +65,12 @@ class GsoPacketSender final : public PacketSender {
   bool send(std::span<const unsigned char> packet) override;
 
  private:
+  // Resolves (or takes from the cache) the hop of a queued super-packet.
   std::optional<LinkHop> hop_to(std::span<const unsigned char> packet, const IpLayout& layout, int out_interface);
+  // The hop can_send() found for this destination, without asking the
+  // kernel: a packet being released never resolves (a SYN's release would
+  // ask before its own ARP exchange and cache "no neighbour").
+  std::optional<LinkHop> known_hop(std::span<const unsigned char> packet, const IpLayout& layout) const;
 
   struct CachedHop {
     std::optional<LinkHop> hop;
@@ -76,6 +82,10 @@ class GsoPacketSender final : public PacketSender {
   // By destination address; bounded (cleared when full). Entries expire so
   // a changed route or neighbour is picked up.
   std::map<std::string, CachedHop> cache_;
+  // skb->priority by flow (addresses and ports), as queued: a bandwidth
+  // fault classifies by fields of the flow, and a packet socket re-send
+  // skips its chain. Bounded (cleared when full).
+  std::map<std::string, std::uint32_t> priorities_;
   std::vector<unsigned char> scratch_;
 };
 

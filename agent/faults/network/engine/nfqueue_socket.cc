@@ -58,6 +58,9 @@ int on_queue_message(const nlmsghdr* message, void* data) {
     packet.gso = (info & NFQA_SKB_GSO) != 0;
     packet.checksum_partial = (info & NFQA_SKB_CSUMNOTREADY) != 0;
   }
+  if (attributes[NFQA_PRIORITY] != nullptr && mnl_attr_validate(attributes[NFQA_PRIORITY], MNL_TYPE_U32) >= 0) {
+    packet.priority = ntohl(mnl_attr_get_u32(attributes[NFQA_PRIORITY]));
+  }
   if (attributes[NFQA_IFINDEX_OUTDEV] != nullptr &&
       mnl_attr_validate(attributes[NFQA_IFINDEX_OUTDEV], MNL_TYPE_U32) >= 0) {
     packet.out_interface = static_cast<int>(ntohl(mnl_attr_get_u32(attributes[NFQA_IFINDEX_OUTDEV])));

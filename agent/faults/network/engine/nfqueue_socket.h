@@ -30,6 +30,9 @@ struct QueuedPacket {
   bool checksum_partial = false;
   // The device the kernel routed it to (0: none, e.g. before routing).
   int out_interface = 0;
+  // skb->priority (e.g. a bandwidth fault's CLASSIFY): a packet socket
+  // re-send must carry it, as it skips the chains that set it.
+  std::uint32_t priority = 0;
 };
 
 struct QueueConfig {

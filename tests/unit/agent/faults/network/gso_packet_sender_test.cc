@@ -17,6 +17,7 @@ struct Sent {
   std::vector<std::vector<unsigned char>> raw;
   std::vector<VnetHeader> link_headers;
   std::vector<int> link_interfaces;
+  std::vector<std::uint32_t> link_priorities;
   int resolves = 0;
 };
 
@@ -49,8 +50,10 @@ class FakeHops : public HopResolver {
 class FakeLink : public LinkSender {
  public:
   explicit FakeLink(Sent& sent) : sent_(sent) {}
-  bool send(const VnetHeader& header, const LinkHop& hop, int, std::span<const unsigned char>) override {
+  bool send(const VnetHeader& header, const LinkHop& hop, int, std::uint32_t priority,
+            std::span<const unsigned char>) override {
     sent_.link_headers.push_back(header);
+    sent_.link_priorities.push_back(priority);
     sent_.link_interfaces.push_back(hop.interface_index);
     return true;
   }
@@ -78,9 +81,12 @@ TEST(GsoPacketSenderTest, SuperPacketGoesWholeToTheLinkWithItsSegmentSize) {
   Sent sent;
   auto sender = make_sender(sent, true);
   const auto packet = make_packet(4, IPPROTO_TCP, 30'000);
-  ASSERT_TRUE(sender.can_send(queued(packet, true)));
+  auto classified = queued(packet, true);
+  classified.priority = 0xcafe0001;  // a bandwidth fault's CLASSIFY, which the link send skips
+  ASSERT_TRUE(sender.can_send(classified));
   ASSERT_TRUE(sender.send(packet));
   ASSERT_EQ(sent.link_headers.size(), 1u);
+  EXPECT_EQ(sent.link_priorities[0], 0xcafe0001u);
   EXPECT_EQ(sent.link_headers[0].gso_size, 1500 - 20 - 32);
   EXPECT_EQ(sent.link_interfaces[0], 7);  // the kernel's device, remembered from the queue
   EXPECT_TRUE(sent.raw.empty());
@@ -108,6 +114,9 @@ TEST(GsoPacketSenderTest, OtherPacketsGoToTheRawSocketWithTheirChecksumCompleted
   EXPECT_TRUE(transport_checksum_ok(sent.raw[0]));
   EXPECT_TRUE(transport_checksum_ok(sent.raw[1]));
   EXPECT_TRUE(sent.link_headers.empty());
+  // Nor did they ask for a next hop: a SYN released before its own ARP
+  // exchange would cache "no neighbour" for the super-packets after it.
+  EXPECT_EQ(sent.resolves, 0);
 }
 
 TEST(GsoPacketSenderTest, MalformedPacketIsRefusedNotSent) {
