@@ -228,7 +228,8 @@ nlohmann::json throughput_row(FaultKinds& kinds, chaos::testing::NetworkTestBed&
   std::optional<double> mbit;
   if (bytes) mbit = *bytes * 8 / 1e6;
   std::cerr << "network_bench: TCP " << test.name << ": " << (mbit ? *mbit : -1) << " Mbit/s\n";
-  nlohmann::json row = {{"case", test.name}, {"streams", test.streams}, {"mbit_per_second", bench::optional_number(mbit)}};
+  nlohmann::json row = {
+      {"case", test.name}, {"streams", test.streams}, {"mbit_per_second", bench::optional_number(mbit)}};
   if (test.delay_ms >= 0) row["delay_ms"] = test.delay_ms;
   std::optional<double> versus;
   if (mbit && no_fault) versus = bench::ratio(*mbit, *no_fault);

@@ -19,10 +19,11 @@ constexpr int kSendBufferBytes = 4 * 1024 * 1024;
 constexpr std::size_t kMaxCachedHops = 1024;
 // A neighbour that changes is noticed within this; a destination not
 // resolvable is asked again after the shorter one.
-constexpr auto kHopLifetime = std::chrono::seconds(1);
-constexpr auto kNoHopLifetime = std::chrono::milliseconds(200);
+constexpr std::chrono::milliseconds kHopLifetime{1000};
+constexpr std::chrono::milliseconds kNoHopLifetime{200};
 
 // Addresses and TCP ports: what a flow's classification can depend on.
+// Only for a packet whose TCP header tcp_gso_header() accepted.
 std::string flow_of(std::span<const unsigned char> packet, const IpLayout& layout) {
   const auto addresses = layout.version == 4 ? packet.subspan(12, 8) : packet.subspan(8, 32);
   std::string key(addresses.begin(), addresses.end());
@@ -103,8 +104,8 @@ std::optional<LinkHop> GsoPacketSender::hop_to(std::span<const unsigned char> pa
   }
   if (cache_.size() >= kMaxCachedHops) cache_.clear();
   auto hop = hops_->resolve(destination, out_interface);
-  cache_[std::move(key)] = CachedHop{hop, now + (hop ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(kHopLifetime)
-                                                     : std::chrono::duration_cast<std::chrono::steady_clock::duration>(kNoHopLifetime))};
+  const std::chrono::steady_clock::duration lifetime = hop ? kHopLifetime : kNoHopLifetime;
+  cache_[std::move(key)] = CachedHop{hop, now + lifetime};
   return hop;
 }
 
@@ -138,9 +139,10 @@ bool GsoPacketSender::send(std::span<const unsigned char> packet) {
     const auto hop = known_hop(packet, *layout);
     if (hop && packet.size() > hop->mtu) {
       const auto header = tcp_gso_header(packet, hop->mtu, kEthernetHeaderBytes);
-      const auto priority = priorities_.find(flow_of(packet, *layout));
-      return header && link_->send(*header, *hop, layout->version,
-                                   priority == priorities_.end() ? 0 : priority->second, packet);
+      if (!header) return false;  // its TCP header is cut short
+      const auto priority = priorities_.find(flow_of(packet, *layout));  // ports are there: header checked
+      return link_->send(*header, *hop, layout->version, priority == priorities_.end() ? 0 : priority->second,
+                         packet);
     }
   }
   scratch_.assign(packet.begin(), packet.end());
