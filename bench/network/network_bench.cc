@@ -8,14 +8,21 @@
 //               timestamp), which leaves the receivers' wake-ups out;
 //   loss:       network.loss (nftables) and the engine's Bernoulli loss at
 //               1/10/20 % over N datagrams, with the 99 % Wilson interval;
-//   throughput: one TCP stream A->B with no fault, a 0 ms and a 10 ms engine
-//               fault (ratios), and the RTT a 0 ms engine adds.
+//   throughput: TCP A->B (1 and 4 streams) with no fault and through the
+//               engine at 0/1/10/50 ms: ratios to no fault and to the TCP
+//               window bound (tcp_wmem/tcp_rmem/tcp_adv_win_scale read in
+//               the same run), CPU per MTU-sized packet (the process's, the
+//               engine thread's), and the RTT a 0 ms engine adds.
 // Prints one JSON object (bench/README.md); numbers are reported, never
 // asserted: timing belongs here, not in tests.
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <fstream>
 #include <iostream>
+#include <thread>
 
 #include "agent/faults/network/network_fault_kinds.h"
 #include "bench/network/steered_engine.h"
@@ -166,56 +173,150 @@ nlohmann::json loss_section(FaultKinds& kinds, const std::string& interface, con
   return {{"baseline", {{"packets", packets}, {"lost", packets - baseline_echoed}}}, {"rows", rows}};
 }
 
-std::optional<double> tcp_mbit_per_second(const std::string& name, const std::string& peer_namespace,
-                                          double seconds) {
-  const auto bytes = bench::tcp_throughput_bytes_per_second(peer_namespace, kAddressB, kTcpPort, seconds);
-  std::cerr << "network_bench: TCP " << name << ": " << (bytes ? *bytes * 8 / 1e6 : -1) << " Mbit/s\n";
-  if (!bytes) return std::nullopt;
-  return *bytes * 8 / 1e6;
+// The TCP window bound of the issue: min(tcp_wmem max of the sender, the
+// usable part of the receiver's tcp_rmem max) per round trip. Usable: all
+// but 1/2^tcp_adv_win_scale of the buffer (2^scale of it when the scale is
+// not positive). Read inside the namespaces (A sends, B receives).
+struct TcpWindow {
+  long wmem_max = 0;
+  long rmem_max = 0;
+  int adv_win_scale = 0;
+  long bytes() const {
+    const long usable = adv_win_scale > 0 ? rmem_max - (rmem_max >> adv_win_scale) : rmem_max >> -adv_win_scale;
+    return std::min(wmem_max, usable);
+  }
+};
+
+std::vector<long> sysctl_numbers(const std::string& name) {
+  std::ifstream file("/proc/sys/net/ipv4/" + name);
+  std::vector<long> numbers;
+  for (long number = 0; file >> number;) numbers.push_back(number);
+  return numbers;
 }
 
-nlohmann::json throughput_row(const std::string& name, std::optional<double> mbit, std::optional<double> baseline) {
+TcpWindow tcp_window(const std::string& receiver_namespace) {
+  TcpWindow window;
+  if (const auto wmem = sysctl_numbers("tcp_wmem"); wmem.size() == 3) window.wmem_max = wmem[2];
+  std::thread reader([&] {
+    chaos::testing::NamespaceEntry in_receiver(receiver_namespace);
+    if (const auto rmem = sysctl_numbers("tcp_rmem"); rmem.size() == 3) window.rmem_max = rmem[2];
+    if (const auto scale = sysctl_numbers("tcp_adv_win_scale"); scale.size() == 1) {
+      window.adv_win_scale = static_cast<int>(scale[0]);
+    }
+  });
+  reader.join();
+  return window;
+}
+
+std::chrono::nanoseconds process_cpu_time() {
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  return std::chrono::seconds(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+         std::chrono::microseconds(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+// Payload of one MTU-sized packet on the test bed's link (1500 - IP - TCP
+// with timestamps): CPU figures are per such packet ("segment"), whether
+// the engine saw it alone or inside a GSO super-packet.
+constexpr double kSegmentBytes = 1448;
+
+struct ThroughputCase {
+  std::string name;
+  int delay_ms = -1;  // -1: no fault
+  int streams = 1;
+  bool resend_gso_whole = true;
+  bool ingress = false;
+  bool reinject = true;
+};
+
+nlohmann::json throughput_row(FaultKinds& kinds, chaos::testing::NetworkTestBed& bed, const ThroughputCase& test,
+                              double seconds, std::optional<double> no_fault, const TcpWindow& window,
+                              double baseline_rtt_ms) {
+  std::unique_ptr<bench::SteeredEngine> engine;
+  if (test.delay_ms >= 0) {
+    agent::network::ImpairmentSpec impairment;
+    impairment.delay = std::chrono::milliseconds(test.delay_ms);
+    engine = std::make_unique<bench::SteeredEngine>(kinds.commands(), bed.link_a_to_b(),
+                                                    agent::network::Protocol::kAny, impairment, test.ingress,
+                                                    test.reinject, test.resend_gso_whole);
+  }
+  const auto cpu_before = process_cpu_time();
+  const auto engine_before = engine ? engine->engine().thread_cpu_time() : std::chrono::nanoseconds{0};
+  const auto queued_before = engine ? engine->engine().stats().received : 0;
+  const auto bytes = bench::tcp_throughput_bytes_per_second(bed.b(), kAddressB, kTcpPort, seconds, test.streams);
+  const double cpu_ns = static_cast<double>((process_cpu_time() - cpu_before).count());
+  std::optional<double> mbit;
+  if (bytes) mbit = *bytes * 8 / 1e6;
+  std::cerr << "network_bench: TCP " << test.name << ": " << (mbit ? *mbit : -1) << " Mbit/s\n";
+  nlohmann::json row = {
+      {"case", test.name}, {"streams", test.streams}, {"mbit_per_second", bench::optional_number(mbit)}};
+  if (test.delay_ms >= 0) row["delay_ms"] = test.delay_ms;
   std::optional<double> versus;
-  if (mbit && baseline) versus = bench::ratio(*mbit, *baseline);
-  return {{"case", name}, {"mbit_per_second", bench::optional_number(mbit)},
-          {"ratio_to_no_fault", bench::optional_number(versus)}};
+  if (mbit && no_fault) versus = bench::ratio(*mbit, *no_fault);
+  if (mbit && test.delay_ms < 0) versus = 1.0;  // it is the no-fault figure
+  row["ratio_to_no_fault"] = bench::optional_number(versus);
+  if (test.delay_ms > 0) {
+    const double rtt_seconds = (test.delay_ms + baseline_rtt_ms) / 1000;
+    const double bound = static_cast<double>(window.bytes()) * 8 / rtt_seconds / 1e6 * test.streams;
+    row["window_bound_mbit_per_second"] = bound;
+    row["ratio_to_window_bound"] = bench::optional_number(mbit ? bench::ratio(*mbit, bound) : std::nullopt);
+  }
+  if (bytes && *bytes > 0) {
+    const double segments = *bytes * seconds / kSegmentBytes;
+    nlohmann::json cpu = {{"process_cpu_ns_per_segment", cpu_ns / segments}};
+    if (engine) {
+      const double engine_ns = static_cast<double>((engine->engine().thread_cpu_time() - engine_before).count());
+      const auto queued = engine->engine().stats().received - queued_before;
+      cpu["engine_thread_ns_per_segment"] = engine_ns / segments;
+      cpu["engine_segments_per_core_second"] = engine_ns > 0 ? 1e9 * segments / engine_ns : 0.0;
+      cpu["engine_queued_packets"] = queued;
+      cpu["engine_thread_ns_per_queued_packet"] = queued > 0 ? engine_ns / static_cast<double>(queued) : 0.0;
+    }
+    row["cpu"] = cpu;
+  }
+  return row;
 }
 
 nlohmann::json throughput_section(FaultKinds& kinds, chaos::testing::NetworkTestBed& bed, const Options& options) {
   const double seconds = options.quick ? 1.5 : 4;
   const auto interface = bed.link_a_to_b();
-  nlohmann::json rows = nlohmann::json::array();
-  const auto none = tcp_mbit_per_second("no fault", bed.b(), seconds);
-  rows.push_back(throughput_row("no fault", none, none));
+  const auto window = tcp_window(bed.b());
   const auto baseline_rtt = quantiles(bench::paced_rtts_ms(kAddressB, kEchoPort, 500, 1000));
+  nlohmann::json rows = nlohmann::json::array();
+  const auto run = [&](const ThroughputCase& test, std::optional<double> no_fault) -> std::optional<double> {
+    rows.push_back(throughput_row(kinds, bed, test, seconds, no_fault, window, baseline_rtt.p50));
+    const auto& mbit = rows.back()["mbit_per_second"];
+    if (!mbit.is_number()) return std::nullopt;
+    return mbit.get<double>();
+  };
+  const auto none = run({"no fault"}, std::nullopt);
+  const auto none4 = run({"no fault, 4 streams", -1, 4}, std::nullopt);
   nlohmann::json added_latency;
-  for (int delay_ms : {0, 10}) {
-    agent::network::ImpairmentSpec impairment;
-    impairment.delay = std::chrono::milliseconds(delay_ms);
-    bench::SteeredEngine engine(kinds.commands(), interface, agent::network::Protocol::kAny, impairment);
-    const std::string name = "engine " + std::to_string(delay_ms) + " ms";
-    rows.push_back(throughput_row(name, tcp_mbit_per_second(name, bed.b(), seconds), none));
-    if (delay_ms == 0) {
-      const auto through = quantiles(bench::paced_rtts_ms(kAddressB, kEchoPort, 500, 1000));
-      added_latency = {{"baseline_rtt_ms", to_json(baseline_rtt)}, {"engine_0ms_rtt_ms", to_json(through)},
-                       {"added_p50_ms", through.p50 - baseline_rtt.p50}, {"added_p99_ms", through.p99 - baseline_rtt.p99}};
-    }
+  for (int delay_ms : {0, 1, 10, 50}) {
+    run({"engine " + std::to_string(delay_ms) + " ms", delay_ms}, none);
   }
-  // Controls for why the engine re-sends packets of local sockets (see
-  // agent/faults/network/engine/packet_holder.h): the same 10 ms with every
-  // packet waiting in the kernel for its verdict (charged to the sending
-  // socket), and the same 10 ms on the ACK path (ingress on A), where no
-  // held packet belongs to a local socket.
-  for (const bool ingress : {false, true}) {
-    agent::network::ImpairmentSpec impairment;
-    impairment.delay = std::chrono::milliseconds(10);
-    bench::SteeredEngine engine(kinds.commands(), interface, agent::network::Protocol::kAny, impairment, ingress,
-                                false);
-    const std::string name = ingress ? "engine 10 ms on the ACK path, verdicts only"
-                                     : "engine 10 ms, verdicts only (no re-send)";
-    rows.push_back(throughput_row(name, tcp_mbit_per_second(name, bed.b(), seconds), none));
+  run({"engine 10 ms, 4 streams", 10, 4}, none4);
+  {
+    bench::SteeredEngine engine(kinds.commands(), interface, agent::network::Protocol::kAny, {});
+    const auto through = quantiles(bench::paced_rtts_ms(kAddressB, kEchoPort, 500, 1000));
+    added_latency = {{"baseline_rtt_ms", to_json(baseline_rtt)}, {"engine_0ms_rtt_ms", to_json(through)},
+                     {"added_p50_ms", through.p50 - baseline_rtt.p50}, {"added_p99_ms", through.p99 - baseline_rtt.p99}};
   }
-  return {{"seconds_per_case", seconds}, {"rows", rows}, {"added_latency", added_latency}};
+  // Controls: the same 10 ms re-sending segment by segment (the kernel
+  // segments before queueing; how the engine worked before GsoPacketSender),
+  // and, for why the engine re-sends packets of local sockets at all (see
+  // agent/faults/network/engine/packet_holder.h), with every packet waiting
+  // in the kernel for its verdict (charged to the sending socket), and on
+  // the ACK path (ingress on A), where no held packet belongs to a local
+  // socket.
+  run({"engine 10 ms, re-sent segment by segment (no GSO)", 10, 1, false}, none);
+  run({"engine 10 ms, verdicts only (no re-send)", 10, 1, true, false, false}, none);
+  run({"engine 10 ms on the ACK path, verdicts only", 10, 1, true, true, false}, none);
+  return {{"seconds_per_case", seconds},
+          {"tcp_window", {{"tcp_wmem_max", window.wmem_max}, {"tcp_rmem_max", window.rmem_max},
+                          {"tcp_adv_win_scale", window.adv_win_scale}, {"window_bytes", window.bytes()},
+                          {"rtt_for_bound", "requested delay + baseline_rtt_ms.p50"}}},
+          {"rows", rows}, {"added_latency", added_latency}};
 }
 
 }  // namespace

@@ -20,10 +20,11 @@ class SteeredEngine {
 
   SteeredEngine(CommandRunner& commands, const std::string& interface, agent::network::Protocol protocol,
                 const agent::network::ImpairmentSpec& impairment, bool ingress = false,
-                bool reinject = true)
+                bool reinject = true, bool resend_gso_whole = true)
       : commands_(commands) {
     using namespace agent::network;
     EngineOptions options{kQueue, impairment, 1, 1 << 16, kBypassMark, 10, interface, reinject};
+    options.resend_gso_whole = resend_gso_whole;
     auto engine = NfqueueEngine::start(options);
     if (!engine.ok()) throw std::runtime_error(engine.status().to_string());
     engine_ = std::move(engine).value();
@@ -39,6 +40,8 @@ class SteeredEngine {
   ~SteeredEngine() { (void)agent::network::remove_steering(commands_, kEgress, kIngress); }
   SteeredEngine(const SteeredEngine&) = delete;
   SteeredEngine& operator=(const SteeredEngine&) = delete;
+
+  const agent::network::NfqueueEngine& engine() const { return *engine_; }
 
  private:
   static constexpr const char* kEgress = "CHAOS-bench-O";

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <ctime>
 #include <thread>
+#include <vector>
 
 #include "lab/testbed/network_test_bed.h"
 
@@ -34,21 +35,32 @@ bool readable(int fd, int timeout_ms) {
   return poll(&waiting, 1, timeout_ms) > 0;
 }
 
-// Receives one stream and reports bytes per second from accept to EOF.
-void receive_stream(int listener, std::atomic<double>& rate) {
-  if (!readable(listener, 5000)) return;
-  const int fd = accept(listener, nullptr, nullptr);
-  if (fd < 0) return;
-  const auto start = Clock::now();
-  std::vector<char> buffer(1 << 17);
-  double total = 0;
-  for (;;) {
-    const auto got = recv(fd, buffer.data(), buffer.size(), 0);
-    if (got <= 0) break;
-    total += static_cast<double>(got);
+// Receives `streams` streams and reports their bytes per second together,
+// from the first accept to the last EOF.
+void receive_streams(int listener, int streams, std::atomic<double>& rate) {
+  std::atomic<double> total{0};
+  std::vector<std::thread> readers;
+  Clock::time_point start;
+  for (int i = 0; i < streams; ++i) {
+    if (!readable(listener, 5000)) break;
+    const int fd = accept(listener, nullptr, nullptr);
+    if (fd < 0) break;
+    if (i == 0) start = Clock::now();
+    readers.emplace_back([fd, &total] {
+      std::vector<char> buffer(1 << 17);
+      double bytes = 0;
+      for (;;) {
+        const auto got = recv(fd, buffer.data(), buffer.size(), 0);
+        if (got <= 0) break;
+        bytes += static_cast<double>(got);
+      }
+      ::close(fd);
+      total.fetch_add(bytes);
+    });
   }
+  for (auto& reader : readers) reader.join();
+  if (readers.empty()) return;
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
-  ::close(fd);
   if (seconds > 0) rate = total / seconds;
 }
 
@@ -166,7 +178,8 @@ std::vector<double> paced_one_way_ms(const std::string& receiver_namespace, cons
 }
 
 std::optional<double> tcp_throughput_bytes_per_second(const std::string& receiver_namespace,
-                                                      const std::string& address, int port, double seconds) {
+                                                      const std::string& address, int port, double seconds,
+                                                      int streams) {
   std::atomic<double> rate{-1};
   std::atomic<int> listener{-1};
   std::atomic<bool> listening{false};
@@ -176,27 +189,41 @@ std::optional<double> tcp_throughput_bytes_per_second(const std::string& receive
     const int yes = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     const auto at = address_of(address, port);
-    if (bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof(at)) == 0 && ::listen(fd, 1) == 0) {
+    if (bind(fd, reinterpret_cast<const sockaddr*>(&at), sizeof(at)) == 0 && ::listen(fd, streams) == 0) {
       listener = fd;
       listening = true;
-      receive_stream(fd, rate);
+      receive_streams(fd, streams, rate);
     }
     listening = true;
     ::close(fd);
   });
   while (!listening) std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (listener >= 0) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    // Connected here, so every stream leaves from the caller's namespace.
+    std::vector<int> fds;
     const auto to = address_of(address, port);
-    if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) == 0) {
-      std::vector<char> chunk(1 << 17, 'x');
-      const auto end = Clock::now() + std::chrono::duration<double>(seconds);
-      while (Clock::now() < end) {
-        if (send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
+    for (int i = 0; i < streams; ++i) {
+      const int fd = socket(AF_INET, SOCK_STREAM, 0);
+      if (connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to)) != 0) {
+        ::close(fd);
+        break;
       }
-      shutdown(fd, SHUT_WR);
+      fds.push_back(fd);
     }
-    ::close(fd);
+    const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+    std::vector<std::thread> senders;
+    for (const int fd : fds) {
+      senders.emplace_back([fd, end] {
+        std::vector<char> chunk(1 << 17, 'x');
+        while (Clock::now() < end) {
+          if (send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) < 0) break;
+        }
+        shutdown(fd, SHUT_WR);
+      });
+    }
+    for (auto& sender : senders) sender.join();
+    for (const int fd : fds) ::close(fd);
+    if (static_cast<int>(fds.size()) < streams) rate = -1;
   }
   receiver.join();
   if (rate < 0) return std::nullopt;

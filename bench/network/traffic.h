@@ -23,10 +23,11 @@ std::vector<double> paced_rtts_ms(const std::string& address, int port, int coun
 std::vector<double> paced_one_way_ms(const std::string& receiver_namespace, const std::string& address, int port,
                                      int count, int gap_us);
 
-// Bytes per second of one TCP stream from the calling thread's namespace to
-// a receiver started in `receiver_namespace` on address:port, for `seconds`.
-// nullopt when the stream could not be set up.
+// Bytes per second of `streams` parallel TCP streams together from the
+// calling thread's namespace to a receiver started in `receiver_namespace`
+// on address:port, for `seconds`. nullopt when a stream could not be set up.
 std::optional<double> tcp_throughput_bytes_per_second(const std::string& receiver_namespace,
-                                                      const std::string& address, int port, double seconds);
+                                                      const std::string& address, int port, double seconds,
+                                                      int streams = 1);
 
 }  // namespace chaos::bench

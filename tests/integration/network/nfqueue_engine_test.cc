@@ -54,6 +54,8 @@ class NfqueueEngineTest : public ::testing::Test {
     steered_ = true;
   }
 
+  void stream_through_jittering_engine(int family);
+
   std::unique_ptr<chaos::testing::NetworkTestBed> bed_;
   std::unique_ptr<chaos::testing::UdpEchoServer> echo_b_;
   std::unique_ptr<chaos::testing::NamespaceEntry> in_a_;
@@ -117,12 +119,19 @@ TEST_F(NfqueueEngineTest, StoppingTheEngineReleasesHeldPacketsAndBypassKeepsTraf
 
 // TCP through a delaying engine: GSO super-packets (NFQA_CFG_F_GSO) and
 // out-of-order verdicts must not corrupt or lose a byte.
-TEST_F(NfqueueEngineTest, TcpStreamThroughAJitteringEngineArrivesIntact) {
+// 4 MiB through a 2 +- 1 ms engine over IPv4 or IPv6 (fd00:c4a0::/64).
+void NfqueueEngineTest::stream_through_jittering_engine(int family) {
   constexpr std::size_t kBytes = 4 << 20;
   constexpr int kTcpPort = 7010;
   ImpairmentSpec impairment;
   impairment.delay = std::chrono::milliseconds(2);
   impairment.jitter = std::chrono::milliseconds(1);
+  if (family == AF_INET6) {
+    ASSERT_TRUE(commands_.run_checked({"ip", "-n", bed_->a(), "addr", "add", "fd00:c4a0::1/64", "dev",
+                                       bed_->link_a_to_b(), "nodad"}).ok());
+    ASSERT_TRUE(commands_.run_checked({"ip", "-n", bed_->b(), "addr", "add", "fd00:c4a0::2/64", "dev",
+                                       "cntba" + bed_->link_a_to_b().substr(5), "nodad"}).ok());
+  }
   start(impairment, Protocol::kTcp);
 
   std::atomic<bool> listening{false};
@@ -130,11 +139,12 @@ TEST_F(NfqueueEngineTest, TcpStreamThroughAJitteringEngineArrivesIntact) {
   std::size_t received_bytes = 0;
   std::thread sink([&] {
     chaos::testing::NamespaceEntry in_b(bed_->b());
-    const int server = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(kTcpPort);
-    bind(server, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    const int server = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in6 address{};  // the port is at the same offset in sockaddr_in
+    address.sin6_family = static_cast<sa_family_t>(family);
+    address.sin6_port = htons(kTcpPort);
+    bind(server, reinterpret_cast<sockaddr*>(&address),
+         family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in));
     listen(server, 1);
     listening = true;
     const int connection = accept(server, nullptr, nullptr);
@@ -156,12 +166,22 @@ TEST_F(NfqueueEngineTest, TcpStreamThroughAJitteringEngineArrivesIntact) {
     data[i] = static_cast<unsigned char>((i * 131) >> 3);
     sent_sum += data[i];
   }
-  const int client = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in peer{};
-  peer.sin_family = AF_INET;
-  peer.sin_port = htons(kTcpPort);
-  inet_pton(AF_INET, chaos::testing::kAddressB, &peer.sin_addr);
-  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&peer), sizeof(peer)), 0);
+  const int client = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_storage peer{};
+  if (family == AF_INET6) {
+    auto* v6 = reinterpret_cast<sockaddr_in6*>(&peer);
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(kTcpPort);
+    inet_pton(AF_INET6, "fd00:c4a0::2", &v6->sin6_addr);
+  } else {
+    auto* v4 = reinterpret_cast<sockaddr_in*>(&peer);
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(kTcpPort);
+    inet_pton(AF_INET, chaos::testing::kAddressB, &v4->sin_addr);
+  }
+  ASSERT_EQ(connect(client, reinterpret_cast<sockaddr*>(&peer),
+                    family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in)),
+            0);
   std::size_t offset = 0;
   while (offset < kBytes) {
     const auto sent = send(client, data.data() + offset, kBytes - offset, 0);
@@ -185,6 +205,18 @@ TEST_F(NfqueueEngineTest, TcpStreamThroughAJitteringEngineArrivesIntact) {
       << "released " << stats.released << ", over the copy caps " << stats.over_cap << ", duplicated "
       << stats.duplicated;
   EXPECT_EQ(stats.send_failures, 0u);
+  // Fewer packets were queued than the stream has MTU-sized segments (1448
+  // or 1428 payload bytes each): GSO super-packets were queued and re-sent
+  // whole (a packet socket, IPv4 or IPv6).
+  EXPECT_LT(stats.received, kBytes / (family == AF_INET6 ? 1428 : 1448));
+}
+
+TEST_F(NfqueueEngineTest, TcpStreamThroughAJitteringEngineArrivesIntact) {
+  stream_through_jittering_engine(AF_INET);
+}
+
+TEST_F(NfqueueEngineTest, Ipv6TcpStreamThroughAJitteringEngineArrivesIntact) {
+  stream_through_jittering_engine(AF_INET6);
 }
 
 TEST_F(NfqueueEngineTest, ReinjectedPacketsAreSentOnceAndNotQueuedAgain) {

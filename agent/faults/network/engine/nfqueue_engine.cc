@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include <iostream>
 #include <optional>
 
+#include "agent/faults/network/engine/gso_packet_sender.h"
 #include "agent/faults/network/engine/nfqueue_socket.h"
 #include "agent/faults/network/engine/packet_sender.h"
 #include "agent/faults/network/engine/wake_up_latency.h"
@@ -146,10 +148,24 @@ StatusOr<std::unique_ptr<NfqueueEngine::Io>> NfqueueEngine::open_io(const Engine
   const bool holds_packets = spec.delay.count() > 0 || spec.jitter.count() > 0 || spec.rate_bits_per_second > 0;
   const bool duplicates = spec.duplicate_probability > 0;
   bool reinjects = holds_packets && options.reinject_local_packets;
+  bool keep_gso = false;
   if (reinjects || duplicates) {
     auto sender = RawPacketSender::open(options.duplicate_mark, options.egress_interface);
     if (sender.ok()) {
       io->sender = std::move(sender).value();
+      if (reinjects && !duplicates && options.resend_gso_whole) {
+        // Super-packets go whole through a packet socket (one send per
+        // 64 KiB instead of one per segment); without one, the raw path.
+        auto gso = GsoPacketSender::open(options.duplicate_mark, std::move(io->sender));
+        if (gso.ok()) {
+          io->sender = std::move(gso).value();
+          keep_gso = true;
+        } else {
+          std::cerr << "nfqueue engine (queue " << options.queue_number << "): " << gso.status().message()
+                    << "; re-sending segment by segment\n";
+          CHAOS_ASSIGN_OR_RETURN(io->sender, RawPacketSender::open(options.duplicate_mark, options.egress_interface));
+        }
+      }
     } else if (duplicates) {
       return sender.status().with_context("sending duplicates");
     } else {
@@ -163,7 +179,7 @@ StatusOr<std::unique_ptr<NfqueueEngine::Io>> NfqueueEngine::open_io(const Engine
   // Whole packets with their owner, so packets of local sockets can be
   // re-sent (see packet_holder.h).
   CHAOS_ASSIGN_OR_RETURN(io->queue, NfqueueSocket::open(QueueConfig{options.queue_number, options.queue_max_length,
-                                                                    reinjects || duplicates, reinjects}));
+                                                                    reinjects || duplicates, reinjects, keep_gso}));
   NfqueueSocket* queue = io->queue.get();
   io->holder = std::make_unique<PacketHolder>(
       options.impairment, options.seed,
@@ -183,6 +199,16 @@ NfqueueEngine::~NfqueueEngine() {
 }
 
 EngineStats NfqueueEngine::stats() const { return io_->holder->stats(); }
+
+std::chrono::nanoseconds NfqueueEngine::thread_cpu_time() const {
+  clockid_t clock{};
+  timespec used{};
+  if (!thread_.joinable() || pthread_getcpuclockid(const_cast<std::thread&>(thread_).native_handle(), &clock) != 0 ||
+      clock_gettime(clock, &used) != 0) {
+    return std::chrono::nanoseconds{0};
+  }
+  return std::chrono::seconds(used.tv_sec) + std::chrono::nanoseconds(used.tv_nsec);
+}
 
 std::string NfqueueEngine::failure() const {
   std::lock_guard lock(failure_mutex_);

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -45,6 +46,10 @@ struct EngineOptions {
   // Off: every packet waits in the kernel for its verdict, as before the
   // re-send path existed (kept to measure the difference in bench/).
   bool reinject_local_packets = true;
+  // Off: the kernel segments GSO packets before queueing and every segment
+  // is re-sent through the raw socket, as before GsoPacketSender (kept to
+  // measure the difference in bench/).
+  bool resend_gso_whole = true;
   // Cap on the packet bytes this engine holds in userspace (see
   // PacketHolder); packets over it wait in the kernel instead.
   std::size_t max_held_bytes = kDefaultMaxHeldBytes;
@@ -80,6 +85,8 @@ class NfqueueEngine final : public PacketEngine {
   std::uint16_t queue_number() const override { return options_.queue_number; }
   EngineStats stats() const override;
   std::string failure() const override;
+  // CPU time the engine's thread has used so far (bench/: ns per packet).
+  std::chrono::nanoseconds thread_cpu_time() const;
 
  private:
   class Io;

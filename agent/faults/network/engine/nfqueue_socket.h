@@ -24,6 +24,15 @@ struct QueuedPacket {
   // The packet belongs to a full local socket (the kernel reported its
   // owner's uid; needs QueueConfig::report_socket_owner).
   bool from_local_socket = false;
+  // Only with QueueConfig::keep_gso: a GSO super-packet (longer than the
+  // MTU; the kernel segments it after us), and a checksum left partial.
+  bool gso = false;
+  bool checksum_partial = false;
+  // The device the kernel routed it to (0: none, e.g. before routing).
+  int out_interface = 0;
+  // skb->priority (e.g. a bandwidth fault's CLASSIFY): a packet socket
+  // re-send must carry it, as it skips the chains that set it.
+  std::uint32_t priority = 0;
 };
 
 struct QueueConfig {
@@ -34,6 +43,10 @@ struct QueueConfig {
   bool copy_whole_packet = false;
   // Ask for NFQA_UID, which tells packets of local sockets apart.
   bool report_socket_owner = false;
+  // With copy_whole_packet: still queue GSO super-packets unsegmented
+  // (NFQA_CFG_F_GSO); checksums then stay partial. Only for a sender that
+  // can send such packets (GsoPacketSender).
+  bool keep_gso = false;
 };
 
 class NfqueueSocket {

@@ -17,7 +17,7 @@ PacketHolder::PacketHolder(const ImpairmentSpec& spec, std::uint64_t seed, Verdi
 
 bool PacketHolder::can_reinject(const QueuedPacket& packet) const {
   return sender_ != nullptr && packet.hook == NF_INET_POST_ROUTING && packet.from_local_socket &&
-         !packet.payload.empty() && packet.payload.size() == packet.length;
+         !packet.payload.empty() && packet.payload.size() == packet.length && sender_->can_send(packet);
 }
 
 void PacketHolder::on_packet(const QueuedPacket& packet, SteadyTime arrived, SteadyTime now) {

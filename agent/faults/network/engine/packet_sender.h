@@ -8,6 +8,7 @@
 #include <span>
 #include <string>
 
+#include "agent/faults/network/engine/nfqueue_socket.h"
 #include "common/status.h"
 
 namespace chaos::agent::network {
@@ -18,6 +19,9 @@ class PacketSender {
   // False when the packet could not be sent (malformed, no route, socket
   // buffer full); the caller counts it as lost.
   virtual bool send(std::span<const unsigned char> packet) = 0;
+  // Whether a packet like this one, just queued, can be re-sent later; if
+  // not, the engine leaves it in the kernel (verdict path).
+  virtual bool can_send(const QueuedPacket& packet) { return !packet.gso; }
 };
 
 // Raw sockets (IPPROTO_RAW: the caller supplies the IP header) carrying

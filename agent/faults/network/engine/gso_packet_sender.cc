@@ -1,0 +1,153 @@
+#include "agent/faults/network/engine/gso_packet_sender.h"
+
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace chaos::agent::network {
+
+namespace {
+
+constexpr unsigned kEthernetHeaderBytes = 14;
+constexpr int kSendBufferBytes = 4 * 1024 * 1024;
+constexpr std::size_t kMaxCachedHops = 1024;
+// A neighbour that changes is noticed within this; a destination not
+// resolvable is asked again after the shorter one.
+constexpr std::chrono::milliseconds kHopLifetime{1000};
+constexpr std::chrono::milliseconds kNoHopLifetime{200};
+
+// Addresses and TCP ports: what a flow's classification can depend on.
+// Only for a packet whose TCP header tcp_gso_header() accepted.
+std::string flow_of(std::span<const unsigned char> packet, const IpLayout& layout) {
+  const auto addresses = layout.version == 4 ? packet.subspan(12, 8) : packet.subspan(8, 32);
+  std::string key(addresses.begin(), addresses.end());
+  const auto ports = packet.subspan(layout.transport_offset, 4);
+  key.append(ports.begin(), ports.end());
+  return key;
+}
+
+std::span<const unsigned char> destination_of(std::span<const unsigned char> packet, const IpLayout& layout) {
+  return layout.version == 4 ? packet.subspan(16, 4) : packet.subspan(24, 16);
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<PacketSocketLinkSender>> PacketSocketLinkSender::open(std::uint32_t mark) {
+  const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return unavailable(std::string("cannot open a packet socket: ") + std::strerror(errno));
+  std::unique_ptr<PacketSocketLinkSender> sender(new PacketSocketLinkSender(fd));
+  const int one = 1;
+  if (setsockopt(fd, SOL_PACKET, PACKET_VNET_HDR, &one, sizeof(one)) < 0) {
+    return unavailable(std::string("cannot enable PACKET_VNET_HDR on the packet socket: ") + std::strerror(errno));
+  }
+  if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
+    return unavailable(std::string("cannot set SO_MARK on the packet socket: ") + std::strerror(errno));
+  }
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &kSendBufferBytes, sizeof(kSendBufferBytes)) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferBytes, sizeof(kSendBufferBytes));
+  }
+  return sender;
+}
+
+PacketSocketLinkSender::~PacketSocketLinkSender() { ::close(fd_); }
+
+bool PacketSocketLinkSender::send(const VnetHeader& header, const LinkHop& hop, int ip_version,
+                                  std::uint32_t priority, std::span<const unsigned char> packet) {
+  if (priority != priority_) {
+    if (setsockopt(fd_, SOL_SOCKET, SO_PRIORITY, &priority, sizeof(priority)) < 0) return false;
+    priority_ = priority;
+  }
+  const std::uint16_t ethertype = htons(ip_version == 4 ? ETH_P_IP : ETH_P_IPV6);
+  ethhdr link{};
+  std::memcpy(link.h_dest, hop.next_hop_mac.data(), sizeof(link.h_dest));
+  std::memcpy(link.h_source, hop.interface_mac.data(), sizeof(link.h_source));
+  link.h_proto = ethertype;
+  sockaddr_ll to{};
+  to.sll_family = AF_PACKET;
+  to.sll_protocol = ethertype;
+  to.sll_ifindex = hop.interface_index;
+  iovec parts[3] = {{const_cast<VnetHeader*>(&header), sizeof(header)},
+                    {&link, sizeof(link)},
+                    {const_cast<unsigned char*>(packet.data()), packet.size()}};
+  msghdr message{};
+  message.msg_name = &to;
+  message.msg_namelen = sizeof(to);
+  message.msg_iov = parts;
+  message.msg_iovlen = 3;
+  return sendmsg(fd_, &message, 0) == static_cast<ssize_t>(sizeof(header) + sizeof(link) + packet.size());
+}
+
+StatusOr<std::unique_ptr<GsoPacketSender>> GsoPacketSender::open(std::uint32_t mark,
+                                                                  std::unique_ptr<PacketSender> fallback) {
+  CHAOS_ASSIGN_OR_RETURN(auto hops, NetlinkHopResolver::open());
+  CHAOS_ASSIGN_OR_RETURN(auto link, PacketSocketLinkSender::open(mark));
+  return std::make_unique<GsoPacketSender>(std::move(fallback), std::move(hops), std::move(link));
+}
+
+GsoPacketSender::GsoPacketSender(std::unique_ptr<PacketSender> fallback, std::unique_ptr<HopResolver> hops,
+                                 std::unique_ptr<LinkSender> link)
+    : fallback_(std::move(fallback)), hops_(std::move(hops)), link_(std::move(link)) {}
+
+std::optional<LinkHop> GsoPacketSender::hop_to(std::span<const unsigned char> packet, const IpLayout& layout,
+                                               int out_interface) {
+  const auto destination = destination_of(packet, layout);
+  std::string key(destination.begin(), destination.end());
+  const auto now = std::chrono::steady_clock::now();
+  if (auto cached = cache_.find(key); cached != cache_.end() && cached->second.expires > now) {
+    return cached->second.hop;
+  }
+  if (cache_.size() >= kMaxCachedHops) cache_.clear();
+  auto hop = hops_->resolve(destination, out_interface);
+  const std::chrono::steady_clock::duration lifetime = hop ? kHopLifetime : kNoHopLifetime;
+  cache_[std::move(key)] = CachedHop{hop, now + lifetime};
+  return hop;
+}
+
+std::optional<LinkHop> GsoPacketSender::known_hop(std::span<const unsigned char> packet,
+                                                  const IpLayout& layout) const {
+  const auto destination = destination_of(packet, layout);
+  const auto cached = cache_.find(std::string(destination.begin(), destination.end()));
+  if (cached == cache_.end()) return std::nullopt;
+  return cached->second.hop;
+}
+
+bool GsoPacketSender::can_send(const QueuedPacket& packet) {
+  if (!packet.gso) return fallback_->can_send(packet);
+  // The kernel's partial checksum is what the device completes; a
+  // super-packet of anything but plain TCP stays with the kernel.
+  if (!packet.checksum_partial || packet.payload.size() != packet.length) return false;
+  const auto layout = parse_ip(packet.payload);
+  if (!layout || layout->fragment || layout->protocol != IPPROTO_TCP) return false;
+  const auto hop = hop_to(packet.payload, *layout, packet.out_interface);
+  if (!hop || !tcp_gso_header(packet.payload, hop->mtu, kEthernetHeaderBytes)) return false;
+  if (priorities_.size() >= kMaxCachedHops) priorities_.clear();
+  priorities_[flow_of(packet.payload, *layout)] = packet.priority;
+  return true;
+}
+
+bool GsoPacketSender::send(std::span<const unsigned char> packet) {
+  const auto layout = parse_ip(packet);
+  if (!layout) return false;
+  if (layout->protocol == IPPROTO_TCP && !layout->fragment) {
+    // A super-packet (longer than its path's MTU) goes whole to the link.
+    const auto hop = known_hop(packet, *layout);
+    if (hop && packet.size() > hop->mtu) {
+      const auto header = tcp_gso_header(packet, hop->mtu, kEthernetHeaderBytes);
+      if (!header) return false;  // its TCP header is cut short
+      const auto priority = priorities_.find(flow_of(packet, *layout));  // ports are there: header checked
+      return link_->send(*header, *hop, layout->version, priority == priorities_.end() ? 0 : priority->second,
+                         packet);
+    }
+  }
+  scratch_.assign(packet.begin(), packet.end());
+  (void)complete_transport_checksum(scratch_);
+  return fallback_->send(scratch_);
+}
+
+}  // namespace chaos::agent::network

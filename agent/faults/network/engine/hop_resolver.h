@@ -1,0 +1,58 @@
+// Where a packet we re-send through a packet socket must go on the link:
+// the interface, the path MTU and the next hop's Ethernet address (the
+// kernel's route and neighbour tables, read over rtnetlink). A packet socket
+// skips the routing and neighbour layers, so GsoPacketSender asks this
+// first; faked in unit tests.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+
+#include "common/status.h"
+
+struct mnl_socket;
+
+namespace chaos::agent::network {
+
+struct LinkHop {
+  int interface_index = 0;
+  unsigned mtu = 0;  // the route's MTU when it has one (PMTU), else the device's
+  std::array<unsigned char, 6> next_hop_mac{};
+  std::array<unsigned char, 6> interface_mac{};
+};
+
+class HopResolver {
+ public:
+  virtual ~HopResolver() = default;
+  // `destination` is 4 (IPv4) or 16 (IPv6) address bytes; `out_interface`
+  // the device the kernel chose (0: any). nullopt unless the route is a
+  // unicast one through an Ethernet device whose neighbour entry is usable
+  // now (not incomplete or failed).
+  virtual std::optional<LinkHop> resolve(std::span<const unsigned char> destination, int out_interface) = 0;
+};
+
+class NetlinkHopResolver final : public HopResolver {
+ public:
+  // Opens its sockets in the calling thread's network namespace.
+  static StatusOr<std::unique_ptr<NetlinkHopResolver>> open();
+  ~NetlinkHopResolver() override;
+  NetlinkHopResolver(const NetlinkHopResolver&) = delete;
+  NetlinkHopResolver& operator=(const NetlinkHopResolver&) = delete;
+
+  std::optional<LinkHop> resolve(std::span<const unsigned char> destination, int out_interface) override;
+
+ private:
+  NetlinkHopResolver() = default;
+  // One request, one answer (NLM_F_ACK-less doit); the answer's bytes.
+  std::optional<std::span<const unsigned char>> ask(void* request);
+
+  mnl_socket* netlink_ = nullptr;
+  int ioctl_fd_ = -1;
+  std::uint32_t sequence_ = 0;
+  std::array<unsigned char, 8192> answer_{};
+};
+
+}  // namespace chaos::agent::network

@@ -1,0 +1,134 @@
+#include "agent/faults/network/engine/gso_packet_sender.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+
+#include <vector>
+
+#include "tests/unit/agent/faults/network/ip_packets.h"
+
+namespace chaos::agent::network {
+namespace {
+
+using testing_packets::make_packet;
+using testing_packets::transport_checksum_ok;
+
+struct Sent {
+  std::vector<std::vector<unsigned char>> raw;
+  std::vector<VnetHeader> link_headers;
+  std::vector<int> link_interfaces;
+  std::vector<std::uint32_t> link_priorities;
+  int resolves = 0;
+};
+
+class FakeRaw : public PacketSender {
+ public:
+  explicit FakeRaw(Sent& sent) : sent_(sent) {}
+  bool send(std::span<const unsigned char> packet) override {
+    sent_.raw.emplace_back(packet.begin(), packet.end());
+    return true;
+  }
+
+ private:
+  Sent& sent_;
+};
+
+class FakeHops : public HopResolver {
+ public:
+  FakeHops(Sent& sent, bool known) : sent_(sent), known_(known) {}
+  std::optional<LinkHop> resolve(std::span<const unsigned char>, int out_interface) override {
+    ++sent_.resolves;
+    if (!known_) return std::nullopt;
+    return LinkHop{out_interface == 0 ? 3 : out_interface, 1500, {2, 0, 0, 0, 0, 1}};
+  }
+
+ private:
+  Sent& sent_;
+  bool known_;
+};
+
+class FakeLink : public LinkSender {
+ public:
+  explicit FakeLink(Sent& sent) : sent_(sent) {}
+  bool send(const VnetHeader& header, const LinkHop& hop, int, std::uint32_t priority,
+            std::span<const unsigned char>) override {
+    sent_.link_headers.push_back(header);
+    sent_.link_priorities.push_back(priority);
+    sent_.link_interfaces.push_back(hop.interface_index);
+    return true;
+  }
+
+ private:
+  Sent& sent_;
+};
+
+GsoPacketSender make_sender(Sent& sent, bool hop_known) {
+  return GsoPacketSender(std::make_unique<FakeRaw>(sent), std::make_unique<FakeHops>(sent, hop_known),
+                         std::make_unique<FakeLink>(sent));
+}
+
+QueuedPacket queued(const std::vector<unsigned char>& bytes, bool gso) {
+  QueuedPacket packet;
+  packet.payload = bytes;
+  packet.length = bytes.size();
+  packet.gso = gso;
+  packet.checksum_partial = true;
+  packet.out_interface = 7;
+  return packet;
+}
+
+TEST(GsoPacketSenderTest, SuperPacketGoesWholeToTheLinkWithItsSegmentSize) {
+  Sent sent;
+  auto sender = make_sender(sent, true);
+  const auto packet = make_packet(4, IPPROTO_TCP, 30'000);
+  auto classified = queued(packet, true);
+  classified.priority = 0xcafe0001;  // a bandwidth fault's CLASSIFY, which the link send skips
+  ASSERT_TRUE(sender.can_send(classified));
+  ASSERT_TRUE(sender.send(packet));
+  ASSERT_EQ(sent.link_headers.size(), 1u);
+  EXPECT_EQ(sent.link_priorities[0], 0xcafe0001u);
+  EXPECT_EQ(sent.link_headers[0].gso_size, 1500 - 20 - 32);
+  EXPECT_EQ(sent.link_interfaces[0], 7);  // the kernel's device, remembered from the queue
+  EXPECT_TRUE(sent.raw.empty());
+  EXPECT_EQ(sent.resolves, 1);  // once per destination, not per packet
+}
+
+TEST(GsoPacketSenderTest, SuperPacketWithoutAUsableNextHopStaysWithTheKernel) {
+  Sent sent;
+  auto sender = make_sender(sent, false);
+  EXPECT_FALSE(sender.can_send(queued(make_packet(4, IPPROTO_TCP, 30'000), true)));
+  auto complete_checksum = queued(make_packet(4, IPPROTO_TCP, 30'000), true);
+  complete_checksum.checksum_partial = false;
+  EXPECT_FALSE(make_sender(sent, true).can_send(complete_checksum));
+  EXPECT_FALSE(make_sender(sent, true).can_send(queued(make_packet(4, IPPROTO_UDP, 30'000), true)));
+}
+
+TEST(GsoPacketSenderTest, OtherPacketsGoToTheRawSocketWithTheirChecksumCompleted) {
+  Sent sent;
+  auto sender = make_sender(sent, true);
+  for (const auto& packet : {make_packet(4, IPPROTO_TCP, 1000), make_packet(6, IPPROTO_UDP, 99)}) {
+    ASSERT_TRUE(sender.can_send(queued(packet, false)));
+    ASSERT_TRUE(sender.send(packet));
+  }
+  ASSERT_EQ(sent.raw.size(), 2u);
+  EXPECT_TRUE(transport_checksum_ok(sent.raw[0]));
+  EXPECT_TRUE(transport_checksum_ok(sent.raw[1]));
+  EXPECT_TRUE(sent.link_headers.empty());
+  // Nor did they ask for a next hop: a SYN released before its own ARP
+  // exchange would cache "no neighbour" for the super-packets after it.
+  EXPECT_EQ(sent.resolves, 0);
+}
+
+TEST(GsoPacketSenderTest, MalformedPacketIsRefusedNotSent) {
+  Sent sent;
+  auto sender = make_sender(sent, true);
+  auto packet = make_packet(4, IPPROTO_TCP, 30'000);
+  packet.resize(packet.size() - 10);  // shorter than its IP length says
+  EXPECT_FALSE(sender.can_send(queued(packet, true)));
+  EXPECT_FALSE(sender.send(packet));
+  EXPECT_TRUE(sent.raw.empty());
+  EXPECT_TRUE(sent.link_headers.empty());
+}
+
+}  // namespace
+}  // namespace chaos::agent::network
