@@ -15,7 +15,6 @@ namespace chaos::agent::network {
 namespace {
 
 constexpr unsigned kEthernetHeaderBytes = 14;
-constexpr int kSendBufferBytes = 4 * 1024 * 1024;
 constexpr std::size_t kMaxCachedHops = 1024;
 // A neighbour that changes is noticed within this; a destination not
 // resolvable is asked again after the shorter one.
@@ -49,9 +48,7 @@ StatusOr<std::unique_ptr<PacketSocketLinkSender>> PacketSocketLinkSender::open(s
   if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) {
     return unavailable(std::string("cannot set SO_MARK on the packet socket: ") + std::strerror(errno));
   }
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &kSendBufferBytes, sizeof(kSendBufferBytes)) < 0) {
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferBytes, sizeof(kSendBufferBytes));
-  }
+  enlarge_send_buffer(fd);
   return sender;
 }
 

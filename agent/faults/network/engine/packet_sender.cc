@@ -11,10 +11,14 @@
 
 namespace chaos::agent::network {
 
-namespace {
+void enlarge_send_buffer(int fd) {
+  constexpr int kSendBufferBytes = 4 * 1024 * 1024;
+  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &kSendBufferBytes, sizeof(kSendBufferBytes)) < 0) {
+    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferBytes, sizeof(kSendBufferBytes));
+  }
+}
 
-// Room for a burst of re-injected packets while the device queue drains.
-constexpr int kSendBufferBytes = 4 * 1024 * 1024;
+namespace {
 
 StatusOr<int> open_raw(int family, std::uint32_t mark, const std::string& interface) {
   // IPPROTO_RAW implies IP_HDRINCL (IPv4) and IPV6_HDRINCL (IPv6).
@@ -27,9 +31,7 @@ StatusOr<int> open_raw(int family, std::uint32_t mark, const std::string& interf
     return unavailable("cannot " + what + " on the " + name + " raw socket: " + reason);
   };
   if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0) return fail("set SO_MARK");
-  if (setsockopt(fd, SOL_SOCKET, SO_SNDBUFFORCE, &kSendBufferBytes, sizeof(kSendBufferBytes)) < 0) {
-    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &kSendBufferBytes, sizeof(kSendBufferBytes));
-  }
+  enlarge_send_buffer(fd);
   if (!interface.empty() &&
       setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, interface.c_str(), static_cast<socklen_t>(interface.size())) < 0) {
     return fail("bind to interface " + interface);

@@ -24,6 +24,10 @@ class PacketSender {
   virtual bool can_send(const QueuedPacket& packet) { return !packet.gso; }
 };
 
+// Gives a sending socket room for a burst of re-injected packets while the
+// device queue drains (SO_SNDBUFFORCE as root, else as much as SO_SNDBUF may).
+void enlarge_send_buffer(int fd);
+
 // Raw sockets (IPPROTO_RAW: the caller supplies the IP header) carrying
 // `mark`, which the steering chains RETURN, so a re-sent packet is not
 // queued again. Non-blocking: a full socket buffer loses the packet rather

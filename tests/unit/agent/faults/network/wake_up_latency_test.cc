@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/unit/agent/faults/network/engine_test_time.h"
+
 namespace chaos::agent::network {
 namespace {
 
 using std::chrono::microseconds;
-const SteadyTime kStart = SteadyTime{} + std::chrono::hours(1);
+using engine_test::kStart;
 
 TEST(WakeUpLatencyTest, KnowsNothingBeforeTheFirstWakeUp) {
   WakeUpLatency latency(microseconds(250));
