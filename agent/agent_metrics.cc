@@ -110,13 +110,11 @@ void AgentMetrics::revert(const std::string& kind, const std::string& reason, co
 }
 
 void AgentMetrics::fault_started(const LiveFaultLabels& labels) {
-  ++live_faults_;
   active_.with({labels.kind}).inc();
   live_.with({labels.experiment, labels.kind, node_name_, labels.fault_id, labels.backend}).set(1);
 }
 
 void AgentMetrics::fault_ended(const LiveFaultLabels& labels) {
-  --live_faults_;
   active_.with({labels.kind}).dec();
   live_.remove({labels.experiment, labels.kind, node_name_, labels.fault_id, labels.backend});
   std::lock_guard lock(counter_names_mutex_);
@@ -134,10 +132,7 @@ void AgentMetrics::journal_recovered() { journal_recoveries_.with({}).inc(); }
 
 void AgentMetrics::journal_corrupt(const std::string& outcome) { journal_corrupt_.with({outcome}).inc(); }
 
-void AgentMetrics::set_revert_failed(double count) {
-  revert_failed_faults_ = static_cast<long>(count);
-  revert_failed_.with({}).set(count);
-}
+void AgentMetrics::set_revert_failed(double count) { revert_failed_.with({}).set(count); }
 
 void AgentMetrics::tick_completed(double unix_seconds) { last_tick_.with({}).set(unix_seconds); }
 

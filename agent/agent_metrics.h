@@ -2,7 +2,6 @@
 // consistent (and pass `promtool check metrics`).
 #pragma once
 
-#include <atomic>
 #include <map>
 #include <mutex>
 #include <set>
@@ -62,11 +61,6 @@ class AgentMetrics {
   // changes by other software (foreign).
   void leftovers(std::size_t ours, std::size_t foreign);
 
-  // True when no fault is live (started and not yet ended) and none waits
-  // for a revert retry: the watchdog's idle pacing asks this. A count that
-  // went wrong (an end without a start) reads as busy, never as idle.
-  bool no_fault_live() const { return live_faults_.load() == 0 && revert_failed_faults_.load() == 0; }
-
  private:
   std::string node_name_;
   metrics::GaugeFamily& active_;
@@ -86,8 +80,6 @@ class AgentMetrics {
   metrics::GaugeFamily& fault_counter_;
   metrics::CounterFamily& leftovers_;
   metrics::CounterFamily& foreign_changes_;
-  std::atomic<long> live_faults_{0};
-  std::atomic<long> revert_failed_faults_{0};
   std::mutex counter_names_mutex_;
   std::map<std::string, std::set<std::string>> counter_names_;  // fault id -> names exported
 };

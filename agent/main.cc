@@ -3,11 +3,9 @@
 // reverts everything still live and exits 0.
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/support/server_interceptor.h>
 #include <malloc.h>
 
 #include <CLI/CLI.hpp>
-#include <atomic>
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -53,10 +51,6 @@ using namespace chaos;
 using namespace chaos::agent;
 
 constexpr auto kTickPeriod = std::chrono::milliseconds(100);
-// With no fault live and no request being served nothing can fall due, so
-// the watchdog ticks once a second (its liveness metric still moves) and
-// an arriving request wakes it at once.
-constexpr auto kIdleTickPeriod = std::chrono::seconds(1);
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 // Requests are small (a fault spec); anything bigger is hostile or a bug.
 constexpr int kMaxRequestBytes = 256 * 1024;
@@ -104,34 +98,6 @@ void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& envir
   for (auto& kind : make_container_fault_kinds(pause_options)) kinds.push_back(std::move(kind));
   for (auto& kind : kinds) offer_kind(registry, std::move(kind), mask, environment, containers);
 }
-
-// Counts the RPCs being served and wakes the watchdog when one arrives: an
-// Inject may start a fault (or its lease may run out while it applies), and
-// from then on the watchdog keeps its full pace.
-class RpcInFlight final : public grpc::experimental::Interceptor {
- public:
-  RpcInFlight(std::atomic<int>& in_flight, Watchdog& watchdog) : in_flight_(in_flight) {
-    ++in_flight_;
-    watchdog.wake();
-  }
-  ~RpcInFlight() override { --in_flight_; }
-  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override { methods->Proceed(); }
-
- private:
-  std::atomic<int>& in_flight_;
-};
-
-class RpcInFlightFactory final : public grpc::experimental::ServerInterceptorFactoryInterface {
- public:
-  RpcInFlightFactory(std::atomic<int>& in_flight, Watchdog& watchdog) : in_flight_(in_flight), watchdog_(watchdog) {}
-  grpc::experimental::Interceptor* CreateServerInterceptor(grpc::experimental::ServerRpcInfo*) override {
-    return new RpcInFlight(in_flight_, watchdog_);
-  }
-
- private:
-  std::atomic<int>& in_flight_;
-  Watchdog& watchdog_;
-};
 
 int wait_for_termination_signal() {
   sigset_t signals;
@@ -284,16 +250,6 @@ int main(int argc, char** argv) {
   AuditTrail audit(*security->audit_file, [&agent_metrics](const std::string& rpc, const std::string& result) {
     agent_metrics.audit_event(rpc, result);
   });
-  // Built here for the RPC interceptor below; started after recovery.
-  std::atomic<int> rpcs_in_flight{0};
-  Watchdog watchdog(clock, kTickPeriod, [&registry, &agent_metrics, &clock] {
-    registry.tick();
-    agent_metrics.tick_completed(std::chrono::duration<double>(clock.wall_now().time_since_epoch()).count());
-  });
-  watchdog.set_idle_pacing(kIdleTickPeriod, [&agent_metrics, &rpcs_in_flight] {
-    return agent_metrics.no_fault_live() && rpcs_in_flight.load() == 0;
-  });
-
   AgentService service(registry,
                        {config->node_name, config->labels, relevant_capabilities(effective_capability_mask())},
                        {security->authenticator.get(), &audit});
@@ -308,9 +264,6 @@ int main(int argc, char** argv) {
   grpc::ResourceQuota rpc_quota("chaos-agent");
   rpc_quota.SetMaxThreads(kMaxRpcThreads);
   builder.SetResourceQuota(rpc_quota);
-  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
-  interceptors.push_back(std::make_unique<RpcInFlightFactory>(rpcs_in_flight, watchdog));
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) return fail("cannot listen for gRPC on " + config->listen);
@@ -331,6 +284,10 @@ int main(int argc, char** argv) {
   // Leftovers of a previous run are reverted before any new request is taken.
   const StatusOr<int> recovered = registry.recover_from_journal();
   if (!recovered.ok()) return fail(recovered.status().message() + "; not serving: what a previous run left is unknown");
+  Watchdog watchdog(clock, kTickPeriod, [&registry, &agent_metrics, &clock] {
+    registry.tick();
+    agent_metrics.tick_completed(std::chrono::duration<double>(clock.wall_now().time_since_epoch()).count());
+  });
   watchdog.start();
   service.set_ready(true);
   server->GetHealthCheckService()->SetServingStatus(true);
