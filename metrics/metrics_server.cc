@@ -5,12 +5,45 @@
 #include <cstdio>
 #include <exception>
 
+#include "common/worker_pool.h"
 #include "metrics/text_format.h"
 
 namespace chaos::metrics {
+namespace {
 
-MetricsServer::MetricsServer(const Registry& registry)
+// cpp-httplib's task queue on our WorkerPool: threads only while there are
+// connections to serve.
+class OnDemandTaskQueue final : public httplib::TaskQueue {
+ public:
+  explicit OnDemandTaskQueue(std::size_t max_threads)
+      : pool_({max_threads, 64, std::chrono::seconds(10), [](const std::string& line) {
+                 std::fprintf(stderr, "metrics server: %s\n", line.c_str());
+               }}) {}
+
+  void enqueue(std::function<void()> task) override {
+    // The task owns the accepted socket and closes it: a task the pool
+    // refuses (queue full) runs here, on the accepting thread, rather than
+    // leak the socket.
+    if (pool_.submit(task)) return;
+    try {
+      task();
+    } catch (const std::exception& error) {
+      std::fprintf(stderr, "metrics server: connection failed: %s\n", error.what());
+    } catch (...) {
+      std::fprintf(stderr, "metrics server: connection failed with a non-exception\n");
+    }
+  }
+  void shutdown() override { pool_.stop(); }
+
+ private:
+  WorkerPool pool_;
+};
+
+}  // namespace
+
+MetricsServer::MetricsServer(const Registry& registry, std::size_t max_connection_threads)
     : registry_(registry), server_(std::make_unique<httplib::Server>()) {
+  server_->new_task_queue = [max_connection_threads] { return new OnDemandTaskQueue(max_connection_threads); };
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(serialize_text(registry_), kTextContentType);
   });

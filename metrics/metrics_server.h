@@ -1,6 +1,7 @@
 // Serves a Registry on GET /metrics over HTTP in its own thread.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,7 +17,11 @@ namespace chaos::metrics {
 
 class MetricsServer {
  public:
-  explicit MetricsServer(const Registry& registry);
+  // Connections are served on at most `max_connection_threads` threads,
+  // started on demand and gone again after 10 s without a connection: an
+  // idle host process keeps none (cpp-httplib's own pool starts at least 8).
+  // A keep-alive connection holds its thread while it is open.
+  explicit MetricsServer(const Registry& registry, std::size_t max_connection_threads = 4);
   ~MetricsServer();
   MetricsServer(const MetricsServer&) = delete;
   MetricsServer& operator=(const MetricsServer&) = delete;

@@ -1,7 +1,9 @@
 // chaos-agent footprint (root): a real agent in namespace A of the test bed,
-// RSS (VmRSS, VmHWM) and CPU (utime + stime) over a window, idle and then
-// with 10 live faults of mixed kinds, under the same light probe traffic
-// (UDP echoes A->B, 200/s) in both windows. Prints one JSON object.
+// RSS (VmRSS, VmHWM), threads and CPU (utime + stime) over a window, idle
+// (60 s by default: idle CPU is a few ticks a minute at most, and a 10 ms
+// tick needs a long window to show it) and then with 10 live faults of
+// mixed kinds, under the same light probe traffic (UDP echoes A->B, 200/s)
+// in both windows. Prints one JSON object.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -29,6 +31,9 @@ struct Sample {
   double cpu_seconds = 0;
   double rss_mib = 0;
   double hwm_mib = 0;
+  double anon_mib = 0;  // RssAnon: heap, stacks, copied pages: this process's own
+  double file_mib = 0;  // RssFile: mapped program and library pages, shared with the page cache
+  int threads = 0;
 };
 
 // /proc/<pid>/stat fields 14 and 15 (utime, stime) and /proc/<pid>/status.
@@ -43,6 +48,9 @@ Sample sample(int pid) {
     const auto kib = [&] { return std::stod(line.substr(line.find(':') + 1)) / 1024.0; };
     if (line.rfind("VmRSS:", 0) == 0) result.rss_mib = kib();
     if (line.rfind("VmHWM:", 0) == 0) result.hwm_mib = kib();
+    if (line.rfind("RssAnon:", 0) == 0) result.anon_mib = kib();
+    if (line.rfind("RssFile:", 0) == 0) result.file_mib = kib();
+    if (line.rfind("Threads:", 0) == 0) result.threads = std::stoi(line.substr(line.find(':') + 1));
   }
   return result;
 }
@@ -53,8 +61,14 @@ nlohmann::json window(int pid, double seconds) {
   (void)bench::paced_rtts_ms(kAddressB, kEchoPort, static_cast<int>(seconds * 200), 5000);
   const Sample after = sample(pid);
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return {{"cpu_percent_of_one_core", 100 * (after.cpu_seconds - before.cpu_seconds) / elapsed},
-          {"rss_mib", after.rss_mib}, {"hwm_mib", after.hwm_mib}};
+  return {{"seconds", elapsed},
+          {"cpu_seconds", after.cpu_seconds - before.cpu_seconds},
+          {"cpu_percent_of_one_core", 100 * (after.cpu_seconds - before.cpu_seconds) / elapsed},
+          {"rss_mib", after.rss_mib},
+          {"hwm_mib", after.hwm_mib},
+          {"rss_anon_mib", after.anon_mib},
+          {"rss_file_mib", after.file_mib},
+          {"threads", after.threads}};
 }
 
 v1::NetworkScope scope(const std::string& interface, int port = 0) {
@@ -90,7 +104,8 @@ std::vector<v1::FaultSpec> ten_faults(const std::string& ab, const std::string& 
   return specs;
 }
 
-nlohmann::json run(const std::string& agent_binary, double seconds, chaos::testing::NetworkTestBed& bed) {
+nlohmann::json run(const std::string& agent_binary, double idle_seconds, double seconds,
+                   chaos::testing::NetworkTestBed& bed) {
   const auto dir = std::filesystem::temp_directory_path() / ("chaos-bench-footprint-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   bench::ChildProcess agent({agent_binary, "--listen", "127.0.0.1:23700", "--metrics-listen", "127.0.0.1:23701",
@@ -106,7 +121,7 @@ nlohmann::json run(const std::string& agent_binary, double seconds, chaos::testi
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));  // past start-up work
   nlohmann::json result;
-  result["idle"] = window(agent.pid(), seconds);
+  result["idle"] = window(agent.pid(), idle_seconds);
   int live = 0;
   for (const auto& spec : ten_faults(bed.link_a_to_b(), bed.link_a_to_c(), sleeper1.pid(), sleeper2.pid())) {
     v1::InjectRequest request;
@@ -132,6 +147,9 @@ nlohmann::json run(const std::string& agent_binary, double seconds, chaos::testi
     result[std::string(key) + "_ratio"] = bench::optional_number(
         bench::ratio(result["faults"][key].get<double>(), result["idle"][key].get<double>()));
   }
+  // The goal is stated per 10 live faults: the difference, not the ratio.
+  result["rss_mib_added_by_faults"] = result["faults"]["rss_mib"].get<double>() - result["idle"]["rss_mib"].get<double>();
+  result["threads_added_by_faults"] = result["faults"]["threads"].get<int>() - result["idle"]["threads"].get<int>();
   return result;
 }
 
@@ -139,12 +157,15 @@ nlohmann::json run(const std::string& agent_binary, double seconds, chaos::testi
 
 int main(int argc, char** argv) {
   std::string agent_binary = "chaos-agent";
+  double idle_seconds = 60;
   double seconds = 10;
-  CLI::App app{"chaos-agent RSS and CPU, idle and with 10 live faults, in a namespace (root)"};
+  CLI::App app{"chaos-agent RSS, threads and CPU, idle and with 10 live faults, in a namespace (root)"};
   app.add_option("--agent-binary", agent_binary, "chaos-agent to start")->capture_default_str();
-  app.add_option("--seconds", seconds, "Length of each measurement window")->capture_default_str();
+  app.add_option("--idle-seconds", idle_seconds, "Length of the idle window")->capture_default_str();
+  app.add_option("--seconds", seconds, "Length of the window with 10 live faults")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  nlohmann::json result = {{"benchmark", "footprint"}, {"window_seconds", seconds}};
+  nlohmann::json result = {
+      {"benchmark", "footprint"}, {"idle_window_seconds", idle_seconds}, {"window_seconds", seconds}};
   if (geteuid() != 0) {
     result["skipped"] = "needs root (network namespaces)";
     bench::emit(result);
@@ -158,7 +179,7 @@ int main(int argc, char** argv) {
     chaos::testing::UdpEchoServer echo_c(bed.c(), kEchoPort);
     // The agent (a child) and the gRPC client live in A from here on.
     chaos::testing::NamespaceEntry in_a(bed.a());
-    result.update(run(agent_binary, seconds, bed));
+    result.update(run(agent_binary, idle_seconds, seconds, bed));
   } catch (const std::exception& error) {
     result["skipped"] = std::string("failed: ") + error.what();
   }

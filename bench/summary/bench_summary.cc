@@ -144,14 +144,20 @@ void network_md(std::ostream& md, const json& network) {
 void footprint_md(std::ostream& md, const json& footprint) {
   md << "## chaos-agent footprint\n\n";
   if (skipped(md, footprint)) return;
-  md << "Same probe traffic (200 UDP echoes/s) in both windows of " << number(footprint["window_seconds"], 0)
-     << " s; " << footprint["live_faults"] << " live faults in the second.\n\n"
-     << "| state | RSS MiB | peak RSS MiB | CPU % of one core |\n|---|---:|---:|---:|\n";
+  md << "Same probe traffic (200 UDP echoes/s) in both windows: idle for "
+     << number(footprint.value("idle_window_seconds", footprint["window_seconds"]), 0) << " s, then "
+     << footprint["live_faults"] << " live faults for " << number(footprint["window_seconds"], 0) << " s.\n\n"
+     << "| state | RSS MiB | of it anon MiB | of it file MiB | peak RSS MiB | threads | CPU % of one core |\n"
+     << "|---|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& [label, key] : {std::pair{"idle", "idle"}, std::pair{"10 live faults", "faults"}}) {
-    md << "| " << label << " | " << at(footprint, {key, "rss_mib"}, 1) << " | " << at(footprint, {key, "hwm_mib"}, 1)
-       << " | " << at(footprint, {key, "cpu_percent_of_one_core"}, 2) << " |\n";
+    md << "| " << label << " | " << at(footprint, {key, "rss_mib"}, 1) << " | "
+       << at(footprint, {key, "rss_anon_mib"}, 1) << " | " << at(footprint, {key, "rss_file_mib"}, 1) << " | "
+       << at(footprint, {key, "hwm_mib"}, 1) << " | " << at(footprint, {key, "threads"}, 0) << " | "
+       << at(footprint, {key, "cpu_percent_of_one_core"}, 3) << " |\n";
   }
-  md << "| ratio | " << at(footprint, {"rss_mib_ratio"}, 2) << " | | "
+  md << "| added by the faults | " << at(footprint, {"rss_mib_added_by_faults"}, 1) << " | | | | "
+     << at(footprint, {"threads_added_by_faults"}, 0) << " | |\n"
+     << "| ratio | " << at(footprint, {"rss_mib_ratio"}, 2) << " | | | | | "
      << at(footprint, {"cpu_percent_of_one_core_ratio"}, 2) << " |\n\n";
 }
 
