@@ -115,7 +115,12 @@ std::optional<LinkHop> GsoPacketSender::known_hop(std::span<const unsigned char>
 }
 
 bool GsoPacketSender::can_send(const QueuedPacket& packet) {
-  if (!packet.gso) return fallback_->can_send(packet);
+  if (!packet.gso) {
+    // A partial checksum we cannot find (SCTP's CRC, a tunnel's inner
+    // header, past IPv6 extension headers) is completed only by the kernel.
+    if (packet.checksum_partial && !transport_checksum_is_partial(packet.payload)) return false;
+    return fallback_->can_send(packet);
+  }
   // The kernel's partial checksum is what the device completes; a
   // super-packet of anything but plain TCP stays with the kernel.
   if (!packet.checksum_partial || packet.payload.size() != packet.length) return false;
@@ -142,6 +147,9 @@ bool GsoPacketSender::send(std::span<const unsigned char> packet) {
                          packet);
     }
   }
+  // Only a checksum left partial is completed: a packet queued with a
+  // complete one (or none, UDP's zero) goes out as it came.
+  if (!transport_checksum_is_partial(packet)) return fallback_->send(packet);
   scratch_.assign(packet.begin(), packet.end());
   (void)complete_transport_checksum(scratch_);
   return fallback_->send(scratch_);

@@ -119,6 +119,30 @@ TEST(GsoPacketSenderTest, OtherPacketsGoToTheRawSocketWithTheirChecksumCompleted
   EXPECT_EQ(sent.resolves, 0);
 }
 
+TEST(GsoPacketSenderTest, PartialChecksumNotInAPlainTcpOrUdpHeaderStaysWithTheKernel) {
+  Sent sent;
+  auto sender = make_sender(sent, true);
+  // SCTP's CRC offload, and a TCP header behind an IPv6 extension header.
+  auto sctp = make_packet(4, IPPROTO_TCP, 100);
+  sctp[9] = 132;
+  EXPECT_FALSE(sender.can_send(queued(sctp, false)));
+  auto extension = make_packet(6, IPPROTO_TCP, 100);
+  extension[6] = 0;  // hop-by-hop options first
+  EXPECT_FALSE(sender.can_send(queued(extension, false)));
+  // A UDP header whose field is not the pseudo header's sum: the partial
+  // checksum is further in (a VXLAN tunnel's inner TCP).
+  auto tunnel = make_packet(4, IPPROTO_UDP, 100);
+  tunnel[26] = 0;
+  tunnel[27] = 0;
+  EXPECT_FALSE(sender.can_send(queued(tunnel, false)));
+  auto complete = queued(tunnel, false);
+  complete.checksum_partial = false;  // the kernel completed it: sent as it is
+  ASSERT_TRUE(sender.can_send(complete));
+  ASSERT_TRUE(sender.send(tunnel));
+  ASSERT_EQ(sent.raw.size(), 1u);
+  EXPECT_EQ(sent.raw[0], tunnel);
+}
+
 TEST(GsoPacketSenderTest, MalformedPacketIsRefusedNotSent) {
   Sent sent;
   auto sender = make_sender(sent, true);
