@@ -15,7 +15,10 @@ namespace chaos::agent::network {
 namespace {
 
 constexpr unsigned kEthernetHeaderBytes = 14;
+constexpr std::size_t kTcpMinHeader = 20;
 constexpr std::size_t kMaxCachedHops = 1024;
+// Twice the most copies an engine holds by default (its queue length).
+constexpr std::size_t kMaxDecisions = 8192;
 // A neighbour that changes is noticed within this; a destination not
 // resolvable is asked again after the shorter one.
 constexpr std::chrono::milliseconds kHopLifetime{1000};
@@ -28,6 +31,16 @@ std::string flow_of(std::span<const unsigned char> packet, const IpLayout& layou
   std::string key(addresses.begin(), addresses.end());
   const auto ports = packet.subspan(layout.transport_offset, 4);
   key.append(ports.begin(), ports.end());
+  return key;
+}
+
+// One super-packet: its flow, TCP sequence number and IP length.
+std::string super_packet_of(std::span<const unsigned char> packet, const IpLayout& layout) {
+  std::string key = flow_of(packet, layout);
+  const auto sequence = packet.subspan(layout.transport_offset + 4, 4);
+  key.append(sequence.begin(), sequence.end());
+  key.push_back(static_cast<char>(packet.size() >> 8));
+  key.push_back(static_cast<char>(packet.size() & 0xff));
   return key;
 }
 
@@ -128,8 +141,17 @@ bool GsoPacketSender::can_send(const QueuedPacket& packet) {
   if (!layout || layout->fragment || layout->protocol != IPPROTO_TCP) return false;
   const auto hop = hop_to(packet.payload, *layout, packet.out_interface);
   if (!hop || !tcp_gso_header(packet.payload, hop->mtu, kEthernetHeaderBytes)) return false;
-  if (priorities_.size() >= kMaxCachedHops) priorities_.clear();
-  priorities_[flow_of(packet.payload, *layout)] = packet.priority;
+  auto key = super_packet_of(packet.payload, *layout);  // ports and sequence are there: header checked
+  const std::uint64_t generation = ++decisions_made_;
+  decisions_.insert_or_assign(key, Decision{*hop, packet.priority, generation});
+  decision_order_.emplace_back(std::move(key), generation);
+  while (decision_order_.size() > kMaxDecisions) {
+    const auto& [oldest, made] = decision_order_.front();
+    if (const auto found = decisions_.find(oldest); found != decisions_.end() && found->second.generation == made) {
+      decisions_.erase(found);
+    }
+    decision_order_.pop_front();
+  }
   return true;
 }
 
@@ -137,14 +159,22 @@ bool GsoPacketSender::send(std::span<const unsigned char> packet) {
   const auto layout = parse_ip(packet);
   if (!layout) return false;
   if (layout->protocol == IPPROTO_TCP && !layout->fragment) {
-    // A super-packet (longer than its path's MTU) goes whole to the link.
+    // A super-packet goes whole to the link, by the hop can_send() chose.
+    if (packet.size() >= layout->transport_offset + kTcpMinHeader) {
+      if (const auto decided = decisions_.find(super_packet_of(packet, *layout)); decided != decisions_.end()) {
+        const Decision decision = decided->second;
+        decisions_.erase(decided);  // its turn in decision_order_ then erases nothing (another generation)
+        const auto segmented = tcp_gso_header(packet, decision.hop.mtu, kEthernetHeaderBytes);
+        if (!segmented) return false;
+        return link_->send(*segmented, decision.hop, layout->version, decision.priority, packet);
+      }
+    }
+    // No decision kept (evicted, or a twin sent first): the cached hop.
     const auto hop = known_hop(packet, *layout);
     if (hop && packet.size() > hop->mtu) {
-      const auto header = tcp_gso_header(packet, hop->mtu, kEthernetHeaderBytes);
-      if (!header) return false;  // its TCP header is cut short
-      const auto priority = priorities_.find(flow_of(packet, *layout));  // ports are there: header checked
-      return link_->send(*header, *hop, layout->version, priority == priorities_.end() ? 0 : priority->second,
-                         packet);
+      const auto segmented = tcp_gso_header(packet, hop->mtu, kEthernetHeaderBytes);
+      if (!segmented) return false;  // its TCP header is cut short
+      return link_->send(*segmented, *hop, layout->version, 0, packet);
     }
   }
   // Only a checksum left partial is completed: a packet queued with a

@@ -13,10 +13,12 @@
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent/faults/network/engine/hop_resolver.h"
@@ -65,6 +67,14 @@ class GsoPacketSender final : public PacketSender {
   bool send(std::span<const unsigned char> packet) override;
 
  private:
+  // What can_send() decided for a super-packet, kept until its release: the
+  // hop cache may have dropped or re-resolved (and lost) its destination
+  // since, and a super-packet must never reach the raw socket (EMSGSIZE).
+  struct Decision {
+    LinkHop hop;
+    std::uint32_t priority = 0;  // skb->priority, as queued (a bandwidth fault's CLASSIFY)
+    std::uint64_t generation = 0;  // which entry of decision_order_ made it
+  };
   // Resolves (or takes from the cache) the hop of a queued super-packet.
   std::optional<LinkHop> hop_to(std::span<const unsigned char> packet, const IpLayout& layout, int out_interface);
   // The hop can_send() found for this destination, without asking the
@@ -82,10 +92,12 @@ class GsoPacketSender final : public PacketSender {
   // By destination address; bounded (cleared when full). Entries expire so
   // a changed route or neighbour is picked up.
   std::map<std::string, CachedHop> cache_;
-  // skb->priority by flow (addresses and ports), as queued: a bandwidth
-  // fault classifies by fields of the flow, and a packet socket re-send
-  // skips its chain. Bounded (cleared when full).
-  std::map<std::string, std::uint32_t> priorities_;
+  // By super-packet (flow, sequence number, length). Bounded: the oldest
+  // goes first, and only a packet the holder did not keep (over its cap)
+  // or a retransmission's twin is ever left behind.
+  std::map<std::string, Decision> decisions_;
+  std::deque<std::pair<std::string, std::uint64_t>> decision_order_;
+  std::uint64_t decisions_made_ = 0;
   std::vector<unsigned char> scratch_;
 };
 

@@ -19,6 +19,7 @@ struct Sent {
   std::vector<int> link_interfaces;
   std::vector<std::uint32_t> link_priorities;
   int resolves = 0;
+  bool neighbours_known = true;  // what the fake kernel answers now
 };
 
 class FakeRaw : public PacketSender {
@@ -38,7 +39,7 @@ class FakeHops : public HopResolver {
   FakeHops(Sent& sent, bool known) : sent_(sent), known_(known) {}
   std::optional<LinkHop> resolve(std::span<const unsigned char>, int out_interface) override {
     ++sent_.resolves;
-    if (!known_) return std::nullopt;
+    if (!known_ || !sent_.neighbours_known) return std::nullopt;
     return LinkHop{out_interface == 0 ? 3 : out_interface, 1500, {2, 0, 0, 0, 0, 1}};
   }
 
@@ -91,6 +92,30 @@ TEST(GsoPacketSenderTest, SuperPacketGoesWholeToTheLinkWithItsSegmentSize) {
   EXPECT_EQ(sent.link_interfaces[0], 7);  // the kernel's device, remembered from the queue
   EXPECT_TRUE(sent.raw.empty());
   EXPECT_EQ(sent.resolves, 1);  // once per destination, not per packet
+}
+
+TEST(GsoPacketSenderTest, HeldSuperPacketKeepsItsHopAndPriorityWhenTheHopCacheForgetsThem) {
+  Sent sent;
+  auto sender = make_sender(sent, true);
+  const auto packet = make_packet(4, IPPROTO_TCP, 30'000);
+  auto held = queued(packet, true);
+  held.priority = 0x10002;
+  ASSERT_TRUE(sender.can_send(held));
+  // While it is held, its neighbour goes away and enough other
+  // destinations are asked about to flush the hop cache.
+  sent.neighbours_known = false;
+  for (int i = 0; i < 1100; ++i) {
+    auto other = make_packet(4, IPPROTO_TCP, 30'000);
+    other[16] = 11;  // 11.0.x.y: none of them the held packet's
+    other[17] = static_cast<unsigned char>(i >> 8);
+    other[18] = static_cast<unsigned char>(i);
+    EXPECT_FALSE(sender.can_send(queued(other, true)));
+  }
+  ASSERT_TRUE(sender.send(packet));
+  ASSERT_EQ(sent.link_headers.size(), 1u);  // never the raw socket, where it would not fit
+  EXPECT_EQ(sent.link_priorities[0], 0x10002u);
+  EXPECT_EQ(sent.link_interfaces[0], 7);
+  EXPECT_TRUE(sent.raw.empty());
 }
 
 TEST(GsoPacketSenderTest, SuperPacketWithoutAUsableNextHopStaysWithTheKernel) {
