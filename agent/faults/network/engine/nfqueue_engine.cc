@@ -56,6 +56,7 @@ class NfqueueEngine::Io {
   std::optional<SteadyTime> sleeping_until;
   // The timer is armed wake_up.margin() before the next release.
   bool armed_early = false;
+  SpinPolicy spin;
 
   // Packets read now: `arrived` estimates when they reached the queue.
   void receive(SteadyTime arrived) {
@@ -69,13 +70,15 @@ class NfqueueEngine::Io {
     auto now = std::chrono::steady_clock::now();
     // Woken wake_up.margin() early (a sleeping thread wakes late): spin the
     // rest, still reading the queue, so the release is on time. At most
-    // kMaxSpinBeforeRelease per release.
+    // kMaxSpinBeforeRelease per release, and within spin's CPU budget.
+    const SteadyTime spin_start = now;
     while (armed_early && !holder->empty() && holder->next_release() > now &&
            holder->next_release() - now <= wake_up.margin()) {
       pollfd readable{queue->fd(), POLLIN, 0};
       if (poll(&readable, 1, 0) > 0) receive(now);
       now = std::chrono::steady_clock::now();
     }
+    if (armed_early) spin.spent(now, now - spin_start);
     holder->release_due(now);
     (void)queue->flush_verdicts();
     itimerspec next{};  // all zero disarms
@@ -88,7 +91,7 @@ class NfqueueEngine::Io {
       // release and takes whatever is due when it wakes, as a batch.
       SteadyTime wake_at = holder->next_release() - wake_up.margin();
       now = std::chrono::steady_clock::now();
-      armed_early = wake_at > now && wake_up.margin() > Duration{0};
+      armed_early = wake_at > now && spin.may_spin(now, holder->next_release(), wake_up.margin());
       if (!armed_early) wake_at = holder->next_release();
       next.it_value = to_timespec(wake_at);
       // A deadline already past fires at once: no sleep, nothing to learn.
