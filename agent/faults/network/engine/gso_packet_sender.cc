@@ -50,6 +50,26 @@ std::span<const unsigned char> destination_of(std::span<const unsigned char> pac
 
 }  // namespace
 
+bool kernel_release_at_least(std::string_view release, int major, int minor) {
+  // Bounded: a version number longer than 4 digits is not one.
+  const auto number = [&release](int& value) {
+    std::size_t digits = 0;
+    value = 0;
+    while (digits < release.size() && digits < 4 && release[digits] >= '0' && release[digits] <= '9') {
+      value = value * 10 + (release[digits] - '0');
+      ++digits;
+    }
+    release.remove_prefix(digits);
+    return digits > 0 && (release.empty() || release[0] < '0' || release[0] > '9');
+  };
+  int found_major = 0;
+  int found_minor = 0;
+  if (!number(found_major) || release.empty() || release[0] != '.') return false;
+  release.remove_prefix(1);
+  if (!number(found_minor)) return false;
+  return found_major > major || (found_major == major && found_minor >= minor);
+}
+
 StatusOr<std::unique_ptr<PacketSocketLinkSender>> PacketSocketLinkSender::open(std::uint32_t mark) {
   const int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) return unavailable(std::string("cannot open a packet socket: ") + std::strerror(errno));

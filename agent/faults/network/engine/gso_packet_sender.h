@@ -18,6 +18,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,6 +27,12 @@
 #include "agent/faults/network/engine/packet_sender.h"
 
 namespace chaos::agent::network {
+
+// Whether a kernel release string (uname's, "6.1.0-18-amd64") is at least
+// major.minor. The packet-socket path needs NFQA_PRIORITY (Linux 5.18): on
+// an older kernel a super-packet would lose its skb->priority, and with it
+// a bandwidth fault's class. False for a string it cannot read.
+bool kernel_release_at_least(std::string_view release, int major, int minor);
 
 // Writes one frame through a packet socket; faked in unit tests.
 class LinkSender {

@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,17 @@ namespace {
 // Bounds the spin before one release (see Io::release_due_and_rearm): wake-up
 // latencies above it are paid as lateness rather than as CPU.
 constexpr Duration kMaxSpinBeforeRelease = std::chrono::microseconds(250);
+
+// The kernel tells a queued packet's skb->priority (NFQA_PRIORITY) only
+// since Linux 5.18; a packet-socket re-send without it would bypass a
+// bandwidth fault's class. Said once per engine.
+bool packet_socket_path_supported(const EngineOptions& options) {
+  utsname kernel{};
+  if (uname(&kernel) == 0 && kernel_release_at_least(kernel.release, 5, 18)) return true;
+  std::cerr << "nfqueue engine (queue " << options.queue_number << "): kernel " << kernel.release
+            << " does not report a queued packet's priority (Linux 5.18); re-sending segment by segment\n";
+  return false;
+}
 
 timespec to_timespec(SteadyTime time) {
   const auto nanos = time.time_since_epoch().count();
@@ -156,7 +168,7 @@ StatusOr<std::unique_ptr<NfqueueEngine::Io>> NfqueueEngine::open_io(const Engine
     auto sender = RawPacketSender::open(options.duplicate_mark, options.egress_interface);
     if (sender.ok()) {
       io->sender = std::move(sender).value();
-      if (reinjects && !duplicates && options.resend_gso_whole) {
+      if (reinjects && !duplicates && options.resend_gso_whole && packet_socket_path_supported(options)) {
         // Super-packets go whole through a packet socket (one send per
         // 64 KiB instead of one per segment); without one, the raw path.
         auto gso = GsoPacketSender::open(options.duplicate_mark, std::move(io->sender));

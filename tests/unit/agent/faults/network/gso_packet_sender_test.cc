@@ -168,6 +168,16 @@ TEST(GsoPacketSenderTest, PartialChecksumNotInAPlainTcpOrUdpHeaderStaysWithTheKe
   EXPECT_EQ(sent.raw[0], tunnel);
 }
 
+TEST(GsoPacketSenderTest, PacketSocketPathNeedsAKernelThatReportsPriorities) {
+  EXPECT_TRUE(kernel_release_at_least("6.1.0-18-amd64", 5, 18));
+  EXPECT_TRUE(kernel_release_at_least("5.18.0", 5, 18));
+  EXPECT_FALSE(kernel_release_at_least("5.10.0-28-amd64", 5, 18));
+  EXPECT_FALSE(kernel_release_at_least("4.19.0", 5, 18));
+  EXPECT_FALSE(kernel_release_at_least("", 5, 18));
+  EXPECT_FALSE(kernel_release_at_least("6", 5, 18));
+  EXPECT_FALSE(kernel_release_at_least("123456.1", 5, 18));
+}
+
 TEST(GsoPacketSenderTest, MalformedPacketIsRefusedNotSent) {
   Sent sent;
   auto sender = make_sender(sent, true);
