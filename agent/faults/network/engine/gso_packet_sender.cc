@@ -2,6 +2,7 @@
 
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
+#include <linux/netfilter/nf_conntrack_common.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -157,6 +158,9 @@ bool GsoPacketSender::can_send(const QueuedPacket& packet) {
   // The kernel's partial checksum is what the device completes; a
   // super-packet of anything but plain TCP stays with the kernel.
   if (!packet.checksum_partial || packet.payload.size() != packet.length) return false;
+  // The packet socket skips NAT after us: a NATed (or untracked, or
+  // unknown) connection's super-packet stays with the kernel.
+  if (!packet.conntrack_status || (*packet.conntrack_status & (IPS_SRC_NAT | IPS_DST_NAT)) != 0) return false;
   const auto layout = parse_ip(packet.payload);
   if (!layout || layout->fragment || layout->protocol != IPPROTO_TCP) return false;
   const auto hop = hop_to(packet.payload, *layout, packet.out_interface);

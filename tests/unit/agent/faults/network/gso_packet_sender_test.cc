@@ -75,6 +75,7 @@ QueuedPacket queued(const std::vector<unsigned char>& bytes, bool gso) {
   packet.gso = gso;
   packet.checksum_partial = true;
   packet.out_interface = 7;
+  packet.conntrack_status = 0x0e;  // seen reply, assured, confirmed: no NAT
   return packet;
 }
 
@@ -126,6 +127,25 @@ TEST(GsoPacketSenderTest, SuperPacketWithoutAUsableNextHopStaysWithTheKernel) {
   complete_checksum.checksum_partial = false;
   EXPECT_FALSE(make_sender(sent, true).can_send(complete_checksum));
   EXPECT_FALSE(make_sender(sent, true).can_send(queued(make_packet(4, IPPROTO_UDP, 30'000), true)));
+}
+
+TEST(GsoPacketSenderTest, SuperPacketOfANatedOrUntrackedConnectionStaysWithTheKernel) {
+  Sent sent;
+  auto sender = make_sender(sent, true);
+  const auto packet = make_packet(4, IPPROTO_TCP, 30'000);
+  for (const std::uint32_t nat : {0x10u /* IPS_SRC_NAT */, 0x20u /* IPS_DST_NAT */}) {
+    auto nated = queued(packet, true);
+    nated.conntrack_status = 0x0e | nat;
+    EXPECT_FALSE(sender.can_send(nated));
+  }
+  auto untracked = queued(packet, true);
+  untracked.conntrack_status.reset();
+  EXPECT_FALSE(sender.can_send(untracked));
+  // The raw socket's re-send goes through NAT: small packets still take it.
+  const auto small_packet = make_packet(4, IPPROTO_TCP, 1000);
+  auto small = queued(small_packet, false);
+  small.conntrack_status = 0x1e;
+  EXPECT_TRUE(sender.can_send(small));
 }
 
 TEST(GsoPacketSenderTest, OtherPacketsGoToTheRawSocketWithTheirChecksumCompleted) {
