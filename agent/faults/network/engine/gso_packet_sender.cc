@@ -160,7 +160,9 @@ bool GsoPacketSender::can_send(const QueuedPacket& packet) {
   if (!packet.checksum_partial || packet.payload.size() != packet.length) return false;
   // The packet socket skips NAT after us: a NATed (or untracked, or
   // unknown) connection's super-packet stays with the kernel.
-  if (!packet.conntrack_status || (*packet.conntrack_status & (IPS_SRC_NAT | IPS_DST_NAT)) != 0) return false;
+  if (packet.conntrack_status ? (*packet.conntrack_status & (IPS_SRC_NAT | IPS_DST_NAT)) != 0 : !no_nat_) {
+    return false;
+  }
   const auto layout = parse_ip(packet.payload);
   if (!layout || layout->fragment || layout->protocol != IPPROTO_TCP) return false;
   const auto hop = hop_to(packet.payload, *layout, packet.out_interface);

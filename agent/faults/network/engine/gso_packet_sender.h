@@ -70,6 +70,10 @@ class GsoPacketSender final : public PacketSender {
   GsoPacketSender(std::unique_ptr<PacketSender> fallback, std::unique_ptr<HopResolver> hops,
                   std::unique_ptr<LinkSender> link);
 
+  // The queue cannot report conntrack status and the namespace has no NAT
+  // chain: a packet without a status is not NATed.
+  void assume_no_nat() { no_nat_ = true; }
+
   bool can_send(const QueuedPacket& packet) override;
   bool send(std::span<const unsigned char> packet) override;
 
@@ -106,6 +110,7 @@ class GsoPacketSender final : public PacketSender {
   std::deque<std::pair<std::string, std::uint64_t>> decision_order_;
   std::uint64_t decisions_made_ = 0;
   std::vector<unsigned char> scratch_;
+  bool no_nat_ = false;
 };
 
 }  // namespace chaos::agent::network

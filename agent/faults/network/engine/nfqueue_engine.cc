@@ -34,12 +34,23 @@ constexpr Duration kMaxSpinBeforeRelease = std::chrono::microseconds(250);
 // The kernel tells a queued packet's skb->priority (NFQA_PRIORITY) only
 // since Linux 5.18; a packet-socket re-send without it would bypass a
 // bandwidth fault's class. Said once per engine.
+// A packet socket also skips IPsec: with any xfrm policy in the namespace
+// (or when we cannot tell) the engine does not use one.
 bool packet_socket_path_supported(const EngineOptions& options) {
   utsname kernel{};
-  if (uname(&kernel) == 0 && kernel_release_at_least(kernel.release, 5, 18)) return true;
-  std::cerr << "nfqueue engine (queue " << options.queue_number << "): kernel " << kernel.release
-            << " does not report a queued packet's priority (Linux 5.18); re-sending segment by segment\n";
-  return false;
+  if (uname(&kernel) != 0 || !kernel_release_at_least(kernel.release, 5, 18)) {
+    std::cerr << "nfqueue engine (queue " << options.queue_number << "): kernel " << kernel.release
+              << " does not report a queued packet's priority (Linux 5.18); re-sending segment by segment\n";
+    return false;
+  }
+  const auto ipsec = ipsec_policies_present();
+  if (!ipsec.ok() || *ipsec) {
+    std::cerr << "nfqueue engine (queue " << options.queue_number << "): "
+              << (ipsec.ok() ? std::string("IPsec policies present") : ipsec.status().message())
+              << "; re-sending segment by segment (a packet socket skips IPsec)\n";
+    return false;
+  }
+  return true;
 }
 
 timespec to_timespec(SteadyTime time) {
@@ -195,6 +206,19 @@ StatusOr<std::unique_ptr<NfqueueEngine::Io>> NfqueueEngine::open_io(const Engine
   // re-sent (see packet_holder.h).
   CHAOS_ASSIGN_OR_RETURN(io->queue, NfqueueSocket::open(QueueConfig{options.queue_number, options.queue_max_length,
                                                                     reinjects || duplicates, reinjects, keep_gso}));
+  if (keep_gso && !io->queue->reports_conntrack()) {
+    // Without a packet's conntrack status, the packet socket is safe only
+    // where nothing is NATed; otherwise every super-packet takes the
+    // verdict path.
+    const auto nat = nat_chains_present();
+    if (nat.ok() && !*nat) {
+      static_cast<GsoPacketSender*>(io->sender.get())->assume_no_nat();
+    } else {
+      std::cerr << "nfqueue engine (queue " << options.queue_number << "): the kernel does not report conntrack "
+                << "status to the queue and " << (nat.ok() ? std::string("NAT chains exist") : nat.status().message())
+                << "; super-packets stay in the kernel\n";
+    }
+  }
   NfqueueSocket* queue = io->queue.get();
   io->holder = std::make_unique<PacketHolder>(
       options.impairment, options.seed,

@@ -6,7 +6,6 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
-#include <iostream>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -132,11 +131,10 @@ Status NfqueueSocket::configure() {
   }
   CHAOS_RETURN_IF_ERROR(send_config(NFQNL_CFG_CMD_BIND, false));
   if (Status configured = send_config(NFQNL_CFG_CMD_NONE, true); !configured.ok()) {
-    // Conntrack's netlink glue may be missing: without a packet's NAT
-    // status, super-packets may not take the packet socket at all.
+    // Conntrack's queue glue may be missing (EOPNOTSUPP): the engine then
+    // decides from the namespace's NAT rules instead.
     if (!config_.keep_gso) return configured;
-    std::cerr << configured.message() << "; queueing without GSO and conntrack status\n";
-    config_.keep_gso = false;
+    conntrack_ = false;
     CHAOS_RETURN_IF_ERROR(send_config(NFQNL_CFG_CMD_NONE, true));
   }
   if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
@@ -164,7 +162,7 @@ Status NfqueueSocket::send_config(std::uint8_t command, bool with_params) {
     if (!config_.copy_whole_packet || config_.keep_gso) flags |= NFQA_CFG_F_GSO;
     if (config_.report_socket_owner) flags |= NFQA_CFG_F_UID_GID;
     // A packet-socket re-send skips NAT: GsoPacketSender reads the status.
-    if (config_.keep_gso) flags |= NFQA_CFG_F_CONNTRACK;
+    if (config_.keep_gso && conntrack_) flags |= NFQA_CFG_F_CONNTRACK;
     mnl_attr_put_u32(message, NFQA_CFG_FLAGS, htonl(flags));
     mnl_attr_put_u32(message, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO | NFQA_CFG_F_UID_GID |
                                                    NFQA_CFG_F_CONNTRACK));

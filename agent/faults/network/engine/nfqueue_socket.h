@@ -53,7 +53,7 @@ struct QueueConfig {
   // (NFQA_CFG_F_GSO); checksums then stay partial. Only for a sender that
   // can send such packets (GsoPacketSender). Also asks for each packet's
   // conntrack status (NFQA_CFG_F_CONNTRACK); a kernel that cannot give it
-  // gets neither (keeps_gso() says which).
+  // (reports_conntrack() false) queues without it.
   bool keep_gso = false;
 };
 
@@ -65,8 +65,8 @@ class NfqueueSocket {
   NfqueueSocket& operator=(const NfqueueSocket&) = delete;
 
   int fd() const;
-  // Whether super-packets are queued whole (QueueConfig::keep_gso, granted).
-  bool keeps_gso() const { return config_.keep_gso; }
+  // Whether packets carry their conntrack status (with keep_gso).
+  bool reports_conntrack() const { return config_.keep_gso && conntrack_; }
   // Delivers packets already waiting on the socket (a bounded batch);
   // never blocks.
   Status receive_pending(const std::function<void(const QueuedPacket&)>& on_packet);
@@ -76,6 +76,7 @@ class NfqueueSocket {
 
  private:
   NfqueueSocket(mnl_socket* socket, const QueueConfig& config);
+  bool conntrack_ = true;  // NFQA_CFG_F_CONNTRACK asked for (with keep_gso)
   Status configure();
   Status send_config(std::uint8_t command, bool with_params);
 

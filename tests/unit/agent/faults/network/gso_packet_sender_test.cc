@@ -141,6 +141,12 @@ TEST(GsoPacketSenderTest, SuperPacketOfANatedOrUntrackedConnectionStaysWithTheKe
   auto untracked = queued(packet, true);
   untracked.conntrack_status.reset();
   EXPECT_FALSE(sender.can_send(untracked));
+  // A kernel that cannot report the status, in a namespace without NAT.
+  sender.assume_no_nat();
+  EXPECT_TRUE(sender.can_send(untracked));
+  auto nated = queued(packet, true);
+  nated.conntrack_status = 0x1e;
+  EXPECT_FALSE(sender.can_send(nated));
   // The raw socket's re-send goes through NAT: small packets still take it.
   const auto small_packet = make_packet(4, IPPROTO_TCP, 1000);
   auto small = queued(small_packet, false);
