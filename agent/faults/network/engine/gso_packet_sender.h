@@ -3,13 +3,16 @@
 // (QueueConfig::keep_gso) and a packet socket with a virtio-net header
 // (PACKET_VNET_HDR) hands them to the device, where the kernel or the
 // device segments them and completes the checksum. Everything else goes
-// through the fallback (raw sockets) after we complete its checksum, which
-// the kernel leaves partial in this queue mode.
+// through the fallback (raw sockets) after we complete its checksum, when
+// the kernel left it partial in a plain TCP/UDP header (elsewhere: the
+// verdict path).
 //
 // A packet socket skips routing, the neighbour layer and the netfilter hooks
-// after ours (SNAT, IPsec policies): only established TCP data is GSO (a
+// after ours (NAT, IPsec policies): only established TCP data is GSO (a
 // SYN, FIN-only or RST never is), and a super-packet whose next hop is not
-// a usable Ethernet neighbour stays on the verdict path (can_send false).
+// a usable Ethernet neighbour, or whose connection is NATed or of unknown
+// NAT status, stays on the verdict path (can_send false). The engine does
+// not use this sender at all where IPsec policies exist.
 #pragma once
 
 #include <chrono>
