@@ -3,20 +3,26 @@
 // (QueueConfig::keep_gso) and a packet socket with a virtio-net header
 // (PACKET_VNET_HDR) hands them to the device, where the kernel or the
 // device segments them and completes the checksum. Everything else goes
-// through the fallback (raw sockets) after we complete its checksum, which
-// the kernel leaves partial in this queue mode.
+// through the fallback (raw sockets) after we complete its checksum, when
+// the kernel left it partial in a plain TCP/UDP header (elsewhere: the
+// verdict path).
 //
 // A packet socket skips routing, the neighbour layer and the netfilter hooks
-// after ours (SNAT, IPsec policies): only established TCP data is GSO (a
+// after ours (NAT, IPsec policies): only established TCP data is GSO (a
 // SYN, FIN-only or RST never is), and a super-packet whose next hop is not
-// a usable Ethernet neighbour stays on the verdict path (can_send false).
+// a usable Ethernet neighbour, or whose connection is NATed or of unknown
+// NAT status, stays on the verdict path (can_send false). The engine does
+// not use this sender at all where IPsec policies exist.
 #pragma once
 
 #include <chrono>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "agent/faults/network/engine/hop_resolver.h"
@@ -24,6 +30,12 @@
 #include "agent/faults/network/engine/packet_sender.h"
 
 namespace chaos::agent::network {
+
+// Whether a kernel release string (uname's, "6.1.0-18-amd64") is at least
+// major.minor. The packet-socket path needs NFQA_PRIORITY (Linux 5.18): on
+// an older kernel a super-packet would lose its skb->priority, and with it
+// a bandwidth fault's class. False for a string it cannot read.
+bool kernel_release_at_least(std::string_view release, int major, int minor);
 
 // Writes one frame through a packet socket; faked in unit tests.
 class LinkSender {
@@ -61,10 +73,22 @@ class GsoPacketSender final : public PacketSender {
   GsoPacketSender(std::unique_ptr<PacketSender> fallback, std::unique_ptr<HopResolver> hops,
                   std::unique_ptr<LinkSender> link);
 
+  // The queue cannot report conntrack status and the namespace has no NAT
+  // chain: a packet without a status is not NATed.
+  void assume_no_nat() { no_nat_ = true; }
+
   bool can_send(const QueuedPacket& packet) override;
   bool send(std::span<const unsigned char> packet) override;
 
  private:
+  // What can_send() decided for a super-packet, kept until its release: the
+  // hop cache may have dropped or re-resolved (and lost) its destination
+  // since, and a super-packet must never reach the raw socket (EMSGSIZE).
+  struct Decision {
+    LinkHop hop;
+    std::uint32_t priority = 0;  // skb->priority, as queued (a bandwidth fault's CLASSIFY)
+    std::uint64_t generation = 0;  // which entry of decision_order_ made it
+  };
   // Resolves (or takes from the cache) the hop of a queued super-packet.
   std::optional<LinkHop> hop_to(std::span<const unsigned char> packet, const IpLayout& layout, int out_interface);
   // The hop can_send() found for this destination, without asking the
@@ -82,11 +106,14 @@ class GsoPacketSender final : public PacketSender {
   // By destination address; bounded (cleared when full). Entries expire so
   // a changed route or neighbour is picked up.
   std::map<std::string, CachedHop> cache_;
-  // skb->priority by flow (addresses and ports), as queued: a bandwidth
-  // fault classifies by fields of the flow, and a packet socket re-send
-  // skips its chain. Bounded (cleared when full).
-  std::map<std::string, std::uint32_t> priorities_;
+  // By super-packet (flow, sequence number, length). Bounded: the oldest
+  // goes first, and only a packet the holder did not keep (over its cap)
+  // or a retransmission's twin is ever left behind.
+  std::map<std::string, Decision> decisions_;
+  std::deque<std::pair<std::string, std::uint64_t>> decision_order_;
+  std::uint64_t decisions_made_ = 0;
   std::vector<unsigned char> scratch_;
+  bool no_nat_ = false;
 };
 
 }  // namespace chaos::agent::network

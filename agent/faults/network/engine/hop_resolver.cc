@@ -4,6 +4,9 @@
 #include <net/if_arp.h>
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
+#include <linux/xfrm.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nf_tables.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -11,6 +14,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <string>
 
 namespace chaos::agent::network {
 
@@ -39,6 +44,118 @@ int keep_metric(const nlattr* attribute, void* data) {
 }
 
 }  // namespace
+
+namespace {
+
+int on_spd_attribute(const nlattr* attribute, void* data) {
+  if (mnl_attr_get_type(attribute) == XFRMA_SPD_INFO &&
+      mnl_attr_get_payload_len(attribute) >= sizeof(xfrmu_spdinfo)) {
+    xfrmu_spdinfo counts{};
+    std::memcpy(&counts, mnl_attr_get_payload(attribute), sizeof(counts));
+    *static_cast<bool*>(data) = counts.incnt + counts.outcnt + counts.fwdcnt + counts.inscnt + counts.outscnt +
+                                    counts.fwdscnt > 0;
+  }
+  return MNL_CB_OK;
+}
+
+int on_spd_info(const nlmsghdr* message, void* data) {
+  if (message->nlmsg_type != XFRM_MSG_NEWSPDINFO) return MNL_CB_OK;
+  return mnl_attr_parse(message, sizeof(std::uint32_t), on_spd_attribute, data);
+}
+
+}  // namespace
+
+namespace {
+
+// Every chain dump message is looked at; a chain of type "nat" sets the flag.
+int on_chain_attribute(const nlattr* attribute, void* data) {
+  if (mnl_attr_get_type(attribute) == NFTA_CHAIN_TYPE && mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) >= 0 &&
+      std::strcmp(mnl_attr_get_str(attribute), "nat") == 0) {
+    *static_cast<bool*>(data) = true;
+  }
+  return MNL_CB_OK;
+}
+
+int on_chain(const nlmsghdr* message, void* data) {
+  return mnl_attr_parse(message, sizeof(nfgenmsg), on_chain_attribute, data);
+}
+
+bool legacy_nat_table(const char* names_file) {
+  std::ifstream names(names_file);
+  std::string name;
+  for (int lines = 0; lines < 64 && std::getline(names, name); ++lines) {
+    if (name == "nat") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+StatusOr<bool> nat_chains_present() {
+  if (legacy_nat_table("/proc/net/ip_tables_names") || legacy_nat_table("/proc/net/ip6_tables_names")) return true;
+  mnl_socket* netlink = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  if (netlink == nullptr) return unavailable(std::string("cannot open a netfilter netlink socket: ") + std::strerror(errno));
+  struct Closer {
+    mnl_socket* socket;
+    ~Closer() { mnl_socket_close(socket); }
+  } closer{netlink};
+  if (mnl_socket_bind(netlink, 0, MNL_SOCKET_AUTOPID) < 0) {
+    return unavailable(std::string("cannot bind a netfilter netlink socket: ") + std::strerror(errno));
+  }
+  std::array<unsigned char, 16384> buffer{};
+  nlmsghdr* request = mnl_nlmsg_put_header(buffer.data());
+  request->nlmsg_type = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETCHAIN;
+  request->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  request->nlmsg_seq = 1;
+  auto* header = static_cast<nfgenmsg*>(mnl_nlmsg_put_extra_header(request, sizeof(nfgenmsg)));
+  header->nfgen_family = AF_UNSPEC;
+  header->version = NFNETLINK_V0;
+  if (mnl_socket_sendto(netlink, request, request->nlmsg_len) < 0) {
+    return unavailable(std::string("cannot list nftables chains: ") + std::strerror(errno));
+  }
+  bool present = false;
+  // Bounded: a namespace with more chains than this many reads is taken as having NAT.
+  for (int reads = 0; reads < 256; ++reads) {
+    const ssize_t received = mnl_socket_recvfrom(netlink, buffer.data(), buffer.size());
+    if (received < 0) return unavailable(std::string("cannot list nftables chains: ") + std::strerror(errno));
+    const int result = mnl_cb_run(buffer.data(), static_cast<std::size_t>(received), 1,
+                                  mnl_socket_get_portid(netlink), on_chain, &present);
+    if (result < 0) return unavailable(std::string("cannot list nftables chains: ") + std::strerror(errno));
+    if (result == MNL_CB_STOP) return present;  // NLMSG_DONE
+  }
+  return true;
+}
+
+StatusOr<bool> ipsec_policies_present() {
+  mnl_socket* netlink = mnl_socket_open2(NETLINK_XFRM, SOCK_CLOEXEC);
+  if (netlink == nullptr) {
+    if (errno == EPROTONOSUPPORT) return false;  // no xfrm in this kernel: no policy either
+    return unavailable(std::string("cannot open an xfrm netlink socket: ") + std::strerror(errno));
+  }
+  struct Closer {
+    mnl_socket* socket;
+    ~Closer() { mnl_socket_close(socket); }
+  } closer{netlink};
+  if (mnl_socket_bind(netlink, 0, MNL_SOCKET_AUTOPID) < 0) {
+    return unavailable(std::string("cannot bind an xfrm netlink socket: ") + std::strerror(errno));
+  }
+  std::array<unsigned char, 8192> buffer{};
+  nlmsghdr* request = mnl_nlmsg_put_header(buffer.data());
+  request->nlmsg_type = XFRM_MSG_GETSPDINFO;
+  request->nlmsg_flags = NLM_F_REQUEST;
+  request->nlmsg_seq = 1;
+  *static_cast<std::uint32_t*>(mnl_nlmsg_put_extra_header(request, sizeof(std::uint32_t))) = 0;
+  if (mnl_socket_sendto(netlink, request, request->nlmsg_len) < 0) {
+    return unavailable(std::string("cannot ask the kernel for its IPsec policy counts: ") + std::strerror(errno));
+  }
+  const ssize_t received = mnl_socket_recvfrom(netlink, buffer.data(), buffer.size());
+  bool present = false;
+  if (received < 0 || mnl_cb_run(buffer.data(), static_cast<std::size_t>(received), 1,
+                                 mnl_socket_get_portid(netlink), on_spd_info, &present) < 0) {
+    return unavailable(std::string("no IPsec policy counts from the kernel: ") + std::strerror(errno));
+  }
+  return present;
+}
 
 StatusOr<std::unique_ptr<NetlinkHopResolver>> NetlinkHopResolver::open() {
   std::unique_ptr<NetlinkHopResolver> resolver(new NetlinkHopResolver());

@@ -34,6 +34,19 @@ class HopResolver {
   virtual std::optional<LinkHop> resolve(std::span<const unsigned char> destination, int out_interface) = 0;
 };
 
+// Whether the calling thread's network namespace has any IPsec (xfrm)
+// policy, from the kernel's policy counts (XFRM_MSG_GETSPDINFO). A packet
+// socket skips the IPsec output path, so the engine does not use one then.
+// False when the kernel has no xfrm at all.
+StatusOr<bool> ipsec_policies_present();
+
+// Whether the calling thread's network namespace has any NAT table or
+// chain (iptables-legacy's nat table, or an nftables chain of type nat,
+// which iptables-nft uses too). For kernels that cannot report a queued
+// packet's conntrack status (no NETFILTER_NETLINK_GLUE_CT): without NAT
+// there, no packet's connection is NATed.
+StatusOr<bool> nat_chains_present();
+
 class NetlinkHopResolver final : public HopResolver {
  public:
   // Opens its sockets in the calling thread's network namespace.

@@ -59,18 +59,43 @@ std::optional<IpLayout> parse_ip(std::span<const unsigned char> packet) {
   return std::nullopt;
 }
 
-bool complete_transport_checksum(std::span<unsigned char> packet) {
+namespace {
+
+// The layout of a plain TCP or UDP packet (not a fragment; over IPv6, no
+// extension header) long enough for its transport header.
+std::optional<IpLayout> plain_transport(std::span<const unsigned char> packet) {
   const auto layout = parse_ip(packet);
-  if (!layout || layout->fragment) return false;
+  if (!layout || layout->fragment) return std::nullopt;
   const std::size_t minimum = layout->protocol == IPPROTO_TCP   ? kTcpMinHeader
                               : layout->protocol == IPPROTO_UDP ? kUdpHeader
                                                                 : 0;
-  const std::size_t length = packet.size() - layout->transport_offset;
-  if (minimum == 0 || length < minimum) return false;
+  if (minimum == 0 || packet.size() - layout->transport_offset < minimum) return std::nullopt;
+  return layout;
+}
+
+// Pseudo header: addresses, protocol, transport length. Not yet folded.
+std::uint64_t pseudo_header_sum(std::span<const unsigned char> packet, const IpLayout& layout) {
+  std::uint64_t sum = layout.version == 4 ? add_words(packet.subspan(12, 8), 0) : add_words(packet.subspan(8, 32), 0);
+  return sum + layout.protocol + (packet.size() - layout.transport_offset);
+}
+
+}  // namespace
+
+bool transport_checksum_is_partial(std::span<const unsigned char> packet) {
+  const auto layout = plain_transport(packet);
+  if (!layout) return false;
   const std::size_t field = layout->transport_offset + checksum_offset(layout->protocol);
-  // Pseudo header: addresses, protocol, transport length.
-  std::uint64_t sum = layout->version == 4 ? add_words(packet.subspan(12, 8), 0) : add_words(packet.subspan(8, 32), 0);
-  sum += layout->protocol + length;
+  const std::uint16_t held = read16(packet, field);
+  const std::uint16_t pseudo = fold(pseudo_header_sum(packet, *layout));
+  // 0 and 0xffff are the same one's-complement number.
+  return held == pseudo || (held == 0 && pseudo == 0xffff) || (held == 0xffff && pseudo == 0);
+}
+
+bool complete_transport_checksum(std::span<unsigned char> packet) {
+  const auto layout = plain_transport(packet);
+  if (!layout) return false;
+  const std::size_t field = layout->transport_offset + checksum_offset(layout->protocol);
+  std::uint64_t sum = pseudo_header_sum(packet, *layout);
   packet[field] = 0;
   packet[field + 1] = 0;
   sum = add_words(packet.subspan(layout->transport_offset), sum);

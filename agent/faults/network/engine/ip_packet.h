@@ -43,6 +43,16 @@ struct IpLayout {
 // header).
 std::optional<IpLayout> parse_ip(std::span<const unsigned char> packet);
 
+// Whether `packet` is plain TCP or UDP (not a fragment; over IPv6, no
+// extension header) whose checksum field holds only the pseudo header's
+// sum: a partial checksum there, which complete_transport_checksum() can
+// finish. With NFQA_CFG_F_GSO the kernel does not say where a partial
+// checksum is: when this is false and the kernel said "partial", it lies
+// elsewhere (SCTP's CRC, a tunnel's inner header) and only the kernel can
+// complete it. A complete checksum equal to that sum (1 in 65536) passes
+// too; completing it again rewrites the same value.
+bool transport_checksum_is_partial(std::span<const unsigned char> packet);
+
 // Writes the full TCP or UDP checksum (a partial one holds only the pseudo
 // header's sum: with NFQA_CFG_F_GSO the kernel does not complete it before
 // queueing). False, and the packet unchanged, for anything else.

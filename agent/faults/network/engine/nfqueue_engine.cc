@@ -7,6 +7,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,28 @@ namespace {
 // Bounds the spin before one release (see Io::release_due_and_rearm): wake-up
 // latencies above it are paid as lateness rather than as CPU.
 constexpr Duration kMaxSpinBeforeRelease = std::chrono::microseconds(250);
+
+// The kernel tells a queued packet's skb->priority (NFQA_PRIORITY) only
+// since Linux 5.18; a packet-socket re-send without it would bypass a
+// bandwidth fault's class. Said once per engine.
+// A packet socket also skips IPsec: with any xfrm policy in the namespace
+// (or when we cannot tell) the engine does not use one.
+bool packet_socket_path_supported(const EngineOptions& options) {
+  utsname kernel{};
+  if (uname(&kernel) != 0 || !kernel_release_at_least(kernel.release, 5, 18)) {
+    std::cerr << "nfqueue engine (queue " << options.queue_number << "): kernel " << kernel.release
+              << " does not report a queued packet's priority (Linux 5.18); re-sending segment by segment\n";
+    return false;
+  }
+  const auto ipsec = ipsec_policies_present();
+  if (!ipsec.ok() || *ipsec) {
+    std::cerr << "nfqueue engine (queue " << options.queue_number << "): "
+              << (ipsec.ok() ? std::string("IPsec policies present") : ipsec.status().message())
+              << "; re-sending segment by segment (a packet socket skips IPsec)\n";
+    return false;
+  }
+  return true;
+}
 
 timespec to_timespec(SteadyTime time) {
   const auto nanos = time.time_since_epoch().count();
@@ -56,6 +79,7 @@ class NfqueueEngine::Io {
   std::optional<SteadyTime> sleeping_until;
   // The timer is armed wake_up.margin() before the next release.
   bool armed_early = false;
+  SpinPolicy spin;
 
   // Packets read now: `arrived` estimates when they reached the queue.
   void receive(SteadyTime arrived) {
@@ -69,13 +93,15 @@ class NfqueueEngine::Io {
     auto now = std::chrono::steady_clock::now();
     // Woken wake_up.margin() early (a sleeping thread wakes late): spin the
     // rest, still reading the queue, so the release is on time. At most
-    // kMaxSpinBeforeRelease per release.
+    // kMaxSpinBeforeRelease per release, and within spin's CPU budget.
+    const SteadyTime spin_start = now;
     while (armed_early && !holder->empty() && holder->next_release() > now &&
            holder->next_release() - now <= wake_up.margin()) {
       pollfd readable{queue->fd(), POLLIN, 0};
       if (poll(&readable, 1, 0) > 0) receive(now);
       now = std::chrono::steady_clock::now();
     }
+    if (armed_early) spin.spent(now, now - spin_start);
     holder->release_due(now);
     (void)queue->flush_verdicts();
     itimerspec next{};  // all zero disarms
@@ -88,7 +114,7 @@ class NfqueueEngine::Io {
       // release and takes whatever is due when it wakes, as a batch.
       SteadyTime wake_at = holder->next_release() - wake_up.margin();
       now = std::chrono::steady_clock::now();
-      armed_early = wake_at > now && wake_up.margin() > Duration{0};
+      armed_early = wake_at > now && spin.may_spin(now, holder->next_release(), wake_up.margin());
       if (!armed_early) wake_at = holder->next_release();
       next.it_value = to_timespec(wake_at);
       // A deadline already past fires at once: no sleep, nothing to learn.
@@ -153,7 +179,7 @@ StatusOr<std::unique_ptr<NfqueueEngine::Io>> NfqueueEngine::open_io(const Engine
     auto sender = RawPacketSender::open(options.duplicate_mark, options.egress_interface);
     if (sender.ok()) {
       io->sender = std::move(sender).value();
-      if (reinjects && !duplicates && options.resend_gso_whole) {
+      if (reinjects && !duplicates && options.resend_gso_whole && packet_socket_path_supported(options)) {
         // Super-packets go whole through a packet socket (one send per
         // 64 KiB instead of one per segment); without one, the raw path.
         auto gso = GsoPacketSender::open(options.duplicate_mark, std::move(io->sender));
@@ -180,6 +206,19 @@ StatusOr<std::unique_ptr<NfqueueEngine::Io>> NfqueueEngine::open_io(const Engine
   // re-sent (see packet_holder.h).
   CHAOS_ASSIGN_OR_RETURN(io->queue, NfqueueSocket::open(QueueConfig{options.queue_number, options.queue_max_length,
                                                                     reinjects || duplicates, reinjects, keep_gso}));
+  if (keep_gso && !io->queue->reports_conntrack()) {
+    // Without a packet's conntrack status, the packet socket is safe only
+    // where nothing is NATed; otherwise every super-packet takes the
+    // verdict path.
+    const auto nat = nat_chains_present();
+    if (nat.ok() && !*nat) {
+      static_cast<GsoPacketSender*>(io->sender.get())->assume_no_nat();
+    } else {
+      std::cerr << "nfqueue engine (queue " << options.queue_number << "): the kernel does not report conntrack "
+                << "status to the queue and " << (nat.ok() ? std::string("NAT chains exist") : nat.status().message())
+                << "; super-packets stay in the kernel\n";
+    }
+  }
   NfqueueSocket* queue = io->queue.get();
   io->holder = std::make_unique<PacketHolder>(
       options.impairment, options.seed,

@@ -21,6 +21,7 @@
 
 #include "agent/faults/network/engine/impairment_model.h"
 #include "agent/faults/network/engine/packet_holder.h"
+#include "common/clock.h"
 #include "common/status.h"
 
 namespace chaos::agent::network {
@@ -60,6 +61,42 @@ struct EngineOptions {
 };
 
 // What a fault holds while its engine runs; faked in unit tests.
+// Whether the engine may wake `margin` early and spin before a release
+// (delay accuracy). Spinning pays off only with room to sleep before it:
+// a release at least 4 margins away, so that at most a quarter of the time
+// is spent spinning; and, when releases keep coming just that far apart
+// (a few thousand per second), a budget of 5 ms of spinning per 100 ms
+// window (5% of a core) keeps it from taking the core; past it, releases
+// sleep to their deadline and run a wake-up latency late. Times are passed
+// in, so this is unit-tested.
+class SpinPolicy {
+ public:
+  static constexpr Duration kWindow = std::chrono::milliseconds(100);
+  static constexpr Duration kBudget = std::chrono::milliseconds(5);
+  static constexpr int kMinGapInMargins = 4;
+
+  bool may_spin(SteadyTime now, SteadyTime next_release, Duration margin) {
+    if (margin <= Duration{0} || next_release - now < kMinGapInMargins * margin) return false;
+    roll(now);
+    return spent_ + margin <= kBudget;
+  }
+  // A spin of `spun` ended at `now`.
+  void spent(SteadyTime now, Duration spun) {
+    roll(now);
+    if (spun > Duration{0}) spent_ += spun;
+  }
+
+ private:
+  void roll(SteadyTime now) {
+    if (now - window_start_ >= kWindow) {
+      window_start_ = now;
+      spent_ = Duration{0};
+    }
+  }
+  SteadyTime window_start_{};
+  Duration spent_{0};
+};
+
 class PacketEngine {
  public:
   virtual ~PacketEngine() = default;

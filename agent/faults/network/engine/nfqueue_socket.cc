@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <libmnl/libmnl.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nfnetlink_queue.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -42,6 +43,14 @@ struct CallbackState {
   const std::function<void(const QueuedPacket&)>* on_packet;
 };
 
+// CTA_STATUS from a packet's nested NFQA_CT; libmnl bounds every attribute.
+int on_conntrack_attribute(const nlattr* attribute, void* data) {
+  if (mnl_attr_get_type(attribute) == CTA_STATUS && mnl_attr_validate(attribute, MNL_TYPE_U32) >= 0) {
+    *static_cast<std::optional<std::uint32_t>*>(data) = ntohl(mnl_attr_get_u32(attribute));
+  }
+  return MNL_CB_OK;
+}
+
 int on_queue_message(const nlmsghdr* message, void* data) {
   nlattr* attributes[NFQA_MAX + 1] = {};
   if (nfq_nlmsg_parse(message, attributes) < 0 || attributes[NFQA_PACKET_HDR] == nullptr) {
@@ -64,6 +73,12 @@ int on_queue_message(const nlmsghdr* message, void* data) {
   if (attributes[NFQA_IFINDEX_OUTDEV] != nullptr &&
       mnl_attr_validate(attributes[NFQA_IFINDEX_OUTDEV], MNL_TYPE_U32) >= 0) {
     packet.out_interface = static_cast<int>(ntohl(mnl_attr_get_u32(attributes[NFQA_IFINDEX_OUTDEV])));
+  }
+  if (attributes[NFQA_CT] != nullptr) {
+    std::optional<std::uint32_t> status;
+    if (mnl_attr_parse_nested(attributes[NFQA_CT], on_conntrack_attribute, &status) >= 0) {
+      packet.conntrack_status = status;
+    }
   }
   if (attributes[NFQA_PAYLOAD] != nullptr) {
     packet.payload = {static_cast<const unsigned char*>(mnl_attr_get_payload(attributes[NFQA_PAYLOAD])),
@@ -115,7 +130,13 @@ Status NfqueueSocket::configure() {
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &kReceiveBufferSocketBytes, sizeof(kReceiveBufferSocketBytes));
   }
   CHAOS_RETURN_IF_ERROR(send_config(NFQNL_CFG_CMD_BIND, false));
-  CHAOS_RETURN_IF_ERROR(send_config(NFQNL_CFG_CMD_NONE, true));
+  if (Status configured = send_config(NFQNL_CFG_CMD_NONE, true); !configured.ok()) {
+    // Conntrack's queue glue may be missing (EOPNOTSUPP): the engine then
+    // decides from the namespace's NAT rules instead.
+    if (!config_.keep_gso) return configured;
+    conntrack_ = false;
+    CHAOS_RETURN_IF_ERROR(send_config(NFQNL_CFG_CMD_NONE, true));
+  }
   if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
     return internal_error(errno_text("cannot make netlink socket non-blocking", config_.queue_number));
   }
@@ -140,9 +161,11 @@ Status NfqueueSocket::send_config(std::uint8_t command, bool with_params) {
     std::uint32_t flags = NFQA_CFG_F_FAIL_OPEN;
     if (!config_.copy_whole_packet || config_.keep_gso) flags |= NFQA_CFG_F_GSO;
     if (config_.report_socket_owner) flags |= NFQA_CFG_F_UID_GID;
+    // A packet-socket re-send skips NAT: GsoPacketSender reads the status.
+    if (config_.keep_gso && conntrack_) flags |= NFQA_CFG_F_CONNTRACK;
     mnl_attr_put_u32(message, NFQA_CFG_FLAGS, htonl(flags));
-    mnl_attr_put_u32(message, NFQA_CFG_MASK,
-                     htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO | NFQA_CFG_F_UID_GID));
+    mnl_attr_put_u32(message, NFQA_CFG_MASK, htonl(NFQA_CFG_F_FAIL_OPEN | NFQA_CFG_F_GSO | NFQA_CFG_F_UID_GID |
+                                                   NFQA_CFG_F_CONNTRACK));
   }
   message->nlmsg_flags |= NLM_F_ACK;
   message->nlmsg_seq = 1;

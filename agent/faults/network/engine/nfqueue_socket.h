@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <functional>
 #include <memory>
 #include <span>
@@ -33,6 +34,11 @@ struct QueuedPacket {
   // skb->priority (e.g. a bandwidth fault's CLASSIFY): a packet socket
   // re-send must carry it, as it skips the chains that set it.
   std::uint32_t priority = 0;
+  // Only with QueueConfig::keep_gso: the packet's connection tracking
+  // status (CTA_STATUS: IPS_SRC_NAT, IPS_DST_NAT, ...); nullopt when the
+  // packet has no conntrack entry (untracked, or conntrack not loaded). A
+  // packet-socket re-send skips NAT, so it needs this.
+  std::optional<std::uint32_t> conntrack_status;
 };
 
 struct QueueConfig {
@@ -45,7 +51,9 @@ struct QueueConfig {
   bool report_socket_owner = false;
   // With copy_whole_packet: still queue GSO super-packets unsegmented
   // (NFQA_CFG_F_GSO); checksums then stay partial. Only for a sender that
-  // can send such packets (GsoPacketSender).
+  // can send such packets (GsoPacketSender). Also asks for each packet's
+  // conntrack status (NFQA_CFG_F_CONNTRACK); a kernel that cannot give it
+  // (reports_conntrack() false) queues without it.
   bool keep_gso = false;
 };
 
@@ -57,6 +65,8 @@ class NfqueueSocket {
   NfqueueSocket& operator=(const NfqueueSocket&) = delete;
 
   int fd() const;
+  // Whether packets carry their conntrack status (with keep_gso).
+  bool reports_conntrack() const { return config_.keep_gso && conntrack_; }
   // Delivers packets already waiting on the socket (a bounded batch);
   // never blocks.
   Status receive_pending(const std::function<void(const QueuedPacket&)>& on_packet);
@@ -66,6 +76,7 @@ class NfqueueSocket {
 
  private:
   NfqueueSocket(mnl_socket* socket, const QueueConfig& config);
+  bool conntrack_ = true;  // NFQA_CFG_F_CONNTRACK asked for (with keep_gso)
   Status configure();
   Status send_config(std::uint8_t command, bool with_params);
 

@@ -19,6 +19,7 @@ struct Sent {
   std::vector<int> link_interfaces;
   std::vector<std::uint32_t> link_priorities;
   int resolves = 0;
+  bool neighbours_known = true;  // what the fake kernel answers now
 };
 
 class FakeRaw : public PacketSender {
@@ -38,7 +39,7 @@ class FakeHops : public HopResolver {
   FakeHops(Sent& sent, bool known) : sent_(sent), known_(known) {}
   std::optional<LinkHop> resolve(std::span<const unsigned char>, int out_interface) override {
     ++sent_.resolves;
-    if (!known_) return std::nullopt;
+    if (!known_ || !sent_.neighbours_known) return std::nullopt;
     return LinkHop{out_interface == 0 ? 3 : out_interface, 1500, {2, 0, 0, 0, 0, 1}};
   }
 
@@ -74,6 +75,7 @@ QueuedPacket queued(const std::vector<unsigned char>& bytes, bool gso) {
   packet.gso = gso;
   packet.checksum_partial = true;
   packet.out_interface = 7;
+  packet.conntrack_status = 0x0e;  // seen reply, assured, confirmed: no NAT
   return packet;
 }
 
@@ -93,6 +95,30 @@ TEST(GsoPacketSenderTest, SuperPacketGoesWholeToTheLinkWithItsSegmentSize) {
   EXPECT_EQ(sent.resolves, 1);  // once per destination, not per packet
 }
 
+TEST(GsoPacketSenderTest, HeldSuperPacketKeepsItsHopAndPriorityWhenTheHopCacheForgetsThem) {
+  Sent sent;
+  auto sender = make_sender(sent, true);
+  const auto packet = make_packet(4, IPPROTO_TCP, 30'000);
+  auto held = queued(packet, true);
+  held.priority = 0x10002;
+  ASSERT_TRUE(sender.can_send(held));
+  // While it is held, its neighbour goes away and enough other
+  // destinations are asked about to flush the hop cache.
+  sent.neighbours_known = false;
+  for (int i = 0; i < 1100; ++i) {
+    auto other = make_packet(4, IPPROTO_TCP, 30'000);
+    other[16] = 11;  // 11.0.x.y: none of them the held packet's
+    other[17] = static_cast<unsigned char>(i >> 8);
+    other[18] = static_cast<unsigned char>(i);
+    EXPECT_FALSE(sender.can_send(queued(other, true)));
+  }
+  ASSERT_TRUE(sender.send(packet));
+  ASSERT_EQ(sent.link_headers.size(), 1u);  // never the raw socket, where it would not fit
+  EXPECT_EQ(sent.link_priorities[0], 0x10002u);
+  EXPECT_EQ(sent.link_interfaces[0], 7);
+  EXPECT_TRUE(sent.raw.empty());
+}
+
 TEST(GsoPacketSenderTest, SuperPacketWithoutAUsableNextHopStaysWithTheKernel) {
   Sent sent;
   auto sender = make_sender(sent, false);
@@ -101,6 +127,31 @@ TEST(GsoPacketSenderTest, SuperPacketWithoutAUsableNextHopStaysWithTheKernel) {
   complete_checksum.checksum_partial = false;
   EXPECT_FALSE(make_sender(sent, true).can_send(complete_checksum));
   EXPECT_FALSE(make_sender(sent, true).can_send(queued(make_packet(4, IPPROTO_UDP, 30'000), true)));
+}
+
+TEST(GsoPacketSenderTest, SuperPacketOfANatedOrUntrackedConnectionStaysWithTheKernel) {
+  Sent sent;
+  auto sender = make_sender(sent, true);
+  const auto packet = make_packet(4, IPPROTO_TCP, 30'000);
+  for (const std::uint32_t nat : {0x10u /* IPS_SRC_NAT */, 0x20u /* IPS_DST_NAT */}) {
+    auto nated = queued(packet, true);
+    nated.conntrack_status = 0x0e | nat;
+    EXPECT_FALSE(sender.can_send(nated));
+  }
+  auto untracked = queued(packet, true);
+  untracked.conntrack_status.reset();
+  EXPECT_FALSE(sender.can_send(untracked));
+  // A kernel that cannot report the status, in a namespace without NAT.
+  sender.assume_no_nat();
+  EXPECT_TRUE(sender.can_send(untracked));
+  auto nated = queued(packet, true);
+  nated.conntrack_status = 0x1e;
+  EXPECT_FALSE(sender.can_send(nated));
+  // The raw socket's re-send goes through NAT: small packets still take it.
+  const auto small_packet = make_packet(4, IPPROTO_TCP, 1000);
+  auto small = queued(small_packet, false);
+  small.conntrack_status = 0x1e;
+  EXPECT_TRUE(sender.can_send(small));
 }
 
 TEST(GsoPacketSenderTest, OtherPacketsGoToTheRawSocketWithTheirChecksumCompleted) {
@@ -117,6 +168,40 @@ TEST(GsoPacketSenderTest, OtherPacketsGoToTheRawSocketWithTheirChecksumCompleted
   // Nor did they ask for a next hop: a SYN released before its own ARP
   // exchange would cache "no neighbour" for the super-packets after it.
   EXPECT_EQ(sent.resolves, 0);
+}
+
+TEST(GsoPacketSenderTest, PartialChecksumNotInAPlainTcpOrUdpHeaderStaysWithTheKernel) {
+  Sent sent;
+  auto sender = make_sender(sent, true);
+  // SCTP's CRC offload, and a TCP header behind an IPv6 extension header.
+  auto sctp = make_packet(4, IPPROTO_TCP, 100);
+  sctp[9] = 132;
+  EXPECT_FALSE(sender.can_send(queued(sctp, false)));
+  auto extension = make_packet(6, IPPROTO_TCP, 100);
+  extension[6] = 0;  // hop-by-hop options first
+  EXPECT_FALSE(sender.can_send(queued(extension, false)));
+  // A UDP header whose field is not the pseudo header's sum: the partial
+  // checksum is further in (a VXLAN tunnel's inner TCP).
+  auto tunnel = make_packet(4, IPPROTO_UDP, 100);
+  tunnel[26] = 0;
+  tunnel[27] = 0;
+  EXPECT_FALSE(sender.can_send(queued(tunnel, false)));
+  auto complete = queued(tunnel, false);
+  complete.checksum_partial = false;  // the kernel completed it: sent as it is
+  ASSERT_TRUE(sender.can_send(complete));
+  ASSERT_TRUE(sender.send(tunnel));
+  ASSERT_EQ(sent.raw.size(), 1u);
+  EXPECT_EQ(sent.raw[0], tunnel);
+}
+
+TEST(GsoPacketSenderTest, PacketSocketPathNeedsAKernelThatReportsPriorities) {
+  EXPECT_TRUE(kernel_release_at_least("6.1.0-18-amd64", 5, 18));
+  EXPECT_TRUE(kernel_release_at_least("5.18.0", 5, 18));
+  EXPECT_FALSE(kernel_release_at_least("5.10.0-28-amd64", 5, 18));
+  EXPECT_FALSE(kernel_release_at_least("4.19.0", 5, 18));
+  EXPECT_FALSE(kernel_release_at_least("", 5, 18));
+  EXPECT_FALSE(kernel_release_at_least("6", 5, 18));
+  EXPECT_FALSE(kernel_release_at_least("123456.1", 5, 18));
 }
 
 TEST(GsoPacketSenderTest, MalformedPacketIsRefusedNotSent) {
