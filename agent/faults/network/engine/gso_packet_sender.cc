@@ -16,7 +16,6 @@ namespace chaos::agent::network {
 namespace {
 
 constexpr unsigned kEthernetHeaderBytes = 14;
-constexpr std::size_t kTcpMinHeader = 20;
 constexpr std::size_t kMaxCachedHops = 1024;
 // Twice the most copies an engine holds by default (its queue length).
 constexpr std::size_t kMaxDecisions = 8192;

@@ -8,7 +8,6 @@ namespace {
 
 constexpr std::size_t kIpv4MinHeader = 20;
 constexpr std::size_t kIpv6Header = 40;
-constexpr std::size_t kTcpMinHeader = 20;
 constexpr std::size_t kUdpHeader = 8;
 constexpr std::size_t kTcpChecksumOffset = 16;
 constexpr std::size_t kUdpChecksumOffset = 6;

@@ -25,6 +25,9 @@ struct VnetHeader {
   std::uint16_t csum_offset = 0;
 };
 static_assert(sizeof(VnetHeader) == 10);
+// A TCP header without options.
+inline constexpr std::size_t kTcpMinHeader = 20;
+
 inline constexpr std::uint8_t kVnetNeedsChecksum = 1;  // VIRTIO_NET_HDR_F_NEEDS_CSUM
 inline constexpr std::uint8_t kVnetGsoTcpV4 = 1;       // VIRTIO_NET_HDR_GSO_TCPV4
 inline constexpr std::uint8_t kVnetGsoTcpV6 = 4;       // VIRTIO_NET_HDR_GSO_TCPV6

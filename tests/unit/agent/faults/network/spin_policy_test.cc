@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "agent/faults/network/engine/nfqueue_engine.h"
+#include "tests/unit/agent/faults/network/engine_test_time.h"
 
 namespace chaos::agent::network {
 namespace {
@@ -10,7 +11,7 @@ namespace {
 using std::chrono::microseconds;
 using std::chrono::milliseconds;
 
-const SteadyTime kStart = SteadyTime{} + std::chrono::hours(1);
+using engine_test::kStart;
 
 TEST(SpinPolicyTest, SpinsOnlyBeforeAReleaseWithRoomToSleepFirst) {
   SpinPolicy policy;
