@@ -13,6 +13,8 @@
 #include <sstream>
 #include <string>
 
+#include "common/proc_reader.h"
+
 namespace chaos::agent {
 namespace {
 
@@ -141,21 +143,15 @@ std::vector<AddressRange> droppable_file_ranges(std::string_view smaps) {
 StatusOr<ReleasedMemory> release_startup_memory() {
   ReleasedMemory released;
   released.resident_kib_before = resident_kib();
-  std::ifstream file("/proc/self/smaps");
-  if (!file) return unavailable("release_startup_memory: cannot open /proc/self/smaps");
-  // Read in steps, not into one big buffer: touching megabytes here would
-  // raise the very peak this is about.
-  std::string smaps;
-  char chunk[16 * 1024];
-  while (file.read(chunk, sizeof chunk) || file.gcount() > 0) {
-    smaps.append(chunk, static_cast<std::size_t>(file.gcount()));
-    if (smaps.size() > kMaxSmapsBytes) {
-      // A cut record could hide an Anonymous line: drop nothing rather than guess.
-      return resource_exhausted("release_startup_memory: /proc/self/smaps is over 16 MiB");
-    }
+  // read_bounded reads in small steps, not into one big buffer: touching
+  // megabytes here would raise the very peak this is about.
+  const auto smaps = read_bounded("/proc/self/smaps", kMaxSmapsBytes + 1);
+  if (!smaps) return unavailable("release_startup_memory: cannot open /proc/self/smaps");
+  if (smaps->size() > kMaxSmapsBytes) {
+    // A cut record could hide an Anonymous line: drop nothing rather than guess.
+    return resource_exhausted("release_startup_memory: /proc/self/smaps is over 16 MiB");
   }
-  if (file.bad()) return unavailable("release_startup_memory: cannot read /proc/self/smaps");
-  for (const AddressRange& range : droppable_file_ranges(smaps)) {
+  for (const AddressRange& range : droppable_file_ranges(*smaps)) {
     if (madvise(reinterpret_cast<void*>(range.start), range.end - range.start, MADV_DONTNEED) != 0) {
       std::ostringstream where;
       where << std::hex << range.start << "-" << range.end;

@@ -85,12 +85,10 @@ StatusOr<std::unique_ptr<PacketSocketLinkSender>> PacketSocketLinkSender::open(s
   return sender;
 }
 
-PacketSocketLinkSender::~PacketSocketLinkSender() { ::close(fd_); }
-
 bool PacketSocketLinkSender::send(const VnetHeader& header, const LinkHop& hop, int ip_version,
                                   std::uint32_t priority, std::span<const unsigned char> packet) {
   if (priority != priority_) {
-    if (setsockopt(fd_, SOL_SOCKET, SO_PRIORITY, &priority, sizeof(priority)) < 0) return false;
+    if (setsockopt(fd_.get(), SOL_SOCKET, SO_PRIORITY, &priority, sizeof(priority)) < 0) return false;
     priority_ = priority;
   }
   const std::uint16_t ethertype = htons(ip_version == 4 ? ETH_P_IP : ETH_P_IPV6);
@@ -110,7 +108,7 @@ bool PacketSocketLinkSender::send(const VnetHeader& header, const LinkHop& hop, 
   message.msg_namelen = sizeof(to);
   message.msg_iov = parts;
   message.msg_iovlen = 3;
-  return sendmsg(fd_, &message, 0) == static_cast<ssize_t>(sizeof(header) + sizeof(link) + packet.size());
+  return sendmsg(fd_.get(), &message, 0) == static_cast<ssize_t>(sizeof(header) + sizeof(link) + packet.size());
 }
 
 StatusOr<std::unique_ptr<GsoPacketSender>> GsoPacketSender::open(std::uint32_t mark,

@@ -28,6 +28,7 @@
 #include "agent/faults/network/engine/hop_resolver.h"
 #include "agent/faults/network/engine/ip_packet.h"
 #include "agent/faults/network/engine/packet_sender.h"
+#include "common/unique_fd.h"
 
 namespace chaos::agent::network {
 
@@ -53,7 +54,6 @@ class LinkSender {
 class PacketSocketLinkSender final : public LinkSender {
  public:
   static StatusOr<std::unique_ptr<PacketSocketLinkSender>> open(std::uint32_t mark);
-  ~PacketSocketLinkSender() override;
   PacketSocketLinkSender(const PacketSocketLinkSender&) = delete;
   PacketSocketLinkSender& operator=(const PacketSocketLinkSender&) = delete;
   bool send(const VnetHeader& header, const LinkHop& hop, int ip_version, std::uint32_t priority,
@@ -61,7 +61,7 @@ class PacketSocketLinkSender final : public LinkSender {
 
  private:
   explicit PacketSocketLinkSender(int fd) : fd_(fd) {}
-  int fd_;
+  UniqueFd fd_;
   std::uint32_t priority_ = 0;  // the socket's SO_PRIORITY
 };
 

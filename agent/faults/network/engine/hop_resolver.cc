@@ -91,14 +91,13 @@ bool legacy_nat_table(const char* names_file) {
 
 }  // namespace
 
+void MnlSocketCloser::operator()(mnl_socket* socket) const { mnl_socket_close(socket); }
+
 StatusOr<bool> nat_chains_present() {
   if (legacy_nat_table("/proc/net/ip_tables_names") || legacy_nat_table("/proc/net/ip6_tables_names")) return true;
-  mnl_socket* netlink = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+  const MnlSocket owner(mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC));
+  mnl_socket* netlink = owner.get();
   if (netlink == nullptr) return unavailable(std::string("cannot open a netfilter netlink socket: ") + std::strerror(errno));
-  struct Closer {
-    mnl_socket* socket;
-    ~Closer() { mnl_socket_close(socket); }
-  } closer{netlink};
   if (mnl_socket_bind(netlink, 0, MNL_SOCKET_AUTOPID) < 0) {
     return unavailable(std::string("cannot bind a netfilter netlink socket: ") + std::strerror(errno));
   }
@@ -127,15 +126,12 @@ StatusOr<bool> nat_chains_present() {
 }
 
 StatusOr<bool> ipsec_policies_present() {
-  mnl_socket* netlink = mnl_socket_open2(NETLINK_XFRM, SOCK_CLOEXEC);
+  const MnlSocket owner(mnl_socket_open2(NETLINK_XFRM, SOCK_CLOEXEC));
+  mnl_socket* netlink = owner.get();
   if (netlink == nullptr) {
     if (errno == EPROTONOSUPPORT) return false;  // no xfrm in this kernel: no policy either
     return unavailable(std::string("cannot open an xfrm netlink socket: ") + std::strerror(errno));
   }
-  struct Closer {
-    mnl_socket* socket;
-    ~Closer() { mnl_socket_close(socket); }
-  } closer{netlink};
   if (mnl_socket_bind(netlink, 0, MNL_SOCKET_AUTOPID) < 0) {
     return unavailable(std::string("cannot bind an xfrm netlink socket: ") + std::strerror(errno));
   }
@@ -159,31 +155,26 @@ StatusOr<bool> ipsec_policies_present() {
 
 StatusOr<std::unique_ptr<NetlinkHopResolver>> NetlinkHopResolver::open() {
   std::unique_ptr<NetlinkHopResolver> resolver(new NetlinkHopResolver());
-  resolver->netlink_ = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC);
-  if (resolver->netlink_ == nullptr || mnl_socket_bind(resolver->netlink_, 0, MNL_SOCKET_AUTOPID) < 0) {
+  resolver->netlink_.reset(mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC));
+  if (resolver->netlink_ == nullptr || mnl_socket_bind(resolver->netlink_.get(), 0, MNL_SOCKET_AUTOPID) < 0) {
     return unavailable(std::string("cannot open the route netlink socket: ") + std::strerror(errno));
   }
-  resolver->ioctl_fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-  if (resolver->ioctl_fd_ < 0) {
+  resolver->ioctl_fd_.reset(socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!resolver->ioctl_fd_.valid()) {
     return unavailable(std::string("cannot open the interface query socket: ") + std::strerror(errno));
   }
   return resolver;
-}
-
-NetlinkHopResolver::~NetlinkHopResolver() {
-  if (netlink_ != nullptr) mnl_socket_close(netlink_);
-  if (ioctl_fd_ >= 0) ::close(ioctl_fd_);
 }
 
 std::optional<std::span<const unsigned char>> NetlinkHopResolver::ask(void* request) {
   auto* message = static_cast<nlmsghdr*>(request);
   message->nlmsg_flags = NLM_F_REQUEST;
   message->nlmsg_seq = ++sequence_;
-  if (mnl_socket_sendto(netlink_, message, message->nlmsg_len) < 0) return std::nullopt;
+  if (mnl_socket_sendto(netlink_.get(), message, message->nlmsg_len) < 0) return std::nullopt;
   // rtnetlink answers a doit request inside sendmsg: the answer is waiting
   // (or lost); never block the engine on it.
   for (;;) {
-    const ssize_t received = recv(mnl_socket_get_fd(netlink_), answer_.data(), answer_.size(), MSG_DONTWAIT);
+    const ssize_t received = recv(mnl_socket_get_fd(netlink_.get()), answer_.data(), answer_.size(), MSG_DONTWAIT);
     if (received < 0 && errno == EINTR) continue;
     if (received < static_cast<ssize_t>(sizeof(nlmsghdr))) return std::nullopt;
     const auto* answer = reinterpret_cast<const nlmsghdr*>(answer_.data());
@@ -235,12 +226,12 @@ std::optional<LinkHop> NetlinkHopResolver::resolve(std::span<const unsigned char
   // The device: Ethernet only (the packet socket builds an Ethernet header).
   ifreq device{};
   device.ifr_ifindex = hop.interface_index;
-  if (ioctl(ioctl_fd_, SIOCGIFNAME, &device) < 0) return std::nullopt;
-  if (ioctl(ioctl_fd_, SIOCGIFHWADDR, &device) < 0 || device.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
+  if (ioctl(ioctl_fd_.get(), SIOCGIFNAME, &device) < 0) return std::nullopt;
+  if (ioctl(ioctl_fd_.get(), SIOCGIFHWADDR, &device) < 0 || device.ifr_hwaddr.sa_family != ARPHRD_ETHER) {
     return std::nullopt;
   }
   std::memcpy(hop.interface_mac.data(), device.ifr_hwaddr.sa_data, hop.interface_mac.size());
-  if (ioctl(ioctl_fd_, SIOCGIFMTU, &device) < 0 || device.ifr_mtu <= 0) return std::nullopt;
+  if (ioctl(ioctl_fd_.get(), SIOCGIFMTU, &device) < 0 || device.ifr_mtu <= 0) return std::nullopt;
   const auto device_mtu = static_cast<unsigned>(device.ifr_mtu);
   if (hop.mtu == 0 || hop.mtu > device_mtu) hop.mtu = device_mtu;
 

@@ -12,6 +12,7 @@
 #include <span>
 
 #include "common/status.h"
+#include "common/unique_fd.h"
 
 struct mnl_socket;
 
@@ -47,11 +48,16 @@ StatusOr<bool> ipsec_policies_present();
 // there, no packet's connection is NATed.
 StatusOr<bool> nat_chains_present();
 
+// An mnl socket closed on every path out.
+struct MnlSocketCloser {
+  void operator()(mnl_socket* socket) const;
+};
+using MnlSocket = std::unique_ptr<mnl_socket, MnlSocketCloser>;
+
 class NetlinkHopResolver final : public HopResolver {
  public:
   // Opens its sockets in the calling thread's network namespace.
   static StatusOr<std::unique_ptr<NetlinkHopResolver>> open();
-  ~NetlinkHopResolver() override;
   NetlinkHopResolver(const NetlinkHopResolver&) = delete;
   NetlinkHopResolver& operator=(const NetlinkHopResolver&) = delete;
 
@@ -62,8 +68,8 @@ class NetlinkHopResolver final : public HopResolver {
   // One request, one answer (NLM_F_ACK-less doit); the answer's bytes.
   std::optional<std::span<const unsigned char>> ask(void* request);
 
-  mnl_socket* netlink_ = nullptr;
-  int ioctl_fd_ = -1;
+  MnlSocket netlink_;
+  UniqueFd ioctl_fd_;
   std::uint32_t sequence_ = 0;
   std::array<unsigned char, 8192> answer_{};
 };
