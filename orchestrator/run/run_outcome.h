@@ -53,6 +53,12 @@ struct RunOutcome {
   // meanwhile (reported, not held against the run).
   std::vector<std::string> leftovers;
   std::vector<std::string> foreign_changes;
+  // Issue 17: time to detect (first injection to the first violated sample
+  // of a during-check) and the resolution of the range-data figures (the
+  // query step) that time_to_recovery and time_to_detect are measured at.
+  std::optional<std::chrono::nanoseconds> time_to_detect;
+  std::optional<WallTime> detected_at;
+  std::chrono::nanoseconds recovery_resolution{0};
 };
 
 }  // namespace chaos::orchestrator
