@@ -1,21 +1,16 @@
 // `chaosctl run EXPERIMENT.toml`: load and validate, run, report, exit code.
-#include <unistd.h>
-
+// Several files, or a suite file, run as a suite (suite_command.h).
 #include <iostream>
-#include <random>
 
 #include "common/duration.h"
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
+#include "orchestrator/commands/experiment_runner.h"
+#include "orchestrator/commands/suite_command.h"
 #include "orchestrator/experiment/experiment_loader.h"
-#include "orchestrator/run/experiment_run.h"
 #include "orchestrator/run/interrupt_watcher.h"
-#include "orchestrator/run/journal_json.h"
-#include "orchestrator/run/junit_writer.h"
 #include "orchestrator/run/plan_printer.h"
-#include "orchestrator/run/progress_printer.h"
-#include "orchestrator/report/report_files.h"
-#include "orchestrator/report/timeline_collector.h"
+#include "orchestrator/suite/suite_loader.h"
 
 namespace chaos::orchestrator {
 
@@ -28,6 +23,12 @@ struct RunFlags {
   std::string prometheus;
   std::string inventory;
   std::string output = "text";
+  // Suites (issue 17).
+  std::vector<std::string> files;
+  std::string suite;
+  bool fail_fast = false;
+  bool keep_going = false;
+  std::string settle_timeout;
 };
 
 void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::string& experiment_id) {
@@ -60,50 +61,23 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
   if (!flags.report_dir.empty()) std::cout << "  report: " << flags.report_dir << "\n";
 }
 
-// journal.json (with the SLO timeline from Prometheus), junit.xml, report.html.
-Status write_reports(const RunFlags& flags, const Experiment& experiment, const RunIdentity& identity,
-                     const RunJournal& journal, const RunOutcome& outcome, const RunTimes& times,
-                     PrometheusClient& prometheus) {
-  if (flags.report_dir.empty()) return {};
-  auto journal_json = journal_to_json(experiment, identity, journal, outcome, times);
-  if (flags.output == "text") std::cout << "collecting the SLO timeline from Prometheus for the report\n";
-  journal_json["timeline"] = report::collect_timeline(
-      experiment, prometheus, report::timeline_window(times.started, times.finished));
-  // Agents and Prometheus may send invalid UTF-8, which dump() would throw on.
-  const std::string text = journal_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-  CHAOS_RETURN_IF_ERROR(write_report_file(flags.report_dir, "journal.json", text + "\n"));
-  const double seconds = std::chrono::duration<double>(times.finished - times.started).count();
-  CHAOS_RETURN_IF_ERROR(
-      write_report_file(flags.report_dir, "junit.xml", render_junit(experiment, journal, outcome, seconds)));
-  CHAOS_ASSIGN_OR_RETURN(auto html, report::render_journal(journal_json, flags.report_dir + "/journal.json"));
-  return write_report_file(flags.report_dir, report::kReportFileName, html);
+// What every run gets besides the experiment: the "after each run" hooks
+// (history, verdict notifications) and journal observers (live
+// notifications) go here, for single runs and suites alike.
+RunnerOptions runner_options(const RunFlags& flags) {
+  RunnerOptions options;
+  options.output = flags.output;
+  return options;
 }
 
 int execute(const RunFlags& flags, const Experiment& experiment) {
   SystemClock clock;
   InterruptWatcher watcher(clock);  // first, before any thread exists
-  const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(experiment.settings.preflight_timeout);
-  auto prometheus = make_http_prometheus_client({experiment.prometheus_url, experiment.bearer_token, timeout});
-  if (!prometheus.ok()) return std::cerr << "chaosctl: " << prometheus.status().message() << "\n", kExitError;
-  GrpcAgentClientFactory agents(timeout);
-  agents.trust(experiment.agents);
-  RunJournal journal(clock);
-  ProgressPrinter printer(std::cout, isatty(STDOUT_FILENO) == 1 && flags.output == "text");
-  journal.add_observer(&printer);
-  std::random_device random;
-  RunIdentity identity;
-  identity.experiment_id = make_experiment_id(experiment.title, clock.wall_now(), random());
-  identity.lease_id = identity.experiment_id + "-lease";
-  identity.lease_ttl = experiment.settings.lease_ttl;
-  const RunTimes started{clock.wall_now(), {}};
-  RunContext context{experiment, **prometheus, agents, clock, journal, watcher.interrupted(), identity};
-  const RunOutcome outcome = ExperimentRun(context).run();
-  printer.finish();
-  const Status written =
-      write_reports(flags, experiment, identity, journal, outcome, {started.started, clock.wall_now()}, **prometheus);
-  if (!written.ok()) std::cerr << "chaosctl: " << written.message() << "\n";
-  print_verdict(outcome, flags, identity.experiment_id);
-  return exit_code(outcome.verdict);
+  ExperimentRunner runner(clock, watcher.interrupted(), runner_options(flags));
+  const RunRecord record = runner.run(experiment, flags.report_dir);
+  if (!record.started.ok()) return std::cerr << "chaosctl: " << record.started.message() << "\n", kExitError;
+  print_verdict(record.outcome, flags, record.identity.experiment_id);
+  return exit_code(record.outcome.verdict);
 }
 
 int run_experiment(const RunFlags& flags) {
@@ -125,17 +99,95 @@ int run_experiment(const RunFlags& flags) {
 
 }  // namespace
 
+int run_suite(const RunFlags& flags) {
+  SuiteCommandOptions options;
+  if (!flags.suite.empty()) {
+    auto suite = load_suite(flags.suite);
+    if (!suite.ok()) return std::cerr << suite.status().message() << "\n", kExitError;
+    options.suite = std::move(*suite);
+  } else if (flags.files.size() == 1) {
+    auto suite = load_suite(flags.files[0]);
+    if (!suite.ok()) return std::cerr << suite.status().message() << "\n", kExitError;
+    options.suite = std::move(*suite);
+  } else {
+    options.suite = suite_of_files(flags.files);
+  }
+  if (!flags.inventory.empty()) options.inventory = flags.inventory;
+  if (!flags.prometheus.empty()) options.prometheus = flags.prometheus;
+  if (flags.fail_fast) options.fail_fast = true;
+  if (flags.keep_going) options.fail_fast = false;
+  if (!flags.settle_timeout.empty()) {
+    auto timeout = parse_duration(flags.settle_timeout);
+    if (!timeout.ok() || timeout->count() <= 0 || *timeout > kSuiteMaxSettleTimeout) {
+      std::cerr << "chaosctl run: --settle-timeout '" << flags.settle_timeout
+                << "': a positive duration of at most 1h, like 90s\n";
+      return kExitUsage;
+    }
+    options.settle_timeout = *timeout;
+  }
+  options.report_dir = flags.report_dir;
+  options.dry_run = flags.dry_run;
+  options.runner = runner_options(flags);
+  options.print_run = [flags](const RunRecord& record) {
+    RunFlags run_flags = flags;
+    run_flags.report_dir = record.report_dir;
+    print_verdict(record.outcome, run_flags, record.identity.experiment_id);
+  };
+  return run_suite_command(options);
+}
+
+// One experiment file runs as always; several files, --suite FILE or a file
+// with a [suite] table run as a suite.
+int run_command(RunFlags flags) {
+  if (flags.suite.empty() && flags.files.empty()) {
+    std::cerr << "chaosctl run: give an experiment file, several, or --suite FILE\n";
+    return kExitUsage;
+  }
+  if (!flags.suite.empty() && !flags.files.empty()) {
+    std::cerr << "chaosctl run: give experiment files or --suite FILE, not both\n";
+    return kExitUsage;
+  }
+  if (flags.files.size() > kSuiteMaxExperiments) {
+    std::cerr << "chaosctl run: " << flags.files.size() << " experiment files, at most " << kSuiteMaxExperiments
+              << " per suite\n";
+    return kExitUsage;
+  }
+  if (flags.suite.empty() && flags.files.size() == 1 && !is_suite_file(flags.files[0])) {
+    flags.file = flags.files[0];
+    return run_experiment(flags);
+  }
+  return run_suite(flags);
+}
+
+constexpr const char* kRunCommandHelp =
+    "Run an experiment, or several as a suite; exit 0 held, 1 violated, 2 aborted/interrupted, 3 error.\n"
+    "A suite (several files, --suite FILE, or a file with a [suite] table) runs its experiments one after\n"
+    "another. Before each one after the first, its before-checks must hold again within the settle\n"
+    "timeout; if they never do, it is not run and counts as an error. The exit code is the worst verdict\n"
+    "(held 0 < violated 1 < aborted 2 < error 3). Default --keep-going: every experiment runs;\n"
+    "--fail-fast stops after the first that did not hold. Ctrl-C reverts the current experiment and\n"
+    "reports the rest as not run. --report-dir DIR then holds DIR/01-<title>/ per experiment, one\n"
+    "DIR/junit.xml (a testsuite per experiment) and DIR/index.html.";
+
 void add_run_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<RunFlags>();
-  CLI::App* command = app.add_subcommand(
-      "run", "Run an experiment; exit 0 held, 1 violated, 2 aborted/interrupted, 3 error");
-  command->add_option("experiment", flags->file, "Experiment TOML file")->required();
-  command->add_option("--report-dir", flags->report_dir, "Write journal.json, junit.xml and report.html here");
+  CLI::App* command = app.add_subcommand("run", kRunCommandHelp);
+  command->add_option("experiment", flags->files, "Experiment TOML file(s), or one suite file");
+  command->add_option("--report-dir", flags->report_dir,
+                      "Write journal.json, junit.xml and report.html here (suite: one dir per experiment, "
+                      "junit.xml and index.html)");
   command->add_flag("--dry-run", flags->dry_run, "Validate and print the plan without injecting");
   command->add_option("--prometheus", flags->prometheus, "Prometheus URL (overrides the experiment's)");
   command->add_option("--inventory,-i", flags->inventory, "Agent inventory (overrides the experiment's)");
+  command->add_option("--suite", flags->suite, "Suite TOML file (title, [[run]] entries, settle timeout)");
+  auto* fail_fast = command->add_flag("--fail-fast", flags->fail_fast,
+                                      "Suite: stop after the first experiment that did not hold");
+  command->add_flag("--keep-going", flags->keep_going, "Suite: run every experiment (the default)")
+      ->excludes(fail_fast);
+  command->add_option("--settle-timeout", flags->settle_timeout,
+                      "Suite: how long each experiment's before-checks may take to hold again (default 2m)");
   add_output_option(*command, flags->output);
-  command->callback([flags, &exit_code] { exit_code = run_experiment(*flags); });
+  command->callback([flags, &exit_code] { exit_code = run_command(*flags); });
 }
 
 }  // namespace chaos::orchestrator

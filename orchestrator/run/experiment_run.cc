@@ -28,7 +28,7 @@ int severity(Verdict verdict) {
 
 }  // namespace
 
-std::string make_experiment_id(const std::string& title, WallTime now, uint32_t random) {
+std::string title_slug(const std::string& title) {
   std::string slug;
   for (char c : title) {
     if (std::isalnum(static_cast<unsigned char>(c))) slug += static_cast<char>(std::tolower(c));
@@ -36,6 +36,11 @@ std::string make_experiment_id(const std::string& title, WallTime now, uint32_t 
     if (slug.size() >= 40) break;
   }
   while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  return slug;
+}
+
+std::string make_experiment_id(const std::string& title, WallTime now, uint32_t random) {
+  const std::string slug = title_slug(title);
   const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
   std::tm utc{};
   gmtime_r(&seconds, &utc);

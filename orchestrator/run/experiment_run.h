@@ -41,6 +41,10 @@ struct RunContext {
   std::chrono::nanoseconds revert_retry_pause = std::chrono::seconds(1);
 };
 
+// "Kill one broker!" -> "kill-one-broker" (ASCII letters and digits, at
+// most about 40 characters; empty when the title has none).
+std::string title_slug(const std::string& title);
+
 // "kill-one-broker-20261123T091500-3f2a"
 std::string make_experiment_id(const std::string& title, WallTime now, uint32_t random);
 

@@ -78,8 +78,8 @@ std::string xml_escape(const std::string& text) {
   return escaped;
 }
 
-std::string render_junit(const Experiment& experiment, const RunJournal& journal, const RunOutcome& outcome,
-                         double duration_seconds) {
+std::string render_junit_testsuite(const Experiment& experiment, const RunJournal& journal,
+                                   const RunOutcome& outcome, double duration_seconds) {
   const auto records = journal.evaluations();
   std::vector<TestCase> cases;
   for (const auto& check : experiment.steady_state) {
@@ -102,15 +102,20 @@ std::string render_junit(const Experiment& experiment, const RunJournal& journal
   // An error verdict no test case carries (preflight, revert) still counts.
   if (errors == 0 && outcome.verdict == Verdict::kError) errors = 1;
   std::ostringstream out;
-  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << "<testsuites>\n  <testsuite name=\"" << xml_escape(experiment.title) << "\" tests=\"" << cases.size()
+  out << "  <testsuite name=\"" << xml_escape(experiment.title) << "\" tests=\"" << cases.size()
       << "\" failures=\"" << failures << "\" errors=\"" << errors
       << "\" skipped=\"" << skipped << "\" time=\"" << duration_seconds << "\">\n";
   out << "    <properties><property name=\"verdict\" value=\"" << verdict_name(outcome.verdict)
       << "\"/><property name=\"reason\" value=\"" << xml_escape(outcome.reason) << "\"/></properties>\n";
   for (const auto& test : cases) write_case(out, experiment.title, test);
-  out << "  </testsuite>\n</testsuites>\n";
+  out << "  </testsuite>\n";
   return out.str();
+}
+
+std::string render_junit(const Experiment& experiment, const RunJournal& journal, const RunOutcome& outcome,
+                         double duration_seconds) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n" +
+         render_junit_testsuite(experiment, journal, outcome, duration_seconds) + "</testsuites>\n";
 }
 
 }  // namespace chaos::orchestrator

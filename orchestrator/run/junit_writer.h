@@ -16,6 +16,11 @@ namespace chaos::orchestrator {
 std::string render_junit(const Experiment& experiment, const RunJournal& journal, const RunOutcome& outcome,
                          double duration_seconds);
 
+// The same run as one <testsuite> element (indented for <testsuites>), so a
+// suite's junit.xml holds one per experiment (orchestrator/suite/).
+std::string render_junit_testsuite(const Experiment& experiment, const RunJournal& journal,
+                                   const RunOutcome& outcome, double duration_seconds);
+
 std::string xml_escape(const std::string& text);
 
 }  // namespace chaos::orchestrator
