@@ -93,19 +93,35 @@ int run_suite_command(const SuiteCommandOptions& options) {
         std::chrono::duration_cast<std::chrono::milliseconds>(experiment.settings.preflight_timeout);
     return make_http_prometheus_client({experiment.prometheus_url, experiment.bearer_token, timeout});
   };
-  // Each run's verdict right after it, as a single run prints it.
-  struct PrintingRunner final : ExperimentRunnerInterface {
-    PrintingRunner(ExperimentRunnerInterface& runner, const SuiteCommandOptions& command)
+  // Each experiment is loaded again right before its run, so targets chosen
+  // by labels (the lab's stream leader) match the inventory as it is then,
+  // not as it was when the suite started; and each run's verdict is printed
+  // right after it, as a single run prints it.
+  struct FreshRunner final : ExperimentRunnerInterface {
+    FreshRunner(ExperimentRunnerInterface& runner, const SuiteCommandOptions& command)
         : inner(runner), options(command) {}
-    RunRecord run(const Experiment& experiment, const std::string& report_dir) override {
-      RunRecord record = inner.run(experiment, report_dir);
+    RunRecord run(const Experiment& loaded, const std::string& report_dir) override {
+      LoadOptions load;
+      load.inventory_override = loaded.inventory_path.empty() ? std::nullopt
+                                                              : std::optional<std::string>(loaded.inventory_path);
+      load.prometheus_override = loaded.prometheus_url;
+      auto experiment = load_experiment(loaded.source_path, load);
+      RunRecord record;
+      if (!experiment.ok()) {
+        record = RunRecord{loaded, {}, {}, {}, report_dir, experiment.status(), {}};
+        record.outcome.verdict = Verdict::kError;
+        record.outcome.reason = "reloading the experiment before its run: " + experiment.status().message();
+        std::cerr << record.outcome.reason << "\n";
+      } else {
+        record = inner.run(*experiment, report_dir);
+      }
       if (options.runner.output == "text" && options.print_run) options.print_run(record);
       return record;
     }
     ExperimentRunnerInterface& inner;
     const SuiteCommandOptions& options;
-  } printing(runner, options);
-  SuiteContext context{clock, watcher.interrupted(), printing, prometheus, std::cout, options.report_dir};
+  } fresh(runner, options);
+  SuiteContext context{clock, watcher.interrupted(), fresh, prometheus, std::cout, options.report_dir};
   SuiteRun suite(context, options.suite.title, options.suite.settle_interval,
                  options.fail_fast.value_or(options.suite.fail_fast));
   const SuiteOutcome outcome = suite.run(*items);

@@ -18,7 +18,7 @@ void write_suite_row(std::ostream& out, size_t index, const SuiteRunResult& run)
   const auto verdict = run.verdict();
   const std::string result = verdict ? verdict_name(*verdict) : "not run";
   out << "<tr class=\"run verdict-" << (verdict ? result : "not-run") << "\"><td>" << index + 1 << "</td><td>";
-  if (run.state == SuiteRunState::kRan && !run.record->report_dir.empty()) {
+  if (run.state == SuiteRunState::kRan && run.record->started.ok() && !run.record->report_dir.empty()) {
     out << "<a href=\"" << escape_html(run.run_dir + "/" + report::kReportFileName) << "\">"
         << escape_html(run.title) << "</a>";
   } else {
