@@ -3,12 +3,18 @@
 #include <cstdio>
 
 #include "common/duration.h"
+#include "orchestrator/report/html_text.h"
 #include "orchestrator/run/experiment_run.h"
 #include "orchestrator/suite/settle_gate.h"
 
 namespace chaos::orchestrator {
 
 namespace {
+
+// "46.9 s", as the reports say it.
+std::string suite_seconds_text(std::chrono::nanoseconds duration) {
+  return report::format_seconds(std::chrono::duration<double>(duration).count());
+}
 
 Verdict suite_worse(Verdict a, Verdict b) { return exit_code(a) >= exit_code(b) ? a : b; }
 
@@ -49,7 +55,7 @@ bool SuiteRun::settle(const SuiteItem& item, SuiteRunResult& result) {
   result.settle_waited = settled.waited;
   switch (settled.state) {
     case SettleResult::State::kSettled:
-      context_.out << "settled after " << format_duration(settled.waited) << "\n";
+      context_.out << "settled after " << suite_seconds_text(settled.waited) << "\n";
       return true;
     case SettleResult::State::kInterrupted:
       result.state = SuiteRunState::kNotRun;
@@ -112,9 +118,9 @@ void print_suite_summary(std::ostream& out, const SuiteOutcome& outcome) {
     if (run.state == SuiteRunState::kRan) {
       const RunRecord& record = *run.record;
       out << verdict_name(record.outcome.verdict) << ": " << run.title << " ("
-          << format_duration(record.times.finished - record.times.started);
+          << suite_seconds_text(record.times.finished - record.times.started);
       if (record.outcome.time_to_recovery) {
-        out << ", time to recovery " << format_duration(*record.outcome.time_to_recovery);
+        out << ", time to recovery " << suite_seconds_text(*record.outcome.time_to_recovery);
       }
       out << ")";
       if (!record.report_dir.empty()) out << " " << record.report_dir;

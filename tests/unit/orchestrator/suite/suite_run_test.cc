@@ -115,7 +115,7 @@ TEST_F(SuiteRunTest, RunsEveryExperimentInOrderAndTheWorstVerdictWins) {
   std::ostringstream summary;
   print_suite_summary(summary, outcome);
   EXPECT_THAT(summary.str(), HasSubstr("game day: VIOLATED (exit 1)"));
-  EXPECT_THAT(summary.str(), HasSubstr("2/3 violated: b"));
+  EXPECT_THAT(summary.str(), HasSubstr("2/3 violated: b (1 min"));
 }
 
 TEST_F(SuiteRunTest, ErrorOutranksAbortedAndViolated) {
@@ -141,7 +141,7 @@ TEST_F(SuiteRunTest, TheNextExperimentWaitsUntilItsBeforeChecksHold) {
   EXPECT_THAT(runner_.ran, ElementsAre("a", "b"));
   EXPECT_EQ(outcome.runs[1].settle_waited, 20s);
   EXPECT_EQ(outcome.worst, Verdict::kHeld);
-  EXPECT_THAT(out_.str(), HasSubstr("settled after 20s"));
+  EXPECT_THAT(out_.str(), HasSubstr("settled after 20.0 s"));
 }
 
 TEST_F(SuiteRunTest, AnExperimentThatNeverSettlesIsNotRunCountsAsAnErrorAndTheSuiteGoesOn) {
