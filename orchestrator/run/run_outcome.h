@@ -59,6 +59,9 @@ struct RunOutcome {
   std::optional<std::chrono::nanoseconds> time_to_detect;
   std::optional<WallTime> detected_at;
   std::chrono::nanoseconds recovery_resolution{0};
+  // false: Prometheus range data was unavailable, and time_to_recovery is
+  // the first recovery check that passed (resolution: during_interval).
+  bool recovery_from_range_data = false;
 };
 
 }  // namespace chaos::orchestrator
