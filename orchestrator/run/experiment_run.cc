@@ -293,7 +293,7 @@ void ExperimentRun::measure_recovery() {
         first_recovery_check_at_ = clock.wall_now();
         context_.journal.event(
             "recovery", "first recovery check passed: every after-check held " +
-                            format_duration(std::max(std::chrono::nanoseconds(0), *first_recovery_check_at_ - last_revert)) +
+                            recovery_seconds_text(std::max(std::chrono::nanoseconds(0), *first_recovery_check_at_ - last_revert)) +
                             " after the last revert (the time to recovery comes from Prometheus range data)");
         break;
       }
