@@ -11,6 +11,7 @@
 #include "orchestrator/run/interrupt_watcher.h"
 #include "orchestrator/run/plan_printer.h"
 #include "orchestrator/suite/suite_loader.h"
+#include "orchestrator/run/recovery_timing.h"
 
 namespace chaos::orchestrator {
 
@@ -40,9 +41,14 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
                               {"unreverted", outcome.unreverted}};
     verdict["ended_early"] = nlohmann::json::array();
     for (const auto& end : outcome.ended_early) verdict["ended_early"].push_back(describe(end));
-    verdict["time_to_recovery_seconds"] =
-        outcome.time_to_recovery ? nlohmann::json(std::chrono::duration<double>(*outcome.time_to_recovery).count())
-                                 : nlohmann::json();
+    const auto seconds_or_null = [](const std::optional<std::chrono::nanoseconds>& duration) {
+      return duration ? nlohmann::json(std::chrono::duration<double>(*duration).count()) : nlohmann::json();
+    };
+    verdict["time_to_recovery_seconds"] = seconds_or_null(outcome.time_to_recovery);
+    verdict["time_to_detect_seconds"] = seconds_or_null(outcome.time_to_detect);
+    verdict["recovery_resolution_seconds"] =
+        seconds_or_null(outcome.recovery_resolution.count() > 0 ? std::optional(outcome.recovery_resolution)
+                                                                : std::nullopt);
     std::cout << verdict.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
@@ -51,10 +57,22 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
   std::cout << "\nverdict: " << name << " (exit " << exit_code(outcome.verdict) << "): " << outcome.reason << "\n";
   for (const auto& check : outcome.failed_checks) std::cout << "  failed: " << check << "\n";
   if (!outcome.aborted_by.empty()) std::cout << "  aborted by: " << outcome.aborted_by << "\n";
+  const std::string resolution = recovery_resolution_text(outcome.recovery_resolution) + " resolution";
+  if (outcome.time_to_detect) {
+    std::cout << "  time to detect: " << recovery_seconds_text(*outcome.time_to_detect)
+              << " (first violated during-check sample, from Prometheus range data, " << resolution << ")\n";
+  }
   if (outcome.time_to_recovery) {
-    std::cout << "  time to recovery: " << format_duration(*outcome.time_to_recovery) << "\n";
+    std::cout << "  time to recovery: " << recovery_seconds_text(*outcome.time_to_recovery) << " ("
+              << (outcome.recovery_from_range_data ? "from Prometheus range data, "
+                                                   : "from the first recovery check that passed, ")
+              << resolution << ")" << (outcome.recovered ? "" : ", later than allowed") << "\n";
   } else if (outcome.recovery_measured) {
-    std::cout << "  time to recovery: did not recover in time\n";
+    std::cout << "  time to recovery: not recovered ("
+              << (outcome.recovery_from_range_data
+                      ? "the after-checks never held from an instant after the last revert to the end of the run"
+                      : "no recovery check passed in time")
+              << ")\n";
   }
   for (const auto& agent : outcome.unreverted) std::cout << "  NOT REVERTED: " << agent << "\n";
   for (const auto& end : outcome.ended_early) std::cout << "  ENDED EARLY: " << describe(end) << "\n";

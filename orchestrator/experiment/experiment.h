@@ -90,6 +90,9 @@ struct Settings {
   std::chrono::nanoseconds during_interval = std::chrono::seconds(2);
   std::chrono::nanoseconds preflight_timeout = std::chrono::seconds(5);
   v1::VerifyMode verify = v1::VERIFY_MODE_REQUIRED;
+  // The step of the Prometheus range queries that time recovery and
+  // detection: their resolution (100ms..1m; coarser for very long windows).
+  std::chrono::nanoseconds recovery_step = std::chrono::seconds(1);
 };
 
 struct Experiment {

@@ -120,6 +120,7 @@ void read_settings(TableReader& root, Experiment& experiment) {
   settings.lease_ttl = reader.duration("lease_ttl").value_or(settings.lease_ttl);
   settings.during_interval = reader.duration("during_interval").value_or(settings.during_interval);
   settings.preflight_timeout = reader.duration("preflight_timeout").value_or(settings.preflight_timeout);
+  settings.recovery_step = reader.duration("recovery_step").value_or(settings.recovery_step);
   if (auto verify = reader.string("verify")) {
     if (auto mode = parse_verify_mode(*verify)) {
       settings.verify = *mode;
@@ -131,6 +132,10 @@ void read_settings(TableReader& root, Experiment& experiment) {
   reader.reject_unknown_keys();
   if (settings.lease_ttl < std::chrono::seconds(1) && reader.node("lease_ttl") != nullptr) {
     reader.error_at(*reader.node("lease_ttl"), "settings.lease_ttl: must be at least 1s");
+  }
+  if ((settings.recovery_step < std::chrono::milliseconds(100) || settings.recovery_step > std::chrono::minutes(1)) &&
+      reader.node("recovery_step") != nullptr) {
+    reader.error_at(*reader.node("recovery_step"), "settings.recovery_step: must be between 100ms and 1m");
   }
 }
 

@@ -1,5 +1,6 @@
 #include "orchestrator/report/html_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <iomanip>
 #include <map>
@@ -102,25 +103,56 @@ void write_abort(std::ostream& out, const Report& report) {
   out << "</section>\n";
 }
 
+// "1 s resolution" for journals that carry it; older journals say nothing.
+std::string resolution_note(const ReportVerdict& verdict) {
+  if (!verdict.recovery_resolution_seconds) return "";
+  return ", " + format_seconds(*verdict.recovery_resolution_seconds) + " resolution";
+}
+
+void write_detection(std::ostream& out, const Report& report) {
+  const ReportVerdict& verdict = report.verdict;
+  if (verdict.time_to_detect_seconds) {
+    out << "<p class=\"time-to-detect\">Time to detect: <strong>" << format_seconds(*verdict.time_to_detect_seconds)
+        << "</strong> from the first injection to the first violated during-check sample";
+    if (verdict.detected_at) out << " (" << format_timestamp(*verdict.detected_at) << ")";
+    out << ", from Prometheus range data" << resolution_note(verdict) << "</p>\n";
+  } else if (verdict.recovery_source == "prometheus_range" || (verdict.recovery_resolution_seconds && !verdict.recovery_measured)) {
+    out << "<p class=\"time-to-detect\">Time to detect: none; no during-check sample was violated while the faults "
+           "were live</p>\n";
+  }
+}
+
 void write_recovery(std::ostream& out, const Report& report) {
   const ReportVerdict& verdict = report.verdict;
+  const bool from_range = verdict.recovery_source == "prometheus_range";
   out << "<section id=\"recovery\">\n<h2>Time to recovery</h2>\n<p class=\"time-to-recovery\">";
   if (verdict.time_to_recovery_seconds) {
     out << "<strong>" << format_seconds(*verdict.time_to_recovery_seconds) << "</strong>";
     if (verdict.last_revert_at && verdict.recovered_at) {
-      out << " from the last revert (" << format_timestamp(*verdict.last_revert_at)
-          << ") to the first recovery check where every steady-state check held ("
+      out << " from the last revert (" << format_timestamp(*verdict.last_revert_at) << ") to "
+          << (from_range ? "the first instant from which every after-check held to the end of the run ("
+                         : "the first recovery check where every steady-state check held (")
           << format_timestamp(*verdict.recovered_at) << ")";
+    }
+    if (from_range) out << ", from Prometheus range data" << resolution_note(verdict);
+    if (verdict.recovery_source == "recovery_checks") {
+      out << ", from the recovery checks" << resolution_note(verdict) << " (Prometheus range data was unavailable)";
     }
     if (!report.experiment.recovery_within.empty()) {
       out << "; allowed: " << escape_html(report.experiment.recovery_within);
+      if (!verdict.recovered) out << " <strong class=\"late\">(later than allowed)</strong>";
     }
   } else if (verdict.recovery_measured) {
     out << "<strong>did not recover</strong> within " << escape_html(report.experiment.recovery_within);
+    if (verdict.recovery_resolution_seconds) {
+      out << ": the after-checks never held from an instant after the last revert to the end of the run";
+    }
   } else {
     out << "not measured (no [recovery] section, or the run ended before it)";
   }
-  out << "</p>\n</section>\n";
+  out << "</p>\n";
+  write_detection(out, report);
+  out << "</section>\n";
 }
 
 void write_chart(std::ostream& out, const ReportChart& chart, const ChartFrame& frame) {
@@ -267,6 +299,13 @@ ChartFrame chart_frame(const Report& report) {
     const std::string label = phase_label(event.message);
     if (!label.empty() && seen.insert(label).second) frame.phases.push_back({event.time, label});
   }
+  // The range-data instants, so a reader sees them against the series.
+  if (report.verdict.detected_at) frame.phases.push_back({*report.verdict.detected_at, "detected"});
+  if (report.verdict.recovered_at && report.verdict.recovery_source == "prometheus_range") {
+    frame.phases.push_back({*report.verdict.recovered_at, "recovered"});
+  }
+  std::stable_sort(frame.phases.begin(), frame.phases.end(),
+                   [](const PhaseMark& a, const PhaseMark& b) { return a.time < b.time; });
   return frame;
 }
 

@@ -93,6 +93,10 @@ ReportVerdict parse_verdict(const json& verdict, Status& status) {
   result.unreverted = strings_field(verdict, "unreverted");
   result.leftovers = strings_field(verdict, "leftovers");
   result.foreign_changes = strings_field(verdict, "foreign_changes");
+  result.time_to_detect_seconds = number_field(verdict, "time_to_detect_seconds");
+  result.detected_at = time_field(verdict, "detected_at", "verdict", status);
+  result.recovery_resolution_seconds = number_field(verdict, "recovery_resolution_seconds");
+  result.recovery_source = text_field(verdict, "recovery_source", "verdict", status);
   const json& ended_early = array_field(verdict, "ended_early");
   for (size_t i = 0; i < ended_early.size(); ++i) {
     const std::string path = "verdict.ended_early[" + std::to_string(i) + "]";

@@ -104,6 +104,13 @@ struct ReportVerdict {
   std::vector<ReportEarlyEnd> ended_early;
   std::vector<std::string> leftovers;        // our objects left after every revert
   std::vector<std::string> foreign_changes;  // changes other software made meanwhile
+  // Issue 17 (absent in older journals): time to detect, and the step of the
+  // range data both figures were read at; recovery_source "prometheus_range"
+  // or "recovery_checks" (range data unavailable).
+  std::optional<double> time_to_detect_seconds;
+  std::optional<double> detected_at;
+  std::optional<double> recovery_resolution_seconds;
+  std::string recovery_source;
 };
 
 struct ReportExperiment {

@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/duration.h"
+#include "common/rfc3339.h"
 #include "orchestrator/run/preflight.h"
 
 namespace chaos::orchestrator {
@@ -15,6 +16,11 @@ namespace {
 // Slices bound every sleep so a Ctrl-C that lands between the flag check
 // and the sleep is still noticed promptly.
 constexpr std::chrono::milliseconds kMaxSleepSlice{250};
+
+// How long the run waits, at most, for Prometheus to have scraped every
+// target since the end of the run before reading the range data (about one
+// scrape interval is needed; 15 s covers Prometheus's common settings).
+constexpr std::chrono::seconds kRecoveryTimingIngestBound{15};
 
 int severity(Verdict verdict) {
   switch (verdict) {
@@ -117,7 +123,10 @@ void ExperimentRun::run_steps() {
   const WatchResult result = execute_method();
   if (result == WatchResult::kInterrupted) note_interrupt();
   teardown();
-  if (result != WatchResult::kInterrupted && outcome_.verdict != Verdict::kError) measure_recovery();
+  if (result == WatchResult::kInterrupted || outcome_.verdict == Verdict::kError) return;
+  measure_recovery();
+  if (!context_.interrupted) measure_range_timing(context_.clock.wall_now());
+  judge_recovery();
 }
 
 void ExperimentRun::internal_failure(const std::string& what) {
@@ -269,34 +278,205 @@ WallTime ExperimentRun::last_revert_time() const {
   return latest;
 }
 
+// The recovery phase polls the after-checks until one poll sees all of them
+// hold, or until `within` has passed since the last revert (a recovery later
+// than that fails the run, so polling longer changes nothing). It does not
+// wait for the range-data figure: that is read once the run is over, dates
+// the recovery at the query step (which the poll cadence cannot), and
+// decides whether the run recovered in time (judge_recovery).
 void ExperimentRun::measure_recovery() {
   auto& clock = context_.clock;
   if (context_.experiment.recovery_within) {
-    context_.journal.event("phase", "recovery (within " + format_duration(*context_.experiment.recovery_within) + ")");
+    const auto within = *context_.experiment.recovery_within;
+    context_.journal.event("phase", "recovery (within " + format_duration(within) + ")");
     outcome_.recovery_measured = true;
     const WallTime last_revert = last_revert_time();
-    const SteadyTime deadline = clock.steady_now() + *context_.experiment.recovery_within;
+    const auto left = std::max(std::chrono::nanoseconds(0), within - (clock.wall_now() - last_revert));
+    const SteadyTime deadline = clock.steady_now() + left;
     while (!context_.interrupted) {
       if (steady_state_holds(Phase::kAfter, "recovery", false)) {
-        outcome_.recovered = true;
-        outcome_.last_revert_at = last_revert;
-        outcome_.recovered_at = clock.wall_now();
-        outcome_.time_to_recovery = std::max(std::chrono::nanoseconds(0), *outcome_.recovered_at - last_revert);
-        context_.journal.event("recovery", "recovered after " + format_duration(*outcome_.time_to_recovery));
+        first_recovery_check_at_ = clock.wall_now();
+        context_.journal.event(
+            "recovery", "first recovery check passed: every after-check held " +
+                            recovery_seconds_text(std::max(std::chrono::nanoseconds(0), *first_recovery_check_at_ - last_revert)) +
+                            " after the last revert (the time to recovery comes from Prometheus range data)");
         break;
       }
       if (clock.steady_now() >= deadline) break;
       context_.journal.progress("recovery", deadline - clock.steady_now());
       clock.sleep_until(std::min(deadline, clock.steady_now() + context_.experiment.settings.during_interval));
     }
-    if (!outcome_.recovered) {
-      failures_.emplace("recovery", "steady state did not hold again within " +
-                                        format_duration(*context_.experiment.recovery_within));
-    }
   }
   if (context_.interrupted) return note_interrupt();
   context_.journal.event("phase", "steady state after");
   steady_state_holds(Phase::kAfter, "after", true);
+}
+
+// Time to detect and time to recovery from Prometheus range data, both at
+// one step (RunOutcome::recovery_resolution). Without range data the time
+// to recovery falls back to the first recovery check that passed, and no
+// time to detect is given.
+void ExperimentRun::measure_range_timing(WallTime run_end) {
+  const auto faults = context_.journal.faults();
+  const bool recovery = context_.experiment.recovery_within.has_value();
+  if (faults.empty() && !recovery) return;
+  const WallTime last_revert = last_revert_time();
+  WallTime first_inject = last_revert;
+  for (const auto& fault : faults) first_inject = std::min(first_inject, fault.applied_at);
+  const WallTime end = recovery ? std::max(run_end, last_revert) : last_revert;
+  const auto wanted = std::chrono::duration_cast<std::chrono::milliseconds>(context_.experiment.settings.recovery_step);
+  const auto step = range_step_for(wanted, std::max(last_revert - first_inject, end - last_revert));
+  if (step != wanted) {
+    context_.journal.event("timing", "range data at a " + recovery_resolution_text(step) + " step instead of " +
+                                         recovery_resolution_text(wanted) + ": Prometheus answers at most " +
+                                         std::to_string(kRecoveryTimingMaxPoints) + " points per query here");
+  }
+  if (recovery) outcome_.last_revert_at = last_revert;
+  wait_for_samples_up_to(end);
+  const bool detected = !faults.empty() && !context_.interrupted &&
+                        time_detection(make_range_grid(first_inject, last_revert, step));
+  if (!recovery) {
+    if (detected) outcome_.recovery_resolution = step;
+    return;
+  }
+  if (!context_.interrupted && time_recovery(make_range_grid(last_revert, end, step))) {
+    outcome_.recovery_resolution = step;
+    return;
+  }
+  // One resolution describes every figure shown: the polls' cadence.
+  outcome_.time_to_detect.reset();
+  outcome_.detected_at.reset();
+  outcome_.recovery_resolution = context_.experiment.settings.during_interval;
+  if (!first_recovery_check_at_) return;
+  outcome_.recovered_at = first_recovery_check_at_;
+  outcome_.time_to_recovery = std::max(std::chrono::nanoseconds(0), *first_recovery_check_at_ - last_revert);
+  context_.journal.event("recovery", "time to recovery " + recovery_seconds_text(*outcome_.time_to_recovery) +
+                                         " from the first recovery check that passed (no range data)");
+}
+
+// A range's last instants are evaluated from what Prometheus has ingested:
+// a scrape still in flight would judge them on older samples. So wait,
+// bounded, until every target has been scraped since `end`.
+void ExperimentRun::wait_for_samples_up_to(WallTime end) {
+  auto& clock = context_.clock;
+  const double wanted = std::chrono::duration<double>(end.time_since_epoch()).count();
+  const SteadyTime deadline = clock.steady_now() + kRecoveryTimingIngestBound;
+  while (!context_.interrupted) {
+    const auto answer = context_.prometheus.instant_query(kRecoveryTimingIngestedQuery);
+    if (!answer.ok()) return;  // the range queries name the problem
+    if (answer->empty() || answer->series.front().points.empty()) {
+      context_.journal.event("timing", std::string("no answer to ") + kRecoveryTimingIngestedQuery +
+                                           ": cannot tell whether Prometheus has every sample up to the end "
+                                           "of the run; reading the range data now");
+      return;
+    }
+    const SamplePoint& latest = answer->series.front().points.back();
+    if (latest.value >= wanted) return;
+    const SteadyTime now = clock.steady_now();
+    if (now >= deadline) {
+      context_.journal.event("timing", "some target was not scraped within " +
+                                           format_duration(kRecoveryTimingIngestBound) + " after the end of the run (" +
+                                           kRecoveryTimingIngestedQuery + " = " + latest.text +
+                                           "); the last instants may be judged on older samples");
+      return;
+    }
+    context_.journal.progress("range data", deadline - now);
+    clock.sleep_until(std::min(deadline, now + kMaxSleepSlice));
+  }
+}
+
+namespace {
+
+// Each applicable check's range answer over the grid; an error names the
+// check and the query.
+StatusOr<std::vector<CheckRange>> query_range_of_checks(const Experiment& experiment, Phase phase,
+                                                         PrometheusClient& prometheus, const RangeGrid& grid) {
+  std::vector<CheckRange> checks;
+  if (grid.count == 0) return checks;
+  for (const auto& check : experiment.steady_state) {
+    if (!check.applies_to(phase)) continue;
+    auto answer = prometheus.range_query(check.condition.query, grid.start, grid.at(grid.count - 1), grid.step);
+    if (!answer.ok()) {
+      return Status(answer.status().code(), "range query of '" + check.condition.name + "' failed: " +
+                                                answer.status().message());
+    }
+    checks.push_back({check.condition, std::move(*answer)});
+  }
+  return checks;
+}
+
+}  // namespace
+
+// The first instant from the first injection where a during-check does not
+// hold; false when the range data could not be read.
+bool ExperimentRun::time_detection(const RangeGrid& grid) {
+  const std::string source = "Prometheus range data, " + recovery_resolution_text(grid.step) + " resolution";
+  auto checks = query_range_of_checks(context_.experiment, Phase::kDuring, context_.prometheus, grid);
+  if (!checks.ok()) {
+    context_.journal.event("error", "time to detect: " + checks.status().message());
+    return false;
+  }
+  if (checks->empty()) return true;
+  const GridFinding found = first_violated_instant(*checks, grid);
+  if (!found.index) {
+    context_.journal.event("detect", "no during-check sample was violated while the faults were live (" + source + ")");
+    return true;
+  }
+  outcome_.detected_at = grid.at(*found.index);
+  outcome_.time_to_detect = grid.offset(*found.index);
+  context_.journal.event("detect", "detected " + recovery_seconds_text(*outcome_.time_to_detect) +
+                                       " after the first injection: '" + found.check + "' violated at " +
+                                       format_rfc3339(*outcome_.detected_at) + " (" + source + ")");
+  return true;
+}
+
+// The first instant from the last revert from which every after-check holds
+// to the end of the run; false when the range data could not be read.
+bool ExperimentRun::time_recovery(const RangeGrid& grid) {
+  const std::string source = "Prometheus range data, " + recovery_resolution_text(grid.step) + " resolution";
+  if (grid.count == 0) return false;
+  auto checks = query_range_of_checks(context_.experiment, Phase::kAfter, context_.prometheus, grid);
+  if (!checks.ok()) {
+    context_.journal.event("error", "time to recovery: " + checks.status().message());
+    return false;
+  }
+  outcome_.recovery_from_range_data = true;
+  const GridFinding found = first_instant_holding_to_end(*checks, grid);
+  const std::string last_failure =
+      found.check_index ? "'" + found.check + "' failed at " + format_rfc3339(grid.at(*found.check_index)) : "";
+  if (!found.index) {
+    context_.journal.event("recovery", "not recovered: the after-checks never held from an instant after the last "
+                                       "revert to the end of the run; " + last_failure + " (" + source + ")");
+    return true;
+  }
+  outcome_.recovered_at = grid.at(*found.index);
+  outcome_.time_to_recovery = grid.offset(*found.index);
+  context_.journal.event("recovery", "recovered " + recovery_seconds_text(*outcome_.time_to_recovery) +
+                                         " after the last revert: every after-check held from " +
+                                         format_rfc3339(*outcome_.recovered_at) + " to the end of the run" +
+                                         (last_failure.empty() ? "" : "; the last to fail: " + last_failure) +
+                                         " (" + source + ")");
+  return true;
+}
+
+// Recovered means: a time to recovery exists and is within [recovery] within.
+void ExperimentRun::judge_recovery() {
+  if (!context_.experiment.recovery_within) return;
+  const auto within = *context_.experiment.recovery_within;
+  const std::string source = outcome_.recovery_from_range_data
+                                 ? "Prometheus range data, " + recovery_resolution_text(outcome_.recovery_resolution) +
+                                       " resolution"
+                                 : "recovery checks every " + format_duration(context_.experiment.settings.during_interval);
+  if (!outcome_.time_to_recovery) {
+    failures_.emplace("recovery", "steady state did not hold again within " + format_duration(within) + " (" +
+                                      source + ")");
+  } else if (*outcome_.time_to_recovery > within) {
+    failures_.emplace("recovery", "steady state held again only " + recovery_seconds_text(*outcome_.time_to_recovery) +
+                                      " after the last revert, later than " + format_duration(within) + " (" +
+                                      source + ")");
+  } else {
+    outcome_.recovered = true;
+  }
 }
 
 RunOutcome ExperimentRun::finish() {

@@ -3,7 +3,8 @@
 //   and abort conditions, revert each fault when its time is up)
 //   -> revert everything (always: success, violation, abort, error, Ctrl-C,
 //      and an exception, which makes the verdict an error)
-//   -> recovery window -> after checks -> verdict.
+//   -> recovery window -> after checks -> time to detect and to recovery
+//      from Prometheus range data -> verdict.
 // A fault that ended on its agent before its time (lease lost, agent shut
 // down, ...) turns a run that would have held into an error: the faults did
 // not run as designed. It never changes violated or aborted.
@@ -20,6 +21,7 @@
 #include "orchestrator/run/agent_pool.h"
 #include "orchestrator/experiment/experiment.h"
 #include "orchestrator/run/fault_ledger.h"
+#include "orchestrator/run/recovery_timing.h"
 #include "orchestrator/clients/prometheus_client.h"
 #include "orchestrator/run/run_journal.h"
 #include "orchestrator/run/run_outcome.h"
@@ -68,6 +70,11 @@ class ExperimentRun {
   void teardown();
   void note_leftovers();
   void measure_recovery();
+  void measure_range_timing(WallTime run_end);
+  void wait_for_samples_up_to(WallTime end);
+  bool time_detection(const RangeGrid& grid);
+  bool time_recovery(const RangeGrid& grid);
+  void judge_recovery();
   WallTime last_revert_time() const;
   void note_interrupt();
   void fail(Verdict verdict, const std::string& reason);
@@ -79,6 +86,9 @@ class ExperimentRun {
   RunOutcome outcome_;
   std::map<std::string, std::string> failures_;  // "name [phase]" -> first failure
   SteadyTime next_check_{};
+  // When a recovery check first saw every after-check hold: ends the
+  // recovery phase, and is the figure when range data is unavailable.
+  std::optional<WallTime> first_recovery_check_at_;
   bool torn_down_ = false;
 };
 

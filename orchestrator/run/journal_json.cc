@@ -130,7 +130,14 @@ json outcome_to_json(const RunOutcome& outcome) {
           {"last_revert_at", outcome.last_revert_at ? json(format_rfc3339(*outcome.last_revert_at)) : json()},
           {"recovered_at", outcome.recovered_at ? json(format_rfc3339(*outcome.recovered_at)) : json()},
           {"unreverted", outcome.unreverted}, {"ended_early", ended_early},
-          {"leftovers", outcome.leftovers}, {"foreign_changes", outcome.foreign_changes}};
+          {"leftovers", outcome.leftovers}, {"foreign_changes", outcome.foreign_changes},
+          {"time_to_detect_seconds", optional_seconds(outcome.time_to_detect)},
+          {"detected_at", optional_time(outcome.detected_at)},
+          {"recovery_resolution_seconds",
+           outcome.recovery_resolution.count() > 0 ? json(seconds(outcome.recovery_resolution)) : json()},
+          {"recovery_source", !outcome.time_to_recovery      ? json()
+                              : outcome.recovery_from_range_data ? json("prometheus_range")
+                                                                 : json("recovery_checks")}};
 }
 
 }  // namespace
@@ -157,7 +164,8 @@ json experiment_to_json(const Experiment& experiment) {
           {"settings", {{"lease_ttl", format_duration(settings.lease_ttl)},
                         {"during_interval", format_duration(settings.during_interval)},
                         {"preflight_timeout", format_duration(settings.preflight_timeout)},
-                        {"verify", verify_mode_name(settings.verify)}}},
+                        {"verify", verify_mode_name(settings.verify)},
+                        {"recovery_step", format_duration(settings.recovery_step)}}},
           {"steady_state", checks}, {"abort", aborts}, {"method", method},
           {"method_duration_seconds", seconds(experiment.method_duration())},
           {"recovery_within",

@@ -39,8 +39,10 @@ struct RunOutcome {
   std::string aborted_by;                  // abort condition name, or "interrupted"
   bool recovery_measured = false;
   bool recovered = false;
-  // From the last fault revert to the first recovery check where every
-  // after-check held (both instants are kept for the report).
+  // From the last fault revert to the first instant from which every
+  // after-check held to the end of the run, in Prometheus range data
+  // (both instants are kept for the report); recovered: that came within
+  // [recovery] within.
   std::optional<std::chrono::nanoseconds> time_to_recovery;
   std::optional<WallTime> last_revert_at;
   std::optional<WallTime> recovered_at;
@@ -59,6 +61,9 @@ struct RunOutcome {
   std::optional<std::chrono::nanoseconds> time_to_detect;
   std::optional<WallTime> detected_at;
   std::chrono::nanoseconds recovery_resolution{0};
+  // false: Prometheus range data was unavailable, and time_to_recovery is
+  // the first recovery check that passed (resolution: during_interval).
+  bool recovery_from_range_data = false;
 };
 
 }  // namespace chaos::orchestrator

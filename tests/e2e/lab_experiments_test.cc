@@ -6,14 +6,21 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "common/command_runner.h"
 #include "common/clock.h"
+#include "common/rfc3339.h"
+#include "orchestrator/clients/prometheus_client.h"
 #include "lab/lab_layout.h"
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
@@ -42,6 +49,73 @@ std::string node_rules() {
     text += run({"ip", "netns", "exec", node, "tc", "qdisc", "show"}).stdout_text;
   }
   return text;
+}
+
+// The lab's Prometheus scrapes every target each second (lab/lab_files.cc).
+constexpr double kLabScrapeIntervalSeconds = 1.0;
+
+bool lab_condition_holds(double value, const std::string& comparator, double threshold) {
+  if (std::isnan(value)) return false;
+  if (comparator == "<") return value < threshold;
+  if (comparator == "<=") return value <= threshold;
+  if (comparator == ">") return value > threshold;
+  if (comparator == ">=") return value >= threshold;
+  if (comparator == "==") return value == threshold;
+  return comparator == "!=" && value != threshold;
+}
+
+// The journal's time to recovery against the recovery visible in the lab's
+// Prometheus, computed here without chaosctl's code: the after-checks'
+// range data at the scrape interval from the last revert to the last
+// after-check, and the first instant from which every check holds (at least
+// one sample, every series within its threshold) to that end. The two must
+// agree within 2 scrape intervals.
+void expect_recovery_time_matches_range_data(const std::string& report_dir) {
+  std::ifstream in(report_dir + "/journal.json");
+  const auto journal = nlohmann::json::parse(in, nullptr, false);
+  ASSERT_FALSE(journal.is_discarded()) << report_dir << "/journal.json does not parse";
+  const auto& verdict = journal["verdict"];
+  ASSERT_EQ(verdict.value("recovery_source", ""), "prometheus_range") << verdict.dump();
+  ASSERT_TRUE(verdict["time_to_recovery_seconds"].is_number()) << verdict.dump();
+  const auto last_revert = parse_rfc3339(verdict.value("last_revert_at", ""));
+  ASSERT_TRUE(last_revert.has_value()) << verdict.dump();
+  double end = 0;
+  for (const auto& evaluation : journal["evaluations"]) {
+    if (evaluation["phase"] == "after") end = std::max(end, parse_rfc3339(evaluation.value("at", "")).value_or(0));
+  }
+  ASSERT_GT(end, *last_revert) << "no after-check evaluation after the last revert";
+  auto prometheus = orchestrator::make_http_prometheus_client(
+      {journal["experiment"].value("prometheus_url", ""), "", std::chrono::milliseconds(5000)});
+  ASSERT_TRUE(prometheus.ok()) << prometheus.status().message();
+  const auto to_time = [](double seconds) {
+    return WallTime(std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::duration<double>(seconds)));
+  };
+  const auto steps = static_cast<size_t>((end - *last_revert) / kLabScrapeIntervalSeconds) + 1;
+  std::vector<bool> all_hold(steps, true);
+  for (const auto& check : journal["experiment"]["steady_state"]) {
+    if (std::find(check["phases"].begin(), check["phases"].end(), "after") == check["phases"].end()) continue;
+    const std::string query = check["query"];
+    const auto range = (*prometheus)->range_query(query, to_time(*last_revert), to_time(end),
+                                                  std::chrono::milliseconds(1000));
+    ASSERT_TRUE(range.ok()) << range.status().message();
+    std::vector<int> samples(steps, 0);
+    std::vector<bool> failed(steps, false);
+    for (const auto& series : range->series) {
+      for (const auto& point : series.points) {
+        const auto step = static_cast<long long>(std::llround((point.timestamp - *last_revert) / kLabScrapeIntervalSeconds));
+        if (step < 0 || static_cast<size_t>(step) >= steps) continue;
+        ++samples[step];
+        if (!lab_condition_holds(point.value, check["comparator"], check["threshold"])) failed[step] = true;
+      }
+    }
+    for (size_t i = 0; i < steps; ++i) all_hold[i] = all_hold[i] && samples[i] > 0 && !failed[i];
+  }
+  size_t first = steps;
+  while (first > 0 && all_hold[first - 1]) --first;
+  ASSERT_LT(first, steps) << "the lab's range data shows no recovery before the end of the run";
+  const double from_range_data = static_cast<double>(first) * kLabScrapeIntervalSeconds;
+  EXPECT_NEAR(verdict["time_to_recovery_seconds"].get<double>(), from_range_data, 2 * kLabScrapeIntervalSeconds)
+      << "journal vs. the lab's Prometheus";
 }
 
 class LabExperimentsTest : public ::testing::Test {
@@ -173,6 +247,8 @@ TEST_F(LabExperimentsTest, ASuiteOfLatencyKillAndViolatedLatencyExitsWithTheWors
     EXPECT_NE(index.find("href=\"" + link + "\""), std::string::npos) << link;
   }
   // The kill: the supervisor brought the broker back.
+  // The time to recovery in the journal is the one the lab's Prometheus shows.
+  expect_recovery_time_matches_range_data(suite_run_dir(2));
   for (const std::string node : {"n1", "n2", "n3"}) {
     const auto pid = read_pidfile("/run/chaos-lab/run/nats-" + node + ".pid");
     ASSERT_TRUE(pid.has_value()) << node;

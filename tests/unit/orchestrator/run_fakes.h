@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "orchestrator/clients/agent_client.h"
 #include "orchestrator/clients/prometheus_client.h"
+#include "orchestrator/run/recovery_timing.h"
 #include "proto/fault_kinds.h"
 
 namespace chaos::orchestrator::testing {
@@ -308,6 +309,11 @@ class FakePrometheus final : public PrometheusClient {
     QueryResult result;
     result.result_type = "vector";
     const double seconds = std::chrono::duration<double>(clock_.elapsed()).count();
+    if (query == kRecoveryTimingIngestedQuery) {  // every scrape is in at once
+      const double now = std::chrono::duration<double>(clock_.wall_now().time_since_epoch()).count();
+      result.series.push_back({{}, {{seconds, std::to_string(now), now}}});
+      return result;
+    }
     if (auto text = script_(query, seconds)) {
       Series series;
       series.points.push_back({seconds, *text, parse_prometheus_float(*text)});
@@ -315,14 +321,32 @@ class FakePrometheus final : public PrometheusClient {
     }
     return result;
   }
-  StatusOr<QueryResult> range_query(const std::string& query, WallTime, WallTime,
-                                    std::chrono::milliseconds) override {
-    return instant_query(query);
+  // One point per step from start to end, each the script's answer at that
+  // instant (the run's clock starts at JumpingClock's wall epoch).
+  StatusOr<QueryResult> range_query(const std::string& query, WallTime start, WallTime end,
+                                    std::chrono::milliseconds step) override {
+    ++range_queries;
+    if (range_fails) return unavailable("prometheus range query of '" + query + "' failed");
+    QueryResult result;
+    result.result_type = "matrix";
+    Series series;
+    const WallTime origin = JumpingClock().wall_now();
+    for (WallTime at = start; at <= end; at += step) {
+      const double seconds = std::chrono::duration<double>(at - origin).count();
+      if (auto text = script_(query, seconds)) {
+        const double epoch = std::chrono::duration<double>(at.time_since_epoch()).count();
+        series.points.push_back({epoch, *text, parse_prometheus_float(*text)});
+      }
+    }
+    if (!series.points.empty()) result.series.push_back(series);
+    return result;
   }
   Status check_ready() override { return ready ? Status{} : unavailable("prometheus down"); }
 
   bool ready = true;
+  bool range_fails = false;
   int queries = 0;
+  int range_queries = 0;
 
  private:
   const JumpingClock& clock_;

@@ -178,6 +178,20 @@ TEST_F(LoaderTest, BadDurationReportedAtTheValue) {
   EXPECT_EQ(errors(text), file() + ":64:10: recovery.within: expected a duration string like \"20s\", got integer");
 }
 
+TEST_F(LoaderTest, RecoveryStepIsBoundedAndDefaultsToOneSecond) {
+  auto loaded = load(kGood);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ(loaded->settings.recovery_step, std::chrono::seconds(1));
+  std::string text = kGood;
+  text.replace(text.find("during_interval = \"1s\""), 0, "recovery_step = \"250ms\"\n");
+  loaded = load(text);
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  EXPECT_EQ(loaded->settings.recovery_step, std::chrono::milliseconds(250));
+  text = kGood;
+  text.replace(text.find("during_interval = \"1s\""), 0, "recovery_step = \"10ms\"\n");
+  EXPECT_EQ(errors(text), file() + ":15:17: settings.recovery_step: must be between 100ms and 1m");
+}
+
 TEST_F(LoaderTest, UnknownFaultKind) {
   std::string text = kGood;
   text.replace(text.find("\"process.kill\""), 14, "\"process.explode\"");

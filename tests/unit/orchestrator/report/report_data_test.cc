@@ -64,6 +64,21 @@ TEST(ParseReport, OneChartPerDistinctQueryWithEveryThreshold) {
   EXPECT_TRUE(report->faults[0].expires_at.has_value());
 }
 
+TEST(ParseReport, ReadsTheRangeDataFigures) {
+  json journal = minimal_journal();
+  journal["verdict"]["time_to_detect_seconds"] = 4.0;
+  journal["verdict"]["detected_at"] = "2026-11-23T10:00:09.000Z";
+  journal["verdict"]["recovery_resolution_seconds"] = 1.0;
+  journal["verdict"]["recovery_source"] = "prometheus_range";
+  auto report = parse_report(journal);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  EXPECT_EQ(report->verdict.time_to_detect_seconds, 4.0);
+  EXPECT_EQ(report->verdict.detected_at, 1795428009.0);
+  EXPECT_EQ(report->verdict.recovery_resolution_seconds, 1.0);
+  EXPECT_EQ(report->verdict.recovery_source, "prometheus_range");
+  EXPECT_FALSE(parse_report(minimal_journal())->verdict.time_to_detect_seconds.has_value());
+}
+
 TEST(ParseReport, JournalWithoutTimelineChartsItsEvaluations) {
   auto report = parse_report(minimal_journal());
   ASSERT_TRUE(report.ok());

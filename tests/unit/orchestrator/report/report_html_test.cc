@@ -148,6 +148,29 @@ TEST(ReportHtml, DrawsOneChartPerQueryWithThresholdsFaultWindowsAndPhases) {
 
 // Red means something went wrong. In the journal an abort condition's
 // "pass" is the condition being true, i.e. the abort firing.
+TEST(ReportHtml, TimesToRecoveryAndDetectNameTheirSourceAndAreMarkedOnTheCharts) {
+  Report report = sample_report();
+  report.verdict.recovery_source = "prometheus_range";
+  report.verdict.recovery_resolution_seconds = 1;
+  report.verdict.time_to_detect_seconds = 5;
+  report.verdict.detected_at = kT0 + 25;
+  const std::string html = render_report_html(report);
+  EXPECT_THAT(html, HasSubstr("<strong>4.5 s</strong> from the last revert"));
+  EXPECT_THAT(html, HasSubstr("held to the end of the run"));
+  EXPECT_THAT(html, HasSubstr("from Prometheus range data, 1.0 s resolution"));
+  EXPECT_THAT(html, HasSubstr("<p class=\"time-to-detect\">Time to detect: <strong>5.0 s</strong>"));
+  EXPECT_THAT(html, HasSubstr(">detected</text>"));
+  EXPECT_THAT(html, HasSubstr(">recovered</text>"));
+}
+
+TEST(ReportHtml, ARecoveryLaterThanAllowedSaysSo) {
+  Report report = sample_report();
+  report.verdict.recovery_source = "prometheus_range";
+  report.verdict.recovered = false;
+  report.verdict.time_to_recovery_seconds = 25;
+  EXPECT_THAT(render_report_html(report), HasSubstr("allowed: 20s <strong class=\"late\">(later than allowed)"));
+}
+
 TEST(ReportHtml, AbortConditionDotsAreRedOnlyWhenTheyFired) {
   Report report = sample_report();
   report.charts[0].evaluations = {{kT0 + 10, "during", "abort", "collapsed", false, true, 1.0, "1"},

@@ -59,6 +59,7 @@ class RunTest : public ::testing::Test {
     if (no_data_) prometheus_ = std::make_unique<FakePrometheus>(clock_, [](const std::string&, double) {
                     return std::optional<std::string>();
                   });
+    prometheus_->range_fails = prometheus_range_fails_;
     RunContext context{experiment_, *prometheus_, factory_, clock_, journal_, interrupted_,
                        RunIdentity{"exp-1", "exp-1-lease", 3s}};
     context.revert_give_up_after = give_up_after_;
@@ -78,6 +79,7 @@ class RunTest : public ::testing::Test {
   std::atomic<bool> interrupted_{false};
   std::unique_ptr<FakePrometheus> prometheus_;
   bool no_data_ = false;
+  bool prometheus_range_fails_ = false;
   std::chrono::nanoseconds give_up_after_ = 60s;
 };
 
@@ -91,9 +93,12 @@ TEST_F(RunTest, HeldWhenEverySloHolds) {
   EXPECT_EQ(fleet_.count("Revert f"), 2u);                // each fault reverted when its 10s end
   EXPECT_GE(clock_.elapsed(), 15s);
   EXPECT_TRUE(outcome.recovered);
-  // From the last revert (the kill step ends at 10 s) to the first recovery
-  // check (after the 5 s wait step, at 15 s).
-  EXPECT_EQ(outcome.time_to_recovery, 5s);
+  // Every after-check held from the last revert on (the kill step ends at
+  // 10 s); the 5 s wait step after it is not the recovery's.
+  EXPECT_EQ(outcome.time_to_recovery, 0s);
+  EXPECT_TRUE(outcome.recovery_from_range_data);
+  EXPECT_EQ(outcome.recovery_resolution, 1s);
+  EXPECT_FALSE(outcome.time_to_detect.has_value()) << "nothing was violated";
   EXPECT_GT(evaluations_in("during"), 5u);
   EXPECT_EQ(evaluations_in("after"), 1u);
 }
@@ -208,6 +213,71 @@ TEST_F(RunTest, TimeToRecoveryIsMeasuredAfterRevert) {
   EXPECT_EQ(journal["verdict"]["time_to_recovery_seconds"], 11.0);
   EXPECT_EQ(journal["verdict"]["last_revert_at"], format_rfc3339(*outcome.last_revert_at));
   EXPECT_EQ(journal["verdict"]["recovered_at"], format_rfc3339(*outcome.recovered_at));
+}
+
+// The recovery checks only start after the wait step (at 15 s); the range
+// data dates the recovery at 13 s, 3 s after the last revert.
+TEST_F(RunTest, RecoveryIsDatedFromRangeDataNotFromTheFirstRecoveryCheck) {
+  const RunOutcome outcome = run([](double t) { return t >= 10 && t < 12.5 ? "0.5" : "1"; });
+  ASSERT_TRUE(outcome.time_to_recovery.has_value());
+  EXPECT_EQ(*outcome.time_to_recovery, 3s);
+  EXPECT_TRUE(outcome.recovered);
+  EXPECT_EQ(*outcome.recovered_at - *outcome.last_revert_at, 3s);
+  bool first_check_noted = false;
+  for (const auto& event : journal_.events()) {
+    first_check_noted |= event.message.rfind("first recovery check passed", 0) == 0;
+  }
+  EXPECT_TRUE(first_check_noted);
+}
+
+TEST_F(RunTest, TimeToDetectIsTheFirstViolatedDuringSampleAfterTheInjection) {
+  const RunOutcome outcome = run([](double t) { return t >= 4.5 && t < 7 ? "0.5" : "1"; });
+  ASSERT_TRUE(outcome.time_to_detect.has_value());
+  EXPECT_EQ(*outcome.time_to_detect, 5s);  // the first 1 s step at or after 4.5 s
+  ASSERT_TRUE(outcome.detected_at.has_value());
+  EXPECT_EQ(*outcome.detected_at, JumpingClock().wall_now() + 5s);  // injected at 0 s
+  const auto journal = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, outcome,
+                                       {clock_.wall_now(), clock_.wall_now()});
+  EXPECT_EQ(journal["verdict"]["time_to_detect_seconds"], 5.0);
+  EXPECT_EQ(journal["verdict"]["detected_at"], format_rfc3339(*outcome.detected_at));
+  EXPECT_EQ(journal["verdict"]["recovery_resolution_seconds"], 1.0);
+  EXPECT_EQ(journal["verdict"]["recovery_source"], "prometheus_range");
+  EXPECT_EQ(journal["experiment"]["settings"]["recovery_step"], "1s");
+}
+
+TEST_F(RunTest, RecoveryStepSetsTheResolution) {
+  experiment_.settings.recovery_step = 500ms;
+  const RunOutcome outcome = run([](double t) { return t >= 10 && t < 12.2 ? "0.5" : "1"; });
+  EXPECT_EQ(outcome.recovery_resolution, 500ms);
+  EXPECT_EQ(outcome.time_to_recovery, 2500ms);
+}
+
+TEST_F(RunTest, ARecoveryLaterThanWithinIsAFailedCheckEvenWhenTheCheckPassed) {
+  experiment_.recovery_within = 8s;
+  experiment_.method[1].duration = 16s;  // the recovery phase starts 16 s after the revert
+  const RunOutcome outcome = run([](double t) { return t >= 10 && t < 20 ? "0.5" : "1"; },
+                                 [](double) { return "10"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kViolated);
+  EXPECT_EQ(outcome.time_to_recovery, 10s);
+  EXPECT_FALSE(outcome.recovered);
+  EXPECT_THAT(outcome.failed_checks,
+              ::testing::Contains(HasSubstr("recovery: steady state held again only 10.0 s after the last revert, "
+                                            "later than 8s (Prometheus range data, 1 s resolution)")));
+}
+
+TEST_F(RunTest, WithoutRangeDataTheFirstRecoveryCheckIsTheFigure) {
+  prometheus_range_fails_ = true;
+  const RunOutcome outcome = run([](double t) { return t >= 4 && t < 16 ? "0.5" : "1"; });
+  EXPECT_FALSE(outcome.recovery_from_range_data);
+  EXPECT_EQ(outcome.time_to_recovery, 7s);  // recovery checks at 15 (fails) and 17
+  EXPECT_TRUE(outcome.recovered);
+  EXPECT_EQ(outcome.recovery_resolution, 2s);
+  EXPECT_FALSE(outcome.time_to_detect.has_value());
+  bool error_named = false;
+  for (const auto& event : journal_.events()) {
+    error_named |= event.type == "error" && event.message.find("range query of 'ratio' failed") != std::string::npos;
+  }
+  EXPECT_TRUE(error_named);
 }
 
 TEST_F(RunTest, NoRecoveryWithinTheWindowIsAFailedCheck) {
