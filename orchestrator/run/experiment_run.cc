@@ -6,6 +6,7 @@
 #include <ctime>
 
 #include "common/duration.h"
+#include "orchestrator/run/compare_check.h"
 #include "orchestrator/run/preflight.h"
 
 namespace chaos::orchestrator {
@@ -193,6 +194,11 @@ bool ExperimentRun::steady_state_holds(Phase phase, const std::string& label, bo
     if (evaluation.holds) continue;
     all_hold = false;
     if (count_failures) failures_.emplace(check.condition.name + " [" + label + "]", describe(evaluation));
+  }
+  // [[compare]] checks: during and after (never in the recovery loop, which does not count failures).
+  if (count_failures && !compare_checks_hold(context_.experiment, phase, label, context_.prometheus,
+                                             context_.journal, failures_)) {
+    all_hold = false;
   }
   return all_hold;
 }
