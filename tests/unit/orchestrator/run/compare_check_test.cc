@@ -11,8 +11,10 @@
 
 #include "orchestrator/report/html_report.h"
 #include "orchestrator/report/report_data.h"
+#include "orchestrator/report/timeline_collector.h"
 #include "orchestrator/run/experiment_run.h"
 #include "orchestrator/run/journal_json.h"
+#include "orchestrator/run/junit_writer.h"
 #include "orchestrator/run/plan_printer.h"
 #include "orchestrator/run/progress_printer.h"
 #include "tests/unit/orchestrator/run_fakes.h"
@@ -140,6 +142,9 @@ TEST_F(CompareRunTest, ACompareThatDiffersFailsTheHypothesisNamingBothValues) {
   EXPECT_THAT(outcome.failed_checks,
               ::testing::ElementsAre("p99 [after]: faulted 0.31 vs control 0.1 differ by 210% >= 25%",
                                      "p99 [during]: faulted 0.31 vs control 0.1 differ by 210% >= 25%"));
+  const std::string junit = render_junit(experiment_, journal_, outcome, 1);
+  EXPECT_THAT(junit, HasSubstr("name=\"p99 [during]\"><failure message=\""));
+  EXPECT_THAT(junit, HasSubstr("first: faulted 0.31 vs control 0.1 differ by 210% &gt;= 25%"));
 }
 
 TEST_F(CompareRunTest, JournalKeepsBothSidesAndTheReportChartsThemOnOneChart) {
@@ -173,6 +178,10 @@ TEST_F(CompareRunTest, JournalKeepsBothSidesAndTheReportChartsThemOnOneChart) {
 
 TEST_F(CompareRunTest, RangeDataFromTheTimelineIsDrawnForBothSides) {
   run("0.11");
+  const auto collected = report::collect_timeline(experiment_, *prometheus_, {clock_.wall_now() - 10s, clock_.wall_now()});
+  ASSERT_EQ(collected["queries"].size(), 2u);
+  EXPECT_EQ(collected["queries"][0]["query"], R"(p99{node=~"a"})");
+  EXPECT_EQ(collected["queries"][1]["query"], R"(p99{node=~"c"})");
   auto journal = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, RunOutcome{},
                                  {clock_.wall_now() - 10s, clock_.wall_now()});
   journal["timeline"] = {{"queries", {{{"query", R"(p99{node=~"a"})"}, {"error", ""},
