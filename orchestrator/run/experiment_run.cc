@@ -195,7 +195,9 @@ bool ExperimentRun::steady_state_holds(Phase phase, const std::string& label, bo
     all_hold = false;
     if (count_failures) failures_.emplace(check.condition.name + " [" + label + "]", describe(evaluation));
   }
-  // [[compare]] checks: during and after (never in the recovery loop, which does not count failures).
+  // [[compare]] checks count in the during and after checks, not in the
+  // recovery polling (count_failures false): recovery asks whether the SLOs
+  // are back, and a control set's weather must not delay that answer.
   if (count_failures && !compare_checks_hold(context_.experiment, phase, label, context_.prometheus,
                                              context_.journal, failures_)) {
     all_hold = false;
