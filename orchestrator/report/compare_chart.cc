@@ -108,7 +108,7 @@ void add_compare_charts(const json& journal, std::vector<ReportChart>& charts, S
     const std::string name = compare_text(check, "name", path, status);
     ReportChart chart;
     chart.query = compare_text(check, "query", path, status);
-    chart.title = "compare: " + name + " (faulted vs control, " + tolerance_text(check) + ")";
+    chart.title = "compare: " + name + " (" + tolerance_text(check) + ")";
     const std::string faulted_label = side_label("faulted", compare_array(check, "faulted_nodes"));
     const std::string control_label = side_label("control", compare_array(check, "control_nodes"));
     ReportSeries faulted{faulted_label, {}}, control{control_label, {}};
