@@ -95,6 +95,26 @@ struct Settings {
   std::chrono::nanoseconds recovery_step = std::chrono::seconds(1);
 };
 
+// One query evaluated on the faulted nodes and on a control set: holds when
+// the two values differ by less than the tolerance, so a moved SLI can be
+// told apart from weather that moved every node (issue 17). The loader
+// resolves both node sets and substitutes them for $nodes.
+struct CompareCheck {
+  std::string name;
+  std::string query;             // as written, with the $nodes placeholder
+  bool relative = true;          // tolerance: |f - c| / |c|; else |f - c| (max_difference)
+  double tolerance = 0;
+  bool in_during = true;
+  bool in_after = false;
+  std::vector<std::string> faulted_nodes;  // nodes the method's fault steps target
+  std::vector<std::string> control_nodes;  // control_nodes, control.labels, or every other agent's node
+  std::string faulted_query;               // $nodes = a regex of faulted_nodes
+  std::string control_query;
+  bool applies_to(Phase phase) const {
+    return (phase == Phase::kDuring && in_during) || (phase == Phase::kAfter && in_after);
+  }
+};
+
 struct Experiment {
   std::string source_path;
   std::string title;
@@ -110,6 +130,7 @@ struct Experiment {
   std::vector<AbortCondition> aborts;
   std::vector<MethodStep> method;
   std::optional<std::chrono::nanoseconds> recovery_within;
+  std::vector<CompareCheck> compare;  // [[compare]]; node sets empty when agents are not resolved
 
   // Method steps grouped by the "group" rule (same non-empty group, adjacent).
   std::vector<StepGroup> schedule() const;

@@ -5,6 +5,7 @@
 #include <set>
 #include <sstream>
 
+#include "orchestrator/experiment/compare_loader.h"
 #include "orchestrator/experiment/inventory.h"
 #include "orchestrator/experiment/method_loader.h"
 #include "common/toml_reader.h"
@@ -172,6 +173,7 @@ void read_body(TableReader& root, const LoadOptions& options, Experiment& experi
     return read_method_step(reader, agents, experiment.settings.verify);
   });
   if (root.node("method") == nullptr) root.error_here("missing required [[method]] steps");
+  experiment.compare = read_compare_checks(root, experiment, options.resolve_agents);
   root.reject_unknown_keys();
 }
 

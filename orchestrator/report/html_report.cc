@@ -160,6 +160,7 @@ void write_chart(std::ostream& out, const ReportChart& chart, const ChartFrame& 
   for (const auto& threshold : chart.thresholds) names.insert(threshold.name);
   std::string title;
   for (const auto& name : names) title += (title.empty() ? "" : " / ") + name;
+  if (!chart.title.empty()) title = chart.title;
   out << "<figure class=\"chart\">\n<figcaption><span class=\"chart-title\">" << escape_html(title)
       << "</span><code class=\"query\">" << escape_html(chart.query) << "</code><span class=\"chart-source\">"
       << (chart.from_prometheus_range ? "Prometheus range query over the run; dots are the run's evaluations"

@@ -1,5 +1,7 @@
 #include "orchestrator/report/report_data.h"
 
+#include "orchestrator/report/compare_chart.h"
+
 #include <cctype>
 #include <cmath>
 #include <cstdio>
@@ -279,6 +281,7 @@ StatusOr<Report> parse_report(const json& journal) {
   add_evaluations(array_field(journal, "evaluations"), report.charts, status);
   if (journal.contains("timeline")) add_timeline(journal["timeline"], report.charts);
   for (auto& chart : report.charts) series_from_evaluations(chart);
+  add_compare_charts(journal, report.charts, status);
   report.faults = parse_faults(array_field(journal, "faults"), status);
   report.events = parse_events(array_field(journal, "events"), status);
   if (!status.ok()) return status;

@@ -55,6 +55,9 @@ struct ReportChart {
   std::vector<ReportEvaluation> evaluations;
   bool from_prometheus_range = false;
   std::string error;  // the range query's error, if it failed
+  // A [[compare]] chart: its caption (the check's name and tolerance) and
+  // two series, faulted and control (compare_chart.h).
+  std::string title{};  // {} keeps 6-field init valid
 };
 
 // journal.json faults[].containers[]: where a container fault acted.

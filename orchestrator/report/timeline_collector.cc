@@ -23,6 +23,12 @@ std::vector<std::string> distinct_queries(const Experiment& experiment) {
   for (const auto& abort : experiment.aborts) {
     if (seen.insert(abort.condition.query).second) queries.push_back(abort.condition.query);
   }
+  // Both sides of each [[compare]] check: the report draws them on one chart.
+  for (const auto& check : experiment.compare) {
+    for (const auto* query : {&check.faulted_query, &check.control_query}) {
+      if (!query->empty() && seen.insert(*query).second) queries.push_back(*query);
+    }
+  }
   return queries;
 }
 

@@ -7,6 +7,7 @@
 
 #include "common/duration.h"
 #include "common/rfc3339.h"
+#include "orchestrator/run/compare_check.h"
 #include "orchestrator/run/preflight.h"
 
 namespace chaos::orchestrator {
@@ -207,6 +208,13 @@ bool ExperimentRun::steady_state_holds(Phase phase, const std::string& label, bo
     if (evaluation.holds) continue;
     all_hold = false;
     if (count_failures) failures_.emplace(check.condition.name + " [" + label + "]", describe(evaluation));
+  }
+  // [[compare]] checks count in the during and after checks, not in the
+  // recovery polling (count_failures false): recovery asks whether the SLOs
+  // are back, and a control set's weather must not delay that answer.
+  if (count_failures && !compare_checks_hold(context_.experiment, phase, label, context_.prometheus,
+                                             context_.journal, failures_)) {
+    all_hold = false;
   }
   return all_hold;
 }

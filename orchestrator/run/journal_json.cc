@@ -51,13 +51,35 @@ json step_to_json(const MethodStep& step) {
 }
 
 // Threshold and values may be NaN/Inf, which JSON cannot hold: keep the text.
+json finite_or_null(const std::optional<double>& value) {
+  return value && std::isfinite(*value) ? json(*value) : json();
+}
+
 json evaluation_to_json(const EvaluationRecord& record) {
   const Evaluation& e = record.evaluation;
   json value = e.has_data && e.value && std::isfinite(*e.value) ? json(*e.value) : json();
-  return {{"at", format_rfc3339(record.at)}, {"phase", record.phase}, {"kind", record.kind}, {"name", e.name},
+  json item = {{"at", format_rfc3339(record.at)}, {"phase", record.phase}, {"kind", record.kind}, {"name", e.name},
           {"query", e.query}, {"comparator", comparator_symbol(e.comparator)}, {"threshold", e.threshold},
           {"has_data", e.has_data}, {"value", value}, {"value_text", e.value_text},
           {"series", e.series_count}, {"pass", e.holds}, {"error", e.error}};
+  // Only kind "compare" has both sides: other records stay as they were.
+  if (record.compare) {
+    const CompareSample& c = *record.compare;
+    item["difference"] = c.relative ? "relative" : "absolute";
+    item["faulted"] = {{"query", c.faulted_query}, {"value", finite_or_null(c.faulted)}, {"value_text", c.faulted_text}};
+    item["control"] = {{"query", c.control_query}, {"value", finite_or_null(c.control)}, {"value_text", c.control_text}};
+  }
+  return item;
+}
+
+json compare_to_json(const CompareCheck& check) {
+  json phases = json::array();
+  for (auto phase : {Phase::kDuring, Phase::kAfter}) {
+    if (check.applies_to(phase)) phases.push_back(phase_name(phase));
+  }
+  return {{"name", check.name}, {"query", check.query}, {check.relative ? "tolerance" : "max_difference", check.tolerance},
+          {"phases", phases}, {"faulted_nodes", check.faulted_nodes}, {"control_nodes", check.control_nodes},
+          {"faulted_query", check.faulted_query}, {"control_query", check.control_query}};
 }
 
 json optional_time(const std::optional<WallTime>& time) { return time ? json(format_rfc3339(*time)) : json(); }
@@ -157,7 +179,7 @@ json experiment_to_json(const Experiment& experiment) {
   for (const auto& step : experiment.method) method.push_back(step_to_json(step));
   for (const auto& agent : experiment.agents) agents.push_back(agent_to_json(agent));
   const Settings& settings = experiment.settings;
-  return {{"source", experiment.source_path}, {"title", experiment.title},
+  json result = {{"source", experiment.source_path}, {"title", experiment.title},
           {"description", experiment.description}, {"tags", experiment.tags},
           {"hypothesis", experiment.hypothesis}, {"prometheus_url", experiment.prometheus_url},
           {"inventory", experiment.inventory_path}, {"agents", agents},
@@ -170,6 +192,12 @@ json experiment_to_json(const Experiment& experiment) {
           {"method_duration_seconds", seconds(experiment.method_duration())},
           {"recovery_within",
            experiment.recovery_within ? json(format_duration(*experiment.recovery_within)) : json()}};
+  // Only an experiment with [[compare]] checks has the key.
+  if (!experiment.compare.empty()) {
+    result["compare"] = json::array();
+    for (const auto& check : experiment.compare) result["compare"].push_back(compare_to_json(check));
+  }
+  return result;
 }
 
 json journal_to_json(const Experiment& experiment, const RunIdentity& identity, const RunJournal& journal,

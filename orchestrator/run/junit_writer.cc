@@ -47,6 +47,23 @@ TestCase check_case(const SteadyStateCheck& check, Phase phase, const std::vecto
   return test;
 }
 
+// A [[compare]] check per phase: its failure message is the sentence with
+// both values ("faulted 0.31 vs control 0.12 differ by 158% >= 25%").
+TestCase compare_case(const CompareCheck& check, Phase phase, const std::vector<EvaluationRecord>& records) {
+  TestCase test{check.name + " [" + phase_name(phase) + "]", false, "", ""};
+  size_t total = 0, failed = 0;
+  for (const auto& record : records) {
+    if (record.kind != "compare" || record.phase != phase_name(phase) || record.evaluation.name != check.name) continue;
+    ++total;
+    if (!record.evaluation.holds && failed++ == 0) test.failure = record.evaluation.value_text;
+  }
+  test.ran = total > 0;
+  if (failed > 0) {
+    test.failure = std::to_string(failed) + " of " + std::to_string(total) + " evaluations failed; first: " + test.failure;
+  }
+  return test;
+}
+
 void write_case(std::ostringstream& out, const std::string& suite, const TestCase& test) {
   out << "    <testcase classname=\"" << xml_escape(suite) << "\" name=\"" << xml_escape(test.name) << "\">";
   if (!test.ran) {
@@ -85,6 +102,11 @@ std::string render_junit_testsuite(const Experiment& experiment, const RunJourna
   for (const auto& check : experiment.steady_state) {
     for (auto phase : {Phase::kBefore, Phase::kDuring, Phase::kAfter}) {
       if (check.applies_to(phase)) cases.push_back(check_case(check, phase, records));
+    }
+  }
+  for (const auto& check : experiment.compare) {
+    for (auto phase : {Phase::kDuring, Phase::kAfter}) {
+      if (check.applies_to(phase)) cases.push_back(compare_case(check, phase, records));
     }
   }
   if (experiment.recovery_within) {

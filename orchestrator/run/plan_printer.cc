@@ -19,6 +19,29 @@ std::string rule(const Condition& condition) {
   return std::string(comparator_symbol(condition.comparator)) + " " + number(condition.threshold);
 }
 
+std::string plan_node_list(const std::vector<std::string>& nodes) {
+  std::string text;
+  for (const auto& node : nodes) text += (text.empty() ? "" : ", ") + node;
+  return text.empty() ? "(not resolved)" : text;
+}
+
+void print_compare_checks(std::ostream& out, const Experiment& experiment) {
+  if (experiment.compare.empty()) return;
+  out << "compare (faulted vs control):\n";
+  for (const auto& check : experiment.compare) {
+    out << "  - " << check.name << ": " << check.query << " "
+        << (check.relative ? "|f - c| / |c| < " : "|f - c| < ") << number(check.tolerance) << " [";
+    const char* separator = "";
+    for (auto phase : {Phase::kDuring, Phase::kAfter}) {
+      if (!check.applies_to(phase)) continue;
+      out << separator << phase_name(phase);
+      separator = ", ";
+    }
+    out << "]\n      faulted: " << plan_node_list(check.faulted_nodes)
+        << "\n      control: " << plan_node_list(check.control_nodes) << "\n";
+  }
+}
+
 void print_checks(std::ostream& out, const Experiment& experiment) {
   out << "steady state:\n";
   for (const auto& check : experiment.steady_state) {
@@ -38,6 +61,7 @@ void print_checks(std::ostream& out, const Experiment& experiment) {
     out << "  - " << abort.condition.name << ": " << abort.condition.query << " " << rule(abort.condition) << "\n";
   }
   if (experiment.aborts.empty()) out << "  (never)\n";
+  print_compare_checks(out, experiment);
 }
 
 void print_method(std::ostream& out, const Experiment& experiment) {

@@ -18,6 +18,7 @@ std::string clock_time(WallTime time) {
 }
 
 std::string describe_record(const EvaluationRecord& record) {
+  if (record.kind == "compare") return record.evaluation.value_text + (record.evaluation.holds ? " ok" : " failed");
   return record.kind == "abort" ? describe_abort(record.evaluation) : describe(record.evaluation);
 }
 

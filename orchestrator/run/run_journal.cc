@@ -20,6 +20,13 @@ void RunJournal::evaluation(const std::string& phase, const std::string& kind, c
   for (auto* observer : observers_) observer->on_evaluation(evaluations_.back());
 }
 
+void RunJournal::compare_evaluation(const std::string& phase, const Evaluation& evaluation,
+                                    const CompareSample& sample) {
+  std::lock_guard lock(mutex_);
+  evaluations_.push_back({clock_.wall_now(), phase, "compare", evaluation, sample});
+  for (auto* observer : observers_) observer->on_evaluation(evaluations_.back());
+}
+
 void RunJournal::fault_applied(FaultRecord record) {
   std::lock_guard lock(mutex_);
   faults_.push_back(std::move(record));

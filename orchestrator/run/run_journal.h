@@ -23,11 +23,24 @@ struct EventRecord {
   std::string message;
 };
 
+// Both sides of a [[compare]] evaluation (kind "compare"; the Evaluation
+// then holds the difference as its value and the sentence as value_text).
+struct CompareSample {
+  std::string faulted_query;
+  std::string control_query;
+  std::optional<double> faulted;  // absent: no (finite) data or the query failed
+  std::optional<double> control;
+  std::string faulted_text;       // as Prometheus sent it, or why there is no value
+  std::string control_text;
+  bool relative = true;           // the difference is |f - c| / |c| (else |f - c|)
+};
+
 struct EvaluationRecord {
   WallTime at;
   std::string phase;  // "preflight", "before", "during", "recovery", "after"
-  std::string kind;   // "steady_state" or "abort"
+  std::string kind;   // "steady_state", "abort" or "compare"
   Evaluation evaluation;
+  std::optional<CompareSample> compare{};  // kind "compare" only ({} keeps 4-field init valid)
 };
 
 // What the agent read back from the system about a fault (its proof), as
@@ -117,6 +130,7 @@ class RunJournal {
   void add_observer(RunObserver* observer);
   void event(const std::string& type, const std::string& message);
   void evaluation(const std::string& phase, const std::string& kind, const Evaluation& evaluation);
+  void compare_evaluation(const std::string& phase, const Evaluation& evaluation, const CompareSample& sample);
   void fault_applied(FaultRecord record);
   // Marks the fault reverted (first confirmation wins).
   void fault_reverted(const std::string& agent, const std::string& fault_id, const std::string& reason);

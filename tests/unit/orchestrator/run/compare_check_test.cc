@@ -1,0 +1,212 @@
+// [[compare]] evaluation: both sides asked, the difference judged against
+// the tolerance, no data never holding, and a failed compare failing the
+// run like a steady-state check; journal.json and report.html keep both sides.
+#include "orchestrator/run/compare_check.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include "orchestrator/report/html_report.h"
+#include "orchestrator/report/report_data.h"
+#include "orchestrator/report/timeline_collector.h"
+#include "orchestrator/run/experiment_run.h"
+#include "orchestrator/run/journal_json.h"
+#include "orchestrator/run/junit_writer.h"
+#include "orchestrator/run/plan_printer.h"
+#include "orchestrator/run/progress_printer.h"
+#include "tests/unit/orchestrator/run_fakes.h"
+
+namespace chaos::orchestrator {
+namespace {
+
+using namespace std::chrono_literals;
+using ::testing::HasSubstr;
+using testing::FakeAgentFactory;
+using testing::FakeFleet;
+using testing::FakePrometheus;
+using testing::JumpingClock;
+
+CompareCheck p99_check() {
+  CompareCheck check;
+  check.name = "p99";
+  check.query = R"(p99{node=~"$nodes"})";
+  check.tolerance = 0.25;
+  check.faulted_nodes = {"a"};
+  check.control_nodes = {"c"};
+  check.faulted_query = R"(p99{node=~"a"})";
+  check.control_query = R"(p99{node=~"c"})";
+  return check;
+}
+
+StatusOr<QueryResult> answer(std::vector<std::string> values) {
+  QueryResult result;
+  for (const auto& text : values) {
+    Series series;
+    series.points.push_back({1, text, parse_prometheus_float(text)});
+    result.series.push_back(series);
+  }
+  return result;
+}
+
+TEST(CompareEvaluation, RelativeDifferenceBelowTheToleranceHolds) {
+  const CompareOutcome held = evaluate_compare(p99_check(), answer({"0.11"}), answer({"0.1"}));
+  EXPECT_TRUE(held.evaluation.holds);
+  EXPECT_EQ(held.evaluation.value_text, "faulted 0.11 vs control 0.1 differ by 10% < 25%");
+  EXPECT_EQ(held.sample.faulted, 0.11);
+  EXPECT_EQ(held.sample.control, 0.1);
+  const CompareOutcome failed = evaluate_compare(p99_check(), answer({"0.31"}), answer({"0.12"}));
+  EXPECT_FALSE(failed.evaluation.holds);
+  EXPECT_EQ(failed.evaluation.value_text, "faulted 0.31 vs control 0.12 differ by 158.3% >= 25%");
+  // A control of zero: equal holds, anything else is infinitely different.
+  EXPECT_TRUE(evaluate_compare(p99_check(), answer({"0"}), answer({"0"})).evaluation.holds);
+  EXPECT_FALSE(evaluate_compare(p99_check(), answer({"1"}), answer({"0"})).evaluation.holds);
+}
+
+TEST(CompareEvaluation, AbsoluteDifferenceUsesTheQuerysUnit) {
+  CompareCheck check = p99_check();
+  check.relative = false;
+  check.tolerance = 5;
+  EXPECT_TRUE(evaluate_compare(check, answer({"102"}), answer({"100"})).evaluation.holds);
+  const CompareOutcome failed = evaluate_compare(check, answer({"95"}), answer({"100"}));
+  EXPECT_FALSE(failed.evaluation.holds);
+  EXPECT_EQ(failed.evaluation.value_text, "faulted 95 vs control 100 differ by 5 >= 5");
+}
+
+TEST(CompareEvaluation, NoDataNaNSeveralSeriesOrAFailedQueryNeverHold) {
+  const auto check = p99_check();
+  EXPECT_FALSE(evaluate_compare(check, answer({}), answer({"1"})).evaluation.holds);
+  EXPECT_FALSE(evaluate_compare(check, answer({"1"}), answer({"NaN"})).evaluation.holds);
+  const CompareOutcome many = evaluate_compare(check, answer({"1", "2"}), answer({"1"}));
+  EXPECT_FALSE(many.evaluation.holds);
+  EXPECT_THAT(many.evaluation.value_text, HasSubstr("not comparable: the faulted query returned 2 series"));
+  const CompareOutcome failed = evaluate_compare(check, answer({"1"}), unavailable("prometheus down"));
+  EXPECT_FALSE(failed.evaluation.holds);
+  EXPECT_EQ(failed.evaluation.error, "control query failed: prometheus down");
+}
+
+class CompareRunTest : public ::testing::Test {
+ protected:
+  CompareRunTest() {
+    experiment_.title = "Kill a";
+    experiment_.settings.lease_ttl = 3s;
+    experiment_.settings.during_interval = 2s;
+    MethodStep kill;
+    kill.name = "kill";
+    kill.kind = "process.kill";
+    kill.duration = 6s;
+    kill.spec.mutable_process_kill()->mutable_target()->set_name("sleep");
+    kill.targets = {{"10.0.0.1:9700", "a", {}}};
+    experiment_.method = {kill};
+    experiment_.agents = {kill.targets[0], {"10.0.0.3:9700", "c", {}}};
+    experiment_.compare = {p99_check()};
+  }
+  RunOutcome run(const std::string& faulted_value) {
+    prometheus_ = std::make_unique<FakePrometheus>(clock_, [=](const std::string& query, double) {
+      return std::optional<std::string>(query == R"(p99{node=~"a"})" ? faulted_value : "0.1");
+    });
+    RunContext context{experiment_, *prometheus_, factory_, clock_, journal_, interrupted_,
+                       RunIdentity{"exp-1", "exp-1-lease", 3s}};
+    return ExperimentRun(context).run();
+  }
+
+  Experiment experiment_;
+  JumpingClock clock_;
+  FakeFleet fleet_;
+  FakeAgentFactory factory_{fleet_};
+  RunJournal journal_{clock_};
+  std::atomic<bool> interrupted_{false};
+  std::unique_ptr<FakePrometheus> prometheus_;
+};
+
+TEST_F(CompareRunTest, FaultedAndControlWithinToleranceHold) {
+  const RunOutcome outcome = run("0.11");
+  EXPECT_EQ(outcome.verdict, Verdict::kHeld) << outcome.reason;
+  size_t compares = 0;
+  for (const auto& record : journal_.evaluations()) {
+    if (record.kind != "compare") continue;
+    ++compares;
+    EXPECT_EQ(record.phase, "during");
+    ASSERT_TRUE(record.compare.has_value());
+    EXPECT_EQ(record.compare->control, 0.1);
+  }
+  EXPECT_GE(compares, 2u);
+}
+
+TEST_F(CompareRunTest, ACompareThatDiffersFailsTheHypothesisNamingBothValues) {
+  experiment_.compare[0].in_after = true;
+  const RunOutcome outcome = run("0.31");
+  EXPECT_EQ(outcome.verdict, Verdict::kViolated);
+  EXPECT_THAT(outcome.failed_checks,
+              ::testing::ElementsAre("p99 [after]: faulted 0.31 vs control 0.1 differ by 210% >= 25%",
+                                     "p99 [during]: faulted 0.31 vs control 0.1 differ by 210% >= 25%"));
+  const std::string junit = render_junit(experiment_, journal_, outcome, 1);
+  EXPECT_THAT(junit, HasSubstr("name=\"p99 [during]\"><failure message=\""));
+  EXPECT_THAT(junit, HasSubstr("first: faulted 0.31 vs control 0.1 differ by 210% &gt;= 25%"));
+}
+
+TEST_F(CompareRunTest, JournalKeepsBothSidesAndTheReportChartsThemOnOneChart) {
+  run("0.31");
+  const auto journal = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_,
+                                       RunOutcome{}, {clock_.wall_now() - 10s, clock_.wall_now()});
+  EXPECT_EQ(journal["experiment"]["compare"][0]["control_nodes"], nlohmann::json::array({"c"}));
+  bool found = false;
+  for (const auto& item : journal["evaluations"]) {
+    if (item["kind"] != "compare") continue;
+    found = true;
+    EXPECT_EQ(item["faulted"]["value"], 0.31);
+    EXPECT_EQ(item["control"]["query"], R"(p99{node=~"c"})");
+    EXPECT_EQ(item["pass"], false);
+  }
+  EXPECT_TRUE(found);
+  auto report = report::parse_report(journal);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  ASSERT_EQ(report->charts.size(), 1u);
+  const report::ReportChart& chart = report->charts[0];
+  EXPECT_EQ(chart.title, "compare: p99 (differ by < 25%)");
+  ASSERT_EQ(chart.series.size(), 2u);
+  EXPECT_EQ(chart.series[0].label, "faulted: a");
+  EXPECT_EQ(chart.series[1].label, "control: c");
+  EXPECT_EQ(chart.series[1].points.at(0).value, 0.1);
+  const std::string html = report::render_report_html(*report);
+  EXPECT_THAT(html, HasSubstr("compare: p99 (differ by &lt; 25%)"));
+  EXPECT_THAT(html, HasSubstr("data-label=\"faulted: a\""));
+  EXPECT_THAT(html, HasSubstr("data-label=\"control: c\""));
+}
+
+TEST_F(CompareRunTest, RangeDataFromTheTimelineIsDrawnForBothSides) {
+  run("0.11");
+  const auto collected = report::collect_timeline(experiment_, *prometheus_, {clock_.wall_now() - 10s, clock_.wall_now()});
+  ASSERT_EQ(collected["queries"].size(), 2u);
+  EXPECT_EQ(collected["queries"][0]["query"], R"(p99{node=~"a"})");
+  EXPECT_EQ(collected["queries"][1]["query"], R"(p99{node=~"c"})");
+  auto journal = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, RunOutcome{},
+                                 {clock_.wall_now() - 10s, clock_.wall_now()});
+  journal["timeline"] = {{"queries", {{{"query", R"(p99{node=~"a"})"}, {"error", ""},
+                                       {"series", {{{"labels", nlohmann::json::object()},
+                                                    {"points", {{1.0, "0.2"}, {2.0, "0.3"}}}}}}},
+                                      {{"query", R"(p99{node=~"c"})"}, {"error", ""},
+                                       {"series", {{{"labels", nlohmann::json::object()},
+                                                    {"points", {{1.0, "0.1"}}}}}}}}}};
+  auto report = report::parse_report(journal);
+  ASSERT_TRUE(report.ok()) << report.status().message();
+  const report::ReportChart& chart = report->charts.at(0);
+  EXPECT_TRUE(chart.from_prometheus_range);
+  ASSERT_EQ(chart.series.size(), 2u);
+  EXPECT_EQ(chart.series[0].points.size(), 2u);
+  EXPECT_EQ(chart.series[1].label, "control: c");
+}
+
+TEST(ComparePlan, DryRunListsTheResolvedNodeSets) {
+  Experiment experiment;
+  experiment.compare = {p99_check()};
+  std::ostringstream out;
+  print_plan(out, experiment);
+  EXPECT_THAT(out.str(), HasSubstr("compare (faulted vs control):\n  - p99: p99{node=~\"$nodes\"} |f - c| / |c| < "
+                                   "0.25 [during]\n      faulted: a\n      control: c\n"));
+}
+
+}  // namespace
+}  // namespace chaos::orchestrator
