@@ -7,6 +7,7 @@
 #include "common/duration.h"
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
+#include "orchestrator/commands/history_support.h"
 #include "orchestrator/experiment/experiment_loader.h"
 #include "orchestrator/run/experiment_run.h"
 #include "orchestrator/run/interrupt_watcher.h"
@@ -28,6 +29,7 @@ struct RunFlags {
   std::string prometheus;
   std::string inventory;
   std::string output = "text";
+  HistoryFlags history;
 };
 
 void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::string& experiment_id) {
@@ -102,6 +104,8 @@ int execute(const RunFlags& flags, const Experiment& experiment) {
   const Status written =
       write_reports(flags, experiment, identity, journal, outcome, {started.started, clock.wall_now()}, **prometheus);
   if (!written.ok()) std::cerr << "chaosctl: " << written.message() << "\n";
+  record_run_in_history(flags.history, experiment, identity, journal, outcome, {started.started, clock.wall_now()},
+                        flags.report_dir, std::cerr);
   print_verdict(outcome, flags, identity.experiment_id);
   return exit_code(outcome.verdict);
 }
@@ -135,6 +139,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_option("--prometheus", flags->prometheus, "Prometheus URL (overrides the experiment's)");
   command->add_option("--inventory,-i", flags->inventory, "Agent inventory (overrides the experiment's)");
   add_output_option(*command, flags->output);
+  add_history_flags(*command, flags->history);
   command->callback([flags, &exit_code] { exit_code = run_experiment(*flags); });
 }
 
