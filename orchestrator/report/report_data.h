@@ -47,7 +47,7 @@ struct ReportEvaluation {
   std::string text;
   // Replaces the pass/fail class of its dot (the run history colors them
   // by verdict: "run-held", "run-violated", ...).
-  std::string point_class;
+  std::string point_class{};
 };
 
 // One chart per distinct PromQL expression.

@@ -99,7 +99,7 @@ void draw_axes(std::ostream& out, const ChartFrame& frame, const Scale& scale) {
     out << "<line class=\"grid\" x1=\"" << px(x) << "\" y1=\"" << px(kTop) << "\" x2=\"" << px(x) << "\" y2=\""
         << px(bottom) << "\"/><text class=\"x-tick\" x=\"" << px(x) << "\" y=\"" << px(bottom + 16)
         << "\" text-anchor=\"" << (i == kTicks ? "end" : i == 0 ? "start" : "middle") << "\">"
-        << (frame.date_ticks ? format_timestamp(time).substr(0, 16) : format_clock(time))
+        << (frame.date_ticks ? format_timestamp(time).substr(5, 11) : format_clock(time))
         << "</text>\n";
   }
   const ValueRange& values = scale.values();
