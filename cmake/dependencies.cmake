@@ -16,6 +16,9 @@ find_package(CLI11 REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # cnats-config.cmake in Debian 12 names a static library the package lacks.
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
+# chaosctl's run history (libsqlite3-dev); SHA-256 of experiment files (libssl-dev).
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+find_package(OpenSSL REQUIRED COMPONENTS Crypto)
 
 find_program(PROTOC protoc REQUIRED)
 find_program(GRPC_CPP_PLUGIN grpc_cpp_plugin REQUIRED)

@@ -33,6 +33,7 @@ int run_chaosctl(int argc, char** argv) {
   orch::add_agents_command(app, exit_code);
   orch::add_certs_command(app, exit_code);
   orch::add_inventory_command(app, exit_code);
+  orch::add_history_command(app, exit_code);
   orch::add_lab_command(app);
   try {
     app.parse(argc, argv);

@@ -16,5 +16,6 @@ void add_halt_command(CLI::App& app, int& exit_code);
 void add_agents_command(CLI::App& app, int& exit_code);
 void add_certs_command(CLI::App& app, int& exit_code);
 void add_inventory_command(CLI::App& app, int& exit_code);
+void add_history_command(CLI::App& app, int& exit_code);
 
 }  // namespace chaos::orchestrator

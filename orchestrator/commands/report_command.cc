@@ -1,10 +1,13 @@
 // `chaosctl report DIR [--output FILE]`: re-renders report.html from the
 // journal.json that `chaosctl run --report-dir DIR` wrote.
+// `chaosctl report --history [--history FILE]`: the run history's trend page
+// (commands/history_support.h).
 #include <filesystem>
 #include <iostream>
 
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
+#include "orchestrator/commands/history_support.h"
 #include "orchestrator/run/journal_json.h"
 #include "orchestrator/report/html_report.h"
 #include "orchestrator/report/report_files.h"
@@ -16,6 +19,7 @@ namespace {
 struct ReportFlags {
   std::string dir;
   std::string output;  // empty: DIR/report.html
+  std::string history_file;  // with --history: the database (empty: the default one)
 };
 
 int render_report(const ReportFlags& flags) {
@@ -43,10 +47,24 @@ int render_report(const ReportFlags& flags) {
 void add_report_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ReportFlags>();
   CLI::App* command = app.add_subcommand(
-      "report", "Re-render report.html (verdict, SLO timelines, faults, events) from DIR/journal.json");
-  command->add_option("dir", flags->dir, "Report directory written by `chaosctl run --report-dir`")->required();
-  command->add_option("--output,-o", flags->output, "Write the HTML here instead of DIR/report.html");
-  command->callback([flags, &exit_code] { exit_code = render_report(*flags); });
+      "report", "Re-render report.html (verdict, SLO timelines, faults, events) from DIR/journal.json; "
+                "with --history, render the run history's trends per experiment instead");
+  command->add_option("dir", flags->dir, "Report directory written by `chaosctl run --report-dir`");
+  command->add_option("--output,-o", flags->output,
+                      "Write the HTML here instead of DIR/report.html (with --history: history.html)");
+  auto* history = command->add_option("--history", flags->history_file,
+                                      "Render the run history's trend page instead (of FILE, default: "
+                                      "the database `chaosctl run` records to)")
+                      ->expected(0, 1);
+  command->callback([flags, history, &exit_code] {
+    if (history->count() > 0) {
+      exit_code = render_history_report(flags->history_file, flags->output);
+    } else if (flags->dir.empty()) {
+      throw CLI::RequiredError("dir (or --history)");
+    } else {
+      exit_code = render_report(*flags);
+    }
+  });
 }
 
 }  // namespace chaos::orchestrator

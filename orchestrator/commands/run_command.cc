@@ -7,6 +7,7 @@
 #include "orchestrator/commands/commands.h"
 #include "orchestrator/commands/experiment_runner.h"
 #include "orchestrator/commands/suite_command.h"
+#include "orchestrator/commands/history_support.h"
 #include "orchestrator/experiment/experiment_loader.h"
 #include "orchestrator/run/interrupt_watcher.h"
 #include "orchestrator/run/plan_printer.h"
@@ -30,6 +31,7 @@ struct RunFlags {
   bool fail_fast = false;
   bool keep_going = false;
   std::string settle_timeout;
+  HistoryFlags history;
 };
 
 void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::string& experiment_id) {
@@ -85,6 +87,11 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
 RunnerOptions runner_options(const RunFlags& flags) {
   RunnerOptions options;
   options.output = flags.output;
+  // The run's own times (not the end of writing its reports) go into the history.
+  options.after_run.push_back([history = flags.history](const RunRecord& record, const RunJournal& journal) {
+    record_run_in_history(history, record.experiment, record.identity, journal, record.outcome, record.times,
+                          record.report_dir, std::cerr);
+  });
   return options;
 }
 
@@ -205,6 +212,7 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_option("--settle-timeout", flags->settle_timeout,
                       "Suite: how long each experiment's before-checks may take to hold again (default 2m)");
   add_output_option(*command, flags->output);
+  add_history_flags(*command, flags->history);
   command->callback([flags, &exit_code] { exit_code = run_command(*flags); });
 }
 

@@ -45,6 +45,9 @@ struct ReportEvaluation {
   bool has_data = false;
   double value = 0;  // NaN without a finite value
   std::string text;
+  // Replaces the pass/fail class of its dot (the run history colors them
+  // by verdict: "run-held", "run-violated", ...).
+  std::string point_class{};
 };
 
 // One chart per distinct PromQL expression.

@@ -98,7 +98,8 @@ void draw_axes(std::ostream& out, const ChartFrame& frame, const Scale& scale) {
     const double x = scale.x(time);
     out << "<line class=\"grid\" x1=\"" << px(x) << "\" y1=\"" << px(kTop) << "\" x2=\"" << px(x) << "\" y2=\""
         << px(bottom) << "\"/><text class=\"x-tick\" x=\"" << px(x) << "\" y=\"" << px(bottom + 16)
-        << "\" text-anchor=\"" << (i == kTicks ? "end" : i == 0 ? "start" : "middle") << "\">" << format_clock(time)
+        << "\" text-anchor=\"" << (i == kTicks ? "end" : i == 0 ? "start" : "middle") << "\">"
+        << (frame.date_ticks ? format_timestamp(time).substr(5, 11) : format_clock(time))
         << "</text>\n";
   }
   const ValueRange& values = scale.values();
@@ -171,11 +172,13 @@ void draw_series(std::ostream& out, const ReportSeries& series, const Scale& sca
 // that fired. An abort condition is false in the good case, so its "pass"
 // (the condition held, i.e. fired) is the red one and its quiet dots are grey.
 const char* evaluation_class(const ReportEvaluation& evaluation) {
+  if (!evaluation.point_class.empty()) return evaluation.point_class.c_str();
   if (evaluation.kind == "abort") return evaluation.pass ? "triggered" : "not-triggered";
   return evaluation.pass ? "pass" : "fail";
 }
 
 const char* evaluation_word(const ReportEvaluation& evaluation) {
+  if (!evaluation.point_class.empty()) return "";
   if (evaluation.kind == "abort") return evaluation.pass ? "TRIGGERED" : "not triggered";
   return evaluation.pass ? "ok" : "failed";
 }

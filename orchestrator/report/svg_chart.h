@@ -29,6 +29,9 @@ struct ChartFrame {
   double end = 0;
   std::vector<TimeWindow> fault_windows;
   std::vector<PhaseMark> phases;
+  // Ticks as "11-23 09:15" (month-day) instead of "09:15:03": the run history's
+  // trends span days.
+  bool date_ticks = false;
 };
 
 std::string render_slo_chart(const ReportChart& chart, const ChartFrame& frame);

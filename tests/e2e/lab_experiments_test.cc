@@ -156,7 +156,8 @@ class LabExperimentsTest : public ::testing::Test {
     report_dir_ = ::testing::TempDir() + "/e2e-report-" +
                   ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::filesystem::remove_all(report_dir_);
-    const auto result = run({chaosctl(), "run", path, "--report-dir", report_dir_}, std::chrono::seconds(300));
+    const auto result = run({chaosctl(), "run", path, "--report-dir", report_dir_, "--history",
+                             report_dir_ + "/history.sqlite"}, std::chrono::seconds(300));
     std::cerr << result.stdout_text << result.stderr_text;
     EXPECT_TRUE(std::filesystem::exists(report_dir_ + "/journal.json"));
     EXPECT_TRUE(std::filesystem::exists(report_dir_ + "/junit.xml"));

@@ -144,6 +144,8 @@ class OrchestratorIntegration : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(::geteuid(), 0u) << "integration tests run as root";
+    // Every chaosctl run here records its history in the test's own file.
+    ::setenv("CHAOSCTL_HISTORY", (dir_.path() + "/history.sqlite").c_str(), 1);
     agent_ = std::make_unique<AgentProcess>(dir_.path() + "/agent-state", dir_.path() + "/agent.log");
     std::filesystem::create_directories(dir_.path() + "/agent-state");
     ASSERT_TRUE(agent_->start()) << agent_->log();
@@ -299,6 +301,20 @@ TEST_F(OrchestratorIntegration, RunHoldsPausesTheVictimAndRevertsIt) {
   EXPECT_THAT(html, HasSubstr("<svg class=\"slo-chart\""));
   EXPECT_THAT(html, HasSubstr("<rect class=\"fault-window\""));
   EXPECT_THAT(html, HasSubstr("verdict-held"));
+  // The run's row in the history ($CHAOSCTL_HISTORY, set by the fixture).
+  ASSERT_EQ(run_chaosctl({"history", "--output", "json"}, dir_.path() + "/history.json"), 0)
+      << read_text(dir_.path() + "/history.json");
+  const auto history = read_json(dir_.path() + "/history.json");
+  ASSERT_EQ(history["runs"].size(), 1u) << history.dump();
+  const auto& row = history["runs"][0];
+  EXPECT_EQ(row["experiment_id"], journal["run"]["experiment_id"]);
+  EXPECT_EQ(row["verdict"], "held");
+  EXPECT_EQ(row["file"], file);
+  EXPECT_EQ(row["file_sha256"].get<std::string>().size(), 64u);
+  EXPECT_TRUE(row["time_to_recovery_seconds"].is_number());
+  EXPECT_EQ(row["faults"][0]["kind"], "process.pause");
+  EXPECT_EQ(row["slo_worst"][0]["name"], "agent is up");
+  EXPECT_EQ(row["slo_worst"][0]["worst"], 1.0);
 }
 
 // The leftover check end to end, with the faulted agent in a namespace of
