@@ -8,6 +8,7 @@
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
 #include "orchestrator/experiment/experiment_loader.h"
+#include "orchestrator/notify/run_notifier.h"
 #include "orchestrator/run/experiment_run.h"
 #include "orchestrator/run/interrupt_watcher.h"
 #include "orchestrator/run/journal_json.h"
@@ -83,7 +84,9 @@ int execute(const RunFlags& flags, const Experiment& experiment) {
   SystemClock clock;
   InterruptWatcher watcher(clock);  // first, before any thread exists
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(experiment.settings.preflight_timeout);
-  auto prometheus = make_http_prometheus_client({experiment.prometheus_url, experiment.bearer_token, timeout});
+  HttpEndpointConfig prometheus_endpoint = experiment.prometheus_endpoint;
+  prometheus_endpoint.timeout = timeout;
+  auto prometheus = make_http_prometheus_client(prometheus_endpoint);
   if (!prometheus.ok()) return std::cerr << "chaosctl: " << prometheus.status().message() << "\n", kExitError;
   GrpcAgentClientFactory agents(timeout);
   agents.trust(experiment.agents);
@@ -95,6 +98,9 @@ int execute(const RunFlags& flags, const Experiment& experiment) {
   identity.experiment_id = make_experiment_id(experiment.title, clock.wall_now(), random());
   identity.lease_id = identity.experiment_id + "-lease";
   identity.lease_ttl = experiment.settings.lease_ttl;
+  auto notifier = RunNotifier::create(experiment.notify, {experiment.title, experiment.source_path, identity}, clock);
+  if (!notifier.ok()) return std::cerr << "chaosctl: " << notifier.status().message() << "\n", kExitError;
+  journal.add_observer(notifier->get());
   const RunTimes started{clock.wall_now(), {}};
   RunContext context{experiment, **prometheus, agents, clock, journal, watcher.interrupted(), identity};
   const RunOutcome outcome = ExperimentRun(context).run();
@@ -103,6 +109,8 @@ int execute(const RunFlags& flags, const Experiment& experiment) {
       write_reports(flags, experiment, identity, journal, outcome, {started.started, clock.wall_now()}, **prometheus);
   if (!written.ok()) std::cerr << "chaosctl: " << written.message() << "\n";
   print_verdict(outcome, flags, identity.experiment_id);
+  (*notifier)->finish(outcome, journal, {started.started, clock.wall_now()},
+                      flags.report_dir.empty() ? "" : flags.report_dir + "/" + report::kReportFileName, std::cerr);
   return exit_code(outcome.verdict);
 }
 
@@ -135,6 +143,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_option("--prometheus", flags->prometheus, "Prometheus URL (overrides the experiment's)");
   command->add_option("--inventory,-i", flags->inventory, "Agent inventory (overrides the experiment's)");
   add_output_option(*command, flags->output);
+  command->footer("The experiment's [[notify]] webhooks and [grafana] annotations are sent in the background and "
+                  "never change the verdict; after it chaosctl waits at most 30s for them "
+                  "(docs/notifications.md, also for Prometheus over HTTPS).");
   command->callback([flags, &exit_code] { exit_code = run_experiment(*flags); });
 }
 
