@@ -79,6 +79,7 @@ class HttplibEndpoint final : public HttpEndpoint {
   }
 
   std::string url_of(const std::string& path) const override {
+    if (config_.url_is_secret) return url_.origin + "/<path from url_file>";
     return url_.scheme + "://" + authority() + url_.path_prefix + path;
   }
 
@@ -168,7 +169,7 @@ StatusOr<std::unique_ptr<HttpEndpoint>> HttpEndpoint::create(const HttpEndpointC
   auto url = parse_http_url(config.url);
   if (!url.ok()) return url.status();
   const std::string plaintext = plaintext_credentials_problem(config);
-  if (!plaintext.empty()) return invalid_argument(config.url + ": " + plaintext);
+  if (!plaintext.empty()) return invalid_argument((config.url_is_secret ? url->origin : config.url) + ": " + plaintext);
   return std::unique_ptr<HttpEndpoint>(std::make_unique<HttplibEndpoint>(config, std::move(*url)));
 }
 

@@ -44,7 +44,7 @@ bool http_has_control_chars(const std::string& text) {
 }  // namespace
 
 bool HttpEndpointConfig::has_credentials() const {
-  return !bearer_token.empty() || !basic_auth_password.empty() || !headers.empty();
+  return !bearer_token.empty() || !basic_auth_password.empty() || !headers.empty() || url_is_secret;
 }
 
 StatusOr<HttpUrl> parse_http_url(const std::string& url) {

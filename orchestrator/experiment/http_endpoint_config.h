@@ -41,6 +41,9 @@ struct HttpEndpointConfig {
   // that is not loopback, explicitly.
   bool insecure = false;
   std::size_t max_reply_bytes = 64 * 1024 * 1024;
+  // The URL itself is a secret (a Slack webhook's path): read from a
+  // url_file, and messages show only its scheme, host and port.
+  bool url_is_secret = false;
   bool has_credentials() const;
 };
 

@@ -44,7 +44,22 @@ void check_notify_plaintext(TableReader& reader, const HttpEndpointConfig& endpo
 
 std::optional<WebhookConfig> read_webhook(TableReader& reader, const std::string& source_path) {
   WebhookConfig webhook;
-  read_http_endpoint(reader, source_path, true, "bearer_token_file", webhook.endpoint);
+  const toml::node* url_file_node = reader.node("url_file");
+  read_http_endpoint(reader, source_path, url_file_node == nullptr, "bearer_token_file", webhook.endpoint);
+  if (auto url_file = reader.string("url_file")) {
+    // A Slack incoming webhook's URL is its credential.
+    if (!webhook.endpoint.url.empty()) {
+      reader.error_at(*url_file_node, reader.name() + ": url and url_file exclude each other");
+    } else if (auto url = read_secret_file(path_relative_to(source_path, *url_file), "url_file"); !url.ok()) {
+      reader.error_at(*url_file_node, reader.name() + "." + url.status().message());
+    } else if (!parse_http_url(*url).ok()) {
+      reader.error_at(*url_file_node, reader.name() + ".url_file: '" + *url_file +
+                                          "' does not hold an http:// or https:// URL");
+    } else {
+      webhook.endpoint.url = *url;
+      webhook.endpoint.url_is_secret = true;
+    }
+  }
   read_notify_delivery(reader, webhook.endpoint, webhook.delivery);
   if (auto events = reader.string_list("events")) {
     webhook.on_start = webhook.on_abort = webhook.on_verdict = false;

@@ -3,6 +3,7 @@
 //
 //   [[notify]]
 //   url = "https://hooks.example/chaos"   # + the keys of http_endpoint_config.h
+//   url_file = "secrets/slack-url"         # instead of url, when the URL is the secret
 //   events = ["start", "abort", "verdict"] # default: all three
 //   format = "json"                        # or "slack" ({"text": ...})
 //   timeout = "5s"                         # per attempt, 100ms..60s

@@ -91,6 +91,15 @@ TEST_F(EndpointLoaderTest, NotifyWebhooksAndGrafanaLoad) {
   EXPECT_EQ(experiment->notify.grafana->dashboard_uid, "chaos");
 }
 
+TEST_F(EndpointLoaderTest, WebhookUrlCanBeASecretFromAFile) {
+  dir_.write("slack-url", "https://hooks.example/services/T0/B0/XXXX\n");
+  auto experiment = load(experiment_with("url = \"http://127.0.0.1:9090\"",
+                                         "[[notify]]\nurl_file = \"slack-url\"\nformat = \"slack\"\n"));
+  ASSERT_TRUE(experiment.ok()) << experiment.status().message();
+  EXPECT_EQ(experiment->notify.webhooks[0].endpoint.url, "https://hooks.example/services/T0/B0/XXXX");
+  EXPECT_TRUE(experiment->notify.webhooks[0].endpoint.url_is_secret);
+}
+
 TEST_F(EndpointLoaderTest, NotifyMistakesNameFileLineAndKey) {
   const std::string file = dir_.path() + "/exp.toml";
   EXPECT_THAT(errors(experiment_with("url = \"http://127.0.0.1:9090\"",

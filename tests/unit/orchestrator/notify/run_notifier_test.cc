@@ -256,6 +256,19 @@ TEST_F(NotifierTest, GrafanaGetsARegionPerFaultWindowAndOneForTheVerdictWithTheB
   EXPECT_EQ(received[1].body["tags"], nlohmann::json({"chaos", "kill-one-1", "verdict", "held"}));
 }
 
+TEST_F(NotifierTest, SecretUrlIsNotShownInWarnings) {
+  Receiver receiver([](int) { return 500; });
+  NotifyConfig config;
+  config.webhooks.push_back(webhook_to(receiver.url("/services/T0/B0/SECRET")));
+  config.webhooks[0].endpoint.url_is_secret = true;
+  auto notifier_ = notifier(config);
+  notifier_->finish(RunOutcome{}, journal_, times(), "", warnings_);
+  ASSERT_EQ(receiver.received().size(), 1u);
+  EXPECT_EQ(receiver.received()[0].path, "/services/T0/B0/SECRET");
+  EXPECT_THAT(warnings_.str(), HasSubstr("HTTP 500"));
+  EXPECT_THAT(warnings_.str(), ::testing::Not(HasSubstr("SECRET")));
+}
+
 TEST_F(NotifierTest, CredentialsOverPlainHttpToAnotherHostAreRefused) {
   NotifyConfig config;
   config.webhooks.push_back(webhook_to("http://hooks.example.net/chaos"));
