@@ -1,34 +1,13 @@
-// The HTTP implementation of PrometheusClient over cpp-httplib.
+// The HTTP(S) implementation of PrometheusClient over HttpEndpoint.
 #include "orchestrator/clients/prometheus_client.h"
 
-#include <httplib.h>
-
 #include <cstdio>
+
+#include "orchestrator/clients/http_endpoint.h"
 
 namespace chaos::orchestrator {
 
 namespace {
-
-struct ParsedUrl {
-  std::string scheme_host_port;  // "http://127.0.0.1:9090"
-  std::string path_prefix;       // "" or "/prometheus"
-};
-
-StatusOr<ParsedUrl> parse_url(const std::string& url) {
-  const std::string scheme = "http://";
-  if (url.rfind(scheme, 0) != 0) {
-    return invalid_argument("prometheus url '" + url + "': only http:// is supported");
-  }
-  const auto slash = url.find('/', scheme.size());
-  ParsedUrl parsed;
-  parsed.scheme_host_port = url.substr(0, slash);
-  if (slash != std::string::npos) parsed.path_prefix = url.substr(slash);
-  while (!parsed.path_prefix.empty() && parsed.path_prefix.back() == '/') parsed.path_prefix.pop_back();
-  if (parsed.scheme_host_port.size() == scheme.size()) {
-    return invalid_argument("prometheus url '" + url + "' has no host");
-  }
-  return parsed;
-}
 
 std::string epoch_seconds(WallTime time) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(time.time_since_epoch()).count();
@@ -40,13 +19,7 @@ std::string epoch_seconds(WallTime time) {
 
 class HttpPrometheusClient final : public PrometheusClient {
  public:
-  HttpPrometheusClient(const PrometheusOptions& options, ParsedUrl url)
-      : options_(options), url_(std::move(url)), client_(url_.scheme_host_port) {
-    client_.set_connection_timeout(options.timeout);
-    client_.set_read_timeout(options.timeout);
-    client_.set_write_timeout(options.timeout);
-    if (!options.bearer_token.empty()) client_.set_bearer_token_auth(options.bearer_token);
-  }
+  explicit HttpPrometheusClient(std::unique_ptr<HttpEndpoint> endpoint) : endpoint_(std::move(endpoint)) {}
 
   StatusOr<QueryResult> instant_query(const std::string& query) override {
     return post("/api/v1/query", {{"query", query}}, query);
@@ -62,47 +35,52 @@ class HttpPrometheusClient final : public PrometheusClient {
   }
 
   Status check_ready() override {
-    std::lock_guard lock(mutex_);
-    auto response = client_.Get(url_.path_prefix + "/-/ready");
-    if (!response) return unreachable("/-/ready", response.error());
-    if (response->status != 200) {
-      return unavailable("prometheus at " + options_.url + " is not ready: HTTP " +
-                         std::to_string(response->status) + " " + response->body.substr(0, 200));
+    auto reply = endpoint_->get("/-/ready");
+    if (!reply.ok()) return unavailable("prometheus unreachable: " + reply.status().message());
+    if (reply->status != 200) {
+      return unavailable("prometheus at " + endpoint_->url_of("/-/ready") + " is not ready: " + describe_reply(*reply) +
+                         auth_hint(reply->status));
     }
     return {};
   }
 
  private:
-  Status unreachable(const std::string& what, httplib::Error error) const {
-    return unavailable("prometheus at " + options_.url + " unreachable (" + what + "): " +
-                       httplib::to_string(error));
+  static std::string auth_hint(int status) {
+    return status == 401 || status == 403
+               ? " (check prometheus.basic_auth_user, basic_auth_password_file or bearer_token_file)"
+               : "";
   }
 
   // POST keeps long PromQL out of URLs (and out of proxy logs).
-  StatusOr<QueryResult> post(const std::string& path, const httplib::Params& params,
+  StatusOr<QueryResult> post(const std::string& path, const std::vector<std::pair<std::string, std::string>>& fields,
                              const std::string& query) {
-    std::lock_guard lock(mutex_);
-    auto response = client_.Post(url_.path_prefix + path, params);
-    if (!response) return unreachable("query '" + query + "'", response.error());
+    auto reply = endpoint_->post_form(path, fields);
+    if (!reply.ok()) return unavailable("prometheus unreachable (query '" + query + "'): " + reply.status().message());
     // 400/422 carry a JSON error body that names the problem in the query.
-    if (response->status != 200 && response->status != 400 && response->status != 422) {
-      return unavailable("prometheus at " + options_.url + " answered HTTP " +
-                         std::to_string(response->status) + " to query '" + query + "'");
+    if (reply->status != 200 && reply->status != 400 && reply->status != 422) {
+      return unavailable("prometheus at " + endpoint_->url_of(path) + " answered " + describe_reply(*reply) +
+                         " to query '" + query + "'" + auth_hint(reply->status));
     }
-    return parse_query_response(response->body, query);
+    return parse_query_response(reply->body, query);
   }
 
-  PrometheusOptions options_;
-  ParsedUrl url_;
-  std::mutex mutex_;  // httplib::Client is not safe for concurrent requests
-  httplib::Client client_;
+  std::unique_ptr<HttpEndpoint> endpoint_;
 };
 
 }  // namespace
 
+StatusOr<std::unique_ptr<PrometheusClient>> make_http_prometheus_client(const HttpEndpointConfig& endpoint) {
+  auto created = HttpEndpoint::create(endpoint);
+  if (!created.ok()) return invalid_argument("prometheus: " + created.status().message());
+  return std::unique_ptr<PrometheusClient>(std::make_unique<HttpPrometheusClient>(std::move(*created)));
+}
+
 StatusOr<std::unique_ptr<PrometheusClient>> make_http_prometheus_client(const PrometheusOptions& options) {
-  CHAOS_ASSIGN_OR_RETURN(auto url, parse_url(options.url));
-  return std::unique_ptr<PrometheusClient>(std::make_unique<HttpPrometheusClient>(options, std::move(url)));
+  HttpEndpointConfig endpoint;
+  endpoint.url = options.url;
+  endpoint.bearer_token = options.bearer_token;
+  endpoint.timeout = options.timeout;
+  return make_http_prometheus_client(endpoint);
 }
 
 }  // namespace chaos::orchestrator

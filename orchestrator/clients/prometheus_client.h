@@ -11,6 +11,7 @@
 
 #include "common/clock.h"
 #include "common/status.h"
+#include "orchestrator/experiment/http_endpoint_config.h"
 
 namespace chaos::orchestrator {
 
@@ -47,8 +48,10 @@ struct PrometheusOptions {
   std::chrono::milliseconds timeout{5000};
 };
 
-// The HTTP implementation (plain http only: the lab and CI talk to
-// Prometheus over loopback or a private bridge).
+// The HTTP(S) implementation: TLS, basic auth and bearer token as the
+// endpoint says (http_endpoint.h); errors name the URL asked.
+StatusOr<std::unique_ptr<PrometheusClient>> make_http_prometheus_client(const HttpEndpointConfig& endpoint);
+// The same for a URL, a token and a timeout.
 StatusOr<std::unique_ptr<PrometheusClient>> make_http_prometheus_client(const PrometheusOptions& options);
 
 // Parses a /api/v1/query or /api/v1/query_range answer; `query` names the

@@ -6,6 +6,7 @@
 #include <random>
 
 #include "orchestrator/clients/agent_client.h"
+#include "orchestrator/notify/run_notifier.h"
 #include "orchestrator/report/report_files.h"
 #include "orchestrator/report/timeline_collector.h"
 #include "orchestrator/run/experiment_run.h"
@@ -35,18 +36,26 @@ Status write_run_reports(const std::string& output, const RunRecord& record, con
   return write_report_file(record.report_dir, report::kReportFileName, html);
 }
 
+RunRecord not_started(RunRecord record, const Status& why) {
+  record.started = why;
+  record.outcome.verdict = Verdict::kError;
+  record.outcome.reason = why.message();
+  return record;
+}
+
 }  // namespace
+
+StatusOr<std::unique_ptr<PrometheusClient>> make_experiment_prometheus_client(const Experiment& experiment) {
+  HttpEndpointConfig endpoint = experiment.prometheus_endpoint;
+  endpoint.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(experiment.settings.preflight_timeout);
+  return make_http_prometheus_client(endpoint);
+}
 
 RunRecord ExperimentRunner::run(const Experiment& experiment, const std::string& report_dir) {
   RunRecord record{experiment, {}, {}, {}, report_dir, {}, {}};
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(experiment.settings.preflight_timeout);
-  auto prometheus = make_http_prometheus_client({experiment.prometheus_url, experiment.bearer_token, timeout});
-  if (!prometheus.ok()) {
-    record.started = prometheus.status();
-    record.outcome.verdict = Verdict::kError;
-    record.outcome.reason = prometheus.status().message();
-    return record;
-  }
+  auto prometheus = make_experiment_prometheus_client(experiment);
+  if (!prometheus.ok()) return not_started(std::move(record), prometheus.status());
   GrpcAgentClientFactory agents(timeout);
   agents.trust(experiment.agents);
   RunJournal journal(clock_);
@@ -57,6 +66,10 @@ RunRecord ExperimentRunner::run(const Experiment& experiment, const std::string&
   record.identity.experiment_id = make_experiment_id(experiment.title, clock_.wall_now(), random());
   record.identity.lease_id = record.identity.experiment_id + "-lease";
   record.identity.lease_ttl = experiment.settings.lease_ttl;
+  auto notifier = RunNotifier::create(experiment.notify, {experiment.title, experiment.source_path, record.identity},
+                                      clock_);
+  if (!notifier.ok()) return not_started(std::move(record), notifier.status());
+  journal.add_observer(notifier->get());
   record.times.started = clock_.wall_now();
   RunContext context{experiment, **prometheus, agents, clock_, journal, interrupted_, record.identity};
   record.outcome = ExperimentRun(context).run();
@@ -67,6 +80,8 @@ RunRecord ExperimentRunner::run(const Experiment& experiment, const std::string&
   const Status written = write_run_reports(options_.output, record, journal, **prometheus);
   if (!written.ok()) std::cerr << "chaosctl: " << written.message() << "\n";
   for (const auto& hook : options_.after_run) hook(record, journal);
+  (*notifier)->finish(record.outcome, journal, record.times,
+                      report_dir.empty() ? "" : report_dir + "/" + report::kReportFileName, std::cerr);
   return record;
 }
 

@@ -11,11 +11,16 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "orchestrator/clients/prometheus_client.h"
 #include "orchestrator/experiment/experiment.h"
 #include "orchestrator/run/run_journal.h"
 #include "orchestrator/run/run_record.h"
 
 namespace chaos::orchestrator {
+
+// The experiment's Prometheus ([prometheus]: TLS, credentials), with the
+// preflight timeout on every query.
+StatusOr<std::unique_ptr<PrometheusClient>> make_experiment_prometheus_client(const Experiment& experiment);
 
 // Called after each run once its report files are written, before the
 // verdict is printed: history recording, verdict notifications.

@@ -213,6 +213,9 @@ void add_run_command(CLI::App& app, int& exit_code) {
                       "Suite: how long each experiment's before-checks may take to hold again (default 2m)");
   add_output_option(*command, flags->output);
   add_history_flags(*command, flags->history);
+  command->footer("The experiment's [[notify]] webhooks and [grafana] annotations are sent in the background and "
+                  "never change the verdict; after it chaosctl waits at most 30s for them "
+                  "(docs/notifications.md, also for Prometheus over HTTPS).");
   command->callback([flags, &exit_code] { exit_code = run_command(*flags); });
 }
 

@@ -89,9 +89,7 @@ int run_suite_command(const SuiteCommandOptions& options) {
   InterruptWatcher watcher(clock);  // first, before any thread exists
   ExperimentRunner runner(clock, watcher.interrupted(), options.runner);
   SettlePrometheusFactory prometheus = [](const Experiment& experiment) {
-    const auto timeout =
-        std::chrono::duration_cast<std::chrono::milliseconds>(experiment.settings.preflight_timeout);
-    return make_http_prometheus_client({experiment.prometheus_url, experiment.bearer_token, timeout});
+    return make_experiment_prometheus_client(experiment);
   };
   // Each experiment is loaded again right before its run, so targets chosen
   // by labels (the lab's stream leader) match the inventory as it is then,

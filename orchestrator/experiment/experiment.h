@@ -13,6 +13,8 @@
 
 #include "chaos/v1/agent.pb.h"
 #include "orchestrator/experiment/agent_security.h"
+#include "orchestrator/experiment/http_endpoint_config.h"
+#include "orchestrator/experiment/notify_config.h"
 
 namespace chaos::orchestrator {
 
@@ -137,6 +139,11 @@ struct Experiment {
   // Every agent targeted by some fault step, without duplicates.
   std::vector<AgentEndpoint> targeted_agents() const;
   std::chrono::nanoseconds method_duration() const;
+
+  // Issue 17: [prometheus] with TLS and credentials (prometheus_url and
+  // bearer_token above stay filled from it), and where the run reports to.
+  HttpEndpointConfig prometheus_endpoint;
+  NotifyConfig notify;
 };
 
 }  // namespace chaos::orchestrator

@@ -6,21 +6,15 @@
 #include <sstream>
 
 #include "orchestrator/experiment/compare_loader.h"
+#include "orchestrator/experiment/http_endpoint_config.h"
 #include "orchestrator/experiment/inventory.h"
 #include "orchestrator/experiment/method_loader.h"
+#include "orchestrator/experiment/notify_loader.h"
 #include "common/toml_reader.h"
 
 namespace chaos::orchestrator {
 
 namespace {
-
-namespace fs = std::filesystem;
-
-// Relative paths in an experiment are relative to the experiment file.
-std::string relative_to(const std::string& experiment_path, const std::string& path) {
-  if (path.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(experiment_path).parent_path() / path).lexically_normal().string();
-}
 
 void read_header(TableReader& root, Experiment& experiment) {
   const toml::table* table = root.table("experiment");
@@ -36,35 +30,32 @@ void read_header(TableReader& root, Experiment& experiment) {
   reader.reject_unknown_keys();
 }
 
-void read_token_file(TableReader& reader, const std::string& path, Experiment& experiment) {
-  std::ifstream in(path);
-  if (!in) {
-    reader.error_at(*reader.node("bearer_token_file"),
-                    "prometheus.bearer_token_file: cannot read '" + path + "'");
-    return;
-  }
-  std::getline(in, experiment.bearer_token);
-}
-
+// [prometheus]: the URL plus TLS and credentials (http_endpoint_config.h);
+// --prometheus replaces only the URL.
 void read_prometheus(TableReader& root, const LoadOptions& options, Experiment& experiment) {
   const toml::table* table = root.table("prometheus");
+  HttpEndpointConfig& endpoint = experiment.prometheus_endpoint;
   if (table == nullptr) {
     if (!options.prometheus_override && root.node("prometheus") == nullptr) {
       root.error_here("missing required table [prometheus] (or pass --prometheus URL)");
     }
-    experiment.prometheus_url = options.prometheus_override.value_or("");
+    experiment.prometheus_url = endpoint.url = options.prometheus_override.value_or("");
     return;
   }
   TableReader reader(*table, "prometheus", root.diagnostics());
-  auto url = reader.string("url", !options.prometheus_override);
-  auto token_file = reader.string("bearer_token_file");
+  read_http_endpoint(reader, experiment.source_path, !options.prometheus_override, "bearer_token_file", endpoint);
   reader.reject_unknown_keys();
-  if (url && url->rfind("http://", 0) != 0 && url->rfind("https://", 0) != 0) {
-    reader.error_at(*reader.node("url"), "prometheus.url: '" + *url + "' is not an http:// URL");
-  }
-  experiment.prometheus_url = options.prometheus_override.value_or(url.value_or(""));
-  if (token_file && !token_file->empty()) {
-    read_token_file(reader, relative_to(experiment.source_path, *token_file), experiment);
+  if (options.prometheus_override) endpoint.url = *options.prometheus_override;
+  experiment.prometheus_url = endpoint.url;
+  experiment.bearer_token = endpoint.bearer_token;
+  const std::string plaintext = plaintext_credentials_problem(endpoint);
+  if (!plaintext.empty()) {
+    const toml::node* url = reader.node("url");
+    if (url != nullptr) {
+      reader.error_at(*url, "prometheus: " + plaintext);
+    } else {
+      reader.error_here("prometheus: " + plaintext);
+    }
   }
 }
 
@@ -85,7 +76,7 @@ void read_agents(TableReader& root, const LoadOptions& options, Experiment& expe
     reader.emplace(*table, "agents", root.diagnostics());
     if (!inventory) {
       auto written = reader->string("inventory");
-      if (written) inventory = relative_to(experiment.source_path, *written);
+      if (written) inventory = path_relative_to(experiment.source_path, *written);
     } else {
       reader->node("inventory");  // overridden, but still a known key
     }
@@ -174,6 +165,7 @@ void read_body(TableReader& root, const LoadOptions& options, Experiment& experi
   });
   if (root.node("method") == nullptr) root.error_here("missing required [[method]] steps");
   experiment.compare = read_compare_checks(root, experiment, options.resolve_agents);
+  experiment.notify = read_notify_config(root, experiment.source_path);
   root.reject_unknown_keys();
 }
 

@@ -31,17 +31,22 @@ inline int free_loopback_port() {
 
 class PrometheusServer {
  public:
-  PrometheusServer(const std::string& dir, const std::vector<std::string>& targets) : port_(free_loopback_port()) {
+  // `web_config`: a --web.config.file (TLS, basic auth); its tls_server_config
+  // makes url() https.
+  PrometheusServer(const std::string& dir, const std::vector<std::string>& targets, const std::string& web_config = "",
+                   bool https = false)
+      : port_(free_loopback_port()), https_(https) {
     std::ofstream config(dir + "/prometheus.yml");
     config << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
            << "  - job_name: cor-agent\n    static_configs:\n      - targets: [";
     for (size_t i = 0; i < targets.size(); ++i) config << (i ? ", " : "") << "'" << targets[i] << "'";
     config << "]\n";
     config.close();
-    pid_ = agent::integration::spawn({"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
-                                      "--storage.tsdb.path=" + dir + "/data",
-                                      "--web.listen-address=127.0.0.1:" + std::to_string(port_)},
-                                     dir + "/prometheus.log");
+    std::vector<std::string> argv = {"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
+                                     "--storage.tsdb.path=" + dir + "/data",
+                                     "--web.listen-address=127.0.0.1:" + std::to_string(port_)};
+    if (!web_config.empty()) argv.push_back("--web.config.file=" + web_config);
+    pid_ = agent::integration::spawn(argv, dir + "/prometheus.log");
   }
   ~PrometheusServer() {
     if (pid_ <= 0) return;  // the fork failed: waitpid(-1) would reap another child
@@ -51,10 +56,11 @@ class PrometheusServer {
   PrometheusServer(const PrometheusServer&) = delete;
   PrometheusServer& operator=(const PrometheusServer&) = delete;
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return (https_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_); }
 
  private:
   int port_;
+  bool https_ = false;
   pid_t pid_;
 };
 
