@@ -5,6 +5,8 @@
 
 #include <cstdio>
 
+#include "orchestrator/clients/prometheus_targets.h"
+
 namespace chaos::orchestrator {
 
 namespace {
@@ -70,6 +72,27 @@ class HttpPrometheusClient final : public PrometheusClient {
                          std::to_string(response->status) + " " + response->body.substr(0, 200));
     }
     return {};
+  }
+
+  StatusOr<std::string> active_targets_json() override {
+    std::lock_guard lock(mutex_);
+    std::string body;
+    bool too_large = false;
+    auto response = client_.Get(url_.path_prefix + "/api/v1/targets?state=active", [&](const char* data, size_t length) {
+      too_large = body.size() + length > kMaxTargetsJsonBytes;
+      if (!too_large) body.append(data, length);
+      return !too_large;
+    });
+    if (too_large) {
+      return resource_exhausted("prometheus at " + options_.url + ": /api/v1/targets answer larger than " +
+                                std::to_string(kMaxTargetsJsonBytes) + " bytes");
+    }
+    if (!response) return unreachable("/api/v1/targets", response.error());
+    if (response->status != 200) {
+      return unavailable("prometheus at " + options_.url + " answered HTTP " + std::to_string(response->status) +
+                         " to /api/v1/targets: " + body.substr(0, 200));
+    }
+    return body;
   }
 
  private:

@@ -31,12 +31,18 @@ inline int free_loopback_port() {
 
 class PrometheusServer {
  public:
-  PrometheusServer(const std::string& dir, const std::vector<std::string>& targets) : port_(free_loopback_port()) {
+  // `file_sd` (optional): a file_sd JSON file read as job chaos-agents.
+  PrometheusServer(const std::string& dir, const std::vector<std::string>& targets, const std::string& file_sd = "")
+      : port_(free_loopback_port()) {
     std::ofstream config(dir + "/prometheus.yml");
     config << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
            << "  - job_name: cor-agent\n    static_configs:\n      - targets: [";
     for (size_t i = 0; i < targets.size(); ++i) config << (i ? ", " : "") << "'" << targets[i] << "'";
     config << "]\n";
+    if (!file_sd.empty()) {
+      config << "  - job_name: chaos-agents\n    file_sd_configs:\n      - files: ['" << file_sd
+             << "']\n        refresh_interval: 1s\n";
+    }
     config.close();
     pid_ = agent::integration::spawn({"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
                                       "--storage.tsdb.path=" + dir + "/data",
