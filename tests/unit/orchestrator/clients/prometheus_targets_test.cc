@@ -25,7 +25,7 @@ constexpr const char* kTargetsJson = R"({"status":"success","data":{"activeTarge
  {"labels":{"instance":"10.0.0.9:9100","job":"node","chaos_agent_address":"10.0.0.9:9700"},
   "scrapePool":"node","health":"up"}],"droppedTargets":[]}})";
 
-InventoryDiscovery discovery(bool from_metric = false) {
+InventoryDiscovery targets_discovery(bool from_metric = false) {
   InventoryDiscovery settings;
   settings.prometheus = "http://prom:9090";
   settings.job = "chaos-agents";
@@ -37,7 +37,7 @@ TEST(PrometheusTargetsTest, MapsTheJobsTargetsByLabelKeepingDownOnesAndSkippingD
   auto targets = parse_targets_response(kTargetsJson, "http://prom:9090");
   ASSERT_TRUE(targets.ok()) << targets.status().message();
   ASSERT_EQ(targets->size(), 5u);
-  auto found = agents_from_targets(*targets, {}, discovery());
+  auto found = agents_from_targets(*targets, {}, targets_discovery());
   ASSERT_TRUE(found.ok()) << found.status().message();
   ASSERT_EQ(found->agents.size(), 2u);
   EXPECT_EQ(found->agents[0].address, "10.0.0.1:9700");
@@ -58,7 +58,7 @@ TEST(PrometheusTargetsTest, MetricModeTakesTheInfoSeriesAndDialsTheScrapedHostFo
   auto targets = parse_targets_response(kTargetsJson, "http://prom:9090");
   ASSERT_TRUE(targets.ok());
   std::vector<AgentInfo> infos = {{"10.0.0.1:9701", "0.0.0.0:9700", "n1"}, {"10.0.0.3:9701", "10.0.0.3:9800", "n3"}};
-  auto found = agents_from_targets(*targets, infos, discovery(true));
+  auto found = agents_from_targets(*targets, infos, targets_discovery(true));
   ASSERT_TRUE(found.ok()) << found.status().message();
   ASSERT_EQ(found->agents.size(), 2u);
   EXPECT_EQ(found->agents[0].address, "10.0.0.1:9700");
@@ -75,7 +75,7 @@ TEST(PrometheusTargetsTest, MetricModeTakesTheInfoSeriesAndDialsTheScrapedHostFo
 TEST(PrometheusTargetsTest, NoAgentInTheJobIsNotFoundNamingTheJob) {
   auto targets = parse_targets_response(kTargetsJson, "http://prom:9090");
   ASSERT_TRUE(targets.ok());
-  InventoryDiscovery settings = discovery();
+  InventoryDiscovery settings = targets_discovery();
   settings.job = "kafka-agents";
   auto found = agents_from_targets(*targets, {}, settings);
   ASSERT_FALSE(found.ok());
