@@ -216,6 +216,11 @@ int main(int argc, char** argv) {
   metric_registry.gauge("chaos_agent_build_info", "Agent version; the value is always 1.", {"version"})
       .with({kVersion})
       .set(1);
+  // How orchestrators that find agents through Prometheus's targets reach
+  // this one (chaosctl [discovery] address_from = "metric"); set once the
+  // gRPC port is bound (--listen may ask for any free port).
+  metrics::GaugeFamily& agent_info = metric_registry.gauge(
+      "chaos_agent_info", "The agent's gRPC address and node name; the value is always 1.", {"grpc_address", "node"});
   AgentMetrics agent_metrics(metric_registry, config->node_name);
   SystemClock clock;
   ProcProcessTable process_table;
@@ -267,6 +272,12 @@ int main(int argc, char** argv) {
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (!server || grpc_port == 0) return fail("cannot listen for gRPC on " + config->listen);
+  const std::string& grpc_host = grpc_address->first;
+  agent_info
+      .with({(grpc_host.find(':') != std::string::npos ? "[" + grpc_host + "]" : grpc_host) + ":" +
+                 std::to_string(grpc_port),
+             config->node_name})
+      .set(1);
   server->GetHealthCheckService()->SetServingStatus(false);
 
   AgentEnvironment environment;

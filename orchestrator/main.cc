@@ -11,6 +11,7 @@
 #include "orchestrator/commands/commands.h"
 #include "orchestrator/commands/lab_command.h"
 #include "orchestrator/commands/exit_codes.h"
+#include "orchestrator/commands/prometheus_discovery.h"
 
 namespace {
 
@@ -23,6 +24,7 @@ int run_chaosctl(int argc, char** argv) {
 
   int exit_code = 0;
   namespace orch = chaos::orchestrator;
+  orch::install_prometheus_discovery();
   orch::add_run_command(app, exit_code);
   orch::add_report_command(app, exit_code);
   orch::add_validate_command(app, exit_code);

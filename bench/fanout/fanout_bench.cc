@@ -4,6 +4,13 @@
 // state dirs), one `sleep` process per agent as a harmless target, and times
 // the orchestrator's own AgentPool fan-out (what `chaosctl run` uses): one
 // process.pause per agent (SIGSTOP of its sleep), then the revert (SIGCONT).
+// Each size is measured on both paths: "async" (AgentPool::inject/revert,
+// async calls on one completion queue, what a run uses since issue 17) and
+// "sync" (the earlier fan_out of blocking calls on at most 16 threads).
+// Fleets larger than a 2-core machine can run as processes (--light-counts,
+// default 1000) use light in-process gRPC agents instead: one server in this
+// process listening on N loopback ports, answering at once, so the figure is
+// the orchestrator's fan-out and gRPC's cost, not the agents' work.
 // Agent start-up is not measured. Prints JSON (see bench/README.md).
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -14,8 +21,11 @@
 #include <memory>
 #include <thread>
 
+#include <grpcpp/grpcpp.h>
+
 #include "bench/support/child_process.h"
 #include "bench/support/json_out.h"
+#include "chaos/v1/agent.grpc.pb.h"
 #include "orchestrator/run/agent_pool.h"
 #include "orchestrator/experiment/fault_spec_builder.h"
 
@@ -28,6 +38,8 @@ using Milliseconds = std::chrono::duration<double, std::milli>;
 struct Options {
   std::string agent_binary = "chaos-agent";
   std::vector<int> counts{1, 10, 100};
+  std::vector<int> light_counts{1000};
+  std::string paths = "both";  // async, sync or both
   int repetitions = 30;
   int base_port = 23100;
   std::string work_dir = "/tmp/chaos-bench-fanout";
@@ -62,6 +74,62 @@ void start_fleet(const Options& options, int size, Fleet& fleet) {
   }
 }
 
+// Answers every call at once: a fault id for Inject, an empty Revert.
+class LightAgent final : public v1::Agent::CallbackService {
+ public:
+  grpc::ServerUnaryReactor* Inject(grpc::CallbackServerContext* context, const v1::InjectRequest* request,
+                                   v1::InjectResponse* response) override {
+    response->mutable_fault()->set_id("light-" + request->lease_id());
+    response->mutable_fault()->set_state(v1::FAULT_STATE_ACTIVE);
+    return done(context);
+  }
+  grpc::ServerUnaryReactor* Revert(grpc::CallbackServerContext* context, const v1::RevertRequest*,
+                                   v1::RevertResponse*) override {
+    return done(context);
+  }
+  grpc::ServerUnaryReactor* RevertAll(grpc::CallbackServerContext* context, const v1::RevertAllRequest*,
+                                      v1::RevertAllResponse*) override {
+    return done(context);
+  }
+  grpc::ServerUnaryReactor* Capabilities(grpc::CallbackServerContext* context, const v1::CapabilitiesRequest*,
+                                         v1::CapabilitiesResponse*) override {
+    return done(context);
+  }
+
+ private:
+  static grpc::ServerUnaryReactor* done(grpc::CallbackServerContext* context) {
+    auto* reactor = context->DefaultReactor();
+    reactor->Finish(grpc::Status::OK);
+    return reactor;
+  }
+};
+
+struct LightFleet {
+  LightAgent service;
+  std::unique_ptr<grpc::Server> server;
+  std::vector<std::string> addresses;
+  ~LightFleet() {
+    if (server) server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  }
+};
+
+void start_light_fleet(const Options& options, int size, LightFleet& fleet) {
+  grpc::ServerBuilder builder;
+  std::vector<int> ports(static_cast<std::size_t>(size), 0);
+  for (int i = 0; i < size; ++i) {
+    // After the real agents' 2 x max(counts) ports.
+    const std::string address = "127.0.0.1:" + std::to_string(options.base_port + 2 * 1000 + i);
+    builder.AddListeningPort(address, grpc::InsecureServerCredentials(), &ports[static_cast<std::size_t>(i)]);
+    fleet.addresses.push_back(address);
+  }
+  builder.RegisterService(&fleet.service);
+  fleet.server = builder.BuildAndStart();
+  if (!fleet.server) throw std::runtime_error("light agents: cannot start the in-process server");
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    if (ports[i] == 0) throw std::runtime_error("light agents: cannot listen on " + fleet.addresses[i]);
+  }
+}
+
 // Every agent answers Capabilities, or an error naming the first that does not.
 Status wait_until_ready(orchestrator::AgentPool& pool, const std::vector<std::string>& addresses) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(180);
@@ -90,19 +158,33 @@ struct Round {
   int failures = 0;
 };
 
-Round one_round(orchestrator::AgentPool& pool, const Fleet& fleet, int count, int repetition) {
-  std::vector<std::string> addresses(fleet.addresses.begin(), fleet.addresses.begin() + count);
+// "sync": fan_out of blocking calls (before issue 17); "async": the
+// pool's batch calls on one completion queue.
+Round one_round(orchestrator::AgentPool& pool, const std::vector<std::string>& fleet_addresses,
+                const std::vector<int>& target_pids, int count, int repetition, bool async) {
+  std::vector<std::string> addresses(fleet_addresses.begin(), fleet_addresses.begin() + count);
   std::map<std::string, int> target_of;
-  for (int i = 0; i < count; ++i) target_of[fleet.addresses[i]] = fleet.targets[i]->pid();
+  std::vector<v1::InjectRequest> requests;
+  for (int i = 0; i < count; ++i) {
+    target_of[addresses[static_cast<std::size_t>(i)]] = target_pids[static_cast<std::size_t>(i)];
+    requests.push_back(pause_request(target_pids[static_cast<std::size_t>(i)], repetition));
+  }
   Round round;
   auto start = std::chrono::steady_clock::now();
-  auto injected = pool.fan_out<StatusOr<v1::Fault>>(addresses, [&](orchestrator::AgentClient& agent) {
-    return agent.inject(pause_request(target_of.at(agent.address()), repetition));
-  });
+  std::vector<StatusOr<v1::Fault>> injected;
+  if (async) {
+    injected = pool.inject(addresses, requests);
+  } else {
+    injected = pool.fan_out<StatusOr<v1::Fault>>(addresses, [&](orchestrator::AgentClient& agent) {
+      return agent.inject(pause_request(target_of.at(agent.address()), repetition));
+    });
+  }
   round.inject_ms = Milliseconds(std::chrono::steady_clock::now() - start).count();
+  std::vector<std::string> fault_ids(addresses.size());
   std::map<std::string, std::string> fault_of;
   for (std::size_t i = 0; i < injected.size(); ++i) {
     if (injected[i].ok()) {
+      fault_ids[i] = injected[i]->id();
       fault_of[addresses[i]] = injected[i]->id();
     } else {
       ++round.failures;
@@ -110,29 +192,41 @@ Round one_round(orchestrator::AgentPool& pool, const Fleet& fleet, int count, in
     }
   }
   start = std::chrono::steady_clock::now();
-  auto reverted = pool.fan_out<Status>(addresses, [&](orchestrator::AgentClient& agent) -> Status {
-    const auto found = fault_of.find(agent.address());
-    if (found == fault_of.end()) return agent.revert_all("bench-fanout").status();
-    return agent.revert(found->second).status();
-  });
+  std::vector<Status> reverted;
+  if (async) {
+    for (auto& answer : pool.revert(addresses, fault_ids)) reverted.push_back(answer.status());
+  } else {
+    reverted = pool.fan_out<Status>(addresses, [&](orchestrator::AgentClient& agent) -> Status {
+      const auto found = fault_of.find(agent.address());
+      if (found == fault_of.end()) return agent.revert_all("bench-fanout").status();
+      return agent.revert(found->second).status();
+    });
+  }
   round.revert_ms = Milliseconds(std::chrono::steady_clock::now() - start).count();
-  for (const auto& status : reverted) round.failures += status.ok() ? 0 : 1;
+  for (std::size_t i = 0; i < reverted.size(); ++i) {
+    // A failed inject leaves nothing to revert (its empty id is refused).
+    if (!reverted[i].ok() && !fault_ids[i].empty()) ++round.failures;
+  }
   return round;
 }
 
-nlohmann::json measure(orchestrator::AgentPool& pool, const Fleet& fleet, int count, int repetitions) {
-  (void)one_round(pool, fleet, count, -1);  // warm-up: connections and agent caches
+nlohmann::json measure(orchestrator::AgentPool& pool, const std::vector<std::string>& addresses,
+                       const std::vector<int>& target_pids, int count, int repetitions, bool async,
+                       const std::string& agents_kind) {
+  (void)one_round(pool, addresses, target_pids, count, -1, async);  // warm-up: connections and agent caches
   std::vector<double> inject, revert;
   int failures = 0;
   for (int repetition = 0; repetition < repetitions; ++repetition) {
-    const auto round = one_round(pool, fleet, count, repetition);
+    const auto round = one_round(pool, addresses, target_pids, count, repetition, async);
     inject.push_back(round.inject_ms);
     revert.push_back(round.revert_ms);
     failures += round.failures;
   }
-  std::cerr << "fanout_bench: N=" << count << " inject p50 " << bench::quantiles(inject).p50 << " ms, revert p50 "
-            << bench::quantiles(revert).p50 << " ms\n";
-  return {{"agents", count}, {"repetitions", repetitions}, {"failures", failures},
+  std::cerr << "fanout_bench: N=" << count << " (" << agents_kind << ", " << (async ? "async" : "sync")
+            << ") inject p50 " << bench::quantiles(inject).p50 << " ms p99 " << bench::quantiles(inject).p99
+            << " ms, revert p50 " << bench::quantiles(revert).p50 << " ms\n";
+  return {{"agents", count}, {"agents_kind", agents_kind}, {"path", async ? "async" : "sync"},
+          {"repetitions", repetitions}, {"failures", failures},
           {"inject_ms", bench::to_json(bench::quantiles(inject))},
           {"revert_ms", bench::to_json(bench::quantiles(revert))}};
 }
@@ -144,26 +238,67 @@ int main(int argc, char** argv) {
   CLI::App app{"Inject/revert fan-out latency from the orchestrator's AgentPool to N local chaos-agents"};
   app.add_option("--agent-binary", options.agent_binary, "chaos-agent to start")->capture_default_str();
   app.add_option("--counts", options.counts, "Fleet sizes to measure, e.g. 1,10,100")->delimiter(',')->capture_default_str();
+  app.add_option("--light-counts", options.light_counts, "Fleet sizes of light in-process agents (empty: none)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--paths", options.paths, "Fan-out paths to time: async, sync or both")
+      ->check(CLI::IsMember({"async", "sync", "both"}))
+      ->capture_default_str();
   app.add_option("--repetitions", options.repetitions, "Timed rounds per size")->capture_default_str();
   app.add_option("--base-port", options.base_port, "First of 2 x max(counts) loopback ports")->capture_default_str();
   app.add_option("--work-dir", options.work_dir, "State dirs and logs (removed afterwards)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  if (options.counts.empty() || options.repetitions < 1) {
-    std::cerr << "fanout_bench: --counts and --repetitions must be positive\n";
+  if ((options.counts.empty() && options.light_counts.empty()) || options.repetitions < 1) {
+    std::cerr << "fanout_bench: --counts or --light-counts, and --repetitions, must be given and positive\n";
     return 2;
   }
-  const int size = *std::max_element(options.counts.begin(), options.counts.end());
+  for (int count : options.counts) {
+    if (count < 1 || count > 1000) {
+      std::cerr << "fanout_bench: --counts must be 1..1000 real agents\n";
+      return 2;
+    }
+  }
+  for (int count : options.light_counts) {
+    if (count < 1 || count > 5000) {
+      std::cerr << "fanout_bench: --light-counts must be 1..5000\n";
+      return 2;
+    }
+  }
+  std::vector<bool> paths;
+  if (options.paths != "sync") paths.push_back(true);
+  if (options.paths != "async") paths.push_back(false);
+  const int size = options.counts.empty() ? 0 : *std::max_element(options.counts.begin(), options.counts.end());
+  const int light_size =
+      options.light_counts.empty() ? 0 : *std::max_element(options.light_counts.begin(), options.light_counts.end());
   nlohmann::json result = {{"benchmark", "fanout"}};
   try {
-    Fleet fleet;
-    std::cerr << "fanout_bench: starting " << size << " agents\n";
-    start_fleet(options, size, fleet);
+    // Raises RLIMIT_NOFILE: 1,000 light agents are 3,000 sockets in this process.
     orchestrator::GrpcAgentClientFactory factory(std::chrono::seconds(10));
     orchestrator::AgentPool pool(factory);
-    if (Status ready = wait_until_ready(pool, fleet.addresses); !ready.ok()) throw std::runtime_error(ready.message());
     nlohmann::json rows = nlohmann::json::array();
-    for (int count : options.counts) rows.push_back(measure(pool, fleet, count, options.repetitions));
+    if (size > 0) {
+      Fleet fleet;
+      std::cerr << "fanout_bench: starting " << size << " agents\n";
+      start_fleet(options, size, fleet);
+      if (Status ready = wait_until_ready(pool, fleet.addresses); !ready.ok()) throw std::runtime_error(ready.message());
+      std::vector<int> pids;
+      for (const auto& target : fleet.targets) pids.push_back(target->pid());
+      for (int count : options.counts) {
+        for (bool async : paths) rows.push_back(measure(pool, fleet.addresses, pids, count, options.repetitions, async, "process"));
+      }
+    }
+    if (light_size > 0) {
+      LightFleet light;
+      std::cerr << "fanout_bench: starting " << light_size << " light in-process agents\n";
+      start_light_fleet(options, light_size, light);
+      if (Status ready = wait_until_ready(pool, light.addresses); !ready.ok()) throw std::runtime_error(ready.message());
+      const std::vector<int> pids(static_cast<std::size_t>(light_size), 1);  // never touched: the light agent only answers
+      for (int count : options.light_counts) {
+        for (bool async : paths) rows.push_back(measure(pool, light.addresses, pids, count, options.repetitions, async, "light"));
+      }
+    }
     result["rows"] = rows;
+    result["open_channels"] = factory.open_channels();
   } catch (const std::exception& error) {
     result["skipped"] = std::string("failed: ") + error.what();
   }

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <iomanip>
 #include <iostream>
+#include <map>
 #include <sstream>
 
 #include "bench/support/journal_timing.h"
@@ -52,8 +53,12 @@ bool skipped(std::ostream& md, const json& result) {
 
 void fanout_ratios(json& fanout) {
   if (!fanout.contains("rows") || fanout["rows"].empty()) return;
-  const json first = fanout["rows"][0];
+  // Each path (async / sync) and kind of agent (process / light) against
+  // its own first (smallest) fleet.
+  std::map<std::string, json> firsts;
   for (auto& row : fanout["rows"]) {
+    const std::string series = row.value("path", "sync") + "/" + row.value("agents_kind", "process");
+    const json& first = firsts.emplace(series, row).first->second;
     for (const char* key : {"inject_ms", "revert_ms"}) {
       const auto ratio = chaos::bench::ratio(row[key]["p50"].get<double>(), first[key]["p50"].get<double>());
       row[std::string(key) + "_p50_ratio_to_first"] = chaos::bench::optional_number(ratio);
@@ -70,12 +75,15 @@ void fanout_md(std::ostream& md, json& fanout) {
   }
   fanout_ratios(fanout);
   md << "process.pause of one `sleep` per agent, plaintext gRPC on 127.0.0.1; p50/p99 over "
-     << fanout["rows"][0].value("repetitions", 0) << " rounds; ratio = p50 / p50 at N="
-     << fanout["rows"][0].value("agents", 0) << ".\n\n"
-     << "| agents | inject p50 ms | inject p99 ms | revert p50 ms | revert p99 ms | inject ratio | revert ratio | "
-        "failed calls |\n|---:|---:|---:|---:|---:|---:|---:|---:|\n";
+     << fanout["rows"][0].value("repetitions", 0) << " rounds; ratio = p50 / p50 of the smallest fleet of the "
+     << "same path and agent kind. Path async: the run's batch calls on one completion queue; sync: blocking "
+     << "calls on at most 16 threads (before issue 17). Light agents: in-process gRPC servers that answer at "
+     << "once (fleets too large for real agent processes on this machine).\n\n"
+     << "| agents | kind | path | inject p50 ms | inject p99 ms | revert p50 ms | revert p99 ms | inject ratio | "
+        "revert ratio | failed calls |\n|---:|---|---|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const auto& row : fanout["rows"]) {
-    md << "| " << row["agents"] << " | " << at(row, {"inject_ms", "p50"}) << " | " << at(row, {"inject_ms", "p99"})
+    md << "| " << row["agents"] << " | " << row.value("agents_kind", "process") << " | " << row.value("path", "sync")
+       << " | " << at(row, {"inject_ms", "p50"}) << " | " << at(row, {"inject_ms", "p99"})
        << " | " << at(row, {"revert_ms", "p50"}) << " | " << at(row, {"revert_ms", "p99"}) << " | "
        << at(row, {"inject_ms_p50_ratio_to_first"}) << " | " << at(row, {"revert_ms_p50_ratio_to_first"}) << " | "
        << row["failures"] << " |\n";

@@ -2,12 +2,16 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <cstdint>
 #include <fstream>
 #include <string_view>
 #include <sstream>
 
+#include <sys/resource.h>
+
 #include "chaos/v1/agent.grpc.pb.h"
 #include "common/loopback.h"
+#include "orchestrator/clients/grpc_agent_endpoint.h"
 #include "orchestrator/experiment/fault_spec_builder.h"
 
 namespace chaos::orchestrator {
@@ -36,12 +40,10 @@ class GrpcAgentClient final : public AgentClient {
  public:
   GrpcAgentClient(std::shared_ptr<grpc::Channel> channel, std::string address,
                   std::chrono::milliseconds deadline, std::string bearer_token)
-      : stub_(v1::Agent::NewStub(channel)),
-        address_(std::move(address)),
-        deadline_(deadline),
-        bearer_token_(std::move(bearer_token)) {}
+      : endpoint_{v1::Agent::NewStub(channel), std::move(address), deadline, std::move(bearer_token)} {}
 
-  const std::string& address() const override { return address_; }
+  const std::string& address() const override { return endpoint_.address; }
+  GrpcAgentEndpoint* grpc_endpoint() override { return &endpoint_; }
 
   StatusOr<v1::CapabilitiesResponse> capabilities() override {
     v1::CapabilitiesResponse response;
@@ -90,20 +92,13 @@ class GrpcAgentClient final : public AgentClient {
   template <typename Request, typename Response, typename Method>
   StatusOr<Response> call(const char* name, const Request& request, Response& response, Method method) {
     grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + deadline_);
-    if (!bearer_token_.empty()) context.AddMetadata("authorization", "Bearer " + bearer_token_);
-    const grpc::Status status = (stub_.get()->*method)(&context, request, &response);
-    if (!status.ok()) {
-      return Status(from_grpc(status.error_code()),
-                    "agent " + address_ + ": " + name + ": " + status.error_message());
-    }
+    endpoint_.prepare(context);
+    const grpc::Status status = (endpoint_.stub.get()->*method)(&context, request, &response);
+    if (!status.ok()) return agent_call_status(status, endpoint_.address, name);
     return response;
   }
 
-  std::unique_ptr<v1::Agent::Stub> stub_;
-  std::string address_;
-  std::chrono::milliseconds deadline_;
-  std::string bearer_token_;
+  GrpcAgentEndpoint endpoint_;
 };
 
 class FailingAgentClient final : public AgentClient {
@@ -156,6 +151,26 @@ StatusOr<std::shared_ptr<grpc::Channel>> tls_channel(const std::string& address,
 
 }  // namespace
 
+void GrpcAgentEndpoint::prepare(grpc::ClientContext& context) const {
+  context.set_deadline(std::chrono::system_clock::now() + deadline);
+  if (!bearer_token.empty()) context.AddMetadata("authorization", "Bearer " + bearer_token);
+}
+
+Status agent_call_status(const grpc::Status& status, const std::string& address, const char* method) {
+  return Status(from_grpc(status.error_code()), "agent " + address + ": " + method + ": " + status.error_message());
+}
+
+std::size_t raise_open_file_limit() {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0) return 0;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlimit raised = limit;
+    raised.rlim_cur = limit.rlim_max;
+    if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) limit = raised;
+  }
+  return limit.rlim_cur == RLIM_INFINITY ? SIZE_MAX : static_cast<std::size_t>(limit.rlim_cur);
+}
+
 std::string fault_state_name(v1::FaultState state) {
   std::string name = v1::FaultState_Name(state);
   constexpr std::string_view kPrefix = "FAULT_STATE_";
@@ -200,16 +215,47 @@ StatusOr<AgentChannel> open_agent_channel(const std::string& address, const Agen
 }
 
 void GrpcAgentClientFactory::trust(const std::vector<AgentEndpoint>& agents) {
-  for (const auto& agent : agents) security_[agent.address] = agent.security;
+  std::lock_guard lock(mutex_);
+  for (const auto& agent : agents) {
+    const auto known = security_.find(agent.address);
+    const bool same = known != security_.end() && known->second.tls.ca == agent.security.tls.ca &&
+                      known->second.tls.cert == agent.security.tls.cert &&
+                      known->second.tls.key == agent.security.tls.key &&
+                      known->second.server_name == agent.security.server_name &&
+                      known->second.token_file == agent.security.token_file &&
+                      known->second.insecure == agent.security.insecure;
+    // A channel opened with other settings must not be reused.
+    if (!same) channels_.erase(agent.address);
+    security_[agent.address] = agent.security;
+  }
+}
+
+GrpcAgentClientFactory::GrpcAgentClientFactory(std::chrono::milliseconds deadline) : deadline_(deadline) {
+  raise_open_file_limit();
 }
 
 std::unique_ptr<AgentClient> GrpcAgentClientFactory::connect(const std::string& address) {
-  const auto known = security_.find(address);
-  auto opened = open_agent_channel(address, known == security_.end() ? AgentSecurity{} : known->second);
-  if (!opened.ok()) {
-    return make_failing_agent_client(address, opened.status().with_context("agent " + address));
+  std::lock_guard lock(mutex_);
+  auto cached = channels_.find(address);
+  if (cached == channels_.end()) {
+    const auto known = security_.find(address);
+    auto opened = open_agent_channel(address, known == security_.end() ? AgentSecurity{} : known->second);
+    if (!opened.ok()) {
+      return make_failing_agent_client(address, opened.status().with_context("agent " + address));
+    }
+    cached = channels_.emplace(address, std::move(*opened)).first;
   }
-  return make_grpc_agent_client(std::move(opened->channel), address, deadline_, std::move(opened->bearer_token));
+  return make_grpc_agent_client(cached->second.channel, address, deadline_, cached->second.bearer_token);
+}
+
+void GrpcAgentClientFactory::set_deadline(std::chrono::milliseconds deadline) {
+  std::lock_guard lock(mutex_);
+  deadline_ = deadline;
+}
+
+std::size_t GrpcAgentClientFactory::open_channels() const {
+  std::lock_guard lock(mutex_);
+  return channels_.size();
 }
 
 }  // namespace chaos::orchestrator

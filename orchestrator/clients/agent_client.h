@@ -6,6 +6,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,8 @@ class Channel;
 }
 
 namespace chaos::orchestrator {
+
+struct GrpcAgentEndpoint;  // grpc_agent_endpoint.h
 
 class AgentClient {
  public:
@@ -35,6 +38,9 @@ class AgentClient {
   virtual StatusOr<std::vector<v1::Fault>> list(const std::string& experiment_id, bool include_ended) = 0;
   virtual StatusOr<v1::RenewLeaseResponse> renew_lease(const std::string& lease_id,
                                                        std::chrono::nanoseconds ttl) = 0;
+  // The stub behind a gRPC client, so a fan-out can start async calls on
+  // it (agent_batch.h); null for clients that only have the methods above.
+  virtual GrpcAgentEndpoint* grpc_endpoint() { return nullptr; }
 };
 
 // "ACTIVE", "REVERTED", "REVERT_FAILED", ... (the enum name without its
@@ -70,17 +76,32 @@ struct AgentChannel {
 StatusOr<AgentChannel> open_agent_channel(const std::string& address, const AgentSecurity& security);
 
 // Channels per the inventory's security settings; an address it was not
-// told about gets the default (plaintext, loopback only).
+// told about gets the default (plaintext, loopback only). One channel per
+// address, kept for the factory's life: every client (and every run of a
+// suite sharing the factory) reuses its connection.
 class GrpcAgentClientFactory final : public AgentClientFactory {
  public:
-  explicit GrpcAgentClientFactory(std::chrono::milliseconds deadline) : deadline_(deadline) {}
+  // Raises the soft open-files limit (raise_open_file_limit): a channel to
+  // each of 1,000 agents is 1,000 sockets.
+  explicit GrpcAgentClientFactory(std::chrono::milliseconds deadline);
   // Remembers each endpoint's security settings for connect().
   void trust(const std::vector<AgentEndpoint>& agents);
   std::unique_ptr<AgentClient> connect(const std::string& address) override;
+  // The deadline of the clients connect() makes from now on (a suite's
+  // experiments each have their own preflight timeout; channels stay open).
+  void set_deadline(std::chrono::milliseconds deadline);
+  std::size_t open_channels() const;
 
  private:
   std::chrono::milliseconds deadline_;
   std::map<std::string, AgentSecurity> security_;
+  mutable std::mutex mutex_;
+  std::map<std::string, AgentChannel> channels_;
 };
+
+// Sets the soft RLIMIT_NOFILE to the hard limit (the usual soft 1024 is
+// below what a fan-out to 1,000 agents holds open) and returns the soft
+// limit in force afterwards.
+std::size_t raise_open_file_limit();
 
 }  // namespace chaos::orchestrator

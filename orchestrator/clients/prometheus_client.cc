@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "orchestrator/clients/http_endpoint.h"
+#include "orchestrator/clients/prometheus_targets.h"
 
 namespace chaos::orchestrator {
 
@@ -42,6 +43,17 @@ class HttpPrometheusClient final : public PrometheusClient {
                          auth_hint(reply->status));
     }
     return {};
+  }
+
+  StatusOr<std::string> active_targets_json() override {
+    const std::string path = "/api/v1/targets?state=active";
+    auto reply = endpoint_->get(path);
+    if (!reply.ok()) return unavailable("prometheus unreachable (agent discovery): " + reply.status().message());
+    if (reply->status != 200) {
+      return unavailable("prometheus at " + endpoint_->url_of(path) + " answered " + describe_reply(*reply) +
+                         auth_hint(reply->status));
+    }
+    return std::move(reply->body);
   }
 
  private:

@@ -40,6 +40,11 @@ class PrometheusClient {
                                             std::chrono::milliseconds step) = 0;
   // Reachability: GET /-/ready (falls back to a trivial query).
   virtual Status check_ready() = 0;
+  // GET /api/v1/targets?state=active, the body as sent (at most
+  // kMaxTargetsJsonBytes; prometheus_targets.h parses it). Agent discovery.
+  virtual StatusOr<std::string> active_targets_json() {
+    return unimplemented("this Prometheus client cannot list scrape targets");
+  }
 };
 
 struct PrometheusOptions {

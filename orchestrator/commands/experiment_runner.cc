@@ -56,8 +56,9 @@ RunRecord ExperimentRunner::run(const Experiment& experiment, const std::string&
   const auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(experiment.settings.preflight_timeout);
   auto prometheus = make_experiment_prometheus_client(experiment);
   if (!prometheus.ok()) return not_started(std::move(record), prometheus.status());
-  GrpcAgentClientFactory agents(timeout);
-  agents.trust(experiment.agents);
+  // One factory for every run of this runner: a suite reuses the channels.
+  agents_.set_deadline(timeout);
+  agents_.trust(experiment.agents);
   RunJournal journal(clock_);
   ProgressPrinter printer(std::cout, isatty(STDOUT_FILENO) == 1 && options_.output == "text");
   journal.add_observer(&printer);
@@ -71,7 +72,7 @@ RunRecord ExperimentRunner::run(const Experiment& experiment, const std::string&
   if (!notifier.ok()) return not_started(std::move(record), notifier.status());
   journal.add_observer(notifier->get());
   record.times.started = clock_.wall_now();
-  RunContext context{experiment, **prometheus, agents, clock_, journal, interrupted_, record.identity};
+  RunContext context{experiment, **prometheus, agents_, clock_, journal, interrupted_, record.identity};
   record.outcome = ExperimentRun(context).run();
   printer.finish();
   record.times.finished = clock_.wall_now();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "orchestrator/clients/agent_client.h"
 #include "orchestrator/clients/prometheus_client.h"
 #include "orchestrator/experiment/experiment.h"
 #include "orchestrator/run/run_journal.h"
@@ -38,7 +39,7 @@ class ExperimentRunner final : public ExperimentRunnerInterface {
  public:
   // `interrupted` comes from the one InterruptWatcher of the process.
   ExperimentRunner(Clock& clock, const std::atomic<bool>& interrupted, RunnerOptions options)
-      : clock_(clock), interrupted_(interrupted), options_(std::move(options)) {}
+      : clock_(clock), interrupted_(interrupted), options_(std::move(options)), agents_(kDefaultAgentDeadline) {}
   // Runs `experiment` and writes journal.json, junit.xml and report.html to
   // `report_dir` (when not empty).
   RunRecord run(const Experiment& experiment, const std::string& report_dir) override;
@@ -47,6 +48,8 @@ class ExperimentRunner final : public ExperimentRunnerInterface {
   Clock& clock_;
   const std::atomic<bool>& interrupted_;
   RunnerOptions options_;
+  static constexpr std::chrono::milliseconds kDefaultAgentDeadline{5000};
+  GrpcAgentClientFactory agents_;  // channels kept open across the runs
 };
 
 }  // namespace chaos::orchestrator

@@ -1,6 +1,7 @@
 // `chaosctl inventory from-kubernetes`: the inventory of a chaos-agent
 // DaemonSet from `kubectl get pods -o json` (kubernetes_inventory.h), so
-// chaosctl itself never needs cluster credentials.
+// chaosctl itself never needs cluster credentials. `from-prometheus`: the
+// agents Prometheus scrapes in one job (prometheus_discovery.h).
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -10,6 +11,7 @@
 #include "orchestrator/commands/commands.h"
 #include "orchestrator/commands/exit_codes.h"
 #include "orchestrator/commands/kubernetes_inventory.h"
+#include "orchestrator/commands/prometheus_discovery.h"
 
 namespace chaos::orchestrator {
 
@@ -55,6 +57,58 @@ int run_from_kubernetes(const FromKubernetesFlags& flags) {
   return std::cout ? kExitOk : kExitError;
 }
 
+struct FromPrometheusFlags {
+  InventoryDiscovery discovery;
+  std::string address_from = "label";
+  double timeout_seconds = 10;
+  PrometheusInventoryOptions options;
+};
+
+int run_from_prometheus(FromPrometheusFlags& flags) {
+  flags.discovery.address_from_metric = flags.address_from == "metric";
+  flags.discovery.timeout = std::chrono::milliseconds(static_cast<long long>(flags.timeout_seconds * 1000));
+  auto found = discover_agents_at(flags.discovery);
+  if (!found.ok()) {
+    std::cerr << "chaosctl: inventory from-prometheus: " << flags.discovery.prometheus << " job "
+              << flags.discovery.job << ": " << found.status().message() << "\n";
+    return kExitError;
+  }
+  for (const std::string& warning : found->warnings) {
+    std::cerr << "chaosctl: inventory from-prometheus: warning: " << warning << "\n";
+  }
+  std::cout << prometheus_inventory_toml(found->agents, flags.discovery, flags.options) << std::flush;
+  return std::cout ? kExitOk : kExitError;
+}
+
+void add_from_prometheus(CLI::App& inventory, int& exit_code) {
+  auto flags = std::make_shared<FromPrometheusFlags>();
+  CLI::App* command = inventory.add_subcommand(
+      "from-prometheus",
+      "Print the inventory of the agents one Prometheus job scrapes (its /api/v1/targets: file_sd,\n"
+      "Kubernetes, Consul, EC2, ... discovery). Each target names its agent's gRPC address in a\n"
+      "target label (--address-label) or through the agent's chaos_agent_info metric\n"
+      "(--address-from metric). Targets skipped, down or listed twice are warned about on stderr.\n"
+      "For an inventory that follows the fleet at every run, write a [discovery] table instead.");
+  command->add_option("--prometheus", flags->discovery.prometheus, "Prometheus base URL, e.g. http://10.0.0.5:9090")
+      ->required();
+  command->add_option("--job", flags->discovery.job, "The scrape pool (job) of the agents")->required();
+  command->add_option("--address-label", flags->discovery.address_label, "Target label holding HOST:PORT")
+      ->capture_default_str();
+  command->add_option("--address-from", flags->address_from, "label or metric (chaos_agent_info{grpc_address})")
+      ->check(CLI::IsMember({"label", "metric"}))
+      ->capture_default_str();
+  command->add_option("--node-label", flags->discovery.node_label, "Target label holding the node name "
+                      "(default when absent: the instance's host)")
+      ->capture_default_str();
+  command->add_option("--timeout", flags->timeout_seconds, "Seconds per Prometheus request")
+      ->check(CLI::Range(0.001, 300.0))
+      ->capture_default_str();
+  command->add_option("--tls-ca", flags->options.tls_ca, "[tls] ca of the inventory (with --tls-cert, --tls-key)");
+  command->add_option("--tls-cert", flags->options.tls_cert, "[tls] cert: chaosctl's client certificate");
+  command->add_option("--tls-key", flags->options.tls_key, "[tls] key of --tls-cert");
+  command->callback([flags, &exit_code] { exit_code = run_from_prometheus(*flags); });
+}
+
 }  // namespace
 
 void add_inventory_command(CLI::App& app, int& exit_code) {
@@ -79,6 +133,7 @@ void add_inventory_command(CLI::App& app, int& exit_code) {
   from_kubernetes->add_option("--tls-cert", flags->options.tls_cert, "[tls] cert: chaosctl's client certificate");
   from_kubernetes->add_option("--tls-key", flags->options.tls_key, "[tls] key of --tls-cert");
   from_kubernetes->callback([flags, &exit_code] { exit_code = run_from_kubernetes(*flags); });
+  add_from_prometheus(*inventory, exit_code);
 }
 
 }  // namespace chaos::orchestrator

@@ -54,7 +54,43 @@ void read_security(TableReader& root, const std::string& path, AgentSecurity& se
   }
 }
 
+InventoryDiscoverer& inventory_discoverer() {
+  static InventoryDiscoverer discoverer;
+  return discoverer;
+}
+
+std::optional<InventoryDiscovery> read_discovery(TableReader& root) {
+  const toml::table* table = root.table("discovery");
+  if (table == nullptr) return std::nullopt;
+  TableReader reader(*table, "discovery", root.diagnostics());
+  InventoryDiscovery discovery;
+  discovery.where = root.diagnostics().where(table->source());
+  auto prometheus = reader.string("prometheus", true);
+  auto job = reader.string("job", true);
+  auto address_label = reader.string("address_label");
+  auto address_from = reader.string("address_from");
+  auto node_label = reader.string("node_label");
+  auto timeout = reader.duration("timeout", false, {false, std::chrono::minutes(5)});
+  reader.reject_unknown_keys();
+  if (prometheus && prometheus->rfind("http://", 0) != 0 && prometheus->rfind("https://", 0) != 0) {
+    reader.error_at_key("prometheus", "'" + *prometheus + "' is not an http:// or https:// URL");
+  }
+  if (job && job->empty()) reader.error_at_key("job", "must name the scrape pool of the agents");
+  if (address_from && *address_from != "label" && *address_from != "metric") {
+    reader.error_at_key("address_from", "'" + *address_from + "' is not one of label, metric");
+  }
+  discovery.prometheus = prometheus.value_or("");
+  discovery.job = job.value_or("");
+  discovery.address_label = address_label.value_or(discovery.address_label);
+  discovery.address_from_metric = address_from.value_or("label") == "metric";
+  discovery.node_label = node_label.value_or(discovery.node_label);
+  if (timeout) discovery.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
+  return discovery;
+}
+
 }  // namespace
+
+void set_inventory_discoverer(InventoryDiscoverer discoverer) { inventory_discoverer() = std::move(discoverer); }
 
 std::string check_agent_address(const std::string& address) {
   const auto parsed = split_host_port(address, "address");
@@ -88,14 +124,16 @@ std::optional<AgentEndpoint> read_agent_table(TableReader& reader) {
   return agent;
 }
 
-StatusOr<std::vector<AgentEndpoint>> load_inventory(const std::string& path) {
+StatusOr<Inventory> read_inventory(const std::string& path) {
   Diagnostics diagnostics(path);
   auto root = parse_toml_file(path, diagnostics);
   if (!root) return diagnostics.to_status();
   TableReader reader(*root, "", diagnostics);
-  AgentSecurity security;
+  Inventory inventory;
+  AgentSecurity& security = inventory.security;
   read_security(reader, path, security);
-  std::vector<AgentEndpoint> agents;
+  inventory.discovery = read_discovery(reader);
+  std::vector<AgentEndpoint>& agents = inventory.agents;
   std::set<std::string> addresses;
   if (const toml::array* tables = reader.array_of_tables("agents")) {
     for (size_t i = 0; i < tables->size(); ++i) {
@@ -114,8 +152,22 @@ StatusOr<std::vector<AgentEndpoint>> load_inventory(const std::string& path) {
     }
   }
   reader.reject_unknown_keys();
-  if (diagnostics.empty() && agents.empty()) diagnostics.error_at_start("inventory lists no [[agents]]");
+  if (diagnostics.empty() && agents.empty() && !inventory.discovery) {
+    diagnostics.error_at_start("inventory lists no [[agents]] and has no [discovery]");
+  }
   CHAOS_RETURN_IF_ERROR(diagnostics.to_status());
+  return inventory;
+}
+
+StatusOr<std::vector<AgentEndpoint>> load_inventory(const std::string& path) {
+  CHAOS_ASSIGN_OR_RETURN(Inventory inventory, read_inventory(path));
+  if (!inventory.discovery) return std::move(inventory.agents);
+  const InventoryDiscoverer& discoverer = inventory_discoverer();
+  if (!discoverer) {
+    return failed_precondition(inventory.discovery->where + ": discovery: this program cannot ask Prometheus");
+  }
+  auto agents = discoverer(inventory);
+  if (!agents.ok()) return Status(agents.status().code(), inventory.discovery->where + ": discovery: " + agents.status().message());
   return agents;
 }
 

@@ -15,8 +15,21 @@
 //
 // Without [tls], chaosctl refuses plaintext to non-loopback agents unless
 // `insecure = true`.
+//
+// Agents can also be found through Prometheus's service discovery
+// (orchestrator/clients/prometheus_targets.h), merged after [[agents]]:
+//
+//   [discovery]
+//   prometheus = "http://10.0.0.5:9090"
+//   job = "chaos-agents"                   # the scrape pool of the agents
+//   address_label = "chaos_agent_address"  # target label with HOST:PORT
+//   address_from = "label"                 # or "metric": chaos_agent_info
+//   node_label = "node"                    # default: the instance's host
+//   timeout = "10s"
 #pragma once
 
+#include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -27,7 +40,33 @@
 
 namespace chaos::orchestrator {
 
-// Errors are "file:line:col: message", one per line.
+struct InventoryDiscovery {
+  std::string prometheus;  // base URL of the Prometheus API
+  std::string job;         // scrape pool
+  std::string address_label = "chaos_agent_address";
+  bool address_from_metric = false;  // address_from = "metric"
+  std::string node_label = "node";
+  std::chrono::milliseconds timeout{10000};
+  std::string where;  // "file:line:col" of the [discovery] table, for errors
+};
+
+struct Inventory {
+  std::vector<AgentEndpoint> agents;  // the static [[agents]]
+  std::optional<InventoryDiscovery> discovery;
+  AgentSecurity security;  // the file's [tls], token_file, insecure
+};
+
+// The file alone: no discovery yet. Errors are "file:line:col: message",
+// one per line.
+StatusOr<Inventory> read_inventory(const std::string& path);
+
+// Turns an inventory with [discovery] into its agents (static ones
+// included). chaosctl installs the Prometheus one at start-up
+// (install_prometheus_discovery); libraries without it stay free of HTTP.
+using InventoryDiscoverer = std::function<StatusOr<std::vector<AgentEndpoint>>(const Inventory&)>;
+void set_inventory_discoverer(InventoryDiscoverer discoverer);
+
+// read_inventory, then discovery when the file asks for it.
 StatusOr<std::vector<AgentEndpoint>> load_inventory(const std::string& path);
 
 // Reads one agent table (address, node, labels, server_name); reports

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "orchestrator/clients/agent_batch.h"
 #include "orchestrator/clients/agent_client.h"
 #include "orchestrator/run/bounded_fan_out.h"
 
@@ -38,12 +39,32 @@ class AgentPool {
     return results;
   }
 
+  // The run's hot calls as one batch each: async gRPC calls on one
+  // completion queue with a deadline per call (agent_batch.h), the bounded
+  // threads only for clients without a gRPC side. Results keep the order
+  // of `addresses`; inject and revert send item i to addresses[i] (an
+  // address may repeat).
+  std::vector<StatusOr<v1::Fault>> inject(const std::vector<std::string>& addresses,
+                                          const std::vector<v1::InjectRequest>& requests);
+  std::vector<StatusOr<v1::RevertResponse>> revert(const std::vector<std::string>& addresses,
+                                                  const std::vector<std::string>& fault_ids);
+  std::vector<StatusOr<v1::RevertAllResponse>> revert_all(const std::vector<std::string>& addresses,
+                                                          const std::string& experiment_id);
+  std::vector<StatusOr<v1::RenewLeaseResponse>> renew_lease(const std::vector<std::string>& addresses,
+                                                            const std::string& lease_id, std::chrono::nanoseconds ttl);
+  std::vector<StatusOr<std::vector<v1::Fault>>> list(const std::vector<std::string>& addresses,
+                                                     const std::string& experiment_id, bool include_ended);
+  std::vector<StatusOr<v1::CapabilitiesResponse>> capabilities(const std::vector<std::string>& addresses);
+
   // The same bound for calls that are not one per address (one per fault).
   void for_each(std::size_t count, const std::function<void(std::size_t)>& task) const {
     fan_out_.for_each(count, task);
   }
 
  private:
+  std::vector<AgentClient*> clients_of(const std::vector<std::string>& addresses);
+  AgentFallbackRunner fallback() const;
+
   AgentClientFactory& factory_;
   BoundedFanOut fan_out_;
   std::mutex mutex_;

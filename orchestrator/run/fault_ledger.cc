@@ -19,7 +19,7 @@ bool planned_end(const std::string& reason) { return reason == "ttl" || reason =
 
 }  // namespace
 
-Status FaultLedger::inject_one(const Injection& injection) {
+v1::InjectRequest FaultLedger::inject_request(const Injection& injection) const {
   v1::InjectRequest request;
   request.set_experiment_id(identity_.experiment_id);
   request.set_lease_id(identity_.lease_id);
@@ -28,7 +28,10 @@ Status FaultLedger::inject_one(const Injection& injection) {
   *request.mutable_spec() = injection.step->spec;
   request.set_request_id(injection.request_id);
   request.set_verify(injection.step->verify);
-  auto fault = pool_.client(injection.agent).inject(request);
+  return request;
+}
+
+Status FaultLedger::record_injection(const Injection& injection, const StatusOr<v1::Fault>& fault) {
   if (!fault.ok()) {
     journal_.event("error", "inject " + injection.step->kind + " (" + injection.step->name + ") on " +
                                 injection.agent + " failed: " + fault.status().message());
@@ -79,12 +82,19 @@ Status FaultLedger::inject_group(const StepGroup& group, size_t group_index) {
     for (const auto& injection : injections) touched_agents_.insert(injection.agent);
     if (live_.empty()) next_renewal_ = clock_.steady_now() + identity_.lease_ttl / 3;
   }
-  std::vector<Status> results(injections.size());
-  pool_.for_each(injections.size(), [&](size_t i) { results[i] = inject_one(injections[i]); });
-  for (const Status& status : results) {
-    if (!status.ok()) return status;
+  std::vector<std::string> agents;
+  std::vector<v1::InjectRequest> requests;
+  for (const auto& injection : injections) {
+    agents.push_back(injection.agent);
+    requests.push_back(inject_request(injection));
   }
-  return {};
+  const auto faults = pool_.inject(agents, requests);
+  Status first_failure;
+  for (size_t i = 0; i < injections.size(); ++i) {
+    Status status = record_injection(injections[i], faults[i]);
+    if (first_failure.ok() && !status.ok()) first_failure = std::move(status);
+  }
+  return first_failure;
 }
 
 void FaultLedger::record_proof(const std::string& agent, const v1::Fault& fault) {
@@ -150,11 +160,16 @@ void FaultLedger::revert_expired() {
       if (!fault.reverted && fault.ends_at <= clock_.steady_now()) due.push_back(fault);
     }
   }
-  std::vector<std::optional<StatusOr<v1::RevertResponse>>> answers(due.size());
-  pool_.for_each(due.size(), [&](size_t i) { answers[i].emplace(pool_.client(due[i].agent).revert(due[i].fault_id)); });
+  std::vector<std::string> agents;
+  std::vector<std::string> fault_ids;
+  for (const auto& fault : due) {
+    agents.push_back(fault.agent);
+    fault_ids.push_back(fault.fault_id);
+  }
+  const auto answers = pool_.revert(agents, fault_ids);
   for (size_t i = 0; i < due.size(); ++i) {
     const LiveFault& fault = due[i];
-    const StatusOr<v1::RevertResponse>& answer = *answers[i];
+    const StatusOr<v1::RevertResponse>& answer = answers[i];
     if (!answer.ok()) {
       journal_.event("error", "revert of fault " + fault.fault_id + " on " + fault.agent +
                                   " failed (will retry): " + answer.status().message());
@@ -223,32 +238,25 @@ void FaultLedger::renew_lease_if_due() {
     }
     agents.assign(with_live.begin(), with_live.end());
   }
-  struct Check {
-    Status renewal;
-    StatusOr<std::vector<v1::Fault>> faults;
-  };
-  // Listed after the renewal: a fault the list still shows live then has a
-  // lease that was just extended.
-  const std::function<Check(AgentClient&)> renew_and_list = [this](AgentClient& agent) {
-    Status renewal = agent.renew_lease(identity_.lease_id, identity_.lease_ttl).status();
-    return Check{renewal, agent.list(identity_.experiment_id, true)};
-  };
-  const auto results = pool_.fan_out(agents, renew_and_list);
+  // Listed after every renewal has answered: a fault the list still shows
+  // live then has a lease that was just extended.
+  const auto renewals = pool_.renew_lease(agents, identity_.lease_id, identity_.lease_ttl);
+  const auto lists = pool_.list(agents, identity_.experiment_id, true);
   for (size_t i = 0; i < agents.size(); ++i) {
-    const Check& check = results[i];
-    const bool lease_lost = check.renewal.code() == StatusCode::kNotFound;
+    const Status renewal = renewals[i].status();
+    const bool lease_lost = renewal.code() == StatusCode::kNotFound;
     if (lease_lost) {
       journal_.event("lease", "lease " + identity_.lease_id + " is gone on " + agents[i] +
-                                  " (its faults were reverted by the agent): " + check.renewal.message());
-    } else if (!check.renewal.ok()) {
-      journal_.event("lease", "lease renewal failed: " + check.renewal.message());
+                                  " (its faults were reverted by the agent): " + renewal.message());
+    } else if (!renewal.ok()) {
+      journal_.event("lease", "lease renewal failed: " + renewal.message());
     }
-    if (check.faults.ok()) {
-      reconcile(agents[i], *check.faults, lease_lost, check.renewal.message());
+    if (lists[i].ok()) {
+      reconcile(agents[i], *lists[i], lease_lost, renewal.message());
     } else if (lease_lost) {
-      reconcile(agents[i], {}, true, check.renewal.message());
+      reconcile(agents[i], {}, true, renewal.message());
     } else {
-      journal_.event("lease", "cannot list the faults on " + agents[i] + ": " + check.faults.status().message());
+      journal_.event("lease", "cannot list the faults on " + agents[i] + ": " + lists[i].status().message());
     }
   }
 }
@@ -274,10 +282,8 @@ std::vector<std::string> FaultLedger::revert_everything(std::chrono::nanoseconds
   std::map<std::string, std::vector<std::string>> last_problems;  // agent -> why it has not confirmed
   std::map<std::string, std::set<std::string>> answered;          // agent -> fault ids RevertAll returned
   std::vector<std::string> confirmed;
-  const std::function<StatusOr<v1::RevertAllResponse>(AgentClient&)> revert_all =
-      [this](AgentClient& agent) { return agent.revert_all(identity_.experiment_id); };
   for (int attempt = 1; !pending.empty(); ++attempt) {
-    const auto results = pool_.fan_out(pending, revert_all);
+    const auto results = pool_.revert_all(pending, identity_.experiment_id);
     std::vector<std::string> still_pending;
     for (size_t i = 0; i < pending.size(); ++i) {
       const std::string& agent = pending[i];
@@ -333,9 +339,7 @@ std::vector<std::string> FaultLedger::revert_everything(std::chrono::nanoseconds
       }
     }
   }
-  const std::function<StatusOr<std::vector<v1::Fault>>(AgentClient&)> list =
-      [this](AgentClient& agent) { return agent.list(identity_.experiment_id, true); };
-  const auto listed = pool_.fan_out(to_ask, list);
+  const auto listed = pool_.list(to_ask, identity_.experiment_id, true);
   for (size_t i = 0; i < to_ask.size(); ++i) {
     if (listed[i].ok()) reconcile(to_ask[i], *listed[i], false, "");
   }

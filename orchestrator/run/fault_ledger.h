@@ -77,7 +77,9 @@ class FaultLedger {
     std::string request_id;
   };
 
-  Status inject_one(const Injection& injection);
+  v1::InjectRequest inject_request(const Injection& injection) const;
+  // Journals one inject's answer and records a fault that was applied.
+  Status record_injection(const Injection& injection, const StatusOr<v1::Fault>& fault);
   // Compares the faults this run still considers live on `agent` with what
   // the agent reported. With `lease_lost`, faults still live there end
   // early too (their lease is gone, so the agent is reverting them).

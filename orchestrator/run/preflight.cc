@@ -93,9 +93,7 @@ std::vector<std::string> check_agents(const Experiment& experiment, AgentPool& p
   }
   std::vector<std::string> addresses;
   for (const auto& [address, unused] : needs) addresses.push_back(address);
-  const std::function<StatusOr<v1::CapabilitiesResponse>(AgentClient&)> ask =
-      [](AgentClient& agent) { return agent.capabilities(); };
-  const auto answers = pool.fan_out(addresses, ask);
+  const auto answers = pool.capabilities(addresses);
   std::vector<std::string> ready;
   for (size_t i = 0; i < addresses.size(); ++i) {
     if (!answers[i].ok()) {

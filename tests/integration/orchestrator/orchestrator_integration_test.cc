@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <netinet/in.h>
+#include <map>
+#include <set>
 #include <sys/socket.h>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +19,9 @@
 #include "lab/testbed/loopback_bridge.h"
 #include "lab/testbed/safe_kill.h"
 #include "orchestrator/clients/prometheus_client.h"
+#include "orchestrator/commands/prometheus_discovery.h"
+#include "orchestrator/experiment/fault_spec_builder.h"
+#include "orchestrator/run/agent_pool.h"
 #include "tests/integration/orchestrator/prometheus_server.h"
 #include "tests/unit/orchestrator/temp_dir.h"
 
@@ -483,6 +488,94 @@ TEST_F(OrchestratorIntegration, AdHocCommandsExitWithUsageUnreachableRefusedAndP
   EXPECT_EQ(chaosctl_exit({"halt", "--inventory", only_dead, "--timeout", "3s"}), 5) << read_text(log);
   const std::string broken = dir_.write("broken.toml", "[[agents]\naddress = 1\n");
   EXPECT_EQ(chaosctl_exit({"agents", "--inventory", broken}), 4) << read_text(log);
+}
+
+// Discovery at fleet scale, end to end: three real agents on loopback,
+// listed to a real Prometheus through file_sd with their gRPC address as a
+// target label. The inventory's [discovery] (by label, and by the agents'
+// own chaos_agent_info metric) finds all three; the async fan-out pauses
+// each agent's own victim and RevertAll resumes them; and
+// `chaosctl inventory from-prometheus` writes the same three.
+TEST(FleetDiscoveryIntegration, AgentsListedThroughFileSdAreDiscoveredInjectedAndReverted) {
+  ASSERT_EQ(::geteuid(), 0u) << "integration tests run as root";
+  testing::TempDir dir;
+  std::vector<std::unique_ptr<AgentProcess>> agents;
+  std::vector<std::unique_ptr<Victim>> victims;
+  std::map<std::string, pid_t> victim_of_node;
+  nlohmann::json file_sd = nlohmann::json::array();
+  for (int i = 0; i < 3; ++i) {
+    const std::string state = dir.path() + "/state-" + std::to_string(i);
+    std::filesystem::create_directories(state);
+    agents.push_back(std::make_unique<AgentProcess>(state, dir.path() + "/agent-" + std::to_string(i) + ".log"));
+    ASSERT_TRUE(agents.back()->start()) << agents.back()->log();
+    victims.push_back(std::make_unique<Victim>("fleet-victim"));
+    victim_of_node["fleet-" + std::to_string(i)] = victims.back()->pid();
+    file_sd.push_back({{"targets", {"127.0.0.1:" + std::to_string(agents.back()->metrics_port())}},
+                       {"labels", {{"chaos_agent_address", "127.0.0.1:" + std::to_string(agents.back()->grpc_port())},
+                                   {"node", "fleet-" + std::to_string(i)},
+                                   {"role", "broker"}}}});
+  }
+  const std::string sd_file = dir.write("agents.json", file_sd.dump());
+  PrometheusServer prometheus(dir.path(), {}, sd_file);
+  auto client = make_http_prometheus_client({prometheus.url(), "", 2000ms});
+  ASSERT_TRUE(client.ok());
+  ASSERT_TRUE(eventually([&] {
+    auto answer = (*client)->instant_query("count(chaos_agent_info{job=\"chaos-agents\"}) == 3");
+    return answer.ok() && !answer->empty();
+  }, 60s, 200ms)) << read_text(dir.path() + "/prometheus.log").substr(0, 2000);
+
+  install_prometheus_discovery();
+  const std::string by_label =
+      dir.write("by-label.toml", "[discovery]\nprometheus = \"" + prometheus.url() + "\"\njob = \"chaos-agents\"\n");
+  auto found = load_inventory(by_label);
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  ASSERT_EQ(found->size(), 3u);
+  std::set<std::string> addresses;
+  for (const auto& agent : *found) {
+    addresses.insert(agent.address);
+    EXPECT_EQ(agent.labels.at("role"), "broker");
+    EXPECT_EQ(victim_of_node.count(agent.node), 1u) << agent.node;
+  }
+  auto by_metric = load_inventory(dir.write(
+      "by-metric.toml",
+      "[discovery]\nprometheus = \"" + prometheus.url() + "\"\njob = \"chaos-agents\"\naddress_from = \"metric\"\n"));
+  ASSERT_TRUE(by_metric.ok()) << by_metric.status().message();
+  std::set<std::string> metric_addresses;
+  for (const auto& agent : *by_metric) metric_addresses.insert(agent.address);
+  EXPECT_EQ(metric_addresses, addresses);
+
+  GrpcAgentClientFactory factory(5000ms);
+  factory.trust(*found);
+  AgentPool pool(factory);
+  std::vector<std::string> targets;
+  std::vector<v1::InjectRequest> requests;
+  for (const auto& agent : *found) {
+    v1::InjectRequest request;
+    request.set_experiment_id("fleet-discovery");
+    request.set_lease_id("fleet-discovery-lease");
+    set_proto_duration(30s, request.mutable_lease_ttl());
+    set_proto_duration(30s, request.mutable_duration());
+    request.mutable_spec()->mutable_process_pause()->mutable_target()->set_pid(victim_of_node.at(agent.node));
+    targets.push_back(agent.address);
+    requests.push_back(request);
+  }
+  const auto faults = pool.inject(targets, requests);
+  for (std::size_t i = 0; i < faults.size(); ++i) {
+    EXPECT_TRUE(faults[i].ok()) << targets[i] << ": " << faults[i].status().message();
+  }
+  for (const auto& victim : victims) EXPECT_TRUE(eventually([&] { return victim->state() == 'T'; }, 5s));
+  const auto reverted = pool.revert_all(targets, "fleet-discovery");
+  for (std::size_t i = 0; i < reverted.size(); ++i) {
+    EXPECT_TRUE(reverted[i].ok()) << targets[i] << ": " << reverted[i].status().message();
+  }
+  for (const auto& victim : victims) EXPECT_TRUE(eventually([&] { return victim->running(); }, 5s));
+
+  const std::string log = dir.path() + "/from-prometheus.log";
+  ASSERT_EQ(run_chaosctl({"inventory", "from-prometheus", "--prometheus", prometheus.url(), "--job", "chaos-agents"},
+                         log),
+            0)
+      << read_text(log);
+  for (const auto& address : addresses) EXPECT_THAT(read_text(log), HasSubstr("address = \"" + address + "\""));
 }
 
 }  // namespace

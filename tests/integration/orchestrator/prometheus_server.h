@@ -31,16 +31,21 @@ inline int free_loopback_port() {
 
 class PrometheusServer {
  public:
+  // `file_sd` (optional): a file_sd JSON file read as job chaos-agents.
   // `web_config`: a --web.config.file (TLS, basic auth); its tls_server_config
   // makes url() https.
-  PrometheusServer(const std::string& dir, const std::vector<std::string>& targets, const std::string& web_config = "",
-                   bool https = false)
+  PrometheusServer(const std::string& dir, const std::vector<std::string>& targets, const std::string& file_sd = "",
+                   const std::string& web_config = "", bool https = false)
       : port_(free_loopback_port()), https_(https) {
     std::ofstream config(dir + "/prometheus.yml");
     config << "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
            << "  - job_name: cor-agent\n    static_configs:\n      - targets: [";
     for (size_t i = 0; i < targets.size(); ++i) config << (i ? ", " : "") << "'" << targets[i] << "'";
     config << "]\n";
+    if (!file_sd.empty()) {
+      config << "  - job_name: chaos-agents\n    file_sd_configs:\n      - files: ['" << file_sd
+             << "']\n        refresh_interval: 1s\n";
+    }
     config.close();
     std::vector<std::string> argv = {"/usr/bin/prometheus", "--config.file=" + dir + "/prometheus.yml",
                                      "--storage.tsdb.path=" + dir + "/data",

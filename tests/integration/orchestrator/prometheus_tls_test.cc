@@ -38,7 +38,7 @@ class PrometheusTlsTest : public ::testing::Test {
     std::ofstream(dir_.path() + "/web.yml")
         << "tls_server_config:\n  cert_file: " << ca.cert_path("prometheus") << "\n  key_file: "
         << ca.key_path("prometheus") << "\nbasic_auth_users:\n  chaos: '" << kTlsTestPasswordHash << "'\n";
-    server_ = std::make_unique<PrometheusServer>(dir_.path(), std::vector<std::string>{}, dir_.path() + "/web.yml",
+    server_ = std::make_unique<PrometheusServer>(dir_.path(), std::vector<std::string>{}, "", dir_.path() + "/web.yml",
                                                  true);
   }
 
