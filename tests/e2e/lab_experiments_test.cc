@@ -172,7 +172,9 @@ class LabExperimentsTest : public ::testing::Test {
     std::filesystem::remove_all(report_dir_);
     std::vector<std::string> argv = {chaosctl(), "run"};
     argv.insert(argv.end(), files.begin(), files.end());
-    for (const std::string flag : {"--settle-timeout", "90s", "--report-dir"}) argv.push_back(flag);
+    for (const std::string flag : {"--settle-timeout", "90s", "--history"}) argv.push_back(flag);
+    argv.push_back(report_dir_ + "/history.sqlite");
+    argv.push_back("--report-dir");
     argv.push_back(report_dir_);
     const auto result = run(argv, std::chrono::seconds(240) * files.size());
     std::cerr << result.stdout_text << result.stderr_text;
@@ -247,9 +249,19 @@ TEST_F(LabExperimentsTest, ASuiteOfLatencyKillAndViolatedLatencyExitsWithTheWors
     const std::string link = std::filesystem::path(suite_run_dir(i)).filename().string() + "/report.html";
     EXPECT_NE(index.find("href=\"" + link + "\""), std::string::npos) << link;
   }
-  // The kill: the supervisor brought the broker back.
+  // One history row per experiment (newest first), with the verdict and, for
+  // the kill, the time to recovery the journal gives.
+  const auto history = run({chaosctl(), "history", "--history", report_dir_ + "/history.sqlite", "--output", "json"});
+  ASSERT_EQ(history.exit_code, 0) << history.stderr_text;
+  const auto rows = nlohmann::json::parse(history.stdout_text, nullptr, false);
+  ASSERT_FALSE(rows.is_discarded()) << history.stdout_text;
+  ASSERT_EQ(rows["runs"].size(), verdicts.size()) << history.stdout_text;
+  for (size_t i = 0; i < verdicts.size(); ++i) {
+    EXPECT_EQ(rows["runs"][verdicts.size() - 1 - i]["verdict"], verdicts[i]) << history.stdout_text;
+  }
   // The time to recovery in the journal is the one the lab's Prometheus shows.
   expect_recovery_time_matches_range_data(suite_run_dir(2));
+  // The kill: the supervisor brought the broker back.
   for (const std::string node : {"n1", "n2", "n3"}) {
     const auto pid = read_pidfile("/run/chaos-lab/run/nats-" + node + ".pid");
     ASSERT_TRUE(pid.has_value()) << node;
