@@ -61,12 +61,21 @@ struct FromPrometheusFlags {
   InventoryDiscovery discovery;
   std::string address_from = "label";
   double timeout_seconds = 10;
+  std::string prometheus_token_file;
   PrometheusInventoryOptions options;
 };
 
 int run_from_prometheus(FromPrometheusFlags& flags) {
   flags.discovery.address_from_metric = flags.address_from == "metric";
   flags.discovery.timeout = std::chrono::milliseconds(static_cast<long long>(flags.timeout_seconds * 1000));
+  if (!flags.prometheus_token_file.empty()) {
+    auto token = read_secret_file(flags.prometheus_token_file, "--prometheus-token-file");
+    if (!token.ok()) {
+      std::cerr << "chaosctl: inventory from-prometheus: " << token.status().message() << "\n";
+      return kExitError;
+    }
+    flags.discovery.endpoint.bearer_token = *token;
+  }
   auto found = discover_agents_at(flags.discovery);
   if (!found.ok()) {
     std::cerr << "chaosctl: inventory from-prometheus: " << flags.discovery.prometheus << " job "
@@ -91,6 +100,12 @@ void add_from_prometheus(CLI::App& inventory, int& exit_code) {
       "For an inventory that follows the fleet at every run, write a [discovery] table instead.");
   command->add_option("--prometheus", flags->discovery.prometheus, "Prometheus base URL, e.g. http://10.0.0.5:9090")
       ->required();
+  command->add_option("--prometheus-ca", flags->discovery.endpoint.ca_file,
+                      "CA file that signed an https:// Prometheus's certificate")
+      ->check(CLI::ExistingFile);
+  command->add_option("--prometheus-token-file", flags->prometheus_token_file,
+                      "File holding a bearer token for Prometheus (https, or loopback)")
+      ->check(CLI::ExistingFile);
   command->add_option("--job", flags->discovery.job, "The scrape pool (job) of the agents")->required();
   command->add_option("--address-label", flags->discovery.address_label, "Target label holding HOST:PORT")
       ->capture_default_str();

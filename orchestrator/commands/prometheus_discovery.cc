@@ -7,10 +7,10 @@
 namespace chaos::orchestrator {
 
 StatusOr<DiscoveredAgents> discover_agents_at(const InventoryDiscovery& discovery) {
-  PrometheusOptions options;
-  options.url = discovery.prometheus;
-  options.timeout = discovery.timeout;
-  CHAOS_ASSIGN_OR_RETURN(auto prometheus, make_http_prometheus_client(options));
+  HttpEndpointConfig endpoint = discovery.endpoint;
+  endpoint.url = discovery.prometheus;
+  endpoint.timeout = discovery.timeout;
+  CHAOS_ASSIGN_OR_RETURN(auto prometheus, make_http_prometheus_client(endpoint));
   return discover_agents(*prometheus, discovery);
 }
 

@@ -1,6 +1,7 @@
 #include "orchestrator/experiment/inventory.h"
 
 #include "common/host_port.h"
+#include "orchestrator/experiment/http_endpoint_config.h"
 
 #include <filesystem>
 #include <set>
@@ -59,7 +60,7 @@ InventoryDiscoverer& inventory_discoverer() {
   return discoverer;
 }
 
-std::optional<InventoryDiscovery> read_discovery(TableReader& root) {
+std::optional<InventoryDiscovery> read_discovery(TableReader& root, const std::string& inventory_path) {
   const toml::table* table = root.table("discovery");
   if (table == nullptr) return std::nullopt;
   TableReader reader(*table, "discovery", root.diagnostics());
@@ -71,6 +72,10 @@ std::optional<InventoryDiscovery> read_discovery(TableReader& root) {
   auto address_from = reader.string("address_from");
   auto node_label = reader.string("node_label");
   auto timeout = reader.duration("timeout", false, {false, std::chrono::minutes(5)});
+  // The same TLS and credential keys as an experiment's [prometheus]; the
+  // URL is `prometheus` here.
+  read_http_endpoint(reader, inventory_path, false, "bearer_token_file", discovery.endpoint);
+  if (reader.node("url") != nullptr) reader.error_at_key("url", "the Prometheus URL is `prometheus` here");
   reader.reject_unknown_keys();
   if (prometheus && prometheus->rfind("http://", 0) != 0 && prometheus->rfind("https://", 0) != 0) {
     reader.error_at_key("prometheus", "'" + *prometheus + "' is not an http:// or https:// URL");
@@ -80,6 +85,7 @@ std::optional<InventoryDiscovery> read_discovery(TableReader& root) {
     reader.error_at_key("address_from", "'" + *address_from + "' is not one of label, metric");
   }
   discovery.prometheus = prometheus.value_or("");
+  discovery.endpoint.url = discovery.prometheus;
   discovery.job = job.value_or("");
   discovery.address_label = address_label.value_or(discovery.address_label);
   discovery.address_from_metric = address_from.value_or("label") == "metric";
@@ -132,7 +138,7 @@ StatusOr<Inventory> read_inventory(const std::string& path) {
   Inventory inventory;
   AgentSecurity& security = inventory.security;
   read_security(reader, path, security);
-  inventory.discovery = read_discovery(reader);
+  inventory.discovery = read_discovery(reader, path);
   std::vector<AgentEndpoint>& agents = inventory.agents;
   std::set<std::string> addresses;
   if (const toml::array* tables = reader.array_of_tables("agents")) {

@@ -26,6 +26,8 @@
 //   address_from = "label"                 # or "metric": chaos_agent_info
 //   node_label = "node"                    # default: the instance's host
 //   timeout = "10s"
+//   ca_file = "certs/prometheus-ca.crt"    # and the other TLS/credential keys
+//                                          #   of an experiment's [prometheus]
 #pragma once
 
 #include <chrono>
@@ -36,6 +38,7 @@
 
 #include "common/status.h"
 #include "orchestrator/experiment/experiment.h"
+#include "orchestrator/experiment/http_endpoint_config.h"
 #include "common/toml_reader.h"
 
 namespace chaos::orchestrator {
@@ -48,6 +51,10 @@ struct InventoryDiscovery {
   std::string node_label = "node";
   std::chrono::milliseconds timeout{10000};
   std::string where;  // "file:line:col" of the [discovery] table, for errors
+  // How to reach that Prometheus: ca_file, client_cert_file/client_key_file,
+  // bearer_token_file, basic_auth_user/basic_auth_password_file, insecure
+  // (the keys of an experiment's [prometheus]); url = `prometheus`.
+  HttpEndpointConfig endpoint;
 };
 
 struct Inventory {

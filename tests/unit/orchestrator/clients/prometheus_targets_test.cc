@@ -144,5 +144,28 @@ TEST(PrometheusTargetsTest, InventoryDiscoveryTableIsReadAndResolvedThroughTheIn
       << bad.status().message();
 }
 
+TEST(PrometheusTargetsTest, DiscoveryReachesAnHttpsPrometheusWithTheExperimentsTlsAndCredentialKeys) {
+  testing::TempDir dir;
+  dir.write("ca.crt", "not parsed at load time\n");
+  dir.write("token", "s3cret\n");
+  auto inventory = read_inventory(dir.write(
+      "inventory.toml",
+      "[discovery]\nprometheus = \"https://prom:9090\"\njob = \"chaos-agents\"\nca_file = \"ca.crt\"\n"
+      "bearer_token_file = \"token\"\n"));
+  ASSERT_TRUE(inventory.ok()) << inventory.status().message();
+  ASSERT_TRUE(inventory->discovery.has_value());
+  EXPECT_EQ(inventory->discovery->endpoint.url, "https://prom:9090");
+  EXPECT_EQ(inventory->discovery->endpoint.ca_file, dir.path() + "/ca.crt");
+  EXPECT_EQ(inventory->discovery->endpoint.bearer_token, "s3cret");
+
+  auto twice = read_inventory(dir.write("twice.toml", "[discovery]\nprometheus = \"https://prom:9090\"\n"
+                                                      "url = \"https://other:9090\"\njob = \"j\"\n"));
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("twice.toml:3:"), std::string::npos) << twice.status().message();
+  auto lonely_user = read_inventory(dir.write("user.toml", "[discovery]\nprometheus = \"https://prom:9090\"\n"
+                                                           "job = \"j\"\nbasic_auth_user = \"chaos\"\n"));
+  EXPECT_FALSE(lonely_user.ok());
+}
+
 }  // namespace
 }  // namespace chaos::orchestrator
