@@ -9,6 +9,7 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "lab/lab_layout.h"
+#include "common/url_encode.h"
 
 namespace chaos::lab {
 
@@ -28,6 +29,6 @@ Status probe_in_steady_state(const LabLayout& layout);
 // The value of an unlabelled sample `name` in Prometheus text, if present.
 std::optional<double> sample_value(const std::string& exposition, const std::string& name);
 // Percent-encodes a PromQL expression for a query string.
-std::string url_encode(const std::string& text);
+using chaos::url_encode;
 
 }  // namespace chaos::lab

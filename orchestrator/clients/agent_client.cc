@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "chaos/v1/agent.grpc.pb.h"
 #include "common/loopback.h"
@@ -214,6 +215,28 @@ StatusOr<AgentChannel> open_agent_channel(const std::string& address, const Agen
   return opened;
 }
 
+namespace {
+
+// Size and modification time of every file the channel was opened from:
+// a rotated token or certificate (a suite runs for hours; service-account
+// tokens and short-lived certificates are replaced meanwhile) must be read
+// again, not trusted from the first run.
+std::string security_files_stamp(const AgentSecurity& security) {
+  std::string stamp;
+  for (const std::string* path : {&security.tls.ca, &security.tls.cert, &security.tls.key, &security.token_file}) {
+    struct stat info {};
+    if (path->empty() || ::stat(path->c_str(), &info) != 0) {
+      stamp += "-;";
+      continue;
+    }
+    stamp += std::to_string(info.st_size) + ":" + std::to_string(info.st_mtim.tv_sec) + "." +
+             std::to_string(info.st_mtim.tv_nsec) + ";";
+  }
+  return stamp;
+}
+
+}  // namespace
+
 void GrpcAgentClientFactory::trust(const std::vector<AgentEndpoint>& agents) {
   std::lock_guard lock(mutex_);
   for (const auto& agent : agents) {
@@ -224,8 +247,11 @@ void GrpcAgentClientFactory::trust(const std::vector<AgentEndpoint>& agents) {
                       known->second.server_name == agent.security.server_name &&
                       known->second.token_file == agent.security.token_file &&
                       known->second.insecure == agent.security.insecure;
-    // A channel opened with other settings must not be reused.
-    if (!same) channels_.erase(agent.address);
+    // A channel opened with other settings, or from files that changed
+    // since, must not be reused.
+    std::string stamp = security_files_stamp(agent.security);
+    if (!same || files_stamp_[agent.address] != stamp) channels_.erase(agent.address);
+    files_stamp_[agent.address] = std::move(stamp);
     security_[agent.address] = agent.security;
   }
 }

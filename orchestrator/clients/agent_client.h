@@ -95,6 +95,7 @@ class GrpcAgentClientFactory final : public AgentClientFactory {
  private:
   std::chrono::milliseconds deadline_;
   std::map<std::string, AgentSecurity> security_;
+  std::map<std::string, std::string> files_stamp_;  // of the security files, at trust()
   mutable std::mutex mutex_;
   std::map<std::string, AgentChannel> channels_;
 };

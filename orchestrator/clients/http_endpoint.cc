@@ -85,6 +85,10 @@ class HttplibEndpoint final : public HttpEndpoint {
 
   StatusOr<HttpReply> get(const std::string& path) override { return send("GET", path, "", ""); }
 
+  // httplib's stop() only shuts the socket down, which is safe while
+  // send() runs on another thread (and holds mutex_, so not taken here).
+  void abort_in_flight() override { client_.stop(); }
+
   StatusOr<HttpReply> post_form(const std::string& path,
                                 const std::vector<std::pair<std::string, std::string>>& fields) override {
     return send("POST", path, http_form_encode(fields), "application/x-www-form-urlencoded");

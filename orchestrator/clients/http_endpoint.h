@@ -34,6 +34,10 @@ class HttpEndpoint {
   virtual std::string url_of(const std::string& path) const = 0;
   // An error Status only when no HTTP answer came (or it was too large);
   // any HTTP status is a reply.
+  // Ends a request in flight on another thread at once (it then fails):
+  // the timeouts bound each read and write, not a whole request, so a
+  // receiver that drips one byte a second is only stopped this way.
+  virtual void abort_in_flight() {}
   virtual StatusOr<HttpReply> get(const std::string& path) = 0;
   virtual StatusOr<HttpReply> post_form(const std::string& path,
                                         const std::vector<std::pair<std::string, std::string>>& fields) = 0;

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 
+#include "common/url_encode.h"
 #include "orchestrator/clients/http_endpoint.h"
 #include "orchestrator/clients/prometheus_targets.h"
 
@@ -45,8 +46,10 @@ class HttpPrometheusClient final : public PrometheusClient {
     return {};
   }
 
-  StatusOr<std::string> active_targets_json() override {
-    const std::string path = "/api/v1/targets?state=active";
+  StatusOr<std::string> active_targets_json(const std::string& scrape_pool) override {
+    // Only the agents' pool: a large Prometheus scrapes far more targets
+    // than chaosctl reads.
+    const std::string path = "/api/v1/targets?state=active&scrapePool=" + url_encode(scrape_pool);
     auto reply = endpoint_->get(path);
     if (!reply.ok()) return unavailable("prometheus unreachable (agent discovery): " + reply.status().message());
     if (reply->status != 200) {

@@ -40,9 +40,11 @@ class PrometheusClient {
                                             std::chrono::milliseconds step) = 0;
   // Reachability: GET /-/ready (falls back to a trivial query).
   virtual Status check_ready() = 0;
-  // GET /api/v1/targets?state=active, the body as sent (at most
-  // kMaxTargetsJsonBytes; prometheus_targets.h parses it). Agent discovery.
-  virtual StatusOr<std::string> active_targets_json() {
+  // GET /api/v1/targets?state=active&scrapePool=POOL, the body as sent (at
+  // most kMaxTargetsJsonBytes; prometheus_targets.h parses it and keeps only
+  // POOL's targets, as a Prometheus older than 2.42 answers with every
+  // pool). Agent discovery.
+  virtual StatusOr<std::string> active_targets_json(const std::string& /*scrape_pool*/) {
     return unimplemented("this Prometheus client cannot list scrape targets");
   }
 };

@@ -169,7 +169,7 @@ StatusOr<DiscoveredAgents> agents_from_targets(const std::vector<ScrapeTarget>& 
 }
 
 StatusOr<DiscoveredAgents> discover_agents(PrometheusClient& prometheus, const InventoryDiscovery& discovery) {
-  CHAOS_ASSIGN_OR_RETURN(std::string body, prometheus.active_targets_json());
+  CHAOS_ASSIGN_OR_RETURN(std::string body, prometheus.active_targets_json(discovery.job));
   CHAOS_ASSIGN_OR_RETURN(auto targets, parse_targets_response(body, discovery.prometheus));
   std::vector<AgentInfo> infos;
   if (discovery.address_from_metric) {

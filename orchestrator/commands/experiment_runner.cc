@@ -81,6 +81,7 @@ RunRecord ExperimentRunner::run(const Experiment& experiment, const std::string&
   const Status written = write_run_reports(options_.output, record, journal, **prometheus);
   if (!written.ok()) std::cerr << "chaosctl: " << written.message() << "\n";
   for (const auto& hook : options_.after_run) hook(record, journal);
+  if (options_.on_verdict) options_.on_verdict(record);
   (*notifier)->finish(record.outcome, journal, record.times,
                       report_dir.empty() ? "" : report_dir + "/" + report::kReportFileName, std::cerr);
   return record;

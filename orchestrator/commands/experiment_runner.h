@@ -30,6 +30,9 @@ using AfterRunHook = std::function<void(const RunRecord& record, const RunJourna
 struct RunnerOptions {
   std::string output = "text";  // "text" or "json" (chaosctl --output)
   std::vector<AfterRunHook> after_run;
+  // Prints the verdict: after the hooks, before the notifications are
+  // drained (which may take up to RunNotifier::kDrainCap).
+  std::function<void(const RunRecord& record)> on_verdict;
   // Added to every run's journal next to the progress printer (live
   // notifications: start, abort). Not owned; must outlive the runner.
   std::vector<RunObserver*> observers;

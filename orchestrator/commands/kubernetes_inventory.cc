@@ -141,20 +141,23 @@ std::string render(const std::vector<ReadyAgent>& agents, const KubernetesInvent
     out += "address = " + toml_quoted(agent.address) + "\n";
     out += "node = " + toml_quoted(agent.node) + "\n";
     if (!options.server_name.empty()) out += "server_name = " + toml_quoted(options.server_name) + "\n";
-    if (!agent.labels.empty()) {
-      out += "labels = { ";
-      bool first = true;
-      for (const auto& [key, value] : agent.labels) {
-        out += (first ? "" : ", ") + toml_quoted(key) + " = " + toml_quoted(value);
-        first = false;
-      }
-      out += " }\n";
-    }
+    out += toml_labels_line(agent.labels);
   }
   return out;
 }
 
 }  // namespace
+
+std::string toml_labels_line(const Labels& labels) {
+  if (labels.empty()) return "";
+  std::string out = "labels = { ";
+  bool first = true;
+  for (const auto& [key, value] : labels) {
+    out += (first ? "" : ", ") + toml_quoted(key) + " = " + toml_quoted(value);
+    first = false;
+  }
+  return out + " }\n";
+}
 
 std::string toml_quoted(std::string_view text) {
   std::string out = "\"";

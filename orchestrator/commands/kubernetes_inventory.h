@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "orchestrator/experiment/experiment.h"
 
 namespace chaos::orchestrator {
 
@@ -45,5 +46,9 @@ StatusOr<KubernetesInventory> inventory_from_pods_json(std::string_view pods_jso
 
 // TOML basic string: quotes, backslashes and control characters escaped.
 std::string toml_quoted(std::string_view text);
+
+// "labels = { \"k\" = \"v\", ... }\n" for an inventory's [[agents]] table;
+// empty for no labels.
+std::string toml_labels_line(const Labels& labels);
 
 }  // namespace chaos::orchestrator

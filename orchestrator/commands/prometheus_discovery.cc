@@ -32,15 +32,7 @@ std::string prometheus_inventory_toml(const std::vector<AgentEndpoint>& agents, 
   }
   for (const auto& agent : agents) {
     out += "\n[[agents]]\naddress = " + toml_quoted(agent.address) + "\nnode = " + toml_quoted(agent.node) + "\n";
-    if (!agent.labels.empty()) {
-      out += "labels = { ";
-      bool first = true;
-      for (const auto& [key, value] : agent.labels) {
-        out += (first ? "" : ", ") + toml_quoted(key) + " = " + toml_quoted(value);
-        first = false;
-      }
-      out += " }\n";
-    }
+    out += toml_labels_line(agent.labels);
   }
   return out;
 }

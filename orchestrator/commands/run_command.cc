@@ -51,6 +51,13 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
     verdict["recovery_resolution_seconds"] =
         seconds_or_null(outcome.recovery_resolution.count() > 0 ? std::optional(outcome.recovery_resolution)
                                                                 : std::nullopt);
+    // Which data the figures rest on: "prometheus_range", "recovery_checks"
+    // (the range data was unavailable), or null (not measured).
+    verdict["recovery_source"] = outcome.recovery_from_range_data ? nlohmann::json("prometheus_range")
+                                 : outcome.time_to_recovery        ? nlohmann::json("recovery_checks")
+                                                                   : nlohmann::json();
+    verdict["detect_source"] =
+        outcome.detection_from_range_data ? nlohmann::json("prometheus_range") : nlohmann::json();
     std::cout << verdict.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     return;
   }
@@ -98,10 +105,13 @@ RunnerOptions runner_options(const RunFlags& flags) {
 int execute(const RunFlags& flags, const Experiment& experiment) {
   SystemClock clock;
   InterruptWatcher watcher(clock);  // first, before any thread exists
-  ExperimentRunner runner(clock, watcher.interrupted(), runner_options(flags));
+  RunnerOptions options = runner_options(flags);
+  options.on_verdict = [&flags](const RunRecord& record) {
+    print_verdict(record.outcome, flags, record.identity.experiment_id);
+  };
+  ExperimentRunner runner(clock, watcher.interrupted(), std::move(options));
   const RunRecord record = runner.run(experiment, flags.report_dir);
   if (!record.started.ok()) return std::cerr << "chaosctl: " << record.started.message() << "\n", kExitError;
-  print_verdict(record.outcome, flags, record.identity.experiment_id);
   return exit_code(record.outcome.verdict);
 }
 
@@ -158,6 +168,7 @@ int run_suite(const RunFlags& flags) {
     run_flags.report_dir = record.report_dir;
     print_verdict(record.outcome, run_flags, record.identity.experiment_id);
   };
+  if (flags.output == "text") options.runner.on_verdict = options.print_run;
   return run_suite_command(options);
 }
 
@@ -209,8 +220,17 @@ void add_run_command(CLI::App& app, int& exit_code) {
                                       "Suite: stop after the first experiment that did not hold");
   command->add_flag("--keep-going", flags->keep_going, "Suite: run every experiment (the default)")
       ->excludes(fail_fast);
+  // Checked here, so a bad value is refused for one file as for a suite.
   command->add_option("--settle-timeout", flags->settle_timeout,
-                      "Suite: how long each experiment's before-checks may take to hold again (default 2m)");
+                      "Suite: how long each experiment's before-checks may take to hold again (default 2m)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            const auto timeout = parse_duration(text);
+            return !timeout.ok() || timeout->count() <= 0 || *timeout > kSuiteMaxSettleTimeout
+                       ? std::string("a positive duration of at most 1h, like 90s")
+                       : std::string();
+          },
+          "DURATION"));
   add_output_option(*command, flags->output);
   add_history_flags(*command, flags->history);
   command->footer("The experiment's [[notify]] webhooks and [grafana] annotations are sent in the background and "

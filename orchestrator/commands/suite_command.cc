@@ -1,6 +1,7 @@
 #include "orchestrator/commands/suite_command.h"
 
 #include <iostream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -21,13 +22,24 @@ namespace {
 StatusOr<std::vector<SuiteItem>> load_suite_items(const SuiteCommandOptions& options) {
   std::vector<SuiteItem> items;
   std::string errors;
-  for (const auto& entry : options.suite.entries) {
+  std::set<std::string> reported;  // one experiment in two entries: its errors once
+  for (size_t i = 0; i < options.suite.entries.size(); ++i) {
+    const SuiteEntry& entry = options.suite.entries[i];
     LoadOptions load;
     load.inventory_override = options.inventory ? options.inventory : entry.inventory;
     load.prometheus_override = options.prometheus ? options.prometheus : entry.prometheus;
     auto experiment = load_experiment(entry.file, load);
     if (!experiment.ok()) {
-      errors += (errors.empty() ? "" : "\n") + experiment.status().message();
+      // Which entry of the suite named it: the experiment's own errors point
+      // into its file, which may not even exist.
+      const std::string entry_name = (options.suite.source_path.empty() ? std::string("suite")
+                                                                         : options.suite.source_path) +
+                                     ": run[" + std::to_string(i) + "] (" + entry.file + ")";
+      if (reported.insert(experiment.status().message()).second) {
+        errors += (errors.empty() ? "" : "\n") + entry_name + ":\n" + experiment.status().message();
+      } else {
+        errors += (errors.empty() ? "" : "\n") + entry_name + ": the same errors as above";
+      }
       continue;
     }
     const auto settle = options.settle_timeout.value_or(entry.settle_timeout.value_or(options.suite.settle_timeout));
@@ -110,10 +122,12 @@ int run_suite_command(const SuiteCommandOptions& options) {
         record.outcome.verdict = Verdict::kError;
         record.outcome.reason = "reloading the experiment before its run: " + experiment.status().message();
         std::cerr << record.outcome.reason << "\n";
+        if (options.runner.output == "text" && options.print_run) options.print_run(record);
       } else {
+        // A run that started prints its verdict itself (RunnerOptions::on_verdict).
         record = inner.run(*experiment, report_dir);
+        if (!record.started.ok() && options.runner.output == "text" && options.print_run) options.print_run(record);
       }
-      if (options.runner.output == "text" && options.print_run) options.print_run(record);
       return record;
     }
     ExperimentRunnerInterface& inner;

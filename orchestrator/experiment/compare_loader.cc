@@ -277,9 +277,23 @@ std::vector<CompareCheck> read_compare_checks(TableReader& root, const Experimen
                                              " [[compare]] checks, found " + std::to_string(tables->size()));
     return checks;
   }
+  // Names key the journal's records, the failed checks and the charts: two
+  // checks of one name would mix their points and hide a failure.
+  std::set<std::string> names;
+  for (const auto& check : experiment.steady_state) names.insert(check.condition.name);
   for (size_t i = 0; i < tables->size(); ++i) {
     TableReader reader(*tables->get(i)->as_table(), "compare[" + std::to_string(i) + "]", root.diagnostics());
-    if (auto check = read_compare_check(reader, experiment, resolve_agents)) checks.push_back(std::move(*check));
+    auto check = read_compare_check(reader, experiment, resolve_agents);
+    if (!check) continue;
+    if (!names.insert(check->name).second) {
+      if (reader.node("name") != nullptr) {
+        reader.error_at_key("name", "'" + check->name + "' is already the name of another check");
+      } else {
+        reader.error_here(reader.name() + ": '" + check->name + "' is already the name of another check");
+      }
+      continue;
+    }
+    checks.push_back(std::move(*check));
   }
   return checks;
 }

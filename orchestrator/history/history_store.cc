@@ -1,5 +1,8 @@
 #include "orchestrator/history/history_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <sqlite3.h>
 
 #include <algorithm>
@@ -365,6 +368,12 @@ StatusOr<std::unique_ptr<HistoryStore>> open_history_store(const std::string& pa
     }
   }
   if (std::filesystem::is_directory(path, error)) return invalid_argument(path + ": is a directory, not a file");
+  if (options.mode != HistoryOpenMode::kExisting) {
+    // A new database is the owner's only, like its directory (SQLite would
+    // create it 0644); an existing file keeps the mode its owner gave it.
+    const int created = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (created >= 0) ::close(created);
+  }
   sqlite3* raw = nullptr;
   const int opened = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   SqliteHandle db(raw);

@@ -31,12 +31,15 @@ DeliveryQueue::DeliveryQueue(std::size_t capacity)
       }) {}
 
 DeliveryQueue::~DeliveryQueue() {
+  std::function<void()> abort;
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
     queue_.clear();
+    abort = in_flight_abort_;
   }
   changed_.notify_all();
+  if (abort) abort();
   sender_.join();
 }
 
@@ -64,7 +67,10 @@ DeliverySummary DeliveryQueue::drain(std::chrono::milliseconds cap) {
   for (const auto& delivery : queue_) summary.pending.push_back(delivery.what);
   stopping_ = true;  // what is left is given up on
   queue_.clear();
+  std::function<void()> abort = busy_ ? in_flight_abort_ : nullptr;
+  lock.unlock();
   changed_.notify_all();
+  if (abort) abort();  // a request still in flight must not hold up the exit
   return summary;
 }
 
@@ -78,12 +84,14 @@ void DeliveryQueue::send_loop() {
     busy_ = true;
     in_flight_ = delivery.what;
     in_flight_worst_ = delivery.worst_case();
+    in_flight_abort_ = delivery.abort;
     lock.unlock();
     deliver(delivery);
     lock.lock();
     busy_ = false;
     in_flight_.clear();
     in_flight_worst_ = std::chrono::milliseconds(0);
+    in_flight_abort_ = nullptr;
     changed_.notify_all();
   }
 }

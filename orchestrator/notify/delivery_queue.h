@@ -24,6 +24,9 @@ namespace chaos::orchestrator {
 struct Delivery {
   std::string what;                 // "webhook https://hooks.example/chaos (verdict)"
   std::function<Status()> attempt;  // one try; bounded by the endpoint's timeout
+  // Ends the attempt in flight from another thread (at drain's deadline and
+  // when the queue stops): the timeouts bound each read, not a whole answer.
+  std::function<void()> abort;
   DeliveryPolicy policy;
   std::chrono::milliseconds attempt_timeout{5000};
   // The longest it can take: every attempt timing out, plus the backoffs.
@@ -40,8 +43,8 @@ class DeliveryQueue {
  public:
   static constexpr std::size_t kDefaultCapacity = 64;
   explicit DeliveryQueue(std::size_t capacity = kDefaultCapacity);
-  // Stops the sender: queued deliveries are dropped, backoffs cut short; a
-  // request in flight ends by its own timeout.
+  // Stops the sender: queued deliveries are dropped, backoffs cut short, a
+  // request in flight is aborted.
   ~DeliveryQueue();
   DeliveryQueue(const DeliveryQueue&) = delete;
   DeliveryQueue& operator=(const DeliveryQueue&) = delete;
@@ -63,6 +66,7 @@ class DeliveryQueue {
   bool busy_ = false;  // a delivery is being attempted
   std::string in_flight_;
   std::chrono::milliseconds in_flight_worst_{0};
+  std::function<void()> in_flight_abort_;
   bool stopping_ = false;
   DeliverySummary summary_;
   std::thread sender_;

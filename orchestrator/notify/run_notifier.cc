@@ -79,6 +79,7 @@ void RunNotifier::send(Target& target, const std::string& what, std::string body
     if (!reply->success()) return unavailable(endpoint->url_of(path) + " answered " + describe_reply(*reply));
     return {};
   };
+  delivery.abort = [endpoint] { endpoint->abort_in_flight(); };
   queue_->enqueue(std::move(delivery));
 }
 

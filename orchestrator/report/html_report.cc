@@ -116,7 +116,7 @@ void write_detection(std::ostream& out, const Report& report) {
         << "</strong> from the first injection to the first violated during-check sample";
     if (verdict.detected_at) out << " (" << format_timestamp(*verdict.detected_at) << ")";
     out << ", from Prometheus range data" << resolution_note(verdict) << "</p>\n";
-  } else if (verdict.recovery_source == "prometheus_range" || (verdict.recovery_resolution_seconds && !verdict.recovery_measured)) {
+  } else if (verdict.detect_source == "prometheus_range") {
     out << "<p class=\"time-to-detect\">Time to detect: none; no during-check sample was violated while the faults "
            "were live</p>\n";
   }
@@ -144,7 +144,7 @@ void write_recovery(std::ostream& out, const Report& report) {
     }
   } else if (verdict.recovery_measured) {
     out << "<strong>did not recover</strong> within " << escape_html(report.experiment.recovery_within);
-    if (verdict.recovery_resolution_seconds) {
+    if (from_range) {
       out << ": the after-checks never held from an instant after the last revert to the end of the run";
     }
   } else {

@@ -99,6 +99,7 @@ ReportVerdict parse_verdict(const json& verdict, Status& status) {
   result.detected_at = time_field(verdict, "detected_at", "verdict", status);
   result.recovery_resolution_seconds = number_field(verdict, "recovery_resolution_seconds");
   result.recovery_source = text_field(verdict, "recovery_source", "verdict", status);
+  result.detect_source = text_field(verdict, "detect_source", "verdict", status);
   const json& ended_early = array_field(verdict, "ended_early");
   for (size_t i = 0; i < ended_early.size(); ++i) {
     const std::string path = "verdict.ended_early[" + std::to_string(i) + "]";

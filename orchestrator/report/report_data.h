@@ -117,6 +117,9 @@ struct ReportVerdict {
   std::optional<double> detected_at;
   std::optional<double> recovery_resolution_seconds;
   std::string recovery_source;
+  // "prometheus_range" when the during-checks' range data was read: only
+  // then does a missing time to detect mean "nothing was violated".
+  std::string detect_source;
 };
 
 struct ReportExperiment {

@@ -126,7 +126,11 @@ void ExperimentRun::run_steps() {
   teardown();
   if (result == WatchResult::kInterrupted || outcome_.verdict == Verdict::kError) return;
   measure_recovery();
-  if (!context_.interrupted) measure_range_timing(context_.clock.wall_now());
+  if (context_.interrupted) return;  // measure_recovery noted it
+  measure_range_timing(context_.clock.wall_now());
+  // Ctrl-C while the range data was awaited or read: the figures are
+  // incomplete, so the run is interrupted, not judged on them.
+  if (context_.interrupted) return note_interrupt();
   judge_recovery();
 }
 
@@ -340,20 +344,27 @@ void ExperimentRun::measure_range_timing(WallTime run_end) {
                                          std::to_string(kRecoveryTimingMaxPoints) + " points per query here");
   }
   if (recovery) outcome_.last_revert_at = last_revert;
-  wait_for_samples_up_to(end);
+  // The recovery grid ends at its first instant at or after the end of the
+  // run: the last recovery check (what ended the run) saw a sample that an
+  // instant before the end would not, and would then be judged on an older
+  // one. The wait below makes sure that instant's samples are in.
+  const RangeGrid recovery_grid =
+      make_range_grid(last_revert, end + step - std::chrono::milliseconds(1), step);
+  wait_for_samples_up_to(recovery && recovery_grid.count > 0 ? recovery_grid.at(recovery_grid.count - 1) : end);
   const bool detected = !faults.empty() && !context_.interrupted &&
                         time_detection(make_range_grid(first_inject, last_revert, step));
   if (!recovery) {
     if (detected) outcome_.recovery_resolution = step;
     return;
   }
-  if (!context_.interrupted && time_recovery(make_range_grid(last_revert, end, step))) {
+  if (!context_.interrupted && time_recovery(recovery_grid)) {
     outcome_.recovery_resolution = step;
     return;
   }
   // One resolution describes every figure shown: the polls' cadence.
   outcome_.time_to_detect.reset();
   outcome_.detected_at.reset();
+  outcome_.detection_from_range_data = false;
   outcome_.recovery_resolution = context_.experiment.settings.during_interval;
   if (!first_recovery_check_at_) return;
   outcome_.recovered_at = first_recovery_check_at_;
@@ -425,6 +436,7 @@ bool ExperimentRun::time_detection(const RangeGrid& grid) {
     return false;
   }
   if (checks->empty()) return true;
+  outcome_.detection_from_range_data = true;
   const GridFinding found = first_violated_instant(*checks, grid);
   if (!found.index) {
     context_.journal.event("detect", "no during-check sample was violated while the faults were live (" + source + ")");

@@ -157,9 +157,10 @@ json outcome_to_json(const RunOutcome& outcome) {
           {"detected_at", optional_time(outcome.detected_at)},
           {"recovery_resolution_seconds",
            outcome.recovery_resolution.count() > 0 ? json(seconds(outcome.recovery_resolution)) : json()},
-          {"recovery_source", !outcome.time_to_recovery      ? json()
-                              : outcome.recovery_from_range_data ? json("prometheus_range")
-                                                                 : json("recovery_checks")}};
+          {"recovery_source", outcome.recovery_from_range_data ? json("prometheus_range")
+                              : outcome.time_to_recovery        ? json("recovery_checks")
+                                                                : json()},
+          {"detect_source", outcome.detection_from_range_data ? json("prometheus_range") : json()}};
 }
 
 }  // namespace

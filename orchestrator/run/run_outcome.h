@@ -64,6 +64,9 @@ struct RunOutcome {
   // false: Prometheus range data was unavailable, and time_to_recovery is
   // the first recovery check that passed (resolution: during_interval).
   bool recovery_from_range_data = false;
+  // true: the during-checks' range data was read, so an absent
+  // time_to_detect means no sample was violated (not "unknown").
+  bool detection_from_range_data = false;
 };
 
 }  // namespace chaos::orchestrator

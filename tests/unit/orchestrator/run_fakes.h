@@ -310,6 +310,7 @@ class FakePrometheus final : public PrometheusClient {
     result.result_type = "vector";
     const double seconds = std::chrono::duration<double>(clock_.elapsed()).count();
     if (query == kRecoveryTimingIngestedQuery) {  // every scrape is in at once
+      if (on_ingest_query) on_ingest_query();
       const double now = std::chrono::duration<double>(clock_.wall_now().time_since_epoch()).count();
       result.series.push_back({{}, {{seconds, std::to_string(now), now}}});
       return result;
@@ -345,6 +346,7 @@ class FakePrometheus final : public PrometheusClient {
 
   bool ready = true;
   bool range_fails = false;
+  std::function<void()> on_ingest_query;  // called when the run waits for the last scrapes
   int queries = 0;
   int range_queries = 0;
 

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
+#include <iostream>
 
 #include "orchestrator/commands/commands.h"
+#include "orchestrator/commands/exit_codes.h"
 #include "tests/unit/orchestrator/temp_dir.h"
 
 namespace chaos::orchestrator {
@@ -61,8 +63,13 @@ RunCommandResult chaosctl_run(std::vector<std::string> args) {
   for (const auto& arg : args) argv.push_back(arg.c_str());
   ::testing::internal::CaptureStdout();
   ::testing::internal::CaptureStderr();
-  app.parse(static_cast<int>(argv.size()), argv.data());
   RunCommandResult result;
+  try {
+    app.parse(static_cast<int>(argv.size()), argv.data());
+  } catch (const CLI::ParseError& error) {
+    exit_code = kExitUsage;  // as chaosctl's main turns a bad flag into 4
+    std::cerr << error.what() << "\n";
+  }
   result.out = ::testing::internal::GetCapturedStdout();
   result.err = ::testing::internal::GetCapturedStderr();
   result.exit_code = exit_code;
@@ -118,6 +125,15 @@ TEST_F(RunCommandTest, NoExperimentOrFilesAndASuiteTogetherAreUsageErrors) {
   EXPECT_EQ(chaosctl_run({}).exit_code, 4);
   EXPECT_EQ(chaosctl_run({a_, "--suite", a_}).exit_code, 4);
   EXPECT_EQ(chaosctl_run({a_, b_, "--settle-timeout", "forever"}).exit_code, 4);
+  // Refused for one file too, not silently ignored.
+  EXPECT_EQ(chaosctl_run({a_, "--dry-run", "--settle-timeout", "forever"}).exit_code, 4);
+}
+
+TEST_F(RunCommandTest, AMissingSuiteEntryIsNamedByTheSuiteFileAndItsIndex) {
+  const std::string suite = dir_.write("game-day.toml", "[suite]\n[[run]]\nfile = \"a.toml\"\n[[run]]\nfile = \"gone.toml\"\n");
+  const auto result = chaosctl_run({suite, "--dry-run"});
+  EXPECT_EQ(result.exit_code, 3);
+  EXPECT_THAT(result.err, HasSubstr(suite + ": run[1] (" + dir_.path() + "/gone.toml)")) << result.err;
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "orchestrator/experiment/experiment_loader.h"
+#include "tests/unit/orchestrator/experiment/three_agent_inventory.h"
 #include "tests/unit/orchestrator/temp_dir.h"
 
 namespace chaos::orchestrator {
@@ -13,22 +14,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::TempDir;
-
-const char* kCompareInventory = R"([[agents]]
-address = "127.0.0.1:9700"
-node = "n1"
-labels = { role = "broker" }
-
-[[agents]]
-address = "127.0.0.1:9710"
-node = "n2"
-labels = { role = "broker" }
-
-[[agents]]
-address = "127.0.0.1:9720"
-node = "n3"
-labels = { role = "client" }
-)";
 
 // 16 lines; the [[compare]] table a test appends starts on line 17.
 const char* kCompareBase = R"([experiment]
@@ -51,7 +36,7 @@ targets = { labels = { role = "client" } }
 
 class CompareLoaderTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_.write("inventory.toml", kCompareInventory); }
+  void SetUp() override { dir_.write("inventory.toml", testing::kThreeAgentInventory); }
   StatusOr<Experiment> load(const std::string& compare, const LoadOptions& options = {}) {
     return load_experiment(dir_.write("exp.toml", std::string(kCompareBase) + compare), options);
   }
@@ -158,6 +143,20 @@ TEST_F(CompareLoaderTest, OfflineValidationChecksEverythingButTheNodeSets) {
   ASSERT_TRUE(experiment.ok()) << experiment.status().message();
   EXPECT_TRUE(experiment->compare.at(0).faulted_nodes.empty());
   EXPECT_THAT(errors("[[compare]]\nquery = 'up'\ntolerance = 0.1\n", offline), HasSubstr("no $nodes placeholder"));
+}
+
+TEST_F(CompareLoaderTest, TwoChecksOfOneNameAreRefusedAtTheSecondName) {
+  const std::string message = errors(R"([[compare]]
+name = "p99"
+query = 'x{node=~"$nodes"}'
+tolerance = 0.25
+
+[[compare]]
+name = "p99"
+query = 'y{node=~"$nodes"}'
+tolerance = 0.25
+)");
+  EXPECT_THAT(message, HasSubstr(at(23, 8) + "compare[1].name: 'p99' is already the name of another check")) << message;
 }
 
 TEST(CompareSubstitution, EscapesRegexMetacharactersForTheStringLiteralItStandsIn) {

@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/unit/orchestrator/experiment/three_agent_inventory.h"
 #include "tests/unit/orchestrator/temp_dir.h"
 
 namespace chaos::orchestrator {
@@ -12,22 +13,6 @@ namespace {
 
 using ::testing::HasSubstr;
 using testing::TempDir;
-
-const char* kInventory = R"([[agents]]
-address = "127.0.0.1:9700"
-node = "n1"
-labels = { role = "broker" }
-
-[[agents]]
-address = "127.0.0.1:9710"
-node = "n2"
-labels = { role = "broker" }
-
-[[agents]]
-address = "127.0.0.1:9720"
-node = "n3"
-labels = { role = "client" }
-)";
 
 const char* kGood = R"([experiment]
 title = "Kill one broker"
@@ -97,7 +82,7 @@ within = "20s"
 
 class LoaderTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_.write("inventory.toml", kInventory); }
+  void SetUp() override { dir_.write("inventory.toml", testing::kThreeAgentInventory); }
   StatusOr<Experiment> load(const std::string& text, const LoadOptions& options = {}) {
     return load_experiment(dir_.write("exp.toml", text), options);
   }

@@ -132,6 +132,9 @@ TEST(HistoryStore, NewFileCarriesTheSchemaVersion) {
   const std::string path = dir.path() + "/history.sqlite";
   ASSERT_TRUE(open_history_store(path).ok());
   EXPECT_EQ(raw_user_version(path), kHistorySchemaVersion);
+  // Runs name hosts and failures: a new file is the owner's only.
+  EXPECT_EQ(std::filesystem::status(path).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
 TEST(HistoryStore, EmptySqliteFileIsMigratedToTheCurrentSchema) {

@@ -34,7 +34,9 @@ struct Received {
 };
 
 // Answers every POST with the status `answer` returns for the n-th request
-// (0-based); a handler told to hang waits until the receiver is destroyed.
+// (0-based); a handler told to hang (0) waits until the receiver is
+// destroyed; one told to drip (-1) answers 200 and then one body byte every
+// 50 ms for 30 s, so no single read ever times out.
 class Receiver {
  public:
   explicit Receiver(std::function<int(int)> answer = [](int) { return 200; }) : answer_(std::move(answer)) {
@@ -47,6 +49,23 @@ class Receiver {
                              nlohmann::json::parse(request.body, nullptr, false)});
       }
       const int status = answer_(n);
+      if (status == -1) {
+        response.set_chunked_content_provider("text/plain", [this](size_t offset, httplib::DataSink& sink) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+          bool closing = false;
+          {
+            std::lock_guard lock(mutex_);
+            closing = closing_;
+          }
+          if (closing || offset >= 600) {
+            sink.done();
+          } else {
+            sink.write("x", 1);
+          }
+          return true;
+        });
+        return;
+      }
       if (status == 0) {
         std::unique_lock lock(mutex_);
         released_.wait(lock, [this] { return closing_; });
@@ -200,6 +219,23 @@ TEST_F(NotifierTest, HangingReceiverDoesNotHoldUpTheRunAndIsReportedFailed) {
   EXPECT_FALSE(summary.failed.empty());
   EXPECT_THAT(summary.failed[0], HasSubstr("POST " + receiver.url() + ": no (complete) answer within 200ms"));
   EXPECT_THAT(warnings_.str(), HasSubstr("warning: notification"));
+}
+
+// Each read has its timeout, a whole answer has none: a receiver that drips
+// its answer is cut off when the drain gives up, not waited for.
+TEST_F(NotifierTest, AReceiverThatDripsItsAnswerIsCutOffWhenTheDrainGivesUp) {
+  Receiver receiver([](int) { return -1; });
+  NotifyConfig config;
+  config.webhooks.push_back(webhook_to(receiver.url()));
+  config.webhooks[0].on_start = config.webhooks[0].on_abort = false;
+  const auto begun = std::chrono::steady_clock::now();
+  {
+    auto notifier_ = notifier(config);
+    const DeliverySummary summary = notifier_->finish(RunOutcome{}, journal_, times(), "", warnings_, 300ms);
+    EXPECT_EQ(summary.delivered, 0);
+  }
+  // Generous: the drip lasts 30 s; a notifier that waits for it ends after that.
+  EXPECT_LT(std::chrono::steady_clock::now() - begun, 15s);
 }
 
 TEST_F(NotifierTest, FailedDeliveryIsRetriedUntilTheReceiverTakesIt) {

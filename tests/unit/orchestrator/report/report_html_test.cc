@@ -163,6 +163,21 @@ TEST(ReportHtml, TimesToRecoveryAndDetectNameTheirSourceAndAreMarkedOnTheCharts)
   EXPECT_THAT(html, HasSubstr(">recovered</text>"));
 }
 
+// "Nothing was violated" only when the during-checks' range data was read;
+// a failed detection query or a run without range data says nothing.
+TEST(ReportHtml, NoTimeToDetectIsClaimedOnlyFromRangeData) {
+  Report report = sample_report();
+  report.verdict.recovery_source = "prometheus_range";
+  report.verdict.recovery_resolution_seconds = 1;
+  EXPECT_THAT(render_report_html(report), Not(HasSubstr("no during-check sample was violated")));
+  report.verdict.detect_source = "prometheus_range";
+  EXPECT_THAT(render_report_html(report), HasSubstr("no during-check sample was violated"));
+  report.verdict.recovery_source = "recovery_checks";
+  report.verdict.time_to_recovery_seconds.reset();
+  report.verdict.recovery_measured = true;
+  EXPECT_THAT(render_report_html(report), Not(HasSubstr("never held from an instant after the last revert")));
+}
+
 TEST(ReportHtml, ARecoveryLaterThanAllowedSaysSo) {
   Report report = sample_report();
   report.verdict.recovery_source = "prometheus_range";

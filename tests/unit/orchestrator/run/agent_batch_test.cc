@@ -8,7 +8,11 @@
 #include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
 
+#include <unistd.h>
+
 #include <atomic>
+#include <filesystem>
+#include <fstream>
 #include <condition_variable>
 #include <mutex>
 
@@ -176,6 +180,26 @@ TEST(GrpcAgentClientFactoryTest, KeepsOneChannelPerAddressAcrossClients) {
   auto other = factory.connect("127.0.0.1:2");
   ASSERT_NE(first->grpc_endpoint(), nullptr);
   EXPECT_EQ(factory.open_channels(), 2u);
+}
+
+// A suite runs for hours: a token (or certificate) replaced meanwhile is
+// read again by the next run instead of the first run's channel being kept.
+TEST(GrpcAgentClientFactoryTest, AChannelIsReopenedWhenItsSecurityFilesChange) {
+  const std::string dir = ::testing::TempDir() + "/factory-token-" + std::to_string(::getpid());
+  std::filesystem::create_directories(dir);
+  const std::string token = dir + "/token";
+  std::ofstream(token) << "first\n";
+  AgentEndpoint agent{"127.0.0.1:1", "n1", {}};
+  agent.security.token_file = token;
+  GrpcAgentClientFactory factory(100ms);
+  factory.trust({agent});
+  (void)factory.connect(agent.address);
+  factory.trust({agent});
+  EXPECT_EQ(factory.open_channels(), 1u) << "unchanged files keep the channel";
+  std::ofstream(token) << "the rotated token\n";
+  factory.trust({agent});
+  EXPECT_EQ(factory.open_channels(), 0u) << "the channel opened with the old token was kept";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

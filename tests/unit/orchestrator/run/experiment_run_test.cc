@@ -60,6 +60,7 @@ class RunTest : public ::testing::Test {
                     return std::optional<std::string>();
                   });
     prometheus_->range_fails = prometheus_range_fails_;
+    prometheus_->on_ingest_query = prometheus_on_ingest_query_;
     RunContext context{experiment_, *prometheus_, factory_, clock_, journal_, interrupted_,
                        RunIdentity{"exp-1", "exp-1-lease", 3s}};
     context.revert_give_up_after = give_up_after_;
@@ -80,6 +81,7 @@ class RunTest : public ::testing::Test {
   std::unique_ptr<FakePrometheus> prometheus_;
   bool no_data_ = false;
   bool prometheus_range_fails_ = false;
+  std::function<void()> prometheus_on_ingest_query_;
   std::chrono::nanoseconds give_up_after_ = 60s;
 };
 
@@ -243,6 +245,24 @@ TEST_F(RunTest, TimeToDetectIsTheFirstViolatedDuringSampleAfterTheInjection) {
   EXPECT_EQ(journal["verdict"]["recovery_resolution_seconds"], 1.0);
   EXPECT_EQ(journal["verdict"]["recovery_source"], "prometheus_range");
   EXPECT_EQ(journal["experiment"]["settings"]["recovery_step"], "1s");
+}
+
+// The recovery check at 16.5 s ends the run on a sample the 1 s grid only
+// reaches at 17 s: the grid runs to its first instant at or after the end,
+// or the run would be judged on the older sample at 16 s.
+TEST_F(RunTest, TheRangeGridReachesTheEndOfTheRunSoTheLastRecoveryCheckCounts) {
+  experiment_.settings.during_interval = 1500ms;
+  const RunOutcome outcome = run([](double t) { return t >= 10 && t < 16.2 ? "0.5" : "1"; });
+  EXPECT_TRUE(outcome.recovery_from_range_data);
+  EXPECT_TRUE(outcome.recovered) << outcome.reason;
+  EXPECT_EQ(outcome.time_to_recovery, 7s);
+}
+
+TEST_F(RunTest, CtrlCWhileTheRangeDataIsReadIsAnInterruptNotAVerdict) {
+  prometheus_on_ingest_query_ = [this] { interrupted_ = true; };
+  const RunOutcome outcome = run([](double) { return "1"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kAborted) << outcome.reason;
+  EXPECT_EQ(outcome.aborted_by, "interrupted");
 }
 
 TEST_F(RunTest, RecoveryStepSetsTheResolution) {
