@@ -27,6 +27,11 @@ Status Diagnostics::to_status() const {
   return invalid_argument(joined);
 }
 
+std::string path_relative_to(const std::string& toml_path, const std::string& path) {
+  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
+  return (std::filesystem::path(toml_path).parent_path() / path).lexically_normal().string();
+}
+
 std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics& diagnostics) {
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);

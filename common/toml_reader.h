@@ -47,6 +47,11 @@ std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics&
 // The same for TOML text already in memory; diagnostics.file() names it.
 std::optional<toml::table> parse_toml(const std::string& text, Diagnostics& diagnostics);
 
+// A path written in the TOML file `toml_path`: relative paths are relative
+// to that file's directory (experiments, inventories, suites alike);
+// absolute and empty ones stay as they are.
+std::string path_relative_to(const std::string& toml_path, const std::string& path);
+
 // What a duration() may be besides positive.
 struct DurationLimits {
   bool zero_allowed = false;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/url_encode.h"
 #include "lab/http_check.h"
 
 namespace chaos::lab {

@@ -9,7 +9,6 @@
 #include "common/clock.h"
 #include "common/status.h"
 #include "lab/lab_layout.h"
-#include "common/url_encode.h"
 
 namespace chaos::lab {
 
@@ -28,7 +27,5 @@ Status probe_in_steady_state(const LabLayout& layout);
 
 // The value of an unlabelled sample `name` in Prometheus text, if present.
 std::optional<double> sample_value(const std::string& exposition, const std::string& name);
-// Percent-encodes a PromQL expression for a query string.
-using chaos::url_encode;
 
 }  // namespace chaos::lab

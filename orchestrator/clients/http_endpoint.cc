@@ -9,27 +9,17 @@
 
 #include <mutex>
 
+#include "common/url_encode.h"
+
 namespace chaos::orchestrator {
 
 namespace {
 
 std::string http_form_encode(const std::vector<std::pair<std::string, std::string>>& fields) {
-  static const char kHex[] = "0123456789ABCDEF";
   std::string out;
   for (const auto& [name, value] : fields) {
     if (!out.empty()) out += '&';
-    for (const std::string* part : {&name, &value}) {
-      for (unsigned char c : *part) {
-        if (std::isalnum(c) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-          out += static_cast<char>(c);
-        } else {
-          out += '%';
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        }
-      }
-      if (part == &name) out += '=';
-    }
+    out += url_encode(name) + '=' + url_encode(value);
   }
   return out;
 }

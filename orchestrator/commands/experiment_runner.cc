@@ -29,9 +29,7 @@ Status write_run_reports(const std::string& output, const RunRecord& record, con
   // Agents and Prometheus may send invalid UTF-8, which dump() would throw on.
   const std::string text = journal_json.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
   CHAOS_RETURN_IF_ERROR(write_report_file(record.report_dir, "journal.json", text + "\n"));
-  CHAOS_RETURN_IF_ERROR(write_report_file(record.report_dir, "junit.xml",
-                                          "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n" +
-                                              record.junit_testsuite + "</testsuites>\n"));
+  CHAOS_RETURN_IF_ERROR(write_report_file(record.report_dir, "junit.xml", junit_document(record.junit_testsuite)));
   CHAOS_ASSIGN_OR_RETURN(auto html, report::render_journal(journal_json, record.report_dir + "/journal.json"));
   return write_report_file(record.report_dir, report::kReportFileName, html);
 }

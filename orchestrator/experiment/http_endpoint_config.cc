@@ -143,11 +143,6 @@ StatusOr<std::vector<std::pair<std::string, std::string>>> read_headers_file(con
   return headers;
 }
 
-std::string path_relative_to(const std::string& experiment_path, const std::string& path) {
-  if (path.empty() || std::filesystem::path(path).is_absolute()) return path;
-  return (std::filesystem::path(experiment_path).parent_path() / path).lexically_normal().string();
-}
-
 namespace {
 
 // A file the endpoint names must exist when the experiment loads, so a typo

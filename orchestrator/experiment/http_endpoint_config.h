@@ -79,7 +79,4 @@ StatusOr<std::vector<std::pair<std::string, std::string>>> read_headers_file(con
 void read_http_endpoint(TableReader& reader, const std::string& experiment_path, bool url_required,
                         const std::string& token_key, HttpEndpointConfig& config);
 
-// The file-relative path rule of experiments.
-std::string path_relative_to(const std::string& experiment_path, const std::string& path);
-
 }  // namespace chaos::orchestrator

@@ -12,16 +12,11 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string beside(const std::string& inventory_path, const std::string& path) {
-  if (path.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(inventory_path).parent_path() / path).lexically_normal().string();
-}
-
 std::optional<std::string> readable_file(TableReader& reader, const std::string& key, bool required,
                                          const std::string& inventory_path) {
   auto value = reader.string(key, required);
   if (!value) return std::nullopt;
-  const std::string path = beside(inventory_path, *value);
+  const std::string path = path_relative_to(inventory_path, *value);
   std::error_code error;
   if (!fs::is_regular_file(path, error)) {
     const std::string where = reader.name().empty() ? key : reader.name() + "." + key;

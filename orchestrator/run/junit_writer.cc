@@ -134,10 +134,15 @@ std::string render_junit_testsuite(const Experiment& experiment, const RunJourna
   return out.str();
 }
 
+std::string junit_document(const std::string& testsuites, const std::string& name) {
+  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites" +
+         (name.empty() ? std::string() : " name=\"" + xml_escape(name) + "\"") + ">\n" + testsuites +
+         "</testsuites>\n";
+}
+
 std::string render_junit(const Experiment& experiment, const RunJournal& journal, const RunOutcome& outcome,
                          double duration_seconds) {
-  return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n" +
-         render_junit_testsuite(experiment, journal, outcome, duration_seconds) + "</testsuites>\n";
+  return junit_document(render_junit_testsuite(experiment, journal, outcome, duration_seconds));
 }
 
 }  // namespace chaos::orchestrator

@@ -16,6 +16,10 @@ namespace chaos::orchestrator {
 std::string render_junit(const Experiment& experiment, const RunJournal& journal, const RunOutcome& outcome,
                          double duration_seconds);
 
+// A junit.xml document around <testsuite> elements; `name` (when not
+// empty) names the <testsuites> element (a suite's title).
+std::string junit_document(const std::string& testsuites, const std::string& name = "");
+
 // The same run as one <testsuite> element (indented for <testsuites>), so a
 // suite's junit.xml holds one per experiment (orchestrator/suite/).
 std::string render_junit_testsuite(const Experiment& experiment, const RunJournal& journal,

@@ -30,15 +30,12 @@ std::string unran_testsuite(const SuiteRunResult& run) {
 }  // namespace
 
 std::string render_suite_junit(const SuiteOutcome& outcome) {
-  std::ostringstream out;
-  out << "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  out << "<testsuites name=\"" << xml_escape(outcome.title) << "\">\n";
+  std::string testsuites;
   for (const auto& run : outcome.runs) {
     const bool has_own = run.state == SuiteRunState::kRan && !run.record->junit_testsuite.empty();
-    out << (has_own ? run.record->junit_testsuite : unran_testsuite(run));
+    testsuites += has_own ? run.record->junit_testsuite : unran_testsuite(run);
   }
-  out << "</testsuites>\n";
-  return out.str();
+  return junit_document(testsuites, outcome.title);
 }
 
 }  // namespace chaos::orchestrator

@@ -10,11 +10,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string suite_relative(const std::string& suite_path, const std::string& path) {
-  if (path.empty() || fs::path(path).is_absolute()) return path;
-  return (fs::path(suite_path).parent_path() / path).lexically_normal().string();
-}
-
 const DurationLimits kSuiteSettleLimits{false, kSuiteMaxSettleTimeout};
 
 void read_suite_header(TableReader& root, Suite& suite) {
@@ -50,8 +45,8 @@ void read_suite_entries(TableReader& root, Suite& suite) {
   for (size_t i = 0; i < runs->size(); ++i) {
     TableReader reader(*runs->get(i)->as_table(), "run[" + std::to_string(i) + "]", root.diagnostics());
     SuiteEntry entry;
-    entry.file = suite_relative(suite.source_path, reader.string("file", true).value_or(""));
-    if (auto inventory = reader.string("inventory")) entry.inventory = suite_relative(suite.source_path, *inventory);
+    entry.file = path_relative_to(suite.source_path, reader.string("file", true).value_or(""));
+    if (auto inventory = reader.string("inventory")) entry.inventory = path_relative_to(suite.source_path, *inventory);
     entry.prometheus = reader.string("prometheus");
     if (entry.prometheus && entry.prometheus->rfind("http://", 0) != 0 &&
         entry.prometheus->rfind("https://", 0) != 0) {

@@ -1,6 +1,7 @@
 // Parsers over what the lab reads back from its services and /proc.
 #include <gtest/gtest.h>
 
+#include "common/url_encode.h"
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
 #include "lab/stream_leader.h"
