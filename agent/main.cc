@@ -23,6 +23,7 @@
 #include "agent/leftover_tracker.h"
 #include "agent/leftovers/agent_object_naming.h"
 #include "agent/faults/container/container_fault_kinds.h"
+#include "agent/faults/disk/disk_fault_kinds.h"
 #include "agent/faults/dns/dns_fault_kinds.h"
 #include "agent/faults/network/network_fault_kinds.h"
 #include "agent/faults/process/process_fault_kinds.h"
@@ -93,6 +94,7 @@ void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& envir
   for (auto& kind : make_network_fault_kinds(environment)) kinds.push_back(std::move(kind));
   for (auto& kind : make_dns_fault_kinds(environment)) kinds.push_back(std::move(kind));
   for (auto& kind : make_stress_fault_kinds()) kinds.push_back(std::move(kind));
+  for (auto& kind : make_disk_fault_kinds()) kinds.push_back(std::move(kind));
   ContainerPauseOptions pause_options;
   if (!cgroup_root.empty()) pause_options.cgroup_root = cgroup_root;
   for (auto& kind : make_container_fault_kinds(pause_options)) kinds.push_back(std::move(kind));
