@@ -1,5 +1,6 @@
 // `chaosctl validate FILE...`: every problem of every file as
-// file:line:col: message; exit 3 when any file is invalid.
+// file:line:col: message; exit 3 when any file is invalid. A suite file is
+// checked itself and then every experiment it names, with its overrides.
 #include <iostream>
 
 #include "orchestrator/commands/command_support.h"
@@ -10,6 +11,7 @@
 #include "orchestrator/run/agent_pool.h"
 #include "orchestrator/run/preflight.h"
 #include "orchestrator/run/run_journal.h"
+#include "orchestrator/suite/suite_loader.h"
 
 namespace chaos::orchestrator {
 
@@ -33,28 +35,53 @@ std::vector<std::string> ask_agents(const Experiment& experiment) {
   return check_agents(experiment, pool, journal);
 }
 
+// One experiment file: true when it is valid (and the agents agree, when asked).
+bool validate_experiment(const std::string& file, const LoadOptions& options, bool ask) {
+  auto experiment = load_experiment(file, options);
+  if (!experiment.ok()) {
+    std::cerr << experiment.status().message() << "\n";
+    return false;
+  }
+  if (ask) {
+    const auto problems = ask_agents(*experiment);
+    if (!problems.empty()) {
+      for (const auto& problem : problems) std::cerr << file << ": " << problem << "\n";
+      return false;
+    }
+  }
+  std::cout << file << ": ok (" << experiment->steady_state.size() << " checks, " << experiment->aborts.size()
+            << " abort conditions, " << experiment->method.size() << " steps)\n";
+  return true;
+}
+
+// A suite file and every experiment it names, each with the entry's
+// inventory unless --inventory overrides it (as `chaosctl run` does).
+bool validate_suite(const std::string& file, const LoadOptions& options, bool ask) {
+  auto suite = load_suite(file);
+  if (!suite.ok()) {
+    std::cerr << suite.status().message() << "\n";
+    return false;
+  }
+  bool valid = true;
+  for (const auto& entry : suite->entries) {
+    LoadOptions entry_options = options;
+    if (!entry_options.inventory_override) entry_options.inventory_override = entry.inventory;
+    valid = validate_experiment(entry.file, entry_options, ask) && valid;
+  }
+  std::cout << file << ": " << (valid ? "ok" : "invalid") << " (suite of " << suite->entries.size()
+            << " experiments)\n";
+  return valid;
+}
+
 int run_validate(const ValidateFlags& flags) {
   LoadOptions options;
   if (!flags.inventory.empty()) options.inventory_override = flags.inventory;
   options.resolve_agents = !flags.offline;
   int invalid = 0;
   for (const auto& file : flags.files) {
-    auto experiment = load_experiment(file, options);
-    if (!experiment.ok()) {
-      ++invalid;
-      std::cerr << experiment.status().message() << "\n";
-      continue;
-    }
-    if (flags.ask_agents) {
-      const auto problems = ask_agents(*experiment);
-      if (!problems.empty()) {
-        ++invalid;
-        for (const auto& problem : problems) std::cerr << file << ": " << problem << "\n";
-        continue;
-      }
-    }
-    std::cout << file << ": ok (" << experiment->steady_state.size() << " checks, " << experiment->aborts.size()
-              << " abort conditions, " << experiment->method.size() << " steps)\n";
+    const bool valid = is_suite_file(file) ? validate_suite(file, options, flags.ask_agents)
+                                           : validate_experiment(file, options, flags.ask_agents);
+    if (!valid) ++invalid;
   }
   return invalid == 0 ? kExitOk : kExitError;
 }
@@ -63,8 +90,8 @@ int run_validate(const ValidateFlags& flags) {
 
 void add_validate_command(CLI::App& app, int& exit_code) {
   auto flags = std::make_shared<ValidateFlags>();
-  CLI::App* command = app.add_subcommand("validate", "Check experiment files without running them");
-  command->add_option("files", flags->files, "Experiment TOML files")->required();
+  CLI::App* command = app.add_subcommand("validate", "Check experiment and suite files without running them");
+  command->add_option("files", flags->files, "Experiment or suite TOML files")->required();
   command->add_option("--inventory,-i", flags->inventory, "Use this inventory instead of the experiment's");
   CLI::Option* offline = command->add_flag("--offline", flags->offline,
                     "Do not read inventories or match targets (for machines without the cluster)");

@@ -1,5 +1,7 @@
-// Every experiment the repository ships (experiments/*.toml, and the e2e
-// suite's tests/e2e/experiments/*.toml) passes `chaosctl validate --offline`.
+// Every experiment and suite the repository ships (experiments/*.toml,
+// experiments/suites/*.toml and the e2e suite's tests/e2e/experiments/*.toml)
+// passes `chaosctl validate --offline`; a suite naming a broken experiment
+// does not.
 // The folders are listed when the test runs, so a new file is covered
 // without touching this test.
 #include <gtest/gtest.h>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "orchestrator/commands/commands.h"
+#include "tests/unit/orchestrator/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
@@ -53,7 +56,7 @@ Validation validate_offline(const std::string& file) {
 TEST(ShippedExperiments, EveryExperimentFileValidatesOffline) {
   const char* source = std::getenv("CHAOS_SOURCE_DIR");
   ASSERT_NE(source, nullptr) << "CHAOS_SOURCE_DIR is unset (ctest sets it)";
-  for (const std::string folder : {"experiments", "tests/e2e/experiments"}) {
+  for (const std::string folder : {"experiments", "experiments/suites", "tests/e2e/experiments"}) {
     const auto files = toml_files_in(std::filesystem::path(source) / folder);
     EXPECT_FALSE(files.empty()) << "no *.toml in " << folder;
     for (const auto& file : files) {
@@ -61,6 +64,15 @@ TEST(ShippedExperiments, EveryExperimentFileValidatesOffline) {
       EXPECT_EQ(result.exit_code, 0) << file.string() << " does not validate:\n" << result.problems;
     }
   }
+}
+
+TEST(ShippedExperiments, SuiteWithBrokenExperimentIsInvalidAndNamesIt) {
+  testing::TempDir dir;
+  dir.write("broken.toml", "[experiment]\ntitle = 3\n");
+  const std::string suite = dir.write("suite.toml", "[suite]\ntitle = \"t\"\n[[run]]\nfile = \"broken.toml\"\n");
+  const auto result = validate_offline(suite);
+  EXPECT_NE(result.exit_code, 0);
+  EXPECT_NE(result.problems.find("broken.toml"), std::string::npos) << result.problems;
 }
 
 }  // namespace
