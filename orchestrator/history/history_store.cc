@@ -81,9 +81,12 @@ using Statement = std::unique_ptr<sqlite3_stmt, StatementFinalizer>;
 
 class SqliteHistoryStore final : public HistoryStore {
  public:
-  SqliteHistoryStore(std::string path, SqliteHandle db) : path_(std::move(path)), db_(std::move(db)) {}
+  SqliteHistoryStore(std::string path, SqliteHandle db, bool read_only)
+      : path_(std::move(path)), db_(std::move(db)), read_only_(read_only) {}
 
   Status migrate();
+  // Reading never writes: the schema is only checked.
+  Status check_schema();
   Status record(const HistoryEntry& entry) override;
   StatusOr<std::vector<HistoryEntry>> list(const HistoryQuery& query) override;
 
@@ -107,11 +110,26 @@ class SqliteHistoryStore final : public HistoryStore {
     return Statement(statement);
   }
   StatusOr<int> user_version();
+  Status newer_schema(int version) const {
+    return failed_precondition(path_ + ": history schema version " + std::to_string(version) +
+                               " is newer than this chaosctl knows (" + std::to_string(kHistorySchemaVersion) +
+                               "); use a newer chaosctl or another --history file");
+  }
+  Status not_a_history_database() const {
+    return failed_precondition(path_ + ": not a chaosctl history database (an SQLite database with "
+                               "other tables and no history schema version)");
+  }
   Status insert(const HistoryEntry& entry);
   Status load_children(sqlite3_int64 run_id, HistoryEntry& entry);
 
+  // Version 0 with no tables at all: an empty SQLite file, or one whose
+  // first recording has not committed yet.
+  StatusOr<bool> has_no_tables();
+
   std::string path_;
   SqliteHandle db_;
+  bool read_only_ = false;
+  bool empty_ = false;  // read-only and without a schema: nothing to list
 };
 
 void bind_text(sqlite3_stmt* statement, int index, const std::string& text) {
@@ -158,26 +176,40 @@ StatusOr<int> SqliteHistoryStore::user_version() {
   return sqlite3_column_int(statement.get(), 0);
 }
 
-Status SqliteHistoryStore::migrate() {
+StatusOr<bool> SqliteHistoryStore::has_no_tables() {
+  CHAOS_ASSIGN_OR_RETURN(auto tables, prepare("SELECT count(*) FROM sqlite_master"));
+  if (sqlite3_step(tables.get()) != SQLITE_ROW) return error("reading the schema");
+  return sqlite3_column_int(tables.get(), 0) == 0;
+}
+
+Status SqliteHistoryStore::check_schema() {
   CHAOS_ASSIGN_OR_RETURN(int version, user_version());
   if (version == kHistorySchemaVersion) return {};
-  if (version > kHistorySchemaVersion) {
-    return failed_precondition(path_ + ": history schema version " + std::to_string(version) +
-                               " is newer than this chaosctl knows (" + std::to_string(kHistorySchemaVersion) +
-                               "); use a newer chaosctl or another --history file");
+  if (version > kHistorySchemaVersion) return newer_schema(version);
+  if (version == 0) {
+    CHAOS_ASSIGN_OR_RETURN(bool no_tables, has_no_tables());
+    if (!no_tables) return not_a_history_database();
+    empty_ = true;
+    return {};
   }
+  return failed_precondition(path_ + ": history schema version " + std::to_string(version) +
+                             " is older than this chaosctl's (" + std::to_string(kHistorySchemaVersion) +
+                             "); the next `chaosctl run` recording to it migrates it");
+}
+
+Status SqliteHistoryStore::migrate() {
+  if (read_only_) return check_schema();
+  CHAOS_ASSIGN_OR_RETURN(int version, user_version());
+  if (version == kHistorySchemaVersion) return {};
+  if (version > kHistorySchemaVersion) return newer_schema(version);
   // Another chaosctl may be migrating the same file right now: take the
   // write lock first, then look again.
   CHAOS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "locking for the schema migration"));
   Status status = [&]() -> Status {
     CHAOS_ASSIGN_OR_RETURN(version, user_version());
     if (version == 0) {
-      CHAOS_ASSIGN_OR_RETURN(auto tables, prepare("SELECT count(*) FROM sqlite_master"));
-      if (sqlite3_step(tables.get()) != SQLITE_ROW) return error("reading the schema");
-      if (sqlite3_column_int(tables.get(), 0) != 0) {
-        return failed_precondition(path_ + ": not a chaosctl history database (an SQLite database with "
-                                   "other tables and no history schema version)");
-      }
+      CHAOS_ASSIGN_OR_RETURN(bool no_tables, has_no_tables());
+      if (!no_tables) return not_a_history_database();
     }
     for (; version < kHistorySchemaVersion; ++version) {
       CHAOS_RETURN_IF_ERROR(exec(kHistoryMigrations[version],
@@ -253,6 +285,7 @@ Status SqliteHistoryStore::insert(const HistoryEntry& entry) {
 }
 
 Status SqliteHistoryStore::record(const HistoryEntry& entry) {
+  if (read_only_) return failed_precondition(path_ + ": opened for reading only");
   CHAOS_RETURN_IF_ERROR(exec("BEGIN IMMEDIATE", "locking for a new run"));
   Status status = insert(entry);
   if (status.ok()) status = exec("COMMIT", "committing run " + entry.experiment_id);
@@ -297,6 +330,7 @@ Status SqliteHistoryStore::load_children(sqlite3_int64 run_id, HistoryEntry& ent
 }
 
 StatusOr<std::vector<HistoryEntry>> SqliteHistoryStore::list(const HistoryQuery& query) {
+  if (empty_) return std::vector<HistoryEntry>{};
   // A path argument matches however it was spelled (the file column holds
   // absolute paths).
   std::string absolute = query.experiment;
@@ -354,8 +388,9 @@ StatusOr<std::unique_ptr<HistoryStore>> open_history_store(const std::string& pa
                                                            const HistoryOpenOptions& options) {
   if (path.empty()) return invalid_argument("history: no database path");
   std::error_code error;
-  int flags = SQLITE_OPEN_READWRITE;
-  if (options.mode == HistoryOpenMode::kExisting) {
+  const bool read_only = options.mode == HistoryOpenMode::kExisting;
+  int flags = read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+  if (read_only) {
     if (!std::filesystem::exists(path, error)) return not_found(path + ": no run history here yet");
   } else {
     flags |= SQLITE_OPEN_CREATE;
@@ -383,7 +418,7 @@ StatusOr<std::unique_ptr<HistoryStore>> open_history_store(const std::string& pa
   }
   sqlite3_extended_result_codes(db.get(), 1);
   sqlite3_busy_timeout(db.get(), static_cast<int>(options.busy_timeout.count()));
-  auto store = std::make_unique<SqliteHistoryStore>(path, std::move(db));
+  auto store = std::make_unique<SqliteHistoryStore>(path, std::move(db), read_only);
   CHAOS_RETURN_IF_ERROR(store->migrate());
   return std::unique_ptr<HistoryStore>(std::move(store));
 }

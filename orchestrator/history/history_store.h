@@ -42,7 +42,7 @@ class HistoryStore {
 
 enum class HistoryOpenMode {
   kCreate,    // create the file (and its directory) when missing: recording
-  kExisting,  // NotFound when missing: reading
+  kExisting,  // NotFound when missing; read-only (never migrates or writes): reading
 };
 
 struct HistoryOpenOptions {

@@ -137,13 +137,37 @@ TEST(HistoryStore, NewFileCarriesTheSchemaVersion) {
             std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 }
 
-TEST(HistoryStore, EmptySqliteFileIsMigratedToTheCurrentSchema) {
+TEST(HistoryStore, EmptySqliteFileIsMigratedToTheCurrentSchemaWhenRecording) {
   testing::TempDir dir;
   const std::string path = dir.write("history.sqlite", "");  // version 0, no tables
-  auto store = open_history_store(path, {HistoryOpenMode::kExisting});
+  auto store = open_history_store(path);
   ASSERT_TRUE(store.ok()) << store.status().message();
   EXPECT_EQ(raw_user_version(path), kHistorySchemaVersion);
   EXPECT_TRUE((*store)->record(store_entry("a", "t", kStoreT0)).ok());
+}
+
+// `chaosctl history` and `report --history` only read: an empty file is
+// listed as no runs and left as it was, and nothing can be recorded.
+TEST(HistoryStore, ReadingNeverWritesTheFile) {
+  testing::TempDir dir;
+  const std::string path = dir.write("history.sqlite", "");
+  auto store = open_history_store(path, {HistoryOpenMode::kExisting});
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  auto listed = (*store)->list({"", 10, 0});
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  EXPECT_TRUE(listed->empty());
+  EXPECT_FALSE((*store)->record(store_entry("a", "t", kStoreT0)).ok());
+  EXPECT_EQ(std::filesystem::file_size(path), 0u);
+}
+
+TEST(HistoryStore, NewerSchemaIsAnErrorWhenReadingToo) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/history.sqlite";
+  ASSERT_TRUE(open_history_store(path).ok());
+  raw_sql(path, "PRAGMA user_version = 99");
+  auto store = open_history_store(path, {HistoryOpenMode::kExisting});
+  ASSERT_FALSE(store.ok());
+  EXPECT_THAT(store.status().message(), HasSubstr("version 99 is newer"));
 }
 
 TEST(HistoryStore, NewerSchemaIsAnErrorNamingThePath) {
