@@ -1,0 +1,83 @@
+// The contract between the agent's transparent TCP proxy (which owns the
+// sockets, the timers and the nftables redirect) and what a tcp.*, http.* or
+// nats.* fault does to the bytes of one proxied connection. A filter never
+// touches a socket or a clock: it is handed bytes as they arrive and says
+// what to forward, when, and whether to answer or close, so protocol logic is
+// unit- and fuzz-tested without the network.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/clock.h"
+
+namespace chaos::agent::proxy {
+
+enum class Direction {
+  kClientToServer,  // from the side that opened the connection
+  kServerToClient,
+};
+
+// Bytes to forward to the other side.
+struct Emit {
+  std::string bytes;
+  // Sent no earlier than the arrival of the input that produced it plus
+  // this delay.
+  Duration delay{0};
+  // True: never sent before anything emitted earlier in the same direction
+  // (a byte stream: tcp.latency, a slow HTTP response). False: later bytes
+  // may overtake it, so a protocol fault delays one message (a JetStream
+  // ack) and not the connection; only whole protocol messages set it.
+  bool hold_order = true;
+};
+
+enum class CloseAction {
+  kNone,
+  kClose,  // FIN both ways after what was emitted so far is sent
+  kReset,  // RST both ways at once (SO_LINGER 0), dropping what is queued
+};
+
+struct FilterVerdict {
+  std::vector<Emit> forward;
+  // Sent back to the side the input came from, before anything queued
+  // later (a NATS -ERR, an HTTP error response).
+  std::string reply;
+  CloseAction close = CloseAction::kNone;
+  // Delay before `close` takes effect, from the input's arrival
+  // (tcp.timeout, tcp.reset_peer after T).
+  Duration close_after{0};
+};
+
+// What the proxy knows about a connection when it is accepted.
+struct ConnectionInfo {
+  std::uint64_t id = 0;  // unique per proxy, in accept order
+  std::string client;    // "10.0.0.2:41234"
+  std::string server;    // the original destination, "10.0.0.3:4222"
+};
+
+// One connection, both directions. Called from the proxy's event thread
+// only, never concurrently. Must not throw (the proxy treats an exception
+// as kReset and counts it) and must bound what it buffers: a filter that
+// holds back bytes (an incomplete protocol line) keeps at most its stated
+// limit and otherwise passes the bytes through unparsed.
+class StreamFilter {
+ public:
+  virtual ~StreamFilter() = default;
+  virtual FilterVerdict on_bytes(Direction from, std::string_view input, SteadyTime now) = 0;
+  // The side `from` closed its sending half (read EOF). What the filter
+  // still holds for the other side is returned to be forwarded.
+  virtual FilterVerdict on_end(Direction from, SteadyTime now) = 0;
+};
+
+// Made once per fault; decides per accepted connection (a percentage of
+// connections is faulted, the rest get a pass-through filter).
+class StreamFilterFactory {
+ public:
+  virtual ~StreamFilterFactory() = default;
+  virtual std::unique_ptr<StreamFilter> make(const ConnectionInfo& connection) = 0;
+};
+
+}  // namespace chaos::agent::proxy
