@@ -1,6 +1,6 @@
 # A .deb of chaos-agent and chaosctl (`cpack -G DEB` in the build directory,
 # after building both; deploy/README.md). Paths follow Debian: binaries in
-# /usr/bin, the systemd unit in /usr/lib/systemd/system, the example config
+# /usr/bin, the systemd units in /usr/lib/systemd/system, the example config
 # and the deploy README under /usr/share/doc/chaos. Library dependencies
 # come from dpkg-shlibdeps; the tools the agent runs are listed by hand.
 
@@ -15,6 +15,17 @@ install(FILES ${PROJECT_BINARY_DIR}/packaging/chaos-agent.service
         DESTINATION lib/systemd/system COMPONENT chaos)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/debian/chaos-agent.sysusers
         DESTINATION lib/sysusers.d RENAME chaos-agent.conf COMPONENT chaos)
+# The game-day timer and service (deploy/schedule/), chaosctl in /usr/bin,
+# and their user; installed disabled like the agent's unit.
+foreach(chaos_schedule_unit chaosctl-game-day.service chaosctl-game-day.timer)
+  file(READ ${PROJECT_SOURCE_DIR}/deploy/schedule/${chaos_schedule_unit} chaos_unit_text)
+  string(REPLACE "/usr/local/bin/chaosctl" "/usr/bin/chaosctl" chaos_unit_text "${chaos_unit_text}")
+  file(WRITE ${PROJECT_BINARY_DIR}/packaging/${chaos_schedule_unit} "${chaos_unit_text}")
+  install(FILES ${PROJECT_BINARY_DIR}/packaging/${chaos_schedule_unit}
+          DESTINATION lib/systemd/system COMPONENT chaos)
+endforeach()
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/debian/chaosctl.sysusers
+        DESTINATION lib/sysusers.d RENAME chaosctl.conf COMPONENT chaos)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/agent.toml ${PROJECT_SOURCE_DIR}/agent/agent.example.toml
         DESTINATION share/doc/chaos/examples COMPONENT chaos)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/README.md DESTINATION share/doc/chaos/deploy COMPONENT chaos)

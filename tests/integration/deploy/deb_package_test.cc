@@ -16,6 +16,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 RunOptions slow(int seconds) {
@@ -56,6 +57,8 @@ TEST(DebPackageTest, PackagesBothProgramsTheUnitAndTheExampleConfigThatRunFromTh
   ASSERT_TRUE(contents.ok()) << contents.status().message();
   for (const char* path : {"./usr/bin/chaos-agent", "./usr/bin/chaosctl", "./usr/lib/systemd/system/chaos-agent.service",
                            "./usr/lib/sysusers.d/chaos-agent.conf", "./usr/share/doc/chaos/examples/agent.toml",
+                           "./usr/lib/systemd/system/chaosctl-game-day.service",
+                           "./usr/lib/systemd/system/chaosctl-game-day.timer", "./usr/lib/sysusers.d/chaosctl.conf",
                            "./usr/share/doc/chaos/deploy/README.md"}) {
     EXPECT_THAT(contents->stdout_text, HasSubstr(std::string(path) + "\n"));
   }
@@ -73,6 +76,12 @@ TEST(DebPackageTest, PackagesBothProgramsTheUnitAndTheExampleConfigThatRunFromTh
   std::stringstream unit_text;
   unit_text << unit.rdbuf();
   EXPECT_THAT(unit_text.str(), HasSubstr("\nExecStart=/usr/bin/chaos-agent --config /etc/chaos-agent/agent.toml\n"));
+
+  std::ifstream game_day(root + "/usr/lib/systemd/system/chaosctl-game-day.service");
+  std::stringstream game_day_text;
+  game_day_text << game_day.rdbuf();
+  EXPECT_THAT(game_day_text.str(), HasSubstr("\nExecStart=/usr/bin/chaosctl run --suite "));
+  EXPECT_THAT(game_day_text.str(), Not(HasSubstr("/usr/local/bin")));
 }
 
 }  // namespace
