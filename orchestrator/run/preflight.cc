@@ -26,6 +26,21 @@ void check_queries(const Experiment& experiment, PrometheusClient& prometheus, R
                          "' returns no data");
     }
   }
+  // A compare with no data on either side can never hold: say so before
+  // anything is injected rather than after the fault.
+  for (const auto& compare : experiment.compare) {
+    for (const auto& [side, query] : {std::pair{"faulted", &compare.faulted_query},
+                                      std::pair{"control", &compare.control_query}}) {
+      if (query->empty()) continue;  // node sets not resolved (validate --offline)
+      const auto answer = prometheus.instant_query(*query);
+      if (!answer.ok()) {
+        problems.push_back("compare '" + compare.name + "': " + side + " query failed: " +
+                           answer.status().message());
+      } else if (answer->empty()) {
+        problems.push_back("compare '" + compare.name + "': " + side + " query '" + *query + "' returns no data");
+      }
+    }
+  }
 }
 
 // Which kinds each agent must support, and the longest fault it will get.

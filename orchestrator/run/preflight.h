@@ -1,5 +1,5 @@
 // Before anything is injected: Prometheus answers, every query of the
-// experiment returns data (an empty answer is "no data", never a pass), and
+// experiment (both sides of each [[compare]] too) returns data (an empty answer is "no data", never a pass), and
 // every targeted agent is reachable and offers the fault kinds it will get.
 #pragma once
 

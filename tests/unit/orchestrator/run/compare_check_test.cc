@@ -147,6 +147,18 @@ TEST_F(CompareRunTest, ACompareThatDiffersFailsTheHypothesisNamingBothValues) {
   EXPECT_THAT(junit, HasSubstr("first: faulted 0.31 vs control 0.1 differ by 210% &gt;= 25%"));
 }
 
+TEST_F(CompareRunTest, AControlWithoutDataStopsTheRunBeforeAnyInject) {
+  prometheus_ = std::make_unique<FakePrometheus>(clock_, [](const std::string& query, double) {
+    return query == R"(p99{node=~"c"})" ? std::nullopt : std::optional<std::string>("0.1");
+  });
+  RunContext context{experiment_, *prometheus_, factory_, clock_, journal_, interrupted_,
+                     RunIdentity{"exp-1", "exp-1-lease", 3s}};
+  const RunOutcome outcome = ExperimentRun(context).run();
+  EXPECT_EQ(outcome.verdict, Verdict::kError);
+  EXPECT_THAT(outcome.reason, HasSubstr(R"(compare 'p99': control query 'p99{node=~"c"}' returns no data)"));
+  EXPECT_EQ(fleet_.count("Inject"), 0u);
+}
+
 TEST_F(CompareRunTest, JournalKeepsBothSidesAndTheReportChartsThemOnOneChart) {
   run("0.31");
   const auto journal = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_,
