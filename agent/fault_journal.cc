@@ -46,7 +46,7 @@ Status fsync_path(const std::string& path, int flags) {
   return {};
 }
 
-Status pwrite_all(int fd, std::string_view bytes, std::size_t offset, const std::string& path) {
+Status journal_pwrite_all(int fd, std::string_view bytes, std::size_t offset, const std::string& path) {
   std::size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::pwrite(fd, bytes.data() + written, bytes.size() - written,
@@ -150,7 +150,7 @@ StatusOr<std::shared_ptr<FileFaultJournal::Slot>> FileFaultJournal::new_spare_sl
   if (!slot->fd.valid()) return errno_error("create " + slot->path);
   // Zeros, so that records up to this size need no block allocation later.
   const std::string zeros(kJournalSlotPreallocBytes, '\0');
-  Status status = pwrite_all(slot->fd.get(), zeros, 0, slot->path);
+  Status status = journal_pwrite_all(slot->fd.get(), zeros, 0, slot->path);
   if (status.ok() && ::fsync(slot->fd.get()) != 0) status = errno_error("fsync " + slot->path);
   if (status.ok()) status = fsync_path(spare_directory_, O_RDONLY | O_DIRECTORY);
   if (!status.ok()) {
@@ -211,7 +211,7 @@ Status FileFaultJournal::write(const JournalEntry& entry) {
   // Appended after the last record, never over it: a write cut short by a
   // crash leaves the previous record whole. One fdatasync: the file's name
   // and blocks are durable already (or its size is data fdatasync writes).
-  Status status = pwrite_all(slot->fd.get(), *record, slot->end, slot->path);
+  Status status = journal_pwrite_all(slot->fd.get(), *record, slot->end, slot->path);
   if (status.ok() && ::fdatasync(slot->fd.get()) != 0) status = errno_error("fdatasync " + slot->path);
   if (!status.ok()) return status.with_context(context);
   slot->end += record->size();
@@ -225,7 +225,7 @@ Status FileFaultJournal::write(const JournalEntry& entry) {
 Status FileFaultJournal::free_slot(const std::shared_ptr<Slot>& slot) {
   std::lock_guard lock(slot->mutex);
   const std::string spare = spare_path(slot->number);
-  Status status = pwrite_all(slot->fd.get(), std::string(slot->used, '\0'), 0, slot->path);
+  Status status = journal_pwrite_all(slot->fd.get(), std::string(slot->used, '\0'), 0, slot->path);
   if (status.ok() && ::rename(slot->path.c_str(), spare.c_str()) != 0) {
     status = errno_error("rename " + slot->path + " to " + spare);
   }

@@ -31,11 +31,11 @@ std::uint32_t journal_record_crc(std::string_view a, std::string_view b) {
   return crc ^ 0xffffffffu;
 }
 
-void put_u32(std::string& out, std::size_t offset, std::uint32_t value) {
+void journal_put_u32(std::string& out, std::size_t offset, std::uint32_t value) {
   for (int i = 0; i < 4; ++i) out[offset + static_cast<std::size_t>(i)] = static_cast<char>((value >> (8 * i)) & 0xff);
 }
 
-std::uint32_t get_u32(std::string_view in, std::size_t offset) {
+std::uint32_t journal_get_u32(std::string_view in, std::size_t offset) {
   std::uint32_t value = 0;
   for (int i = 3; i >= 0; --i) value = (value << 8) | static_cast<unsigned char>(in[offset + static_cast<std::size_t>(i)]);
   return value;
@@ -90,19 +90,19 @@ JournalRecordRead read_journal_record(std::string_view bytes, std::size_t offset
   }
   const std::size_t id_length = std::min<std::size_t>(static_cast<unsigned char>(header[12]), kJournalRecordMaxIdBytes);
   read.fault_id = std::string(header.substr(16, id_length));
-  if (get_u32(header, 0) != kJournalRecordMagic) {
+  if (journal_get_u32(header, 0) != kJournalRecordMagic) {
     read.error = "no record magic at byte " + std::to_string(offset);
     read.fault_id.clear();
     return read;
   }
-  const std::uint32_t length = get_u32(header, 4);
+  const std::uint32_t length = journal_get_u32(header, 4);
   if (length > kJournalRecordMaxPayloadBytes || rest.size() - kJournalRecordHeaderBytes < length) {
     read.error = "record at byte " + std::to_string(offset) + " is cut short (" + std::to_string(length) +
                  " payload bytes announced)";
     return read;
   }
   read.payload = rest.substr(kJournalRecordHeaderBytes, length);
-  if (journal_record_crc(header.substr(kJournalRecordCrcStart), read.payload) != get_u32(header, 8)) {
+  if (journal_record_crc(header.substr(kJournalRecordCrcStart), read.payload) != journal_get_u32(header, 8)) {
     read.error = "record at byte " + std::to_string(offset) + " fails its CRC";
     return read;
   }
@@ -136,13 +136,13 @@ StatusOr<std::string> encode_journal_record(const JournalEntry& entry) {
                             std::to_string(kJournalRecordMaxPayloadBytes));
   }
   std::string record(kJournalRecordHeaderBytes, '\0');
-  put_u32(record, 0, kJournalRecordMagic);
-  put_u32(record, 4, static_cast<std::uint32_t>(payload.size()));
+  journal_put_u32(record, 0, kJournalRecordMagic);
+  journal_put_u32(record, 4, static_cast<std::uint32_t>(payload.size()));
   record[12] = static_cast<char>(entry.fault_id.size());
   std::copy(entry.fault_id.begin(), entry.fault_id.end(), record.begin() + 16);
   record.append(payload.begin(), payload.end());
   const std::string_view view(record);
-  put_u32(record, 8,
+  journal_put_u32(record, 8,
           journal_record_crc(view.substr(kJournalRecordCrcStart, kJournalRecordHeaderBytes - kJournalRecordCrcStart),
                              view.substr(kJournalRecordHeaderBytes)));
   return record;
