@@ -1,12 +1,21 @@
 // The durable record of every fault this agent has touched the system for:
-// one JSON file per fault in <state_dir>/journal/<fault id>.json, written
-// before apply ("applying") and again with the undo record after it
-// ("applied"), removed once the fault is reverted. Files are replaced
-// atomically (temp file, fsync, rename, fsync of the directory), so after a
-// crash every file is either the old or the new version, never half of one.
-// A new agent process reverts whatever it finds here before serving.
+// written before apply ("applying") and again with the undo record after it
+// ("applied"), gone once the fault is reverted. A new agent process reverts
+// whatever it finds here before serving.
+//
+// On disk (FileFaultJournal): one slot file per live fault,
+// <state_dir>/journal/<fault id>.fj, holding framed binary records
+// (agent/journal_record.h). Slot files are reused, so an inject neither
+// creates a file nor changes a directory durably: each record is one
+// pwrite and one fdatasync into a file whose name and blocks are on disk
+// already. A freed slot is zeroed and moved to <state_dir>/journal/spare/;
+// the next fault takes it back. Why, and what a crash or power loss can
+// leave: agent/README.md, "Fault journal".
 #pragma once
 
+#include <map>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -32,7 +41,8 @@ struct JournalEntry {
   WallTime recorded_at{};
 };
 
-// Exposed for tests: the on-disk JSON form.
+// The JSON form of journals before slot files (<fault id>.json), still read
+// so that a new agent recovers what an older one left. Exposed for tests.
 nlohmann::json journal_entry_to_json(const JournalEntry& entry);
 StatusOr<JournalEntry> journal_entry_from_json(const nlohmann::json& json);
 
@@ -58,6 +68,9 @@ class FaultJournal {
   struct Contents {
     std::vector<JournalEntry> entries;
     std::vector<CorruptEntry> corrupt;
+    // What was skipped without losing an entry (a record cut short after
+    // the last complete one); also printed as warnings.
+    std::vector<std::string> warnings;
   };
   // An error when the journal cannot be listed: then nothing is known about
   // what a previous process left behind. One unreadable entry is not an
@@ -66,11 +79,14 @@ class FaultJournal {
   virtual Status remove_corrupt(const std::string& path) = 0;
 };
 
-// <state_dir>/journal/<fault id>.json; a corrupt entry is renamed to
-// <id>.json.corrupt.
+// <state_dir>/journal/<fault id>.fj (and <fault id>.json of older agents); a
+// corrupt entry is renamed to <name>.corrupt. Thread-safe: faults write and
+// remove their own entries concurrently; the lock only guards which slot
+// belongs to whom, never a write or an fdatasync.
 class FileFaultJournal final : public FaultJournal {
  public:
   explicit FileFaultJournal(std::string state_dir);
+  ~FileFaultJournal() override;
 
   // Creates <state_dir>/journal if needed.
   Status open();
@@ -81,8 +97,20 @@ class FileFaultJournal final : public FaultJournal {
 
   const std::string& directory() const { return directory_; }
 
+  struct Slot;
+
  private:
+  StatusOr<std::shared_ptr<Slot>> take_slot(const std::string& fault_id);
+  StatusOr<std::shared_ptr<Slot>> new_spare_slot();
+  Status free_slot(const std::shared_ptr<Slot>& slot);
+  std::string spare_path(long number) const;
+
   std::string directory_;
+  std::string spare_directory_;
+  std::mutex mutex_;  // the maps below only
+  std::map<std::string, std::shared_ptr<Slot>> live_;  // by fault id
+  std::vector<std::shared_ptr<Slot>> spare_;
+  long next_spare_number_ = 0;
 };
 
 }  // namespace chaos::agent

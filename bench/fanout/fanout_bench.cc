@@ -11,8 +11,16 @@
 // default 1000) use light in-process gRPC agents instead: one server in this
 // process listening on N loopback ports, answering at once, so the figure is
 // the orchestrator's fan-out and gRPC's cost, not the agents' work.
-// Agent start-up is not measured. Prints JSON (see bench/README.md).
+// Agent start-up is not measured, nor the experiment's first fault on each
+// agent (its leftover snapshot): every round uses one experiment id, and the
+// warm-up round takes the snapshots. For real agents the bench also reports
+// the CPU the agents spent per inject and per revert (their process CPU
+// clocks, read between the timed phases), which load from other processes
+// disturbs less than latency.
+// Prints JSON (see bench/README.md).
 #include <CLI/CLI.hpp>
+#include <time.h>
+
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -156,12 +164,29 @@ struct Round {
   double inject_ms = 0;
   double revert_ms = 0;
   int failures = 0;
+  double inject_cpu_ms = 0;  // summed over the agents; 0 for light agents
+  double revert_cpu_ms = 0;
 };
+
+// CPU time of the processes, ended threads included (the process CPU clock).
+double fanout_cpu_ms(const std::vector<int>& pids) {
+  double total_ms = 0;
+  for (int pid : pids) {
+    clockid_t clock{};
+    timespec now{};
+    if (::clock_getcpuclockid(pid, &clock) != 0 || ::clock_gettime(clock, &now) != 0) continue;
+    total_ms += static_cast<double>(now.tv_sec) * 1e3 + static_cast<double>(now.tv_nsec) / 1e6;
+  }
+  return total_ms;
+}
 
 // "sync": fan_out of blocking calls (before issue 17); "async": the
 // pool's batch calls on one completion queue.
 Round one_round(orchestrator::AgentPool& pool, const std::vector<std::string>& fleet_addresses,
-                const std::vector<int>& target_pids, int count, int repetition, bool async) {
+                const std::vector<int>& target_pids, const std::vector<int>& agent_pids, int count, int repetition,
+                bool async) {
+  const std::vector<int> measured_agents(agent_pids.begin(), agent_pids.begin() + std::min<std::size_t>(
+                                                                 agent_pids.size(), static_cast<std::size_t>(count)));
   std::vector<std::string> addresses(fleet_addresses.begin(), fleet_addresses.begin() + count);
   std::map<std::string, int> target_of;
   std::vector<v1::InjectRequest> requests;
@@ -170,6 +195,7 @@ Round one_round(orchestrator::AgentPool& pool, const std::vector<std::string>& f
     requests.push_back(pause_request(target_pids[static_cast<std::size_t>(i)], repetition));
   }
   Round round;
+  const double cpu_before = fanout_cpu_ms(measured_agents);
   auto start = std::chrono::steady_clock::now();
   std::vector<StatusOr<v1::Fault>> injected;
   if (async) {
@@ -180,6 +206,8 @@ Round one_round(orchestrator::AgentPool& pool, const std::vector<std::string>& f
     });
   }
   round.inject_ms = Milliseconds(std::chrono::steady_clock::now() - start).count();
+  const double cpu_injected = fanout_cpu_ms(measured_agents);
+  round.inject_cpu_ms = cpu_injected - cpu_before;
   std::vector<std::string> fault_ids(addresses.size());
   std::map<std::string, std::string> fault_of;
   for (std::size_t i = 0; i < injected.size(); ++i) {
@@ -203,6 +231,7 @@ Round one_round(orchestrator::AgentPool& pool, const std::vector<std::string>& f
     });
   }
   round.revert_ms = Milliseconds(std::chrono::steady_clock::now() - start).count();
+  round.revert_cpu_ms = fanout_cpu_ms(measured_agents) - cpu_injected;
   for (std::size_t i = 0; i < reverted.size(); ++i) {
     // A failed inject leaves nothing to revert (its empty id is refused).
     if (!reverted[i].ok() && !fault_ids[i].empty()) ++round.failures;
@@ -211,24 +240,35 @@ Round one_round(orchestrator::AgentPool& pool, const std::vector<std::string>& f
 }
 
 nlohmann::json measure(orchestrator::AgentPool& pool, const std::vector<std::string>& addresses,
-                       const std::vector<int>& target_pids, int count, int repetitions, bool async,
-                       const std::string& agents_kind) {
-  (void)one_round(pool, addresses, target_pids, count, -1, async);  // warm-up: connections and agent caches
+                       const std::vector<int>& target_pids, const std::vector<int>& agent_pids, int count,
+                       int repetitions, bool async, const std::string& agents_kind) {
+  // Warm-up: connections, agent caches, and each agent's leftover snapshot.
+  (void)one_round(pool, addresses, target_pids, agent_pids, count, -1, async);
   std::vector<double> inject, revert;
+  double inject_cpu_ms = 0, revert_cpu_ms = 0;
   int failures = 0;
   for (int repetition = 0; repetition < repetitions; ++repetition) {
-    const auto round = one_round(pool, addresses, target_pids, count, repetition, async);
+    const auto round = one_round(pool, addresses, target_pids, agent_pids, count, repetition, async);
     inject.push_back(round.inject_ms);
     revert.push_back(round.revert_ms);
+    inject_cpu_ms += round.inject_cpu_ms;
+    revert_cpu_ms += round.revert_cpu_ms;
     failures += round.failures;
   }
+  const double calls = static_cast<double>(count) * repetitions;
   std::cerr << "fanout_bench: N=" << count << " (" << agents_kind << ", " << (async ? "async" : "sync")
             << ") inject p50 " << bench::quantiles(inject).p50 << " ms p99 " << bench::quantiles(inject).p99
-            << " ms, revert p50 " << bench::quantiles(revert).p50 << " ms\n";
-  return {{"agents", count}, {"agents_kind", agents_kind}, {"path", async ? "async" : "sync"},
-          {"repetitions", repetitions}, {"failures", failures},
-          {"inject_ms", bench::to_json(bench::quantiles(inject))},
-          {"revert_ms", bench::to_json(bench::quantiles(revert))}};
+            << " ms, revert p50 " << bench::quantiles(revert).p50 << " ms; agent CPU per inject "
+            << inject_cpu_ms / calls << " ms, per revert " << revert_cpu_ms / calls << " ms\n";
+  nlohmann::json row = {{"agents", count}, {"agents_kind", agents_kind}, {"path", async ? "async" : "sync"},
+                        {"repetitions", repetitions}, {"failures", failures},
+                        {"inject_ms", bench::to_json(bench::quantiles(inject))},
+                        {"revert_ms", bench::to_json(bench::quantiles(revert))}};
+  if (!agent_pids.empty()) {
+    row["agent_cpu_ms_per_inject"] = inject_cpu_ms / calls;
+    row["agent_cpu_ms_per_revert"] = revert_cpu_ms / calls;
+  }
+  return row;
 }
 
 }  // namespace
@@ -238,7 +278,7 @@ int main(int argc, char** argv) {
   CLI::App app{"Inject/revert fan-out latency from the orchestrator's AgentPool to N local chaos-agents"};
   app.add_option("--agent-binary", options.agent_binary, "chaos-agent to start")->capture_default_str();
   app.add_option("--counts", options.counts, "Fleet sizes to measure, e.g. 1,10,100")->delimiter(',')->capture_default_str();
-  app.add_option("--light-counts", options.light_counts, "Fleet sizes of light in-process agents (empty: none)")
+  app.add_option("--light-counts", options.light_counts, "Fleet sizes of light in-process agents (0: none)")
       ->delimiter(',')
       ->capture_default_str();
   app.add_option("--paths", options.paths, "Fan-out paths to time: async, sync or both")
@@ -248,6 +288,7 @@ int main(int argc, char** argv) {
   app.add_option("--base-port", options.base_port, "First of 2 x max(counts) loopback ports")->capture_default_str();
   app.add_option("--work-dir", options.work_dir, "State dirs and logs (removed afterwards)")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  std::erase(options.light_counts, 0);
   if ((options.counts.empty() && options.light_counts.empty()) || options.repetitions < 1) {
     std::cerr << "fanout_bench: --counts or --light-counts, and --repetitions, must be given and positive\n";
     return 2;
@@ -281,10 +322,13 @@ int main(int argc, char** argv) {
       std::cerr << "fanout_bench: starting " << size << " agents\n";
       start_fleet(options, size, fleet);
       if (Status ready = wait_until_ready(pool, fleet.addresses); !ready.ok()) throw std::runtime_error(ready.message());
-      std::vector<int> pids;
+      std::vector<int> pids, agent_pids;
       for (const auto& target : fleet.targets) pids.push_back(target->pid());
+      for (const auto& agent : fleet.agents) agent_pids.push_back(agent->pid());
       for (int count : options.counts) {
-        for (bool async : paths) rows.push_back(measure(pool, fleet.addresses, pids, count, options.repetitions, async, "process"));
+        for (bool async : paths) {
+          rows.push_back(measure(pool, fleet.addresses, pids, agent_pids, count, options.repetitions, async, "process"));
+        }
       }
     }
     if (light_size > 0) {
@@ -294,7 +338,7 @@ int main(int argc, char** argv) {
       if (Status ready = wait_until_ready(pool, light.addresses); !ready.ok()) throw std::runtime_error(ready.message());
       const std::vector<int> pids(static_cast<std::size_t>(light_size), 1);  // never touched: the light agent only answers
       for (int count : options.light_counts) {
-        for (bool async : paths) rows.push_back(measure(pool, light.addresses, pids, count, options.repetitions, async, "light"));
+        for (bool async : paths) rows.push_back(measure(pool, light.addresses, pids, {}, count, options.repetitions, async, "light"));
       }
     }
     result["rows"] = rows;

@@ -74,7 +74,7 @@ class FaultRegistryTest : public ::testing::Test {
   std::size_t journal_files() const {
     std::size_t count = 0;
     for (const auto& item : std::filesystem::directory_iterator(journal_->directory())) {
-      if (item.path().extension() == ".json") ++count;
+      if (item.path().extension() == ".json" || item.path().extension() == ".fj") ++count;
     }
     return count;
   }
