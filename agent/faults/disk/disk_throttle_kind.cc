@@ -2,6 +2,7 @@
 
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "agent/faults/process/process_signalling.h"
 #include "agent/faults/rollback_stack.h"
@@ -33,6 +34,7 @@ constexpr char kDiskThrottleCgroupPrefix[] = "chaos-";
 constexpr std::size_t kDiskThrottleMaxFaultIdBytes = 64;
 // How often on_tick looks whether the throttled process still lives.
 constexpr std::chrono::seconds kDiskThrottleTargetCheckInterval{1};
+constexpr int kDiskThrottleEmptyRounds = 20;
 
 // Everything revert and recovery need, journaled as the undo record.
 struct ThrottleRecord {
@@ -126,15 +128,23 @@ std::string last_component(const std::string& path) {
 }
 
 // Moves everything in `child` to `original` and removes `child`; a cgroup
-// already gone is success.
+// already gone is success. A process of the child that forks while it is
+// being emptied puts its new child there, so this goes round until the
+// cgroup is empty (a few rounds: each one moves the parents first).
 Status empty_and_remove(const IoThrottleCgroups& cgroups, const IoCgroup& child, const IoCgroup& original) {
-  if (!cgroups.exists(child)) return {};
-  for (const int pid : cgroups.processes(child)) {
-    const Status moved = cgroups.move(pid, original);
-    // NOT_FOUND: the process exited meanwhile.
-    if (!moved.ok() && moved.code() != StatusCode::kNotFound) return moved.with_context("disk.throttle revert");
+  Status removed;
+  for (int round = 0; round < kDiskThrottleEmptyRounds; ++round) {
+    if (!cgroups.exists(child)) return {};
+    for (const int pid : cgroups.processes(child)) {
+      const Status moved = cgroups.move(pid, original);
+      // NOT_FOUND: the process exited meanwhile.
+      if (!moved.ok() && moved.code() != StatusCode::kNotFound) return moved.with_context("disk.throttle revert");
+    }
+    removed = cgroups.remove(child);
+    if (removed.ok()) return {};
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
-  return cgroups.remove(child).with_context("disk.throttle revert");
+  return removed.with_context("disk.throttle revert");
 }
 
 Status revert_record(const IoThrottleCgroups& cgroups, const ThrottleRecord& record) {

@@ -53,21 +53,33 @@ std::string blkio_cgroup_of(pid_t pid) {
 // `<dir>/done` and stays alive (an exited target would end the fault).
 class Writer {
  public:
-  Writer(const fs::path& dir, const fs::path& file)
-      : dir_(dir),
-        process_({"/bin/bash", "-c",
+  Writer(const fs::path& dir, const fs::path& file) : dir_(dir) {
+    fs::create_directories(dir_);
+    pid_ = spawn({"/bin/bash", "-c",
                   "while [ ! -e '" + (dir / "go").string() + "' ]; do sleep 0.02; done; /usr/bin/dd if=/dev/zero of='" +
                       file.string() + "' bs=64k count=64 oflag=direct status=none; touch '" +
-                      (dir / "done").string() + "'; exec sleep 300"}) {
-    fs::create_directories(dir_);
+                      (dir / "done").string() + "'; exec sleep 300"});
   }
-  pid_t pid() const { return process_.pid(); }
+  ~Writer() {
+    if (pid_ <= 0) return;
+    // A dd still running (a failed test) would keep the mount busy.
+    std::istringstream children(file_text("/proc/" + std::to_string(pid_) + "/task/" + std::to_string(pid_) +
+                                          "/children"));
+    pid_t child = 0;
+    while (children >> child) safe_kill(child, SIGKILL);
+    safe_kill(pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+  }
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  pid_t pid() const { return pid_; }
   bool done() const { return fs::exists(dir_ / "done"); }
   void go() const { std::ofstream(dir_ / "go").close(); }
 
  private:
   fs::path dir_;
-  Victim process_;
+  pid_t pid_ = -1;
 };
 
 class DiskThrottle : public ::testing::Test {
