@@ -37,7 +37,7 @@ constexpr std::chrono::seconds kDiskThrottleTargetCheckInterval{1};
 constexpr int kDiskThrottleEmptyRounds = 20;
 
 // Everything revert and recovery need, journaled as the undo record.
-struct ThrottleRecord {
+struct DiskThrottleRecord {
   CgroupVersion version = CgroupVersion::kV1;
   DeviceNumber device;
   bool child = true;       // a chaos-<id> cgroup of ours; else a container's own cgroup
@@ -56,14 +56,14 @@ struct ThrottleRecord {
   }
 };
 
-nlohmann::json limits_json(const ThrottleLimits& limits) {
+nlohmann::json throttle_limits_json(const ThrottleLimits& limits) {
   return {{"read_bps", limits.read_bps},
           {"write_bps", limits.write_bps},
           {"read_iops", limits.read_iops},
           {"write_iops", limits.write_iops}};
 }
 
-ThrottleLimits limits_from_json(const nlohmann::json& json) {
+ThrottleLimits throttle_limits_from_json(const nlohmann::json& json) {
   ThrottleLimits limits;
   limits.read_bps = json.at("read_bps").get<std::uint64_t>();
   limits.write_bps = json.at("write_bps").get<std::uint64_t>();
@@ -72,7 +72,7 @@ ThrottleLimits limits_from_json(const nlohmann::json& json) {
   return limits;
 }
 
-nlohmann::json record_json(const ThrottleRecord& record) {
+nlohmann::json throttle_record_json(const DiskThrottleRecord& record) {
   return {{"cgroup_version", cgroup_version_name(record.version)},
           {"device", record.device.text()},
           {"mode", record.child ? "process" : "container"},
@@ -82,12 +82,12 @@ nlohmann::json record_json(const ThrottleRecord& record) {
           {"start_time", record.start_time},
           {"comm", record.comm},
           {"container", record.container},
-          {"limits", limits_json(record.limits)},
-          {"previous", limits_json(record.previous)}};
+          {"limits", throttle_limits_json(record.limits)},
+          {"previous", throttle_limits_json(record.previous)}};
 }
 
-StatusOr<ThrottleRecord> record_from_json(const nlohmann::json& json) {
-  ThrottleRecord record;
+StatusOr<DiskThrottleRecord> throttle_record_from_json(const nlohmann::json& json) {
+  DiskThrottleRecord record;
   try {
     const std::string version = json.at("cgroup_version").get<std::string>();
     if (version != "v1" && version != "v2") return invalid_argument("cgroup_version '" + version + "'");
@@ -100,8 +100,8 @@ StatusOr<ThrottleRecord> record_from_json(const nlohmann::json& json) {
     record.start_time = json.value("start_time", std::uint64_t{0});
     record.comm = json.value("comm", "");
     record.container = json.value("container", "");
-    record.limits = limits_from_json(json.at("limits"));
-    record.previous = limits_from_json(json.at("previous"));
+    record.limits = throttle_limits_from_json(json.at("limits"));
+    record.previous = throttle_limits_from_json(json.at("previous"));
   } catch (const nlohmann::json::exception& error) {
     return invalid_argument(std::string("disk.throttle undo record: ") + error.what());
   }
@@ -122,7 +122,7 @@ Status check_fault_id_for_cgroup(const std::string& fault_id) {
 
 std::string throttle_cgroup_name(const std::string& fault_id) { return kDiskThrottleCgroupPrefix + fault_id; }
 
-std::string last_component(const std::string& path) {
+std::string throttle_last_component(const std::string& path) {
   const auto slash = path.rfind('/');
   return slash == std::string::npos ? path : path.substr(slash + 1);
 }
@@ -131,7 +131,7 @@ std::string last_component(const std::string& path) {
 // already gone is success. A process of the child that forks while it is
 // being emptied puts its new child there, so this goes round until the
 // cgroup is empty (a few rounds: each one moves the parents first).
-Status empty_and_remove(const IoThrottleCgroups& cgroups, const IoCgroup& child, const IoCgroup& original) {
+Status throttle_empty_and_remove(const IoThrottleCgroups& cgroups, const IoCgroup& child, const IoCgroup& original) {
   Status removed;
   for (int round = 0; round < kDiskThrottleEmptyRounds; ++round) {
     if (!cgroups.exists(child)) return {};
@@ -147,7 +147,7 @@ Status empty_and_remove(const IoThrottleCgroups& cgroups, const IoCgroup& child,
   return removed.with_context("disk.throttle revert");
 }
 
-Status revert_record(const IoThrottleCgroups& cgroups, const ThrottleRecord& record) {
+Status throttle_revert_record(const IoThrottleCgroups& cgroups, const DiskThrottleRecord& record) {
   CHAOS_ASSIGN_OR_RETURN(const IoCgroup throttled, cgroups.cgroup_at(record.version, record.cgroup));
   if (!record.child) {
     const Status restored = cgroups.set_limits(throttled, record.device, record.previous);
@@ -156,13 +156,13 @@ Status revert_record(const IoThrottleCgroups& cgroups, const ThrottleRecord& rec
     return restored.with_context("disk.throttle revert");
   }
   CHAOS_ASSIGN_OR_RETURN(const IoCgroup original, cgroups.cgroup_at(record.version, record.original));
-  return empty_and_remove(cgroups, throttled, original);
+  return throttle_empty_and_remove(cgroups, throttled, original);
 }
 
 // "the throttled cgroup holds exactly the limits": the evidence line's
 // first half, or FAILED_PRECONDITION naming the difference.
-StatusOr<std::string> check_limits(const IoThrottleCgroups& cgroups, const IoCgroup& cgroup, DeviceNumber device,
-                                   const ThrottleLimits& expected) {
+StatusOr<std::string> throttle_check_limits(const IoThrottleCgroups& cgroups, const IoCgroup& cgroup,
+                                            DeviceNumber device, const ThrottleLimits& expected) {
   auto found = cgroups.limits(cgroup, device);
   if (!found.ok()) return failed_precondition("disk.throttle: " + found.status().message());
   if (!(*found == expected)) {
@@ -175,7 +175,7 @@ StatusOr<std::string> check_limits(const IoThrottleCgroups& cgroups, const IoCgr
 
 class LiveDiskThrottle final : public LiveFault {
  public:
-  LiveDiskThrottle(const IoThrottleCgroups& cgroups, ProcessTable& table, ThrottleRecord record, IoBytes baseline,
+  LiveDiskThrottle(const IoThrottleCgroups& cgroups, ProcessTable& table, DiskThrottleRecord record, IoBytes baseline,
                    std::shared_ptr<ThrottledCgroups> claims, std::string claim)
       : cgroups_(cgroups),
         table_(table),
@@ -195,10 +195,10 @@ class LiveDiskThrottle final : public LiveFault {
     return describe_limits(record_.limits) + " on " + record_.device.text() + " for " + record_.target_text();
   }
 
-  nlohmann::json undo_record() const override { return record_json(record_); }
+  nlohmann::json undo_record() const override { return throttle_record_json(record_); }
 
   Status revert() override {
-    CHAOS_RETURN_IF_ERROR(revert_record(cgroups_, record_));
+    CHAOS_RETURN_IF_ERROR(throttle_revert_record(cgroups_, record_));
     if (claims_ && !claim_.empty()) claims_->release(claim_);
     claim_.clear();
     return {};
@@ -216,7 +216,8 @@ class LiveDiskThrottle final : public LiveFault {
   // read back in it.
   StatusOr<FaultEffect> verify_live() override {
     CHAOS_ASSIGN_OR_RETURN(const IoCgroup throttled, cgroups_.cgroup_at(record_.version, record_.cgroup));
-    CHAOS_ASSIGN_OR_RETURN(std::string evidence, check_limits(cgroups_, throttled, record_.device, record_.limits));
+    CHAOS_ASSIGN_OR_RETURN(std::string evidence,
+                           throttle_check_limits(cgroups_, throttled, record_.device, record_.limits));
     if (record_.child) {
       if (!alive()) return failed_precondition("disk.throttle: " + record_.target_text() + " exited");
       auto now_in = cgroups_.cgroup_of(std::to_string(record_.pid));
@@ -247,10 +248,13 @@ class LiveDiskThrottle final : public LiveFault {
     CHAOS_ASSIGN_OR_RETURN(const IoCgroup throttled, cgroups_.cgroup_at(record_.version, record_.cgroup));
     if (!record_.child) {
       if (!cgroups_.exists(throttled)) return "cgroup " + record_.cgroup + " is gone with its container";
-      CHAOS_ASSIGN_OR_RETURN(auto evidence, check_limits(cgroups_, throttled, record_.device, record_.previous));
+      CHAOS_ASSIGN_OR_RETURN(auto evidence,
+                             throttle_check_limits(cgroups_, throttled, record_.device, record_.previous));
       return evidence + " again";
     }
-    if (cgroups_.exists(throttled)) return failed_precondition("disk.throttle: cgroup " + record_.cgroup + " still exists");
+    if (cgroups_.exists(throttled)) {
+      return failed_precondition("disk.throttle: cgroup " + record_.cgroup + " still exists");
+    }
     std::string evidence = "cgroup " + record_.cgroup + " removed";
     if (alive()) {
       auto now_in = cgroups_.cgroup_of(std::to_string(record_.pid));
@@ -271,15 +275,15 @@ class LiveDiskThrottle final : public LiveFault {
 
   const IoThrottleCgroups& cgroups_;
   ProcessTable& table_;
-  const ThrottleRecord record_;
+  const DiskThrottleRecord record_;
   const IoBytes baseline_;
   std::shared_ptr<ThrottledCgroups> claims_;
   std::string claim_;
   SteadyTime last_check_{};
 };
 
-std::uint64_t checked_field(std::uint64_t value, std::uint64_t minimum, std::uint64_t maximum, const char* field,
-                            Status& status) {
+std::uint64_t throttle_checked_field(std::uint64_t value, std::uint64_t minimum, std::uint64_t maximum,
+                                     const char* field, Status& status) {
   if (status.ok() && value != 0 && (value < minimum || value > maximum)) {
     status = invalid_argument(std::string("disk_throttle.") + field + ": must be 0 (not limited) or in " +
                               std::to_string(minimum) + ".." + std::to_string(maximum));
@@ -301,12 +305,12 @@ StatusOr<ThrottleLimits> throttle_limits_from_spec(const v1::FaultSpec& spec) {
   if (path.find('\0') != std::string::npos) return invalid_argument("disk_throttle.path: holds a NUL byte");
   Status status;
   ThrottleLimits limits;
-  limits.read_bps = checked_field(proto.read_bytes_per_second(), kMinThrottleBytesPerSecond,
-                                  kMaxThrottleBytesPerSecond, "read_bytes_per_second", status);
-  limits.write_bps = checked_field(proto.write_bytes_per_second(), kMinThrottleBytesPerSecond,
-                                   kMaxThrottleBytesPerSecond, "write_bytes_per_second", status);
-  limits.read_iops = checked_field(proto.read_iops(), 1, kMaxThrottleIops, "read_iops", status);
-  limits.write_iops = checked_field(proto.write_iops(), 1, kMaxThrottleIops, "write_iops", status);
+  limits.read_bps = throttle_checked_field(proto.read_bytes_per_second(), kMinThrottleBytesPerSecond,
+                                           kMaxThrottleBytesPerSecond, "read_bytes_per_second", status);
+  limits.write_bps = throttle_checked_field(proto.write_bytes_per_second(), kMinThrottleBytesPerSecond,
+                                            kMaxThrottleBytesPerSecond, "write_bytes_per_second", status);
+  limits.read_iops = throttle_checked_field(proto.read_iops(), 1, kMaxThrottleIops, "read_iops", status);
+  limits.write_iops = throttle_checked_field(proto.write_iops(), 1, kMaxThrottleIops, "write_iops", status);
   CHAOS_RETURN_IF_ERROR(status);
   if (!limits.any()) {
     return invalid_argument(
@@ -372,7 +376,7 @@ StatusOr<std::unique_ptr<LiveFault>> DiskThrottleKind::throttle_process(const v1
   }
   const ProcessInfo process = targets.front();
   CHAOS_ASSIGN_OR_RETURN(const IoCgroup original, cgroups_.cgroup_of(std::to_string(process.pid)));
-  if (last_component(original.path).rfind(kDiskThrottleCgroupPrefix, 0) == 0) {
+  if (throttle_last_component(original.path).rfind(kDiskThrottleCgroupPrefix, 0) == 0) {
     return failed_precondition("disk_throttle.target: pid " + std::to_string(process.pid) + " is in cgroup " +
                                original.path + " already (another disk.throttle)");
   }
@@ -380,7 +384,7 @@ StatusOr<std::unique_ptr<LiveFault>> DiskThrottleKind::throttle_process(const v1
 
   RollbackStack undo;
   CHAOS_RETURN_IF_ERROR(cgroups_.create(child).with_context("disk.throttle"));
-  undo.push("mkdir", [this, child, original] { return empty_and_remove(cgroups_, child, original); });
+  undo.push("mkdir", [this, child, original] { return throttle_empty_and_remove(cgroups_, child, original); });
   const Status set = cgroups_.set_limits(child, device.throttled, limits);
   if (!set.ok()) {
     return Status(set.code(), "disk.throttle: " + set.message() +
@@ -396,7 +400,7 @@ StatusOr<std::unique_ptr<LiveFault>> DiskThrottleKind::throttle_process(const v1
   if (!moved || moved->start_time != process.start_time) {
     return not_found("disk_throttle.target: pid " + std::to_string(process.pid) + " exited before it was throttled");
   }
-  ThrottleRecord record;
+  DiskThrottleRecord record;
   record.version = child.version;
   record.device = device.throttled;
   record.child = true;
@@ -451,7 +455,7 @@ StatusOr<std::unique_ptr<LiveFault>> DiskThrottleKind::throttle_container(const 
     return restored.code() == StatusCode::kNotFound ? Status{} : restored;
   });
   CHAOS_RETURN_IF_ERROR(cgroups_.set_limits(cgroup, device.throttled, merged).with_context("disk.throttle"));
-  ThrottleRecord record;
+  DiskThrottleRecord record;
   record.version = cgroup.version;
   record.device = device.throttled;
   record.child = false;
@@ -472,7 +476,7 @@ Status DiskThrottleKind::remove_named_cgroups(const std::string& fault_id) const
   for (const IoCgroup& child : cgroups_.find_named(*version, throttle_cgroup_name(fault_id))) {
     const auto slash = child.path.rfind('/');
     auto parent = cgroups_.cgroup_at(*version, slash == 0 ? "/" : child.path.substr(0, slash));
-    const Status removed = parent.ok() ? empty_and_remove(cgroups_, child, *parent) : parent.status();
+    const Status removed = parent.ok() ? throttle_empty_and_remove(cgroups_, child, *parent) : parent.status();
     if (!removed.ok() && first_error.ok()) first_error = removed;
   }
   return first_error;
@@ -480,8 +484,8 @@ Status DiskThrottleKind::remove_named_cgroups(const std::string& fault_id) const
 
 Status DiskThrottleKind::recover(const v1::FaultSpec& spec, const FaultContext& context, const nlohmann::json& undo) {
   if (!undo.is_null()) {
-    CHAOS_ASSIGN_OR_RETURN(const ThrottleRecord record, record_from_json(undo));
-    return revert_record(cgroups_, record);
+    CHAOS_ASSIGN_OR_RETURN(const DiskThrottleRecord record, throttle_record_from_json(undo));
+    return throttle_revert_record(cgroups_, record);
   }
   CHAOS_RETURN_IF_ERROR(remove_named_cgroups(context.fault_id));
   if (!spec.has_disk_throttle() || spec.disk_throttle().has_target() || context.container == nullptr) return {};
@@ -516,11 +520,11 @@ StatusOr<std::string> DiskThrottleKind::verify_recovered(const FaultContext& con
   if (!left.empty()) return failed_precondition("disk.throttle: cgroup " + left.front().path + " still exists");
   std::string evidence = "no cgroup " + name + " left";
   if (undo.is_null()) return evidence;
-  CHAOS_ASSIGN_OR_RETURN(const ThrottleRecord record, record_from_json(undo));
+  CHAOS_ASSIGN_OR_RETURN(const DiskThrottleRecord record, throttle_record_from_json(undo));
   if (record.child) return evidence;
   CHAOS_ASSIGN_OR_RETURN(const IoCgroup cgroup, cgroups_.cgroup_at(record.version, record.cgroup));
   if (!cgroups_.exists(cgroup)) return evidence + "; cgroup " + record.cgroup + " is gone with its container";
-  CHAOS_ASSIGN_OR_RETURN(auto restored, check_limits(cgroups_, cgroup, record.device, record.previous));
+  CHAOS_ASSIGN_OR_RETURN(auto restored, throttle_check_limits(cgroups_, cgroup, record.device, record.previous));
   return evidence + "; " + restored + " again";
 }
 

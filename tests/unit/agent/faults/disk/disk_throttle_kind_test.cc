@@ -168,7 +168,8 @@ TEST_F(DiskThrottleKindTest, ThrottlesAContainerCgroupAndRestoresItsOwnLimitsOnR
   EXPECT_EQ(read_file(container_dir() / blkio_file(1)), device_.text() + " 1048576\n");
   // The limit the spec leaves at 0 keeps the container's own value.
   EXPECT_EQ(read_file(container_dir() / blkio_file(0)), device_.text() + " 2097152\n");
-  EXPECT_EQ((*live)->detail(), "read 2 MiB/s, write 1 MiB/s on " + device_.text() + " for container podman nats-1 (3f2a9c1b7e44)");
+  EXPECT_EQ((*live)->detail(),
+            "read 2 MiB/s, write 1 MiB/s on " + device_.text() + " for container podman nats-1 (3f2a9c1b7e44)");
   auto effect = (*live)->verify_live();
   ASSERT_TRUE(effect.ok()) << effect.status().message();
   EXPECT_FALSE(effect->impaired) << "no byte went through the throttle yet";
