@@ -90,11 +90,11 @@ void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& envir
                           const std::string& cgroup_root) {
   const std::uint64_t mask = effective_capability_mask();
   std::vector<std::unique_ptr<FaultKind>> kinds;
-  for (auto& kind : make_process_fault_kinds(std::move(targeting))) kinds.push_back(std::move(kind));
+  for (auto& kind : make_process_fault_kinds(targeting)) kinds.push_back(std::move(kind));
   for (auto& kind : make_network_fault_kinds(environment)) kinds.push_back(std::move(kind));
   for (auto& kind : make_dns_fault_kinds(environment)) kinds.push_back(std::move(kind));
   for (auto& kind : make_stress_fault_kinds()) kinds.push_back(std::move(kind));
-  for (auto& kind : make_disk_fault_kinds()) kinds.push_back(std::move(kind));
+  for (auto& kind : make_disk_fault_kinds(targeting, cgroup_root)) kinds.push_back(std::move(kind));
   ContainerPauseOptions pause_options;
   if (!cgroup_root.empty()) pause_options.cgroup_root = cgroup_root;
   for (auto& kind : make_container_fault_kinds(pause_options)) kinds.push_back(std::move(kind));

@@ -8,6 +8,7 @@
 #include "lab/lab_network.h"
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
+#include "lab/lab_store.h"
 #include "lab/proc_scan.h"
 
 namespace chaos::lab {
@@ -126,11 +127,16 @@ Status lab_down(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
     }
   }
   kill_leftover_processes(layout, network, clock, out);
+  // After every process is gone (nothing holds the stores busy), before
+  // the state dir goes: removing it over a mounted store would empty the store.
+  Status store_status = LabStore(layout, runner).destroy();
   Status network_status = network.destroy();
   out << "lab: removed namespaces, links and /etc/netns entries of " << layout.params().prefix << "\n" << std::flush;
   // The runtime record goes with the state: only when the containers are gone.
-  Status state_status = container_status.ok() ? remove_state(layout, keep_state) : Status{};
+  Status state_status =
+      container_status.ok() && store_status.ok() ? remove_state(layout, keep_state) : Status{};
   if (!container_status.ok()) return container_status.with_context("lab down");
+  if (!store_status.ok()) return store_status.with_context("lab down");
   if (!network_status.ok()) return network_status.with_context("lab down");
   if (!state_status.ok()) return state_status.with_context("lab down");
   out << "lab: down" << (keep_state ? " (state kept in " + layout.params().state_dir + ")" : "") << "\n" << std::flush;

@@ -4,6 +4,7 @@
 #include "lab/lab_network.h"
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
+#include "lab/lab_store.h"
 #include "lab/proc_scan.h"
 #include "lab/stream_leader.h"
 
@@ -31,6 +32,22 @@ void print_nodes(const LabLayout& layout, std::ostream& out) {
         << std::setw(12) << layout.node_ip(node) << layout.node_host(node) << "  nats :" << kNatsClientPort
         << " cluster :" << kNatsClusterPort << " monitor :" << kNatsMonitorPort << "  agent :" << kAgentPort
         << " metrics :" << kAgentMetricsPort << "\n";
+  }
+}
+
+void print_stores(const LabLayout& layout, CommandRunner& runner, std::ostream& out) {
+  out << "jetstream stores:\n";
+  LabStore stores(layout, runner);
+  constexpr double kMiB = 1024.0 * 1024.0;
+  for (int node = 1; node <= layout.node_count(); ++node) {
+    out << "  " << layout.node_name(node) << "  " << lab_store_dir(layout, node) << "  ";
+    auto usage = stores.usage(node);
+    if (!usage.ok()) {
+      out << "NOT MOUNTED\n";
+      continue;
+    }
+    out << std::fixed << std::setprecision(1) << usage->free_bytes / kMiB << " MiB free of "
+        << usage->total_bytes / kMiB << " MiB\n";
   }
 }
 
@@ -65,6 +82,7 @@ Status lab_status(const LabLayout& layout, CommandRunner& runner, std::ostream& 
   out << "\n";
   print_nodes(layout, out);
   print_processes(layout, out);
+  print_stores(layout, runner, out);
   print_urls(layout, out);
   if (!supervised) return unavailable("lab " + layout.params().prefix + " is partial: run `chaos-lab down`");
   return {};

@@ -11,6 +11,7 @@
 #include "lab/lab_network.h"
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
+#include "lab/lab_store.h"
 #include "lab/lab_tls.h"
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
@@ -54,6 +55,10 @@ Status refuse_if_present(const LabLayout& layout, CommandRunner& runner) {
                                  "); run `chaos-lab down` first");
     }
   }
+  if (LabStore(layout, runner).any_mounted()) {
+    return failed_precondition("a JetStream store of an earlier lab " + layout.params().prefix +
+                               " is still mounted; run `chaos-lab down` first");
+  }
   const fs::path state = layout.params().state_dir;
   std::error_code error;
   if (fs::exists(state) && !fs::is_empty(state, error) && !fs::exists(state / kStateMarker)) {
@@ -69,7 +74,8 @@ Status check_programs(const LabLayout& layout, const std::string& bin_dir) {
       return not_found(program.string() + " is missing: build it first (cmake --build build) or pass --bin-dir");
     }
   }
-  for (const std::string name : {"ip", "nats-server", "dnsmasq", "prometheus", "openssl"}) {
+  for (const std::string name :
+       {"ip", "nats-server", "dnsmasq", "prometheus", "openssl", "losetup", "mkfs.ext4", "mount", "umount"}) {
     if (find_program(name).empty()) return not_found(name + " is not installed: run scripts/install-deps");
   }
   if (!podman_runtime(layout)) return {};
@@ -169,6 +175,9 @@ Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
                 const std::string& lab_binary_path, const std::string& bin_dir) {
   CHAOS_RETURN_IF_ERROR(prepare_state_dir(layout));
   out << "lab: state in " << layout.params().state_dir << "\n" << std::flush;
+  CHAOS_RETURN_IF_ERROR(LabStore(layout, runner).create_all());
+  out << "lab: JetStream stores on " << kLabStoreBytes / (1024 * 1024) << " MiB ext4 loop devices in "
+      << lab_store_dir(layout, 1) << ".." << "\n" << std::flush;
   CHAOS_RETURN_IF_ERROR(create_lab_certificates(layout, runner));
   out << "lab: mTLS certificates in " << lab_certs_dir(layout) << "\n" << std::flush;
   if (podman_runtime(layout)) {

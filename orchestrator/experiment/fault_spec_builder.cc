@@ -199,6 +199,33 @@ Status build_stress_cpu(ParamReader& in, v1::FaultSpec& spec) {
   return {};
 }
 
+// path, at least one limit, and a process target (name, cmdline, pid or
+// pidfile, as process.kill), or none: the container (FaultSpec.target). The
+// agent checks the bounds and that a target is given.
+Status build_disk_throttle(ParamReader& in, v1::FaultSpec& spec) {
+  auto& throttle = *spec.mutable_disk_throttle();
+  CHAOS_ASSIGN_OR_RETURN(auto path, in.text("path"));
+  if (!path) return in.missing("path");
+  throttle.set_path(*path);
+  constexpr uint64_t kMaxRate = uint64_t{1} << 40;
+  CHAOS_ASSIGN_OR_RETURN(auto read_bps, in.unsigned_int("read_bytes_per_second", kMaxRate));
+  CHAOS_ASSIGN_OR_RETURN(auto write_bps, in.unsigned_int("write_bytes_per_second", kMaxRate));
+  CHAOS_ASSIGN_OR_RETURN(auto read_iops, in.unsigned_int("read_iops", 10'000'000));
+  CHAOS_ASSIGN_OR_RETURN(auto write_iops, in.unsigned_int("write_iops", 10'000'000));
+  if (!read_bps && !write_bps && !read_iops && !write_iops) {
+    return in.error("write_bytes_per_second",
+                    "at least one of read_bytes_per_second, write_bytes_per_second, read_iops, write_iops is required");
+  }
+  throttle.set_read_bytes_per_second(read_bps.value_or(0));
+  throttle.set_write_bytes_per_second(write_bps.value_or(0));
+  throttle.set_read_iops(read_iops.value_or(0));
+  throttle.set_write_iops(write_iops.value_or(0));
+  for (const char* name : {"name", "cmdline", "pid", "pidfile"}) {
+    if (in.has(name)) return read_process_target(in, *throttle.mutable_target());
+  }
+  return {};
+}
+
 // The whole container is the target (FaultSpec.target): no parameters.
 Status build_container_pause(ParamReader&, v1::FaultSpec& spec) {
   spec.mutable_container_pause();
@@ -213,6 +240,7 @@ const std::map<std::string, Builder>& builders() {
       {"dns.fail", build_dns},                {"process.kill", build_kill},
       {"process.pause", build_pause},         {"stress.cpu", build_stress_cpu},
       {"container.pause", build_container_pause},
+      {"disk.throttle", build_disk_throttle},
   };
   return table;
 }

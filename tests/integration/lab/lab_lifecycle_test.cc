@@ -67,6 +67,8 @@ class LabLifecycleTest : public ::testing::Test {
     EXPECT_TRUE(find_processes("chaos-probe", "127.0.0.1:19891").empty());
     EXPECT_FALSE(std::filesystem::exists("/etc/netns/clb-n1"));
     EXPECT_FALSE(std::filesystem::exists(kStateDir));
+    // The JetStream stores' loop devices are detached (their images went with the state dir).
+    EXPECT_EQ(run_output({"losetup", "-a"}).find(kStateDir), std::string::npos);
     if (podman_installed()) {
       EXPECT_EQ(run_output({"podman", "ps", "-a", "--filter", "label=chaos.lab=clb", "--format", "{{.Names}}"}), "");
       EXPECT_TRUE(find_processes("conmon", "clb-nats-").empty()) << "conmon still running";
@@ -119,6 +121,9 @@ TEST_F(LabLifecycleTest, UpFormsJetStreamClusterAndDownLeavesNothing) {
   const auto status = lab("status");
   EXPECT_EQ(status.exit_code, 0) << status.stderr_text;
   EXPECT_NE(status.stdout_text.find("nats-n3     running"), std::string::npos) << status.stdout_text;
+  // Each node's store is its own small filesystem, not the state dir's.
+  EXPECT_NE(status.stdout_text.find("nodes/n3/jetstream  "), std::string::npos) << status.stdout_text;
+  EXPECT_EQ(status.stdout_text.find("NOT MOUNTED"), std::string::npos) << status.stdout_text;
 
   const auto down = lab("down");
   EXPECT_EQ(down.exit_code, 0) << down.stdout_text << down.stderr_text;
@@ -174,6 +179,11 @@ TEST_F(LabLifecycleTest, PodmanRuntimeRunsBrokersInLabelledContainers) {
     // The supervisor watches the container's init, which is nats-server.
     EXPECT_EQ(inspect, std::to_string(*pid) + " true nats clb chaos-lab nats-" + std::to_string(node) + " nats\n");
     EXPECT_EQ(route_count("10.78.0.1" + std::to_string(node)), 2) << name << " should route to both peers";
+    // The container sees the mounted store, not the directory under it.
+    const auto store = kStateDir + "/nodes/n" + std::to_string(node) + "/jetstream";
+    EXPECT_NE(run_output({"podman", "--runtime", "runc", "--cgroup-manager", "cgroupfs", "--events-backend", "file", "exec", name,
+                          "/bin/busybox", "df", store}).find("/dev/loop"), std::string::npos)
+        << name;
   }
   // A chaos kill of nats-server ends its container; the supervisor starts a new one.
   const auto killed = read_pidfile(kStateDir + "/run/nats-n2.pid");

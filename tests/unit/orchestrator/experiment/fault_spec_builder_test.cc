@@ -125,6 +125,25 @@ TEST(FaultSpecBuilder, StressCpuDefaultsToOneWorkerAtFullLoad) {
   EXPECT_FALSE(build_fault_spec("stress.cpu", cli({"load=0"}), "t").ok());
 }
 
+TEST(FaultSpecBuilder, DiskThrottleNeedsAPathAndALimitAndTakesAProcessTarget) {
+  auto spec = build_fault_spec("disk.throttle", cli({"path=/var/lib/nats", "write_bytes_per_second=1048576",
+                                                     "write_iops=50", "name=nats-server"}), "t");
+  ASSERT_TRUE(spec.ok()) << spec.status().message();
+  EXPECT_EQ(spec->disk_throttle().path(), "/var/lib/nats");
+  EXPECT_EQ(spec->disk_throttle().write_bytes_per_second(), 1048576u);
+  EXPECT_EQ(spec->disk_throttle().write_iops(), 50u);
+  EXPECT_EQ(spec->disk_throttle().read_bytes_per_second(), 0u);
+  EXPECT_EQ(spec->disk_throttle().target().name(), "nats-server");
+  auto container = build_fault_spec("disk.throttle", cli({"path=/data", "read_iops=100"}), "t");
+  ASSERT_TRUE(container.ok()) << container.status().message();
+  EXPECT_FALSE(container->disk_throttle().has_target());
+  EXPECT_EQ(build_fault_spec("disk.throttle", cli({"path=/data"}), "t").status().message(),
+            "t: disk.throttle param 'write_bytes_per_second': at least one of "
+            "read_bytes_per_second, write_bytes_per_second, read_iops, write_iops is required");
+  EXPECT_FALSE(build_fault_spec("disk.throttle", cli({"write_iops=5"}), "t").ok());
+  EXPECT_FALSE(build_fault_spec("disk.throttle", cli({"path=/data", "write_iops=5", "name=a", "pid=3"}), "t").ok());
+}
+
 TEST(FaultSpecBuilder, DnsSpoofNeedsAddresses) {
   EXPECT_FALSE(build_fault_spec("dns.fail", cli({"patterns=*.lab", "mode=spoof"}), "t").ok());
   auto spec = build_fault_spec("dns.fail", cli({"patterns=*.lab,nats.example", "mode=spoof",
