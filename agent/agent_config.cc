@@ -49,6 +49,28 @@ void read_loss_limit(TableReader& policy, Policy& out) {
   out.max_loss_percent = *value;
 }
 
+// At most this many mount points, each an absolute path.
+constexpr std::size_t kMaxDiskFillProtected = 64;
+constexpr std::size_t kMaxDiskFillProtectedPath = 4096;
+
+void read_disk_fill_protected(TableReader& policy, Policy& out) {
+  auto mounts = policy.string_list("disk_fill_protected");
+  if (!mounts) return;
+  if (mounts->size() > kMaxDiskFillProtected) {
+    policy.error_at_key("disk_fill_protected", "at most " + std::to_string(kMaxDiskFillProtected) + " mount points");
+    return;
+  }
+  for (auto& mount : *mounts) {
+    if (mount.empty() || mount.front() != '/' || mount.size() > kMaxDiskFillProtectedPath) {
+      policy.error_at_key("disk_fill_protected", "'" + mount + "' is not an absolute path of at most " +
+                                                     std::to_string(kMaxDiskFillProtectedPath) + " bytes");
+      return;
+    }
+    while (mount.size() > 1 && mount.back() == '/') mount.pop_back();
+  }
+  out.disk_fill_protected = std::move(*mounts);
+}
+
 void read_policy(TableReader& root, Policy& out) {
   const toml::table* table = root.table("policy");
   if (table == nullptr) return;
@@ -61,6 +83,7 @@ void read_policy(TableReader& root, Policy& out) {
   }
   if (auto delay = policy.duration("max_delay", false, DurationLimits{true, {}})) out.max_delay = *delay;
   read_loss_limit(policy, out);
+  read_disk_fill_protected(policy, out);
   if (auto patterns = policy.string_list("protected_processes")) {
     if (auto compiled = ProtectedProcesses::compile(*patterns); !compiled.ok()) {
       policy.error_at_key("protected_processes", compiled.status().message());

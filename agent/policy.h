@@ -35,6 +35,9 @@ struct Policy {
   // RE2 regexes (common/bounded_regex.h); a process whose comm or cmdline
   // contains a match is never a target of a process fault.
   std::vector<std::string> protected_processes;
+  // Mount points whose filesystems disk.fill refuses to fill (absolute,
+  // normalised): the machine's root by default.
+  std::vector<std::string> disk_fill_protected = {"/"};
 };
 
 // Compiled protected-process patterns.

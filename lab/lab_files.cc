@@ -29,7 +29,9 @@ std::string render_nats_config(const LabLayout& layout, int node) {
   text += "jetstream {\n";
   text += "  store_dir: " + quoted(layout.node_dir(node) + "/jetstream") + "\n";
   text += "  max_memory_store: 64MB\n";
-  text += "  max_file_store: 1GB\n";
+  // Below the store's own 256 MiB filesystem (lab/lab_store.h), so what
+  // JetStream may use is there; a disk.fill can still take it away.
+  text += "  max_file_store: 192MB\n";
   text += "}\n";
   text += "cluster {\n";
   text += "  name: " + quoted(layout.params().prefix) + "\n";

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -43,6 +44,22 @@ std::string lab_store_trimmed(std::string text) {
 std::string lab_store_dir(const LabLayout& layout, int node) { return layout.node_dir(node) + "/jetstream"; }
 
 std::string lab_store_image(const LabLayout& layout, int node) { return layout.node_dir(node) + "/jetstream.img"; }
+
+std::string lab_stream_leader_store(const LabLayout& layout) { return layout.path("stream-leader-store"); }
+
+bool link_stream_leader_store(const LabLayout& layout, const std::string& leader) {
+  for (int node = 1; node <= layout.node_count(); ++node) {
+    if (layout.node_name(node) != leader) continue;
+    const std::string link = lab_stream_leader_store(layout);
+    const std::string temporary = link + ".tmp";
+    std::error_code error;
+    std::filesystem::remove(temporary, error);
+    std::filesystem::create_directory_symlink(lab_store_dir(layout, node), temporary, error);
+    if (error) return false;
+    return std::rename(temporary.c_str(), link.c_str()) == 0;
+  }
+  return false;
+}
 
 std::vector<std::string> loop_devices_in(const std::string& losetup_output) {
   std::vector<std::string> devices;

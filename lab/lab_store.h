@@ -22,6 +22,16 @@ inline constexpr std::uint64_t kLabStoreBytes = 256ULL * 1024 * 1024;
 std::string lab_store_dir(const LabLayout& layout, int node);    // "<node dir>/jetstream"
 std::string lab_store_image(const LabLayout& layout, int node);  // "<node dir>/jetstream.img"
 
+// "<state>/stream-leader-store": a symbolic link to the store of the node
+// leading the probe's stream, kept current with the inventory's
+// stream_leader label, so an experiment can name the leader's store in a
+// disk.fill path (the agent resolves the link when it applies the fault).
+std::string lab_stream_leader_store(const LabLayout& layout);
+// Points that link at `leader`'s store (a node name such as "n2"), replacing
+// it atomically. False when `leader` is not a node of the layout or the
+// link cannot be made.
+bool link_stream_leader_store(const LabLayout& layout, const std::string& leader);
+
 // The loop devices of `losetup -j <image>` output
 // ("/dev/loop3: [2049]:1234 (/run/chaos-lab/n1/jetstream.img)").
 std::vector<std::string> loop_devices_in(const std::string& losetup_output);

@@ -6,6 +6,7 @@
 
 #include "lab/http_check.h"
 #include "lab/lab_files.h"
+#include "lab/lab_store.h"
 
 namespace chaos::lab {
 
@@ -39,7 +40,9 @@ bool write_inventory(const LabLayout& layout, const std::string& stream_leader) 
     out << render_inventory(layout, stream_leader);
     if (!out.flush()) return false;
   }
-  return std::rename(temporary.c_str(), path.c_str()) == 0;
+  if (std::rename(temporary.c_str(), path.c_str()) != 0) return false;
+  if (!stream_leader.empty()) (void)link_stream_leader_store(layout, stream_leader);
+  return true;
 }
 
 void StreamLeaderWatcher::refresh() {

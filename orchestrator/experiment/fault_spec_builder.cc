@@ -6,6 +6,7 @@
 #include <map>
 
 #include "agent/targets/container_selector_checks.h"  // the agent's own checks
+#include "orchestrator/experiment/disk_fill_params.h"
 #include "orchestrator/experiment/param_reader.h"
 
 namespace chaos::orchestrator {
@@ -241,6 +242,7 @@ const std::map<std::string, Builder>& builders() {
       {"process.pause", build_pause},         {"stress.cpu", build_stress_cpu},
       {"container.pause", build_container_pause},
       {"disk.throttle", build_disk_throttle},
+      {"disk.fill", build_disk_fill},
   };
   return table;
 }

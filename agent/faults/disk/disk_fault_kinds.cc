@@ -2,6 +2,7 @@
 
 #include "agent/faults/container/container_pause_kind.h"
 #include "agent/faults/disk/disk_throttle_kind.h"
+#include "agent/faults/disk/disk_fill_kind.h"
 
 namespace chaos::agent {
 
@@ -11,6 +12,7 @@ std::vector<std::unique_ptr<FaultKind>> make_disk_fault_kinds(std::shared_ptr<co
   disk::DiskThrottleOptions throttle_options;
   throttle_options.cgroup_root = cgroup_root.empty() ? host_cgroup_root() : cgroup_root;
   kinds.push_back(std::make_unique<disk::DiskThrottleKind>(std::move(targeting), std::move(throttle_options)));
+  kinds.push_back(std::make_unique<disk::DiskFillKind>());
   return kinds;
 }
 

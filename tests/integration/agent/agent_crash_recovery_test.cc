@@ -19,6 +19,7 @@
 #include <regex>
 
 #include "lab/testbed/agent_test_bed.h"
+#include "tests/integration/agent/tmpfs_mount.h"
 
 namespace chaos::agent::integration {
 namespace {
@@ -37,7 +38,14 @@ struct CrashCase {
   // container.pause: each bed gets a podman container (labelled cag.bed=<its
   // namespace>) and the agents reach podman's API socket.
   bool needs_container = false;
+  // disk.fill: each bed gets a small tmpfs (crash_fill_dir) to fill, which
+  // must hold no fill file after recovery.
+  bool needs_tmpfs = false;
 };
+
+std::filesystem::path crash_fill_dir(AgentTestBed& bed) {
+  return std::filesystem::temp_directory_path() / ("cag-crash-fill-" + bed.a());
+}
 
 // gtest names the parameter in listings and failures by this.
 void PrintTo(const CrashCase& crash_case, std::ostream* out) { *out << crash_case.kind; }
@@ -76,6 +84,14 @@ std::vector<CrashCase> crash_cases() {
          spec.mutable_stress_cpu()->set_load_percent(10);
          return spec;
        }},
+      {"disk.fill",
+       [](AgentTestBed& bed, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_disk_fill()->set_path(crash_fill_dir(bed).string());
+         spec.mutable_disk_fill()->set_leave_bytes(4 * 1024 * 1024);
+         return spec;
+       },
+       false, false, true},
   };
 }
 
@@ -198,6 +214,7 @@ struct Worker {
   std::unique_ptr<AgentTestBed> bed;
   std::unique_ptr<Victim> bystander;
   pid_t container = -1;  // container.pause: the bed's container's init
+  std::unique_ptr<TmpfsMount> tmpfs;  // disk.fill
   NodeStateSnapshot baseline;
   std::vector<pid_t> watched() const {
     if (container > 0) return {bystander->pid(), container};
@@ -222,6 +239,10 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
       worker.bed = std::make_unique<AgentTestBed>(std::to_string(w));
       ASSERT_EQ(worker.bed->error(), "");
       worker.bystander = std::make_unique<Victim>("cag-bystander-" + std::to_string(::getpid()));
+      if (GetParam().needs_tmpfs) {
+        worker.tmpfs = std::make_unique<TmpfsMount>(crash_fill_dir(*worker.bed), 16 * 1024 * 1024);
+        ASSERT_TRUE(worker.tmpfs->mounted());
+      }
       if (podman_) {
         worker.container = podman_->run("cag-crash-" + std::to_string(::getpid()) + "-" + std::to_string(w),
                                         worker.bed->a());
@@ -292,12 +313,14 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
     if (!recovering.start()) return "the restarted agent did not start\n" + recovering.log();
     const std::string diff = worker.bed->diff_from(worker.baseline, worker.watched());
     const auto journal = files_in(state_dir / "journal");
+    const auto fill_files = worker.tmpfs ? files_in(worker.tmpfs->path()) : std::vector<std::string>{};
     const int stopped = recovering.stop();
     if (!diff.empty()) {
       return "after journal recovery the node differs from its baseline (- baseline, + now):\n" + diff +
              "--- restarted agent's log:\n" + recovering.log();
     }
     if (!journal.empty()) return "journal entries left after recovery: " + join(journal) + "\n" + recovering.log();
+    if (!fill_files.empty()) return "files left after recovery: " + join(fill_files) + "\n" + recovering.log();
     if (stopped != 0) return "the restarted agent did not stop cleanly\n" + recovering.log();
     return "";
   }

@@ -113,6 +113,9 @@ TEST_F(LabLifecycleTest, UpFormsJetStreamClusterAndDownLeavesNothing) {
   EXPECT_EQ(sample_value(metrics->body, "chaos_probe_consumer_recreations_total").value_or(-1), 0);
   // The inventory names the stream leader for the "pause the leader" experiment.
   EXPECT_TRUE(std::filesystem::exists(kStateDir + "/inventory.toml"));
+  // ... and the link to the leader's store for disk.fill (nats-disk-full.toml).
+  EXPECT_TRUE(std::filesystem::is_symlink(kStateDir + "/stream-leader-store"));
+  EXPECT_TRUE(std::filesystem::is_directory(kStateDir + "/stream-leader-store"));
 
   const auto again = lab("up");
   EXPECT_NE(again.exit_code, 0);

@@ -212,5 +212,19 @@ TEST(AgentFlags, ContainerSocketFlagsOverrideTheConfigAndAreChecked) {
   std::filesystem::remove(path);
 }
 
+TEST(AgentConfig, DiskFillProtectedMountPoints) {
+  auto defaults = parse_agent_config("", "a.toml");
+  ASSERT_TRUE(defaults.ok()) << defaults.status().message();
+  EXPECT_EQ(defaults->policy.disk_fill_protected, std::vector<std::string>{"/"});
+  auto listed = parse_agent_config("[policy]\ndisk_fill_protected = [\"/\", \"/var/lib/\"]\n", "a.toml");
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  EXPECT_EQ(listed->policy.disk_fill_protected, (std::vector<std::string>{"/", "/var/lib"}));
+  auto none = parse_agent_config("[policy]\ndisk_fill_protected = []\n", "a.toml");
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_TRUE(none->policy.disk_fill_protected.empty());
+  EXPECT_EQ(parse_agent_config("[policy]\ndisk_fill_protected = [\"var\"]\n", "a.toml").status().message(),
+            "a.toml:2:23: policy.disk_fill_protected: 'var' is not an absolute path of at most 4096 bytes");
+}
+
 }  // namespace
 }  // namespace chaos::agent

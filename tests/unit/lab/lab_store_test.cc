@@ -71,5 +71,21 @@ TEST(LabStoreTest, DestroyWithoutImageDoesNothing) {
   EXPECT_TRUE(runner.calls().empty());
 }
 
+TEST(LabStoreTest, StreamLeaderStoreLinkFollowsTheLeader) {
+  LabParams params;
+  params.nodes = 3;
+  params.state_dir = ::testing::TempDir() + "/store-leader";
+  std::filesystem::remove_all(params.state_dir);
+  std::filesystem::create_directories(params.state_dir);
+  const auto layout = *LabLayout::create(params);
+  const std::string link = lab_stream_leader_store(layout);
+  ASSERT_TRUE(link_stream_leader_store(layout, "n2"));
+  EXPECT_EQ(std::filesystem::read_symlink(link).string(), lab_store_dir(layout, 2));
+  ASSERT_TRUE(link_stream_leader_store(layout, "n3"));
+  EXPECT_EQ(std::filesystem::read_symlink(link).string(), lab_store_dir(layout, 3));
+  EXPECT_FALSE(link_stream_leader_store(layout, "../n1"));
+  EXPECT_EQ(std::filesystem::read_symlink(link).string(), lab_store_dir(layout, 3));
+}
+
 }  // namespace
 }  // namespace chaos::lab
