@@ -4,6 +4,7 @@
 // before anything touches the system.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +36,11 @@ struct Policy {
   // RE2 regexes (common/bounded_regex.h); a process whose comm or cmdline
   // contains a match is never a target of a process fault.
   std::vector<std::string> protected_processes;
+  // stress.memory: the most it may allocate, in bytes and as a share of
+  // MemAvailable (a percent spec is resolved to bytes and checked against
+  // both); unset: no limit.
+  std::optional<std::uint64_t> max_memory_bytes;
+  std::optional<double> max_memory_percent;
 };
 
 // Compiled protected-process patterns.
