@@ -63,12 +63,13 @@ ProcessSpec agent_spec(const LabLayout& layout, int node, const std::string& bin
                                    "--metrics-listen", ip + port_suffix(kAgentMetricsPort), "--node-name", name,
                                    "--state-dir", layout.node_dir(node) + "/agent", "--process-scope", "netns",
                                    "--label", "role=broker", "--label", "name=" + name};
+  // `ip netns exec` gives the agent a fresh /sys without the cgroup file
+  // systems; container.pause and placed stress.* reach them through the
+  // supervisor's root (the specs are built in the supervisor, which outlives
+  // its agents).
+  argv.insert(argv.end(), {"--cgroup-root", "/proc/" + std::to_string(::getpid()) + "/root/sys/fs/cgroup"});
   if (layout.params().runtime == kRuntimePodman) {
-    // `ip netns exec` gives the agent a fresh /sys without the cgroup file
-    // systems; container.pause reaches them through the supervisor's root
-    // (the specs are built in the supervisor, which outlives its agents).
-    argv.insert(argv.end(), {"--podman-socket", podman_api_socket_path(layout), "--cgroup-root",
-                             "/proc/" + std::to_string(::getpid()) + "/root/sys/fs/cgroup"});
+    argv.insert(argv.end(), {"--podman-socket", podman_api_socket_path(layout)});
   }
   const auto tls = agent_tls_args(layout, node);  // mTLS: the agents listen on the bridge
   argv.insert(argv.end(), tls.begin(), tls.end());
