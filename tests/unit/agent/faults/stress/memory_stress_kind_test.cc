@@ -161,8 +161,16 @@ TEST(StressWorkers, RecoveryKillsRecordedWorkersThatStillRunAndIgnoresOthers) {
   nlohmann::json stranger = {{"workers", {{{"pid", ::getpid()}, {"start_time", 1}}}}};
   EXPECT_TRUE(kill_recorded_workers("stress.memory", stranger, table).ok());
   EXPECT_TRUE(kill_recorded_workers("stress.memory", undo, table).ok());
+  // Recovery, not the group, ended it: the child died of SIGKILL.
+  std::optional<int> status;
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (!(status = (*workers)->workers()[0]->exit_status()) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  ASSERT_TRUE(status.has_value()) << "the recorded worker still runs";
+  EXPECT_EQ(WorkerProcess::describe_exit(*status), "was killed by SIGKILL");
   EXPECT_TRUE(kill_recorded_workers("stress.memory", undo, table).ok()) << "idempotent";
-  (*workers)->stop();  // reaps the killed child
+  (*workers)->stop();
   EXPECT_TRUE(recorded_workers_gone("stress.memory", undo, table).ok());
   EXPECT_TRUE(kill_recorded_workers("stress.memory", nullptr, table).ok()) << "a crash mid-apply: nothing to do";
   EXPECT_EQ(kill_recorded_workers("stress.memory", {{"workers", {{{"pid", "x"}}}}}, table).code(),
