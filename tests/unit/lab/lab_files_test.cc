@@ -1,6 +1,7 @@
 #include "lab/lab_files.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include "lab/lab_processes.h"
 
@@ -55,6 +56,7 @@ TEST(LabProcessesTest, NodeProcessesRunInTheirNamespaceWithLabFlags) {
       "ip", "netns", "exec", "chaoslab-n1", "/opt/bin/chaos-agent", "--listen", "10.77.0.11:9700",
       "--metrics-listen", "10.77.0.11:9701", "--node-name", "n1", "--state-dir", "/run/chaos-lab/nodes/n1/agent",
       "--process-scope", "netns", "--label", "role=broker", "--label", "name=n1",
+      "--cgroup-root", "/proc/" + std::to_string(::getpid()) + "/root/sys/fs/cgroup",
       "--tls-cert", "/run/chaos-lab/certs/n1.crt", "--tls-key", "/run/chaos-lab/certs/n1.key",
       "--tls-client-ca", "/run/chaos-lab/certs/ca.crt"};
   EXPECT_EQ(agent.argv, expected);
