@@ -71,6 +71,20 @@ void read_disk_fill_protected(TableReader& policy, Policy& out) {
   out.disk_fill_protected = std::move(*mounts);
 }
 
+// stress.memory's ceilings: bytes up to 1 TiB, a percent of MemAvailable.
+void read_memory_limits(TableReader& policy, Policy& out) {
+  if (auto bytes = policy.integer("max_memory_bytes", 1, int64_t{1} << 40)) {
+    out.max_memory_bytes = static_cast<std::uint64_t>(*bytes);
+  }
+  auto percent = policy.number("max_memory_percent");
+  if (!percent) return;
+  if (!(*percent > 0 && *percent <= 100)) {
+    policy.error_at_key("max_memory_percent", "must be within (0, 100]");
+    return;
+  }
+  out.max_memory_percent = *percent;
+}
+
 void read_policy(TableReader& root, Policy& out) {
   const toml::table* table = root.table("policy");
   if (table == nullptr) return;
@@ -84,6 +98,7 @@ void read_policy(TableReader& root, Policy& out) {
   if (auto delay = policy.duration("max_delay", false, DurationLimits{true, {}})) out.max_delay = *delay;
   read_loss_limit(policy, out);
   read_disk_fill_protected(policy, out);
+  read_memory_limits(policy, out);
   if (auto patterns = policy.string_list("protected_processes")) {
     if (auto compiled = ProtectedProcesses::compile(*patterns); !compiled.ok()) {
       policy.error_at_key("protected_processes", compiled.status().message());

@@ -27,6 +27,7 @@
 #include "agent/faults/dns/dns_fault_kinds.h"
 #include "agent/faults/network/network_fault_kinds.h"
 #include "agent/faults/process/process_fault_kinds.h"
+#include "agent/faults/stress/agent_oom_guard.h"
 #include "agent/faults/stress/stress_fault_kinds.h"
 #include "agent/os_capabilities.h"
 #include "agent/process_table.h"
@@ -93,7 +94,8 @@ void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& envir
   for (auto& kind : make_process_fault_kinds(targeting)) kinds.push_back(std::move(kind));
   for (auto& kind : make_network_fault_kinds(environment)) kinds.push_back(std::move(kind));
   for (auto& kind : make_dns_fault_kinds(environment)) kinds.push_back(std::move(kind));
-  for (auto& kind : make_stress_fault_kinds()) kinds.push_back(std::move(kind));
+  for (auto& kind : make_stress_fault_kinds({targeting, cgroup_root.empty() ? "/sys/fs/cgroup" : cgroup_root}))
+    kinds.push_back(std::move(kind));
   for (auto& kind : make_disk_fault_kinds(targeting, cgroup_root)) kinds.push_back(std::move(kind));
   ContainerPauseOptions pause_options;
   if (!cgroup_root.empty()) pause_options.cgroup_root = cgroup_root;
@@ -282,6 +284,9 @@ int main(int argc, char** argv) {
       .set(1);
   server->GetHealthCheckService()->SetServingStatus(false);
 
+  if (const Status guarded = stress::protect_agent_from_oom_killer(); !guarded.ok()) {
+    std::cerr << "chaos-agent: not protected from the OOM killer: " << guarded.message() << "\n";
+  }
   AgentEnvironment environment;
   environment.protected_ports = {grpc_port, metrics_server.port()};
   environment.state_dir = config->state_dir;

@@ -4,6 +4,7 @@
 // before anything touches the system.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,11 @@ struct Policy {
   // Mount points whose filesystems disk.fill refuses to fill (absolute,
   // normalised): the machine's root by default.
   std::vector<std::string> disk_fill_protected = {"/"};
+  // stress.memory: the most it may allocate, in bytes and as a share of
+  // MemAvailable (a percent spec is resolved to bytes and checked against
+  // both); unset: no limit.
+  std::optional<std::uint64_t> max_memory_bytes;
+  std::optional<double> max_memory_percent;
 };
 
 // Compiled protected-process patterns.

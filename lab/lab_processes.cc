@@ -64,7 +64,7 @@ ProcessSpec agent_spec(const LabLayout& layout, int node, const std::string& bin
                                    "--state-dir", layout.node_dir(node) + "/agent", "--process-scope", "netns",
                                    "--label", "role=broker", "--label", "name=" + name};
   // `ip netns exec` gives the agent a fresh /sys without the cgroup file
-  // systems; container.pause and disk.throttle reach them through the
+  // systems; container.pause, disk.throttle and placed stress.* reach them through the
   // supervisor's root (the specs are built in the supervisor, which outlives
   // its agents).
   argv.insert(argv.end(), {"--cgroup-root", "/proc/" + std::to_string(::getpid()) + "/root/sys/fs/cgroup"});

@@ -1,6 +1,7 @@
 #include "orchestrator/experiment/fault_spec_builder.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <limits>
 #include <map>
@@ -188,6 +189,16 @@ Status build_pause(ParamReader& in, v1::FaultSpec& spec) {
   return read_process_target(in, *spec.mutable_process_pause()->mutable_target());
 }
 
+// stress.*: the target whose cgroup the workers join is optional; its
+// selector params are the same as process.kill's.
+template <class StressSpec>
+Status read_optional_process_target(ParamReader& in, StressSpec& stress) {
+  for (const char* name : {"name", "cmdline", "pid", "pidfile"}) {
+    if (in.has(name)) return read_process_target(in, *stress.mutable_target());
+  }
+  return {};
+}
+
 Status build_stress_cpu(ParamReader& in, v1::FaultSpec& spec) {
   auto& stress = *spec.mutable_stress_cpu();
   CHAOS_ASSIGN_OR_RETURN(auto workers, in.unsigned_int("workers", 64));
@@ -197,7 +208,43 @@ Status build_stress_cpu(ParamReader& in, v1::FaultSpec& spec) {
   CHAOS_RETURN_IF_ERROR(set_percent(in, "load", load));
   if (load <= 0) return in.error("load", "must be above 0");
   stress.set_load_percent(load);
-  return {};
+  return read_optional_process_target(in, stress);
+}
+
+// "256MiB", "1.5GiB", "4096" (bytes); binary units only, so a size never
+// means two things.
+StatusOr<std::optional<uint64_t>> read_memory_size(ParamReader& in, const std::string& name) {
+  CHAOS_ASSIGN_OR_RETURN(auto text, in.text(name));
+  if (!text) return std::optional<uint64_t>{};
+  static const std::pair<const char*, uint64_t> kSizeUnits[] = {
+      {"TiB", 1ULL << 40}, {"GiB", 1ULL << 30}, {"MiB", 1ULL << 20}, {"KiB", 1ULL << 10}, {"B", 1}, {"", 1}};
+  for (const auto& [unit, factor] : kSizeUnits) {
+    const std::string suffix = unit;
+    if (text->size() <= suffix.size() || text->compare(text->size() - suffix.size(), suffix.size(), suffix) != 0) {
+      continue;
+    }
+    const std::string number = text->substr(0, text->size() - suffix.size());
+    char* end = nullptr;
+    const double value = std::strtod(number.c_str(), &end);
+    if (number.empty() || end != number.c_str() + number.size() || !(value > 0) || value * factor > 0x1p40) break;
+    return std::optional<uint64_t>{static_cast<uint64_t>(value * static_cast<double>(factor))};
+  }
+  return in.error(name, "must be a size up to 1TiB such as \"256MiB\", \"2GiB\" or a number of bytes");
+}
+
+Status build_stress_memory(ParamReader& in, v1::FaultSpec& spec) {
+  auto& stress = *spec.mutable_stress_memory();
+  if (in.has("size") == in.has("percent")) return in.error("size", "exactly one of size, percent is required");
+  CHAOS_ASSIGN_OR_RETURN(auto size, read_memory_size(in, "size"));
+  if (size) stress.set_bytes(*size);
+  double percent = 0;
+  CHAOS_RETURN_IF_ERROR(set_percent(in, "percent", percent));
+  if (in.has("percent") && percent <= 0) return in.error("percent", "must be above 0");
+  stress.set_percent(percent);
+  CHAOS_ASSIGN_OR_RETURN(auto workers, in.unsigned_int("workers", 16));
+  stress.set_workers(static_cast<uint32_t>(workers.value_or(1)));
+  if (stress.workers() == 0) return in.error("workers", "must be at least 1");
+  return read_optional_process_target(in, stress);
 }
 
 // path, at least one limit, and a process target (name, cmdline, pid or
@@ -243,6 +290,7 @@ const std::map<std::string, Builder>& builders() {
       {"container.pause", build_container_pause},
       {"disk.throttle", build_disk_throttle},
       {"disk.fill", build_disk_fill},
+      {"stress.memory", build_stress_memory},
   };
   return table;
 }

@@ -91,6 +91,12 @@ TEST(AgentConfig, ErrorsPointAtFileLineAndColumn) {
             "a.toml:2:17: policy.allowed_kinds: unknown fault kind 'network.nope'");
   EXPECT_EQ(parse_agent_config("[policy]\nmax_loss_percent = 120\n", "a.toml").status().message(),
             "a.toml:2:20: policy.max_loss_percent: must be within 0..100");
+  EXPECT_EQ(parse_agent_config("[policy]\nmax_memory_percent = 0\n", "a.toml").status().message(),
+            "a.toml:2:22: policy.max_memory_percent: must be within (0, 100]");
+  auto memory = parse_agent_config("[policy]\nmax_memory_bytes = 1073741824\nmax_memory_percent = 25\n", "a.toml");
+  ASSERT_TRUE(memory.ok()) << memory.status().message();
+  EXPECT_EQ(memory->policy.max_memory_bytes, 1073741824u);
+  EXPECT_EQ(memory->policy.max_memory_percent, 25);
   EXPECT_EQ(parse_agent_config("node_name = 3\n", "a.toml").status().message(),
             "a.toml:1:13: node_name: expected a string, got integer");
   EXPECT_EQ(parse_agent_config("process_scope = \"pid\"\n", "a.toml").status().message(),

@@ -144,6 +144,35 @@ TEST(FaultSpecBuilder, DiskThrottleNeedsAPathAndALimitAndTakesAProcessTarget) {
   EXPECT_FALSE(build_fault_spec("disk.throttle", cli({"path=/data", "write_iops=5", "name=a", "pid=3"}), "t").ok());
 }
 
+TEST(FaultSpecBuilder, StressCpuTakesAnOptionalProcessTarget) {
+  auto placed = build_fault_spec("stress.cpu", cli({"workers=4", "name=nats-server"}), "t");
+  ASSERT_TRUE(placed.ok()) << placed.status().message();
+  EXPECT_EQ(placed->stress_cpu().target().name(), "nats-server");
+  EXPECT_FALSE(build_fault_spec("stress.cpu", {}, "t")->stress_cpu().has_target());
+}
+
+TEST(FaultSpecBuilder, StressMemoryTakesASizeOrAPercent) {
+  auto sized = build_fault_spec("stress.memory", cli({"size=256MiB", "workers=2", "pid=412"}), "t");
+  ASSERT_TRUE(sized.ok()) << sized.status().message();
+  EXPECT_EQ(sized->stress_memory().bytes(), 256ULL << 20);
+  EXPECT_EQ(sized->stress_memory().workers(), 2u);
+  EXPECT_EQ(sized->stress_memory().target().pid(), 412);
+  EXPECT_EQ(build_fault_spec("stress.memory", cli({"size=1.5GiB"}), "t")->stress_memory().bytes(), 3ULL << 29);
+  EXPECT_EQ(build_fault_spec("stress.memory", cli({"size=4096"}), "t")->stress_memory().bytes(), 4096u);
+  auto percent = build_fault_spec("stress.memory", cli({"percent=25"}), "t");
+  ASSERT_TRUE(percent.ok()) << percent.status().message();
+  EXPECT_DOUBLE_EQ(percent->stress_memory().percent(), 25);
+  EXPECT_EQ(percent->stress_memory().workers(), 1u);
+  EXPECT_FALSE(percent->stress_memory().has_target());
+  EXPECT_EQ(build_fault_spec("stress.memory", {}, "t").status().message(),
+            "t: stress.memory param 'size': exactly one of size, percent is required");
+  EXPECT_EQ(build_fault_spec("stress.memory", cli({"size=2TiB"}), "t").status().message(),
+            "--param size: stress.memory param 'size': must be a size up to 1TiB such as \"256MiB\", \"2GiB\" or a "
+            "number of bytes");
+  EXPECT_FALSE(build_fault_spec("stress.memory", cli({"size=12MB"}), "t").ok());
+  EXPECT_FALSE(build_fault_spec("stress.memory", cli({"size=64MiB", "workers=17"}), "t").ok());
+}
+
 TEST(FaultSpecBuilder, DnsSpoofNeedsAddresses) {
   EXPECT_FALSE(build_fault_spec("dns.fail", cli({"patterns=*.lab", "mode=spoof"}), "t").ok());
   auto spec = build_fault_spec("dns.fail", cli({"patterns=*.lab,nats.example", "mode=spoof",

@@ -20,12 +20,14 @@ v1::FaultSpec cpu_spec(unsigned workers, double load_percent) {
   return spec;
 }
 
-TEST(CpuStressKind, FactoryRegistersStressCpuNeedingNoCapability) {
+TEST(CpuStressKind, FactoryRegistersStressCpuNeedingNoCapabilityAndStressMemory) {
   auto kinds = make_stress_fault_kinds();
-  ASSERT_EQ(kinds.size(), 1u);
+  ASSERT_EQ(kinds.size(), 2u);
   EXPECT_EQ(kinds[0]->name(), "stress.cpu");
   EXPECT_EQ(kinds[0]->backend(), "threads");
   EXPECT_TRUE(kinds[0]->required_capabilities().empty());
+  EXPECT_EQ(kinds[1]->name(), "stress.memory");
+  EXPECT_EQ(kinds[1]->backend(), "processes");
 }
 
 TEST(CpuStressKind, ValidateNamesTheFieldOfABadSpec) {
