@@ -91,7 +91,7 @@ struct ProxyConnection {
   std::optional<SteadyTime> timer;  // the earliest scheduled wake-up
 };
 
-Direction direction_of(int index) { return index == 0 ? Direction::kClientToServer : Direction::kServerToClient; }
+Direction proxy_direction_of(int index) { return index == 0 ? Direction::kClientToServer : Direction::kServerToClient; }
 
 }  // namespace
 
@@ -318,12 +318,15 @@ class ProxyLoop {
   bool read_side(ProxyConnection& connection, int side, SteadyTime now) {
     ProxySide& source = connection.sides[side];
     for (int reads = 0; reads < kProxyReadsPerEvent; ++reads) {
-      if (source.eof || source.paused || connection.closing || connection.close_at == now) return true;
+      if (source.eof || source.paused || connection.closing ||
+          (connection.close_at && *connection.close_at <= now)) {
+        return true;
+      }
       const ssize_t count = ::recv(source.fd.get(), read_buffer_.data(), read_buffer_.size(), 0);
       if (count > 0) {
         const std::string_view input(read_buffer_.data(), static_cast<std::size_t>(count));
         if (!filter_call(connection, side, now,
-                         [&](StreamFilter& filter) { return filter.on_bytes(direction_of(side), input, now); })) {
+                         [&](StreamFilter& filter) { return filter.on_bytes(proxy_direction_of(side), input, now); })) {
           return false;
         }
         if (connection.queues[side].queued_bytes() > options_.max_queued_bytes) source.paused = true;
@@ -332,7 +335,7 @@ class ProxyLoop {
       if (count == 0) {
         source.eof = true;
         return filter_call(connection, side, now,
-                           [&](StreamFilter& filter) { return filter.on_end(direction_of(side), now); });
+                           [&](StreamFilter& filter) { return filter.on_end(proxy_direction_of(side), now); });
       }
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
       destroy(connection, true);

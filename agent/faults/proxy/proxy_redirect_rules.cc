@@ -17,7 +17,12 @@ std::string proxy_hex_mark(std::uint32_t mark) {
 
 std::string proxy_redirect_line(const ProxyRedirectRules& rules) {
   std::string match = rules.address.empty() ? "meta nfproto ipv4" : "ip daddr " + rules.address;
-  return match + " tcp dport " + std::to_string(rules.port) + " redirect to :" + std::to_string(rules.proxy_port);
+  // SYN only: a connection conntrack first meets mid-stream (it predates
+  // the first nat or conntrack rule of the namespace, and loose pickup
+  // makes its next packet "new") must keep its direct path, not be sent
+  // to a proxy that never saw its handshake.
+  return match + " tcp dport " + std::to_string(rules.port) + " tcp flags & (syn | ack) == syn redirect to :" +
+         std::to_string(rules.proxy_port);
 }
 
 }  // namespace

@@ -18,19 +18,19 @@ constexpr Duration kTcpSpecMaxAfter = std::chrono::hours(24);
 constexpr std::uint64_t kTcpSpecMaxBytes = std::uint64_t{1} << 40;
 constexpr std::size_t kTcpSpecMaxAddressLength = 15;  // "255.255.255.255"
 
-Duration from_proto(const google::protobuf::Duration& duration) {
+Duration tcp_spec_from_proto(const google::protobuf::Duration& duration) {
   return std::chrono::seconds(duration.seconds()) + std::chrono::nanoseconds(duration.nanos());
 }
 
-StatusOr<Duration> read_duration(const google::protobuf::Duration& duration, const std::string& field,
+StatusOr<Duration> tcp_spec_duration(const google::protobuf::Duration& duration, const std::string& field,
                                  Duration max) {
-  const Duration value = from_proto(duration);
+  const Duration value = tcp_spec_from_proto(duration);
   if (value < Duration{0}) return invalid_argument(field + ": must not be negative");
   if (value > max) return invalid_argument(field + ": at most " + std::to_string(max / 1s) + "s");
   return value;
 }
 
-StatusOr<TcpScopeSpec> parse_scope(const v1::TcpScope& scope, const std::string& prefix) {
+StatusOr<TcpScopeSpec> tcp_spec_scope(const v1::TcpScope& scope, const std::string& prefix) {
   TcpScopeSpec out;
   if (scope.port() == 0 || scope.port() > 65535) {
     return invalid_argument(prefix + "scope.port: required, 1..65535 (got " + std::to_string(scope.port()) + ")");
@@ -66,7 +66,7 @@ StatusOr<TcpScopeSpec> parse_scope(const v1::TcpScope& scope, const std::string&
   return out;
 }
 
-std::string millis(Duration value) {
+std::string tcp_spec_millis(Duration value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.0fms", std::chrono::duration<double, std::milli>(value).count());
   return text;
@@ -89,10 +89,10 @@ StatusOr<TcpFaultSpec> parse_tcp_fault_spec(const v1::FaultSpec& spec) {
     case v1::FaultSpec::kTcpLatency: {
       const auto& latency = spec.tcp_latency();
       out.mode = TcpFaultMode::kLatency;
-      CHAOS_ASSIGN_OR_RETURN(out.scope, parse_scope(latency.scope(), "tcp_latency."));
-      CHAOS_ASSIGN_OR_RETURN(out.delay, read_duration(latency.delay(), "tcp_latency.delay", kTcpSpecMaxDelay));
+      CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(latency.scope(), "tcp_latency."));
+      CHAOS_ASSIGN_OR_RETURN(out.delay, tcp_spec_duration(latency.delay(), "tcp_latency.delay", kTcpSpecMaxDelay));
       if (out.delay <= Duration{0}) return invalid_argument("tcp_latency.delay: must be positive");
-      CHAOS_ASSIGN_OR_RETURN(out.jitter, read_duration(latency.jitter(), "tcp_latency.jitter", kTcpSpecMaxDelay));
+      CHAOS_ASSIGN_OR_RETURN(out.jitter, tcp_spec_duration(latency.jitter(), "tcp_latency.jitter", kTcpSpecMaxDelay));
       if (out.jitter > out.delay) return invalid_argument("tcp_latency.jitter: at most the delay");
       out.allow_reorder = latency.allow_reorder();
       return out;
@@ -100,8 +100,8 @@ StatusOr<TcpFaultSpec> parse_tcp_fault_spec(const v1::FaultSpec& spec) {
     case v1::FaultSpec::kTcpResetPeer: {
       const auto& reset = spec.tcp_reset_peer();
       out.mode = TcpFaultMode::kResetPeer;
-      CHAOS_ASSIGN_OR_RETURN(out.scope, parse_scope(reset.scope(), "tcp_reset_peer."));
-      CHAOS_ASSIGN_OR_RETURN(out.after, read_duration(reset.after(), "tcp_reset_peer.after", kTcpSpecMaxAfter));
+      CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(reset.scope(), "tcp_reset_peer."));
+      CHAOS_ASSIGN_OR_RETURN(out.after, tcp_spec_duration(reset.after(), "tcp_reset_peer.after", kTcpSpecMaxAfter));
       if (reset.after_bytes() > kTcpSpecMaxBytes) return invalid_argument("tcp_reset_peer.after_bytes: at most 2^40");
       out.after_bytes = reset.after_bytes();
       if (out.after == Duration{0} && out.after_bytes == 0) {
@@ -112,7 +112,7 @@ StatusOr<TcpFaultSpec> parse_tcp_fault_spec(const v1::FaultSpec& spec) {
     case v1::FaultSpec::kTcpLimitData: {
       const auto& limit = spec.tcp_limit_data();
       out.mode = TcpFaultMode::kLimitData;
-      CHAOS_ASSIGN_OR_RETURN(out.scope, parse_scope(limit.scope(), "tcp_limit_data."));
+      CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(limit.scope(), "tcp_limit_data."));
       if (limit.bytes() == 0 || limit.bytes() > kTcpSpecMaxBytes) {
         return invalid_argument("tcp_limit_data.bytes: required, 1..2^40");
       }
@@ -127,12 +127,12 @@ std::string TcpFaultSpec::describe() const {
   std::string text;
   switch (mode) {
     case TcpFaultMode::kLatency:
-      text = "tcp.latency " + millis(delay) + (jitter > Duration{0} ? " +-" + millis(jitter) : "") +
+      text = "tcp.latency " + tcp_spec_millis(delay) + (jitter > Duration{0} ? " +-" + tcp_spec_millis(jitter) : "") +
              (allow_reorder ? " (chunks may reorder)" : "");
       break;
     case TcpFaultMode::kResetPeer:
       text = "tcp.reset_peer after";
-      if (after > Duration{0}) text += " " + millis(after);
+      if (after > Duration{0}) text += " " + tcp_spec_millis(after);
       if (after > Duration{0} && after_bytes > 0) text += " or";
       if (after_bytes > 0) text += " " + std::to_string(after_bytes) + " bytes";
       break;

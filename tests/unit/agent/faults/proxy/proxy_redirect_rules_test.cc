@@ -26,7 +26,7 @@ TEST(ProxyRedirectRules, LocalScopeRedirectsInNatOutputAndExemptsTheProxyMark) {
             "  chain output {\n"
             "    type nat hook output priority -100; policy accept;\n"
             "    meta mark 0x43485450 return\n"
-            "    meta nfproto ipv4 tcp dport 4222 redirect to :40001\n"
+            "    meta nfproto ipv4 tcp dport 4222 tcp flags & (syn | ack) == syn redirect to :40001\n"
             "  }\n"
             "}\n");
 }
@@ -39,7 +39,7 @@ TEST(ProxyRedirectRules, RemoteScopeAddsPreroutingAndGuardsTheProxyPort) {
   const std::string script = render_proxy_ruleset(rules);
   EXPECT_EQ(script.find("hook output"), std::string::npos);
   EXPECT_NE(script.find("type nat hook prerouting priority -100; policy accept;\n"
-                        "    ip daddr 10.0.0.3 tcp dport 4222 redirect to :40001\n"),
+                        "    ip daddr 10.0.0.3 tcp dport 4222 tcp flags & (syn | ack) == syn redirect to :40001\n"),
             std::string::npos);
   EXPECT_NE(script.find("    tcp dport 40001 ct status dnat accept\n    tcp dport 40001 drop\n"), std::string::npos);
 }
