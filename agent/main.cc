@@ -28,6 +28,7 @@
 #include "agent/faults/network/network_fault_kinds.h"
 #include "agent/faults/process/process_fault_kinds.h"
 #include "agent/faults/stress/agent_oom_guard.h"
+#include "agent/faults/proxy/tcp_fault_kind.h"
 #include "agent/faults/stress/stress_fault_kinds.h"
 #include "agent/os_capabilities.h"
 #include "agent/process_table.h"
@@ -100,6 +101,7 @@ void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& envir
   ContainerPauseOptions pause_options;
   if (!cgroup_root.empty()) pause_options.cgroup_root = cgroup_root;
   for (auto& kind : make_container_fault_kinds(pause_options)) kinds.push_back(std::move(kind));
+  for (auto& kind : proxy::make_proxy_fault_kinds(environment)) kinds.push_back(std::move(kind));
   for (auto& kind : kinds) offer_kind(registry, std::move(kind), mask, environment, containers);
 }
 

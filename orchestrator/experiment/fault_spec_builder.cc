@@ -274,6 +274,54 @@ Status build_disk_throttle(ParamReader& in, v1::FaultSpec& spec) {
   return {};
 }
 
+// tcp.* (issue 19): the connections a proxy fault intercepts.
+Status read_tcp_scope(ParamReader& in, v1::TcpScope& scope) {
+  CHAOS_ASSIGN_OR_RETURN(auto port, in.unsigned_int("port", 65535));
+  if (!port) return in.missing("port");
+  if (*port == 0) return in.error("port", "must be 1..65535");
+  scope.set_port(static_cast<uint32_t>(*port));
+  CHAOS_ASSIGN_OR_RETURN(auto address, in.text("address"));
+  if (address) scope.set_address(*address);
+  CHAOS_ASSIGN_OR_RETURN(auto origin, in.choice("origin", {"local", "remote", "any"}));
+  if (origin) scope.set_origin(static_cast<v1::TcpScope::Origin>(*origin + 1));
+  double percent = 0;
+  CHAOS_RETURN_IF_ERROR(set_percent(in, "percent", percent));
+  scope.set_percent(percent);
+  CHAOS_ASSIGN_OR_RETURN(auto direction, in.choice("direction", {"client_to_server", "server_to_client", "both"}));
+  if (direction) scope.set_direction(static_cast<v1::TcpDirection>(*direction + 1));
+  return {};
+}
+
+Status build_tcp_latency(ParamReader& in, v1::FaultSpec& spec) {
+  auto& latency = *spec.mutable_tcp_latency();
+  CHAOS_RETURN_IF_ERROR(read_tcp_scope(in, *latency.mutable_scope()));
+  CHAOS_RETURN_IF_ERROR(set_duration(in, "delay", latency.mutable_delay(), true));
+  CHAOS_RETURN_IF_ERROR(set_duration(in, "jitter", latency.mutable_jitter()));
+  CHAOS_ASSIGN_OR_RETURN(auto reorder, in.choice("allow_reorder", {"false", "true"}));
+  latency.set_allow_reorder(reorder.value_or(0) == 1);
+  return {};
+}
+
+Status build_tcp_reset_peer(ParamReader& in, v1::FaultSpec& spec) {
+  auto& reset = *spec.mutable_tcp_reset_peer();
+  CHAOS_RETURN_IF_ERROR(read_tcp_scope(in, *reset.mutable_scope()));
+  CHAOS_RETURN_IF_ERROR(set_duration(in, "after", reset.mutable_after()));
+  CHAOS_ASSIGN_OR_RETURN(auto bytes, in.unsigned_int("after_bytes", uint64_t{1} << 40));
+  if (bytes) reset.set_after_bytes(*bytes);
+  if (!in.has("after") && !bytes) return in.missing("after");
+  return {};
+}
+
+Status build_tcp_limit_data(ParamReader& in, v1::FaultSpec& spec) {
+  auto& limit = *spec.mutable_tcp_limit_data();
+  CHAOS_RETURN_IF_ERROR(read_tcp_scope(in, *limit.mutable_scope()));
+  CHAOS_ASSIGN_OR_RETURN(auto bytes, in.unsigned_int("bytes", uint64_t{1} << 40));
+  if (!bytes) return in.missing("bytes");
+  if (*bytes == 0) return in.error("bytes", "must be at least 1");
+  limit.set_bytes(*bytes);
+  return {};
+}
+
 // The whole container is the target (FaultSpec.target): no parameters.
 Status build_container_pause(ParamReader&, v1::FaultSpec& spec) {
   spec.mutable_container_pause();
@@ -291,6 +339,8 @@ const std::map<std::string, Builder>& builders() {
       {"disk.throttle", build_disk_throttle},
       {"disk.fill", build_disk_fill},
       {"stress.memory", build_stress_memory},
+      {"tcp.latency", build_tcp_latency},     {"tcp.reset_peer", build_tcp_reset_peer},
+      {"tcp.limit_data", build_tcp_limit_data},
   };
   return table;
 }

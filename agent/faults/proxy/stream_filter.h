@@ -70,6 +70,13 @@ class StreamFilter {
   // The side `from` closed its sending half (read EOF). What the filter
   // still holds for the other side is returned to be forwarded.
   virtual FilterVerdict on_end(Direction from, SteadyTime now) = 0;
+  // The connection was accepted (its upstream connect has started): for a
+  // filter that acts on time alone, before any byte (tcp.reset_peer after
+  // T). Called once, before any on_bytes(). Default: nothing.
+  virtual FilterVerdict on_open(SteadyTime now) {
+    (void)now;
+    return {};
+  }
 };
 
 // Made once per fault; decides per accepted connection (a percentage of

@@ -75,6 +75,28 @@ std::vector<CrashCase> crash_cases() {
          return spec;
        },
        false, true},
+      // The proxy dies with the agent; recovery deletes its redirect table.
+      {"tcp.latency",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_tcp_latency()->mutable_scope()->set_port(7500);
+         spec.mutable_tcp_latency()->mutable_delay()->set_nanos(10'000'000);
+         return spec;
+       }},
+      {"tcp.reset_peer",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_tcp_reset_peer()->mutable_scope()->set_port(7500);
+         spec.mutable_tcp_reset_peer()->set_after_bytes(1);
+         return spec;
+       }},
+      {"tcp.limit_data",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_tcp_limit_data()->mutable_scope()->set_port(7500);
+         spec.mutable_tcp_limit_data()->set_bytes(1);
+         return spec;
+       }},
       // Its workers are threads of the agent: the crash ends them, and the
       // snapshot shows that recovery leaves nothing else behind.
       {"stress.cpu",

@@ -173,6 +173,26 @@ TEST(FaultSpecBuilder, StressMemoryTakesASizeOrAPercent) {
   EXPECT_FALSE(build_fault_spec("stress.memory", cli({"size=64MiB", "workers=17"}), "t").ok());
 }
 
+TEST(FaultSpecBuilder, TcpKindsReadTheScopeAndTheirOwnParams) {
+  auto latency = build_fault_spec("tcp.latency", cli({"port=4222", "delay=50ms", "jitter=5ms", "origin=local",
+                                                      "direction=server_to_client", "percent=50"}), "t");
+  ASSERT_TRUE(latency.ok()) << latency.status().message();
+  EXPECT_EQ(latency->tcp_latency().scope().port(), 4222u);
+  EXPECT_EQ(latency->tcp_latency().scope().origin(), v1::TcpScope::ORIGIN_LOCAL);
+  EXPECT_EQ(latency->tcp_latency().scope().direction(), v1::TCP_DIRECTION_SERVER_TO_CLIENT);
+  EXPECT_DOUBLE_EQ(latency->tcp_latency().scope().percent(), 50);
+  EXPECT_EQ(latency->tcp_latency().delay().nanos(), 50'000'000);
+  EXPECT_EQ(build_fault_spec("tcp.latency", cli({"delay=50ms"}), "t").status().message(),
+            "t: tcp.latency needs param 'port'");
+  auto reset = build_fault_spec("tcp.reset_peer", cli({"port=80", "after_bytes=100"}), "t");
+  ASSERT_TRUE(reset.ok()) << reset.status().message();
+  EXPECT_EQ(reset->tcp_reset_peer().after_bytes(), 100u);
+  EXPECT_FALSE(build_fault_spec("tcp.reset_peer", cli({"port=80"}), "t").ok());
+  auto limit = build_fault_spec("tcp.limit_data", cli({"port=80", "bytes=1000"}), "t");
+  ASSERT_TRUE(limit.ok()) << limit.status().message();
+  EXPECT_EQ(limit->tcp_limit_data().bytes(), 1000u);
+}
+
 TEST(FaultSpecBuilder, DnsSpoofNeedsAddresses) {
   EXPECT_FALSE(build_fault_spec("dns.fail", cli({"patterns=*.lab", "mode=spoof"}), "t").ok());
   auto spec = build_fault_spec("dns.fail", cli({"patterns=*.lab,nats.example", "mode=spoof",

@@ -1,0 +1,44 @@
+// The bytes of one direction of a proxied connection on their way out:
+// chunks a filter emitted, each due at a time, and the contiguous buffer of
+// what is due and not yet written. Pure (no sockets, no clock): the proxy
+// engine feeds it and writes ready() to the socket.
+#pragma once
+
+#include <cstddef>
+#include <deque>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/clock.h"
+
+namespace chaos::agent::proxy {
+
+class DirectionQueue {
+ public:
+  // `hold_order`: released only after every chunk pushed before it (the
+  // byte stream's order); otherwise as soon as it is due.
+  void push(std::string bytes, SteadyTime due, bool hold_order);
+  // Moves what is due at `now` into ready(); returns the earliest due time
+  // of what is still held back, if anything is.
+  std::optional<SteadyTime> release(SteadyTime now);
+  std::string_view ready() const { return std::string_view(ready_).substr(ready_offset_); }
+  void consume(std::size_t count);
+  // Held back plus ready, not yet written: the backpressure measure.
+  std::size_t queued_bytes() const { return held_bytes_ + ready_.size() - ready_offset_; }
+  bool empty() const { return queued_bytes() == 0 && held_.empty(); }
+  void clear();
+
+ private:
+  struct Chunk {
+    std::string bytes;
+    SteadyTime due;
+    bool hold_order = true;
+  };
+  std::deque<Chunk> held_;
+  std::size_t held_bytes_ = 0;
+  std::string ready_;
+  std::size_t ready_offset_ = 0;
+};
+
+}  // namespace chaos::agent::proxy

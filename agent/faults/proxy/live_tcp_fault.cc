@@ -1,0 +1,145 @@
+#include "agent/faults/proxy/live_tcp_fault.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "agent/faults/dns/dns_redirect_rules.h"
+#include "agent/faults/dns/in_network_namespace.h"
+#include "common/crash_point.h"
+
+namespace chaos::agent::proxy {
+
+namespace {
+
+// /proc/net/tcp of a busy node is long; the listener is near the top (the
+// kernel lists listening sockets first), so a bounded read suffices.
+constexpr std::size_t kLiveTcpMaxProcBytes = 4 * 1024 * 1024;
+
+StatusOr<std::string> read_own_tcp_table(int network_namespace_fd) {
+  std::string text;
+  bool read = false;
+  CHAOS_RETURN_IF_ERROR(dns::run_in_network_namespace(network_namespace_fd, [&] {
+    std::ifstream file("/proc/thread-self/net/tcp");
+    if (!file) return;
+    text.resize(kLiveTcpMaxProcBytes);
+    file.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(file.gcount()));
+    read = true;
+  }));
+  if (!read) return unavailable("cannot read /proc/thread-self/net/tcp");
+  return text;
+}
+
+}  // namespace
+
+bool tcp_table_lists_listener(std::string_view proc_net_tcp, std::uint16_t port) {
+  char wanted[8];
+  std::snprintf(wanted, sizeof wanted, ":%04X", port);
+  std::istringstream lines{std::string(proc_net_tcp)};
+  for (std::string line; std::getline(lines, line);) {
+    // "  0: 0100007F:9C40 00000000:0000 0A ..." : local address, remote, state.
+    std::istringstream fields(line);
+    std::string slot, local, remote, state;
+    if (!(fields >> slot >> local >> remote >> state)) continue;
+    if (state == "0A" && local.size() > 5 && local.compare(local.size() - 5, 5, wanted) == 0) return true;
+  }
+  return false;
+}
+
+LiveTcpFault::LiveTcpFault(CommandRunner& commands, LiveTcpFaultSetup setup,
+                           std::shared_ptr<TcpFilterFactory> factory, std::unique_ptr<ProxyEngine> engine,
+                           std::shared_ptr<std::atomic<bool>> claim)
+    : commands_(commands),
+      setup_(std::move(setup)),
+      factory_(std::move(factory)),
+      engine_(std::move(engine)),
+      claim_(std::move(claim)) {}
+
+LiveTcpFault::~LiveTcpFault() { (void)revert(); }
+
+std::string LiveTcpFault::detail() const {
+  const ProxyCounters& counters = engine_->counters();
+  return setup_.detail + "; " + std::to_string(counters.accepted.load()) + " connections proxied, " +
+         std::to_string(factory_->faulted_connections()) + " faulted";
+}
+
+nlohmann::json LiveTcpFault::undo_record() const {
+  return {{"nft_family", "inet"}, {"nft_table", setup_.rules.table}, {"proxy_port", engine_->port()}};
+}
+
+Status LiveTcpFault::revert() {
+  std::lock_guard lock(revert_mutex_);
+  if (reverted_) return {};
+  // The redirect first: stopping the proxy while the table still points at
+  // it would refuse new connections for a moment.
+  CHAOS_RETURN_IF_ERROR(dns::remove_redirect(commands_, setup_.rules.table));
+  crash_point("tcp: stop proxy");
+  engine_->stop();
+  reverted_ = true;
+  claim_->store(false);
+  return {};
+}
+
+Status LiveTcpFault::on_tick(SteadyTime now) {
+  (void)now;
+  const std::string failure = engine_->failure();
+  if (failure.empty()) return {};
+  return aborted("engine_failed: " + failure);
+}
+
+StatusOr<bool> LiveTcpFault::proxy_listening() const {
+  CHAOS_ASSIGN_OR_RETURN(const std::string table, read_own_tcp_table(setup_.network_namespace_fd));
+  return tcp_table_lists_listener(table, engine_->port());
+}
+
+FaultEffect LiveTcpFault::counters_effect() const {
+  const ProxyCounters& counters = engine_->counters();
+  FaultEffect effect;
+  effect.impaired = factory_->faulted_connections() > 0;
+  effect.counters = {{"connections_proxied", counters.accepted.load()},
+                     {"connections_faulted", factory_->faulted_connections()},
+                     {"connections_active", counters.active.load()},
+                     {"bytes_client_to_server", counters.bytes_client_to_server.load()},
+                     {"bytes_server_to_client", counters.bytes_server_to_client.load()},
+                     {"connections_reset", counters.resets.load()},
+                     {"connections_closed", counters.closes.load()},
+                     {"connections_refused", counters.refused_over_limit.load() + counters.upstream_failed.load()},
+                     {"filter_errors", counters.filter_errors.load()}};
+  return effect;
+}
+
+StatusOr<FaultEffect> LiveTcpFault::verify_live() {
+  const std::string& table = setup_.rules.table;
+  CHAOS_ASSIGN_OR_RETURN(const std::string listing, dns::list_redirect_table(commands_, table));
+  CHAOS_RETURN_IF_ERROR(check_proxy_listing(listing, setup_.rules));
+  if (std::string failure = engine_->failure(); !failure.empty() || engine_->stopped()) {
+    return failed_precondition("the proxy on :" + std::to_string(engine_->port()) + " has stopped" +
+                               (failure.empty() ? "" : ": " + failure));
+  }
+  CHAOS_ASSIGN_OR_RETURN(const bool listening, proxy_listening());
+  if (!listening) {
+    return failed_precondition("no socket listens on the proxy's port " + std::to_string(engine_->port()) +
+                               " (/proc/net/tcp)");
+  }
+  FaultEffect effect = counters_effect();
+  effect.evidence = "nft table inet " + table + " redirects tcp port " + std::to_string(setup_.rules.port) +
+                    " to the proxy listening on :" + std::to_string(engine_->port()) + "; " +
+                    std::to_string(engine_->counters().accepted.load()) + " connections proxied, " +
+                    std::to_string(factory_->faulted_connections()) + " faulted" +
+                    (effect.impaired ? "" : " (armed, no new connection yet)");
+  return effect;
+}
+
+StatusOr<std::string> LiveTcpFault::verify_gone() {
+  const std::string& table = setup_.rules.table;
+  CHAOS_ASSIGN_OR_RETURN(const bool listed, dns::redirect_table_listed(commands_, table));
+  if (listed) return failed_precondition("nft table inet " + table + " is still in the ruleset");
+  CHAOS_ASSIGN_OR_RETURN(const bool listening, proxy_listening());
+  if (listening) {
+    return failed_precondition("a socket still listens on the proxy's port " + std::to_string(engine_->port()));
+  }
+  return "nft table inet " + table + " absent from `nft list tables`; nothing listens on the proxy's port " +
+         std::to_string(engine_->port());
+}
+
+}  // namespace chaos::agent::proxy

@@ -1,0 +1,65 @@
+// A live tcp.* fault: the proxy engine plus the nft table that redirects
+// new connections in scope into it. Revert deletes the table first (new
+// connections go direct again at once), then stops the proxy, which closes
+// the connections it still carries: their clients see the connection end
+// (FIN, or RST where bytes were in flight); they are not drained, because
+// draining would keep the fault's delays and limits alive past revert.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "agent/fault.h"
+#include "agent/faults/proxy/proxy_engine.h"
+#include "agent/faults/proxy/proxy_redirect_rules.h"
+#include "agent/faults/proxy/tcp_fault_filter.h"
+
+namespace chaos::agent::proxy {
+
+struct LiveTcpFaultSetup {
+  ProxyRedirectRules rules;  // as installed
+  std::string detail;
+  // The namespace the table and the proxy live in, held open by the
+  // caller for the fault's life; -1: the agent's own.
+  int network_namespace_fd = -1;
+};
+
+// Whether /proc/net/tcp (the text) lists a socket listening on `port`.
+bool tcp_table_lists_listener(std::string_view proc_net_tcp, std::uint16_t port);
+
+class LiveTcpFault final : public LiveFault {
+ public:
+  LiveTcpFault(CommandRunner& commands, LiveTcpFaultSetup setup, std::shared_ptr<TcpFilterFactory> factory,
+               std::unique_ptr<ProxyEngine> engine, std::shared_ptr<std::atomic<bool>> claim);
+  // A fault dropped without revert still leaves nothing behind.
+  ~LiveTcpFault() override;
+
+  std::string backend() const override { return "tcp-proxy"; }
+  std::string detail() const override;
+  nlohmann::json undo_record() const override;
+  Status revert() override;
+  // ABORTED "engine_failed: ..." once the proxy's event thread has failed.
+  Status on_tick(SteadyTime now) override;
+  // The table read back, the listener seen in /proc/net/tcp, the counters.
+  StatusOr<FaultEffect> verify_live() override;
+  // Table gone from `nft list tables`, no listener on the proxy's port.
+  StatusOr<std::string> verify_gone() override;
+
+  const ProxyEngine& engine() const { return *engine_; }
+
+ private:
+  StatusOr<bool> proxy_listening() const;
+  FaultEffect counters_effect() const;
+
+  CommandRunner& commands_;
+  const LiveTcpFaultSetup setup_;
+  std::shared_ptr<TcpFilterFactory> factory_;
+  std::unique_ptr<ProxyEngine> engine_;
+  std::shared_ptr<std::atomic<bool>> claim_;
+  std::mutex revert_mutex_;  // this fault's own: only a second revert waits
+  bool reverted_ = false;
+};
+
+}  // namespace chaos::agent::proxy

@@ -1,0 +1,518 @@
+#include "agent/faults/proxy/proxy_engine.h"
+
+#include <arpa/inet.h>
+#include <linux/netfilter_ipv4.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <exception>
+#include <functional>
+#include <future>
+#include <map>
+#include <optional>
+#include <queue>
+#include <system_error>
+#include <vector>
+
+#include "agent/faults/proxy/direction_queue.h"
+#include "agent/targets/namespaces/namespace_handle.h"
+
+namespace chaos::agent::proxy {
+
+namespace {
+
+constexpr std::size_t kProxyReadChunkBytes = 64 * 1024;
+// Reads per readiness event and side, so one busy connection cannot starve
+// the others on the same thread.
+constexpr int kProxyReadsPerEvent = 4;
+constexpr int kProxyListenBacklog = 256;
+constexpr int kProxyMaxEvents = 64;
+constexpr int kProxyIdleWaitMs = 1000;
+// epoll data: these two, or (connection id << 1) | side with ids from 1.
+constexpr std::uint64_t kProxyListenerKey = 0;
+constexpr std::uint64_t kProxyWakeKey = 1;
+constexpr int kProxyClientSide = 0;
+constexpr int kProxyServerSide = 1;
+
+std::string proxy_address_text(const sockaddr_in& address) {
+  char text[INET_ADDRSTRLEN] = "?";
+  ::inet_ntop(AF_INET, &address.sin_addr, text, sizeof text);
+  return std::string(text) + ":" + std::to_string(ntohs(address.sin_port));
+}
+
+std::optional<sockaddr_in> parse_proxy_address(const std::string& text) {
+  const auto colon = text.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  if (::inet_pton(AF_INET, text.substr(0, colon).c_str(), &address.sin_addr) != 1) return std::nullopt;
+  try {
+    const unsigned long port = std::stoul(text.substr(colon + 1));
+    if (port == 0 || port > 65535) return std::nullopt;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  return address;
+}
+
+// RST instead of FIN: SO_LINGER with a zero timeout, then close.
+void reset_socket(UniqueFd& fd) {
+  if (!fd.valid()) return;
+  const linger abortive{1, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+  fd.reset();
+}
+
+struct ProxySide {
+  UniqueFd fd;
+  bool eof = false;         // read EOF
+  bool write_shut = false;  // we sent FIN
+  bool paused = false;      // not read: its direction's queue is full
+  std::uint32_t events = 0;
+};
+
+// Direction index d reads side d and writes side 1 - d (client to server
+// reads the client side).
+struct ProxyConnection {
+  std::uint64_t id = 0;
+  ProxySide sides[2];
+  bool connecting = true;
+  std::unique_ptr<StreamFilter> filter;
+  DirectionQueue queues[2];
+  std::optional<SteadyTime> close_at;
+  CloseAction pending_close = CloseAction::kNone;
+  bool closing = false;  // FIN both ways once the queues are written
+  std::optional<SteadyTime> timer;  // the earliest scheduled wake-up
+};
+
+Direction proxy_direction_of(int index) { return index == 0 ? Direction::kClientToServer : Direction::kServerToClient; }
+
+}  // namespace
+
+struct ProxyEngine::Shared {
+  std::mutex mutex;
+  std::string failure;  // guarded by mutex
+};
+
+namespace {
+
+class ProxyLoop {
+ public:
+  ProxyLoop(ProxyEngineOptions options, ProxyCounters& counters, int wake_fd)
+      : options_(std::move(options)), counters_(counters), wake_fd_(wake_fd) {}
+
+  // Listener and epoll; the port the listener got.
+  StatusOr<std::uint16_t> open() {
+    if (!options_.fixed_upstream.empty()) {
+      fixed_upstream_ = parse_proxy_address(options_.fixed_upstream);
+      if (!fixed_upstream_) return invalid_argument("proxy: bad fixed upstream " + options_.fixed_upstream);
+    }
+    epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
+    if (!epoll_.valid()) return internal_error(std::string("proxy: epoll_create1: ") + std::strerror(errno));
+    listener_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!listener_.valid()) return internal_error(std::string("proxy: socket: ") + std::strerror(errno));
+    const int one = 1;
+    ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(options_.listen_on_all_addresses ? INADDR_ANY : INADDR_LOOPBACK);
+    if (::bind(listener_.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+        ::listen(listener_.get(), kProxyListenBacklog) != 0) {
+      return internal_error(std::string("proxy: bind/listen: ") + std::strerror(errno));
+    }
+    socklen_t length = sizeof address;
+    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
+    own_address_ = address;
+    if (!watch(listener_.get(), kProxyListenerKey, EPOLLIN) || !watch(wake_fd_, kProxyWakeKey, EPOLLIN)) {
+      return internal_error(std::string("proxy: epoll_ctl: ") + std::strerror(errno));
+    }
+    return static_cast<std::uint16_t>(ntohs(address.sin_port));
+  }
+
+  // Until the wake fd is written; throws only what the caller records.
+  void run() {
+    epoll_event events[kProxyMaxEvents];
+    std::vector<std::uint64_t> touched;
+    while (!stopping_) {
+      const int ready = ::epoll_wait(epoll_.get(), events, kProxyMaxEvents, wait_ms());
+      if (ready < 0) {
+        if (errno == EINTR) continue;
+        throw std::system_error(errno, std::generic_category(), "epoll_wait");
+      }
+      for (int i = 0; i < ready; ++i) {
+        const std::uint64_t key = events[i].data.u64;
+        if (key == kProxyWakeKey) {
+          stopping_ = true;
+        } else if (key == kProxyListenerKey) {
+          accept_all();
+        } else {
+          on_socket_event(key >> 1, static_cast<int>(key & 1), events[i].events);
+        }
+      }
+      run_due_timers();
+    }
+  }
+
+ private:
+  bool watch(int fd, std::uint64_t key, std::uint32_t events) {
+    epoll_event event{};
+    event.events = events;
+    event.data.u64 = key;
+    return ::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) == 0;
+  }
+
+  int wait_ms() const {
+    if (timers_.empty()) return kProxyIdleWaitMs;
+    const auto left = timers_.top().first - std::chrono::steady_clock::now();
+    if (left <= Duration{0}) return 0;
+    // Rounded up: waking early only costs a spurious loop.
+    const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
+    return static_cast<int>(std::min<long long>(ms, kProxyIdleWaitMs));
+  }
+
+  void run_due_timers() {
+    const SteadyTime now = std::chrono::steady_clock::now();
+    while (!timers_.empty() && timers_.top().first <= now) {
+      const std::uint64_t id = timers_.top().second;
+      timers_.pop();
+      auto found = connections_.find(id);
+      if (found == connections_.end()) continue;
+      found->second->timer.reset();
+      pump(*found->second, now);
+    }
+  }
+
+  void accept_all() {
+    for (;;) {
+      sockaddr_in peer{};
+      socklen_t peer_length = sizeof peer;
+      UniqueFd client(::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length,
+                                SOCK_NONBLOCK | SOCK_CLOEXEC));
+      if (!client.valid()) return;  // EAGAIN, or a connection that died in the backlog
+      if (connections_.size() >= options_.max_connections) {
+        ++counters_.refused_over_limit;
+        reset_socket(client);
+        continue;
+      }
+      sockaddr_in original{};
+      if (fixed_upstream_) {
+        original = *fixed_upstream_;
+      } else {
+        socklen_t length = sizeof original;
+        if (::getsockopt(client.get(), SOL_IP, SO_ORIGINAL_DST, &original, &length) != 0 ||
+            (original.sin_port == own_address_.sin_port &&
+             (original.sin_addr.s_addr == own_address_.sin_addr.s_addr || own_address_.sin_addr.s_addr == 0))) {
+          // A direct connection to the proxy's port: nothing to forward to.
+          ++counters_.not_redirected;
+          reset_socket(client);
+          continue;
+        }
+      }
+      start_connection(std::move(client), peer, original);
+    }
+  }
+
+  void start_connection(UniqueFd client, const sockaddr_in& peer, const sockaddr_in& original) {
+    UniqueFd server(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (server.valid() && options_.upstream_mark != 0) {
+      const std::uint32_t mark = options_.upstream_mark;
+      if (::setsockopt(server.get(), SOL_SOCKET, SO_MARK, &mark, sizeof mark) != 0) server.reset();
+    }
+    if (!server.valid() || (::connect(server.get(), reinterpret_cast<const sockaddr*>(&original), sizeof original) != 0 &&
+                            errno != EINPROGRESS)) {
+      ++counters_.upstream_failed;
+      reset_socket(client);
+      return;
+    }
+    auto connection = std::make_unique<ProxyConnection>();
+    connection->id = next_id_++;
+    const ConnectionInfo info{connection->id, proxy_address_text(peer), proxy_address_text(original)};
+    try {
+      connection->filter = options_.factory->make(info);
+    } catch (...) {
+      connection->filter.reset();
+    }
+    if (!connection->filter) {
+      ++counters_.filter_errors;
+      reset_socket(client);
+      reset_socket(server);
+      return;
+    }
+    connection->sides[kProxyClientSide].fd = std::move(client);
+    connection->sides[kProxyServerSide].fd = std::move(server);
+    for (int side : {kProxyClientSide, kProxyServerSide}) {
+      if (!watch(connection->sides[side].fd.get(), (connection->id << 1) | static_cast<std::uint64_t>(side), 0)) {
+        ++counters_.upstream_failed;
+        reset_socket(connection->sides[kProxyClientSide].fd);
+        return;
+      }
+    }
+    ProxyConnection& live = *connection;
+    connections_.emplace(live.id, std::move(connection));
+    ++counters_.accepted;
+    ++counters_.active;
+    const SteadyTime now = std::chrono::steady_clock::now();
+    if (!filter_call(live, 0, now, [&](StreamFilter& filter) { return filter.on_open(now); })) return;
+    pump(live, now);
+  }
+
+  // Runs one filter call and applies its verdict to direction `index`;
+  // false when the filter threw and the connection was reset.
+  bool filter_call(ProxyConnection& connection, int index, SteadyTime now,
+                   const std::function<FilterVerdict(StreamFilter&)>& call) {
+    FilterVerdict verdict;
+    try {
+      verdict = call(*connection.filter);
+    } catch (...) {
+      ++counters_.filter_errors;
+      destroy(connection, true);
+      return false;
+    }
+    for (Emit& emit : verdict.forward) {
+      connection.queues[index].push(std::move(emit.bytes), now + std::max(Duration{0}, emit.delay), emit.hold_order);
+    }
+    if (!verdict.reply.empty()) connection.queues[1 - index].push(std::move(verdict.reply), now, false);
+    if (verdict.close != CloseAction::kNone) {
+      const SteadyTime at = now + std::max(Duration{0}, verdict.close_after);
+      if (!connection.close_at || at < *connection.close_at ||
+          (at == *connection.close_at && verdict.close == CloseAction::kReset)) {
+        connection.close_at = at;
+        connection.pending_close = verdict.close;
+      }
+    }
+    return true;
+  }
+
+  void on_socket_event(std::uint64_t id, int side, std::uint32_t events) {
+    auto found = connections_.find(id);
+    if (found == connections_.end()) return;
+    ProxyConnection& connection = *found->second;
+    if (side == kProxyServerSide && connection.connecting) {
+      int error = 0;
+      socklen_t length = sizeof error;
+      ::getsockopt(connection.sides[side].fd.get(), SOL_SOCKET, SO_ERROR, &error, &length);
+      if (error != 0) {
+        ++counters_.upstream_failed;
+        destroy(connection, true);
+        return;
+      }
+      if ((events & EPOLLOUT) == 0) return;
+      connection.connecting = false;
+    } else if ((events & EPOLLERR) != 0) {
+      // A reset (or another error) from one peer: the other gets a reset too.
+      destroy(connection, true);
+      return;
+    }
+    const SteadyTime now = std::chrono::steady_clock::now();
+    if ((events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) != 0 && !read_side(connection, side, now)) return;
+    pump(connection, now);
+  }
+
+  // False when the connection is gone.
+  bool read_side(ProxyConnection& connection, int side, SteadyTime now) {
+    ProxySide& source = connection.sides[side];
+    for (int reads = 0; reads < kProxyReadsPerEvent; ++reads) {
+      if (source.eof || source.paused || connection.closing ||
+          (connection.close_at && *connection.close_at <= now)) {
+        return true;
+      }
+      const ssize_t count = ::recv(source.fd.get(), read_buffer_.data(), read_buffer_.size(), 0);
+      if (count > 0) {
+        const std::string_view input(read_buffer_.data(), static_cast<std::size_t>(count));
+        if (!filter_call(connection, side, now,
+                         [&](StreamFilter& filter) { return filter.on_bytes(proxy_direction_of(side), input, now); })) {
+          return false;
+        }
+        if (connection.queues[side].queued_bytes() > options_.max_queued_bytes) source.paused = true;
+        continue;
+      }
+      if (count == 0) {
+        source.eof = true;
+        return filter_call(connection, side, now,
+                           [&](StreamFilter& filter) { return filter.on_end(proxy_direction_of(side), now); });
+      }
+      if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+      destroy(connection, true);
+      return false;
+    }
+    return true;
+  }
+
+  // Writes what is due, half-closes, closes, re-arms epoll and the timer.
+  void pump(ProxyConnection& connection, SteadyTime now) {
+    const bool close_due = connection.close_at && now >= *connection.close_at;
+    std::optional<SteadyTime> next;
+    for (int index : {0, 1}) {
+      DirectionQueue& queue = connection.queues[index];
+      const auto due = queue.release(now);
+      if (due) next = next ? std::min(*next, *due) : due;
+      ProxySide& target = connection.sides[1 - index];
+      const bool target_ready = !(1 - index == kProxyServerSide && connection.connecting) && !target.write_shut;
+      while (target_ready && !queue.ready().empty()) {
+        const std::string_view bytes = queue.ready();
+        const ssize_t sent = ::send(target.fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (sent > 0) {
+          queue.consume(static_cast<std::size_t>(sent));
+          (index == 0 ? counters_.bytes_client_to_server : counters_.bytes_server_to_client) +=
+              static_cast<std::uint64_t>(sent);
+          continue;
+        }
+        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
+        destroy(connection, true);
+        return;
+      }
+      ProxySide& source = connection.sides[index];
+      if (source.paused && queue.queued_bytes() <= options_.max_queued_bytes / 2) source.paused = false;
+      // The source's EOF reaches the target once everything before it did.
+      if (source.eof && queue.empty() && target_ready) {
+        ::shutdown(target.fd.get(), SHUT_WR);
+        target.write_shut = true;
+      }
+    }
+    if (close_due) {
+      connection.close_at.reset();
+      if (connection.pending_close == CloseAction::kReset) {
+        ++counters_.resets;
+        destroy(connection, true);
+        return;
+      }
+      ++counters_.closes;
+      connection.closing = true;
+    }
+    const bool drained = connection.queues[0].empty() && connection.queues[1].empty();
+    if ((connection.closing && drained) || (connection.sides[0].eof && connection.sides[1].eof && drained)) {
+      destroy(connection, false);
+      return;
+    }
+    if (connection.close_at) next = next ? std::min(*next, *connection.close_at) : connection.close_at;
+    rearm(connection);
+    if (next && (!connection.timer || *next < *connection.timer)) {
+      connection.timer = next;
+      timers_.emplace(*next, connection.id);
+    }
+  }
+
+  void rearm(ProxyConnection& connection) {
+    for (int side : {kProxyClientSide, kProxyServerSide}) {
+      ProxySide& own = connection.sides[side];
+      const bool connecting = side == kProxyServerSide && connection.connecting;
+      std::uint32_t events = 0;
+      if (!own.eof && !own.paused && !connection.closing && !connecting) events |= EPOLLIN | EPOLLRDHUP;
+      if (connecting || (!own.write_shut && !connection.queues[1 - side].ready().empty())) events |= EPOLLOUT;
+      if (events == own.events) continue;
+      epoll_event event{};
+      event.events = events;
+      event.data.u64 = (connection.id << 1) | static_cast<std::uint64_t>(side);
+      ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, own.fd.get(), &event);
+      own.events = events;
+    }
+  }
+
+  // Closes both sides (with RST when `reset`) and forgets the connection;
+  // `connection` is dangling afterwards.
+  void destroy(ProxyConnection& connection, bool reset) {
+    for (ProxySide& side : connection.sides) {
+      if (reset) {
+        reset_socket(side.fd);
+      } else {
+        if (side.fd.valid() && !side.write_shut) ::shutdown(side.fd.get(), SHUT_WR);
+        side.fd.reset();
+      }
+    }
+    --counters_.active;
+    connections_.erase(connection.id);
+  }
+
+  ProxyEngineOptions options_;
+  ProxyCounters& counters_;
+  const int wake_fd_;
+  UniqueFd epoll_;
+  UniqueFd listener_;
+  sockaddr_in own_address_{};
+  std::optional<sockaddr_in> fixed_upstream_;
+  std::map<std::uint64_t, std::unique_ptr<ProxyConnection>> connections_;
+  using TimerEntry = std::pair<SteadyTime, std::uint64_t>;
+  std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
+  std::uint64_t next_id_ = 1;
+  std::vector<char> read_buffer_ = std::vector<char>(kProxyReadChunkBytes);
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<ProxyEngine>> ProxyEngine::start(ProxyEngineOptions options) {
+  if (!options.factory) return invalid_argument("proxy: no filter factory");
+  std::unique_ptr<ProxyEngine> engine(new ProxyEngine());
+  engine->shared_ = std::make_shared<Shared>();
+  engine->counters_ = std::make_shared<ProxyCounters>();
+  engine->wake_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!engine->wake_fd_.valid()) return internal_error(std::string("proxy: eventfd: ") + std::strerror(errno));
+
+  auto ready = std::make_shared<std::promise<StatusOr<std::uint16_t>>>();
+  auto opened = ready->get_future();
+  try {
+    engine->thread_ = std::thread([options = std::move(options), shared = engine->shared_,
+                                   counters = engine->counters_, wake = engine->wake_fd_.get(), ready]() mutable {
+      bool reported = false;
+      try {
+        if (options.network_namespace_fd >= 0) {
+          if (Status entered = enter_network_namespace(options.network_namespace_fd); !entered.ok()) {
+            ready->set_value(entered);
+            return;
+          }
+        }
+        ProxyLoop loop(std::move(options), *counters, wake);
+        auto port = loop.open();
+        reported = true;
+        const bool ok = port.ok();
+        ready->set_value(std::move(port));
+        if (ok) loop.run();
+      } catch (const std::exception& error) {
+        std::lock_guard lock(shared->mutex);
+        shared->failure = std::string("proxy event thread: ") + error.what();
+      } catch (...) {
+        std::lock_guard lock(shared->mutex);
+        shared->failure = "proxy event thread: unknown exception";
+      }
+      if (!reported) {
+        std::lock_guard lock(shared->mutex);
+        ready->set_value(internal_error(shared->failure.empty() ? "proxy: did not start" : shared->failure));
+      }
+    });
+  } catch (const std::system_error& error) {
+    return resource_exhausted(std::string("proxy: cannot start its event thread: ") + error.what());
+  }
+  auto port = opened.get();
+  if (!port.ok()) {
+    engine->thread_.join();
+    engine->stopped_ = true;
+    return port.status();
+  }
+  engine->port_ = *port;
+  return engine;
+}
+
+ProxyEngine::~ProxyEngine() { stop(); }
+
+void ProxyEngine::stop() {
+  std::lock_guard lock(stop_mutex_);
+  if (thread_.joinable()) {
+    const std::uint64_t one = 1;
+    (void)!::write(wake_fd_.get(), &one, sizeof one);
+    thread_.join();
+  }
+  stopped_ = true;
+}
+
+std::string ProxyEngine::failure() const {
+  std::lock_guard lock(shared_->mutex);
+  return shared_->failure;
+}
+
+}  // namespace chaos::agent::proxy

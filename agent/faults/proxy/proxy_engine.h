@@ -1,0 +1,92 @@
+// The transparent TCP proxy of one live tcp.* (or http.*, nats.*) fault: a
+// listener the fault's nft table redirects new connections to, and one
+// event thread (epoll, non-blocking sockets) that connects each to its
+// original destination (SO_ORIGINAL_DST) with the exempt socket mark and
+// runs the fault's StreamFilter over the bytes both ways.
+//
+// One thread per live fault, not one shared: a fault's revert stops and
+// joins only its own thread (no lock shared with another fault's revert), a
+// filter that misbehaves or a thread that fails ends one fault, and the
+// number of proxy faults alive at once is small.
+//
+// Bounds: at most `max_connections` proxied at once (more are reset at
+// accept and counted), and per direction at most `max_queued_bytes` held
+// or unwritten: over it the engine stops reading the sending side (TCP
+// backpressure) until half of it is written.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "agent/faults/proxy/stream_filter.h"
+#include "common/status.h"
+#include "common/unique_fd.h"
+
+namespace chaos::agent::proxy {
+
+struct ProxyEngineOptions {
+  std::shared_ptr<StreamFilterFactory> factory;
+  // 127.0.0.1 when false; 0.0.0.0 when connections redirected in nat
+  // prerouting must reach it (they arrive on the interface's address).
+  bool listen_on_all_addresses = false;
+  // 0 leaves the upstream sockets unmarked (tests without CAP_NET_ADMIN).
+  std::uint32_t upstream_mark = 0;
+  // The network namespace the listener, the upstream sockets and the
+  // event thread live in; -1: the namespace of the thread calling start().
+  int network_namespace_fd = -1;
+  std::size_t max_connections = 1024;
+  std::size_t max_queued_bytes = 1 << 20;
+  // Tests only: connect every accepted connection here instead of its
+  // SO_ORIGINAL_DST (a proxy without an nft redirect in front of it).
+  std::string fixed_upstream;  // "127.0.0.1:4222"
+};
+
+struct ProxyCounters {
+  std::atomic<std::uint64_t> accepted{0};
+  std::atomic<std::uint64_t> active{0};
+  std::atomic<std::uint64_t> refused_over_limit{0};
+  std::atomic<std::uint64_t> not_redirected{0};  // no original destination
+  std::atomic<std::uint64_t> upstream_failed{0};
+  std::atomic<std::uint64_t> bytes_client_to_server{0};  // written upstream
+  std::atomic<std::uint64_t> bytes_server_to_client{0};  // written to clients
+  std::atomic<std::uint64_t> resets{0};                  // RST by a filter
+  std::atomic<std::uint64_t> closes{0};                  // FIN by a filter
+  std::atomic<std::uint64_t> filter_errors{0};           // a filter threw
+};
+
+class ProxyEngine {
+ public:
+  // Listener bound and the event thread running, or an error and nothing.
+  static StatusOr<std::unique_ptr<ProxyEngine>> start(ProxyEngineOptions options);
+  ~ProxyEngine();
+  ProxyEngine(const ProxyEngine&) = delete;
+  ProxyEngine& operator=(const ProxyEngine&) = delete;
+
+  std::uint16_t port() const { return port_; }
+  // Closes the listener and every proxied connection (each side sees FIN,
+  // or RST where it had sent bytes the proxy had not read), then joins the
+  // thread. Idempotent.
+  void stop();
+  bool stopped() const { return stopped_.load(); }
+  const ProxyCounters& counters() const { return *counters_; }
+  // Empty while the event thread runs well; why it ended otherwise.
+  std::string failure() const;
+
+ private:
+  struct Shared;
+  ProxyEngine() = default;
+
+  std::shared_ptr<Shared> shared_;
+  std::shared_ptr<ProxyCounters> counters_;
+  std::thread thread_;
+  std::uint16_t port_ = 0;
+  UniqueFd wake_fd_;  // eventfd: stop() wakes the loop
+  std::mutex stop_mutex_;
+  std::atomic<bool> stopped_{false};
+};
+
+}  // namespace chaos::agent::proxy

@@ -1,0 +1,158 @@
+#include "agent/faults/proxy/tcp_fault_kind.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <random>
+
+#include "agent/faults/dns/dns_redirect_rules.h"
+#include "agent/faults/proxy/live_tcp_fault.h"
+#include "agent/faults/proxy/tcp_fault_spec.h"
+#include "agent/faults/rollback_stack.h"
+#include "agent/policy.h"
+#include "common/crash_point.h"
+
+namespace chaos::agent::proxy {
+
+namespace {
+
+std::string tcp_table_for(const FaultContext& context, const nlohmann::json& undo_record) {
+  if (undo_record.is_object() && undo_record.contains("nft_table") && undo_record["nft_table"].is_string()) {
+    const std::string recorded = undo_record["nft_table"].get<std::string>();
+    // Only a table we could have created: never let a journal name another.
+    if (recorded.rfind("chaos_tcp_", 0) == 0 && recorded == proxy_table_name(recorded.substr(10))) {
+      return recorded;
+    }
+  }
+  return proxy_table_name(context.fault_id);
+}
+
+std::string tcp_namespace_key(const FaultContext& context) {
+  struct stat info {};
+  const bool known = context.container != nullptr && context.container->network_namespace_fd >= 0
+                         ? ::fstat(context.container->network_namespace_fd, &info) == 0
+                         : ::stat("/proc/thread-self/ns/net", &info) == 0;
+  if (!known) return context.container != nullptr ? context.container->ref.network_namespace() : "host";
+  return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+}
+
+}  // namespace
+
+std::shared_ptr<std::atomic<bool>> TcpPortClaims::claim(const std::string& key) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(claims_, [](const auto& entry) { return !entry.second->load(); });
+  auto& flag = claims_[key];
+  if (flag) return nullptr;
+  flag = std::make_shared<std::atomic<bool>>(true);
+  return flag;
+}
+
+TcpFaultKind::TcpFaultKind(std::string name, const AgentEnvironment& env, TcpFaultOptions options,
+                           std::shared_ptr<TcpPortClaims> claims)
+    : name_(std::move(name)), env_(env), options_(options), claims_(std::move(claims)) {}
+
+CommandRunner* TcpFaultKind::commands_for(const FaultContext& context) const {
+  return context.container != nullptr ? context.container->commands : env_.commands;
+}
+
+Status TcpFaultKind::validate(const v1::FaultSpec& spec) const {
+  if (tcp_fault_kind_name(spec) != name_) return invalid_argument(name_ + ": spec is not a " + name_ + " fault");
+  CHAOS_ASSIGN_OR_RETURN(const TcpFaultSpec parsed, parse_tcp_fault_spec(spec));
+  const auto& protected_ports = env_.protected_ports;
+  if (std::find(protected_ports.begin(), protected_ports.end(), parsed.scope.port) != protected_ports.end()) {
+    return invalid_argument(spec.GetDescriptor()->FindFieldByNumber(spec.kind_case())->name() +
+                            ".scope.port: " + std::to_string(parsed.scope.port) +
+                            " is the agent's own control or metrics port");
+  }
+  return {};
+}
+
+Status TcpFaultKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
+  auto parsed = parse_tcp_fault_spec(spec);
+  if (!parsed.ok() || parsed->mode != TcpFaultMode::kLatency) return {};
+  return check_max_delay(policy, "tcp_latency.delay", parsed->delay + parsed->jitter);
+}
+
+StatusOr<std::unique_ptr<LiveFault>> TcpFaultKind::apply(const v1::FaultSpec& spec, const FaultContext& context) {
+  CHAOS_RETURN_IF_ERROR(validate(spec));
+  CHAOS_ASSIGN_OR_RETURN(TcpFaultSpec parsed, parse_tcp_fault_spec(spec));
+  CommandRunner* commands = commands_for(context);
+  if (commands == nullptr) return failed_precondition(name_ + ": agent environment lacks a command runner");
+  const ContainerScope* container = context.container;
+  if (container != nullptr && container->network_namespace_fd < 0) {
+    return failed_precondition(name_ + ": the container has no open network namespace");
+  }
+  auto claim = claims_->claim(tcp_namespace_key(context) + "/" + std::to_string(parsed.scope.port));
+  if (!claim) {
+    return failed_precondition(name_ + ": another tcp.* fault is live on port " + std::to_string(parsed.scope.port) +
+                               (container != nullptr ? " in this container's network namespace" : " on this agent") +
+                               "; revert it first");
+  }
+  RollbackStack undo;
+  undo.push("the tcp.* port claim", [claim] {
+    claim->store(false);
+    return Status{};
+  });
+
+  const std::string detail = parsed.describe();
+  const ProxyRedirectRules rules_template{proxy_table_name(context.fault_id), 0, parsed.scope.port,
+                                          parsed.scope.address, parsed.scope.local, parsed.scope.remote,
+                                          options_.socket_mark};
+  const std::uint64_t seed = options_.seed ? *options_.seed : std::random_device{}();
+  auto factory = std::make_shared<TcpFilterFactory>(std::move(parsed), seed);
+  ProxyEngineOptions engine_options;
+  engine_options.factory = factory;
+  engine_options.listen_on_all_addresses = rules_template.remote;
+  engine_options.upstream_mark = options_.socket_mark;
+  engine_options.network_namespace_fd = container != nullptr ? container->network_namespace_fd : -1;
+  engine_options.max_connections = options_.max_connections;
+  engine_options.max_queued_bytes = options_.max_queued_bytes;
+  crash_point("tcp: start proxy");
+  CHAOS_ASSIGN_OR_RETURN(auto engine, ProxyEngine::start(std::move(engine_options)));
+
+  ProxyRedirectRules rules = rules_template;
+  rules.proxy_port = engine->port();
+  // Replaces a leftover of this same fault id in the same transaction; on
+  // failure the engine's unique_ptr stops the proxy.
+  CHAOS_RETURN_IF_ERROR(install_proxy_redirect(*commands, rules));
+  undo.release();  // the LiveTcpFault clears the claim on revert
+  LiveTcpFaultSetup setup{rules, detail, engine_options.network_namespace_fd};
+  return std::unique_ptr<LiveFault>(
+      new LiveTcpFault(*commands, std::move(setup), std::move(factory), std::move(engine), claim));
+}
+
+Status TcpFaultKind::recover(const v1::FaultSpec& spec, const FaultContext& context,
+                             const nlohmann::json& undo_record) {
+  (void)spec;
+  CommandRunner* commands = commands_for(context);
+  if (commands == nullptr) return failed_precondition(name_ + ": agent environment lacks a command runner");
+  // The proxy and its connections died with the old process; only the
+  // redirect can remain (and would send new connections to a dead port).
+  return dns::remove_redirect(*commands, tcp_table_for(context, undo_record));
+}
+
+StatusOr<std::string> TcpFaultKind::verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) {
+  CommandRunner* commands = commands_for(context);
+  if (commands == nullptr) return failed_precondition(name_ + ": agent environment lacks a command runner");
+  const std::string table = tcp_table_for(context, undo_record);
+  CHAOS_ASSIGN_OR_RETURN(const bool listed, dns::redirect_table_listed(*commands, table));
+  if (listed) return failed_precondition("nft table inet " + table + " is still in the ruleset");
+  return "nft table inet " + table + " absent from `nft list tables`; the proxy ended with the old agent process";
+}
+
+Status TcpFaultKind::recover_by_id(const FaultContext& context) {
+  CommandRunner* commands = commands_for(context);
+  if (commands == nullptr) return failed_precondition(name_ + ": agent environment lacks a command runner");
+  return dns::remove_redirect(*commands, proxy_table_name(context.fault_id));
+}
+
+std::vector<std::unique_ptr<FaultKind>> make_proxy_fault_kinds(const AgentEnvironment& env, TcpFaultOptions options) {
+  auto claims = std::make_shared<TcpPortClaims>();
+  std::vector<std::unique_ptr<FaultKind>> kinds;
+  for (const char* name : {"tcp.latency", "tcp.reset_peer", "tcp.limit_data"}) {
+    kinds.push_back(std::make_unique<TcpFaultKind>(name, env, options, claims));
+  }
+  return kinds;
+}
+
+}  // namespace chaos::agent::proxy

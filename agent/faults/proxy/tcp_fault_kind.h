@@ -1,0 +1,82 @@
+// tcp.latency, tcp.reset_peer, tcp.limit_data: one FaultKind class, one
+// instance per kind name. While live, new TCP connections in the spec's
+// scope are redirected (nft table chaos_tcp_<id>) to the fault's own proxy
+// engine, which forwards them to their original destination through a
+// TcpFaultFilter (or a pass-through for the unfaulted percentage).
+//
+// In a container (FaultContext::container) the table, the proxy's sockets
+// and its event thread live in the container's network namespace.
+//
+// One tcp.* fault per network namespace and port at a time: two nat
+// redirects of the same connections cannot both win, so a second inject
+// would silently do nothing; it is refused with FAILED_PRECONDITION.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agent/fault.h"
+#include "agent/faults/proxy/proxy_redirect_rules.h"
+
+namespace chaos::agent::proxy {
+
+struct TcpFaultOptions {
+  // 0 disables SO_MARK (tests without CAP_NET_ADMIN).
+  std::uint32_t socket_mark = kProxySocketMark;
+  std::size_t max_connections = 1024;
+  std::size_t max_queued_bytes = 1 << 20;
+  // Seeds the percent and jitter PRNGs; unset draws one.
+  std::optional<std::uint64_t> seed;
+};
+
+// The claims of (network namespace, port) shared by the three kinds.
+class TcpPortClaims {
+ public:
+  // Null when another tcp.* fault holds the same key.
+  std::shared_ptr<std::atomic<bool>> claim(const std::string& key);
+
+ private:
+  std::mutex mutex_;
+  // Cleared flags are dropped at the next claim: the map stays as small as
+  // the number of live tcp.* faults.
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> claims_;
+};
+
+class TcpFaultKind final : public FaultKind {
+ public:
+  TcpFaultKind(std::string name, const AgentEnvironment& env, TcpFaultOptions options,
+               std::shared_ptr<TcpPortClaims> claims);
+
+  std::string name() const override { return name_; }
+  Status validate(const v1::FaultSpec& spec) const override;
+  Status check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const override;
+  // The redirect is an nftables table; SO_MARK needs it too.
+  std::vector<std::string> required_capabilities() const override { return {"CAP_NET_ADMIN"}; }
+  StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec& spec, const FaultContext& context) override;
+  Status recover(const v1::FaultSpec& spec, const FaultContext& context,
+                 const nlohmann::json& undo_record) override;
+  StatusOr<std::string> verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) override;
+  Status recover_by_id(const FaultContext& context) override;
+  bool acts_in_containers() const override { return true; }
+  std::string backend() const override { return "tcp-proxy"; }
+
+ private:
+  CommandRunner* commands_for(const FaultContext& context) const;
+
+  const std::string name_;
+  AgentEnvironment env_;
+  TcpFaultOptions options_;
+  std::shared_ptr<TcpPortClaims> claims_;
+};
+
+// The tcp.* kinds, for registration in the agent's main.
+std::vector<std::unique_ptr<FaultKind>> make_proxy_fault_kinds(const AgentEnvironment& env,
+                                                               TcpFaultOptions options = {});
+
+}  // namespace chaos::agent::proxy

@@ -1,0 +1,152 @@
+#include "agent/faults/proxy/tcp_fault_spec.h"
+
+#include <arpa/inet.h>
+
+#include <cmath>
+#include <cstdio>
+
+namespace chaos::agent::proxy {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// Longer delays are outages, which tcp.timeout-like faults model better;
+// the policy's max_delay usually bounds them far lower.
+constexpr Duration kTcpSpecMaxDelay = std::chrono::minutes(10);
+constexpr Duration kTcpSpecMaxAfter = std::chrono::hours(24);
+constexpr std::uint64_t kTcpSpecMaxBytes = std::uint64_t{1} << 40;
+constexpr std::size_t kTcpSpecMaxAddressLength = 15;  // "255.255.255.255"
+
+Duration tcp_spec_from_proto(const google::protobuf::Duration& duration) {
+  return std::chrono::seconds(duration.seconds()) + std::chrono::nanoseconds(duration.nanos());
+}
+
+StatusOr<Duration> tcp_spec_duration(const google::protobuf::Duration& duration, const std::string& field,
+                                 Duration max) {
+  const Duration value = tcp_spec_from_proto(duration);
+  if (value < Duration{0}) return invalid_argument(field + ": must not be negative");
+  if (value > max) return invalid_argument(field + ": at most " + std::to_string(max / 1s) + "s");
+  return value;
+}
+
+StatusOr<TcpScopeSpec> tcp_spec_scope(const v1::TcpScope& scope, const std::string& prefix) {
+  TcpScopeSpec out;
+  if (scope.port() == 0 || scope.port() > 65535) {
+    return invalid_argument(prefix + "scope.port: required, 1..65535 (got " + std::to_string(scope.port()) + ")");
+  }
+  out.port = static_cast<std::uint16_t>(scope.port());
+  if (!scope.address().empty()) {
+    in_addr parsed{};
+    if (scope.address().size() > kTcpSpecMaxAddressLength ||
+        ::inet_pton(AF_INET, scope.address().c_str(), &parsed) != 1) {
+      return invalid_argument(prefix + "scope.address: not an IPv4 address: \"" + scope.address().substr(0, 64) +
+                              "\"");
+    }
+    out.address = scope.address();
+  }
+  switch (scope.origin()) {
+    case v1::TcpScope::ORIGIN_LOCAL: out.remote = false; break;
+    case v1::TcpScope::ORIGIN_REMOTE: out.local = false; break;
+    case v1::TcpScope::ORIGIN_UNSPECIFIED:
+    case v1::TcpScope::ORIGIN_ANY: break;
+    default: return invalid_argument(prefix + "scope.origin: unknown value " + std::to_string(scope.origin()));
+  }
+  if (!std::isfinite(scope.percent()) || scope.percent() < 0 || scope.percent() > 100) {
+    return invalid_argument(prefix + "scope.percent: must be within [0, 100] (0 means 100)");
+  }
+  out.percent = scope.percent() == 0 ? 100 : scope.percent();
+  switch (scope.direction()) {
+    case v1::TCP_DIRECTION_CLIENT_TO_SERVER: out.server_to_client = false; break;
+    case v1::TCP_DIRECTION_SERVER_TO_CLIENT: out.client_to_server = false; break;
+    case v1::TCP_DIRECTION_UNSPECIFIED:
+    case v1::TCP_DIRECTION_BOTH: break;
+    default: return invalid_argument(prefix + "scope.direction: unknown value " + std::to_string(scope.direction()));
+  }
+  return out;
+}
+
+std::string tcp_spec_millis(Duration value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.0fms", std::chrono::duration<double, std::milli>(value).count());
+  return text;
+}
+
+}  // namespace
+
+std::string tcp_fault_kind_name(const v1::FaultSpec& spec) {
+  switch (spec.kind_case()) {
+    case v1::FaultSpec::kTcpLatency: return "tcp.latency";
+    case v1::FaultSpec::kTcpResetPeer: return "tcp.reset_peer";
+    case v1::FaultSpec::kTcpLimitData: return "tcp.limit_data";
+    default: return {};
+  }
+}
+
+StatusOr<TcpFaultSpec> parse_tcp_fault_spec(const v1::FaultSpec& spec) {
+  TcpFaultSpec out;
+  switch (spec.kind_case()) {
+    case v1::FaultSpec::kTcpLatency: {
+      const auto& latency = spec.tcp_latency();
+      out.mode = TcpFaultMode::kLatency;
+      CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(latency.scope(), "tcp_latency."));
+      CHAOS_ASSIGN_OR_RETURN(out.delay, tcp_spec_duration(latency.delay(), "tcp_latency.delay", kTcpSpecMaxDelay));
+      if (out.delay <= Duration{0}) return invalid_argument("tcp_latency.delay: must be positive");
+      CHAOS_ASSIGN_OR_RETURN(out.jitter, tcp_spec_duration(latency.jitter(), "tcp_latency.jitter", kTcpSpecMaxDelay));
+      if (out.jitter > out.delay) return invalid_argument("tcp_latency.jitter: at most the delay");
+      out.allow_reorder = latency.allow_reorder();
+      return out;
+    }
+    case v1::FaultSpec::kTcpResetPeer: {
+      const auto& reset = spec.tcp_reset_peer();
+      out.mode = TcpFaultMode::kResetPeer;
+      CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(reset.scope(), "tcp_reset_peer."));
+      CHAOS_ASSIGN_OR_RETURN(out.after, tcp_spec_duration(reset.after(), "tcp_reset_peer.after", kTcpSpecMaxAfter));
+      if (reset.after_bytes() > kTcpSpecMaxBytes) return invalid_argument("tcp_reset_peer.after_bytes: at most 2^40");
+      out.after_bytes = reset.after_bytes();
+      if (out.after == Duration{0} && out.after_bytes == 0) {
+        return invalid_argument("tcp_reset_peer: one of after, after_bytes is required");
+      }
+      return out;
+    }
+    case v1::FaultSpec::kTcpLimitData: {
+      const auto& limit = spec.tcp_limit_data();
+      out.mode = TcpFaultMode::kLimitData;
+      CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(limit.scope(), "tcp_limit_data."));
+      if (limit.bytes() == 0 || limit.bytes() > kTcpSpecMaxBytes) {
+        return invalid_argument("tcp_limit_data.bytes: required, 1..2^40");
+      }
+      out.limit_bytes = limit.bytes();
+      return out;
+    }
+    default: return invalid_argument("tcp: spec is not a tcp.* fault");
+  }
+}
+
+std::string TcpFaultSpec::describe() const {
+  std::string text;
+  switch (mode) {
+    case TcpFaultMode::kLatency:
+      text = "tcp.latency " + tcp_spec_millis(delay) + (jitter > Duration{0} ? " +-" + tcp_spec_millis(jitter) : "") +
+             (allow_reorder ? " (chunks may reorder)" : "");
+      break;
+    case TcpFaultMode::kResetPeer:
+      text = "tcp.reset_peer after";
+      if (after > Duration{0}) text += " " + tcp_spec_millis(after);
+      if (after > Duration{0} && after_bytes > 0) text += " or";
+      if (after_bytes > 0) text += " " + std::to_string(after_bytes) + " bytes";
+      break;
+    case TcpFaultMode::kLimitData: text = "tcp.limit_data " + std::to_string(limit_bytes) + " bytes"; break;
+  }
+  text += " on port " + std::to_string(scope.port);
+  if (!scope.address.empty()) text += " of " + scope.address;
+  text += scope.local && scope.remote ? "" : (scope.local ? " (local clients)" : " (remote clients)");
+  text += scope.client_to_server && scope.server_to_client
+              ? ", both directions"
+              : (scope.client_to_server ? ", client to server" : ", server to client");
+  char percent[48];
+  std::snprintf(percent, sizeof percent, "%g", scope.percent);
+  return text + ", " + percent + "% of new connections";
+}
+
+}  // namespace chaos::agent::proxy

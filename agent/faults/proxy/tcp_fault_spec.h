@@ -1,0 +1,46 @@
+// The tcp.* specs (tcp.latency, tcp.reset_peer, tcp.limit_data) checked and
+// reduced to one struct the filters, the redirect and the kind share.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "chaos/v1/agent.pb.h"
+#include "common/clock.h"
+#include "common/status.h"
+
+namespace chaos::agent::proxy {
+
+enum class TcpFaultMode { kLatency, kResetPeer, kLimitData };
+
+struct TcpScopeSpec {
+  std::uint16_t port = 0;
+  std::string address;  // dotted IPv4; empty: any destination
+  bool local = true;    // connections opened on this node (nat output)
+  bool remote = true;   // connections arriving from elsewhere (nat prerouting)
+  double percent = 100;
+  bool client_to_server = true;
+  bool server_to_client = true;
+};
+
+struct TcpFaultSpec {
+  TcpFaultMode mode = TcpFaultMode::kLatency;
+  TcpScopeSpec scope;
+  Duration delay{0};
+  Duration jitter{0};
+  bool allow_reorder = false;
+  Duration after{0};              // reset_peer: after accept; 0 = not by time
+  std::uint64_t after_bytes = 0;  // reset_peer: 0 = not by bytes
+  std::uint64_t limit_bytes = 0;  // limit_data
+
+  // "tcp.latency 50ms +-5ms on port 4222, both directions, 100% of connections"
+  std::string describe() const;
+};
+
+// The kind's name for `spec`'s case, empty for a case that is not tcp.*.
+std::string tcp_fault_kind_name(const v1::FaultSpec& spec);
+
+// INVALID_ARGUMENT naming the proto field ("tcp_latency.scope.port: ...").
+StatusOr<TcpFaultSpec> parse_tcp_fault_spec(const v1::FaultSpec& spec);
+
+}  // namespace chaos::agent::proxy

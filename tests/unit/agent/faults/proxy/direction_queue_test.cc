@@ -1,0 +1,55 @@
+#include "agent/faults/proxy/direction_queue.h"
+
+#include <gtest/gtest.h>
+
+namespace chaos::agent::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+
+const SteadyTime kStart{std::chrono::seconds(1000)};
+
+TEST(DirectionQueue, ReleasesAChunkOnlyWhenDue) {
+  DirectionQueue queue;
+  queue.push("abc", kStart + 50ms, true);
+  EXPECT_EQ(queue.release(kStart), kStart + 50ms);
+  EXPECT_TRUE(queue.ready().empty());
+  EXPECT_EQ(queue.queued_bytes(), 3u);
+  EXPECT_EQ(queue.release(kStart + 50ms), std::nullopt);
+  EXPECT_EQ(queue.ready(), "abc");
+}
+
+TEST(DirectionQueue, HeldOrderKeepsALaterDueChunkFromBeingOvertaken) {
+  DirectionQueue queue;
+  queue.push("first ", kStart + 80ms, true);
+  queue.push("second", kStart + 10ms, true);
+  queue.release(kStart + 20ms);
+  EXPECT_TRUE(queue.ready().empty()) << "second waits for first";
+  queue.release(kStart + 80ms);
+  EXPECT_EQ(queue.ready(), "first second");
+}
+
+TEST(DirectionQueue, UnheldChunkOvertakesWhatIsStillDelayed) {
+  DirectionQueue queue;
+  queue.push("slow ", kStart + 80ms, true);
+  queue.push("ack", kStart + 10ms, false);
+  EXPECT_EQ(queue.release(kStart + 20ms), kStart + 80ms);
+  EXPECT_EQ(queue.ready(), "ack");
+}
+
+TEST(DirectionQueue, ConsumeCountsDownUntilEmpty) {
+  DirectionQueue queue;
+  queue.push("hello", kStart, true);
+  queue.release(kStart);
+  queue.consume(2);
+  EXPECT_EQ(queue.ready(), "llo");
+  EXPECT_EQ(queue.queued_bytes(), 3u);
+  queue.consume(3);
+  EXPECT_TRUE(queue.empty());
+  queue.push("x", kStart, true);
+  queue.release(kStart);
+  EXPECT_EQ(queue.ready(), "x");
+}
+
+}  // namespace
+}  // namespace chaos::agent::proxy

@@ -1,0 +1,231 @@
+// The proxy engine on real loopback sockets: an echo server upstream, the
+// engine's fixed upstream standing in for the nft redirect (no root).
+#include "agent/faults/proxy/proxy_engine.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <thread>
+#include <vector>
+
+#include "agent/faults/proxy/tcp_fault_filter.h"
+#include "common/unique_fd.h"
+
+namespace chaos::agent::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+
+sockaddr_in loopback(std::uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  return address;
+}
+
+// Echoes every connection until its EOF, one thread per connection.
+class EchoServer {
+ public:
+  EchoServer() : listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    sockaddr_in address = loopback(0);
+    EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+    EXPECT_EQ(::listen(listener_.get(), 16), 0);
+    socklen_t length = sizeof address;
+    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
+    port_ = ntohs(address.sin_port);
+    acceptor_ = std::thread([this] { accept_loop(); });
+  }
+  ~EchoServer() {
+    stopping_ = true;
+    acceptor_.join();
+    for (auto& worker : workers_) worker.join();
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void accept_loop() {
+    while (!stopping_) {
+      pollfd ready{listener_.get(), POLLIN, 0};
+      if (::poll(&ready, 1, 20) <= 0) continue;
+      const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
+      if (fd < 0) continue;
+      workers_.emplace_back([fd] {
+        UniqueFd owned(fd);
+        char buffer[4096];
+        for (;;) {
+          const ssize_t count = ::recv(fd, buffer, sizeof buffer, 0);
+          if (count <= 0) return;
+          if (::send(fd, buffer, static_cast<std::size_t>(count), MSG_NOSIGNAL) != count) return;
+        }
+      });
+    }
+  }
+
+  UniqueFd listener_;
+  std::uint16_t port_ = 0;
+  std::atomic<bool> stopping_{false};
+  std::thread acceptor_;
+  std::vector<std::thread> workers_;
+};
+
+UniqueFd connect_to(std::uint16_t port) {
+  UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const timeval timeout{5, 0};
+  ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address = loopback(port);
+  EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  return fd;
+}
+
+// Reads until `size` bytes, EOF or an error; errno of the error in `error`.
+std::string read_up_to(int fd, std::size_t size, int* error = nullptr) {
+  std::string bytes;
+  char buffer[4096];
+  while (bytes.size() < size) {
+    const ssize_t count = ::recv(fd, buffer, std::min(sizeof buffer, size - bytes.size()), 0);
+    if (count < 0 && error != nullptr) *error = errno;
+    if (count <= 0) break;
+    bytes.append(buffer, static_cast<std::size_t>(count));
+  }
+  return bytes;
+}
+
+// The engine counts after send() returns, which may be after the peer read.
+std::uint64_t settled(const std::atomic<std::uint64_t>& counter, std::uint64_t expected) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (counter.load() != expected && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  return counter.load();
+}
+
+class ProxyEngineTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<ProxyEngine> start(TcpFaultSpec spec, std::size_t max_connections = 16) {
+    spec.scope.port = echo_.port();
+    factory_ = std::make_shared<TcpFilterFactory>(spec, 3);
+    ProxyEngineOptions options;
+    options.factory = factory_;
+    options.fixed_upstream = "127.0.0.1:" + std::to_string(echo_.port());
+    options.max_connections = max_connections;
+    auto engine = ProxyEngine::start(std::move(options));
+    EXPECT_TRUE(engine.ok()) << engine.status().message();
+    return engine.ok() ? std::move(*engine) : nullptr;
+  }
+
+  static TcpFaultSpec pass_through() {
+    TcpFaultSpec spec;
+    spec.mode = TcpFaultMode::kLatency;
+    spec.delay = 1ns;
+    return spec;
+  }
+
+  EchoServer echo_;
+  std::shared_ptr<TcpFilterFactory> factory_;
+};
+
+TEST_F(ProxyEngineTest, ForwardsBothWaysAndCounts) {
+  auto engine = start(pass_through());
+  ASSERT_TRUE(engine);
+  UniqueFd client = connect_to(engine->port());
+  const std::string message(100000, 'm');
+  std::thread writer([&] { ::send(client.get(), message.data(), message.size(), MSG_NOSIGNAL); });
+  EXPECT_EQ(read_up_to(client.get(), message.size()), message);
+  writer.join();
+  EXPECT_EQ(engine->counters().accepted.load(), 1u);
+  EXPECT_EQ(settled(engine->counters().bytes_client_to_server, message.size()), message.size());
+  EXPECT_EQ(settled(engine->counters().bytes_server_to_client, message.size()), message.size());
+  // A client's FIN reaches the server, whose FIN comes back as EOF.
+  ::shutdown(client.get(), SHUT_WR);
+  EXPECT_EQ(read_up_to(client.get(), 1), "");
+}
+
+TEST_F(ProxyEngineTest, LatencyDelaysTheRoundTripByAtLeastTheDelay) {
+  TcpFaultSpec spec = pass_through();
+  spec.delay = 80ms;
+  spec.scope.server_to_client = false;
+  auto engine = start(spec);
+  ASSERT_TRUE(engine);
+  UniqueFd client = connect_to(engine->port());
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_EQ(::send(client.get(), "ping", 4, MSG_NOSIGNAL), 4);
+  EXPECT_EQ(read_up_to(client.get(), 4), "ping");
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, 80ms);
+}
+
+TEST_F(ProxyEngineTest, ResetPeerAfterBytesResetsTheClient) {
+  TcpFaultSpec spec;
+  spec.mode = TcpFaultMode::kResetPeer;
+  spec.after_bytes = 3;
+  auto engine = start(spec);
+  ASSERT_TRUE(engine);
+  UniqueFd client = connect_to(engine->port());
+  ASSERT_EQ(::send(client.get(), "abcdef", 6, MSG_NOSIGNAL), 6);
+  int error = 0;
+  read_up_to(client.get(), 100, &error);
+  EXPECT_EQ(error, ECONNRESET);
+  EXPECT_EQ(settled(engine->counters().resets, 1), 1u);
+}
+
+TEST_F(ProxyEngineTest, ResetPeerAfterTimeResetsAnIdleConnection) {
+  TcpFaultSpec spec;
+  spec.mode = TcpFaultMode::kResetPeer;
+  spec.after = 50ms;
+  auto engine = start(spec);
+  ASSERT_TRUE(engine);
+  UniqueFd client = connect_to(engine->port());
+  int error = 0;
+  read_up_to(client.get(), 1, &error);
+  EXPECT_EQ(error, ECONNRESET);
+}
+
+TEST_F(ProxyEngineTest, LimitDataEndsTheStreamAfterTheBudget) {
+  TcpFaultSpec spec;
+  spec.mode = TcpFaultMode::kLimitData;
+  spec.limit_bytes = 5;
+  spec.scope.client_to_server = false;
+  auto engine = start(spec);
+  ASSERT_TRUE(engine);
+  UniqueFd client = connect_to(engine->port());
+  ASSERT_EQ(::send(client.get(), "0123456789", 10, MSG_NOSIGNAL), 10);
+  EXPECT_EQ(read_up_to(client.get(), 100), "01234");
+  EXPECT_EQ(settled(engine->counters().closes, 1), 1u);
+}
+
+TEST_F(ProxyEngineTest, ConnectionsOverTheBoundAreResetAndCounted) {
+  auto engine = start(pass_through(), 1);
+  ASSERT_TRUE(engine);
+  UniqueFd first = connect_to(engine->port());
+  ASSERT_EQ(::send(first.get(), "a", 1, MSG_NOSIGNAL), 1);
+  EXPECT_EQ(read_up_to(first.get(), 1), "a");
+  UniqueFd second = connect_to(engine->port());
+  int error = 0;
+  read_up_to(second.get(), 1, &error);
+  EXPECT_EQ(error, ECONNRESET);
+  EXPECT_EQ(settled(engine->counters().refused_over_limit, 1), 1u);
+}
+
+TEST_F(ProxyEngineTest, StopClosesProxiedConnectionsAndTheListener) {
+  auto engine = start(pass_through());
+  ASSERT_TRUE(engine);
+  UniqueFd client = connect_to(engine->port());
+  ASSERT_EQ(::send(client.get(), "a", 1, MSG_NOSIGNAL), 1);
+  EXPECT_EQ(read_up_to(client.get(), 1), "a");
+  const std::uint16_t port = engine->port();
+  engine->stop();
+  engine->stop();
+  EXPECT_EQ(read_up_to(client.get(), 1), "");
+  UniqueFd late(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in address = loopback(port);
+  EXPECT_NE(::connect(late.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+}
+
+}  // namespace
+}  // namespace chaos::agent::proxy

@@ -1,0 +1,77 @@
+#include "agent/faults/proxy/tcp_fault_spec.h"
+
+#include <gtest/gtest.h>
+
+namespace chaos::agent::proxy {
+namespace {
+
+using namespace std::chrono_literals;
+
+v1::FaultSpec latency_spec(std::uint32_t port, std::int64_t delay_ms, std::int64_t jitter_ms = 0) {
+  v1::FaultSpec spec;
+  auto& latency = *spec.mutable_tcp_latency();
+  latency.mutable_scope()->set_port(port);
+  latency.mutable_delay()->set_nanos(static_cast<std::int32_t>(delay_ms * 1'000'000));
+  latency.mutable_jitter()->set_nanos(static_cast<std::int32_t>(jitter_ms * 1'000'000));
+  return spec;
+}
+
+TEST(TcpFaultSpec, LatencyDefaultsToBothDirectionsAllConnectionsAnyOrigin) {
+  auto parsed = parse_tcp_fault_spec(latency_spec(4222, 50, 5));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().message();
+  EXPECT_EQ(parsed->mode, TcpFaultMode::kLatency);
+  EXPECT_EQ(parsed->delay, 50ms);
+  EXPECT_EQ(parsed->jitter, 5ms);
+  EXPECT_TRUE(parsed->scope.local && parsed->scope.remote);
+  EXPECT_TRUE(parsed->scope.client_to_server && parsed->scope.server_to_client);
+  EXPECT_EQ(parsed->scope.percent, 100);
+  EXPECT_EQ(parsed->describe(), "tcp.latency 50ms +-5ms on port 4222, both directions, 100% of new connections");
+}
+
+TEST(TcpFaultSpec, BadFieldsAreNamed) {
+  EXPECT_EQ(parse_tcp_fault_spec(latency_spec(0, 50)).status().message(),
+            "tcp_latency.scope.port: required, 1..65535 (got 0)");
+  EXPECT_EQ(parse_tcp_fault_spec(latency_spec(70000, 50)).status().message(),
+            "tcp_latency.scope.port: required, 1..65535 (got 70000)");
+  EXPECT_EQ(parse_tcp_fault_spec(latency_spec(80, 0)).status().message(), "tcp_latency.delay: must be positive");
+  EXPECT_EQ(parse_tcp_fault_spec(latency_spec(80, 5, 6)).status().message(), "tcp_latency.jitter: at most the delay");
+  auto address = latency_spec(80, 5);
+  address.mutable_tcp_latency()->mutable_scope()->set_address("10.0.0.300");
+  EXPECT_EQ(parse_tcp_fault_spec(address).status().message(),
+            "tcp_latency.scope.address: not an IPv4 address: \"10.0.0.300\"");
+  auto percent = latency_spec(80, 5);
+  percent.mutable_tcp_latency()->mutable_scope()->set_percent(101);
+  EXPECT_EQ(parse_tcp_fault_spec(percent).status().message(),
+            "tcp_latency.scope.percent: must be within [0, 100] (0 means 100)");
+  auto long_delay = latency_spec(80, 5);
+  long_delay.mutable_tcp_latency()->mutable_delay()->set_seconds(3600);
+  EXPECT_EQ(parse_tcp_fault_spec(long_delay).status().message(), "tcp_latency.delay: at most 600s");
+}
+
+TEST(TcpFaultSpec, ResetPeerNeedsATimeOrAByteCount) {
+  v1::FaultSpec spec;
+  spec.mutable_tcp_reset_peer()->mutable_scope()->set_port(80);
+  EXPECT_EQ(parse_tcp_fault_spec(spec).status().message(), "tcp_reset_peer: one of after, after_bytes is required");
+  spec.mutable_tcp_reset_peer()->set_after_bytes(100);
+  spec.mutable_tcp_reset_peer()->mutable_scope()->set_direction(v1::TCP_DIRECTION_SERVER_TO_CLIENT);
+  auto parsed = parse_tcp_fault_spec(spec);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->after_bytes, 100u);
+  EXPECT_FALSE(parsed->scope.client_to_server);
+  EXPECT_EQ(parsed->describe(), "tcp.reset_peer after 100 bytes on port 80, server to client, 100% of new connections");
+}
+
+TEST(TcpFaultSpec, LimitDataNeedsBytes) {
+  v1::FaultSpec spec;
+  spec.mutable_tcp_limit_data()->mutable_scope()->set_port(80);
+  EXPECT_EQ(parse_tcp_fault_spec(spec).status().message(), "tcp_limit_data.bytes: required, 1..2^40");
+  spec.mutable_tcp_limit_data()->set_bytes(10);
+  spec.mutable_tcp_limit_data()->mutable_scope()->set_origin(v1::TcpScope::ORIGIN_LOCAL);
+  auto parsed = parse_tcp_fault_spec(spec);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_FALSE(parsed->scope.remote);
+  EXPECT_EQ(tcp_fault_kind_name(spec), "tcp.limit_data");
+}
+
+}  // namespace
+}  // namespace chaos::agent::proxy
