@@ -11,9 +11,9 @@ namespace {
 using testing::forwarded_bytes;
 using namespace std::chrono_literals;
 
-constexpr auto kC2S = Direction::kClientToServer;
-constexpr auto kS2C = Direction::kServerToClient;
-const SteadyTime kNow{};
+constexpr auto kHttpC2S = Direction::kClientToServer;
+constexpr auto kHttpS2C = Direction::kServerToClient;
+const SteadyTime kHttpNow{};
 
 HttpFaultConfig http_config(HttpFaultAction action, std::string path = "/orders*") {
   HttpFaultConfig config;
@@ -45,7 +45,7 @@ TEST(HttpPathGlobTest, StarAndQuestionMark) {
 TEST(HttpFaultFilterTest, AbortAnswersWithAWellFormedResponseAndForwardsNothing) {
   HttpHarness harness(http_config(HttpFaultAction::kAbort));
   const auto verdict = harness.filter->on_bytes(
-      kC2S, "POST /orders HTTP/1.1\r\nHost: shop\r\nContent-Length: 5\r\n\r\nhello", kNow);
+      kHttpC2S, "POST /orders HTTP/1.1\r\nHost: shop\r\nContent-Length: 5\r\n\r\nhello", kHttpNow);
   EXPECT_EQ(forwarded_bytes(verdict), "");
   EXPECT_EQ(verdict.close, CloseAction::kNone);
   // The answer re-parses as exactly one response with its body.
@@ -64,7 +64,7 @@ TEST(HttpFaultFilterTest, AbortAnswersWithAWellFormedResponseAndForwardsNothing)
 
 TEST(HttpFaultFilterTest, AbortOfAClosingRequestClosesTheConnection) {
   HttpHarness harness(http_config(HttpFaultAction::kAbort));
-  const auto verdict = harness.filter->on_bytes(kC2S, "GET /orders HTTP/1.0\r\n\r\nGET /orders HTTP/1.0\r\n\r\n", kNow);
+  const auto verdict = harness.filter->on_bytes(kHttpC2S, "GET /orders HTTP/1.0\r\n\r\nGET /orders HTTP/1.0\r\n\r\n", kHttpNow);
   EXPECT_NE(verdict.reply.find("Connection: close\r\n"), std::string::npos);
   EXPECT_EQ(verdict.reply.find("HTTP/1.1", 1), std::string::npos) << "one answer, then the close";
   EXPECT_EQ(verdict.close, CloseAction::kClose);
@@ -80,13 +80,13 @@ TEST(HttpFaultFilterTest, AbortAnswerToHeadHasNoBody) {
 TEST(HttpFaultFilterTest, PipelinedAbortWaitsForEarlierResponses) {
   HttpHarness harness(http_config(HttpFaultAction::kAbort));
   const auto requests = harness.filter->on_bytes(
-      kC2S, "GET /health HTTP/1.1\r\n\r\nGET /orders HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\n\r\n", kNow);
+      kHttpC2S, "GET /health HTTP/1.1\r\n\r\nGET /orders HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\n\r\n", kHttpNow);
   EXPECT_EQ(forwarded_bytes(requests), "GET /health HTTP/1.1\r\n\r\nGET /health HTTP/1.1\r\n\r\n");
   EXPECT_EQ(requests.reply, "") << "the first response has not come back yet";
-  const auto first = harness.filter->on_bytes(kS2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na", kNow);
+  const auto first = harness.filter->on_bytes(kHttpS2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na", kHttpNow);
   EXPECT_EQ(forwarded_bytes(first), "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\na" +
                                         http_abort_response(503, "injected", false, true));
-  const auto second = harness.filter->on_bytes(kS2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb", kNow);
+  const auto second = harness.filter->on_bytes(kHttpS2C, "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb", kHttpNow);
   EXPECT_EQ(forwarded_bytes(second), "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb");
 }
 
@@ -95,14 +95,14 @@ TEST(HttpFaultFilterTest, UnmatchedTrafficIsForwardedByteForByte) {
   const std::string request =
       "PUT /upload HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\nGET /x HTTP/1.1\r\n\r\n";
   std::string forwarded;
-  for (char c : request) forwarded += forwarded_bytes(harness.filter->on_bytes(kC2S, std::string(1, c), kNow));
+  for (char c : request) forwarded += forwarded_bytes(harness.filter->on_bytes(kHttpC2S, std::string(1, c), kHttpNow));
   EXPECT_EQ(forwarded, request);
 }
 
 TEST(HttpFaultFilterTest, DelayHoldsTheMatchedRequestAndWhatFollowsIt) {
   HttpHarness harness(http_config(HttpFaultAction::kDelay));
   const auto verdict =
-      harness.filter->on_bytes(kC2S, "GET /a HTTP/1.1\r\n\r\nPOST /orders HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi", kNow);
+      harness.filter->on_bytes(kHttpC2S, "GET /a HTTP/1.1\r\n\r\nPOST /orders HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi", kHttpNow);
   ASSERT_EQ(verdict.forward.size(), 3u);
   EXPECT_EQ(verdict.forward[0].delay, 0s);
   EXPECT_EQ(verdict.forward[1].bytes, "POST /orders HTTP/1.1\r\nContent-Length: 2\r\n\r\n");
@@ -116,9 +116,9 @@ TEST(HttpFaultFilterTest, DelayCanHoldTheResponseInstead) {
   auto config = http_config(HttpFaultAction::kDelay);
   config.delay_response = true;
   HttpHarness harness(std::move(config));
-  EXPECT_EQ(forwarded_bytes(harness.filter->on_bytes(kC2S, "GET /orders HTTP/1.1\r\n\r\n", kNow)),
+  EXPECT_EQ(forwarded_bytes(harness.filter->on_bytes(kHttpC2S, "GET /orders HTTP/1.1\r\n\r\n", kHttpNow)),
             "GET /orders HTTP/1.1\r\n\r\n");
-  const auto verdict = harness.filter->on_bytes(kS2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", kNow);
+  const auto verdict = harness.filter->on_bytes(kHttpS2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", kHttpNow);
   ASSERT_EQ(verdict.forward.size(), 1u);
   EXPECT_EQ(verdict.forward[0].delay, 3s);
 }
@@ -129,9 +129,9 @@ TEST(HttpFaultFilterTest, HeadersAreInjectedIntoMatchedRequestsAndTheirResponses
   config.response_headers = {{"Retry-After", "5"}};
   HttpHarness harness(std::move(config));
   EXPECT_EQ(forwarded_bytes(harness.filter->on_bytes(
-                kC2S, "GET /orders HTTP/1.1\r\nHost: a\r\nUser-Agent: curl\r\n\r\n", kNow)),
+                kHttpC2S, "GET /orders HTTP/1.1\r\nHost: a\r\nUser-Agent: curl\r\n\r\n", kHttpNow)),
             "GET /orders HTTP/1.1\r\nHost: a\r\nX-Chaos: 1\r\nuser-agent: chaos\r\n\r\n");
-  EXPECT_EQ(forwarded_bytes(harness.filter->on_bytes(kS2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", kNow)),
+  EXPECT_EQ(forwarded_bytes(harness.filter->on_bytes(kHttpS2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", kHttpNow)),
             "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nRetry-After: 5\r\n\r\n");
 }
 
@@ -144,19 +144,19 @@ TEST(HttpFaultFilterTest, MatchOnMethodHeaderAndPercent) {
   std::vector<double> draws = {10, 60};
   std::size_t next = 0;
   HttpHarness harness(std::move(config), [&] { return draws[next++]; });
-  EXPECT_EQ(harness.filter->on_bytes(kC2S, "DELETE /x HTTP/1.1\r\nX-Tenant: red\r\n\r\n", kNow).reply, "");
-  EXPECT_EQ(harness.filter->on_bytes(kC2S, "GET /x HTTP/1.1\r\nX-Tenant: blue\r\n\r\n", kNow).reply, "");
-  harness.filter->on_bytes(kS2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
-                           kNow);
-  EXPECT_NE(harness.filter->on_bytes(kC2S, "DELETE /x HTTP/1.1\r\nX-Tenant: blue\r\n\r\n", kNow).reply, "");
-  EXPECT_EQ(harness.filter->on_bytes(kC2S, "DELETE /x HTTP/1.1\r\nX-Tenant: blue\r\n\r\n", kNow).reply, "")
+  EXPECT_EQ(harness.filter->on_bytes(kHttpC2S, "DELETE /x HTTP/1.1\r\nX-Tenant: red\r\n\r\n", kHttpNow).reply, "");
+  EXPECT_EQ(harness.filter->on_bytes(kHttpC2S, "GET /x HTTP/1.1\r\nX-Tenant: blue\r\n\r\n", kHttpNow).reply, "");
+  harness.filter->on_bytes(kHttpS2C, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n",
+                           kHttpNow);
+  EXPECT_NE(harness.filter->on_bytes(kHttpC2S, "DELETE /x HTTP/1.1\r\nX-Tenant: blue\r\n\r\n", kHttpNow).reply, "");
+  EXPECT_EQ(harness.filter->on_bytes(kHttpC2S, "DELETE /x HTTP/1.1\r\nX-Tenant: blue\r\n\r\n", kHttpNow).reply, "")
       << "the second draw is above the percentage";
 }
 
 TEST(HttpFaultFilterTest, TlsIsPassedThroughAndReported) {
   HttpHarness harness(http_config(HttpFaultAction::kAbort, "*"));
   const std::string hello = "\x16\x03\x01\x00\x10GET /orders HTTP/1.1\r\n\r\n";
-  EXPECT_EQ(forwarded_bytes(harness.filter->on_bytes(kC2S, hello, kNow)), hello);
+  EXPECT_EQ(forwarded_bytes(harness.filter->on_bytes(kHttpC2S, hello, kHttpNow)), hello);
   EXPECT_EQ(harness.factory.counters().tls_connections, 1u);
   EXPECT_EQ(harness.factory.counters().last_pass_through_reason().rfind("TLS: cannot see inside", 0), 0u);
 }

@@ -10,8 +10,8 @@ namespace {
 using testing::forwarded_bytes;
 using namespace std::chrono_literals;
 
-constexpr auto kC2S = Direction::kClientToServer;
-constexpr auto kS2C = Direction::kServerToClient;
+constexpr auto kNatsC2S = Direction::kClientToServer;
+constexpr auto kNatsS2C = Direction::kServerToClient;
 
 NatsFaultConfig nats_config(NatsFaultAction action, std::vector<std::string> subjects, NatsFlow flow = NatsFlow::kBoth) {
   NatsFaultConfig config;
@@ -30,12 +30,12 @@ struct NatsHarness {
   NatsFaultFilter filter;
 };
 
-const SteadyTime kNow{};
+const SteadyTime kNatsNow{};
 
 TEST(NatsFaultFilterTest, MatchedPublishIsDroppedAndEverythingElseForwardedByteForByte) {
   NatsHarness harness(nats_config(NatsFaultAction::kDrop, {"orders.*"}));
   const auto verdict = harness.filter.on_bytes(
-      kC2S, "CONNECT {}\r\nPUB orders.new 2\r\nhi\r\nPUB audit.x 2\r\nok\r\nPING\r\n", kNow);
+      kNatsC2S, "CONNECT {}\r\nPUB orders.new 2\r\nhi\r\nPUB audit.x 2\r\nok\r\nPING\r\n", kNatsNow);
   EXPECT_EQ(forwarded_bytes(verdict), "CONNECT {}\r\nPUB audit.x 2\r\nok\r\nPING\r\n");
   EXPECT_TRUE(verdict.reply.empty());
   EXPECT_EQ(harness.counters->messages_seen, 2u);
@@ -47,7 +47,7 @@ TEST(NatsFaultFilterTest, DroppedPublishCanBeAnsweredWithAnError) {
   auto config = nats_config(NatsFaultAction::kDrop, {"orders.>"});
   config.error = "Permissions Violation";
   NatsHarness harness(std::move(config));
-  const auto verdict = harness.filter.on_bytes(kC2S, "PUB orders.new 2\r\nhi\r\nPING\r\n", kNow);
+  const auto verdict = harness.filter.on_bytes(kNatsC2S, "PUB orders.new 2\r\nhi\r\nPING\r\n", kNatsNow);
   EXPECT_EQ(forwarded_bytes(verdict), "PING\r\n");
   EXPECT_EQ(verdict.reply, "-ERR 'Permissions Violation'\r\n");
   EXPECT_EQ(harness.counters->errors_sent, 1u);
@@ -57,7 +57,7 @@ TEST(NatsFaultFilterTest, DroppedDeliveryIsReplacedByTheErrorTowardsTheClient) {
   auto config = nats_config(NatsFaultAction::kDrop, {"_INBOX.>"});
   config.error = "nope";
   NatsHarness harness(std::move(config));
-  const auto verdict = harness.filter.on_bytes(kS2C, "MSG _INBOX.a 1 2\r\nok\r\nPING\r\n", kNow);
+  const auto verdict = harness.filter.on_bytes(kNatsS2C, "MSG _INBOX.a 1 2\r\nok\r\nPING\r\n", kNatsNow);
   EXPECT_EQ(forwarded_bytes(verdict), "-ERR 'nope'\r\nPING\r\n");
   EXPECT_TRUE(verdict.reply.empty()) << "nothing goes back to the server";
 }
@@ -65,7 +65,7 @@ TEST(NatsFaultFilterTest, DroppedDeliveryIsReplacedByTheErrorTowardsTheClient) {
 TEST(NatsFaultFilterTest, DelayedAckIsLateAloneAndTheRestIsNotHeldBack) {
   NatsHarness harness(nats_config(NatsFaultAction::kDelay, {"_INBOX.>"}, NatsFlow::kDeliver));
   const auto verdict =
-      harness.filter.on_bytes(kS2C, "PING\r\nMSG _INBOX.a 1 2\r\nok\r\nMSG orders.new 2 1\r\nx\r\n", kNow);
+      harness.filter.on_bytes(kNatsS2C, "PING\r\nMSG _INBOX.a 1 2\r\nok\r\nMSG orders.new 2 1\r\nx\r\n", kNatsNow);
   ASSERT_EQ(verdict.forward.size(), 3u);
   EXPECT_EQ(verdict.forward[0].bytes, "PING\r\n");
   EXPECT_EQ(verdict.forward[0].delay, 0s);
@@ -80,12 +80,12 @@ TEST(NatsFaultFilterTest, DelayedAckIsLateAloneAndTheRestIsNotHeldBack) {
 TEST(NatsFaultFilterTest, FlowAndReplySubjectSelectWhatMatches) {
   auto config = nats_config(NatsFaultAction::kDrop, {"$JS.ACK.>"}, NatsFlow::kPublish);
   NatsHarness plain(config);
-  EXPECT_EQ(forwarded_bytes(plain.filter.on_bytes(kC2S, "PUB orders.new $JS.ACK.x.1 1\r\nx\r\n", kNow)),
+  EXPECT_EQ(forwarded_bytes(plain.filter.on_bytes(kNatsC2S, "PUB orders.new $JS.ACK.x.1 1\r\nx\r\n", kNatsNow)),
             "PUB orders.new $JS.ACK.x.1 1\r\nx\r\n");
   config.match_reply = true;
   NatsHarness with_reply(config);
-  EXPECT_EQ(forwarded_bytes(with_reply.filter.on_bytes(kC2S, "PUB orders.new $JS.ACK.x.1 1\r\nx\r\n", kNow)), "");
-  EXPECT_EQ(forwarded_bytes(with_reply.filter.on_bytes(kS2C, "MSG $JS.ACK.a 1 1\r\nx\r\n", kNow)),
+  EXPECT_EQ(forwarded_bytes(with_reply.filter.on_bytes(kNatsC2S, "PUB orders.new $JS.ACK.x.1 1\r\nx\r\n", kNatsNow)), "");
+  EXPECT_EQ(forwarded_bytes(with_reply.filter.on_bytes(kNatsS2C, "MSG $JS.ACK.a 1 1\r\nx\r\n", kNatsNow)),
             "MSG $JS.ACK.a 1 1\r\nx\r\n")
       << "a delivery is outside the publish flow";
 }
@@ -93,12 +93,12 @@ TEST(NatsFaultFilterTest, FlowAndReplySubjectSelectWhatMatches) {
 TEST(NatsFaultFilterTest, TlsRequiredInfoPassesTheConnectionThrough) {
   NatsHarness harness(nats_config(NatsFaultAction::kDrop, {">"}));
   const std::string info = "INFO {\"tls_required\":true}\r\n";
-  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kS2C, info, kNow)), info);
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsS2C, info, kNatsNow)), info);
   EXPECT_TRUE(harness.filter.passing_through());
   EXPECT_EQ(harness.filter.pass_through_reason().rfind("TLS: cannot see inside", 0), 0u);
   const std::string hello = "\x16\x03\x01\x00\x05hello";
-  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kC2S, hello, kNow)), hello);
-  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kC2S, "PUB a 1\r\nx\r\n", kNow)), "PUB a 1\r\nx\r\n");
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsC2S, hello, kNatsNow)), hello);
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsC2S, "PUB a 1\r\nx\r\n", kNatsNow)), "PUB a 1\r\nx\r\n");
   EXPECT_EQ(harness.counters->tls_connections, 1u);
   EXPECT_EQ(harness.counters->last_pass_through_reason(), harness.filter.pass_through_reason());
 }
@@ -106,21 +106,21 @@ TEST(NatsFaultFilterTest, TlsRequiredInfoPassesTheConnectionThrough) {
 TEST(NatsFaultFilterTest, ClientStartingWithTlsIsPassedThrough) {
   NatsHarness harness(nats_config(NatsFaultAction::kDrop, {">"}));
   const std::string hello = "\x16\x03\x01\x00\x05PUB a 1\r\nx\r\n";
-  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kC2S, hello, kNow)), hello);
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsC2S, hello, kNatsNow)), hello);
   EXPECT_EQ(harness.counters->tls_connections, 1u);
 }
 
 TEST(NatsFaultFilterTest, GarbageInOneDirectionPassesBothThroughWithoutLosingBufferedBytes) {
   NatsHarness harness(nats_config(NatsFaultAction::kDrop, {">"}));
-  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kS2C, "MSG a 1 ", kNow)), "");
-  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kC2S, "BOGUS\r\n", kNow)), "BOGUS\r\n");
-  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kS2C, "1\r\nx\r\n", kNow)), "MSG a 1 1\r\nx\r\n");
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsS2C, "MSG a 1 ", kNatsNow)), "");
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsC2S, "BOGUS\r\n", kNatsNow)), "BOGUS\r\n");
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsS2C, "1\r\nx\r\n", kNatsNow)), "MSG a 1 1\r\nx\r\n");
 }
 
 TEST(NatsFaultFilterTest, EndFlushesAnIncompleteMessage) {
   NatsHarness harness(nats_config(NatsFaultAction::kDrop, {">"}));
-  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kC2S, "PUB a 5\r\nhe", kNow)), "");
-  EXPECT_EQ(forwarded_bytes(harness.filter.on_end(kC2S, kNow)), "PUB a 5\r\nhe");
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsC2S, "PUB a 5\r\nhe", kNatsNow)), "");
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_end(kNatsC2S, kNatsNow)), "PUB a 5\r\nhe");
 }
 
 TEST(NatsFaultFilterTest, FactoryFaultsTheChosenShareOfConnections) {
@@ -130,7 +130,7 @@ TEST(NatsFaultFilterTest, FactoryFaultsTheChosenShareOfConnections) {
   std::vector<std::string> forwarded;
   for (int i = 0; i < 4; ++i) {
     auto filter = factory.make(ConnectionInfo{});
-    forwarded.push_back(forwarded_bytes(filter->on_bytes(kC2S, "PUB a 1\r\nx\r\n", kNow)));
+    forwarded.push_back(forwarded_bytes(filter->on_bytes(kNatsC2S, "PUB a 1\r\nx\r\n", kNatsNow)));
   }
   EXPECT_EQ(forwarded, (std::vector<std::string>{"", "PUB a 1\r\nx\r\n", "", "PUB a 1\r\nx\r\n"}));
   EXPECT_EQ(factory.counters().connections, 4u);

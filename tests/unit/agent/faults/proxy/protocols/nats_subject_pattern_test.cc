@@ -5,40 +5,40 @@
 namespace chaos::agent::proxy {
 namespace {
 
-bool match(const std::string& pattern, const std::string& subject) {
+bool subject_match(const std::string& pattern, const std::string& subject) {
   auto compiled = NatsSubjectPattern::compile(pattern);
   EXPECT_TRUE(compiled.ok()) << compiled.status().to_string();
   return compiled.ok() && compiled->matches(subject);
 }
 
 TEST(NatsSubjectPatternTest, LiteralMatchesOnlyTheSameSubject) {
-  EXPECT_TRUE(match("orders.new", "orders.new"));
-  EXPECT_FALSE(match("orders.new", "orders.new.eu"));
-  EXPECT_FALSE(match("orders.new", "orders"));
-  EXPECT_FALSE(match("orders.new", "Orders.new"));  // subjects are case-sensitive
+  EXPECT_TRUE(subject_match("orders.new", "orders.new"));
+  EXPECT_FALSE(subject_match("orders.new", "orders.new.eu"));
+  EXPECT_FALSE(subject_match("orders.new", "orders"));
+  EXPECT_FALSE(subject_match("orders.new", "Orders.new"));  // subjects are case-sensitive
 }
 
 TEST(NatsSubjectPatternTest, StarMatchesExactlyOneToken) {
-  EXPECT_TRUE(match("orders.*.eu", "orders.new.eu"));
-  EXPECT_FALSE(match("orders.*.eu", "orders.eu"));
-  EXPECT_FALSE(match("orders.*.eu", "orders.a.b.eu"));
-  EXPECT_TRUE(match("*", "x"));
-  EXPECT_FALSE(match("*", "x.y"));
+  EXPECT_TRUE(subject_match("orders.*.eu", "orders.new.eu"));
+  EXPECT_FALSE(subject_match("orders.*.eu", "orders.eu"));
+  EXPECT_FALSE(subject_match("orders.*.eu", "orders.a.b.eu"));
+  EXPECT_TRUE(subject_match("*", "x"));
+  EXPECT_FALSE(subject_match("*", "x.y"));
 }
 
 TEST(NatsSubjectPatternTest, GreaterThanMatchesOneOrMoreTrailingTokens) {
-  EXPECT_TRUE(match("$JS.API.>", "$JS.API.STREAM.INFO.orders"));
-  EXPECT_TRUE(match("_INBOX.>", "_INBOX.abc"));
-  EXPECT_FALSE(match("_INBOX.>", "_INBOX"));
-  EXPECT_TRUE(match(">", "anything.at.all"));
-  EXPECT_FALSE(match("a.>", "a..b"));
+  EXPECT_TRUE(subject_match("$JS.API.>", "$JS.API.STREAM.INFO.orders"));
+  EXPECT_TRUE(subject_match("_INBOX.>", "_INBOX.abc"));
+  EXPECT_FALSE(subject_match("_INBOX.>", "_INBOX"));
+  EXPECT_TRUE(subject_match(">", "anything.at.all"));
+  EXPECT_FALSE(subject_match("a.>", "a..b"));
 }
 
 TEST(NatsSubjectPatternTest, InvalidSubjectsNeverMatch) {
-  EXPECT_FALSE(match("*.b", ".b"));
-  EXPECT_FALSE(match("a.*", "a."));
-  EXPECT_FALSE(match(">", ""));
-  EXPECT_FALSE(match("a.>", "a.b c"));
+  EXPECT_FALSE(subject_match("*.b", ".b"));
+  EXPECT_FALSE(subject_match("a.*", "a."));
+  EXPECT_FALSE(subject_match(">", ""));
+  EXPECT_FALSE(subject_match("a.>", "a.b c"));
 }
 
 TEST(NatsSubjectPatternTest, CompileRejectsMalformedPatterns) {
