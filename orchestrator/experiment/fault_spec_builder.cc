@@ -7,6 +7,7 @@
 
 #include "agent/targets/container_selector_checks.h"  // the agent's own checks
 #include "orchestrator/experiment/param_reader.h"
+#include "orchestrator/experiment/proxy_fault_spec_builders.h"
 
 namespace chaos::orchestrator {
 
@@ -213,6 +214,9 @@ const std::map<std::string, Builder>& builders() {
       {"dns.fail", build_dns},                {"process.kill", build_kill},
       {"process.pause", build_pause},         {"stress.cpu", build_stress_cpu},
       {"container.pause", build_container_pause},
+      {"http.abort", build_http_abort},       {"http.delay", build_http_delay},
+      {"http.headers", build_http_headers},   {"nats.delay", build_nats_delay},
+      {"nats.drop", build_nats_drop},
   };
   return table;
 }
