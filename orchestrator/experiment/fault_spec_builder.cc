@@ -9,6 +9,7 @@
 #include "agent/targets/container_selector_checks.h"  // the agent's own checks
 #include "orchestrator/experiment/disk_fill_params.h"
 #include "orchestrator/experiment/param_reader.h"
+#include "orchestrator/experiment/proxy_fault_spec_builders.h"
 
 namespace chaos::orchestrator {
 
@@ -341,6 +342,9 @@ const std::map<std::string, Builder>& builders() {
       {"stress.memory", build_stress_memory},
       {"tcp.latency", build_tcp_latency},     {"tcp.reset_peer", build_tcp_reset_peer},
       {"tcp.limit_data", build_tcp_limit_data},
+      {"http.abort", build_http_abort},       {"http.delay", build_http_delay},
+      {"http.headers", build_http_headers},   {"nats.delay", build_nats_delay},
+      {"nats.drop", build_nats_drop},
   };
   return table;
 }
