@@ -155,6 +155,12 @@ StatusOr<NodeStateSnapshot> NodeStateSnapshot::capture(CommandRunner& commands, 
   if (!first_error.ok()) return first_error;
   for (pid_t pid : scope.processes) {
     snapshot.add_section("process " + std::to_string(pid), process_run_state(pid));
+    // A fault that moves a process into a cgroup of its own (disk.throttle,
+    // placed stress) must put it back.
+    std::ifstream cgroups("/proc/" + std::to_string(pid) + "/cgroup");
+    std::stringstream text;
+    text << cgroups.rdbuf();
+    snapshot.add_section("process " + std::to_string(pid) + " cgroups", text.str());
   }
   return snapshot;
 }

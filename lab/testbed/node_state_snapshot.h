@@ -1,7 +1,7 @@
 // What a node looks like to the fault kinds, as text: every kernel object and
 // file a fault may change (nftables, iptables and ip6tables, qdiscs, classes
 // and filters of every link, policy routing rules, resolv.conf) and the run
-// state of chosen processes. Normalised so that only structure is compared:
+// state and cgroups of chosen processes. Normalised so that only structure is compared:
 // packet and byte counters, chain counters and tool banners with timestamps
 // are blanked. Capture one before a fault and one after its revert (or after
 // journal recovery); diff_node_states() names every line that differs, so a

@@ -1,12 +1,15 @@
 // SIGKILL of the agent at every step of apply and revert, for every fault
 // kind, followed by a restart on the same state dir: journal recovery must
 // leave the node exactly as it was before the fault (rules, qdiscs, policy
-// rules, resolv.conf, victims running, containers thawed).
+// rules, resolv.conf, victims running and in their own cgroups, containers
+// thawed, no fill file, no fault cgroup, no helper process left in the
+// node's namespace).
 //
 // The steps come from the test-only crash hook (common/crash_point.h): one
 // run with CHAOS_CRASH_STEP_LOG counts and names them, then for each step N
 // the agent runs with CHAOS_CRASH_AFTER_STEPS=N and kills itself there.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -18,7 +21,9 @@
 #include <thread>
 #include <regex>
 
+#include "common/proc_reader.h"
 #include "lab/testbed/agent_test_bed.h"
+#include "tests/integration/agent/loop_mount.h"
 #include "tests/integration/agent/tmpfs_mount.h"
 
 namespace chaos::agent::integration {
@@ -41,10 +46,17 @@ struct CrashCase {
   // disk.fill: each bed gets a small tmpfs (crash_fill_dir) to fill, which
   // must hold no fill file after recovery.
   bool needs_tmpfs = false;
+  // disk.throttle: the test gets an ext4 on a loop device (crash_disk_dir)
+  // whose device is throttled; the machine's own disks never are.
+  bool needs_loop_disk = false;
 };
 
 std::filesystem::path crash_fill_dir(AgentTestBed& bed) {
   return std::filesystem::temp_directory_path() / ("cag-crash-fill-" + bed.a());
+}
+
+std::filesystem::path crash_disk_dir() {
+  return std::filesystem::temp_directory_path() / ("cag-crash-disk-" + std::to_string(::getpid()));
 }
 
 // gtest names the parameter in listings and failures by this.
@@ -97,8 +109,8 @@ std::vector<CrashCase> crash_cases() {
          spec.mutable_tcp_limit_data()->set_bytes(1);
          return spec;
        }},
-      // Its workers are threads of the agent: the crash ends them, and the
-      // snapshot shows that recovery leaves nothing else behind.
+      // Unplaced, its workers are threads of the agent: the crash ends them,
+      // and the snapshot shows that recovery leaves nothing else behind.
       {"stress.cpu",
        [](AgentTestBed&, pid_t) {
          v1::FaultSpec spec;
@@ -106,6 +118,29 @@ std::vector<CrashCase> crash_cases() {
          spec.mutable_stress_cpu()->set_load_percent(10);
          return spec;
        }},
+      // Its workers are children of the agent, placed in the victim's memory
+      // cgroup: after recovery no process but the agent may be left in the
+      // bed's namespace, and the victim's cgroups are in the snapshot.
+      {"stress.memory",
+       [](AgentTestBed&, pid_t victim) {
+         v1::FaultSpec spec;
+         spec.mutable_stress_memory()->set_bytes(8ULL << 20);
+         spec.mutable_stress_memory()->set_workers(2);
+         spec.mutable_stress_memory()->mutable_target()->set_pid(victim);
+         return spec;
+       }},
+      // Moves the victim into a blkio cgroup of the fault's own: recovery
+      // must move it back and remove that cgroup.
+      {"disk.throttle",
+       [](AgentTestBed&, pid_t victim) {
+         v1::FaultSpec spec;
+         spec.mutable_disk_throttle()->set_path((crash_disk_dir() / "mnt").string());
+         spec.mutable_disk_throttle()->set_write_bytes_per_second(1 << 20);
+         spec.mutable_disk_throttle()->set_read_iops(100);
+         spec.mutable_disk_throttle()->mutable_target()->set_pid(victim);
+         return spec;
+       },
+       false, false, false, true},
       {"disk.fill",
        [](AgentTestBed& bed, pid_t) {
          v1::FaultSpec spec;
@@ -147,6 +182,61 @@ std::vector<std::string> files_in(const std::filesystem::path& dir) {
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(dir, error)) names.push_back(entry.path().filename());
   return names;
+}
+
+// "pid comm" of every process in the network namespace `netns` (an `ip
+// netns` name) but `except`: a fault's helper (a stress worker, a DNS stub,
+// a proxy) left running after recovery.
+std::vector<std::string> processes_in_netns(const std::string& netns, pid_t except) {
+  struct stat wanted {};
+  if (::stat(("/run/netns/" + netns).c_str(), &wanted) != 0) return {"cannot stat /run/netns/" + netns};
+  std::vector<std::string> found;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", error)) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (std::stoi(name) == except) continue;
+    struct stat net {};
+    if (::stat((entry.path() / "ns" / "net").c_str(), &net) != 0) continue;
+    if (net.st_ino != wanted.st_ino || net.st_dev != wanted.st_dev) continue;
+    const auto stat = ProcReader().stat(std::stoi(name));
+    if (stat && stat->dead()) continue;
+    std::ifstream comm(entry.path() / "comm");
+    std::string command;
+    std::getline(comm, command);
+    found.push_back(name + " " + command);
+  }
+  return found;
+}
+
+// The id of the first fault the agent's step log names, "" when none.
+std::string first_fault_id(const std::filesystem::path& step_log) {
+  static const std::regex fault_id("f[0-9a-f]{11}");
+  std::ifstream in(step_log);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch match;
+    if (std::regex_search(line, match, fault_id)) return match.str();
+  }
+  return "";
+}
+
+// Cgroup directories named after the fault ("chaos-<id>") anywhere in the
+// machine's cgroup hierarchies.
+std::vector<std::string> fault_cgroups(const std::string& fault_id) {
+  std::vector<std::string> found;
+  if (fault_id.empty()) return found;
+  std::error_code error;
+  std::filesystem::recursive_directory_iterator walk(
+      "/sys/fs/cgroup", std::filesystem::directory_options::skip_permission_denied, error);
+  for (; !error && walk != std::filesystem::recursive_directory_iterator(); walk.increment(error)) {
+    if (walk->is_symlink(error)) {
+      walk.disable_recursion_pending();
+      continue;
+    }
+    if (!walk->is_directory(error)) continue;
+    if (walk->path().filename() == "chaos-" + fault_id) found.push_back(walk->path());
+  }
+  return found;
 }
 
 std::string join(const std::vector<std::string>& names) {
@@ -255,6 +345,14 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
     if (GetParam().needs_container) {
       podman_ = std::make_unique<PodmanContainers>(dir_ / "podman");
       agent_flags_ = podman_->agent_flags();
+    } else {
+      // As the lab runs its agents: `ip netns exec` gives them a /sys
+      // without the cgroup file systems placed kinds need.
+      agent_flags_ = {"--cgroup-root", "/proc/" + std::to_string(::getpid()) + "/root/sys/fs/cgroup"};
+    }
+    if (GetParam().needs_loop_disk) {
+      disk_ = std::make_unique<LoopMount>(crash_disk_dir(), 64 << 20);
+      ASSERT_EQ(disk_->error(), "");
     }
     for (int w = 0; w < kWorkers; ++w) {
       Worker worker;
@@ -283,6 +381,7 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
 
   void TearDown() override {
     workers_.clear();
+    disk_.reset();
     podman_.reset();
     temp_.reset();
   }
@@ -336,6 +435,11 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
     const std::string diff = worker.bed->diff_from(worker.baseline, worker.watched());
     const auto journal = files_in(state_dir / "journal");
     const auto fill_files = worker.tmpfs ? files_in(worker.tmpfs->path()) : std::vector<std::string>{};
+    // Workers see their control pipe close when the agent dies and exit on
+    // their own; give them that moment before calling one a leftover.
+    std::vector<std::string> helpers;
+    eventually([&] { return (helpers = processes_in_netns(worker.bed->a(), recovering.pid())).empty(); }, 5s);
+    const auto cgroups = fault_cgroups(first_fault_id(crash_log));
     const int stopped = recovering.stop();
     if (!diff.empty()) {
       return "after journal recovery the node differs from its baseline (- baseline, + now):\n" + diff +
@@ -343,6 +447,8 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
     }
     if (!journal.empty()) return "journal entries left after recovery: " + join(journal) + "\n" + recovering.log();
     if (!fill_files.empty()) return "files left after recovery: " + join(fill_files) + "\n" + recovering.log();
+    if (!helpers.empty()) return "processes left in the namespace: " + join(helpers) + "\n" + recovering.log();
+    if (!cgroups.empty()) return "cgroups left after recovery: " + join(cgroups) + "\n" + recovering.log();
     if (stopped != 0) return "the restarted agent did not stop cleanly\n" + recovering.log();
     return "";
   }
@@ -350,6 +456,7 @@ class AgentCrashRecovery : public ::testing::TestWithParam<CrashCase> {
   std::unique_ptr<TempDir> temp_;
   std::filesystem::path dir_;
   std::unique_ptr<PodmanContainers> podman_;
+  std::unique_ptr<LoopMount> disk_;
   std::vector<std::string> agent_flags_;
   std::vector<Worker> workers_;
 };

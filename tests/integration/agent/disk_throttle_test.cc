@@ -6,14 +6,13 @@
 // in its cgroup and removes the fault's cgroup. Root, cgroup v1 blkio or
 // v2 io.
 #include <gtest/gtest.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include "lab/testbed/agent_harness.h"
+#include "tests/integration/agent/loop_mount.h"
 
 namespace chaos::agent::integration {
 namespace {
@@ -22,14 +21,6 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 constexpr char kBlkioRoot[] = "/sys/fs/cgroup/blkio";
-
-// Runs a tool to its end; its exit status (-1 when it could not be waited for).
-int run_tool(const std::vector<std::string>& argv, const std::string& output = "/dev/null") {
-  pid_t pid = spawn(argv, output);
-  int status = 0;
-  if (pid <= 0 || ::waitpid(pid, &status, 0) != pid) return -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
 
 std::string file_text(const fs::path& file) {
   std::ifstream in(file);
@@ -92,21 +83,10 @@ class DiskThrottle : public ::testing::Test {
     const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
     dir_ = fs::temp_directory_path() / ("cag-dthr-" + std::string(info->name()) + "-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
-    fs::create_directories(dir_ / "mnt");
-    { std::ofstream(dir_ / "disk.img").close(); }
-    fs::resize_file(dir_ / "disk.img", 64 << 20);  // sparse
-    ASSERT_EQ(run_tool({"/usr/sbin/losetup", "-f", "--show", (dir_ / "disk.img").string()},
-                       (dir_ / "losetup.out").string()),
-              0);
-    loop_ = file_text(dir_ / "losetup.out");
-    while (!loop_.empty() && loop_.back() == '\n') loop_.pop_back();
-    ASSERT_EQ(loop_.rfind("/dev/loop", 0), 0u) << loop_;
-    ASSERT_EQ(run_tool({"/usr/sbin/mkfs.ext4", "-q", loop_}), 0);
-    ASSERT_EQ(run_tool({"/usr/bin/mount", loop_, (dir_ / "mnt").string()}), 0);
-    mounted_ = true;
-    struct stat info_stat {};
-    ASSERT_EQ(::stat((dir_ / "mnt").c_str(), &info_stat), 0);
-    device_ = std::to_string(::major(info_stat.st_dev)) + ":" + std::to_string(::minor(info_stat.st_dev));
+    fs::create_directories(dir_);
+    disk_ = std::make_unique<LoopMount>(dir_ / "disk", 64 << 20);
+    ASSERT_EQ(disk_->error(), "");
+    device_ = disk_->device();
     agent_ = std::make_unique<AgentProcess>((dir_ / "state").string(), (dir_ / "agent.log").string());
     ASSERT_TRUE(agent_->start()) << "agent did not start:\n" << agent_->log();
   }
@@ -117,13 +97,12 @@ class DiskThrottle : public ::testing::Test {
     writers_.clear();  // killed, so nothing holds the mount
     // A fault cgroup a failed test left behind.
     if (!fault_id_.empty()) ::rmdir((std::string(kBlkioRoot) + "/chaos-" + fault_id_).c_str());
-    if (mounted_) run_tool({"/usr/bin/umount", (dir_ / "mnt").string()});
-    if (!loop_.empty()) run_tool({"/usr/sbin/losetup", "-d", loop_});
+    disk_.reset();
     fs::remove_all(dir_);
   }
 
   Writer& writer(const std::string& name) {
-    writers_.push_back(std::make_unique<Writer>(dir_ / name, dir_ / "mnt" / name));
+    writers_.push_back(std::make_unique<Writer>(dir_ / name, disk_->path() / name));
     return *writers_.back();
   }
 
@@ -132,7 +111,7 @@ class DiskThrottle : public ::testing::Test {
     request.set_experiment_id("cag-exp");
     request.mutable_duration()->set_seconds(120);
     auto& spec = *request.mutable_spec()->mutable_disk_throttle();
-    spec.set_path((dir_ / "mnt").string());
+    spec.set_path((disk_->path()).string());
     spec.set_write_bytes_per_second(1 << 20);
     spec.mutable_target()->set_pid(pid);
     v1::InjectResponse response;
@@ -147,8 +126,7 @@ class DiskThrottle : public ::testing::Test {
   fs::path fault_cgroup() const { return fs::path(kBlkioRoot) / ("chaos-" + fault_id_); }
 
   fs::path dir_;
-  std::string loop_;
-  bool mounted_ = false;
+  std::unique_ptr<LoopMount> disk_;
   std::string device_;
   std::string fault_id_;
   std::unique_ptr<AgentProcess> agent_;
@@ -220,7 +198,7 @@ TEST_F(DiskThrottle, RefusesAPathWithoutABlockDeviceAndASpecWithoutALimit) {
     const auto status = agent_->stub().Inject(&context, request, &response);
     EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << status.error_message();
   }
-  spec.set_path((dir_ / "mnt").string());
+  spec.set_path((disk_->path()).string());
   spec.set_write_bytes_per_second(0);
   {
     grpc::ClientContext context;

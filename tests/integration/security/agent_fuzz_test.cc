@@ -129,8 +129,9 @@ TEST(AgentFuzzTest, MalformedAndOversizedRequestsGetErrorsAndTheAgentStaysUp) {
   const fs::path dir = fresh_dir("fuzz");
   {
     // No capabilities: no kind that touches the system is offered. The
-    // policy refuses the kinds that need none (stress.cpu burns CPU in the
-    // agent itself), so no random request can start a fault.
+    // policy refuses the kinds that need none (stress burns CPU and memory,
+    // disk.fill fills the agent's own files' filesystem), so no random
+    // request can start a fault.
     std::ofstream(dir / "agent.toml") << "[policy]\nallowed_kinds = [\"process.kill\"]\n";
     AgentProcess agent((dir / "state").string(), (dir / "agent.log").string(),
                        {"--config", (dir / "agent.toml").string()},
@@ -143,16 +144,22 @@ TEST(AgentFuzzTest, MalformedAndOversizedRequestsGetErrorsAndTheAgentStaysUp) {
     v1::CapabilitiesResponse capabilities;
     ASSERT_TRUE(capabilities.ParseFromString(reply));
     ASSERT_EQ(std::vector<std::string>(capabilities.fault_kinds().begin(), capabilities.fault_kinds().end()),
-              std::vector<std::string>{"stress.cpu"})
+              (std::vector<std::string>{"disk.fill", "stress.cpu", "stress.memory"}))
         << "the fuzz agent must offer only kinds that need no capability";
     EXPECT_NE(agent.log().find("not offering process.kill: needs CAP_KILL"), std::string::npos) << agent.log();
-    v1::InjectRequest stress;
-    stress.set_experiment_id("fuzz");
-    stress.mutable_duration()->set_seconds(60);
-    stress.mutable_spec()->mutable_stress_cpu()->set_workers(1);
-    ASSERT_EQ(caller.call("/chaos.v1.Agent/Inject", stress.SerializeAsString()).error_code(),
-              grpc::StatusCode::PERMISSION_DENIED)
-        << "the policy must refuse stress.cpu here";
+    std::vector<v1::FaultSpec> capless(3);
+    capless[0].mutable_disk_fill()->set_path((dir / "fill").string());
+    capless[1].mutable_stress_cpu()->set_workers(1);
+    capless[2].mutable_stress_memory()->set_bytes(1 << 20);
+    for (const auto& spec : capless) {
+      v1::InjectRequest request;
+      request.set_experiment_id("fuzz");
+      request.mutable_duration()->set_seconds(60);
+      *request.mutable_spec() = spec;
+      ASSERT_EQ(caller.call("/chaos.v1.Agent/Inject", request.SerializeAsString()).error_code(),
+                grpc::StatusCode::PERMISSION_DENIED)
+          << "the policy must refuse " << spec.ShortDebugString();
+    }
 
     std::mt19937 random(20261123);
     std::map<grpc::StatusCode, int> codes;
