@@ -34,7 +34,9 @@ class AgentTcpShapingTest : public AgentTcpProxyTest {
     UniqueFd after = connect_in_a();
     ASSERT_TRUE(after.valid());
     EXPECT_EQ(round_trip(after.get()), "ping");
-    if (before >= 0) EXPECT_EQ(round_trip(before), "ping");
+    if (before >= 0) {
+      EXPECT_EQ(round_trip(before), "ping");
+    }
   }
 };
 

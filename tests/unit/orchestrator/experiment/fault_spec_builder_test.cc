@@ -200,7 +200,7 @@ TEST(FaultSpecBuilder, BuildsTheShapingTcpKinds) {
   EXPECT_EQ(build_fault_spec("tcp.bandwidth", cli({"port=4222"}), "t").status().message(),
             "t: tcp.bandwidth needs param 'bytes_per_second'");
   EXPECT_EQ(build_fault_spec("tcp.bandwidth", cli({"port=4222", "bytes_per_second=0"}), "t").status().message(),
-            "t: tcp.bandwidth param 'bytes_per_second': must be at least 1");
+            "--param bytes_per_second: tcp.bandwidth param 'bytes_per_second': must be at least 1");
 
   auto slow_close =
       build_fault_spec("tcp.slow_close", cli({"port=80", "delay=2s", "direction=client_to_server"}), "t");
@@ -212,7 +212,8 @@ TEST(FaultSpecBuilder, BuildsTheShapingTcpKinds) {
 
   auto timeout = build_fault_spec("tcp.timeout", cli({"port=80"}), "t");
   ASSERT_TRUE(timeout.ok()) << timeout.status().message();
-  EXPECT_FALSE(timeout->tcp_timeout().has_timeout()) << "no timeout: held until revert";
+  EXPECT_EQ(timeout->tcp_timeout().timeout().seconds(), 0) << "no timeout: held until revert";
+  EXPECT_EQ(timeout->tcp_timeout().timeout().nanos(), 0);
   timeout = build_fault_spec("tcp.timeout", cli({"port=80", "timeout=5s", "reset_existing=true"}), "t");
   ASSERT_TRUE(timeout.ok()) << timeout.status().message();
   EXPECT_EQ(timeout->tcp_timeout().timeout().seconds(), 5);
@@ -228,11 +229,11 @@ TEST(FaultSpecBuilder, BuildsTheShapingTcpKinds) {
   EXPECT_EQ(build_fault_spec("tcp.slicer", cli({"port=80", "average_size=8", "size_variation=8"}), "t")
                 .status()
                 .message(),
-            "t: tcp.slicer param 'size_variation': must be below average_size");
+            "--param size_variation: tcp.slicer param 'size_variation': must be below average_size");
   EXPECT_EQ(build_fault_spec("tcp.slicer", cli({"port=80", "average_size=8", "reset_existing=maybe"}), "t")
                 .status()
                 .message(),
-            "t: tcp.slicer param 'reset_existing': 'maybe' is not one of false|true");
+            "--param reset_existing: tcp.slicer param 'reset_existing': 'maybe' is not one of false|true");
 }
 
 TEST(FaultSpecBuilder, DnsSpoofNeedsAddresses) {
