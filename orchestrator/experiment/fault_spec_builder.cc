@@ -290,6 +290,8 @@ Status read_tcp_scope(ParamReader& in, v1::TcpScope& scope) {
   scope.set_percent(percent);
   CHAOS_ASSIGN_OR_RETURN(auto direction, in.choice("direction", {"client_to_server", "server_to_client", "both"}));
   if (direction) scope.set_direction(static_cast<v1::TcpDirection>(*direction + 1));
+  CHAOS_ASSIGN_OR_RETURN(auto reset_existing, in.choice("reset_existing", {"false", "true"}));
+  scope.set_reset_existing(reset_existing.value_or(0) == 1);
   return {};
 }
 
@@ -323,6 +325,41 @@ Status build_tcp_limit_data(ParamReader& in, v1::FaultSpec& spec) {
   return {};
 }
 
+Status build_tcp_bandwidth(ParamReader& in, v1::FaultSpec& spec) {
+  auto& bandwidth = *spec.mutable_tcp_bandwidth();
+  CHAOS_RETURN_IF_ERROR(read_tcp_scope(in, *bandwidth.mutable_scope()));
+  CHAOS_ASSIGN_OR_RETURN(auto rate, in.unsigned_int("bytes_per_second", uint64_t{1} << 34));
+  if (!rate) return in.missing("bytes_per_second");
+  if (*rate == 0) return in.error("bytes_per_second", "must be at least 1");
+  bandwidth.set_bytes_per_second(*rate);
+  return {};
+}
+
+Status build_tcp_slow_close(ParamReader& in, v1::FaultSpec& spec) {
+  auto& slow_close = *spec.mutable_tcp_slow_close();
+  CHAOS_RETURN_IF_ERROR(read_tcp_scope(in, *slow_close.mutable_scope()));
+  return set_duration(in, "delay", slow_close.mutable_delay(), true);
+}
+
+Status build_tcp_timeout(ParamReader& in, v1::FaultSpec& spec) {
+  auto& timeout = *spec.mutable_tcp_timeout();
+  CHAOS_RETURN_IF_ERROR(read_tcp_scope(in, *timeout.mutable_scope()));
+  return set_duration(in, "timeout", timeout.mutable_timeout());
+}
+
+Status build_tcp_slicer(ParamReader& in, v1::FaultSpec& spec) {
+  auto& slicer = *spec.mutable_tcp_slicer();
+  CHAOS_RETURN_IF_ERROR(read_tcp_scope(in, *slicer.mutable_scope()));
+  CHAOS_ASSIGN_OR_RETURN(auto average, in.unsigned_int("average_size", 64 * 1024));
+  if (!average) return in.missing("average_size");
+  if (*average == 0) return in.error("average_size", "must be at least 1");
+  slicer.set_average_size(static_cast<uint32_t>(*average));
+  CHAOS_ASSIGN_OR_RETURN(auto variation, in.unsigned_int("size_variation", 64 * 1024));
+  if (variation && *variation >= *average) return in.error("size_variation", "must be below average_size");
+  slicer.set_size_variation(static_cast<uint32_t>(variation.value_or(0)));
+  return set_duration(in, "delay", slicer.mutable_delay());
+}
+
 // The whole container is the target (FaultSpec.target): no parameters.
 Status build_container_pause(ParamReader&, v1::FaultSpec& spec) {
   spec.mutable_container_pause();
@@ -342,6 +379,8 @@ const std::map<std::string, Builder>& builders() {
       {"stress.memory", build_stress_memory},
       {"tcp.latency", build_tcp_latency},     {"tcp.reset_peer", build_tcp_reset_peer},
       {"tcp.limit_data", build_tcp_limit_data},
+      {"tcp.bandwidth", build_tcp_bandwidth},   {"tcp.slow_close", build_tcp_slow_close},
+      {"tcp.timeout", build_tcp_timeout},       {"tcp.slicer", build_tcp_slicer},
       {"http.abort", build_http_abort},       {"http.delay", build_http_delay},
       {"http.headers", build_http_headers},   {"nats.delay", build_nats_delay},
       {"nats.drop", build_nats_drop},

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <linux/netfilter_ipv4.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
@@ -31,6 +32,9 @@ constexpr std::size_t kProxyReadChunkBytes = 64 * 1024;
 // the others on the same thread.
 constexpr int kProxyReadsPerEvent = 4;
 constexpr int kProxyListenBacklog = 256;
+// A side is not read while its direction holds more chunks than this (a
+// filter that cuts the stream into small delayed segments).
+constexpr std::size_t kProxyMaxHeldChunks = 4096;
 constexpr int kProxyMaxEvents = 64;
 constexpr int kProxyIdleWaitMs = 1000;
 // epoll data: these two, or (connection id << 1) | side with ids from 1.
@@ -74,6 +78,7 @@ struct ProxySide {
   bool eof = false;         // read EOF
   bool write_shut = false;  // we sent FIN
   bool paused = false;      // not read: its direction's queue is full
+  bool no_delay = false;    // TCP_NODELAY set (segments written one by one)
   std::uint32_t events = 0;
 };
 
@@ -86,6 +91,8 @@ struct ProxyConnection {
   std::unique_ptr<StreamFilter> filter;
   DirectionQueue queues[2];
   std::optional<SteadyTime> close_at;
+  // Per direction: the source's FIN is not forwarded before this.
+  std::optional<SteadyTime> end_at[2];
   CloseAction pending_close = CloseAction::kNone;
   bool closing = false;  // FIN both ways once the queues are written
   std::optional<SteadyTime> timer;  // the earliest scheduled wake-up
@@ -275,7 +282,12 @@ class ProxyLoop {
       return false;
     }
     for (Emit& emit : verdict.forward) {
-      connection.queues[index].push(std::move(emit.bytes), now + std::max(Duration{0}, emit.delay), emit.hold_order);
+      if (emit.own_segment) set_no_delay(connection.sides[1 - index]);
+      connection.queues[index].push(std::move(emit.bytes), now + std::max(Duration{0}, emit.delay), emit.hold_order,
+                                    emit.own_segment);
+    }
+    if (verdict.end_delay > Duration{0}) {
+      connection.end_at[index] = verdict.end_delay == kHoldEnd ? SteadyTime::max() : now + verdict.end_delay;
     }
     if (!verdict.reply.empty()) connection.queues[1 - index].push(std::move(verdict.reply), now, false);
     if (verdict.close != CloseAction::kNone) {
@@ -287,6 +299,18 @@ class ProxyLoop {
       }
     }
     return true;
+  }
+
+  // Without it the kernel would join small segments again (Nagle).
+  static void set_no_delay(ProxySide& side) {
+    if (side.no_delay || !side.fd.valid()) return;
+    const int one = 1;
+    ::setsockopt(side.fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    side.no_delay = true;
+  }
+
+  static bool over_bounds(const DirectionQueue& queue, std::size_t max_bytes, std::size_t divisor) {
+    return queue.queued_bytes() > max_bytes / divisor || queue.held_chunks() > kProxyMaxHeldChunks / divisor;
   }
 
   void on_socket_event(std::uint64_t id, int side, std::uint32_t events) {
@@ -329,7 +353,7 @@ class ProxyLoop {
                          [&](StreamFilter& filter) { return filter.on_bytes(proxy_direction_of(side), input, now); })) {
           return false;
         }
-        if (connection.queues[side].queued_bytes() > options_.max_queued_bytes) source.paused = true;
+        if (over_bounds(connection.queues[side], options_.max_queued_bytes, 1)) source.paused = true;
         continue;
       }
       if (count == 0) {
@@ -368,9 +392,13 @@ class ProxyLoop {
         return;
       }
       ProxySide& source = connection.sides[index];
-      if (source.paused && queue.queued_bytes() <= options_.max_queued_bytes / 2) source.paused = false;
-      // The source's EOF reaches the target once everything before it did.
-      if (source.eof && queue.empty() && target_ready) {
+      if (source.paused && !over_bounds(queue, options_.max_queued_bytes, 2)) source.paused = false;
+      // The source's EOF reaches the target once everything before it did
+      // and its end delay (if any) passed.
+      const std::optional<SteadyTime>& end_at = connection.end_at[index];
+      const bool end_due = !end_at || now >= *end_at;
+      if (end_at && !end_due && *end_at != SteadyTime::max()) next = next ? std::min(*next, *end_at) : *end_at;
+      if (source.eof && queue.empty() && target_ready && end_due) {
         ::shutdown(target.fd.get(), SHUT_WR);
         target.write_shut = true;
       }
@@ -386,7 +414,9 @@ class ProxyLoop {
       connection.closing = true;
     }
     const bool drained = connection.queues[0].empty() && connection.queues[1].empty();
-    if ((connection.closing && drained) || (connection.sides[0].eof && connection.sides[1].eof && drained)) {
+    const bool both_ended = connection.sides[0].eof && connection.sides[1].eof && connection.sides[0].write_shut &&
+                            connection.sides[1].write_shut;
+    if ((connection.closing && drained) || (both_ended && drained)) {
       destroy(connection, false);
       return;
     }

@@ -32,7 +32,14 @@ struct Emit {
   // may overtake it, so a protocol fault delays one message (a JetStream
   // ack) and not the connection; only whole protocol messages set it.
   bool hold_order = true;
+  // True: written to the socket on its own (one send, TCP_NODELAY), never
+  // coalesced with the bytes around it (tcp.slicer's segments).
+  bool own_segment = false;
 };
+
+// FilterVerdict::end_delay that keeps a side's FIN from the other side
+// until the connection is closed (or the proxy stops).
+inline constexpr Duration kHoldEnd = Duration::max();
 
 enum class CloseAction {
   kNone,
@@ -49,6 +56,10 @@ struct FilterVerdict {
   // Delay before `close` takes effect, from the input's arrival
   // (tcp.timeout, tcp.reset_peer after T).
   Duration close_after{0};
+  // From on_end() only: the side's FIN is forwarded no earlier than this
+  // after its arrival (and after what was emitted before it); kHoldEnd:
+  // never (tcp.slow_close, tcp.timeout).
+  Duration end_delay{0};
 };
 
 // What the proxy knows about a connection when it is accepted.

@@ -29,6 +29,10 @@ class TcpFaultFilter final : public StreamFilter {
  private:
   bool faulted(Direction from) const;
   Duration latency_sample();
+  FilterVerdict budget_bytes(std::string_view input);
+  // Pieces due when a link of the spec's rate would have carried them.
+  FilterVerdict rate_limited(Direction from, std::string_view input, SteadyTime now);
+  FilterVerdict sliced(Direction from, std::string_view input, SteadyTime now);
 
   const TcpFaultSpec& spec_;
   std::mt19937_64 random_;
@@ -36,6 +40,9 @@ class TcpFaultFilter final : public StreamFilter {
   // limit_data's budget.
   std::uint64_t counted_bytes_ = 0;
   bool budget_spent_ = false;
+  // Per direction (client to server first): when the last piece queued by
+  // tcp.bandwidth or tcp.slicer is due.
+  SteadyTime last_due_[2] = {SteadyTime::min(), SteadyTime::min()};
 };
 
 // Per connection: a TcpFaultFilter for `percent` of them (drawn at accept),

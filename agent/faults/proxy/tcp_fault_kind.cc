@@ -6,6 +6,7 @@
 #include <random>
 
 #include "agent/faults/dns/dns_redirect_rules.h"
+#include "agent/faults/proxy/existing_connection_reset.h"
 #include "agent/faults/proxy/live_tcp_fault.h"
 #include "agent/faults/proxy/tcp_fault_spec.h"
 #include "agent/faults/rollback_stack.h"
@@ -69,8 +70,13 @@ Status TcpFaultKind::validate(const v1::FaultSpec& spec) const {
 
 Status TcpFaultKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
   auto parsed = parse_tcp_fault_spec(spec);
-  if (!parsed.ok() || parsed->mode != TcpFaultMode::kLatency) return {};
-  return check_max_delay(policy, "tcp_latency.delay", parsed->delay + parsed->jitter);
+  if (!parsed.ok()) return {};
+  switch (parsed->mode) {
+    case TcpFaultMode::kLatency: return check_max_delay(policy, "tcp_latency.delay", parsed->delay + parsed->jitter);
+    case TcpFaultMode::kSlowClose: return check_max_delay(policy, "tcp_slow_close.delay", parsed->delay);
+    case TcpFaultMode::kSlicer: return check_max_delay(policy, "tcp_slicer.delay", parsed->delay);
+    default: return {};
+  }
 }
 
 StatusOr<std::unique_ptr<LiveFault>> TcpFaultKind::apply(const v1::FaultSpec& spec, const FaultContext& context) {
@@ -94,7 +100,8 @@ StatusOr<std::unique_ptr<LiveFault>> TcpFaultKind::apply(const v1::FaultSpec& sp
     return Status{};
   });
 
-  const std::string detail = parsed.describe();
+  std::string detail = parsed.describe();
+  const TcpScopeSpec scope = parsed.scope;
   const ProxyRedirectRules rules_template{proxy_table_name(context.fault_id), 0, parsed.scope.port,
                                           parsed.scope.address, parsed.scope.local, parsed.scope.remote,
                                           options_.socket_mark};
@@ -115,6 +122,13 @@ StatusOr<std::unique_ptr<LiveFault>> TcpFaultKind::apply(const v1::FaultSpec& sp
   // Replaces a leftover of this same fault id in the same transaction; on
   // failure the engine's unique_ptr stops the proxy.
   CHAOS_RETURN_IF_ERROR(install_proxy_redirect(*commands, rules));
+  undo.push("the nft table inet " + rules.table, [commands, table = rules.table] {
+    return dns::remove_redirect(*commands, table);
+  });
+  if (scope.reset_existing) {
+    CHAOS_ASSIGN_OR_RETURN(const std::size_t reset, reset_existing_connections(*commands, scope));
+    detail += " (" + std::to_string(reset) + " sockets reset at inject)";
+  }
   undo.release();  // the LiveTcpFault clears the claim on revert
   LiveTcpFaultSetup setup{rules, detail, engine_options.network_namespace_fd};
   return std::unique_ptr<LiveFault>(
@@ -149,7 +163,8 @@ Status TcpFaultKind::recover_by_id(const FaultContext& context) {
 std::vector<std::unique_ptr<FaultKind>> make_proxy_fault_kinds(const AgentEnvironment& env, TcpFaultOptions options) {
   auto claims = std::make_shared<TcpPortClaims>();
   std::vector<std::unique_ptr<FaultKind>> kinds;
-  for (const char* name : {"tcp.latency", "tcp.reset_peer", "tcp.limit_data"}) {
+  for (const char* name : {"tcp.latency", "tcp.reset_peer", "tcp.limit_data", "tcp.bandwidth", "tcp.slow_close",
+                           "tcp.timeout", "tcp.slicer"}) {
     kinds.push_back(std::make_unique<TcpFaultKind>(name, env, options, claims));
   }
   return kinds;

@@ -1,8 +1,11 @@
-// tcp.latency, tcp.reset_peer, tcp.limit_data: one FaultKind class, one
+// tcp.latency, tcp.reset_peer, tcp.limit_data, tcp.bandwidth,
+// tcp.slow_close, tcp.timeout, tcp.slicer: one FaultKind class, one
 // instance per kind name. While live, new TCP connections in the spec's
 // scope are redirected (nft table chaos_tcp_<id>) to the fault's own proxy
 // engine, which forwards them to their original destination through a
-// TcpFaultFilter (or a pass-through for the unfaulted percentage).
+// TcpFaultFilter (or a pass-through for the unfaulted percentage). With
+// the scope's reset_existing, the connections already open in scope are
+// reset once the redirect is in place (existing_connection_reset.h).
 //
 // In a container (FaultContext::container) the table, the proxy's sockets
 // and its event thread live in the container's network namespace.

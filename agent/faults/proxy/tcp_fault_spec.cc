@@ -17,6 +17,8 @@ constexpr Duration kTcpSpecMaxDelay = std::chrono::minutes(10);
 constexpr Duration kTcpSpecMaxAfter = std::chrono::hours(24);
 constexpr std::uint64_t kTcpSpecMaxBytes = std::uint64_t{1} << 40;
 constexpr std::size_t kTcpSpecMaxAddressLength = 15;  // "255.255.255.255"
+constexpr std::uint64_t kTcpSpecMaxRate = std::uint64_t{1} << 34;  // 16 GiB/s: above any NIC
+constexpr std::uint32_t kTcpSpecMaxSlice = 64 * 1024;               // the proxy's read size
 
 Duration tcp_spec_from_proto(const google::protobuf::Duration& duration) {
   return std::chrono::seconds(duration.seconds()) + std::chrono::nanoseconds(duration.nanos());
@@ -63,6 +65,51 @@ StatusOr<TcpScopeSpec> tcp_spec_scope(const v1::TcpScope& scope, const std::stri
     case v1::TCP_DIRECTION_BOTH: break;
     default: return invalid_argument(prefix + "scope.direction: unknown value " + std::to_string(scope.direction()));
   }
+  out.reset_existing = scope.reset_existing();
+  return out;
+}
+
+StatusOr<TcpFaultSpec> parse_tcp_bandwidth(const v1::TcpBandwidth& bandwidth) {
+  TcpFaultSpec out;
+  out.mode = TcpFaultMode::kBandwidth;
+  CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(bandwidth.scope(), "tcp_bandwidth."));
+  if (bandwidth.bytes_per_second() == 0 || bandwidth.bytes_per_second() > kTcpSpecMaxRate) {
+    return invalid_argument("tcp_bandwidth.bytes_per_second: required, 1..2^34");
+  }
+  out.bytes_per_second = bandwidth.bytes_per_second();
+  return out;
+}
+
+StatusOr<TcpFaultSpec> parse_tcp_slow_close(const v1::TcpSlowClose& slow_close) {
+  TcpFaultSpec out;
+  out.mode = TcpFaultMode::kSlowClose;
+  CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(slow_close.scope(), "tcp_slow_close."));
+  CHAOS_ASSIGN_OR_RETURN(out.delay, tcp_spec_duration(slow_close.delay(), "tcp_slow_close.delay", kTcpSpecMaxDelay));
+  if (out.delay <= Duration{0}) return invalid_argument("tcp_slow_close.delay: must be positive");
+  return out;
+}
+
+StatusOr<TcpFaultSpec> parse_tcp_timeout(const v1::TcpTimeout& timeout) {
+  TcpFaultSpec out;
+  out.mode = TcpFaultMode::kTimeout;
+  CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(timeout.scope(), "tcp_timeout."));
+  CHAOS_ASSIGN_OR_RETURN(out.timeout, tcp_spec_duration(timeout.timeout(), "tcp_timeout.timeout", kTcpSpecMaxAfter));
+  return out;
+}
+
+StatusOr<TcpFaultSpec> parse_tcp_slicer(const v1::TcpSlicer& slicer) {
+  TcpFaultSpec out;
+  out.mode = TcpFaultMode::kSlicer;
+  CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(slicer.scope(), "tcp_slicer."));
+  if (slicer.average_size() == 0 || slicer.average_size() > kTcpSpecMaxSlice) {
+    return invalid_argument("tcp_slicer.average_size: required, 1..65536");
+  }
+  if (slicer.size_variation() >= slicer.average_size()) {
+    return invalid_argument("tcp_slicer.size_variation: must be below average_size");
+  }
+  out.slice_average = slicer.average_size();
+  out.slice_variation = slicer.size_variation();
+  CHAOS_ASSIGN_OR_RETURN(out.delay, tcp_spec_duration(slicer.delay(), "tcp_slicer.delay", kTcpSpecMaxDelay));
   return out;
 }
 
@@ -79,6 +126,10 @@ std::string tcp_fault_kind_name(const v1::FaultSpec& spec) {
     case v1::FaultSpec::kTcpLatency: return "tcp.latency";
     case v1::FaultSpec::kTcpResetPeer: return "tcp.reset_peer";
     case v1::FaultSpec::kTcpLimitData: return "tcp.limit_data";
+    case v1::FaultSpec::kTcpBandwidth: return "tcp.bandwidth";
+    case v1::FaultSpec::kTcpSlowClose: return "tcp.slow_close";
+    case v1::FaultSpec::kTcpTimeout: return "tcp.timeout";
+    case v1::FaultSpec::kTcpSlicer: return "tcp.slicer";
     default: return {};
   }
 }
@@ -119,6 +170,10 @@ StatusOr<TcpFaultSpec> parse_tcp_fault_spec(const v1::FaultSpec& spec) {
       out.limit_bytes = limit.bytes();
       return out;
     }
+    case v1::FaultSpec::kTcpBandwidth: return parse_tcp_bandwidth(spec.tcp_bandwidth());
+    case v1::FaultSpec::kTcpSlowClose: return parse_tcp_slow_close(spec.tcp_slow_close());
+    case v1::FaultSpec::kTcpTimeout: return parse_tcp_timeout(spec.tcp_timeout());
+    case v1::FaultSpec::kTcpSlicer: return parse_tcp_slicer(spec.tcp_slicer());
     default: return invalid_argument("tcp: spec is not a tcp.* fault");
   }
 }
@@ -137,6 +192,15 @@ std::string TcpFaultSpec::describe() const {
       if (after_bytes > 0) text += " " + std::to_string(after_bytes) + " bytes";
       break;
     case TcpFaultMode::kLimitData: text = "tcp.limit_data " + std::to_string(limit_bytes) + " bytes"; break;
+    case TcpFaultMode::kBandwidth: text = "tcp.bandwidth " + std::to_string(bytes_per_second) + " bytes/s"; break;
+    case TcpFaultMode::kSlowClose: text = "tcp.slow_close " + tcp_spec_millis(delay); break;
+    case TcpFaultMode::kTimeout:
+      text = "tcp.timeout " + (timeout > Duration{0} ? "closing after " + tcp_spec_millis(timeout) : "until revert");
+      break;
+    case TcpFaultMode::kSlicer:
+      text = "tcp.slicer " + std::to_string(slice_average) + "+-" + std::to_string(slice_variation) + " bytes" +
+             (delay > Duration{0} ? ", " + tcp_spec_millis(delay) + " apart" : "");
+      break;
   }
   text += " on port " + std::to_string(scope.port);
   if (!scope.address.empty()) text += " of " + scope.address;
@@ -146,7 +210,8 @@ std::string TcpFaultSpec::describe() const {
               : (scope.client_to_server ? ", client to server" : ", server to client");
   char percent[48];
   std::snprintf(percent, sizeof percent, "%g", scope.percent);
-  return text + ", " + percent + "% of new connections";
+  return text + ", " + percent + "% of new connections" +
+         (scope.reset_existing ? "; connections open at inject reset" : "");
 }
 
 }  // namespace chaos::agent::proxy

@@ -1,5 +1,6 @@
-// The tcp.* specs (tcp.latency, tcp.reset_peer, tcp.limit_data) checked and
-// reduced to one struct the filters, the redirect and the kind share.
+// The tcp.* specs (tcp.latency, tcp.reset_peer, tcp.limit_data,
+// tcp.bandwidth, tcp.slow_close, tcp.timeout, tcp.slicer) checked and reduced
+// to one struct the filters, the redirect and the kind share.
 #pragma once
 
 #include <cstdint>
@@ -11,7 +12,7 @@
 
 namespace chaos::agent::proxy {
 
-enum class TcpFaultMode { kLatency, kResetPeer, kLimitData };
+enum class TcpFaultMode { kLatency, kResetPeer, kLimitData, kBandwidth, kSlowClose, kTimeout, kSlicer };
 
 struct TcpScopeSpec {
   std::uint16_t port = 0;
@@ -21,17 +22,22 @@ struct TcpScopeSpec {
   double percent = 100;
   bool client_to_server = true;
   bool server_to_client = true;
+  bool reset_existing = false;  // RST the connections open at inject
 };
 
 struct TcpFaultSpec {
   TcpFaultMode mode = TcpFaultMode::kLatency;
   TcpScopeSpec scope;
-  Duration delay{0};
+  Duration delay{0};  // latency; slow_close; slicer: between segments
   Duration jitter{0};
   bool allow_reorder = false;
   Duration after{0};              // reset_peer: after accept; 0 = not by time
   std::uint64_t after_bytes = 0;  // reset_peer: 0 = not by bytes
   std::uint64_t limit_bytes = 0;  // limit_data
+  std::uint64_t bytes_per_second = 0;  // bandwidth
+  Duration timeout{0};                 // timeout: 0 = hold until revert
+  std::uint32_t slice_average = 0;     // slicer
+  std::uint32_t slice_variation = 0;   // slicer: < slice_average
 
   // "tcp.latency 50ms +-5ms on port 4222, both directions, 100% of connections"
   std::string describe() const;

@@ -109,6 +109,35 @@ std::vector<CrashCase> crash_cases() {
          spec.mutable_tcp_limit_data()->set_bytes(1);
          return spec;
        }},
+      {"tcp.bandwidth",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_tcp_bandwidth()->mutable_scope()->set_port(7500);
+         spec.mutable_tcp_bandwidth()->set_bytes_per_second(1000);
+         return spec;
+       }},
+      {"tcp.slow_close",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_tcp_slow_close()->mutable_scope()->set_port(7500);
+         spec.mutable_tcp_slow_close()->mutable_delay()->set_seconds(1);
+         return spec;
+       }},
+      // With reset_existing: its ss -K runs after the redirect is installed.
+      {"tcp.timeout",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_tcp_timeout()->mutable_scope()->set_port(7500);
+         spec.mutable_tcp_timeout()->mutable_scope()->set_reset_existing(true);
+         return spec;
+       }},
+      {"tcp.slicer",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_tcp_slicer()->mutable_scope()->set_port(7500);
+         spec.mutable_tcp_slicer()->set_average_size(8);
+         return spec;
+       }},
       // Unplaced, its workers are threads of the agent: the crash ends them,
       // and the snapshot shows that recovery leaves nothing else behind.
       {"stress.cpu",

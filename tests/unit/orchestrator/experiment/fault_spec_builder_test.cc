@@ -193,6 +193,49 @@ TEST(FaultSpecBuilder, TcpKindsReadTheScopeAndTheirOwnParams) {
   EXPECT_EQ(limit->tcp_limit_data().bytes(), 1000u);
 }
 
+TEST(FaultSpecBuilder, BuildsTheShapingTcpKinds) {
+  auto bandwidth = build_fault_spec("tcp.bandwidth", cli({"port=4222", "bytes_per_second=5000"}), "t");
+  ASSERT_TRUE(bandwidth.ok()) << bandwidth.status().message();
+  EXPECT_EQ(bandwidth->tcp_bandwidth().bytes_per_second(), 5000u);
+  EXPECT_EQ(build_fault_spec("tcp.bandwidth", cli({"port=4222"}), "t").status().message(),
+            "t: tcp.bandwidth needs param 'bytes_per_second'");
+  EXPECT_EQ(build_fault_spec("tcp.bandwidth", cli({"port=4222", "bytes_per_second=0"}), "t").status().message(),
+            "--param bytes_per_second: tcp.bandwidth param 'bytes_per_second': must be at least 1");
+
+  auto slow_close =
+      build_fault_spec("tcp.slow_close", cli({"port=80", "delay=2s", "direction=client_to_server"}), "t");
+  ASSERT_TRUE(slow_close.ok()) << slow_close.status().message();
+  EXPECT_EQ(slow_close->tcp_slow_close().delay().seconds(), 2);
+  EXPECT_EQ(slow_close->tcp_slow_close().scope().direction(), v1::TCP_DIRECTION_CLIENT_TO_SERVER);
+  EXPECT_EQ(build_fault_spec("tcp.slow_close", cli({"port=80"}), "t").status().message(),
+            "t: tcp.slow_close needs param 'delay'");
+
+  auto timeout = build_fault_spec("tcp.timeout", cli({"port=80"}), "t");
+  ASSERT_TRUE(timeout.ok()) << timeout.status().message();
+  EXPECT_EQ(timeout->tcp_timeout().timeout().seconds(), 0) << "no timeout: held until revert";
+  EXPECT_EQ(timeout->tcp_timeout().timeout().nanos(), 0);
+  timeout = build_fault_spec("tcp.timeout", cli({"port=80", "timeout=5s", "reset_existing=true"}), "t");
+  ASSERT_TRUE(timeout.ok()) << timeout.status().message();
+  EXPECT_EQ(timeout->tcp_timeout().timeout().seconds(), 5);
+  EXPECT_TRUE(timeout->tcp_timeout().scope().reset_existing());
+
+  auto slicer =
+      build_fault_spec("tcp.slicer", cli({"port=80", "average_size=64", "size_variation=16", "delay=5ms"}), "t");
+  ASSERT_TRUE(slicer.ok()) << slicer.status().message();
+  EXPECT_EQ(slicer->tcp_slicer().average_size(), 64u);
+  EXPECT_EQ(slicer->tcp_slicer().size_variation(), 16u);
+  EXPECT_EQ(slicer->tcp_slicer().delay().nanos(), 5'000'000);
+  EXPECT_FALSE(slicer->tcp_slicer().scope().reset_existing());
+  EXPECT_EQ(build_fault_spec("tcp.slicer", cli({"port=80", "average_size=8", "size_variation=8"}), "t")
+                .status()
+                .message(),
+            "--param size_variation: tcp.slicer param 'size_variation': must be below average_size");
+  EXPECT_EQ(build_fault_spec("tcp.slicer", cli({"port=80", "average_size=8", "reset_existing=maybe"}), "t")
+                .status()
+                .message(),
+            "--param reset_existing: tcp.slicer param 'reset_existing': 'maybe' is not one of false|true");
+}
+
 TEST(FaultSpecBuilder, DnsSpoofNeedsAddresses) {
   EXPECT_FALSE(build_fault_spec("dns.fail", cli({"patterns=*.lab", "mode=spoof"}), "t").ok());
   auto spec = build_fault_spec("dns.fail", cli({"patterns=*.lab,nats.example", "mode=spoof",

@@ -51,5 +51,36 @@ TEST(DirectionQueue, ConsumeCountsDownUntilEmpty) {
   EXPECT_EQ(queue.ready(), "x");
 }
 
+TEST(DirectionQueue, OwnSegmentsAreReadyOneAtATime) {
+  DirectionQueue queue;
+  queue.push("head ", kStart, true);
+  queue.push("ab", kStart, true, true);
+  queue.push("cd", kStart, true, true);
+  queue.push(" tail", kStart, true);
+  EXPECT_EQ(queue.held_chunks(), 4u);
+  queue.release(kStart);
+  EXPECT_EQ(queue.held_chunks(), 0u);
+  EXPECT_EQ(queue.ready(), "head ");
+  queue.consume(5);
+  EXPECT_EQ(queue.ready(), "ab");
+  queue.consume(1);
+  EXPECT_EQ(queue.ready(), "b") << "a partial write keeps the segment's end";
+  queue.consume(1);
+  EXPECT_EQ(queue.ready(), "cd");
+  queue.consume(2);
+  EXPECT_EQ(queue.ready(), " tail");
+  EXPECT_EQ(queue.queued_bytes(), 5u);
+}
+
+TEST(DirectionQueue, OrderedChunksBehindAHeldOneWaitForIt) {
+  DirectionQueue queue;
+  queue.push("a", kStart + 30ms, true);
+  queue.push("b", kStart + 10ms, true);
+  queue.push("c", kStart + 20ms, true);
+  EXPECT_EQ(queue.release(kStart), kStart + 30ms) << "nothing can go before the first";
+  EXPECT_EQ(queue.release(kStart + 30ms), std::nullopt);
+  EXPECT_EQ(queue.ready(), "abc");
+}
+
 }  // namespace
 }  // namespace chaos::agent::proxy

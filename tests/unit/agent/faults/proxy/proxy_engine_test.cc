@@ -227,5 +227,78 @@ TEST_F(ProxyEngineTest, StopClosesProxiedConnectionsAndTheListener) {
   EXPECT_NE(::connect(late.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
 }
 
+TEST_F(ProxyEngineTest, SlowCloseDelaysTheFinButNotTheData) {
+  TcpFaultSpec spec;
+  spec.mode = TcpFaultMode::kSlowClose;
+  spec.delay = 300ms;
+  spec.scope.server_to_client = false;
+  auto engine = start(spec);
+  ASSERT_TRUE(engine);
+  UniqueFd client = connect_to(engine->port());
+  ASSERT_EQ(::send(client.get(), "ab", 2, MSG_NOSIGNAL), 2);
+  EXPECT_EQ(read_up_to(client.get(), 2), "ab");
+  const auto closed = std::chrono::steady_clock::now();
+  ::shutdown(client.get(), SHUT_WR);
+  // The echo server answers our FIN with its own: the EOF comes back only
+  // once ours reached it.
+  EXPECT_EQ(read_up_to(client.get(), 1), "");
+  EXPECT_GE(std::chrono::steady_clock::now() - closed, 300ms);
+}
+
+TEST_F(ProxyEngineTest, TimeoutSwallowsTheAnswerThenCloses) {
+  TcpFaultSpec spec;
+  spec.mode = TcpFaultMode::kTimeout;
+  spec.timeout = 200ms;
+  spec.scope.client_to_server = false;
+  auto engine = start(spec);
+  ASSERT_TRUE(engine);
+  UniqueFd client = connect_to(engine->port());
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_EQ(::send(client.get(), "ping", 4, MSG_NOSIGNAL), 4);
+  EXPECT_EQ(read_up_to(client.get(), 4), "") << "the echo is dropped, then the connection ends";
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, 200ms);
+  EXPECT_EQ(settled(engine->counters().closes, 1), 1u);
+  EXPECT_GE(settled(engine->counters().bytes_client_to_server, 4), 4u);
+  EXPECT_EQ(engine->counters().bytes_server_to_client.load(), 0u);
+}
+
+TEST_F(ProxyEngineTest, BandwidthStretchesATransferToTheRate) {
+  TcpFaultSpec spec;
+  spec.mode = TcpFaultMode::kBandwidth;
+  spec.bytes_per_second = 10'000;
+  spec.scope.client_to_server = false;
+  auto engine = start(spec);
+  ASSERT_TRUE(engine);
+  UniqueFd client = connect_to(engine->port());
+  const std::string message(3000, 'b');
+  const auto sent = std::chrono::steady_clock::now();
+  ASSERT_EQ(::send(client.get(), message.data(), message.size(), MSG_NOSIGNAL), 3000);
+  EXPECT_EQ(read_up_to(client.get(), message.size()), message);
+  EXPECT_GE(std::chrono::steady_clock::now() - sent, 300ms) << "3000 bytes at 10000 bytes/s";
+}
+
+TEST_F(ProxyEngineTest, SlicerDeliversSeparateSegments) {
+  TcpFaultSpec spec;
+  spec.mode = TcpFaultMode::kSlicer;
+  spec.slice_average = 1;
+  spec.delay = 30ms;
+  spec.scope.client_to_server = false;
+  auto engine = start(spec);
+  ASSERT_TRUE(engine);
+  UniqueFd client = connect_to(engine->port());
+  ASSERT_EQ(::send(client.get(), "abcdef", 6, MSG_NOSIGNAL), 6);
+  std::string received;
+  int reads = 0;
+  char buffer[64];
+  while (received.size() < 6) {
+    const ssize_t count = ::recv(client.get(), buffer, sizeof buffer, 0);
+    if (count <= 0) break;
+    received.append(buffer, static_cast<std::size_t>(count));
+    ++reads;
+  }
+  EXPECT_EQ(received, "abcdef");
+  EXPECT_GE(reads, 3) << "segments 30 ms apart arrive as separate reads";
+}
+
 }  // namespace
 }  // namespace chaos::agent::proxy

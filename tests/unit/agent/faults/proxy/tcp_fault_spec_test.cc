@@ -73,5 +73,78 @@ TEST(TcpFaultSpec, LimitDataNeedsBytes) {
   EXPECT_EQ(tcp_fault_kind_name(spec), "tcp.limit_data");
 }
 
+std::string tcp_spec_error(const v1::FaultSpec& spec) {
+  auto parsed = parse_tcp_fault_spec(spec);
+  return parsed.ok() ? "ok" : std::string(parsed.status().message());
+}
+
+TEST(TcpFaultSpec, BandwidthNeedsARateWithinBounds) {
+  v1::FaultSpec spec;
+  spec.mutable_tcp_bandwidth()->mutable_scope()->set_port(80);
+  EXPECT_EQ(tcp_spec_error(spec), "tcp_bandwidth.bytes_per_second: required, 1..2^34");
+  spec.mutable_tcp_bandwidth()->set_bytes_per_second((std::uint64_t{1} << 34) + 1);
+  EXPECT_EQ(tcp_spec_error(spec), "tcp_bandwidth.bytes_per_second: required, 1..2^34");
+  spec.mutable_tcp_bandwidth()->set_bytes_per_second(1000);
+  auto parsed = parse_tcp_fault_spec(spec);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->mode, TcpFaultMode::kBandwidth);
+  EXPECT_EQ(parsed->describe(), "tcp.bandwidth 1000 bytes/s on port 80, both directions, 100% of new connections");
+  EXPECT_EQ(tcp_fault_kind_name(spec), "tcp.bandwidth");
+}
+
+TEST(TcpFaultSpec, SlowCloseNeedsAPositiveDelay) {
+  v1::FaultSpec spec;
+  spec.mutable_tcp_slow_close()->mutable_scope()->set_port(80);
+  EXPECT_EQ(tcp_spec_error(spec), "tcp_slow_close.delay: must be positive");
+  spec.mutable_tcp_slow_close()->mutable_delay()->set_seconds(-1);
+  EXPECT_EQ(tcp_spec_error(spec), "tcp_slow_close.delay: must not be negative");
+  spec.mutable_tcp_slow_close()->mutable_delay()->set_seconds(601);
+  EXPECT_EQ(tcp_spec_error(spec), "tcp_slow_close.delay: at most 600s");
+  spec.mutable_tcp_slow_close()->mutable_delay()->set_seconds(2);
+  auto parsed = parse_tcp_fault_spec(spec);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->delay, std::chrono::seconds(2));
+  EXPECT_EQ(tcp_fault_kind_name(spec), "tcp.slow_close");
+}
+
+TEST(TcpFaultSpec, TimeoutZeroHoldsUntilRevert) {
+  v1::FaultSpec spec;
+  spec.mutable_tcp_timeout()->mutable_scope()->set_port(80);
+  auto parsed = parse_tcp_fault_spec(spec);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->timeout, Duration{0});
+  EXPECT_EQ(parsed->describe(), "tcp.timeout until revert on port 80, both directions, 100% of new connections");
+  spec.mutable_tcp_timeout()->mutable_timeout()->set_seconds(24 * 3600 + 1);
+  EXPECT_EQ(tcp_spec_error(spec), "tcp_timeout.timeout: at most 86400s");
+  spec.mutable_tcp_timeout()->mutable_timeout()->set_seconds(5);
+  spec.mutable_tcp_timeout()->mutable_scope()->set_reset_existing(true);
+  parsed = parse_tcp_fault_spec(spec);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_TRUE(parsed->scope.reset_existing);
+  EXPECT_EQ(parsed->describe(), "tcp.timeout closing after 5000ms on port 80, both directions, 100% of new "
+                                "connections; connections open at inject reset");
+}
+
+TEST(TcpFaultSpec, SlicerNeedsASizeAboveItsVariation) {
+  v1::FaultSpec spec;
+  auto& slicer = *spec.mutable_tcp_slicer();
+  slicer.mutable_scope()->set_port(80);
+  EXPECT_EQ(tcp_spec_error(spec), "tcp_slicer.average_size: required, 1..65536");
+  slicer.set_average_size(65537);
+  EXPECT_EQ(tcp_spec_error(spec), "tcp_slicer.average_size: required, 1..65536");
+  slicer.set_average_size(10);
+  slicer.set_size_variation(10);
+  EXPECT_EQ(tcp_spec_error(spec), "tcp_slicer.size_variation: must be below average_size");
+  slicer.set_size_variation(3);
+  slicer.mutable_delay()->set_nanos(-5);
+  EXPECT_EQ(tcp_spec_error(spec), "tcp_slicer.delay: must not be negative");
+  slicer.mutable_delay()->set_nanos(20'000'000);
+  auto parsed = parse_tcp_fault_spec(spec);
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->describe(),
+            "tcp.slicer 10+-3 bytes, 20ms apart on port 80, both directions, 100% of new connections");
+  EXPECT_EQ(tcp_fault_kind_name(spec), "tcp.slicer");
+}
+
 }  // namespace
 }  // namespace chaos::agent::proxy
