@@ -26,7 +26,9 @@ std::optional<SteadyTime> DirectionQueue::release(SteadyTime now) {
       continue;
     }
     earlier_held = true;
-    next = next ? std::min(*next, chunk->due) : chunk->due;
+    // A chunk already due but held behind an earlier one is no wake-up of
+    // its own: reporting its past due time made the proxy loop on it.
+    if (chunk->due > now) next = next ? std::min(*next, chunk->due) : chunk->due;
     ++chunk;
   }
   return next;

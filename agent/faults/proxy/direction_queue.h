@@ -19,8 +19,10 @@ class DirectionQueue {
   // `hold_order`: released only after every chunk pushed before it (the
   // byte stream's order); otherwise as soon as it is due.
   void push(std::string bytes, SteadyTime due, bool hold_order);
-  // Moves what is due at `now` into ready(); returns the earliest due time
-  // of what is still held back, if anything is.
+  // Moves what is due at `now` into ready(); returns when to call again:
+  // the earliest due time after `now` of what is still held back, if
+  // anything is (a chunk already due but held behind a later-due one is
+  // released with it).
   std::optional<SteadyTime> release(SteadyTime now);
   std::string_view ready() const { return std::string_view(ready_).substr(ready_offset_); }
   void consume(std::size_t count);
