@@ -10,7 +10,9 @@ namespace {
 // With the scope's required port unless `with_port` is false.
 ParamMap proxy_cli(const std::vector<std::string>& assignments, bool with_port = true) {
   ParamMap params;
-  if (with_port) EXPECT_TRUE(add_cli_param("port=4222", params).ok());
+  if (with_port) {
+    EXPECT_TRUE(add_cli_param("port=4222", params).ok());
+  }
   for (const auto& assignment : assignments) {
     const Status status = add_cli_param(assignment, params);
     EXPECT_TRUE(status.ok()) << status.message();
