@@ -125,7 +125,9 @@ StatusOr<FaultEffect> LiveProxyFault::verify_live() {
   FaultEffect effect = counters_effect(report);
   effect.evidence = "nft table inet " + table + " redirects tcp port " + std::to_string(setup_.rules.port) +
                     " to the proxy listening on :" + std::to_string(engine_->port()) + "; " + summary(report) +
-                    (effect.impaired ? "" : " (armed, no new connection yet)");
+                    (effect.impaired                   ? ""
+                     : report.faulted_connections == 0 ? " (armed, no new connection yet)"
+                                                       : " (armed, nothing matched yet)");
   return effect;
 }
 

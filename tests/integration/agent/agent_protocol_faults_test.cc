@@ -425,6 +425,16 @@ TEST_F(AgentHttpFaultTest, AbortAnswersTheMatchingPathOnly) {
   EXPECT_EQ(other.body, "fine");
   EXPECT_EQ(protocol_counter(*agent_, "requests_aborted", 1), 1u);
 
+  // Every proxy kind claims the port: a tcp.* fault on it would never see
+  // a connection, so it is refused.
+  v1::FaultSpec latency;
+  *latency.mutable_tcp_latency()->mutable_scope() = protocol_scope(kProtocolHttpPort);
+  latency.mutable_tcp_latency()->mutable_delay()->set_nanos(10'000'000);
+  v1::InjectResponse refused;
+  const auto second = agent_->inject(inject_request(latency, "cag-http"), &refused);
+  EXPECT_EQ(second.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << second.error_message();
+  EXPECT_NE(second.error_message().find("another proxy fault"), std::string::npos) << second.error_message();
+
   revert_and_check_gone(id);
   const HttpReply after = get("/blocked/x.txt");
   EXPECT_EQ(after.status, 200) << after.head;
