@@ -28,7 +28,7 @@
 #include "agent/faults/network/network_fault_kinds.h"
 #include "agent/faults/process/process_fault_kinds.h"
 #include "agent/faults/stress/agent_oom_guard.h"
-#include "agent/faults/proxy/tcp_fault_kind.h"
+#include "agent/faults/proxy/proxy_fault_plans.h"
 #include "agent/faults/stress/stress_fault_kinds.h"
 #include "agent/os_capabilities.h"
 #include "agent/process_table.h"

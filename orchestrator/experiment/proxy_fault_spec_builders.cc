@@ -58,6 +58,23 @@ Status proxy_spec_bool(ParamReader& in, const std::string& name, bool& out) {
   return {};
 }
 
+// port, address, origin, reset_existing: the connections the agent's proxy
+// intercepts (the tcp.* scope without its percent and direction: each kind
+// has its own percent, and its match says which messages).
+Status read_proxy_scope(ParamReader& in, v1::TcpScope& scope) {
+  CHAOS_ASSIGN_OR_RETURN(auto port, in.unsigned_int("port", 65535));
+  if (!port) return in.missing("port");
+  if (*port == 0) return in.error("port", "must be 1..65535");
+  scope.set_port(static_cast<uint32_t>(*port));
+  CHAOS_ASSIGN_OR_RETURN(auto address, in.text("address"));
+  if (address) scope.set_address(*address);
+  CHAOS_ASSIGN_OR_RETURN(auto origin, in.choice("origin", {"local", "remote", "any"}));
+  if (origin) scope.set_origin(static_cast<v1::TcpScope::Origin>(*origin + 1));
+  CHAOS_ASSIGN_OR_RETURN(auto reset_existing, in.choice("reset_existing", {"false", "true"}));
+  scope.set_reset_existing(reset_existing.value_or(0) == 1);
+  return {};
+}
+
 // method, path, header, header_value: which requests an http.* fault takes.
 Status read_http_match(ParamReader& in, v1::HttpRequestMatch& match) {
   CHAOS_ASSIGN_OR_RETURN(auto method, in.text("method"));
@@ -157,6 +174,7 @@ Status read_nats_match(ParamReader& in, v1::NatsMessageMatch& match, v1::NatsPar
 
 Status build_http_abort(ParamReader& in, v1::FaultSpec& spec) {
   auto& abort = *spec.mutable_http_abort();
+  CHAOS_RETURN_IF_ERROR(read_proxy_scope(in, *abort.mutable_scope()));
   CHAOS_RETURN_IF_ERROR(read_http_match(in, *abort.mutable_match()));
   CHAOS_ASSIGN_OR_RETURN(auto status, in.unsigned_int("status", 599));
   if (!status) return in.missing("status");
@@ -173,6 +191,7 @@ Status build_http_abort(ParamReader& in, v1::FaultSpec& spec) {
 
 Status build_http_delay(ParamReader& in, v1::FaultSpec& spec) {
   auto& delay = *spec.mutable_http_delay();
+  CHAOS_RETURN_IF_ERROR(read_proxy_scope(in, *delay.mutable_scope()));
   CHAOS_RETURN_IF_ERROR(read_http_match(in, *delay.mutable_match()));
   CHAOS_RETURN_IF_ERROR(proxy_spec_delay(in, delay.mutable_delay()));
   CHAOS_ASSIGN_OR_RETURN(auto on, in.choice("on", {"request", "response"}));
@@ -185,6 +204,7 @@ Status build_http_delay(ParamReader& in, v1::FaultSpec& spec) {
 
 Status build_http_headers(ParamReader& in, v1::FaultSpec& spec) {
   auto& headers = *spec.mutable_http_headers();
+  CHAOS_RETURN_IF_ERROR(read_proxy_scope(in, *headers.mutable_scope()));
   CHAOS_RETURN_IF_ERROR(read_http_match(in, *headers.mutable_match()));
   CHAOS_RETURN_IF_ERROR(read_http_headers(in, "request_headers", *headers.mutable_request_headers()));
   CHAOS_RETURN_IF_ERROR(read_http_headers(in, "response_headers", *headers.mutable_response_headers()));
@@ -199,6 +219,7 @@ Status build_http_headers(ParamReader& in, v1::FaultSpec& spec) {
 
 Status build_nats_delay(ParamReader& in, v1::FaultSpec& spec) {
   auto& delay = *spec.mutable_nats_delay();
+  CHAOS_RETURN_IF_ERROR(read_proxy_scope(in, *delay.mutable_scope()));
   CHAOS_RETURN_IF_ERROR(read_nats_match(in, *delay.mutable_match(), *delay.mutable_limits()));
   CHAOS_RETURN_IF_ERROR(proxy_spec_delay(in, delay.mutable_delay()));
   double percent = 0;
@@ -209,6 +230,7 @@ Status build_nats_delay(ParamReader& in, v1::FaultSpec& spec) {
 
 Status build_nats_drop(ParamReader& in, v1::FaultSpec& spec) {
   auto& drop = *spec.mutable_nats_drop();
+  CHAOS_RETURN_IF_ERROR(read_proxy_scope(in, *drop.mutable_scope()));
   CHAOS_RETURN_IF_ERROR(read_nats_match(in, *drop.mutable_match(), *drop.mutable_limits()));
   CHAOS_ASSIGN_OR_RETURN(auto error, in.text("error"));
   if (error && (error->size() > kProxySpecMaxErrorText || !proxy_spec_is_printable(*error, true) ||

@@ -1,6 +1,6 @@
 // TOML/--param builders of the http.* and nats.* fault specs (issue 19),
-// registered in fault_spec_builder.cc. The interception scope (ports,
-// container) is read by the proxy's builders when the two are wired.
+// registered in fault_spec_builder.cc. Each reads the interception scope
+// too: `port` (required), `address`, `origin`.
 #pragma once
 
 #include "chaos/v1/agent.pb.h"

@@ -43,7 +43,9 @@ std::optional<SteadyTime> DirectionQueue::release(SteadyTime now) {
       continue;
     }
     earlier_held = true;
-    next = next ? std::min(*next, chunk->due) : chunk->due;
+    // A chunk already due but held behind an earlier one is no wake-up of
+    // its own: reporting its past due time made the proxy loop on it.
+    if (chunk->due > now) next = next ? std::min(*next, chunk->due) : chunk->due;
     // Only ordered chunks behind this one: none can go before it, so the
     // rest (thousands with tcp.slicer) need not be looked at.
     if (unordered_held_ == 0) break;

@@ -20,8 +20,10 @@ class DirectionQueue {
   // byte stream's order); otherwise as soon as it is due. `own_segment`:
   // ready() never joins it with the bytes before or after it.
   void push(std::string bytes, SteadyTime due, bool hold_order, bool own_segment = false);
-  // Moves what is due at `now` into ready(); returns the earliest due time
-  // of what is still held back, if anything is.
+  // Moves what is due at `now` into ready(); returns when to call again:
+  // the earliest due time after `now` of what is still held back, if
+  // anything is (a chunk already due but held behind a later-due one is
+  // released with it).
   std::optional<SteadyTime> release(SteadyTime now);
   // Due and not yet written: everything, or up to the next segment edge.
   std::string_view ready() const;

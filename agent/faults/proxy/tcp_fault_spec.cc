@@ -32,7 +32,9 @@ StatusOr<Duration> tcp_spec_duration(const google::protobuf::Duration& duration,
   return value;
 }
 
-StatusOr<TcpScopeSpec> tcp_spec_scope(const v1::TcpScope& scope, const std::string& prefix) {
+}  // namespace
+
+StatusOr<TcpScopeSpec> parse_tcp_scope(const v1::TcpScope& scope, const std::string& prefix) {
   TcpScopeSpec out;
   if (scope.port() == 0 || scope.port() > 65535) {
     return invalid_argument(prefix + "scope.port: required, 1..65535 (got " + std::to_string(scope.port()) + ")");
@@ -113,13 +115,17 @@ StatusOr<TcpFaultSpec> parse_tcp_slicer(const v1::TcpSlicer& slicer) {
   return out;
 }
 
-std::string tcp_spec_millis(Duration value) {
+std::string describe_proxy_millis(Duration value) {
   char text[32];
   std::snprintf(text, sizeof text, "%.0fms", std::chrono::duration<double, std::milli>(value).count());
   return text;
 }
 
-}  // namespace
+std::string describe_proxy_scope(const TcpScopeSpec& scope) {
+  std::string text = " on port " + std::to_string(scope.port);
+  if (!scope.address.empty()) text += " of " + scope.address;
+  return text + (scope.local && scope.remote ? "" : (scope.local ? " (local clients)" : " (remote clients)"));
+}
 
 std::string tcp_fault_kind_name(const v1::FaultSpec& spec) {
   switch (spec.kind_case()) {
@@ -140,7 +146,7 @@ StatusOr<TcpFaultSpec> parse_tcp_fault_spec(const v1::FaultSpec& spec) {
     case v1::FaultSpec::kTcpLatency: {
       const auto& latency = spec.tcp_latency();
       out.mode = TcpFaultMode::kLatency;
-      CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(latency.scope(), "tcp_latency."));
+      CHAOS_ASSIGN_OR_RETURN(out.scope, parse_tcp_scope(latency.scope(), "tcp_latency."));
       CHAOS_ASSIGN_OR_RETURN(out.delay, tcp_spec_duration(latency.delay(), "tcp_latency.delay", kTcpSpecMaxDelay));
       if (out.delay <= Duration{0}) return invalid_argument("tcp_latency.delay: must be positive");
       CHAOS_ASSIGN_OR_RETURN(out.jitter, tcp_spec_duration(latency.jitter(), "tcp_latency.jitter", kTcpSpecMaxDelay));
@@ -151,7 +157,7 @@ StatusOr<TcpFaultSpec> parse_tcp_fault_spec(const v1::FaultSpec& spec) {
     case v1::FaultSpec::kTcpResetPeer: {
       const auto& reset = spec.tcp_reset_peer();
       out.mode = TcpFaultMode::kResetPeer;
-      CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(reset.scope(), "tcp_reset_peer."));
+      CHAOS_ASSIGN_OR_RETURN(out.scope, parse_tcp_scope(reset.scope(), "tcp_reset_peer."));
       CHAOS_ASSIGN_OR_RETURN(out.after, tcp_spec_duration(reset.after(), "tcp_reset_peer.after", kTcpSpecMaxAfter));
       if (reset.after_bytes() > kTcpSpecMaxBytes) return invalid_argument("tcp_reset_peer.after_bytes: at most 2^40");
       out.after_bytes = reset.after_bytes();
@@ -163,7 +169,7 @@ StatusOr<TcpFaultSpec> parse_tcp_fault_spec(const v1::FaultSpec& spec) {
     case v1::FaultSpec::kTcpLimitData: {
       const auto& limit = spec.tcp_limit_data();
       out.mode = TcpFaultMode::kLimitData;
-      CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(limit.scope(), "tcp_limit_data."));
+      CHAOS_ASSIGN_OR_RETURN(out.scope, parse_tcp_scope(limit.scope(), "tcp_limit_data."));
       if (limit.bytes() == 0 || limit.bytes() > kTcpSpecMaxBytes) {
         return invalid_argument("tcp_limit_data.bytes: required, 1..2^40");
       }
@@ -182,12 +188,12 @@ std::string TcpFaultSpec::describe() const {
   std::string text;
   switch (mode) {
     case TcpFaultMode::kLatency:
-      text = "tcp.latency " + tcp_spec_millis(delay) + (jitter > Duration{0} ? " +-" + tcp_spec_millis(jitter) : "") +
+      text = "tcp.latency " + describe_proxy_millis(delay) + (jitter > Duration{0} ? " +-" + describe_proxy_millis(jitter) : "") +
              (allow_reorder ? " (chunks may reorder)" : "");
       break;
     case TcpFaultMode::kResetPeer:
       text = "tcp.reset_peer after";
-      if (after > Duration{0}) text += " " + tcp_spec_millis(after);
+      if (after > Duration{0}) text += " " + describe_proxy_millis(after);
       if (after > Duration{0} && after_bytes > 0) text += " or";
       if (after_bytes > 0) text += " " + std::to_string(after_bytes) + " bytes";
       break;
@@ -202,9 +208,7 @@ std::string TcpFaultSpec::describe() const {
              (delay > Duration{0} ? ", " + tcp_spec_millis(delay) + " apart" : "");
       break;
   }
-  text += " on port " + std::to_string(scope.port);
-  if (!scope.address.empty()) text += " of " + scope.address;
-  text += scope.local && scope.remote ? "" : (scope.local ? " (local clients)" : " (remote clients)");
+  text += describe_proxy_scope(scope);
   text += scope.client_to_server && scope.server_to_client
               ? ", both directions"
               : (scope.client_to_server ? ", client to server" : ", server to client");

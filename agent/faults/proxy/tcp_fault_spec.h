@@ -43,6 +43,16 @@ struct TcpFaultSpec {
   std::string describe() const;
 };
 
+// The scope of any proxy fault (tcp.*, http.*, nats.*); `prefix` names its
+// message in errors ("http_abort.").
+StatusOr<TcpScopeSpec> parse_tcp_scope(const v1::TcpScope& scope, const std::string& prefix);
+
+// " on port 4222 of 10.0.0.3 (local clients)": what a proxy fault intercepts.
+std::string describe_proxy_scope(const TcpScopeSpec& scope);
+
+// "50ms", for the kinds' descriptions.
+std::string describe_proxy_millis(Duration value);
+
 // The kind's name for `spec`'s case, empty for a case that is not tcp.*.
 std::string tcp_fault_kind_name(const v1::FaultSpec& spec);
 

@@ -138,6 +138,45 @@ std::vector<CrashCase> crash_cases() {
          spec.mutable_tcp_slicer()->set_average_size(8);
          return spec;
        }},
+      // http.* and nats.*: the same proxy and table, another filter.
+      {"http.abort",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_http_abort()->mutable_scope()->set_port(7500);
+         spec.mutable_http_abort()->set_status(503);
+         return spec;
+       }},
+      {"http.delay",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_http_delay()->mutable_scope()->set_port(7500);
+         spec.mutable_http_delay()->mutable_delay()->set_nanos(10'000'000);
+         return spec;
+       }},
+      {"http.headers",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_http_headers()->mutable_scope()->set_port(7500);
+         auto* header = spec.mutable_http_headers()->add_response_headers();
+         header->set_name("X-Chaos");
+         header->set_value("1");
+         return spec;
+       }},
+      {"nats.delay",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_nats_delay()->mutable_scope()->set_port(7500);
+         spec.mutable_nats_delay()->mutable_match()->add_subjects("orders.>");
+         spec.mutable_nats_delay()->mutable_delay()->set_nanos(10'000'000);
+         return spec;
+       }},
+      {"nats.drop",
+       [](AgentTestBed&, pid_t) {
+         v1::FaultSpec spec;
+         spec.mutable_nats_drop()->mutable_scope()->set_port(7500);
+         spec.mutable_nats_drop()->mutable_match()->add_subjects("orders.>");
+         return spec;
+       }},
       // Unplaced, its workers are threads of the agent: the crash ends them,
       // and the snapshot shows that recovery leaves nothing else behind.
       {"stress.cpu",

@@ -12,9 +12,12 @@ bool nats_carries_subject(NatsOp op) {
 
 std::string nats_error_line(const std::string& text) { return "-ERR '" + text + "'\r\n"; }
 
-void nats_append_plain(std::string& plain, FilterVerdict& verdict) {
+// Whole messages may overtake a delayed one (only that message is late);
+// bytes of a connection passed through must keep the stream's order, or a
+// delayed message released later could land inside one of them.
+void nats_append_plain(std::string& plain, FilterVerdict& verdict, bool whole_messages) {
   if (plain.empty()) return;
-  verdict.forward.push_back(Emit{std::move(plain)});
+  verdict.forward.push_back(Emit{std::move(plain), Duration{0}, /*hold_order=*/!whole_messages});
   plain.clear();
 }
 
@@ -132,7 +135,7 @@ void NatsFaultFilter::handle(Direction from, NatsSplitter::Output& parsed, Filte
     }
     counters_->messages_matched.fetch_add(1, std::memory_order_relaxed);
     if (config_->action == NatsFaultAction::kDelay) {
-      nats_append_plain(plain, verdict);
+      nats_append_plain(plain, verdict, /*whole_messages=*/true);
       verdict.forward.push_back(Emit{std::move(message.bytes), config_->delay, /*hold_order=*/false});
       counters_->messages_delayed.fetch_add(1, std::memory_order_relaxed);
       continue;
@@ -146,8 +149,9 @@ void NatsFaultFilter::handle(Direction from, NatsSplitter::Output& parsed, Filte
       plain += nats_error_line(*config_->error);  // in the delivery's place, to the client
     }
   }
+  const bool whole_messages = !passing_through_ && parsed.pass_through.empty();
   plain += parsed.pass_through;
-  nats_append_plain(plain, verdict);
+  nats_append_plain(plain, verdict, whole_messages);
 }
 
 FilterVerdict NatsFaultFilter::on_bytes(Direction from, std::string_view input, SteadyTime) {

@@ -7,8 +7,12 @@
 namespace chaos::orchestrator {
 namespace {
 
-ParamMap proxy_cli(const std::vector<std::string>& assignments) {
+// With the scope's required port unless `with_port` is false.
+ParamMap proxy_cli(const std::vector<std::string>& assignments, bool with_port = true) {
   ParamMap params;
+  if (with_port) {
+    EXPECT_TRUE(add_cli_param("port=4222", params).ok());
+  }
   for (const auto& assignment : assignments) {
     const Status status = add_cli_param(assignment, params);
     EXPECT_TRUE(status.ok()) << status.message();
@@ -19,10 +23,16 @@ ParamMap proxy_cli(const std::vector<std::string>& assignments) {
 TEST(ProxyFaultSpecBuilders, HttpAbortFromParams) {
   auto spec = build_fault_spec("http.abort",
                                proxy_cli({"method=POST", "path=/orders/*", "header=X-Tenant", "header_value=blue",
-                                          "status=503", "body=down for chaos", "percent=25"}),
+                                          "status=503", "body=down for chaos", "percent=25", "address=10.0.0.3",
+                                          "origin=local"}),
                                "test");
   ASSERT_TRUE(spec.ok()) << spec.status().message();
   const auto& abort = spec->http_abort();
+  EXPECT_EQ(abort.scope().port(), 4222u);
+  EXPECT_EQ(abort.scope().address(), "10.0.0.3");
+  EXPECT_EQ(abort.scope().origin(), v1::TcpScope::ORIGIN_LOCAL);
+  EXPECT_FALSE(abort.scope().reset_existing()) << "off unless asked for";
+  EXPECT_DOUBLE_EQ(abort.scope().percent(), 0) << "the kind's own percent, not the scope's";
   EXPECT_EQ(abort.match().method(), "POST");
   EXPECT_EQ(abort.match().path(), "/orders/*");
   EXPECT_EQ(abort.match().header_value(), "blue");
@@ -44,8 +54,10 @@ TEST(ProxyFaultSpecBuilders, HttpDelayAndHeaders) {
 }
 
 TEST(ProxyFaultSpecBuilders, NatsDelayAndDrop) {
-  auto delay = build_fault_spec("nats.delay", proxy_cli({"subjects=_INBOX.>", "flow=deliver", "delay=500ms"}), "test");
+  auto delay = build_fault_spec(
+      "nats.delay", proxy_cli({"subjects=_INBOX.>", "flow=deliver", "delay=500ms", "reset_existing=true"}), "test");
   ASSERT_TRUE(delay.ok()) << delay.status().message();
+  EXPECT_TRUE(delay->nats_delay().scope().reset_existing());
   EXPECT_EQ(delay->nats_delay().match().subjects(0), "_INBOX.>");
   EXPECT_EQ(delay->nats_delay().match().flow(), v1::NatsMessageMatch::FLOW_DELIVER);
   auto drop = build_fault_spec("nats.drop",
@@ -57,6 +69,27 @@ TEST(ProxyFaultSpecBuilders, NatsDelayAndDrop) {
   EXPECT_TRUE(drop->nats_drop().match().match_reply());
   EXPECT_EQ(drop->nats_drop().error(), "Permissions Violation");
   EXPECT_EQ(drop->nats_drop().limits().max_payload(), 2097152u);
+}
+
+TEST(ProxyFaultSpecBuilders, EveryKindRequiresThePort) {
+  const std::vector<std::pair<std::string, std::vector<std::string>>> good = {
+      {"http.abort", {"status=503"}},
+      {"http.delay", {"delay=1s"}},
+      {"http.headers", {"request_headers=X-Chaos: 1"}},
+      {"nats.delay", {"subjects=a", "delay=1s"}},
+      {"nats.drop", {"subjects=a"}},
+  };
+  for (const auto& [kind, params] : good) {
+    EXPECT_TRUE(build_fault_spec(kind, proxy_cli(params), "exp.toml:3:1").ok()) << kind;
+    auto without = build_fault_spec(kind, proxy_cli(params, false), "exp.toml:3:1");
+    ASSERT_FALSE(without.ok()) << kind;
+    EXPECT_NE(without.status().message().find("port"), std::string::npos) << without.status().message();
+    std::vector<std::string> zero = params;
+    zero.push_back("port=0");
+    auto zero_port = build_fault_spec(kind, proxy_cli(zero, false), "exp.toml:3:1");
+    ASSERT_FALSE(zero_port.ok()) << kind;
+    EXPECT_NE(zero_port.status().message().find("port"), std::string::npos) << zero_port.status().message();
+  }
 }
 
 TEST(ProxyFaultSpecBuilders, RejectsBadValuesNamingTheParam) {

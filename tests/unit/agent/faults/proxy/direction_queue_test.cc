@@ -29,6 +29,18 @@ TEST(DirectionQueue, HeldOrderKeepsALaterDueChunkFromBeingOvertaken) {
   EXPECT_EQ(queue.ready(), "first second");
 }
 
+// The engine sleeps until the returned time: a past time for a chunk that
+// only waits behind a delayed one would wake it at once, forever.
+TEST(DirectionQueue, WakesAtTheDelayedChunkNotAtWhatWaitsBehindIt) {
+  DirectionQueue queue;
+  queue.push("delayed ", kStart + 800ms, false);
+  queue.push("ordered", kStart, true);
+  EXPECT_EQ(queue.release(kStart + 10ms), kStart + 800ms);
+  EXPECT_TRUE(queue.ready().empty()) << "the ordered chunk waits behind the delayed one";
+  EXPECT_EQ(queue.release(kStart + 800ms), std::nullopt);
+  EXPECT_EQ(queue.ready(), "delayed ordered");
+}
+
 TEST(DirectionQueue, UnheldChunkOvertakesWhatIsStillDelayed) {
   DirectionQueue queue;
   queue.push("slow ", kStart + 80ms, true);

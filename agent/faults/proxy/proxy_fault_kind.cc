@@ -1,4 +1,4 @@
-#include "agent/faults/proxy/tcp_fault_kind.h"
+#include "agent/faults/proxy/proxy_fault_kind.h"
 
 #include <sys/stat.h>
 
@@ -7,11 +7,11 @@
 
 #include "agent/faults/dns/dns_redirect_rules.h"
 #include "agent/faults/proxy/existing_connection_reset.h"
-#include "agent/faults/proxy/live_tcp_fault.h"
-#include "agent/faults/proxy/tcp_fault_spec.h"
+#include "agent/faults/proxy/live_proxy_fault.h"
 #include "agent/faults/rollback_stack.h"
 #include "agent/policy.h"
 #include "common/crash_point.h"
+#include "proto/fault_kinds.h"
 
 namespace chaos::agent::proxy {
 
@@ -39,7 +39,7 @@ std::string tcp_namespace_key(const FaultContext& context) {
 
 }  // namespace
 
-std::shared_ptr<std::atomic<bool>> TcpPortClaims::claim(const std::string& key) {
+std::shared_ptr<std::atomic<bool>> ProxyPortClaims::claim(const std::string& key) {
   std::lock_guard lock(mutex_);
   std::erase_if(claims_, [](const auto& entry) { return !entry.second->load(); });
   auto& flag = claims_[key];
@@ -48,17 +48,25 @@ std::shared_ptr<std::atomic<bool>> TcpPortClaims::claim(const std::string& key) 
   return flag;
 }
 
-TcpFaultKind::TcpFaultKind(std::string name, const AgentEnvironment& env, TcpFaultOptions options,
-                           std::shared_ptr<TcpPortClaims> claims)
-    : name_(std::move(name)), env_(env), options_(options), claims_(std::move(claims)) {}
+ProxyFaultKind::ProxyFaultKind(std::string name, ProxyPlanBuilder plan, const AgentEnvironment& env,
+                               ProxyFaultOptions options, std::shared_ptr<ProxyPortClaims> claims)
+    : name_(std::move(name)),
+      plan_(std::move(plan)),
+      env_(env),
+      options_(options),
+      claims_(std::move(claims)) {}
 
-CommandRunner* TcpFaultKind::commands_for(const FaultContext& context) const {
+CommandRunner* ProxyFaultKind::commands_for(const FaultContext& context) const {
   return context.container != nullptr ? context.container->commands : env_.commands;
 }
 
-Status TcpFaultKind::validate(const v1::FaultSpec& spec) const {
-  if (tcp_fault_kind_name(spec) != name_) return invalid_argument(name_ + ": spec is not a " + name_ + " fault");
-  CHAOS_ASSIGN_OR_RETURN(const TcpFaultSpec parsed, parse_tcp_fault_spec(spec));
+StatusOr<ProxyFaultPlan> ProxyFaultKind::plan_for(const v1::FaultSpec& spec, std::uint64_t seed) const {
+  if (fault_kind_name(spec) != name_) return invalid_argument(name_ + ": spec is not a " + name_ + " fault");
+  return plan_(spec, seed);
+}
+
+Status ProxyFaultKind::validate(const v1::FaultSpec& spec) const {
+  CHAOS_ASSIGN_OR_RETURN(const ProxyFaultPlan parsed, plan_for(spec, 0));
   const auto& protected_ports = env_.protected_ports;
   if (std::find(protected_ports.begin(), protected_ports.end(), parsed.scope.port) != protected_ports.end()) {
     return invalid_argument(spec.GetDescriptor()->FindFieldByNumber(spec.kind_case())->name() +
@@ -68,20 +76,16 @@ Status TcpFaultKind::validate(const v1::FaultSpec& spec) const {
   return {};
 }
 
-Status TcpFaultKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
-  auto parsed = parse_tcp_fault_spec(spec);
-  if (!parsed.ok()) return {};
-  switch (parsed->mode) {
-    case TcpFaultMode::kLatency: return check_max_delay(policy, "tcp_latency.delay", parsed->delay + parsed->jitter);
-    case TcpFaultMode::kSlowClose: return check_max_delay(policy, "tcp_slow_close.delay", parsed->delay);
-    case TcpFaultMode::kSlicer: return check_max_delay(policy, "tcp_slicer.delay", parsed->delay);
-    default: return {};
-  }
+Status ProxyFaultKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
+  auto parsed = plan_for(spec, 0);
+  if (!parsed.ok() || parsed->policy_delay <= Duration{0}) return {};
+  return check_max_delay(policy, parsed->delay_field, parsed->policy_delay);
 }
 
-StatusOr<std::unique_ptr<LiveFault>> TcpFaultKind::apply(const v1::FaultSpec& spec, const FaultContext& context) {
+StatusOr<std::unique_ptr<LiveFault>> ProxyFaultKind::apply(const v1::FaultSpec& spec, const FaultContext& context) {
   CHAOS_RETURN_IF_ERROR(validate(spec));
-  CHAOS_ASSIGN_OR_RETURN(TcpFaultSpec parsed, parse_tcp_fault_spec(spec));
+  const std::uint64_t seed = options_.seed ? *options_.seed : std::random_device{}();
+  CHAOS_ASSIGN_OR_RETURN(ProxyFaultPlan parsed, plan_for(spec, seed));
   CommandRunner* commands = commands_for(context);
   if (commands == nullptr) return failed_precondition(name_ + ": agent environment lacks a command runner");
   const ContainerScope* container = context.container;
@@ -90,25 +94,22 @@ StatusOr<std::unique_ptr<LiveFault>> TcpFaultKind::apply(const v1::FaultSpec& sp
   }
   auto claim = claims_->claim(tcp_namespace_key(context) + "/" + std::to_string(parsed.scope.port));
   if (!claim) {
-    return failed_precondition(name_ + ": another tcp.* fault is live on port " + std::to_string(parsed.scope.port) +
+    return failed_precondition(name_ + ": another proxy fault (tcp.*, http.*, nats.*) is live on port " +
+                               std::to_string(parsed.scope.port) +
                                (container != nullptr ? " in this container's network namespace" : " on this agent") +
                                "; revert it first");
   }
   RollbackStack undo;
-  undo.push("the tcp.* port claim", [claim] {
+  undo.push("the proxy port claim", [claim] {
     claim->store(false);
     return Status{};
   });
 
-  std::string detail = parsed.describe();
-  const TcpScopeSpec scope = parsed.scope;
   const ProxyRedirectRules rules_template{proxy_table_name(context.fault_id), 0, parsed.scope.port,
                                           parsed.scope.address, parsed.scope.local, parsed.scope.remote,
                                           options_.socket_mark};
-  const std::uint64_t seed = options_.seed ? *options_.seed : std::random_device{}();
-  auto factory = std::make_shared<TcpFilterFactory>(std::move(parsed), seed);
   ProxyEngineOptions engine_options;
-  engine_options.factory = factory;
+  engine_options.factory = parsed.factory;
   engine_options.listen_on_all_addresses = rules_template.remote;
   engine_options.upstream_mark = options_.socket_mark;
   engine_options.network_namespace_fd = container != nullptr ? container->network_namespace_fd : -1;
@@ -125,17 +126,17 @@ StatusOr<std::unique_ptr<LiveFault>> TcpFaultKind::apply(const v1::FaultSpec& sp
   undo.push("the nft table inet " + rules.table, [commands, table = rules.table] {
     return dns::remove_redirect(*commands, table);
   });
-  if (scope.reset_existing) {
-    CHAOS_ASSIGN_OR_RETURN(const std::size_t reset, reset_existing_connections(*commands, scope));
-    detail += " (" + std::to_string(reset) + " sockets reset at inject)";
+  if (parsed.scope.reset_existing) {
+    CHAOS_ASSIGN_OR_RETURN(const std::size_t reset, reset_existing_connections(*commands, parsed.scope));
+    parsed.description += " (" + std::to_string(reset) + " sockets reset at inject)";
   }
-  undo.release();  // the LiveTcpFault clears the claim on revert
-  LiveTcpFaultSetup setup{rules, detail, engine_options.network_namespace_fd};
-  return std::unique_ptr<LiveFault>(
-      new LiveTcpFault(*commands, std::move(setup), std::move(factory), std::move(engine), claim));
+  undo.release();  // the LiveProxyFault clears the claim on revert
+  LiveProxyFaultSetup setup{rules, std::move(parsed.description), std::move(parsed.report),
+                            engine_options.network_namespace_fd};
+  return std::unique_ptr<LiveFault>(new LiveProxyFault(*commands, std::move(setup), std::move(engine), claim));
 }
 
-Status TcpFaultKind::recover(const v1::FaultSpec& spec, const FaultContext& context,
+Status ProxyFaultKind::recover(const v1::FaultSpec& spec, const FaultContext& context,
                              const nlohmann::json& undo_record) {
   (void)spec;
   CommandRunner* commands = commands_for(context);
@@ -145,7 +146,7 @@ Status TcpFaultKind::recover(const v1::FaultSpec& spec, const FaultContext& cont
   return dns::remove_redirect(*commands, tcp_table_for(context, undo_record));
 }
 
-StatusOr<std::string> TcpFaultKind::verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) {
+StatusOr<std::string> ProxyFaultKind::verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) {
   CommandRunner* commands = commands_for(context);
   if (commands == nullptr) return failed_precondition(name_ + ": agent environment lacks a command runner");
   const std::string table = tcp_table_for(context, undo_record);
@@ -154,20 +155,10 @@ StatusOr<std::string> TcpFaultKind::verify_recovered(const FaultContext& context
   return "nft table inet " + table + " absent from `nft list tables`; the proxy ended with the old agent process";
 }
 
-Status TcpFaultKind::recover_by_id(const FaultContext& context) {
+Status ProxyFaultKind::recover_by_id(const FaultContext& context) {
   CommandRunner* commands = commands_for(context);
   if (commands == nullptr) return failed_precondition(name_ + ": agent environment lacks a command runner");
   return dns::remove_redirect(*commands, proxy_table_name(context.fault_id));
-}
-
-std::vector<std::unique_ptr<FaultKind>> make_proxy_fault_kinds(const AgentEnvironment& env, TcpFaultOptions options) {
-  auto claims = std::make_shared<TcpPortClaims>();
-  std::vector<std::unique_ptr<FaultKind>> kinds;
-  for (const char* name : {"tcp.latency", "tcp.reset_peer", "tcp.limit_data", "tcp.bandwidth", "tcp.slow_close",
-                           "tcp.timeout", "tcp.slicer"}) {
-    kinds.push_back(std::make_unique<TcpFaultKind>(name, env, options, claims));
-  }
-  return kinds;
 }
 
 }  // namespace chaos::agent::proxy

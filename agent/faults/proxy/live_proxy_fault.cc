@@ -1,4 +1,4 @@
-#include "agent/faults/proxy/live_tcp_fault.h"
+#include "agent/faults/proxy/live_proxy_fault.h"
 
 #include <fstream>
 #include <sstream>
@@ -46,28 +46,27 @@ bool tcp_table_lists_listener(std::string_view proc_net_tcp, std::uint16_t port)
   return false;
 }
 
-LiveTcpFault::LiveTcpFault(CommandRunner& commands, LiveTcpFaultSetup setup,
-                           std::shared_ptr<TcpFilterFactory> factory, std::unique_ptr<ProxyEngine> engine,
-                           std::shared_ptr<std::atomic<bool>> claim)
+LiveProxyFault::LiveProxyFault(CommandRunner& commands, LiveProxyFaultSetup setup,
+                               std::unique_ptr<ProxyEngine> engine, std::shared_ptr<std::atomic<bool>> claim)
     : commands_(commands),
       setup_(std::move(setup)),
-      factory_(std::move(factory)),
       engine_(std::move(engine)),
       claim_(std::move(claim)) {}
 
-LiveTcpFault::~LiveTcpFault() { (void)revert(); }
+LiveProxyFault::~LiveProxyFault() { (void)revert(); }
 
-std::string LiveTcpFault::detail() const {
-  const ProxyCounters& counters = engine_->counters();
-  return setup_.detail + "; " + std::to_string(counters.accepted.load()) + " connections proxied, " +
-         std::to_string(factory_->faulted_connections()) + " faulted";
+std::string LiveProxyFault::summary(const ProxyFaultReport& report) const {
+  return std::to_string(engine_->counters().accepted.load()) + " connections proxied, " +
+         std::to_string(report.faulted_connections) + " faulted" + (report.note.empty() ? "" : "; " + report.note);
 }
 
-nlohmann::json LiveTcpFault::undo_record() const {
+std::string LiveProxyFault::detail() const { return setup_.description + "; " + summary(setup_.report()); }
+
+nlohmann::json LiveProxyFault::undo_record() const {
   return {{"nft_family", "inet"}, {"nft_table", setup_.rules.table}, {"proxy_port", engine_->port()}};
 }
 
-Status LiveTcpFault::revert() {
+Status LiveProxyFault::revert() {
   std::lock_guard lock(revert_mutex_);
   if (reverted_) return {};
   // The redirect first: stopping the proxy while the table still points at
@@ -80,24 +79,24 @@ Status LiveTcpFault::revert() {
   return {};
 }
 
-Status LiveTcpFault::on_tick(SteadyTime now) {
+Status LiveProxyFault::on_tick(SteadyTime now) {
   (void)now;
   const std::string failure = engine_->failure();
   if (failure.empty()) return {};
   return aborted("engine_failed: " + failure);
 }
 
-StatusOr<bool> LiveTcpFault::proxy_listening() const {
+StatusOr<bool> LiveProxyFault::proxy_listening() const {
   CHAOS_ASSIGN_OR_RETURN(const std::string table, read_own_tcp_table(setup_.network_namespace_fd));
   return tcp_table_lists_listener(table, engine_->port());
 }
 
-FaultEffect LiveTcpFault::counters_effect() const {
+FaultEffect LiveProxyFault::counters_effect(const ProxyFaultReport& report) const {
   const ProxyCounters& counters = engine_->counters();
   FaultEffect effect;
-  effect.impaired = factory_->faulted_connections() > 0;
+  effect.impaired = report.impaired;
   effect.counters = {{"connections_proxied", counters.accepted.load()},
-                     {"connections_faulted", factory_->faulted_connections()},
+                     {"connections_faulted", report.faulted_connections},
                      {"connections_active", counters.active.load()},
                      {"bytes_client_to_server", counters.bytes_client_to_server.load()},
                      {"bytes_server_to_client", counters.bytes_server_to_client.load()},
@@ -105,10 +104,11 @@ FaultEffect LiveTcpFault::counters_effect() const {
                      {"connections_closed", counters.closes.load()},
                      {"connections_refused", counters.refused_over_limit.load() + counters.upstream_failed.load()},
                      {"filter_errors", counters.filter_errors.load()}};
+  effect.counters.insert(effect.counters.end(), report.counters.begin(), report.counters.end());
   return effect;
 }
 
-StatusOr<FaultEffect> LiveTcpFault::verify_live() {
+StatusOr<FaultEffect> LiveProxyFault::verify_live() {
   const std::string& table = setup_.rules.table;
   CHAOS_ASSIGN_OR_RETURN(const std::string listing, dns::list_redirect_table(commands_, table));
   CHAOS_RETURN_IF_ERROR(check_proxy_listing(listing, setup_.rules));
@@ -121,16 +121,17 @@ StatusOr<FaultEffect> LiveTcpFault::verify_live() {
     return failed_precondition("no socket listens on the proxy's port " + std::to_string(engine_->port()) +
                                " (/proc/net/tcp)");
   }
-  FaultEffect effect = counters_effect();
+  const ProxyFaultReport report = setup_.report();
+  FaultEffect effect = counters_effect(report);
   effect.evidence = "nft table inet " + table + " redirects tcp port " + std::to_string(setup_.rules.port) +
-                    " to the proxy listening on :" + std::to_string(engine_->port()) + "; " +
-                    std::to_string(engine_->counters().accepted.load()) + " connections proxied, " +
-                    std::to_string(factory_->faulted_connections()) + " faulted" +
-                    (effect.impaired ? "" : " (armed, no new connection yet)");
+                    " to the proxy listening on :" + std::to_string(engine_->port()) + "; " + summary(report) +
+                    (effect.impaired                   ? ""
+                     : report.faulted_connections == 0 ? " (armed, no new connection yet)"
+                                                       : " (armed, nothing matched yet)");
   return effect;
 }
 
-StatusOr<std::string> LiveTcpFault::verify_gone() {
+StatusOr<std::string> LiveProxyFault::verify_gone() {
   const std::string& table = setup_.rules.table;
   CHAOS_ASSIGN_OR_RETURN(const bool listed, dns::redirect_table_listed(commands_, table));
   if (listed) return failed_precondition("nft table inet " + table + " is still in the ruleset");

@@ -1,18 +1,18 @@
-// tcp.latency, tcp.reset_peer, tcp.limit_data, tcp.bandwidth,
-// tcp.slow_close, tcp.timeout, tcp.slicer: one FaultKind class, one
-// instance per kind name. While live, new TCP connections in the spec's
-// scope are redirected (nft table chaos_tcp_<id>) to the fault's own proxy
-// engine, which forwards them to their original destination through a
-// TcpFaultFilter (or a pass-through for the unfaulted percentage). With
-// the scope's reset_existing, the connections already open in scope are
-// reset once the redirect is in place (existing_connection_reset.h).
+// The proxy fault kinds (tcp.*, http.*, nats.*): one FaultKind class, one
+// instance per kind name, each with the ProxyPlanBuilder of its kind. While
+// live, new TCP connections in the spec's scope are redirected (nft table
+// chaos_tcp_<id>) to the fault's own proxy engine, which forwards them to
+// their original destination through the plan's filter factory. With the
+// scope's reset_existing, the connections already open in scope are reset
+// once the redirect is in place (existing_connection_reset.h).
 //
 // In a container (FaultContext::container) the table, the proxy's sockets
 // and its event thread live in the container's network namespace.
 //
-// One tcp.* fault per network namespace and port at a time: two nat
-// redirects of the same connections cannot both win, so a second inject
-// would silently do nothing; it is refused with FAILED_PRECONDITION.
+// One proxy fault per network namespace and port at a time, whatever its
+// kind: two nat redirects of the same connections cannot both win, so a
+// second inject would silently do nothing; it is refused with
+// FAILED_PRECONDITION.
 #pragma once
 
 #include <atomic>
@@ -25,11 +25,12 @@
 #include <vector>
 
 #include "agent/fault.h"
+#include "agent/faults/proxy/proxy_fault_plan.h"
 #include "agent/faults/proxy/proxy_redirect_rules.h"
 
 namespace chaos::agent::proxy {
 
-struct TcpFaultOptions {
+struct ProxyFaultOptions {
   // 0 disables SO_MARK (tests without CAP_NET_ADMIN).
   std::uint32_t socket_mark = kProxySocketMark;
   std::size_t max_connections = 1024;
@@ -38,23 +39,23 @@ struct TcpFaultOptions {
   std::optional<std::uint64_t> seed;
 };
 
-// The claims of (network namespace, port) shared by the three kinds.
-class TcpPortClaims {
+// The claims of (network namespace, port) shared by all proxy kinds.
+class ProxyPortClaims {
  public:
-  // Null when another tcp.* fault holds the same key.
+  // Null when another proxy fault holds the same key.
   std::shared_ptr<std::atomic<bool>> claim(const std::string& key);
 
  private:
   std::mutex mutex_;
   // Cleared flags are dropped at the next claim: the map stays as small as
-  // the number of live tcp.* faults.
+  // the number of live proxy faults.
   std::map<std::string, std::shared_ptr<std::atomic<bool>>> claims_;
 };
 
-class TcpFaultKind final : public FaultKind {
+class ProxyFaultKind final : public FaultKind {
  public:
-  TcpFaultKind(std::string name, const AgentEnvironment& env, TcpFaultOptions options,
-               std::shared_ptr<TcpPortClaims> claims);
+  ProxyFaultKind(std::string name, ProxyPlanBuilder plan, const AgentEnvironment& env, ProxyFaultOptions options,
+                 std::shared_ptr<ProxyPortClaims> claims);
 
   std::string name() const override { return name_; }
   Status validate(const v1::FaultSpec& spec) const override;
@@ -71,15 +72,13 @@ class TcpFaultKind final : public FaultKind {
 
  private:
   CommandRunner* commands_for(const FaultContext& context) const;
+  StatusOr<ProxyFaultPlan> plan_for(const v1::FaultSpec& spec, std::uint64_t seed) const;
 
   const std::string name_;
+  ProxyPlanBuilder plan_;
   AgentEnvironment env_;
-  TcpFaultOptions options_;
-  std::shared_ptr<TcpPortClaims> claims_;
+  ProxyFaultOptions options_;
+  std::shared_ptr<ProxyPortClaims> claims_;
 };
-
-// The tcp.* kinds, for registration in the agent's main.
-std::vector<std::unique_ptr<FaultKind>> make_proxy_fault_kinds(const AgentEnvironment& env,
-                                                               TcpFaultOptions options = {});
 
 }  // namespace chaos::agent::proxy
