@@ -277,21 +277,12 @@ Status build_disk_throttle(ParamReader& in, v1::FaultSpec& spec) {
 
 // tcp.* (issue 19): the connections a proxy fault intercepts.
 Status read_tcp_scope(ParamReader& in, v1::TcpScope& scope) {
-  CHAOS_ASSIGN_OR_RETURN(auto port, in.unsigned_int("port", 65535));
-  if (!port) return in.missing("port");
-  if (*port == 0) return in.error("port", "must be 1..65535");
-  scope.set_port(static_cast<uint32_t>(*port));
-  CHAOS_ASSIGN_OR_RETURN(auto address, in.text("address"));
-  if (address) scope.set_address(*address);
-  CHAOS_ASSIGN_OR_RETURN(auto origin, in.choice("origin", {"local", "remote", "any"}));
-  if (origin) scope.set_origin(static_cast<v1::TcpScope::Origin>(*origin + 1));
+  CHAOS_RETURN_IF_ERROR(read_proxy_scope(in, scope));
   double percent = 0;
   CHAOS_RETURN_IF_ERROR(set_percent(in, "percent", percent));
   scope.set_percent(percent);
   CHAOS_ASSIGN_OR_RETURN(auto direction, in.choice("direction", {"client_to_server", "server_to_client", "both"}));
   if (direction) scope.set_direction(static_cast<v1::TcpDirection>(*direction + 1));
-  CHAOS_ASSIGN_OR_RETURN(auto reset_existing, in.choice("reset_existing", {"false", "true"}));
-  scope.set_reset_existing(reset_existing.value_or(0) == 1);
   return {};
 }
 

@@ -58,23 +58,6 @@ Status proxy_spec_bool(ParamReader& in, const std::string& name, bool& out) {
   return {};
 }
 
-// port, address, origin, reset_existing: the connections the agent's proxy
-// intercepts (the tcp.* scope without its percent and direction: each kind
-// has its own percent, and its match says which messages).
-Status read_proxy_scope(ParamReader& in, v1::TcpScope& scope) {
-  CHAOS_ASSIGN_OR_RETURN(auto port, in.unsigned_int("port", 65535));
-  if (!port) return in.missing("port");
-  if (*port == 0) return in.error("port", "must be 1..65535");
-  scope.set_port(static_cast<uint32_t>(*port));
-  CHAOS_ASSIGN_OR_RETURN(auto address, in.text("address"));
-  if (address) scope.set_address(*address);
-  CHAOS_ASSIGN_OR_RETURN(auto origin, in.choice("origin", {"local", "remote", "any"}));
-  if (origin) scope.set_origin(static_cast<v1::TcpScope::Origin>(*origin + 1));
-  CHAOS_ASSIGN_OR_RETURN(auto reset_existing, in.choice("reset_existing", {"false", "true"}));
-  scope.set_reset_existing(reset_existing.value_or(0) == 1);
-  return {};
-}
-
 // method, path, header, header_value: which requests an http.* fault takes.
 Status read_http_match(ParamReader& in, v1::HttpRequestMatch& match) {
   CHAOS_ASSIGN_OR_RETURN(auto method, in.text("method"));
@@ -171,6 +154,20 @@ Status read_nats_match(ParamReader& in, v1::NatsMessageMatch& match, v1::NatsPar
 }
 
 }  // namespace
+
+Status read_proxy_scope(ParamReader& in, v1::TcpScope& scope) {
+  CHAOS_ASSIGN_OR_RETURN(auto port, in.unsigned_int("port", 65535));
+  if (!port) return in.missing("port");
+  if (*port == 0) return in.error("port", "must be 1..65535");
+  scope.set_port(static_cast<uint32_t>(*port));
+  CHAOS_ASSIGN_OR_RETURN(auto address, in.text("address"));
+  if (address) scope.set_address(*address);
+  CHAOS_ASSIGN_OR_RETURN(auto origin, in.choice("origin", {"local", "remote", "any"}));
+  if (origin) scope.set_origin(static_cast<v1::TcpScope::Origin>(*origin + 1));
+  CHAOS_ASSIGN_OR_RETURN(auto reset_existing, in.choice("reset_existing", {"false", "true"}));
+  scope.set_reset_existing(reset_existing.value_or(0) == 1);
+  return {};
+}
 
 Status build_http_abort(ParamReader& in, v1::FaultSpec& spec) {
   auto& abort = *spec.mutable_http_abort();

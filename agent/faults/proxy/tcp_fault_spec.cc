@@ -74,7 +74,7 @@ StatusOr<TcpScopeSpec> parse_tcp_scope(const v1::TcpScope& scope, const std::str
 StatusOr<TcpFaultSpec> parse_tcp_bandwidth(const v1::TcpBandwidth& bandwidth) {
   TcpFaultSpec out;
   out.mode = TcpFaultMode::kBandwidth;
-  CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(bandwidth.scope(), "tcp_bandwidth."));
+  CHAOS_ASSIGN_OR_RETURN(out.scope, parse_tcp_scope(bandwidth.scope(), "tcp_bandwidth."));
   if (bandwidth.bytes_per_second() == 0 || bandwidth.bytes_per_second() > kTcpSpecMaxRate) {
     return invalid_argument("tcp_bandwidth.bytes_per_second: required, 1..2^34");
   }
@@ -85,7 +85,7 @@ StatusOr<TcpFaultSpec> parse_tcp_bandwidth(const v1::TcpBandwidth& bandwidth) {
 StatusOr<TcpFaultSpec> parse_tcp_slow_close(const v1::TcpSlowClose& slow_close) {
   TcpFaultSpec out;
   out.mode = TcpFaultMode::kSlowClose;
-  CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(slow_close.scope(), "tcp_slow_close."));
+  CHAOS_ASSIGN_OR_RETURN(out.scope, parse_tcp_scope(slow_close.scope(), "tcp_slow_close."));
   CHAOS_ASSIGN_OR_RETURN(out.delay, tcp_spec_duration(slow_close.delay(), "tcp_slow_close.delay", kTcpSpecMaxDelay));
   if (out.delay <= Duration{0}) return invalid_argument("tcp_slow_close.delay: must be positive");
   return out;
@@ -94,7 +94,7 @@ StatusOr<TcpFaultSpec> parse_tcp_slow_close(const v1::TcpSlowClose& slow_close) 
 StatusOr<TcpFaultSpec> parse_tcp_timeout(const v1::TcpTimeout& timeout) {
   TcpFaultSpec out;
   out.mode = TcpFaultMode::kTimeout;
-  CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(timeout.scope(), "tcp_timeout."));
+  CHAOS_ASSIGN_OR_RETURN(out.scope, parse_tcp_scope(timeout.scope(), "tcp_timeout."));
   CHAOS_ASSIGN_OR_RETURN(out.timeout, tcp_spec_duration(timeout.timeout(), "tcp_timeout.timeout", kTcpSpecMaxAfter));
   return out;
 }
@@ -102,7 +102,7 @@ StatusOr<TcpFaultSpec> parse_tcp_timeout(const v1::TcpTimeout& timeout) {
 StatusOr<TcpFaultSpec> parse_tcp_slicer(const v1::TcpSlicer& slicer) {
   TcpFaultSpec out;
   out.mode = TcpFaultMode::kSlicer;
-  CHAOS_ASSIGN_OR_RETURN(out.scope, tcp_spec_scope(slicer.scope(), "tcp_slicer."));
+  CHAOS_ASSIGN_OR_RETURN(out.scope, parse_tcp_scope(slicer.scope(), "tcp_slicer."));
   if (slicer.average_size() == 0 || slicer.average_size() > kTcpSpecMaxSlice) {
     return invalid_argument("tcp_slicer.average_size: required, 1..65536");
   }
@@ -199,13 +199,13 @@ std::string TcpFaultSpec::describe() const {
       break;
     case TcpFaultMode::kLimitData: text = "tcp.limit_data " + std::to_string(limit_bytes) + " bytes"; break;
     case TcpFaultMode::kBandwidth: text = "tcp.bandwidth " + std::to_string(bytes_per_second) + " bytes/s"; break;
-    case TcpFaultMode::kSlowClose: text = "tcp.slow_close " + tcp_spec_millis(delay); break;
+    case TcpFaultMode::kSlowClose: text = "tcp.slow_close " + describe_proxy_millis(delay); break;
     case TcpFaultMode::kTimeout:
-      text = "tcp.timeout " + (timeout > Duration{0} ? "closing after " + tcp_spec_millis(timeout) : "until revert");
+      text = "tcp.timeout " + (timeout > Duration{0} ? "closing after " + describe_proxy_millis(timeout) : "until revert");
       break;
     case TcpFaultMode::kSlicer:
       text = "tcp.slicer " + std::to_string(slice_average) + "+-" + std::to_string(slice_variation) + " bytes" +
-             (delay > Duration{0} ? ", " + tcp_spec_millis(delay) + " apart" : "");
+             (delay > Duration{0} ? ", " + describe_proxy_millis(delay) + " apart" : "");
       break;
   }
   text += describe_proxy_scope(scope);

@@ -149,6 +149,7 @@ TEST(AgentFuzzTest, MalformedAndOversizedRequestsGetErrorsAndTheAgentStaysUp) {
     EXPECT_NE(agent.log().find("not offering process.kill: needs CAP_KILL"), std::string::npos) << agent.log();
     std::vector<v1::FaultSpec> capless(3);
     capless[0].mutable_disk_fill()->set_path((dir / "fill").string());
+    capless[0].mutable_disk_fill()->set_leave_bytes(1ULL << 30);
     capless[1].mutable_stress_cpu()->set_workers(1);
     capless[2].mutable_stress_memory()->set_bytes(1 << 20);
     for (const auto& spec : capless) {
