@@ -124,5 +124,40 @@ TEST(ProxyFaultPlans, DelaysAreCheckedAgainstThePolicyUnderTheirField) {
   EXPECT_EQ(plan->delay_field, "nats_delay.delay");
 }
 
+TEST(ProxyFaultPlans, TcpDelaysAreCheckedAgainstThePolicyUnderTheirField) {
+  v1::FaultSpec latency;
+  latency.mutable_tcp_latency()->mutable_scope()->set_port(7500);
+  latency.mutable_tcp_latency()->mutable_delay()->set_nanos(200'000'000);
+  latency.mutable_tcp_latency()->mutable_jitter()->set_nanos(50'000'000);
+  auto plan = tcp_fault_plan(latency, 1);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->policy_delay, std::chrono::milliseconds(250)) << "the worst case: delay plus jitter";
+  EXPECT_EQ(plan->delay_field, "tcp_latency.delay");
+
+  v1::FaultSpec slow_close;
+  slow_close.mutable_tcp_slow_close()->mutable_scope()->set_port(7500);
+  slow_close.mutable_tcp_slow_close()->mutable_delay()->set_seconds(3);
+  plan = tcp_fault_plan(slow_close, 1);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->policy_delay, std::chrono::seconds(3));
+  EXPECT_EQ(plan->delay_field, "tcp_slow_close.delay");
+
+  v1::FaultSpec slicer;
+  slicer.mutable_tcp_slicer()->mutable_scope()->set_port(7500);
+  slicer.mutable_tcp_slicer()->set_average_size(16);
+  slicer.mutable_tcp_slicer()->mutable_delay()->set_nanos(5'000'000);
+  plan = tcp_fault_plan(slicer, 1);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->policy_delay, std::chrono::milliseconds(5));
+  EXPECT_EQ(plan->delay_field, "tcp_slicer.delay");
+
+  v1::FaultSpec bandwidth;
+  bandwidth.mutable_tcp_bandwidth()->mutable_scope()->set_port(7500);
+  bandwidth.mutable_tcp_bandwidth()->set_bytes_per_second(4096);
+  plan = tcp_fault_plan(bandwidth, 1);
+  ASSERT_TRUE(plan.ok()) << plan.status().message();
+  EXPECT_EQ(plan->policy_delay, Duration{0}) << "a rate, not a delay the policy bounds";
+}
+
 }  // namespace
 }  // namespace chaos::agent::proxy
