@@ -37,6 +37,18 @@ std::optional<ProcStat> parse_proc_stat(const std::string& text) {
   return fields;
 }
 
+std::vector<int> parse_pid_lines(const std::string& text) {
+  std::vector<int> pids;
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    int pid = 0;
+    const char* end = line.data() + line.size();
+    if (!line.empty() && std::from_chars(line.data(), end, pid).ptr == end && pid > 0) pids.push_back(pid);
+  }
+  return pids;
+}
+
 std::optional<std::string> read_bounded(const std::string& path, std::size_t limit) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return std::nullopt;

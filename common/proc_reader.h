@@ -43,6 +43,10 @@ std::optional<ProcStat> parse_proc_stat(const std::string& text);
 // block the caller. nullopt when it cannot be opened.
 std::optional<std::string> read_bounded(const std::string& path, std::size_t limit);
 
+// The positive pids of a one-pid-per-line list (a cgroup's cgroup.procs or
+// tasks); lines that are not a whole positive number are skipped.
+std::vector<int> parse_pid_lines(const std::string& text);
+
 class ProcReader {
  public:
   explicit ProcReader(std::string root = "/proc") : root_(std::move(root)) {}

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <sstream>
 
@@ -44,18 +43,6 @@ Status check_cgroup_path(const std::string& path, const std::string& what) {
     if (part == "." || part == "..") return failed_precondition(what + ": cgroup path '" + path + "' is not canonical");
   }
   return {};
-}
-
-std::vector<int> parse_pids(const std::string& text) {
-  std::vector<int> pids;
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    int pid = 0;
-    const char* end = line.data() + line.size();
-    if (!line.empty() && std::from_chars(line.data(), end, pid).ptr == end && pid > 0) pids.push_back(pid);
-  }
-  return pids;
 }
 
 // ENOENT/ENODEV: the cgroup was removed (the container stopped).
@@ -200,13 +187,13 @@ StatusOr<FreezerState> CgroupFreezer::state(const FreezerCgroup& cgroup) const {
 
 std::vector<int> CgroupFreezer::processes(const FreezerCgroup& cgroup) const {
   const auto text = read_bounded(cgroup.directory + "/cgroup.procs", kMaxCgroupTasksBytes);
-  return text ? parse_pids(*text) : std::vector<int>{};
+  return text ? parse_pid_lines(*text) : std::vector<int>{};
 }
 
 std::vector<int> CgroupFreezer::threads(const FreezerCgroup& cgroup) const {
   const char* file = cgroup.version == CgroupVersion::kV1 ? "/tasks" : "/cgroup.threads";
   const auto text = read_bounded(cgroup.directory + file, kMaxCgroupTasksBytes);
-  return text ? parse_pids(*text) : std::vector<int>{};
+  return text ? parse_pid_lines(*text) : std::vector<int>{};
 }
 
 char CgroupFreezer::task_state(int tid) const {

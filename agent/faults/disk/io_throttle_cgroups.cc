@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <sstream>
 
@@ -206,17 +205,8 @@ Status IoThrottleCgroups::move(int pid, const IoCgroup& cgroup) const {
 }
 
 std::vector<int> IoThrottleCgroups::processes(const IoCgroup& cgroup) const {
-  std::vector<int> pids;
   const auto text = read_bounded(cgroup.directory + "/cgroup.procs", kMaxCgroupTasksBytes);
-  if (!text) return pids;
-  std::istringstream lines(*text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    int pid = 0;
-    const char* end = line.data() + line.size();
-    if (!line.empty() && std::from_chars(line.data(), end, pid).ptr == end && pid > 0) pids.push_back(pid);
-  }
-  return pids;
+  return text ? parse_pid_lines(*text) : std::vector<int>{};
 }
 
 std::vector<IoCgroup> IoThrottleCgroups::find_named(CgroupVersion version, const std::string& name) const {

@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 #include <sstream>
 
@@ -102,17 +101,8 @@ Status StressCgroups::place(const StressCgroup& cgroup, int pid) const {
 }
 
 std::vector<int> StressCgroups::processes(const StressCgroup& cgroup) const {
-  std::vector<int> pids;
   const auto text = read_bounded(cgroup.directory + "/cgroup.procs", kStressCgroupProcsBytes);
-  if (!text) return pids;
-  std::istringstream lines(*text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    int pid = 0;
-    const char* end = line.data() + line.size();
-    if (!line.empty() && std::from_chars(line.data(), end, pid).ptr == end && pid > 0) pids.push_back(pid);
-  }
-  return pids;
+  return text ? parse_pid_lines(*text) : std::vector<int>{};
 }
 
 std::optional<std::uint64_t> StressCgroups::oom_kills(const StressCgroup& cgroup) const {

@@ -114,6 +114,12 @@ TEST(ProcReader, CommandLinesAreCutAtTheBound) {
   EXPECT_EQ(reader.argv(8)->at(0).size(), kMaxProcCmdlineBytes);
 }
 
+TEST(ProcReader, PidLinesKeepOnlyWholePositiveNumbers) {
+  EXPECT_EQ(parse_pid_lines("12\n7\n"), (std::vector<int>{12, 7}));
+  EXPECT_EQ(parse_pid_lines("12\n\n0\n-3\n4x\n 5\n99999999999\n8"), (std::vector<int>{12, 8}));
+  EXPECT_TRUE(parse_pid_lines("").empty());
+}
+
 TEST(ProcReader, AFifoInPlaceOfAProcFileDoesNotBlock) {
   FakeProc proc;
   proc.write("7/stat", "");
