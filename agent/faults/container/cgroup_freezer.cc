@@ -1,13 +1,10 @@
 #include "agent/faults/container/cgroup_freezer.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <sstream>
 
+#include "common/cgroup_file.h"
 #include "common/proc_reader.h"
 
 namespace chaos::agent {
@@ -29,42 +26,6 @@ std::string trimmed(const std::string& text) {
   const auto begin = text.find_first_not_of(" \t\r\n");
   if (begin == std::string::npos) return "";
   return text.substr(begin, text.find_last_not_of(" \t\r\n") - begin + 1);
-}
-
-// Absolute, bounded, no NUL and no "." or ".." component: a path that can
-// only name a cgroup below the hierarchy's root.
-Status check_cgroup_path(const std::string& path, const std::string& what) {
-  if (path.empty() || path[0] != '/') return failed_precondition(what + ": cgroup path '" + path + "' is not absolute");
-  if (path.size() > kMaxCgroupPathBytes) return failed_precondition(what + ": cgroup path is too long");
-  if (path.find('\0') != std::string::npos) return failed_precondition(what + ": cgroup path holds a NUL byte");
-  std::istringstream parts(path);
-  std::string part;
-  while (std::getline(parts, part, '/')) {
-    if (part == "." || part == "..") return failed_precondition(what + ": cgroup path '" + path + "' is not canonical");
-  }
-  return {};
-}
-
-// ENOENT/ENODEV: the cgroup was removed (the container stopped).
-bool gone_errno(int error) { return error == ENOENT || error == ENODEV || error == ENOTDIR; }
-
-// Writes `value` to a cgroup control file; NOT_FOUND when the cgroup is gone.
-Status write_control(const std::string& file, const std::string& value) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    const int error = errno;
-    if (gone_errno(error)) return not_found(file + ": " + std::strerror(error));
-    return permission_denied(file + ": cannot open for writing: " + std::strerror(error));
-  }
-  const ssize_t written = ::write(fd, value.data(), value.size());
-  const int error = errno;
-  ::close(fd);
-  if (written != static_cast<ssize_t>(value.size())) {
-    if (written < 0 && gone_errno(error)) return not_found(file + ": " + std::strerror(error));
-    return internal_error(file + ": writing '" + trimmed(value) + "' failed: " +
-                          (written < 0 ? std::strerror(error) : "short write"));
-  }
-  return {};
 }
 
 }  // namespace
@@ -95,7 +56,7 @@ std::string CgroupFreezer::v2_mount() const {
 }
 
 StatusOr<FreezerCgroup> CgroupFreezer::cgroup_at(CgroupVersion version, const std::string& path) const {
-  CHAOS_RETURN_IF_ERROR(check_cgroup_path(path, "cgroup"));
+  CHAOS_RETURN_IF_ERROR(check_cgroup_path(path));
   FreezerCgroup cgroup;
   cgroup.version = version;
   cgroup.path = path;
@@ -146,11 +107,11 @@ StatusOr<FreezerCgroup> CgroupFreezer::cgroup_of(int pid) const {
 }
 
 Status CgroupFreezer::freeze(const FreezerCgroup& cgroup) const {
-  return write_control(cgroup.control_file(), cgroup.version == CgroupVersion::kV1 ? "FROZEN\n" : "1\n");
+  return write_cgroup_file(cgroup.control_file(), cgroup.version == CgroupVersion::kV1 ? "FROZEN\n" : "1\n");
 }
 
 Status CgroupFreezer::thaw(const FreezerCgroup& cgroup) const {
-  const Status thawed = write_control(cgroup.control_file(), cgroup.version == CgroupVersion::kV1 ? "THAWED\n" : "0\n");
+  const Status thawed = write_cgroup_file(cgroup.control_file(), cgroup.version == CgroupVersion::kV1 ? "THAWED\n" : "0\n");
   return thawed.code() == StatusCode::kNotFound ? Status{} : thawed;
 }
 

@@ -38,7 +38,6 @@ struct FreezerCgroup {
 
 // What /proc/PID/cgroup can hold: one line per hierarchy, a path each.
 constexpr std::size_t kMaxProcCgroupBytes = 64 * 1024;
-constexpr std::size_t kMaxCgroupPathBytes = 4096;
 // cgroup.procs / tasks of one container: a pid and a newline per task.
 constexpr std::size_t kMaxCgroupTasksBytes = 1024 * 1024;
 

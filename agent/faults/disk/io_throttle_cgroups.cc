@@ -9,6 +9,7 @@
 #include <cstring>
 #include <sstream>
 
+#include "common/cgroup_file.h"
 #include "common/proc_reader.h"
 
 namespace chaos::agent::disk {
@@ -26,41 +27,6 @@ constexpr std::size_t kIoThrottleWalkDirectories = 20000;
 bool io_cgroup_path_exists(const std::string& path) {
   struct stat info {};
   return ::stat(path.c_str(), &info) == 0;
-}
-
-Status io_cgroup_check_path(const std::string& path) {
-  if (path.empty() || path[0] != '/') return failed_precondition("cgroup path '" + path + "' is not absolute");
-  if (path.size() > kMaxCgroupPathBytes) return failed_precondition("cgroup path is too long");
-  if (path.find('\0') != std::string::npos) return failed_precondition("cgroup path holds a NUL byte");
-  std::istringstream parts(path);
-  std::string part;
-  while (std::getline(parts, part, '/')) {
-    if (part == "." || part == "..") return failed_precondition("cgroup path '" + path + "' is not canonical");
-  }
-  return {};
-}
-
-bool io_cgroup_gone(int error) { return error == ENOENT || error == ENODEV || error == ENOTDIR; }
-
-// One write(2) of `value`: the kernel parses a control file write whole.
-Status io_cgroup_write(const std::string& file, const std::string& value) {
-  const int fd = ::open(file.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) {
-    const int error = errno;
-    if (io_cgroup_gone(error)) return not_found(file + ": " + std::strerror(error));
-    return permission_denied(file + ": cannot open for writing: " + std::strerror(error));
-  }
-  const ssize_t written = ::write(fd, value.data(), value.size());
-  const int error = errno;
-  ::close(fd);
-  if (written == static_cast<ssize_t>(value.size())) return {};
-  std::string shown = value;
-  while (!shown.empty() && shown.back() == '\n') shown.pop_back();
-  if (written < 0 && (io_cgroup_gone(error) || error == ESRCH)) {
-    return not_found(file + ": writing '" + shown + "': " + std::strerror(error));
-  }
-  return internal_error(file + ": writing '" + shown + "' failed: " +
-                        (written < 0 ? std::strerror(error) : "short write"));
 }
 
 }  // namespace
@@ -90,7 +56,7 @@ StatusOr<CgroupVersion> IoThrottleCgroups::version() const {
 }
 
 StatusOr<IoCgroup> IoThrottleCgroups::cgroup_at(CgroupVersion version, const std::string& path) const {
-  CHAOS_RETURN_IF_ERROR(io_cgroup_check_path(path));
+  CHAOS_RETURN_IF_ERROR(check_cgroup_path(path));
   IoCgroup cgroup;
   cgroup.version = version;
   cgroup.path = path;
@@ -164,12 +130,12 @@ StatusOr<ThrottleLimits> IoThrottleCgroups::limits(const IoCgroup& cgroup, Devic
 Status IoThrottleCgroups::set_limits(const IoCgroup& cgroup, DeviceNumber device,
                                      const ThrottleLimits& limits) const {
   if (cgroup.version == CgroupVersion::kV2) {
-    return io_cgroup_write(cgroup.directory + "/io.max", format_io_max(device, limits));
+    return write_cgroup_file(cgroup.directory + "/io.max", format_io_max(device, limits));
   }
   // Each file is written even when its value is 0: 0 deletes a rule a
   // previous value left.
   for (int index = 0; index < 4; ++index) {
-    CHAOS_RETURN_IF_ERROR(io_cgroup_write(cgroup.directory + "/" + kBlkioThrottleFiles[index],
+    CHAOS_RETURN_IF_ERROR(write_cgroup_file(cgroup.directory + "/" + kBlkioThrottleFiles[index],
                                           format_blkio_limit(device, blkio_limit_field(limits, index))));
   }
   return {};
@@ -193,7 +159,7 @@ Status IoThrottleCgroups::create(const IoCgroup& cgroup) const {
 Status IoThrottleCgroups::remove(const IoCgroup& cgroup) const {
   if (::rmdir(cgroup.directory.c_str()) == 0) return {};
   const int error = errno;
-  if (io_cgroup_gone(error)) return {};
+  if (cgroup_gone_errno(error)) return {};
   if (error == EBUSY || error == ENOTEMPTY) {
     return failed_precondition("cgroup " + cgroup.directory + " still holds processes");
   }
@@ -201,7 +167,7 @@ Status IoThrottleCgroups::remove(const IoCgroup& cgroup) const {
 }
 
 Status IoThrottleCgroups::move(int pid, const IoCgroup& cgroup) const {
-  return io_cgroup_write(cgroup.directory + "/cgroup.procs", std::to_string(pid) + "\n");
+  return write_cgroup_file(cgroup.directory + "/cgroup.procs", std::to_string(pid) + "\n");
 }
 
 std::vector<int> IoThrottleCgroups::processes(const IoCgroup& cgroup) const {

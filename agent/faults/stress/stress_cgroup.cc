@@ -1,13 +1,10 @@
 #include "agent/faults/stress/stress_cgroup.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <sstream>
 
+#include "common/cgroup_file.h"
 #include "common/proc_reader.h"
 
 namespace chaos::agent::stress {
@@ -18,22 +15,11 @@ namespace {
 constexpr std::size_t kStressCgroupControlBytes = 4096;
 // /proc/PID/cgroup: a line per hierarchy; cgroup.procs: a pid a line.
 constexpr std::size_t kStressProcCgroupBytes = 64 * 1024;
-constexpr std::size_t kStressCgroupPathBytes = 4096;
 constexpr std::size_t kStressCgroupProcsBytes = 1024 * 1024;
 
 bool stress_cgroup_exists(const std::string& path) {
   struct stat info {};
   return ::stat(path.c_str(), &info) == 0;
-}
-
-bool stress_cgroup_path_canonical(const std::string& path) {
-  if (path.empty() || path[0] != '/' || path.size() > kStressCgroupPathBytes) return false;
-  std::istringstream parts(path);
-  std::string part;
-  while (std::getline(parts, part, '/')) {
-    if (part == "." || part == "..") return false;
-  }
-  return true;
 }
 
 bool controllers_include(const std::string& controllers, const std::string& wanted) {
@@ -65,7 +51,7 @@ StatusOr<StressCgroup> StressCgroups::cgroup_of(int pid, StressResource resource
     if (second == std::string::npos) continue;
     const std::string controllers = line.substr(first + 1, second - first - 1);
     const std::string path = line.substr(second + 1);
-    if (!stress_cgroup_path_canonical(path)) continue;
+    if (!check_cgroup_path(path).ok()) continue;
     if (controllers.empty() && line.compare(0, first, "0") == 0) {
       v2_path = path;
       continue;
@@ -87,17 +73,9 @@ StatusOr<StressCgroup> StressCgroups::cgroup_of(int pid, StressResource resource
 
 Status StressCgroups::place(const StressCgroup& cgroup, int pid) const {
   const std::string file = cgroup.directory + "/cgroup.procs";
-  const int fd = ::open(file.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
-  if (fd < 0) return failed_precondition(file + ": cannot open for writing: " + std::strerror(errno));
-  const std::string value = std::to_string(pid) + "\n";
-  const ssize_t written = ::write(fd, value.data(), value.size());
-  const int error = errno;
-  ::close(fd);
-  if (written != static_cast<ssize_t>(value.size())) {
-    return failed_precondition(file + ": cannot move pid " + std::to_string(pid) + " there: " +
-                               (written < 0 ? std::strerror(error) : "short write"));
-  }
-  return {};
+  const Status written = write_cgroup_file(file, std::to_string(pid) + "\n");
+  if (written.ok()) return {};
+  return failed_precondition("cannot move pid " + std::to_string(pid) + " into its cgroup: " + written.message());
 }
 
 std::vector<int> StressCgroups::processes(const StressCgroup& cgroup) const {

@@ -190,7 +190,7 @@ TEST_F(ContainerPauseTest, ACorruptUndoRecordCannotAimTheWriteOutsideTheCgroupTr
   const nlohmann::json undo = {{"cgroup_version", "v1"}, {"cgroup", "/../../../etc"}, {"file", "/etc/passwd"}};
   const Status recovered = pause.recover(spec(), context_, undo);
   EXPECT_EQ(recovered.code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(recovered.message(), "cgroup: cgroup path '/../../../etc' is not canonical");
+  EXPECT_EQ(recovered.message(), "cgroup path '/../../../etc' is not canonical");
 }
 
 TEST_F(ContainerPauseTest, RefusesTheAgentsOwnCgroupAndOneAlreadyFrozen) {
