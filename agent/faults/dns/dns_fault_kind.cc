@@ -1,12 +1,11 @@
 #include "agent/faults/dns/dns_fault_kind.h"
 
-#include <sys/stat.h>
-
 #include <random>
 
 #include "agent/faults/dns/dns_fault_spec.h"
 #include "agent/faults/dns/live_dns_fault.h"
 #include "agent/faults/dns/own_socket.h"
+#include "agent/faults/dns/redirect_ownership.h"
 #include "agent/faults/dns/resolv_conf.h"
 #include "agent/faults/rollback_stack.h"
 #include "agent/policy.h"
@@ -17,31 +16,13 @@ namespace chaos::agent::dns {
 namespace {
 
 std::string table_for(const FaultContext& context, const nlohmann::json& undo_record) {
-  if (undo_record.is_object() && undo_record.contains("nft_table") && undo_record["nft_table"].is_string()) {
-    const std::string recorded = undo_record["nft_table"].get<std::string>();
-    // Only a table we could have created: never let a journal name another.
-    if (recorded.rfind("chaos_dns_", 0) == 0 && recorded == redirect_table_name(recorded.substr(10))) {
-      return recorded;
-    }
-  }
-  return redirect_table_name(context.fault_id);
-}
-
-// Which network namespace a fault acts in: the container's held one, or
-// the calling thread's (the agent's, or the one a test entered).
-std::string namespace_key(const FaultContext& context) {
-  struct stat info {};
-  const bool known = context.container != nullptr && context.container->network_namespace_fd >= 0
-                         ? ::fstat(context.container->network_namespace_fd, &info) == 0
-                         : ::stat("/proc/thread-self/ns/net", &info) == 0;
-  if (!known) return context.container != nullptr ? context.container->ref.network_namespace() : "host";
-  return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+  return owned_nft_table(context, undo_record, "chaos_dns_", redirect_table_name);
 }
 
 }  // namespace
 
 std::shared_ptr<std::atomic<bool>> DnsFaultKind::claim(const FaultContext& context) {
-  const std::string key = namespace_key(context);
+  const std::string key = fault_network_namespace_key(context);
   std::lock_guard lock(claims_mutex_);
   std::erase_if(claims_, [](const auto& entry) { return !entry.second->load(); });
   auto& flag = claims_[key];

@@ -1,11 +1,10 @@
 #include "agent/faults/proxy/proxy_fault_kind.h"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <random>
 
 #include "agent/faults/dns/dns_redirect_rules.h"
+#include "agent/faults/dns/redirect_ownership.h"
 #include "agent/faults/proxy/existing_connection_reset.h"
 #include "agent/faults/proxy/live_proxy_fault.h"
 #include "agent/faults/rollback_stack.h"
@@ -18,23 +17,7 @@ namespace chaos::agent::proxy {
 namespace {
 
 std::string tcp_table_for(const FaultContext& context, const nlohmann::json& undo_record) {
-  if (undo_record.is_object() && undo_record.contains("nft_table") && undo_record["nft_table"].is_string()) {
-    const std::string recorded = undo_record["nft_table"].get<std::string>();
-    // Only a table we could have created: never let a journal name another.
-    if (recorded.rfind("chaos_tcp_", 0) == 0 && recorded == proxy_table_name(recorded.substr(10))) {
-      return recorded;
-    }
-  }
-  return proxy_table_name(context.fault_id);
-}
-
-std::string tcp_namespace_key(const FaultContext& context) {
-  struct stat info {};
-  const bool known = context.container != nullptr && context.container->network_namespace_fd >= 0
-                         ? ::fstat(context.container->network_namespace_fd, &info) == 0
-                         : ::stat("/proc/thread-self/ns/net", &info) == 0;
-  if (!known) return context.container != nullptr ? context.container->ref.network_namespace() : "host";
-  return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+  return dns::owned_nft_table(context, undo_record, "chaos_tcp_", proxy_table_name);
 }
 
 }  // namespace
@@ -92,7 +75,7 @@ StatusOr<std::unique_ptr<LiveFault>> ProxyFaultKind::apply(const v1::FaultSpec& 
   if (container != nullptr && container->network_namespace_fd < 0) {
     return failed_precondition(name_ + ": the container has no open network namespace");
   }
-  auto claim = claims_->claim(tcp_namespace_key(context) + "/" + std::to_string(parsed.scope.port));
+  auto claim = claims_->claim(dns::fault_network_namespace_key(context) + "/" + std::to_string(parsed.scope.port));
   if (!claim) {
     return failed_precondition(name_ + ": another proxy fault (tcp.*, http.*, nats.*) is live on port " +
                                std::to_string(parsed.scope.port) +
