@@ -1,12 +1,13 @@
 #include "lab/probe/nats_session.h"
 
+#include "lab/probe/server_order.h"
+
 namespace chaos::lab::probe {
 
 namespace {
 
 constexpr int64_t kConnectTimeoutMs = 2000;
 constexpr int64_t kReconnectWaitMs = 250;
-constexpr int64_t kPingIntervalMs = 1000;
 constexpr int64_t kJetStreamWaitMs = 2000;
 // Bound the stream so a long-running lab does not fill the disk.
 constexpr int64_t kStreamMaxAgeNs = 10LL * 60 * 1000 * 1000 * 1000;
@@ -19,14 +20,21 @@ std::string describe_nats_error(natsStatus status, jsErrCode js_error) {
   return text;
 }
 
-NatsSession::~NatsSession() {
+NatsSession::~NatsSession() { close(); }
+
+void NatsSession::close() {
+  current_ = nullptr;
   jsCtx_Destroy(js_);
-  natsConnection_Destroy(connection_);
+  js_ = nullptr;
+  natsConnection_Destroy(connection_);  // closes it first
+  connection_ = nullptr;
   natsOptions_Destroy(options_);
+  options_ = nullptr;
 }
 
-void NatsSession::on_disconnected(natsConnection*, void* closure) {
+void NatsSession::on_disconnected(natsConnection* connection, void* closure) {
   auto* self = static_cast<NatsSession*>(closure);
+  if (connection != self->current_.load()) return;  // closed by fail_over()
   self->metrics_.disconnects.inc();
   self->metrics_.connected.set(0);
 }
@@ -41,40 +49,65 @@ void NatsSession::on_reconnected(natsConnection*, void* closure) {
   self->metrics_.connected.set(1);
 }
 
-Status NatsSession::connect(const std::vector<std::string>& servers) {
+Status NatsSession::connect() { return open(settings_.servers); }
+
+Status NatsSession::open(const std::vector<std::string>& order) {
   std::vector<const char*> urls;
-  for (const auto& server : servers) urls.push_back(server.c_str());
+  for (const auto& server : order) urls.push_back(server.c_str());
   natsStatus status = natsOptions_Create(&options_);
   if (status == NATS_OK) status = natsOptions_SetServers(options_, urls.data(), static_cast<int>(urls.size()));
   // Connect to the first server that answers, in the given order, so an
   // experiment knows which server the probe observes from (the lab lists
-  // n1 first); reconnects still walk the whole list.
-  if (status == NATS_OK) status = natsOptions_SetNoRandomize(options_, true);
+  // n1 first, --first-server picks another); reconnects still walk the
+  // whole list. --randomize-servers restores the library's default.
+  if (status == NATS_OK) status = natsOptions_SetNoRandomize(options_, !settings_.randomize);
   if (status == NATS_OK) status = natsOptions_SetTimeout(options_, kConnectTimeoutMs);
   if (status == NATS_OK) status = natsOptions_SetMaxReconnect(options_, -1);
   // A paused (SIGSTOP) server keeps the TCP connection open; only missed
-  // PONGs reveal it. The 2-minute default would hide a whole experiment.
-  if (status == NATS_OK) status = natsOptions_SetPingInterval(options_, kPingIntervalMs);
-  if (status == NATS_OK) status = natsOptions_SetMaxPingsOut(options_, 2);
+  // PONGs reveal it. The library's 2-minute default would hide a whole
+  // experiment, so the probe pings every second unless told otherwise.
+  const auto ping_ms = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.ping_interval).count();
+  if (status == NATS_OK) status = natsOptions_SetPingInterval(options_, ping_ms);
+  if (status == NATS_OK) status = natsOptions_SetMaxPingsOut(options_, settings_.max_pings_out);
   if (status == NATS_OK) status = natsOptions_SetReconnectWait(options_, kReconnectWaitMs);
   // The probe may start before the brokers listen; keep trying instead of failing.
   if (status == NATS_OK) status = natsOptions_SetRetryOnFailedConnect(options_, true, on_connected, this);
   if (status == NATS_OK) status = natsOptions_SetDisconnectedCB(options_, on_disconnected, this);
   if (status == NATS_OK) status = natsOptions_SetReconnectedCB(options_, on_reconnected, this);
   if (status != NATS_OK) return invalid_argument("probe NATS options: " + describe_nats_error(status));
-
   status = natsConnection_Connect(&connection_, options_);
   if (status == NATS_OK) {
     metrics_.connected.set(1);
   } else if (status != NATS_NOT_YET_CONNECTED) {
     return unavailable("probe cannot connect to NATS: " + describe_nats_error(status));
+  } else {
+    metrics_.connected.set(0);
   }
+  current_ = connection_;
   jsOptions js_options;
   jsOptions_Init(&js_options);
   js_options.Wait = kJetStreamWaitMs;
   status = natsConnection_JetStream(&js_, connection_, &js_options);
   if (status != NATS_OK) return internal_error("probe JetStream context: " + describe_nats_error(status));
   return {};
+}
+
+std::string NatsSession::connected_url() const {
+  if (connection_ == nullptr) return {};
+  char url[512] = {0};
+  if (natsConnection_GetConnectedUrl(connection_, url, sizeof(url)) != NATS_OK) return {};
+  return url;
+}
+
+StatusOr<FailedOver> NatsSession::fail_over() {
+  FailedOver moved;
+  moved.from = connected_url();
+  const std::vector<std::string> order = order_after(settings_.servers, moved.from);
+  close();
+  metrics_.connected.set(0);
+  CHAOS_RETURN_IF_ERROR(open(order));
+  moved.to = connected_url();
+  return moved;
 }
 
 Status NatsSession::ensure_stream(const StreamSettings& stream) {

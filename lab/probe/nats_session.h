@@ -1,47 +1,60 @@
 // One connection to the NATS cluster with a JetStream context, reconnecting
 // forever, and the probe's stream created if missing. Owns the cnats
-// handles; the publisher and consumer borrow them.
+// handles; the stream client borrows them and serialises fail_over()
+// against its own use of them.
 #pragma once
 
 #include <nats/nats.h>
 
+#include <atomic>
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "lab/probe/probe_flags.h"
 #include "lab/probe/probe_metrics.h"
+#include "lab/probe/stream_client.h"
 
 namespace chaos::lab::probe {
 
-struct StreamSettings {
-  std::string name;
-  std::string subject;
-  int replicas = 3;
-};
-
 class NatsSession {
  public:
-  explicit NatsSession(ProbeMetrics& metrics) : metrics_(metrics) {}
+  NatsSession(ProbeMetrics& metrics, SessionSettings settings)
+      : metrics_(metrics), settings_(std::move(settings)) {}
   ~NatsSession();
   NatsSession(const NatsSession&) = delete;
   NatsSession& operator=(const NatsSession&) = delete;
 
-  // Connects (retrying in the background if no server answers yet).
-  Status connect(const std::vector<std::string>& servers);
+  // Connects in the settings' server order (retrying in the background if
+  // no server answers yet).
+  Status connect();
   // Creates the stream unless it exists; fails while the cluster has no
   // JetStream leader, so callers retry.
   Status ensure_stream(const StreamSettings& stream);
+  // Closes the connection and opens a new one whose server order starts
+  // right after the server it was connected to. libnats 3.4 cannot force a
+  // reconnect on a live connection, hence a new one; the JetStream context
+  // is rebuilt, so callers must not hold jetstream() across this.
+  StatusOr<FailedOver> fail_over();
 
   jsCtx* jetstream() { return js_; }
 
  private:
+  Status open(const std::vector<std::string>& order);
+  void close();
+  std::string connected_url() const;
+
   static void on_connected(natsConnection* connection, void* closure);
   static void on_disconnected(natsConnection* connection, void* closure);
   static void on_reconnected(natsConnection* connection, void* closure);
 
   ProbeMetrics& metrics_;
+  SessionSettings settings_;
   natsOptions* options_ = nullptr;
   natsConnection* connection_ = nullptr;
+  // The connection whose callbacks count: a closed one's late disconnect
+  // callback must not mark the new connection as down.
+  std::atomic<natsConnection*> current_{nullptr};
   jsCtx* js_ = nullptr;
 };
 

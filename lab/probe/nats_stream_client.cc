@@ -17,22 +17,30 @@ NatsStreamClient::NatsStreamClient(NatsSession& session, StreamSettings stream, 
 // durable survives re-subscriptions and probe restarts.
 NatsStreamClient::~NatsStreamClient() { natsSubscription_Destroy(subscription_); }
 
-Status NatsStreamClient::publish(std::string_view body, Duration ack_timeout) {
+Status NatsStreamClient::publish(std::string_view body, Duration ack_timeout, std::string_view message_id) {
   jsPubOptions options;
   jsPubOptions_Init(&options);
   options.MaxWait = to_ms(ack_timeout);
   options.ExpectStream = stream_.name.c_str();
+  const std::string id(message_id);
+  if (!id.empty()) options.MsgId = id.c_str();
   jsPubAck* ack = nullptr;
   jsErrCode js_error = static_cast<jsErrCode>(0);
-  const natsStatus status = js_Publish(&ack, session_.jetstream(), stream_.subject.c_str(), body.data(),
-                                       static_cast<int>(body.size()), &options, &js_error);
+  natsStatus status = NATS_OK;
+  {
+    std::shared_lock lock(handles_mutex_);
+    status = js_Publish(&ack, session_.jetstream(), stream_.subject.c_str(), body.data(),
+                        static_cast<int>(body.size()), &options, &js_error);
+  }
   jsPubAck_Destroy(ack);
   if (status == NATS_OK) return {};
-  return unavailable("publish to " + stream_.name + ": " + describe_nats_error(status, js_error));
+  const std::string message = "publish to " + stream_.name + ": " + describe_nats_error(status, js_error);
+  return status == NATS_TIMEOUT ? deadline_exceeded(message) : unavailable(message);
 }
 
 StatusOr<Subscribed> NatsStreamClient::subscribe() {
   drop_subscription();
+  std::shared_lock lock(handles_mutex_);
   jsErrCode js_error = static_cast<jsErrCode>(0);
   jsConsumerInfo* info = nullptr;
   const natsStatus lookup = js_GetConsumerInfo(&info, session_.jetstream(), stream_.name.c_str(),
@@ -56,25 +64,40 @@ StatusOr<Subscribed> NatsStreamClient::subscribe() {
   return lookup == NATS_NOT_FOUND ? Subscribed::kCreated : Subscribed::kBound;
 }
 
-StatusOr<std::vector<std::string>> NatsStreamClient::fetch(int batch, Duration wait) {
+StatusOr<std::vector<Delivered>> NatsStreamClient::fetch(int batch, Duration wait) {
+  std::shared_lock lock(handles_mutex_);
   if (subscription_ == nullptr) return failed_precondition("fetch before subscribe");
   natsMsgList list{nullptr, 0};
   jsErrCode js_error = static_cast<jsErrCode>(0);
   const natsStatus status = natsSubscription_Fetch(&list, subscription_, batch, to_ms(wait), &js_error);
-  std::vector<std::string> bodies;
+  std::vector<Delivered> deliveries;
   for (int i = 0; i < list.Count; ++i) {
     natsMsg* message = list.Msgs[i];
-    bodies.emplace_back(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message)));
+    Delivered delivered;
+    delivered.body.assign(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message)));
+    jsMsgMetaData* meta = nullptr;
+    if (natsMsg_GetMetaData(&meta, message) == NATS_OK) delivered.stream_sequence = meta->Sequence.Stream;
+    jsMsgMetaData_Destroy(meta);
+    deliveries.push_back(std::move(delivered));
     natsMsg_Ack(message, nullptr);
   }
   natsMsgList_Destroy(&list);
-  if (status == NATS_OK || status == NATS_TIMEOUT || !bodies.empty()) return bodies;
+  if (status == NATS_OK || status == NATS_TIMEOUT || !deliveries.empty()) return deliveries;
   return unavailable("fetch from " + consumer_.durable + ": " + describe_nats_error(status, js_error));
 }
 
 void NatsStreamClient::drop_subscription() {
   natsSubscription_Destroy(subscription_);
   subscription_ = nullptr;
+}
+
+StatusOr<FailedOver> NatsStreamClient::fail_over() {
+  // Waits for a running fetch or subscribe. The subscription stays: it
+  // belongs to the consumer thread, and on the closed connection its
+  // fetches fail until subscribe() binds the durable (which survives on
+  // the server) on the new one.
+  std::unique_lock lock(handles_mutex_);
+  return session_.fail_over();
 }
 
 }  // namespace chaos::lab::probe

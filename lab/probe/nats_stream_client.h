@@ -1,22 +1,19 @@
 // StreamClient over cnats: synchronous JetStream publishes and a durable
-// pull consumer (explicit acks) on the probe's stream.
+// pull consumer (explicit acks) on the probe's stream. The publisher thread
+// publishes and fails over, the consumer thread owns the subscription
+// (subscribe, fetch, drop); fail_over() replaces the connection both use,
+// so it takes the lock exclusively.
 #pragma once
 
 #include <nats/nats.h>
 
+#include <shared_mutex>
 #include <string>
 
 #include "lab/probe/nats_session.h"
 #include "lab/probe/stream_client.h"
 
 namespace chaos::lab::probe {
-
-struct ConsumerSettings {
-  std::string durable = "chaos-probe";
-  // Unacknowledged deliveries (e.g. sent to a fetch that had already given
-  // up) are redelivered after this; keep it well under the probe's loss grace.
-  Duration ack_wait = std::chrono::seconds(5);
-};
 
 class NatsStreamClient final : public StreamClient {
  public:
@@ -25,15 +22,17 @@ class NatsStreamClient final : public StreamClient {
   NatsStreamClient(const NatsStreamClient&) = delete;
   NatsStreamClient& operator=(const NatsStreamClient&) = delete;
 
-  Status publish(std::string_view body, Duration ack_timeout) override;
+  Status publish(std::string_view body, Duration ack_timeout, std::string_view message_id) override;
   StatusOr<Subscribed> subscribe() override;
-  StatusOr<std::vector<std::string>> fetch(int batch, Duration wait) override;
+  StatusOr<std::vector<Delivered>> fetch(int batch, Duration wait) override;
   void drop_subscription() override;
+  StatusOr<FailedOver> fail_over() override;
 
  private:
   NatsSession& session_;
   StreamSettings stream_;
   ConsumerSettings consumer_;
+  std::shared_mutex handles_mutex_;  // exclusive only in fail_over()
   natsSubscription* subscription_ = nullptr;
 };
 

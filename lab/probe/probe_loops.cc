@@ -26,7 +26,8 @@ std::int64_t steady_ns(SteadyTime time) {
 
 ProbeLoops::ProbeLoops(StreamClient& client, ProbeMetrics& metrics, Clock& clock, ProbeSettings settings)
     : client_(client), metrics_(metrics), clock_(clock), settings_(std::move(settings)),
-      tracker_(settings_.loss_grace), last_ack_(clock.steady_now()) {}
+      tracker_(settings_.loss_grace), dedupe_(static_cast<std::size_t>(settings_.dedupe_window)),
+      last_ack_(clock.steady_now()) {}
 
 Status ProbeLoops::subscribe() {
   auto subscribed = client_.subscribe();
@@ -49,8 +50,12 @@ Status ProbeLoops::subscribe() {
 void ProbeLoops::publish_one(std::uint64_t sequence) {
   const SteadyTime sent = clock_.steady_now();
   const std::string body = encode_payload(Payload{settings_.run_id, sequence, steady_ns(sent)});
+  // Only a re-sending client needs an id; without retries the publish is
+  // the same as before the option existed.
+  const std::string message_id =
+      settings_.publish_retries > 0 ? settings_.run_id + "-" + std::to_string(sequence) : std::string();
   metrics_.publish_attempts.inc();
-  const Status status = client_.publish(body, settings_.ack_timeout);
+  const Status status = publish_with_retries(body, message_id);
   const SteadyTime finished = clock_.steady_now();
   if (status.ok()) {
     metrics_.publish_success.inc();
@@ -62,6 +67,49 @@ void ProbeLoops::publish_one(std::uint64_t sequence) {
   metrics_.publish_stall.set(seconds_between(last_ack_, finished));
   std::lock_guard lock(tracker_mutex_);
   tracker_.published(sequence, status.ok(), finished);
+}
+
+Status ProbeLoops::publish_with_retries(std::string_view body, std::string_view message_id) {
+  Status status = client_.publish(body, settings_.ack_timeout, message_id);
+  note_publish_result(status);
+  // Only a timeout is ambiguous (the message may be stored); the same
+  // Nats-Msg-Id lets JetStream drop a second copy within its duplicate window.
+  for (int retry = 0; retry < settings_.publish_retries && status.code() == StatusCode::kDeadlineExceeded;
+       ++retry) {
+    metrics_.publish_retries.inc();
+    status = client_.publish(body, settings_.ack_timeout, message_id);
+    note_publish_result(status);
+  }
+  return status;
+}
+
+void ProbeLoops::note_publish_result(const Status& status) {
+  if (status.ok()) {
+    timeouts_in_a_row_ = 0;
+    return;
+  }
+  // Other errors (no responders while a leader is elected) say nothing
+  // about this server being unresponsive: they neither count nor reset.
+  if (status.code() != StatusCode::kDeadlineExceeded || settings_.failover_after == 0) return;
+  if (++timeouts_in_a_row_ >= settings_.failover_after) fail_over();
+}
+
+void ProbeLoops::fail_over() {
+  const int timeouts = timeouts_in_a_row_;
+  timeouts_in_a_row_ = 0;
+  auto moved = client_.fail_over();
+  if (!moved.ok()) {
+    std::cerr << "chaos-probe: failover after " << timeouts << " ack timeouts in a row failed: "
+              << moved.status().message() << "\n";
+    return;
+  }
+  metrics_.failovers.inc();
+  std::cerr << "chaos-probe: failover after " << timeouts << " ack timeouts in a row: from "
+            << (moved->from.empty() ? "(not connected)" : moved->from) << " to "
+            << (moved->to.empty() ? "(still connecting)" : moved->to) << "\n";
+  // The consumer thread binds the durable on the new connection at its
+  // next fetch instead of waiting for fetches to fail for kResubscribeAfter.
+  resubscribe_requested_ = true;
 }
 
 void ProbeLoops::publish_until(const std::atomic<bool>& stop) {
@@ -80,9 +128,12 @@ void ProbeLoops::publish_until(const std::atomic<bool>& stop) {
   }
 }
 
-void ProbeLoops::handle_delivery(std::string_view body) {
-  const auto payload = decode_payload(body);
+void ProbeLoops::handle_delivery(const Delivered& delivered) {
+  const auto payload = decode_payload(delivered.body);
   if (!payload || payload->run_id != settings_.run_id) return;  // an earlier run's message
+  // An idempotent consumer skips a redelivery of what it processed already;
+  // 0 means the stream sequence is unknown, so nothing can be matched.
+  const bool skipped = delivered.stream_sequence != 0 && dedupe_.seen_before(delivered.stream_sequence);
   Delivery delivery;
   {
     std::lock_guard lock(tracker_mutex_);
@@ -90,6 +141,7 @@ void ProbeLoops::handle_delivery(std::string_view body) {
   }
   if (delivery == Delivery::kDuplicate) {
     metrics_.messages_duplicated.inc();
+    if (!skipped) metrics_.messages_processed_twice.inc();
     return;
   }
   if (delivery == Delivery::kLate) metrics_.messages_late.inc();
@@ -107,9 +159,12 @@ void ProbeLoops::settle_expired() {
 }
 
 bool ProbeLoops::consume_once() {
+  // A failed bind falls through to the fetch, which then fails like any
+  // other, and consume_until() binds again after kResubscribeAfter.
+  if (resubscribe_requested_.exchange(false)) (void)subscribe();
   auto bodies = client_.fetch(kFetchBatch, kFetchWait);
   if (bodies.ok()) {
-    for (const auto& body : *bodies) handle_delivery(body);
+    for (const auto& delivered : *bodies) handle_delivery(delivered);
   } else {
     metrics_.consume_errors.inc();
     last_fetch_error_ = bodies.status().message();

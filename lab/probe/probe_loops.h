@@ -1,6 +1,8 @@
 // The probe's two loops: a publisher at a steady rate with a synchronous
-// JetStream ack per message, and a pull consumer that classifies every
-// delivery. Both share one SequenceTracker.
+// JetStream ack per message (optionally re-sent, and failing over to the
+// next server after repeated ack timeouts), and a pull consumer that
+// classifies every delivery (optionally skipping redeliveries it has
+// already processed). Both share one SequenceTracker.
 //
 // Order matters: subscribe() must succeed before publishing starts. The
 // durable consumer is created with DeliverNew, so a message stored before
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "common/clock.h"
+#include "lab/probe/dedupe_window.h"
 #include "lab/probe/probe_metrics.h"
 #include "lab/probe/sequence_tracker.h"
 #include "lab/probe/stream_client.h"
@@ -24,6 +27,9 @@ struct ProbeSettings {
   double rate = 50.0;  // publishes per second
   Duration ack_timeout = std::chrono::seconds(2);
   Duration loss_grace = std::chrono::seconds(15);
+  int publish_retries = 0;  // re-sends of a timed-out publish, same Nats-Msg-Id
+  int failover_after = 0;   // ack timeouts in a row before a forced failover; 0 = never
+  int dedupe_window = 0;    // stream sequences the consumer remembers; 0 = off
 };
 
 class ProbeLoops {
@@ -42,7 +48,12 @@ class ProbeLoops {
   bool consume_once();
 
  private:
-  void handle_delivery(std::string_view body);
+  // One logical publish: the first try and up to publish_retries re-sends.
+  Status publish_with_retries(std::string_view body, std::string_view message_id);
+  // Counts an ack timeout (or resets on an ack) and fails over when due.
+  void note_publish_result(const Status& status);
+  void fail_over();
+  void handle_delivery(const Delivered& delivered);
   void settle_expired();
   bool resubscribe_until(const std::atomic<bool>& stop);
 
@@ -51,9 +62,12 @@ class ProbeLoops {
   Clock& clock_;
   ProbeSettings settings_;
   std::atomic<bool> subscribed_{false};
+  std::atomic<bool> resubscribe_requested_{false};  // set by a failover
   std::mutex tracker_mutex_;
   SequenceTracker tracker_;
+  DedupeWindow dedupe_;              // consumer thread only
   SteadyTime last_ack_;              // publisher thread only
+  int timeouts_in_a_row_ = 0;        // publisher thread only
   std::string last_fetch_error_;     // consumer thread only
 };
 

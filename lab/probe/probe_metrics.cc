@@ -16,14 +16,15 @@ std::vector<double> end_to_end_buckets() { return metrics::exponential_buckets(0
 
 ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
     : publish_attempts(counter(registry, "chaos_probe_publish_attempts_total",
-                               "JetStream publishes attempted.")),
+                               "JetStream publishes attempted, each once however often it was re-sent.")),
       publish_success(counter(registry, "chaos_probe_publish_success_total",
-                              "JetStream publishes acknowledged by the stream.")),
+                              "JetStream publishes acknowledged by the stream (by any of their tries).")),
       publish_errors(counter(registry, "chaos_probe_publish_errors_total",
-                             "JetStream publishes that failed or timed out without an ack.")),
+                             "JetStream publishes that failed or timed out without an ack on every try.")),
       publish_ack_latency(registry
                               .histogram("chaos_probe_publish_ack_latency_seconds",
-                                         "Time from publish to JetStream ack, acknowledged publishes only.",
+                                         "Time from a publish's first try to its JetStream ack, acknowledged "
+                                         "publishes only.",
                                          {}, metrics::default_latency_buckets())
                               .with({})),
       end_to_end_latency(registry
@@ -38,7 +39,17 @@ ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
                             "stream's replicas) that its durable consumer, existing since before the publish, had "
                             "not delivered within --loss-grace of the ack. Redeliveries count as delivered.")),
       messages_duplicated(counter(registry, "chaos_probe_messages_duplicated_total",
-                                  "Deliveries of a sequence that had already been delivered.")),
+                                  "Deliveries of a sequence that had already been delivered (skipped by "
+                                  "--dedupe-window or not).")),
+      messages_processed_twice(counter(registry, "chaos_probe_messages_processed_twice_total",
+                                       "Deliveries of a sequence that had already been delivered and that the "
+                                       "consumer processed again (equals the duplicated count when "
+                                       "--dedupe-window is 0).")),
+      publish_retries(counter(registry, "chaos_probe_publish_retries_total",
+                              "Re-sends of a publish whose ack timed out, same Nats-Msg-Id (--publish-retries); "
+                              "not counted in the attempts.")),
+      failovers(counter(registry, "chaos_probe_failovers_total",
+                        "Forced reconnects to the next server after --failover-after ack timeouts in a row.")),
       messages_late(counter(registry, "chaos_probe_messages_late_total",
                             "Messages delivered after they had been counted as lost.")),
       reconnects(counter(registry, "chaos_probe_reconnects_total", "Reconnections to the NATS cluster.")),
@@ -64,5 +75,18 @@ ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
                                    "Times the probe's durable consumer was gone and was re-created at the "
                                    "stream's next message (messages stored meanwhile count as lost).")),
       connected(registry.gauge("chaos_probe_connected", "1 while connected to the NATS cluster.").with({})) {}
+
+void export_config_info(metrics::Registry& registry,
+                        const std::vector<std::pair<std::string, std::string>>& labels) {
+  std::vector<std::string> names;
+  std::vector<std::string> values;
+  for (const auto& [name, value] : labels) {
+    names.push_back(name);
+    values.push_back(value);
+  }
+  registry.gauge("chaos_probe_config_info", "The probe's client options, as labels; always 1.", names)
+      .with(values)
+      .set(1);
+}
 
 }  // namespace chaos::lab::probe

@@ -2,6 +2,10 @@
 // promlint (counters end in _total, seconds as the unit).
 #pragma once
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "metrics/registry.h"
 
 namespace chaos::lab::probe {
@@ -17,6 +21,9 @@ struct ProbeMetrics {
   metrics::Counter& messages_received;
   metrics::Counter& messages_lost;
   metrics::Counter& messages_duplicated;
+  metrics::Counter& messages_processed_twice;
+  metrics::Counter& publish_retries;
+  metrics::Counter& failovers;
   metrics::Counter& messages_late;
   metrics::Counter& reconnects;
   metrics::Counter& disconnects;
@@ -27,5 +34,11 @@ struct ProbeMetrics {
   metrics::Counter& consumer_recreations;
   metrics::Gauge& connected;
 };
+
+// chaos_probe_config_info{first_server=...,...} 1: the client options this
+// probe runs with, so a run's metrics say which client they measured.
+// `labels` in the order given (name, value).
+void export_config_info(metrics::Registry& registry,
+                        const std::vector<std::pair<std::string, std::string>>& labels);
 
 }  // namespace chaos::lab::probe

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+
 #include "lab/probe/payload.h"
 
 namespace chaos::lab::probe {
@@ -13,7 +15,14 @@ using std::chrono::seconds;
 
 class FakeStream final : public StreamClient {
  public:
-  Status publish(std::string_view body, Duration) override {
+  Status publish(std::string_view body, Duration, std::string_view message_id) override {
+    message_ids.emplace_back(message_id);
+    if (clock != nullptr) clock->advance(publish_takes);
+    if (timeouts_left > 0) {
+      --timeouts_left;
+      if (store_timed_out) stored.emplace_back(body);  // stored, but the ack never came
+      return deadline_exceeded("timeout");
+    }
     if (!accepting) return unavailable("no responders");
     stored.emplace_back(body);
     return {};
@@ -27,26 +36,43 @@ class FakeStream final : public StreamClient {
     next_delivery = stored.size();  // DeliverNew
     return Subscribed::kCreated;
   }
-  StatusOr<std::vector<std::string>> fetch(int batch, Duration) override {
+  // Stream sequences are 1-based positions in `stored`; redelivered ones
+  // come first, as after an AckWait expiry.
+  StatusOr<std::vector<Delivered>> fetch(int batch, Duration) override {
     if (!subscribed) return failed_precondition("fetch before subscribe");
     if (fetch_fails) return unavailable("consumer leader gone");
-    std::vector<std::string> bodies;
-    while (next_delivery < stored.size() && static_cast<int>(bodies.size()) < batch) {
-      bodies.push_back(stored[next_delivery++]);
+    std::vector<Delivered> deliveries;
+    for (std::uint64_t sequence : redeliveries) deliveries.push_back(Delivered{stored[sequence - 1], sequence});
+    redeliveries.clear();
+    while (next_delivery < stored.size() && static_cast<int>(deliveries.size()) < batch) {
+      ++next_delivery;
+      deliveries.push_back(Delivered{stored[next_delivery - 1], next_delivery});
     }
-    return bodies;
+    return deliveries;
   }
   void drop_subscription() override { subscribed = false; }
+  StatusOr<FailedOver> fail_over() override {
+    ++failovers;
+    subscribed = false;  // the old connection's subscription is useless
+    return FailedOver{"nats://n" + std::to_string(failovers), "nats://n" + std::to_string(failovers + 1)};
+  }
 
   // Messages stored before subscribe() created the consumer stay behind.
   std::vector<std::string> stored;
-  std::size_t next_delivery = 0;
+  std::uint64_t next_delivery = 0;
+  std::vector<std::uint64_t> redeliveries;
+  std::vector<std::string> message_ids;
   bool consumer_exists = false;
   bool subscribed = false;
   bool accepting = true;
   bool subscribe_fails = false;
   bool fetch_fails = false;
+  int timeouts_left = 0;
+  bool store_timed_out = false;
   int subscribe_calls = 0;
+  int failovers = 0;
+  FakeClock* clock = nullptr;  // advanced by publish_takes on every publish
+  Duration publish_takes{};
 };
 
 class ProbeLoopsTest : public ::testing::Test {
@@ -77,6 +103,146 @@ class ProbeLoopsTest : public ::testing::Test {
   FakeStream stream_;
   ProbeLoops loops_{stream_, metrics_, clock_, settings()};
 };
+
+// The client options (--publish-retries, --failover-after, --dedupe-window)
+// on the same fake stream.
+class ProbeOptionsTest : public ProbeLoopsTest {
+ protected:
+  ProbeLoops& loops_with(int retries, int failover_after, int dedupe_window) {
+    ProbeSettings options = settings();
+    options.publish_retries = retries;
+    options.failover_after = failover_after;
+    options.dedupe_window = dedupe_window;
+    custom_ = std::make_unique<ProbeLoops>(stream_, metrics_, clock_, options);
+    EXPECT_TRUE(custom_->subscribe().ok());
+    return *custom_;
+  }
+  std::unique_ptr<ProbeLoops> custom_;
+};
+
+TEST_F(ProbeOptionsTest, ATimedOutPublishIsResentWithTheSameIdAndCountsAsOneAttempt) {
+  ProbeLoops& loops = loops_with(2, 0, 0);
+  stream_.timeouts_left = 2;
+  loops.publish_one(1);
+  EXPECT_EQ(metrics_.publish_attempts.value(), 1);
+  EXPECT_EQ(metrics_.publish_success.value(), 1) << "the third try was acked";
+  EXPECT_EQ(metrics_.publish_errors.value(), 0);
+  EXPECT_EQ(metrics_.publish_retries.value(), 2);
+  EXPECT_EQ(stream_.message_ids, (std::vector<std::string>{"run1-1", "run1-1", "run1-1"}));
+
+  stream_.timeouts_left = 5;
+  loops.publish_one(2);
+  EXPECT_EQ(metrics_.publish_attempts.value(), 2);
+  EXPECT_EQ(metrics_.publish_errors.value(), 1) << "three tries, none acked";
+  EXPECT_EQ(metrics_.publish_retries.value(), 4);
+  EXPECT_EQ(stream_.message_ids.back(), "run1-2");
+}
+
+TEST_F(ProbeOptionsTest, AckLatencyRunsFromTheFirstTry) {
+  ProbeLoops& loops = loops_with(3, 0, 0);
+  stream_.clock = &clock_;
+  stream_.publish_takes = seconds(2);
+  stream_.timeouts_left = 2;
+  loops.publish_one(1);
+  EXPECT_EQ(metrics_.publish_ack_latency.snapshot().sum, 6.0) << "two 2 s timeouts and a 2 s ack";
+}
+
+TEST_F(ProbeOptionsTest, WithoutRetriesAPublishIsOneTryWithoutMessageId) {
+  stream_.timeouts_left = 1;
+  ASSERT_TRUE(loops_.subscribe().ok());
+  loops_.publish_one(1);
+  EXPECT_EQ(stream_.message_ids, std::vector<std::string>{""});
+  EXPECT_EQ(metrics_.publish_retries.value(), 0);
+  EXPECT_EQ(metrics_.publish_errors.value(), 1);
+}
+
+TEST_F(ProbeOptionsTest, OnlyAckTimeoutsAreRetriedOrCountTowardsAFailover) {
+  ProbeLoops& loops = loops_with(3, 1, 0);
+  stream_.accepting = false;  // "no responders": the server answered
+  loops.publish_one(1);
+  loops.publish_one(2);
+  EXPECT_EQ(metrics_.publish_retries.value(), 0);
+  EXPECT_EQ(stream_.failovers, 0);
+  EXPECT_EQ(metrics_.failovers.value(), 0);
+}
+
+TEST_F(ProbeOptionsTest, FailsOverAfterNTimeoutsInARowAndCountsAgainFromZero) {
+  ProbeLoops& loops = loops_with(0, 3, 0);
+  stream_.timeouts_left = 2;
+  loops.publish_one(1);
+  loops.publish_one(2);
+  loops.publish_one(3);  // acked: the count starts again
+  stream_.timeouts_left = 2;
+  loops.publish_one(4);
+  loops.publish_one(5);
+  EXPECT_EQ(stream_.failovers, 0) << "never three in a row";
+  stream_.timeouts_left = 1;
+  loops.publish_one(6);
+  EXPECT_EQ(stream_.failovers, 1);
+  EXPECT_EQ(metrics_.failovers.value(), 1);
+  stream_.timeouts_left = 2;
+  loops.publish_one(7);
+  loops.publish_one(8);
+  EXPECT_EQ(stream_.failovers, 1) << "the count was reset by the failover";
+  stream_.timeouts_left = 1;
+  loops.publish_one(9);
+  EXPECT_EQ(stream_.failovers, 2);
+}
+
+TEST_F(ProbeOptionsTest, AfterAFailoverTheConsumerBindsAgainAndPublishingContinues) {
+  ProbeLoops& loops = loops_with(1, 2, 0);
+  loops.publish_one(1);
+  ASSERT_TRUE(loops.consume_once());
+  stream_.timeouts_left = 2;
+  loops.publish_one(2);  // two timed-out tries: failover, not acked
+  EXPECT_EQ(stream_.failovers, 1);
+  EXPECT_FALSE(stream_.subscribed);
+  const int calls = stream_.subscribe_calls;
+  loops.publish_one(3);
+  EXPECT_TRUE(loops.consume_once());
+  EXPECT_EQ(stream_.subscribe_calls, calls + 1) << "bound at the next fetch, not after kResubscribeAfter";
+  EXPECT_EQ(metrics_.messages_received.value(), 2);
+  EXPECT_EQ(metrics_.publish_success.value(), 2);
+  EXPECT_EQ(metrics_.consumer_recreations.value(), 0) << "the durable survived";
+}
+
+TEST_F(ProbeOptionsTest, WithoutADedupeWindowEveryDuplicateIsProcessedTwice) {
+  ProbeLoops& loops = loops_with(0, 0, 0);
+  loops.publish_one(1);
+  ASSERT_TRUE(loops.consume_once());
+  stream_.redeliveries = {1};
+  ASSERT_TRUE(loops.consume_once());
+  EXPECT_EQ(metrics_.messages_duplicated.value(), 1);
+  EXPECT_EQ(metrics_.messages_processed_twice.value(), 1);
+}
+
+TEST_F(ProbeOptionsTest, TheDedupeWindowSkipsRedeliveriesItStillRemembers) {
+  ProbeLoops& loops = loops_with(0, 0, 2);
+  for (std::uint64_t sequence = 1; sequence <= 3; ++sequence) loops.publish_one(sequence);
+  ASSERT_TRUE(loops.consume_once());
+  stream_.redeliveries = {3};
+  ASSERT_TRUE(loops.consume_once());
+  EXPECT_EQ(metrics_.messages_duplicated.value(), 1);
+  EXPECT_EQ(metrics_.messages_processed_twice.value(), 0);
+  stream_.redeliveries = {1};  // forgotten: the window holds 2 and 3
+  ASSERT_TRUE(loops.consume_once());
+  EXPECT_EQ(metrics_.messages_duplicated.value(), 2);
+  EXPECT_EQ(metrics_.messages_processed_twice.value(), 1);
+}
+
+// A re-sent publish stored twice (no Nats-Msg-Id deduplication in this
+// fake) has two stream sequences: the window cannot tell them apart.
+TEST_F(ProbeOptionsTest, ASecondStoredCopyIsNotARedeliveryForTheDedupeWindow) {
+  ProbeLoops& loops = loops_with(1, 0, 100);
+  stream_.store_timed_out = true;
+  stream_.timeouts_left = 1;
+  loops.publish_one(1);
+  ASSERT_EQ(stream_.stored.size(), 2u);
+  ASSERT_TRUE(loops.consume_once());
+  EXPECT_EQ(metrics_.messages_received.value(), 1);
+  EXPECT_EQ(metrics_.messages_duplicated.value(), 1);
+  EXPECT_EQ(metrics_.messages_processed_twice.value(), 1);
+}
 
 // The bug behind "one message lost under 100 ms latency": the publisher
 // started before the consumer existed, so with DeliverNew the first stored
@@ -161,8 +327,8 @@ TEST_F(ProbeLoopsTest, ALateDeliveryTakesAMessageOutOfMissing) {
 
 TEST_F(ProbeLoopsTest, OtherRunsMessagesAreIgnored) {
   ASSERT_TRUE(loops_.subscribe().ok());
-  ASSERT_TRUE(stream_.publish(encode_payload(Payload{"run0", 1, 0}), seconds(1)).ok());
-  ASSERT_TRUE(stream_.publish("not a probe message", seconds(1)).ok());
+  ASSERT_TRUE(stream_.publish(encode_payload(Payload{"run0", 1, 0}), seconds(1), "").ok());
+  ASSERT_TRUE(stream_.publish("not a probe message", seconds(1), "").ok());
   publish_and_consume(1, 1);
   settle();
   EXPECT_EQ(metrics_.messages_received.value(), 1);
