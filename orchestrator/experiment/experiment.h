@@ -161,8 +161,8 @@ struct Experiment {
   NotifyConfig notify;
 
   // Issue 23: [lab] and [finding] (both optional).
-  LabSettings lab;
-  std::optional<Finding> finding;
+  LabSettings lab{};
+  std::optional<Finding> finding{};
 };
 
 }  // namespace chaos::orchestrator

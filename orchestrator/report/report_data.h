@@ -136,14 +136,14 @@ struct ReportVerdict {
   // "prometheus_range" when the during-checks' range data was read: only
   // then does a missing time to detect mean "nothing was violated".
   std::string detect_source;
-  std::optional<ReportFirstViolation> first_violation;
+  std::optional<ReportFirstViolation> first_violation{};
 };
 
 struct ReportExperiment {
   std::string title, description, hypothesis, source;
   std::vector<std::string> tags;
   std::string recovery_within;
-  std::optional<ReportFinding> finding;
+  std::optional<ReportFinding> finding{};  // {} keeps 6-field init valid
 };
 
 struct Report {
