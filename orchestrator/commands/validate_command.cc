@@ -35,6 +35,21 @@ std::vector<std::string> ask_agents(const Experiment& experiment) {
   return check_agents(experiment, pool, journal);
 }
 
+// Issue 23: what an experiment asks of the lab and the finding it records.
+void print_lab_and_finding(const Experiment& experiment) {
+  if (!experiment.lab.probe_flags.empty()) {
+    std::cout << "  lab probe flags:";
+    for (const auto& flag : experiment.lab.probe_flags) std::cout << " " << flag;
+    std::cout << "\n";
+  }
+  if (!experiment.finding) return;
+  const Finding& finding = *experiment.finding;
+  if (!finding.observed.empty()) std::cout << "  finding observed: " << finding.observed << "\n";
+  if (!finding.mechanism.empty()) std::cout << "  finding mechanism: " << finding.mechanism << "\n";
+  std::cout << "  finding remedy: " << finding.remedy << "\n";
+  if (!finding.remedied_by.empty()) std::cout << "  finding remedied by: " << finding.remedied_by << "\n";
+}
+
 // One experiment file: true when it is valid (and the agents agree, when asked).
 bool validate_experiment(const std::string& file, const LoadOptions& options, bool ask) {
   auto experiment = load_experiment(file, options);
@@ -51,6 +66,7 @@ bool validate_experiment(const std::string& file, const LoadOptions& options, bo
   }
   std::cout << file << ": ok (" << experiment->steady_state.size() << " checks, " << experiment->aborts.size()
             << " abort conditions, " << experiment->method.size() << " steps)\n";
+  print_lab_and_finding(*experiment);
   return true;
 }
 

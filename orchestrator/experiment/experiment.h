@@ -117,6 +117,21 @@ struct CompareCheck {
   }
 };
 
+// [lab] (issue 23): what this experiment needs from the lab. chaosctl run
+// only records it; `chaosctl lab probe --for FILE` applies it.
+struct LabSettings {
+  std::vector<std::string> probe_flags;  // extra chaos-probe flags, as written
+};
+
+// [finding] (issue 23): a weakness this experiment demonstrates, and what
+// remedies it. remedied_by names the twin experiment that applies the remedy.
+struct Finding {
+  std::string observed;
+  std::string mechanism;
+  std::string remedy;       // required when [finding] is present
+  std::string remedied_by;  // as written (relative to this file); "" when absent
+};
+
 struct Experiment {
   std::string source_path;
   std::string title;
@@ -144,6 +159,10 @@ struct Experiment {
   // bearer_token above stay filled from it), and where the run reports to.
   HttpEndpointConfig prometheus_endpoint;
   NotifyConfig notify;
+
+  // Issue 23: [lab] and [finding] (both optional).
+  LabSettings lab{};
+  std::optional<Finding> finding{};
 };
 
 }  // namespace chaos::orchestrator

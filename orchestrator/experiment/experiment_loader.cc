@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "orchestrator/experiment/compare_loader.h"
+#include "orchestrator/experiment/finding_loader.h"
 #include "orchestrator/experiment/http_endpoint_config.h"
 #include "orchestrator/experiment/inventory.h"
 #include "orchestrator/experiment/method_loader.h"
@@ -166,6 +167,8 @@ void read_body(TableReader& root, const LoadOptions& options, Experiment& experi
   if (root.node("method") == nullptr) root.error_here("missing required [[method]] steps");
   experiment.compare = read_compare_checks(root, experiment, options.resolve_agents);
   experiment.notify = read_notify_config(root, experiment.source_path);
+  experiment.lab = read_lab_settings(root);
+  experiment.finding = read_finding(root, experiment.source_path);
   root.reject_unknown_keys();
 }
 

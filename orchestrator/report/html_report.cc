@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "orchestrator/report/finding_section.h"
 #include "orchestrator/report/html_text.h"
 #include "orchestrator/report/report_style.h"
 
@@ -318,6 +319,7 @@ std::string render_report_html(const Report& report) {
       << "</title>\n<style>\n" << kReportStyle << "</style>\n</head>\n<body>\n<header><h1>"
       << escape_html(report.experiment.title) << "</h1></header>\n<main>\n";
   write_verdict(out, report);
+  write_finding(out, report);
   write_experiment(out, report);
   write_abort(out, report);
   write_recovery(out, report);

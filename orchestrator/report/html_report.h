@@ -2,7 +2,7 @@
 // fonts or other files, nothing fetched) rendered from a parsed journal.
 // Every piece of journal text is HTML-escaped: experiment titles, queries
 // and agent messages are user input. Stable ids for tests and links:
-// #verdict, #experiment, #abort, #recovery, #timeline, #faults, #events.
+// #verdict, #finding, #experiment, #abort, #recovery, #timeline, #faults, #events.
 #pragma once
 
 #include <string>

@@ -76,7 +76,35 @@ ReportExperiment parse_experiment(const json& experiment, Status& status) {
   result.source = text_field(experiment, "source", "experiment", status);
   result.recovery_within = text_field(experiment, "recovery_within", "experiment", status);
   result.tags = strings_field(experiment, "tags");
+  if (experiment.contains("finding") && experiment["finding"].is_object()) {
+    const json& finding = experiment["finding"];
+    const std::string path = "experiment.finding";
+    result.finding = ReportFinding{text_field(finding, "observed", path, status),
+                                   text_field(finding, "mechanism", path, status),
+                                   text_field(finding, "remedy", path, status),
+                                   text_field(finding, "remedied_by", path, status)};
+  }
   return result;
+}
+
+std::optional<ReportFirstViolation> parse_first_violation(const json& verdict, Status& status) {
+  if (!verdict.contains("first_violation") || !verdict["first_violation"].is_object()) return std::nullopt;
+  const json& item = verdict["first_violation"];
+  const std::string path = "verdict.first_violation";
+  ReportFirstViolation violation;
+  violation.name = text_field(item, "name", path, status);
+  violation.phase = text_field(item, "phase", path, status);
+  violation.kind = text_field(item, "kind", path, status);
+  violation.query = text_field(item, "query", path, status);
+  violation.comparator = text_field(item, "comparator", path, status);
+  violation.value_text = text_field(item, "value_text", path, status);
+  violation.error = text_field(item, "error", path, status);
+  violation.summary = text_field(item, "summary", path, status);
+  violation.threshold = number_field(item, "threshold");
+  violation.value = number_field(item, "value");
+  violation.at = time_field(item, "at", path, status).value_or(0);
+  violation.seconds_after_inject = number_field(item, "seconds_after_inject");
+  return violation;
 }
 
 ReportVerdict parse_verdict(const json& verdict, Status& status) {
@@ -100,6 +128,7 @@ ReportVerdict parse_verdict(const json& verdict, Status& status) {
   result.recovery_resolution_seconds = number_field(verdict, "recovery_resolution_seconds");
   result.recovery_source = text_field(verdict, "recovery_source", "verdict", status);
   result.detect_source = text_field(verdict, "detect_source", "verdict", status);
+  result.first_violation = parse_first_violation(verdict, status);
   const json& ended_early = array_field(verdict, "ended_early");
   for (size_t i = 0; i < ended_early.size(); ++i) {
     const std::string path = "verdict.ended_early[" + std::to_string(i) + "]";

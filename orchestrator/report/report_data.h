@@ -95,6 +95,22 @@ struct ReportEvent {
   std::string message;
 };
 
+// verdict.first_violation (issue 23; absent in older journals): the check
+// that broke first. Numbers are absent when the journal holds null (NaN,
+// Inf, no data).
+struct ReportFirstViolation {
+  std::string name, phase, kind, query, comparator, value_text, error, summary;
+  std::optional<double> threshold;
+  std::optional<double> value;
+  double at = 0;
+  std::optional<double> seconds_after_inject;
+};
+
+// experiment.finding (issue 23): the weakness the experiment demonstrates.
+struct ReportFinding {
+  std::string observed, mechanism, remedy, remedied_by;
+};
+
 struct ReportVerdict {
   std::string result;  // "held", "violated", "aborted", "error"
   int exit_code = 3;
@@ -120,12 +136,14 @@ struct ReportVerdict {
   // "prometheus_range" when the during-checks' range data was read: only
   // then does a missing time to detect mean "nothing was violated".
   std::string detect_source;
+  std::optional<ReportFirstViolation> first_violation{};
 };
 
 struct ReportExperiment {
   std::string title, description, hypothesis, source;
   std::vector<std::string> tags;
   std::string recovery_within;
+  std::optional<ReportFinding> finding{};  // {} keeps 6-field init valid
 };
 
 struct Report {

@@ -22,6 +22,7 @@ code { font-family: ui-monospace, monospace; font-size: 0.9em; word-break: break
 .verdict-violated { background: #fdecea; border-color: #c62828; } .verdict-violated .verdict-result { color: #c62828; }
 .verdict-aborted { background: #fff4e0; border-color: #e08600; } .verdict-aborted .verdict-result { color: #b36b00; }
 .verdict-error { background: #f1e8f7; border-color: #7b3fa0; } .verdict-error .verdict-result { color: #7b3fa0; }
+.finding { border-color: #c62828; } .finding dl { grid-template-columns: 130px 1fr; }
 .unreverted { color: #c62828; font-weight: 700; }
 .leftovers { color: #c62828; font-weight: 700; } .foreign-changes { color: #8a6d00; }
 td.effect small, td.counters { color: #555; font-size: 0.85em; }

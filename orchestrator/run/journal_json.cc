@@ -10,6 +10,7 @@
 #include <map>
 
 #include "common/duration.h"
+#include "orchestrator/run/first_violation.h"
 
 namespace chaos::orchestrator {
 
@@ -163,6 +164,23 @@ json outcome_to_json(const RunOutcome& outcome) {
           {"detect_source", outcome.detection_from_range_data ? json("prometheus_range") : json()}};
 }
 
+json finding_to_json(const Finding& finding) {
+  return {{"observed", finding.observed}, {"mechanism", finding.mechanism}, {"remedy", finding.remedy},
+          {"remedied_by", finding.remedied_by.empty() ? json() : json(finding.remedied_by)}};
+}
+
+// threshold and value are null when not finite (JSON has no NaN/Inf);
+// value_text keeps what was seen.
+json first_violation_to_json(const FirstViolation& violation) {
+  return {{"name", violation.name}, {"phase", violation.phase}, {"kind", violation.kind},
+          {"query", violation.query}, {"comparator", comparator_symbol(violation.comparator)},
+          {"threshold", finite_or_null(violation.threshold)}, {"value", finite_or_null(violation.value)},
+          {"value_text", violation.value_text}, {"error", violation.error},
+          {"at", format_rfc3339(violation.at)},
+          {"seconds_after_inject", finite_or_null(violation.seconds_after_inject)},
+          {"summary", describe(violation)}};
+}
+
 }  // namespace
 
 json experiment_to_json(const Experiment& experiment) {
@@ -198,6 +216,9 @@ json experiment_to_json(const Experiment& experiment) {
     result["compare"] = json::array();
     for (const auto& check : experiment.compare) result["compare"].push_back(compare_to_json(check));
   }
+  // Issue 23: only an experiment with [lab] flags or a [finding] has the keys.
+  if (!experiment.lab.probe_flags.empty()) result["lab"] = {{"probe_flags", experiment.lab.probe_flags}};
+  if (experiment.finding) result["finding"] = finding_to_json(*experiment.finding);
   return result;
 }
 
@@ -216,7 +237,11 @@ json journal_to_json(const Experiment& experiment, const RunIdentity& identity, 
       if (!change.fault_id.empty()) left_by_fault[change.fault_id].push_back(change);
     }
   }
-  for (const auto& fault : journal.faults()) {
+  const auto fault_records = journal.faults();
+  const auto first_violation = find_first_violation(journal.evaluations(), first_inject_time(fault_records));
+  json verdict = outcome_to_json(outcome);
+  verdict["first_violation"] = first_violation ? first_violation_to_json(*first_violation) : json();
+  for (const auto& fault : fault_records) {
     const auto left = left_by_fault.find(fault.fault_id);
     faults.push_back(fault_to_json(fault, left == left_by_fault.end() ? std::vector<SystemChangeRecord>{} : left->second));
   }
@@ -227,7 +252,7 @@ json journal_to_json(const Experiment& experiment, const RunIdentity& identity, 
                    {"duration_seconds", seconds(times.finished - times.started)}}},
           {"events", events}, {"evaluations", evaluations}, {"faults", faults},
           {"leftover_checks", leftover_checks},
-          {"verdict", outcome_to_json(outcome)}};
+          {"verdict", verdict}};
 }
 
 Status write_report_file(const std::string& dir, const std::string& name, const std::string& text) {

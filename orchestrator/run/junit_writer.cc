@@ -3,6 +3,8 @@
 #include <sstream>
 #include <vector>
 
+#include "orchestrator/run/first_violation.h"
+
 namespace chaos::orchestrator {
 
 namespace {
@@ -115,6 +117,17 @@ std::string render_junit_testsuite(const Experiment& experiment, const RunJourna
     cases.push_back(recovery);
   }
   if (!journal.faults().empty()) cases.push_back(fault_lifetimes_case(outcome));
+  // Issue 23: every failure of a violated run leads with the check that
+  // broke first, so CI shows the cause before the consequences.
+  std::string first_violation;
+  if (outcome.verdict == Verdict::kViolated) {
+    if (auto first = find_first_violation(records, first_inject_time(journal.faults()))) {
+      first_violation = "first violation: " + describe(*first);
+      for (auto& test : cases) {
+        if (!test.failure.empty()) test.failure = first_violation + " -- this check: " + test.failure;
+      }
+    }
+  }
   size_t failures = 0, skipped = 0, errors = 0;
   for (const auto& test : cases) {
     failures += test.ran && test.error.empty() && !test.failure.empty() ? 1 : 0;
@@ -128,7 +141,11 @@ std::string render_junit_testsuite(const Experiment& experiment, const RunJourna
       << "\" failures=\"" << failures << "\" errors=\"" << errors
       << "\" skipped=\"" << skipped << "\" time=\"" << duration_seconds << "\">\n";
   out << "    <properties><property name=\"verdict\" value=\"" << verdict_name(outcome.verdict)
-      << "\"/><property name=\"reason\" value=\"" << xml_escape(outcome.reason) << "\"/></properties>\n";
+      << "\"/><property name=\"reason\" value=\"" << xml_escape(outcome.reason) << "\"/>";
+  if (!first_violation.empty()) {
+    out << "<property name=\"first_violation\" value=\"" << xml_escape(first_violation) << "\"/>";
+  }
+  out << "</properties>\n";
   for (const auto& test : cases) write_case(out, experiment.title, test);
   out << "  </testsuite>\n";
   return out.str();

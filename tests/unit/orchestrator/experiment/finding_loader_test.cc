@@ -1,0 +1,140 @@
+// [lab] and [finding] (issue 23): accepted, kept in the model, and refused
+// with file:line:col when malformed.
+#include "orchestrator/experiment/experiment_loader.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/unit/orchestrator/temp_dir.h"
+
+namespace chaos::orchestrator {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::TempDir;
+
+// Lines 1-15; a tail starting "\n[table]" puts [table] on line 17.
+const char* kFindingBase = R"([experiment]
+title = "stranded client"
+
+[prometheus]
+url = "http://127.0.0.1:19090"
+
+[[steady_state]]
+name = "ok"
+query = "up"
+comparator = ">="
+threshold = 1
+
+[[method]]
+kind = "wait"
+duration = "1s"
+)";
+
+class FindingLoaderTest : public ::testing::Test {
+ protected:
+  StatusOr<Experiment> load(const std::string& tail) {
+    LoadOptions options;
+    options.resolve_agents = false;
+    return load_experiment(dir_.write("exp.toml", std::string(kFindingBase) + tail), options);
+  }
+  std::string errors(const std::string& tail) {
+    auto experiment = load(tail);
+    EXPECT_FALSE(experiment.ok());
+    return experiment.ok() ? "" : experiment.status().message();
+  }
+  std::string file() const { return dir_.path() + "/exp.toml"; }
+  TempDir dir_;
+};
+
+TEST_F(FindingLoaderTest, WithoutTheTablesNothingChanges) {
+  auto experiment = load("");
+  ASSERT_TRUE(experiment.ok()) << experiment.status().message();
+  EXPECT_TRUE(experiment->lab.probe_flags.empty());
+  EXPECT_FALSE(experiment->finding.has_value());
+}
+
+TEST_F(FindingLoaderTest, LabAndFindingAreKeptAsWritten) {
+  dir_.write("twin.toml", "# the remedied twin\n");
+  auto experiment = load(R"(
+[lab]
+probe_flags = ["--first-server", "3", "--ping-interval", "2m"]
+
+[finding]
+observed = "the client stayed on a dead server for 2 minutes"
+mechanism = "ping_interval 2m x max_pings_out 2"
+remedy = "--ping-interval 1s"
+remedied_by = "twin.toml"
+)");
+  ASSERT_TRUE(experiment.ok()) << experiment.status().message();
+  EXPECT_EQ(experiment->lab.probe_flags,
+            (std::vector<std::string>{"--first-server", "3", "--ping-interval", "2m"}));
+  ASSERT_TRUE(experiment->finding.has_value());
+  EXPECT_EQ(experiment->finding->observed, "the client stayed on a dead server for 2 minutes");
+  EXPECT_EQ(experiment->finding->mechanism, "ping_interval 2m x max_pings_out 2");
+  EXPECT_EQ(experiment->finding->remedy, "--ping-interval 1s");
+  EXPECT_EQ(experiment->finding->remedied_by, "twin.toml");
+}
+
+TEST_F(FindingLoaderTest, RemedyIsRequiredInFinding) {
+  const std::string message = errors("\n[finding]\nobserved = \"x\"\n");
+  EXPECT_THAT(message, HasSubstr(file() + ":17:1: finding: missing required key 'remedy'"));
+}
+
+TEST_F(FindingLoaderTest, EmptyRemedyIsRefused) {
+  EXPECT_THAT(errors("\n[finding]\nremedy = \"\"\n"), HasSubstr(file() + ":18:10: finding.remedy: empty"));
+}
+
+TEST_F(FindingLoaderTest, RemediedByMustNameAnExistingFile) {
+  const std::string message = errors("\n[finding]\nremedy = \"r\"\nremedied_by = \"missing.toml\"\n");
+  EXPECT_THAT(message, HasSubstr(file() + ":19:15: finding.remedied_by: 'missing.toml' is not a file"));
+  EXPECT_THAT(message, HasSubstr(dir_.path() + "/missing.toml"));
+}
+
+TEST_F(FindingLoaderTest, RemediedByIsRelativeToTheExperimentsDirectory) {
+  std::filesystem::create_directories(dir_.path() + "/sub");
+  dir_.write("sub/twin.toml", "");
+  EXPECT_TRUE(load("\n[finding]\nremedy = \"r\"\nremedied_by = \"sub/twin.toml\"\n").ok());
+  // A directory is not an experiment file.
+  EXPECT_THAT(errors("\n[finding]\nremedy = \"r\"\nremedied_by = \"sub\"\n"),
+              HasSubstr(":19:15: finding.remedied_by: 'sub' is not a file"));
+}
+
+TEST_F(FindingLoaderTest, UnknownKeysInEitherTableAreRefused) {
+  EXPECT_THAT(errors("\n[finding]\nremedy = \"r\"\nremedie_by = \"x\"\n"), HasSubstr(file() + ":19:1:"));
+  EXPECT_THAT(errors("\n[finding]\nremedy = \"r\"\nremedie_by = \"x\"\n"), HasSubstr("remedie_by"));
+  EXPECT_THAT(errors("\n[lab]\nprobe_flag = [\"--x\"]\n"), HasSubstr(file() + ":18:1:"));
+}
+
+TEST_F(FindingLoaderTest, ProbeFlagsMustBeStrings) {
+  EXPECT_THAT(errors("\n[lab]\nprobe_flags = \"--first-server 3\"\n"),
+              HasSubstr(file() + ":18:15: lab.probe_flags: expected a list of strings, got string"));
+  EXPECT_THAT(errors("\n[lab]\nprobe_flags = [\"--first-server\", 3]\n"),
+              HasSubstr(file() + ":18:34: lab.probe_flags[1]: expected a string, got integer"));
+  EXPECT_THAT(errors("\n[lab]\nprobe_flags = [\"\"]\n"), HasSubstr(":18:16: lab.probe_flags[0]: empty"));
+}
+
+TEST_F(FindingLoaderTest, HostileSizesAreRefused) {
+  std::string many = "\n[lab]\nprobe_flags = [";
+  for (int i = 0; i < 65; ++i) many += "\"--x\", ";
+  EXPECT_THAT(errors(many + "]\n"), HasSubstr(":18:15: lab.probe_flags: 65 flags, more than 64"));
+  const std::string long_flag(257, 'x');
+  EXPECT_THAT(errors("\n[lab]\nprobe_flags = [\"" + long_flag + "\"]\n"),
+              HasSubstr("lab.probe_flags[0]: 257 bytes, more than 256"));
+  EXPECT_THAT(errors("\n[lab]\nprobe_flags = [\"--a\\u0007b\"]\n"),
+              HasSubstr("lab.probe_flags[0]: holds control characters"));
+  const std::string long_text(4097, 'y');
+  EXPECT_THAT(errors("\n[finding]\nremedy = \"" + long_text + "\"\n"),
+              HasSubstr(":18:10: finding.remedy: 4097 bytes, more than 4096"));
+  EXPECT_THAT(errors("\n[finding]\nremedy = \"r\"\nobserved = 3\n"),
+              HasSubstr(":19:12: finding.observed: expected a string, got integer"));
+}
+
+TEST_F(FindingLoaderTest, FindingTextMayHaveSeveralLines) {
+  auto experiment = load("\n[finding]\nremedy = \"\"\"\nline one\n\tline two\"\"\"\n");
+  ASSERT_TRUE(experiment.ok()) << experiment.status().message();
+  EXPECT_EQ(experiment->finding->remedy, "line one\n\tline two");
+}
+
+}  // namespace
+}  // namespace chaos::orchestrator
