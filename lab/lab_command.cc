@@ -82,6 +82,7 @@ std::vector<std::string> requested_probe_flags(const LabFlags& flags) {
     if (!read.ok()) usage_error(read.status());
     return *read;
   }
+  if (Status checked = check_probe_flags(flags.probe_flags, "lab probe"); !checked.ok()) usage_error(checked);
   return flags.probe_flags;
 }
 
