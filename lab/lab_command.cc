@@ -7,6 +7,7 @@
 
 #include "common/command_runner.h"
 #include "lab/lab_operations.h"
+#include "lab/probe_flags.h"
 
 namespace chaos::lab {
 
@@ -15,6 +16,10 @@ namespace {
 struct LabFlags {
   LabParams params;
   bool keep_state = false;
+  // `lab probe`: exactly one of these.
+  std::string probe_for;
+  bool probe_reset = false;
+  std::vector<std::string> probe_flags;
 };
 
 void add_layout_flags(CLI::App& command, LabParams& params) {
@@ -66,6 +71,40 @@ void run_with_layout(const LabFlags& flags, Operation operation) {
   finish(operation(*layout, runner, clock));
 }
 
+// The extra flags `lab probe` asked for: from --for's [lab] table, none
+// for --reset, or the ones after `--`.
+std::vector<std::string> requested_probe_flags(const LabFlags& flags) {
+  const int given = (flags.probe_for.empty() ? 0 : 1) + (flags.probe_reset ? 1 : 0) + (flags.probe_flags.empty() ? 0 : 1);
+  if (given != 1) usage_error(invalid_argument("lab probe: give one of --for EXPERIMENT.toml, --reset or -- FLAGS..."));
+  if (flags.probe_reset) return {};
+  if (!flags.probe_for.empty()) {
+    auto read = read_experiment_probe_flags(flags.probe_for);
+    if (!read.ok()) usage_error(read.status());
+    return *read;
+  }
+  if (Status checked = check_probe_flags(flags.probe_flags, "lab probe"); !checked.ok()) usage_error(checked);
+  return flags.probe_flags;
+}
+
+void add_probe_command(CLI::App& lab, const std::shared_ptr<LabFlags>& flags) {
+  auto* probe = lab.add_subcommand(
+      "probe", "Restart the lab's chaos-probe with the standard flags plus extra ones, and wait until it is steady");
+  add_layout_flags(*probe, flags->params);
+  probe->add_option("--for", flags->probe_for,
+                    "Use the extra flags of this experiment's [lab] probe_flags (no [lab] table: the standard probe)")
+      ->check(CLI::ExistingFile);
+  probe->add_flag("--reset", flags->probe_reset, "Go back to the standard probe (no extra flags)");
+  probe->add_option("flags", flags->probe_flags, "Extra chaos-probe flags, after `--` (e.g. -- --ping-interval 2s)");
+  probe->footer("Prints \"lab: standard probe already running\" and returns at once when the probe already runs with "
+                "the requested flags. `chaos-lab status` shows the stored flags; `up` starts the standard probe.");
+  probe->callback([flags] {
+    const auto extra = requested_probe_flags(*flags);
+    run_with_layout(*flags, [&extra](const LabLayout& layout, CommandRunner&, Clock& clock) {
+      return lab_probe(layout, clock, std::cout, extra);
+    });
+  });
+}
+
 }  // namespace
 
 void add_lab_commands(CLI::App& lab) {
@@ -98,6 +137,8 @@ void add_lab_commands(CLI::App& lab) {
       return lab_status(layout, runner, std::cout);
     });
   });
+
+  add_probe_command(lab, flags);
 
   auto* supervise = lab.add_subcommand("supervise", "");  // hidden: started by `lab up`
   supervise->group("");

@@ -1,4 +1,4 @@
-// `chaos-lab up|down|status`: the embedded NATS lab's commands.
+// `chaos-lab up|down|status|probe`: the embedded NATS lab's commands.
 #pragma once
 
 #include <CLI/CLI.hpp>
@@ -12,7 +12,7 @@ constexpr int kLabExitNotUp = 1;  // the lab is down or partly up (also: `up` co
 constexpr int kLabExitError = 3;
 constexpr int kLabExitUsage = 4;  // bad flags or arguments; nothing was touched
 
-// Adds up, down, status and the hidden supervise to `lab` (chaos-lab's app).
+// Adds up, down, status, probe and the hidden supervise to `lab` (chaos-lab's app).
 void add_lab_commands(CLI::App& lab);
 
 }  // namespace chaos::lab

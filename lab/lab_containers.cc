@@ -20,7 +20,7 @@ constexpr const char* kBrokerProcessLimit = "nproc=1024:1024";
 
 std::string label(const std::string& key, const std::string& value) { return key + "=" + value; }
 
-std::string bind(const std::string& path) { return path + ":" + path; }
+std::string volume_bind(const std::string& path) { return path + ":" + path; }
 
 }  // namespace
 
@@ -48,7 +48,7 @@ std::vector<std::string> nats_container_run_argv(const LabLayout& layout, int no
       "--label", label("io.kubernetes.pod.name", "nats-" + std::to_string(node)),
       "--label", "io.kubernetes.container.name=nats",
       // Config and JetStream store at the same paths as outside, and the log.
-      "--volume", bind(layout.node_dir(node)), "--volume", bind(layout.path("logs")),
+      "--volume", volume_bind(layout.node_dir(node)), "--volume", volume_bind(layout.path("logs")),
       // Podman's own log catches what nats-server prints before its log
       // file is open (a config error); it is rewritten on every restart.
       "--log-driver", "k8s-file", "--log-opt",

@@ -1,4 +1,4 @@
-// The lab's three user-facing operations and the hidden supervisor. Each
+// The lab's user-facing operations and the hidden supervisor. Each
 // takes the layout (names, addresses, paths) and writes progress lines to
 // `out`; failures come back as Status values naming what failed and where
 // its log is.
@@ -6,6 +6,7 @@
 
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/command_runner.h"
@@ -29,6 +30,14 @@ Status lab_down(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
 
 // Prints nodes, processes and URLs; NOT_FOUND when the lab is not up.
 Status lab_status(const LabLayout& layout, CommandRunner& runner, std::ostream& out);
+
+// Restarts the lab's chaos-probe with the standard argv plus `flags` (empty:
+// the standard probe), records them for supervisor restarts and `status`,
+// and waits until the new probe publishes, is scraped and is steady. Does
+// nothing when the probe already runs with exactly these flags. NOT_FOUND
+// when the lab is not up; a probe that exits at once fails with the end of
+// its log, and the previous flags are put back.
+Status lab_probe(const LabLayout& layout, Clock& clock, std::ostream& out, const std::vector<std::string>& flags);
 
 // The supervisor's main loop (hidden `chaosctl lab supervise`): runs until
 // SIGTERM/SIGINT, then stops every lab process. Returns an exit code.

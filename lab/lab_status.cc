@@ -5,6 +5,7 @@
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
 #include "lab/lab_store.h"
+#include "lab/probe_flags.h"
 #include "lab/proc_scan.h"
 #include "lab/stream_leader.h"
 
@@ -23,6 +24,9 @@ void print_processes(const LabLayout& layout, std::ostream& out) {
   for (const auto& spec : lab_process_specs(layout, "")) {
     out << "  " << std::left << std::setw(12) << spec.name << process_state(spec) << "\n";
   }
+  auto flags = load_probe_flags(layout);
+  out << "  " << std::left << std::setw(12) << "probe flags"
+      << (flags.ok() ? describe_probe_flags(*flags) : "UNREADABLE: " + flags.status().message()) << "\n";
 }
 
 void print_nodes(const LabLayout& layout, std::ostream& out) {

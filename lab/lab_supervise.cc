@@ -9,6 +9,8 @@
 #include "lab/container_launcher.h"
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
+#include "lab/probe_flags.h"
+#include "lab/probe_flags_launcher.h"
 #include "lab/stream_leader.h"
 #include "lab/supervisor.h"
 
@@ -62,8 +64,11 @@ int lab_supervise(const LabLayout& layout) {
   ProcessCommandRunner runner;
   // Plain processes pass through it to `children`.
   ContainerLauncher launcher(runner, children);
+  // `lab probe` stores extra probe flags; every probe start reads them.
+  ProbeFlagsLauncher with_probe_flags(launcher, "probe", [&layout] { return load_probe_flags(layout); });
   SystemClock clock;
-  Supervisor supervisor(lab_process_specs(layout, resolve_bin_dir(layout, self)), launcher, clock, log_line);
+  Supervisor supervisor(lab_process_specs(layout, resolve_bin_dir(layout, self)), with_probe_flags, clock,
+                        log_line);
   StreamLeaderWatcher watcher(layout);
   log_line("starting the lab's processes");
   supervisor.start_all();

@@ -100,6 +100,12 @@ Status prometheus_scraping_probe(const LabLayout& layout) {
                                "Prometheus has no probe samples yet");
 }
 
+Status prometheus_scraped_probe_since(const LabLayout& layout, std::int64_t since) {
+  const std::string query = "chaos_probe_publish_success_total >= 1 and timestamp(chaos_probe_publish_success_total) > " +
+                            std::to_string(since);
+  return prometheus_has_result(layout, query, "Prometheus has not scraped the new probe yet");
+}
+
 Status probe_in_steady_state(const LabLayout& layout) {
   // The experiments' own steady-state check (>= 99% acked over 10 s), over a
   // full 10 s of samples: a publish that failed while the stream was still

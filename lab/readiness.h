@@ -3,6 +3,7 @@
 // a deadline and returns the last reason on timeout.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 
@@ -22,6 +23,10 @@ Status jetstream_meta_leader(const LabLayout& layout);
 Status agent_serving_metrics(const LabLayout& layout, int node);
 Status probe_publishing(const LabLayout& layout);
 Status prometheus_scraping_probe(const LabLayout& layout);
+// Prometheus holds a sample of the probe scraped after `since` (seconds
+// since the epoch) with at least one acknowledged publish: a restarted
+// probe has been scraped, not only its predecessor.
+Status prometheus_scraped_probe_since(const LabLayout& layout, std::int64_t since);
 // Prometheus sees the probe's publishes >= 99% acknowledged over a full 10 s.
 Status probe_in_steady_state(const LabLayout& layout);
 

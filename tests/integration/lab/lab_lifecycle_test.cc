@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -151,6 +152,63 @@ TEST_F(LabLifecycleTest, SupervisorRestartsKilledBroker) {
   ASSERT_TRUE(after.has_value());
   EXPECT_NE(*after, *before);
   EXPECT_TRUE(process_alive(*after));
+}
+
+std::vector<std::string> running_probe_argv() {
+  const auto pid = read_pidfile(kStateDir + "/run/probe.pid");
+  return pid && process_alive(*pid) ? process_cmdline(*pid) : std::vector<std::string>{};
+}
+
+bool argv_ends_with(const std::vector<std::string>& argv, const std::vector<std::string>& tail) {
+  return argv.size() >= tail.size() && std::equal(tail.rbegin(), tail.rend(), argv.rbegin());
+}
+
+TEST_F(LabLifecycleTest, ProbeRestartsWithExtraFlagsKeepsThemAndResets) {
+  ASSERT_EQ(lab("up").exit_code, 0);
+  const std::vector<std::string> extra = {"--ack-timeout", "3s"};
+  const auto restarted = lab("probe", {"--", "--ack-timeout", "3s"});
+  ASSERT_EQ(restarted.exit_code, 0) << restarted.stdout_text << restarted.stderr_text;
+  EXPECT_NE(restarted.stdout_text.find("lab: probe steady"), std::string::npos) << restarted.stdout_text;
+  EXPECT_TRUE(argv_ends_with(running_probe_argv(), extra));
+  auto metrics = http_get("127.0.0.1", 19891, "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_GT(sample_value(metrics->body, "chaos_probe_publish_success_total").value_or(0), 0);
+  EXPECT_NE(lab("status").stdout_text.find("probe flags --ack-timeout 3s"), std::string::npos);
+
+  const auto same = lab("probe", {"--", "--ack-timeout", "3s"});
+  EXPECT_EQ(same.exit_code, 0);
+  EXPECT_NE(same.stdout_text.find("already running with --ack-timeout 3s"), std::string::npos) << same.stdout_text;
+
+  // A chaos kill of the probe: the supervisor restarts it with the stored flags.
+  const auto before = read_pidfile(kStateDir + "/run/probe.pid");
+  ASSERT_TRUE(before.has_value());
+  ASSERT_EQ(::chaos::test_support::safe_kill(*before, SIGKILL), 0);
+  std::optional<int> after;
+  for (int attempt = 0; attempt < 40 && (!after || *after == *before || !process_alive(*after)); ++attempt) {
+    ::usleep(250 * 1000);
+    after = read_pidfile(kStateDir + "/run/probe.pid");
+  }
+  ASSERT_TRUE(after && *after != *before);
+  EXPECT_TRUE(argv_ends_with(process_cmdline(*after), extra));
+
+  // A flag the probe does not know: it exits at once, the command says why
+  // and the previous flags come back.
+  const auto bad = lab("probe", {"--", "--no-such-probe-flag"});
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.stdout_text.find("chaos-probe exited"), std::string::npos) << bad.stdout_text;
+  EXPECT_NE(bad.stdout_text.find("no-such-probe-flag"), std::string::npos) << bad.stdout_text;
+  EXPECT_NE(lab("status").stdout_text.find("probe flags --ack-timeout 3s"), std::string::npos);
+
+  const auto reserved = lab("probe", {"--", "--servers", "nats://127.0.0.1:1"});
+  EXPECT_EQ(reserved.exit_code, 4) << reserved.stderr_text;
+
+  const auto reset = lab("probe", {"--reset"});
+  ASSERT_EQ(reset.exit_code, 0) << reset.stdout_text << reset.stderr_text;
+  const auto standard = running_probe_argv();
+  ASSERT_FALSE(standard.empty());
+  EXPECT_EQ(std::find(standard.begin(), standard.end(), "--ack-timeout"), standard.end());
+  EXPECT_EQ(standard.back(), "127.0.0.1:19891");
+  EXPECT_NE(lab("status").stdout_text.find("probe flags (none: the standard probe)"), std::string::npos);
 }
 
 TEST_F(LabLifecycleTest, DownCleansUpAfterSupervisorCrash) {
