@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -89,6 +90,15 @@ int route_count(const std::string& node_ip) {
   return json.is_object() ? json.value("num_routes", -1) : -1;
 }
 
+std::vector<std::string> running_probe_argv() {
+  const auto pid = read_pidfile(kStateDir + "/run/probe.pid");
+  return pid && process_alive(*pid) ? process_cmdline(*pid) : std::vector<std::string>{};
+}
+
+bool argv_ends_with(const std::vector<std::string>& argv, const std::vector<std::string>& tail) {
+  return argv.size() >= tail.size() && std::equal(tail.rbegin(), tail.rend(), argv.rbegin());
+}
+
 TEST_F(LabLifecycleTest, UpFormsJetStreamClusterAndDownLeavesNothing) {
   const auto up = lab("up");
   ASSERT_EQ(up.exit_code, 0) << up.stdout_text << up.stderr_text;
@@ -104,14 +114,10 @@ TEST_F(LabLifecycleTest, UpFormsJetStreamClusterAndDownLeavesNothing) {
   EXPECT_GT(sample_value(metrics->body, "chaos_probe_messages_received_total").value_or(0), 0);
   EXPECT_EQ(sample_value(metrics->body, "chaos_probe_messages_lost_total").value_or(-1), 0);
   // Once the probe's loss grace (15 s) has passed for its first messages,
-  // none of them is missing: the consumer existed before the first publish
+  // none of them is missing (checked below, 17 s from now, after the checks
+  // that need no waiting): the consumer existed before the first publish
   // (it used not to, and the first message counted as lost in every run).
-  std::this_thread::sleep_for(std::chrono::seconds(17));
-  metrics = http_get("127.0.0.1", 19891, "/metrics");
-  ASSERT_TRUE(metrics.ok());
-  EXPECT_EQ(sample_value(metrics->body, "chaos_probe_messages_lost_total").value_or(-1), 0);
-  EXPECT_EQ(sample_value(metrics->body, "chaos_probe_messages_missing").value_or(-1), 0);
-  EXPECT_EQ(sample_value(metrics->body, "chaos_probe_consumer_recreations_total").value_or(-1), 0);
+  const auto grace_passed = std::chrono::steady_clock::now() + std::chrono::seconds(17);
   // The inventory names the stream leader for the "pause the leader" experiment.
   EXPECT_TRUE(std::filesystem::exists(kStateDir + "/inventory.toml"));
   // ... and the link to the leader's store for disk.fill (nats-disk-full.toml).
@@ -129,6 +135,13 @@ TEST_F(LabLifecycleTest, UpFormsJetStreamClusterAndDownLeavesNothing) {
   EXPECT_NE(status.stdout_text.find("nodes/n3/jetstream  "), std::string::npos) << status.stdout_text;
   EXPECT_EQ(status.stdout_text.find("NOT MOUNTED"), std::string::npos) << status.stdout_text;
 
+  std::this_thread::sleep_until(grace_passed);
+  metrics = http_get("127.0.0.1", 19891, "/metrics");
+  ASSERT_TRUE(metrics.ok());
+  EXPECT_EQ(sample_value(metrics->body, "chaos_probe_messages_lost_total").value_or(-1), 0);
+  EXPECT_EQ(sample_value(metrics->body, "chaos_probe_messages_missing").value_or(-1), 0);
+  EXPECT_EQ(sample_value(metrics->body, "chaos_probe_consumer_recreations_total").value_or(-1), 0);
+
   const auto down = lab("down");
   EXPECT_EQ(down.exit_code, 0) << down.stdout_text << down.stderr_text;
   expect_nothing_left();
@@ -138,7 +151,11 @@ TEST_F(LabLifecycleTest, UpFormsJetStreamClusterAndDownLeavesNothing) {
   EXPECT_NE(after.stderr_text.find("is down"), std::string::npos) << after.stderr_text;
 }
 
-TEST_F(LabLifecycleTest, SupervisorRestartsKilledBroker) {
+// One `lab up` for three behaviours: the supervisor restarts a killed broker;
+// `lab probe` restarts the probe with extra flags that the supervisor keeps;
+// and when the supervisor itself crashes, `down` still removes everything
+// (including the restarted broker, an orphan by then).
+TEST_F(LabLifecycleTest, SupervisorRestartsKilledBrokerAndDownCleansUpAfterSupervisorCrash) {
   ASSERT_EQ(lab("up").exit_code, 0);
   const auto before = read_pidfile(kStateDir + "/run/nats-n2.pid");
   ASSERT_TRUE(before.has_value());
@@ -152,19 +169,9 @@ TEST_F(LabLifecycleTest, SupervisorRestartsKilledBroker) {
   ASSERT_TRUE(after.has_value());
   EXPECT_NE(*after, *before);
   EXPECT_TRUE(process_alive(*after));
-}
 
-std::vector<std::string> running_probe_argv() {
-  const auto pid = read_pidfile(kStateDir + "/run/probe.pid");
-  return pid && process_alive(*pid) ? process_cmdline(*pid) : std::vector<std::string>{};
-}
-
-bool argv_ends_with(const std::vector<std::string>& argv, const std::vector<std::string>& tail) {
-  return argv.size() >= tail.size() && std::equal(tail.rbegin(), tail.rend(), argv.rbegin());
-}
-
-TEST_F(LabLifecycleTest, ProbeRestartsWithExtraFlagsKeepsThemAndResets) {
-  ASSERT_EQ(lab("up").exit_code, 0);
+  // The same lab: `lab probe` restarts the probe with extra flags, the
+  // supervisor keeps them, --reset brings back the standard probe.
   const std::vector<std::string> extra = {"--ack-timeout", "3s"};
   const auto restarted = lab("probe", {"--", "--ack-timeout", "3s"});
   ASSERT_EQ(restarted.exit_code, 0) << restarted.stdout_text << restarted.stderr_text;
@@ -173,6 +180,7 @@ TEST_F(LabLifecycleTest, ProbeRestartsWithExtraFlagsKeepsThemAndResets) {
   auto metrics = http_get("127.0.0.1", 19891, "/metrics");
   ASSERT_TRUE(metrics.ok());
   EXPECT_GT(sample_value(metrics->body, "chaos_probe_publish_success_total").value_or(0), 0);
+  EXPECT_NE(metrics->body.find("ack_timeout=\"3s\""), std::string::npos) << "chaos_probe_config_info";
   EXPECT_NE(lab("status").stdout_text.find("probe flags --ack-timeout 3s"), std::string::npos);
 
   const auto same = lab("probe", {"--", "--ack-timeout", "3s"});
@@ -180,16 +188,16 @@ TEST_F(LabLifecycleTest, ProbeRestartsWithExtraFlagsKeepsThemAndResets) {
   EXPECT_NE(same.stdout_text.find("already running with --ack-timeout 3s"), std::string::npos) << same.stdout_text;
 
   // A chaos kill of the probe: the supervisor restarts it with the stored flags.
-  const auto before = read_pidfile(kStateDir + "/run/probe.pid");
-  ASSERT_TRUE(before.has_value());
-  ASSERT_EQ(::chaos::test_support::safe_kill(*before, SIGKILL), 0);
-  std::optional<int> after;
-  for (int attempt = 0; attempt < 40 && (!after || *after == *before || !process_alive(*after)); ++attempt) {
+  const auto probe_before = read_pidfile(kStateDir + "/run/probe.pid");
+  ASSERT_TRUE(probe_before.has_value());
+  ASSERT_EQ(::chaos::test_support::safe_kill(*probe_before, SIGKILL), 0);
+  std::optional<int> probe_after;
+  for (int attempt = 0; attempt < 40 && (!probe_after || *probe_after == *probe_before || !process_alive(*probe_after)); ++attempt) {
     ::usleep(250 * 1000);
-    after = read_pidfile(kStateDir + "/run/probe.pid");
+    probe_after = read_pidfile(kStateDir + "/run/probe.pid");
   }
-  ASSERT_TRUE(after && *after != *before);
-  EXPECT_TRUE(argv_ends_with(process_cmdline(*after), extra));
+  ASSERT_TRUE(probe_after && *probe_after != *probe_before);
+  EXPECT_TRUE(argv_ends_with(process_cmdline(*probe_after), extra));
 
   // A flag the probe does not know: it exits at once, the command says why
   // and the previous flags come back.
@@ -209,10 +217,7 @@ TEST_F(LabLifecycleTest, ProbeRestartsWithExtraFlagsKeepsThemAndResets) {
   EXPECT_EQ(std::find(standard.begin(), standard.end(), "--ack-timeout"), standard.end());
   EXPECT_EQ(standard.back(), "127.0.0.1:19891");
   EXPECT_NE(lab("status").stdout_text.find("probe flags (none: the standard probe)"), std::string::npos);
-}
 
-TEST_F(LabLifecycleTest, DownCleansUpAfterSupervisorCrash) {
-  ASSERT_EQ(lab("up").exit_code, 0);
   const auto supervisor = read_pidfile(kStateDir + "/run/supervisor.pid");
   ASSERT_TRUE(supervisor.has_value());
   // A crash: the supervisor dies without stopping its children.
