@@ -116,8 +116,8 @@ TEST_F(FindingLoaderTest, ProbeFlagsMustBeStrings) {
 
 TEST_F(FindingLoaderTest, HostileSizesAreRefused) {
   std::string many = "\n[lab]\nprobe_flags = [";
-  for (int i = 0; i < 65; ++i) many += "\"--x\", ";
-  EXPECT_THAT(errors(many + "]\n"), HasSubstr(":18:15: lab.probe_flags: 65 flags, more than 64"));
+  for (int i = 0; i < 33; ++i) many += "\"--x\", ";
+  EXPECT_THAT(errors(many + "]\n"), HasSubstr(":18:15: lab.probe_flags: 33 flags, more than 32"));
   const std::string long_flag(257, 'x');
   EXPECT_THAT(errors("\n[lab]\nprobe_flags = [\"" + long_flag + "\"]\n"),
               HasSubstr("lab.probe_flags[0]: 257 bytes, more than 256"));
