@@ -32,14 +32,15 @@ void add_publish_flags(CLI::App& app, ProbeFlags& flags) {
   app.add_option("--rate", flags.settings.rate, "Publishes per second")->capture_default_str();
   app.add_option("--ack-timeout", flags.ack_timeout, "Wait for a publish ack")->capture_default_str();
   app.add_option("--publish-retries", flags.settings.publish_retries,
-                 "Re-send a publish whose ack timed out up to N times with the same Nats-Msg-Id (0..10); "
+                 "Re-send a publish that failed (ack timeout or refused) up to N times with the same Nats-Msg-Id (0..10); "
                  "the publish counts once in chaos_probe_publish_attempts_total, each re-send in "
                  "chaos_probe_publish_retries_total, and it succeeds when any try is acked (ack latency "
                  "from the first try)")
       ->capture_default_str();
   app.add_option("--failover-after", flags.settings.failover_after,
-                 "After N ack timeouts in a row (tries, re-sends included; an ack resets the count) drop "
-                 "the server and connect to the next in the order (0..1000, 0 = never)")
+                 "After N failed publishes in a row (ack timeouts or refusals such as no responders; tries, re-sends "
+                 "included; an ack resets the count) drop the server and connect to the next in the order, at most "
+                 "once per --ack-timeout (0..1000, 0 = never)")
       ->capture_default_str();
 }
 

@@ -64,6 +64,7 @@ void ProbeLoops::publish_one(std::uint64_t sequence) {
   } else {
     metrics_.publish_errors.inc();
   }
+  log_publish_transition(status, sequence);
   metrics_.publish_stall.set(seconds_between(last_ack_, finished));
   std::lock_guard lock(tracker_mutex_);
   tracker_.published(sequence, status.ok(), finished);
@@ -72,10 +73,11 @@ void ProbeLoops::publish_one(std::uint64_t sequence) {
 Status ProbeLoops::publish_with_retries(std::string_view body, std::string_view message_id) {
   Status status = client_.publish(body, settings_.ack_timeout, message_id);
   note_publish_result(status);
-  // Only a timeout is ambiguous (the message may be stored); the same
-  // Nats-Msg-Id lets JetStream drop a second copy within its duplicate window.
-  for (int retry = 0; retry < settings_.publish_retries && status.code() == StatusCode::kDeadlineExceeded;
-       ++retry) {
+  // Every failed try is re-sent: a timed-out one may have been stored, and
+  // the same Nats-Msg-Id lets JetStream drop a second copy within its
+  // duplicate window; a refused one ("no responders" from a server that lost
+  // its quorum) may succeed on the server a failover just moved to.
+  for (int retry = 0; retry < settings_.publish_retries && !status.ok(); ++retry) {
     metrics_.publish_retries.inc();
     status = client_.publish(body, settings_.ack_timeout, message_id);
     note_publish_result(status);
@@ -83,28 +85,62 @@ Status ProbeLoops::publish_with_retries(std::string_view body, std::string_view 
   return status;
 }
 
-void ProbeLoops::note_publish_result(const Status& status) {
-  if (status.ok()) {
-    timeouts_in_a_row_ = 0;
+// The first failure after a success, and the first success after failures,
+// go to stderr with the error: what a failing server answered is the
+// evidence a finding needs. Once a second at most, so a flapping server
+// cannot flood the log.
+void ProbeLoops::log_publish_transition(const Status& status, std::uint64_t sequence) {
+  if (status.ok() == publishes_ok_) {
+    if (!status.ok()) ++failed_publishes_;
     return;
   }
-  // Other errors (no responders while a leader is elected) say nothing
-  // about this server being unresponsive: they neither count nor reset.
-  if (status.code() != StatusCode::kDeadlineExceeded || settings_.failover_after == 0) return;
-  if (++timeouts_in_a_row_ >= settings_.failover_after) fail_over();
+  const SteadyTime now = clock_.steady_now();
+  if (logged_transition_ && now - *logged_transition_ < std::chrono::seconds(1)) {
+    if (!status.ok()) ++failed_publishes_;
+    return;
+  }
+  logged_transition_ = now;
+  publishes_ok_ = status.ok();
+  if (status.ok()) {
+    std::cerr << "chaos-probe: publishes acknowledged again at message " << sequence << " after "
+              << failed_publishes_ << " failed\n";
+    failed_publishes_ = 0;
+  } else {
+    failed_publishes_ = 1;
+    std::cerr << "chaos-probe: publishes failing from message " << sequence << ": " << status.message() << "\n";
+  }
+}
+
+void ProbeLoops::note_publish_result(const Status& status) {
+  if (status.ok()) {
+    failures_in_a_row_ = 0;
+    return;
+  }
+  // Any failed try counts: a server that lost its quorum refuses writes at
+  // once ("no responders") or lets them time out, and stays connected and
+  // answering PINGs either way.
+  if (settings_.failover_after == 0) return;
+  if (++failures_in_a_row_ < settings_.failover_after) return;
+  // At most one failover per ack timeout: while the cluster elects a leader
+  // every server refuses, and a client that moved on each refusal would
+  // cycle through the servers hundreds of times a second.
+  const SteadyTime now = clock_.steady_now();
+  if (last_failover_ && now - *last_failover_ < settings_.ack_timeout) return;
+  last_failover_ = now;
+  fail_over();
 }
 
 void ProbeLoops::fail_over() {
-  const int timeouts = timeouts_in_a_row_;
-  timeouts_in_a_row_ = 0;
+  const int failures = failures_in_a_row_;
+  failures_in_a_row_ = 0;
   auto moved = client_.fail_over();
   if (!moved.ok()) {
-    std::cerr << "chaos-probe: failover after " << timeouts << " ack timeouts in a row failed: "
+    std::cerr << "chaos-probe: failover after " << failures << " failed publishes in a row failed: "
               << moved.status().message() << "\n";
     return;
   }
   metrics_.failovers.inc();
-  std::cerr << "chaos-probe: failover after " << timeouts << " ack timeouts in a row: from "
+  std::cerr << "chaos-probe: failover after " << failures << " failed publishes in a row: from "
             << (moved->from.empty() ? "(not connected)" : moved->from) << " to "
             << (moved->to.empty() ? "(still connecting)" : moved->to) << "\n";
   // The consumer thread binds the durable on the new connection at its

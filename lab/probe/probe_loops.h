@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "common/clock.h"
@@ -28,7 +29,7 @@ struct ProbeSettings {
   Duration ack_timeout = std::chrono::seconds(2);
   Duration loss_grace = std::chrono::seconds(15);
   int publish_retries = 0;  // re-sends of a timed-out publish, same Nats-Msg-Id
-  int failover_after = 0;   // ack timeouts in a row before a forced failover; 0 = never
+  int failover_after = 0;   // failed publishes in a row before a forced failover; 0 = never
   int dedupe_window = 0;    // stream sequences the consumer remembers; 0 = off
 };
 
@@ -52,6 +53,7 @@ class ProbeLoops {
   Status publish_with_retries(std::string_view body, std::string_view message_id);
   // Counts an ack timeout (or resets on an ack) and fails over when due.
   void note_publish_result(const Status& status);
+  void log_publish_transition(const Status& status, std::uint64_t sequence);
   void fail_over();
   void handle_delivery(const Delivered& delivered);
   void settle_expired();
@@ -67,7 +69,12 @@ class ProbeLoops {
   SequenceTracker tracker_;
   DedupeWindow dedupe_;              // consumer thread only
   SteadyTime last_ack_;              // publisher thread only
-  int timeouts_in_a_row_ = 0;        // publisher thread only
+  int failures_in_a_row_ = 0;        // publisher thread only
+  std::optional<SteadyTime> last_failover_;  // publisher thread only
+  // What stderr last said about publishing (publisher thread only).
+  bool publishes_ok_ = true;
+  std::uint64_t failed_publishes_ = 0;
+  std::optional<SteadyTime> logged_transition_;
   std::string last_fetch_error_;     // consumer thread only
 };
 

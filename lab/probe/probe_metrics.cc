@@ -46,10 +46,10 @@ ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
                                        "consumer processed again (equals the duplicated count when "
                                        "--dedupe-window is 0).")),
       publish_retries(counter(registry, "chaos_probe_publish_retries_total",
-                              "Re-sends of a publish whose ack timed out, same Nats-Msg-Id (--publish-retries); "
+                              "Re-sends of a failed publish, same Nats-Msg-Id (--publish-retries); "
                               "not counted in the attempts.")),
       failovers(counter(registry, "chaos_probe_failovers_total",
-                        "Forced reconnects to the next server after --failover-after ack timeouts in a row.")),
+                        "Forced reconnects to the next server after --failover-after failed publishes in a row.")),
       messages_late(counter(registry, "chaos_probe_messages_late_total",
                             "Messages delivered after they had been counted as lost.")),
       reconnects(counter(registry, "chaos_probe_reconnects_total", "Reconnections to the NATS cluster.")),

@@ -156,14 +156,38 @@ TEST_F(ProbeOptionsTest, WithoutRetriesAPublishIsOneTryWithoutMessageId) {
   EXPECT_EQ(metrics_.publish_errors.value(), 1);
 }
 
-TEST_F(ProbeOptionsTest, OnlyAckTimeoutsAreRetriedOrCountTowardsAFailover) {
-  ProbeLoops& loops = loops_with(3, 1, 0);
-  stream_.accepting = false;  // "no responders": the server answered
+// A server that lost its quorum refuses at once ("no responders") as often
+// as it lets the ack time out: both are re-sent and both count.
+TEST_F(ProbeOptionsTest, RefusedPublishesAreRetriedAndCountTowardsAFailoverLikeTimeouts) {
+  ProbeLoops& loops = loops_with(3, 2, 0);
+  stream_.accepting = false;
   loops.publish_one(1);
-  loops.publish_one(2);
-  EXPECT_EQ(metrics_.publish_retries.value(), 0);
+  EXPECT_EQ(metrics_.publish_attempts.value(), 1);
+  EXPECT_EQ(metrics_.publish_retries.value(), 3);
+  EXPECT_EQ(metrics_.publish_errors.value(), 1);
+  EXPECT_EQ(stream_.failovers, 1) << "four refused tries: a failover after the second; the fourth came within the same ack timeout";
+  EXPECT_EQ(stream_.message_ids, (std::vector<std::string>{"run1-1", "run1-1", "run1-1", "run1-1"}));
+}
+
+// Every server refuses while the cluster elects a leader: the client must
+// not cycle through them on every refusal.
+TEST_F(ProbeOptionsTest, FailsOverAtMostOncePerAckTimeout) {
+  ProbeLoops& loops = loops_with(0, 1, 0);
+  stream_.accepting = false;
+  for (std::uint64_t sequence = 1; sequence <= 10; ++sequence) loops.publish_one(sequence);
+  EXPECT_EQ(stream_.failovers, 1) << "ten refusals at the same instant";
+  clock_.advance(settings().ack_timeout);
+  loops.publish_one(11);
+  EXPECT_EQ(stream_.failovers, 2) << "one ack timeout later";
+}
+
+TEST_F(ProbeOptionsTest, WithoutFailoverRefusalsNeverMoveTheClient) {
+  ProbeLoops& loops = loops_with(0, 0, 0);
+  stream_.accepting = false;
+  for (std::uint64_t sequence = 1; sequence <= 5; ++sequence) loops.publish_one(sequence);
   EXPECT_EQ(stream_.failovers, 0);
-  EXPECT_EQ(metrics_.failovers.value(), 0);
+  EXPECT_EQ(metrics_.publish_retries.value(), 0);
+  EXPECT_EQ(metrics_.publish_errors.value(), 5);
 }
 
 TEST_F(ProbeOptionsTest, FailsOverAfterNTimeoutsInARowAndCountsAgainFromZero) {
@@ -184,6 +208,7 @@ TEST_F(ProbeOptionsTest, FailsOverAfterNTimeoutsInARowAndCountsAgainFromZero) {
   loops.publish_one(7);
   loops.publish_one(8);
   EXPECT_EQ(stream_.failovers, 1) << "the count was reset by the failover";
+  clock_.advance(settings().ack_timeout);
   stream_.timeouts_left = 1;
   loops.publish_one(9);
   EXPECT_EQ(stream_.failovers, 2);
