@@ -1,5 +1,8 @@
 #include "lab/probe/nats_session.h"
 
+#include <chrono>
+#include <iostream>
+
 #include "lab/probe/server_order.h"
 
 namespace chaos::lab::probe {
@@ -9,6 +12,8 @@ namespace {
 constexpr int64_t kConnectTimeoutMs = 2000;
 constexpr int64_t kReconnectWaitMs = 250;
 constexpr int64_t kJetStreamWaitMs = 2000;
+// How long close() waits for the library's closed callback.
+constexpr auto kClosedCallbackWait = std::chrono::seconds(5);
 // Bound the stream so a long-running lab does not fill the disk.
 constexpr int64_t kStreamMaxAgeNs = 10LL * 60 * 1000 * 1000 * 1000;
 
@@ -26,10 +31,24 @@ void NatsSession::close() {
   current_ = nullptr;
   jsCtx_Destroy(js_);
   js_ = nullptr;
+  const bool had_connection = connection_ != nullptr;
   natsConnection_Destroy(connection_);  // closes it first
   connection_ = nullptr;
+  if (had_connection) {
+    std::unique_lock lock(callbacks_mutex_);
+    if (!callbacks_done_.wait_for(lock, kClosedCallbackWait, [this] { return unclosed_connections_ == 0; })) {
+      std::cerr << "chaos-probe: the NATS library did not confirm a closed connection within 5 s\n";
+    }
+  }
   natsOptions_Destroy(options_);
   options_ = nullptr;
+}
+
+void NatsSession::on_closed(natsConnection*, void* closure) {
+  auto* self = static_cast<NatsSession*>(closure);
+  std::lock_guard lock(self->callbacks_mutex_);
+  --self->unclosed_connections_;
+  self->callbacks_done_.notify_all();
 }
 
 void NatsSession::on_disconnected(natsConnection* connection, void* closure) {
@@ -74,8 +93,13 @@ Status NatsSession::open(const std::vector<std::string>& order) {
   if (status == NATS_OK) status = natsOptions_SetRetryOnFailedConnect(options_, true, on_connected, this);
   if (status == NATS_OK) status = natsOptions_SetDisconnectedCB(options_, on_disconnected, this);
   if (status == NATS_OK) status = natsOptions_SetReconnectedCB(options_, on_reconnected, this);
+  if (status == NATS_OK) status = natsOptions_SetClosedCB(options_, on_closed, this);
   if (status != NATS_OK) return invalid_argument("probe NATS options: " + describe_nats_error(status));
   status = natsConnection_Connect(&connection_, options_);
+  if (connection_ != nullptr) {
+    std::lock_guard lock(callbacks_mutex_);
+    ++unclosed_connections_;
+  }
   if (status == NATS_OK) {
     metrics_.connected.set(1);
   } else if (status != NATS_NOT_YET_CONNECTED) {

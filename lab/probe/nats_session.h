@@ -7,6 +7,8 @@
 #include <nats/nats.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -47,6 +49,7 @@ class NatsSession {
   static void on_connected(natsConnection* connection, void* closure);
   static void on_disconnected(natsConnection* connection, void* closure);
   static void on_reconnected(natsConnection* connection, void* closure);
+  static void on_closed(natsConnection* connection, void* closure);
 
   ProbeMetrics& metrics_;
   SessionSettings settings_;
@@ -56,6 +59,12 @@ class NatsSession {
   // callback must not mark the new connection as down.
   std::atomic<natsConnection*> current_{nullptr};
   jsCtx* js_ = nullptr;
+  // Connections whose closed callback has not run yet: the library calls
+  // back on its own thread after natsConnection_Destroy returns, so close()
+  // waits for it; no callback may outlive this session (or the metrics).
+  std::mutex callbacks_mutex_;
+  std::condition_variable callbacks_done_;
+  int unclosed_connections_ = 0;
 };
 
 // "nats: timeout (jetstream error 10023)" for messages.

@@ -51,7 +51,7 @@ void add_consume_flags(CLI::App& app, ProbeFlags& flags) {
   app.add_option("--loss-grace", flags.loss_grace, "Acked but undelivered for this long = lost")
       ->capture_default_str();
   app.add_option("--dedupe-window", flags.settings.dedupe_window,
-                 "Idempotent consumer: remember the last N stream sequences processed and skip their "
+                 "Idempotent consumer: remember the ids of the last N messages processed and skip their "
                  "redeliveries (0..1000000, 0 = off); skipped ones still count as duplicated, not as "
                  "processed twice")
       ->capture_default_str();

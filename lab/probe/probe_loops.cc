@@ -167,9 +167,12 @@ void ProbeLoops::publish_until(const std::atomic<bool>& stop) {
 void ProbeLoops::handle_delivery(const Delivered& delivered) {
   const auto payload = decode_payload(delivered.body);
   if (!payload || payload->run_id != settings_.run_id) return;  // an earlier run's message
-  // An idempotent consumer skips a redelivery of what it processed already;
-  // 0 means the stream sequence is unknown, so nothing can be matched.
-  const bool skipped = delivered.stream_sequence != 0 && dedupe_.seen_before(delivered.stream_sequence);
+  // An idempotent consumer skips what it processed already, keyed on the
+  // message's own id (the publisher's sequence within this run), not on the
+  // stream sequence: a message the stream stored twice (a publish retried
+  // inside the client during a leader change) has two stream sequences and
+  // would be processed twice by a consumer keyed on them (seen in the lab).
+  const bool skipped = dedupe_.seen_before(payload->sequence);
   Delivery delivery;
   {
     std::lock_guard lock(tracker_mutex_);
