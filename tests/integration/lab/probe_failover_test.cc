@@ -19,6 +19,7 @@
 #include "lab/http_check.h"
 #include "lab/testbed/agent_harness.h"
 #include "lab/testbed/safe_kill.h"
+#include "tests/support/free_loopback_port.h"
 
 namespace chaos::lab {
 namespace {
@@ -27,17 +28,6 @@ using namespace std::chrono_literals;
 using agent::integration::eventually;
 using agent::integration::spawn;
 
-int probe_failover_free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
 
 // A child process killed (and continued, in case it was stopped) and
 // reaped when the object goes, also when a test fails.
@@ -99,9 +89,9 @@ class ProbeFailoverTest : public ::testing::Test {
 };
 
 TEST_F(ProbeFailoverTest, AfterNAckTimeoutsTheProbeMovesToTheNextServer) {
-  const int port_a = probe_failover_free_port();
-  const int port_b = probe_failover_free_port();
-  const int metrics_port = probe_failover_free_port();
+  const int port_a = ::chaos::test_support::free_loopback_port();
+  const int port_b = ::chaos::test_support::free_loopback_port();
+  const int metrics_port = ::chaos::test_support::free_loopback_port();
   auto server_a = start_nats("a", port_a);
   auto server_b = start_nats("b", port_b);
   const std::string url_a = "nats://127.0.0.1:" + std::to_string(port_a);

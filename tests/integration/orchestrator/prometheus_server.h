@@ -13,21 +13,12 @@
 #include <vector>
 
 #include "lab/testbed/agent_harness.h"
+#include "tests/support/free_loopback_port.h"
 #include "lab/testbed/safe_kill.h"
 
 namespace chaos::orchestrator::integration {
 
-inline int free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address);
-  socklen_t length = sizeof address;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  ::close(fd);
-  return ntohs(address.sin_port);
-}
+using ::chaos::test_support::free_loopback_port;
 
 class PrometheusServer {
  public:

@@ -14,6 +14,7 @@
 #include "metrics/metrics_server.h"
 #include "metrics/text_format.h"
 #include "lab/testbed/safe_kill.h"
+#include "tests/support/free_loopback_port.h"
 
 namespace chaos::metrics {
 namespace {
@@ -71,17 +72,10 @@ TEST(MetricsServer, ServesTheRegistryWithTheTextContentType) {
   server.stop();
 }
 
-int free_loopback_port() {
-  httplib::Server probe;
-  const int port = probe.bind_to_any_port("127.0.0.1");
-  probe.stop();
-  return port;
-}
-
 TEST(AgentMetricsEndpoint, PromtoolAcceptsTheLiveAgentOutput) {
   const char* build_dir = std::getenv("CHAOS_BUILD_DIR");
   ASSERT_NE(build_dir, nullptr) << "run through ctest (CHAOS_BUILD_DIR)";
-  const int port = free_loopback_port();
+  const int port = ::chaos::test_support::free_loopback_port();
   namespace bp = boost::process;
   auto state_dir = std::string(::testing::TempDir()) + "/agent-metrics-test";
   bp::child agent(std::string(build_dir) + "/bin/chaos-agent",

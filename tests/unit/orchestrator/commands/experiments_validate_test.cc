@@ -1,6 +1,6 @@
 // Every experiment and suite the repository ships (experiments/*.toml,
-// experiments/suites/*.toml and the e2e suite's tests/e2e/experiments/*.toml)
-// passes `chaosctl validate --offline`; a suite naming a broken experiment
+// experiments/suites/*.toml, experiments/findings/*.toml and the e2e suite's
+// tests/e2e/experiments/*.toml) passes `chaosctl validate --offline`; a suite naming a broken experiment
 // does not.
 // The folders are listed when the test runs, so a new file is covered
 // without touching this test.
@@ -56,7 +56,8 @@ Validation validate_offline(const std::string& file) {
 TEST(ShippedExperiments, EveryExperimentFileValidatesOffline) {
   const char* source = std::getenv("CHAOS_SOURCE_DIR");
   ASSERT_NE(source, nullptr) << "CHAOS_SOURCE_DIR is unset (ctest sets it)";
-  for (const std::string folder : {"experiments", "experiments/suites", "tests/e2e/experiments"}) {
+  for (const std::string folder :
+       {"experiments", "experiments/suites", "experiments/findings", "tests/e2e/experiments"}) {
     const auto files = toml_files_in(std::filesystem::path(source) / folder);
     EXPECT_FALSE(files.empty()) << "no *.toml in " << folder;
     for (const auto& file : files) {
