@@ -276,6 +276,42 @@ TEST_F(LabExperimentsTest, KillingEveryBrokerIsViolatedAndTheClusterComesBack) {
   EXPECT_EQ(status.exit_code, 0) << status.stdout_text << status.stderr_text;
 }
 
+// A finding and its remedied twin (experiments/findings/): a client that
+// connects to n3 first with the NATS library's PING defaults (every 2 min)
+// sits on n3 while n3 is cut off from everything (violated, and the report
+// says which check broke first and what the remedy is); the same client
+// PINGing every second leaves n3 within seconds (held).
+// Each runs with the probe its [lab] table names; the standard probe is
+// restored afterwards for the tests that follow.
+TEST_F(LabExperimentsTest, SlowPingFindingIsViolatedAndItsRemediedTwinHolds) {
+  const std::string findings = env("CHAOS_SOURCE_DIR") + "/experiments/findings/";
+  const auto probe_for = [&](const std::string& file) {
+    const auto restarted = run({chaosctl(), "lab", "probe", "--for", findings + file}, std::chrono::seconds(120));
+    EXPECT_EQ(restarted.exit_code, 0) << restarted.stdout_text << restarted.stderr_text;
+    return restarted.exit_code == 0;
+  };
+  ASSERT_TRUE(probe_for("isolated-server-slow-ping.toml"));
+  EXPECT_EQ(run_experiment(findings + "isolated-server-slow-ping.toml"), 1);
+  const auto journal = nlohmann::json::parse(read_file(report_dir_ + "/journal.json"), nullptr, false);
+  ASSERT_FALSE(journal.is_discarded());
+  const auto& first = journal["verdict"]["first_violation"];
+  ASSERT_TRUE(first.is_object()) << journal["verdict"].dump();
+  EXPECT_EQ(first.value("name", ""), "longest wait for a publish ack (stall)") << first.dump();
+  EXPECT_EQ(first.value("phase", ""), "during") << first.dump();
+  const std::string report = read_file(report_dir_ + "/report.html");
+  EXPECT_NE(report.find("<section id=\"finding\""), std::string::npos);
+  EXPECT_NE(report.find("--ping-interval 1s"), std::string::npos) << "the remedy text";
+
+  // The twin's run reuses the report dir: keep the finding's when it failed.
+  if (!HasFailure() && probe_for("isolated-server-slow-ping-remedied.toml")) {
+    EXPECT_EQ(run_experiment(findings + "isolated-server-slow-ping-remedied.toml"), 0);
+    const std::string remedied = read_file(report_dir_ + "/report.html");
+    EXPECT_EQ(remedied.find("<section id=\"finding\""), std::string::npos) << "a held run has no finding section";
+  }
+  const auto reset = run({chaosctl(), "lab", "probe", "--reset"}, std::chrono::seconds(120));
+  EXPECT_EQ(reset.exit_code, 0) << reset.stdout_text << reset.stderr_text;
+}
+
 // Last (gtest runs tests in file order): down leaves nothing behind.
 TEST_F(LabExperimentsTest, ZzDownLeavesNothingBehind) {
   const auto down = run({chaosctl(), "lab", "down"});
