@@ -7,7 +7,7 @@
 
 #include "common/command_runner.h"
 #include "lab/lab_operations.h"
-#include "lab/probe_flags.h"
+#include "lab/experiment_probe_flags.h"
 
 namespace chaos::lab {
 

@@ -10,7 +10,7 @@
 #include <fstream>
 
 #include "lab/lab_operations.h"
-#include "lab/probe_flags.h"
+#include "lab/experiment_probe_flags.h"
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
 

@@ -5,7 +5,7 @@
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
 #include "lab/lab_store.h"
-#include "lab/probe_flags.h"
+#include "lab/experiment_probe_flags.h"
 #include "lab/proc_scan.h"
 #include "lab/stream_leader.h"
 

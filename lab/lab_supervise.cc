@@ -9,7 +9,7 @@
 #include "lab/container_launcher.h"
 #include "lab/lab_operations.h"
 #include "lab/lab_processes.h"
-#include "lab/probe_flags.h"
+#include "lab/experiment_probe_flags.h"
 #include "lab/probe_flags_launcher.h"
 #include "lab/stream_leader.h"
 #include "lab/supervisor.h"

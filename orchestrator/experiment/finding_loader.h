@@ -12,7 +12,7 @@
 
 namespace chaos::orchestrator {
 
-inline constexpr size_t kMaxProbeFlags = 32;  // as `chaosctl lab probe` (lab/probe_flags.h)
+inline constexpr size_t kMaxProbeFlags = 32;  // as `chaosctl lab probe` (lab/experiment_probe_flags.h)
 inline constexpr size_t kMaxProbeFlagBytes = 256;
 inline constexpr size_t kMaxFindingTextBytes = 4096;
 

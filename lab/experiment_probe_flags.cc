@@ -1,4 +1,4 @@
-#include "lab/probe_flags.h"
+#include "lab/experiment_probe_flags.h"
 
 #include <cstdio>
 #include <fstream>
