@@ -12,8 +12,11 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
+#include <regex>
 #include <sstream>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -24,6 +27,7 @@
 #include "lab/lab_layout.h"
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
+#include "tests/support/dashboard_queries.h"
 
 namespace chaos::lab {
 namespace {
@@ -274,6 +278,79 @@ TEST_F(LabExperimentsTest, KillingEveryBrokerIsViolatedAndTheClusterComesBack) {
   // The supervisor restarts all three; the probe publishes again.
   const auto status = run({chaosctl(), "lab", "status"});
   EXPECT_EQ(status.exit_code, 0) << status.stdout_text << status.stderr_text;
+}
+
+// Every PromQL expression in dashboards/*.json (panel targets, annotations,
+// template variables) runs against the lab's real Prometheus and must
+// return data. A fault is injected, reverted and injected again through
+// `chaosctl inject`/`revert`, so the fault-live, injection, revert and
+// inject-latency series exist for real; nothing is faked with
+// `or vector(0)`. Runs in this shared lab (its own `lab up` cost ~20 s of
+// CI) after the experiments, so their series exist too.
+TEST_F(LabExperimentsTest, EveryDashboardExpressionReturnsData) {
+  constexpr const char* kInventory = "/run/chaos-lab/inventory.toml";
+  constexpr const char* kExperiment = "dashboards-e2e";
+  constexpr const char* kKind = "network.delay";
+  const std::string inventory = read_file(kInventory);
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(inventory, match, std::regex(R"re(address\s*=\s*"([^"]+)")re")));
+  const std::string agent = match[1];
+  ASSERT_TRUE(std::regex_search(inventory, match, std::regex(R"re(node\s*=\s*"([^"]+)")re")));
+  const std::string node = match[1];
+  const auto revert_all = [&] {
+    return run({chaosctl(), "revert", "--inventory", kInventory, "--agent", agent, "--all"});
+  };
+  const auto inject = [&] {
+    // The lab's agents speak mTLS: the inventory carries the certificates.
+    return run({chaosctl(), "inject", "--inventory", kInventory, "--agent", agent, kKind, "--param", "interface=eth0",
+                "--param", "delay=20ms", "--duration", "120s", "--experiment-id", kExperiment});
+  };
+  // Reverted on every path, also when an assertion below returns early.
+  struct RevertAtExit {
+    std::function<CommandResult()> revert;
+    ~RevertAtExit() {
+      const auto cleaned = revert();
+      EXPECT_EQ(cleaned.exit_code, 0) << cleaned.stdout_text << cleaned.stderr_text;
+    }
+  } revert_at_exit{revert_all};
+  auto injected = inject();  // an injection, then a revert: the revert series exists
+  ASSERT_EQ(injected.exit_code, 0) << injected.stdout_text << injected.stderr_text;
+  const auto reverted = revert_all();
+  ASSERT_EQ(reverted.exit_code, 0) << reverted.stdout_text << reverted.stderr_text;
+  injected = inject();  // and a live fault for the fault-live series and annotations
+  ASSERT_EQ(injected.exit_code, 0) << injected.stdout_text << injected.stderr_text;
+  std::this_thread::sleep_for(std::chrono::seconds(6));  // several 1 s scrapes of every series
+
+  auto prometheus = orchestrator::make_http_prometheus_client({"http://127.0.0.1:19090", "", std::chrono::milliseconds(5000)});
+  ASSERT_TRUE(prometheus.ok());
+  const std::map<std::string, std::string> values = {
+      {"experiment", kExperiment}, {"kind", kKind}, {"node", node}, {"datasource", "prometheus"},
+      {"__rate_interval", "30s"}, {"__interval", "5s"}, {"__range", "5m"}};
+  const auto queries = testing::dashboard_queries(env("CHAOS_SOURCE_DIR") + "/dashboards");
+  EXPECT_GE(queries.size(), 25u) << "the dashboards lost their queries";
+  for (const auto& query : queries) {
+    const std::string expr = testing::substitute_variables(query.expr, values);
+    EXPECT_EQ(expr.find('$'), std::string::npos) << query.where << ": unknown variable in " << expr;
+    auto result = (*prometheus)->instant_query(expr);
+    if (!result.ok()) {
+      ADD_FAILURE() << query.where << ": " << result.status().message();
+      continue;
+    }
+    EXPECT_FALSE(result->empty()) << query.where << " returned no data: " << expr;
+    if (query.variable_label.empty()) continue;
+    // A variable's values must include what we injected (node, kind, experiment).
+    const auto wanted = values.find(query.variable_label);
+    if (wanted == values.end()) {
+      ADD_FAILURE() << query.where << ": no test value for " << query.variable_label;
+      continue;
+    }
+    bool found = false;
+    for (const auto& series : result->series) {
+      const auto label = series.labels.find(query.variable_label);
+      found = found || (label != series.labels.end() && label->second == wanted->second);
+    }
+    EXPECT_TRUE(found) << query.where << ": '" << wanted->second << "' is not among its values";
+  }
 }
 
 // A finding and its remedied twin (experiments/findings/): a client that

@@ -1,7 +1,8 @@
 // dashboards/*.json offline: importable structure, variables defined where
 // used, a fault-window annotation everywhere, and every expression valid
 // PromQL according to the real `promtool check rules`. (That each one
-// returns data is the lab's job: tests/e2e/dashboards_promql_test.cc.)
+// returns data is the lab's job: EveryDashboardExpressionReturnsData in
+// tests/e2e/lab_experiments_test.cc.)
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
