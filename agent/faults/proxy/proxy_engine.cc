@@ -104,16 +104,18 @@ class ProxyLoop {
     epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
     if (!epoll_.valid()) return internal_error(std::string("proxy: epoll_create1: ") + std::strerror(errno));
     for (int attempt = 0;; ++attempt) {
-      CHAOS_ASSIGN_OR_RETURN(listener_, open_listener(AF_INET, 0));
+      int error = 0;
+      CHAOS_ASSIGN_OR_RETURN(listener_, open_listener(AF_INET, 0, error));
       // The same port on IPv6: nft's redirect keeps the port for both families.
-      auto listener6 = options_.ipv6 ? open_listener(AF_INET6, own_address_[0].port()) : StatusOr<UniqueFd>(UniqueFd());
+      auto listener6 =
+          options_.ipv6 ? open_listener(AF_INET6, own_address_[0].port(), error) : StatusOr<UniqueFd>(UniqueFd());
       if (listener6.ok()) {
         listener6_ = std::move(*listener6);
         break;
       }
       // EADDRINUSE: the port is taken on IPv6; another pair. Without IPv6
       // in the namespace, the proxy serves IPv4 only and says so.
-      if (errno != EADDRINUSE) break;
+      if (error != EADDRINUSE) break;
       if (attempt + 1 == kProxyListenAttempts) return listener6.status();
     }
     if (!watch(listener_.get(), kProxyListenerKey, EPOLLIN) || !watch(wake_fd_, kProxyWakeKey, EPOLLIN) ||
@@ -151,22 +153,23 @@ class ProxyLoop {
 
  private:
   // 127.0.0.1 / ::1, or 0.0.0.0 / :: (IPv6 only: the IPv4 listener takes
-  // IPv4); errno tells why it failed.
-  StatusOr<UniqueFd> open_listener(int family, std::uint16_t port) {
+  // IPv4); `error` gets the errno of a failure.
+  StatusOr<UniqueFd> open_listener(int family, std::uint16_t port, int& error) {
     const bool all = options_.listen_on_all_addresses;
     const auto address =
         socket_address_of(family, family == AF_INET ? (all ? "0.0.0.0" : "127.0.0.1") : (all ? "::" : "::1"), port);
     UniqueFd listener(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!listener.valid()) return internal_error(std::string("proxy: socket: ") + std::strerror(errno));
+    if (!listener.valid()) {
+      error = errno;
+      return internal_error(std::string("proxy: socket: ") + std::strerror(error));
+    }
     const int one = 1;
     ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
     if (family == AF_INET6) ::setsockopt(listener.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
     if (::bind(listener.get(), address->get(), address->length()) != 0 ||
         ::listen(listener.get(), kProxyListenBacklog) != 0) {
-      const int error = errno;
-      Status failed = internal_error("proxy: bind/listen " + socket_address_text(*address) + ": " + std::strerror(error));
-      errno = error;
-      return failed;
+      error = errno;
+      return internal_error("proxy: bind/listen " + socket_address_text(*address) + ": " + std::strerror(error));
     }
     SocketAddress& own = own_address_[family == AF_INET ? 0 : 1];
     socklen_t length = sizeof own.storage;
