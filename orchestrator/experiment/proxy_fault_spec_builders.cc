@@ -1,5 +1,8 @@
 #include "orchestrator/experiment/proxy_fault_spec_builders.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
 #include <limits>
 
@@ -153,6 +156,29 @@ Status read_nats_match(ParamReader& in, v1::NatsMessageMatch& match, v1::NatsPar
   return {};
 }
 
+// Why `text` is not a scope address (an IPv4 or IPv6 literal, the latter
+// optionally in brackets, never with a port), or "". The agent checks it
+// again and canonicalises it.
+std::string proxy_spec_address_problem(const std::string& text) {
+  std::string host = text;
+  if (!host.empty() && host.front() == '[') {
+    const auto close = host.find(']');
+    if (close == std::string::npos) return "unbalanced '['";
+    if (close + 1 != host.size()) return "carries a port; the port goes in port";
+    host = host.substr(1, close - 1);
+    in6_addr v6{};
+    return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 ? "" : "brackets enclose an IPv6 address only";
+  }
+  in_addr v4{};
+  in6_addr v6{};
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &v6) == 1) return "";
+  const auto colon = host.find(':');
+  if (colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
+    return "carries a port; the port goes in port";
+  }
+  return "not an IPv4 or IPv6 address (e.g. 10.0.0.3, fd00::3)";
+}
+
 }  // namespace
 
 Status read_proxy_scope(ParamReader& in, v1::TcpScope& scope) {
@@ -161,7 +187,12 @@ Status read_proxy_scope(ParamReader& in, v1::TcpScope& scope) {
   if (*port == 0) return in.error("port", "must be 1..65535");
   scope.set_port(static_cast<uint32_t>(*port));
   CHAOS_ASSIGN_OR_RETURN(auto address, in.text("address"));
-  if (address) scope.set_address(*address);
+  if (address) {
+    if (const std::string problem = proxy_spec_address_problem(*address); !problem.empty()) {
+      return in.error("address", problem);
+    }
+    scope.set_address(*address);
+  }
   CHAOS_ASSIGN_OR_RETURN(auto origin, in.choice("origin", {"local", "remote", "any"}));
   if (origin) scope.set_origin(static_cast<v1::TcpScope::Origin>(*origin + 1));
   CHAOS_ASSIGN_OR_RETURN(auto reset_existing, in.choice("reset_existing", {"false", "true"}));

@@ -1,5 +1,7 @@
 #include "agent/faults/proxy/existing_connection_reset.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 
 namespace chaos::agent::proxy {
@@ -10,7 +12,9 @@ namespace {
 void append_end_filter(std::vector<std::string>& argv, const std::string& port_key, const std::string& address_key,
                        const TcpScopeSpec& scope) {
   argv.insert(argv.end(), {port_key, "=", ":" + std::to_string(scope.port)});
-  if (!scope.address.empty()) argv.insert(argv.end(), {"and", address_key, scope.address});
+  // ss reads "fd00::3" as host "fd00:" port 3: IPv6 goes in brackets.
+  const std::string address = scope.family == AF_INET6 ? "[" + scope.address + "]" : scope.address;
+  if (!scope.address.empty()) argv.insert(argv.end(), {"and", address_key, address});
 }
 
 }  // namespace

@@ -15,18 +15,19 @@ namespace {
 // kernel lists listening sockets first), so a bounded read suffices.
 constexpr std::size_t kLiveTcpMaxProcBytes = 4 * 1024 * 1024;
 
-StatusOr<std::string> read_own_tcp_table(int network_namespace_fd) {
+// `table`: "tcp" or "tcp6".
+StatusOr<std::string> read_own_tcp_table(int network_namespace_fd, const std::string& table) {
   std::string text;
   bool read = false;
   CHAOS_RETURN_IF_ERROR(dns::run_in_network_namespace(network_namespace_fd, [&] {
-    std::ifstream file("/proc/thread-self/net/tcp");
+    std::ifstream file("/proc/thread-self/net/" + table);
     if (!file) return;
     text.resize(kLiveTcpMaxProcBytes);
     file.read(text.data(), static_cast<std::streamsize>(text.size()));
     text.resize(static_cast<std::size_t>(file.gcount()));
     read = true;
   }));
-  if (!read) return unavailable("cannot read /proc/thread-self/net/tcp");
+  if (!read) return unavailable("cannot read /proc/thread-self/net/" + table);
   return text;
 }
 
@@ -87,8 +88,12 @@ Status LiveProxyFault::on_tick(SteadyTime now) {
 }
 
 StatusOr<bool> LiveProxyFault::proxy_listening() const {
-  CHAOS_ASSIGN_OR_RETURN(const std::string table, read_own_tcp_table(setup_.network_namespace_fd));
-  return tcp_table_lists_listener(table, engine_->port());
+  CHAOS_ASSIGN_OR_RETURN(const std::string table, read_own_tcp_table(setup_.network_namespace_fd, "tcp"));
+  if (!tcp_table_lists_listener(table, engine_->port())) return false;
+  if (!setup_.rules.ipv6) return true;
+  // /proc/net/tcp6 has the same columns, with 32-digit addresses.
+  CHAOS_ASSIGN_OR_RETURN(const std::string table6, read_own_tcp_table(setup_.network_namespace_fd, "tcp6"));
+  return tcp_table_lists_listener(table6, engine_->port());
 }
 
 FaultEffect LiveProxyFault::counters_effect(const ProxyFaultReport& report) const {
@@ -119,7 +124,7 @@ StatusOr<FaultEffect> LiveProxyFault::verify_live() {
   CHAOS_ASSIGN_OR_RETURN(const bool listening, proxy_listening());
   if (!listening) {
     return failed_precondition("no socket listens on the proxy's port " + std::to_string(engine_->port()) +
-                               " (/proc/net/tcp)");
+                               (setup_.rules.ipv6 ? " (/proc/net/tcp, tcp6)" : " (/proc/net/tcp)"));
   }
   const ProxyFaultReport report = setup_.report();
   FaultEffect effect = counters_effect(report);

@@ -1,7 +1,5 @@
 #include "agent/faults/proxy/proxy_engine.h"
 
-#include <arpa/inet.h>
-#include <linux/netfilter_ipv4.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
@@ -21,6 +19,7 @@
 #include <vector>
 
 #include "agent/faults/proxy/direction_queue.h"
+#include "agent/faults/proxy/socket_address.h"
 #include "agent/targets/namespaces/namespace_handle.h"
 
 namespace chaos::agent::proxy {
@@ -37,33 +36,16 @@ constexpr int kProxyListenBacklog = 256;
 constexpr std::size_t kProxyMaxHeldChunks = 4096;
 constexpr int kProxyMaxEvents = 64;
 constexpr int kProxyIdleWaitMs = 1000;
-// epoll data: these two, or (connection id << 1) | side with ids from 1.
+// epoll data: these three, or (connection id << 1) | side with ids from 2.
 constexpr std::uint64_t kProxyListenerKey = 0;
 constexpr std::uint64_t kProxyWakeKey = 1;
+constexpr std::uint64_t kProxyListener6Key = 2;
+constexpr std::uint64_t kProxyFirstConnectionId = 2;
+// Ports to try for a listener pair: the IPv4 listener's ephemeral port may
+// be taken on IPv6 by another socket.
+constexpr int kProxyListenAttempts = 8;
 constexpr int kProxyClientSide = 0;
 constexpr int kProxyServerSide = 1;
-
-std::string proxy_address_text(const sockaddr_in& address) {
-  char text[INET_ADDRSTRLEN] = "?";
-  ::inet_ntop(AF_INET, &address.sin_addr, text, sizeof text);
-  return std::string(text) + ":" + std::to_string(ntohs(address.sin_port));
-}
-
-std::optional<sockaddr_in> parse_proxy_address(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  if (::inet_pton(AF_INET, text.substr(0, colon).c_str(), &address.sin_addr) != 1) return std::nullopt;
-  try {
-    const unsigned long port = std::stoul(text.substr(colon + 1));
-    if (port == 0 || port > 65535) return std::nullopt;
-    address.sin_port = htons(static_cast<std::uint16_t>(port));
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  return address;
-}
 
 // RST instead of FIN: SO_LINGER with a zero timeout, then close.
 void reset_socket(UniqueFd& fd) {
@@ -114,32 +96,33 @@ class ProxyLoop {
   ProxyLoop(ProxyEngineOptions options, ProxyCounters& counters, int wake_fd)
       : options_(std::move(options)), counters_(counters), wake_fd_(wake_fd) {}
 
-  // Listener and epoll; the port the listener got.
-  StatusOr<std::uint16_t> open() {
+  // Listeners and epoll; the port they got.
+  StatusOr<ProxyListening> open() {
     if (!options_.fixed_upstream.empty()) {
-      fixed_upstream_ = parse_proxy_address(options_.fixed_upstream);
-      if (!fixed_upstream_) return invalid_argument("proxy: bad fixed upstream " + options_.fixed_upstream);
+      CHAOS_ASSIGN_OR_RETURN(fixed_upstream_, parse_socket_address(options_.fixed_upstream, "proxy: fixed upstream"));
     }
     epoll_ = UniqueFd(::epoll_create1(EPOLL_CLOEXEC));
     if (!epoll_.valid()) return internal_error(std::string("proxy: epoll_create1: ") + std::strerror(errno));
-    listener_ = UniqueFd(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-    if (!listener_.valid()) return internal_error(std::string("proxy: socket: ") + std::strerror(errno));
-    const int one = 1;
-    ::setsockopt(listener_.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(options_.listen_on_all_addresses ? INADDR_ANY : INADDR_LOOPBACK);
-    if (::bind(listener_.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
-        ::listen(listener_.get(), kProxyListenBacklog) != 0) {
-      return internal_error(std::string("proxy: bind/listen: ") + std::strerror(errno));
+    for (int attempt = 0;; ++attempt) {
+      int error = 0;
+      CHAOS_ASSIGN_OR_RETURN(listener_, open_listener(AF_INET, 0, error));
+      // The same port on IPv6: nft's redirect keeps the port for both families.
+      auto listener6 =
+          options_.ipv6 ? open_listener(AF_INET6, own_address_[0].port(), error) : StatusOr<UniqueFd>(UniqueFd());
+      if (listener6.ok()) {
+        listener6_ = std::move(*listener6);
+        break;
+      }
+      // EADDRINUSE: the port is taken on IPv6; another pair. Without IPv6
+      // in the namespace, the proxy serves IPv4 only and says so.
+      if (error != EADDRINUSE) break;
+      if (attempt + 1 == kProxyListenAttempts) return listener6.status();
     }
-    socklen_t length = sizeof address;
-    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    own_address_ = address;
-    if (!watch(listener_.get(), kProxyListenerKey, EPOLLIN) || !watch(wake_fd_, kProxyWakeKey, EPOLLIN)) {
+    if (!watch(listener_.get(), kProxyListenerKey, EPOLLIN) || !watch(wake_fd_, kProxyWakeKey, EPOLLIN) ||
+        (listener6_.valid() && !watch(listener6_.get(), kProxyListener6Key, EPOLLIN))) {
       return internal_error(std::string("proxy: epoll_ctl: ") + std::strerror(errno));
     }
-    return static_cast<std::uint16_t>(ntohs(address.sin_port));
+    return ProxyListening{own_address_[0].port(), listener6_.valid()};
   }
 
   // Until the wake fd is written; throws only what the caller records.
@@ -157,7 +140,9 @@ class ProxyLoop {
         if (key == kProxyWakeKey) {
           stopping_ = true;
         } else if (key == kProxyListenerKey) {
-          accept_all();
+          accept_all(listener_.get(), AF_INET);
+        } else if (key == kProxyListener6Key) {
+          accept_all(listener6_.get(), AF_INET6);
         } else {
           on_socket_event(key >> 1, static_cast<int>(key & 1), events[i].events);
         }
@@ -167,6 +152,31 @@ class ProxyLoop {
   }
 
  private:
+  // 127.0.0.1 / ::1, or 0.0.0.0 / :: (IPv6 only: the IPv4 listener takes
+  // IPv4); `error` gets the errno of a failure.
+  StatusOr<UniqueFd> open_listener(int family, std::uint16_t port, int& error) {
+    const bool all = options_.listen_on_all_addresses;
+    const auto address =
+        socket_address_of(family, family == AF_INET ? (all ? "0.0.0.0" : "127.0.0.1") : (all ? "::" : "::1"), port);
+    UniqueFd listener(::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!listener.valid()) {
+      error = errno;
+      return internal_error(std::string("proxy: socket: ") + std::strerror(error));
+    }
+    const int one = 1;
+    ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (family == AF_INET6) ::setsockopt(listener.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+    if (::bind(listener.get(), address->get(), address->length()) != 0 ||
+        ::listen(listener.get(), kProxyListenBacklog) != 0) {
+      error = errno;
+      return internal_error("proxy: bind/listen " + socket_address_text(*address) + ": " + std::strerror(error));
+    }
+    SocketAddress& own = own_address_[family == AF_INET ? 0 : 1];
+    socklen_t length = sizeof own.storage;
+    ::getsockname(listener.get(), own.get(), &length);
+    return listener;
+  }
+
   bool watch(int fd, std::uint64_t key, std::uint32_t events) {
     epoll_event event{};
     event.events = events;
@@ -195,51 +205,43 @@ class ProxyLoop {
     }
   }
 
-  void accept_all() {
+  void accept_all(int listener, int family) {
     for (;;) {
-      sockaddr_in peer{};
-      socklen_t peer_length = sizeof peer;
-      UniqueFd client(::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &peer_length,
-                                SOCK_NONBLOCK | SOCK_CLOEXEC));
+      SocketAddress peer;
+      socklen_t peer_length = sizeof peer.storage;
+      UniqueFd client(::accept4(listener, peer.get(), &peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC));
       if (!client.valid()) return;  // EAGAIN, or a connection that died in the backlog
       if (connections_.size() >= options_.max_connections) {
         ++counters_.refused_over_limit;
         reset_socket(client);
         continue;
       }
-      sockaddr_in original{};
-      if (fixed_upstream_) {
-        original = *fixed_upstream_;
-      } else {
-        socklen_t length = sizeof original;
-        if (::getsockopt(client.get(), SOL_IP, SO_ORIGINAL_DST, &original, &length) != 0 ||
-            (original.sin_port == own_address_.sin_port &&
-             (original.sin_addr.s_addr == own_address_.sin_addr.s_addr || own_address_.sin_addr.s_addr == 0))) {
-          // A direct connection to the proxy's port: nothing to forward to.
-          ++counters_.not_redirected;
-          reset_socket(client);
-          continue;
-        }
+      const SocketAddress& own = own_address_[family == AF_INET ? 0 : 1];
+      auto original = fixed_upstream_ ? fixed_upstream_ : original_destination(client.get(), family);
+      if (!original || (original->port() == own.port() && (*original == own || own.is_any()))) {
+        // A direct connection to the proxy's port: nothing to forward to.
+        ++counters_.not_redirected;
+        reset_socket(client);
+        continue;
       }
-      start_connection(std::move(client), peer, original);
+      start_connection(std::move(client), peer, *original);
     }
   }
 
-  void start_connection(UniqueFd client, const sockaddr_in& peer, const sockaddr_in& original) {
-    UniqueFd server(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  void start_connection(UniqueFd client, const SocketAddress& peer, const SocketAddress& original) {
+    UniqueFd server(::socket(original.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (server.valid() && options_.upstream_mark != 0) {
       const std::uint32_t mark = options_.upstream_mark;
       if (::setsockopt(server.get(), SOL_SOCKET, SO_MARK, &mark, sizeof mark) != 0) server.reset();
     }
-    if (!server.valid() || (::connect(server.get(), reinterpret_cast<const sockaddr*>(&original), sizeof original) != 0 &&
-                            errno != EINPROGRESS)) {
+    if (!server.valid() || (::connect(server.get(), original.get(), original.length()) != 0 && errno != EINPROGRESS)) {
       ++counters_.upstream_failed;
       reset_socket(client);
       return;
     }
     auto connection = std::make_unique<ProxyConnection>();
     connection->id = next_id_++;
-    const ConnectionInfo info{connection->id, proxy_address_text(peer), proxy_address_text(original)};
+    const ConnectionInfo info{connection->id, socket_address_text(peer), socket_address_text(original)};
     try {
       connection->filter = options_.factory->make(info);
     } catch (...) {
@@ -464,12 +466,13 @@ class ProxyLoop {
   const int wake_fd_;
   UniqueFd epoll_;
   UniqueFd listener_;
-  sockaddr_in own_address_{};
-  std::optional<sockaddr_in> fixed_upstream_;
+  UniqueFd listener6_;              // invalid: no IPv6 in the namespace
+  SocketAddress own_address_[2];    // IPv4, IPv6 listener
+  std::optional<SocketAddress> fixed_upstream_;
   std::map<std::uint64_t, std::unique_ptr<ProxyConnection>> connections_;
   using TimerEntry = std::pair<SteadyTime, std::uint64_t>;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
-  std::uint64_t next_id_ = 1;
+  std::uint64_t next_id_ = kProxyFirstConnectionId;
   std::vector<char> read_buffer_ = std::vector<char>(kProxyReadChunkBytes);
   bool stopping_ = false;
 };
@@ -484,7 +487,7 @@ StatusOr<std::unique_ptr<ProxyEngine>> ProxyEngine::start(ProxyEngineOptions opt
   engine->wake_fd_ = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
   if (!engine->wake_fd_.valid()) return internal_error(std::string("proxy: eventfd: ") + std::strerror(errno));
 
-  auto ready = std::make_shared<std::promise<StatusOr<std::uint16_t>>>();
+  auto ready = std::make_shared<std::promise<StatusOr<ProxyListening>>>();
   auto opened = ready->get_future();
   try {
     engine->thread_ = std::thread([options = std::move(options), shared = engine->shared_,
@@ -498,10 +501,10 @@ StatusOr<std::unique_ptr<ProxyEngine>> ProxyEngine::start(ProxyEngineOptions opt
           }
         }
         ProxyLoop loop(std::move(options), *counters, wake);
-        auto port = loop.open();
+        auto listening = loop.open();
         reported = true;
-        const bool ok = port.ok();
-        ready->set_value(std::move(port));
+        const bool ok = listening.ok();
+        ready->set_value(std::move(listening));
         if (ok) loop.run();
       } catch (const std::exception& error) {
         std::lock_guard lock(shared->mutex);
@@ -518,13 +521,14 @@ StatusOr<std::unique_ptr<ProxyEngine>> ProxyEngine::start(ProxyEngineOptions opt
   } catch (const std::system_error& error) {
     return resource_exhausted(std::string("proxy: cannot start its event thread: ") + error.what());
   }
-  auto port = opened.get();
-  if (!port.ok()) {
+  auto listening = opened.get();
+  if (!listening.ok()) {
     engine->thread_.join();
     engine->stopped_ = true;
-    return port.status();
+    return listening.status();
   }
-  engine->port_ = *port;
+  engine->port_ = listening->port;
+  engine->listens_ipv6_ = listening->ipv6;
   return engine;
 }
 

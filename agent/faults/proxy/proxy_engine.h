@@ -1,7 +1,8 @@
 // The transparent TCP proxy of one live tcp.* (or http.*, nats.*) fault: a
 // listener the fault's nft table redirects new connections to, and one
 // event thread (epoll, non-blocking sockets) that connects each to its
-// original destination (SO_ORIGINAL_DST) with the exempt socket mark and
+// original destination (SO_ORIGINAL_DST, IP6T_SO_ORIGINAL_DST for IPv6)
+// with the exempt socket mark and
 // runs the fault's StreamFilter over the bytes both ways.
 //
 // One thread per live fault, not one shared: a fault's revert stops and
@@ -30,9 +31,13 @@ namespace chaos::agent::proxy {
 
 struct ProxyEngineOptions {
   std::shared_ptr<StreamFilterFactory> factory;
-  // 127.0.0.1 when false; 0.0.0.0 when connections redirected in nat
-  // prerouting must reach it (they arrive on the interface's address).
+  // 127.0.0.1 and ::1 when false; 0.0.0.0 and :: when connections
+  // redirected in nat prerouting must reach it (they arrive on the
+  // interface's address).
   bool listen_on_all_addresses = false;
+  // An IPv6 listener on the same port beside the IPv4 one; a namespace
+  // without IPv6 gets the IPv4 listener alone (listens_ipv6() says which).
+  bool ipv6 = true;
   // 0 leaves the upstream sockets unmarked (tests without CAP_NET_ADMIN).
   std::uint32_t upstream_mark = 0;
   // The network namespace the listener, the upstream sockets and the
@@ -42,7 +47,13 @@ struct ProxyEngineOptions {
   std::size_t max_queued_bytes = 1 << 20;
   // Tests only: connect every accepted connection here instead of its
   // SO_ORIGINAL_DST (a proxy without an nft redirect in front of it).
-  std::string fixed_upstream;  // "127.0.0.1:4222"
+  std::string fixed_upstream;  // "127.0.0.1:4222", "[::1]:4222"
+};
+
+// What the listeners got: their one port, and whether IPv6 is served.
+struct ProxyListening {
+  std::uint16_t port = 0;
+  bool ipv6 = false;
 };
 
 struct ProxyCounters {
@@ -67,6 +78,8 @@ class ProxyEngine {
   ProxyEngine& operator=(const ProxyEngine&) = delete;
 
   std::uint16_t port() const { return port_; }
+  // Whether an IPv6 listener runs beside the IPv4 one (on port()).
+  bool listens_ipv6() const { return listens_ipv6_; }
   // Closes the listener and every proxied connection (each side sees FIN,
   // or RST where it had sent bytes the proxy had not read), then joins the
   // thread. Idempotent.
@@ -84,6 +97,7 @@ class ProxyEngine {
   std::shared_ptr<ProxyCounters> counters_;
   std::thread thread_;
   std::uint16_t port_ = 0;
+  bool listens_ipv6_ = false;
   UniqueFd wake_fd_;  // eventfd: stop() wakes the loop
   std::mutex stop_mutex_;
   std::atomic<bool> stopped_{false};

@@ -1,5 +1,7 @@
 #include "agent/faults/proxy/proxy_fault_kind.h"
 
+#include <sys/socket.h>
+
 #include <algorithm>
 #include <random>
 
@@ -18,6 +20,22 @@ namespace {
 
 std::string tcp_table_for(const FaultContext& context, const nlohmann::json& undo_record) {
   return dns::owned_nft_table(context, undo_record, "chaos_tcp_", proxy_table_name);
+}
+
+// Which families the redirect covers: the scope address's, or IPv4 and
+// (where the proxy could listen on IPv6) IPv6; a namespace without IPv6
+// shows in the description rather than failing an IPv4 fault.
+Status choose_proxy_families(const std::string& kind, ProxyFaultPlan& plan, bool proxy_has_ipv6,
+                             ProxyRedirectRules& rules) {
+  const int family = plan.scope.family;
+  if (family == AF_INET6 && !proxy_has_ipv6) {
+    return failed_precondition(kind + ": scope.address " + plan.scope.address +
+                               " is IPv6, but the network namespace has no IPv6 for the proxy to listen on (::1)");
+  }
+  rules.ipv4 = family != AF_INET6;
+  rules.ipv6 = family == AF_INET6 || (family == 0 && proxy_has_ipv6);
+  if (family == 0 && !proxy_has_ipv6) plan.description += " (IPv4 only: no IPv6 in the network namespace)";
+  return {};
 }
 
 }  // namespace
@@ -94,6 +112,7 @@ StatusOr<std::unique_ptr<LiveFault>> ProxyFaultKind::apply(const v1::FaultSpec& 
   ProxyEngineOptions engine_options;
   engine_options.factory = parsed.factory;
   engine_options.listen_on_all_addresses = rules_template.remote;
+  engine_options.ipv6 = parsed.scope.family != AF_INET;
   engine_options.upstream_mark = options_.socket_mark;
   engine_options.network_namespace_fd = container != nullptr ? container->network_namespace_fd : -1;
   engine_options.max_connections = options_.max_connections;
@@ -103,6 +122,7 @@ StatusOr<std::unique_ptr<LiveFault>> ProxyFaultKind::apply(const v1::FaultSpec& 
 
   ProxyRedirectRules rules = rules_template;
   rules.proxy_port = engine->port();
+  CHAOS_RETURN_IF_ERROR(choose_proxy_families(name_, parsed, engine->listens_ipv6(), rules));
   // Replaces a leftover of this same fault id in the same transaction; on
   // failure the engine's unique_ptr stops the proxy.
   CHAOS_RETURN_IF_ERROR(install_proxy_redirect(*commands, rules));

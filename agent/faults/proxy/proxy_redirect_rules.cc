@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <vector>
 
 namespace chaos::agent::proxy {
 
@@ -15,14 +16,30 @@ std::string proxy_hex_mark(std::uint32_t mark) {
   return text;
 }
 
-std::string proxy_redirect_line(const ProxyRedirectRules& rules) {
-  std::string match = rules.address.empty() ? "meta nfproto ipv4" : "ip daddr " + rules.address;
-  // SYN only: a connection conntrack first meets mid-stream (it predates
-  // the first nat or conntrack rule of the namespace, and loose pickup
-  // makes its next packet "new") must keep its direct path, not be sent
-  // to a proxy that never saw its handshake.
-  return match + " tcp dport " + std::to_string(rules.port) + " tcp flags & (syn | ack) == syn redirect to :" +
-         std::to_string(rules.proxy_port);
+// One line per family redirected.
+std::string proxy_redirect_lines(const ProxyRedirectRules& rules) {
+  std::vector<std::string> matches;
+  if (!rules.address.empty()) {
+    matches.push_back((rules.address.find(':') != std::string::npos ? "ip6 daddr " : "ip daddr ") + rules.address);
+  } else {
+    if (rules.ipv4) matches.push_back("meta nfproto ipv4");
+    if (rules.ipv6) matches.push_back("meta nfproto ipv6");
+  }
+  std::string lines;
+  for (const std::string& match : matches) {
+    // SYN only: a connection conntrack first meets mid-stream (it predates
+    // the first nat or conntrack rule of the namespace, and loose pickup
+    // makes its next packet "new") must keep its direct path, not be sent
+    // to a proxy that never saw its handshake.
+    lines += "    " + match + " tcp dport " + std::to_string(rules.port) +
+             " tcp flags & (syn | ack) == syn redirect to :" + std::to_string(rules.proxy_port) + "\n";
+  }
+  return lines;
+}
+
+std::size_t proxy_redirect_families(const ProxyRedirectRules& rules) {
+  if (!rules.address.empty()) return 1;
+  return (rules.ipv4 ? 1 : 0) + (rules.ipv6 ? 1 : 0);
 }
 
 }  // namespace
@@ -37,7 +54,7 @@ std::string proxy_table_name(const std::string& fault_id) {
 }
 
 std::string render_proxy_ruleset(const ProxyRedirectRules& rules) {
-  const std::string redirect = "    " + proxy_redirect_line(rules) + "\n";
+  const std::string redirect = proxy_redirect_lines(rules);
   const std::string proxy_port = std::to_string(rules.proxy_port);
   std::string script = "table inet " + rules.table + " {\n";
   if (rules.local) {
@@ -86,10 +103,11 @@ Status check_proxy_listing(std::string_view listing, const ProxyRedirectRules& r
     const std::string_view line = listing.substr(line_start == std::string_view::npos ? 0 : line_start, at - (line_start == std::string_view::npos ? 0 : line_start));
     if (line.find(port) != std::string_view::npos) ++found;
   }
-  const std::size_t wanted = (rules.local ? 1 : 0) + (rules.remote ? 1 : 0);
+  const std::size_t wanted = ((rules.local ? 1 : 0) + (rules.remote ? 1 : 0)) * proxy_redirect_families(rules);
   if (found < wanted) {
     return failed_precondition(where + " lacks the redirect \"" + port + " " + target + "\" in " +
-                               std::to_string(wanted - found) + " of its nat chains");
+                               std::to_string(wanted - found) + " of its " + std::to_string(wanted) +
+                               " nat rules (one per chain and address family)");
   }
   return {};
 }

@@ -1,6 +1,6 @@
-// The nftables side of a tcp.* fault: one table per fault, named after the
-// fault id, whose nat chains redirect NEW TCP connections in scope to the
-// agent's proxy. nat chains see only a connection's first packet, so
+// The nftables side of a tcp.* fault: one table per fault (family inet, so
+// one table covers IPv4 and IPv6), named after the fault id, whose nat
+// chains redirect NEW TCP connections in scope to the agent's proxy. nat chains see only a connection's first packet, so
 // connections opened before the table existed keep their direct path, and
 // deleting the table sends later connections direct again.
 #pragma once
@@ -23,10 +23,14 @@ struct ProxyRedirectRules {
   std::string table;              // "chaos_tcp_<id>"
   std::uint16_t proxy_port = 0;   // where the proxy listens
   std::uint16_t port = 0;         // destination port in scope
-  std::string address;            // destination IPv4; empty: any
+  std::string address;            // destination IPv4 or IPv6; empty: any
   bool local = true;              // nat output: connections opened here
   bool remote = false;            // nat prerouting: connections arriving
   std::uint32_t exempt_mark = kProxySocketMark;
+  // Families redirected: an address's own, or (without one) IPv4 and, when
+  // the proxy listens on IPv6 too, IPv6.
+  bool ipv4 = true;
+  bool ipv6 = false;
 };
 
 // "chaos_tcp_" + the fault id reduced to [A-Za-z0-9_], at most 64

@@ -4,6 +4,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <tuple>
+#include <utility>
 
 namespace chaos::agent::proxy {
 
@@ -16,7 +18,7 @@ using namespace std::chrono_literals;
 constexpr Duration kTcpSpecMaxDelay = std::chrono::minutes(10);
 constexpr Duration kTcpSpecMaxAfter = std::chrono::hours(24);
 constexpr std::uint64_t kTcpSpecMaxBytes = std::uint64_t{1} << 40;
-constexpr std::size_t kTcpSpecMaxAddressLength = 15;  // "255.255.255.255"
+constexpr std::size_t kTcpSpecMaxAddressLength = 64;  // an IPv6 literal is at most 45
 constexpr std::uint64_t kTcpSpecMaxRate = std::uint64_t{1} << 34;  // 16 GiB/s: above any NIC
 constexpr std::uint32_t kTcpSpecMaxSlice = 64 * 1024;               // the proxy's read size
 
@@ -32,6 +34,40 @@ StatusOr<Duration> tcp_spec_duration(const google::protobuf::Duration& duration,
   return value;
 }
 
+// The address in canonical form ("fd00::3" for "[FD00:0::3]") and its
+// family; a port is refused here (it has its own field).
+StatusOr<std::pair<std::string, int>> tcp_spec_address(const std::string& text, const std::string& prefix) {
+  const std::string field = prefix + "scope.address";
+  const std::string shown = "\"" + text.substr(0, kTcpSpecMaxAddressLength) + "\"";
+  if (text.size() > kTcpSpecMaxAddressLength) return invalid_argument(field + ": too long: " + shown);
+  std::string host = text;
+  if (host.front() == '[') {
+    const auto close = host.find(']');
+    if (close == std::string::npos) return invalid_argument(field + ": unbalanced '[' in " + shown);
+    if (close + 1 != host.size()) {
+      return invalid_argument(field + ": " + shown + " carries a port; the port goes in scope.port");
+    }
+    host = host.substr(1, close - 1);
+    if (host.find(':') == std::string::npos) return invalid_argument(field + ": brackets only enclose IPv6: " + shown);
+  }
+  char canonical[INET6_ADDRSTRLEN] = "";
+  in6_addr v6{};
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    ::inet_ntop(AF_INET6, &v6, canonical, sizeof canonical);
+    return std::pair<std::string, int>(canonical, AF_INET6);
+  }
+  in_addr v4{};
+  if (host.find(':') == std::string::npos && ::inet_pton(AF_INET, host.c_str(), &v4) == 1) {
+    ::inet_ntop(AF_INET, &v4, canonical, sizeof canonical);
+    return std::pair<std::string, int>(canonical, AF_INET);
+  }
+  const auto colon = host.find(':');
+  if (colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
+    return invalid_argument(field + ": " + shown + " carries a port; the port goes in scope.port");
+  }
+  return invalid_argument(field + ": not an IPv4 or IPv6 address: " + shown);
+}
+
 }  // namespace
 
 StatusOr<TcpScopeSpec> parse_tcp_scope(const v1::TcpScope& scope, const std::string& prefix) {
@@ -41,13 +77,7 @@ StatusOr<TcpScopeSpec> parse_tcp_scope(const v1::TcpScope& scope, const std::str
   }
   out.port = static_cast<std::uint16_t>(scope.port());
   if (!scope.address().empty()) {
-    in_addr parsed{};
-    if (scope.address().size() > kTcpSpecMaxAddressLength ||
-        ::inet_pton(AF_INET, scope.address().c_str(), &parsed) != 1) {
-      return invalid_argument(prefix + "scope.address: not an IPv4 address: \"" + scope.address().substr(0, 64) +
-                              "\"");
-    }
-    out.address = scope.address();
+    CHAOS_ASSIGN_OR_RETURN(std::tie(out.address, out.family), tcp_spec_address(scope.address(), prefix));
   }
   switch (scope.origin()) {
     case v1::TcpScope::ORIGIN_LOCAL: out.remote = false; break;

@@ -16,7 +16,8 @@ enum class TcpFaultMode { kLatency, kResetPeer, kLimitData, kBandwidth, kSlowClo
 
 struct TcpScopeSpec {
   std::uint16_t port = 0;
-  std::string address;  // dotted IPv4; empty: any destination
+  std::string address;  // IPv4 or IPv6 (canonical, no brackets); empty: any destination
+  int family = 0;       // AF_INET or AF_INET6 of `address`; 0 without one
   bool local = true;    // connections opened on this node (nat output)
   bool remote = true;   // connections arriving from elsewhere (nat prerouting)
   double percent = 100;

@@ -26,18 +26,27 @@ using chaos::testing::NamespaceEntry;
 
 constexpr int kTcpEchoPort = 7500;
 
-// Echoes each connection until EOF, in namespace B.
+// Echoes each connection until EOF, in namespace B, on 0.0.0.0 or (for
+// AF_INET6) on :: (IPv6 only).
 class TcpEchoServer {
  public:
-  explicit TcpEchoServer(const std::string& netns) {
+  explicit TcpEchoServer(const std::string& netns, int family = AF_INET) {
     std::atomic<bool> ready{false};
-    thread_ = std::thread([this, netns, &ready] {
+    thread_ = std::thread([this, netns, family, &ready] {
       NamespaceEntry entry(netns);
-      UniqueFd listener(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+      UniqueFd listener(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
       const int one = 1;
       ::setsockopt(listener.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-      const auto address = address_of("0.0.0.0", kTcpEchoPort);
-      ::bind(listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
+      if (family == AF_INET6) {
+        ::setsockopt(listener.get(), IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+        sockaddr_in6 address{};
+        address.sin6_family = AF_INET6;
+        address.sin6_port = htons(kTcpEchoPort);
+        ::bind(listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
+      } else {
+        const auto address = address_of("0.0.0.0", kTcpEchoPort);
+        ::bind(listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
+      }
       ::listen(listener.get(), 16);
       ready = true;
       std::vector<std::thread> workers;

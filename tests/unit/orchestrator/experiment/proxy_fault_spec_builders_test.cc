@@ -41,6 +41,18 @@ TEST(ProxyFaultSpecBuilders, HttpAbortFromParams) {
   EXPECT_DOUBLE_EQ(abort.percent(), 25);
 }
 
+TEST(ProxyFaultSpecBuilders, Ipv6AddressesAreAccepted) {
+  for (const std::string address : {"fd00::3", "[fd00::3]", "::1"}) {
+    auto spec = build_fault_spec("nats.drop", proxy_cli({"subjects=a", "address=" + address}), "exp.toml:3:1");
+    ASSERT_TRUE(spec.ok()) << address << ": " << spec.status().message();
+    EXPECT_EQ(spec->nats_drop().scope().address(), address) << "the agent canonicalises it";
+  }
+  auto with_port = build_fault_spec("nats.drop", proxy_cli({"subjects=a", "address=[fd00::3]:4222"}), "exp.toml:3:1");
+  ASSERT_FALSE(with_port.ok());
+  EXPECT_NE(with_port.status().message().find("carries a port; the port goes in port"), std::string::npos)
+      << with_port.status().message();
+}
+
 TEST(ProxyFaultSpecBuilders, HttpDelayAndHeaders) {
   auto delay = build_fault_spec("http.delay", proxy_cli({"delay=2s", "on=response"}), "test");
   ASSERT_TRUE(delay.ok()) << delay.status().message();
@@ -112,6 +124,10 @@ TEST(ProxyFaultSpecBuilders, RejectsBadValuesNamingTheParam) {
       {"nats.drop", {"subjects=a", "max_control_line=10"}},
       {"nats.drop", {"subjects=a", "max_payload=67108865"}},
       {"nats.drop", {"subjects=a", "flow=sideways"}},
+      {"nats.drop", {"subjects=a", "address=10.0.0.3:4222"}},
+      {"nats.drop", {"subjects=a", "address=[fd00::3]:4222"}},
+      {"nats.drop", {"subjects=a", "address=[fd00::3"}},
+      {"nats.drop", {"subjects=a", "address=nats.local"}},
   };
   for (const auto& [kind, params] : bad) {
     auto spec = build_fault_spec(kind, proxy_cli(params), "exp.toml:3:1");

@@ -1,6 +1,7 @@
 #include "agent/faults/proxy/existing_connection_reset.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 #include "tests/support/fake_command_runner.h"
 
@@ -31,6 +32,16 @@ TEST(ExistingConnectionReset, RemoteClientsAreMatchedByTheServersEnd) {
   scope.local = true;
   EXPECT_EQ(reset_line(scope),
             "ss -K -H -t -n state established ( dport = :80 and dst 10.0.0.3 ) or ( sport = :80 and src 10.0.0.3 )");
+}
+
+TEST(ExistingConnectionReset, AnIpv6AddressIsBracketedForSs) {
+  TcpScopeSpec scope;
+  scope.port = 4222;
+  scope.remote = false;
+  scope.address = "fd00::3";
+  scope.family = AF_INET6;
+  // ss would read "fd00::3" as host "fd00:" and port 3.
+  EXPECT_EQ(reset_line(scope), "ss -K -H -t -n state established dport = :4222 and dst [fd00::3]");
 }
 
 TEST(ExistingConnectionReset, CountsTheSocketsSsDestroyed) {

@@ -300,5 +300,57 @@ TEST_F(ProxyEngineTest, SlicerDeliversSeparateSegments) {
   EXPECT_GE(reads, 3) << "segments 30 ms apart arrive as separate reads";
 }
 
+// Where no IPv6 exists (a kernel or namespace without it) the engine runs
+// IPv4 only, which the test cannot exercise.
+bool loopback6_available() {
+  UniqueFd probe(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_addr = in6addr_loopback;
+  return probe.valid() && ::bind(probe.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) == 0;
+}
+
+TEST_F(ProxyEngineTest, ServesIpv6ClientsOnTheSamePort) {
+  if (!loopback6_available()) GTEST_SKIP() << "no ::1 here";
+  auto engine = start(pass_through());
+  ASSERT_NE(engine, nullptr);
+  EXPECT_TRUE(engine->listens_ipv6());
+  UniqueFd client(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const timeval timeout{5, 0};
+  ::setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in6 address{};
+  address.sin6_family = AF_INET6;
+  address.sin6_addr = in6addr_loopback;
+  address.sin6_port = htons(engine->port());
+  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0) << errno;
+  ASSERT_EQ(::send(client.get(), "six", 3, MSG_NOSIGNAL), 3);
+  EXPECT_EQ(read_up_to(client.get(), 3), "six");
+  EXPECT_EQ(settled(engine->counters().accepted, 1), 1u);
+}
+
+TEST_F(ProxyEngineTest, WithoutIpv6OnlyTheIpv4ListenerRuns) {
+  factory_ = std::make_shared<TcpFilterFactory>(pass_through(), 3);
+  ProxyEngineOptions options;
+  options.factory = factory_;
+  options.fixed_upstream = "127.0.0.1:" + std::to_string(echo_.port());
+  options.ipv6 = false;
+  auto engine = ProxyEngine::start(std::move(options));
+  ASSERT_TRUE(engine.ok()) << engine.status().message();
+  EXPECT_FALSE((*engine)->listens_ipv6());
+  UniqueFd client = connect_to((*engine)->port());
+  ASSERT_EQ(::send(client.get(), "four", 4, MSG_NOSIGNAL), 4);
+  EXPECT_EQ(read_up_to(client.get(), 4), "four");
+}
+
+TEST_F(ProxyEngineTest, AnUnbracketedIpv6UpstreamIsRefused) {
+  ProxyEngineOptions options;
+  options.factory = std::make_shared<TcpFilterFactory>(pass_through(), 3);
+  options.fixed_upstream = "::1:4222";
+  auto engine = ProxyEngine::start(std::move(options));
+  ASSERT_FALSE(engine.ok());
+  EXPECT_EQ(engine.status().message(),
+            "proxy: fixed upstream: \"::1:4222\": an IPv6 address needs brackets before a port (\"[::1]:4222\")");
+}
+
 }  // namespace
 }  // namespace chaos::agent::proxy

@@ -1,6 +1,7 @@
 #include "agent/faults/proxy/tcp_fault_spec.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 
 namespace chaos::agent::proxy {
 namespace {
@@ -38,7 +39,7 @@ TEST(TcpFaultSpec, BadFieldsAreNamed) {
   auto address = latency_spec(80, 5);
   address.mutable_tcp_latency()->mutable_scope()->set_address("10.0.0.300");
   EXPECT_EQ(parse_tcp_fault_spec(address).status().message(),
-            "tcp_latency.scope.address: not an IPv4 address: \"10.0.0.300\"");
+            "tcp_latency.scope.address: not an IPv4 or IPv6 address: \"10.0.0.300\"");
   auto percent = latency_spec(80, 5);
   percent.mutable_tcp_latency()->mutable_scope()->set_percent(101);
   EXPECT_EQ(parse_tcp_fault_spec(percent).status().message(),
@@ -46,6 +47,45 @@ TEST(TcpFaultSpec, BadFieldsAreNamed) {
   auto long_delay = latency_spec(80, 5);
   long_delay.mutable_tcp_latency()->mutable_delay()->set_seconds(3600);
   EXPECT_EQ(parse_tcp_fault_spec(long_delay).status().message(), "tcp_latency.delay: at most 600s");
+}
+
+StatusOr<TcpScopeSpec> scope_with_address(const std::string& address) {
+  auto spec = latency_spec(4222, 5);
+  spec.mutable_tcp_latency()->mutable_scope()->set_address(address);
+  auto parsed = parse_tcp_fault_spec(spec);
+  if (!parsed.ok()) return parsed.status();
+  return parsed->scope;
+}
+
+TEST(TcpFaultSpec, AddressesOfBothFamiliesAreCanonicalAndKeepTheirFamily) {
+  auto v4 = scope_with_address("10.0.0.3");
+  ASSERT_TRUE(v4.ok()) << v4.status().message();
+  EXPECT_EQ(v4->family, AF_INET);
+  auto v6 = scope_with_address("FD00:0:0::3");
+  ASSERT_TRUE(v6.ok()) << v6.status().message();
+  EXPECT_EQ(v6->address, "fd00::3");
+  EXPECT_EQ(v6->family, AF_INET6);
+  auto bracketed = scope_with_address("[fd00::3]");
+  ASSERT_TRUE(bracketed.ok()) << bracketed.status().message();
+  EXPECT_EQ(bracketed->address, "fd00::3");
+  auto any = scope_with_address("");
+  ASSERT_TRUE(any.ok());
+  EXPECT_EQ(any->family, 0);
+}
+
+TEST(TcpFaultSpec, AnAddressWithAPortOrBrokenBracketsIsRefusedByName) {
+  EXPECT_EQ(scope_with_address("[fd00::3]:4222").status().message(),
+            "tcp_latency.scope.address: \"[fd00::3]:4222\" carries a port; the port goes in scope.port");
+  EXPECT_EQ(scope_with_address("10.0.0.3:4222").status().message(),
+            "tcp_latency.scope.address: \"10.0.0.3:4222\" carries a port; the port goes in scope.port");
+  EXPECT_EQ(scope_with_address("[fd00::3").status().message(),
+            "tcp_latency.scope.address: unbalanced '[' in \"[fd00::3\"");
+  EXPECT_EQ(scope_with_address("[10.0.0.3]").status().message(),
+            "tcp_latency.scope.address: brackets only enclose IPv6: \"[10.0.0.3]\"");
+  EXPECT_EQ(scope_with_address("fd00::3::4").status().message(),
+            "tcp_latency.scope.address: not an IPv4 or IPv6 address: \"fd00::3::4\"");
+  EXPECT_EQ(scope_with_address(std::string(200, ':')).status().message().rfind("tcp_latency.scope.address: too long", 0),
+            0u);
 }
 
 TEST(TcpFaultSpec, ResetPeerNeedsATimeOrAByteCount) {
