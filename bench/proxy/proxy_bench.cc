@@ -1,8 +1,12 @@
 // One TCP stream on 127.0.0.1 for --seconds: a sender writes 64 KiB
-// chunks, a receiver counts them, once direct and once through the proxy
-// engine with a pass-through filter (the engine's fixed upstream stands in
-// for the nft redirect, so no root is needed). Prints one JSON object with
-// both rates and their ratio (goal: proxied >= 50% of direct).
+// chunks, a receiver counts them, in each round three times: direct;
+// through the proxy engine with the pass-through filter (relayed with
+// splice(), the path of every connection or direction a fault leaves
+// alone); and through the engine with a filter that is handed every byte
+// and changes none (the copying path of a fault that reads the stream).
+// The engine's fixed upstream stands in for the nft redirect, so no root
+// is needed. Prints one JSON object with the rates and each path's ratio
+// to direct (goal: proxied >= 50% of direct).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -36,6 +40,23 @@ sockaddr_in proxy_bench_loopback(std::uint16_t port) {
 class PassThroughFactory final : public StreamFilterFactory {
  public:
   std::unique_ptr<StreamFilter> make(const ConnectionInfo&) override { return std::make_unique<PassThroughFilter>(); }
+};
+
+// Sees every byte and forwards it unchanged: it does not say it passes
+// bytes through, so the engine copies them through user space.
+class CopyingFilter final : public StreamFilter {
+ public:
+  FilterVerdict on_bytes(Direction, std::string_view input, SteadyTime) override {
+    FilterVerdict verdict;
+    verdict.forward.push_back(Emit{std::string(input)});
+    return verdict;
+  }
+  FilterVerdict on_end(Direction, SteadyTime) override { return {}; }
+};
+
+class CopyingFactory final : public StreamFilterFactory {
+ public:
+  std::unique_ptr<StreamFilter> make(const ConnectionInfo&) override { return std::make_unique<CopyingFilter>(); }
 };
 
 // A receiver on an ephemeral port that counts bytes until EOF.
@@ -83,10 +104,27 @@ double stream_rate(std::uint16_t connect_port, Receiver& receiver, double second
   return static_cast<double>(counted) / elapsed;
 }
 
+// One stream through a fresh engine with `factory`; 0 when it cannot start.
+double proxied_rate(std::shared_ptr<StreamFilterFactory> factory, double seconds) {
+  Receiver receiver;
+  ProxyEngineOptions options;
+  options.factory = std::move(factory);
+  options.fixed_upstream = "127.0.0.1:" + std::to_string(receiver.port);
+  auto engine = ProxyEngine::start(std::move(options));
+  if (!engine.ok()) {
+    std::cerr << engine.status().message() << "\n";
+    ::shutdown(receiver.listener.get(), SHUT_RDWR);  // the receiver's accept() returns
+    return 0;
+  }
+  const double rate = stream_rate((*engine)->port(), receiver, seconds);
+  (*engine)->stop();
+  return rate;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"proxy_bench: one TCP stream through the tcp.* proxy vs direct"};
+  CLI::App app{"proxy_bench: one TCP stream through the tcp.* proxy (spliced and copied) vs direct"};
   double seconds = 3;
   int rounds = 3;
   app.add_option("--seconds", seconds, "length of each stream")->check(CLI::Range(0.2, 60.0));
@@ -94,30 +132,26 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   double direct = 0;
-  double proxied = 0;
+  double spliced = 0;
+  double copied = 0;
   for (int round = 0; round < rounds; ++round) {
     {
       Receiver receiver;
       direct = std::max(direct, stream_rate(receiver.port, receiver, seconds));
     }
-    Receiver receiver;
-    ProxyEngineOptions options;
-    options.factory = std::make_shared<PassThroughFactory>();
-    options.fixed_upstream = "127.0.0.1:" + std::to_string(receiver.port);
-    auto engine = ProxyEngine::start(std::move(options));
-    if (!engine.ok()) {
-      std::cerr << engine.status().message() << "\n";
-      return 1;
-    }
-    proxied = std::max(proxied, stream_rate((*engine)->port(), receiver, seconds));
-    (*engine)->stop();
+    spliced = std::max(spliced, proxied_rate(std::make_shared<PassThroughFactory>(), seconds));
+    copied = std::max(copied, proxied_rate(std::make_shared<CopyingFactory>(), seconds));
   }
+  if (spliced == 0 || copied == 0) return 1;
+  const auto mbit = [](double rate) { return rate * 8 / 1e6; };
   nlohmann::json out = {{"benchmark", "proxy"},
                         {"seconds", seconds},
                         {"rounds", rounds},
-                        {"direct_mbit_per_s", direct * 8 / 1e6},
-                        {"proxied_mbit_per_s", proxied * 8 / 1e6},
-                        {"ratio", direct > 0 ? proxied / direct : 0.0}};
+                        {"direct_mbit_per_s", mbit(direct)},
+                        {"spliced_mbit_per_s", mbit(spliced)},
+                        {"copied_mbit_per_s", mbit(copied)},
+                        {"spliced_ratio", direct > 0 ? spliced / direct : 0.0},
+                        {"copied_ratio", direct > 0 ? copied / direct : 0.0}};
   std::cout << out.dump() << "\n";
   return 0;
 }
