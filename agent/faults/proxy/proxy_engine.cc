@@ -2,9 +2,9 @@
 
 #include <arpa/inet.h>
 #include <linux/netfilter_ipv4.h>
-#include <pthread.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
