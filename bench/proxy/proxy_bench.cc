@@ -9,6 +9,7 @@
 // to direct (goal: proxied >= 50% of direct).
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -86,12 +87,29 @@ struct Receiver {
   ~Receiver() { thread.join(); }
 };
 
-// Bytes per second the receiver counted while the sender ran for `seconds`.
-double stream_rate(std::uint16_t connect_port, Receiver& receiver, double seconds) {
+// What one stream achieved.
+struct StreamFigures {
+  double bytes_per_second = 0;
+  // CPU of the whole process (sender, receiver and, when proxied, the
+  // engine's thread) per GiB delivered: what the proxy adds on top of the
+  // direct stream does not depend on how busy the machine is.
+  double cpu_seconds_per_gib = 0;
+};
+
+double proxy_bench_cpu_seconds() {
+  rusage usage{};
+  ::getrusage(RUSAGE_SELF, &usage);
+  const auto seconds = [](const timeval& time) { return static_cast<double>(time.tv_sec) + time.tv_usec / 1e6; };
+  return seconds(usage.ru_utime) + seconds(usage.ru_stime);
+}
+
+// What the receiver counted while the sender ran for `seconds`.
+StreamFigures stream_rate(std::uint16_t connect_port, Receiver& receiver, double seconds) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   sockaddr_in address = proxy_bench_loopback(connect_port);
-  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return 0;
+  if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return {};
   const std::vector<char> chunk(64 * 1024, 'x');
+  const double cpu_before = proxy_bench_cpu_seconds();
   const auto start = std::chrono::steady_clock::now();
   const auto end = start + std::chrono::duration<double>(seconds);
   const std::uint64_t before = receiver.bytes.load();
@@ -100,12 +118,14 @@ double stream_rate(std::uint16_t connect_port, Receiver& receiver, double second
   }
   const std::uint64_t counted = receiver.bytes.load() - before;
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double cpu = proxy_bench_cpu_seconds() - cpu_before;
   ::shutdown(fd.get(), SHUT_WR);
-  return static_cast<double>(counted) / elapsed;
+  if (counted == 0) return {};
+  return {static_cast<double>(counted) / elapsed, cpu / (static_cast<double>(counted) / (1024.0 * 1024 * 1024))};
 }
 
-// One stream through a fresh engine with `factory`; 0 when it cannot start.
-double proxied_rate(std::shared_ptr<StreamFilterFactory> factory, double seconds) {
+// One stream through a fresh engine with `factory`; zeros when it cannot start.
+StreamFigures proxied_rate(std::shared_ptr<StreamFilterFactory> factory, double seconds) {
   Receiver receiver;
   ProxyEngineOptions options;
   options.factory = std::move(factory);
@@ -114,11 +134,19 @@ double proxied_rate(std::shared_ptr<StreamFilterFactory> factory, double seconds
   if (!engine.ok()) {
     std::cerr << engine.status().message() << "\n";
     ::shutdown(receiver.listener.get(), SHUT_RDWR);  // the receiver's accept() returns
-    return 0;
+    return {};
   }
-  const double rate = stream_rate((*engine)->port(), receiver, seconds);
+  const StreamFigures figures = stream_rate((*engine)->port(), receiver, seconds);
   (*engine)->stop();
-  return rate;
+  return figures;
+}
+
+// The best of the rounds: the highest rate, the lowest CPU per GiB.
+void proxy_bench_keep_best(StreamFigures& best, const StreamFigures& round) {
+  best.bytes_per_second = std::max(best.bytes_per_second, round.bytes_per_second);
+  if (round.cpu_seconds_per_gib > 0 && (best.cpu_seconds_per_gib == 0 || round.cpu_seconds_per_gib < best.cpu_seconds_per_gib)) {
+    best.cpu_seconds_per_gib = round.cpu_seconds_per_gib;
+  }
 }
 
 }  // namespace
@@ -131,27 +159,33 @@ int main(int argc, char** argv) {
   app.add_option("--rounds", rounds, "streams per path (the best is kept)")->check(CLI::Range(1, 20));
   CLI11_PARSE(app, argc, argv);
 
-  double direct = 0;
-  double spliced = 0;
-  double copied = 0;
+  StreamFigures direct;
+  StreamFigures spliced;
+  StreamFigures copied;
   for (int round = 0; round < rounds; ++round) {
     {
       Receiver receiver;
-      direct = std::max(direct, stream_rate(receiver.port, receiver, seconds));
+      proxy_bench_keep_best(direct, stream_rate(receiver.port, receiver, seconds));
     }
-    spliced = std::max(spliced, proxied_rate(std::make_shared<PassThroughFactory>(), seconds));
-    copied = std::max(copied, proxied_rate(std::make_shared<CopyingFactory>(), seconds));
+    proxy_bench_keep_best(spliced, proxied_rate(std::make_shared<PassThroughFactory>(), seconds));
+    proxy_bench_keep_best(copied, proxied_rate(std::make_shared<CopyingFactory>(), seconds));
   }
-  if (spliced == 0 || copied == 0) return 1;
-  const auto mbit = [](double rate) { return rate * 8 / 1e6; };
+  if (spliced.bytes_per_second == 0 || copied.bytes_per_second == 0) return 1;
+  const auto mbit = [](const StreamFigures& figures) { return figures.bytes_per_second * 8 / 1e6; };
+  const auto ratio = [&](const StreamFigures& figures) {
+    return direct.bytes_per_second > 0 ? figures.bytes_per_second / direct.bytes_per_second : 0.0;
+  };
   nlohmann::json out = {{"benchmark", "proxy"},
                         {"seconds", seconds},
                         {"rounds", rounds},
                         {"direct_mbit_per_s", mbit(direct)},
                         {"spliced_mbit_per_s", mbit(spliced)},
                         {"copied_mbit_per_s", mbit(copied)},
-                        {"spliced_ratio", direct > 0 ? spliced / direct : 0.0},
-                        {"copied_ratio", direct > 0 ? copied / direct : 0.0}};
+                        {"spliced_ratio", ratio(spliced)},
+                        {"copied_ratio", ratio(copied)},
+                        {"direct_cpu_s_per_gib", direct.cpu_seconds_per_gib},
+                        {"spliced_cpu_s_per_gib", spliced.cpu_seconds_per_gib},
+                        {"copied_cpu_s_per_gib", copied.cpu_seconds_per_gib}};
   std::cout << out.dump() << "\n";
   return 0;
 }

@@ -30,7 +30,9 @@ namespace chaos::agent::proxy {
 
 namespace {
 
-constexpr std::size_t kProxyReadChunkBytes = 64 * 1024;
+// 256 KiB rather than 64: fewer recv() and filter calls per megabyte; it
+// measured about 7% less CPU per GiB on the copying path (bench/README.md).
+constexpr std::size_t kProxyReadChunkBytes = 256 * 1024;
 // A spliced direction's pipe: as large as this (fewer splice() calls per
 // megabyte) but never over the engine's per-direction byte bound.
 constexpr std::size_t kProxyPipeBytes = 256 * 1024;
