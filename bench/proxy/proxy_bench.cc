@@ -16,8 +16,14 @@
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -94,6 +100,9 @@ struct StreamFigures {
   // engine's thread) per GiB delivered: what the proxy adds on top of the
   // direct stream does not depend on how busy the machine is.
   double cpu_seconds_per_gib = 0;
+  // Of that, the proxy engine's event thread alone (0 when direct).
+  double engine_cpu_seconds_per_gib = 0;
+  double gib = 0;  // delivered
 };
 
 double proxy_bench_cpu_seconds() {
@@ -121,7 +130,31 @@ StreamFigures stream_rate(std::uint16_t connect_port, Receiver& receiver, double
   const double cpu = proxy_bench_cpu_seconds() - cpu_before;
   ::shutdown(fd.get(), SHUT_WR);
   if (counted == 0) return {};
-  return {static_cast<double>(counted) / elapsed, cpu / (static_cast<double>(counted) / (1024.0 * 1024 * 1024))};
+  StreamFigures figures;
+  figures.gib = static_cast<double>(counted) / (1024.0 * 1024 * 1024);
+  figures.bytes_per_second = static_cast<double>(counted) / elapsed;
+  figures.cpu_seconds_per_gib = cpu / figures.gib;
+  return figures;
+}
+
+std::set<std::string> proxy_bench_thread_ids() {
+  std::set<std::string> ids;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/task")) {
+    ids.insert(entry.path().filename().string());
+  }
+  return ids;
+}
+
+// CPU seconds (user + system) of one thread of this process, 0 if gone.
+double proxy_bench_thread_cpu_seconds(const std::string& id) {
+  std::ifstream in("/proc/self/task/" + id + "/stat");
+  std::string line;
+  if (!std::getline(in, line) || line.rfind(')') == std::string::npos) return 0;
+  std::istringstream fields(line.substr(line.rfind(')') + 2));
+  std::vector<std::string> values{std::istream_iterator<std::string>(fields), std::istream_iterator<std::string>()};
+  if (values.size() < 13) return 0;
+  // Fields 14 and 15 of proc(5); values[0] is field 3.
+  return (std::stod(values[11]) + std::stod(values[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
 // One stream through a fresh engine with `factory`; zeros when it cannot start.
@@ -130,13 +163,22 @@ StreamFigures proxied_rate(std::shared_ptr<StreamFilterFactory> factory, double 
   ProxyEngineOptions options;
   options.factory = std::move(factory);
   options.fixed_upstream = "127.0.0.1:" + std::to_string(receiver.port);
+  const std::set<std::string> before = proxy_bench_thread_ids();
   auto engine = ProxyEngine::start(std::move(options));
   if (!engine.ok()) {
     std::cerr << engine.status().message() << "\n";
     ::shutdown(receiver.listener.get(), SHUT_RDWR);  // the receiver's accept() returns
     return {};
   }
-  const StreamFigures figures = stream_rate((*engine)->port(), receiver, seconds);
+  // The one thread the engine started: its event thread.
+  std::string engine_thread;
+  for (const std::string& id : proxy_bench_thread_ids()) {
+    if (before.count(id) == 0) engine_thread = id;
+  }
+  const double engine_cpu_before = proxy_bench_thread_cpu_seconds(engine_thread);
+  StreamFigures figures = stream_rate((*engine)->port(), receiver, seconds);
+  const double engine_cpu = proxy_bench_thread_cpu_seconds(engine_thread) - engine_cpu_before;
+  if (figures.gib > 0) figures.engine_cpu_seconds_per_gib = engine_cpu / figures.gib;
   (*engine)->stop();
   return figures;
 }
@@ -144,9 +186,11 @@ StreamFigures proxied_rate(std::shared_ptr<StreamFilterFactory> factory, double 
 // The best of the rounds: the highest rate, the lowest CPU per GiB.
 void proxy_bench_keep_best(StreamFigures& best, const StreamFigures& round) {
   best.bytes_per_second = std::max(best.bytes_per_second, round.bytes_per_second);
-  if (round.cpu_seconds_per_gib > 0 && (best.cpu_seconds_per_gib == 0 || round.cpu_seconds_per_gib < best.cpu_seconds_per_gib)) {
-    best.cpu_seconds_per_gib = round.cpu_seconds_per_gib;
-  }
+  const auto keep_lowest = [](double& kept, double value) {
+    if (value > 0 && (kept == 0 || value < kept)) kept = value;
+  };
+  keep_lowest(best.cpu_seconds_per_gib, round.cpu_seconds_per_gib);
+  keep_lowest(best.engine_cpu_seconds_per_gib, round.engine_cpu_seconds_per_gib);
 }
 
 }  // namespace
@@ -185,7 +229,9 @@ int main(int argc, char** argv) {
                         {"copied_ratio", ratio(copied)},
                         {"direct_cpu_s_per_gib", direct.cpu_seconds_per_gib},
                         {"spliced_cpu_s_per_gib", spliced.cpu_seconds_per_gib},
-                        {"copied_cpu_s_per_gib", copied.cpu_seconds_per_gib}};
+                        {"copied_cpu_s_per_gib", copied.cpu_seconds_per_gib},
+                        {"spliced_engine_cpu_s_per_gib", spliced.engine_cpu_seconds_per_gib},
+                        {"copied_engine_cpu_s_per_gib", copied.engine_cpu_seconds_per_gib}};
   std::cout << out.dump() << "\n";
   return 0;
 }

@@ -264,12 +264,14 @@ void proxy_md(std::ostream& md, const json& proxy) {
   if (skipped(md, proxy)) return;
   md << "Best of " << proxy.value("rounds", 0) << " rounds of " << at(proxy, {"seconds"}, 1)
      << " s per path, each path against direct in the same run; goal: ratio >= 0.5.\n\n"
-     << "| path | Mbit/s | ratio to direct |\n|---|---:|---:|\n"
-     << "| direct | " << at(proxy, {"direct_mbit_per_s"}, 0) << " | 1.00 |\n"
-     << "| spliced (pass-through, splice()) | " << at(proxy, {"spliced_mbit_per_s"}, 0) << " | "
-     << at(proxy, {"spliced_ratio"}) << " |\n"
-     << "| copied (a filter sees every byte) | " << at(proxy, {"copied_mbit_per_s"}, 0) << " | "
-     << at(proxy, {"copied_ratio"}) << " |\n\n";
+     << "| path | Mbit/s | ratio to direct | process CPU s per GiB | proxy thread CPU s per GiB |\n"
+     << "|---|---:|---:|---:|---:|\n"
+     << "| direct | " << at(proxy, {"direct_mbit_per_s"}, 0) << " | 1.00 | " << at(proxy, {"direct_cpu_s_per_gib"}, 3)
+     << " | |\n| spliced (pass-through, splice()) | " << at(proxy, {"spliced_mbit_per_s"}, 0) << " | "
+     << at(proxy, {"spliced_ratio"}) << " | " << at(proxy, {"spliced_cpu_s_per_gib"}, 3) << " | "
+     << at(proxy, {"spliced_engine_cpu_s_per_gib"}, 3) << " |\n| copied (a filter sees every byte) | "
+     << at(proxy, {"copied_mbit_per_s"}, 0) << " | " << at(proxy, {"copied_ratio"}) << " | "
+     << at(proxy, {"copied_cpu_s_per_gib"}, 3) << " | " << at(proxy, {"copied_engine_cpu_s_per_gib"}, 3) << " |\n\n";
 }
 
 int summarize(const std::string& dir) {
