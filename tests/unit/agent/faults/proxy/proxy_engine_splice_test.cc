@@ -36,10 +36,15 @@ sockaddr_in splice_test_loopback(std::uint16_t port) {
 }
 
 // Runs `handle` on each accepted connection, one thread each.
+// `receive_buffer` > 0: the accepted sockets' SO_RCVBUF (a small window
+// backs the proxy's writes up).
 class SpliceTestServer {
  public:
-  explicit SpliceTestServer(std::function<void(int)> handle)
+  explicit SpliceTestServer(std::function<void(int)> handle, int receive_buffer = 0)
       : handle_(std::move(handle)), listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    if (receive_buffer > 0) {
+      ::setsockopt(listener_.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
+    }
     sockaddr_in address = splice_test_loopback(0);
     EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
     EXPECT_EQ(::listen(listener_.get(), 16), 0);
@@ -206,18 +211,28 @@ TEST(ProxyEngineSplice, PassThroughCarriesALargeTransferExactlyInTheKernel) {
 }
 
 TEST(ProxyEngineSplice, HalfCloseLeavesTheOtherDirectionOpen) {
-  // The server reads to EOF first, then answers with what it counted: the
-  // answer travels after the client's FIN went through the pipe.
-  SpliceTestServer counter([](int fd) {
-    UniqueFd owned(fd);
-    const std::string all = splice_test_read(fd, std::size_t{1} << 30);
-    const std::string answer = "got " + std::to_string(all.size()) + " " + std::to_string(splice_test_checksum(all));
-    ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
-  });
+  // The server reads slowly through a small window to EOF (so the pipe
+  // still holds bytes when the client's FIN arrives), then answers with
+  // what it counted: the answer travels after the client's FIN went
+  // through the pipe.
+  SpliceTestServer counter(
+      [](int fd) {
+        UniqueFd owned(fd);
+        std::string all;
+        char buffer[32 * 1024];
+        for (ssize_t count; (count = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+          all.append(buffer, static_cast<std::size_t>(count));
+          std::this_thread::sleep_for(1ms);
+        }
+        const std::string answer =
+            "got " + std::to_string(all.size()) + " " + std::to_string(splice_test_checksum(all));
+        ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+      },
+      16 * 1024);
   auto engine = splice_test_engine(counter.port(), [] { return std::make_unique<PassThroughFilter>(); });
   ASSERT_TRUE(engine);
   UniqueFd client = splice_test_connect(engine->port());
-  const std::string sent = splice_test_letters(3 << 20, 9);
+  const std::string sent = splice_test_letters(10 << 20, 9);
   ASSERT_EQ(::send(client.get(), sent.data(), sent.size(), MSG_NOSIGNAL), static_cast<ssize_t>(sent.size()));
   ::shutdown(client.get(), SHUT_WR);
   const std::string expected = "got " + std::to_string(sent.size()) + " " + std::to_string(splice_test_checksum(sent));
