@@ -163,6 +163,23 @@ class SpliceTestFilter final : public StreamFilter {
   std::size_t seen_ = 0;
 };
 
+// Passes both directions through and adds a trailer at the client's FIN:
+// what on_end() emits must follow every byte still in the pipe.
+class SpliceTestTrailerFilter final : public StreamFilter {
+ public:
+  FilterVerdict on_bytes(Direction, std::string_view input, SteadyTime) override {
+    FilterVerdict verdict;
+    verdict.forward.push_back(Emit{std::string(input)});
+    return verdict;
+  }
+  FilterVerdict on_end(Direction from, SteadyTime) override {
+    FilterVerdict verdict;
+    if (from == Direction::kClientToServer) verdict.forward.push_back(Emit{"|trailer"});
+    return verdict;
+  }
+  bool passes_through(Direction) const noexcept override { return true; }
+};
+
 class SpliceTestFactory final : public StreamFilterFactory {
  public:
   explicit SpliceTestFactory(std::function<std::unique_ptr<StreamFilter>()> make) : make_(std::move(make)) {}
@@ -210,7 +227,7 @@ TEST(ProxyEngineSplice, PassThroughCarriesALargeTransferExactlyInTheKernel) {
   EXPECT_EQ(splice_test_read(client.get(), 1), "");
 }
 
-TEST(ProxyEngineSplice, HalfCloseLeavesTheOtherDirectionOpen) {
+TEST(ProxyEngineSplice, HalfCloseAndEndOutputFollowThePipesBytes) {
   // The server reads slowly through a small window to EOF (so the pipe
   // still holds bytes when the client's FIN arrives), then answers with
   // what it counted: the answer travels after the client's FIN went
@@ -229,13 +246,15 @@ TEST(ProxyEngineSplice, HalfCloseLeavesTheOtherDirectionOpen) {
         ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
       },
       16 * 1024);
-  auto engine = splice_test_engine(counter.port(), [] { return std::make_unique<PassThroughFilter>(); });
+  auto engine = splice_test_engine(counter.port(), [] { return std::make_unique<SpliceTestTrailerFilter>(); });
   ASSERT_TRUE(engine);
   UniqueFd client = splice_test_connect(engine->port());
   const std::string sent = splice_test_letters(10 << 20, 9);
   ASSERT_EQ(::send(client.get(), sent.data(), sent.size(), MSG_NOSIGNAL), static_cast<ssize_t>(sent.size()));
   ::shutdown(client.get(), SHUT_WR);
-  const std::string expected = "got " + std::to_string(sent.size()) + " " + std::to_string(splice_test_checksum(sent));
+  const std::string arrived = sent + "|trailer";  // the pipe's bytes first, then on_end()'s
+  const std::string expected =
+      "got " + std::to_string(arrived.size()) + " " + std::to_string(splice_test_checksum(arrived));
   EXPECT_EQ(splice_test_read(client.get(), 1 << 10), expected);  // ends with the server's FIN
   EXPECT_EQ(engine->counters().spliced_directions.load(), 2u);
 }
