@@ -259,6 +259,21 @@ void breach_md(std::ostream& md, const json& breach) {
      << breach["faults"] << " | " << breach.value("verdict", "") << " |\n\n";
 }
 
+void proxy_md(std::ostream& md, const json& proxy) {
+  md << "## TCP proxy throughput (tcp.* proxy engine, one stream on 127.0.0.1)\n\n";
+  if (skipped(md, proxy)) return;
+  md << "Best of " << proxy.value("rounds", 0) << " rounds of " << at(proxy, {"seconds"}, 1)
+     << " s per path, each path against direct in the same run; goal: ratio >= 0.5.\n\n"
+     << "| path | Mbit/s | ratio to direct | process CPU s per GiB | proxy thread CPU s per GiB |\n"
+     << "|---|---:|---:|---:|---:|\n"
+     << "| direct | " << at(proxy, {"direct_mbit_per_s"}, 0) << " | 1.00 | " << at(proxy, {"direct_cpu_s_per_gib"}, 3)
+     << " | |\n| spliced (pass-through, splice()) | " << at(proxy, {"spliced_mbit_per_s"}, 0) << " | "
+     << at(proxy, {"spliced_ratio"}) << " | " << at(proxy, {"spliced_cpu_s_per_gib"}, 3) << " | "
+     << at(proxy, {"spliced_engine_cpu_s_per_gib"}, 3) << " |\n| copied (a filter sees every byte) | "
+     << at(proxy, {"copied_mbit_per_s"}, 0) << " | " << at(proxy, {"copied_ratio"}) << " | "
+     << at(proxy, {"copied_cpu_s_per_gib"}, 3) << " | " << at(proxy, {"copied_engine_cpu_s_per_gib"}, 3) << " |\n\n";
+}
+
 int summarize(const std::string& dir) {
   json summary = {{"meta", load(dir + "/meta.json", "meta")},
                   {"fanout", load(dir + "/fanout.json", "fanout")},
@@ -266,6 +281,7 @@ int summarize(const std::string& dir) {
                   {"footprint", load(dir + "/footprint.json", "footprint")},
                   {"soak", load(dir + "/soak.json", "soak")},
                   {"proof", load(dir + "/proof.json", "proof")},
+                  {"proxy", load(dir + "/proxy.json", "proxy")},
                   {"breach", load(dir + "/breach.json", "breach")}};
   std::ostringstream md;
   md << "# Benchmark summary\n\n";
@@ -278,6 +294,7 @@ int summarize(const std::string& dir) {
   footprint_md(md, summary["footprint"]);
   soak_md(md, summary["soak"]);
   proof_md(md, summary["proof"]);
+  proxy_md(md, summary["proxy"]);
   breach_md(md, summary["breach"]);
   std::ofstream(dir + "/summary.json") << summary.dump(2) << "\n";
   std::ofstream(dir + "/summary.md") << md.str();

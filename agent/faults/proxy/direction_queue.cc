@@ -11,7 +11,7 @@ void DirectionQueue::push(std::string bytes, SteadyTime due, bool hold_order, bo
   held_.push_back(Chunk{std::move(bytes), due, hold_order, own_segment});
 }
 
-void DirectionQueue::append_ready(const Chunk& chunk) {
+void DirectionQueue::append_ready(Chunk& chunk) {
   // Compact the written prefix first so ready_ does not grow forever.
   if (ready_offset_ > 0 && ready_offset_ == ready_.size()) {
     ready_.clear();
@@ -19,7 +19,13 @@ void DirectionQueue::append_ready(const Chunk& chunk) {
     edges_.clear();
   }
   if (chunk.own_segment && (edges_.empty() || edges_.back() != ready_.size())) edges_.push_back(ready_.size());
-  ready_ += chunk.bytes;
+  // The common case (nothing unwritten): the chunk's buffer becomes ready_
+  // without a copy.
+  if (ready_.empty()) {
+    ready_ = std::move(chunk.bytes);
+  } else {
+    ready_ += chunk.bytes;
+  }
   if (chunk.own_segment) edges_.push_back(ready_.size());
 }
 
@@ -36,8 +42,8 @@ std::optional<SteadyTime> DirectionQueue::release(SteadyTime now) {
   bool earlier_held = false;
   for (auto chunk = held_.begin(); chunk != held_.end();) {
     if (chunk->due <= now && (!chunk->hold_order || !earlier_held)) {
-      append_ready(*chunk);
       held_bytes_ -= chunk->bytes.size();
+      append_ready(*chunk);
       if (!chunk->hold_order) --unordered_held_;
       chunk = held_.erase(chunk);
       continue;

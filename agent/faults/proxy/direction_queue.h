@@ -43,7 +43,7 @@ class DirectionQueue {
     bool hold_order = true;
     bool own_segment = false;
   };
-  void append_ready(const Chunk& chunk);
+  void append_ready(Chunk& chunk);  // moves the chunk's bytes out
 
   std::deque<Chunk> held_;
   std::size_t held_bytes_ = 0;

@@ -108,7 +108,8 @@ FaultEffect LiveProxyFault::counters_effect(const ProxyFaultReport& report) cons
                      {"connections_reset", counters.resets.load()},
                      {"connections_closed", counters.closes.load()},
                      {"connections_refused", counters.refused_over_limit.load() + counters.upstream_failed.load()},
-                     {"filter_errors", counters.filter_errors.load()}};
+                     {"filter_errors", counters.filter_errors.load()},
+                     {"directions_spliced", counters.spliced_directions.load()}};
   effect.counters.insert(effect.counters.end(), report.counters.begin(), report.counters.end());
   return effect;
 }

@@ -13,7 +13,11 @@
 // Bounds: at most `max_connections` proxied at once (more are reset at
 // accept and counted), and per direction at most `max_queued_bytes` held
 // or unwritten: over it the engine stops reading the sending side (TCP
-// backpressure) until half of it is written.
+// backpressure) until half of it is written. A direction whose filter
+// passes it through untouched (StreamFilter::passes_through) is relayed
+// with splice() through a pipe of at most min(256 KiB, max_queued_bytes)
+// instead: no copy to user space, the same backpressure (a full pipe stops
+// the reads), the same FIN and RST propagation.
 #pragma once
 
 #include <atomic>
@@ -67,6 +71,9 @@ struct ProxyCounters {
   std::atomic<std::uint64_t> resets{0};                  // RST by a filter
   std::atomic<std::uint64_t> closes{0};                  // FIN by a filter
   std::atomic<std::uint64_t> filter_errors{0};           // a filter threw
+  // Directions relayed inside the kernel (splice(), no copy) because their
+  // filter passes them through untouched.
+  std::atomic<std::uint64_t> spliced_directions{0};
 };
 
 class ProxyEngine {

@@ -88,6 +88,17 @@ class StreamFilter {
     (void)now;
     return {};
   }
+  // True: from now on the filter neither reads nor changes the bytes that
+  // `from` sends, and holds none of them back. The engine may then relay
+  // that direction inside the kernel (splice() through a pipe, no copy)
+  // and stop calling on_bytes() for it; on_end() is still called at its EOF
+  // (an end delay still applies). Once true it must stay true. Default
+  // false: every byte goes through on_bytes(), so a filter that does not
+  // say otherwise keeps seeing everything.
+  virtual bool passes_through(Direction from) const noexcept {
+    (void)from;
+    return false;
+  }
 };
 
 // Made once per fault; decides per accepted connection (a percentage of

@@ -31,6 +31,11 @@ Duration TcpFaultFilter::latency_sample() {
   return std::max(Duration{0}, spec_.delay + Duration{offset(random_)});
 }
 
+bool TcpFaultFilter::passes_through(Direction from) const noexcept {
+  if (!faulted(from)) return true;
+  return spec_.mode == TcpFaultMode::kSlowClose || (spec_.mode == TcpFaultMode::kResetPeer && spec_.after_bytes == 0);
+}
+
 FilterVerdict TcpFaultFilter::on_open(SteadyTime now) {
   (void)now;
   FilterVerdict verdict;

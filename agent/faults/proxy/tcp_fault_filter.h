@@ -17,6 +17,7 @@ class PassThroughFilter final : public StreamFilter {
  public:
   FilterVerdict on_bytes(Direction from, std::string_view input, SteadyTime now) override;
   FilterVerdict on_end(Direction from, SteadyTime now) override;
+  bool passes_through(Direction) const noexcept override { return true; }
 };
 
 class TcpFaultFilter final : public StreamFilter {
@@ -25,6 +26,9 @@ class TcpFaultFilter final : public StreamFilter {
   FilterVerdict on_open(SteadyTime now) override;
   FilterVerdict on_bytes(Direction from, std::string_view input, SteadyTime now) override;
   FilterVerdict on_end(Direction from, SteadyTime now) override;
+  // A direction the spec's scope leaves alone, slow_close (only the FIN
+  // waits) and reset_peer by time alone (bytes flow until the reset).
+  bool passes_through(Direction from) const noexcept override;
 
  private:
   bool faulted(Direction from) const;

@@ -236,6 +236,12 @@ void HttpFaultFilter::start_pass_through(std::string reason) {
   slots_.clear();
 }
 
+bool HttpFaultFilter::passes_through(Direction from) const noexcept {
+  const bool from_client = from == Direction::kClientToServer;
+  const Http1Parser& parser = from_client ? requests_ : responses_;
+  return passing_through_ && parser.buffered() == 0 && !(closing_ && from_client);
+}
+
 void HttpFaultFilter::forward(std::string bytes, Duration delay, FilterVerdict& verdict) {
   if (bytes.empty()) return;
   if (delay == Duration::zero() && !verdict.forward.empty() && verdict.forward.back().delay == Duration::zero()) {

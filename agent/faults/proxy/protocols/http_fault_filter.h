@@ -93,6 +93,11 @@ class HttpFaultFilter final : public StreamFilter {
   FilterVerdict on_bytes(Direction from, std::string_view input, SteadyTime now) override;
   FilterVerdict on_end(Direction from, SteadyTime now) override;
 
+  // Once the connection passes through (TLS, a parser bound) and this
+  // direction's parser holds no partial message; never for the client's
+  // bytes while an abort closes the connection (they are dropped).
+  bool passes_through(Direction from) const noexcept override;
+
   bool passing_through() const { return passing_through_; }
   const std::string& pass_through_reason() const { return reason_; }
 

@@ -96,6 +96,11 @@ void NatsFaultFilter::start_pass_through(std::string reason) {
   counters_->note_pass_through(reason_);
 }
 
+bool NatsFaultFilter::passes_through(Direction from) const noexcept {
+  const NatsSplitter& side = from == Direction::kClientToServer ? from_client_ : from_server_;
+  return passing_through_ && side.buffered() == 0;
+}
+
 bool NatsFaultFilter::matches(Direction from, const NatsMessage& message) const {
   const bool publish = message.op == NatsOp::kPub || message.op == NatsOp::kHpub;
   // A client sends PUB and a server MSG; the other way round is not the

@@ -69,6 +69,9 @@ class NatsFaultFilter final : public StreamFilter {
 
   FilterVerdict on_bytes(Direction from, std::string_view input, SteadyTime now) override;
   FilterVerdict on_end(Direction from, SteadyTime now) override;
+  // Once the connection passes through (TLS, a parser limit) and this
+  // direction's splitter holds no partial line.
+  bool passes_through(Direction from) const noexcept override;
 
   bool passing_through() const { return passing_through_; }
   const std::string& pass_through_reason() const { return reason_; }

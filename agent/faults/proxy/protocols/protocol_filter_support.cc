@@ -14,6 +14,7 @@ class ProtocolUntouchedFilter final : public StreamFilter {
     return verdict;
   }
   FilterVerdict on_end(Direction, SteadyTime) override { return {}; }
+  bool passes_through(Direction) const noexcept override { return true; }
 };
 
 }  // namespace

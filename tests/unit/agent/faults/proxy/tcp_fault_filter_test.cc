@@ -121,5 +121,37 @@ TEST(TcpFilterFactory, AllConnectionsWhenPercentIsHundred) {
   EXPECT_EQ(factory.faulted_connections(), 50u);
 }
 
+TEST(TcpFaultFilter, PassesThroughOnlyDirectionsWhoseBytesItLeavesAlone) {
+  TcpFaultSpec latency = spec_of(TcpFaultMode::kLatency);
+  latency.delay = 50ms;
+  latency.scope.server_to_client = false;
+  TcpFaultFilter upstream_only(latency, 1);
+  EXPECT_FALSE(upstream_only.passes_through(Direction::kClientToServer));
+  EXPECT_TRUE(upstream_only.passes_through(Direction::kServerToClient));
+
+  TcpFaultSpec limit = spec_of(TcpFaultMode::kLimitData);
+  limit.limit_bytes = 10;
+  EXPECT_FALSE(TcpFaultFilter(limit, 1).passes_through(Direction::kClientToServer));  // counts bytes
+
+  TcpFaultSpec by_bytes = spec_of(TcpFaultMode::kResetPeer);
+  by_bytes.after_bytes = 10;
+  EXPECT_FALSE(TcpFaultFilter(by_bytes, 1).passes_through(Direction::kServerToClient));
+  TcpFaultSpec by_time = spec_of(TcpFaultMode::kResetPeer);
+  by_time.after = 1s;
+  EXPECT_TRUE(TcpFaultFilter(by_time, 1).passes_through(Direction::kServerToClient));
+
+  // slow_close delays only the FIN, which on_end() still decides.
+  TcpFaultSpec slow_close = spec_of(TcpFaultMode::kSlowClose);
+  slow_close.delay = 2s;
+  TcpFaultFilter closing(slow_close, 1);
+  EXPECT_TRUE(closing.passes_through(Direction::kClientToServer));
+  EXPECT_EQ(closing.on_end(Direction::kClientToServer, kNow).end_delay, 2s);
+
+  TcpFaultSpec timeout = spec_of(TcpFaultMode::kTimeout);
+  timeout.timeout = 1s;
+  EXPECT_FALSE(TcpFaultFilter(timeout, 1).passes_through(Direction::kClientToServer));  // drops bytes
+  EXPECT_TRUE(PassThroughFilter().passes_through(Direction::kClientToServer));
+}
+
 }  // namespace
 }  // namespace chaos::agent::proxy

@@ -161,6 +161,15 @@ TEST(HttpFaultFilterTest, TlsIsPassedThroughAndReported) {
   EXPECT_EQ(harness.factory.counters().last_pass_through_reason().rfind("TLS: cannot see inside", 0), 0u);
 }
 
+TEST(HttpFaultFilterTest, TheProxyMaySpliceOnlyOncePassingThrough) {
+  HttpHarness harness(http_config(HttpFaultAction::kAbort, "*"));
+  EXPECT_FALSE(harness.filter->passes_through(kHttpC2S));  // requests are parsed
+  EXPECT_FALSE(harness.filter->passes_through(kHttpS2C));
+  harness.filter->on_bytes(kHttpC2S, "\x16\x03\x01\x00\x10", kHttpNow);
+  EXPECT_TRUE(harness.filter->passes_through(kHttpC2S));
+  EXPECT_TRUE(harness.filter->passes_through(kHttpS2C));
+}
+
 TEST(HttpFaultFilterTest, SpecsAreValidatedNamingTheField) {
   v1::HttpAbort abort;
   abort.set_status(99);

@@ -118,6 +118,18 @@ TEST(NatsFaultFilterTest, GarbageInOneDirectionPassesBothThroughWithoutLosingBuf
   EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsS2C, "1\r\nx\r\n", kNatsNow)), "MSG a 1 1\r\nx\r\n");
 }
 
+TEST(NatsFaultFilterTest, PassesADirectionThroughOnlyOnceItHoldsNothing) {
+  NatsHarness harness(nats_config(NatsFaultAction::kDrop, {">"}));
+  EXPECT_FALSE(harness.filter.passes_through(kNatsC2S));  // parsing: the proxy must hand it every byte
+  EXPECT_FALSE(harness.filter.passes_through(kNatsS2C));
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsS2C, "MSG a 1 ", kNatsNow)), "");
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsC2S, "BOGUS\r\n", kNatsNow)), "BOGUS\r\n");
+  EXPECT_TRUE(harness.filter.passes_through(kNatsC2S));
+  EXPECT_FALSE(harness.filter.passes_through(kNatsS2C)) << "a partial MSG is still held";
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsS2C, "1\r\nx\r\n", kNatsNow)), "MSG a 1 1\r\nx\r\n");
+  EXPECT_TRUE(harness.filter.passes_through(kNatsS2C));
+}
+
 TEST(NatsFaultFilterTest, EndFlushesAnIncompleteMessage) {
   NatsHarness harness(nats_config(NatsFaultAction::kDrop, {">"}));
   EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsC2S, "PUB a 5\r\nhe", kNatsNow)), "");
