@@ -113,7 +113,7 @@ TEST(RabbitmqLabTest, PrometheusScrapesEveryNodeAsJobRabbitmq) {
   const std::string config = render_prometheus_config(rabbitmq_layout());
   const auto job = config.find("job_name: rabbitmq");
   ASSERT_NE(job, std::string::npos) << config;
-  EXPECT_NE(config.find("[\"10.77.0.13:15692\"]]\n        labels: {node: \"n3\"}", job), std::string::npos) << config;
+  EXPECT_NE(config.find("[\"10.77.0.13:15692\"]\n        labels: {node: \"n3\"}", job), std::string::npos) << config;
   // The NATS lab's jobs stay as they were.
   EXPECT_EQ(render_prometheus_config(*LabLayout::create(LabParams{})).find("rabbitmq"), std::string::npos);
 }
