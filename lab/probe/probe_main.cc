@@ -60,8 +60,8 @@ bool retry_until_ok(Attempt attempt, const sigset_t& signals) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"chaos-probe: publishes to a replicated JetStream stream, consumes it and exports "
-               "client-side SLIs on /metrics."};
+  CLI::App app{"chaos-probe: publishes to a replicated JetStream stream (--broker nats) or RabbitMQ quorum "
+               "queue (--broker rabbitmq), consumes it and exports client-side SLIs on /metrics."};
   app.set_version_flag("--version", std::string("chaos-probe ") + chaos::kVersion);
   ProbeFlags flags;
   chaos::lab::probe::add_probe_flags(app, flags);
@@ -70,6 +70,9 @@ int main(int argc, char** argv) {
   auto metrics_address = chaos::split_host_port(flags.metrics_listen, "--metrics-listen");
   if (!metrics_address.ok()) return fail(metrics_address.status().message(), 2);
   flags.settings.run_id = random_run_id();
+  if (flags.broker == chaos::lab::probe::Broker::kRabbitMq) {
+    return fail("--broker rabbitmq: the RabbitMQ driver is not built into this chaos-probe yet", 2);
+  }
 
   sigset_t signals;
   block_termination_signals(signals);
