@@ -12,7 +12,8 @@
 
 #include "common/status.h"
 #include "lab/probe/probe_loops.h"
-#include "lab/probe/stream_client.h"
+#include "lab/probe/broker_client.h"
+#include "lab/probe/nats/nats_settings.h"
 
 namespace chaos::lab::probe {
 

@@ -13,8 +13,8 @@
 #include <thread>
 
 #include "common/version.h"
-#include "lab/probe/nats_session.h"
-#include "lab/probe/nats_stream_client.h"
+#include "lab/probe/nats/nats_session.h"
+#include "lab/probe/nats/nats_client.h"
 #include "lab/probe/probe_flags.h"
 #include "lab/probe/probe_loops.h"
 #include "common/host_port.h"
@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
   {
     chaos::lab::probe::NatsSession session(metrics, flags.session);
     if (auto status = session.connect(); !status.ok()) return fail(status.message(), 1);
-    chaos::lab::probe::NatsStreamClient client(session, flags.stream, flags.consumer);
+    chaos::lab::probe::NatsClient client(session, flags.stream, flags.consumer);
     chaos::SystemClock clock;
     chaos::lab::probe::ProbeLoops loops(client, metrics, clock, flags.settings);
     // The consumer exists before the first publish: it delivers only what
