@@ -1,6 +1,7 @@
 #include "lab/probe/rabbitmq/rabbitmq_client.h"
 
 #include <algorithm>
+#include <iostream>
 #include <random>
 
 #include "common/duration.h"
@@ -54,6 +55,8 @@ Status RabbitMqClient::open_publisher() {
     publisher_index_ = (index + 1) % servers_.size();
     return status;
   }
+  if (created && queue_declared_.exchange(true)) note_queue_recreated();
+  queue_declared_ = true;
   next_tag_ = 1;
   metrics_.connected.set(1);
   if (publisher_lost_) metrics_.reconnects.inc();
@@ -145,6 +148,12 @@ Status RabbitMqClient::wait_for_confirm(std::uint64_t tag, SteadyTime deadline, 
   }
 }
 
+void RabbitMqClient::note_queue_recreated() {
+  metrics_.consumer_recreations.inc();
+  std::cerr << "chaos-probe: queue " << settings_.queue
+            << " was gone and has been re-created; messages stored meanwhile will be counted as lost\n";
+}
+
 StatusOr<FailedOver> RabbitMqClient::fail_over() {
   std::lock_guard lock(publisher_mutex_);
   FailedOver moved;
@@ -187,6 +196,7 @@ StatusOr<Subscribed> RabbitMqClient::open_consumer() {
   }
   if (consumer_lost_) metrics_.reconnects.inc();
   consumer_lost_ = false;
+  queue_declared_ = true;
   return created ? Subscribed::kCreated : Subscribed::kBound;
 }
 
@@ -220,6 +230,9 @@ StatusOr<std::vector<Delivered>> RabbitMqClient::fetch(int batch, Duration wait)
     // server (the queue is durable, nothing was lost with the connection).
     auto reopened = open_consumer();
     if (!reopened.ok()) return unavailable("consumer not connected: " + reopened.status().message());
+    // subscribe() reports a created queue to the loops; a reopen here
+    // counts it itself.
+    if (*reopened == Subscribed::kCreated) note_queue_recreated();
   }
   std::vector<Delivered> deliveries;
   const std::string where = consumer_.host_port();

@@ -60,6 +60,8 @@ class RabbitMqClient final : public BrokerClient {
   // Consumer side (consumer thread only).
   StatusOr<Subscribed> open_consumer();
   Status lose_consumer(Status status);
+  // A queue declared before was missing and has been declared again.
+  void note_queue_recreated();
 
   ProbeMetrics& metrics_;
   std::vector<AmqpServer> servers_;
@@ -72,6 +74,8 @@ class RabbitMqClient final : public BrokerClient {
   bool publisher_lost_ = false;  // a reopen after this counts as a reconnect
   // Where the publisher is (or goes next): the consumer starts there.
   std::atomic<std::size_t> preferred_index_{0};
+  // Set by the first successful declare or bind, by either connection.
+  std::atomic<bool> queue_declared_{false};
 
   AmqpConnection consumer_;
   std::size_t consumer_index_ = 0;
