@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/clock.h"
+#include "common/command_runner.h"
 #include "common/status.h"
 #include "lab/lab_layout.h"
 #include "lab/process_spec.h"
@@ -36,7 +37,8 @@ class LabBroker {
   virtual std::vector<std::string> probe_args(const LabLayout& layout) const = 0;
   // Bounded wait until the nodes run in one cluster and the probe's
   // stream/queue can be used; progress lines on `out`.
-  virtual Status wait_until_ready(const LabLayout& layout, Clock& clock, std::ostream& out) const = 0;
+  virtual Status wait_until_ready(const LabLayout& layout, CommandRunner& runner, Clock& clock,
+                                  std::ostream& out) const = 0;
   // The inventory label that is "true" on the node leading the probe's
   // stream ("stream_leader") or quorum queue ("queue_leader").
   virtual const char* leader_label() const = 0;

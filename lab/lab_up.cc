@@ -142,9 +142,9 @@ Status supervisor_started(const LabLayout& layout) {
   return unavailable("no supervisor pidfile yet; see " + layout.logfile("supervisor"));
 }
 
-Status wait_for_services(const LabLayout& layout, Clock& clock, std::ostream& out) {
+Status wait_for_services(const LabLayout& layout, CommandRunner& runner, Clock& clock, std::ostream& out) {
   CHAOS_RETURN_IF_ERROR(wait_until(clock, std::chrono::seconds(10), "supervisor", [&] { return supervisor_started(layout); }));
-  CHAOS_RETURN_IF_ERROR(lab_broker(layout).wait_until_ready(layout, clock, out));
+  CHAOS_RETURN_IF_ERROR(lab_broker(layout).wait_until_ready(layout, runner, clock, out));
   for (int node = 1; node <= layout.node_count(); ++node) {
     CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "chaos-agent " + layout.node_name(node) + " (log " +
                                      layout.logfile("agent-" + layout.node_name(node)) + ")",
@@ -188,7 +188,7 @@ Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
   out << "lab: supervisor starting dnsmasq, " << layout.params().broker << " nodes"
       << (podman_runtime(layout) ? " (Podman containers)" : "")
       << ", chaos-agent, Prometheus and chaos-probe\n" << std::flush;
-  return wait_for_services(layout, clock, out);
+  return wait_for_services(layout, runner, clock, out);
 }
 
 }  // namespace

@@ -49,7 +49,7 @@ std::vector<std::string> NatsBroker::probe_args(const LabLayout& layout) const {
           "--replicas", std::to_string(std::min(3, layout.node_count()))};
 }
 
-Status NatsBroker::wait_until_ready(const LabLayout& layout, Clock& clock, std::ostream& out) const {
+Status NatsBroker::wait_until_ready(const LabLayout& layout, CommandRunner&, Clock& clock, std::ostream& out) const {
   for (int node = 1; node <= layout.node_count(); ++node) {
     CHAOS_RETURN_IF_ERROR(wait_until(clock, kNatsReadyTimeout, "nats-server " + layout.node_name(node) + " (log " +
                                      layout.logfile("nats-" + layout.node_name(node)) + ")",

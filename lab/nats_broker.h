@@ -14,7 +14,8 @@ class NatsBroker final : public LabBroker {
   bool uses_node_stores() const override { return true; }
   std::string prometheus_jobs(const LabLayout&) const override { return ""; }
   std::vector<std::string> probe_args(const LabLayout& layout) const override;
-  Status wait_until_ready(const LabLayout& layout, Clock& clock, std::ostream& out) const override;
+  Status wait_until_ready(const LabLayout& layout, CommandRunner& runner, Clock& clock,
+                                  std::ostream& out) const override;
   const char* leader_label() const override { return "stream_leader"; }
   std::optional<std::string> current_leader(const LabLayout& layout) const override;
   void print_status(const LabLayout& layout, std::ostream& out) const override;

@@ -25,6 +25,18 @@ std::optional<std::string> queue_leader_from_api(const std::string& json_text) {
   return std::nullopt;
 }
 
+std::vector<std::string> queue_members_from_api(const std::string& json_text) {
+  std::vector<std::string> members;
+  const auto json = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (!json.is_object()) return members;
+  const auto list = json.find("members");
+  if (list == json.end() || !list->is_array()) return members;
+  for (const auto& member : *list) {
+    if (member.is_string()) members.push_back(member.get<std::string>());
+  }
+  return members;
+}
+
 std::vector<std::string> running_nodes_from_api(const std::string& json_text) {
   std::vector<std::string> running;
   const auto json = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);

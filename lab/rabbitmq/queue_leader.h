@@ -15,6 +15,10 @@ namespace chaos::lab {
 // an Erlang node name "rabbit@n2.lab". nullopt when absent or malformed.
 std::optional<std::string> queue_leader_from_api(const std::string& json_text);
 
+// From GET /api/queues/<vhost>/<name>: the Erlang nodes holding a replica
+// (field `members`, quorum queues only); empty when absent or malformed.
+std::vector<std::string> queue_members_from_api(const std::string& json_text);
+
 // From GET /api/nodes: the names ("rabbit@n1.lab") of nodes with running = true.
 std::vector<std::string> running_nodes_from_api(const std::string& json_text);
 

@@ -48,8 +48,9 @@ std::vector<std::string> RabbitmqBroker::probe_args(const LabLayout& layout) con
   return {"--broker", "rabbitmq", "--servers", rabbitmq_amqp_urls(layout)};
 }
 
-Status RabbitmqBroker::wait_until_ready(const LabLayout& layout, Clock& clock, std::ostream& out) const {
-  return wait_for_rabbitmq(layout, clock, out);
+Status RabbitmqBroker::wait_until_ready(const LabLayout& layout, CommandRunner& runner, Clock& clock,
+                                        std::ostream& out) const {
+  return wait_for_rabbitmq(layout, runner, clock, out);
 }
 
 std::optional<std::string> RabbitmqBroker::current_leader(const LabLayout& layout) const {

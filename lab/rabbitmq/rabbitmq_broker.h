@@ -17,7 +17,8 @@ class RabbitmqBroker final : public LabBroker {
   // Job `rabbitmq`: each node's rabbitmq_prometheus endpoint, label node.
   std::string prometheus_jobs(const LabLayout& layout) const override;
   std::vector<std::string> probe_args(const LabLayout& layout) const override;
-  Status wait_until_ready(const LabLayout& layout, Clock& clock, std::ostream& out) const override;
+  Status wait_until_ready(const LabLayout& layout, CommandRunner& runner, Clock& clock,
+                                  std::ostream& out) const override;
   const char* leader_label() const override { return "queue_leader"; }
   // Asks each node's management API in turn for the queue's leader.
   std::optional<std::string> current_leader(const LabLayout& layout) const override;

@@ -35,4 +35,16 @@ ProcessSpec rabbitmq_process_spec(const LabLayout& layout, int node) {
                      layout.pidfile(name), std::chrono::milliseconds(2000), ""};
 }
 
+std::vector<std::string> rabbitmq_cli_argv(const LabLayout& layout, int node, const std::string& tool,
+                                           const std::vector<std::string>& args) {
+  const std::string dir = rabbitmq_dir(layout, node);
+  std::vector<std::string> argv = {"ip", "netns", "exec", layout.netns(node), "env", "-i",
+                                   "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                                   "LANG=C.UTF-8", "HOME=" + rabbitmq_home(layout, node),
+                                   "RABBITMQ_USE_LONGNAME=true", "RABBITMQ_CONF_ENV_FILE=" + dir + "/rabbitmq-env.conf",
+                                   "/usr/lib/rabbitmq/bin/" + tool, "-n", rabbitmq_node_name(layout, node)};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
 }  // namespace chaos::lab

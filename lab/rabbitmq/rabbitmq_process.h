@@ -24,4 +24,9 @@ std::string rabbitmq_process_name(const LabLayout& layout, int node);
 // with every RABBITMQ_* path in the node's directory.
 ProcessSpec rabbitmq_process_spec(const LabLayout& layout, int node);
 
+// A RabbitMQ CLI tool ("rabbitmq-queues") against `node`, run inside its
+// namespace with the node's HOME (its Erlang cookie) and long names.
+std::vector<std::string> rabbitmq_cli_argv(const LabLayout& layout, int node, const std::string& tool,
+                                           const std::vector<std::string>& args);
+
 }  // namespace chaos::lab

@@ -28,6 +28,7 @@
 #include "lab/proc_scan.h"
 #include "lab/rabbitmq/management_api.h"
 #include "lab/rabbitmq/queue_leader.h"
+#include "lab/rabbitmq/rabbitmq_readiness.h"
 
 namespace chaos::lab {
 namespace {
@@ -160,6 +161,25 @@ TEST_F(RabbitmqLabTest, PrometheusScrapesEveryNode) {
     return json.is_object() && json["data"]["result"].is_array() && !json["data"]["result"].empty() &&
            json["data"]["result"][0]["value"][1] == "3";
   })) << body;
+}
+
+// `up`'s repair for a quorum queue declared before every node had joined
+// (the probe may win that race): on a queue of its own, not the probe's.
+TEST_F(RabbitmqLabTest, MissingQueueReplicasAreAdded) {
+  LabParams params;
+  params.broker = kBrokerRabbitmq;
+  const auto layout = LabLayout::create(params);
+  ASSERT_TRUE(layout.ok());
+  const std::string queue = "chaos-lab-test-replicas";
+  auto declared = management_put("10.77.0.11", "/api/queues/%2F/" + queue,
+                                 R"({"durable":true,"arguments":{"x-queue-type":"quorum","x-quorum-initial-group-size":1}})");
+  ASSERT_TRUE(declared.ok() && declared->status == 201) << (declared.ok() ? declared->body : declared.status().to_string());
+  EXPECT_FALSE(queue_replicated(*layout, queue).ok());
+  ProcessCommandRunner runner;
+  const Status added = add_missing_queue_members(*layout, runner, queue);
+  EXPECT_TRUE(added.ok()) << added.to_string();
+  EXPECT_TRUE(rabbitmq_eventually(std::chrono::seconds(10), [&] { return queue_replicated(*layout, queue).ok(); }))
+      << queue_replicated(*layout, queue).to_string();
 }
 
 // Last (gtest runs tests in file order): down leaves nothing behind.

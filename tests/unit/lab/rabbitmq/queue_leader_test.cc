@@ -11,6 +11,14 @@ TEST(QueueLeaderTest, QuorumQueueLeaderIsTheLabNode) {
   EXPECT_EQ(queue_leader_from_api(queue), "n2");
 }
 
+TEST(QueueLeaderTest, MembersAreTheReplicaNodes) {
+  EXPECT_EQ(queue_members_from_api(R"({"leader":"rabbit@n1.lab","members":["rabbit@n1.lab",7,"rabbit@n3.lab"]})"),
+            (std::vector<std::string>{"rabbit@n1.lab", "rabbit@n3.lab"}));
+  for (const char* text : {"", "[]", "{}", R"({"members":"rabbit@n1.lab"})", R"({"members":{}})"}) {
+    EXPECT_TRUE(queue_members_from_api(text).empty()) << text;
+  }
+}
+
 TEST(QueueLeaderTest, ClassicQueueFallsBackToNode) {
   EXPECT_EQ(queue_leader_from_api(R"({"name":"q","node":"rabbit@n3.lab"})"), "n3");
   EXPECT_EQ(queue_leader_from_api(R"({"leader":"","node":"rabbit@n1.lab"})"), "n1");

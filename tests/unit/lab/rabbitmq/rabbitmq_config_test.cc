@@ -71,6 +71,18 @@ TEST(RabbitmqConfigTest, EveryPathIsInTheNodesStateDir) {
   }
 }
 
+TEST(RabbitmqConfigTest, CliToolsRunInTheNodeNamespaceWithItsCookie) {
+  const auto argv = rabbitmq_cli_argv(rabbitmq_layout("/tmp/lab-x"), 1, "rabbitmq-queues",
+                                      {"add_member", "--vhost", "/", "chaos-probe", "rabbit@n2.lab"});
+  const std::vector<std::string> start = {"ip", "netns", "exec", "chaoslab-n1", "env", "-i"};
+  EXPECT_TRUE(std::equal(start.begin(), start.end(), argv.begin()));
+  EXPECT_TRUE(rabbitmq_argv_contains(argv, "HOME=/tmp/lab-x/nodes/n1/rabbitmq/home"));
+  const std::vector<std::string> tail = {"/usr/lib/rabbitmq/bin/rabbitmq-queues", "-n", "rabbit@n1.lab", "add_member",
+                                         "--vhost", "/", "chaos-probe", "rabbit@n2.lab"};
+  ASSERT_GT(argv.size(), tail.size());
+  EXPECT_TRUE(std::equal(tail.rbegin(), tail.rend(), argv.rbegin()));
+}
+
 TEST(RabbitmqConfigTest, WritesNodeFilesWithAPrivateCookie) {
   const std::string dir = ::testing::TempDir() + "/rabbitmq-config-test";
   std::filesystem::remove_all(dir);
