@@ -16,6 +16,8 @@ find_package(CLI11 REQUIRED)
 pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 # cnats-config.cmake in Debian 12 names a static library the package lacks.
 pkg_check_modules(NATS REQUIRED IMPORTED_TARGET libnats)
+# chaos-probe --broker rabbitmq: rabbitmq-c, AMQP 0-9-1 (librabbitmq-dev).
+pkg_check_modules(RABBITMQ REQUIRED IMPORTED_TARGET librabbitmq)
 # chaosctl's run history (libsqlite3-dev); SHA-256 of experiment files (libssl-dev).
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 find_package(OpenSSL REQUIRED COMPONENTS Crypto)

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "common/command_runner.h"
+#include "lab/lab_broker.h"
 #include "lab/lab_operations.h"
 #include "lab/experiment_probe_flags.h"
 
@@ -41,6 +42,18 @@ void add_runtime_flag(CLI::App& command, LabParams& params) {
                      "Podman container per node, joined to the node namespace)")
       ->capture_default_str();
 }
+
+void add_broker_flag(CLI::App& command, LabParams& params) {
+  command.add_option("--broker", params.broker,
+                     "Which broker the nodes run: nats (a JetStream cluster, stream CHAOS_PROBE) or rabbitmq "
+                     "(RabbitMQ nodes clustered at boot, quorum queue chaos-probe; --runtime process only). "
+                     "The other lab commands read it from the state dir")
+      ->capture_default_str()
+      ->check(CLI::IsMember({std::string(kBrokerNats), std::string(kBrokerRabbitmq)}));
+}
+
+// `status`, `down` and `probe` act on the broker `up` started.
+void use_recorded_broker(LabFlags& flags) { flags.params.broker = recorded_broker(flags.params.state_dir); }
 
 std::string self_path() {
   std::error_code error;
@@ -98,6 +111,7 @@ void add_probe_command(CLI::App& lab, const std::shared_ptr<LabFlags>& flags) {
   probe->footer("Prints \"lab: standard probe already running\" and returns at once when the probe already runs with "
                 "the requested flags. `chaos-lab status` shows the stored flags; `up` starts the standard probe.");
   probe->callback([flags] {
+    use_recorded_broker(*flags);
     const auto extra = requested_probe_flags(*flags);
     run_with_layout(*flags, [&extra](const LabLayout& layout, CommandRunner&, Clock& clock) {
       return lab_probe(layout, clock, std::cout, extra);
@@ -112,9 +126,11 @@ void add_lab_commands(CLI::App& lab) {
   lab.require_subcommand(1);
   lab.footer("Exit codes: 0 ok; 1 the lab is not (fully) up; 3 error; 4 usage: bad flags.");
 
-  auto* up = lab.add_subcommand("up", "Bring the lab up: namespaces, NATS cluster, agents, Prometheus, probe");
+  auto* up = lab.add_subcommand("up", "Bring the lab up: namespaces, broker cluster (NATS or RabbitMQ), agents, "
+                                      "Prometheus, probe");
   add_layout_flags(*up, flags->params);
   add_runtime_flag(*up, flags->params);
+  add_broker_flag(*up, flags->params);
   up->callback([flags] {
     run_with_layout(*flags, [](const LabLayout& layout, CommandRunner& runner, Clock& clock) {
       return lab_up(layout, runner, clock, std::cout, self_path());
@@ -125,6 +141,7 @@ void add_lab_commands(CLI::App& lab) {
   add_layout_flags(*down, flags->params);
   down->add_flag("--keep-state", flags->keep_state, "Keep the state dir (logs, data) for inspection");
   down->callback([flags] {
+    use_recorded_broker(*flags);
     run_with_layout(*flags, [flags](const LabLayout& layout, CommandRunner& runner, Clock& clock) {
       return lab_down(layout, runner, clock, std::cout, flags->keep_state);
     });
@@ -133,6 +150,7 @@ void add_lab_commands(CLI::App& lab) {
   auto* status = lab.add_subcommand("status", "Show the lab's nodes, processes and URLs");
   add_layout_flags(*status, flags->params);
   status->callback([flags] {
+    use_recorded_broker(*flags);
     run_with_layout(*flags, [](const LabLayout& layout, CommandRunner& runner, Clock&) {
       return lab_status(layout, runner, std::cout);
     });
@@ -144,6 +162,7 @@ void add_lab_commands(CLI::App& lab) {
   supervise->group("");
   add_layout_flags(*supervise, flags->params);
   add_runtime_flag(*supervise, flags->params);
+  add_broker_flag(*supervise, flags->params);
   supervise->callback([flags] {
     auto layout = LabLayout::create(flags->params);
     if (!layout.ok()) usage_error(layout.status());

@@ -16,7 +16,8 @@ std::string quoted(const std::string& text);
 // faults on a node break route resolution for real) and JetStream on disk.
 std::string render_nats_config(const LabLayout& layout, int node);
 
-// Prometheus scraping every agent and the probe each second.
+// Prometheus scraping every agent and the probe each second, plus the
+// broker's own jobs (RabbitMQ: job rabbitmq).
 std::string render_prometheus_config(const LabLayout& layout);
 
 // dnsmasq hosts file: "10.77.0.11 n1.lab n1".
@@ -26,8 +27,9 @@ std::string render_dns_hosts(const LabLayout& layout);
 std::string render_resolv_conf(const LabLayout& layout);
 
 // The inventory chaosctl reads: one [[agents]] entry per node. The node
-// that leads the probe's stream (if known) carries stream_leader = "true",
-// the others "false", so an experiment can target the leader by label.
-std::string render_inventory(const LabLayout& layout, const std::string& stream_leader_node = "");
+// that leads the probe's stream or queue (if known) carries the broker's
+// leader label (stream_leader or queue_leader) = "true", the others
+// "false", so an experiment can target the leader by label.
+std::string render_inventory(const LabLayout& layout, const std::string& leader_node = "");
 
 }  // namespace chaos::lab

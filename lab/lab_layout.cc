@@ -56,6 +56,16 @@ StatusOr<LabLayout> LabLayout::create(LabParams params) {
     return invalid_argument("lab --runtime '" + params.runtime + "': must be " + kRuntimeProcess + " or " +
                             kRuntimePodman);
   }
+  if (params.broker != kBrokerNats && params.broker != kBrokerRabbitmq) {
+    return invalid_argument("lab --broker '" + params.broker + "': must be " + kBrokerNats + " or " +
+                            kBrokerRabbitmq);
+  }
+  if (params.broker == kBrokerRabbitmq && params.runtime == kRuntimePodman) {
+    // The podman flavour copies one static binary into a minimal root
+    // filesystem; RabbitMQ needs the whole Erlang runtime.
+    return invalid_argument("lab --broker rabbitmq with --runtime podman: not supported yet (the broker "
+                            "containers hold a static nats-server; Erlang is not static); use --runtime process");
+  }
   while (params.state_dir.size() > 1 && params.state_dir.back() == '/') params.state_dir.pop_back();
   return LabLayout(std::move(params));
 }
@@ -93,6 +103,7 @@ std::string LabLayout::logfile(const std::string& process) const { return path("
 std::string LabLayout::inventory_path() const { return path("inventory.toml"); }
 std::string LabLayout::supervisor_pidfile() const { return pidfile("supervisor"); }
 std::string LabLayout::runtime_path() const { return path("runtime"); }
+std::string LabLayout::broker_path() const { return path("broker"); }
 std::string LabLayout::rootfs_dir() const { return path("rootfs"); }
 std::string LabLayout::container_name(int node) const {
   return params_.prefix + "-nats-" + std::to_string(node);

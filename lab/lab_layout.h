@@ -24,10 +24,16 @@ struct LabParams {
   // How the brokers run: kRuntimeProcess (nats-server under `ip netns exec`)
   // or kRuntimePodman (one Podman container per node in its namespace).
   std::string runtime = "process";
+  // Which broker the nodes run: kBrokerNats (JetStream) or kBrokerRabbitmq
+  // (quorum queues). `up` records it in the state dir; the other commands
+  // read it back (lab/lab_broker.h).
+  std::string broker = "nats";
 };
 
 inline constexpr const char* kRuntimeProcess = "process";
 inline constexpr const char* kRuntimePodman = "podman";
+inline constexpr const char* kBrokerNats = "nats";
+inline constexpr const char* kBrokerRabbitmq = "rabbitmq";
 
 // Ports inside every node's namespace (fixed: the namespaces are separate).
 inline constexpr int kAgentPort = 9700;
@@ -74,6 +80,8 @@ class LabLayout {
   std::string supervisor_pidfile() const;
   // The runtime `up` used, so `down` knows whether containers are left to remove.
   std::string runtime_path() const;
+  // The broker `up` started, so `status`, `down` and `probe` know it.
+  std::string broker_path() const;
   // Podman flavour: the brokers' root filesystem and container names.
   std::string rootfs_dir() const;              // "<state>/rootfs"
   std::string container_name(int node) const;  // "chaoslab-nats-1"

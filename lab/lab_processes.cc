@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 
+#include "lab/lab_broker.h"
 #include "lab/lab_containers.h"
 #include "lab/lab_tls.h"
 
@@ -37,7 +37,9 @@ ProcessSpec dnsmasq_spec(const LabLayout& layout) {
                "--pid-file=", "--log-facility=-", "--user=root"});
 }
 
-ProcessSpec nats_spec(const LabLayout& layout, int node) {
+}  // namespace
+
+ProcessSpec nats_process_spec(const LabLayout& layout, int node) {
   if (layout.params().runtime == kRuntimePodman) {
     ProcessSpec broker = spec(layout, "nats-" + layout.node_name(node), "nats-server", nats_config_path(layout, node),
                               nats_container_run_argv(layout, node, broker_nofile_limit()));
@@ -47,6 +49,8 @@ ProcessSpec nats_spec(const LabLayout& layout, int node) {
   return spec(layout, "nats-" + layout.node_name(node), "nats-server", nats_config_path(layout, node),
               in_namespace(layout.netns(node), {"nats-server", "--config", nats_config_path(layout, node)}));
 }
+
+namespace {
 
 // The Docker-compatible API the agents resolve container targets through
 // (--podman-socket): a podman lab's brokers can be targeted by name or label.
@@ -86,10 +90,11 @@ ProcessSpec prometheus_spec(const LabLayout& layout) {
 }
 
 ProcessSpec probe_spec(const LabLayout& layout, const std::string& bin_dir) {
-  return spec(layout, "probe", "chaos-probe", layout.probe_metrics_address(),
-              {bin_dir + "/chaos-probe", "--servers", layout.nats_urls(), "--stream", kStreamName,
-               "--subject", kStreamSubject, "--replicas", std::to_string(std::min(3, layout.node_count())),
-               "--metrics-listen", layout.probe_metrics_address()});
+  std::vector<std::string> argv = {bin_dir + "/chaos-probe"};
+  const auto broker_args = lab_broker(layout).probe_args(layout);
+  argv.insert(argv.end(), broker_args.begin(), broker_args.end());
+  argv.insert(argv.end(), {"--metrics-listen", layout.probe_metrics_address()});
+  return spec(layout, "probe", "chaos-probe", layout.probe_metrics_address(), std::move(argv));
 }
 
 }  // namespace
@@ -103,7 +108,8 @@ std::string podman_api_socket_path(const LabLayout& layout) { return layout.path
 
 std::vector<ProcessSpec> lab_process_specs(const LabLayout& layout, const std::string& bin_dir) {
   std::vector<ProcessSpec> specs = {dnsmasq_spec(layout)};
-  for (int node = 1; node <= layout.node_count(); ++node) specs.push_back(nats_spec(layout, node));
+  const LabBroker& broker = lab_broker(layout);
+  for (int node = 1; node <= layout.node_count(); ++node) specs.push_back(broker.node_process(layout, node));
   if (layout.params().runtime == kRuntimePodman) specs.push_back(podman_api_spec(layout));
   for (int node = 1; node <= layout.node_count(); ++node) specs.push_back(agent_spec(layout, node, bin_dir));
   specs.push_back(prometheus_spec(layout));

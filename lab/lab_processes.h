@@ -1,5 +1,5 @@
 // Which processes make up a lab and with which arguments: dnsmasq on the
-// bridge, nats-server and chaos-agent in every node namespace, Prometheus
+// bridge, the broker (lab_broker()) and chaos-agent in every node namespace, Prometheus
 // and chaos-probe on the host. Pure: unit tests read the argv lists.
 #pragma once
 
@@ -14,6 +14,9 @@ namespace chaos::lab {
 // In start order: DNS first (routes are resolved by name), Prometheus last
 // but one, the probe last (it needs the cluster).
 std::vector<ProcessSpec> lab_process_specs(const LabLayout& layout, const std::string& bin_dir);
+
+// nats-server of `node` (a plain process or a Podman container).
+ProcessSpec nats_process_spec(const LabLayout& layout, int node);
 
 // Config files the processes read, relative to the state dir.
 std::string nats_config_path(const LabLayout& layout, int node);

@@ -1,5 +1,6 @@
 #include <iomanip>
 
+#include "lab/lab_broker.h"
 #include "lab/lab_containers.h"
 #include "lab/lab_network.h"
 #include "lab/lab_operations.h"
@@ -7,7 +8,6 @@
 #include "lab/lab_store.h"
 #include "lab/experiment_probe_flags.h"
 #include "lab/proc_scan.h"
-#include "lab/stream_leader.h"
 
 namespace chaos::lab {
 
@@ -27,16 +27,6 @@ void print_processes(const LabLayout& layout, std::ostream& out) {
   auto flags = load_probe_flags(layout);
   out << "  " << std::left << std::setw(12) << "probe flags"
       << (flags.ok() ? describe_probe_flags(*flags) : "UNREADABLE: " + flags.status().message()) << "\n";
-}
-
-void print_nodes(const LabLayout& layout, std::ostream& out) {
-  out << "nodes:\n";
-  for (int node = 1; node <= layout.node_count(); ++node) {
-    out << "  " << layout.node_name(node) << "  " << std::left << std::setw(14) << layout.netns(node)
-        << std::setw(12) << layout.node_ip(node) << layout.node_host(node) << "  nats :" << kNatsClientPort
-        << " cluster :" << kNatsClusterPort << " monitor :" << kNatsMonitorPort << "  agent :" << kAgentPort
-        << " metrics :" << kAgentMetricsPort << "\n";
-  }
 }
 
 void print_stores(const LabLayout& layout, CommandRunner& runner, std::ostream& out) {
@@ -59,8 +49,7 @@ void print_urls(const LabLayout& layout, std::ostream& out) {
   out << "urls:\n";
   out << "  prometheus  " << layout.prometheus_url() << "\n";
   out << "  probe       http://" << layout.probe_metrics_address() << "/metrics\n";
-  out << "  nats        " << layout.nats_urls() << "\n";
-  out << "  monitoring  http://" << layout.node_ip(1) << ":" << kNatsMonitorPort << "/jsz\n";
+  lab_broker(layout).print_urls(layout, out);
   out << "  inventory   " << layout.inventory_path() << "\n";
   out << "  logs        " << layout.path("logs") << "\n";
 }
@@ -84,9 +73,10 @@ Status lab_status(const LabLayout& layout, CommandRunner& runner, std::ostream& 
     out << "; brokers in Podman containers " << layout.container_name(1) << "..";
   }
   out << "\n";
-  print_nodes(layout, out);
+  const LabBroker& broker = lab_broker(layout);
+  broker.print_status(layout, out);
   print_processes(layout, out);
-  print_stores(layout, runner, out);
+  if (broker.uses_node_stores()) print_stores(layout, runner, out);
   print_urls(layout, out);
   if (!supervised) return unavailable("lab " + layout.params().prefix + " is partial: run `chaos-lab down`");
   return {};

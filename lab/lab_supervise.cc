@@ -29,7 +29,7 @@ void log_line(const std::string& line) {
 }
 
 // Runs until a termination signal arrives, ticking the supervisor between.
-void supervise_until_signalled(Supervisor& supervisor, StreamLeaderWatcher& watcher, const sigset_t& signals) {
+void supervise_until_signalled(Supervisor& supervisor, LeaderWatcher& watcher, const sigset_t& signals) {
   const timespec tick{0, 250 * 1000 * 1000};
   auto next_refresh = std::chrono::steady_clock::now();
   while (true) {
@@ -69,7 +69,7 @@ int lab_supervise(const LabLayout& layout) {
   SystemClock clock;
   Supervisor supervisor(lab_process_specs(layout, resolve_bin_dir(layout, self)), with_probe_flags, clock,
                         log_line);
-  StreamLeaderWatcher watcher(layout);
+  LeaderWatcher watcher(layout);
   log_line("starting the lab's processes");
   supervisor.start_all();
   supervise_until_signalled(supervisor, watcher, signals);

@@ -6,6 +6,7 @@
 
 #include "common/child_descriptors.h"
 #include "lab/broker_rootfs.h"
+#include "lab/lab_broker.h"
 #include "lab/lab_containers.h"
 #include "lab/lab_files.h"
 #include "lab/lab_network.h"
@@ -75,9 +76,10 @@ Status check_programs(const LabLayout& layout, const std::string& bin_dir) {
     }
   }
   for (const std::string name :
-       {"ip", "nats-server", "dnsmasq", "prometheus", "openssl", "losetup", "mkfs.ext4", "mount", "umount"}) {
+       {"ip", "dnsmasq", "prometheus", "openssl", "losetup", "mkfs.ext4", "mount", "umount"}) {
     if (find_program(name).empty()) return not_found(name + " is not installed: run scripts/install-deps");
   }
+  CHAOS_RETURN_IF_ERROR(lab_broker(layout).check_installed());
   if (!podman_runtime(layout)) return {};
   for (const std::string name : {"podman", "runc", "busybox", "ldd"}) {
     if (find_program(name).empty()) {
@@ -100,16 +102,14 @@ Status prepare_state_dir(const LabLayout& layout) {
   fs::remove_all(state, error);  // only reached when empty or marked as ours
   for (const std::string sub : {"logs", "run", "prometheus"}) fs::create_directories(state / sub, error);
   for (int node = 1; node <= layout.node_count(); ++node) {
-    fs::create_directories(fs::path(layout.node_dir(node)) / "jetstream", error);
     fs::create_directories(fs::path(layout.node_dir(node)) / "agent", error);
   }
   if (error) return internal_error("cannot create state dir " + state.string() + ": " + error.message());
   CHAOS_RETURN_IF_ERROR(write_file(state / kStateMarker, "chaos lab " + layout.params().prefix + "\n"));
   // Before anything is started: a failed `up` tears down through `down`, which reads it.
   CHAOS_RETURN_IF_ERROR(write_file(layout.runtime_path(), layout.params().runtime + "\n"));
-  for (int node = 1; node <= layout.node_count(); ++node) {
-    CHAOS_RETURN_IF_ERROR(write_file(nats_config_path(layout, node), render_nats_config(layout, node)));
-  }
+  CHAOS_RETURN_IF_ERROR(write_file(layout.broker_path(), layout.params().broker + "\n"));
+  CHAOS_RETURN_IF_ERROR(lab_broker(layout).prepare(layout));
   CHAOS_RETURN_IF_ERROR(write_file(prometheus_config_path(layout), render_prometheus_config(layout)));
   CHAOS_RETURN_IF_ERROR(write_file(dns_hosts_path(layout), render_dns_hosts(layout)));
   if (!write_inventory(layout, "")) return internal_error("cannot write " + layout.inventory_path());
@@ -121,7 +121,7 @@ std::vector<std::string> supervise_args(const LabLayout& layout, const std::stri
   return {"supervise", "--prefix", params.prefix, "--subnet", params.subnet, "--state-dir",
           params.state_dir, "--nodes", std::to_string(params.nodes), "--prometheus-port",
           std::to_string(params.prometheus_port), "--probe-port", std::to_string(params.probe_port),
-          "--bin-dir", bin_dir, "--runtime", params.runtime};
+          "--bin-dir", bin_dir, "--runtime", params.runtime, "--broker", params.broker};
 }
 
 // The supervisor outlives this command: detached, output to its log, no
@@ -142,16 +142,9 @@ Status supervisor_started(const LabLayout& layout) {
   return unavailable("no supervisor pidfile yet; see " + layout.logfile("supervisor"));
 }
 
-Status wait_for_services(const LabLayout& layout, Clock& clock, std::ostream& out) {
+Status wait_for_services(const LabLayout& layout, CommandRunner& runner, Clock& clock, std::ostream& out) {
   CHAOS_RETURN_IF_ERROR(wait_until(clock, std::chrono::seconds(10), "supervisor", [&] { return supervisor_started(layout); }));
-  for (int node = 1; node <= layout.node_count(); ++node) {
-    CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "nats-server " + layout.node_name(node) + " (log " +
-                                     layout.logfile("nats-" + layout.node_name(node)) + ")",
-                                     [&] { return nats_healthy(layout, node); }));
-  }
-  out << "lab: nats-server answering on every node\n" << std::flush;
-  CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "JetStream cluster", [&] { return jetstream_meta_leader(layout); }));
-  out << "lab: JetStream cluster formed\n" << std::flush;
+  CHAOS_RETURN_IF_ERROR(lab_broker(layout).wait_until_ready(layout, runner, clock, out));
   for (int node = 1; node <= layout.node_count(); ++node) {
     CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "chaos-agent " + layout.node_name(node) + " (log " +
                                      layout.logfile("agent-" + layout.node_name(node)) + ")",
@@ -160,7 +153,7 @@ Status wait_for_services(const LabLayout& layout, Clock& clock, std::ostream& ou
   out << "lab: chaos-agent serving on every node\n" << std::flush;
   CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "chaos-probe (log " + layout.logfile("probe") + ")",
                                    [&] { return probe_publishing(layout); }));
-  out << "lab: chaos-probe publishing to stream " << kStreamName << "\n" << std::flush;
+  out << "lab: chaos-probe publishing\n" << std::flush;
   CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "Prometheus (log " + layout.logfile("prometheus") + ")",
                                    [&] { return prometheus_scraping_probe(layout); }));
   out << "lab: Prometheus scraping at " << layout.prometheus_url() << "\n" << std::flush;
@@ -175,9 +168,11 @@ Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
                 const std::string& lab_binary_path, const std::string& bin_dir) {
   CHAOS_RETURN_IF_ERROR(prepare_state_dir(layout));
   out << "lab: state in " << layout.params().state_dir << "\n" << std::flush;
-  CHAOS_RETURN_IF_ERROR(LabStore(layout, runner).create_all());
-  out << "lab: JetStream stores on " << kLabStoreBytes / (1024 * 1024) << " MiB ext4 loop devices in "
-      << lab_store_dir(layout, 1) << ".." << "\n" << std::flush;
+  if (lab_broker(layout).uses_node_stores()) {
+    CHAOS_RETURN_IF_ERROR(LabStore(layout, runner).create_all());
+    out << "lab: JetStream stores on " << kLabStoreBytes / (1024 * 1024) << " MiB ext4 loop devices in "
+        << lab_store_dir(layout, 1) << ".." << "\n" << std::flush;
+  }
   CHAOS_RETURN_IF_ERROR(create_lab_certificates(layout, runner));
   out << "lab: mTLS certificates in " << lab_certs_dir(layout) << "\n" << std::flush;
   if (podman_runtime(layout)) {
@@ -190,9 +185,10 @@ Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
   out << "lab: bridge " << layout.bridge() << " " << layout.bridge_ip() << "/24 with " << layout.node_count()
       << " node namespaces\n" << std::flush;
   CHAOS_RETURN_IF_ERROR(start_supervisor(layout, lab_binary_path, bin_dir));
-  out << "lab: supervisor starting dnsmasq, nats-server" << (podman_runtime(layout) ? " (Podman containers)" : "")
+  out << "lab: supervisor starting dnsmasq, " << layout.params().broker << " nodes"
+      << (podman_runtime(layout) ? " (Podman containers)" : "")
       << ", chaos-agent, Prometheus and chaos-probe\n" << std::flush;
-  return wait_for_services(layout, clock, out);
+  return wait_for_services(layout, runner, clock, out);
 }
 
 }  // namespace

@@ -13,7 +13,7 @@
 namespace {
 
 int run_chaos_lab(int argc, char** argv) {
-  CLI::App app{"chaos-lab: brings up and tears down a NATS JetStream lab in network namespaces, with "
+  CLI::App app{"chaos-lab: brings up and tears down a NATS JetStream or RabbitMQ lab in network namespaces, with "
                "chaos agents, DNS, Prometheus and a probe (root)."};
   app.set_version_flag("--version", std::string("chaos-lab ") + chaos::kVersion);
   chaos::lab::add_lab_commands(app);

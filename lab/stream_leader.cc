@@ -4,7 +4,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "lab/http_check.h"
+#include "lab/lab_broker.h"
 #include "lab/lab_files.h"
 #include "lab/lab_store.h"
 
@@ -32,29 +32,22 @@ std::optional<std::string> stream_leader_from_jsz(const std::string& json_text, 
   return std::nullopt;
 }
 
-bool write_inventory(const LabLayout& layout, const std::string& stream_leader) {
+bool write_inventory(const LabLayout& layout, const std::string& leader) {
   const std::string path = layout.inventory_path();
   const std::string temporary = path + ".tmp";
   {
     std::ofstream out(temporary, std::ios::trunc);
-    out << render_inventory(layout, stream_leader);
+    out << render_inventory(layout, leader);
     if (!out.flush()) return false;
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0) return false;
-  if (!stream_leader.empty()) (void)link_stream_leader_store(layout, stream_leader);
+  if (!leader.empty() && lab_broker(layout).uses_node_stores()) (void)link_stream_leader_store(layout, leader);
   return true;
 }
 
-void StreamLeaderWatcher::refresh() {
-  for (int node = 1; node <= layout_.node_count(); ++node) {
-    auto reply = http_get(layout_.node_ip(node), kNatsMonitorPort, "/jsz?accounts=true&streams=true",
-                          std::chrono::milliseconds(500));
-    if (!reply.ok() || reply->status != 200) continue;
-    auto leader = stream_leader_from_jsz(reply->body, kStreamName);
-    if (!leader) continue;
-    if (*leader != leader_ && write_inventory(layout_, *leader)) leader_ = *leader;
-    return;
-  }
+void LeaderWatcher::refresh() {
+  auto leader = lab_broker(layout_).current_leader(layout_);
+  if (leader && *leader != leader_ && write_inventory(layout_, *leader)) leader_ = *leader;
 }
 
 }  // namespace chaos::lab

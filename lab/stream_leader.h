@@ -1,6 +1,7 @@
-// Which node leads the probe's stream. Experiments cannot name a dynamic
-// leader, so the supervisor keeps the inventory's `stream_leader` label
-// current and "pause the stream leader" targets that label.
+// Which node leads the probe's stream (NATS) or quorum queue (RabbitMQ).
+// Experiments cannot name a dynamic leader, so the supervisor keeps the
+// inventory's `stream_leader` / `queue_leader` label current and "pause the
+// leader" targets that label.
 #pragma once
 
 #include <optional>
@@ -15,10 +16,10 @@ namespace chaos::lab {
 std::optional<std::string> stream_leader_from_jsz(const std::string& json_text, const std::string& stream);
 
 // Rewrites the inventory (atomically) when the leader changes.
-class StreamLeaderWatcher {
+class LeaderWatcher {
  public:
-  explicit StreamLeaderWatcher(const LabLayout& layout) : layout_(layout) {}
-  // Asks the nodes in turn; the first that names a leader wins.
+  explicit LeaderWatcher(const LabLayout& layout) : layout_(layout) {}
+  // Asks the broker (lab_broker().current_leader); unknown keeps the last.
   void refresh();
   const std::string& leader() const { return leader_; }
 
@@ -29,6 +30,7 @@ class StreamLeaderWatcher {
 
 // Writes the inventory through a temporary file and rename, so readers see
 // the old or the new file, never half of one.
-bool write_inventory(const LabLayout& layout, const std::string& stream_leader);
+// With the NATS lab, also points the stream-leader-store link at the leader's store.
+bool write_inventory(const LabLayout& layout, const std::string& leader);
 
 }  // namespace chaos::lab

@@ -24,7 +24,7 @@ std::int64_t steady_ns(SteadyTime time) {
 
 }  // namespace
 
-ProbeLoops::ProbeLoops(StreamClient& client, ProbeMetrics& metrics, Clock& clock, ProbeSettings settings)
+ProbeLoops::ProbeLoops(BrokerClient& client, ProbeMetrics& metrics, Clock& clock, ProbeSettings settings)
     : client_(client), metrics_(metrics), clock_(clock), settings_(std::move(settings)),
       tracker_(settings_.loss_grace), dedupe_(static_cast<std::size_t>(settings_.dedupe_window)),
       last_ack_(clock.steady_now()) {}
@@ -74,7 +74,7 @@ Status ProbeLoops::publish_with_retries(std::string_view body, std::string_view 
   Status status = client_.publish(body, settings_.ack_timeout, message_id);
   note_publish_result(status);
   // Every failed try is re-sent: a timed-out one may have been stored, and
-  // the same Nats-Msg-Id lets JetStream drop a second copy within its
+  // the same message id lets JetStream drop a second copy within its
   // duplicate window; a refused one ("no responders" from a server that lost
   // its quorum) may succeed on the server a failover just moved to.
   for (int retry = 0; retry < settings_.publish_retries && !status.ok(); ++retry) {
@@ -180,6 +180,7 @@ void ProbeLoops::handle_delivery(const Delivered& delivered) {
   }
   if (delivery == Delivery::kDuplicate) {
     metrics_.messages_duplicated.inc();
+    if (delivered.redelivered) metrics_.messages_redelivered.inc();
     if (!skipped) metrics_.messages_processed_twice.inc();
     return;
   }

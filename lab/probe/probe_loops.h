@@ -1,5 +1,5 @@
 // The probe's two loops: a publisher at a steady rate with a synchronous
-// JetStream ack per message (optionally re-sent, and failing over to the
+// broker confirmation per message (optionally re-sent, and failing over to the
 // next server after repeated ack timeouts), and a pull consumer that
 // classifies every delivery (optionally skipping redeliveries it has
 // already processed). Both share one SequenceTracker.
@@ -19,7 +19,7 @@
 #include "lab/probe/dedupe_window.h"
 #include "lab/probe/probe_metrics.h"
 #include "lab/probe/sequence_tracker.h"
-#include "lab/probe/stream_client.h"
+#include "lab/probe/broker_client.h"
 
 namespace chaos::lab::probe {
 
@@ -28,14 +28,14 @@ struct ProbeSettings {
   double rate = 50.0;  // publishes per second
   Duration ack_timeout = std::chrono::seconds(2);
   Duration loss_grace = std::chrono::seconds(15);
-  int publish_retries = 0;  // re-sends of a timed-out publish, same Nats-Msg-Id
+  int publish_retries = 0;  // re-sends of a timed-out publish, same message id
   int failover_after = 0;   // failed publishes in a row before a forced failover; 0 = never
   int dedupe_window = 0;    // stream sequences the consumer remembers; 0 = off
 };
 
 class ProbeLoops {
  public:
-  ProbeLoops(StreamClient& client, ProbeMetrics& metrics, Clock& clock, ProbeSettings settings);
+  ProbeLoops(BrokerClient& client, ProbeMetrics& metrics, Clock& clock, ProbeSettings settings);
 
   // Creates or binds the consumer; call until OK before publish_until.
   Status subscribe();
@@ -59,7 +59,7 @@ class ProbeLoops {
   void settle_expired();
   bool resubscribe_until(const std::atomic<bool>& stop);
 
-  StreamClient& client_;
+  BrokerClient& client_;
   ProbeMetrics& metrics_;
   Clock& clock_;
   ProbeSettings settings_;

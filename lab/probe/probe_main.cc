@@ -1,5 +1,5 @@
 // chaos-probe: the lab's client. Publishes to a replicated JetStream stream
-// at a steady rate, consumes it, and exports the client-side SLIs on
+// or RabbitMQ quorum queue (--broker picks the driver) at a steady rate, consumes it, and exports the client-side SLIs on
 // /metrics (success ratio, ack and end-to-end latency, lost and duplicated
 // messages, reconnects). Runs until SIGINT/SIGTERM.
 #include <signal.h>
@@ -12,12 +12,13 @@
 #include <string>
 #include <thread>
 
+#include "common/host_port.h"
 #include "common/version.h"
-#include "lab/probe/nats_session.h"
-#include "lab/probe/nats_stream_client.h"
+#include "lab/probe/nats/nats_client.h"
+#include "lab/probe/nats/nats_session.h"
 #include "lab/probe/probe_flags.h"
 #include "lab/probe/probe_loops.h"
-#include "common/host_port.h"
+#include "lab/probe/rabbitmq/rabbitmq_client.h"
 #include "metrics/metrics_server.h"
 
 namespace {
@@ -43,8 +44,8 @@ int fail(const std::string& message, int code) {
   return code;
 }
 
-// Keeps trying to create the stream: right after `lab up` the cluster may
-// not have elected a JetStream leader yet.
+// Keeps trying to create the stream or queue: right after `lab up` the
+// cluster may not have elected a leader yet.
 // Returns false when a termination signal arrived first.
 template <typename Attempt>
 bool retry_until_ok(Attempt attempt, const sigset_t& signals) {
@@ -57,11 +58,33 @@ bool retry_until_ok(Attempt attempt, const sigset_t& signals) {
   }
 }
 
+// Runs the two loops on `client` until SIGINT/SIGTERM. `prepare` creates
+// the stream or queue (retried); the consumer exists before the first
+// publish, since a new one delivers only what is stored after it.
+template <typename Prepare>
+int run_probe(chaos::lab::probe::BrokerClient& client, chaos::lab::probe::ProbeMetrics& metrics,
+              const ProbeFlags& flags, sigset_t& signals, Prepare prepare) {
+  chaos::SystemClock clock;
+  chaos::lab::probe::ProbeLoops loops(client, metrics, clock, flags.settings);
+  if (!retry_until_ok(prepare, signals) || !retry_until_ok([&] { return loops.subscribe(); }, signals)) return 0;
+  std::atomic<bool> stop{false};
+  std::thread publisher([&] { loops.publish_until(stop); });
+  std::thread consumer([&] { loops.consume_until(stop); });
+  int received = 0;
+  sigwait(&signals, &received);
+  std::cerr << "chaos-probe: signal " << received << ", stopping\n";
+  stop = true;
+  clock.wake_all();
+  publisher.join();
+  consumer.join();
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"chaos-probe: publishes to a replicated JetStream stream, consumes it and exports "
-               "client-side SLIs on /metrics."};
+  CLI::App app{"chaos-probe: publishes to a replicated JetStream stream (--broker nats) or RabbitMQ quorum "
+               "queue (--broker rabbitmq), consumes it and exports client-side SLIs on /metrics."};
   app.set_version_flag("--version", std::string("chaos-probe ") + chaos::kVersion);
   ProbeFlags flags;
   chaos::lab::probe::add_probe_flags(app, flags);
@@ -83,29 +106,20 @@ int main(int argc, char** argv) {
   std::cerr << "chaos-probe " << chaos::kVersion << ": run " << flags.settings.run_id << ", metrics on "
             << metrics_address->first << ":" << metrics_server.port() << "/metrics\n";
   int exit_code = 0;
-  {
+  if (flags.broker == chaos::lab::probe::Broker::kRabbitMq) {
+    chaos::lab::probe::RabbitMqSettings rabbitmq;
+    rabbitmq.queue = flags.queue;
+    rabbitmq.connection.heartbeat_seconds =
+        static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(flags.session.ping_interval).count());
+    chaos::lab::probe::RabbitMqClient client(metrics, flags.session, rabbitmq);
+    exit_code = run_probe(client, metrics, flags, signals, [&] { return client.connect(); });
+  } else {
     chaos::lab::probe::NatsSession session(metrics, flags.session);
     if (auto status = session.connect(); !status.ok()) return fail(status.message(), 1);
-    chaos::lab::probe::NatsStreamClient client(session, flags.stream, flags.consumer);
-    chaos::SystemClock clock;
-    chaos::lab::probe::ProbeLoops loops(client, metrics, clock, flags.settings);
-    // The consumer exists before the first publish: it delivers only what
-    // is stored after it was created.
-    if (retry_until_ok([&] { return session.ensure_stream(flags.stream); }, signals) &&
-        retry_until_ok([&] { return loops.subscribe(); }, signals)) {
-      std::atomic<bool> stop{false};
-      std::thread publisher([&] { loops.publish_until(stop); });
-      std::thread consumer([&] { loops.consume_until(stop); });
-      int received = 0;
-      sigwait(&signals, &received);
-      std::cerr << "chaos-probe: signal " << received << ", stopping\n";
-      stop = true;
-      clock.wake_all();
-      publisher.join();
-      consumer.join();
-    }
+    chaos::lab::probe::NatsClient client(session, flags.stream, flags.consumer);
+    exit_code = run_probe(client, metrics, flags, signals, [&] { return session.ensure_stream(flags.stream); });
   }
   metrics_server.stop();
-  nats_CloseAndWait(2000);
+  if (flags.broker == chaos::lab::probe::Broker::kNats) nats_CloseAndWait(2000);
   return exit_code;
 }

@@ -16,15 +16,16 @@ std::vector<double> end_to_end_buckets() { return metrics::exponential_buckets(0
 
 ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
     : publish_attempts(counter(registry, "chaos_probe_publish_attempts_total",
-                               "JetStream publishes attempted, each once however often it was re-sent.")),
+                               "Publishes attempted, each once however often it was re-sent.")),
       publish_success(counter(registry, "chaos_probe_publish_success_total",
-                              "JetStream publishes acknowledged by the stream (by any of their tries).")),
+                              "Publishes confirmed by the broker (JetStream ack, RabbitMQ publisher confirm) by any of their "
+                              "tries.")),
       publish_errors(counter(registry, "chaos_probe_publish_errors_total",
-                             "JetStream publishes that failed or timed out without an ack on every try.")),
+                             "Publishes that failed or timed out without a confirmation on every try.")),
       publish_ack_latency(registry
                               .histogram("chaos_probe_publish_ack_latency_seconds",
-                                         "Time from a publish's first try to its JetStream ack, acknowledged "
-                                         "publishes only.",
+                                         "Time from a publish's first try to its confirmation (JetStream ack, "
+                                         "RabbitMQ basic.ack), confirmed publishes only.",
                                          {}, metrics::default_latency_buckets())
                               .with({})),
       end_to_end_latency(registry
@@ -35,9 +36,10 @@ ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
       messages_received(counter(registry, "chaos_probe_messages_received_total",
                                 "Messages of this probe run delivered to its consumer, first deliveries.")),
       messages_lost(counter(registry, "chaos_probe_messages_lost_total",
-                            "Messages JetStream acknowledged to the probe's publisher (stored by a quorum of the "
-                            "stream's replicas) that its durable consumer, existing since before the publish, had "
-                            "not delivered within --loss-grace of the ack. Redeliveries count as delivered.")),
+                            "Messages the broker confirmed to the probe's publisher (stored by a quorum of the "
+                            "stream's or quorum queue's replicas) that its durable consumer, existing since before "
+                            "the publish, had not delivered within --loss-grace of the ack. Redeliveries count as "
+                            "delivered.")),
       messages_duplicated(counter(registry, "chaos_probe_messages_duplicated_total",
                                   "Deliveries of a sequence that had already been delivered (skipped by "
                                   "--dedupe-window or not).")),
@@ -45,18 +47,24 @@ ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
                                        "Deliveries of a sequence that had already been delivered and that the "
                                        "consumer processed again (equals the duplicated count when "
                                        "--dedupe-window is 0).")),
+      messages_redelivered(counter(registry, "chaos_probe_messages_redelivered_total",
+                                   "Duplicated deliveries the broker marked as redeliveries (an unacked copy "
+                                   "delivered again); the other duplicates are second stored copies of a "
+                                   "publish.")),
       publish_retries(counter(registry, "chaos_probe_publish_retries_total",
-                              "Re-sends of a failed publish, same Nats-Msg-Id (--publish-retries); "
+                              "Re-sends of a failed publish, same message id (--publish-retries); "
                               "not counted in the attempts.")),
       failovers(counter(registry, "chaos_probe_failovers_total",
                         "Forced reconnects to the next server after --failover-after failed publishes in a row.")),
       messages_late(counter(registry, "chaos_probe_messages_late_total",
                             "Messages delivered after they had been counted as lost.")),
-      reconnects(counter(registry, "chaos_probe_reconnects_total", "Reconnections to the NATS cluster.")),
+      reconnects(counter(registry, "chaos_probe_reconnects_total", "Reconnections to the cluster after a lost connection (RabbitMQ: the "
+                                     "publisher's or the consumer's).")),
       disconnects(counter(registry, "chaos_probe_disconnects_total",
-                          "Losses of the connection to the NATS cluster.")),
+                          "Losses of a connection to the cluster (RabbitMQ: the publisher's or the "
+                          "consumer's).")),
       consume_errors(counter(registry, "chaos_probe_consume_errors_total",
-                             "Failed fetches from the probe's pull consumer (timeouts excluded).")),
+                             "Failed fetches from the probe's consumer (timeouts excluded).")),
       messages_awaiting(registry
                             .gauge("chaos_probe_messages_awaiting",
                                    "Acknowledged messages within the grace period not delivered yet.")
@@ -72,9 +80,9 @@ ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
                                "after an ack; grows by up to --ack-timeout between updates).")
                         .with({})),
       consumer_recreations(counter(registry, "chaos_probe_consumer_recreations_total",
-                                   "Times the probe's durable consumer was gone and was re-created at the "
-                                   "stream's next message (messages stored meanwhile count as lost).")),
-      connected(registry.gauge("chaos_probe_connected", "1 while connected to the NATS cluster.").with({})) {}
+                                   "Times the probe's durable consumer (RabbitMQ: its queue) was gone and "
+                                   "was re-created empty (messages stored meanwhile count as lost).")),
+      connected(registry.gauge("chaos_probe_connected", "1 while connected to the cluster (RabbitMQ: the publisher's connection).").with({})) {}
 
 void export_config_info(metrics::Registry& registry,
                         const std::vector<std::pair<std::string, std::string>>& labels) {

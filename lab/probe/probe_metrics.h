@@ -22,6 +22,7 @@ struct ProbeMetrics {
   metrics::Counter& messages_lost;
   metrics::Counter& messages_duplicated;
   metrics::Counter& messages_processed_twice;
+  metrics::Counter& messages_redelivered;
   metrics::Counter& publish_retries;
   metrics::Counter& failovers;
   metrics::Counter& messages_late;

@@ -1,5 +1,5 @@
 // Classifies the probe's messages by their sequence numbers: a message that
-// was acknowledged by JetStream and not consumed within the grace period is
+// was confirmed by the broker and not consumed within the grace period is
 // lost; a sequence consumed twice is duplicated. Pure logic over explicit
 // times so tests need no clock and no broker.
 //
@@ -24,7 +24,7 @@ class SequenceTracker {
   explicit SequenceTracker(Duration grace) : grace_(grace) {}
 
   // The publish of `sequence` finished at `now`; `acked` says whether
-  // JetStream confirmed it. Sequences must be reported in increasing order.
+  // the broker confirmed it. Sequences must be reported in increasing order.
   void published(std::uint64_t sequence, bool acked, SteadyTime now);
   // A consumer delivered `sequence`.
   Delivery received(std::uint64_t sequence);

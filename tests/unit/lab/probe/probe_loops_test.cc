@@ -13,7 +13,7 @@ namespace {
 
 using std::chrono::seconds;
 
-class FakeStream final : public StreamClient {
+class FakeStream final : public BrokerClient {
  public:
   Status publish(std::string_view body, Duration, std::string_view message_id) override {
     message_ids.emplace_back(message_id);
@@ -42,11 +42,11 @@ class FakeStream final : public StreamClient {
     if (!subscribed) return failed_precondition("fetch before subscribe");
     if (fetch_fails) return unavailable("consumer leader gone");
     std::vector<Delivered> deliveries;
-    for (std::uint64_t sequence : redeliveries) deliveries.push_back(Delivered{stored[sequence - 1], sequence});
+    for (std::uint64_t sequence : redeliveries) deliveries.push_back(Delivered{stored[sequence - 1], true});
     redeliveries.clear();
     while (next_delivery < stored.size() && static_cast<int>(deliveries.size()) < batch) {
       ++next_delivery;
-      deliveries.push_back(Delivered{stored[next_delivery - 1], next_delivery});
+      deliveries.push_back(Delivered{stored[next_delivery - 1], false});
     }
     return deliveries;
   }
@@ -239,6 +239,7 @@ TEST_F(ProbeOptionsTest, WithoutADedupeWindowEveryDuplicateIsProcessedTwice) {
   ASSERT_TRUE(loops.consume_once());
   EXPECT_EQ(metrics_.messages_duplicated.value(), 1);
   EXPECT_EQ(metrics_.messages_processed_twice.value(), 1);
+  EXPECT_EQ(metrics_.messages_redelivered.value(), 1) << "the broker marked it";
 }
 
 TEST_F(ProbeOptionsTest, TheDedupeWindowSkipsRedeliveriesItStillRemembers) {
@@ -268,6 +269,7 @@ TEST_F(ProbeOptionsTest, TheDedupeWindowAlsoSkipsASecondStoredCopy) {
   EXPECT_EQ(metrics_.messages_received.value(), 1);
   EXPECT_EQ(metrics_.messages_duplicated.value(), 1);
   EXPECT_EQ(metrics_.messages_processed_twice.value(), 0);
+  EXPECT_EQ(metrics_.messages_redelivered.value(), 0) << "a second stored copy is no redelivery";
 }
 
 // The bug behind "one message lost under 100 ms latency": the publisher

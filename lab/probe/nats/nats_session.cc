@@ -1,4 +1,4 @@
-#include "lab/probe/nats_session.h"
+#include "lab/probe/nats/nats_session.h"
 
 #include <chrono>
 #include <iostream>

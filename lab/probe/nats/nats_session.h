@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "lab/probe/broker_client.h"
 #include "lab/probe/probe_flags.h"
 #include "lab/probe/probe_metrics.h"
-#include "lab/probe/stream_client.h"
 
 namespace chaos::lab::probe {
 

@@ -1,4 +1,4 @@
-#include "lab/probe/nats_stream_client.h"
+#include "lab/probe/nats/nats_client.h"
 
 namespace chaos::lab::probe {
 
@@ -10,14 +10,14 @@ std::int64_t to_ms(Duration duration) {
 
 }  // namespace
 
-NatsStreamClient::NatsStreamClient(NatsSession& session, StreamSettings stream, ConsumerSettings consumer)
+NatsClient::NatsClient(NatsSession& session, StreamSettings stream, ConsumerSettings consumer)
     : session_(session), stream_(std::move(stream)), consumer_(std::move(consumer)) {}
 
 // cnats >= 3.4 no longer deletes the JetStream consumer on Destroy, so the
 // durable survives re-subscriptions and probe restarts.
-NatsStreamClient::~NatsStreamClient() { natsSubscription_Destroy(subscription_); }
+NatsClient::~NatsClient() { natsSubscription_Destroy(subscription_); }
 
-Status NatsStreamClient::publish(std::string_view body, Duration ack_timeout, std::string_view message_id) {
+Status NatsClient::publish(std::string_view body, Duration ack_timeout, std::string_view message_id) {
   jsPubOptions options;
   jsPubOptions_Init(&options);
   options.MaxWait = to_ms(ack_timeout);
@@ -38,7 +38,7 @@ Status NatsStreamClient::publish(std::string_view body, Duration ack_timeout, st
   return status == NATS_TIMEOUT ? deadline_exceeded(message) : unavailable(message);
 }
 
-StatusOr<Subscribed> NatsStreamClient::subscribe() {
+StatusOr<Subscribed> NatsClient::subscribe() {
   drop_subscription();
   std::shared_lock lock(handles_mutex_);
   jsErrCode js_error = static_cast<jsErrCode>(0);
@@ -64,7 +64,7 @@ StatusOr<Subscribed> NatsStreamClient::subscribe() {
   return lookup == NATS_NOT_FOUND ? Subscribed::kCreated : Subscribed::kBound;
 }
 
-StatusOr<std::vector<Delivered>> NatsStreamClient::fetch(int batch, Duration wait) {
+StatusOr<std::vector<Delivered>> NatsClient::fetch(int batch, Duration wait) {
   std::shared_lock lock(handles_mutex_);
   if (subscription_ == nullptr) return failed_precondition("fetch before subscribe");
   natsMsgList list{nullptr, 0};
@@ -76,7 +76,7 @@ StatusOr<std::vector<Delivered>> NatsStreamClient::fetch(int batch, Duration wai
     Delivered delivered;
     delivered.body.assign(natsMsg_GetData(message), static_cast<std::size_t>(natsMsg_GetDataLength(message)));
     jsMsgMetaData* meta = nullptr;
-    if (natsMsg_GetMetaData(&meta, message) == NATS_OK) delivered.stream_sequence = meta->Sequence.Stream;
+    if (natsMsg_GetMetaData(&meta, message) == NATS_OK) delivered.redelivered = meta->NumDelivered > 1;
     jsMsgMetaData_Destroy(meta);
     deliveries.push_back(std::move(delivered));
     natsMsg_Ack(message, nullptr);
@@ -86,12 +86,12 @@ StatusOr<std::vector<Delivered>> NatsStreamClient::fetch(int batch, Duration wai
   return unavailable("fetch from " + consumer_.durable + ": " + describe_nats_error(status, js_error));
 }
 
-void NatsStreamClient::drop_subscription() {
+void NatsClient::drop_subscription() {
   natsSubscription_Destroy(subscription_);
   subscription_ = nullptr;
 }
 
-StatusOr<FailedOver> NatsStreamClient::fail_over() {
+StatusOr<FailedOver> NatsClient::fail_over() {
   // Waits for a running fetch or subscribe. The subscription stays: it
   // belongs to the consumer thread, and on the closed connection its
   // fetches fail until subscribe() binds the durable (which survives on

@@ -1,4 +1,4 @@
-// StreamClient over cnats: synchronous JetStream publishes and a durable
+// BrokerClient over cnats: synchronous JetStream publishes and a durable
 // pull consumer (explicit acks) on the probe's stream. The publisher thread
 // publishes and fails over, the consumer thread owns the subscription
 // (subscribe, fetch, drop); fail_over() replaces the connection both use,
@@ -10,17 +10,17 @@
 #include <shared_mutex>
 #include <string>
 
-#include "lab/probe/nats_session.h"
-#include "lab/probe/stream_client.h"
+#include "lab/probe/broker_client.h"
+#include "lab/probe/nats/nats_session.h"
 
 namespace chaos::lab::probe {
 
-class NatsStreamClient final : public StreamClient {
+class NatsClient final : public BrokerClient {
  public:
-  NatsStreamClient(NatsSession& session, StreamSettings stream, ConsumerSettings consumer);
-  ~NatsStreamClient() override;
-  NatsStreamClient(const NatsStreamClient&) = delete;
-  NatsStreamClient& operator=(const NatsStreamClient&) = delete;
+  NatsClient(NatsSession& session, StreamSettings stream, ConsumerSettings consumer);
+  ~NatsClient() override;
+  NatsClient(const NatsClient&) = delete;
+  NatsClient& operator=(const NatsClient&) = delete;
 
   Status publish(std::string_view body, Duration ack_timeout, std::string_view message_id) override;
   StatusOr<Subscribed> subscribe() override;

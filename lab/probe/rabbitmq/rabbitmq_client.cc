@@ -1,0 +1,293 @@
+#include "lab/probe/rabbitmq/rabbitmq_client.h"
+
+#include <algorithm>
+#include <iostream>
+#include <random>
+
+#include "common/duration.h"
+#include "lab/probe/rabbitmq/amqp_frames.h"
+
+namespace chaos::lab::probe {
+namespace {
+
+SteadyTime rabbitmq_now() { return std::chrono::steady_clock::now(); }
+
+std::vector<AmqpServer> rabbitmq_parse_servers(const SessionSettings& session) {
+  std::vector<AmqpServer> servers;
+  for (const auto& url : session.servers) {
+    auto server = parse_amqp_url(url);
+    if (server.ok()) servers.push_back(*server);
+  }
+  if (session.randomize) std::shuffle(servers.begin(), servers.end(), std::mt19937(std::random_device()()));
+  return servers;
+}
+
+std::string rabbitmq_bytes(amqp_bytes_t bytes) {
+  return bytes.len == 0 ? std::string() : std::string(static_cast<const char*>(bytes.bytes), bytes.len);
+}
+
+}  // namespace
+
+RabbitMqClient::RabbitMqClient(ProbeMetrics& metrics, const SessionSettings& session, RabbitMqSettings settings)
+    : metrics_(metrics), servers_(rabbitmq_parse_servers(session)), settings_(std::move(settings)) {}
+
+Status RabbitMqClient::connect() {
+  std::lock_guard lock(publisher_mutex_);
+  if (publisher_.is_open()) return {};
+  return open_publisher();
+}
+
+// One server per call (the one at publisher_index_; a failure moves the
+// index on), so a publish never waits for more than one connect timeout.
+Status RabbitMqClient::open_publisher() {
+  if (servers_.empty()) return invalid_argument("--servers: no valid amqp:// URL");
+  const std::size_t index = publisher_index_;
+  preferred_index_ = index;
+  Status status = publisher_.open(servers_[index], settings_.connection);
+  bool created = false;
+  if (status.ok()) status = publisher_.ensure_queue(settings_.queue, created);
+  if (status.ok()) {
+    amqp_confirm_select(publisher_.state(), AmqpConnection::kChannel);
+    status = publisher_.check(amqp_get_rpc_reply(publisher_.state()), "confirm.select");
+  }
+  if (!status.ok()) {
+    publisher_.close();
+    publisher_index_ = (index + 1) % servers_.size();
+    return status;
+  }
+  if (created && queue_declared_.exchange(true)) note_queue_recreated();
+  queue_declared_ = true;
+  next_tag_ = 1;
+  metrics_.connected.set(1);
+  if (publisher_lost_) metrics_.reconnects.inc();
+  publisher_lost_ = false;
+  return {};
+}
+
+Status RabbitMqClient::lose_publisher(Status status) {
+  if (publisher_.is_open()) publisher_.close();
+  if (!publisher_lost_) metrics_.disconnects.inc();
+  publisher_lost_ = true;
+  metrics_.connected.set(0);
+  // A dead connection's server is skipped: the next publish tries the next.
+  publisher_index_ = (publisher_index_ + 1) % std::max<std::size_t>(servers_.size(), 1);
+  return status;
+}
+
+Status RabbitMqClient::publish(std::string_view body, Duration ack_timeout, std::string_view message_id) {
+  std::lock_guard lock(publisher_mutex_);
+  if (!publisher_.is_open()) {
+    if (Status opened = open_publisher(); !opened.ok()) return unavailable("publish: not connected: " + opened.message());
+  }
+  const SteadyTime deadline = rabbitmq_now() + ack_timeout;
+  amqp_maybe_release_buffers(publisher_.state());
+  const std::string id(message_id);
+  amqp_basic_properties_t properties{};
+  properties._flags = AMQP_BASIC_DELIVERY_MODE_FLAG;
+  properties.delivery_mode = 2;  // persistent
+  if (!id.empty()) {
+    properties._flags |= AMQP_BASIC_MESSAGE_ID_FLAG;
+    properties.message_id = amqp_cstring_bytes(id.c_str());
+  }
+  amqp_bytes_t content{body.size(), const_cast<char*>(body.data())};
+  const int sent = amqp_basic_publish(publisher_.state(), AmqpConnection::kChannel, amqp_empty_bytes,
+                                      amqp_cstring_bytes(settings_.queue.c_str()), /*mandatory=*/1,
+                                      /*immediate=*/0, &properties, content);
+  if (sent != AMQP_STATUS_OK) {
+    return lose_publisher(unavailable("publish to " + publisher_.host_port() + ": " + amqp_error_string2(sent)));
+  }
+  const std::uint64_t tag = next_tag_++;
+  return wait_for_confirm(tag, deadline, ack_timeout);
+}
+
+// Reads frames until the confirm for `tag` (late confirms of publishes that
+// had timed out are skipped), a basic.return (the queue does not exist:
+// reported after its confirm), a close from the server, or the deadline.
+Status RabbitMqClient::wait_for_confirm(std::uint64_t tag, SteadyTime deadline, Duration ack_timeout) {
+  const std::string where = publisher_.host_port();
+  std::string returned;
+  while (true) {
+    timeval remaining = amqp_timeval(deadline - rabbitmq_now());
+    amqp_frame_t frame;
+    const int status = amqp_simple_wait_frame_noblock(publisher_.state(), &frame, &remaining);
+    if (status == AMQP_STATUS_TIMEOUT) {
+      return deadline_exceeded("no publisher confirm from " + where + " within " + format_duration(ack_timeout));
+    }
+    if (status == AMQP_STATUS_HEARTBEAT_TIMEOUT) {
+      // A paused server: the confirm will not come, and the connection is
+      // dropped like any other that missed two heartbeats.
+      return lose_publisher(deadline_exceeded("no publisher confirm from " + where +
+                                              ": the server missed two heartbeats, connection dropped"));
+    }
+    if (status != AMQP_STATUS_OK) {
+      return lose_publisher(
+          unavailable("waiting for the publisher confirm from " + where + ": " + amqp_error_string2(status)));
+    }
+    if (frame.frame_type != AMQP_FRAME_METHOD) continue;  // a returned message's header and body
+    const amqp_method_t& method = frame.payload.method;
+    if (method.id == AMQP_BASIC_ACK_METHOD) {
+      const auto* ack = static_cast<const amqp_basic_ack_t*>(method.decoded);
+      if (!amqp_confirm_covers(tag, ack->delivery_tag, ack->multiple != 0)) continue;
+      if (!returned.empty()) return not_found(returned);
+      return {};
+    }
+    if (method.id == AMQP_BASIC_NACK_METHOD) {
+      const auto* nack = static_cast<const amqp_basic_nack_t*>(method.decoded);
+      if (!amqp_confirm_covers(tag, nack->delivery_tag, nack->multiple != 0)) continue;
+      return unavailable("publish nacked by " + where + ": the queue could not store it");
+    }
+    if (method.id == AMQP_BASIC_RETURN_METHOD) {
+      const auto* returned_method = static_cast<const amqp_basic_return_t*>(method.decoded);
+      returned = "publish returned unroutable by " + where + ": " + std::to_string(returned_method->reply_code) +
+                 " " + rabbitmq_bytes(returned_method->reply_text) + " (queue " + settings_.queue + " missing)";
+      continue;
+    }
+    if (method.id == AMQP_CONNECTION_CLOSE_METHOD || method.id == AMQP_CHANNEL_CLOSE_METHOD) {
+      return lose_publisher(publisher_.closed_by_server(method, "publish"));
+    }
+  }
+}
+
+void RabbitMqClient::note_queue_recreated() {
+  metrics_.consumer_recreations.inc();
+  std::cerr << "chaos-probe: queue " << settings_.queue
+            << " was gone and has been re-created; messages stored meanwhile will be counted as lost\n";
+}
+
+StatusOr<FailedOver> RabbitMqClient::fail_over() {
+  std::lock_guard lock(publisher_mutex_);
+  FailedOver moved;
+  if (publisher_.is_open()) {
+    moved.from = publisher_.host_port();
+    publisher_.close();
+    publisher_index_ = (publisher_index_ + 1) % std::max<std::size_t>(servers_.size(), 1);
+  }
+  metrics_.connected.set(0);
+  const bool was_lost = publisher_lost_;
+  publisher_lost_ = false;  // a forced move is not a reconnect
+  if (open_publisher().ok()) {
+    moved.to = publisher_.host_port();
+  } else {
+    publisher_lost_ = was_lost;
+    preferred_index_ = publisher_index_;
+  }
+  return moved;
+}
+
+StatusOr<Subscribed> RabbitMqClient::open_consumer() {
+  if (servers_.empty()) return invalid_argument("--servers: no valid amqp:// URL");
+  const std::size_t index = consumer_index_;
+  bool created = false;
+  Status status = consumer_.open(servers_[index], settings_.connection);
+  if (status.ok()) status = consumer_.ensure_queue(settings_.queue, created);
+  if (status.ok()) {
+    amqp_basic_qos(consumer_.state(), AmqpConnection::kChannel, 0, static_cast<std::uint16_t>(settings_.prefetch), 0);
+    status = consumer_.check(amqp_get_rpc_reply(consumer_.state()), "basic.qos");
+  }
+  if (status.ok()) {
+    amqp_basic_consume(consumer_.state(), AmqpConnection::kChannel, amqp_cstring_bytes(settings_.queue.c_str()),
+                       amqp_empty_bytes, /*no_local=*/0, /*no_ack=*/0, /*exclusive=*/0, amqp_empty_table);
+    status = consumer_.check(amqp_get_rpc_reply(consumer_.state()), "basic.consume " + settings_.queue);
+  }
+  if (!status.ok()) {
+    consumer_.close();
+    consumer_index_ = (index + 1) % servers_.size();
+    return status;
+  }
+  if (consumer_lost_) metrics_.reconnects.inc();
+  consumer_lost_ = false;
+  queue_declared_ = true;
+  return created ? Subscribed::kCreated : Subscribed::kBound;
+}
+
+Status RabbitMqClient::lose_consumer(Status status) {
+  consumer_.close();
+  if (!consumer_lost_) metrics_.disconnects.inc();
+  consumer_lost_ = true;
+  consumer_index_ = (consumer_index_ + 1) % std::max<std::size_t>(servers_.size(), 1);
+  return status;
+}
+
+StatusOr<Subscribed> RabbitMqClient::subscribe() {
+  drop_subscription();
+  // Start where the publisher is: after a failover both use the new server.
+  consumer_index_ = preferred_index_.load() % std::max<std::size_t>(servers_.size(), 1);
+  auto subscribed = open_consumer();
+  if (!subscribed.ok()) return subscribed.status();
+  subscribed_ = true;
+  return subscribed;
+}
+
+void RabbitMqClient::drop_subscription() {
+  consumer_.close();
+  subscribed_ = false;
+}
+
+StatusOr<std::vector<Delivered>> RabbitMqClient::fetch(int batch, Duration wait) {
+  if (!subscribed_) return failed_precondition("fetch before subscribe");
+  if (!consumer_.is_open()) {
+    // The connection died in an earlier fetch: consume again on the next
+    // server (the queue is durable, nothing was lost with the connection).
+    auto reopened = open_consumer();
+    if (!reopened.ok()) return unavailable("consumer not connected: " + reopened.status().message());
+    // subscribe() reports a created queue to the loops; a reopen here
+    // counts it itself.
+    if (*reopened == Subscribed::kCreated) note_queue_recreated();
+  }
+  std::vector<Delivered> deliveries;
+  const std::string where = consumer_.host_port();
+  for (int i = 0; i < batch; ++i) {
+    amqp_maybe_release_buffers(consumer_.state());
+    // The first message may take up to `wait`; the rest only if already here.
+    timeval timeout = amqp_timeval(i == 0 ? wait : Duration::zero());
+    amqp_envelope_t envelope;
+    const amqp_rpc_reply_t reply = amqp_consume_message(consumer_.state(), &envelope, &timeout, 0);
+    if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
+      deliveries.push_back(Delivered{rabbitmq_bytes(envelope.message.body),
+                                     amqp_is_redelivery(envelope.redelivered != 0, envelope.message.properties)});
+      const int acked = amqp_basic_ack(consumer_.state(), AmqpConnection::kChannel, envelope.delivery_tag, 0);
+      amqp_destroy_envelope(&envelope);
+      if (acked != AMQP_STATUS_OK) {
+        (void)lose_consumer(unavailable("ack to " + where + ": " + amqp_error_string2(acked)));
+        break;  // unacked ones come again, as redeliveries
+      }
+      continue;
+    }
+    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) break;
+    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+      // Something other than a delivery: read it.
+      amqp_frame_t frame;
+      timeval now{0, 0};
+      const int status = amqp_simple_wait_frame_noblock(consumer_.state(), &frame, &now);
+      if (status == AMQP_STATUS_TIMEOUT) continue;
+      if (status != AMQP_STATUS_OK) {
+        Status lost = lose_consumer(unavailable("consume from " + where + ": " + amqp_error_string2(status)));
+        if (deliveries.empty()) return lost;
+        break;
+      }
+      if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+      const amqp_method_t& method = frame.payload.method;
+      Status lost;
+      if (method.id == AMQP_CONNECTION_CLOSE_METHOD || method.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        lost = lose_consumer(consumer_.closed_by_server(method, "consume from " + settings_.queue));
+      } else if (method.id == AMQP_BASIC_CANCEL_METHOD) {
+        lost = lose_consumer(unavailable("consume from " + settings_.queue + ": " + where +
+                                         " cancelled the consumer (queue deleted or its leader moved)"));
+      } else {
+        continue;
+      }
+      if (deliveries.empty()) return lost;
+      break;
+    }
+    const std::string reason = reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+                                       reply.library_error == AMQP_STATUS_HEARTBEAT_TIMEOUT
+                                   ? "the server missed two heartbeats, connection dropped"
+                                   : amqp_describe_reply(reply);
+    Status lost = lose_consumer(unavailable("consume from " + where + ": " + reason));
+    if (deliveries.empty()) return lost;
+    break;
+  }
+  return deliveries;
+}
+
+}  // namespace chaos::lab::probe

@@ -1,0 +1,86 @@
+// BrokerClient over AMQP 0-9-1 (rabbitmq-c, synchronous API) on one quorum
+// queue. Two connections, one per probe thread, so neither waits on the
+// other's socket:
+// - the publisher's, in confirm mode: each publish is persistent
+//   (delivery_mode 2, mandatory) and waits for its basic.ack / basic.nack;
+// - the consumer's: basic.qos prefetch, basic.consume with manual acks,
+//   every delivery acked on receipt.
+// A dead connection (heartbeat timeout, socket error, server close) is
+// reopened on the next call on the next server of the order; fail_over()
+// moves the publisher on and the consumer follows it at its next
+// subscribe().
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "lab/probe/broker_client.h"
+#include "lab/probe/probe_flags.h"
+#include "lab/probe/probe_metrics.h"
+#include "lab/probe/rabbitmq/amqp_connection.h"
+#include "lab/probe/rabbitmq/amqp_url.h"
+
+namespace chaos::lab::probe {
+
+struct RabbitMqSettings {
+  std::string queue = "chaos-probe";
+  // Deliveries in flight to the consumer before it acks; bounds what a
+  // closed consumer connection hands back for redelivery.
+  int prefetch = 100;
+  AmqpConnectionOptions connection;
+};
+
+class RabbitMqClient final : public BrokerClient {
+ public:
+  // `session.servers` must be valid amqp:// URLs (resolve_probe_flags
+  // checked them) in the order to try.
+  RabbitMqClient(ProbeMetrics& metrics, const SessionSettings& session, RabbitMqSettings settings);
+  ~RabbitMqClient() override = default;
+  RabbitMqClient(const RabbitMqClient&) = delete;
+  RabbitMqClient& operator=(const RabbitMqClient&) = delete;
+
+  // Opens the publisher's connection and declares the queue; callers retry
+  // while it fails (the cluster may still be forming).
+  Status connect();
+
+  Status publish(std::string_view body, Duration ack_timeout, std::string_view message_id) override;
+  StatusOr<Subscribed> subscribe() override;
+  StatusOr<std::vector<Delivered>> fetch(int batch, Duration wait) override;
+  void drop_subscription() override;
+  StatusOr<FailedOver> fail_over() override;
+
+ private:
+  // Publisher side (publisher_mutex_ held).
+  Status open_publisher();
+  Status lose_publisher(Status status);
+  Status wait_for_confirm(std::uint64_t tag, SteadyTime deadline, Duration ack_timeout);
+  // Consumer side (consumer thread only).
+  StatusOr<Subscribed> open_consumer();
+  Status lose_consumer(Status status);
+  // A queue declared before was missing and has been declared again.
+  void note_queue_recreated();
+
+  ProbeMetrics& metrics_;
+  std::vector<AmqpServer> servers_;
+  RabbitMqSettings settings_;
+
+  std::mutex publisher_mutex_;
+  AmqpConnection publisher_;
+  std::size_t publisher_index_ = 0;
+  std::uint64_t next_tag_ = 1;  // the delivery tag of the next publish on this channel
+  bool publisher_lost_ = false;  // a reopen after this counts as a reconnect
+  // Where the publisher is (or goes next): the consumer starts there.
+  std::atomic<std::size_t> preferred_index_{0};
+  // Set by the first successful declare or bind, by either connection.
+  std::atomic<bool> queue_declared_{false};
+
+  AmqpConnection consumer_;
+  std::size_t consumer_index_ = 0;
+  bool subscribed_ = false;
+  bool consumer_lost_ = false;
+};
+
+}  // namespace chaos::lab::probe
