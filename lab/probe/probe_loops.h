@@ -5,9 +5,11 @@
 // already processed). Both share one SequenceTracker.
 //
 // Order matters: subscribe() must succeed before publishing starts. The
-// durable consumer is created with DeliverNew, so a message stored before
-// it exists is never delivered and would be counted as lost (the probe did
-// exactly that to its first message until it subscribed first).
+// NATS durable consumer is created with DeliverNew, so a message stored
+// before it exists is never delivered and would be counted as lost (the
+// probe did exactly that to its first message until it subscribed first).
+// A RabbitMQ queue keeps messages for whichever consumer comes, once it is
+// declared; subscribing first costs nothing there.
 #pragma once
 
 #include <atomic>

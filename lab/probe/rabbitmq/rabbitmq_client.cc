@@ -235,59 +235,71 @@ StatusOr<std::vector<Delivered>> RabbitMqClient::fetch(int batch, Duration wait)
     if (*reopened == Subscribed::kCreated) note_queue_recreated();
   }
   std::vector<Delivered> deliveries;
-  const std::string where = consumer_.host_port();
   for (int i = 0; i < batch; ++i) {
-    amqp_maybe_release_buffers(consumer_.state());
     // The first message may take up to `wait`; the rest only if already here.
-    timeval timeout = amqp_timeval(i == 0 ? wait : Duration::zero());
-    amqp_envelope_t envelope;
-    const amqp_rpc_reply_t reply = amqp_consume_message(consumer_.state(), &envelope, &timeout, 0);
-    if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
-      deliveries.push_back(Delivered{rabbitmq_bytes(envelope.message.body),
-                                     amqp_is_redelivery(envelope.redelivered != 0, envelope.message.properties)});
-      const int acked = amqp_basic_ack(consumer_.state(), AmqpConnection::kChannel, envelope.delivery_tag, 0);
-      amqp_destroy_envelope(&envelope);
-      if (acked != AMQP_STATUS_OK) {
-        (void)lose_consumer(unavailable("ack to " + where + ": " + amqp_error_string2(acked)));
-        break;  // unacked ones come again, as redeliveries
-      }
-      continue;
-    }
-    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) break;
-    if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
-      // Something other than a delivery: read it.
-      amqp_frame_t frame;
-      timeval now{0, 0};
-      const int status = amqp_simple_wait_frame_noblock(consumer_.state(), &frame, &now);
-      if (status == AMQP_STATUS_TIMEOUT) continue;
-      if (status != AMQP_STATUS_OK) {
-        Status lost = lose_consumer(unavailable("consume from " + where + ": " + amqp_error_string2(status)));
-        if (deliveries.empty()) return lost;
-        break;
-      }
-      if (frame.frame_type != AMQP_FRAME_METHOD) continue;
-      const amqp_method_t& method = frame.payload.method;
-      Status lost;
-      if (method.id == AMQP_CONNECTION_CLOSE_METHOD || method.id == AMQP_CHANNEL_CLOSE_METHOD) {
-        lost = lose_consumer(consumer_.closed_by_server(method, "consume from " + settings_.queue));
-      } else if (method.id == AMQP_BASIC_CANCEL_METHOD) {
-        lost = lose_consumer(unavailable("consume from " + settings_.queue + ": " + where +
-                                         " cancelled the consumer (queue deleted or its leader moved)"));
-      } else {
-        continue;
-      }
-      if (deliveries.empty()) return lost;
+    auto more = consume_one(i == 0 ? wait : Duration::zero(), deliveries);
+    if (!more.ok()) {
+      // What was delivered stays delivered; the error shows at the next
+      // fetch, which reopens the connection.
+      if (deliveries.empty()) return more.status();
       break;
     }
-    const std::string reason = reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
-                                       reply.library_error == AMQP_STATUS_HEARTBEAT_TIMEOUT
-                                   ? "the server missed two heartbeats, connection dropped"
-                                   : amqp_describe_reply(reply);
-    Status lost = lose_consumer(unavailable("consume from " + where + ": " + reason));
-    if (deliveries.empty()) return lost;
-    break;
+    if (!*more) break;
   }
   return deliveries;
+}
+
+// True when a delivery was added; false when none came within `wait`; an
+// error when the connection was lost (and closed).
+StatusOr<bool> RabbitMqClient::consume_one(Duration wait, std::vector<Delivered>& deliveries) {
+  amqp_maybe_release_buffers(consumer_.state());
+  timeval timeout = amqp_timeval(wait);
+  amqp_envelope_t envelope;
+  const amqp_rpc_reply_t reply = amqp_consume_message(consumer_.state(), &envelope, &timeout, 0);
+  if (reply.reply_type == AMQP_RESPONSE_NORMAL) {
+    deliveries.push_back(Delivered{rabbitmq_bytes(envelope.message.body),
+                                   amqp_is_redelivery(envelope.redelivered != 0, envelope.message.properties)});
+    const int acked = amqp_basic_ack(consumer_.state(), AmqpConnection::kChannel, envelope.delivery_tag, 0);
+    amqp_destroy_envelope(&envelope);
+    // An ack that did not go out: the broker redelivers the message.
+    if (acked != AMQP_STATUS_OK) {
+      return lose_consumer(unavailable("ack to " + consumer_.host_port() + ": " + amqp_error_string2(acked)));
+    }
+    return true;
+  }
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_TIMEOUT) return false;
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+    CHAOS_RETURN_IF_ERROR(read_consumer_frame());
+    return consume_one(Duration::zero(), deliveries);
+  }
+  const bool silent = reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
+                      reply.library_error == AMQP_STATUS_HEARTBEAT_TIMEOUT;
+  return lose_consumer(unavailable("consume from " + consumer_.host_port() + ": " +
+                                   (silent ? "the server missed two heartbeats, connection dropped"
+                                           : amqp_describe_reply(reply))));
+}
+
+// A frame other than a delivery is waiting: a close or a consumer cancel
+// ends the connection, anything else is skipped.
+Status RabbitMqClient::read_consumer_frame() {
+  const std::string where = consumer_.host_port();
+  amqp_frame_t frame;
+  timeval immediately{0, 0};
+  const int status = amqp_simple_wait_frame_noblock(consumer_.state(), &frame, &immediately);
+  if (status == AMQP_STATUS_TIMEOUT) return {};
+  if (status != AMQP_STATUS_OK) {
+    return lose_consumer(unavailable("consume from " + where + ": " + amqp_error_string2(status)));
+  }
+  if (frame.frame_type != AMQP_FRAME_METHOD) return {};
+  const amqp_method_t& method = frame.payload.method;
+  if (method.id == AMQP_CONNECTION_CLOSE_METHOD || method.id == AMQP_CHANNEL_CLOSE_METHOD) {
+    return lose_consumer(consumer_.closed_by_server(method, "consume from " + settings_.queue));
+  }
+  if (method.id == AMQP_BASIC_CANCEL_METHOD) {
+    return lose_consumer(unavailable("consume from " + settings_.queue + ": " + where +
+                                     " cancelled the consumer (queue deleted or its leader moved)"));
+  }
+  return {};
 }
 
 }  // namespace chaos::lab::probe

@@ -60,6 +60,8 @@ class RabbitMqClient final : public BrokerClient {
   // Consumer side (consumer thread only).
   StatusOr<Subscribed> open_consumer();
   Status lose_consumer(Status status);
+  StatusOr<bool> consume_one(Duration wait, std::vector<Delivered>& deliveries);
+  Status read_consumer_frame();
   // A queue declared before was missing and has been declared again.
   void note_queue_recreated();
 

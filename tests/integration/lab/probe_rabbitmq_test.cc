@@ -239,6 +239,16 @@ TEST_F(ProbeRabbitmqTest, ConfirmsConsumesAndSurvivesAPausedNode) {
   EXPECT_GE(metrics.disconnects.value(), 1) << "the paused node's connection was dropped";
   EXPECT_GE(metrics.reconnects.value(), 1);
   EXPECT_EQ(metrics.connected.value(), 1);
+  // A forced failover with one server reopens the publisher on it; it is
+  // not a reconnect after a loss.
+  const double reconnects = metrics.reconnects.value();
+  auto moved = client.fail_over();
+  ASSERT_TRUE(moved.ok());
+  EXPECT_EQ(moved->from, "127.0.0.1:5672");
+  EXPECT_EQ(moved->to, "127.0.0.1:5672");
+  EXPECT_EQ(metrics.reconnects.value(), reconnects);
+  const Status after_failover = client.publish("moved", kAckTimeout, "");
+  EXPECT_TRUE(after_failover.ok()) << after_failover.message();
   client.drop_subscription();
 
   // The binary end to end: --broker rabbitmq picks this driver.
