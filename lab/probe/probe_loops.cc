@@ -1,8 +1,9 @@
 #include "lab/probe/probe_loops.h"
 
-#include <iostream>
+#include <string>
 
 #include "lab/probe/payload.h"
+#include "lab/probe/probe_log.h"
 
 namespace chaos::lab::probe {
 
@@ -40,8 +41,8 @@ Status ProbeLoops::subscribe() {
     // the new one starts at the next message, so what was stored meanwhile
     // will count as lost. Say so; it is not a broker losing acked data.
     metrics_.consumer_recreations.inc();
-    std::cerr << "chaos-probe: durable consumer was gone and has been re-created; messages stored "
-                 "meanwhile will be counted as lost\n";
+    probe_log("durable consumer was gone and has been re-created; messages stored meanwhile will be counted "
+              "as lost");
   }
   subscribed_ = true;
   return {};
@@ -90,6 +91,7 @@ Status ProbeLoops::publish_with_retries(std::string_view body, std::string_view 
 // evidence a finding needs. Once a second at most, so a flapping server
 // cannot flood the log.
 void ProbeLoops::log_publish_transition(const Status& status, std::uint64_t sequence) {
+  if (!status.ok()) last_publish_error_ = status.message();
   if (status.ok() == publishes_ok_) {
     if (!status.ok()) ++failed_publishes_;
     return;
@@ -102,12 +104,12 @@ void ProbeLoops::log_publish_transition(const Status& status, std::uint64_t sequ
   logged_transition_ = now;
   publishes_ok_ = status.ok();
   if (status.ok()) {
-    std::cerr << "chaos-probe: publishes acknowledged again at message " << sequence << " after "
-              << failed_publishes_ << " failed\n";
+    probe_log("publishes acknowledged again at message " + std::to_string(sequence) + " after " +
+              std::to_string(failed_publishes_) + " failed (the last: " + last_publish_error_ + ")");
     failed_publishes_ = 0;
   } else {
     failed_publishes_ = 1;
-    std::cerr << "chaos-probe: publishes failing from message " << sequence << ": " << status.message() << "\n";
+    probe_log("publishes failing from message " + std::to_string(sequence) + ": " + status.message());
   }
 }
 
@@ -135,14 +137,14 @@ void ProbeLoops::fail_over() {
   failures_in_a_row_ = 0;
   auto moved = client_.fail_over();
   if (!moved.ok()) {
-    std::cerr << "chaos-probe: failover after " << failures << " failed publishes in a row failed: "
-              << moved.status().message() << "\n";
+    probe_log("failover after " + std::to_string(failures) + " failed publishes in a row failed: " +
+              moved.status().message());
     return;
   }
   metrics_.failovers.inc();
-  std::cerr << "chaos-probe: failover after " << failures << " failed publishes in a row: from "
-            << (moved->from.empty() ? "(not connected)" : moved->from) << " to "
-            << (moved->to.empty() ? "(still connecting)" : moved->to) << "\n";
+  probe_log("failover after " + std::to_string(failures) + " failed publishes in a row: from " +
+            (moved->from.empty() ? std::string("(not connected)") : moved->from) + " to " +
+            (moved->to.empty() ? std::string("(still connecting)") : moved->to));
   // The consumer thread binds the durable on the new connection at its
   // next fetch instead of waiting for fetches to fail for kResubscribeAfter.
   resubscribe_requested_ = true;
@@ -217,7 +219,7 @@ bool ProbeLoops::resubscribe_until(const std::atomic<bool>& stop) {
   while (!stop.load()) {
     const Status status = subscribe();
     if (status.ok()) return true;
-    std::cerr << "chaos-probe: " << status.message() << "; retrying\n";
+    probe_log(status.message() + "; retrying");
     clock_.sleep_until(clock_.steady_now() + std::chrono::seconds(1));
   }
   return false;
@@ -232,7 +234,7 @@ void ProbeLoops::consume_until(const std::atomic<bool>& stop) {
       continue;
     }
     if (clock_.steady_now() - last_success > kResubscribeAfter) {
-      std::cerr << "chaos-probe: fetch keeps failing (" << last_fetch_error_ << "); subscribing again\n";
+      probe_log("fetch keeps failing (" + last_fetch_error_ + "); subscribing again");
       if (!resubscribe_until(stop)) return;
       last_success = clock_.steady_now();
     } else {

@@ -76,6 +76,7 @@ class ProbeLoops {
   // What stderr last said about publishing (publisher thread only).
   bool publishes_ok_ = true;
   std::uint64_t failed_publishes_ = 0;
+  std::string last_publish_error_;  // what the latest failed publish said
   std::optional<SteadyTime> logged_transition_;
   std::string last_fetch_error_;     // consumer thread only
 };

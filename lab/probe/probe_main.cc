@@ -6,7 +6,6 @@
 
 #include <CLI/CLI.hpp>
 #include <atomic>
-#include <iostream>
 #include <random>
 #include <sstream>
 #include <string>
@@ -17,6 +16,7 @@
 #include "lab/probe/nats/nats_client.h"
 #include "lab/probe/nats/nats_session.h"
 #include "lab/probe/probe_flags.h"
+#include "lab/probe/probe_log.h"
 #include "lab/probe/probe_loops.h"
 #include "lab/probe/rabbitmq/rabbitmq_client.h"
 #include "metrics/metrics_server.h"
@@ -40,7 +40,7 @@ void block_termination_signals(sigset_t& signals) {
 }
 
 int fail(const std::string& message, int code) {
-  std::cerr << "chaos-probe: " << message << "\n";
+  chaos::lab::probe::probe_log(message);
   return code;
 }
 
@@ -53,7 +53,7 @@ bool retry_until_ok(Attempt attempt, const sigset_t& signals) {
   while (true) {
     const chaos::Status status = attempt();
     if (status.ok()) return true;
-    std::cerr << "chaos-probe: " << status.message() << "; retrying\n";
+    chaos::lab::probe::probe_log(status.message() + "; retrying");
     if (sigtimedwait(&signals, nullptr, &one_second) > 0) return false;
   }
 }
@@ -72,7 +72,7 @@ int run_probe(chaos::lab::probe::BrokerClient& client, chaos::lab::probe::ProbeM
   std::thread consumer([&] { loops.consume_until(stop); });
   int received = 0;
   sigwait(&signals, &received);
-  std::cerr << "chaos-probe: signal " << received << ", stopping\n";
+  chaos::lab::probe::probe_log("signal " + std::to_string(received) + ", stopping");
   stop = true;
   clock.wake_all();
   publisher.join();
@@ -103,8 +103,9 @@ int main(int argc, char** argv) {
   if (auto status = metrics_server.start(metrics_address->first, metrics_address->second); !status.ok()) {
     return fail(status.message(), 1);
   }
-  std::cerr << "chaos-probe " << chaos::kVersion << ": run " << flags.settings.run_id << ", metrics on "
-            << metrics_address->first << ":" << metrics_server.port() << "/metrics\n";
+  chaos::lab::probe::probe_log(std::string("version ") + chaos::kVersion + ": run " + flags.settings.run_id +
+                               ", metrics on " + metrics_address->first + ":" +
+                               std::to_string(metrics_server.port()) + "/metrics");
   int exit_code = 0;
   if (flags.broker == chaos::lab::probe::Broker::kRabbitMq) {
     chaos::lab::probe::RabbitMqSettings rabbitmq;

@@ -25,7 +25,9 @@
 #include "common/url_encode.h"
 #include "lab/http_check.h"
 #include "lab/lab_layout.h"
+#include "common/clock.h"
 #include "lab/proc_scan.h"
+#include "lab/readiness.h"
 #include "lab/rabbitmq/management_api.h"
 #include "lab/rabbitmq/queue_leader.h"
 #include "lab/rabbitmq/rabbitmq_readiness.h"
@@ -71,6 +73,45 @@ bool rabbitmq_eventually(std::chrono::seconds limit, const std::function<bool()>
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
   return true;
+}
+
+// Every node's firewall and qdiscs, to compare before and after a run.
+std::string rabbitmq_node_rules() {
+  std::string text;
+  for (const std::string node : {"chaoslab-n1", "chaoslab-n2", "chaoslab-n3"}) {
+    text += rabbitmq_run({"ip", "netns", "exec", node, "nft", "list", "ruleset"}).stdout_text;
+    text += rabbitmq_run({"ip", "netns", "exec", node, "tc", "qdisc", "show"}).stdout_text;
+  }
+  return text;
+}
+
+// Runs an experiment once the probe is steady (so a verdict is the
+// experiment's own, never the aftermath of the one before) and checks that
+// no fault stayed behind; returns chaosctl's exit code.
+int run_rabbitmq_experiment(const std::string& path) {
+  const auto layout = LabLayout::create(LabParams{});
+  if (!layout.ok()) {
+    ADD_FAILURE() << layout.status().message();
+    return -1;
+  }
+  SystemClock clock;
+  const Status steady = wait_until(clock, std::chrono::seconds(90), "probe steady state",
+                                   [&] { return probe_in_steady_state(*layout); });
+  if (!steady.ok()) {
+    ADD_FAILURE() << steady.message();
+    return -1;
+  }
+  const std::string rules_before = rabbitmq_node_rules();
+  const std::string report_dir = ::testing::TempDir() + "/rabbitmq-e2e-" +
+                                 ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::filesystem::remove_all(report_dir);
+  const auto result = rabbitmq_run({rabbitmq_chaosctl(), "run", path, "--report-dir", report_dir, "--history",
+                                    report_dir + "/history.sqlite"}, std::chrono::seconds(240));
+  std::cerr << result.stdout_text << result.stderr_text;
+  EXPECT_TRUE(std::filesystem::exists(report_dir + "/report.html"));
+  EXPECT_EQ(rabbitmq_node_rules(), rules_before) << "a fault was left behind";
+  if (!::testing::Test::HasFailure()) std::filesystem::remove_all(report_dir);
+  return result.exit_code;
 }
 
 class RabbitmqLabTest : public ::testing::Test {
@@ -180,6 +221,31 @@ TEST_F(RabbitmqLabTest, MissingQueueReplicasAreAdded) {
   EXPECT_TRUE(added.ok()) << added.to_string();
   EXPECT_TRUE(rabbitmq_eventually(std::chrono::seconds(10), [&] { return queue_replicated(*layout, queue).ok(); }))
       << queue_replicated(*layout, queue).to_string();
+}
+
+// The probe publishes with confirms and consumes the quorum queue: the
+// before-checks of the kill experiment (success ratio, confirm latency,
+// nothing missing, broker="rabbitmq") are its steady state. Killing the
+// queue leader's Erlang VM holds (a new leader within seconds, nothing
+// lost), and the supervisor brings the node back into the cluster.
+TEST_F(RabbitmqLabTest, KillingTheQueueLeaderHolds) {
+  EXPECT_EQ(run_rabbitmq_experiment(std::string(std::getenv("CHAOS_SOURCE_DIR")) +
+                                    "/experiments/rabbitmq-kill-queue-leader.toml"),
+            0);
+  auto nodes = management_get("10.77.0.11", "/api/nodes");
+  EXPECT_TRUE(rabbitmq_eventually(std::chrono::seconds(60), [&] {
+    nodes = management_get("10.77.0.11", "/api/nodes");
+    return nodes.ok() && running_nodes_from_api(nodes->body).size() == 3;
+  })) << (nodes.ok() ? nodes->body : nodes.status().to_string());
+}
+
+// Designed to be violated: 300 ms on every node's egress puts every
+// confirm over the experiment's 250 ms p99 bound (the same file as the NATS
+// lab's; the SLIs are the probe's, whatever the broker).
+TEST_F(RabbitmqLabTest, LatencyOnEveryNodeIsViolated) {
+  EXPECT_EQ(run_rabbitmq_experiment(std::string(std::getenv("CHAOS_SOURCE_DIR")) +
+                                    "/tests/e2e/experiments/violated-latency.toml"),
+            1);
 }
 
 // Last (gtest runs tests in file order): down leaves nothing behind.

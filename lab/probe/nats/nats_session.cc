@@ -1,8 +1,8 @@
 #include "lab/probe/nats/nats_session.h"
 
 #include <chrono>
-#include <iostream>
 
+#include "lab/probe/probe_log.h"
 #include "lab/probe/server_order.h"
 
 namespace chaos::lab::probe {
@@ -37,7 +37,7 @@ void NatsSession::close() {
   if (had_connection) {
     std::unique_lock lock(callbacks_mutex_);
     if (!callbacks_done_.wait_for(lock, kClosedCallbackWait, [this] { return unclosed_connections_ == 0; })) {
-      std::cerr << "chaos-probe: the NATS library did not confirm a closed connection within 5 s\n";
+      probe_log("the NATS library did not confirm a closed connection within 5 s");
     }
   }
   natsOptions_Destroy(options_);

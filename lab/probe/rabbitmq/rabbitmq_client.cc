@@ -1,10 +1,10 @@
 #include "lab/probe/rabbitmq/rabbitmq_client.h"
 
 #include <algorithm>
-#include <iostream>
 #include <random>
 
 #include "common/duration.h"
+#include "lab/probe/probe_log.h"
 #include "lab/probe/rabbitmq/amqp_frames.h"
 
 namespace chaos::lab::probe {
@@ -150,8 +150,8 @@ Status RabbitMqClient::wait_for_confirm(std::uint64_t tag, SteadyTime deadline, 
 
 void RabbitMqClient::note_queue_recreated() {
   metrics_.consumer_recreations.inc();
-  std::cerr << "chaos-probe: queue " << settings_.queue
-            << " was gone and has been re-created; messages stored meanwhile will be counted as lost\n";
+  probe_log("queue " + settings_.queue +
+            " was gone and has been re-created; messages stored meanwhile will be counted as lost");
 }
 
 StatusOr<FailedOver> RabbitMqClient::fail_over() {
