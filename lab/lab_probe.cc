@@ -9,9 +9,10 @@
 #include <filesystem>
 #include <fstream>
 
-#include "lab/lab_operations.h"
 #include "lab/experiment_probe_flags.h"
+#include "lab/lab_operations.h"
 #include "lab/proc_scan.h"
+#include "lab/rabbitmq/rabbitmq_config.h"
 #include "lab/readiness.h"
 
 namespace chaos::lab {
@@ -102,7 +103,10 @@ Status wait_until_steady(const LabLayout& layout, Clock& clock, std::ostream& ou
   const std::string log = " (log " + layout.logfile(kProbeName) + ")";
   CHAOS_RETURN_IF_ERROR(wait_while_alive(clock, pid, kProbeReadyTimeout, "chaos-probe" + log,
                                          [&] { return probe_publishing(layout); }));
-  out << "lab: chaos-probe publishing to stream " << kStreamName << "\n" << std::flush;
+  const std::string destination = layout.params().broker == kBrokerRabbitmq
+                                      ? std::string("quorum queue ") + kProbeQueue
+                                      : std::string("stream ") + kStreamName;
+  out << "lab: chaos-probe publishing to " << destination << "\n" << std::flush;
   CHAOS_RETURN_IF_ERROR(wait_while_alive(clock, pid, kProbeReadyTimeout, "Prometheus scraping the new probe",
                                          [&] { return prometheus_scraped_probe_since(layout, started); }));
   out << "lab: Prometheus scraping the new probe at " << layout.prometheus_url() << "\n" << std::flush;
