@@ -191,8 +191,10 @@ class SpliceTestFactory final : public StreamFilterFactory {
 };
 
 std::unique_ptr<ProxyEngine> splice_test_engine(std::uint16_t upstream,
-                                                std::function<std::unique_ptr<StreamFilter>()> make) {
+                                                std::function<std::unique_ptr<StreamFilter>()> make,
+                                                std::size_t max_queued_bytes = 1 << 20) {
   ProxyEngineOptions options;
+  options.max_queued_bytes = max_queued_bytes;
   options.factory = std::make_shared<SpliceTestFactory>(std::move(make));
   options.fixed_upstream = "127.0.0.1:" + std::to_string(upstream);
   auto engine = ProxyEngine::start(std::move(options));
@@ -374,13 +376,15 @@ TEST(ProxyEngineSplice, AnUrgentByteNeitherStallsNorDropsTheBytesAfterIt) {
   EXPECT_EQ(splice_test_read(ending.get(), 1 << 10), splice_test_count_answer(before + after));
 }
 
-// Both paths: the server has sent its whole answer and FIN, the client's FIN
-// went through, and the answer waits for a client that reads slowly. The
-// server side is done both ways; the engine must not wake for it (EPOLLHUP)
-// until the client has read.
-void splice_test_slow_reader_after_both_fins(std::function<std::unique_ptr<StreamFilter>()> make,
-                                             bool upper_cased) {
-  const std::string answer = splice_test_letters(160 << 10, 23);
+// The server has sent its whole answer and FIN, the client's FIN went
+// through, and the answer waits in the engine for a client that reads
+// slowly: the server side is done both ways, and the engine must not wake
+// for it (EPOLLHUP) until the client has read. On the copying path, whose
+// bound (64 MiB here) can hold more than the kernel's socket buffers; a
+// pipe (256 KiB) empties into them first, but its direction is rearmed by
+// the same code.
+TEST(ProxyEngineSplice, ASideDoneBothWaysIsNotPolledWhileItsAnswerWaits) {
+  const std::string answer = splice_test_letters(8 << 20, 23);
   std::atomic<bool> answered{false};
   SpliceTestServer server([&](int fd) {
     UniqueFd owned(fd);
@@ -389,7 +393,8 @@ void splice_test_slow_reader_after_both_fins(std::function<std::unique_ptr<Strea
     owned.reset();
     answered = true;
   });
-  auto engine = splice_test_engine(server.port(), std::move(make));
+  auto engine = splice_test_engine(
+      server.port(), [] { return std::make_unique<SpliceTestFilter>(true, true, 0); }, 64 << 20);
   ASSERT_TRUE(engine);
   UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const int small = 4096;
@@ -403,13 +408,8 @@ void splice_test_slow_reader_after_both_fins(std::function<std::unique_ptr<Strea
   ASSERT_TRUE(answered);
   std::this_thread::sleep_for(50ms);  // the engine reads the server's FIN
   EXPECT_LT(splice_test_cpu_share(300ms), 0.5) << "the engine busy-loops on EPOLLHUP";
-  const std::string arrived = splice_test_read(client.get(), answer.size() + 1);
-  EXPECT_EQ(arrived, upper_cased ? splice_test_upper(answer) : answer);
-}
-
-TEST(ProxyEngineSplice, ASideDoneBothWaysIsNotPolledWhileItsAnswerWaits) {
-  splice_test_slow_reader_after_both_fins([] { return std::make_unique<PassThroughFilter>(); }, false);
-  splice_test_slow_reader_after_both_fins([] { return std::make_unique<SpliceTestFilter>(true, true, 0); }, true);
+  const std::string arrived = splice_test_read(client.get(), answer.size() + 1);  // to EOF
+  EXPECT_EQ(arrived, splice_test_upper(answer));
 }
 
 }  // namespace
