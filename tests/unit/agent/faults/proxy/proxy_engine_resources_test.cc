@@ -1,6 +1,7 @@
 // The proxy engine's resource bounds on real loopback sockets (no root):
-// a read never overshoots the per-direction byte bound, and a listener out
-// of descriptors rests instead of spinning, then accepts again.
+// a read never overshoots the per-direction byte bound, a listener out of
+// descriptors rests instead of spinning, then accepts again, and an IPv6
+// listener that fails for want of descriptors fails the start.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -99,6 +100,13 @@ std::unique_ptr<ProxyEngine> resources_test_engine(std::uint16_t upstream,
   return engine.ok() ? std::move(*engine) : nullptr;
 }
 
+StatusOr<std::unique_ptr<ProxyEngine>> resources_test_engine_status(std::uint16_t upstream) {
+  ProxyEngineOptions options;
+  options.factory = std::make_shared<ResourcesTestFactory>();
+  options.fixed_upstream = "127.0.0.1:" + std::to_string(upstream);
+  return ProxyEngine::start(std::move(options));
+}
+
 UniqueFd resources_test_connect(std::uint16_t port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const timeval timeout{10, 0};
@@ -185,6 +193,25 @@ TEST(ProxyEngineResources, OutOfDescriptorsTheListenerRestsThenAcceptsAgain) {
   ASSERT_EQ(::send(client.get(), "ping", 4, MSG_NOSIGNAL), 4);
   EXPECT_EQ(resources_test_read(client.get(), 4), "ping");
   EXPECT_EQ(engine->counters().accepted.load(), 1u);
+}
+
+TEST(ProxyEngineResources, AnIpv6ListenerErrorOtherThanNoIpv6FailsTheStart) {
+  if (!UniqueFd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)).valid()) GTEST_SKIP() << "no IPv6 here";
+  ResourcesTestEcho echo;
+  StatusOr<std::unique_ptr<ProxyEngine>> engine = invalid_argument("not started");
+  {
+    // The eventfd, the epoll fd and the IPv4 listener: the IPv6 listener's
+    // socket() fails with EMFILE, which is no sign of a namespace without
+    // IPv6.
+    ResourcesTestLimitGuard limit;
+    ASSERT_TRUE(limit.allow_only(3));
+    engine = resources_test_engine_status(echo.port());
+  }
+  ASSERT_FALSE(engine.ok()) << "started with IPv6: " << (*engine)->listens_ipv6();
+  EXPECT_NE(engine.status().message().find("proxy: socket: "), std::string::npos) << engine.status().message();
+  auto again = resources_test_engine_status(echo.port());
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  EXPECT_TRUE((*again)->listens_ipv6());
 }
 
 }  // namespace
