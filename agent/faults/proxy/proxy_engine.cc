@@ -454,8 +454,8 @@ class ProxyLoop {
 
   // Switches direction `index` to splice() once its filter passes it
   // through and nothing it emitted is still queued, so bytes keep their
-  // order. Without a pipe (the descriptor limit) it stays on the copying
-  // path for good.
+  // order. Without a pipe (descriptors short, or a bound below a page) it
+  // stays on the copying path for good.
   void maybe_splice(ProxyConnection& connection, int index) {
     if (connection.pipes[index] || connection.no_splice[index] || connection.sides[index].eof) return;
     if (!connection.queues[index].empty() || !connection.filter->passes_through(proxy_direction_of(index))) return;
