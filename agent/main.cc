@@ -30,6 +30,7 @@
 #include "agent/faults/stress/agent_oom_guard.h"
 #include "agent/faults/proxy/proxy_fault_plans.h"
 #include "agent/faults/stress/stress_fault_kinds.h"
+#include "agent/open_file_limit.h"
 #include "agent/os_capabilities.h"
 #include "agent/process_table.h"
 #include "agent/security/audit_log.h"
@@ -135,6 +136,18 @@ void block_termination_signals() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 }
 
+// The proxy needs up to six descriptors per connection (open_file_limit.h).
+void raise_descriptor_budget() {
+  const auto limit = raise_open_file_limit();
+  if (!limit.ok()) {
+    std::cerr << "chaos-agent: warning: open files limit not raised: " << limit.status().message() << "\n";
+  } else if (limit->before != limit->after) {
+    std::cerr << "chaos-agent: open files limit raised from " << limit->before << " to " << limit->after << "\n";
+  } else {
+    std::cerr << "chaos-agent: open files limit " << limit->after << "\n";
+  }
+}
+
 void report_capabilities() {
   const std::uint64_t mask = effective_capability_mask();
   std::string held;
@@ -209,6 +222,7 @@ int main(int argc, char** argv) {
   ignore_sigpipe();
   block_termination_signals();
   report_capabilities();
+  raise_descriptor_budget();
 
   StateDirLock state_lock;
   if (Status locked = state_lock.acquire(config->state_dir); !locked.ok()) return fail(locked.message());

@@ -156,6 +156,15 @@ Status read_nats_match(ParamReader& in, v1::NatsMessageMatch& match, v1::NatsPar
   return {};
 }
 
+// ::ffff:10.0.0.3 names an IPv4 host whose traffic is IPv4 on the wire: an
+// IPv6 rule for it would redirect nothing.
+std::string proxy_spec_mapped_problem(const in6_addr& v6) {
+  if (!IN6_IS_ADDR_V4MAPPED(&v6)) return "";
+  char dotted[INET_ADDRSTRLEN] = "";
+  ::inet_ntop(AF_INET, &v6.s6_addr[12], dotted, sizeof dotted);
+  return std::string("an IPv4-mapped IPv6 address (its traffic is IPv4); write ") + dotted;
+}
+
 // Why `text` is not a scope address (an IPv4 or IPv6 literal, the latter
 // optionally in brackets, never with a port), or "". The agent checks it
 // again and canonicalises it.
@@ -167,11 +176,13 @@ std::string proxy_spec_address_problem(const std::string& text) {
     if (close + 1 != host.size()) return "carries a port; the port goes in port";
     host = host.substr(1, close - 1);
     in6_addr v6{};
-    return ::inet_pton(AF_INET6, host.c_str(), &v6) == 1 ? "" : "brackets enclose an IPv6 address only";
+    if (::inet_pton(AF_INET6, host.c_str(), &v6) != 1) return "brackets enclose an IPv6 address only";
+    return proxy_spec_mapped_problem(v6);
   }
   in_addr v4{};
   in6_addr v6{};
-  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1 || ::inet_pton(AF_INET6, host.c_str(), &v6) == 1) return "";
+  if (::inet_pton(AF_INET, host.c_str(), &v4) == 1) return "";
+  if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) return proxy_spec_mapped_problem(v6);
   const auto colon = host.find(':');
   if (colon != std::string::npos && host.find(':', colon + 1) == std::string::npos) {
     return "carries a port; the port goes in port";

@@ -87,13 +87,15 @@ Status LiveProxyFault::on_tick(SteadyTime now) {
   return aborted("engine_failed: " + failure);
 }
 
-StatusOr<bool> LiveProxyFault::proxy_listening() const {
+StatusOr<LiveProxyFault::Listeners> LiveProxyFault::proxy_listeners() const {
+  Listeners listeners;
   CHAOS_ASSIGN_OR_RETURN(const std::string table, read_own_tcp_table(setup_.network_namespace_fd, "tcp"));
-  if (!tcp_table_lists_listener(table, engine_->port())) return false;
-  if (!setup_.rules.ipv6) return true;
+  listeners.ipv4 = tcp_table_lists_listener(table, engine_->port());
+  if (!setup_.rules.ipv6) return listeners;
   // /proc/net/tcp6 has the same columns, with 32-digit addresses.
   CHAOS_ASSIGN_OR_RETURN(const std::string table6, read_own_tcp_table(setup_.network_namespace_fd, "tcp6"));
-  return tcp_table_lists_listener(table6, engine_->port());
+  listeners.ipv6 = tcp_table_lists_listener(table6, engine_->port());
+  return listeners;
 }
 
 FaultEffect LiveProxyFault::counters_effect(const ProxyFaultReport& report) const {
@@ -122,8 +124,9 @@ StatusOr<FaultEffect> LiveProxyFault::verify_live() {
     return failed_precondition("the proxy on :" + std::to_string(engine_->port()) + " has stopped" +
                                (failure.empty() ? "" : ": " + failure));
   }
-  CHAOS_ASSIGN_OR_RETURN(const bool listening, proxy_listening());
-  if (!listening) {
+  // Live needs every listener the rules redirect to.
+  CHAOS_ASSIGN_OR_RETURN(const Listeners listeners, proxy_listeners());
+  if (!listeners.ipv4 || (setup_.rules.ipv6 && !listeners.ipv6)) {
     return failed_precondition("no socket listens on the proxy's port " + std::to_string(engine_->port()) +
                                (setup_.rules.ipv6 ? " (/proc/net/tcp, tcp6)" : " (/proc/net/tcp)"));
   }
@@ -141,9 +144,12 @@ StatusOr<std::string> LiveProxyFault::verify_gone() {
   const std::string& table = setup_.rules.table;
   CHAOS_ASSIGN_OR_RETURN(const bool listed, dns::redirect_table_listed(commands_, table));
   if (listed) return failed_precondition("nft table inet " + table + " is still in the ruleset");
-  CHAOS_ASSIGN_OR_RETURN(const bool listening, proxy_listening());
-  if (listening) {
-    return failed_precondition("a socket still listens on the proxy's port " + std::to_string(engine_->port()));
+  // Gone needs none of them: a leftover IPv6 listener counts as much as
+  // an IPv4 one.
+  CHAOS_ASSIGN_OR_RETURN(const Listeners listeners, proxy_listeners());
+  if (listeners.ipv4 || listeners.ipv6) {
+    return failed_precondition("a socket still listens on the proxy's port " + std::to_string(engine_->port()) +
+                               (listeners.ipv4 ? " (/proc/net/tcp)" : " (/proc/net/tcp6)"));
   }
   return "nft table inet " + table + " absent from `nft list tables`; nothing listens on the proxy's port " +
          std::to_string(engine_->port());

@@ -53,7 +53,12 @@ class LiveProxyFault final : public LiveFault {
   const ProxyEngine& engine() const { return *engine_; }
 
  private:
-  StatusOr<bool> proxy_listening() const;
+  // Which of the proxy's listeners /proc/net/tcp and tcp6 list.
+  struct Listeners {
+    bool ipv4 = false;
+    bool ipv6 = false;
+  };
+  StatusOr<Listeners> proxy_listeners() const;
   FaultEffect counters_effect(const ProxyFaultReport& report) const;
   // "3 connections proxied, 2 faulted[; <note>]"
   std::string summary(const ProxyFaultReport& report) const;

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -54,6 +55,24 @@ constexpr std::uint64_t kProxyFirstConnectionId = 2;
 constexpr int kProxyListenAttempts = 8;
 constexpr int kProxyClientSide = 0;
 constexpr int kProxyServerSide = 1;
+// accept4() out of descriptors (EMFILE, ENFILE) leaves the connection in
+// the backlog and the listener readable: the listeners rest this long
+// instead of spinning, then try again.
+constexpr auto kProxyAcceptPause = std::chrono::milliseconds(100);
+
+// Whether a read of `fd` stands at TCP's urgent mark: splice() (the
+// kernel's tcp_read_sock) stops there and returns EAGAIN, or 0 after the
+// peer's FIN, while bytes after the mark are still queued; recv() steps
+// over the urgent byte.
+bool proxy_at_urgent_mark(int fd) {
+  int at_mark = 0;
+  return ::ioctl(fd, SIOCATMARK, &at_mark) == 0 && at_mark != 0;
+}
+
+bool proxy_bytes_unread(int fd) {
+  int unread = 0;
+  return ::ioctl(fd, FIONREAD, &unread) == 0 && unread > 0;
+}
 
 // RST instead of FIN: SO_LINGER with a zero timeout, then close.
 void reset_socket(UniqueFd& fd) {
@@ -69,6 +88,10 @@ struct ProxySide {
   bool write_shut = false;  // we sent FIN
   bool paused = false;      // not read: its direction's queue is full
   bool no_delay = false;    // TCP_NODELAY set (segments written one by one)
+  // In the epoll set. A side at EOF that we have shut our write to is
+  // removed: epoll reports EPOLLHUP for it on every wait, whatever its
+  // mask, while the other direction may still be writing to a slow reader.
+  bool watched = true;
   std::uint32_t events = 0;
 };
 
@@ -85,7 +108,10 @@ struct ProxyConnection {
   // queue only carries what on_end() or a reply still emits, after the
   // pipe's bytes.
   std::optional<SplicePipe> pipes[2];
-  bool splice_unavailable[2] = {false, false};  // no pipe could be had
+  // Per direction: stays on the copying path (no pipe could be had, or an
+  // urgent byte stopped splice()); a pipe still held is drained, then
+  // dropped, before the source is read again.
+  bool no_splice[2] = {false, false};
   std::optional<SteadyTime> close_at;
   // Per direction: the source's FIN is not forwarded before this.
   std::optional<SteadyTime> end_at[2];
@@ -128,9 +154,10 @@ class ProxyLoop {
         break;
       }
       // EADDRINUSE: the port is taken on IPv6; another pair. Without IPv6
-      // in the namespace, the proxy serves IPv4 only and says so.
-      if (error != EADDRINUSE) break;
-      if (attempt + 1 == kProxyListenAttempts) return listener6.status();
+      // in the namespace (no ::1 or :: to bind, or no IPv6 at all), the
+      // proxy serves IPv4 only and says so; any other error is real.
+      if (error == EADDRNOTAVAIL || error == EAFNOSUPPORT) break;
+      if (error != EADDRINUSE || attempt + 1 == kProxyListenAttempts) return listener6.status();
     }
     if (!watch(listener_.get(), kProxyListenerKey, EPOLLIN) || !watch(wake_fd_, kProxyWakeKey, EPOLLIN) ||
         (listener6_.valid() && !watch(listener6_.get(), kProxyListener6Key, EPOLLIN))) {
@@ -191,6 +218,17 @@ class ProxyLoop {
     return listener;
   }
 
+  // Both listeners' epoll entries: `events` 0 rests them.
+  void watch_listeners(int operation, std::uint32_t events) {
+    epoll_event event{};
+    event.events = events;
+    event.data.u64 = kProxyListenerKey;
+    ::epoll_ctl(epoll_.get(), operation, listener_.get(), &event);
+    if (!listener6_.valid()) return;
+    event.data.u64 = kProxyListener6Key;
+    ::epoll_ctl(epoll_.get(), operation, listener6_.get(), &event);
+  }
+
   bool watch(int fd, std::uint64_t key, std::uint32_t events) {
     epoll_event event{};
     event.events = events;
@@ -199,8 +237,10 @@ class ProxyLoop {
   }
 
   int wait_ms() const {
-    if (timers_.empty()) return kProxyIdleWaitMs;
-    const auto left = timers_.top().first - std::chrono::steady_clock::now();
+    std::optional<SteadyTime> first = accept_resume_at_;
+    if (!timers_.empty() && (!first || timers_.top().first < *first)) first = timers_.top().first;
+    if (!first) return kProxyIdleWaitMs;
+    const auto left = *first - std::chrono::steady_clock::now();
     if (left <= Duration{0}) return 0;
     // Rounded up: waking early only costs a spurious loop.
     const auto ms = std::chrono::ceil<std::chrono::milliseconds>(left).count();
@@ -209,6 +249,10 @@ class ProxyLoop {
 
   void run_due_timers() {
     const SteadyTime now = std::chrono::steady_clock::now();
+    if (accept_resume_at_ && *accept_resume_at_ <= now) {
+      accept_resume_at_.reset();
+      watch_listeners(EPOLL_CTL_MOD, EPOLLIN);
+    }
     while (!timers_.empty() && timers_.top().first <= now) {
       const std::uint64_t id = timers_.top().second;
       timers_.pop();
@@ -224,7 +268,15 @@ class ProxyLoop {
       SocketAddress peer;
       socklen_t peer_length = sizeof peer.storage;
       UniqueFd client(::accept4(listener, peer.get(), &peer_length, SOCK_NONBLOCK | SOCK_CLOEXEC));
-      if (!client.valid()) return;  // EAGAIN, or a connection that died in the backlog
+      if (!client.valid()) {
+        // Out of descriptors (or kernel memory): the connection stays in
+        // the backlog and the listener readable; rest rather than spin.
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+          watch_listeners(EPOLL_CTL_MOD, 0);
+          accept_resume_at_ = std::chrono::steady_clock::now() + kProxyAcceptPause;
+        }
+        return;  // EAGAIN, or a connection that died in the backlog
+      }
       if (connections_.size() >= options_.max_connections) {
         ++counters_.refused_over_limit;
         reset_socket(client);
@@ -357,14 +409,28 @@ class ProxyLoop {
   // False when the connection is gone.
   bool read_side(ProxyConnection& connection, int side, SteadyTime now) {
     maybe_splice(connection, side);
-    if (connection.pipes[side]) return relay_spliced(connection, side, now);
+    if (connection.pipes[side]) {
+      // Leaving the splice path: the pipe's bytes go first.
+      if (connection.no_splice[side]) return true;
+      return relay_spliced(connection, side, now);
+    }
+    return read_copying(connection, side, now);
+  }
+
+  // recv() and the filter; false when the connection is gone.
+  bool read_copying(ProxyConnection& connection, int side, SteadyTime now) {
     ProxySide& source = connection.sides[side];
     for (int reads = 0; reads < kProxyReadsPerEvent; ++reads) {
       if (source.eof || source.paused || connection.closing ||
           (connection.close_at && *connection.close_at <= now)) {
         return true;
       }
-      const ssize_t count = ::recv(source.fd.get(), read_buffer_.data(), read_buffer_.size(), 0);
+      // At most the bound's headroom (+1, so a full queue still pauses the
+      // source): a large read into a small bound would overshoot it.
+      const std::size_t queued = connection.queues[side].queued_bytes();
+      const std::size_t headroom = options_.max_queued_bytes > queued ? options_.max_queued_bytes - queued : 0;
+      const std::size_t want = std::min(read_buffer_.size(), headroom + 1);
+      const ssize_t count = ::recv(source.fd.get(), read_buffer_.data(), want, 0);
       if (count > 0) {
         const std::string_view input(read_buffer_.data(), static_cast<std::size_t>(count));
         if (!filter_call(connection, side, now,
@@ -388,14 +454,14 @@ class ProxyLoop {
 
   // Switches direction `index` to splice() once its filter passes it
   // through and nothing it emitted is still queued, so bytes keep their
-  // order. Without a pipe (the descriptor limit) it stays on the copying
-  // path for good.
+  // order. Without a pipe (descriptors short, or a bound below a page) it
+  // stays on the copying path for good.
   void maybe_splice(ProxyConnection& connection, int index) {
-    if (connection.pipes[index] || connection.splice_unavailable[index] || connection.sides[index].eof) return;
+    if (connection.pipes[index] || connection.no_splice[index] || connection.sides[index].eof) return;
     if (!connection.queues[index].empty() || !connection.filter->passes_through(proxy_direction_of(index))) return;
     connection.pipes[index] = SplicePipe::open(std::min(kProxyPipeBytes, options_.max_queued_bytes));
     if (!connection.pipes[index]) {
-      connection.splice_unavailable[index] = true;
+      connection.no_splice[index] = true;
       return;
     }
     ++counters_.spliced_directions;
@@ -414,7 +480,17 @@ class ProxyLoop {
           !connection.queues[side].empty()) {
         return true;
       }
+      const bool was_empty = pipe.empty();
       const SpliceStep step = pipe.fill(source.fd.get());
+      // An urgent byte: splice() stops at its mark with bytes still queued
+      // (EAGAIN on a readable socket, or 0 after the peer's FIN), so the
+      // copying path takes this direction over.
+      if ((step.outcome == SpliceOutcome::kEnd && (proxy_at_urgent_mark(source.fd.get()) ||
+                                                   proxy_bytes_unread(source.fd.get()))) ||
+          (step.outcome == SpliceOutcome::kWouldBlock && rounds == 0 && was_empty &&
+           proxy_at_urgent_mark(source.fd.get()))) {
+        return leave_splice(connection, side, now);
+      }
       if (step.outcome == SpliceOutcome::kEnd) {
         source.eof = true;
         return filter_call(connection, side, now,
@@ -429,6 +505,15 @@ class ProxyLoop {
       if (step.outcome == SpliceOutcome::kWouldBlock && pipe.held() == before) return true;
     }
     return true;
+  }
+
+  // Direction `side` goes back to copying for good: at once when its pipe
+  // is empty, else once pump() has drained the pipe.
+  bool leave_splice(ProxyConnection& connection, int side, SteadyTime now) {
+    connection.no_splice[side] = true;
+    if (!connection.pipes[side]->empty()) return true;
+    connection.pipes[side].reset();
+    return read_copying(connection, side, now);
   }
 
   // Pipe -> target while the target takes bytes; false when the
@@ -457,7 +542,8 @@ class ProxyLoop {
   // full or bytes emitted by the filter wait behind the pipe's.
   static bool source_blocked(const ProxyConnection& connection, int side) {
     const std::optional<SplicePipe>& pipe = connection.pipes[side];
-    return connection.sides[side].paused || (pipe && (pipe->full() || !connection.queues[side].empty()));
+    return connection.sides[side].paused ||
+           (pipe && (pipe->full() || !connection.queues[side].empty() || connection.no_splice[side]));
   }
 
   // Writes what is due, half-closes, closes, re-arms epoll and the timer.
@@ -471,6 +557,7 @@ class ProxyLoop {
       ProxySide& target = connection.sides[1 - index];
       const bool target_ready = !(1 - index == kProxyServerSide && connection.connecting) && !target.write_shut;
       if (connection.pipes[index] && !drain_spliced(connection, index)) return;
+      if (connection.no_splice[index] && pipe_empty(connection, index)) connection.pipes[index].reset();
       while (target_ready && pipe_empty(connection, index) && !queue.ready().empty()) {
         const std::string_view bytes = queue.ready();
         const ssize_t sent = ::send(target.fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -526,6 +613,15 @@ class ProxyLoop {
   void rearm(ProxyConnection& connection) {
     for (int side : {kProxyClientSide, kProxyServerSide}) {
       ProxySide& own = connection.sides[side];
+      if (!own.watched) continue;
+      if (own.eof && own.write_shut) {
+        // Nothing more to read or write on it, and epoll would report
+        // EPOLLHUP on every wait; a reset of its peer still shows in the
+        // other side's writes.
+        ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, own.fd.get(), nullptr);
+        own.watched = false;
+        continue;
+      }
       const bool connecting = side == kProxyServerSide && connection.connecting;
       std::uint32_t events = 0;
       if (!own.eof && !source_blocked(connection, side) && !connection.closing && !connecting) {
@@ -569,6 +665,7 @@ class ProxyLoop {
   using TimerEntry = std::pair<SteadyTime, std::uint64_t>;
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   std::uint64_t next_id_ = kProxyFirstConnectionId;
+  std::optional<SteadyTime> accept_resume_at_;  // listeners rest until then
   std::vector<char> read_buffer_ = std::vector<char>(kProxyReadChunkBytes);
   bool stopping_ = false;
 };

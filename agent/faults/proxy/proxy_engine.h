@@ -17,7 +17,11 @@
 // passes it through untouched (StreamFilter::passes_through) is relayed
 // with splice() through a pipe of at most min(256 KiB, max_queued_bytes)
 // instead: no copy to user space, the same backpressure (a full pipe stops
-// the reads), the same FIN and RST propagation.
+// the reads), the same FIN and RST propagation; it goes back to copying
+// for an urgent byte (splice() stops at the urgent mark). A connection
+// holds up to six descriptors; pipes are taken only while the process is
+// well below its open-files limit, and a listener that cannot accept for
+// want of descriptors rests 100 ms instead of spinning.
 #pragma once
 
 #include <atomic>

@@ -1,7 +1,9 @@
 #include "agent/faults/proxy/splice_pipe.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace chaos::agent::proxy {
@@ -20,6 +22,16 @@ SpliceStep splice_pipe_step(ssize_t moved) {
   return {SpliceOutcome::kError, 0};
 }
 
+// Whether descriptor `fd` lies in the last quarter of the soft
+// RLIMIT_NOFILE. New descriptors take the lowest free number, so a high one
+// means the process is close to its limit: sockets need the rest more than
+// a copy saved.
+bool splice_pipe_short_of_descriptors(int fd) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) return false;
+  return static_cast<rlim_t>(fd) >= limit.rlim_cur - limit.rlim_cur / 4;
+}
+
 }  // namespace
 
 std::optional<SplicePipe> SplicePipe::open(std::size_t capacity) {
@@ -27,11 +39,14 @@ std::optional<SplicePipe> SplicePipe::open(std::size_t capacity) {
   if (::pipe2(ends, O_NONBLOCK | O_CLOEXEC) != 0) return std::nullopt;
   UniqueFd read_end(ends[0]);
   UniqueFd write_end(ends[1]);
+  if (splice_pipe_short_of_descriptors(std::max(ends[0], ends[1]))) return std::nullopt;
   // Over fs.pipe-max-size (or the user's pipe page budget) this fails and
   // the pipe keeps its default size, which F_GETPIPE_SZ then reports.
   (void)::fcntl(write_end.get(), F_SETPIPE_SZ, static_cast<int>(capacity));
   const int size = ::fcntl(write_end.get(), F_GETPIPE_SZ);
-  if (size <= 0) return std::nullopt;
+  // Rounded up to a page, or the default kept: over the bound, the
+  // direction copies instead, where the bound holds to the byte.
+  if (size <= 0 || static_cast<std::size_t>(size) > capacity) return std::nullopt;
   return SplicePipe(std::move(read_end), std::move(write_end), static_cast<std::size_t>(size));
 }
 

@@ -27,10 +27,12 @@ struct SpliceStep {
 
 class SplicePipe {
  public:
-  // A non-blocking pipe of at most `capacity` bytes (the kernel rounds it to
-  // pages; asking for more than it allows keeps its default, 64 KiB);
-  // nullopt when no pipe can be had (the descriptor limit), so the caller
-  // falls back to copying.
+  // A non-blocking pipe of at most `capacity` bytes; nullopt, so the caller
+  // falls back to copying, when no pipe can be had (the descriptor limit,
+  // or its last quarter: the descriptors go to sockets first) or none
+  // within `capacity` (the kernel rounds the size up to whole pages, and
+  // keeps its default of 64 KiB when asked for more than fs.pipe-max-size
+  // or the user's pipe budget allows).
   static std::optional<SplicePipe> open(std::size_t capacity);
 
   // Source socket to pipe, at most the pipe's free space.

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 
 #include <cmath>
+#include <cstring>
 #include <cstdio>
 #include <tuple>
 #include <utility>
@@ -53,6 +54,16 @@ StatusOr<std::pair<std::string, int>> tcp_spec_address(const std::string& text, 
   char canonical[INET6_ADDRSTRLEN] = "";
   in6_addr v6{};
   if (::inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    // ::ffff:10.0.0.3 names an IPv4 host, whose packets are IPv4 on the
+    // wire: an ip6 rule for it would redirect nothing while the fault
+    // reports armed.
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      in_addr mapped{};
+      std::memcpy(&mapped, &v6.s6_addr[12], sizeof mapped);
+      ::inet_ntop(AF_INET, &mapped, canonical, sizeof canonical);
+      return invalid_argument(field + ": " + shown + " is an IPv4-mapped IPv6 address (its traffic is IPv4); write " +
+                              canonical);
+    }
     ::inet_ntop(AF_INET6, &v6, canonical, sizeof canonical);
     return std::pair<std::string, int>(canonical, AF_INET6);
   }

@@ -53,6 +53,18 @@ TEST(ProxyFaultSpecBuilders, Ipv6AddressesAreAccepted) {
       << with_port.status().message();
 }
 
+TEST(ProxyFaultSpecBuilders, V4MappedAddressIsRefusedWithItsDottedForm) {
+  // Its traffic is IPv4 on the wire: an IPv6 rule would redirect nothing.
+  for (const std::string address : {"::ffff:10.0.0.3", "[::FFFF:10.0.0.3]"}) {
+    auto spec = build_fault_spec("nats.drop", proxy_cli({"subjects=a", "address=" + address}), "exp.toml:3:1");
+    ASSERT_FALSE(spec.ok()) << address;
+    const std::string message = spec.status().message();
+    EXPECT_NE(message.find("address"), std::string::npos) << message;
+    EXPECT_NE(message.find("IPv4-mapped IPv6 address (its traffic is IPv4); write 10.0.0.3"), std::string::npos)
+        << message;
+  }
+}
+
 TEST(ProxyFaultSpecBuilders, HttpDelayAndHeaders) {
   auto delay = build_fault_spec("http.delay", proxy_cli({"delay=2s", "on=response"}), "test");
   ASSERT_TRUE(delay.ok()) << delay.status().message();

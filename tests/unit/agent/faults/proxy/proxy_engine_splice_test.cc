@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -190,8 +191,10 @@ class SpliceTestFactory final : public StreamFilterFactory {
 };
 
 std::unique_ptr<ProxyEngine> splice_test_engine(std::uint16_t upstream,
-                                                std::function<std::unique_ptr<StreamFilter>()> make) {
+                                                std::function<std::unique_ptr<StreamFilter>()> make,
+                                                std::size_t max_queued_bytes = 1 << 20) {
   ProxyEngineOptions options;
+  options.max_queued_bytes = max_queued_bytes;
   options.factory = std::make_shared<SpliceTestFactory>(std::move(make));
   options.fixed_upstream = "127.0.0.1:" + std::to_string(upstream);
   auto engine = ProxyEngine::start(std::move(options));
@@ -321,6 +324,92 @@ TEST(ProxyEngineSplice, AServerResetReachesTheClientAsAReset) {
   EXPECT_EQ(splice_test_read(client.get(), 1, &error), "");
   EXPECT_EQ(error, ECONNRESET);
   EXPECT_EQ(engine->counters().spliced_directions.load(), 2u);
+}
+
+// The share of one core this process used over `window`: the test's own
+// threads block meanwhile, so a busy-looping engine thread shows as ~1.
+double splice_test_cpu_share(std::chrono::milliseconds window) {
+  timespec before{}, after{};
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &before);
+  const auto start = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(window);
+  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &after);
+  const double used = static_cast<double>(after.tv_sec - before.tv_sec) + (after.tv_nsec - before.tv_nsec) / 1e9;
+  return used / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Reads to EOF, then answers with how many bytes it got and their checksum.
+void splice_test_count_to_end(int fd) {
+  UniqueFd owned(fd);
+  const std::string all = splice_test_read(fd, std::string::npos);
+  const std::string answer = "got " + std::to_string(all.size()) + " " + std::to_string(splice_test_checksum(all));
+  ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+}
+
+std::string splice_test_count_answer(const std::string& bytes) {
+  return "got " + std::to_string(bytes.size()) + " " + std::to_string(splice_test_checksum(bytes));
+}
+
+TEST(ProxyEngineSplice, AnUrgentByteNeitherStallsNorDropsTheBytesAfterIt) {
+  // splice() stops at TCP's urgent mark; the direction must go on by
+  // copying (recv() steps over the urgent byte, as it always did).
+  SpliceTestServer counter(splice_test_count_to_end);
+  auto engine = splice_test_engine(counter.port(), [] { return std::make_unique<PassThroughFilter>(); });
+  ASSERT_TRUE(engine);
+  const std::string before = splice_test_letters(64 << 10, 21);
+  const std::string after = splice_test_letters(64 << 10, 22);
+  // Connection 1: the bytes after the mark arrive while the client waits
+  // (no FIN yet), and the engine does not spin meanwhile.
+  UniqueFd waiting = splice_test_connect(engine->port());
+  ASSERT_EQ(::send(waiting.get(), before.data(), before.size(), MSG_NOSIGNAL), static_cast<ssize_t>(before.size()));
+  ASSERT_EQ(::send(waiting.get(), "!", 1, MSG_OOB | MSG_NOSIGNAL), 1);
+  ASSERT_EQ(::send(waiting.get(), after.data(), after.size(), MSG_NOSIGNAL), static_cast<ssize_t>(after.size()));
+  EXPECT_LT(splice_test_cpu_share(300ms), 0.5) << "the engine busy-loops on the urgent mark";
+  ::shutdown(waiting.get(), SHUT_WR);
+  EXPECT_EQ(splice_test_read(waiting.get(), 1 << 10), splice_test_count_answer(before + after));
+  // Connection 2: the FIN right behind the bytes after the mark.
+  UniqueFd ending = splice_test_connect(engine->port());
+  ASSERT_EQ(::send(ending.get(), before.data(), before.size(), MSG_NOSIGNAL), static_cast<ssize_t>(before.size()));
+  ASSERT_EQ(::send(ending.get(), "!", 1, MSG_OOB | MSG_NOSIGNAL), 1);
+  ASSERT_EQ(::send(ending.get(), after.data(), after.size(), MSG_NOSIGNAL), static_cast<ssize_t>(after.size()));
+  ::shutdown(ending.get(), SHUT_WR);
+  EXPECT_EQ(splice_test_read(ending.get(), 1 << 10), splice_test_count_answer(before + after));
+}
+
+// The server has sent its whole answer and FIN, the client's FIN went
+// through, and the answer waits in the engine for a client that reads
+// slowly: the server side is done both ways, and the engine must not wake
+// for it (EPOLLHUP) until the client has read. On the copying path, whose
+// bound (64 MiB here) can hold more than the kernel's socket buffers; a
+// pipe (256 KiB) empties into them first, but its direction is rearmed by
+// the same code.
+TEST(ProxyEngineSplice, ASideDoneBothWaysIsNotPolledWhileItsAnswerWaits) {
+  const std::string answer = splice_test_letters(8 << 20, 23);
+  std::atomic<bool> answered{false};
+  SpliceTestServer server([&](int fd) {
+    UniqueFd owned(fd);
+    splice_test_read(fd, std::string::npos);
+    ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
+    owned.reset();
+    answered = true;
+  });
+  auto engine = splice_test_engine(
+      server.port(), [] { return std::make_unique<SpliceTestFilter>(true, true, 0); }, 64 << 20);
+  ASSERT_TRUE(engine);
+  UniqueFd client(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  const int small = 4096;
+  ::setsockopt(client.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  const timeval timeout{10, 0};
+  ::setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  sockaddr_in address = splice_test_loopback(engine->port());
+  ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ::shutdown(client.get(), SHUT_WR);
+  for (int wait = 0; wait < 1000 && !answered; ++wait) std::this_thread::sleep_for(10ms);
+  ASSERT_TRUE(answered);
+  std::this_thread::sleep_for(50ms);  // the engine reads the server's FIN
+  EXPECT_LT(splice_test_cpu_share(300ms), 0.5) << "the engine busy-loops on EPOLLHUP";
+  const std::string arrived = splice_test_read(client.get(), answer.size() + 1);  // to EOF
+  EXPECT_EQ(arrived, splice_test_upper(answer));
 }
 
 }  // namespace

@@ -4,7 +4,9 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <string>
@@ -105,6 +107,29 @@ TEST(SplicePipe, AGoneTargetIsAnError) {
   while (sigtimedwait(&pipe_signal, nullptr, &no_wait) == SIGPIPE) {
   }
   pthread_sigmask(SIG_SETMASK, &before, nullptr);
+}
+
+TEST(SplicePipe, NoPipeLargerThanItsCapacity) {
+  // The kernel rounds a pipe up to a page: a smaller bound would not hold.
+  EXPECT_FALSE(SplicePipe::open(1000));
+  EXPECT_TRUE(SplicePipe::open(static_cast<std::size_t>(::sysconf(_SC_PAGESIZE))));
+}
+
+TEST(SplicePipe, NoPipeInTheLastQuarterOfTheDescriptorLimit) {
+  rlimit saved{};
+  ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &saved), 0);
+  UniqueFd probe(::dup(0));
+  ASSERT_TRUE(probe.valid());
+  // Room for the pipe's two descriptors (the probe's number and the next),
+  // but they would be the last two.
+  rlimit low = saved;
+  low.rlim_cur = static_cast<rlim_t>(probe.get()) + 2;
+  probe.reset();
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &low), 0);
+  const bool opened = SplicePipe::open(64 * 1024).has_value();
+  ASSERT_EQ(::setrlimit(RLIMIT_NOFILE, &saved), 0);
+  EXPECT_FALSE(opened);
+  EXPECT_TRUE(SplicePipe::open(64 * 1024).has_value());
 }
 
 }  // namespace

@@ -57,6 +57,16 @@ StatusOr<TcpScopeSpec> scope_with_address(const std::string& address) {
   return parsed->scope;
 }
 
+TEST(TcpFaultSpec, V4MappedAddressIsRefusedWithItsDottedForm) {
+  for (const std::string address : {"::ffff:10.0.0.3", "[::ffff:a00:3]"}) {
+    const auto scope = scope_with_address(address);
+    ASSERT_FALSE(scope.ok()) << address;
+    EXPECT_EQ(scope.status().message(),
+              "tcp_latency.scope.address: \"" + address +
+                  "\" is an IPv4-mapped IPv6 address (its traffic is IPv4); write 10.0.0.3");
+  }
+}
+
 TEST(TcpFaultSpec, AddressesOfBothFamiliesAreCanonicalAndKeepTheirFamily) {
   auto v4 = scope_with_address("10.0.0.3");
   ASSERT_TRUE(v4.ok()) << v4.status().message();
