@@ -249,6 +249,33 @@ TEST_F(ProbeRabbitmqTest, ConfirmsConsumesAndSurvivesAPausedNode) {
   EXPECT_EQ(metrics.reconnects.value(), reconnects);
   const Status after_failover = client.publish("moved", kAckTimeout, "");
   EXPECT_TRUE(after_failover.ok()) << after_failover.message();
+
+  // A deleted queue. The consumer's basic.cancel waits in its socket (the
+  // driver is synchronous), so the publisher meets the missing queue first:
+  // its publish comes back unroutable, the next one re-declares the queue;
+  // the consumer, cancelled (consumer_cancel_notify), subscribes again.
+  const double recreations = metrics.consumer_recreations.value();
+  AmqpConnection deleter;
+  ASSERT_TRUE(deleter.open(*parse_amqp_url(kAmqpUrl), AmqpConnectionOptions{}).ok());
+  amqp_queue_delete(deleter.state(), AmqpConnection::kChannel, amqp_cstring_bytes(settings.queue.c_str()), 0, 0);
+  ASSERT_TRUE(deleter.check(amqp_get_rpc_reply(deleter.state()), "queue.delete").ok());
+  deleter.close();
+  const Status unroutable = client.publish("into-the-void", kAckTimeout, "");
+  EXPECT_EQ(unroutable.code(), StatusCode::kNotFound) << unroutable.message();
+  const Status redeclared = client.publish("back", kAckTimeout, "");
+  ASSERT_TRUE(redeclared.ok()) << redeclared.message();
+  EXPECT_EQ(metrics.consumer_recreations.value(), recreations + 1) << "the re-creation is counted once";
+  bool seen_back = false;
+  eventually(
+      [&] {
+        auto batch = client.fetch(10, 200ms);
+        if (batch.ok()) {
+          for (const auto& message : *batch) seen_back = seen_back || message.body == "back";
+        }
+        return seen_back;
+      },
+      10s, 1ms);
+  EXPECT_TRUE(seen_back) << "the cancelled consumer subscribed to the re-created queue";
   client.drop_subscription();
 
   // The binary end to end: --broker rabbitmq picks this driver.
