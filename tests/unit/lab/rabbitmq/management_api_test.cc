@@ -37,10 +37,10 @@ class ManagementApiTest : public ::testing::Test {
         return sink.write("x", 1);
       });
     });
+    // Bound and listening: connections queue until listen_after_bind accepts.
     port_ = server_.bind_to_any_port("127.0.0.1");
     ASSERT_GT(port_, 0);
     thread_ = std::thread([this] { server_.listen_after_bind(); });
-    server_.wait_until_ready();
   }
   void TearDown() override {
     stopping_ = true;
