@@ -9,7 +9,8 @@
 // reopened on the next call on the next server of the order; fail_over()
 // moves the publisher on and the consumer follows it at its next
 // subscribe(). A deleted queue is declared again: the consumer, cancelled
-// by the server, subscribes again; a publisher whose publish came back
+// by the server or finding the queue gone when nothing arrived for a
+// second, subscribes again; a publisher whose publish came back
 // unroutable reopens (and declares) on its next publish. A publisher the
 // server blocked (connection.blocked: memory or disk alarm) fails its
 // publishes until connection.unblocked.
@@ -75,6 +76,9 @@ class RabbitMqClient final : public BrokerClient {
   // After a basic.cancel: declare the queue again and consume again on the
   // same channel.
   Status resubscribe();
+  // Whether the queue still exists (a passive declare); if not, consumes
+  // again on a new connection, which declares it.
+  Status check_consumed_queue();
   // A queue declared before was missing and has been declared again.
   void note_queue_recreated();
 
@@ -97,6 +101,10 @@ class RabbitMqClient final : public BrokerClient {
   std::size_t consumer_index_ = 0;
   bool subscribed_ = false;
   bool consumer_lost_ = false;
+  // The last delivery or queue check: fetch() checks the queue after
+  // kConsumerCheckInterval without either.
+  SteadyTime last_consumer_check_ = std::chrono::steady_clock::now();
+  static constexpr Duration kConsumerCheckInterval = std::chrono::seconds(1);
 };
 
 }  // namespace chaos::lab::probe
