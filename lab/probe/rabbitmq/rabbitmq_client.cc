@@ -164,6 +164,7 @@ Status RabbitMqClient::wait_for_confirm(std::uint64_t tag, SteadyTime deadline, 
         // connection) so the next publish reopens and declares.
         publisher_.close();
         metrics_.connected.set(0);
+        ++queue_generation_;  // the consumer's queue is gone too
         return not_found(returned);
     }
   }
@@ -235,6 +236,8 @@ StatusOr<FailedOver> RabbitMqClient::fail_over() {
 StatusOr<Subscribed> RabbitMqClient::open_consumer() {
   if (servers_.empty()) return invalid_argument("--servers: no valid amqp:// URL");
   const std::size_t index = consumer_index_;
+  consumed_generation_ = queue_generation_.load();
+  last_consumer_check_ = rabbitmq_now();
   bool created = false;
   Status status = consumer_.open(servers_[index], settings_.connection);
   if (status.ok()) status = consumer_.ensure_queue(settings_.queue, created);
@@ -293,7 +296,16 @@ StatusOr<std::vector<Delivered>> RabbitMqClient::fetch(int batch, Duration wait)
     if (*reopened == Subscribed::kCreated) note_queue_recreated();
   }
   std::vector<Delivered> deliveries;
-  if (rabbitmq_now() - last_consumer_check_ >= kConsumerCheckInterval) {
+  if (consumed_generation_ != queue_generation_.load()) {
+    // RabbitMQ 3.10 drops the consumers of a deleted quorum queue without a
+    // basic.cancel: the publisher's basic.return is the news.
+    probe_log("consumer on " + consumer_.host_port() + ": queue " + settings_.queue +
+              " was deleted (a publish came back unroutable); subscribing again");
+    consumer_.close();
+    auto reopened = open_consumer();
+    if (!reopened.ok()) return unavailable("consumer not connected: " + reopened.status().message());
+    if (*reopened == Subscribed::kCreated) note_queue_recreated();
+  } else if (rabbitmq_now() - last_consumer_check_ >= kConsumerCheckInterval) {
     CHAOS_RETURN_IF_ERROR(check_consumed_queue());
   }
   for (int i = 0; i < batch; ++i) {
@@ -333,6 +345,10 @@ Status RabbitMqClient::check_consumed_queue() {
   const bool missing = reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
                        reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
                        static_cast<const amqp_channel_close_t*>(reply.reply.decoded)->reply_code == 404;
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_HEARTBEAT_TIMEOUT) {
+    return lose_consumer(unavailable("consume from " + consumer_.host_port() +
+                                     ": the server missed two heartbeats, connection dropped"));
+  }
   if (!missing) return lose_consumer(consumer_.check(reply, "queue.declare (passive) " + settings_.queue));
   probe_log("consumer on " + consumer_.host_port() + ": queue " + settings_.queue + " is gone; subscribing again");
   consumer_.close();  // the server closed the channel, and with it the consumer

@@ -96,6 +96,10 @@ class RabbitMqClient final : public BrokerClient {
   std::atomic<std::size_t> preferred_index_{0};
   // Set by the first successful declare or bind, by either connection.
   std::atomic<bool> queue_declared_{false};
+  // Counts the publisher's sightings of a missing queue (a basic.return): a
+  // consumer opened before the last one consumes from a deleted queue.
+  std::atomic<std::uint64_t> queue_generation_{0};
+  std::uint64_t consumed_generation_ = 0;  // queue_generation_ when the consumer opened
 
   AmqpConnection consumer_;
   std::size_t consumer_index_ = 0;

@@ -253,8 +253,7 @@ TEST_F(ProbeRabbitmqTest, ConfirmsConsumesAndSurvivesAPausedNode) {
   // A deleted queue. The publisher meets the missing queue first: its
   // publish comes back unroutable, the next one re-declares the queue. The
   // consumer, dropped by the server (RabbitMQ 3.10 sent it no basic.cancel
-  // here), finds the re-created queue without a consumer at its next check
-  // and subscribes again.
+  // here), learns it from the publisher's return and subscribes again.
   const double recreations = metrics.consumer_recreations.value();
   AmqpConnection deleter;
   ASSERT_TRUE(deleter.open(*parse_amqp_url(kAmqpUrl), AmqpConnectionOptions{}).ok());
