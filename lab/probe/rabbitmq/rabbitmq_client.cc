@@ -324,24 +324,18 @@ StatusOr<std::vector<Delivered>> RabbitMqClient::fetch(int batch, Duration wait)
 }
 
 // RabbitMQ 3.10 sent no basic.cancel for a deleted quorum queue in our test
-// (consumer_cancel_notify advertised): the consumer just stops receiving,
-// also from a queue of the same name declared again. So after
-// kConsumerCheckInterval without a delivery, a passive declare on the
-// consumer's channel asks whether the queue exists and has a consumer; a
-// missing queue is declared again (a new connection), a consumer-less one
-// consumed from again.
+// (consumer_cancel_notify advertised): the consumer just stops receiving.
+// The publisher's basic.return tells fetch(); without publishes, after
+// kConsumerCheckInterval without a delivery a passive declare on the
+// consumer's channel asks whether the queue exists, and a missing one is
+// declared again (a new connection) and consumed from.
 Status RabbitMqClient::check_consumed_queue() {
   last_consumer_check_ = rabbitmq_now();
   const amqp_queue_declare_ok_t* declared =
       amqp_queue_declare(consumer_.state(), AmqpConnection::kChannel, amqp_cstring_bytes(settings_.queue.c_str()),
                          /*passive=*/1, /*durable=*/1, 0, 0, amqp_empty_table);
   const amqp_rpc_reply_t reply = amqp_get_rpc_reply(consumer_.state());
-  if (reply.reply_type == AMQP_RESPONSE_NORMAL && declared != nullptr) {
-    if (declared->consumer_count > 0) return {};
-    probe_log("consumer on " + consumer_.host_port() + ": queue " + settings_.queue +
-              " has no consumer (re-created?); subscribing again");
-    return resubscribe();
-  }
+  if (reply.reply_type == AMQP_RESPONSE_NORMAL && declared != nullptr) return {};
   const bool missing = reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
                        reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
                        static_cast<const amqp_channel_close_t*>(reply.reply.decoded)->reply_code == 404;

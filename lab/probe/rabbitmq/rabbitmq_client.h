@@ -9,8 +9,8 @@
 // reopened on the next call on the next server of the order; fail_over()
 // moves the publisher on and the consumer follows it at its next
 // subscribe(). A deleted queue is declared again: the consumer, cancelled
-// by the server or finding the queue gone when nothing arrived for a
-// second, subscribes again; a publisher whose publish came back
+// by the server, told by the publisher's basic.return, or finding the queue
+// gone when nothing arrived for a second, subscribes again; a publisher whose publish came back
 // unroutable reopens (and declares) on its next publish. A publisher the
 // server blocked (connection.blocked: memory or disk alarm) fails its
 // publishes until connection.unblocked.
