@@ -11,41 +11,14 @@ namespace chaos::lab {
 
 namespace {
 
-bool probe_flag_is_reserved(const std::string& flag) {
-  for (const auto& reserved : reserved_probe_flags()) {
-    if (flag == reserved || flag.rfind(reserved + "=", 0) == 0) return true;
-  }
-  return false;
-}
-
-// Empty when `flag` may be passed; otherwise why not.
-std::string probe_flag_problem(const std::string& flag) {
-  if (flag.size() > kMaxProbeFlagLength) {
-    return "is " + std::to_string(flag.size()) + " bytes, more than " + std::to_string(kMaxProbeFlagLength);
-  }
-  for (const char c : flag) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return "contains a control character";
-  }
-  if (probe_flag_is_reserved(flag)) {
-    return "'" + flag + "' is set by the lab itself (the lab sets --servers, --stream, --subject, --replicas, "
-           "--consumer and --metrics-listen); leave it out";
-  }
-  return "";
-}
-
-std::string probe_flag_count_problem(std::size_t count) {
-  if (count <= kMaxProbeFlags) return "";
-  return "has " + std::to_string(count) + " entries, more than " + std::to_string(kMaxProbeFlags);
-}
-
-void check_probe_flags_at(const toml::array& array, Diagnostics& diagnostics) {
+void check_probe_flags_at(const toml::array& array, const std::string& broker, Diagnostics& diagnostics) {
   if (auto problem = probe_flag_count_problem(array.size()); !problem.empty()) {
     diagnostics.error(array.source(), "lab.probe_flags " + problem);
   }
   for (std::size_t i = 0; i < array.size(); ++i) {
     const auto* flag = array.get(i);
     if (flag == nullptr || !flag->is_string()) continue;  // the string_list reader reported it
-    if (auto problem = probe_flag_problem(*flag->value<std::string>()); !problem.empty()) {
+    if (auto problem = probe_flag_problem(*flag->value<std::string>(), broker); !problem.empty()) {
       diagnostics.error(flag->source(), "lab.probe_flags[" + std::to_string(i) + "] " + problem);
     }
   }
@@ -53,25 +26,19 @@ void check_probe_flags_at(const toml::array& array, Diagnostics& diagnostics) {
 
 }  // namespace
 
-const std::vector<std::string>& reserved_probe_flags() {
-  static const std::vector<std::string> reserved = {"--servers", "--stream", "--subject", "--replicas",
-                                                    "--consumer", "--metrics-listen"};
-  return reserved;
-}
-
-Status check_probe_flags(const std::vector<std::string>& flags, const std::string& where) {
+Status check_probe_flags(const std::vector<std::string>& flags, const std::string& broker, const std::string& where) {
   if (auto problem = probe_flag_count_problem(flags.size()); !problem.empty()) {
     return invalid_argument(where + ": the probe flags " + problem);
   }
   for (std::size_t i = 0; i < flags.size(); ++i) {
-    if (auto problem = probe_flag_problem(flags[i]); !problem.empty()) {
+    if (auto problem = probe_flag_problem(flags[i], broker); !problem.empty()) {
       return invalid_argument(where + ": probe flag " + std::to_string(i + 1) + " " + problem);
     }
   }
   return {};
 }
 
-StatusOr<std::vector<std::string>> read_experiment_probe_flags(const std::string& path) {
+StatusOr<std::vector<std::string>> read_experiment_probe_flags(const std::string& path, const std::string& broker) {
   Diagnostics diagnostics(path);
   auto document = parse_toml_file(path, diagnostics);
   if (!document) return diagnostics.to_status();
@@ -84,7 +51,7 @@ StatusOr<std::vector<std::string>> read_experiment_probe_flags(const std::string
   TableReader reader(*lab->as_table(), "lab", diagnostics);
   auto flags = reader.string_list("probe_flags");
   reader.reject_unknown_keys();
-  if (flags) check_probe_flags_at(*lab->as_table()->get("probe_flags")->as_array(), diagnostics);
+  if (flags) check_probe_flags_at(*lab->as_table()->get("probe_flags")->as_array(), broker, diagnostics);
   if (!diagnostics.empty()) return diagnostics.to_status();
   return flags.value_or(std::vector<std::string>{});
 }

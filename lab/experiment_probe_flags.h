@@ -9,26 +9,20 @@
 
 #include "common/status.h"
 #include "lab/lab_layout.h"
+#include "lab/probe_flag_rules.h"
 
 namespace chaos::lab {
 
-inline constexpr std::size_t kMaxProbeFlags = 32;
-inline constexpr std::size_t kMaxProbeFlagLength = 256;
-
-// The flags of the lab's own probe argv (--servers, --stream, --subject,
-// --replicas, --metrics-listen) and --consumer, which names the durable the
-// lab's experiments watch.
-const std::vector<std::string>& reserved_probe_flags();
-
-// At most kMaxProbeFlags of at most kMaxProbeFlagLength bytes each, no
-// control characters, none a reserved flag ("--flag" or "--flag=value").
-// `where` prefixes every message (a file:line:col or "lab probe").
-Status check_probe_flags(const std::vector<std::string>& flags, const std::string& where);
+// At most kMaxProbeFlags, each one allowed by probe_flag_problem for the
+// lab's `broker` (lab/probe_flag_rules.h). `where` prefixes every message
+// ("lab probe").
+Status check_probe_flags(const std::vector<std::string>& flags, const std::string& broker, const std::string& where);
 
 // Reads only the [lab] table of the experiment file at `path` (toml++):
 // probe_flags, an array of strings. No [lab] table, or none of its keys, is
-// the standard probe (empty). Errors carry file:line:col.
-StatusOr<std::vector<std::string>> read_experiment_probe_flags(const std::string& path);
+// the standard probe (empty). The flags are checked as check_probe_flags
+// does for `broker`; errors carry file:line:col and name lab.probe_flags[i].
+StatusOr<std::vector<std::string>> read_experiment_probe_flags(const std::string& path, const std::string& broker);
 
 // "<state>/run/probe-flags.json". `lab up` starts with none (a fresh state
 // dir); `lab down --keep-state` drops it with the rest of run/.

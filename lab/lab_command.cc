@@ -91,11 +91,11 @@ std::vector<std::string> requested_probe_flags(const LabFlags& flags) {
   if (given != 1) usage_error(invalid_argument("lab probe: give one of --for EXPERIMENT.toml, --reset or -- FLAGS..."));
   if (flags.probe_reset) return {};
   if (!flags.probe_for.empty()) {
-    auto read = read_experiment_probe_flags(flags.probe_for);
+    auto read = read_experiment_probe_flags(flags.probe_for, flags.params.broker);
     if (!read.ok()) usage_error(read.status());
     return *read;
   }
-  if (Status checked = check_probe_flags(flags.probe_flags, "lab probe"); !checked.ok()) usage_error(checked);
+  if (Status checked = check_probe_flags(flags.probe_flags, flags.params.broker, "lab probe"); !checked.ok()) usage_error(checked);
   return flags.probe_flags;
 }
 

@@ -166,7 +166,7 @@ Status restart_probe(const LabLayout& layout, Clock& clock, std::ostream& out, c
 
 Status lab_probe(const LabLayout& layout, Clock& clock, std::ostream& out, const std::vector<std::string>& flags) {
   if (::geteuid() != 0) return permission_denied("lab probe: must run as root (the lab's probe runs as root)");
-  CHAOS_RETURN_IF_ERROR(check_probe_flags(flags, "lab probe"));
+  CHAOS_RETURN_IF_ERROR(check_probe_flags(flags, layout.params().broker, "lab probe"));
   CHAOS_RETURN_IF_ERROR(require_lab_up(layout));
   CHAOS_ASSIGN_OR_RETURN(auto previous, load_probe_flags(layout));
   auto running = running_probe(layout);

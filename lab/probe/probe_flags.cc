@@ -66,7 +66,8 @@ void add_publish_flags(CLI::App& app, ProbeFlags& flags) {
   app.add_option("--ack-timeout", flags.ack_timeout, "Wait for a publish ack")->capture_default_str();
   app.add_option("--publish-retries", flags.settings.publish_retries,
                  "Re-send a publish that failed (ack timeout or refused) up to N times with the same message id "
-                 "(Nats-Msg-Id / AMQP message_id) (0..10); "
+                 "(Nats-Msg-Id / AMQP message_id) (0..10); JetStream drops a re-sent copy within its duplicate "
+                 "window, RabbitMQ does not deduplicate: there every try that was stored counts as duplicated; "
                  "the publish counts once in chaos_probe_publish_attempts_total, each re-send in "
                  "chaos_probe_publish_retries_total, and it succeeds when any try is acked (ack latency "
                  "from the first try)")
@@ -163,7 +164,7 @@ Status resolve_servers(ProbeFlags& flags) {
   if (flags.broker == Broker::kRabbitMq) {
     for (const auto& server : servers) {
       if (auto parsed = parse_amqp_url(server); !parsed.ok()) {
-        return invalid_argument("--servers: '" + server + "' " + parsed.status().message());
+        return invalid_argument("--servers: '" + amqp_url_masked(server) + "' " + parsed.status().message());
       }
     }
   }

@@ -74,9 +74,10 @@ void ProbeLoops::publish_one(std::uint64_t sequence) {
 Status ProbeLoops::publish_with_retries(std::string_view body, std::string_view message_id) {
   Status status = client_.publish(body, settings_.ack_timeout, message_id);
   note_publish_result(status);
-  // Every failed try is re-sent: a timed-out one may have been stored, and
-  // the same message id lets JetStream drop a second copy within its
-  // duplicate window; a refused one ("no responders" from a server that lost
+  // Every failed try is re-sent: a timed-out one may have been stored. The
+  // same message id lets JetStream drop a second copy within its duplicate
+  // window; RabbitMQ stores every copy, which the consumer then counts as
+  // duplicated. A refused one ("no responders" from a server that lost
   // its quorum) may succeed on the server a failover just moved to.
   for (int retry = 0; retry < settings_.publish_retries && !status.ok(); ++retry) {
     metrics_.publish_retries.inc();

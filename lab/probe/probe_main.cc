@@ -112,6 +112,9 @@ int main(int argc, char** argv) {
     rabbitmq.queue = flags.queue;
     rabbitmq.connection.heartbeat_seconds =
         static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(flags.session.ping_interval).count());
+    // A server that stopped reading (memory alarm) drops the connection
+    // instead of blocking a send forever.
+    rabbitmq.connection.send_timeout = flags.settings.ack_timeout + 2 * flags.session.ping_interval;
     chaos::lab::probe::RabbitMqClient client(metrics, flags.session, rabbitmq);
     exit_code = run_probe(client, metrics, flags, signals, [&] { return client.connect(); });
   } else {

@@ -16,13 +16,11 @@ std::optional<std::string> lab_node_of(const std::string& erlang_node) {
 std::optional<std::string> queue_leader_from_api(const std::string& json_text) {
   const auto json = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
   if (!json.is_object()) return std::nullopt;
-  for (const char* field : {"leader", "node"}) {
-    const auto value = json.find(field);
-    if (value != json.end() && value->is_string()) {
-      if (auto node = lab_node_of(value->get<std::string>())) return node;
-    }
-  }
-  return std::nullopt;
+  // Only `leader`: for a quorum queue without one (an election under way),
+  // `node` may name a stopped node.
+  const auto value = json.find("leader");
+  if (value == json.end() || !value->is_string()) return std::nullopt;
+  return lab_node_of(value->get<std::string>());
 }
 
 std::vector<std::string> queue_members_from_api(const std::string& json_text) {

@@ -11,8 +11,9 @@
 namespace chaos::lab {
 
 // From GET /api/queues/<vhost>/<name>: the lab node ("n2") of the field
-// `leader` (quorum queues), else `node` (classic queues), whose value is
-// an Erlang node name "rabbit@n2.lab". nullopt when absent or malformed.
+// `leader` (quorum queues; `node` is never used: it may name a stopped
+// node), an Erlang node name "rabbit@n2.lab". nullopt when absent or
+// malformed.
 std::optional<std::string> queue_leader_from_api(const std::string& json_text);
 
 // From GET /api/queues/<vhost>/<name>: the Erlang nodes holding a replica

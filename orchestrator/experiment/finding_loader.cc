@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "lab/probe_flag_rules.h"
+
 namespace chaos::orchestrator {
 
 namespace {
@@ -14,22 +16,16 @@ bool finding_has_control_chars(const std::string& text, bool allow_newlines) {
   return false;
 }
 
-// One probe flag: it becomes one argv element of chaos-probe, so it must be
-// a single printable line of bounded size.
+// One probe flag: it becomes one argv element of chaos-probe.
 void check_probe_flag(TableReader& reader, const toml::node& item, size_t index) {
-  const std::string where = "lab.probe_flags[" + std::to_string(index) + "]: ";
+  const std::string where = "lab.probe_flags[" + std::to_string(index) + "]";
   if (!item.is_string()) {
-    reader.error_at(item, where + "expected a string, got " + toml_type_name(item));
+    reader.error_at(item, where + ": expected a string, got " + toml_type_name(item));
     return;
   }
-  const std::string flag = *item.value<std::string>();
-  if (flag.empty()) {
-    reader.error_at(item, where + "empty");
-  } else if (flag.size() > kMaxProbeFlagBytes) {
-    reader.error_at(item, where + std::to_string(flag.size()) + " bytes, more than " +
-                              std::to_string(kMaxProbeFlagBytes));
-  } else if (finding_has_control_chars(flag, false)) {
-    reader.error_at(item, where + "holds control characters");
+  // The broker is the lab's, not known here.
+  if (auto problem = lab::probe_flag_problem(*item.value<std::string>(), ""); !problem.empty()) {
+    reader.error_at(item, where + " " + problem);
   }
 }
 
@@ -72,9 +68,8 @@ LabSettings read_lab_settings(TableReader& root) {
     if (array == nullptr) {
       reader.error_at(*flags, std::string("lab.probe_flags: expected a list of strings, got ") +
                                   toml_type_name(*flags));
-    } else if (array->size() > kMaxProbeFlags) {
-      reader.error_at(*flags, "lab.probe_flags: " + std::to_string(array->size()) + " flags, more than " +
-                                  std::to_string(kMaxProbeFlags));
+    } else if (auto problem = lab::probe_flag_count_problem(array->size()); !problem.empty()) {
+      reader.error_at(*flags, "lab.probe_flags " + problem);
     } else {
       const size_t errors_before = root.diagnostics().errors().size();
       for (size_t i = 0; i < array->size(); ++i) check_probe_flag(reader, *array->get(i), i);

@@ -12,11 +12,11 @@
 
 namespace chaos::orchestrator {
 
-inline constexpr size_t kMaxProbeFlags = 32;  // as `chaosctl lab probe` (lab/experiment_probe_flags.h)
-inline constexpr size_t kMaxProbeFlagBytes = 256;
 inline constexpr size_t kMaxFindingTextBytes = 4096;
 
-// [lab]: absent means no extra flags.
+// [lab]: absent means no extra flags. probe_flags follow the lab's rules
+// (lab/probe_flag_rules.h) with the broker not known: a flag the lab sets
+// for either broker is refused; broker-only flags are checked by `lab probe`.
 LabSettings read_lab_settings(TableReader& root);
 
 // [finding]: remedied_by must name an existing file relative to the

@@ -1,6 +1,9 @@
 #include "lab/probe/rabbitmq/amqp_connection.h"
 
 #include <amqp_tcp_socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include "lab/probe/rabbitmq/amqp_frames.h"
 
@@ -40,9 +43,23 @@ Status AmqpConnection::open(const AmqpServer& server, const AmqpConnectionOption
     close();
     return internal_error("AMQP connection to " + host_port_ + ": cannot set the timeouts");
   }
+  if (options.send_timeout > Duration::zero()) {
+    const auto millis = static_cast<unsigned int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(options.send_timeout).count());
+    if (::setsockopt(amqp_get_sockfd(state_), IPPROTO_TCP, TCP_USER_TIMEOUT, &millis, sizeof(millis)) != 0) {
+      close();
+      return internal_error("AMQP connection to " + host_port_ + ": cannot set TCP_USER_TIMEOUT");
+    }
+  }
+  // rabbitmq-c 0.11 advertises only authentication_failure_close; without
+  // consumer_cancel_notify the server drops a deleted queue's consumer
+  // silently, and without connection.blocked a blocked publisher is never
+  // told why its publishes hang. The library merges this table into its own.
+  AmqpClientCapabilities capabilities = amqp_client_capabilities();
+  const amqp_table_t properties = capabilities.properties();
   const amqp_rpc_reply_t login =
-      amqp_login(state_, server.vhost.c_str(), 0, kAmqpFrameMax, options.heartbeat_seconds, AMQP_SASL_METHOD_PLAIN,
-                 server.user.c_str(), server.password.c_str());
+      amqp_login_with_properties(state_, server.vhost.c_str(), 0, kAmqpFrameMax, options.heartbeat_seconds,
+                                 &properties, AMQP_SASL_METHOD_PLAIN, server.user.c_str(), server.password.c_str());
   if (login.reply_type != AMQP_RESPONSE_NORMAL) {
     const std::string reason = amqp_describe_reply(login);
     close();

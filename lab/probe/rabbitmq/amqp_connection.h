@@ -25,6 +25,12 @@ struct AmqpConnectionOptions {
   Duration connect_timeout = std::chrono::seconds(2);
   // Every synchronous RPC (channel.open, queue.declare, basic.qos, ...).
   Duration rpc_timeout = std::chrono::seconds(2);
+  // TCP_USER_TIMEOUT on the socket (zero: the kernel's default): how long
+  // sent data may stay unacknowledged before the kernel drops the
+  // connection. Bounds amqp_basic_publish / amqp_basic_ack on a server that
+  // stopped reading its socket (a memory alarm) while its heartbeats, sent
+  // from another process, still arrive.
+  Duration send_timeout = Duration::zero();
 };
 
 // A timeval for the library's timeouts; negative durations become zero.
@@ -39,8 +45,9 @@ class AmqpConnection {
   AmqpConnection(const AmqpConnection&) = delete;
   AmqpConnection& operator=(const AmqpConnection&) = delete;
 
-  // Connects, logs in and opens channel kChannel; on failure nothing stays
-  // open and the error names HOST:PORT.
+  // Connects, logs in (advertising the capabilities below) and opens
+  // channel kChannel; on failure nothing stays open and the error names
+  // HOST:PORT.
   Status open(const AmqpServer& server, const AmqpConnectionOptions& options);
   // Drops the connection (the socket closes, so the server requeues
   // anything unacknowledged). No close handshake: on a paused server it

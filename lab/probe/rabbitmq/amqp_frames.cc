@@ -46,6 +46,48 @@ bool amqp_confirm_covers(std::uint64_t expected, std::uint64_t tag, bool multipl
   return multiple ? tag >= expected : tag == expected;
 }
 
+AmqpConfirmStep AmqpConfirmWait::on_ack(std::uint64_t tag, bool multiple) {
+  if (!amqp_confirm_covers(expected_, tag, multiple)) {
+    returned_ = false;  // the pending return was that older publish's
+    return AmqpConfirmStep::kWait;
+  }
+  return returned_ ? AmqpConfirmStep::kReturned : AmqpConfirmStep::kAcked;
+}
+
+AmqpConfirmStep AmqpConfirmWait::on_nack(std::uint64_t tag, bool multiple) {
+  if (!amqp_confirm_covers(expected_, tag, multiple)) {
+    returned_ = false;
+    return AmqpConfirmStep::kWait;
+  }
+  return AmqpConfirmStep::kNacked;
+}
+
+AmqpClientCapabilities amqp_client_capabilities() {
+  AmqpClientCapabilities capabilities{};
+  const char* names[] = {"consumer_cancel_notify", "connection.blocked", "publisher_confirms", "basic.nack"};
+  for (int i = 0; i < 4; ++i) {
+    capabilities.flags[i].key = amqp_cstring_bytes(names[i]);
+    capabilities.flags[i].value.kind = AMQP_FIELD_KIND_BOOLEAN;
+    capabilities.flags[i].value.value.boolean = 1;
+  }
+  capabilities.entry.key = amqp_cstring_bytes("capabilities");
+  capabilities.entry.value.kind = AMQP_FIELD_KIND_TABLE;
+  return capabilities;
+}
+
+bool amqp_has_capability(const amqp_table_t& properties, const char* name) {
+  for (int i = 0; i < properties.num_entries; ++i) {
+    const amqp_table_entry_t& entry = properties.entries[i];
+    if (!amqp_frames_key_is(entry, "capabilities") || entry.value.kind != AMQP_FIELD_KIND_TABLE) continue;
+    const amqp_table_t& table = entry.value.value.table;
+    for (int j = 0; j < table.num_entries; ++j) {
+      const amqp_table_entry_t& flag = table.entries[j];
+      if (amqp_frames_key_is(flag, name)) return flag.value.kind == AMQP_FIELD_KIND_BOOLEAN && flag.value.value.boolean;
+    }
+  }
+  return false;
+}
+
 AmqpQueueArguments amqp_quorum_queue_arguments() {
   AmqpQueueArguments arguments{};
   arguments.entries[0].key = amqp_cstring_bytes("x-queue-type");

@@ -25,6 +25,45 @@ bool amqp_is_redelivery(bool redelivered_flag, const amqp_basic_properties_t& pr
 // that had already timed out).
 bool amqp_confirm_covers(std::uint64_t expected, std::uint64_t tag, bool multiple);
 
+// What the publisher makes of the frames read while it waits for the
+// confirm of the publish with delivery tag `expected`. The server sends a
+// message's basic.return before its basic.ack, so a return is pending until
+// the next ack: an ack (or nack) for an older tag, skipped as the late
+// answer to a publish that had timed out, takes the return with it.
+enum class AmqpConfirmStep {
+  kWait,      // not the answer yet: read the next frame
+  kAcked,     // stored
+  kReturned,  // acked, but returned unroutable (the queue does not exist)
+  kNacked,    // the queue could not store it
+};
+class AmqpConfirmWait {
+ public:
+  explicit AmqpConfirmWait(std::uint64_t expected) : expected_(expected) {}
+  AmqpConfirmStep on_ack(std::uint64_t tag, bool multiple);
+  AmqpConfirmStep on_nack(std::uint64_t tag, bool multiple);
+  void on_return() { returned_ = true; }
+
+ private:
+  std::uint64_t expected_;
+  bool returned_ = false;
+};
+
+// client-properties for connection.start-ok: a `capabilities` table with
+// consumer_cancel_notify, connection.blocked, publisher_confirms and
+// basic.nack set true. The returned table points into this object, which
+// must outlive it.
+struct AmqpClientCapabilities {
+  amqp_table_entry_t flags[4];
+  amqp_table_entry_t entry;
+  amqp_table_t properties() {
+    entry.value.value.table = amqp_table_t{4, flags};
+    return amqp_table_t{1, &entry};
+  }
+};
+AmqpClientCapabilities amqp_client_capabilities();
+// Whether `properties` has capabilities.<name> = true.
+bool amqp_has_capability(const amqp_table_t& properties, const char* name);
+
 // The quorum queue's declare arguments, the same the lab declares:
 // x-queue-type = quorum, x-quorum-initial-group-size = 3. `entries` must
 // outlive the returned table (it points into them).

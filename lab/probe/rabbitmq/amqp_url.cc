@@ -85,6 +85,18 @@ StatusOr<AmqpServer> parse_amqp_url(std::string_view url) {
   return server;
 }
 
+std::string amqp_url_masked(std::string_view url) {
+  const auto scheme_end = url.find("://");
+  const std::size_t start = scheme_end == std::string_view::npos ? 0 : scheme_end + 3;
+  const auto slash = url.find('/', start);
+  const std::string_view authority = url.substr(start, slash == std::string_view::npos ? url.npos : slash - start);
+  const auto at = authority.rfind('@');
+  if (at == std::string_view::npos) return std::string(url);
+  const auto colon = authority.substr(0, at).find(':');
+  if (colon == std::string_view::npos) return std::string(url);
+  return std::string(url.substr(0, start + colon + 1)) + "***" + std::string(url.substr(start + at));
+}
+
 std::string amqp_host_port(const AmqpServer& server) {
   const bool ipv6 = server.host.find(':') != std::string::npos;
   return (ipv6 ? "[" + server.host + "]" : server.host) + ":" + std::to_string(server.port);

@@ -28,6 +28,10 @@ inline constexpr int kAmqpDefaultPort = 5672;
 // Errors describe what is wrong with `url` (the caller names the flag).
 StatusOr<AmqpServer> parse_amqp_url(std::string_view url);
 
+// `url` for error messages: the password of USER:PASS@ replaced by "***"
+// (any text, parsed or not; text without credentials comes back as is).
+std::string amqp_url_masked(std::string_view url);
+
 // "HOST:PORT" for messages and metrics (never the password).
 std::string amqp_host_port(const AmqpServer& server);
 

@@ -12,6 +12,8 @@ namespace {
 
 SteadyTime rabbitmq_now() { return std::chrono::steady_clock::now(); }
 
+constexpr const char* kRabbitmqBlockedMessage = "the broker blocked publishers: memory or disk alarm";
+
 std::vector<AmqpServer> rabbitmq_parse_servers(const SessionSettings& session) {
   std::vector<AmqpServer> servers;
   for (const auto& url : session.servers) {
@@ -34,16 +36,20 @@ RabbitMqClient::RabbitMqClient(ProbeMetrics& metrics, const SessionSettings& ses
 Status RabbitMqClient::connect() {
   std::lock_guard lock(publisher_mutex_);
   if (publisher_.is_open()) return {};
-  return open_publisher();
+  return open_publisher(settings_.connection.connect_timeout);
 }
 
 // One server per call (the one at publisher_index_; a failure moves the
 // index on), so a publish never waits for more than one connect timeout.
-Status RabbitMqClient::open_publisher() {
+Status RabbitMqClient::open_publisher(Duration budget) {
   if (servers_.empty()) return invalid_argument("--servers: no valid amqp:// URL");
   const std::size_t index = publisher_index_;
   preferred_index_ = index;
-  Status status = publisher_.open(servers_[index], settings_.connection);
+  AmqpConnectionOptions options = settings_.connection;
+  budget = std::max<Duration>(budget, std::chrono::seconds(1));
+  options.connect_timeout = std::min(options.connect_timeout, budget);
+  options.rpc_timeout = std::min(options.rpc_timeout, budget);
+  Status status = publisher_.open(servers_[index], options);
   bool created = false;
   if (status.ok()) status = publisher_.ensure_queue(settings_.queue, created);
   if (status.ok()) {
@@ -58,6 +64,7 @@ Status RabbitMqClient::open_publisher() {
   if (created && queue_declared_.exchange(true)) note_queue_recreated();
   queue_declared_ = true;
   next_tag_ = 1;
+  publisher_blocked_ = false;
   metrics_.connected.set(1);
   if (publisher_lost_) metrics_.reconnects.inc();
   publisher_lost_ = false;
@@ -76,10 +83,14 @@ Status RabbitMqClient::lose_publisher(Status status) {
 
 Status RabbitMqClient::publish(std::string_view body, Duration ack_timeout, std::string_view message_id) {
   std::lock_guard lock(publisher_mutex_);
-  if (!publisher_.is_open()) {
-    if (Status opened = open_publisher(); !opened.ok()) return unavailable("publish: not connected: " + opened.message());
-  }
+  // --ack-timeout bounds the whole publish, a reconnect included.
   const SteadyTime deadline = rabbitmq_now() + ack_timeout;
+  if (!publisher_.is_open()) {
+    if (Status opened = open_publisher(deadline - rabbitmq_now()); !opened.ok()) {
+      return unavailable("publish: not connected: " + opened.message());
+    }
+  }
+  if (publisher_blocked_) CHAOS_RETURN_IF_ERROR(wait_until_unblocked(deadline));
   amqp_maybe_release_buffers(publisher_.state());
   const std::string id(message_id);
   amqp_basic_properties_t properties{};
@@ -101,16 +112,17 @@ Status RabbitMqClient::publish(std::string_view body, Duration ack_timeout, std:
 }
 
 // Reads frames until the confirm for `tag` (late confirms of publishes that
-// had timed out are skipped), a basic.return (the queue does not exist:
-// reported after its confirm), a close from the server, or the deadline.
+// had timed out are skipped), a close from the server, or the deadline.
 Status RabbitMqClient::wait_for_confirm(std::uint64_t tag, SteadyTime deadline, Duration ack_timeout) {
   const std::string where = publisher_.host_port();
+  AmqpConfirmWait confirm(tag);
   std::string returned;
   while (true) {
     timeval remaining = amqp_timeval(deadline - rabbitmq_now());
     amqp_frame_t frame;
     const int status = amqp_simple_wait_frame_noblock(publisher_.state(), &frame, &remaining);
     if (status == AMQP_STATUS_TIMEOUT) {
+      if (publisher_blocked_) return unavailable("publish to " + where + ": " + kRabbitmqBlockedMessage);
       return deadline_exceeded("no publisher confirm from " + where + " within " + format_duration(ack_timeout));
     }
     if (status == AMQP_STATUS_HEARTBEAT_TIMEOUT) {
@@ -125,27 +137,74 @@ Status RabbitMqClient::wait_for_confirm(std::uint64_t tag, SteadyTime deadline, 
     }
     if (frame.frame_type != AMQP_FRAME_METHOD) continue;  // a returned message's header and body
     const amqp_method_t& method = frame.payload.method;
+    AmqpConfirmStep step = AmqpConfirmStep::kWait;
     if (method.id == AMQP_BASIC_ACK_METHOD) {
       const auto* ack = static_cast<const amqp_basic_ack_t*>(method.decoded);
-      if (!amqp_confirm_covers(tag, ack->delivery_tag, ack->multiple != 0)) continue;
-      if (!returned.empty()) return not_found(returned);
-      return {};
-    }
-    if (method.id == AMQP_BASIC_NACK_METHOD) {
+      step = confirm.on_ack(ack->delivery_tag, ack->multiple != 0);
+    } else if (method.id == AMQP_BASIC_NACK_METHOD) {
       const auto* nack = static_cast<const amqp_basic_nack_t*>(method.decoded);
-      if (!amqp_confirm_covers(tag, nack->delivery_tag, nack->multiple != 0)) continue;
-      return unavailable("publish nacked by " + where + ": the queue could not store it");
-    }
-    if (method.id == AMQP_BASIC_RETURN_METHOD) {
+      step = confirm.on_nack(nack->delivery_tag, nack->multiple != 0);
+    } else if (method.id == AMQP_BASIC_RETURN_METHOD) {
       const auto* returned_method = static_cast<const amqp_basic_return_t*>(method.decoded);
       returned = "publish returned unroutable by " + where + ": " + std::to_string(returned_method->reply_code) +
                  " " + rabbitmq_bytes(returned_method->reply_text) + " (queue " + settings_.queue + " missing)";
-      continue;
+      confirm.on_return();
+    } else if (method.id == AMQP_CONNECTION_CLOSE_METHOD || method.id == AMQP_CHANNEL_CLOSE_METHOD) {
+      return lose_publisher(publisher_.closed_by_server(method, "publish"));
+    } else {
+      note_blocking(method);
     }
+    switch (step) {
+      case AmqpConfirmStep::kWait: continue;
+      case AmqpConfirmStep::kAcked: return {};
+      case AmqpConfirmStep::kNacked: return unavailable("publish nacked by " + where + ": the queue could not store it");
+      case AmqpConfirmStep::kReturned:
+        // The queue is gone. Only a declare brings it back, and the
+        // publisher declares when it opens: close it (not a lost
+        // connection) so the next publish reopens and declares.
+        publisher_.close();
+        metrics_.connected.set(0);
+        ++queue_generation_;  // the consumer's queue is gone too
+        return not_found(returned);
+    }
+  }
+}
+
+bool RabbitMqClient::note_blocking(const amqp_method_t& method) {
+  if (method.id == AMQP_CONNECTION_BLOCKED_METHOD) {
+    if (!publisher_blocked_) probe_log("publisher on " + publisher_.host_port() + ": " + kRabbitmqBlockedMessage);
+    publisher_blocked_ = true;
+    return true;
+  }
+  if (method.id == AMQP_CONNECTION_UNBLOCKED_METHOD) {
+    if (publisher_blocked_) probe_log("publisher on " + publisher_.host_port() + ": the broker unblocked publishers");
+    publisher_blocked_ = false;
+    return true;
+  }
+  return false;
+}
+
+// A blocked connection's server reads nothing we send: publishing would only
+// fill the socket. Wait for connection.unblocked instead, within the publish's
+// deadline; the connection stays (heartbeats still flow).
+Status RabbitMqClient::wait_until_unblocked(SteadyTime deadline) {
+  const std::string where = publisher_.host_port();
+  while (publisher_blocked_) {
+    timeval remaining = amqp_timeval(deadline - rabbitmq_now());
+    amqp_frame_t frame;
+    const int status = amqp_simple_wait_frame_noblock(publisher_.state(), &frame, &remaining);
+    if (status == AMQP_STATUS_TIMEOUT) return unavailable("publish to " + where + ": " + kRabbitmqBlockedMessage);
+    if (status != AMQP_STATUS_OK) {
+      return lose_publisher(unavailable("publish to " + where + " (blocked): " + amqp_error_string2(status)));
+    }
+    if (frame.frame_type != AMQP_FRAME_METHOD) continue;
+    const amqp_method_t& method = frame.payload.method;
     if (method.id == AMQP_CONNECTION_CLOSE_METHOD || method.id == AMQP_CHANNEL_CLOSE_METHOD) {
       return lose_publisher(publisher_.closed_by_server(method, "publish"));
     }
+    note_blocking(method);  // late confirms of timed-out publishes are skipped
   }
+  return {};
 }
 
 void RabbitMqClient::note_queue_recreated() {
@@ -165,7 +224,7 @@ StatusOr<FailedOver> RabbitMqClient::fail_over() {
   metrics_.connected.set(0);
   const bool was_lost = publisher_lost_;
   publisher_lost_ = false;  // a forced move is not a reconnect
-  if (open_publisher().ok()) {
+  if (open_publisher(settings_.connection.connect_timeout).ok()) {
     moved.to = publisher_.host_port();
   } else {
     publisher_lost_ = was_lost;
@@ -177,6 +236,8 @@ StatusOr<FailedOver> RabbitMqClient::fail_over() {
 StatusOr<Subscribed> RabbitMqClient::open_consumer() {
   if (servers_.empty()) return invalid_argument("--servers: no valid amqp:// URL");
   const std::size_t index = consumer_index_;
+  consumed_generation_ = queue_generation_.load();
+  last_consumer_check_ = rabbitmq_now();
   bool created = false;
   Status status = consumer_.open(servers_[index], settings_.connection);
   if (status.ok()) status = consumer_.ensure_queue(settings_.queue, created);
@@ -235,6 +296,18 @@ StatusOr<std::vector<Delivered>> RabbitMqClient::fetch(int batch, Duration wait)
     if (*reopened == Subscribed::kCreated) note_queue_recreated();
   }
   std::vector<Delivered> deliveries;
+  if (consumed_generation_ != queue_generation_.load()) {
+    // RabbitMQ 3.10 drops the consumers of a deleted quorum queue without a
+    // basic.cancel: the publisher's basic.return is the news.
+    probe_log("consumer on " + consumer_.host_port() + ": queue " + settings_.queue +
+              " was deleted (a publish came back unroutable); subscribing again");
+    consumer_.close();
+    auto reopened = open_consumer();
+    if (!reopened.ok()) return unavailable("consumer not connected: " + reopened.status().message());
+    if (*reopened == Subscribed::kCreated) note_queue_recreated();
+  } else if (rabbitmq_now() - last_consumer_check_ >= kConsumerCheckInterval) {
+    CHAOS_RETURN_IF_ERROR(check_consumed_queue());
+  }
   for (int i = 0; i < batch; ++i) {
     // The first message may take up to `wait`; the rest only if already here.
     auto more = consume_one(i == 0 ? wait : Duration::zero(), deliveries);
@@ -246,7 +319,37 @@ StatusOr<std::vector<Delivered>> RabbitMqClient::fetch(int batch, Duration wait)
     }
     if (!*more) break;
   }
+  if (!deliveries.empty()) last_consumer_check_ = rabbitmq_now();  // alive: no check needed
   return deliveries;
+}
+
+// RabbitMQ 3.10 sent no basic.cancel for a deleted quorum queue in our test
+// (consumer_cancel_notify advertised): the consumer just stops receiving.
+// The publisher's basic.return tells fetch(); without publishes, after
+// kConsumerCheckInterval without a delivery a passive declare on the
+// consumer's channel asks whether the queue exists, and a missing one is
+// declared again (a new connection) and consumed from.
+Status RabbitMqClient::check_consumed_queue() {
+  last_consumer_check_ = rabbitmq_now();
+  const amqp_queue_declare_ok_t* declared =
+      amqp_queue_declare(consumer_.state(), AmqpConnection::kChannel, amqp_cstring_bytes(settings_.queue.c_str()),
+                         /*passive=*/1, /*durable=*/1, 0, 0, amqp_empty_table);
+  const amqp_rpc_reply_t reply = amqp_get_rpc_reply(consumer_.state());
+  if (reply.reply_type == AMQP_RESPONSE_NORMAL && declared != nullptr) return {};
+  const bool missing = reply.reply_type == AMQP_RESPONSE_SERVER_EXCEPTION &&
+                       reply.reply.id == AMQP_CHANNEL_CLOSE_METHOD &&
+                       static_cast<const amqp_channel_close_t*>(reply.reply.decoded)->reply_code == 404;
+  if (reply.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && reply.library_error == AMQP_STATUS_HEARTBEAT_TIMEOUT) {
+    return lose_consumer(unavailable("consume from " + consumer_.host_port() +
+                                     ": the server missed two heartbeats, connection dropped"));
+  }
+  if (!missing) return lose_consumer(consumer_.check(reply, "queue.declare (passive) " + settings_.queue));
+  probe_log("consumer on " + consumer_.host_port() + ": queue " + settings_.queue + " is gone; subscribing again");
+  consumer_.close();  // the server closed the channel, and with it the consumer
+  auto reopened = open_consumer();
+  if (!reopened.ok()) return unavailable("consumer not connected: " + reopened.status().message());
+  if (*reopened == Subscribed::kCreated) note_queue_recreated();
+  return {};
 }
 
 // True when a delivery was added; false when none came within `wait`; an
@@ -296,9 +399,23 @@ Status RabbitMqClient::read_consumer_frame() {
     return lose_consumer(consumer_.closed_by_server(method, "consume from " + settings_.queue));
   }
   if (method.id == AMQP_BASIC_CANCEL_METHOD) {
-    return lose_consumer(unavailable("consume from " + settings_.queue + ": " + where +
-                                     " cancelled the consumer (queue deleted or its leader moved)"));
+    probe_log("consumer on " + where + ": the server cancelled it (queue " + settings_.queue +
+              " deleted?); subscribing again");
+    return resubscribe();
   }
+  return {};
+}
+
+Status RabbitMqClient::resubscribe() {
+  bool created = false;
+  Status status = consumer_.ensure_queue(settings_.queue, created);
+  if (status.ok()) {
+    amqp_basic_consume(consumer_.state(), AmqpConnection::kChannel, amqp_cstring_bytes(settings_.queue.c_str()),
+                       amqp_empty_bytes, /*no_local=*/0, /*no_ack=*/0, /*exclusive=*/0, amqp_empty_table);
+    status = consumer_.check(amqp_get_rpc_reply(consumer_.state()), "basic.consume " + settings_.queue);
+  }
+  if (!status.ok()) return lose_consumer(status);
+  if (created) note_queue_recreated();
   return {};
 }
 

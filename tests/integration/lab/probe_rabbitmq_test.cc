@@ -249,6 +249,39 @@ TEST_F(ProbeRabbitmqTest, ConfirmsConsumesAndSurvivesAPausedNode) {
   EXPECT_EQ(metrics.reconnects.value(), reconnects);
   const Status after_failover = client.publish("moved", kAckTimeout, "");
   EXPECT_TRUE(after_failover.ok()) << after_failover.message();
+
+  // A deleted queue. The publisher meets the missing queue first: its
+  // publish comes back unroutable, the next one re-declares the queue. The
+  // consumer, dropped by the server (RabbitMQ 3.10 sent it no basic.cancel
+  // here), learns it from the publisher's return and subscribes again.
+  const double recreations = metrics.consumer_recreations.value();
+  AmqpConnection deleter;
+  ASSERT_TRUE(deleter.open(*parse_amqp_url(kAmqpUrl), AmqpConnectionOptions{}).ok());
+  amqp_queue_delete(deleter.state(), AmqpConnection::kChannel, amqp_cstring_bytes(settings.queue.c_str()), 0, 0);
+  ASSERT_TRUE(deleter.check(amqp_get_rpc_reply(deleter.state()), "queue.delete").ok());
+  deleter.close();
+  const Status unroutable = client.publish("into-the-void", kAckTimeout, "");
+  EXPECT_EQ(unroutable.code(), StatusCode::kNotFound) << unroutable.message();
+  const Status redeclared = client.publish("back", kAckTimeout, "");
+  ASSERT_TRUE(redeclared.ok()) << redeclared.message();
+  EXPECT_EQ(metrics.consumer_recreations.value(), recreations + 1) << "the re-creation is counted once";
+  bool seen_back = false;
+  std::string fetched;
+  eventually(
+      [&] {
+        auto batch = client.fetch(10, 200ms);
+        if (batch.ok()) {
+          for (const auto& message : *batch) {
+            seen_back = seen_back || message.body == "back";
+            fetched += message.body + " ";
+          }
+        } else {
+          fetched += "[" + batch.status().message() + "] ";
+        }
+        return seen_back;
+      },
+      10s, 1ms);
+  EXPECT_TRUE(seen_back) << "the cancelled consumer subscribed to the re-created queue; fetched: " << fetched;
   client.drop_subscription();
 
   // The binary end to end: --broker rabbitmq picks this driver.

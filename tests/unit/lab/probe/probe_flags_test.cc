@@ -111,7 +111,9 @@ TEST(ProbeFlagsTest, RabbitMqServersAreValidatedNamingTheBadEntry) {
   EXPECT_EQ(parse_error("--broker rabbitmq --servers amqp://a:5672"),
             "--servers: 'amqp://a:5672' has no USER:PASS@ (the user and password are required)");
   EXPECT_EQ(parse_error("--broker rabbitmq --servers amqp://u:p@a:70000"),
-            "--servers: 'amqp://u:p@a:70000' has a bad port '70000' (1..65535)");
+            "--servers: 'amqp://u:***@a:70000' has a bad port '70000' (1..65535)");
+  EXPECT_EQ(parse_error("--broker rabbitmq --servers amqp://u:s3cret@a:70000").find("s3cret"), std::string::npos)
+      << "the password stays out of the message";
 }
 
 TEST(ProbeFlagsTest, TheOtherBrokersFlagsAreRefusedByName) {

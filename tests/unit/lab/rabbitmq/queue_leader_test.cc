@@ -19,9 +19,11 @@ TEST(QueueLeaderTest, MembersAreTheReplicaNodes) {
   }
 }
 
-TEST(QueueLeaderTest, ClassicQueueFallsBackToNode) {
-  EXPECT_EQ(queue_leader_from_api(R"({"name":"q","node":"rabbit@n3.lab"})"), "n3");
-  EXPECT_EQ(queue_leader_from_api(R"({"leader":"","node":"rabbit@n1.lab"})"), "n1");
+TEST(QueueLeaderTest, ALeaderlessQuorumQueueHasNoLeaderEvenWithANode) {
+  // `node` names where the queue was declared, possibly a node that is down:
+  // naming it would point "kill the queue leader" at the wrong node.
+  EXPECT_EQ(queue_leader_from_api(R"({"name":"q","type":"quorum","node":"rabbit@n3.lab"})"), std::nullopt);
+  EXPECT_EQ(queue_leader_from_api(R"({"leader":"","node":"rabbit@n1.lab"})"), std::nullopt);
 }
 
 TEST(QueueLeaderTest, HostileOrLeaderlessInputGivesNothing) {

@@ -70,6 +70,42 @@ TEST(AmqpFramesTest, ConfirmCoversItsTagOrAMultipleAckBeyondIt) {
   EXPECT_FALSE(amqp_confirm_covers(5, 4, true));
 }
 
+TEST(AmqpFramesTest, AReturnBeforeALateAckBelongsToThatOlderPublish) {
+  // Publish 4 timed out; waiting for 5 reads return(4), ack(4), ack(5).
+  AmqpConfirmWait wait(5);
+  wait.on_return();
+  EXPECT_EQ(wait.on_ack(4, false), AmqpConfirmStep::kWait);
+  EXPECT_EQ(wait.on_ack(5, false), AmqpConfirmStep::kAcked) << "the return was publish 4's";
+  // The same with a late nack of publish 4.
+  AmqpConfirmWait after_nack(5);
+  after_nack.on_return();
+  EXPECT_EQ(after_nack.on_nack(4, false), AmqpConfirmStep::kWait);
+  EXPECT_EQ(after_nack.on_ack(5, false), AmqpConfirmStep::kAcked);
+}
+
+TEST(AmqpFramesTest, AReturnBeforeItsOwnAckIsUnroutable) {
+  AmqpConfirmWait wait(5);
+  EXPECT_EQ(wait.on_ack(3, true), AmqpConfirmStep::kWait);
+  wait.on_return();
+  EXPECT_EQ(wait.on_ack(5, false), AmqpConfirmStep::kReturned);
+  AmqpConfirmWait multiple(5);
+  multiple.on_return();
+  EXPECT_EQ(multiple.on_ack(6, true), AmqpConfirmStep::kReturned);
+  AmqpConfirmWait nacked(5);
+  EXPECT_EQ(nacked.on_nack(4, false), AmqpConfirmStep::kWait);
+  EXPECT_EQ(nacked.on_nack(5, false), AmqpConfirmStep::kNacked);
+}
+
+TEST(AmqpFramesTest, ClientCapabilitiesAskForCancelAndBlockedNotifications) {
+  AmqpClientCapabilities capabilities = amqp_client_capabilities();
+  const amqp_table_t properties = capabilities.properties();
+  for (const char* name : {"consumer_cancel_notify", "connection.blocked", "publisher_confirms", "basic.nack"}) {
+    EXPECT_TRUE(amqp_has_capability(properties, name)) << name;
+  }
+  EXPECT_FALSE(amqp_has_capability(properties, "exchange_exchange_bindings"));
+  EXPECT_FALSE(amqp_has_capability(amqp_empty_table, "consumer_cancel_notify"));
+}
+
 TEST(AmqpFramesTest, QuorumQueueArgumentsMatchTheLab) {
   AmqpQueueArguments arguments = amqp_quorum_queue_arguments();
   const amqp_table_t table = arguments.table();

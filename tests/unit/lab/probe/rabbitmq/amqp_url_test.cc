@@ -44,6 +44,15 @@ TEST(AmqpUrlTest, PercentEncodingAndIpv6) {
   EXPECT_EQ(amqp_url_error("amqp://u:p@h/%zz"), "bad percent-encoding in the vhost");
 }
 
+TEST(AmqpUrlTest, MaskedUrlsHideOnlyThePassword) {
+  EXPECT_EQ(amqp_url_masked("amqp://chaos:s3cret@10.0.0.1:5672/%2F"), "amqp://chaos:***@10.0.0.1:5672/%2F");
+  EXPECT_EQ(amqp_url_masked("amqp://chaos:p@ss@host"), "amqp://chaos:***@host") << "the last @ ends the password";
+  EXPECT_EQ(amqp_url_masked("amqp://host:5672"), "amqp://host:5672");
+  EXPECT_EQ(amqp_url_masked("amqp://user@host"), "amqp://user@host");
+  EXPECT_EQ(amqp_url_masked("amqp://host/v@h:x"), "amqp://host/v@h:x") << "an @ in the vhost is not credentials";
+  EXPECT_EQ(amqp_url_masked("user:pw@host"), "user:***@host");
+}
+
 TEST(AmqpUrlTest, BadUrlsSayWhatIsWrong) {
   EXPECT_EQ(amqp_url_error("amqps://u:p@h:5671"), "must start with amqp:// (amqps is not supported)");
   EXPECT_EQ(amqp_url_error("h:5672"), "must start with amqp:// (amqps is not supported)");
