@@ -1,9 +1,10 @@
 // One TCP stream on 127.0.0.1 for --seconds: a sender writes 64 KiB
-// chunks, a receiver counts them, in each round three times: direct;
-// through the proxy engine with the pass-through filter (relayed with
-// splice(), the path of every connection or direction a fault leaves
-// alone); and through the engine with a filter that is handed every byte
-// and changes none (the copying path of a fault that reads the stream).
+// chunks, a receiver counts them, in each round four times: direct;
+// through the proxy engine with the pass-through filter as the agent runs
+// it (recv()/send(), the path of every connection or direction a fault
+// leaves alone); the same with the engine's splice() option on; and
+// through the engine with a filter that is handed every byte and changes
+// none (the copying path of a fault that reads the stream).
 // The engine's fixed upstream stands in for the nft redirect, so no root
 // is needed. Prints one JSON object with the rates and each path's ratio
 // to direct (goal: proxied >= 50% of direct).
@@ -158,10 +159,11 @@ double proxy_bench_thread_cpu_seconds(const std::string& id) {
 }
 
 // One stream through a fresh engine with `factory`; zeros when it cannot start.
-StreamFigures proxied_rate(std::shared_ptr<StreamFilterFactory> factory, double seconds) {
+StreamFigures proxied_rate(std::shared_ptr<StreamFilterFactory> factory, double seconds, bool splice) {
   Receiver receiver;
   ProxyEngineOptions options;
   options.factory = std::move(factory);
+  options.splice_pass_through = splice;
   options.fixed_upstream = "127.0.0.1:" + std::to_string(receiver.port);
   const std::set<std::string> before = proxy_bench_thread_ids();
   auto engine = ProxyEngine::start(std::move(options));
@@ -196,7 +198,7 @@ void proxy_bench_keep_best(StreamFigures& best, const StreamFigures& round) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"proxy_bench: one TCP stream through the tcp.* proxy (spliced and copied) vs direct"};
+  CLI::App app{"proxy_bench: one TCP stream through the tcp.* proxy (pass-through, spliced, filtered) vs direct"};
   double seconds = 3;
   int rounds = 3;
   app.add_option("--seconds", seconds, "length of each stream")->check(CLI::Range(0.2, 60.0));
@@ -204,6 +206,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   StreamFigures direct;
+  StreamFigures passed;
   StreamFigures spliced;
   StreamFigures copied;
   for (int round = 0; round < rounds; ++round) {
@@ -211,10 +214,11 @@ int main(int argc, char** argv) {
       Receiver receiver;
       proxy_bench_keep_best(direct, stream_rate(receiver.port, receiver, seconds));
     }
-    proxy_bench_keep_best(spliced, proxied_rate(std::make_shared<PassThroughFactory>(), seconds));
-    proxy_bench_keep_best(copied, proxied_rate(std::make_shared<CopyingFactory>(), seconds));
+    proxy_bench_keep_best(passed, proxied_rate(std::make_shared<PassThroughFactory>(), seconds, false));
+    proxy_bench_keep_best(spliced, proxied_rate(std::make_shared<PassThroughFactory>(), seconds, true));
+    proxy_bench_keep_best(copied, proxied_rate(std::make_shared<CopyingFactory>(), seconds, false));
   }
-  if (spliced.bytes_per_second == 0 || copied.bytes_per_second == 0) return 1;
+  if (passed.bytes_per_second == 0 || spliced.bytes_per_second == 0 || copied.bytes_per_second == 0) return 1;
   const auto mbit = [](const StreamFigures& figures) { return figures.bytes_per_second * 8 / 1e6; };
   const auto ratio = [&](const StreamFigures& figures) {
     return direct.bytes_per_second > 0 ? figures.bytes_per_second / direct.bytes_per_second : 0.0;
@@ -223,13 +227,17 @@ int main(int argc, char** argv) {
                         {"seconds", seconds},
                         {"rounds", rounds},
                         {"direct_mbit_per_s", mbit(direct)},
+                        {"pass_through_mbit_per_s", mbit(passed)},
                         {"spliced_mbit_per_s", mbit(spliced)},
                         {"copied_mbit_per_s", mbit(copied)},
+                        {"pass_through_ratio", ratio(passed)},
                         {"spliced_ratio", ratio(spliced)},
                         {"copied_ratio", ratio(copied)},
                         {"direct_cpu_s_per_gib", direct.cpu_seconds_per_gib},
+                        {"pass_through_cpu_s_per_gib", passed.cpu_seconds_per_gib},
                         {"spliced_cpu_s_per_gib", spliced.cpu_seconds_per_gib},
                         {"copied_cpu_s_per_gib", copied.cpu_seconds_per_gib},
+                        {"pass_through_engine_cpu_s_per_gib", passed.engine_cpu_seconds_per_gib},
                         {"spliced_engine_cpu_s_per_gib", spliced.engine_cpu_seconds_per_gib},
                         {"copied_engine_cpu_s_per_gib", copied.engine_cpu_seconds_per_gib}};
   std::cout << out.dump() << "\n";

@@ -267,7 +267,10 @@ void proxy_md(std::ostream& md, const json& proxy) {
      << "| path | Mbit/s | ratio to direct | process CPU s per GiB | proxy thread CPU s per GiB |\n"
      << "|---|---:|---:|---:|---:|\n"
      << "| direct | " << at(proxy, {"direct_mbit_per_s"}, 0) << " | 1.00 | " << at(proxy, {"direct_cpu_s_per_gib"}, 3)
-     << " | |\n| spliced (pass-through, splice()) | " << at(proxy, {"spliced_mbit_per_s"}, 0) << " | "
+     << " | |\n| pass-through (as the agent runs it: recv()/send()) | " << at(proxy, {"pass_through_mbit_per_s"}, 0)
+     << " | " << at(proxy, {"pass_through_ratio"}) << " | " << at(proxy, {"pass_through_cpu_s_per_gib"}, 3) << " | "
+     << at(proxy, {"pass_through_engine_cpu_s_per_gib"}, 3)
+     << " |\n| spliced (pass-through with the engine's splice() option) | " << at(proxy, {"spliced_mbit_per_s"}, 0) << " | "
      << at(proxy, {"spliced_ratio"}) << " | " << at(proxy, {"spliced_cpu_s_per_gib"}, 3) << " | "
      << at(proxy, {"spliced_engine_cpu_s_per_gib"}, 3) << " |\n| copied (a filter sees every byte) | "
      << at(proxy, {"copied_mbit_per_s"}, 0) << " | " << at(proxy, {"copied_ratio"}) << " | "

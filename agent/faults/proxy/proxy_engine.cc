@@ -457,6 +457,7 @@ class ProxyLoop {
   // order. Without a pipe (descriptors short, or a bound below a page) it
   // stays on the copying path for good.
   void maybe_splice(ProxyConnection& connection, int index) {
+    if (!options_.splice_pass_through) return;
     if (connection.pipes[index] || connection.no_splice[index] || connection.sides[index].eof) return;
     if (!connection.queues[index].empty() || !connection.filter->passes_through(proxy_direction_of(index))) return;
     connection.pipes[index] = SplicePipe::open(std::min(kProxyPipeBytes, options_.max_queued_bytes));

@@ -195,6 +195,7 @@ std::unique_ptr<ProxyEngine> splice_test_engine(std::uint16_t upstream,
                                                 std::size_t max_queued_bytes = 1 << 20) {
   ProxyEngineOptions options;
   options.max_queued_bytes = max_queued_bytes;
+  options.splice_pass_through = true;
   options.factory = std::make_shared<SpliceTestFactory>(std::move(make));
   options.fixed_upstream = "127.0.0.1:" + std::to_string(upstream);
   auto engine = ProxyEngine::start(std::move(options));
