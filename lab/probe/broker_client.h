@@ -62,6 +62,10 @@ class BrokerClient {
   // May be called from another thread than the consumer's; the
   // subscription is useless afterwards until subscribe() is called again.
   virtual StatusOr<FailedOver> fail_over() = 0;
+  // The server the publisher is connected to now ("nats://10.77.0.13:4222",
+  // "10.77.0.13:5672"); empty while it is not connected. Called by the
+  // publisher thread.
+  virtual std::string current_server() = 0;
 };
 
 }  // namespace chaos::lab::probe

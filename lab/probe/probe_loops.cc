@@ -66,9 +66,18 @@ void ProbeLoops::publish_one(std::uint64_t sequence) {
     metrics_.publish_errors.inc();
   }
   log_publish_transition(status, sequence);
+  note_server(client_.current_server());
   metrics_.publish_stall.set(seconds_between(last_ack_, finished));
   std::lock_guard lock(tracker_mutex_);
   tracker_.published(sequence, status.ok(), finished);
+}
+
+// One series at a time: the old server's goes when the publisher moves.
+void ProbeLoops::note_server(const std::string& server) {
+  if (server == server_) return;
+  if (!server_.empty()) metrics_.server_info.remove({server_});
+  server_ = server;
+  if (!server_.empty()) metrics_.server_info.with({server_}).set(1);
 }
 
 Status ProbeLoops::publish_with_retries(std::string_view body, std::string_view message_id) {

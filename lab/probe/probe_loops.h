@@ -56,6 +56,8 @@ class ProbeLoops {
   // Counts an ack timeout (or resets on an ack) and fails over when due.
   void note_publish_result(const Status& status);
   void log_publish_transition(const Status& status, std::uint64_t sequence);
+  // Keeps chaos_probe_server_info on the publisher's current server.
+  void note_server(const std::string& server);
   void fail_over();
   void handle_delivery(const Delivered& delivered);
   void settle_expired();
@@ -77,6 +79,7 @@ class ProbeLoops {
   bool publishes_ok_ = true;
   std::uint64_t failed_publishes_ = 0;
   std::string last_publish_error_;  // what the latest failed publish said
+  std::string server_;              // publisher thread only: the server_info series shown
   std::optional<SteadyTime> logged_transition_;
   std::string last_fetch_error_;     // consumer thread only
 };

@@ -82,7 +82,11 @@ ProbeMetrics::ProbeMetrics(metrics::Registry& registry)
       consumer_recreations(counter(registry, "chaos_probe_consumer_recreations_total",
                                    "Times the probe's durable consumer (RabbitMQ: its queue) was gone and "
                                    "was re-created empty (messages stored meanwhile count as lost).")),
-      connected(registry.gauge("chaos_probe_connected", "1 while connected to the cluster (RabbitMQ: the publisher's connection).").with({})) {}
+      connected(registry.gauge("chaos_probe_connected", "1 while connected to the cluster (RabbitMQ: the publisher's connection).").with({})),
+      server_info(registry.gauge("chaos_probe_server_info",
+                                 "1 for the server the probe's publisher is connected to now (no series while it is "
+                                 "not connected).",
+                                 {"server"})) {}
 
 void export_config_info(metrics::Registry& registry,
                         const std::vector<std::pair<std::string, std::string>>& labels) {

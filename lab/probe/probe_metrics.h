@@ -34,6 +34,9 @@ struct ProbeMetrics {
   metrics::Gauge& publish_stall;
   metrics::Counter& consumer_recreations;
   metrics::Gauge& connected;
+  // chaos_probe_server_info{server="..."} 1 for the server the publisher
+  // is connected to: which node a finding's client sat on.
+  metrics::GaugeFamily& server_info;
 };
 
 // chaos_probe_config_info{first_server=...,...} 1: the client options this

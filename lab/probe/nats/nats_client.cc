@@ -91,6 +91,11 @@ void NatsClient::drop_subscription() {
   subscription_ = nullptr;
 }
 
+std::string NatsClient::current_server() {
+  std::shared_lock lock(handles_mutex_);  // fail_over() replaces the connection
+  return session_.connected_url();
+}
+
 StatusOr<FailedOver> NatsClient::fail_over() {
   // Waits for a running fetch or subscribe. The subscription stays: it
   // belongs to the consumer thread, and on the closed connection its

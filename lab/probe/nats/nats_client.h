@@ -27,6 +27,7 @@ class NatsClient final : public BrokerClient {
   StatusOr<std::vector<Delivered>> fetch(int batch, Duration wait) override;
   void drop_subscription() override;
   StatusOr<FailedOver> fail_over() override;
+  std::string current_server() override;
 
  private:
   NatsSession& session_;

@@ -40,11 +40,12 @@ class NatsSession {
   StatusOr<FailedOver> fail_over();
 
   jsCtx* jetstream() { return js_; }
+  // The URL the library is connected to now (it reconnects on its own); empty when not connected.
+  std::string connected_url() const;
 
  private:
   Status open(const std::vector<std::string>& order);
   void close();
-  std::string connected_url() const;
 
   static void on_connected(natsConnection* connection, void* closure);
   static void on_disconnected(natsConnection* connection, void* closure);

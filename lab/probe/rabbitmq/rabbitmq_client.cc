@@ -213,6 +213,11 @@ void RabbitMqClient::note_queue_recreated() {
             " was gone and has been re-created; messages stored meanwhile will be counted as lost");
 }
 
+std::string RabbitMqClient::current_server() {
+  std::lock_guard lock(publisher_mutex_);
+  return publisher_.is_open() ? publisher_.host_port() : std::string();
+}
+
 StatusOr<FailedOver> RabbitMqClient::fail_over() {
   std::lock_guard lock(publisher_mutex_);
   FailedOver moved;

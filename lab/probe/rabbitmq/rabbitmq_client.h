@@ -56,6 +56,7 @@ class RabbitMqClient final : public BrokerClient {
   StatusOr<std::vector<Delivered>> fetch(int batch, Duration wait) override;
   void drop_subscription() override;
   StatusOr<FailedOver> fail_over() override;
+  std::string current_server() override;
 
  private:
   // Publisher side (publisher_mutex_ held).

@@ -108,6 +108,7 @@ TEST_F(ProbeFailoverTest, AfterNFailedPublishesTheProbeMovesToTheNextServer) {
   auto info = http_get("127.0.0.1", metrics_port, "/metrics");
   ASSERT_TRUE(info.ok());
   EXPECT_NE(info->body.find("failover_after=\"2\""), std::string::npos);
+  EXPECT_NE(info->body.find("chaos_probe_server_info{server=\"" + url_a + "\"} 1"), std::string::npos) << info->body;
   EXPECT_EQ(probe_metric(metrics_port, "chaos_probe_failovers_total"), 0);
 
   ASSERT_EQ(::kill(server_a->pid(), SIGSTOP), 0);
@@ -120,6 +121,14 @@ TEST_F(ProbeFailoverTest, AfterNFailedPublishesTheProbeMovesToTheNextServer) {
   // failover is counted; it must come up.
   EXPECT_TRUE(eventually([&] { return probe_metric(metrics_port, "chaos_probe_connected") == 1; }, 10s, 200ms))
       << probe_failover_read(probe_log);
+  // The server a finding's client sat on: now b, and a's series is gone.
+  std::string body;
+  EXPECT_TRUE(eventually([&] {
+    auto metrics = http_get("127.0.0.1", metrics_port, "/metrics");
+    body = metrics.ok() ? metrics->body : "";
+    return body.find("chaos_probe_server_info{server=\"" + url_b + "\"} 1") != std::string::npos &&
+           body.find(url_a) == std::string::npos;
+  }, 10s, 200ms)) << body;
   ::kill(server_a->pid(), SIGCONT);
 }
 

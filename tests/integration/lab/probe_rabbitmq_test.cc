@@ -199,6 +199,7 @@ TEST_F(ProbeRabbitmqTest, ConfirmsConsumesAndSurvivesAPausedNode) {
     const Status published = client.publish(body, kAckTimeout, std::string("id-") + body);
     ASSERT_TRUE(published.ok()) << published.message();
   }
+  EXPECT_EQ(client.current_server(), "127.0.0.1:5672");
   const auto delivered = fetch_at_least(client, 3, 10s);
   ASSERT_EQ(delivered.size(), 3u);
   for (std::size_t i = 0; i < 3; ++i) {

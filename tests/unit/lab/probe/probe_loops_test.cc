@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "lab/probe/payload.h"
+#include "metrics/text_format.h"
 
 namespace chaos::lab::probe {
 namespace {
@@ -51,6 +52,7 @@ class FakeStream final : public BrokerClient {
     return deliveries;
   }
   void drop_subscription() override { subscribed = false; }
+  std::string current_server() override { return server; }
   StatusOr<FailedOver> fail_over() override {
     ++failovers;
     subscribed = false;  // the old connection's subscription is useless
@@ -71,6 +73,7 @@ class FakeStream final : public BrokerClient {
   bool store_timed_out = false;
   int subscribe_calls = 0;
   int failovers = 0;
+  std::string server = "nats://10.77.0.11:4222";  // what current_server() says
   FakeClock* clock = nullptr;  // advanced by publish_takes on every publish
   Duration publish_takes{};
 };
@@ -136,6 +139,24 @@ TEST_F(ProbeOptionsTest, ATimedOutPublishIsResentWithTheSameIdAndCountsAsOneAtte
   EXPECT_EQ(metrics_.publish_errors.value(), 1) << "three tries, none acked";
   EXPECT_EQ(metrics_.publish_retries.value(), 4);
   EXPECT_EQ(stream_.message_ids.back(), "run1-2");
+}
+
+// chaos_probe_server_info names the publisher's server: one series, which
+// moves with it, and none while it is not connected.
+TEST_F(ProbeLoopsTest, ServerInfoFollowsThePublishersServer) {
+  ASSERT_TRUE(loops_.subscribe().ok());
+  loops_.publish_one(1);
+  std::string text = metrics::serialize_text(registry_);
+  EXPECT_NE(text.find("chaos_probe_server_info{server=\"nats://10.77.0.11:4222\"} 1"), std::string::npos) << text;
+  stream_.server = "nats://10.77.0.13:4222";
+  loops_.publish_one(2);
+  text = metrics::serialize_text(registry_);
+  EXPECT_NE(text.find("chaos_probe_server_info{server=\"nats://10.77.0.13:4222\"} 1"), std::string::npos) << text;
+  EXPECT_EQ(text.find("10.77.0.11"), std::string::npos) << "the old server's series stayed:\n" << text;
+  stream_.server.clear();
+  loops_.publish_one(3);
+  text = metrics::serialize_text(registry_);
+  EXPECT_EQ(text.find("chaos_probe_server_info{"), std::string::npos) << text;
 }
 
 TEST_F(ProbeOptionsTest, AckLatencyRunsFromTheFirstTry) {
