@@ -33,6 +33,10 @@ std::string rabbitmq_bytes(amqp_bytes_t bytes) {
 RabbitMqClient::RabbitMqClient(ProbeMetrics& metrics, const SessionSettings& session, RabbitMqSettings settings)
     : metrics_(metrics), servers_(rabbitmq_parse_servers(session)), settings_(std::move(settings)) {}
 
+std::size_t RabbitMqClient::server_after(std::size_t index) const {
+  return (index + 1) % std::max<std::size_t>(servers_.size(), 1);
+}
+
 Status RabbitMqClient::connect() {
   std::lock_guard lock(publisher_mutex_);
   if (publisher_.is_open()) return {};
@@ -58,7 +62,7 @@ Status RabbitMqClient::open_publisher(Duration budget) {
   }
   if (!status.ok()) {
     publisher_.close();
-    publisher_index_ = (index + 1) % servers_.size();
+    publisher_index_ = server_after(index);
     return status;
   }
   if (created && queue_declared_.exchange(true)) note_queue_recreated();
@@ -77,7 +81,7 @@ Status RabbitMqClient::lose_publisher(Status status) {
   publisher_lost_ = true;
   metrics_.connected.set(0);
   // A dead connection's server is skipped: the next publish tries the next.
-  publisher_index_ = (publisher_index_ + 1) % std::max<std::size_t>(servers_.size(), 1);
+  publisher_index_ = server_after(publisher_index_);
   return status;
 }
 
@@ -224,7 +228,7 @@ StatusOr<FailedOver> RabbitMqClient::fail_over() {
   if (publisher_.is_open()) {
     moved.from = publisher_.host_port();
     publisher_.close();
-    publisher_index_ = (publisher_index_ + 1) % std::max<std::size_t>(servers_.size(), 1);
+    publisher_index_ = server_after(publisher_index_);
   }
   metrics_.connected.set(0);
   const bool was_lost = publisher_lost_;
@@ -257,7 +261,7 @@ StatusOr<Subscribed> RabbitMqClient::open_consumer() {
   }
   if (!status.ok()) {
     consumer_.close();
-    consumer_index_ = (index + 1) % servers_.size();
+    consumer_index_ = server_after(index);
     return status;
   }
   if (consumer_lost_) metrics_.reconnects.inc();
@@ -270,7 +274,7 @@ Status RabbitMqClient::lose_consumer(Status status) {
   consumer_.close();
   if (!consumer_lost_) metrics_.disconnects.inc();
   consumer_lost_ = true;
-  consumer_index_ = (consumer_index_ + 1) % std::max<std::size_t>(servers_.size(), 1);
+  consumer_index_ = server_after(consumer_index_);
   return status;
 }
 

@@ -87,6 +87,10 @@ class RabbitMqClient final : public BrokerClient {
   std::vector<AmqpServer> servers_;
   RabbitMqSettings settings_;
 
+  // The index after `index` in the server order (wrapping): where a failed
+  // or dropped connection moves on to.
+  std::size_t server_after(std::size_t index) const;
+
   std::mutex publisher_mutex_;
   AmqpConnection publisher_;
   std::size_t publisher_index_ = 0;
