@@ -433,10 +433,16 @@ class ProxyLoop {
       const ssize_t count = ::recv(source.fd.get(), read_buffer_.data(), want, 0);
       if (count > 0) {
         const std::string_view input(read_buffer_.data(), static_cast<std::size_t>(count));
-        if (!filter_call(connection, side, now,
-                         [&](StreamFilter& filter) { return filter.on_bytes(proxy_direction_of(side), input, now); })) {
+        if (connection.filter->passes_through(proxy_direction_of(side))) {
+          if (!relay_passed(connection, side, input, now)) return false;
+        } else if (!filter_call(connection, side, now, [&](StreamFilter& filter) {
+                     return filter.on_bytes(proxy_direction_of(side), input, now);
+                   })) {
           return false;
         }
+        // Written before the next read: the queue's buffer stays empty, so
+        // the next chunk is moved into it rather than appended (a copy).
+        if (!write_ready(connection, side, now)) return false;
         if (over_bounds(connection.queues[side], options_.max_queued_bytes, 1)) source.paused = true;
         continue;
       }
@@ -446,6 +452,63 @@ class ProxyLoop {
                            [&](StreamFilter& filter) { return filter.on_end(proxy_direction_of(side), now); });
       }
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+      destroy(connection, true);
+      return false;
+    }
+    return true;
+  }
+
+  // A direction its filter passes through (it would only copy the bytes):
+  // straight from the read buffer to the target while the target takes
+  // them and nothing is queued before them; only the rest is queued. The
+  // filter is not called (StreamFilter::passes_through allows it).
+  bool relay_passed(ProxyConnection& connection, int side, std::string_view input, SteadyTime now) {
+    DirectionQueue& queue = connection.queues[side];
+    if (queue.empty() && target_ready(connection, side)) {
+      const ssize_t sent =
+          ::send(connection.sides[1 - side].fd.get(), input.data(), input.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+        destroy(connection, true);
+        return false;
+      }
+      if (sent > 0) {
+        (side == 0 ? counters_.bytes_client_to_server : counters_.bytes_server_to_client) +=
+            static_cast<std::uint64_t>(sent);
+        input.remove_prefix(static_cast<std::size_t>(sent));
+      }
+    }
+    if (!input.empty()) queue.push(std::string(input), now, true);
+    return true;
+  }
+
+  // Whether direction `index`'s target can be written to now.
+  static bool target_ready(const ProxyConnection& connection, int index) {
+    return !(1 - index == kProxyServerSide && connection.connecting) && !connection.sides[1 - index].write_shut;
+  }
+
+  // What direction `index` has due, written; false when the connection is gone.
+  bool write_ready(ProxyConnection& connection, int index, SteadyTime now) {
+    DirectionQueue& queue = connection.queues[index];
+    if (queue.empty() || !target_ready(connection, index)) return true;
+    queue.release(now);
+    return send_ready(connection, index);
+  }
+
+  // Sends the queue's ready bytes until the target's buffer is full; false
+  // when the connection is gone (the target failed: RST both ways).
+  bool send_ready(ProxyConnection& connection, int index) {
+    DirectionQueue& queue = connection.queues[index];
+    const int target = connection.sides[1 - index].fd.get();
+    while (pipe_empty(connection, index) && !queue.ready().empty()) {
+      const std::string_view bytes = queue.ready();
+      const ssize_t sent = ::send(target, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (sent > 0) {
+        queue.consume(static_cast<std::size_t>(sent));
+        (index == 0 ? counters_.bytes_client_to_server : counters_.bytes_server_to_client) +=
+            static_cast<std::uint64_t>(sent);
+        continue;
+      }
+      if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return true;
       destroy(connection, true);
       return false;
     }
@@ -556,22 +619,10 @@ class ProxyLoop {
       const auto due = queue.release(now);
       if (due) next = next ? std::min(*next, *due) : due;
       ProxySide& target = connection.sides[1 - index];
-      const bool target_ready = !(1 - index == kProxyServerSide && connection.connecting) && !target.write_shut;
+      const bool writable = target_ready(connection, index);
       if (connection.pipes[index] && !drain_spliced(connection, index)) return;
       if (connection.no_splice[index] && pipe_empty(connection, index)) connection.pipes[index].reset();
-      while (target_ready && pipe_empty(connection, index) && !queue.ready().empty()) {
-        const std::string_view bytes = queue.ready();
-        const ssize_t sent = ::send(target.fd.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (sent > 0) {
-          queue.consume(static_cast<std::size_t>(sent));
-          (index == 0 ? counters_.bytes_client_to_server : counters_.bytes_server_to_client) +=
-              static_cast<std::uint64_t>(sent);
-          continue;
-        }
-        if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
-        destroy(connection, true);
-        return;
-      }
+      if (writable && !send_ready(connection, index)) return;
       ProxySide& source = connection.sides[index];
       if (source.paused && !over_bounds(queue, options_.max_queued_bytes, 2)) source.paused = false;
       maybe_splice(connection, index);
@@ -580,7 +631,7 @@ class ProxyLoop {
       const std::optional<SteadyTime>& end_at = connection.end_at[index];
       const bool end_due = !end_at || now >= *end_at;
       if (end_at && !end_due && *end_at != SteadyTime::max()) next = next ? std::min(*next, *end_at) : *end_at;
-      if (source.eof && queue.empty() && pipe_empty(connection, index) && target_ready && end_due) {
+      if (source.eof && queue.empty() && pipe_empty(connection, index) && writable && end_due) {
         ::shutdown(target.fd.get(), SHUT_WR);
         target.write_shut = true;
       }
