@@ -107,7 +107,9 @@ struct VethBed {
 std::unique_ptr<StreamReceiver> veth_receiver(const VethBed& veth, std::uint16_t port) {
   chaos::testing::NamespaceEntry in_server(veth.bed.b());
   auto receiver = std::make_unique<StreamReceiver>(stream_address(kAddressB, port));
-  if (!receiver->ok()) throw std::runtime_error("cannot listen on " + std::string(kAddressB) + ":" + std::to_string(port));
+  if (!receiver->ok()) {
+    throw std::runtime_error("cannot listen on " + std::string(kAddressB) + ":" + std::to_string(port));
+  }
   return receiver;
 }
 
@@ -132,7 +134,8 @@ StreamFigures veth_proxied(const VethBed& veth, std::shared_ptr<agent::proxy::St
   StreamFigures figures =
       measure_through(*engine, stream_address(kAddressB, kVethProxiedPort), *receiver, veth.seconds, &veth.stop);
   // A stream that bypassed the proxy would be measured as proxied.
-  if (!veth.stop && (engine->engine->counters().accepted.load() != 1 || engine->engine->counters().bytes_client_to_server.load() == 0)) {
+  const agent::proxy::ProxyCounters& counters = engine->engine->counters();
+  if (!veth.stop && (counters.accepted.load() != 1 || counters.bytes_client_to_server.load() == 0)) {
     throw std::runtime_error("the stream did not go through the proxy (nft redirect not taken)");
   }
   return figures;

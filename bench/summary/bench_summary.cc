@@ -277,6 +277,23 @@ void proxy_md(std::ostream& md, const json& proxy) {
      << at(proxy, {"copied_cpu_s_per_gib"}, 3) << " | " << at(proxy, {"copied_engine_cpu_s_per_gib"}, 3) << " |\n\n";
 }
 
+// proxy_veth_bench: the same paths in the agent's topology (root).
+void proxy_veth_md(std::ostream& md, const json& veth) {
+  md << "## TCP proxy throughput (client namespace -> veth -> server namespace, proxy behind the tcp.* nft "
+        "redirect)\n\n";
+  if (skipped(md, veth)) return;
+  md << "Best of " << veth.value("rounds", 0) << " rounds of " << at(veth, {"seconds"}, 1)
+     << " s per path, each path against direct in the same run; goal: ratio >= 0.5.\n\n"
+     << "| path | Mbit/s | ratio to direct | process CPU s per GiB | proxy thread CPU s per GiB |\n"
+     << "|---|---:|---:|---:|---:|\n";
+  for (const char* path : {"direct", "pass_through", "spliced", "copied"}) {
+    md << "| " << path << " | " << at(veth, {"paths", path, "mbit_per_s"}, 0) << " | "
+       << at(veth, {"paths", path, "ratio"}) << " | " << at(veth, {"paths", path, "cpu_s_per_gib"}, 3) << " | "
+       << at(veth, {"paths", path, "engine_cpu_s_per_gib"}, 3) << " |\n";
+  }
+  md << "\n";
+}
+
 int summarize(const std::string& dir) {
   json summary = {{"meta", load(dir + "/meta.json", "meta")},
                   {"fanout", load(dir + "/fanout.json", "fanout")},
@@ -285,6 +302,7 @@ int summarize(const std::string& dir) {
                   {"soak", load(dir + "/soak.json", "soak")},
                   {"proof", load(dir + "/proof.json", "proof")},
                   {"proxy", load(dir + "/proxy.json", "proxy")},
+                  {"proxy_veth", load(dir + "/proxy_veth.json", "proxy_veth")},
                   {"breach", load(dir + "/breach.json", "breach")}};
   std::ostringstream md;
   md << "# Benchmark summary\n\n";
@@ -298,6 +316,7 @@ int summarize(const std::string& dir) {
   soak_md(md, summary["soak"]);
   proof_md(md, summary["proof"]);
   proxy_md(md, summary["proxy"]);
+  proxy_veth_md(md, summary["proxy_veth"]);
   breach_md(md, summary["breach"]);
   std::ofstream(dir + "/summary.json") << summary.dump(2) << "\n";
   std::ofstream(dir + "/summary.md") << md.str();

@@ -1,7 +1,8 @@
 // The proxy engine's splice() path on real loopback sockets (no root): a
 // direction whose filter passes it through is relayed in the kernel, a
 // direction whose filter needs the bytes still gets every one of them, and
-// both may meet in one connection.
+// both may meet in one connection; with splice() off (as in the agent) a
+// passed-through direction is sent without the filter.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <cctype>
 #include <functional>
+#include <memory>
 #include <random>
 #include <string_view>
 #include <thread>
@@ -192,10 +194,10 @@ class SpliceTestFactory final : public StreamFilterFactory {
 
 std::unique_ptr<ProxyEngine> splice_test_engine(std::uint16_t upstream,
                                                 std::function<std::unique_ptr<StreamFilter>()> make,
-                                                std::size_t max_queued_bytes = 1 << 20) {
+                                                std::size_t max_queued_bytes = 1 << 20, bool splice = true) {
   ProxyEngineOptions options;
   options.max_queued_bytes = max_queued_bytes;
-  options.splice_pass_through = true;
+  options.splice_pass_through = splice;
   options.factory = std::make_shared<SpliceTestFactory>(std::move(make));
   options.fixed_upstream = "127.0.0.1:" + std::to_string(upstream);
   auto engine = ProxyEngine::start(std::move(options));
@@ -229,6 +231,44 @@ TEST(ProxyEngineSplice, PassThroughCarriesALargeTransferExactlyInTheKernel) {
   // The client's FIN reaches the server, whose FIN comes back as EOF.
   ::shutdown(client.get(), SHUT_WR);
   EXPECT_EQ(splice_test_read(client.get(), 1), "");
+}
+
+// Counts its on_bytes() calls per direction and forwards the bytes as
+// they are; passes client to server through, reads server to client.
+class SpliceTestCountingFilter final : public StreamFilter {
+ public:
+  explicit SpliceTestCountingFilter(std::shared_ptr<std::atomic<int>[]> calls) : calls_(std::move(calls)) {}
+  FilterVerdict on_bytes(Direction from, std::string_view input, SteadyTime) override {
+    ++calls_[from == Direction::kClientToServer ? 0 : 1];
+    FilterVerdict verdict;
+    verdict.forward.push_back(Emit{std::string(input)});
+    return verdict;
+  }
+  FilterVerdict on_end(Direction, SteadyTime) override { return {}; }
+  bool passes_through(Direction from) const noexcept override { return from == Direction::kClientToServer; }
+
+ private:
+  std::shared_ptr<std::atomic<int>[]> calls_;
+};
+
+TEST(ProxyEngineSplice, CopyingPathSendsAPassedThroughDirectionWithoutTheFilter) {
+  // splice() off, as in the agent: the passed-through direction goes from
+  // the read buffer to the server, and what a small window refuses is
+  // queued and sent in order; the other direction still meets the filter.
+  SpliceTestServer echo(splice_test_echo, 16 * 1024);
+  auto calls = std::shared_ptr<std::atomic<int>[]>(new std::atomic<int>[2]{0, 0});
+  auto engine = splice_test_engine(
+      echo.port(), [calls] { return std::make_unique<SpliceTestCountingFilter>(calls); }, 1 << 20, false);
+  ASSERT_TRUE(engine);
+  UniqueFd client = splice_test_connect(engine->port());
+  const std::string sent = splice_test_letters(12 << 20, 11);
+  const std::string echoed = splice_test_round_trip(client.get(), sent);
+  ASSERT_EQ(echoed.size(), sent.size());
+  EXPECT_EQ(splice_test_checksum(echoed), splice_test_checksum(sent));
+  EXPECT_EQ(calls[0].load(), 0);
+  EXPECT_GT(calls[1].load(), 0);
+  EXPECT_EQ(engine->counters().spliced_directions.load(), 0u);
+  EXPECT_EQ(engine->counters().bytes_client_to_server.load(), sent.size());
 }
 
 TEST(ProxyEngineSplice, HalfCloseAndEndOutputFollowThePipesBytes) {
