@@ -75,8 +75,12 @@ class VethInterrupts {
 class VethRedirectTable {
  public:
   explicit VethRedirectTable(CommandRunner& commands) : commands_(commands) {}
-  ~VethRedirectTable() {
+  ~VethRedirectTable() { remove(); }
+  // Gone before each direct stream: the direct figure is the path without
+  // the fault (no nat chain, no conntrack in the namespace).
+  void remove() {
     if (installed_) (void)agent::dns::remove_redirect(commands_, kVethTable);
+    installed_ = false;
   }
   // Redirects new connections to the server's proxied port to `proxy_port`.
   void install(std::uint16_t proxy_port) {
@@ -133,6 +137,7 @@ StreamFigures veth_proxied(const VethBed& veth, std::shared_ptr<agent::proxy::St
   veth.table.install(engine->engine->port());
   StreamFigures figures =
       measure_through(*engine, stream_address(kAddressB, kVethProxiedPort), *receiver, veth.seconds, &veth.stop);
+  veth.table.remove();
   // A stream that bypassed the proxy would be measured as proxied.
   const agent::proxy::ProxyCounters& counters = engine->engine->counters();
   if (!veth.stop && (counters.accepted.load() != 1 || counters.bytes_client_to_server.load() == 0)) {

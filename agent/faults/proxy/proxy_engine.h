@@ -14,9 +14,10 @@
 // accept and counted), and per direction at most `max_queued_bytes` held
 // or unwritten: over it the engine stops reading the sending side (TCP
 // backpressure) until half of it is written. A direction whose filter
-// passes it through untouched (StreamFilter::passes_through) is relayed
-// with splice() through a pipe of at most min(256 KiB, max_queued_bytes)
-// instead: no copy to user space, the same backpressure (a full pipe stops
+// passes it through untouched (StreamFilter::passes_through) is sent from
+// the read buffer without the filter; with splice_pass_through it is
+// relayed with splice() through a pipe of at most min(256 KiB,
+// max_queued_bytes): no copy to user space, the same backpressure (a full pipe stops
 // the reads), the same FIN and RST propagation; it goes back to copying
 // for an urgent byte (splice() stops at the urgent mark). A connection
 // holds up to six descriptors; pipes are taken only while the process is

@@ -89,9 +89,10 @@ class StreamFilter {
     return {};
   }
   // True: from now on the filter neither reads nor changes the bytes that
-  // `from` sends, and holds none of them back. The engine may then relay
-  // that direction inside the kernel (splice() through a pipe, no copy)
-  // and stop calling on_bytes() for it; on_end() is still called at its EOF
+  // `from` sends, and holds none of them back. The engine then stops
+  // calling on_bytes() for that direction: it sends the bytes from its read
+  // buffer, or (option) relays them inside the kernel with splice() through
+  // a pipe; on_end() is still called at its EOF
   // (an end delay still applies). Once true it must stay true. Default
   // false: every byte goes through on_bytes(), so a filter that does not
   // say otherwise keeps seeing everything.
