@@ -104,8 +104,15 @@ class CompareRunTest : public ::testing::Test {
     experiment_.compare = {p99_check()};
   }
   RunOutcome run(const std::string& faulted_value) {
-    prometheus_ = std::make_unique<FakePrometheus>(clock_, [=](const std::string& query, double) {
-      return std::optional<std::string>(query == R"(p99{node=~"a"})" ? faulted_value : "0.1");
+    return run_over_time([=](double) { return faulted_value; });
+  }
+  // The faulted side's p99 and the ratio SLO as functions of seconds since
+  // the start; the control side stays at 0.1.
+  RunOutcome run_over_time(std::function<std::string(double)> faulted,
+                           std::function<std::string(double)> ratio = {}) {
+    prometheus_ = std::make_unique<FakePrometheus>(clock_, [=](const std::string& query, double t) {
+      if (query == "ratio") return std::optional<std::string>(ratio ? ratio(t) : "1");
+      return std::optional<std::string>(query == R"(p99{node=~"a"})" ? faulted(t) : "0.1");
     });
     RunContext context{experiment_, *prometheus_, factory_, clock_, journal_, interrupted_,
                        RunIdentity{"exp-1", "exp-1-lease", 3s}};
@@ -145,6 +152,53 @@ TEST_F(CompareRunTest, ACompareThatDiffersFailsTheHypothesisNamingBothValues) {
   const std::string junit = render_junit(experiment_, journal_, outcome, 1);
   EXPECT_THAT(junit, HasSubstr("name=\"p99 [during]\"><failure message=\""));
   EXPECT_THAT(junit, HasSubstr("first: faulted 0.31 vs control 0.1 differ by 210% &gt;= 25%"));
+}
+
+// Issue 17: a compare failing while the faults are live is a violated
+// sample like a during-check's (it fails the hypothesis the same way), so
+// the time to detect counts it, dated by the range data of both sides.
+TEST_F(CompareRunTest, ACompareViolatedWhileFaultsAreLiveIsTheDetection) {
+  const RunOutcome outcome = run_over_time([](double t) { return t >= 2.5 ? "0.31" : "0.11"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kViolated);
+  ASSERT_TRUE(outcome.time_to_detect.has_value());
+  EXPECT_EQ(*outcome.time_to_detect, 3s);  // the first 1 s step at or after 2.5 s
+  EXPECT_EQ(outcome.detected_by, "p99");
+  EXPECT_EQ(outcome.detected_by_kind, "compare");
+  EXPECT_TRUE(outcome.detection_from_range_data);
+  const auto journal = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, outcome,
+                                       {clock_.wall_now(), clock_.wall_now()});
+  EXPECT_EQ(journal["verdict"]["time_to_detect_seconds"], 3.0);
+  EXPECT_EQ(journal["verdict"]["detected_by"], (nlohmann::json{{"name", "p99"}, {"kind", "compare"}}));
+  bool named = false;
+  for (const auto& event : journal_.events()) {
+    named |= event.type == "detect" && event.message.find("compare 'p99' violated") != std::string::npos;
+  }
+  EXPECT_TRUE(named);
+}
+
+TEST_F(CompareRunTest, TimeToDetectIsTheCompareWhenItBrokeBeforeTheSlo) {
+  experiment_.steady_state.push_back({{"ratio", "ratio", Comparator::kGreaterEqual, 0.99}});
+  const RunOutcome outcome = run_over_time([](double t) { return t >= 2 ? "0.31" : "0.11"; },
+                                           [](double t) { return t >= 4 ? "0.5" : "1"; });
+  EXPECT_EQ(outcome.time_to_detect, 2s);
+  EXPECT_EQ(outcome.detected_by, "p99");
+  EXPECT_EQ(outcome.detected_by_kind, "compare");
+}
+
+TEST_F(CompareRunTest, TimeToDetectIsTheSloWhenItBrokeBeforeTheCompare) {
+  experiment_.steady_state.push_back({{"ratio", "ratio", Comparator::kGreaterEqual, 0.99}});
+  const RunOutcome slo_first = run_over_time([](double t) { return t >= 4 ? "0.31" : "0.11"; },
+                                             [](double t) { return t >= 1 ? "0.5" : "1"; });
+  EXPECT_EQ(slo_first.time_to_detect, 1s);
+  EXPECT_EQ(slo_first.detected_by, "ratio");
+  EXPECT_EQ(slo_first.detected_by_kind, "steady_state");
+}
+
+TEST_F(CompareRunTest, ACompareThatHeldWhileFaultsWereLiveDetectsNothing) {
+  const RunOutcome outcome = run_over_time([](double t) { return t >= 7 ? "0.31" : "0.11"; });
+  EXPECT_TRUE(outcome.detection_from_range_data);
+  EXPECT_FALSE(outcome.time_to_detect.has_value());
+  EXPECT_TRUE(outcome.detected_by.empty());
 }
 
 TEST_F(CompareRunTest, AControlWithoutDataStopsTheRunBeforeAnyInject) {
