@@ -144,12 +144,12 @@ StatusOr<DiscoveredAgents> agents_from_targets(const std::vector<ScrapeTarget>& 
       found.warnings.push_back(name + " skipped: " + problem);
       continue;
     }
-    auto key = canonical_host_port(agent.address, "address");
-    if (!key.ok()) {
-      found.warnings.push_back(name + " skipped: " + key.status().message());
+    auto canonical = canonical_host_port(agent.address, "address");
+    if (!canonical.ok()) {
+      found.warnings.push_back(name + " skipped: " + canonical.status().message());
       continue;
     }
-    if (const auto [first, added] = addresses.emplace(*key, agent.address); !added) {
+    if (const auto [first, added] = addresses.emplace(*canonical, agent.address); !added) {
       found.warnings.push_back(name + " skipped: agent " + agent.address + " is listed by another target already" +
                                (first->second == agent.address ? "" : " (as " + first->second + ")"));
       continue;

@@ -19,16 +19,23 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
+// gtest's temporary directory without its trailing '/'.
+std::string lock_test_dir() {
+  std::string dir = ::testing::TempDir();
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir;
+}
+
 LabLayout lock_test_layout(const std::string& name) {
   LabParams params;
-  params.state_dir = ::testing::TempDir() + "/" + name;
+  params.state_dir = lock_test_dir() + "/" + name;
   return *LabLayout::create(params);
 }
 
 TEST(LabLockTest, ASecondHolderIsRefusedNamingTheFirstAndTheFileGoesWithTheLock) {
   const LabLayout layout = lock_test_layout("lab-lock-held");
   const std::string path = lab_lock_path(layout);
-  EXPECT_EQ(path, ::testing::TempDir() + "/lab-lock-held.lock");
+  EXPECT_EQ(path, lock_test_dir() + "/lab-lock-held.lock");
   {
     auto first = LabLock::acquire(layout);
     ASSERT_TRUE(first.ok()) << first.status().message();
@@ -47,8 +54,8 @@ TEST(LabLockTest, ASecondHolderIsRefusedNamingTheFirstAndTheFileGoesWithTheLock)
 
 TEST(LabLockTest, ATrailingSlashOnTheStateDirLocksTheSameFile) {
   LabParams params;
-  params.state_dir = ::testing::TempDir() + "/lab-lock-slash/";
-  EXPECT_EQ(lab_lock_path(*LabLayout::create(params)), ::testing::TempDir() + "/lab-lock-slash.lock");
+  params.state_dir = lock_test_dir() + "/lab-lock-slash/";
+  EXPECT_EQ(lab_lock_path(*LabLayout::create(params)), lock_test_dir() + "/lab-lock-slash.lock");
 }
 
 // `lab probe` raced `lab up`/`lab down`: it now takes the lock they take.
