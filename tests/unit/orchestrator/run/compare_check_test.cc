@@ -2,6 +2,7 @@
 // the tolerance, no data never holding, and a failed compare failing the
 // run like a steady-state check; journal.json and report.html keep both sides.
 #include "orchestrator/run/compare_check.h"
+#include "orchestrator/run/compare_timing.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -263,6 +264,34 @@ TEST_F(CompareRunTest, RangeDataFromTheTimelineIsDrawnForBothSides) {
   ASSERT_EQ(chart.series.size(), 2u);
   EXPECT_EQ(chart.series[0].points.size(), 2u);
   EXPECT_EQ(chart.series[1].label, "control: c");
+}
+
+// One side's values, one a second from t = 1000 s ("" = no sample).
+Series compare_per_second(const std::vector<std::string>& values, std::map<std::string, std::string> labels = {}) {
+  Series series;
+  series.labels = std::move(labels);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!values[i].empty()) series.points.push_back({1000.0 + static_cast<double>(i), values[i], parse_prometheus_float(values[i])});
+  }
+  return series;
+}
+
+TEST(CompareTiming, EachStepIsJudgedAsAPollJudgesTwoInstantAnswers) {
+  const RangeGrid grid = make_range_grid(WallTime(1000s), WallTime(1005s), 1000ms);
+  CompareRange range{p99_check(), {}, {}};
+  range.faulted.series = {compare_per_second({"0.11", "0.11", "0.31", "0.11", "0.11", "0.11"}, {{"node", "a"}}),
+                          compare_per_second({"", "", "", "0.1", "", ""}, {{"node", "b"}})};
+  range.control.series = {compare_per_second({"0.1", "0.1", "0.1", "0.1", "", "0.1"})};
+  // 0.31 vs 0.1 differs; two faulted series at 3 s are not one number; no
+  // control sample at 4 s is no data.
+  EXPECT_EQ(compare_holds_on_grid(range, grid), (std::vector<bool>{true, true, false, false, false, true}));
+  const GridFinding found = first_violated_compare_instant({range}, grid);
+  EXPECT_EQ(found.index, 2u);
+  EXPECT_EQ(found.check, "p99");
+  range.faulted.series.resize(1);
+  range.faulted.series[0] = compare_per_second({"0.11", "0.11", "0.11", "0.11", "0.11", "0.11"});
+  range.control.series = {compare_per_second({"0.1", "0.1", "0.1", "0.1", "0.1", "0.1"})};
+  EXPECT_FALSE(first_violated_compare_instant({range}, grid).index.has_value());
 }
 
 TEST(ComparePlan, DryRunListsTheResolvedNodeSets) {
