@@ -1,5 +1,10 @@
 #include "common/host_port.h"
 
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <cctype>
+
 namespace chaos {
 
 StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what) {
@@ -17,6 +22,48 @@ StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address
     if (port > 65535) return invalid_argument(what + ": port " + port_text + " is out of range");
   }
   return std::make_pair(host, port);
+}
+
+namespace {
+
+// inet_ntop's spelling of an IP literal; empty when `host` is not one.
+std::string host_port_ip_literal(const std::string& host) {
+  unsigned char bytes[16];
+  char text[INET6_ADDRSTRLEN];
+  if (inet_pton(AF_INET, host.c_str(), bytes) == 1) return inet_ntop(AF_INET, bytes, text, sizeof text);
+  if (inet_pton(AF_INET6, host.c_str(), bytes) == 1) {
+    return std::string("[") + inet_ntop(AF_INET6, bytes, text, sizeof text) + "]";
+  }
+  return "";
+}
+
+bool host_port_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+}
+
+}  // namespace
+
+StatusOr<std::string> canonical_host_port(const std::string& address, const std::string& what) {
+  auto parsed = split_host_port(address, what);
+  if (!parsed.ok()) return parsed.status();
+  std::string host = parsed->first;
+  const std::string port = ":" + std::to_string(parsed->second);
+  // "fe80::1%eth0": the zone names an interface, compared as written.
+  const auto percent = host.find('%');
+  if (percent != std::string::npos && percent > 0) {
+    const std::string literal = host_port_ip_literal(host.substr(0, percent));
+    if (!literal.empty() && literal.front() == '[') {
+      return literal.substr(0, literal.size() - 1) + host.substr(percent) + "]" + port;
+    }
+  }
+  if (const std::string literal = host_port_ip_literal(host); !literal.empty()) return literal + port;
+  if (!host.empty() && host.back() == '.') host.pop_back();
+  const bool name = !host.empty() && host.front() != '.' && host.front() != '-' &&
+                    std::all_of(host.begin(), host.end(), host_port_name_char);
+  if (!name) return invalid_argument(what + ": host '" + parsed->first + "' of '" + address +
+                                     "' is neither an IP address nor a host name");
+  for (auto& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return host + port;
 }
 
 }  // namespace chaos

@@ -14,4 +14,12 @@ namespace chaos {
 // the error message.
 StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what);
 
+// One spelling per address, for telling whether two name the same endpoint:
+// an IP literal as inet_ntop writes it ("[0:0::1]:07000" -> "[::1]:7000",
+// an IPv6 zone kept after '%'), a host name in lower case without its
+// trailing dot, the port as a plain number. An error (naming `what`) for
+// anything else: no port, a port out of range, an empty host or one with
+// characters no host name has.
+StatusOr<std::string> canonical_host_port(const std::string& address, const std::string& what);
+
 }  // namespace chaos

@@ -3,10 +3,12 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/command_runner.h"
 #include "lab/lab_broker.h"
+#include "lab/lab_lock.h"
 #include "lab/lab_operations.h"
 #include "lab/experiment_probe_flags.h"
 
@@ -75,10 +77,18 @@ std::string self_path() {
   throw CLI::RuntimeError(kLabExitUsage);
 }
 
+// `locked`: the verb changes the lab (up, down, probe) and holds the lab
+// lock while it does (lab/lab_lock.h); a held lock is an error at once.
 template <typename Operation>
-void run_with_layout(const LabFlags& flags, Operation operation) {
+void run_with_layout(const LabFlags& flags, Operation operation, bool locked = false) {
   auto layout = LabLayout::create(flags.params);
   if (!layout.ok()) usage_error(layout.status());
+  std::optional<LabLock> lock;
+  if (locked) {
+    auto acquired = LabLock::acquire(*layout);
+    if (!acquired.ok()) finish(acquired.status());
+    lock.emplace(std::move(*acquired));
+  }
   ProcessCommandRunner runner;
   SystemClock clock;
   finish(operation(*layout, runner, clock));
@@ -115,7 +125,7 @@ void add_probe_command(CLI::App& lab, const std::shared_ptr<LabFlags>& flags) {
     const auto extra = requested_probe_flags(*flags);
     run_with_layout(*flags, [&extra](const LabLayout& layout, CommandRunner&, Clock& clock) {
       return lab_probe(layout, clock, std::cout, extra);
-    });
+    }, true);
   });
 }
 
@@ -124,7 +134,9 @@ void add_probe_command(CLI::App& lab, const std::shared_ptr<LabFlags>& flags) {
 void add_lab_commands(CLI::App& lab) {
   auto flags = std::make_shared<LabFlags>();
   lab.require_subcommand(1);
-  lab.footer("Exit codes: 0 ok; 1 the lab is not (fully) up; 3 error; 4 usage: bad flags.");
+  lab.footer("up, down and probe hold the lab's lock (<state dir>.lock) while they run; one that finds it held "
+             "stops at once (exit 3).\nExit codes: 0 ok; 1 the lab is not (fully) up; 3 error (also: another up, "
+             "down or probe is running); 4 usage: bad flags.");
 
   auto* up = lab.add_subcommand("up", "Bring the lab up: namespaces, broker cluster (NATS or RabbitMQ), agents, "
                                       "Prometheus, probe");
@@ -134,7 +146,7 @@ void add_lab_commands(CLI::App& lab) {
   up->callback([flags] {
     run_with_layout(*flags, [](const LabLayout& layout, CommandRunner& runner, Clock& clock) {
       return lab_up(layout, runner, clock, std::cout, self_path());
-    });
+    }, true);
   });
 
   auto* down = lab.add_subcommand("down", "Stop the lab and remove everything it created");
@@ -144,7 +156,7 @@ void add_lab_commands(CLI::App& lab) {
     use_recorded_broker(*flags);
     run_with_layout(*flags, [flags](const LabLayout& layout, CommandRunner& runner, Clock& clock) {
       return lab_down(layout, runner, clock, std::cout, flags->keep_state);
-    });
+    }, true);
   });
 
   auto* status = lab.add_subcommand("status", "Show the lab's nodes, processes and URLs");

@@ -38,6 +38,13 @@ std::string targets_dialable(const std::string& address, const std::string& inst
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(parsed->second);
 }
 
+// What addresses are compared by: the canonical spelling, or the address as
+// written when it has none (a static agent's host is not checked further).
+std::string targets_address_key(const std::string& address) {
+  auto canonical = canonical_host_port(address, "address");
+  return canonical.ok() ? *canonical : address;
+}
+
 }  // namespace
 
 StatusOr<std::vector<ScrapeTarget>> parse_targets_response(std::string_view body, const std::string& url) {
@@ -104,7 +111,7 @@ StatusOr<DiscoveredAgents> agents_from_targets(const std::vector<ScrapeTarget>& 
   std::map<std::string, const AgentInfo*> info_of;
   for (const auto& info : infos) info_of.emplace(info.instance, &info);
   DiscoveredAgents found;
-  std::set<std::string> addresses;
+  std::map<std::string, std::string> addresses;  // canonical -> as the first target spelled it
   std::size_t in_job = 0;
   for (const auto& target : targets) {
     const auto label = [&](const std::string& key) {
@@ -137,8 +144,14 @@ StatusOr<DiscoveredAgents> agents_from_targets(const std::vector<ScrapeTarget>& 
       found.warnings.push_back(name + " skipped: " + problem);
       continue;
     }
-    if (!addresses.insert(agent.address).second) {
-      found.warnings.push_back(name + " skipped: agent " + agent.address + " is listed by another target already");
+    auto canonical = canonical_host_port(agent.address, "address");
+    if (!canonical.ok()) {
+      found.warnings.push_back(name + " skipped: " + canonical.status().message());
+      continue;
+    }
+    if (const auto [first, added] = addresses.emplace(*canonical, agent.address); !added) {
+      found.warnings.push_back(name + " skipped: agent " + agent.address + " is listed by another target already" +
+                               (first->second == agent.address ? "" : " (as " + first->second + ")"));
       continue;
     }
     agent.node = label(discovery.node_label);
@@ -189,9 +202,9 @@ std::vector<AgentEndpoint> merge_discovered_agents(std::vector<AgentEndpoint> st
                                                    const std::vector<AgentEndpoint>& discovered,
                                                    const AgentSecurity& security) {
   std::set<std::string> addresses;
-  for (const auto& agent : statics) addresses.insert(agent.address);
+  for (const auto& agent : statics) addresses.insert(targets_address_key(agent.address));
   for (auto agent : discovered) {
-    if (!addresses.insert(agent.address).second) continue;
+    if (!addresses.insert(targets_address_key(agent.address)).second) continue;
     agent.security = security;
     agent.security.server_name = agent.node;
     statics.push_back(std::move(agent));

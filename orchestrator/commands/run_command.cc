@@ -48,6 +48,9 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
     };
     verdict["time_to_recovery_seconds"] = seconds_or_null(outcome.time_to_recovery);
     verdict["time_to_detect_seconds"] = seconds_or_null(outcome.time_to_detect);
+    verdict["detected_by"] = outcome.detected_by.empty() ? nlohmann::json()
+                                                         : nlohmann::json{{"name", outcome.detected_by},
+                                                                          {"kind", outcome.detected_by_kind}};
     verdict["recovery_resolution_seconds"] =
         seconds_or_null(outcome.recovery_resolution.count() > 0 ? std::optional(outcome.recovery_resolution)
                                                                 : std::nullopt);
@@ -69,7 +72,8 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
   const std::string resolution = recovery_resolution_text(outcome.recovery_resolution) + " resolution";
   if (outcome.time_to_detect) {
     std::cout << "  time to detect: " << recovery_seconds_text(*outcome.time_to_detect)
-              << " (first violated during-check sample, from Prometheus range data, " << resolution << ")\n";
+              << " (first violated sample: " << (outcome.detected_by_kind == "compare" ? "compare '" : "'")
+              << outcome.detected_by << "', from Prometheus range data, " << resolution << ")\n";
   }
   if (outcome.time_to_recovery) {
     std::cout << "  time to recovery: " << recovery_seconds_text(*outcome.time_to_recovery) << " ("

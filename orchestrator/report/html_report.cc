@@ -114,12 +114,16 @@ void write_detection(std::ostream& out, const Report& report) {
   const ReportVerdict& verdict = report.verdict;
   if (verdict.time_to_detect_seconds) {
     out << "<p class=\"time-to-detect\">Time to detect: <strong>" << format_seconds(*verdict.time_to_detect_seconds)
-        << "</strong> from the first injection to the first violated during-check sample";
+        << "</strong> from the first injection to the first violated sample";
+    if (!verdict.detected_by.empty()) {
+      out << " of " << (verdict.detected_by_kind == "compare" ? "compare " : "") << "<em>"
+          << escape_html(verdict.detected_by) << "</em>";
+    }
     if (verdict.detected_at) out << " (" << format_timestamp(*verdict.detected_at) << ")";
     out << ", from Prometheus range data" << resolution_note(verdict) << "</p>\n";
   } else if (verdict.detect_source == "prometheus_range") {
-    out << "<p class=\"time-to-detect\">Time to detect: none; no during-check sample was violated while the faults "
-           "were live</p>\n";
+    out << "<p class=\"time-to-detect\">Time to detect: none; no during-check or compare sample was violated "
+           "while the faults were live</p>\n";
   }
 }
 

@@ -131,6 +131,10 @@ struct ReportVerdict {
   // or "recovery_checks" (range data unavailable).
   std::optional<double> time_to_detect_seconds;
   std::optional<double> detected_at;
+  // The check violated first (verdict.detected_by; empty in older journals)
+  // and its kind, "steady_state" or "compare".
+  std::string detected_by;
+  std::string detected_by_kind;
   std::optional<double> recovery_resolution_seconds;
   std::string recovery_source;
   // "prometheus_range" when the during-checks' range data was read: only

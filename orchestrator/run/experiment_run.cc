@@ -8,6 +8,7 @@
 #include "common/duration.h"
 #include "common/rfc3339.h"
 #include "orchestrator/run/compare_check.h"
+#include "orchestrator/run/compare_timing.h"
 #include "orchestrator/run/preflight.h"
 
 namespace chaos::orchestrator {
@@ -364,6 +365,8 @@ void ExperimentRun::measure_range_timing(WallTime run_end) {
   // One resolution describes every figure shown: the polls' cadence.
   outcome_.time_to_detect.reset();
   outcome_.detected_at.reset();
+  outcome_.detected_by.clear();
+  outcome_.detected_by_kind.clear();
   outcome_.detection_from_range_data = false;
   outcome_.recovery_resolution = context_.experiment.settings.during_interval;
   if (!first_recovery_check_at_) return;
@@ -426,27 +429,40 @@ StatusOr<std::vector<CheckRange>> query_range_of_checks(const Experiment& experi
 
 }  // namespace
 
-// The first instant from the first injection where a during-check does not
-// hold; false when the range data could not be read.
+// The first instant from the first injection where a during-check or a
+// during compare does not hold (the earlier of the two; the during-check at
+// equal instants); false when the range data could not be read.
 bool ExperimentRun::time_detection(const RangeGrid& grid) {
   const std::string source = "Prometheus range data, " + recovery_resolution_text(grid.step) + " resolution";
   auto checks = query_range_of_checks(context_.experiment, Phase::kDuring, context_.prometheus, grid);
-  if (!checks.ok()) {
-    context_.journal.event("error", "time to detect: " + checks.status().message());
+  auto compares = checks.ok() ? query_compare_ranges(context_.experiment, Phase::kDuring, context_.prometheus, grid)
+                              : StatusOr<std::vector<CompareRange>>(checks.status());
+  if (!compares.ok()) {
+    context_.journal.event("error", "time to detect: " + compares.status().message());
     return false;
   }
-  if (checks->empty()) return true;
+  if (checks->empty() && compares->empty()) return true;
   outcome_.detection_from_range_data = true;
-  const GridFinding found = first_violated_instant(*checks, grid);
+  GridFinding found = first_violated_instant(*checks, grid);
+  std::string kind = "steady_state";
+  if (GridFinding by_compare = first_violated_compare_instant(*compares, grid);
+      by_compare.index && (!found.index || *by_compare.index < *found.index)) {
+    found = std::move(by_compare);
+    kind = "compare";
+  }
   if (!found.index) {
-    context_.journal.event("detect", "no during-check sample was violated while the faults were live (" + source + ")");
+    context_.journal.event("detect", "no during-check or compare sample was violated while the faults were live (" +
+                                         source + ")");
     return true;
   }
   outcome_.detected_at = grid.at(*found.index);
   outcome_.time_to_detect = grid.offset(*found.index);
+  outcome_.detected_by = found.check;
+  outcome_.detected_by_kind = kind;
   context_.journal.event("detect", "detected " + recovery_seconds_text(*outcome_.time_to_detect) +
-                                       " after the first injection: '" + found.check + "' violated at " +
-                                       format_rfc3339(*outcome_.detected_at) + " (" + source + ")");
+                                       " after the first injection: " + (kind == "compare" ? "compare '" : "'") +
+                                       found.check + "' violated at " + format_rfc3339(*outcome_.detected_at) + " (" +
+                                       source + ")");
   return true;
 }
 

@@ -156,6 +156,9 @@ json outcome_to_json(const RunOutcome& outcome) {
           {"leftovers", outcome.leftovers}, {"foreign_changes", outcome.foreign_changes},
           {"time_to_detect_seconds", optional_seconds(outcome.time_to_detect)},
           {"detected_at", optional_time(outcome.detected_at)},
+          {"detected_by", outcome.detected_by.empty()
+                              ? json()
+                              : json{{"name", outcome.detected_by}, {"kind", outcome.detected_by_kind}}},
           {"recovery_resolution_seconds",
            outcome.recovery_resolution.count() > 0 ? json(seconds(outcome.recovery_resolution)) : json()},
           {"recovery_source", outcome.recovery_from_range_data ? json("prometheus_range")

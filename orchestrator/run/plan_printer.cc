@@ -3,6 +3,7 @@
 #include <charconv>
 
 #include "common/duration.h"
+#include "common/toml_reader.h"
 #include "orchestrator/experiment/fault_spec_builder.h"
 
 namespace chaos::orchestrator {
@@ -83,6 +84,28 @@ void print_method(std::ostream& out, const Experiment& experiment) {
   }
 }
 
+// A finding's texts may span lines (the loader allows newlines): each
+// further line is indented under its key.
+void print_finding_text(std::ostream& out, const char* key, const std::string& text) {
+  if (text.empty()) return;
+  out << "  " << key << ": ";
+  for (char c : text) out << c << (c == '\n' ? "    " : "");
+  out << "\n";
+}
+
+void print_finding(std::ostream& out, const Experiment& experiment) {
+  if (!experiment.finding) return;
+  const Finding& finding = *experiment.finding;
+  out << "finding:\n";
+  print_finding_text(out, "observed", finding.observed);
+  print_finding_text(out, "mechanism", finding.mechanism);
+  print_finding_text(out, "remedy", finding.remedy);
+  if (!finding.remedied_by.empty()) {
+    print_finding_text(out, "remedied by",
+                       finding.remedied_by + " (" + path_relative_to(experiment.source_path, finding.remedied_by) + ")");
+  }
+}
+
 }  // namespace
 
 void print_plan(std::ostream& out, const Experiment& experiment) {
@@ -91,6 +114,7 @@ void print_plan(std::ostream& out, const Experiment& experiment) {
   out << "prometheus: " << experiment.prometheus_url << "\n";
   out << "agents: " << experiment.agents.size() << " known, " << experiment.targeted_agents().size()
       << " targeted\n";
+  print_finding(out, experiment);
   print_checks(out, experiment);
   print_method(out, experiment);
   out << "then: revert everything";

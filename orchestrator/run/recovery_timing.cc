@@ -36,19 +36,24 @@ milliseconds range_step_for(milliseconds wanted, std::chrono::nanoseconds window
   return wanted * factor;
 }
 
+std::optional<size_t> grid_index_of(const RangeGrid& grid, double timestamp) {
+  const long long step = grid.step.count();
+  if (!std::isfinite(timestamp) || step <= 0) return std::nullopt;
+  const long long offset = std::llround(timestamp * 1000.0) - recovery_epoch_ms(grid.start);
+  if (offset < -step / 2) return std::nullopt;
+  const long long index = (offset + step / 2) / step;
+  if (index < 0 || static_cast<size_t>(index) >= grid.count) return std::nullopt;
+  return static_cast<size_t>(index);
+}
+
 std::vector<GridState> states_on_grid(const CheckRange& check, const RangeGrid& grid) {
   std::vector<bool> seen(grid.count, false), failed(grid.count, false);
-  const long long start_ms = recovery_epoch_ms(grid.start);
-  const long long step = grid.step.count();
   for (const auto& series : check.answer.series) {
     for (const auto& point : series.points) {
-      if (!std::isfinite(point.timestamp)) continue;
-      const long long offset = std::llround(point.timestamp * 1000.0) - start_ms;
-      if (offset < -step / 2 || step <= 0) continue;
-      const long long index = (offset + step / 2) / step;
-      if (index < 0 || static_cast<size_t>(index) >= grid.count) continue;
-      seen[index] = true;
-      if (!compare(point.value, check.condition.comparator, check.condition.threshold)) failed[index] = true;
+      const auto index = grid_index_of(grid, point.timestamp);
+      if (!index) continue;
+      seen[*index] = true;
+      if (!compare(point.value, check.condition.comparator, check.condition.threshold)) failed[*index] = true;
     }
   }
   std::vector<GridState> states(grid.count, GridState::kNoData);

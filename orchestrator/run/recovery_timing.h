@@ -48,6 +48,10 @@ RangeGrid make_range_grid(WallTime start, WallTime end, std::chrono::millisecond
 // would need more than kRecoveryTimingMaxPoints instants.
 std::chrono::milliseconds range_step_for(std::chrono::milliseconds wanted, std::chrono::nanoseconds window);
 
+// The grid instant nearest a sample's timestamp (seconds since the epoch);
+// none when it is off the grid by more than half a step at either end.
+std::optional<size_t> grid_index_of(const RangeGrid& grid, double timestamp);
+
 // One check's range answer.
 struct CheckRange {
   Condition condition;

@@ -60,6 +60,10 @@ struct RunOutcome {
   // query step) that time_to_recovery and time_to_detect are measured at.
   std::optional<std::chrono::nanoseconds> time_to_detect;
   std::optional<WallTime> detected_at;
+  // The check whose sample was violated first: its name and kind
+  // ("steady_state" or "compare"); empty without a time_to_detect.
+  std::string detected_by;
+  std::string detected_by_kind;
   std::chrono::nanoseconds recovery_resolution{0};
   // false: Prometheus range data was unavailable, and time_to_recovery is
   // the first recovery check that passed (resolution: during_interval).

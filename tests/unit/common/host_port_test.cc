@@ -17,5 +17,25 @@ TEST(SplitHostPort, ParsesAndExplainsErrors) {
   EXPECT_EQ(split_host_port("h:12a", "x").status().message(), "x: port '12a' is not a number");
 }
 
+TEST(CanonicalHostPort, OneSpellingPerEndpoint) {
+  EXPECT_EQ(canonical_host_port("[0:0::1]:7000", "x").value(), "[::1]:7000");
+  EXPECT_EQ(canonical_host_port("[::1]:7000", "x").value(), "[::1]:7000");
+  EXPECT_EQ(canonical_host_port("[FD00:0::A]:7000", "x").value(), "[fd00::a]:7000");
+  EXPECT_EQ(canonical_host_port("[fe80::1%eth0]:7000", "x").value(), "[fe80::1%eth0]:7000");
+  EXPECT_EQ(canonical_host_port("10.0.0.1:07000", "x").value(), "10.0.0.1:7000");
+  EXPECT_EQ(canonical_host_port("Agent-1.Example.COM.:7000", "x").value(), "agent-1.example.com:7000");
+  EXPECT_EQ(canonical_host_port("localhost:7000", "x").value(), "localhost:7000");
+}
+
+TEST(CanonicalHostPort, RefusesWhatNamesNoEndpoint) {
+  EXPECT_EQ(canonical_host_port("a b:7000", "target t1").status().message(),
+            "target t1: host 'a b' of 'a b:7000' is neither an IP address nor a host name");
+  EXPECT_FALSE(canonical_host_port(".:7000", "x").ok());
+  EXPECT_FALSE(canonical_host_port("[]:7000", "x").ok());
+  EXPECT_FALSE(canonical_host_port("h:7x", "x").ok());
+  EXPECT_EQ(canonical_host_port("h:70000", "x").status().message(), "x: port 70000 is out of range");
+  EXPECT_FALSE(canonical_host_port("h", "x").ok());
+}
+
 }  // namespace
 }  // namespace chaos

@@ -110,6 +110,49 @@ TEST(PrometheusTargetsTest, StaticAgentsWinAndDiscoveredOnesGetTheInventorysSecu
   EXPECT_EQ(merged[1].security.server_name, "n2");
 }
 
+// Issue 17 item 6: two spellings of one endpoint are one agent.
+ScrapeTarget targets_labelled(const std::string& instance, const std::string& address) {
+  return {"chaos-agents", "up", "", {{"job", "chaos-agents"}, {"instance", instance}, {"chaos_agent_address", address}}};
+}
+
+TEST(PrometheusTargetsTest, SpellingsOfOneAddressAreOneAgent) {
+  const std::vector<ScrapeTarget> targets = {
+      targets_labelled("a:1", "[::1]:7000"),          targets_labelled("b:1", "[0:0::1]:7000"),
+      targets_labelled("c:1", "10.0.0.1:7000"),       targets_labelled("d:1", "10.0.0.1:07000"),
+      targets_labelled("e:1", "Agent-1.Example.com:7000"), targets_labelled("f:1", "agent-1.example.com.:7000")};
+  auto found = agents_from_targets(targets, {}, targets_discovery());
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  ASSERT_EQ(found->agents.size(), 3u);
+  EXPECT_EQ(found->agents[0].address, "[::1]:7000");  // dialled as the first target spelled it
+  EXPECT_EQ(found->agents[1].address, "10.0.0.1:7000");
+  EXPECT_EQ(found->agents[2].address, "Agent-1.Example.com:7000");
+  ASSERT_EQ(found->warnings.size(), 3u);
+  EXPECT_EQ(found->warnings[0],
+            "target b:1 skipped: agent [0:0::1]:7000 is listed by another target already (as [::1]:7000)");
+  EXPECT_NE(found->warnings[1].find("target d:1 skipped: agent 10.0.0.1:07000"), std::string::npos);
+  EXPECT_NE(found->warnings[2].find("target f:1 skipped: agent agent-1.example.com.:7000"), std::string::npos);
+}
+
+TEST(PrometheusTargetsTest, AnUnparseableAddressIsSkippedNamingTheTarget) {
+  const std::vector<ScrapeTarget> targets = {targets_labelled("a:1", "bad host/x:7000"),
+                                             targets_labelled("b:1", "10.0.0.2:7000")};
+  auto found = agents_from_targets(targets, {}, targets_discovery());
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  ASSERT_EQ(found->agents.size(), 1u);
+  ASSERT_EQ(found->warnings.size(), 1u);
+  EXPECT_EQ(found->warnings[0], "target a:1 skipped: address: host 'bad host/x' of 'bad host/x:7000' is neither "
+                                "an IP address nor a host name");
+}
+
+TEST(PrometheusTargetsTest, AStaticAgentWinsOverAnotherSpellingOfItsAddress) {
+  std::vector<AgentEndpoint> statics = {{"[::1]:7000", "static-v6", {}}, {"Agent-1.example.com:7000", "static-n", {}}};
+  std::vector<AgentEndpoint> discovered = {{"[0:0::1]:7000", "n1", {}}, {"agent-1.example.com.:07000", "n2", {}},
+                                           {"10.0.0.3:7000", "n3", {}}};
+  const auto merged = merge_discovered_agents(statics, discovered, AgentSecurity{});
+  ASSERT_EQ(merged.size(), 3u);
+  EXPECT_EQ(merged[2].node, "n3");
+}
+
 TEST(PrometheusTargetsTest, InventoryDiscoveryTableIsReadAndResolvedThroughTheInstalledDiscoverer) {
   testing::TempDir dir;
   const std::string path =

@@ -159,6 +159,10 @@ TEST(ReportHtml, TimesToRecoveryAndDetectNameTheirSourceAndAreMarkedOnTheCharts)
   EXPECT_THAT(html, HasSubstr("held to the end of the run"));
   EXPECT_THAT(html, HasSubstr("from Prometheus range data, 1.0 s resolution"));
   EXPECT_THAT(html, HasSubstr("<p class=\"time-to-detect\">Time to detect: <strong>5.0 s</strong>"));
+  EXPECT_THAT(html, Not(HasSubstr("violated sample of")));  // an older journal names no check
+  report.verdict.detected_by = "p99 <faulted>";
+  report.verdict.detected_by_kind = "compare";
+  EXPECT_THAT(render_report_html(report), HasSubstr("the first violated sample of compare <em>p99 &lt;faulted&gt;</em>"));
   EXPECT_THAT(html, HasSubstr(">detected</text>"));
   EXPECT_THAT(html, HasSubstr(">recovered</text>"));
 }
@@ -169,9 +173,9 @@ TEST(ReportHtml, NoTimeToDetectIsClaimedOnlyFromRangeData) {
   Report report = sample_report();
   report.verdict.recovery_source = "prometheus_range";
   report.verdict.recovery_resolution_seconds = 1;
-  EXPECT_THAT(render_report_html(report), Not(HasSubstr("no during-check sample was violated")));
+  EXPECT_THAT(render_report_html(report), Not(HasSubstr("no during-check or compare sample was violated")));
   report.verdict.detect_source = "prometheus_range";
-  EXPECT_THAT(render_report_html(report), HasSubstr("no during-check sample was violated"));
+  EXPECT_THAT(render_report_html(report), HasSubstr("no during-check or compare sample was violated"));
   report.verdict.recovery_source = "recovery_checks";
   report.verdict.time_to_recovery_seconds.reset();
   report.verdict.recovery_measured = true;

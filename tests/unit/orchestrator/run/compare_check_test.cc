@@ -2,6 +2,7 @@
 // the tolerance, no data never holding, and a failed compare failing the
 // run like a steady-state check; journal.json and report.html keep both sides.
 #include "orchestrator/run/compare_check.h"
+#include "orchestrator/run/compare_timing.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -104,8 +105,15 @@ class CompareRunTest : public ::testing::Test {
     experiment_.compare = {p99_check()};
   }
   RunOutcome run(const std::string& faulted_value) {
-    prometheus_ = std::make_unique<FakePrometheus>(clock_, [=](const std::string& query, double) {
-      return std::optional<std::string>(query == R"(p99{node=~"a"})" ? faulted_value : "0.1");
+    return run_over_time([=](double) { return faulted_value; });
+  }
+  // The faulted side's p99 and the ratio SLO as functions of seconds since
+  // the start; the control side stays at 0.1.
+  RunOutcome run_over_time(std::function<std::string(double)> faulted,
+                           std::function<std::string(double)> ratio = {}) {
+    prometheus_ = std::make_unique<FakePrometheus>(clock_, [=](const std::string& query, double t) {
+      if (query == "ratio") return std::optional<std::string>(ratio ? ratio(t) : "1");
+      return std::optional<std::string>(query == R"(p99{node=~"a"})" ? faulted(t) : "0.1");
     });
     RunContext context{experiment_, *prometheus_, factory_, clock_, journal_, interrupted_,
                        RunIdentity{"exp-1", "exp-1-lease", 3s}};
@@ -145,6 +153,53 @@ TEST_F(CompareRunTest, ACompareThatDiffersFailsTheHypothesisNamingBothValues) {
   const std::string junit = render_junit(experiment_, journal_, outcome, 1);
   EXPECT_THAT(junit, HasSubstr("name=\"p99 [during]\"><failure message=\""));
   EXPECT_THAT(junit, HasSubstr("first: faulted 0.31 vs control 0.1 differ by 210% &gt;= 25%"));
+}
+
+// Issue 17: a compare failing while the faults are live is a violated
+// sample like a during-check's (it fails the hypothesis the same way), so
+// the time to detect counts it, dated by the range data of both sides.
+TEST_F(CompareRunTest, ACompareViolatedWhileFaultsAreLiveIsTheDetection) {
+  const RunOutcome outcome = run_over_time([](double t) { return t >= 2.5 ? "0.31" : "0.11"; });
+  EXPECT_EQ(outcome.verdict, Verdict::kViolated);
+  ASSERT_TRUE(outcome.time_to_detect.has_value());
+  EXPECT_EQ(*outcome.time_to_detect, 3s);  // the first 1 s step at or after 2.5 s
+  EXPECT_EQ(outcome.detected_by, "p99");
+  EXPECT_EQ(outcome.detected_by_kind, "compare");
+  EXPECT_TRUE(outcome.detection_from_range_data);
+  const auto journal = journal_to_json(experiment_, RunIdentity{"exp-1", "exp-1-lease", 3s}, journal_, outcome,
+                                       {clock_.wall_now(), clock_.wall_now()});
+  EXPECT_EQ(journal["verdict"]["time_to_detect_seconds"], 3.0);
+  EXPECT_EQ(journal["verdict"]["detected_by"], (nlohmann::json{{"name", "p99"}, {"kind", "compare"}}));
+  bool named = false;
+  for (const auto& event : journal_.events()) {
+    named |= event.type == "detect" && event.message.find("compare 'p99' violated") != std::string::npos;
+  }
+  EXPECT_TRUE(named);
+}
+
+TEST_F(CompareRunTest, TimeToDetectIsTheCompareWhenItBrokeBeforeTheSlo) {
+  experiment_.steady_state.push_back({{"ratio", "ratio", Comparator::kGreaterEqual, 0.99}});
+  const RunOutcome outcome = run_over_time([](double t) { return t >= 2 ? "0.31" : "0.11"; },
+                                           [](double t) { return t >= 4 ? "0.5" : "1"; });
+  EXPECT_EQ(outcome.time_to_detect, 2s);
+  EXPECT_EQ(outcome.detected_by, "p99");
+  EXPECT_EQ(outcome.detected_by_kind, "compare");
+}
+
+TEST_F(CompareRunTest, TimeToDetectIsTheSloWhenItBrokeBeforeTheCompare) {
+  experiment_.steady_state.push_back({{"ratio", "ratio", Comparator::kGreaterEqual, 0.99}});
+  const RunOutcome slo_first = run_over_time([](double t) { return t >= 4 ? "0.31" : "0.11"; },
+                                             [](double t) { return t >= 1 ? "0.5" : "1"; });
+  EXPECT_EQ(slo_first.time_to_detect, 1s);
+  EXPECT_EQ(slo_first.detected_by, "ratio");
+  EXPECT_EQ(slo_first.detected_by_kind, "steady_state");
+}
+
+TEST_F(CompareRunTest, ACompareThatHeldWhileFaultsWereLiveDetectsNothing) {
+  const RunOutcome outcome = run_over_time([](double t) { return t >= 7 ? "0.31" : "0.11"; });
+  EXPECT_TRUE(outcome.detection_from_range_data);
+  EXPECT_FALSE(outcome.time_to_detect.has_value());
+  EXPECT_TRUE(outcome.detected_by.empty());
 }
 
 TEST_F(CompareRunTest, AControlWithoutDataStopsTheRunBeforeAnyInject) {
@@ -209,6 +264,34 @@ TEST_F(CompareRunTest, RangeDataFromTheTimelineIsDrawnForBothSides) {
   ASSERT_EQ(chart.series.size(), 2u);
   EXPECT_EQ(chart.series[0].points.size(), 2u);
   EXPECT_EQ(chart.series[1].label, "control: c");
+}
+
+// One side's values, one a second from t = 1000 s ("" = no sample).
+Series compare_per_second(const std::vector<std::string>& values, std::map<std::string, std::string> labels = {}) {
+  Series series;
+  series.labels = std::move(labels);
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (!values[i].empty()) series.points.push_back({1000.0 + static_cast<double>(i), values[i], parse_prometheus_float(values[i])});
+  }
+  return series;
+}
+
+TEST(CompareTiming, EachStepIsJudgedAsAPollJudgesTwoInstantAnswers) {
+  const RangeGrid grid = make_range_grid(WallTime(1000s), WallTime(1005s), 1000ms);
+  CompareRange range{p99_check(), {}, {}};
+  range.faulted.series = {compare_per_second({"0.11", "0.11", "0.31", "0.11", "0.11", "0.11"}, {{"node", "a"}}),
+                          compare_per_second({"", "", "", "0.1", "", ""}, {{"node", "b"}})};
+  range.control.series = {compare_per_second({"0.1", "0.1", "0.1", "0.1", "", "0.1"})};
+  // 0.31 vs 0.1 differs; two faulted series at 3 s are not one number; no
+  // control sample at 4 s is no data.
+  EXPECT_EQ(compare_holds_on_grid(range, grid), (std::vector<bool>{true, true, false, false, false, true}));
+  const GridFinding found = first_violated_compare_instant({range}, grid);
+  EXPECT_EQ(found.index, 2u);
+  EXPECT_EQ(found.check, "p99");
+  range.faulted.series.resize(1);
+  range.faulted.series[0] = compare_per_second({"0.11", "0.11", "0.11", "0.11", "0.11", "0.11"});
+  range.control.series = {compare_per_second({"0.1", "0.1", "0.1", "0.1", "0.1", "0.1"})};
+  EXPECT_FALSE(first_violated_compare_instant({range}, grid).index.has_value());
 }
 
 TEST(ComparePlan, DryRunListsTheResolvedNodeSets) {
