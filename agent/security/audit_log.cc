@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <system_error>
 
 #include "common/rfc3339.h"
 
@@ -132,8 +133,18 @@ void FileAuditSink::start_flusher_locked() {
   // The previous flusher has left its loop (flusher_running_ is false);
   // joining it here costs nothing.
   if (flusher_.joinable()) flusher_.join();
-  flusher_running_ = true;
-  flusher_ = std::thread([this] { run_flusher(); });
+  try {
+    flusher_ = std::thread([this] { run_flusher(); });
+    flusher_running_ = true;
+  } catch (const std::system_error&) {
+    // No thread to spare (EAGAIN): flush here rather than not at all.
+    if (::fdatasync(file_->fd) != 0) {
+      warn_audit("cannot flush", path_);
+      return;
+    }
+    dirty_ = false;
+    ++syncs_;
+  }
 }
 
 // Waits out the delay of the oldest unflushed record, flushes, and ends
