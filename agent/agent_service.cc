@@ -1,8 +1,7 @@
 #include "agent/agent_service.h"
 
-#include <google/protobuf/util/json_util.h>
-
 #include "agent/proto_convert.h"
+#include "agent/security/request_summary.h"
 #include "common/version.h"
 #include "proto/fault_kinds.h"
 
@@ -51,16 +50,6 @@ std::string code_name(grpc::StatusCode code) {
   return index < std::size(kNames) ? kNames[index] : "unknown";
 }
 
-// The request as JSON (proto field names), bounded later by audit_line().
-nlohmann::json summarize(const google::protobuf::Message& request) {
-  std::string text;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  if (!google::protobuf::util::MessageToJsonString(request, &text, options).ok()) return {{"unprintable", true}};
-  auto parsed = nlohmann::json::parse(text, nullptr, false);
-  return parsed.is_discarded() ? nlohmann::json{{"unprintable", true}} : parsed;
-}
-
 }  // namespace
 
 grpc::Status to_grpc_status(const Status& status) {
@@ -103,7 +92,7 @@ void AgentService::audit(const grpc::ServerContext* context, const char* rpc,
                          const std::string& detail) {
   if (security_.audit == nullptr) return;
   const CallerInfo caller = caller_of(*context);
-  security_.audit->record({std::chrono::system_clock::now(), caller.caller, caller.peer, rpc, summarize(request),
+  security_.audit->record({std::chrono::system_clock::now(), caller.caller, caller.peer, rpc, request_summary(request),
                            code_name(status.error_code()), status.ok() ? detail : status.error_message()});
 }
 

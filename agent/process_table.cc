@@ -35,7 +35,7 @@ int open_pidfd(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid,
 
 ProcProcessTable::ProcProcessTable(std::string proc_root) : proc_(std::move(proc_root)) {}
 
-std::optional<ProcessInfo> ProcProcessTable::get(int pid) {
+std::optional<ProcessInfo> ProcProcessTable::get_stat(int pid) {
   auto fields = proc_.stat(pid);
   if (!fields) return std::nullopt;
   ProcessInfo info;
@@ -45,9 +45,15 @@ std::optional<ProcessInfo> ProcProcessTable::get(int pid) {
   info.state = fields->state;
   info.start_time = fields->start_time;
   info.kernel_thread = fields->kernel_thread();
-  info.cmdline = proc_.cmdline(pid).value_or("");
-  info.netns_inode = proc_.netns_inode(std::to_string(pid));
-  info.pidns_inode = inode_of(proc_.path_of(pid) + "/ns/pid");
+  return info;
+}
+
+std::optional<ProcessInfo> ProcProcessTable::get(int pid) {
+  auto info = get_stat(pid);
+  if (!info) return std::nullopt;
+  info->cmdline = proc_.cmdline(pid).value_or("");
+  info->netns_inode = proc_.netns_inode(std::to_string(pid));
+  info->pidns_inode = inode_of(proc_.path_of(pid) + "/ns/pid");
   return info;
 }
 
@@ -84,7 +90,7 @@ Status ProcProcessTable::send_signal(int pid, std::uint64_t start_time, int sign
   // pidfd_open the pid cannot be recycled under us.
   const int pidfd = open_pidfd(pid);
   if (pidfd < 0 && errno == ESRCH) return errno_status(ESRCH, pid, signal);
-  auto current = get(pid);
+  auto current = get_stat(pid);
   if (!current || current->start_time != start_time) {
     if (pidfd >= 0) ::close(pidfd);
     return not_found("pid " + std::to_string(pid) + " is gone (or was recycled)");

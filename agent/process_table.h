@@ -48,6 +48,11 @@ class ProcessTable {
   virtual std::vector<ProcessInfo> list() = 0;
   // One process, or nullopt when it is gone.
   virtual std::optional<ProcessInfo> get(int pid) = 0;
+  // Only what /proc/PID/stat holds (pid, ppid, comm, state, start_time,
+  // kernel_thread; cmdline and namespaces left empty): one read instead of
+  // get()'s four, for the checks that need nothing else - is this still the
+  // process we mean, is it stopped - which run several times per fault.
+  virtual std::optional<ProcessInfo> get_stat(int pid) { return get(pid); }
   // Sends `signal` to `pid` only while that pid still names the process that
   // started at `start_time`. NOT_FOUND when the process is gone (or the pid
   // was recycled), PERMISSION_DENIED when the kernel refuses.
@@ -74,6 +79,7 @@ class ProcProcessTable final : public ProcessTable {
   explicit ProcProcessTable(std::string proc_root = "/proc");
   std::vector<ProcessInfo> list() override;
   std::optional<ProcessInfo> get(int pid) override;
+  std::optional<ProcessInfo> get_stat(int pid) override;
   Status send_signal(int pid, std::uint64_t start_time, int signal) override;
   std::optional<int> namespace_pid(int pid) override;
   int self_pid() const override;

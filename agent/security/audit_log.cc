@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <iostream>
+#include <system_error>
 
 #include "common/rfc3339.h"
 
@@ -41,6 +42,14 @@ std::string audit_line(const AuditRecord& record) {
   return dump(line);
 }
 
+struct FileAuditSink::File {
+  explicit File(int descriptor) : fd(descriptor) {}
+  ~File() { ::close(fd); }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  const int fd;
+};
+
 namespace {
 
 StatusOr<int> open_audit_file(const std::string& path) {
@@ -54,23 +63,46 @@ StatusOr<int> open_audit_file(const std::string& path) {
   return fd;
 }
 
-std::size_t file_size(int fd) {
+std::size_t audit_file_size(int fd) {
   struct stat info {};
   return ::fstat(fd, &info) == 0 ? static_cast<std::size_t>(info.st_size) : 0;
 }
 
-}  // namespace
-
-StatusOr<std::unique_ptr<FileAuditSink>> FileAuditSink::open(const std::string& path, std::size_t max_bytes) {
-  CHAOS_ASSIGN_OR_RETURN(const int fd, open_audit_file(path));
-  return std::unique_ptr<FileAuditSink>(new FileAuditSink(fd, path, file_size(fd), max_bytes));
+void warn_audit(const std::string& what, const std::string& path) {
+  std::cerr << "chaos-agent: warning: " << what << " audit log " << path << ": " << std::strerror(errno) << std::endl;
 }
 
+}  // namespace
+
+StatusOr<std::unique_ptr<FileAuditSink>> FileAuditSink::open(const std::string& path, std::size_t max_bytes,
+                                                             std::chrono::milliseconds sync_delay) {
+  CHAOS_ASSIGN_OR_RETURN(const int fd, open_audit_file(path));
+  const std::size_t size = audit_file_size(fd);
+  return std::unique_ptr<FileAuditSink>(
+      new FileAuditSink(std::make_shared<File>(fd), path, size, max_bytes, sync_delay));
+}
+
+FileAuditSink::FileAuditSink(std::shared_ptr<File> file, std::string path, std::size_t size, std::size_t max_bytes,
+                             std::chrono::milliseconds sync_delay)
+    : file_(std::move(file)), path_(std::move(path)), size_(size), max_bytes_(max_bytes), sync_delay_(sync_delay) {}
+
+FileAuditSink::~FileAuditSink() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  if (flusher_.joinable()) flusher_.join();
+  flush();
+}
+
+// Rare (every max_bytes): the old file is flushed here, under the lock,
+// so nothing written to it can be lost with the rename.
 void FileAuditSink::rotate_locked() {
+  if (dirty_ && ::fdatasync(file_->fd) != 0) warn_audit("cannot flush", path_);
   const std::string previous = path_ + ".1";
   if (::rename(path_.c_str(), previous.c_str()) != 0) {
-    std::cerr << "chaos-agent: warning: cannot rotate audit log " << path_ << ": " << std::strerror(errno)
-              << std::endl;
+    warn_audit("cannot rotate", path_);
     return;
   }
   auto fd = open_audit_file(path_);
@@ -78,24 +110,81 @@ void FileAuditSink::rotate_locked() {
     std::cerr << "chaos-agent: warning: " << fd.status().message() << "; still writing to " << previous << std::endl;
     return;
   }
-  ::close(fd_);
-  fd_ = *fd;
+  file_ = std::make_shared<File>(*fd);  // a flush under way keeps the old one open
   size_ = 0;
+  dirty_ = false;
 }
-
-FileAuditSink::~FileAuditSink() { ::close(fd_); }
 
 void FileAuditSink::record(const AuditRecord& record) {
   const std::string line = audit_line(record) + "\n";
   std::lock_guard lock(mutex_);
   if (size_ > 0 && size_ + line.size() > max_bytes_) rotate_locked();
   // O_APPEND makes one write() one record even with other writers.
-  const ssize_t written = ::write(fd_, line.data(), line.size());
+  const ssize_t written = ::write(file_->fd, line.data(), line.size());
   if (written > 0) size_ += static_cast<std::size_t>(written);
-  if (written != static_cast<ssize_t>(line.size()) || ::fdatasync(fd_) != 0) {
-    std::cerr << "chaos-agent: warning: cannot append to audit log " << path_ << ": " << std::strerror(errno)
-              << std::endl;
+  if (written != static_cast<ssize_t>(line.size())) warn_audit("cannot append to", path_);
+  if (written <= 0) return;
+  if (!dirty_) dirty_since_ = std::chrono::steady_clock::now();
+  dirty_ = true;
+  if (!flusher_running_ && !stopping_) start_flusher_locked();
+}
+
+void FileAuditSink::start_flusher_locked() {
+  // The previous flusher has left its loop (flusher_running_ is false);
+  // joining it here costs nothing.
+  if (flusher_.joinable()) flusher_.join();
+  try {
+    flusher_ = std::thread([this] { run_flusher(); });
+    flusher_running_ = true;
+  } catch (const std::system_error&) {
+    // No thread to spare (EAGAIN): flush here rather than not at all.
+    if (::fdatasync(file_->fd) != 0) {
+      warn_audit("cannot flush", path_);
+      return;
+    }
+    dirty_ = false;
+    ++syncs_;
   }
+}
+
+// Waits out the delay of the oldest unflushed record, flushes, and ends
+// once nothing is left to flush (no idle thread).
+void FileAuditSink::run_flusher() {
+  std::unique_lock lock(mutex_);
+  while (dirty_ && !stopping_) {
+    if (wake_.wait_until(lock, dirty_since_ + sync_delay_, [this] { return stopping_; })) break;
+    const std::shared_ptr<File> file = file_;
+    dirty_ = false;  // records written from now on wait for the next flush
+    lock.unlock();
+    sync_file(file);
+    lock.lock();
+  }
+  flusher_running_ = false;
+}
+
+void FileAuditSink::sync_file(const std::shared_ptr<File>& file) {
+  if (::fdatasync(file->fd) != 0) {
+    warn_audit("cannot flush", path_);
+    return;
+  }
+  std::lock_guard lock(mutex_);
+  ++syncs_;
+}
+
+void FileAuditSink::flush() {
+  std::shared_ptr<File> file;
+  {
+    std::lock_guard lock(mutex_);
+    if (!dirty_) return;
+    dirty_ = false;
+    file = file_;
+  }
+  sync_file(file);
+}
+
+std::uint64_t FileAuditSink::syncs() const {
+  std::lock_guard lock(mutex_);
+  return syncs_;
 }
 
 }  // namespace chaos::agent

@@ -5,10 +5,14 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 
 #include "common/status.h"
 
@@ -34,31 +38,56 @@ class AuditSink {
   virtual void record(const AuditRecord& record) = 0;
 };
 
-// Appends to a file (created 0600) and fdatasync()s every record, so an
-// entry survives the agent being killed right after answering. The file is
-// bounded: past `max_bytes` it is renamed to <path>.1 (replacing the older
-// one) and a new file is started, so at most 2 x max_bytes stay on disk.
+// Appends to a file (created 0600). Each record is written (one write(),
+// in the kernel's page cache) before record() returns, so it survives the
+// agent being killed right after answering. Flushing to the disk is a
+// bounded group commit: one fdatasync at most `sync_delay` after the first
+// unflushed record covers every record written until then, so a power
+// loss or kernel crash loses at most the last `sync_delay` of records. The
+// fdatasync runs on a thread that exists only while records wait for it,
+// never under the lock record() takes. The file is bounded: past
+// `max_bytes` it is flushed, renamed to <path>.1 (replacing the older one)
+// and a new file is started, so at most 2 x max_bytes stay on disk.
 class FileAuditSink final : public AuditSink {
  public:
   static constexpr std::size_t kDefaultMaxBytes = 64u << 20;
+  static constexpr std::chrono::milliseconds kDefaultSyncDelay{1000};
   static StatusOr<std::unique_ptr<FileAuditSink>> open(const std::string& path,
-                                                       std::size_t max_bytes = kDefaultMaxBytes);
+                                                       std::size_t max_bytes = kDefaultMaxBytes,
+                                                       std::chrono::milliseconds sync_delay = kDefaultSyncDelay);
+  // Flushes what is still unflushed.
   ~FileAuditSink() override;
   FileAuditSink(const FileAuditSink&) = delete;
   FileAuditSink& operator=(const FileAuditSink&) = delete;
 
   void record(const AuditRecord& record) override;
+  // fdatasync now if anything is unflushed (the destructor's last step).
+  void flush();
+  // Completed fdatasyncs of the group commit, for tests and benches.
+  std::uint64_t syncs() const;
 
  private:
-  FileAuditSink(int fd, std::string path, std::size_t size, std::size_t max_bytes)
-      : fd_(fd), path_(std::move(path)), size_(size), max_bytes_(max_bytes) {}
+  struct File;  // the descriptor, closed when its last user lets go
+  FileAuditSink(std::shared_ptr<File> file, std::string path, std::size_t size, std::size_t max_bytes,
+                std::chrono::milliseconds sync_delay);
   void rotate_locked();
+  void start_flusher_locked();
+  void run_flusher();
+  void sync_file(const std::shared_ptr<File>& file);
 
-  std::mutex mutex_;
-  int fd_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  std::shared_ptr<File> file_;
   std::string path_;
   std::size_t size_;
   std::size_t max_bytes_;
+  std::chrono::milliseconds sync_delay_;
+  bool dirty_ = false;  // written since the last fdatasync began
+  std::chrono::steady_clock::time_point dirty_since_;
+  bool flusher_running_ = false;
+  bool stopping_ = false;
+  std::uint64_t syncs_ = 0;
+  std::thread flusher_;
 };
 
 // Forwards to a sink and counts each event (rpc, result) for metrics.

@@ -57,13 +57,16 @@ StatusOr<std::uint64_t> parse_byte_size(const std::string& text, std::uint64_t m
 
 Status build_disk_fill(ParamReader& in, v1::FaultSpec& spec) {
   auto& fill = *spec.mutable_disk_fill();
-  CHAOS_ASSIGN_OR_RETURN(auto path, in.text("path"));
-  if (!path) return in.missing("path");
-  if (path->front() != '/') return in.error("path", "must be an absolute path, not '" + *path + "'");
-  if (path->size() > kDiskFillParamMaxPath) {
+  CHAOS_ASSIGN_OR_RETURN(auto given, in.text("path"));
+  if (!given) return in.missing("path");
+  // A copy, not a reference into the optional: GCC 12 at -O2 wrongly
+  // warns that the optional's string may be uninitialized.
+  const std::string path = *given;
+  if (!path.starts_with('/')) return in.error("path", "must be an absolute path, not '" + path + "'");
+  if (path.size() > kDiskFillParamMaxPath) {
     return in.error("path", "at most " + std::to_string(kDiskFillParamMaxPath) + " bytes");
   }
-  fill.set_path(*path);
+  fill.set_path(path);
   const bool bytes_given = in.has("leave_bytes");
   const bool percent_given = in.has("leave_percent");
   if (bytes_given == percent_given) {

@@ -15,7 +15,7 @@ constexpr auto kPollInterval = std::chrono::milliseconds(2);
 }  // namespace
 
 ProcessFate fate_of(ProcessTable& table, const ProcessInfo& target) {
-  const auto now = table.get(target.pid);
+  const auto now = table.get_stat(target.pid);
   if (!now) return ProcessFate::kGone;
   if (now->start_time != target.start_time) return ProcessFate::kRecycled;
   if (now->state == 'Z' || now->state == 'X') return ProcessFate::kGone;

@@ -37,6 +37,23 @@ TEST(ProcProcessTable, ReadsThePidNamespaceAndThePidInsideIt) {
   EXPECT_FALSE(table.namespace_pid(999999999).has_value());
 }
 
+TEST(ProcProcessTable, GetStatReadsOnlyTheStatFields) {
+  ProcProcessTable table;
+  const auto full = table.get(::getpid());
+  const auto brief = table.get_stat(::getpid());
+  ASSERT_TRUE(full);
+  ASSERT_TRUE(brief);
+  EXPECT_EQ(brief->pid, ::getpid());
+  EXPECT_EQ(brief->ppid, full->ppid);
+  EXPECT_EQ(brief->comm, full->comm);
+  EXPECT_EQ(brief->start_time, full->start_time);
+  EXPECT_FALSE(brief->kernel_thread);
+  EXPECT_TRUE(brief->cmdline.empty()) << "cmdline is get()'s, not get_stat()'s";
+  EXPECT_EQ(brief->netns_inode, 0u);
+  EXPECT_EQ(brief->pidns_inode, 0u);
+  EXPECT_FALSE(table.get_stat(999999999).has_value());
+}
+
 TEST(ProcProcessTable, SignalToARecycledOrMissingPidIsNotFound) {
   ProcProcessTable table;
   auto self = table.get(::getpid());

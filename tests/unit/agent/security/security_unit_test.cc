@@ -2,16 +2,20 @@
 // bearer token, audit lines and file, capability requirements, TLS config.
 #include <sys/stat.h>
 
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "agent/agent_config.h"
 #include "agent/os_capabilities.h"
 #include "agent/security/audit_log.h"
+#include "chaos/v1/agent.pb.h"
 #include "agent/security/bearer_token.h"
 #include "agent/security/listen_policy.h"
+#include "agent/security/request_summary.h"
 #include "common/loopback.h"
 
 namespace chaos::agent {
@@ -156,6 +160,116 @@ TEST(AuditLogTest, FileSinkRotatesSoTheLogStaysBounded) {
   ASSERT_EQ(::stat(path.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 0777, 0600u);
   fs::remove_all(dir);
+}
+
+std::vector<std::string> audit_file_lines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// What survives the agent being killed right after answering: the record
+// is in the file (the page cache) when record() returns, flushed or not.
+TEST(AuditLogTest, FileSinkRecordIsInTheFileWhenRecordReturns) {
+  const fs::path dir = temp_dir("audit-written");
+  const std::string path = (dir / "audit.log").string();
+  auto sink = FileAuditSink::open(path, FileAuditSink::kDefaultMaxBytes, std::chrono::hours(1));
+  ASSERT_TRUE(sink.ok()) << sink.status().message();
+  (*sink)->record(sample_record());
+  const auto lines = audit_file_lines(path);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(nlohmann::json::parse(lines[0])["rpc"], "Inject");
+  sink->reset();
+  fs::remove_all(dir);
+}
+
+TEST(AuditLogTest, FileSinkGroupCommitsRecordsWithOneFlush) {
+  const fs::path dir = temp_dir("audit-group");
+  const std::string path = (dir / "audit.log").string();
+  auto sink = FileAuditSink::open(path, FileAuditSink::kDefaultMaxBytes, std::chrono::hours(1));
+  ASSERT_TRUE(sink.ok()) << sink.status().message();
+  for (int i = 0; i < 5; ++i) (*sink)->record(sample_record());
+  EXPECT_EQ((*sink)->syncs(), 0u) << "an hour's delay: nothing flushed yet";
+  (*sink)->flush();
+  EXPECT_EQ((*sink)->syncs(), 1u) << "one fdatasync covers all five";
+  (*sink)->flush();
+  EXPECT_EQ((*sink)->syncs(), 1u) << "nothing left to flush";
+  (*sink)->record(sample_record());
+  sink->reset();  // must not wait out the hour; flushes the last record
+  EXPECT_EQ(audit_file_lines(path).size(), 6u);
+  fs::remove_all(dir);
+}
+
+TEST(AuditLogTest, FileSinkFlushesOnItsOwnAfterTheDelay) {
+  const fs::path dir = temp_dir("audit-delay");
+  const std::string path = (dir / "audit.log").string();
+  auto sink = FileAuditSink::open(path, FileAuditSink::kDefaultMaxBytes, std::chrono::milliseconds(1));
+  ASSERT_TRUE(sink.ok()) << sink.status().message();
+  (*sink)->record(sample_record());
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*sink)->syncs() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ((*sink)->syncs(), 1u) << "the flusher did not run";
+  (*sink)->record(sample_record());  // a new flusher for the next record
+  while ((*sink)->syncs() < 2 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  EXPECT_EQ((*sink)->syncs(), 2u);
+  sink->reset();
+  fs::remove_all(dir);
+}
+
+nlohmann::json printed_by_protobuf(const google::protobuf::Message& message) {
+  std::string text;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  EXPECT_TRUE(google::protobuf::util::MessageToJsonString(message, &text, options).ok());
+  return nlohmann::json::parse(text);
+}
+
+// The audit log's request summary is protobuf's own JSON mapping, built
+// without text in between: scalars of every width, enums, oneofs set to
+// their default, repeated and map fields, Duration and Timestamp.
+TEST(AuditLogTest, RequestSummaryIsTheProtoJsonMapping) {
+  v1::InjectRequest inject;
+  inject.set_experiment_id("e1 \"quoted\" \xc3\xa9");
+  inject.mutable_lease_ttl()->set_seconds(1);
+  inject.mutable_lease_ttl()->set_nanos(500000000);
+  inject.mutable_duration()->set_seconds(60);
+  inject.set_dry_run(true);
+  inject.set_verify(v1::VERIFY_MODE_BEST_EFFORT);
+  auto& delay = *inject.mutable_spec()->mutable_network_delay();
+  delay.mutable_delay()->set_nanos(1500);
+  delay.set_distribution(v1::NetworkDelay::DISTRIBUTION_PARETO);
+  delay.set_correlation_percent(12.5);
+  delay.mutable_scope()->add_destination_cidrs("10.0.0.0/8");
+  delay.mutable_scope()->add_destination_cidrs("fd00::/8");
+  delay.mutable_scope()->add_ports(80);
+  delay.mutable_scope()->add_ports(4222);
+  EXPECT_EQ(request_summary(inject), printed_by_protobuf(inject));
+
+  v1::InjectRequest fill;
+  fill.mutable_spec()->mutable_disk_fill()->set_path("/tmp/x");
+  fill.mutable_spec()->mutable_disk_fill()->set_leave_bytes(0);  // a oneof member at its default
+  EXPECT_EQ(request_summary(fill), printed_by_protobuf(fill));
+  fill.mutable_spec()->mutable_disk_fill()->set_leave_bytes(18446744073709551615ULL);
+  EXPECT_EQ(request_summary(fill), printed_by_protobuf(fill));
+
+  v1::InjectRequest pause;
+  pause.mutable_spec()->mutable_process_pause()->mutable_target()->set_pid(-7);
+  pause.mutable_spec()->mutable_process_pause()->mutable_target()->set_percent(33.3);
+  EXPECT_EQ(request_summary(pause), printed_by_protobuf(pause));
+
+  v1::Fault fault;  // not a request, but maps and timestamps
+  (*fault.mutable_counters())["packets_delayed"] = 42;
+  (*fault.mutable_counters())["bytes"] = 1ULL << 40;
+  fault.mutable_applied_at()->set_seconds(1764763200);
+  fault.mutable_applied_at()->set_nanos(123000000);
+  fault.set_state(v1::FAULT_STATE_REVERT_FAILED);
+  EXPECT_EQ(request_summary(fault), printed_by_protobuf(fault));
+  EXPECT_EQ(request_summary(v1::RevertRequest{}), nlohmann::json::object());
 }
 
 TEST(AuditLogTest, TrailCountsEachEvent) {
