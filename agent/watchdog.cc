@@ -24,9 +24,12 @@ void Watchdog::start() {
       // Taken before the tick looks at the registry: a wake sent while it
       // looks (an inject finishing meanwhile) still ends the sleep below.
       const std::uint64_t ticket = clock_.wake_ticket();
+      // The bounds count from before the tick: time read after it could
+      // already be past `next`, and the minimum sleep would then skip it.
+      const SteadyTime started = clock_.steady_now();
       const SteadyTime next = run_tick();
-      const SteadyTime now = clock_.steady_now();
-      clock_.sleep_unless_woken(std::min(std::max(next, now + kWatchdogMinimumSleep), now + heartbeat_), ticket);
+      clock_.sleep_unless_woken(std::min(std::max(next, started + kWatchdogMinimumSleep), started + heartbeat_),
+                                ticket);
     }
     exited_ = true;
   });
