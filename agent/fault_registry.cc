@@ -250,6 +250,7 @@ Status FaultRegistry::reserve_lease_locked(const InjectCommand& command, SteadyT
     return invalid_argument("lease_ttl: required (> 0) to create lease '" + command.lease_id + "'");
   }
   leases_.create_or_extend(command.lease_id, command.lease_ttl, now);
+  wake_scheduler();  // a new lease, or a shorter TTL
   return {};
 }
 
@@ -336,6 +337,7 @@ void FaultRegistry::activate_locked(Entry& entry, std::unique_ptr<LiveFault> liv
   entry.state = EntryState::kActive;
   metrics_.fault_started({entry.experiment_id, entry.kind, entry.id, entry.backend});
   changed_.notify_all();
+  wake_scheduler();  // its TTL and its on_ticks
 }
 
 void FaultRegistry::abandon_locked(const EntryPtr& entry) {
@@ -440,6 +442,7 @@ void FaultRegistry::finish_revert(const EntryPtr& entry) {
   } else {
     entry->state = EntryState::kRevertFailed;
     entry->next_retry = clock_.steady_now() + options_.revert_retry_interval;
+    wake_scheduler();
     // Logged when the failure changes, not at every retry.
     if (status.message() != entry->last_error) {
       log("fault " + entry->id + " (" + entry->kind + "): revert failed, will retry: " + status.message());
@@ -556,6 +559,7 @@ StatusOr<LeaseRenewal> FaultRegistry::renew_lease(const std::string& lease_id, D
   if (!lease) {
     return not_found("lease_id: lease '" + lease_id + "' is unknown or expired (its faults were reverted)");
   }
+  wake_scheduler();  // a renewal may shorten the TTL
   LeaseRenewal renewal;
   renewal.expires_at = clock_.wall_now() + std::chrono::duration_cast<WallTime::duration>(lease->expires_at - now);
   for (const auto& [id, entry] : faults_) {
@@ -584,10 +588,11 @@ std::size_t FaultRegistry::live_count() const {
 
 // ------------------------------------------------------------------ time
 
-void FaultRegistry::tick() {
+SteadyTime FaultRegistry::tick() {
   const SteadyTime now = clock_.steady_now();
   std::vector<EntryPtr> due;
   std::vector<std::pair<EntryPtr, bool>> ticking;  // entry, observe() due
+  SteadyTime next = SteadyTime::max();
   {
     std::lock_guard lock(mutex_);
     due = collect_due_locked(now);
@@ -598,11 +603,27 @@ void FaultRegistry::tick() {
       if (observe_due) entry->next_observe = now + options_.observe_interval;
       ticking.emplace_back(entry, observe_due);
     }
+    next = next_due_locked(now);
   }
   for (const auto& entry : due) dispatch([this, entry] { finish_revert(entry); });
   for (const auto& [entry, observe_due] : ticking) {
     dispatch([this, entry, now, observe_due] { run_on_tick(entry, now, observe_due); });
   }
+  return next;
+}
+
+// Faults applying or reverting have no deadline of their own: their end
+// (activate_locked, a failed revert) wakes the scheduler.
+SteadyTime FaultRegistry::next_due_locked(SteadyTime now) const {
+  SteadyTime next = leases_.next_expiry().value_or(SteadyTime::max());
+  for (const auto& [id, entry] : faults_) {
+    if (entry->state == EntryState::kActive) {
+      next = std::min({next, entry->expires_at, now + options_.tick_interval});
+    } else if (entry->state == EntryState::kRevertFailed) {
+      next = std::min(next, entry->next_retry);
+    }
+  }
+  return next;
 }
 
 std::vector<FaultRegistry::EntryPtr> FaultRegistry::collect_due_locked(SteadyTime now) {

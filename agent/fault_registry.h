@@ -7,7 +7,13 @@
 // REVERT_FAILED and is retried every revert_retry_interval.
 //
 // Time comes from the injected Clock: tick() is called by a watchdog thread
-// about every 100 ms in the agent, and directly by tests with a FakeClock.
+// in the agent (watchdog.h), and directly by tests with a FakeClock. tick()
+// returns the next instant it has anything to do (a TTL, a lease expiry, a
+// revert retry, the next on_tick of a live fault), and whenever a new,
+// possibly earlier instant appears (an inject, a lease created or renewed,
+// a failed revert) the registry wakes the clock's sleepers
+// (Clock::wake_all), so a watchdog sleeping until the old instant looks
+// again at once.
 //
 // Threading: every public method is thread-safe. Faults are independent:
 // each one's apply, revert and on_tick are serialised by that fault's own
@@ -73,6 +79,9 @@ struct FaultRegistryOptions {
   Duration revert_all_timeout = std::chrono::seconds(30);
   // How often a live fault's counters are read (LiveFault::observe()).
   Duration observe_interval = std::chrono::seconds(1);
+  // How often LiveFault::on_tick runs while a fault is live: the next
+  // instant tick() asks for while any fault is active.
+  Duration tick_interval = std::chrono::milliseconds(100);
   // The leftover detector (snapshot before an experiment's first fault,
   // comparison after its last revert). Null: no leftover checks.
   LeftoverTracker* leftovers = nullptr;
@@ -134,8 +143,10 @@ class FaultRegistry {
   // NOT_FOUND when the lease is unknown or expired (its faults are gone).
   StatusOr<LeaseRenewal> renew_lease(const std::string& lease_id, Duration ttl);
 
-  // TTLs, lease expiry, revert retries and LiveFault::on_tick.
-  void tick();
+  // TTLs, lease expiry, revert retries and LiveFault::on_tick (of every
+  // active fault, at every call). Returns when the next of these is due:
+  // SteadyTime::max() when nothing is live and no lease is held.
+  SteadyTime tick();
   // Refuses new injections and reverts every live fault (reason "shutdown").
   void shutdown();
 
@@ -172,6 +183,9 @@ class FaultRegistry {
   Status undo_by_id(const Entry& entry);
   void dispatch(std::function<void()> task);
   std::vector<EntryPtr> collect_due_locked(SteadyTime now);
+  SteadyTime next_due_locked(SteadyTime now) const;
+  // A deadline that may be earlier than what tick() last returned exists.
+  void wake_scheduler() { clock_.wake_all(); }
   void run_on_tick(const EntryPtr& entry, SteadyTime now, bool observe_due);
   void record_observation_locked(Entry& entry, const FaultEffect& effect);
   void retire_locked(const EntryPtr& entry);

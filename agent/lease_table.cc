@@ -35,4 +35,12 @@ std::vector<Lease> LeaseTable::take_expired(SteadyTime now) {
   return expired;
 }
 
+std::optional<SteadyTime> LeaseTable::next_expiry() const {
+  std::optional<SteadyTime> next;
+  for (const auto& [id, lease] : leases_) {
+    if (!next || lease.expires_at < *next) next = lease.expires_at;
+  }
+  return next;
+}
+
 }  // namespace chaos::agent

@@ -29,6 +29,8 @@ class LeaseTable {
   bool contains(const std::string& id) const { return leases_.count(id) > 0; }
   // Removes and returns every lease whose deadline has passed.
   std::vector<Lease> take_expired(SteadyTime now);
+  // The earliest deadline of any lease; nullopt when there is none.
+  std::optional<SteadyTime> next_expiry() const;
 
  private:
   std::map<std::string, Lease> leases_;

@@ -1,12 +1,19 @@
 #include "agent/watchdog.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 
 namespace chaos::agent {
 
-Watchdog::Watchdog(Clock& clock, Duration period, std::function<void()> tick)
-    : clock_(clock), period_(period), tick_(std::move(tick)) {}
+namespace {
+// A deadline already past (a fault whose revert could not begin yet) must
+// not turn the loop into a spin.
+constexpr auto kWatchdogMinimumSleep = std::chrono::milliseconds(1);
+}  // namespace
+
+Watchdog::Watchdog(Clock& clock, Duration heartbeat, Tick tick)
+    : clock_(clock), heartbeat_(heartbeat), tick_(std::move(tick)) {}
 
 Watchdog::~Watchdog() { stop(); }
 
@@ -14,27 +21,40 @@ void Watchdog::start() {
   exited_ = false;
   thread_ = std::thread([this] {
     while (!stopping_) {
-      // This thread is what ends faults on time: an exception from one tick
-      // is reported and the next tick still runs; it never ends the agent.
-      try {
-        tick_();
-      } catch (const std::exception& error) {
-        std::fprintf(stderr, "chaos-agent: watchdog tick failed: %s\n", error.what());
-      } catch (...) {
-        std::fprintf(stderr, "chaos-agent: watchdog tick failed with a non-exception\n");
-      }
-      clock_.sleep_until(clock_.steady_now() + period_);
+      // Taken before the tick looks at the registry: a wake sent while it
+      // looks (an inject finishing meanwhile) still ends the sleep below.
+      const std::uint64_t ticket = clock_.wake_ticket();
+      // The bounds count from before the tick: time read after it could
+      // already be past `next`, and the minimum sleep would then skip it.
+      const SteadyTime started = clock_.steady_now();
+      const SteadyTime next = run_tick();
+      clock_.sleep_unless_woken(std::min(std::max(next, started + kWatchdogMinimumSleep), started + heartbeat_),
+                                ticket);
     }
     exited_ = true;
   });
 }
 
+// This thread is what ends faults on time: an exception from one tick is
+// reported and the next tick still runs (after a heartbeat); it never ends
+// the agent.
+SteadyTime Watchdog::run_tick() {
+  try {
+    return tick_();
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "chaos-agent: watchdog tick failed: %s\n", error.what());
+  } catch (...) {
+    std::fprintf(stderr, "chaos-agent: watchdog tick failed with a non-exception\n");
+  }
+  return SteadyTime::max();
+}
+
 void Watchdog::stop() {
   stopping_ = true;
   if (!thread_.joinable()) return;
-  // A wake-up sent between the thread's stopping_ check and its sleep is
-  // lost, and a fake clock that no longer moves would never end that sleep:
-  // wake it until it has left the loop.
+  // A clock without wake tickets loses a wake-up sent between the thread's
+  // stopping_ check and its sleep, and a fake clock that no longer moves
+  // would never end that sleep: wake it until it has left the loop.
   while (!exited_) {
     clock_.wake_all();
     std::this_thread::sleep_for(std::chrono::milliseconds(1));

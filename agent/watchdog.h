@@ -1,5 +1,10 @@
-// Calls a function (FaultRegistry::tick) every `period` on its own thread,
-// with time from the injected Clock, until stop().
+// Calls a function (FaultRegistry::tick) on its own thread, with time from
+// the injected Clock, until stop(). The function returns when it next has
+// work; the watchdog sleeps until then, or one `heartbeat` at most, so an
+// idle agent wakes once a heartbeat instead of ten times a second. A
+// Clock::wake_all() (the registry sends one when a deadline appears that
+// may be earlier, e.g. an inject with a 1 s TTL) ends the sleep at once,
+// also one sent while the function was still running.
 #pragma once
 
 #include <atomic>
@@ -12,7 +17,10 @@ namespace chaos::agent {
 
 class Watchdog {
  public:
-  Watchdog(Clock& clock, Duration period, std::function<void()> tick);
+  // Returns the instant it wants to run again (SteadyTime::max(): nothing due).
+  using Tick = std::function<SteadyTime()>;
+
+  Watchdog(Clock& clock, Duration heartbeat, Tick tick);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -21,9 +29,11 @@ class Watchdog {
   void stop();
 
  private:
+  SteadyTime run_tick();
+
   Clock& clock_;
-  Duration period_;
-  std::function<void()> tick_;
+  Duration heartbeat_;
+  Tick tick_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> exited_{false};
   std::thread thread_;

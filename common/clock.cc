@@ -2,10 +2,16 @@
 
 namespace chaos {
 
-void SystemClock::sleep_until(SteadyTime deadline) {
+void SystemClock::sleep_until(SteadyTime deadline) { sleep_unless_woken(deadline, wake_ticket()); }
+
+std::uint64_t SystemClock::wake_ticket() const {
+  std::lock_guard lock(mutex_);
+  return generation_;
+}
+
+void SystemClock::sleep_unless_woken(SteadyTime deadline, std::uint64_t ticket) {
   std::unique_lock lock(mutex_);
-  const auto generation = generation_;
-  wakeup_.wait_until(lock, deadline, [&] { return generation_ != generation; });
+  wakeup_.wait_until(lock, deadline, [&] { return generation_ != ticket; });
 }
 
 void SystemClock::wake_all() {
@@ -31,10 +37,16 @@ WallTime FakeClock::wall_now() const {
   return wall_;
 }
 
-void FakeClock::sleep_until(SteadyTime deadline) {
+void FakeClock::sleep_until(SteadyTime deadline) { sleep_unless_woken(deadline, wake_ticket()); }
+
+std::uint64_t FakeClock::wake_ticket() const {
+  std::lock_guard lock(mutex_);
+  return generation_;
+}
+
+void FakeClock::sleep_unless_woken(SteadyTime deadline, std::uint64_t ticket) {
   std::unique_lock lock(mutex_);
-  const auto generation = generation_;
-  wakeup_.wait(lock, [&] { return steady_ >= deadline || generation_ != generation; });
+  wakeup_.wait(lock, [&] { return steady_ >= deadline || generation_ != ticket; });
 }
 
 void FakeClock::wake_all() {

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <mutex>
 
 namespace chaos {
@@ -25,6 +26,15 @@ class Clock {
   virtual void sleep_until(SteadyTime deadline) = 0;
   // Wakes every sleeper (used for shutdown and by FakeClock::advance).
   virtual void wake_all() = 0;
+  // For a sleeper that must not miss a wake_all() sent while it was deciding
+  // how long to sleep: take a ticket first, then sleep_unless_woken() returns
+  // at once when wake_all() (or FakeClock::advance) ran after the ticket.
+  // The defaults (a clock without wake generations) just sleep.
+  virtual std::uint64_t wake_ticket() const { return 0; }
+  virtual void sleep_unless_woken(SteadyTime deadline, std::uint64_t ticket) {
+    (void)ticket;
+    sleep_until(deadline);
+  }
 };
 
 class SystemClock final : public Clock {
@@ -33,11 +43,13 @@ class SystemClock final : public Clock {
   WallTime wall_now() const override { return std::chrono::system_clock::now(); }
   void sleep_until(SteadyTime deadline) override;
   void wake_all() override;
+  std::uint64_t wake_ticket() const override;
+  void sleep_unless_woken(SteadyTime deadline, std::uint64_t ticket) override;
 
  private:
-  std::mutex mutex_;
+  mutable std::mutex mutex_;
   std::condition_variable wakeup_;
-  unsigned long generation_ = 0;
+  std::uint64_t generation_ = 0;
 };
 
 // Deterministic clock for tests: time moves only on advance().
@@ -49,6 +61,8 @@ class FakeClock final : public Clock {
   // Returns immediately once fake time reaches `deadline`, or when woken.
   void sleep_until(SteadyTime deadline) override;
   void wake_all() override;
+  std::uint64_t wake_ticket() const override;
+  void sleep_unless_woken(SteadyTime deadline, std::uint64_t ticket) override;
   void advance(Duration by);
 
  private:
@@ -56,7 +70,7 @@ class FakeClock final : public Clock {
   std::condition_variable wakeup_;
   SteadyTime steady_;
   WallTime wall_;
-  unsigned long generation_ = 0;
+  std::uint64_t generation_ = 0;
 };
 
 }  // namespace chaos

@@ -324,7 +324,7 @@ TEST_F(FaultRegistryConcurrencyTest, AFailedRevertIsRevertFailedAndRetriedByTheW
   auto fault = registry_->inject(command());
   ASSERT_TRUE(fault.ok());
   kind_->revert_failures = 1;
-  Watchdog watchdog(clock_, 100ms, [this] { registry_->tick(); });
+  Watchdog watchdog(clock_, 100ms, [this] { return registry_->tick(); });
   watchdog.start();
   auto refused = registry_->revert(fault->id());
   EXPECT_EQ(refused.status().code(), StatusCode::kInternal);
