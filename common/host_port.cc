@@ -7,13 +7,16 @@
 
 namespace chaos {
 
-StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what) {
+StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what,
+                                                      bool* bracketed) {
   const auto colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) {
     return invalid_argument(what + ": expected HOST:PORT, got '" + address + "'");
   }
   std::string host = address.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  const bool in_brackets = host.size() > 2 && host.front() == '[' && host.back() == ']';
+  if (in_brackets) host = host.substr(1, host.size() - 2);
+  if (bracketed != nullptr) *bracketed = in_brackets;
   const std::string port_text = address.substr(colon + 1);
   int port = 0;
   for (char c : port_text) {
@@ -37,6 +40,10 @@ std::string host_port_ip_literal(const std::string& host) {
   return "";
 }
 
+bool host_port_digits_and_dots(const std::string& host) {
+  return std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
 bool host_port_name_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
 }
@@ -44,10 +51,23 @@ bool host_port_name_char(char c) {
 }  // namespace
 
 StatusOr<std::string> canonical_host_port(const std::string& address, const std::string& what) {
-  auto parsed = split_host_port(address, what);
+  bool bracketed = false;
+  auto parsed = split_host_port(address, what, &bracketed);
   if (!parsed.ok()) return parsed.status();
   std::string host = parsed->first;
   const std::string port = ":" + std::to_string(parsed->second);
+  if (!bracketed && host.find(':') != std::string::npos) {
+    return invalid_argument(what + ": IPv6 address in '" + address + "' must be in brackets, as [" + host + "]:" +
+                            std::to_string(parsed->second) + " (without them the last ':' can be read as part of it)");
+  }
+  if (bracketed) {
+    const auto percent = host.find('%');
+    const std::string literal = host_port_ip_literal(host.substr(0, percent));
+    if (literal.empty() || literal.front() != '[') {
+      return invalid_argument(what + ": brackets in '" + address + "' hold '" + host +
+                              "', which is not an IPv6 address");
+    }
+  }
   // "fe80::1%eth0": the zone names an interface, compared as written.
   const auto percent = host.find('%');
   if (percent != std::string::npos && percent > 0) {
@@ -57,6 +77,11 @@ StatusOr<std::string> canonical_host_port(const std::string& address, const std:
     }
   }
   if (const std::string literal = host_port_ip_literal(host); !literal.empty()) return literal + port;
+  if (!host.empty() && host_port_digits_and_dots(host)) {
+    return invalid_argument(what + ": host '" + host + "' of '" + address +
+                            "' is digits and dots but not an IPv4 address (four numbers 0-255 without leading "
+                            "zeros)");
+  }
   if (!host.empty() && host.back() == '.') host.pop_back();
   const bool name = !host.empty() && host.front() != '.' && host.front() != '-' &&
                     std::all_of(host.begin(), host.end(), host_port_name_char);

@@ -9,17 +9,22 @@
 
 namespace chaos {
 
-// Splits at the last ':' and strips brackets from an IPv6 host. Port 0 is
+// Splits at the last ':' and strips brackets from an IPv6 host; `bracketed`,
+// when given, says whether the host was written in brackets. Port 0 is
 // accepted ("any free port" for listeners). `what` names the flag or field in
 // the error message.
-StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what);
+StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what,
+                                                      bool* bracketed = nullptr);
 
 // One spelling per address, for telling whether two name the same endpoint:
 // an IP literal as inet_ntop writes it ("[0:0::1]:07000" -> "[::1]:7000",
 // an IPv6 zone kept after '%'), a host name in lower case without its
 // trailing dot, the port as a plain number. An error (naming `what`) for
 // anything else: no port, a port out of range, an empty host or one with
-// characters no host name has.
+// characters no host name has, an IPv6 address without brackets
+// ("fd00::7:9701" reads as a host without a port elsewhere), brackets
+// around anything but an IPv6 address, and digits and dots that are no
+// IPv4 address ("10.0.0.010": resolvers may read the 010 as octal).
 StatusOr<std::string> canonical_host_port(const std::string& address, const std::string& what);
 
 }  // namespace chaos

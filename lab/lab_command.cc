@@ -79,16 +79,22 @@ std::string self_path() {
 
 // `locked`: the verb changes the lab (up, down, probe) and holds the lab
 // lock while it does (lab/lab_lock.h); a held lock is an error at once.
+// `recorded`: the verb acts on the broker `up` recorded in the state dir,
+// read only once the lock is held (an `up` or `down` may be writing or
+// removing it until then).
 template <typename Operation>
-void run_with_layout(const LabFlags& flags, Operation operation, bool locked = false) {
-  auto layout = LabLayout::create(flags.params);
-  if (!layout.ok()) usage_error(layout.status());
+void run_with_layout(LabFlags& flags, Operation operation, bool locked = false, bool recorded = false) {
   std::optional<LabLock> lock;
   if (locked) {
-    auto acquired = LabLock::acquire(*layout);
+    auto lock_layout = LabLayout::create(flags.params);  // the lock's path needs only the state dir
+    if (!lock_layout.ok()) usage_error(lock_layout.status());
+    auto acquired = LabLock::acquire(*lock_layout);
     if (!acquired.ok()) finish(acquired.status());
     lock.emplace(std::move(*acquired));
   }
+  if (recorded) use_recorded_broker(flags);
+  auto layout = LabLayout::create(flags.params);
+  if (!layout.ok()) usage_error(layout.status());
   ProcessCommandRunner runner;
   SystemClock clock;
   finish(operation(*layout, runner, clock));
@@ -121,11 +127,11 @@ void add_probe_command(CLI::App& lab, const std::shared_ptr<LabFlags>& flags) {
   probe->footer("Prints \"lab: standard probe already running\" and returns at once when the probe already runs with "
                 "the requested flags. `chaos-lab status` shows the stored flags; `up` starts the standard probe.");
   probe->callback([flags] {
-    use_recorded_broker(*flags);
-    const auto extra = requested_probe_flags(*flags);
-    run_with_layout(*flags, [&extra](const LabLayout& layout, CommandRunner&, Clock& clock) {
-      return lab_probe(layout, clock, std::cout, extra);
-    }, true);
+    const int given = (flags->probe_for.empty() ? 0 : 1) + (flags->probe_reset ? 1 : 0) + (flags->probe_flags.empty() ? 0 : 1);
+    if (given != 1) usage_error(invalid_argument("lab probe: give one of --for EXPERIMENT.toml, --reset or -- FLAGS..."));
+    run_with_layout(*flags, [flags](const LabLayout& layout, CommandRunner&, Clock& clock) {
+      return lab_probe(layout, clock, std::cout, requested_probe_flags(*flags));
+    }, true, true);
   });
 }
 
@@ -153,19 +159,17 @@ void add_lab_commands(CLI::App& lab) {
   add_layout_flags(*down, flags->params);
   down->add_flag("--keep-state", flags->keep_state, "Keep the state dir (logs, data) for inspection");
   down->callback([flags] {
-    use_recorded_broker(*flags);
     run_with_layout(*flags, [flags](const LabLayout& layout, CommandRunner& runner, Clock& clock) {
       return lab_down(layout, runner, clock, std::cout, flags->keep_state);
-    }, true);
+    }, true, true);
   });
 
   auto* status = lab.add_subcommand("status", "Show the lab's nodes, processes and URLs");
   add_layout_flags(*status, flags->params);
   status->callback([flags] {
-    use_recorded_broker(*flags);
     run_with_layout(*flags, [](const LabLayout& layout, CommandRunner& runner, Clock&) {
       return lab_status(layout, runner, std::cout);
-    });
+    }, false, true);
   });
 
   add_probe_command(lab, flags);

@@ -23,7 +23,8 @@ std::string lab_lock_holder(const std::string& path) {
   return pid;
 }
 
-// Whether `fd` is still the file at `path` (a holder that released removes it).
+// Whether `fd` is still the file at `path` (no verb removes it, but a person
+// or an older chaosctl may have).
 bool lab_lock_current(int fd, const std::string& path) {
   struct stat held {}, named {};
   return ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 && held.st_dev == named.st_dev &&
@@ -40,7 +41,7 @@ std::string lab_lock_path(const LabLayout& layout) {
 
 StatusOr<LabLock> LabLock::acquire(const LabLayout& layout) {
   const std::string path = lab_lock_path(layout);
-  // A few rounds at most: each retry means a holder removed the file between
+  // A few rounds at most: each retry means someone removed the file between
   // our open and our flock.
   for (int attempt = 0; attempt < 8; ++attempt) {
     const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -77,8 +78,7 @@ LabLock::LabLock(LabLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)), 
 
 LabLock::~LabLock() {
   if (fd_ < 0) return;
-  ::unlink(path_.c_str());  // while still held: see lab_lock_current()
-  ::close(fd_);
+  ::close(fd_);  // the file stays (lab_lock.h): releasing is closing
 }
 
 }  // namespace chaos::lab

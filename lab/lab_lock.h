@@ -2,9 +2,11 @@
 // flock on <state dir>.lock while they change the lab, so a `probe` cannot
 // restart the probe under a `down` that is removing the lab (or an `up`
 // still starting it). The file sits beside the state dir because `down`
-// deletes the state dir. It is removed when released, so no lab leaves it
-// behind; acquire() checks that the file it locked is still the one at the
-// path, so a holder that removed it never shares the lock with a newcomer.
+// deletes the state dir. It is never removed: unlinking on release could
+// remove a file another verb had just created and locked, and two verbs
+// would then both hold "the" lock. A permanent lock file (on /run's tmpfs
+// by default, gone at reboot) is the race-free way; it is the one file a
+// lab leaves after `down`, empty of meaning while nobody holds its flock.
 // `status` only reads and takes no lock; the supervisor `up` starts takes
 // none either (it runs for the lab's whole life).
 #pragma once

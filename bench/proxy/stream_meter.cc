@@ -105,13 +105,8 @@ double stream_thread_cpu_seconds(const std::string& id) {
   return (std::stod(values[11]) + std::stod(values[12])) / static_cast<double>(::sysconf(_SC_CLK_TCK));
 }
 
-void keep_best(StreamFigures& best, const StreamFigures& round) {
-  best.bytes_per_second = std::max(best.bytes_per_second, round.bytes_per_second);
-  const auto keep_lowest = [](double& kept, double value) {
-    if (value > 0 && (kept == 0 || value < kept)) kept = value;
-  };
-  keep_lowest(best.cpu_seconds_per_gib, round.cpu_seconds_per_gib);
-  keep_lowest(best.engine_cpu_seconds_per_gib, round.engine_cpu_seconds_per_gib);
+void keep_best(RoundFigures& best, const StreamFigures& path, const StreamFigures& direct) {
+  if (path.bytes_per_second > best.path.bytes_per_second) best = {path, direct};
 }
 
 }  // namespace chaos::bench

@@ -61,7 +61,17 @@ std::set<std::string> stream_thread_ids();
 // CPU seconds (user + system) of one thread of this process, 0 if gone.
 double stream_thread_cpu_seconds(const std::string& id);
 
-// The best of the rounds: the highest rate, the lowest CPU per GiB.
-void keep_best(StreamFigures& best, const StreamFigures& round);
+// One path's stream of one round and the direct stream of that round.
+struct RoundFigures {
+  StreamFigures path;
+  StreamFigures direct;
+  // The path's rate over its own round's direct rate (0 without one).
+  double ratio() const { return direct.bytes_per_second > 0 ? path.bytes_per_second / direct.bytes_per_second : 0.0; }
+};
+
+// The best of the rounds for one path: the whole round with the highest
+// rate (its CPU per GiB from that same stream, its ratio to that round's
+// direct stream), never figures mixed from different rounds.
+void keep_best(RoundFigures& best, const StreamFigures& path, const StreamFigures& direct);
 
 }  // namespace chaos::bench

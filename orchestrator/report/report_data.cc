@@ -125,6 +125,10 @@ ReportVerdict parse_verdict(const json& verdict, Status& status) {
   result.foreign_changes = strings_field(verdict, "foreign_changes");
   result.time_to_detect_seconds = number_field(verdict, "time_to_detect_seconds");
   result.detected_at = time_field(verdict, "detected_at", "verdict", status);
+  if (verdict.contains("detected_by") && !verdict["detected_by"].is_null() && !verdict["detected_by"].is_object() &&
+      status.ok()) {
+    status = invalid_argument("verdict.detected_by: expected an object (name, kind) or null");
+  }
   if (verdict.contains("detected_by") && verdict["detected_by"].is_object()) {
     result.detected_by = text_field(verdict["detected_by"], "name", "verdict.detected_by", status);
     result.detected_by_kind = text_field(verdict["detected_by"], "kind", "verdict.detected_by", status);

@@ -73,4 +73,34 @@ GridFinding first_violated_compare_instant(const std::vector<CompareRange>& rang
   return finding;
 }
 
+RangeGrid compare_grid_with_instant_before(const RangeGrid& grid) {
+  RangeGrid lead = grid;
+  if (grid.count == 0) return lead;
+  lead.start = grid.start - grid.step;
+  lead.count = grid.count + 1;
+  return lead;
+}
+
+CompareDetection first_violated_compare_after_fault(const std::vector<CompareRange>& ranges,
+                                                    const RangeGrid& lead_grid) {
+  CompareDetection detection;
+  GridFinding& finding = detection.finding;
+  for (const auto& range : ranges) {
+    const auto holds = compare_holds_on_grid(range, lead_grid);
+    if (holds.empty()) continue;
+    if (!holds.front()) {
+      detection.violated_before.push_back(range.check.name);
+      continue;
+    }
+    for (size_t i = 1; i < holds.size() && (!finding.index || i - 1 < *finding.index); ++i) {
+      if (holds[i]) continue;
+      finding.index = i - 1;
+      finding.check = range.check.name;
+      finding.check_index = i - 1;
+      break;
+    }
+  }
+  return detection;
+}
+
 }  // namespace chaos::orchestrator

@@ -32,4 +32,21 @@ std::vector<bool> compare_holds_on_grid(const CompareRange& range, const RangeGr
 // The first grid instant where some compare does not hold; `check` names it.
 GridFinding first_violated_compare_instant(const std::vector<CompareRange>& ranges, const RangeGrid& grid);
 
+// `grid` with one more instant in front: the step before the first
+// injection, where a compare that fails was failing before the fault.
+RangeGrid compare_grid_with_instant_before(const RangeGrid& grid);
+
+struct CompareDetection {
+  GridFinding finding;  // an index on the detection grid (without the instant before)
+  std::vector<std::string> violated_before;  // compares already failing the step before the fault
+};
+
+// Detection by compares over `lead_grid` (compare_grid_with_instant_before
+// of the detection grid): a compare that does not hold at the instant
+// before the fault gives no time to detect (the gap is not the fault's);
+// the others as first_violated_compare_instant(), indices on the detection
+// grid.
+CompareDetection first_violated_compare_after_fault(const std::vector<CompareRange>& ranges,
+                                                    const RangeGrid& lead_grid);
+
 }  // namespace chaos::orchestrator

@@ -431,21 +431,36 @@ StatusOr<std::vector<CheckRange>> query_range_of_checks(const Experiment& experi
 
 // The first instant from the first injection where a during-check or a
 // during compare does not hold (the earlier of the two; the during-check at
-// equal instants); false when the range data could not be read.
+// equal instants); false when the during-checks' range data could not be
+// read. A compare whose range data cannot be read is named in the journal
+// and left out; one that already failed the step before the first injection
+// is journaled as violated before the fault and gives no time to detect.
 bool ExperimentRun::time_detection(const RangeGrid& grid) {
   const std::string source = "Prometheus range data, " + recovery_resolution_text(grid.step) + " resolution";
   auto checks = query_range_of_checks(context_.experiment, Phase::kDuring, context_.prometheus, grid);
-  auto compares = checks.ok() ? query_compare_ranges(context_.experiment, Phase::kDuring, context_.prometheus, grid)
-                              : StatusOr<std::vector<CompareRange>>(checks.status());
-  if (!compares.ok()) {
-    context_.journal.event("error", "time to detect: " + compares.status().message());
+  if (!checks.ok()) {
+    context_.journal.event("error", "time to detect: " + checks.status().message());
     return false;
+  }
+  const RangeGrid lead_grid = compare_grid_with_instant_before(grid);
+  auto compares = query_compare_ranges(context_.experiment, Phase::kDuring, context_.prometheus, lead_grid);
+  if (!compares.ok()) {
+    context_.journal.event("error", "time to detect: " + compares.status().message() +
+                                        "; the compares give no time to detect");
+    compares = std::vector<CompareRange>{};
   }
   if (checks->empty() && compares->empty()) return true;
   outcome_.detection_from_range_data = true;
   GridFinding found = first_violated_instant(*checks, grid);
   std::string kind = "steady_state";
-  if (GridFinding by_compare = first_violated_compare_instant(*compares, grid);
+  CompareDetection by_compares = first_violated_compare_after_fault(*compares, lead_grid);
+  for (const auto& name : by_compares.violated_before) {
+    context_.journal.event("detect", "compare '" + name + "' violated before the fault (at " +
+                                         format_rfc3339(lead_grid.start) +
+                                         ", one step before the first injection): no time to detect from it (" +
+                                         source + ")");
+  }
+  if (GridFinding& by_compare = by_compares.finding;
       by_compare.index && (!found.index || *by_compare.index < *found.index)) {
     found = std::move(by_compare);
     kind = "compare";

@@ -85,11 +85,18 @@ void print_method(std::ostream& out, const Experiment& experiment) {
 }
 
 // A finding's texts may span lines (the loader allows newlines): each
-// further line is indented under its key.
+// further line is indented under its key. Trailing newlines (a TOML """
+// text ends with one) are dropped, so no line of spaces follows.
 void print_finding_text(std::ostream& out, const char* key, const std::string& text) {
-  if (text.empty()) return;
+  const auto last = text.find_last_not_of('\n');
+  if (last == std::string::npos) return;
   out << "  " << key << ": ";
-  for (char c : text) out << c << (c == '\n' ? "    " : "");
+  bool line_start = false;
+  for (char c : text.substr(0, last + 1)) {
+    if (line_start && c != '\n') out << "    ";
+    out << c;
+    line_start = c == '\n';
+  }
   out << "\n";
 }
 

@@ -23,7 +23,8 @@
 namespace chaos::orchestrator {
 
 // Prometheus refuses a range query of more than 11,000 points per series;
-// a longer window gets a coarser step (range_step_for).
+// a longer window gets a coarser step (range_step_for). The margin also
+// covers the compares' one extra instant before the first injection.
 inline constexpr size_t kRecoveryTimingMaxPoints = 10'000;
 
 // Every target was scraped at or after the returned time (seconds since the

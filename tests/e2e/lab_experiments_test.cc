@@ -4,6 +4,8 @@
 // Uses the real lab constants (prefix chaoslab, /run/chaos-lab, port 19090)
 // because the experiments under experiments/ name them.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +19,7 @@
 #include <regex>
 #include <sstream>
 #include <thread>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -389,6 +392,23 @@ TEST_F(LabExperimentsTest, SlowPingFindingIsViolatedAndItsRemediedTwinHolds) {
   // takes the lab down (the reset itself is tested in the lab lifecycle test).
 }
 
+// What `down` leaves beside STATE_DIR: the lab's lock file
+// (<state dir>.lock, never removed: lab/lab_lock.h) and nothing else that
+// starts with the state dir's name; nobody holds the lock any more.
+void e2e_expect_only_the_lock_file(const std::string& state_dir) {
+  const std::filesystem::path dir(state_dir);
+  std::vector<std::string> beside;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.parent_path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(dir.filename().string(), 0) == 0) beside.push_back(name);
+  }
+  EXPECT_EQ(beside, std::vector<std::string>{dir.filename().string() + ".lock"});
+  const int fd = ::open((state_dir + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << state_dir << ".lock";
+  EXPECT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0) << "the lab lock is still held after down";
+  ::close(fd);
+}
+
 // Last (gtest runs tests in file order): down leaves nothing behind.
 TEST_F(LabExperimentsTest, ZzDownLeavesNothingBehind) {
   const auto down = run({chaosctl(), "lab", "down"});
@@ -400,6 +420,10 @@ TEST_F(LabExperimentsTest, ZzDownLeavesNothingBehind) {
   }
   EXPECT_TRUE(find_processes("chaos-probe", "127.0.0.1:19800").empty());
   EXPECT_FALSE(std::filesystem::exists("/run/chaos-lab"));
+  e2e_expect_only_the_lock_file("/run/chaos-lab");
+  // The tests run one at a time under their own lock: no lab verb can be
+  // using the file now, so the run leaves nothing at all.
+  std::filesystem::remove("/run/chaos-lab.lock");
 }
 
 }  // namespace

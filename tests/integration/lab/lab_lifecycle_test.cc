@@ -4,7 +4,9 @@
 // the supervisor was killed (a crashed `up`); and with the brokers in
 // Podman containers (`up --runtime podman`).
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
+#include <vector>
 #include <nlohmann/json.hpp>
 
 #include "common/command_runner.h"
@@ -24,6 +27,23 @@ namespace chaos::lab {
 namespace {
 
 const std::string kStateDir = "/tmp/chaos-clb-integration";
+
+// What `down` leaves beside STATE_DIR: the lab's lock file
+// (<state dir>.lock, never removed: lab/lab_lock.h) and nothing else that
+// starts with the state dir's name; nobody holds the lock any more.
+void lifecycle_expect_only_the_lock_file(const std::string& state_dir) {
+  const std::filesystem::path dir(state_dir);
+  std::vector<std::string> beside;
+  for (const auto& entry : std::filesystem::directory_iterator(dir.parent_path())) {
+    const std::string name = entry.path().filename().string();
+    if (name.rfind(dir.filename().string(), 0) == 0) beside.push_back(name);
+  }
+  EXPECT_EQ(beside, std::vector<std::string>{dir.filename().string() + ".lock"});
+  const int fd = ::open((state_dir + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << state_dir << ".lock";
+  EXPECT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0) << "the lab lock is still held after down";
+  ::close(fd);
+}
 
 std::vector<std::string> lab_flags() {
   return {"--prefix", "clb", "--subnet", "10.78.0", "--state-dir", kStateDir, "--nodes", "3",
@@ -40,7 +60,10 @@ class LabLifecycleTest : public ::testing::Test {
     (void)lab("down");  // a previous failed run must not make this one fail
   }
   void TearDown() override {
-    if (!chaosctl_.empty()) (void)lab("down");
+    if (chaosctl_.empty()) return;
+    (void)lab("down");
+    // The test's own lab, and no verb runs now: its lock file can go.
+    std::filesystem::remove(kStateDir + ".lock");
   }
 
   CommandResult lab(const std::string& action, const std::vector<std::string>& extra = {}) {
@@ -69,6 +92,7 @@ class LabLifecycleTest : public ::testing::Test {
     EXPECT_TRUE(find_processes("chaos-probe", "127.0.0.1:19891").empty());
     EXPECT_FALSE(std::filesystem::exists("/etc/netns/clb-n1"));
     EXPECT_FALSE(std::filesystem::exists(kStateDir));
+    lifecycle_expect_only_the_lock_file(kStateDir);
     // The JetStream stores' loop devices are detached (their images went with the state dir).
     EXPECT_EQ(run_output({"losetup", "-a"}).find(kStateDir), std::string::npos);
     if (podman_installed()) {

@@ -15,6 +15,11 @@ TEST(SplitHostPort, ParsesAndExplainsErrors) {
   EXPECT_FALSE(split_host_port(":80", "x").ok());
   EXPECT_EQ(split_host_port("h:99999", "x").status().message(), "x: port 99999 is out of range");
   EXPECT_EQ(split_host_port("h:12a", "x").status().message(), "x: port '12a' is not a number");
+  bool bracketed = true;
+  ASSERT_TRUE(split_host_port("fd00::7:9701", "x", &bracketed).ok());
+  EXPECT_FALSE(bracketed);
+  ASSERT_TRUE(split_host_port("[fd00::7]:9701", "x", &bracketed).ok());
+  EXPECT_TRUE(bracketed);
 }
 
 TEST(CanonicalHostPort, OneSpellingPerEndpoint) {
@@ -35,6 +40,29 @@ TEST(CanonicalHostPort, RefusesWhatNamesNoEndpoint) {
   EXPECT_FALSE(canonical_host_port("h:7x", "x").ok());
   EXPECT_EQ(canonical_host_port("h:70000", "x").status().message(), "x: port 70000 is out of range");
   EXPECT_FALSE(canonical_host_port("h", "x").ok());
+}
+
+TEST(CanonicalHostPort, RefusesAnIPv6AddressWithoutBracketsAndBracketsAroundAnythingElse) {
+  EXPECT_EQ(canonical_host_port("fd00::7:9701", "agent a").status().message(),
+            "agent a: IPv6 address in 'fd00::7:9701' must be in brackets, as [fd00::7]:9701 (without them the "
+            "last ':' can be read as part of it)");
+  EXPECT_FALSE(canonical_host_port("::1:80", "x").ok());
+  EXPECT_EQ(canonical_host_port("[10.0.0.1]:80", "x").status().message(),
+            "x: brackets in '[10.0.0.1]:80' hold '10.0.0.1', which is not an IPv6 address");
+  EXPECT_FALSE(canonical_host_port("[agent]:80", "x").ok());
+  EXPECT_FALSE(canonical_host_port("[fe80::1%eth0:80", "x").ok());
+  EXPECT_EQ(canonical_host_port("[fd00::7]:9701", "x").value(), "[fd00::7]:9701");
+}
+
+TEST(CanonicalHostPort, RefusesDigitsAndDotsThatAreNoIPv4Address) {
+  EXPECT_EQ(canonical_host_port("10.0.0.010:80", "x").status().message(),
+            "x: host '10.0.0.010' of '10.0.0.010:80' is digits and dots but not an IPv4 address (four numbers "
+            "0-255 without leading zeros)");
+  EXPECT_FALSE(canonical_host_port("10.1:80", "x").ok());
+  EXPECT_FALSE(canonical_host_port("10.0.0.256:80", "x").ok());
+  EXPECT_FALSE(canonical_host_port("2130706433:80", "x").ok());
+  EXPECT_EQ(canonical_host_port("10.0.0.10:80", "x").value(), "10.0.0.10:80");
+  EXPECT_EQ(canonical_host_port("1a.example:80", "x").value(), "1a.example:80");
 }
 
 }  // namespace

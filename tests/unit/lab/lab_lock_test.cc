@@ -1,13 +1,15 @@
 // The lab lock: up, down and probe never run at the same time on one lab;
 // the second is refused at once with the holder's pid, and the lock file
-// goes away with its holder.
+// stays (removing it could hand the lock to two verbs at once).
 #include "lab/lab_lock.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 
@@ -32,7 +34,7 @@ LabLayout lock_test_layout(const std::string& name) {
   return *LabLayout::create(params);
 }
 
-TEST(LabLockTest, ASecondHolderIsRefusedNamingTheFirstAndTheFileGoesWithTheLock) {
+TEST(LabLockTest, ASecondHolderIsRefusedNamingTheFirstAndTheFileStaysForTheNext) {
   const LabLayout layout = lock_test_layout("lab-lock-held");
   const std::string path = lab_lock_path(layout);
   EXPECT_EQ(path, lock_test_dir() + "/lab-lock-held.lock");
@@ -47,9 +49,42 @@ TEST(LabLockTest, ASecondHolderIsRefusedNamingTheFirstAndTheFileGoesWithTheLock)
                                              std::to_string(::getpid()) + ") holds " + path +
                                              "; run this again when it has finished");
   }
-  EXPECT_FALSE(std::filesystem::exists(path)) << "released: no lock file left behind";
-  EXPECT_TRUE(LabLock::acquire(layout).ok());
-  EXPECT_FALSE(std::filesystem::exists(path));
+  ASSERT_TRUE(std::filesystem::exists(path)) << "released: the lock file stays";
+  struct stat before {};
+  ASSERT_EQ(::stat(path.c_str(), &before), 0);
+  {
+    auto next = LabLock::acquire(layout);
+    ASSERT_TRUE(next.ok()) << next.status().message();
+    struct stat now {};
+    ASSERT_EQ(::stat(path.c_str(), &now), 0);
+    EXPECT_EQ(now.st_ino, before.st_ino) << "the next holder locks the same file";
+  }
+  EXPECT_TRUE(std::filesystem::exists(path));
+  std::filesystem::remove(path);
+}
+
+// Before, a release unlinked the path even when it no longer named the file
+// it had locked: a newcomer's file went too, and a third verb could lock a
+// fresh one while the newcomer still ran.
+TEST(LabLockTest, AReleaseNeverRemovesAFileItDidNotLock) {
+  const LabLayout layout = lock_test_layout("lab-lock-replaced");
+  const std::string path = lab_lock_path(layout);
+  {
+    std::optional<StatusOr<LabLock>> first(LabLock::acquire(layout));
+    ASSERT_TRUE(first->ok()) << first->status().message();
+    std::filesystem::remove(path);  // replaced while held (by hand, or an older chaosctl)
+    auto second = LabLock::acquire(layout);
+    ASSERT_TRUE(second.ok()) << second.status().message();
+    struct stat held {};
+    ASSERT_EQ(::stat(path.c_str(), &held), 0);
+    first.reset();  // the first holder releases
+    struct stat after {};
+    ASSERT_EQ(::stat(path.c_str(), &after), 0) << "the first holder's release removed the second's file";
+    EXPECT_EQ(after.st_ino, held.st_ino);
+    auto third = LabLock::acquire(layout);
+    EXPECT_FALSE(third.ok()) << "a third verb got the lock the second still holds";
+  }
+  std::filesystem::remove(path);
 }
 
 TEST(LabLockTest, ATrailingSlashOnTheStateDirLocksTheSameFile) {
@@ -89,7 +124,8 @@ TEST(LabLockTest, ProbeIsRefusedWhileAnotherVerbHoldsTheLock) {
   // Free: the probe goes on (and stops at once: no lab is up here, or no root).
   EXPECT_NE(lab_command_exit(probe, err), kLabExitOk);
   EXPECT_THAT(err, Not(HasSubstr("is busy")));
-  EXPECT_FALSE(std::filesystem::exists(lab_lock_path(layout)));
+  EXPECT_TRUE(std::filesystem::exists(lab_lock_path(layout)));
+  std::filesystem::remove(lab_lock_path(layout));
 }
 
 }  // namespace

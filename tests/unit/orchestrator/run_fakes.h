@@ -327,7 +327,7 @@ class FakePrometheus final : public PrometheusClient {
   StatusOr<QueryResult> range_query(const std::string& query, WallTime start, WallTime end,
                                     std::chrono::milliseconds step) override {
     ++range_queries;
-    if (range_fails) return unavailable("prometheus range query of '" + query + "' failed");
+    if (range_fails || range_fails_for.count(query) > 0) return unavailable("prometheus range query of '" + query + "' failed");
     QueryResult result;
     result.result_type = "matrix";
     Series series;
@@ -346,6 +346,7 @@ class FakePrometheus final : public PrometheusClient {
 
   bool ready = true;
   bool range_fails = false;
+  std::set<std::string> range_fails_for;  // queries whose range query fails
   std::function<void()> on_ingest_query;  // called when the run waits for the last scrapes
   int queries = 0;
   int range_queries = 0;

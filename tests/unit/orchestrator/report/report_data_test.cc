@@ -122,6 +122,12 @@ TEST(ParseReport, ErrorsNameTheField) {
   journal = minimal_journal();
   journal["experiment"]["title"] = 42;
   EXPECT_EQ(parse_report(journal).status().message(), "experiment.title: expected a string");
+  journal = minimal_journal();
+  journal["verdict"]["detected_by"] = "p99";
+  EXPECT_EQ(parse_report(journal).status().message(),
+            "verdict.detected_by: expected an object (name, kind) or null");
+  journal["verdict"]["detected_by"] = nullptr;
+  EXPECT_TRUE(parse_report(journal).ok());
   EXPECT_FALSE(parse_report(json::array()).ok());
 }
 

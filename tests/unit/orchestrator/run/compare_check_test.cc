@@ -195,6 +195,59 @@ TEST_F(CompareRunTest, TimeToDetectIsTheSloWhenItBrokeBeforeTheCompare) {
   EXPECT_EQ(slo_first.detected_by_kind, "steady_state");
 }
 
+TEST_F(CompareRunTest, ATieBetweenADuringCheckAndACompareGoesToTheDuringCheck) {
+  experiment_.steady_state.push_back({{"ratio", "ratio", Comparator::kGreaterEqual, 0.99}});
+  const RunOutcome outcome = run_over_time([](double t) { return t >= 2 ? "0.31" : "0.11"; },
+                                           [](double t) { return t >= 2 ? "0.5" : "1"; });
+  EXPECT_EQ(outcome.time_to_detect, 2s);
+  EXPECT_EQ(outcome.detected_by, "ratio");
+  EXPECT_EQ(outcome.detected_by_kind, "steady_state");
+}
+
+bool compare_journal_has(const RunJournal& journal, const std::string& type, const std::string& text) {
+  for (const auto& event : journal.events()) {
+    if (event.type == type && event.message.find(text) != std::string::npos) return true;
+  }
+  return false;
+}
+
+// A compare whose range data cannot be read is named in the journal; the
+// during-checks' range data still dates the detection.
+TEST_F(CompareRunTest, AFailedCompareRangeQueryKeepsTheDuringChecksDetection) {
+  experiment_.steady_state.push_back({{"ratio", "ratio", Comparator::kGreaterEqual, 0.99}});
+  prometheus_ = std::make_unique<FakePrometheus>(clock_, [](const std::string& query, double t) {
+    if (query == "ratio") return std::optional<std::string>(t >= 3 ? "0.5" : "1");
+    return std::optional<std::string>(query == R"(p99{node=~"a"})" && t >= 1 ? "0.31" : "0.1");
+  });
+  prometheus_->range_fails_for = {R"(p99{node=~"c"})"};
+  RunContext context{experiment_, *prometheus_, factory_, clock_, journal_, interrupted_,
+                     RunIdentity{"exp-1", "exp-1-lease", 3s}};
+  const RunOutcome outcome = ExperimentRun(context).run();
+  EXPECT_TRUE(outcome.detection_from_range_data);
+  EXPECT_EQ(outcome.time_to_detect, 3s);
+  EXPECT_EQ(outcome.detected_by, "ratio");
+  EXPECT_EQ(outcome.detected_by_kind, "steady_state");
+  EXPECT_TRUE(compare_journal_has(journal_, "error",
+                                  R"(time to detect: range query of compare 'p99' (control side: p99{node=~"c"}) failed)"));
+}
+
+// A gap that was there before the fault is not detected by the fault: the
+// compare is judged one step before the injection too.
+TEST_F(CompareRunTest, ACompareViolatedBeforeTheFaultGivesNoTimeToDetect) {
+  const RunOutcome outcome = run("0.31");
+  EXPECT_EQ(outcome.verdict, Verdict::kViolated);
+  EXPECT_FALSE(outcome.time_to_detect.has_value());
+  EXPECT_TRUE(outcome.detected_by.empty());
+  EXPECT_TRUE(compare_journal_has(journal_, "detect", "compare 'p99' violated before the fault"));
+}
+
+TEST_F(CompareRunTest, ACompareThatHeldBeforeTheFaultAndBrokeAtTheInjectionDetectsAtZero) {
+  const RunOutcome outcome = run_over_time([](double t) { return t >= 0 ? "0.31" : "0.11"; });
+  EXPECT_EQ(outcome.time_to_detect, 0s);
+  EXPECT_EQ(outcome.detected_by, "p99");
+  EXPECT_FALSE(compare_journal_has(journal_, "detect", "violated before the fault"));
+}
+
 TEST_F(CompareRunTest, ACompareThatHeldWhileFaultsWereLiveDetectsNothing) {
   const RunOutcome outcome = run_over_time([](double t) { return t >= 7 ? "0.31" : "0.11"; });
   EXPECT_TRUE(outcome.detection_from_range_data);
@@ -292,6 +345,39 @@ TEST(CompareTiming, EachStepIsJudgedAsAPollJudgesTwoInstantAnswers) {
   range.faulted.series[0] = compare_per_second({"0.11", "0.11", "0.11", "0.11", "0.11", "0.11"});
   range.control.series = {compare_per_second({"0.1", "0.1", "0.1", "0.1", "0.1", "0.1"})};
   EXPECT_FALSE(first_violated_compare_instant({range}, grid).index.has_value());
+}
+
+TEST(CompareTiming, TwoSamplesOfOneSeriesAtOneInstantAreOneSampleTheLater) {
+  const RangeGrid grid = make_range_grid(WallTime(1000s), WallTime(1001s), 1000ms);
+  CompareRange range{p99_check(), {}, {}};
+  // 1000.9 s rounds to the instant at 1001 s, as 1001 s does: the later wins.
+  Series faulted = compare_per_second({"0.11"});
+  faulted.points.push_back({1000.9, "0.31", 0.31});
+  faulted.points.push_back({1001.0, "0.11", 0.11});
+  range.faulted.series = {faulted};
+  range.control.series = {compare_per_second({"0.1", "0.1"})};
+  EXPECT_EQ(compare_holds_on_grid(range, grid), (std::vector<bool>{true, true}));
+  range.faulted.series[0].points.back() = {1001.0, "0.31", 0.31};
+  range.faulted.series[0].points[1] = {1000.9, "0.11", 0.11};
+  EXPECT_EQ(compare_holds_on_grid(range, grid), (std::vector<bool>{true, false}));
+}
+
+TEST(CompareTiming, TheInstantBeforeTheFaultSetsACompareAsideAndIndicesAreOnTheDetectionGrid) {
+  const RangeGrid grid = make_range_grid(WallTime(1001s), WallTime(1004s), 1000ms);
+  const RangeGrid lead = compare_grid_with_instant_before(grid);
+  EXPECT_EQ(lead.start, WallTime(1000s));
+  EXPECT_EQ(lead.count, grid.count + 1);
+  CompareRange before{p99_check(), {}, {}};
+  before.check.name = "before";
+  before.faulted.series = {compare_per_second({"0.31", "0.31", "0.31", "0.31", "0.31"})};
+  before.control.series = {compare_per_second({"0.1", "0.1", "0.1", "0.1", "0.1"})};
+  CompareRange later{p99_check(), {}, {}};
+  later.faulted.series = {compare_per_second({"0.11", "0.11", "0.11", "0.31", "0.11"})};
+  later.control.series = {compare_per_second({"0.1", "0.1", "0.1", "0.1", "0.1"})};
+  const CompareDetection found = first_violated_compare_after_fault({before, later}, lead);
+  EXPECT_EQ(found.violated_before, std::vector<std::string>{"before"});
+  EXPECT_EQ(found.finding.index, 2u);  // 1003 s, two steps after the injection at 1001 s
+  EXPECT_EQ(found.finding.check, "p99");
 }
 
 TEST(ComparePlan, DryRunListsTheResolvedNodeSets) {

@@ -48,6 +48,16 @@ TEST(PlanPrinter, AFindingWithOnlyItsRemedyShowsOnlyThat) {
   EXPECT_THAT(text, Not(HasSubstr("remedied by")));
 }
 
+// A TOML """ text ends with a newline: no line of spaces after it, and
+// an empty line inside stays empty.
+TEST(PlanPrinter, TrailingNewlinesOfAFindingTextPrintNoLineOfSpaces) {
+  Experiment experiment = plan_experiment();
+  experiment.finding = Finding{"stalled\n\nfor two minutes\n\n", "", "", ""};
+  EXPECT_THAT(plan_text(experiment), HasSubstr("finding:\n  observed: stalled\n\n    for two minutes\nsteady state:"));
+  experiment.finding = Finding{"\n", "", "restart", ""};
+  EXPECT_THAT(plan_text(experiment), HasSubstr("finding:\n  remedy: restart\nsteady state:"));
+}
+
 TEST(PlanPrinter, NoFindingNoSection) {
   EXPECT_THAT(plan_text(plan_experiment()), Not(HasSubstr("finding")));
 }
