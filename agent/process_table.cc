@@ -90,6 +90,13 @@ Status ProcProcessTable::send_signal(int pid, std::uint64_t start_time, int sign
   // pidfd_open the pid cannot be recycled under us.
   const int pidfd = open_pidfd(pid);
   if (pidfd < 0 && errno == ESRCH) return errno_status(ESRCH, pid, signal);
+  // Only a kernel without pidfds (< 5.3) falls back to an unpinned kill();
+  // out of descriptors or memory, a kill could hit a recycled pid.
+  if (pidfd < 0 && errno != ENOSYS) {
+    const int error = errno;
+    return unavailable("pid " + std::to_string(pid) + ": cannot pin the process (pidfd_open): " +
+                       std::strerror(error));
+  }
   auto current = get_stat(pid);
   if (!current || current->start_time != start_time) {
     if (pidfd >= 0) ::close(pidfd);

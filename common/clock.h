@@ -24,17 +24,17 @@ class Clock {
   // Blocks until `deadline` or until interrupted by notify_all() on the
   // clock; returns early on notify so loops can re-check their state.
   virtual void sleep_until(SteadyTime deadline) = 0;
-  // Wakes every sleeper (used for shutdown and by FakeClock::advance).
+  // Wakes every sleeper: shutdown, FakeClock::advance, the fault registry
+  // when a deadline appears that may be earlier (the watchdog reschedules),
+  // and the DNS delay sleepers.
   virtual void wake_all() = 0;
   // For a sleeper that must not miss a wake_all() sent while it was deciding
   // how long to sleep: take a ticket first, then sleep_unless_woken() returns
   // at once when wake_all() (or FakeClock::advance) ran after the ticket.
-  // The defaults (a clock without wake generations) just sleep.
-  virtual std::uint64_t wake_ticket() const { return 0; }
-  virtual void sleep_unless_woken(SteadyTime deadline, std::uint64_t ticket) {
-    (void)ticket;
-    sleep_until(deadline);
-  }
+  // Every clock implements both: a default that just slept would lose those
+  // wake-ups without a sign.
+  virtual std::uint64_t wake_ticket() const = 0;
+  virtual void sleep_unless_woken(SteadyTime deadline, std::uint64_t ticket) = 0;
 };
 
 class SystemClock final : public Clock {

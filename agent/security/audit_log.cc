@@ -9,6 +9,7 @@
 #include <ctime>
 #include <iostream>
 #include <system_error>
+#include <utility>
 
 #include "common/rfc3339.h"
 
@@ -84,7 +85,12 @@ StatusOr<std::unique_ptr<FileAuditSink>> FileAuditSink::open(const std::string& 
 
 FileAuditSink::FileAuditSink(std::shared_ptr<File> file, std::string path, std::size_t size, std::size_t max_bytes,
                              std::chrono::milliseconds sync_delay)
-    : file_(std::move(file)), path_(std::move(path)), size_(size), max_bytes_(max_bytes), sync_delay_(sync_delay) {}
+    : file_(std::move(file)),
+      path_(std::move(path)),
+      size_(size),
+      max_bytes_(max_bytes),
+      rotate_at_(max_bytes),
+      sync_delay_(sync_delay) {}
 
 FileAuditSink::~FileAuditSink() {
   {
@@ -96,79 +102,113 @@ FileAuditSink::~FileAuditSink() {
   flush();
 }
 
-// Rare (every max_bytes): the old file is flushed here, under the lock,
-// so nothing written to it can be lost with the rename.
-void FileAuditSink::rotate_locked() {
-  if (dirty_ && ::fdatasync(file_->fd) != 0) warn_audit("cannot flush", path_);
+// Rare (every max_bytes). Returns the old file when it has unflushed
+// records: the caller flushes it after unlocking (the shared_ptr keeps it
+// open; the rename does not lose what the page cache holds). A failed
+// rotation is retried only after another max_bytes, and warned about once
+// until a rotation succeeds, so a full or read-only directory does not
+// cost every record a rename and a line on stderr.
+std::shared_ptr<FileAuditSink::File> FileAuditSink::rotate_locked() {
   const std::string previous = path_ + ".1";
-  if (::rename(path_.c_str(), previous.c_str()) != 0) {
-    warn_audit("cannot rotate", path_);
-    return;
+  // ENOENT: the file is gone already (a rename whose reopen failed).
+  if (::rename(path_.c_str(), previous.c_str()) != 0 && errno != ENOENT) {
+    if (!rotation_failing_) warn_audit("cannot rotate (retrying after another max_bytes)", path_);
+    rotation_failing_ = true;
+    rotate_at_ = size_ + max_bytes_;
+    return nullptr;
   }
   auto fd = open_audit_file(path_);
   if (!fd.ok()) {
-    std::cerr << "chaos-agent: warning: " << fd.status().message() << "; still writing to " << previous << std::endl;
-    return;
+    if (!rotation_failing_) {
+      std::cerr << "chaos-agent: warning: " << fd.status().message() << "; still writing to " << previous
+                << " (retrying after another max_bytes)" << std::endl;
+    }
+    rotation_failing_ = true;
+    rotate_at_ = size_ + max_bytes_;
+    return nullptr;
   }
-  file_ = std::make_shared<File>(*fd);  // a flush under way keeps the old one open
+  std::shared_ptr<File> old = std::exchange(file_, std::make_shared<File>(*fd));
   size_ = 0;
+  rotate_at_ = max_bytes_;
+  rotation_failing_ = false;
+  if (!dirty_) return nullptr;
   dirty_ = false;
+  return old;
 }
 
 void FileAuditSink::record(const AuditRecord& record) {
   const std::string line = audit_line(record) + "\n";
-  std::lock_guard lock(mutex_);
-  if (size_ > 0 && size_ + line.size() > max_bytes_) rotate_locked();
+  std::unique_lock lock(mutex_);
+  std::shared_ptr<File> to_sync;
+  if (size_ > 0 && size_ + line.size() > rotate_at_) to_sync = rotate_locked();
   // O_APPEND makes one write() one record even with other writers.
   const ssize_t written = ::write(file_->fd, line.data(), line.size());
   if (written > 0) size_ += static_cast<std::size_t>(written);
   if (written != static_cast<ssize_t>(line.size())) warn_audit("cannot append to", path_);
-  if (written <= 0) return;
-  if (!dirty_) dirty_since_ = std::chrono::steady_clock::now();
-  dirty_ = true;
-  if (!flusher_running_ && !stopping_) start_flusher_locked();
+  if (written > 0) {
+    if (!dirty_) dirty_since_ = std::chrono::steady_clock::now();
+    dirty_ = true;
+    if (!flusher_running_ && !stopping_ && !start_flusher_locked()) {
+      // No thread to spare (EAGAIN): flush here rather than not at all.
+      if (to_sync != nullptr) {
+        lock.unlock();
+        sync_file(to_sync);
+        lock.lock();
+      }
+      to_sync = file_;
+      dirty_ = false;
+    }
+  }
+  lock.unlock();
+  if (to_sync != nullptr) sync_file(to_sync);
 }
 
-void FileAuditSink::start_flusher_locked() {
+bool FileAuditSink::start_flusher_locked() {
   // The previous flusher has left its loop (flusher_running_ is false);
   // joining it here costs nothing.
   if (flusher_.joinable()) flusher_.join();
   try {
     flusher_ = std::thread([this] { run_flusher(); });
     flusher_running_ = true;
+    return true;
   } catch (const std::system_error&) {
-    // No thread to spare (EAGAIN): flush here rather than not at all.
-    if (::fdatasync(file_->fd) != 0) {
-      warn_audit("cannot flush", path_);
-      return;
-    }
-    dirty_ = false;
-    ++syncs_;
+    return false;
   }
 }
 
 // Waits out the delay of the oldest unflushed record, flushes, and ends
 // once nothing is left to flush (no idle thread).
+// An exception (bad_alloc in a warning) ends this thread's work, never the
+// agent; the next record starts a new flusher.
 void FileAuditSink::run_flusher() {
   std::unique_lock lock(mutex_);
-  while (dirty_ && !stopping_) {
-    if (wake_.wait_until(lock, dirty_since_ + sync_delay_, [this] { return stopping_; })) break;
-    const std::shared_ptr<File> file = file_;
-    dirty_ = false;  // records written from now on wait for the next flush
-    lock.unlock();
-    sync_file(file);
-    lock.lock();
+  try {
+    while (dirty_ && !stopping_) {
+      if (wake_.wait_until(lock, dirty_since_ + sync_delay_, [this] { return stopping_; })) break;
+      const std::shared_ptr<File> file = file_;
+      dirty_ = false;  // records written from now on wait for the next flush
+      lock.unlock();
+      sync_file(file);
+      lock.lock();
+    }
+  } catch (...) {
+    if (!lock.owns_lock()) lock.lock();
   }
   flusher_running_ = false;
 }
 
+// A failed fdatasync marks the records unflushed again: the flusher retries
+// after the delay instead of forgetting them.
 void FileAuditSink::sync_file(const std::shared_ptr<File>& file) {
-  if (::fdatasync(file->fd) != 0) {
-    warn_audit("cannot flush", path_);
+  const bool synced = ::fdatasync(file->fd) == 0;
+  if (!synced) warn_audit("cannot flush", path_);
+  std::lock_guard lock(mutex_);
+  if (synced) {
+    ++syncs_;
     return;
   }
-  std::lock_guard lock(mutex_);
-  ++syncs_;
+  if (!dirty_) dirty_since_ = std::chrono::steady_clock::now();
+  dirty_ = true;
 }
 
 void FileAuditSink::flush() {

@@ -47,7 +47,8 @@ class AuditSink {
 // fdatasync runs on a thread that exists only while records wait for it,
 // never under the lock record() takes. The file is bounded: past
 // `max_bytes` it is flushed, renamed to <path>.1 (replacing the older one)
-// and a new file is started, so at most 2 x max_bytes stay on disk.
+// and a new file is started, so at most 2 x max_bytes stay on disk (a
+// failed rotation is retried after another max_bytes, warned about once).
 class FileAuditSink final : public AuditSink {
  public:
   static constexpr std::size_t kDefaultMaxBytes = 64u << 20;
@@ -70,8 +71,8 @@ class FileAuditSink final : public AuditSink {
   struct File;  // the descriptor, closed when its last user lets go
   FileAuditSink(std::shared_ptr<File> file, std::string path, std::size_t size, std::size_t max_bytes,
                 std::chrono::milliseconds sync_delay);
-  void rotate_locked();
-  void start_flusher_locked();
+  std::shared_ptr<File> rotate_locked();
+  bool start_flusher_locked();
   void run_flusher();
   void sync_file(const std::shared_ptr<File>& file);
 
@@ -81,6 +82,8 @@ class FileAuditSink final : public AuditSink {
   std::string path_;
   std::size_t size_;
   std::size_t max_bytes_;
+  std::size_t rotate_at_;           // size_ past which the next rotation is tried
+  bool rotation_failing_ = false;   // warned already; quiet until one succeeds
   std::chrono::milliseconds sync_delay_;
   bool dirty_ = false;  // written since the last fdatasync began
   std::chrono::steady_clock::time_point dirty_since_;

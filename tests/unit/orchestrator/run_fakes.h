@@ -30,6 +30,10 @@ class JumpingClock final : public Clock {
     if (deadline.time_since_epoch() > offset_.load()) offset_ = deadline.time_since_epoch();
   }
   void wake_all() override {}
+  // Sleeps never block here (time jumps to the deadline), so no wake-up
+  // can be missed.
+  std::uint64_t wake_ticket() const override { return 0; }
+  void sleep_unless_woken(SteadyTime deadline, std::uint64_t) override { sleep_until(deadline); }
   std::chrono::nanoseconds elapsed() const { return offset_.load(); }
 
  private:

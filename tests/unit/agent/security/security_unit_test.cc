@@ -169,6 +169,35 @@ std::vector<std::string> audit_file_lines(const std::string& path) {
   return lines;
 }
 
+std::size_t audit_occurrences(const std::string& text, const std::string& word) {
+  std::size_t count = 0;
+  for (auto at = text.find(word); at != std::string::npos; at = text.find(word, at + word.size())) ++count;
+  return count;
+}
+
+// A rotation that fails (here <path>.1 is a directory, so the rename does)
+// is warned about once and tried again only after another max_bytes, not
+// on every record; once the way is clear the next try rotates.
+TEST(AuditLogTest, FileSinkBacksOffAFailedRotationAndWarnsOnce) {
+  const fs::path dir = temp_dir("audit-rotate-fails");
+  const std::string path = (dir / "audit.log").string();
+  const std::size_t line_bytes = audit_line(sample_record()).size() + 1;
+  fs::create_directory(path + ".1");
+  auto sink = FileAuditSink::open(path, 2 * line_bytes, std::chrono::hours(1));
+  ASSERT_TRUE(sink.ok()) << sink.status().message();
+  ::testing::internal::CaptureStderr();
+  for (int i = 0; i < 10; ++i) (*sink)->record(sample_record());
+  const std::string warnings = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(audit_occurrences(warnings, "cannot rotate"), 1u) << warnings;
+  EXPECT_EQ(audit_file_lines(path).size(), 10u) << "no record is lost while rotation fails";
+  fs::remove(path + ".1");
+  (*sink)->record(sample_record());
+  EXPECT_EQ(audit_file_lines(path + ".1").size(), 10u);
+  EXPECT_EQ(audit_file_lines(path).size(), 1u);
+  sink->reset();
+  fs::remove_all(dir);
+}
+
 // What survives the agent being killed right after answering: the record
 // is in the file (the page cache) when record() returns, flushed or not.
 TEST(AuditLogTest, FileSinkRecordIsInTheFileWhenRecordReturns) {
