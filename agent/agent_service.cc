@@ -1,5 +1,8 @@
 #include "agent/agent_service.h"
 
+#include <cstdio>
+#include <exception>
+
 #include "agent/proto_convert.h"
 #include "agent/security/request_summary.h"
 #include "common/version.h"
@@ -91,9 +94,21 @@ void AgentService::audit(const grpc::ServerContext* context, const char* rpc,
                          const google::protobuf::Message& request, const grpc::Status& status,
                          const std::string& detail) {
   if (security_.audit == nullptr) return;
-  const CallerInfo caller = caller_of(*context);
-  security_.audit->record({std::chrono::system_clock::now(), caller.caller, caller.peer, rpc, request_summary(request),
-                           code_name(status.error_code()), status.ok() ? detail : status.error_message()});
+  // Runs outside the handler's try: an exception here (bad_alloc while
+  // summarising) must not cross into gRPC. The call's answer stands; the
+  // lost record is counted and reported.
+  try {
+    const CallerInfo caller = caller_of(*context);
+    security_.audit->record({std::chrono::system_clock::now(), caller.caller, caller.peer, rpc,
+                             request_summary(request), code_name(status.error_code()),
+                             status.ok() ? detail : status.error_message()});
+    return;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "chaos-agent: warning: cannot audit %s: %s\n", rpc, error.what());
+  } catch (...) {
+    std::fprintf(stderr, "chaos-agent: warning: cannot audit %s\n", rpc);
+  }
+  ++audit_failures_;
 }
 
 template <typename Handler>

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -40,6 +41,8 @@ class AgentService final : public v1::Agent::Service {
   // Until ready (kinds registered, journal recovered) every call answers
   // UNAVAILABLE, so nothing is injected before leftovers are reverted.
   void set_ready(bool ready) { ready_ = ready; }
+  // Audit records lost to an exception (the call was answered anyway).
+  std::uint64_t audit_failures() const { return audit_failures_; }
 
   grpc::Status Capabilities(grpc::ServerContext* context, const v1::CapabilitiesRequest* request,
                             v1::CapabilitiesResponse* response) override;
@@ -71,6 +74,7 @@ class AgentService final : public v1::Agent::Service {
   AgentIdentity identity_;
   ServiceSecurity security_;
   std::atomic<bool> ready_{false};
+  std::atomic<std::uint64_t> audit_failures_{0};
 };
 
 }  // namespace chaos::agent

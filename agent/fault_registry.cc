@@ -113,25 +113,40 @@ std::string FaultRegistry::new_fault_id_locked() {
 }
 
 void FaultRegistry::dispatch(std::function<void()> task) {
+  struct Done {
+    FaultRegistry& registry;
+    ~Done() {
+      // Notified under the lock: the destructor may end the registry as
+      // soon as the lock is free.
+      std::lock_guard lock(registry.mutex_);
+      --registry.dispatched_;
+      registry.changed_.notify_all();
+    }
+  };
   {
     std::lock_guard lock(mutex_);
     ++dispatched_;
   }
-  // A full queue must not drop a revert: run it here instead.
-  auto shared = std::make_shared<std::function<void()>>([this, task = std::move(task)] {
-    struct Done {
-      FaultRegistry& registry;
-      ~Done() {
-        // Notified under the lock: the destructor may end the registry as
-        // soon as the lock is free.
-        std::lock_guard lock(registry.mutex_);
-        --registry.dispatched_;
-        registry.changed_.notify_all();
-      }
-    } done{*this};
+  // A full queue, or no memory to queue the task (bad_alloc), must not drop
+  // a revert that collect_due_locked already marked as reverting: run it
+  // here instead.
+  std::shared_ptr<std::function<void()>> shared;
+  try {
+    shared = std::make_shared<std::function<void()>>(std::move(task));
+    if (executor_.submit([this, shared] {
+          Done done{*this};
+          (*shared)();
+        })) {
+      return;
+    }
+  } catch (...) {
+  }
+  Done done{*this};
+  if (shared != nullptr) {
+    (*shared)();
+  } else {
     task();
-  });
-  if (!executor_.submit([shared] { (*shared)(); })) (*shared)();
+  }
 }
 
 // ------------------------------------------------------------------ inject

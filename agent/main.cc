@@ -326,7 +326,7 @@ int main(int argc, char** argv) {
     const SteadyTime next = registry.tick();
     agent_metrics.tick_completed(std::chrono::duration<double>(clock.wall_now().time_since_epoch()).count());
     return next;
-  });
+  }, registry_options.tick_interval);
   watchdog.start();
   service.set_ready(true);
   server->GetHealthCheckService()->SetServingStatus(true);

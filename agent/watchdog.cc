@@ -12,8 +12,8 @@ namespace {
 constexpr auto kWatchdogMinimumSleep = std::chrono::milliseconds(1);
 }  // namespace
 
-Watchdog::Watchdog(Clock& clock, Duration heartbeat, Tick tick)
-    : clock_(clock), heartbeat_(heartbeat), tick_(std::move(tick)) {}
+Watchdog::Watchdog(Clock& clock, Duration heartbeat, Tick tick, Duration failed_tick_retry)
+    : clock_(clock), heartbeat_(heartbeat), failed_tick_retry_(failed_tick_retry), tick_(std::move(tick)) {}
 
 Watchdog::~Watchdog() { stop(); }
 
@@ -27,7 +27,7 @@ void Watchdog::start() {
       // The bounds count from before the tick: time read after it could
       // already be past `next`, and the minimum sleep would then skip it.
       const SteadyTime started = clock_.steady_now();
-      const SteadyTime next = run_tick();
+      const SteadyTime next = run_tick(started);
       clock_.sleep_unless_woken(std::min(std::max(next, started + kWatchdogMinimumSleep), started + heartbeat_),
                                 ticket);
     }
@@ -36,9 +36,10 @@ void Watchdog::start() {
 }
 
 // This thread is what ends faults on time: an exception from one tick is
-// reported and the next tick still runs (after a heartbeat); it never ends
-// the agent.
-SteadyTime Watchdog::run_tick() {
+// reported and the next tick still runs (one tick interval later, so a
+// deadline it may have missed is late by that at most); it never ends the
+// agent.
+SteadyTime Watchdog::run_tick(SteadyTime started) {
   try {
     return tick_();
   } catch (const std::exception& error) {
@@ -46,7 +47,7 @@ SteadyTime Watchdog::run_tick() {
   } catch (...) {
     std::fprintf(stderr, "chaos-agent: watchdog tick failed with a non-exception\n");
   }
-  return SteadyTime::max();
+  return started + failed_tick_retry_;
 }
 
 void Watchdog::stop() {

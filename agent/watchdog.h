@@ -19,8 +19,11 @@ class Watchdog {
  public:
   // Returns the instant it wants to run again (SteadyTime::max(): nothing due).
   using Tick = std::function<SteadyTime()>;
+  // After a tick that threw, the next runs this much later (the registry's
+  // tick interval), not a heartbeat later: a TTL due meanwhile is not late.
+  static constexpr Duration kDefaultFailedTickRetry = std::chrono::milliseconds(100);
 
-  Watchdog(Clock& clock, Duration heartbeat, Tick tick);
+  Watchdog(Clock& clock, Duration heartbeat, Tick tick, Duration failed_tick_retry = kDefaultFailedTickRetry);
   ~Watchdog();
   Watchdog(const Watchdog&) = delete;
   Watchdog& operator=(const Watchdog&) = delete;
@@ -29,10 +32,11 @@ class Watchdog {
   void stop();
 
  private:
-  SteadyTime run_tick();
+  SteadyTime run_tick(SteadyTime started);
 
   Clock& clock_;
   Duration heartbeat_;
+  Duration failed_tick_retry_;
   Tick tick_;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> exited_{false};

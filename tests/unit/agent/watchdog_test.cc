@@ -6,8 +6,10 @@
 // Also: what tick() asks for, and that the registry wakes the clock.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "agent/watchdog.h"
@@ -152,6 +154,24 @@ TEST_F(WatchdogTest, ARevertThatFailedIsRetriedWithoutWaitingForTheHeartbeat) {
 }
 
 // ---- what tick() asks for, and the wake-ups (FakeClock, no thread)
+
+// A tick that throws is retried one tick interval later, not a heartbeat
+// (here an hour) later: a TTL due meanwhile still ends the fault on time.
+TEST_F(WatchdogTest, ATickThatThrowsIsRetriedAfterATickInterval) {
+  auto fault = registry_on_deadlines_->inject(command(1s));
+  ASSERT_TRUE(fault.ok());
+  std::atomic<bool> throw_once{true};
+  Watchdog watchdog(deadline_clock_, std::chrono::hours(1), [&] {
+    if (throw_once.exchange(false)) throw std::runtime_error("tick failed once");
+    return registry_on_deadlines_->tick();
+  });
+  watchdog.start();
+  EXPECT_EQ(deadline_clock_.wait_for_sleeps(1), std::optional<Duration>(100ms)) << "slept a heartbeat after a throw";
+  deadline_clock_.advance(1s);
+  EXPECT_TRUE(watchdog_eventually([&] { return registry_on_deadlines_->live_count() == 0; }))
+      << "the fault outlived its TTL";
+  watchdog.stop();
+}
 
 TEST_F(FaultRegistryTest, TickAsksForNothingWhenNothingIsLive) {
   EXPECT_EQ(registry_->tick(), SteadyTime::max());

@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "agent/agent_config.h"
@@ -299,6 +300,41 @@ TEST(AuditLogTest, RequestSummaryIsTheProtoJsonMapping) {
   fault.set_state(v1::FAULT_STATE_REVERT_FAILED);
   EXPECT_EQ(request_summary(fault), printed_by_protobuf(fault));
   EXPECT_EQ(request_summary(v1::RevertRequest{}), nlohmann::json::object());
+}
+
+// protobuf's printer overflows on INT64_MIN seconds and prints "--5s" for
+// mixed signs: such Durations (and out-of-range Timestamps) are shown raw.
+TEST(AuditLogTest, RequestSummaryShowsInvalidDurationsRaw) {
+  v1::InjectRequest inject;
+  inject.mutable_lease_ttl()->set_seconds(-5);
+  inject.mutable_lease_ttl()->set_nanos(1);
+  inject.mutable_duration()->set_seconds(std::numeric_limits<std::int64_t>::min());
+  const nlohmann::json summary = request_summary(inject);
+  EXPECT_EQ(summary["lease_ttl"], (nlohmann::json{{"seconds", "-5"}, {"nanos", 1}}));
+  EXPECT_EQ(summary["duration"], (nlohmann::json{{"seconds", "-9223372036854775808"}, {"nanos", 0}}));
+  inject.mutable_lease_ttl()->set_nanos(-1);  // valid again: same sign
+  EXPECT_EQ(request_summary(inject)["lease_ttl"], "-5.000000001s");
+
+  v1::Fault fault;
+  fault.mutable_applied_at()->set_seconds(std::numeric_limits<std::int64_t>::max());
+  EXPECT_EQ(request_summary(fault)["applied_at"],
+            (nlohmann::json{{"seconds", "9223372036854775807"}, {"nanos", 0}}));
+}
+
+// A huge request becomes a small summary while it is built, not after.
+TEST(AuditLogTest, RequestSummaryIsBoundedWhileBuilt) {
+  v1::InjectRequest inject;
+  inject.set_experiment_id(std::string(256 * 1024, 'x'));
+  auto& scope = *inject.mutable_spec()->mutable_network_delay()->mutable_scope();
+  for (int i = 0; i < 20000; ++i) scope.add_ports(static_cast<std::uint32_t>(i % 65536));
+  const nlohmann::json summary = request_summary(inject);
+  EXPECT_LE(summary.dump().size(), 8u * 1024) << "bounded near 4 KiB of output";
+  EXPECT_EQ(summary["(truncated)"], true);
+  EXPECT_LT(summary["experiment_id"].get<std::string>().size(), 8u * 1024);
+
+  v1::InjectRequest small;
+  small.set_experiment_id("e1");
+  EXPECT_FALSE(request_summary(small).contains("(truncated)"));
 }
 
 TEST(AuditLogTest, TrailCountsEachEvent) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <new>
 
 #include "agent/agent_service.h"
 #include "metrics/text_format.h"
@@ -19,7 +20,11 @@ constexpr const char* kToken = "unit-test-token-0123456789";
 
 struct MemorySink : AuditSink {
   std::vector<AuditRecord> records;
-  void record(const AuditRecord& record) override { records.push_back(record); }
+  bool fail = false;  // throws, as on bad_alloc
+  void record(const AuditRecord& record) override {
+    if (fail) throw std::bad_alloc();
+    records.push_back(record);
+  }
 };
 
 class ServiceAuthTest : public ::testing::Test {
@@ -119,6 +124,16 @@ TEST_F(ServiceAuthTest, AcceptedInjectAndBoundRefusalAreAuditedReadsAreNot) {
   EXPECT_EQ(sink_.records[1].result, "invalid_argument");
   EXPECT_NE(sink_.records[1].message.find("max_duration"), std::string::npos);
   EXPECT_NE(metric_text().find("chaos_agent_audit_events_total{rpc=\"Inject\",result=\"ok\"} 1"), std::string::npos);
+}
+
+// An audit that throws neither crosses into gRPC (UNKNOWN) nor changes
+// the answer: the call's own status comes back and the loss is counted.
+TEST_F(ServiceAuthTest, AnAuditThatThrowsLeavesTheAnswerAndIsCounted) {
+  sink_.fail = true;
+  ASSERT_TRUE(inject(delay(30), std::string("Bearer ") + kToken).ok());
+  EXPECT_EQ(inject(delay(30), "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(service_->audit_failures(), 2u);
+  EXPECT_EQ(kind_state_->applied.size(), 1u);
 }
 
 }  // namespace
