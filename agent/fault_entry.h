@@ -82,6 +82,9 @@ struct FaultEntry {
   std::chrono::steady_clock::time_point revert_requested_at{};
   std::vector<FaultCounter> counters;  // the last observe()
   SteadyTime next_observe{};
+  // The next on_tick: every tick_interval, not on every wake of the
+  // watchdog (an inject, a lease renewal).
+  SteadyTime next_tick{};
 
   std::mutex op_mutex;
   std::unique_ptr<LiveFault> live;       // guarded by op_mutex

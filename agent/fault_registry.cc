@@ -254,6 +254,13 @@ StatusOr<FaultRegistry::EntryPtr> FaultRegistry::reserve(const InjectCommand& co
   return entry;
 }
 
+// Most renewals only push the earliest lease expiry later: the watchdog
+// sleeps until the old one at most, so only an earlier one wakes it.
+void FaultRegistry::wake_if_lease_expiry_earlier_locked(std::optional<SteadyTime> before) {
+  const std::optional<SteadyTime> after = leases_.next_expiry();
+  if (after && (!before || *after < *before)) wake_scheduler();
+}
+
 Status FaultRegistry::reserve_lease_locked(const InjectCommand& command, SteadyTime now) {
   if (command.lease_id.empty()) return {};
   const auto lease = leases_.find(command.lease_id);
@@ -264,8 +271,9 @@ Status FaultRegistry::reserve_lease_locked(const InjectCommand& command, SteadyT
   if (!lease && command.lease_ttl.count() <= 0) {
     return invalid_argument("lease_ttl: required (> 0) to create lease '" + command.lease_id + "'");
   }
+  const std::optional<SteadyTime> before = leases_.next_expiry();
   leases_.create_or_extend(command.lease_id, command.lease_ttl, now);
-  wake_scheduler();  // a new lease, or a shorter TTL
+  wake_if_lease_expiry_earlier_locked(before);  // a new lease, or a shorter TTL
   return {};
 }
 
@@ -570,11 +578,12 @@ StatusOr<LeaseRenewal> FaultRegistry::renew_lease(const std::string& lease_id, D
   CHAOS_RETURN_IF_ERROR(check_lease_ttl_bound(options_.policy, ttl, "ttl"));
   std::lock_guard lock(mutex_);
   const SteadyTime now = clock_.steady_now();
+  const std::optional<SteadyTime> before = leases_.next_expiry();
   const auto lease = leases_.renew(lease_id, ttl, now);
   if (!lease) {
     return not_found("lease_id: lease '" + lease_id + "' is unknown or expired (its faults were reverted)");
   }
-  wake_scheduler();  // a renewal may shorten the TTL
+  wake_if_lease_expiry_earlier_locked(before);  // a renewal may shorten the TTL
   LeaseRenewal renewal;
   renewal.expires_at = clock_.wall_now() + std::chrono::duration_cast<WallTime::duration>(lease->expires_at - now);
   for (const auto& [id, entry] : faults_) {
@@ -612,8 +621,9 @@ SteadyTime FaultRegistry::tick() {
     std::lock_guard lock(mutex_);
     due = collect_due_locked(now);
     for (const auto& [id, entry] : faults_) {
-      if (entry->state != EntryState::kActive || entry->tick_in_flight) continue;
+      if (entry->state != EntryState::kActive || entry->tick_in_flight || entry->next_tick > now) continue;
       entry->tick_in_flight = true;  // a slow on_tick is not queued twice
+      entry->next_tick = now + options_.tick_interval;
       const bool observe_due = entry->next_observe <= now;
       if (observe_due) entry->next_observe = now + options_.observe_interval;
       ticking.emplace_back(entry, observe_due);
@@ -633,7 +643,10 @@ SteadyTime FaultRegistry::next_due_locked(SteadyTime now) const {
   SteadyTime next = leases_.next_expiry().value_or(SteadyTime::max());
   for (const auto& [id, entry] : faults_) {
     if (entry->state == EntryState::kActive) {
-      next = std::min({next, entry->expires_at, now + options_.tick_interval});
+      // An on_tick still running (next_tick passed) is looked at again in
+      // a tick interval, not in a spin.
+      const SteadyTime tick_at = entry->next_tick > now ? entry->next_tick : now + options_.tick_interval;
+      next = std::min({next, entry->expires_at, tick_at});
     } else if (entry->state == EntryState::kRevertFailed) {
       next = std::min(next, entry->next_retry);
     }

@@ -166,6 +166,7 @@ class FaultRegistry {
   StatusOr<std::string> verify_undone(Entry& entry);
   StatusOr<EntryPtr> reserve(const InjectCommand& command, const std::string& kind, std::unique_lock<std::mutex>& lock);
   Status reserve_lease_locked(const InjectCommand& command, SteadyTime now);
+  void wake_if_lease_expiry_earlier_locked(std::optional<SteadyTime> before);
   struct AppliedFault {
     std::unique_ptr<LiveFault> live;
     Status journal_error;  // the undo record could not be journaled

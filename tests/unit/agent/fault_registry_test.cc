@@ -241,9 +241,13 @@ TEST_F(FaultRegistryTest, OnTickRunsWhileLiveAndNeverAfterRevert) {
   auto fault = registry_->inject(command());
   ASSERT_TRUE(fault.ok());
   registry_->tick();
+  registry_->tick();  // a wake at the same instant: on_tick is not due again
+  EXPECT_EQ(kind_->ticks, 1);
+  clock_.advance(100ms);  // the tick interval
   registry_->tick();
   EXPECT_EQ(kind_->ticks, 2);
   ASSERT_TRUE(registry_->revert(fault->id()).ok());
+  clock_.advance(100ms);
   registry_->tick();
   EXPECT_EQ(kind_->ticks, 2);
 }

@@ -199,6 +199,15 @@ TEST_F(FaultRegistryTest, TickAsksForTheRetryOfAFailedRevert) {
   EXPECT_EQ(registry_->tick(), clock_.steady_now() + 1s);
 }
 
+TEST_F(FaultRegistryTest, ALeaseRenewalWakesTheClockOnlyWhenTheExpiryMovesEarlier) {
+  ASSERT_TRUE(registry_->inject(command(60s, "lease-1", 30s)).ok());
+  const std::uint64_t ticket = clock_.wake_ticket();
+  ASSERT_TRUE(registry_->renew_lease("lease-1", 40s).ok());
+  EXPECT_EQ(clock_.wake_ticket(), ticket) << "a later expiry needs no wake";
+  ASSERT_TRUE(registry_->renew_lease("lease-1", 1s).ok());
+  EXPECT_NE(clock_.wake_ticket(), ticket) << "an earlier one does";
+}
+
 TEST_F(FaultRegistryTest, InjectRenewAndFailedRevertWakeTheClock) {
   std::uint64_t ticket = clock_.wake_ticket();
   auto fault = registry_->inject(command(60s, "lease-1", 30s));
