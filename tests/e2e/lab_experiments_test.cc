@@ -31,6 +31,7 @@
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
 #include "tests/support/dashboard_queries.h"
+#include "tests/support/lab_lock_file_check.h"
 
 namespace chaos::lab {
 namespace {
@@ -392,23 +393,6 @@ TEST_F(LabExperimentsTest, SlowPingFindingIsViolatedAndItsRemediedTwinHolds) {
   // takes the lab down (the reset itself is tested in the lab lifecycle test).
 }
 
-// What `down` leaves beside STATE_DIR: the lab's lock file
-// (<state dir>.lock, never removed: lab/lab_lock.h) and nothing else that
-// starts with the state dir's name; nobody holds the lock any more.
-void e2e_expect_only_the_lock_file(const std::string& state_dir) {
-  const std::filesystem::path dir(state_dir);
-  std::vector<std::string> beside;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.parent_path())) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(dir.filename().string(), 0) == 0) beside.push_back(name);
-  }
-  EXPECT_EQ(beside, std::vector<std::string>{dir.filename().string() + ".lock"});
-  const int fd = ::open((state_dir + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0) << state_dir << ".lock";
-  EXPECT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0) << "the lab lock is still held after down";
-  ::close(fd);
-}
-
 // Last (gtest runs tests in file order): down leaves nothing behind.
 TEST_F(LabExperimentsTest, ZzDownLeavesNothingBehind) {
   const auto down = run({chaosctl(), "lab", "down"});
@@ -420,7 +404,7 @@ TEST_F(LabExperimentsTest, ZzDownLeavesNothingBehind) {
   }
   EXPECT_TRUE(find_processes("chaos-probe", "127.0.0.1:19800").empty());
   EXPECT_FALSE(std::filesystem::exists("/run/chaos-lab"));
-  e2e_expect_only_the_lock_file("/run/chaos-lab");
+  chaos::testing::expect_only_the_lab_lock_file("/run/chaos-lab");
   // The tests run one at a time under their own lock: no lab verb can be
   // using the file now, so the run leaves nothing at all.
   std::filesystem::remove("/run/chaos-lab.lock");

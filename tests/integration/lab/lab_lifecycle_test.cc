@@ -22,28 +22,12 @@
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
 #include "lab/testbed/safe_kill.h"
+#include "tests/support/lab_lock_file_check.h"
 
 namespace chaos::lab {
 namespace {
 
 const std::string kStateDir = "/tmp/chaos-clb-integration";
-
-// What `down` leaves beside STATE_DIR: the lab's lock file
-// (<state dir>.lock, never removed: lab/lab_lock.h) and nothing else that
-// starts with the state dir's name; nobody holds the lock any more.
-void lifecycle_expect_only_the_lock_file(const std::string& state_dir) {
-  const std::filesystem::path dir(state_dir);
-  std::vector<std::string> beside;
-  for (const auto& entry : std::filesystem::directory_iterator(dir.parent_path())) {
-    const std::string name = entry.path().filename().string();
-    if (name.rfind(dir.filename().string(), 0) == 0) beside.push_back(name);
-  }
-  EXPECT_EQ(beside, std::vector<std::string>{dir.filename().string() + ".lock"});
-  const int fd = ::open((state_dir + ".lock").c_str(), O_RDONLY | O_CLOEXEC);
-  ASSERT_GE(fd, 0) << state_dir << ".lock";
-  EXPECT_EQ(::flock(fd, LOCK_EX | LOCK_NB), 0) << "the lab lock is still held after down";
-  ::close(fd);
-}
 
 std::vector<std::string> lab_flags() {
   return {"--prefix", "clb", "--subnet", "10.78.0", "--state-dir", kStateDir, "--nodes", "3",
@@ -92,7 +76,7 @@ class LabLifecycleTest : public ::testing::Test {
     EXPECT_TRUE(find_processes("chaos-probe", "127.0.0.1:19891").empty());
     EXPECT_FALSE(std::filesystem::exists("/etc/netns/clb-n1"));
     EXPECT_FALSE(std::filesystem::exists(kStateDir));
-    lifecycle_expect_only_the_lock_file(kStateDir);
+    chaos::testing::expect_only_the_lab_lock_file(kStateDir);
     // The JetStream stores' loop devices are detached (their images went with the state dir).
     EXPECT_EQ(run_output({"losetup", "-a"}).find(kStateDir), std::string::npos);
     if (podman_installed()) {
