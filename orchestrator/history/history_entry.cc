@@ -117,6 +117,10 @@ HistoryEntry make_history_entry(const Experiment& experiment, const RunIdentity&
   entry.reason = history_bounded(outcome.reason);
   entry.time_to_recovery_seconds = history_duration(outcome.time_to_recovery);
   entry.time_to_detect_seconds = history_duration(outcome.time_to_detect);
+  if (entry.time_to_detect_seconds) {
+    entry.detected_by = history_bounded(outcome.detected_by);
+    entry.detected_by_kind = history_bounded(outcome.detected_by_kind);
+  }
   entry.report_dir = history_absolute(report_dir);
   entry.slo_worst = worst_slo_values(journal.evaluations());
   for (const auto& fault : journal.faults()) {

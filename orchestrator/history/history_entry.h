@@ -48,6 +48,8 @@ struct HistoryEntry {
   std::string reason;
   std::optional<double> time_to_recovery_seconds;
   std::optional<double> time_to_detect_seconds;
+  std::string detected_by;       // the check that saw the fault first; empty when none did
+  std::string detected_by_kind;  // "steady_state" or "compare"
   std::string report_dir;   // absolute; empty without --report-dir
   std::vector<SloWorst> slo_worst;
   std::vector<FaultSummary> faults;

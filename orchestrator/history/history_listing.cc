@@ -95,6 +95,10 @@ nlohmann::json history_to_json(const std::vector<HistoryEntry>& entries) {
                     {"reason", entry.reason},
                     {"time_to_recovery_seconds", history_listing_optional(entry.time_to_recovery_seconds)},
                     {"time_to_detect_seconds", history_listing_optional(entry.time_to_detect_seconds)},
+                    {"detected_by", entry.detected_by.empty()
+                                        ? nlohmann::json()
+                                        : nlohmann::json{{"name", entry.detected_by},
+                                                         {"kind", entry.detected_by_kind}}},
                     {"report_dir", entry.report_dir},
                     {"slo_worst", std::move(slo)},
                     {"faults", std::move(faults)},

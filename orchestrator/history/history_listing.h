@@ -17,7 +17,8 @@ std::string format_history_text(const std::vector<HistoryEntry>& entries);
 
 // {"runs": [{experiment_id, title, file, file_sha256, started_at, finished_at
 // (RFC 3339), verdict, exit_code, reason, time_to_recovery_seconds,
-// time_to_detect_seconds (null when not measured), report_dir, slo_worst,
+// time_to_detect_seconds (null when not measured), detected_by ({name, kind}
+// or null), report_dir, slo_worst,
 // faults, leftovers}]}
 nlohmann::json history_to_json(const std::vector<HistoryEntry>& entries);
 

@@ -202,7 +202,11 @@ void history_page_runs_table(std::ostream& out, const HistoryPageGroup& group) {
         << format_timestamp(run->started_at) << "</td><td class=\"" << history_page_verdict_class(run->verdict)
         << "\" title=\"" << escape_html(run->reason) << "\">" << escape_html(run->verdict) << "</td><td>"
         << history_page_optional(run->time_to_recovery_seconds) << "</td><td>"
-        << history_page_optional(run->time_to_detect_seconds) << "</td><td>" << worst << "</td><td>" << faults;
+        << history_page_optional(run->time_to_detect_seconds)
+        << (run->detected_by.empty() ? std::string()
+                                     : "<br><span class=\"detected-by\">by " + escape_html(run->detected_by) +
+                                           (run->detected_by_kind == "compare" ? " (compare)" : "") + "</span>")
+        << "</td><td>" << worst << "</td><td>" << faults;
     for (const auto& leftover : run->leftovers) {
       out << "<br><span class=\"leftovers\">LEFT BEHIND: " << escape_html(leftover) << "</span>";
     }

@@ -67,6 +67,12 @@ CREATE TABLE faults (
   PRIMARY KEY (run_id, position)
 );
 )sql",
+    // 2: which check detected the fault first (issue 17); '' for runs
+    // recorded before, and for runs where nothing was detected.
+    R"sql(
+ALTER TABLE runs ADD COLUMN detected_by TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN detected_by_kind TEXT NOT NULL DEFAULT '';
+)sql",
 };
 static_assert(std::size(kHistoryMigrations) == kHistorySchemaVersion, "one migration step per schema version");
 
@@ -130,6 +136,7 @@ class SqliteHistoryStore final : public HistoryStore {
   SqliteHandle db_;
   bool read_only_ = false;
   bool empty_ = false;  // read-only and without a schema: nothing to list
+  int schema_version_ = kHistorySchemaVersion;  // of the open file; older ones are read as they are
 };
 
 void bind_text(sqlite3_stmt* statement, int index, const std::string& text) {
@@ -184,7 +191,6 @@ StatusOr<bool> SqliteHistoryStore::has_no_tables() {
 
 Status SqliteHistoryStore::check_schema() {
   CHAOS_ASSIGN_OR_RETURN(int version, user_version());
-  if (version == kHistorySchemaVersion) return {};
   if (version > kHistorySchemaVersion) return newer_schema(version);
   if (version == 0) {
     CHAOS_ASSIGN_OR_RETURN(bool no_tables, has_no_tables());
@@ -192,15 +198,19 @@ Status SqliteHistoryStore::check_schema() {
     empty_ = true;
     return {};
   }
-  return failed_precondition(path_ + ": history schema version " + std::to_string(version) +
-                             " is older than this chaosctl's (" + std::to_string(kHistorySchemaVersion) +
-                             "); the next `chaosctl run` recording to it migrates it");
+  // An older file is read as it is (what it lacks reads as empty); the next
+  // `chaosctl run` recording to it migrates it.
+  schema_version_ = version;
+  return {};
 }
 
 Status SqliteHistoryStore::migrate() {
   if (read_only_) return check_schema();
   CHAOS_ASSIGN_OR_RETURN(int version, user_version());
-  if (version == kHistorySchemaVersion) return {};
+  if (version == kHistorySchemaVersion) {
+    schema_version_ = version;
+    return {};
+  }
   if (version > kHistorySchemaVersion) return newer_schema(version);
   // Another chaosctl may be migrating the same file right now: take the
   // write lock first, then look again.
@@ -219,15 +229,19 @@ Status SqliteHistoryStore::migrate() {
     CHAOS_RETURN_IF_ERROR(exec(set_version.c_str(), "setting the schema version"));
     return exec("COMMIT", "committing the schema migration");
   }();
-  if (!status.ok()) (void)exec("ROLLBACK", "rolling back");
+  if (status.ok()) {
+    schema_version_ = kHistorySchemaVersion;
+  } else {
+    (void)exec("ROLLBACK", "rolling back");
+  }
   return status;
 }
 
 Status SqliteHistoryStore::insert(const HistoryEntry& entry) {
   CHAOS_ASSIGN_OR_RETURN(auto run, prepare(
       "INSERT INTO runs (experiment_id, title, file_path, file_sha256, started_at, finished_at, verdict, "
-      "exit_code, reason, time_to_recovery_seconds, time_to_detect_seconds, report_dir, leftovers_json) "
-      "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      "exit_code, reason, time_to_recovery_seconds, time_to_detect_seconds, report_dir, leftovers_json, "
+      "detected_by, detected_by_kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
   bind_text(run.get(), 1, entry.experiment_id);
   bind_text(run.get(), 2, entry.title);
   bind_text(run.get(), 3, entry.file_path);
@@ -242,6 +256,8 @@ Status SqliteHistoryStore::insert(const HistoryEntry& entry) {
   bind_text(run.get(), 12, entry.report_dir);
   bind_text(run.get(), 13, nlohmann::json(entry.leftovers).dump(-1, ' ', false,
                                                                 nlohmann::json::error_handler_t::replace));
+  bind_text(run.get(), 14, entry.detected_by);
+  bind_text(run.get(), 15, entry.detected_by_kind);
   if (sqlite3_step(run.get()) != SQLITE_DONE) return error("recording run " + entry.experiment_id);
   const sqlite3_int64 run_id = sqlite3_last_insert_rowid(db_.get());
 
@@ -336,12 +352,16 @@ StatusOr<std::vector<HistoryEntry>> SqliteHistoryStore::list(const HistoryQuery&
   std::string absolute = query.experiment;
   std::error_code ignored;
   if (!absolute.empty()) absolute = std::filesystem::absolute(absolute, ignored).lexically_normal().string();
-  CHAOS_ASSIGN_OR_RETURN(auto runs, prepare(
-      "SELECT id, experiment_id, title, file_path, file_sha256, started_at, finished_at, verdict, exit_code, "
-      "reason, time_to_recovery_seconds, time_to_detect_seconds, report_dir, leftovers_json FROM ("
+  // A version 1 file (read-only, not migrated) has no detected_by columns.
+  const std::string select =
+      std::string("SELECT id, experiment_id, title, file_path, file_sha256, started_at, finished_at, verdict, "
+                  "exit_code, reason, time_to_recovery_seconds, time_to_detect_seconds, report_dir, leftovers_json, ") +
+      (schema_version_ >= 2 ? "detected_by, detected_by_kind" : "'', ''") +
+      " FROM ("
       "  SELECT *, ROW_NUMBER() OVER (PARTITION BY title ORDER BY started_at DESC, id DESC) AS history_rank"
       "  FROM runs WHERE ?1 = '' OR title = ?1 OR file_path = ?1 OR file_path = ?2)"
-      " WHERE history_rank <= ?3 ORDER BY started_at DESC, id DESC LIMIT ?4"));
+      " WHERE history_rank <= ?3 ORDER BY started_at DESC, id DESC LIMIT ?4";
+  CHAOS_ASSIGN_OR_RETURN(auto runs, prepare(select.c_str()));
   bind_text(runs.get(), 1, query.experiment);
   bind_text(runs.get(), 2, absolute);
   sqlite3_bind_int64(runs.get(), 3, query.per_experiment == 0 ? std::numeric_limits<sqlite3_int64>::max()
@@ -369,6 +389,8 @@ StatusOr<std::vector<HistoryEntry>> SqliteHistoryStore::list(const HistoryQuery&
         if (item.is_string() && entry.leftovers.size() < kHistoryMaxItems) entry.leftovers.push_back(item);
       }
     }
+    entry.detected_by = column_text(runs.get(), 14);
+    entry.detected_by_kind = column_text(runs.get(), 15);
     rows.emplace_back(sqlite3_column_int64(runs.get(), 0), std::move(entry));
   }
   if (step != SQLITE_DONE) return error("listing runs");

@@ -23,7 +23,7 @@
 
 namespace chaos::orchestrator::history {
 
-inline constexpr int kHistorySchemaVersion = 1;
+inline constexpr int kHistorySchemaVersion = 2;
 inline constexpr size_t kHistoryMaxListed = 10000;
 
 struct HistoryQuery {

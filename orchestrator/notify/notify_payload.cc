@@ -25,6 +25,10 @@ std::string notify_summary(const NotifyEvent& event) {
   const RunOutcome& outcome = *event.outcome;
   text += std::string(verdict_name(outcome.verdict)) + " (exit " + std::to_string(exit_code(outcome.verdict)) +
           "): " + outcome.reason;
+  if (outcome.time_to_detect) {
+    text += "; time to detect " + format_duration(*outcome.time_to_detect);
+    if (!outcome.detected_by.empty()) text += " (" + outcome.detected_by + ")";
+  }
   if (outcome.time_to_recovery) text += "; time to recovery " + format_duration(*outcome.time_to_recovery);
   if (!event.report.empty()) text += "; report " + event.report;
   return text;
@@ -46,6 +50,9 @@ nlohmann::json webhook_json(const NotifyEvent& event) {
     body["aborted_by"] = outcome.aborted_by;
     body["time_to_recovery_seconds"] = notify_seconds(outcome.time_to_recovery);
     body["time_to_detect_seconds"] = notify_seconds(outcome.time_to_detect);
+    body["detected_by"] = outcome.detected_by.empty() || !outcome.time_to_detect
+                              ? nlohmann::json(nullptr)
+                              : nlohmann::json{{"name", outcome.detected_by}, {"kind", outcome.detected_by_kind}};
     body["report"] = event.report.empty() ? nlohmann::json(nullptr) : nlohmann::json(event.report);
   }
   return body;

@@ -4,7 +4,8 @@
 // "verdict"), experiment (title), experiment_id, file, at (RFC 3339),
 // message; for "verdict" also verdict, exit_code, reason, failed_checks,
 // aborted_by, time_to_recovery_seconds, time_to_detect_seconds (null when
-// not measured) and report (path of report.html, null without
+// not measured), detected_by ({name, kind}: the check that saw the fault
+// first; null without a time to detect) and report (path of report.html, null without
 // --report-dir). Webhook "slack": {"text": one line}.
 // Grafana (POST /api/annotations): time and timeEnd in ms since the epoch,
 // tags, text, dashboardUID when configured.

@@ -76,6 +76,10 @@ ReportExperiment parse_experiment(const json& experiment, Status& status) {
   result.source = text_field(experiment, "source", "experiment", status);
   result.recovery_within = text_field(experiment, "recovery_within", "experiment", status);
   result.tags = strings_field(experiment, "tags");
+  if (experiment.contains("finding") && !experiment["finding"].is_null() && !experiment["finding"].is_object() &&
+      status.ok()) {
+    status = invalid_argument("experiment.finding: expected an object or null");
+  }
   if (experiment.contains("finding") && experiment["finding"].is_object()) {
     const json& finding = experiment["finding"];
     const std::string path = "experiment.finding";
@@ -88,7 +92,11 @@ ReportExperiment parse_experiment(const json& experiment, Status& status) {
 }
 
 std::optional<ReportFirstViolation> parse_first_violation(const json& verdict, Status& status) {
-  if (!verdict.contains("first_violation") || !verdict["first_violation"].is_object()) return std::nullopt;
+  if (!verdict.contains("first_violation") || verdict["first_violation"].is_null()) return std::nullopt;
+  if (!verdict["first_violation"].is_object()) {
+    if (status.ok()) status = invalid_argument("verdict.first_violation: expected an object or null");
+    return std::nullopt;
+  }
   const json& item = verdict["first_violation"];
   const std::string path = "verdict.first_violation";
   ReportFirstViolation violation;

@@ -87,6 +87,8 @@ TEST(HistoryEntry, RowCarriesEveryColumnOfTheRun) {
   outcome.reason = "ratio failed";
   outcome.time_to_recovery = 1500ms;
   outcome.time_to_detect = 3s;
+  outcome.detected_by = "ratio";
+  outcome.detected_by_kind = "steady_state";
   outcome.leftovers = {"nft table on n1"};
   const WallTime started = clock.wall_now();
   const auto entry = make_history_entry(experiment, identity, journal, outcome, {started, started + 60s},
@@ -104,6 +106,8 @@ TEST(HistoryEntry, RowCarriesEveryColumnOfTheRun) {
   EXPECT_DOUBLE_EQ(*entry.time_to_recovery_seconds, 1.5);
   ASSERT_TRUE(entry.time_to_detect_seconds);
   EXPECT_DOUBLE_EQ(*entry.time_to_detect_seconds, 3);
+  EXPECT_EQ(entry.detected_by, "ratio");
+  EXPECT_EQ(entry.detected_by_kind, "steady_state");
   EXPECT_EQ(entry.report_dir, dir.path() + "/report");
   ASSERT_EQ(entry.slo_worst.size(), 1u);
   EXPECT_DOUBLE_EQ(entry.slo_worst[0].worst, 0.8);

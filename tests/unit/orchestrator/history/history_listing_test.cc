@@ -45,6 +45,15 @@ TEST(HistoryListing, TextIsOneLinePerRunWithoutControlCharacters) {
   EXPECT_LT(text.find("kill-2"), text.find("kill-1"));  // newest first, as given
 }
 
+TEST(HistoryListing, JsonNamesTheCheckThatDetectedTheFault) {
+  auto runs = two_runs();
+  runs[0].time_to_detect_seconds = 2;
+  runs[0].detected_by = "ratio vs control";
+  runs[0].detected_by_kind = "compare";
+  const auto json = history_to_json(runs);
+  EXPECT_EQ(json["runs"][0]["detected_by"], (nlohmann::json{{"name", "ratio vs control"}, {"kind", "compare"}}));
+}
+
 TEST(HistoryListing, TextSaysWhenThereAreNoRuns) {
   EXPECT_EQ(format_history_text({}), "no runs recorded\n");
 }
@@ -65,6 +74,7 @@ TEST(HistoryListing, JsonHasEveryColumnAndNullForWhatWasNotMeasured) {
   EXPECT_EQ(run["faults"][0]["kind"], "process.kill");
   EXPECT_EQ(run["faults"][0]["node"], "n1");
   EXPECT_TRUE(run["faults"][0]["reverted_at"].is_string());
+  EXPECT_TRUE(run["detected_by"].is_null());  // nothing detected: null, not {"name": ""}
   EXPECT_TRUE(json["runs"][1]["time_to_recovery_seconds"].is_null());
   EXPECT_EQ(history_to_json({}).dump(), R"({"runs":[]})");
 }

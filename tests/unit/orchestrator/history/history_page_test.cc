@@ -94,6 +94,16 @@ TEST(HistoryPage, ShowsAtMostTheCapOfRunsPerExperimentAndSaysSo) {
   EXPECT_THAT(delay, Not(HasSubstr("delay-0")));
 }
 
+TEST(HistoryPage, NamesTheCheckThatDetectedTheFaultEscaped) {
+  auto entries = page_runs();
+  entries[0].time_to_detect_seconds = 2;
+  entries[0].detected_by = "ratio <vs> control";
+  entries[0].detected_by_kind = "compare";
+  const std::string page = render_history_page(entries, {"/h.sqlite", kPageT0, 200});
+  EXPECT_THAT(page, HasSubstr("<span class=\"detected-by\">by ratio &lt;vs&gt; control (compare)</span>"));
+  EXPECT_EQ(history_count(page, "class=\"detected-by\""), 1u);
+}
+
 TEST(HistoryPage, EmptyHistorySaysSo) {
   const std::string page = render_history_page({}, {"/h.sqlite", kPageT0, 200});
   EXPECT_THAT(page, HasSubstr("No runs recorded yet."));

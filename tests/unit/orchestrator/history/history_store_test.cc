@@ -127,6 +127,77 @@ TEST(HistoryStore, RecordsAndListsEveryField) {
   EXPECT_EQ(back.leftovers, run.leftovers);
 }
 
+TEST(HistoryStore, RecordsWhichCheckDetectedTheFault) {
+  testing::TempDir dir;
+  auto store = open_history_store(dir.path() + "/history.sqlite");
+  ASSERT_TRUE(store.ok()) << store.status().message();
+  HistoryEntry run = store_entry("detected-1", "pause", kStoreT0);
+  run.time_to_detect_seconds = 2.5;
+  run.detected_by = "publish ratio vs control";
+  run.detected_by_kind = "compare";
+  ASSERT_TRUE((*store)->record(run).ok());
+  auto listed = (*store)->list({});
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().detected_by, "publish ratio vs control");
+  EXPECT_EQ(listed->front().detected_by_kind, "compare");
+}
+
+// The first schema, as chaosctl wrote it before detected_by existed.
+constexpr const char* kSchemaVersion1 = R"sql(
+CREATE TABLE runs (id INTEGER PRIMARY KEY, experiment_id TEXT NOT NULL UNIQUE, title TEXT NOT NULL,
+  file_path TEXT NOT NULL, file_sha256 TEXT NOT NULL, started_at REAL NOT NULL, finished_at REAL NOT NULL,
+  verdict TEXT NOT NULL, exit_code INTEGER NOT NULL, reason TEXT NOT NULL, time_to_recovery_seconds REAL,
+  time_to_detect_seconds REAL, report_dir TEXT NOT NULL, leftovers_json TEXT NOT NULL);
+CREATE TABLE slo_worst (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, position INTEGER NOT NULL,
+  name TEXT NOT NULL, query TEXT NOT NULL, comparator TEXT NOT NULL, threshold REAL NOT NULL, worst REAL NOT NULL,
+  held INTEGER NOT NULL, PRIMARY KEY (run_id, position));
+CREATE TABLE faults (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, position INTEGER NOT NULL,
+  step TEXT NOT NULL, kind TEXT NOT NULL, node TEXT NOT NULL, agent TEXT NOT NULL, fault_id TEXT NOT NULL,
+  applied_at REAL NOT NULL, reverted_at REAL, revert_reason TEXT NOT NULL, ended_early INTEGER NOT NULL,
+  PRIMARY KEY (run_id, position));
+INSERT INTO runs VALUES (1, 'old-1', 'kill one broker', '/e/kill.toml', '', 1795000000, 1795000060, 'held', 0,
+  'every check held', 4.5, 1.5, '', '[]');
+PRAGMA user_version = 1;
+)sql";
+
+// After an upgrade, `chaosctl history` reads an older file without writing
+// it, and the next recording migrates it keeping every run.
+TEST(HistoryStore, VersionOneFileIsReadAsItIsAndMigratedByTheNextRecording) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/history.sqlite";
+  raw_sql(path, kSchemaVersion1);
+  ASSERT_EQ(raw_user_version(path), 1);
+  {
+    auto reader = open_history_store(path, {HistoryOpenMode::kExisting});
+    ASSERT_TRUE(reader.ok()) << reader.status().message();
+    auto listed = (*reader)->list({});
+    ASSERT_TRUE(listed.ok()) << listed.status().message();
+    ASSERT_EQ(listed->size(), 1u);
+    EXPECT_EQ(listed->front().experiment_id, "old-1");
+    ASSERT_TRUE(listed->front().time_to_detect_seconds);
+    EXPECT_DOUBLE_EQ(*listed->front().time_to_detect_seconds, 1.5);
+    EXPECT_EQ(listed->front().detected_by, "");
+  }
+  EXPECT_EQ(raw_user_version(path), 1);
+
+  auto writer = open_history_store(path);
+  ASSERT_TRUE(writer.ok()) << writer.status().message();
+  EXPECT_EQ(raw_user_version(path), kHistorySchemaVersion);
+  HistoryEntry run = store_entry("new-1", "kill one broker", kStoreT0 + 100);
+  run.time_to_detect_seconds = 2;
+  run.detected_by = "ratio";
+  run.detected_by_kind = "steady_state";
+  ASSERT_TRUE((*writer)->record(run).ok());
+  auto listed = (*writer)->list({});
+  ASSERT_TRUE(listed.ok()) << listed.status().message();
+  ASSERT_EQ(listed->size(), 2u);
+  EXPECT_EQ((*listed)[0].experiment_id, "new-1");
+  EXPECT_EQ((*listed)[0].detected_by, "ratio");
+  EXPECT_EQ((*listed)[1].experiment_id, "old-1");
+  EXPECT_EQ((*listed)[1].detected_by, "");
+}
+
 TEST(HistoryStore, NewFileCarriesTheSchemaVersion) {
   testing::TempDir dir;
   const std::string path = dir.path() + "/history.sqlite";

@@ -128,6 +128,14 @@ TEST(ParseReport, ErrorsNameTheField) {
             "verdict.detected_by: expected an object (name, kind) or null");
   journal["verdict"]["detected_by"] = nullptr;
   EXPECT_TRUE(parse_report(journal).ok());
+  journal["verdict"]["first_violation"] = "ratio";
+  EXPECT_EQ(parse_report(journal).status().message(), "verdict.first_violation: expected an object or null");
+  journal["verdict"]["first_violation"] = nullptr;
+  EXPECT_TRUE(parse_report(journal).ok());
+  journal["experiment"]["finding"] = json::array();
+  EXPECT_EQ(parse_report(journal).status().message(), "experiment.finding: expected an object or null");
+  journal["experiment"]["finding"] = nullptr;
+  EXPECT_TRUE(parse_report(journal).ok());
   EXPECT_FALSE(parse_report(json::array()).ok());
 }
 
