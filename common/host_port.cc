@@ -17,6 +17,10 @@ StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address
   const bool in_brackets = host.size() > 2 && host.front() == '[' && host.back() == ']';
   if (in_brackets) host = host.substr(1, host.size() - 2);
   if (bracketed != nullptr) *bracketed = in_brackets;
+  if (!in_brackets && host.find(':') != std::string::npos) {
+    return invalid_argument(what + ": IPv6 address in '" + address + "' must be in brackets, as [" + host + "]:" +
+                            address.substr(colon + 1) + " (without them the last ':' can be read as part of it)");
+  }
   const std::string port_text = address.substr(colon + 1);
   int port = 0;
   for (char c : port_text) {
@@ -56,10 +60,6 @@ StatusOr<std::string> canonical_host_port(const std::string& address, const std:
   if (!parsed.ok()) return parsed.status();
   std::string host = parsed->first;
   const std::string port = ":" + std::to_string(parsed->second);
-  if (!bracketed && host.find(':') != std::string::npos) {
-    return invalid_argument(what + ": IPv6 address in '" + address + "' must be in brackets, as [" + host + "]:" +
-                            std::to_string(parsed->second) + " (without them the last ':' can be read as part of it)");
-  }
   if (bracketed) {
     const auto percent = host.find('%');
     const std::string literal = host_port_ip_literal(host.substr(0, percent));

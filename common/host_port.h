@@ -10,7 +10,9 @@
 namespace chaos {
 
 // Splits at the last ':' and strips brackets from an IPv6 host; `bracketed`,
-// when given, says whether the host was written in brackets. Port 0 is
+// when given, says whether the host was written in brackets. An IPv6 host
+// without brackets is an error ("fd00::7:9701": is 9701 the port or part of
+// the address?). Port 0 is
 // accepted ("any free port" for listeners). `what` names the flag or field in
 // the error message.
 StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what,

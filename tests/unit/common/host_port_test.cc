@@ -15,8 +15,12 @@ TEST(SplitHostPort, ParsesAndExplainsErrors) {
   EXPECT_FALSE(split_host_port(":80", "x").ok());
   EXPECT_EQ(split_host_port("h:99999", "x").status().message(), "x: port 99999 is out of range");
   EXPECT_EQ(split_host_port("h:12a", "x").status().message(), "x: port '12a' is not a number");
-  bool bracketed = true;
-  ASSERT_TRUE(split_host_port("fd00::7:9701", "x", &bracketed).ok());
+  EXPECT_EQ(split_host_port("fd00::7:9701", "--listen").status().message(),
+            "--listen: IPv6 address in 'fd00::7:9701' must be in brackets, as [fd00::7]:9701 (without them the "
+            "last ':' can be read as part of it)");
+  EXPECT_FALSE(split_host_port("::1:0", "x").ok());
+  bool bracketed = false;
+  ASSERT_TRUE(split_host_port("localhost:80", "x", &bracketed).ok());
   EXPECT_FALSE(bracketed);
   ASSERT_TRUE(split_host_port("[fd00::7]:9701", "x", &bracketed).ok());
   EXPECT_TRUE(bracketed);
