@@ -35,6 +35,11 @@ AgentMetrics::AgentMetrics(metrics::Registry& registry, std::string node_name)
       audit_events_(registry.counter("chaos_agent_audit_events_total",
                                      "Entries written to the audit log, by RPC and result (ok or the gRPC code).",
                                      {"rpc", "result"})),
+      audit_records_lost_(registry.counter("chaos_agent_audit_records_lost_total",
+                                           "Calls whose audit record is not in the audit log (the write failed, "
+                                           "e.g. a full disk, or the record could not be built); the call's "
+                                           "answer stood.",
+                                           {"rpc"})),
       effect_checks_(registry.counter("chaos_agent_effect_checks_total",
                                       "Effect checks read back from the system, by kind, check (live after "
                                       "inject, gone after revert) and result (verified, armed, failed).",
@@ -66,6 +71,8 @@ AgentMetrics::AgentMetrics(metrics::Registry& registry, std::string node_name)
 void AgentMetrics::audit_event(const std::string& rpc, const std::string& result) {
   audit_events_.with({rpc, result}).inc();
 }
+
+void AgentMetrics::audit_record_lost(const std::string& rpc) { audit_records_lost_.with({rpc}).inc(); }
 
 void AgentMetrics::declare_kind(const std::string& kind) {
   active_.with({kind});

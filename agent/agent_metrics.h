@@ -48,6 +48,8 @@ class AgentMetrics {
   void tick_completed(double unix_seconds);
   // One audit log entry: rpc ("Inject") and result ("ok", "unauthenticated").
   void audit_event(const std::string& rpc, const std::string& result);
+  // An audit record that is not in the log (write failed, or not built).
+  void audit_record_lost(const std::string& rpc);
   // An effect check: check "live" or "gone", result "verified", "armed"
   // (in place, nothing impaired yet) or "failed".
   void effect_check(const std::string& kind, const std::string& check, const std::string& result);
@@ -74,6 +76,7 @@ class AgentMetrics {
   metrics::GaugeFamily& last_tick_;
   metrics::GaugeFamily& live_;
   metrics::CounterFamily& audit_events_;
+  metrics::CounterFamily& audit_records_lost_;
   metrics::CounterFamily& effect_checks_;
   metrics::HistogramFamily& time_to_effect_;
   metrics::HistogramFamily& time_to_gone_;

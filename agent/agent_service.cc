@@ -109,6 +109,10 @@ void AgentService::audit(const grpc::ServerContext* context, const char* rpc,
     std::fprintf(stderr, "chaos-agent: warning: cannot audit %s\n", rpc);
   }
   ++audit_failures_;
+  try {
+    security_.audit->lost(rpc);
+  } catch (...) {  // counting needs memory too; audit_failures() still has it
+  }
 }
 
 template <typename Handler>

@@ -276,9 +276,10 @@ int main(int argc, char** argv) {
     return fail(started.message());
   }
 
-  AuditTrail audit(*security->audit_file, [&agent_metrics](const std::string& rpc, const std::string& result) {
-    agent_metrics.audit_event(rpc, result);
-  });
+  AuditTrail audit(
+      *security->audit_file,
+      [&agent_metrics](const std::string& rpc, const std::string& result) { agent_metrics.audit_event(rpc, result); },
+      [&agent_metrics](const std::string& rpc) { agent_metrics.audit_record_lost(rpc); });
   AgentService service(registry,
                        {config->node_name, config->labels, relevant_capabilities(effective_capability_mask())},
                        {security->authenticator.get(), &audit});

@@ -136,7 +136,7 @@ std::shared_ptr<FileAuditSink::File> FileAuditSink::rotate_locked() {
   return old;
 }
 
-void FileAuditSink::record(const AuditRecord& record) {
+bool FileAuditSink::record(const AuditRecord& record) {
   const std::string line = audit_line(record) + "\n";
   std::unique_lock lock(mutex_);
   std::shared_ptr<File> to_sync;
@@ -161,6 +161,7 @@ void FileAuditSink::record(const AuditRecord& record) {
   }
   lock.unlock();
   if (to_sync != nullptr) sync_file(to_sync);
+  return written == static_cast<ssize_t>(line.size());
 }
 
 bool FileAuditSink::start_flusher_locked() {

@@ -35,7 +35,8 @@ std::string audit_line(const AuditRecord& record);
 class AuditSink {
  public:
   virtual ~AuditSink() = default;
-  virtual void record(const AuditRecord& record) = 0;
+  // false: the record is not (wholly) in the log, e.g. the disk is full.
+  virtual bool record(const AuditRecord& record) = 0;
 };
 
 // Appends to a file (created 0600). Each record is written (one write(),
@@ -61,7 +62,7 @@ class FileAuditSink final : public AuditSink {
   FileAuditSink(const FileAuditSink&) = delete;
   FileAuditSink& operator=(const FileAuditSink&) = delete;
 
-  void record(const AuditRecord& record) override;
+  bool record(const AuditRecord& record) override;
   // fdatasync now if anything is unflushed (the destructor's last step).
   void flush();
   // Completed fdatasyncs of the group commit, for tests and benches.
@@ -93,19 +94,30 @@ class FileAuditSink final : public AuditSink {
   std::thread flusher_;
 };
 
-// Forwards to a sink and counts each event (rpc, result) for metrics.
+// Forwards to a sink and counts, for metrics, each record written (rpc,
+// result) and each one lost (rpc): not written by the sink, or, through
+// lost(), one its caller could not even build.
 class AuditTrail {
  public:
   using Counter = std::function<void(const std::string& rpc, const std::string& result)>;
-  AuditTrail(AuditSink& sink, Counter count) : sink_(sink), count_(std::move(count)) {}
+  using LostCounter = std::function<void(const std::string& rpc)>;
+  AuditTrail(AuditSink& sink, Counter count, LostCounter count_lost = {})
+      : sink_(sink), count_(std::move(count)), count_lost_(std::move(count_lost)) {}
   void record(const AuditRecord& record) {
-    sink_.record(record);
-    if (count_) count_(record.rpc, record.result);
+    if (!sink_.record(record)) {
+      lost(record.rpc);
+    } else if (count_) {
+      count_(record.rpc, record.result);
+    }
+  }
+  void lost(const std::string& rpc) {
+    if (count_lost_) count_lost_(rpc);
   }
 
  private:
   AuditSink& sink_;
   Counter count_;
+  LostCounter count_lost_;
 };
 
 }  // namespace chaos::agent

@@ -1,10 +1,12 @@
 // The agent's security edge without a network: loopback decisions, the
 // bearer token, audit lines and file, capability requirements, TLS config.
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -340,13 +342,48 @@ TEST(AuditLogTest, RequestSummaryIsBoundedWhileBuilt) {
 TEST(AuditLogTest, TrailCountsEachEvent) {
   struct Memory : AuditSink {
     std::vector<AuditRecord> records;
-    void record(const AuditRecord& record) override { records.push_back(record); }
+    bool record(const AuditRecord& record) override {
+      records.push_back(record);
+      return true;
+    }
   } memory;
   std::vector<std::string> counted;
   AuditTrail trail(memory, [&](const std::string& rpc, const std::string& result) { counted.push_back(rpc + "/" + result); });
   trail.record(sample_record());
   ASSERT_EQ(memory.records.size(), 1u);
   EXPECT_EQ(counted, std::vector<std::string>{"Inject/ok"});
+}
+
+// A file that cannot grow (as on a full disk; here the file size limit,
+// which needs no root): record() says the line is not wholly in the log,
+// and the trail counts it as lost instead of as an event.
+TEST(AuditLogTest, AFailedWriteIsReportedAndCountedLost) {
+  const fs::path dir = temp_dir("audit-full");
+  auto sink = FileAuditSink::open((dir / "audit.log").string(), FileAuditSink::kDefaultMaxBytes,
+                                  std::chrono::hours(1));
+  ASSERT_TRUE(sink.ok()) << sink.status().message();
+  std::vector<std::string> counted;
+  std::vector<std::string> lost;
+  AuditTrail trail(
+      **sink, [&](const std::string& rpc, const std::string& result) { counted.push_back(rpc + "/" + result); },
+      [&](const std::string& rpc) { lost.push_back(rpc); });
+  rlimit before{};
+  ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &before), 0);
+  const auto previous_handler = std::signal(SIGXFSZ, SIG_IGN);
+  rlimit small = before;
+  small.rlim_cur = 16;  // a record is longer: a short write
+  ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
+  const bool written = (*sink)->record(sample_record());
+  trail.record(sample_record());
+  ::setrlimit(RLIMIT_FSIZE, &before);
+  std::signal(SIGXFSZ, previous_handler);
+  EXPECT_FALSE(written);
+  EXPECT_TRUE(counted.empty());
+  EXPECT_EQ(lost, std::vector<std::string>{"Inject"});
+  trail.record(sample_record());  // the limit is back: written and counted
+  EXPECT_EQ(counted, std::vector<std::string>{"Inject/ok"});
+  sink->reset();
+  fs::remove_all(dir);
 }
 
 TEST(OsCapabilitiesTest, MissingAreTheNeededOnesTheMaskLacks) {

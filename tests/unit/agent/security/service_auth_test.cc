@@ -21,9 +21,12 @@ constexpr const char* kToken = "unit-test-token-0123456789";
 struct MemorySink : AuditSink {
   std::vector<AuditRecord> records;
   bool fail = false;  // throws, as on bad_alloc
-  void record(const AuditRecord& record) override {
+  bool full = false;  // not written, as on a full disk
+  bool record(const AuditRecord& record) override {
     if (fail) throw std::bad_alloc();
+    if (full) return false;
     records.push_back(record);
+    return true;
   }
 };
 
@@ -86,7 +89,8 @@ class ServiceAuthTest : public ::testing::Test {
   std::shared_ptr<testing::FakeKindState> kind_state_ = std::make_shared<testing::FakeKindState>();
   RequestAuthenticator authenticator_{std::string(kToken)};
   MemorySink sink_;
-  AuditTrail trail_{sink_, [this](const std::string& rpc, const std::string& result) { metrics_.audit_event(rpc, result); }};
+  AuditTrail trail_{sink_, [this](const std::string& rpc, const std::string& result) { metrics_.audit_event(rpc, result); },
+                    [this](const std::string& rpc) { metrics_.audit_record_lost(rpc); }};
   std::unique_ptr<FileFaultJournal> journal_;
   std::unique_ptr<FaultRegistry> registry_;
   std::unique_ptr<AgentService> service_;
@@ -134,6 +138,18 @@ TEST_F(ServiceAuthTest, AnAuditThatThrowsLeavesTheAnswerAndIsCounted) {
   EXPECT_EQ(inject(delay(30), "").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(service_->audit_failures(), 2u);
   EXPECT_EQ(kind_state_->applied.size(), 1u);
+  EXPECT_NE(metric_text().find("chaos_agent_audit_records_lost_total{rpc=\"Inject\"} 2"), std::string::npos)
+      << metric_text();
+}
+
+// A record the sink could not write (a full disk) leaves the answer too,
+// and is counted as lost, not as an event in the log.
+TEST_F(ServiceAuthTest, ARecordTheSinkCannotWriteIsCountedLost) {
+  sink_.full = true;
+  ASSERT_TRUE(inject(delay(30), std::string("Bearer ") + kToken).ok());
+  EXPECT_NE(metric_text().find("chaos_agent_audit_records_lost_total{rpc=\"Inject\"} 1"), std::string::npos)
+      << metric_text();
+  EXPECT_EQ(metric_text().find("chaos_agent_audit_events_total{rpc=\"Inject\""), std::string::npos);
 }
 
 }  // namespace
