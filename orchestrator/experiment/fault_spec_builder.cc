@@ -7,6 +7,7 @@
 #include <map>
 
 #include "agent/targets/container_selector_checks.h"  // the agent's own checks
+#include "orchestrator/experiment/byte_size.h"
 #include "orchestrator/experiment/disk_fill_params.h"
 #include "orchestrator/experiment/param_reader.h"
 #include "orchestrator/experiment/proxy_fault_spec_builders.h"
@@ -212,25 +213,15 @@ Status build_stress_cpu(ParamReader& in, v1::FaultSpec& spec) {
   return read_optional_process_target(in, stress);
 }
 
-// "256MiB", "1.5GiB", "4096" (bytes); binary units only, so a size never
-// means two things.
+// "256MiB", "1.5GiB", "4096" (bytes), up to 1TiB; binary units only, so
+// "MB" is never taken for a MiB.
 StatusOr<std::optional<uint64_t>> read_memory_size(ParamReader& in, const std::string& name) {
   CHAOS_ASSIGN_OR_RETURN(auto text, in.text(name));
   if (!text) return std::optional<uint64_t>{};
-  static const std::pair<const char*, uint64_t> kSizeUnits[] = {
-      {"TiB", 1ULL << 40}, {"GiB", 1ULL << 30}, {"MiB", 1ULL << 20}, {"KiB", 1ULL << 10}, {"B", 1}, {"", 1}};
-  for (const auto& [unit, factor] : kSizeUnits) {
-    const std::string suffix = unit;
-    if (text->size() <= suffix.size() || text->compare(text->size() - suffix.size(), suffix.size(), suffix) != 0) {
-      continue;
-    }
-    const std::string number = text->substr(0, text->size() - suffix.size());
-    char* end = nullptr;
-    const double value = std::strtod(number.c_str(), &end);
-    if (number.empty() || end != number.c_str() + number.size() || !(value > 0) || value * factor > 0x1p40) break;
-    return std::optional<uint64_t>{static_cast<uint64_t>(value * static_cast<double>(factor))};
-  }
-  return in.error(name, "must be a size up to 1TiB such as \"256MiB\", \"2GiB\" or a number of bytes");
+  auto bytes = parse_byte_size(*text, 1ULL << 40, ByteUnits::kBinaryOnly);
+  if (!bytes.ok()) return in.error(name, bytes.status().message());
+  if (*bytes == 0) return in.error(name, "must be above 0");
+  return std::optional<uint64_t>{*bytes};
 }
 
 Status build_stress_memory(ParamReader& in, v1::FaultSpec& spec) {

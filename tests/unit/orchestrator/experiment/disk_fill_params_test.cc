@@ -13,21 +13,6 @@ ParamMap disk_fill_cli(const std::vector<std::string>& assignments) {
   return params;
 }
 
-TEST(DiskFillParams, ByteSizesTakeDecimalAndBinaryUnits) {
-  EXPECT_EQ(*parse_byte_size("1048576", 1ULL << 60), 1048576u);
-  EXPECT_EQ(*parse_byte_size("10MiB", 1ULL << 60), 10u << 20);
-  EXPECT_EQ(*parse_byte_size("10 mib", 1ULL << 60), 10u << 20);
-  EXPECT_EQ(*parse_byte_size("1.5GB", 1ULL << 60), 1'500'000'000u);
-  EXPECT_EQ(*parse_byte_size("0", 1ULL << 60), 0u);
-  EXPECT_EQ(*parse_byte_size("512B", 1ULL << 60), 512u);
-  EXPECT_EQ(parse_byte_size("10XB", 1ULL << 60).status().message(),
-            "'10XB': unknown unit 'XB' (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)");
-  EXPECT_FALSE(parse_byte_size("-1", 1ULL << 60).ok());
-  EXPECT_FALSE(parse_byte_size("MiB", 1ULL << 60).ok());
-  EXPECT_FALSE(parse_byte_size("1.5B", 1ULL << 60).ok());
-  EXPECT_EQ(parse_byte_size("2KiB", 1024).status().message(), "'2KiB' is more than 1024 bytes");
-}
-
 TEST(DiskFillParams, BuildsPathAndExactlyOneLeave) {
   auto bytes = build_fault_spec("disk.fill", disk_fill_cli({"path=/run/lab/n1/jetstream", "leave_bytes=1MiB"}), "t");
   ASSERT_TRUE(bytes.ok()) << bytes.status().message();

@@ -167,9 +167,13 @@ TEST(FaultSpecBuilder, StressMemoryTakesASizeOrAPercent) {
   EXPECT_EQ(build_fault_spec("stress.memory", {}, "t").status().message(),
             "t: stress.memory param 'size': exactly one of size, percent is required");
   EXPECT_EQ(build_fault_spec("stress.memory", cli({"size=2TiB"}), "t").status().message(),
-            "--param size: stress.memory param 'size': must be a size up to 1TiB such as \"256MiB\", \"2GiB\" or a "
-            "number of bytes");
-  EXPECT_FALSE(build_fault_spec("stress.memory", cli({"size=12MB"}), "t").ok());
+            "--param size: stress.memory param 'size': '2TiB' is more than 1099511627776 bytes");
+  EXPECT_EQ(build_fault_spec("stress.memory", cli({"size=12MB"}), "t").status().message(),
+            "--param size: stress.memory param 'size': '12MB': MB is not taken here (it is read as powers of 1000 "
+            "elsewhere): use KiB, MiB, GiB, TiB or a number of bytes");
+  EXPECT_EQ(build_fault_spec("stress.memory", cli({"size=0MiB"}), "t").status().message(),
+            "--param size: stress.memory param 'size': must be above 0");
+  EXPECT_EQ(build_fault_spec("stress.memory", cli({"size=64 mib"}), "t")->stress_memory().bytes(), 64ULL << 20);
   EXPECT_FALSE(build_fault_spec("stress.memory", cli({"size=64MiB", "workers=17"}), "t").ok());
 }
 
