@@ -354,13 +354,25 @@ void FaultRegistry::activate_locked(Entry& entry, std::unique_ptr<LiveFault> liv
     entry.live = std::move(live);
   }
   entry.applied_at = clock_.wall_now();
-  entry.expires_at = clock_.steady_now() + entry.duration;  // bounded by validate_command
-  // verify_live() just read everything back; the next look is due later.
-  entry.next_observe = clock_.steady_now() + options_.observe_interval;
+  const SteadyTime now = clock_.steady_now();
+  entry.expires_at = now + entry.duration;  // bounded by validate_command
+  // verify_live() just read everything back; the next look is due later,
+  // and so is the first on_tick: the apply itself was this instant's work.
+  entry.next_observe = now + options_.observe_interval;
+  entry.next_tick = now + options_.tick_interval;
   entry.state = EntryState::kActive;
   metrics_.fault_started({entry.experiment_id, entry.kind, entry.id, entry.backend});
   changed_.notify_all();
-  wake_scheduler();  // its TTL and its on_ticks
+  wake_scheduler_for_locked(std::min(entry.expires_at, entry.next_tick));  // its TTL and its on_ticks
+}
+
+// Waking the watchdog is a thread hand-off (and a tick) per inject; while
+// another fault keeps it ticking, a new fault's first deadline is usually
+// no earlier than the wake it already plans, and the wake is skipped.
+void FaultRegistry::wake_scheduler_for_locked(SteadyTime due) {
+  if (due >= planned_wake_) return;
+  planned_wake_ = due;  // the woken watchdog's tick sets it again
+  wake_scheduler();
 }
 
 void FaultRegistry::abandon_locked(const EntryPtr& entry) {
@@ -629,6 +641,7 @@ SteadyTime FaultRegistry::tick() {
       ticking.emplace_back(entry, observe_due);
     }
     next = next_due_locked(now);
+    planned_wake_ = next;
   }
   for (const auto& entry : due) dispatch([this, entry] { finish_revert(entry); });
   for (const auto& [entry, observe_due] : ticking) {

@@ -187,6 +187,9 @@ class FaultRegistry {
   SteadyTime next_due_locked(SteadyTime now) const;
   // A deadline that may be earlier than what tick() last returned exists.
   void wake_scheduler() { clock_.wake_all(); }
+  // Wakes the scheduler only when `due` is earlier than the instant it
+  // already plans to wake at (what tick() last returned).
+  void wake_scheduler_for_locked(SteadyTime due);
   void run_on_tick(const EntryPtr& entry, SteadyTime now, bool observe_due);
   void record_observation_locked(Entry& entry, const FaultEffect& effect);
   void retire_locked(const EntryPtr& entry);
@@ -216,6 +219,9 @@ class FaultRegistry {
   std::deque<EntryPtr> ended_;             // most recent last
   std::map<std::string, std::string> request_ids_;  // request id -> fault id
   LeaseTable leases_;
+  // What tick() last returned: the watchdog wakes by then at the latest.
+  // max() until the first tick, so every deadline wakes it.
+  SteadyTime planned_wake_ = SteadyTime::max();
   bool shutting_down_ = false;
   int dispatched_ = 0;                     // tasks handed to the executor and not yet ended
 };

@@ -382,6 +382,7 @@ TEST_F(FaultRegistryTest, AFaultThatAbortsFromOnTickEndsWithItsReason) {
   auto fault = registry_->inject(command());
   ASSERT_TRUE(fault.ok());
   kind_->tick_status = aborted("target_gone: process 77 exited");
+  clock_.advance(100ms);  // the first on_tick: a tick interval after the apply
   registry_->tick();
   EXPECT_EQ(registry_->live_count(), 0u);
   EXPECT_EQ(kind_->reverted, std::vector<std::string>{fault->id()});
@@ -393,7 +394,9 @@ TEST_F(FaultRegistryTest, AFaultThatAbortsFromOnTickEndsWithItsReason) {
 TEST_F(FaultRegistryTest, AnOnTickErrorThatIsNotAbortedKeepsTheFault) {
   ASSERT_TRUE(registry_->inject(command()).ok());
   kind_->tick_status = internal_error("one kill missed");
+  clock_.advance(100ms);  // the first on_tick: a tick interval after the apply
   registry_->tick();
+  clock_.advance(100ms);
   registry_->tick();
   EXPECT_EQ(registry_->live_count(), 1u);
   EXPECT_EQ(std::count(log_.begin(), log_.end(), log_.front()), 1) << "a repeating error is logged once";

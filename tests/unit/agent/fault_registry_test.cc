@@ -240,16 +240,43 @@ TEST_F(FaultRegistryTest, FailedRevertIsRetriedAndKeepsTheJournalEntry) {
 TEST_F(FaultRegistryTest, OnTickRunsWhileLiveAndNeverAfterRevert) {
   auto fault = registry_->inject(command());
   ASSERT_TRUE(fault.ok());
+  registry_->tick();  // the apply was this instant's work: first on_tick a tick interval later
+  EXPECT_EQ(kind_->ticks, 0);
+  clock_.advance(100ms);  // the tick interval
   registry_->tick();
   registry_->tick();  // a wake at the same instant: on_tick is not due again
   EXPECT_EQ(kind_->ticks, 1);
-  clock_.advance(100ms);  // the tick interval
+  clock_.advance(100ms);
   registry_->tick();
   EXPECT_EQ(kind_->ticks, 2);
   ASSERT_TRUE(registry_->revert(fault->id()).ok());
   clock_.advance(100ms);
   registry_->tick();
   EXPECT_EQ(kind_->ticks, 2);
+}
+
+TEST_F(FaultRegistryTest, InjectWakesWatchdogOnlyForDeadlineEarlierThanPlanned) {
+  std::uint64_t ticket = clock_.wake_ticket();
+  auto first = registry_->inject(command());
+  ASSERT_TRUE(first.ok());
+  EXPECT_NE(clock_.wake_ticket(), ticket) << "no tick planned yet: the first fault wakes the watchdog";
+  EXPECT_EQ(registry_->tick(), clock_.steady_now() + 100ms);  // the first fault's first on_tick
+  clock_.advance(10ms);
+  ticket = clock_.wake_ticket();
+  auto second = registry_->inject(command());
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(clock_.wake_ticket(), ticket) << "its first on_tick is after the planned wake: no wake";
+  clock_.advance(90ms);
+  registry_->tick();
+  EXPECT_EQ(kind_->ticks, 1) << "the planned wake ticks the first fault";
+  clock_.advance(10ms);
+  registry_->tick();
+  EXPECT_EQ(kind_->ticks, 2) << "and the second one a tick interval after its inject";
+  ticket = clock_.wake_ticket();
+  InjectCommand short_one = command();
+  short_one.duration = 20ms;
+  ASSERT_TRUE(registry_->inject(short_one).ok());
+  EXPECT_NE(clock_.wake_ticket(), ticket) << "a TTL earlier than the planned wake wakes the watchdog";
 }
 
 TEST_F(FaultRegistryTest, JournalRecoveryRevertsLeftoversAndCountsThem) {
