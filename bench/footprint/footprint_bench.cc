@@ -169,7 +169,16 @@ nlohmann::json footprint_added(const nlohmann::json& from, const nlohmann::json&
   return added;
 }
 
-nlohmann::json run(const std::string& agent_binary, double idle_seconds, double seconds,
+// With --smaps-dir: the agent's /proc/<pid>/smaps at the end of a window,
+// to diff per mapping (what a step paged in, and where).
+void footprint_save_smaps(int pid, const std::string& smaps_dir, const std::string& window_name) {
+  if (smaps_dir.empty()) return;
+  std::filesystem::create_directories(smaps_dir);
+  std::ofstream(smaps_dir + "/" + window_name + ".smaps")
+      << std::ifstream("/proc/" + std::to_string(pid) + "/smaps").rdbuf();
+}
+
+nlohmann::json run(const std::string& agent_binary, double idle_seconds, double seconds, const std::string& smaps_dir,
                    chaos::testing::NetworkTestBed& bed) {
   const auto dir = std::filesystem::temp_directory_path() / ("chaos-bench-footprint-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
@@ -190,20 +199,24 @@ nlohmann::json run(const std::string& agent_binary, double idle_seconds, double 
   std::this_thread::sleep_for(std::chrono::seconds(1));  // past start-up work
   const auto first = ten_faults(bed.link_a_to_b(), bed.link_a_to_c(), sleepers[0]->pid(), sleepers[1]->pid());
   const auto second = ten_more_faults(bed.link_a_to_b(), sleepers[2]->pid(), sleepers[3]->pid());
-  const auto settled_window = [&] {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
-    return window(agent.pid(), seconds);
-  };
   nlohmann::json result;
-  result["idle"] = window(agent.pid(), idle_seconds);
+  const auto measure = [&](const std::string& name, double length) {
+    result[name] = window(agent.pid(), length);
+    footprint_save_smaps(agent.pid(), smaps_dir, name);
+  };
+  const auto settled = [&](const std::string& name) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    measure(name, seconds);
+  };
+  measure("idle", idle_seconds);
   result["live_faults"] = footprint_inject(*client, first);
-  result["faults"] = settled_window();
+  settled("faults");
   result["live_faults_20"] = result["live_faults"].get<int>() + footprint_inject(*client, second);
-  result["faults_20"] = settled_window();
+  settled("faults_20");
   if (!client->revert_all("").ok()) std::cerr << "footprint_bench: revert_all failed\n";
-  result["reverted"] = settled_window();
+  settled("reverted");
   result["live_faults_again"] = footprint_inject(*client, first);
-  result["faults_again"] = settled_window();
+  settled("faults_again");
   (void)client->revert_all("");
   agent.stop();
   std::filesystem::remove_all(dir);
@@ -229,10 +242,12 @@ int main(int argc, char** argv) {
   std::string agent_binary = "chaos-agent";
   double idle_seconds = 60;
   double seconds = 10;
+  std::string smaps_dir;
   CLI::App app{"chaos-agent RSS, threads and CPU, idle and with 10 live faults, in a namespace (root)"};
   app.add_option("--agent-binary", agent_binary, "chaos-agent to start")->capture_default_str();
   app.add_option("--idle-seconds", idle_seconds, "Length of the idle window")->capture_default_str();
   app.add_option("--seconds", seconds, "Length of the window with 10 live faults")->capture_default_str();
+  app.add_option("--smaps-dir", smaps_dir, "Save the agent's /proc/PID/smaps after each window here (NAME.smaps)");
   CLI11_PARSE(app, argc, argv);
   nlohmann::json result = {
       {"benchmark", "footprint"}, {"idle_window_seconds", idle_seconds}, {"window_seconds", seconds}};
@@ -249,7 +264,7 @@ int main(int argc, char** argv) {
     chaos::testing::UdpEchoServer echo_c(bed.c(), kEchoPort);
     // The agent (a child) and the gRPC client live in A from here on.
     chaos::testing::NamespaceEntry in_a(bed.a());
-    result.update(run(agent_binary, idle_seconds, seconds, bed));
+    result.update(run(agent_binary, idle_seconds, seconds, smaps_dir, bed));
   } catch (const std::exception& error) {
     result["skipped"] = std::string("failed: ") + error.what();
   }
