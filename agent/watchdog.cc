@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include "common/thread_name.h"
 
 namespace chaos::agent {
 
@@ -20,6 +21,7 @@ Watchdog::~Watchdog() { stop(); }
 void Watchdog::start() {
   exited_ = false;
   thread_ = std::thread([this] {
+    set_current_thread_name("chaos-watchdog");
     while (!stopping_) {
       // Taken before the tick looks at the registry: a wake sent while it
       // looks (an inject finishing meanwhile) still ends the sleep below.

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <exception>
+#include "common/thread_name.h"
 
 namespace chaos {
 
@@ -18,7 +19,10 @@ bool WorkerPool::submit(std::function<void()> task) {
   if (idle_ == 0 && threads_ < options_.max_threads) {
     // Detached, but counted: stop() waits until every worker has left work().
     try {
-      std::thread(&WorkerPool::work, this).detach();
+      std::thread([this] {
+        set_current_thread_name("chaos-pool");
+        work();
+      }).detach();
       ++threads_;
     } catch (const std::system_error&) {
       // Out of threads: the task waits for a running worker; with none at

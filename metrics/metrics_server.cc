@@ -7,6 +7,7 @@
 
 #include "common/worker_pool.h"
 #include "metrics/text_format.h"
+#include "common/thread_name.h"
 
 namespace chaos::metrics {
 namespace {
@@ -66,6 +67,7 @@ Status MetricsServer::start(const std::string& host, int port) {
     port_ = port;
   }
   thread_ = std::thread([this] {
+    set_current_thread_name("chaos-metrics");
     // /metrics is an observer: its failure must never end the process that
     // hosts it (the agent, with live faults to revert).
     try {

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "common/rfc3339.h"
+#include "common/thread_name.h"
 
 namespace chaos::agent {
 
@@ -169,7 +170,10 @@ bool FileAuditSink::start_flusher_locked() {
   // joining it here costs nothing.
   if (flusher_.joinable()) flusher_.join();
   try {
-    flusher_ = std::thread([this] { run_flusher(); });
+    flusher_ = std::thread([this] {
+      set_current_thread_name("chaos-audit");
+      run_flusher();
+    });
     flusher_running_ = true;
     return true;
   } catch (const std::system_error&) {

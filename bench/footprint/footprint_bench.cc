@@ -4,11 +4,18 @@
 // tick needs a long window to show it) and then with 10 live faults of
 // mixed kinds, under the same light probe traffic (UDP echoes A->B, 200/s)
 // in both windows. Prints one JSON object.
+//
+// The windows run in order: idle, 10 faults, 20 faults (a second set of 10
+// on other ports and victims), all reverted, the first 10 again. The first
+// 10 pay one-time costs (code paged back in after the start-up release,
+// gRPC and engine warm-up); 10 -> 20 and reverted -> 10 again show what
+// each further 10 cost. Every window lists the agent's threads by name.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <iostream>
 #include <thread>
 
@@ -55,6 +62,18 @@ Sample sample(int pid) {
   return result;
 }
 
+// /proc/<pid>/task/*/comm: the agent names its threads, gRPC names its own.
+std::map<std::string, int> footprint_thread_names(int pid) {
+  std::map<std::string, int> names;
+  std::error_code error;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", error)) {
+    std::string name;
+    std::getline(std::ifstream(task.path() / "comm"), name);
+    ++names[name];
+  }
+  return names;
+}
+
 nlohmann::json window(int pid, double seconds) {
   const Sample before = sample(pid);
   const auto start = std::chrono::steady_clock::now();
@@ -68,7 +87,8 @@ nlohmann::json window(int pid, double seconds) {
           {"hwm_mib", after.hwm_mib},
           {"rss_anon_mib", after.anon_mib},
           {"rss_file_mib", after.file_mib},
-          {"threads", after.threads}};
+          {"threads", after.threads},
+          {"thread_names", footprint_thread_names(pid)}};
 }
 
 v1::NetworkScope scope(const std::string& interface, int port = 0) {
@@ -104,15 +124,72 @@ std::vector<v1::FaultSpec> ten_faults(const std::string& ab, const std::string& 
   return specs;
 }
 
-nlohmann::json run(const std::string& agent_binary, double idle_seconds, double seconds,
+// Ten more of the same kinds, live beside the first ten: on A->B only, each
+// on its own ports (the first set holds A->C whole and A->B's 7007, 7100-7102).
+std::vector<v1::FaultSpec> ten_more_faults(const std::string& ab, int pid1, int pid2) {
+  std::vector<v1::FaultSpec> specs = ten_faults(ab, ab, pid1, pid2);
+  *specs[0].mutable_network_delay()->mutable_scope() = scope(ab, 7200);
+  *specs[1].mutable_network_delay()->mutable_scope() = scope(ab, 7201);
+  *specs[2].mutable_network_duplicate()->mutable_scope() = scope(ab, 7202);
+  *specs[3].mutable_network_reorder()->mutable_scope() = scope(ab, 7203);
+  *specs[4].mutable_network_loss()->mutable_scope() = scope(ab, 7204);
+  *specs[5].mutable_network_loss()->mutable_scope() = scope(ab, 7205);
+  specs[6].mutable_network_partition()->set_cidrs(0, "10.201.0.98/32");
+  *specs[7].mutable_network_bandwidth()->mutable_scope() = scope(ab, 7206);
+  return specs;
+}
+
+// Injects each spec; returns how many went live.
+int footprint_inject(orchestrator::AgentClient& client, const std::vector<v1::FaultSpec>& specs) {
+  int live = 0;
+  for (const auto& spec : specs) {
+    v1::InjectRequest request;
+    request.set_experiment_id("bench-footprint");
+    request.set_lease_id("bench-footprint");
+    orchestrator::set_proto_duration(std::chrono::seconds(300), request.mutable_lease_ttl());
+    orchestrator::set_proto_duration(std::chrono::seconds(300), request.mutable_duration());
+    *request.mutable_spec() = spec;
+    auto fault = client.inject(request);
+    if (fault.ok()) {
+      ++live;
+    } else {
+      std::cerr << "footprint_bench: inject: " << fault.status().to_string() << "\n";
+    }
+  }
+  return live;
+}
+
+// What a step added: RSS (all, anon, file) and threads between two windows.
+nlohmann::json footprint_added(const nlohmann::json& from, const nlohmann::json& to) {
+  nlohmann::json added;
+  for (const char* key : {"rss_mib", "rss_anon_mib", "rss_file_mib"}) {
+    added[key] = to[key].get<double>() - from[key].get<double>();
+  }
+  added["threads"] = to["threads"].get<int>() - from["threads"].get<int>();
+  return added;
+}
+
+// With --smaps-dir: the agent's /proc/<pid>/smaps at the end of a window,
+// to diff per mapping (what a step paged in, and where).
+void footprint_save_smaps(int pid, const std::string& smaps_dir, const std::string& window_name) {
+  if (smaps_dir.empty()) return;
+  std::filesystem::create_directories(smaps_dir);
+  std::ofstream(smaps_dir + "/" + window_name + ".smaps")
+      << std::ifstream("/proc/" + std::to_string(pid) + "/smaps").rdbuf();
+}
+
+nlohmann::json run(const std::string& agent_binary, double idle_seconds, double seconds, const std::string& smaps_dir,
                    chaos::testing::NetworkTestBed& bed) {
   const auto dir = std::filesystem::temp_directory_path() / ("chaos-bench-footprint-" + std::to_string(getpid()));
   std::filesystem::create_directories(dir);
   bench::ChildProcess agent({agent_binary, "--listen", "127.0.0.1:23700", "--metrics-listen", "127.0.0.1:23701",
                              "--state-dir", (dir / "state").string(), "--node-name", "footprint"},
                             (dir / "agent.log").string());
-  bench::ChildProcess sleeper1({"sleep", "3600"}, (dir / "sleep1.log").string());
-  bench::ChildProcess sleeper2({"sleep", "3600"}, (dir / "sleep2.log").string());
+  std::vector<std::unique_ptr<bench::ChildProcess>> sleepers;
+  for (int i = 0; i < 4; ++i) {
+    sleepers.push_back(std::make_unique<bench::ChildProcess>(
+        std::vector<std::string>{"sleep", "3600"}, (dir / ("sleep" + std::to_string(i) + ".log")).string()));
+  }
   orchestrator::GrpcAgentClientFactory factory(std::chrono::seconds(10));
   auto client = factory.connect("127.0.0.1:23700");
   for (int attempt = 0; !client->capabilities().ok(); ++attempt) {
@@ -120,26 +197,26 @@ nlohmann::json run(const std::string& agent_binary, double idle_seconds, double 
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));  // past start-up work
+  const auto first = ten_faults(bed.link_a_to_b(), bed.link_a_to_c(), sleepers[0]->pid(), sleepers[1]->pid());
+  const auto second = ten_more_faults(bed.link_a_to_b(), sleepers[2]->pid(), sleepers[3]->pid());
   nlohmann::json result;
-  result["idle"] = window(agent.pid(), idle_seconds);
-  int live = 0;
-  for (const auto& spec : ten_faults(bed.link_a_to_b(), bed.link_a_to_c(), sleeper1.pid(), sleeper2.pid())) {
-    v1::InjectRequest request;
-    request.set_experiment_id("bench-footprint");
-    request.set_lease_id("bench-footprint");
-    orchestrator::set_proto_duration(std::chrono::seconds(300), request.mutable_lease_ttl());
-    orchestrator::set_proto_duration(std::chrono::seconds(300), request.mutable_duration());
-    *request.mutable_spec() = spec;
-    auto fault = client->inject(request);
-    if (fault.ok()) {
-      ++live;
-    } else {
-      std::cerr << "footprint_bench: inject: " << fault.status().to_string() << "\n";
-    }
-  }
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  result["faults"] = window(agent.pid(), seconds);
-  result["live_faults"] = live;
+  const auto measure = [&](const std::string& name, double length) {
+    result[name] = window(agent.pid(), length);
+    footprint_save_smaps(agent.pid(), smaps_dir, name);
+  };
+  const auto settled = [&](const std::string& name) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    measure(name, seconds);
+  };
+  measure("idle", idle_seconds);
+  result["live_faults"] = footprint_inject(*client, first);
+  settled("faults");
+  result["live_faults_20"] = result["live_faults"].get<int>() + footprint_inject(*client, second);
+  settled("faults_20");
+  if (!client->revert_all("").ok()) std::cerr << "footprint_bench: revert_all failed\n";
+  settled("reverted");
+  result["live_faults_again"] = footprint_inject(*client, first);
+  settled("faults_again");
   (void)client->revert_all("");
   agent.stop();
   std::filesystem::remove_all(dir);
@@ -148,8 +225,14 @@ nlohmann::json run(const std::string& agent_binary, double idle_seconds, double 
         bench::ratio(result["faults"][key].get<double>(), result["idle"][key].get<double>()));
   }
   // The goal is stated per 10 live faults: the difference, not the ratio.
+  // The first 10 include one-time costs; the further 10 and the 10 after a
+  // full revert show the steady cost.
   result["rss_mib_added_by_faults"] = result["faults"]["rss_mib"].get<double>() - result["idle"]["rss_mib"].get<double>();
   result["threads_added_by_faults"] = result["faults"]["threads"].get<int>() - result["idle"]["threads"].get<int>();
+  result["added_by_first_10"] = footprint_added(result["idle"], result["faults"]);
+  result["added_by_further_10"] = footprint_added(result["faults"], result["faults_20"]);
+  result["left_after_revert"] = footprint_added(result["idle"], result["reverted"]);
+  result["added_by_10_after_revert"] = footprint_added(result["reverted"], result["faults_again"]);
   return result;
 }
 
@@ -159,10 +242,12 @@ int main(int argc, char** argv) {
   std::string agent_binary = "chaos-agent";
   double idle_seconds = 60;
   double seconds = 10;
+  std::string smaps_dir;
   CLI::App app{"chaos-agent RSS, threads and CPU, idle and with 10 live faults, in a namespace (root)"};
   app.add_option("--agent-binary", agent_binary, "chaos-agent to start")->capture_default_str();
   app.add_option("--idle-seconds", idle_seconds, "Length of the idle window")->capture_default_str();
   app.add_option("--seconds", seconds, "Length of the window with 10 live faults")->capture_default_str();
+  app.add_option("--smaps-dir", smaps_dir, "Save the agent's /proc/PID/smaps after each window here (NAME.smaps)");
   CLI11_PARSE(app, argc, argv);
   nlohmann::json result = {
       {"benchmark", "footprint"}, {"idle_window_seconds", idle_seconds}, {"window_seconds", seconds}};
@@ -179,7 +264,7 @@ int main(int argc, char** argv) {
     chaos::testing::UdpEchoServer echo_c(bed.c(), kEchoPort);
     // The agent (a child) and the gRPC client live in A from here on.
     chaos::testing::NamespaceEntry in_a(bed.a());
-    result.update(run(agent_binary, idle_seconds, seconds, bed));
+    result.update(run(agent_binary, idle_seconds, seconds, smaps_dir, bed));
   } catch (const std::exception& error) {
     result["skipped"] = std::string("failed: ") + error.what();
   }

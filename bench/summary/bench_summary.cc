@@ -149,6 +149,20 @@ void network_md(std::ostream& md, const json& network) {
      << " ms, through the engine p50 " << at(added, {"engine_0ms_rtt_ms", "p50"}, 3) << " ms).\n\n";
 }
 
+// The first 10 faults pay one-time costs (code paged back in); each
+// further 10 show the steady cost. Both are reported, always.
+void footprint_steps_md(std::ostream& md, const json& footprint) {
+  md << "| step | RSS MiB | anon MiB | file MiB | threads |\n|---|---:|---:|---:|---:|\n";
+  for (const auto& [label, key] : {std::pair{"first 10 faults add", "added_by_first_10"},
+                                   std::pair{"further 10 (10 -> 20) add", "added_by_further_10"},
+                                   std::pair{"all reverted, above idle", "left_after_revert"},
+                                   std::pair{"10 again after the revert add", "added_by_10_after_revert"}}) {
+    md << "| " << label << " | " << at(footprint, {key, "rss_mib"}, 2) << " | " << at(footprint, {key, "rss_anon_mib"}, 2)
+       << " | " << at(footprint, {key, "rss_file_mib"}, 2) << " | " << at(footprint, {key, "threads"}, 0) << " |\n";
+  }
+  md << "\n";
+}
+
 void footprint_md(std::ostream& md, const json& footprint) {
   md << "## chaos-agent footprint\n\n";
   if (skipped(md, footprint)) return;
@@ -167,6 +181,7 @@ void footprint_md(std::ostream& md, const json& footprint) {
      << at(footprint, {"threads_added_by_faults"}, 0) << " | |\n"
      << "| ratio | " << at(footprint, {"rss_mib_ratio"}, 2) << " | | | | | "
      << at(footprint, {"cpu_percent_of_one_core_ratio"}, 2) << " |\n\n";
+  if (footprint.contains("added_by_further_10")) footprint_steps_md(md, footprint);
 }
 
 void soak_md(std::ostream& md, const json& soak) {

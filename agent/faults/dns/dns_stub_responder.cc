@@ -13,6 +13,7 @@
 #include "agent/faults/dns/in_network_namespace.h"
 #include "agent/faults/dns/loopback_listeners.h"
 #include "agent/targets/namespaces/namespace_handle.h"
+#include "common/thread_name.h"
 
 namespace chaos::agent::dns {
 
@@ -75,6 +76,7 @@ void DnsStubResponder::launch(const char* name, std::function<void()> body) {
   ++running_;
   try {
     threads_.emplace_back([this, name, body = std::move(body)] {
+      set_current_thread_name(std::string("chaos-dns-") + name);
       try {
         if (options_.network_namespace_fd >= 0) {
           if (Status entered = enter_network_namespace(options_.network_namespace_fd); !entered.ok()) {

@@ -25,6 +25,7 @@
 #include "agent/faults/proxy/socket_address.h"
 #include "agent/faults/proxy/splice_pipe.h"
 #include "agent/targets/namespaces/namespace_handle.h"
+#include "common/thread_name.h"
 
 namespace chaos::agent::proxy {
 
@@ -745,6 +746,7 @@ StatusOr<std::unique_ptr<ProxyEngine>> ProxyEngine::start(ProxyEngineOptions opt
       sigemptyset(&pipe_signal);
       sigaddset(&pipe_signal, SIGPIPE);
       pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+      set_current_thread_name("chaos-proxy");
       try {
         if (options.network_namespace_fd >= 0) {
           if (Status entered = enter_network_namespace(options.network_namespace_fd); !entered.ok()) {

@@ -3,6 +3,7 @@
 #include <time.h>
 
 #include <system_error>
+#include "common/thread_name.h"
 
 namespace chaos::agent::stress {
 
@@ -21,7 +22,10 @@ StatusOr<std::unique_ptr<CpuBurner>> CpuBurner::start(unsigned workers, double l
   burner->workers_.reserve(workers);
   for (unsigned i = 0; i < workers; ++i) {
     try {
-      burner->workers_.emplace_back([raw = burner.get()] { raw->work(); });
+      burner->workers_.emplace_back([raw = burner.get()] {
+        set_current_thread_name("chaos-cpu-burn");
+        raw->work();
+      });
     } catch (const std::system_error& error) {
       burner->stop();
       return resource_exhausted("stress.cpu: cannot start worker " + std::to_string(i + 1) + " of " +

@@ -22,6 +22,7 @@
 #include "agent/faults/network/engine/wake_up_latency.h"
 #include "agent/targets/namespaces/namespace_handle.h"
 #include "common/unique_fd.h"
+#include "common/thread_name.h"
 
 namespace chaos::agent::network {
 
@@ -159,7 +160,10 @@ StatusOr<std::unique_ptr<NfqueueEngine>> NfqueueEngine::start(const EngineOption
   }
   if (!io.ok()) return io.status();
   engine->io_ = std::move(io).value();
-  engine->thread_ = std::thread([raw = engine.get()] { raw->run(); });
+  engine->thread_ = std::thread([raw = engine.get(), name = "chaos-nfq-" + std::to_string(options.queue_number)] {
+    set_current_thread_name(name);
+    raw->run();
+  });
   return engine;
 }
 

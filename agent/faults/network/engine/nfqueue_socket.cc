@@ -106,8 +106,8 @@ StatusOr<std::unique_ptr<NfqueueSocket>> NfqueueSocket::open(const QueueConfig& 
 }
 
 NfqueueSocket::NfqueueSocket(mnl_socket* socket, const QueueConfig& config)
-    : socket_(socket), config_(config), receive_buffer_(kReceiveBufferBytes),
-      verdict_buffer_(kVerdictBufferBytes) {}
+    : socket_(socket), config_(config), receive_buffer_(std::make_unique_for_overwrite<char[]>(kReceiveBufferBytes)),
+      verdict_buffer_(std::make_unique_for_overwrite<char[]>(kVerdictBufferBytes)) {}
 
 NfqueueSocket::~NfqueueSocket() {
   // Unbinding hands every packet still queued back to the kernel's default
@@ -187,23 +187,23 @@ Status NfqueueSocket::send_config(std::uint8_t command, bool with_params) {
 Status NfqueueSocket::receive_pending(const std::function<void(const QueuedPacket&)>& on_packet) {
   CallbackState state{&on_packet};
   for (int reads = 0; reads < kMaxReadsPerCall; ++reads) {
-    const ssize_t received = mnl_socket_recvfrom(socket_, receive_buffer_.data(), receive_buffer_.size());
+    const ssize_t received = mnl_socket_recvfrom(socket_, receive_buffer_.get(), kReceiveBufferBytes);
     if (received < 0) {
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return {};
       if (errno == ENOBUFS) continue;  // overrun: packets were accepted (fail-open)
       return unavailable(errno_text("cannot read NFQUEUE", config_.queue_number));
     }
-    mnl_cb_run(receive_buffer_.data(), static_cast<std::size_t>(received), 0, port_id_,
+    mnl_cb_run(receive_buffer_.get(), static_cast<std::size_t>(received), 0, port_id_,
                on_queue_message, &state);
   }
   return {};  // more may be waiting; poll() reports it again
 }
 
 Status NfqueueSocket::add_verdict(std::uint32_t packet_id, int verdict) {
-  if (verdict_bytes_ + 256 > verdict_buffer_.size()) {
+  if (verdict_bytes_ + 256 > kVerdictBufferBytes) {
     CHAOS_RETURN_IF_ERROR(flush_verdicts());
   }
-  nlmsghdr* message = nfq_nlmsg_put(verdict_buffer_.data() + verdict_bytes_, NFQNL_MSG_VERDICT,
+  nlmsghdr* message = nfq_nlmsg_put(verdict_buffer_.get() + verdict_bytes_, NFQNL_MSG_VERDICT,
                                     config_.queue_number);
   nfq_nlmsg_verdict_put(message, static_cast<int>(packet_id), verdict);
   verdict_bytes_ += MNL_ALIGN(message->nlmsg_len);
@@ -214,7 +214,7 @@ Status NfqueueSocket::flush_verdicts() {
   if (verdict_bytes_ == 0) return {};
   const auto bytes = verdict_bytes_;
   verdict_bytes_ = 0;
-  if (mnl_socket_sendto(socket_, verdict_buffer_.data(), bytes) < 0) {
+  if (mnl_socket_sendto(socket_, verdict_buffer_.get(), bytes) < 0) {
     return unavailable(errno_text("cannot send NFQUEUE verdicts", config_.queue_number));
   }
   return {};

@@ -83,8 +83,10 @@ class NfqueueSocket {
   mnl_socket* socket_;
   QueueConfig config_;
   std::uint32_t port_id_ = 0;
-  std::vector<char> receive_buffer_;
-  std::vector<char> verdict_buffer_;
+  // Allocated uninitialised: a page is resident only once a read or a
+  // verdict batch reaches it, and light traffic uses the first few.
+  std::unique_ptr<char[]> receive_buffer_;
+  std::unique_ptr<char[]> verdict_buffer_;
   std::size_t verdict_bytes_ = 0;
 };
 
