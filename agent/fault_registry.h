@@ -9,11 +9,12 @@
 // Time comes from the injected Clock: tick() is called by a watchdog thread
 // in the agent (watchdog.h), and directly by tests with a FakeClock. tick()
 // returns the next instant it has anything to do (a TTL, a lease expiry, a
-// revert retry, the next on_tick of a live fault), and whenever a new,
-// possibly earlier instant appears (an inject, a lease created or renewed,
-// a failed revert) the registry wakes the clock's sleepers
-// (Clock::wake_all), so a watchdog sleeping until the old instant looks
-// again at once.
+// revert retry, the next on_tick of a live fault). When a new instant
+// appears that is earlier than the wake already planned (an inject: its
+// first on_tick one tick interval after its apply, or its TTL), and always
+// for a lease created or renewed and a failed revert, the registry wakes the
+// clock's sleepers (Clock::wake_all), so a watchdog sleeping until the old
+// instant looks again at once.
 //
 // Threading: every public method is thread-safe. Faults are independent:
 // each one's apply, revert and on_tick are serialised by that fault's own
@@ -143,8 +144,9 @@ class FaultRegistry {
   // NOT_FOUND when the lease is unknown or expired (its faults are gone).
   StatusOr<LeaseRenewal> renew_lease(const std::string& lease_id, Duration ttl);
 
-  // TTLs, lease expiry, revert retries and LiveFault::on_tick (of every
-  // active fault, at every call). Returns when the next of these is due:
+  // TTLs, lease expiry, revert retries and LiveFault::on_tick (of each
+  // active fault whose next tick is due: one tick interval after its apply,
+  // then every tick interval). Returns when the next of these is due:
   // SteadyTime::max() when nothing is live and no lease is held.
   SteadyTime tick();
   // Refuses new injections and reverts every live fault (reason "shutdown").

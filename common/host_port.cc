@@ -18,8 +18,15 @@ StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address
   if (in_brackets) host = host.substr(1, host.size() - 2);
   if (bracketed != nullptr) *bracketed = in_brackets;
   if (!in_brackets && host.find(':') != std::string::npos) {
-    return invalid_argument(what + ": IPv6 address in '" + address + "' must be in brackets, as [" + host + "]:" +
-                            address.substr(colon + 1) + " (without them the last ':' can be read as part of it)");
+    const std::string tail = address.substr(colon + 1);
+    const bool tail_is_port = std::all_of(tail.begin(), tail.end(), [](char c) { return c >= '0' && c <= '9'; });
+    unsigned char v6[16];
+    const std::string address_part = host.substr(0, host.find('%'));  // "fe80::1%eth0": the zone aside
+    if (tail_is_port && inet_pton(AF_INET6, address_part.c_str(), v6) == 1) {
+      return invalid_argument(what + ": IPv6 address in '" + address + "' must be in brackets, as [" + host + "]:" +
+                              tail + " (without them the last ':' can be read as part of it)");
+    }
+    return invalid_argument(what + ": expected HOST:PORT or [IPV6]:PORT, got '" + address + "'");
   }
   const std::string port_text = address.substr(colon + 1);
   int port = 0;

@@ -23,8 +23,8 @@ StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address
 // an IPv6 zone kept after '%'), a host name in lower case without its
 // trailing dot, the port as a plain number. An error (naming `what`) for
 // anything else: no port, a port out of range, an empty host or one with
-// characters no host name has, an IPv6 address without brackets
-// ("fd00::7:9701" reads as a host without a port elsewhere), brackets
+// characters no host name has, an IPv6 address without brackets (as
+// split_host_port refuses), brackets
 // around anything but an IPv6 address, and digits and dots that are no
 // IPv4 address ("10.0.0.010": resolvers may read the 010 as octal).
 StatusOr<std::string> canonical_host_port(const std::string& address, const std::string& what);

@@ -132,20 +132,30 @@ std::shared_ptr<FileAuditSink::File> FileAuditSink::rotate_locked() {
   size_ = 0;
   rotate_at_ = max_bytes_;
   rotation_failing_ = false;
+  partial_line_ = false;  // the cut record stays in the old file
   if (!dirty_) return nullptr;
   dirty_ = false;
   return old;
 }
 
 bool FileAuditSink::record(const AuditRecord& record) {
-  const std::string line = audit_line(record) + "\n";
+  std::string line = audit_line(record) + "\n";
   std::unique_lock lock(mutex_);
   std::shared_ptr<File> to_sync;
   if (size_ > 0 && size_ + line.size() > rotate_at_) to_sync = rotate_locked();
+  // After a short write (a full disk) the file ends in a cut record: this
+  // one starts on a line of its own, so every whole record still parses.
+  if (partial_line_) line.insert(line.begin(), '\n');
   // O_APPEND makes one write() one record even with other writers.
   const ssize_t written = ::write(file_->fd, line.data(), line.size());
   if (written > 0) size_ += static_cast<std::size_t>(written);
-  if (written != static_cast<ssize_t>(line.size())) warn_audit("cannot append to", path_);
+  const bool whole = written == static_cast<ssize_t>(line.size());
+  if (whole) {
+    partial_line_ = false;
+  } else {
+    if (written > 0) partial_line_ = true;
+    warn_audit("cannot append to", path_);
+  }
   if (written > 0) {
     if (!dirty_) dirty_since_ = std::chrono::steady_clock::now();
     dirty_ = true;
@@ -162,7 +172,7 @@ bool FileAuditSink::record(const AuditRecord& record) {
   }
   lock.unlock();
   if (to_sync != nullptr) sync_file(to_sync);
-  return written == static_cast<ssize_t>(line.size());
+  return whole;
 }
 
 bool FileAuditSink::start_flusher_locked() {

@@ -87,6 +87,7 @@ class FileAuditSink final : public AuditSink {
   bool rotation_failing_ = false;   // warned already; quiet until one succeeds
   std::chrono::milliseconds sync_delay_;
   bool dirty_ = false;  // written since the last fdatasync began
+  bool partial_line_ = false;  // the file ends in a record cut short
   std::chrono::steady_clock::time_point dirty_since_;
   bool flusher_running_ = false;
   bool stopping_ = false;
@@ -103,11 +104,17 @@ class AuditTrail {
   using LostCounter = std::function<void(const std::string& rpc)>;
   AuditTrail(AuditSink& sink, Counter count, LostCounter count_lost = {})
       : sink_(sink), count_(std::move(count)), count_lost_(std::move(count_lost)) {}
+  // Throws only what the sink throws (the record is then not written);
+  // counting that fails (no memory) is given up, never reported as a loss.
   void record(const AuditRecord& record) {
-    if (!sink_.record(record)) {
-      lost(record.rpc);
-    } else if (count_) {
-      count_(record.rpc, record.result);
+    const bool written = sink_.record(record);
+    try {
+      if (!written) {
+        lost(record.rpc);
+      } else if (count_) {
+        count_(record.rpc, record.result);
+      }
+    } catch (...) {
     }
   }
   void lost(const std::string& rpc) {

@@ -18,10 +18,11 @@ std::string targets_text_field(const json& object, const char* key) {
   return found != object.end() && found->is_string() ? found->get<std::string>() : std::string();
 }
 
-// "10.0.0.7:9701" -> "10.0.0.7"; "[fd00::7]:9701" -> "fd00::7".
+// "10.0.0.7:9701" -> "10.0.0.7"; "[fd00::7]:9701" -> "fd00::7"; empty for
+// an instance that is not HOST:PORT (e.g. unbracketed IPv6).
 std::string targets_host_of(const std::string& instance) {
   auto parsed = split_host_port(instance, "instance");
-  return parsed.ok() ? parsed->first : instance;
+  return parsed.ok() ? parsed->first : std::string();
 }
 
 bool targets_unspecified_host(const std::string& host) {
@@ -34,6 +35,7 @@ std::string targets_dialable(const std::string& address, const std::string& inst
   auto parsed = split_host_port(address, "grpc_address");
   if (!parsed.ok() || !targets_unspecified_host(parsed->first)) return address;
   const std::string host = targets_host_of(instance);
+  if (host.empty()) return ":" + std::to_string(parsed->second);  // refused as not HOST:PORT, with the target named
   const bool v6 = host.find(':') != std::string::npos;
   return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(parsed->second);
 }
@@ -156,7 +158,10 @@ StatusOr<DiscoveredAgents> agents_from_targets(const std::vector<ScrapeTarget>& 
     }
     agent.node = label(discovery.node_label);
     if (agent.node.empty()) agent.node = info_node;
-    if (agent.node.empty()) agent.node = instance.empty() ? agent.address : targets_host_of(instance);
+    if (agent.node.empty()) {
+      const std::string instance_host = targets_host_of(instance);
+      agent.node = instance.empty() ? agent.address : instance_host.empty() ? instance : instance_host;
+    }
     for (const auto& [key, value] : target.labels) {
       if (key.rfind("__", 0) == 0 || key == "job" || key == "instance" || key == discovery.address_label ||
           key == discovery.node_label) {

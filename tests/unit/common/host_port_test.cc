@@ -19,6 +19,10 @@ TEST(SplitHostPort, ParsesAndExplainsErrors) {
             "--listen: IPv6 address in 'fd00::7:9701' must be in brackets, as [fd00::7]:9701 (without them the "
             "last ':' can be read as part of it)");
   EXPECT_FALSE(split_host_port("::1:0", "x").ok());
+  // No port to put after the brackets: no made-up hint.
+  EXPECT_EQ(split_host_port("fd00::7", "x").status().message(),
+            "x: expected HOST:PORT or [IPV6]:PORT, got 'fd00::7'");
+  EXPECT_EQ(split_host_port("[::1]", "x").status().message(), "x: expected HOST:PORT or [IPV6]:PORT, got '[::1]'");
   bool bracketed = false;
   ASSERT_TRUE(split_host_port("localhost:80", "x", &bracketed).ok());
   EXPECT_FALSE(bracketed);

@@ -383,6 +383,13 @@ TEST(AuditLogTest, AFailedWriteIsReportedAndCountedLost) {
   trail.record(sample_record());  // the limit is back: written and counted
   EXPECT_EQ(counted, std::vector<std::string>{"Inject/ok"});
   sink->reset();
+  // The cut record is a line of its own: the whole one after it parses.
+  std::ifstream log(dir / "audit.log");
+  std::vector<std::string> lines;
+  for (std::string text; std::getline(log, text);) lines.push_back(text);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].size(), 16u);
+  EXPECT_EQ(nlohmann::json::parse(lines[1], nullptr, false)["rpc"], "Inject") << lines[1];
   fs::remove_all(dir);
 }
 

@@ -144,6 +144,17 @@ TEST(PrometheusTargetsTest, AnUnparseableAddressIsSkippedNamingTheTarget) {
                                 "an IP address nor a host name");
 }
 
+TEST(PrometheusTargetsTest, AnUnbracketedIpv6AddressIsSkippedNamingTheBracketedSpelling) {
+  const std::vector<ScrapeTarget> targets = {targets_labelled("a:1", "fd00::7:9701"),
+                                             targets_labelled("b:1", "10.0.0.2:7000")};
+  auto found = agents_from_targets(targets, {}, targets_discovery());
+  ASSERT_TRUE(found.ok()) << found.status().message();
+  ASSERT_EQ(found->agents.size(), 1u);
+  ASSERT_EQ(found->warnings.size(), 1u);
+  EXPECT_EQ(found->warnings[0], "target a:1 skipped: address: IPv6 address in 'fd00::7:9701' must be in brackets, "
+                                "as [fd00::7]:9701 (without them the last ':' can be read as part of it)");
+}
+
 TEST(PrometheusTargetsTest, AStaticAgentWinsOverAnotherSpellingOfItsAddress) {
   std::vector<AgentEndpoint> statics = {{"[::1]:7000", "static-v6", {}}, {"Agent-1.example.com:7000", "static-n", {}}};
   std::vector<AgentEndpoint> discovered = {{"[0:0::1]:7000", "n1", {}}, {"agent-1.example.com.:07000", "n2", {}},

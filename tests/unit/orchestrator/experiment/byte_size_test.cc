@@ -22,6 +22,22 @@ TEST(ByteSize, TakesDecimalAndBinaryUnits) {
   EXPECT_EQ(parse_byte_size("2KiB", 1024).status().message(), "'2KiB' is more than 1024 bytes");
 }
 
+TEST(ByteSize, DecimalFractionsAreExactAndFractionsOfAByteAreRoundedDownOrRefused) {
+  EXPECT_EQ(*parse_byte_size("1.1KB", 1ULL << 60), 1100u);
+  EXPECT_EQ(*parse_byte_size("0.3MB", 1ULL << 60), 300'000u);
+  EXPECT_EQ(*parse_byte_size("1.15GB", 1ULL << 60), 1'150'000'000u);
+  EXPECT_EQ(*parse_byte_size("0.1GiB", 1ULL << 60), 107'374'182u);  // 107374182.4, rounded down
+  EXPECT_EQ(*parse_byte_size(".5KiB", 1ULL << 60), 512u);
+  EXPECT_EQ(*parse_byte_size("3.", 1ULL << 60), 3u);
+  EXPECT_EQ(parse_byte_size("1.5", 1ULL << 60).status().message(), "'1.5' is not a whole number of bytes");
+  EXPECT_FALSE(parse_byte_size(".", 1ULL << 60).ok());
+  EXPECT_FALSE(parse_byte_size("1.2.3MB", 1ULL << 60).ok());
+  EXPECT_FALSE(parse_byte_size("1e6", 1ULL << 60).ok());
+  EXPECT_EQ(parse_byte_size("999999999999999999TiB", 1ULL << 60).status().message(),
+            "'999999999999999999TiB' is more than 1152921504606846976 bytes");
+  EXPECT_FALSE(parse_byte_size("9999999999999999999", 1ULL << 60).ok());  // 19 digits
+}
+
 TEST(ByteSize, BinaryOnlyRefusesDecimalUnitsNamingThem) {
   EXPECT_EQ(*parse_byte_size("256MiB", 1ULL << 40, ByteUnits::kBinaryOnly), 256u << 20);
   EXPECT_EQ(*parse_byte_size("1.5GiB", 1ULL << 40, ByteUnits::kBinaryOnly), 3ULL << 29);
