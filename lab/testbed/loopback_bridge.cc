@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 namespace chaos::agent::integration {
@@ -97,7 +98,10 @@ void LoopbackBridge::accept_loop(int netns_fd) {
     const int far = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     const auto target = loopback(target_port_);
     if (far < 0 || ::connect(far, reinterpret_cast<const sockaddr*>(&target), sizeof(target)) != 0) {
-      // The server is gone (a SIGKILLed agent): the client sees a reset.
+      // The server is gone (a SIGKILLed agent): the client sees a reset,
+      // and the test's log says why (gRPC only reports the closed socket).
+      std::fprintf(stderr, "loopback bridge: cannot reach 127.0.0.1:%d in the namespace: %s\n", target_port_,
+                   std::strerror(errno));
       if (far >= 0) ::close(far);
       ::close(near);
       continue;
