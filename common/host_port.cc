@@ -7,6 +7,35 @@
 
 namespace chaos {
 
+namespace {
+
+// inet_ntop's spelling of an IP literal; empty when `host` is not one.
+std::string host_port_ip_literal(const std::string& host) {
+  unsigned char bytes[16];
+  char text[INET6_ADDRSTRLEN];
+  if (inet_pton(AF_INET, host.c_str(), bytes) == 1) return inet_ntop(AF_INET, bytes, text, sizeof text);
+  if (inet_pton(AF_INET6, host.c_str(), bytes) == 1) {
+    return std::string("[") + inet_ntop(AF_INET6, bytes, text, sizeof text) + "]";
+  }
+  return "";
+}
+
+// An IPv6 address, with or without a zone ("fe80::1%eth0").
+bool host_port_is_ipv6(const std::string& host) {
+  unsigned char bytes[16];
+  return inet_pton(AF_INET6, host.substr(0, host.find('%')).c_str(), bytes) == 1;
+}
+
+bool host_port_digits_and_dots(const std::string& host) {
+  return std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
+}
+
+bool host_port_name_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+}
+
+}  // namespace
+
 StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what,
                                                       bool* bracketed) {
   const auto colon = address.rfind(':');
@@ -20,9 +49,7 @@ StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address
   if (!in_brackets && host.find(':') != std::string::npos) {
     const std::string tail = address.substr(colon + 1);
     const bool tail_is_port = std::all_of(tail.begin(), tail.end(), [](char c) { return c >= '0' && c <= '9'; });
-    unsigned char v6[16];
-    const std::string address_part = host.substr(0, host.find('%'));  // "fe80::1%eth0": the zone aside
-    if (tail_is_port && inet_pton(AF_INET6, address_part.c_str(), v6) == 1) {
+    if (tail_is_port && host_port_is_ipv6(host)) {
       return invalid_argument(what + ": IPv6 address in '" + address + "' must be in brackets, as [" + host + "]:" +
                               tail + " (without them the last ':' can be read as part of it)");
     }
@@ -38,28 +65,6 @@ StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address
   return std::make_pair(host, port);
 }
 
-namespace {
-
-// inet_ntop's spelling of an IP literal; empty when `host` is not one.
-std::string host_port_ip_literal(const std::string& host) {
-  unsigned char bytes[16];
-  char text[INET6_ADDRSTRLEN];
-  if (inet_pton(AF_INET, host.c_str(), bytes) == 1) return inet_ntop(AF_INET, bytes, text, sizeof text);
-  if (inet_pton(AF_INET6, host.c_str(), bytes) == 1) {
-    return std::string("[") + inet_ntop(AF_INET6, bytes, text, sizeof text) + "]";
-  }
-  return "";
-}
-
-bool host_port_digits_and_dots(const std::string& host) {
-  return std::all_of(host.begin(), host.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; });
-}
-
-bool host_port_name_char(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-}
-
-}  // namespace
 
 StatusOr<std::string> canonical_host_port(const std::string& address, const std::string& what) {
   bool bracketed = false;
@@ -67,19 +72,14 @@ StatusOr<std::string> canonical_host_port(const std::string& address, const std:
   if (!parsed.ok()) return parsed.status();
   std::string host = parsed->first;
   const std::string port = ":" + std::to_string(parsed->second);
-  if (bracketed) {
-    const auto percent = host.find('%');
-    const std::string literal = host_port_ip_literal(host.substr(0, percent));
-    if (literal.empty() || literal.front() != '[') {
-      return invalid_argument(what + ": brackets in '" + address + "' hold '" + host +
-                              "', which is not an IPv6 address");
-    }
+  if (bracketed && !host_port_is_ipv6(host)) {
+    return invalid_argument(what + ": brackets in '" + address + "' hold '" + host + "', which is not an IPv6 address");
   }
   // "fe80::1%eth0": the zone names an interface, compared as written.
   const auto percent = host.find('%');
   if (percent != std::string::npos && percent > 0) {
-    const std::string literal = host_port_ip_literal(host.substr(0, percent));
-    if (!literal.empty() && literal.front() == '[') {
+    if (host_port_is_ipv6(host)) {
+      const std::string literal = host_port_ip_literal(host.substr(0, percent));
       return literal.substr(0, literal.size() - 1) + host.substr(percent) + "]" + port;
     }
   }
