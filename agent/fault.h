@@ -194,6 +194,14 @@ class FaultKind {
   // Linux capabilities ("CAP_NET_ADMIN") apply and revert need; an agent
   // that lacks one does not offer the kind (agent/os_capabilities.h).
   virtual std::vector<std::string> required_capabilities() const { return {}; }
+  // True when something the fault changes outlives the kernel (a file on
+  // disk): its journal records are then flushed to the disk before the call
+  // goes on. A kind whose every change lives in the kernel's memory or in
+  // processes (rules, qdiscs, signals, cgroups, its own threads) says false:
+  // a power loss or kernel crash, the only thing that loses the page cache a
+  // record waits in, ends such a fault too, and a killed agent still reads
+  // the record (agent/README.md, "Journal"). True unless a kind knows.
+  virtual bool effect_survives_reboot() const { return true; }
 };
 
 }  // namespace chaos::agent

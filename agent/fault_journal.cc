@@ -188,7 +188,7 @@ StatusOr<std::shared_ptr<FileFaultJournal::Slot>> FileFaultJournal::take_slot(co
   return slot;
 }
 
-Status FileFaultJournal::write(const JournalEntry& entry) {
+Status FileFaultJournal::write(const JournalEntry& entry, JournalFlush flush) {
   crash_point("journal.write " + entry.fault_id);
   const std::string context = "journal " + entry.fault_id;
   StatusOr<std::string> record = encode_journal_record(entry);
@@ -209,10 +209,17 @@ Status FileFaultJournal::write(const JournalEntry& entry) {
                               std::to_string(kJournalSlotMaxBytes) + " bytes");
   }
   // Appended after the last record, never over it: a write cut short by a
-  // crash leaves the previous record whole. One fdatasync: the file's name
-  // and blocks are durable already (or its size is data fdatasync writes).
+  // crash leaves the previous record whole. At most one fdatasync: the
+  // file's name and blocks are durable already (or its size is data
+  // fdatasync writes).
   Status status = journal_pwrite_all(slot->fd.get(), *record, slot->end, slot->path);
-  if (status.ok() && ::fdatasync(slot->fd.get()) != 0) status = errno_error("fdatasync " + slot->path);
+  if (status.ok() && flush == JournalFlush::kToDisk) {
+    if (::fdatasync(slot->fd.get()) != 0) {
+      status = errno_error("fdatasync " + slot->path);
+    } else {
+      record_syncs_.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
   if (!status.ok()) return status.with_context(context);
   slot->end += record->size();
   slot->used = std::max(slot->used, slot->end);

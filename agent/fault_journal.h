@@ -7,12 +7,14 @@
 // <state_dir>/journal/<fault id>.fj, holding framed binary records
 // (agent/journal_record.h). Slot files are reused, so an inject neither
 // creates a file nor changes a directory durably: each record is one
-// pwrite and one fdatasync into a file whose name and blocks are on disk
-// already. A freed slot is zeroed and moved to <state_dir>/journal/spare/;
+// pwrite into a file whose name and blocks are on disk already, and one
+// fdatasync when the fault's effect outlives the kernel (JournalFlush). A freed slot is zeroed and moved to <state_dir>/journal/spare/;
 // the next fault takes it back. Why, and what a crash or power loss can
 // leave: agent/README.md, "Fault journal".
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -28,6 +30,15 @@
 namespace chaos::agent {
 
 enum class JournalPhase { kApplying, kApplied };
+
+// How far a record is made durable before write() returns. The page cache
+// survives the agent being killed or crashing; only a kernel crash or power
+// loss loses it, and that also ends every fault whose effect lives in the
+// kernel or in processes (FaultKind::effect_survives_reboot).
+enum class JournalFlush {
+  kToDisk,         // pwrite + fdatasync: survives a power loss
+  kPageCacheOnly,  // pwrite: survives the agent, not the machine
+};
 
 struct JournalEntry {
   std::string fault_id;
@@ -52,7 +63,7 @@ class FaultJournal {
  public:
   virtual ~FaultJournal() = default;
 
-  virtual Status write(const JournalEntry& entry) = 0;
+  virtual Status write(const JournalEntry& entry, JournalFlush flush) = 0;
   // Removing an entry that is not there succeeds.
   virtual Status remove(const std::string& fault_id) = 0;
 
@@ -90,12 +101,14 @@ class FileFaultJournal final : public FaultJournal {
 
   // Creates <state_dir>/journal if needed.
   Status open();
-  Status write(const JournalEntry& entry) override;
+  Status write(const JournalEntry& entry, JournalFlush flush) override;
   Status remove(const std::string& fault_id) override;
   StatusOr<Contents> load_all() override;
   Status remove_corrupt(const std::string& path) override;
 
   const std::string& directory() const { return directory_; }
+  // fdatasyncs of records so far (kToDisk writes), for tests and benches.
+  std::uint64_t record_syncs() const { return record_syncs_.load(std::memory_order_relaxed); }
 
   struct Slot;
 
@@ -111,6 +124,7 @@ class FileFaultJournal final : public FaultJournal {
   std::map<std::string, std::shared_ptr<Slot>> live_;  // by fault id
   std::vector<std::shared_ptr<Slot>> spare_;
   long next_spare_number_ = 0;
+  std::atomic<std::uint64_t> record_syncs_{0};
 };
 
 }  // namespace chaos::agent

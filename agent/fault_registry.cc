@@ -285,8 +285,9 @@ Status FaultRegistry::reserve_lease_locked(const InjectCommand& command, SteadyT
 // change after reserve().
 StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry, FaultKind& kind) {
   std::lock_guard op(entry.op_mutex);
+  const JournalFlush flush = kind.effect_survives_reboot() ? JournalFlush::kToDisk : JournalFlush::kPageCacheOnly;
   JournalEntry record = to_journal_entry(entry, JournalPhase::kApplying, nullptr, clock_.wall_now());
-  if (Status written = journal_.write(record); !written.ok()) {
+  if (Status written = journal_.write(record, flush); !written.ok()) {
     (void)journal_.remove(entry.id);  // a partial temp file is gone already; this is for a full disk's leftovers
     return unavailable("cannot journal the fault before applying it, so it was not applied: " + written.message());
   }
@@ -312,7 +313,7 @@ StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry
   crash_point("apply.done " + entry.id);
   record.phase = JournalPhase::kApplied;
   record.undo = (*live)->undo_record();
-  Status written = journal_.write(record);
+  Status written = journal_.write(record, flush);
   return AppliedFault{std::move(*live), std::move(written)};
 }
 

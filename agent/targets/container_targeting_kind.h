@@ -41,6 +41,7 @@ class ContainerTargetingKind final : public FaultKind {
   bool needs_container_target() const override { return inner_->needs_container_target(); }
   std::string backend() const override { return inner_->backend(); }
   std::vector<std::string> required_capabilities() const override { return inner_->required_capabilities(); }
+  bool effect_survives_reboot() const override { return inner_->effect_survives_reboot(); }
 
  private:
   FaultKind& inner() const { return *inner_; }

@@ -54,6 +54,8 @@ class ContainerPauseKind final : public FaultKind {
   bool acts_in_containers() const override { return true; }
   bool needs_container_target() const override { return true; }
   std::string backend() const override { return "freezer"; }
+  // A frozen cgroup.
+  bool effect_survives_reboot() const override { return false; }
 
  private:
   // The cgroup an undo record names, or the container init's.

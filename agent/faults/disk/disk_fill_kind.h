@@ -64,6 +64,8 @@ class DiskFillKind final : public FaultKind {
   StatusOr<std::string> verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) override;
   Status recover_by_id(const FaultContext& context) override;
   std::string backend() const override { return "fallocate"; }
+  // The fill file is on disk, so its records are flushed before the call goes on.
+  bool effect_survives_reboot() const override { return true; }
 
  private:
   // The fill file a crashed fault may have left: the undo record's, else

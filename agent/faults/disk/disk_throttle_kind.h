@@ -75,6 +75,8 @@ class DiskThrottleKind final : public FaultKind {
   StatusOr<std::string> verify_recovered(const FaultContext& context, const nlohmann::json& undo) override;
   bool acts_in_containers() const override { return true; }
   std::string backend() const override;
+  // Throttle rules in the kernel's cgroups.
+  bool effect_survives_reboot() const override { return false; }
 
  private:
   StatusOr<std::unique_ptr<LiveFault>> throttle_process(const v1::FaultSpec& spec, const FaultContext& context,

@@ -63,6 +63,8 @@ class DnsFaultKind final : public FaultKind {
   Status recover_by_id(const FaultContext& context) override;
   bool acts_in_containers() const override { return true; }
   std::string backend() const override { return "dns-stub"; }
+  // Redirect rules and the stub responder's thread (resolv.conf is only read).
+  bool effect_survives_reboot() const override { return false; }
 
  private:
   // The claim on the namespace `context` acts in, set; null when another

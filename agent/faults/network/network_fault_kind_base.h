@@ -34,6 +34,8 @@ class NetworkFaultKindBase : public FaultKind {
   // tc, nftables, iptables and NFQUEUE are netlink configuration; the
   // engine re-injects delayed and duplicated packets through a raw socket.
   std::vector<std::string> required_capabilities() const override { return {"CAP_NET_ADMIN", "CAP_NET_RAW"}; }
+  // Rules, qdiscs and the engines' threads: none outlives the kernel.
+  bool effect_survives_reboot() const override { return false; }
 
   // netem where the kernel has it and the scope allows (one interface,
   // egress); the NFQUEUE engine otherwise.

@@ -24,6 +24,8 @@ class ProcessKillKind final : public FaultKind {
   // With FaultContext::container: only the container's processes.
   bool acts_in_containers() const override { return true; }
   std::string backend() const override { return "signal"; }
+  // A signal; nothing of it is on disk.
+  bool effect_survives_reboot() const override { return false; }
 
  private:
   std::shared_ptr<const ProcessTargeting> targeting_;

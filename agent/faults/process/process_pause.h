@@ -34,6 +34,8 @@ class ProcessPauseKind final : public FaultKind {
   // With FaultContext::container: only the container's processes.
   bool acts_in_containers() const override { return true; }
   std::string backend() const override { return "signal"; }
+  // A stopped process does not outlive the kernel.
+  bool effect_survives_reboot() const override { return false; }
 
  private:
   std::shared_ptr<const ProcessTargeting> targeting_;

@@ -69,6 +69,8 @@ class ProxyFaultKind final : public FaultKind {
   Status recover_by_id(const FaultContext& context) override;
   bool acts_in_containers() const override { return true; }
   std::string backend() const override { return "tcp-proxy"; }
+  // Redirect rules and the proxy's threads.
+  bool effect_survives_reboot() const override { return false; }
 
  private:
   CommandRunner* commands_for(const FaultContext& context) const;

@@ -41,6 +41,8 @@ class CpuStressKind final : public FaultKind {
   Status recover_by_id(const FaultContext&) override { return {}; }
   bool acts_in_containers() const override { return true; }
   std::string backend() const override { return "threads"; }
+  // The burner threads and their cgroup.
+  bool effect_survives_reboot() const override { return false; }
 
  private:
   ProcessTable& table();

@@ -56,6 +56,8 @@ class MemoryStressKind final : public FaultKind {
   Status recover_by_id(const FaultContext&) override { return {}; }
   bool acts_in_containers() const override { return true; }
   std::string backend() const override { return "processes"; }
+  // Worker processes and their cgroup.
+  bool effect_survives_reboot() const override { return false; }
   // None: forking, raising a worker's own oom_score_adj and killing its own
   // children need no capability. (The agent lowers its own oom_score_adj
   // with CAP_SYS_RESOURCE where it has it and says so where it has not: the

@@ -30,6 +30,7 @@ struct FakeKindState {
   int verify_calls = 0;
   int observe_calls = 0;
   bool recovers_by_id = false;
+  bool survives_reboot = true;  // what effect_survives_reboot says
   std::vector<std::string> recovered_by_id;
   // Called outside the state lock, so a test can block an apply or a revert
   // on a latch while other faults go on.
@@ -123,6 +124,10 @@ class FakeFaultKind final : public FaultKind {
     return {};
   }
   std::string backend() const override { return "fake"; }
+  bool effect_survives_reboot() const override {
+    std::lock_guard lock(state_->mutex);
+    return state_->survives_reboot;
+  }
 
  private:
   std::shared_ptr<FakeKindState> state_;

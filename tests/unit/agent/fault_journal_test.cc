@@ -48,7 +48,7 @@ JournalEntry pause_entry(const std::string& id) {
 TEST_F(FaultJournalTest, RoundTripsEveryField) {
   // The journal lives under <state_dir>/journal.
   EXPECT_EQ(journal_->directory(), (dir_ / "journal").string());
-  ASSERT_TRUE(journal_->write(pause_entry("f1")).ok());
+  ASSERT_TRUE(journal_->write(pause_entry("f1"), JournalFlush::kToDisk).ok());
   auto contents = journal_->load_all().value();
   ASSERT_EQ(contents.entries.size(), 1u);
   EXPECT_TRUE(contents.corrupt.empty());
@@ -64,12 +64,24 @@ TEST_F(FaultJournalTest, RoundTripsEveryField) {
   EXPECT_EQ(entry.recorded_at, WallTime(std::chrono::seconds(1'800'000'000)));
 }
 
+TEST_F(FaultJournalTest, OnlyARecordForTheDiskIsSyncedAndBothAreRead) {
+  ASSERT_TRUE(journal_->write(pause_entry("f1"), JournalFlush::kPageCacheOnly).ok());
+  EXPECT_EQ(journal_->record_syncs(), 0u);
+  ASSERT_TRUE(journal_->write(pause_entry("f2"), JournalFlush::kToDisk).ok());
+  EXPECT_EQ(journal_->record_syncs(), 1u);
+  FileFaultJournal after_a_crash(dir_.string());
+  ASSERT_TRUE(after_a_crash.open().ok());
+  auto contents = after_a_crash.load_all().value();
+  ASSERT_EQ(contents.entries.size(), 2u);
+  EXPECT_TRUE(contents.corrupt.empty());
+}
+
 TEST_F(FaultJournalTest, RewriteReplacesAndRemoveIsIdempotent) {
   auto entry = pause_entry("f1");
   entry.phase = JournalPhase::kApplying;
   entry.undo = nullptr;
-  ASSERT_TRUE(journal_->write(entry).ok());
-  ASSERT_TRUE(journal_->write(pause_entry("f1")).ok());
+  ASSERT_TRUE(journal_->write(entry, JournalFlush::kToDisk).ok());
+  ASSERT_TRUE(journal_->write(pause_entry("f1"), JournalFlush::kToDisk).ok());
   auto contents = journal_->load_all().value();
   ASSERT_EQ(contents.entries.size(), 1u);
   EXPECT_EQ(contents.entries[0].phase, JournalPhase::kApplied);
@@ -79,7 +91,7 @@ TEST_F(FaultJournalTest, RewriteReplacesAndRemoveIsIdempotent) {
 }
 
 TEST_F(FaultJournalTest, CorruptFilesAreSetAsideAndListedUntilRemoved) {
-  ASSERT_TRUE(journal_->write(pause_entry("good")).ok());
+  ASSERT_TRUE(journal_->write(pause_entry("good"), JournalFlush::kToDisk).ok());
   std::ofstream(dir_ / "journal" / "bad.json") << "{\"fault_id\": ";
   std::ofstream(dir_ / "journal" / "half.json.tmp") << "{";
   std::ofstream(dir_ / "journal" / "wrongphase.json")
@@ -102,7 +114,7 @@ TEST_F(FaultJournalTest, CorruptFilesAreSetAsideAndListedUntilRemoved) {
 }
 
 TEST_F(FaultJournalTest, AJournalThatCannotBeListedIsAnErrorNotAnEmptyJournal) {
-  ASSERT_TRUE(journal_->write(pause_entry("f1")).ok());
+  ASSERT_TRUE(journal_->write(pause_entry("f1"), JournalFlush::kToDisk).ok());
   std::filesystem::remove_all(dir_ / "journal");
   std::ofstream(dir_ / "journal") << "not a directory";
   auto contents = journal_->load_all();
@@ -175,7 +187,7 @@ TEST(JournalRecord, ADamagedFirstRecordIsCorruptAndStillNamesItsFault) {
 }
 
 TEST_F(FaultJournalTest, AFreedSlotIsZeroedMovedToSpareAndReusedWithoutANewFile) {
-  ASSERT_TRUE(journal_->write(pause_entry("f1")).ok());
+  ASSERT_TRUE(journal_->write(pause_entry("f1"), JournalFlush::kToDisk).ok());
   const auto live = dir_ / "journal" / "f1.fj";
   ASSERT_TRUE(std::filesystem::exists(live));
   const ino_t inode = inode_of(live);
@@ -185,7 +197,7 @@ TEST_F(FaultJournalTest, AFreedSlotIsZeroedMovedToSpareAndReusedWithoutANewFile)
   ASSERT_TRUE(std::filesystem::exists(spare));
   const std::string zeroed = read_bytes(spare);
   EXPECT_EQ(zeroed.find_first_not_of('\0'), std::string::npos) << "a freed slot holds no record";
-  ASSERT_TRUE(journal_->write(pause_entry("f2")).ok());
+  ASSERT_TRUE(journal_->write(pause_entry("f2"), JournalFlush::kToDisk).ok());
   EXPECT_TRUE(std::filesystem::exists(dir_ / "journal" / "f2.fj"));
   EXPECT_FALSE(std::filesystem::exists(spare)) << "the spare was taken, not a new file made";
   EXPECT_EQ(inode_of(dir_ / "journal" / "f2.fj"), inode);
@@ -204,8 +216,8 @@ TEST_F(FaultJournalTest, AnEntryCutShortOnDiskIsReadFromItsLastCompleteRecordWit
   auto applying = pause_entry("f1");
   applying.phase = JournalPhase::kApplying;
   applying.undo = nullptr;
-  ASSERT_TRUE(journal_->write(applying).ok());
-  ASSERT_TRUE(journal_->write(pause_entry("f1")).ok());
+  ASSERT_TRUE(journal_->write(applying, JournalFlush::kToDisk).ok());
+  ASSERT_TRUE(journal_->write(pause_entry("f1"), JournalFlush::kToDisk).ok());
   const auto path = dir_ / "journal" / "f1.fj";
   std::string bytes = read_bytes(path);
   const std::size_t first = encode_journal_record(applying).value().size();
@@ -223,8 +235,8 @@ TEST_F(FaultJournalTest, AnEntryCutShortOnDiskIsReadFromItsLastCompleteRecordWit
 }
 
 TEST_F(FaultJournalTest, ALiveSlotLeftInSpareIsFoundAndADamagedOneIsSetAsideByItsFaultId) {
-  ASSERT_TRUE(journal_->write(pause_entry("f1")).ok());
-  ASSERT_TRUE(journal_->write(pause_entry("f2")).ok());
+  ASSERT_TRUE(journal_->write(pause_entry("f1"), JournalFlush::kToDisk).ok());
+  ASSERT_TRUE(journal_->write(pause_entry("f2"), JournalFlush::kToDisk).ok());
   // The move out of spare is not durable: after a power loss f1 may be back there.
   std::filesystem::rename(dir_ / "journal" / "f1.fj", dir_ / "journal-spare" / "7.fj");
   std::string bytes = read_bytes(dir_ / "journal" / "f2.fj");

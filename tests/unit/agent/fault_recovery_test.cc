@@ -17,7 +17,7 @@ JournalEntry left_behind(const std::string& id) {
 }
 
 TEST_F(FaultRegistryTest, FailedRecoveryStaysLiveAsRevertFailedAndIsRetried) {
-  ASSERT_TRUE(journal_->write(left_behind("fleft1")).ok());
+  ASSERT_TRUE(journal_->write(left_behind("fleft1"), JournalFlush::kToDisk).ok());
   kind_->recover_failures = 2;
   auto restarted = make_registry(Policy{});
   EXPECT_EQ(restarted->recover_from_journal().value(), 0);
@@ -42,7 +42,7 @@ TEST_F(FaultRegistryTest, FailedRecoveryStaysLiveAsRevertFailedAndIsRetried) {
 // Time to gone counts from the start of the recovery, not from whenever the
 // steady clock began.
 TEST_F(FaultRegistryTest, ARecoveredFaultsTimeToGoneIsWithinTheRecovery) {
-  ASSERT_TRUE(journal_->write(left_behind("fleft1")).ok());
+  ASSERT_TRUE(journal_->write(left_behind("fleft1"), JournalFlush::kToDisk).ok());
   auto restarted = make_registry(Policy{});
   const auto before = std::chrono::steady_clock::now();
   ASSERT_EQ(restarted->recover_from_journal().value(), 1);
@@ -56,7 +56,7 @@ TEST_F(FaultRegistryTest, ARecoveredFaultsTimeToGoneIsWithinTheRecovery) {
 }
 
 TEST_F(FaultRegistryTest, RevertAllRetriesAFailedRecoveryAndReportsIt) {
-  ASSERT_TRUE(journal_->write(left_behind("fleft1")).ok());
+  ASSERT_TRUE(journal_->write(left_behind("fleft1"), JournalFlush::kToDisk).ok());
   kind_->recover_failures = 2;
   auto restarted = make_registry(Policy{});
   ASSERT_TRUE(restarted->recover_from_journal().ok());

@@ -35,6 +35,26 @@ TEST_F(FaultRegistryTest, InjectAppliesJournalsAndReportsTheFault) {
       << text;
 }
 
+TEST_F(FaultRegistryTest, RecordsAreFlushedToDiskOnlyForAKindWhoseEffectSurvivesAReboot) {
+  auto durable = registry_->inject(command());
+  ASSERT_TRUE(durable.ok()) << durable.status().to_string();
+  EXPECT_EQ(journal_->record_syncs(), 2u);  // applying and applied
+
+  kind_->survives_reboot = false;
+  auto in_memory = registry_->inject(command());
+  ASSERT_TRUE(in_memory.ok()) << in_memory.status().to_string();
+  EXPECT_EQ(journal_->record_syncs(), 2u);
+  // Written all the same: a new agent process (same kernel) reads both.
+  FileFaultJournal reopened(state_dir_.string());
+  ASSERT_TRUE(reopened.open().ok());
+  auto contents = reopened.load_all().value();
+  ASSERT_EQ(contents.entries.size(), 2u);
+  for (const auto& entry : contents.entries) {
+    EXPECT_EQ(entry.phase, JournalPhase::kApplied) << entry.fault_id;
+    EXPECT_EQ(entry.undo["token"], "undo-" + entry.fault_id);
+  }
+}
+
 TEST_F(FaultRegistryTest, FaultEndsWhenItsTtlRunsOut) {
   auto fault = registry_->inject(command(10s));
   ASSERT_TRUE(fault.ok());
@@ -286,9 +306,9 @@ TEST_F(FaultRegistryTest, JournalRecoveryRevertsLeftoversAndCountsThem) {
                     JournalPhase::kApplying, nullptr, clock_.wall_now()};
   JournalEntry foreign{"fleft3", "dns.fail", "exp-old", "", v1::FaultSpec(), 60s,
                        JournalPhase::kApplied, nullptr, clock_.wall_now()};
-  ASSERT_TRUE(journal_->write(applied).ok());
-  ASSERT_TRUE(journal_->write(half).ok());
-  ASSERT_TRUE(journal_->write(foreign).ok());
+  ASSERT_TRUE(journal_->write(applied, JournalFlush::kToDisk).ok());
+  ASSERT_TRUE(journal_->write(half, JournalFlush::kToDisk).ok());
+  ASSERT_TRUE(journal_->write(foreign, JournalFlush::kToDisk).ok());
 
   auto restarted = make_registry(Policy{});
   EXPECT_EQ(restarted->recover_from_journal().value(), 2);

@@ -105,6 +105,7 @@ TEST_F(ContainerPauseTest, V1FreezesThroughFreezerStateAndIsVerifiedByEveryTaskI
   auto pause = kind();
   EXPECT_TRUE(pause.needs_container_target());
   EXPECT_EQ(pause.backend(), "freezer");
+  EXPECT_FALSE(pause.effect_survives_reboot());
   auto live = pause.apply(spec(), context_);
   ASSERT_TRUE(live.ok()) << live.status().to_string();
   EXPECT_EQ(read(v1_dir() / "freezer.state"), "FROZEN\n");

@@ -130,6 +130,7 @@ TEST(DiskFillKindTest, RecoverDeletesOnlyThisFaultsFile) {
   { std::ofstream(file) << "x"; }
   { std::ofstream(decoy) << "x"; }
   DiskFillKind kind;
+  EXPECT_TRUE(kind.effect_survives_reboot());  // the file does: its records are flushed
   const auto spec = fill_spec(dir, 1);
   const FaultContext context{"f7", "", Duration{0}, nullptr, &spec};
   // A journal naming another file is refused, not obeyed.

@@ -65,6 +65,7 @@ TEST_F(DnsFaultKindTest, FactoryRegistersDnsFail) {
   EXPECT_EQ(kinds[0]->name(), "dns.fail");
   EXPECT_EQ(kinds[0]->backend(), "dns-stub");
   EXPECT_EQ(kinds[0]->required_capabilities(), std::vector<std::string>{"CAP_NET_ADMIN"});
+  EXPECT_FALSE(kinds[0]->effect_survives_reboot());  // resolv.conf is only read
 }
 
 TEST_F(DnsFaultKindTest, ValidateRejectsOtherKindsAndBadSpecs) {

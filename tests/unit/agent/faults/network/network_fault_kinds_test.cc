@@ -100,6 +100,8 @@ TEST_F(NetworkFaultKindsTest, FactoryRegistersEveryNetworkKind) {
   EXPECT_EQ(kind("network.partition").backend(), "nftables");
   for (const auto& k : kinds_) {
     EXPECT_EQ(k->required_capabilities(), (std::vector<std::string>{"CAP_NET_ADMIN", "CAP_NET_RAW"})) << k->name();
+    // Rules, qdiscs and engine threads end with the kernel: records are not flushed.
+    EXPECT_FALSE(k->effect_survives_reboot()) << k->name();
   }
 }
 

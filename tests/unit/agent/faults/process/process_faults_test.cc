@@ -64,6 +64,11 @@ TEST_F(ProcessFaultsTest, KillSendsTheSignalOnce) {
   EXPECT_TRUE(kill_->recover(kill_spec("nats-server"), context_, nullptr).ok());
 }
 
+TEST_F(ProcessFaultsTest, SignalsEndWithTheKernelSoTheirRecordsAreNotFlushed) {
+  EXPECT_FALSE(kill_->effect_survives_reboot());
+  EXPECT_FALSE(pause_->effect_survives_reboot());
+}
+
 TEST_F(ProcessFaultsTest, KillRepeatsEveryIntervalOnRestartedProcesses) {
   auto live = kill_->apply(kill_spec("nats-server", "KILL", 10s), context_);
   ASSERT_TRUE(live.ok());

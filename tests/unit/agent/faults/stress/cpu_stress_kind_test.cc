@@ -28,6 +28,8 @@ TEST(CpuStressKind, FactoryRegistersStressCpuNeedingNoCapabilityAndStressMemory)
   EXPECT_TRUE(kinds[0]->required_capabilities().empty());
   EXPECT_EQ(kinds[1]->name(), "stress.memory");
   EXPECT_EQ(kinds[1]->backend(), "processes");
+  EXPECT_FALSE(kinds[0]->effect_survives_reboot());
+  EXPECT_FALSE(kinds[1]->effect_survives_reboot());
 }
 
 TEST(CpuStressKind, ValidateNamesTheFieldOfABadSpec) {
