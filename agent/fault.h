@@ -200,7 +200,10 @@ class FaultKind {
   // processes (rules, qdiscs, signals, cgroups, its own threads) says false:
   // a power loss or kernel crash, the only thing that loses the page cache a
   // record waits in, ends such a fault too, and a killed agent still reads
-  // the record (agent/README.md, "Journal"). True unless a kind knows.
+  // the record (agent/README.md, "Journal"). A file such a kind keeps for
+  // its own bookkeeping must tell an earlier boot's from this one's (the
+  // network kinds' mangle baseline names its boot_id). True unless a kind
+  // knows.
   virtual bool effect_survives_reboot() const { return true; }
 };
 

@@ -8,9 +8,10 @@
 // (agent/journal_record.h). Slot files are reused, so an inject neither
 // creates a file nor changes a directory durably: each record is one
 // pwrite into a file whose name and blocks are on disk already, and one
-// fdatasync when the fault's effect outlives the kernel (JournalFlush). A freed slot is zeroed and moved to <state_dir>/journal/spare/;
-// the next fault takes it back. Why, and what a crash or power loss can
-// leave: agent/README.md, "Fault journal".
+// fdatasync when the fault's effect outlives the kernel (JournalFlush). A
+// freed slot is zeroed and moved to <state_dir>/journal-spare/; the next
+// fault takes it back. Why, and what a crash or power loss can leave:
+// agent/README.md, "Journal".
 #pragma once
 
 #include <atomic>

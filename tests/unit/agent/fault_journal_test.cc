@@ -64,7 +64,7 @@ TEST_F(FaultJournalTest, RoundTripsEveryField) {
   EXPECT_EQ(entry.recorded_at, WallTime(std::chrono::seconds(1'800'000'000)));
 }
 
-TEST_F(FaultJournalTest, OnlyARecordForTheDiskIsSyncedAndBothAreRead) {
+TEST_F(FaultJournalTest, APageCacheOnlyRecordIsNotSyncedAndIsReadAfterAnAgentCrash) {
   ASSERT_TRUE(journal_->write(pause_entry("f1"), JournalFlush::kPageCacheOnly).ok());
   EXPECT_EQ(journal_->record_syncs(), 0u);
   ASSERT_TRUE(journal_->write(pause_entry("f2"), JournalFlush::kToDisk).ok());

@@ -95,6 +95,7 @@ StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json) {
   if (!json.is_object()) return internal_error("mangle baseline: expected an object");
   MangleBaseline baseline;
   for (const auto& [family, table] : json.items()) {
+    if (family == "boot_id") continue;
     if (!table.is_object() || !table.contains("existed") || !table["existed"].is_boolean() ||
         !table.contains("chains") || !table["chains"].is_array()) {
       return internal_error("mangle baseline: bad entry for family '" + family + "'");
@@ -107,6 +108,19 @@ StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json) {
     baseline[family] = parsed;
   }
   return baseline;
+}
+
+nlohmann::json baseline_file_json(const MangleBaseline& baseline, const std::string& boot_id) {
+  nlohmann::json json = baseline_to_json(baseline);
+  json["boot_id"] = boot_id;
+  return json;
+}
+
+std::string current_boot_id() {
+  std::ifstream in("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(in, id);
+  return id;
 }
 
 std::string mangle_restore_script(const std::string& family, const MangleTableBaseline& before,
@@ -125,7 +139,8 @@ std::string mangle_restore_script(const std::string& family, const MangleTableBa
   return script;
 }
 
-MangleTableKeeper::MangleTableKeeper(std::string baseline_path) : baseline_path_(std::move(baseline_path)) {}
+MangleTableKeeper::MangleTableKeeper(std::string baseline_path, std::string boot_id)
+    : baseline_path_(std::move(baseline_path)), boot_id_(boot_id.empty() ? current_boot_id() : std::move(boot_id)) {}
 
 Status MangleTableKeeper::acquire(CommandRunner& commands) {
   // May wait for a restoration in progress: only applies do.
@@ -171,7 +186,14 @@ Status MangleTableKeeper::restore_if_unused(CommandRunner& commands) {
   }
   Status status;
   if (unused) {
-    if (!baseline_ && !baseline_path_.empty() && fs::exists(baseline_path_)) status = load_or_take_baseline(commands);
+    if (!baseline_) {
+      StatusOr<std::optional<MangleBaseline>> loaded = load_baseline_file();
+      if (loaded.ok()) {
+        baseline_ = std::move(loaded).value();
+      } else {
+        status = loaded.status();
+      }
+    }
     if (status.ok()) status = restore_locked(commands);
   }
   unlock_table(std::move(table), commands);
@@ -197,15 +219,34 @@ void MangleTableKeeper::unlock_table(std::unique_lock<std::mutex> table, Command
   }
 }
 
+StatusOr<std::optional<MangleBaseline>> MangleTableKeeper::load_baseline_file() {
+  if (baseline_path_.empty() || !fs::exists(baseline_path_)) return std::optional<MangleBaseline>();
+  std::ifstream in(baseline_path_);
+  std::stringstream text;
+  text << in.rdbuf();
+  if (!in.good() && !in.eof()) return internal_error("reading " + baseline_path_);
+  const auto json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  // Written and renamed in this boot, the file has its text in the page
+  // cache; empty, it is an earlier boot's whose data never reached the disk.
+  const bool earlier_boot =
+      text.str().empty() || (json.is_object() && json.contains("boot_id") && json["boot_id"] != boot_id_);
+  if (earlier_boot) {
+    std::cerr << "chaos-agent: " << baseline_path_
+              << ": a mangle table baseline of an earlier boot (its tables are gone with that kernel), deleted\n";
+    std::error_code error;
+    fs::remove(baseline_path_, error);
+    if (error) return internal_error("deleting " + baseline_path_ + ": " + error.message());
+    return std::optional<MangleBaseline>();
+  }
+  auto loaded = baseline_from_json(json);
+  if (!loaded.ok()) return loaded.status().with_context(baseline_path_);
+  return std::optional<MangleBaseline>(std::move(loaded).value());
+}
+
 Status MangleTableKeeper::load_or_take_baseline(CommandRunner& commands) {
-  if (!baseline_path_.empty() && fs::exists(baseline_path_)) {
-    std::ifstream in(baseline_path_);
-    std::stringstream text;
-    text << in.rdbuf();
-    const auto json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-    auto loaded = baseline_from_json(json);
-    if (!loaded.ok()) return loaded.status().with_context(baseline_path_);
-    baseline_ = std::move(loaded).value();
+  CHAOS_ASSIGN_OR_RETURN(std::optional<MangleBaseline> on_disk, load_baseline_file());
+  if (on_disk) {
+    baseline_ = std::move(on_disk);
     return {};
   }
   MangleBaseline baseline;
@@ -216,7 +257,7 @@ Status MangleTableKeeper::load_or_take_baseline(CommandRunner& commands) {
   // On disk before any chain exists, so a crash cannot lose it.
   if (!baseline_path_.empty()) {
     crash_point("network: write mangle baseline");
-    CHAOS_RETURN_IF_ERROR(write_file_atomically(baseline_path_, baseline_to_json(baseline).dump()));
+    CHAOS_RETURN_IF_ERROR(write_file_atomically(baseline_path_, baseline_file_json(baseline, boot_id_).dump()));
   }
   baseline_ = std::move(baseline);
   return {};

@@ -11,7 +11,11 @@
 // first chain is added, so an agent restarted after a crash (journal
 // recovery) still knows which tables were there before. The file is removed
 // once the restoration is done; a baseline found on disk at the next first
-// install is reused (it is older, hence truer, than a fresh look).
+// install is reused (it is older, hence truer, than a fresh look). It names
+// the boot it was taken in (the kernel's boot_id): tables live in the
+// kernel, so a baseline of an earlier boot describes tables that are gone
+// and is deleted unused, like an empty file (written, renamed, then cut by
+// a power loss before its data reached the disk). Neither needs a flush.
 #pragma once
 
 #include <map>
@@ -57,6 +61,10 @@ MangleTableBaseline baseline_of(const MangleTableState& state);
 
 nlohmann::json baseline_to_json(const MangleBaseline& baseline);
 StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json);
+// The baseline file's form: the baseline and "boot_id".
+nlohmann::json baseline_file_json(const MangleBaseline& baseline, const std::string& boot_id);
+// /proc/sys/kernel/random/boot_id, new at every boot; empty when unreadable.
+std::string current_boot_id();
 
 // The `nft -f -` lines that bring one family back to its baseline (pure).
 // Empty when nothing is ours to delete. Call only once no CHAOS-* chain is
@@ -81,8 +89,8 @@ std::string mangle_restore_script(const std::string& family, const MangleTableBa
 class MangleTableKeeper {
  public:
   // One keeper per network namespace. `baseline_path` empty: the baseline
-  // lives in memory only.
-  explicit MangleTableKeeper(std::string baseline_path);
+  // lives in memory only. `boot_id` empty: this kernel's (current_boot_id()).
+  explicit MangleTableKeeper(std::string baseline_path, std::string boot_id = "");
 
   // Every call takes the runner of the fault making it: any runner that
   // acts in this keeper's namespace (a container's runner dies with its
@@ -98,6 +106,9 @@ class MangleTableKeeper {
 
  private:
   Status load_or_take_baseline(CommandRunner& commands);
+  // The baseline file, when there is one of this boot; a stale one is
+  // deleted (nullopt). An unreadable file of this boot is an error.
+  StatusOr<std::optional<MangleBaseline>> load_baseline_file();
   Status restore_locked(CommandRunner& commands);
   // Runs a restoration that release() asked for while `table` was held,
   // then unlocks; checks and unlocks under the count lock so no request is
@@ -105,6 +116,7 @@ class MangleTableKeeper {
   void unlock_table(std::unique_lock<std::mutex> table, CommandRunner& commands);
 
   std::string baseline_path_;
+  std::string boot_id_;
   std::mutex table_mutex_;
   std::optional<MangleBaseline> baseline_;  // guarded by table_mutex_
   std::mutex count_mutex_;

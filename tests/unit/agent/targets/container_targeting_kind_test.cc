@@ -52,6 +52,7 @@ struct Seen {
   int fail_apply_in_call = -1;  // the Nth apply (0-based) fails
   bool impaired = true;
   std::map<std::string, bool> impaired_in;  // per container name, overrides `impaired`
+  bool survives_reboot = false;  // what the kind's effect_survives_reboot says
 };
 
 class RecordingLiveFault final : public LiveFault {
@@ -106,6 +107,7 @@ class RecordingKind final : public FaultKind {
   bool acts_in_containers() const override { return in_containers_; }
   bool needs_container_target() const override { return container_only_; }
   std::string backend() const override { return "recording"; }
+  bool effect_survives_reboot() const override { return seen_.survives_reboot; }
 
  private:
   Seen& seen_;
@@ -169,6 +171,13 @@ TEST_F(ContainerTargetingKindTest, AFaultWithoutATargetActsOnTheHostUnchanged) {
   EXPECT_TRUE(seen_.applied_in.empty());
   EXPECT_TRUE(finder_.asked.empty());
   EXPECT_EQ((*live)->undo_record(), (nlohmann::json{{"in", ""}}));
+}
+
+TEST_F(ContainerTargetingKindTest, WhetherRecordsAreFlushedIsTheWrappedKindsCall) {
+  auto kind = make();
+  EXPECT_FALSE(kind.effect_survives_reboot());
+  seen_.survives_reboot = true;
+  EXPECT_TRUE(kind.effect_survives_reboot());
 }
 
 TEST_F(ContainerTargetingKindTest, ValidateRefusesTargetsForHostOnlyKindsAndBadSelectors) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <iterator>
 #include <map>
 #include <sstream>
@@ -100,6 +101,9 @@ TEST(MangleBaselineTest, RoundTripsThroughJsonAndRefusesGarbage) {
   EXPECT_TRUE(parsed->at("ip").existed);
   EXPECT_FALSE(parsed->at("ip6").existed);
   EXPECT_FALSE(baseline_from_json(nlohmann::json::array()).ok());
+  auto from_file = baseline_from_json(baseline_file_json(baseline, "boot-1"));
+  ASSERT_TRUE(from_file.ok()) << from_file.status().message();
+  EXPECT_EQ(from_file->size(), 2u) << "boot_id is not a family";
   EXPECT_FALSE(baseline_from_json(nlohmann::json{{"ip", {{"existed", "yes"}}}}).ok());
 }
 
@@ -209,6 +213,62 @@ TEST_F(MangleKeeperTest, BaselineOnDiskWinsOverAFreshLookAtTheNextInstall) {
   ASSERT_TRUE(restarted.acquire(commands_).ok());  // must not take the leftover for the host's
   ASSERT_TRUE(restarted.release(commands_).ok());
   EXPECT_EQ(tables_.count("ip"), 0u);
+}
+
+// A host whose ip mangle table, with an empty accepting base chain, was
+// made at boot; the stale baseline says there was none.
+void write_stale_baseline(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  std::ofstream(path) << text;
+}
+const char* const kBaselineWithoutIpTable =
+    R"({"boot_id":"earlier-boot","ip":{"existed":false,"chains":[]},"ip6":{"existed":false,"chains":[]}})";
+
+TEST_F(MangleKeeperTest, ABaselineOfAnEarlierBootIsDeletedAndTheNextInstallLooksAfresh) {
+  write_stale_baseline(baseline_path(), kBaselineWithoutIpTable);
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // the host's, made at this boot
+  MangleTableKeeper keeper(baseline_path(), "this-boot");
+  ASSERT_TRUE(keeper.acquire(commands_).ok());
+  std::ifstream written(baseline_path());
+  const auto json = nlohmann::json::parse(written);
+  EXPECT_EQ(json["boot_id"], "this-boot");
+  EXPECT_EQ(json["ip"]["existed"], true) << "a fresh look, not the earlier boot's";
+  ASSERT_TRUE(keeper.release(commands_).ok());
+  EXPECT_EQ(tables_.count("ip"), 1u) << "the host's table stays";
+  EXPECT_EQ(deletions(), 0);
+}
+
+TEST_F(MangleKeeperTest, RecoveryWithABaselineOfAnEarlierBootTouchesNothingAndDeletesIt) {
+  write_stale_baseline(baseline_path(), kBaselineWithoutIpTable);
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};
+  MangleTableKeeper keeper(baseline_path(), "this-boot");
+  ASSERT_TRUE(keeper.restore_if_unused(commands_).ok());
+  EXPECT_EQ(tables_.count("ip"), 1u);
+  EXPECT_EQ(deletions(), 0);
+  EXPECT_FALSE(fs::exists(baseline_path()));
+}
+
+TEST_F(MangleKeeperTest, AnEmptyBaselineFileIsAPowerLossesAndIsDeleted) {
+  write_stale_baseline(baseline_path(), "");
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};
+  MangleTableKeeper keeper(baseline_path(), "this-boot");
+  ASSERT_TRUE(keeper.restore_if_unused(commands_).ok());
+  EXPECT_EQ(tables_.count("ip"), 1u);
+  EXPECT_FALSE(fs::exists(baseline_path()));
+  ASSERT_TRUE(keeper.acquire(commands_).ok()) << "not an error that blocks every later fault";
+}
+
+TEST_F(MangleKeeperTest, ABaselineOfThisBootOrOfAnOlderAgentIsUsedAndGarbageIsAnError) {
+  write_stale_baseline(baseline_path(), R"({"ip":{"existed":false,"chains":[]}})");  // no boot_id: older agent
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // left by the crashed agent
+  MangleTableKeeper keeper(baseline_path(), "this-boot");
+  ASSERT_TRUE(keeper.restore_if_unused(commands_).ok());
+  EXPECT_EQ(tables_.count("ip"), 0u);
+  write_stale_baseline(baseline_path(), "{not json");
+  MangleTableKeeper after(baseline_path(), "this-boot");
+  const Status status = after.restore_if_unused(commands_);
+  EXPECT_FALSE(status.ok());
+  EXPECT_NE(status.message().find(baseline_path()), std::string::npos) << status.message();
 }
 
 TEST_F(MangleKeeperTest, NoBaselineMeansRecoveryTouchesNothing) {
