@@ -1,7 +1,6 @@
 // chaos-agent: the node agent. Serves the chaos.v1.Agent gRPC service and
 // /metrics, reverts every fault when its time is up, and on SIGINT/SIGTERM
 // reverts everything still live and exits 0.
-#include <absl/synchronization/mutex.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <malloc.h>
@@ -42,6 +41,7 @@
 #include "agent/startup_memory.h"
 #include "agent/state_dir_lock.h"
 #include "agent/watchdog.h"
+#include "common/abseil_lock_tracking.h"
 #include "common/command_runner.h"
 #include "common/loopback.h"
 #include "common/version.h"
@@ -210,10 +210,7 @@ int fail(const std::string& message, int code = 1) {
 int main(int argc, char** argv) {
   reexec_with_eager_binding(argv);  // see startup_memory.h
   mallopt(M_ARENA_MAX, kMaxMallocArenas);  // before any thread allocates
-  // Debian's Abseil tracks lock order for deadlock reports: each of gRPC's
-  // mutex acquisitions updates a global lock graph, a few per cent of the
-  // agent's CPU per call. A diagnostic for developers, not for the agent.
-  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  skip_abseil_lock_order_tracking();
   CLI::App app{"chaos-agent: injects network, DNS and process faults on this node on command "
                "from chaosctl, and reverts every one of them when its time is up."};
   app.set_version_flag("--version", std::string("chaos-agent ") + kVersion);

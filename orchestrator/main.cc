@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "common/abseil_lock_tracking.h"
 #include "common/version.h"
 #include "orchestrator/commands/commands.h"
 #include "orchestrator/commands/lab_command.h"
@@ -53,6 +54,7 @@ int run_chaosctl(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  chaos::skip_abseil_lock_order_tracking();  // a fan-out to 1,000 agents takes many locks
   // Never std::terminate (no message, SIGABRT, exit 134): a run has already
   // reverted its faults on the way out, and CI must see "error" (3).
   try {

@@ -33,6 +33,7 @@
 
 #include "bench/support/child_process.h"
 #include "bench/support/json_out.h"
+#include "common/abseil_lock_tracking.h"
 #include "chaos/v1/agent.grpc.pb.h"
 #include "orchestrator/run/agent_pool.h"
 #include "orchestrator/experiment/fault_spec_builder.h"
@@ -274,6 +275,7 @@ nlohmann::json measure(orchestrator::AgentPool& pool, const std::vector<std::str
 }  // namespace
 
 int main(int argc, char** argv) {
+  chaos::skip_abseil_lock_order_tracking();  // as chaosctl does
   Options options;
   CLI::App app{"Inject/revert fan-out latency from the orchestrator's AgentPool to N local chaos-agents"};
   app.add_option("--agent-binary", options.agent_binary, "chaos-agent to start")->capture_default_str();
