@@ -36,6 +36,15 @@ bool host_port_name_char(char c) {
 
 }  // namespace
 
+bool is_unbracketed_ipv6_host_port(const std::string& address) {
+  const auto colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0 || colon + 1 == address.size()) return false;
+  const std::string host = address.substr(0, colon);
+  const std::string tail = address.substr(colon + 1);
+  const bool tail_is_port = std::all_of(tail.begin(), tail.end(), [](char c) { return c >= '0' && c <= '9'; });
+  return tail_is_port && host.find(':') != std::string::npos && host_port_is_ipv6(host);
+}
+
 StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what,
                                                       bool* bracketed) {
   const auto colon = address.rfind(':');
@@ -47,11 +56,9 @@ StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address
   if (in_brackets) host = host.substr(1, host.size() - 2);
   if (bracketed != nullptr) *bracketed = in_brackets;
   if (!in_brackets && host.find(':') != std::string::npos) {
-    const std::string tail = address.substr(colon + 1);
-    const bool tail_is_port = std::all_of(tail.begin(), tail.end(), [](char c) { return c >= '0' && c <= '9'; });
-    if (tail_is_port && host_port_is_ipv6(host)) {
+    if (is_unbracketed_ipv6_host_port(address)) {
       return invalid_argument(what + ": IPv6 address in '" + address + "' must be in brackets, as [" + host + "]:" +
-                              tail + " (without them the last ':' can be read as part of it)");
+                              address.substr(colon + 1) + " (without them the last ':' can be read as part of it)");
     }
     return invalid_argument(what + ": expected HOST:PORT or [IPV6]:PORT, got '" + address + "'");
   }

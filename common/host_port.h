@@ -18,6 +18,10 @@ namespace chaos {
 StatusOr<std::pair<std::string, int>> split_host_port(const std::string& address, const std::string& what,
                                                       bool* bracketed = nullptr);
 
+// True for "fd00::7:9701": an IPv6 address and a port without brackets,
+// which split_host_port refuses with a message giving the bracketed form.
+bool is_unbracketed_ipv6_host_port(const std::string& address);
+
 // One spelling per address, for telling whether two name the same endpoint:
 // an IP literal as inet_ntop writes it ("[0:0::1]:07000" -> "[::1]:7000",
 // an IPv6 zone kept after '%'), a host name in lower case without its

@@ -96,8 +96,8 @@ void set_inventory_discoverer(InventoryDiscoverer discoverer) { inventory_discov
 std::string check_agent_address(const std::string& address) {
   const auto parsed = split_host_port(address, "address");
   if (!parsed.ok()) {
-    // An unbracketed IPv6 address: split_host_port's message names the fix.
-    if (parsed.status().message().find("[") != std::string::npos) return parsed.status().message();
+    // split_host_port's message gives the bracketed form.
+    if (is_unbracketed_ipv6_host_port(address)) return parsed.status().message();
     const bool has_port_part = address.rfind(':') != std::string::npos && address.rfind(':') != 0;
     return has_port_part ? "address '" + address + "' has no valid port (1-65535)"
                          : "address '" + address + "' is not HOST:PORT";

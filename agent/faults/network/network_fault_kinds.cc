@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cassert>
+#include <iostream>
 
 #include "agent/faults/network/bandwidth/bandwidth_fault_kind.h"
 #include "agent/faults/network/delay/delay_fault_kind.h"
@@ -36,6 +37,13 @@ std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvi
   runtime->mangle = std::make_shared<MangleTableKeeper>(
       env.state_dir.empty() ? "" : env.state_dir + "/network/mangle-baseline.json");
   runtime->container_mangle = std::make_unique<MangleKeepers>(env.state_dir);
+  if (!env.state_dir.empty()) {
+    // Their tables went with the kernel that had them (unflushed journal
+    // records may be gone too, so no recovery would ever remove them).
+    for (const auto& path : delete_mangle_baselines_of_earlier_boots(env.state_dir + "/network", current_boot_id())) {
+      std::cerr << "chaos-agent: " << path << ": a mangle table baseline of an earlier boot, deleted\n";
+    }
+  }
   runtime->start_engine =
       start_engine ? std::move(start_engine)
                    : [](const EngineOptions& engine_options) -> StatusOr<std::unique_ptr<PacketEngine>> {

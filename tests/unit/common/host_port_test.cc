@@ -5,6 +5,16 @@
 namespace chaos {
 namespace {
 
+TEST(SplitHostPort, TellsAnUnbracketedIpv6AddressApart) {
+  EXPECT_TRUE(is_unbracketed_ipv6_host_port("fd00::7:9701"));
+  EXPECT_TRUE(is_unbracketed_ipv6_host_port("fe80::1%eth0:80"));
+  EXPECT_FALSE(is_unbracketed_ipv6_host_port("[fd00::7]:9701"));
+  EXPECT_FALSE(is_unbracketed_ipv6_host_port("10.0.0.1:9701"));
+  EXPECT_FALSE(is_unbracketed_ipv6_host_port("fd00::7:"));
+  EXPECT_FALSE(is_unbracketed_ipv6_host_port("a:b:c"));
+  EXPECT_FALSE(is_unbracketed_ipv6_host_port("fd00::7:port"));
+}
+
 TEST(SplitHostPort, ParsesAndExplainsErrors) {
   EXPECT_EQ(split_host_port("127.0.0.1:9701", "x").value(), std::make_pair(std::string("127.0.0.1"), 9701));
   EXPECT_EQ(split_host_port("[::1]:80", "x").value(), std::make_pair(std::string("::1"), 80));

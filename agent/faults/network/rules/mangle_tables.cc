@@ -123,6 +123,30 @@ std::string current_boot_id() {
   return id;
 }
 
+bool baseline_text_is_of_earlier_boot(const std::string& text, const std::string& boot_id) {
+  if (text.empty()) return true;
+  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  return json.is_object() && json.contains("boot_id") && json["boot_id"] != boot_id;
+}
+
+std::vector<std::string> delete_mangle_baselines_of_earlier_boots(const std::string& directory,
+                                                                  const std::string& boot_id) {
+  std::vector<std::string> deleted;
+  std::error_code error;
+  for (const auto& item : fs::directory_iterator(directory, error)) {
+    const std::string name = item.path().filename().string();
+    if (name.rfind("mangle-baseline", 0) != 0 || item.path().extension() != ".json") continue;
+    if (!item.is_regular_file(error)) continue;
+    std::ifstream in(item.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!baseline_text_is_of_earlier_boot(text.str(), boot_id)) continue;
+    std::error_code removed;
+    if (fs::remove(item.path(), removed)) deleted.push_back(item.path().string());
+  }
+  return deleted;
+}
+
 std::string mangle_restore_script(const std::string& family, const MangleTableBaseline& before,
                                   const MangleTableState& now) {
   if (!now.exists) return "";
@@ -225,12 +249,7 @@ StatusOr<std::optional<MangleBaseline>> MangleTableKeeper::load_baseline_file() 
   std::stringstream text;
   text << in.rdbuf();
   if (!in.good() && !in.eof()) return internal_error("reading " + baseline_path_);
-  const auto json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
-  // Written and renamed in this boot, the file has its text in the page
-  // cache; empty, it is an earlier boot's whose data never reached the disk.
-  const bool earlier_boot =
-      text.str().empty() || (json.is_object() && json.contains("boot_id") && json["boot_id"] != boot_id_);
-  if (earlier_boot) {
+  if (baseline_text_is_of_earlier_boot(text.str(), boot_id_)) {
     std::cerr << "chaos-agent: " << baseline_path_
               << ": a mangle table baseline of an earlier boot (its tables are gone with that kernel), deleted\n";
     std::error_code error;
@@ -238,6 +257,7 @@ StatusOr<std::optional<MangleBaseline>> MangleTableKeeper::load_baseline_file() 
     if (error) return internal_error("deleting " + baseline_path_ + ": " + error.message());
     return std::optional<MangleBaseline>();
   }
+  const auto json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
   auto loaded = baseline_from_json(json);
   if (!loaded.ok()) return loaded.status().with_context(baseline_path_);
   return std::optional<MangleBaseline>(std::move(loaded).value());

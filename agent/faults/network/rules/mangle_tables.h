@@ -65,6 +65,16 @@ StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json);
 nlohmann::json baseline_file_json(const MangleBaseline& baseline, const std::string& boot_id);
 // /proc/sys/kernel/random/boot_id, new at every boot; empty when unreadable.
 std::string current_boot_id();
+// A baseline file's text written in another boot than `boot_id`: it names
+// another boot, or it is empty (renamed in, then cut by a power loss before
+// its data reached the disk; in the boot that wrote it the page cache has
+// the text). A file without a boot_id (older agents) is not.
+bool baseline_text_is_of_earlier_boot(const std::string& text, const std::string& boot_id);
+// At start-up: deletes the mangle-baseline*.json files in `directory` of
+// an earlier boot (also those of containers gone with it, which no
+// recovery would reach); returns the paths deleted.
+std::vector<std::string> delete_mangle_baselines_of_earlier_boots(const std::string& directory,
+                                                                  const std::string& boot_id);
 
 // The `nft -f -` lines that bring one family back to its baseline (pure).
 // Empty when nothing is ours to delete. Call only once no CHAOS-* chain is

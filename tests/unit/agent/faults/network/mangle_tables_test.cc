@@ -271,6 +271,25 @@ TEST_F(MangleKeeperTest, ABaselineOfThisBootOrOfAnOlderAgentIsUsedAndGarbageIsAn
   EXPECT_NE(status.message().find(baseline_path()), std::string::npos) << status.message();
 }
 
+TEST_F(MangleKeeperTest, StartUpDeletesOnlyTheBaselinesOfEarlierBoots) {
+  const fs::path network = directory_ / "network";
+  write_stale_baseline((network / "mangle-baseline.json").string(),
+                       R"({"boot_id":"this-boot","ip":{"existed":true,"chains":[]}})");
+  write_stale_baseline((network / "mangle-baseline-net-4026532301.json").string(), kBaselineWithoutIpTable);
+  write_stale_baseline((network / "mangle-baseline-net-4026532302.json").string(), "");
+  write_stale_baseline((network / "mangle-baseline-net-4026532303.json").string(),
+                       R"({"ip":{"existed":true,"chains":[]}})");
+  write_stale_baseline((network / "notes.json").string(), "");
+  auto deleted = delete_mangle_baselines_of_earlier_boots(network.string(), "this-boot");
+  std::sort(deleted.begin(), deleted.end());
+  EXPECT_EQ(deleted, (std::vector<std::string>{(network / "mangle-baseline-net-4026532301.json").string(),
+                                               (network / "mangle-baseline-net-4026532302.json").string()}));
+  EXPECT_TRUE(fs::exists(network / "mangle-baseline.json"));
+  EXPECT_TRUE(fs::exists(network / "mangle-baseline-net-4026532303.json")) << "an older agent's: no boot to compare";
+  EXPECT_TRUE(fs::exists(network / "notes.json"));
+  EXPECT_TRUE(delete_mangle_baselines_of_earlier_boots((directory_ / "absent").string(), "this-boot").empty());
+}
+
 TEST_F(MangleKeeperTest, NoBaselineMeansRecoveryTouchesNothing) {
   tables_["ip"] = {{"POSTROUTING", "postrouting"}};
   MangleTableKeeper keeper(baseline_path());
