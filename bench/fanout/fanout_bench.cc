@@ -33,8 +33,8 @@
 
 #include "bench/support/child_process.h"
 #include "bench/support/json_out.h"
-#include "common/abseil_lock_tracking.h"
 #include "chaos/v1/agent.grpc.pb.h"
+#include "common/abseil_lock_tracking.h"
 #include "orchestrator/run/agent_pool.h"
 #include "orchestrator/experiment/fault_spec_builder.h"
 

@@ -34,14 +34,22 @@ std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvi
   runtime->engine_max_held_bytes = options.engine_max_held_bytes;
   // Below the state dir so a restarted agent (journal recovery) still knows
   // which mangle tables were the host's; no state dir, memory only.
+  const std::string boot_id = current_boot_id();
   runtime->mangle = std::make_shared<MangleTableKeeper>(
-      env.state_dir.empty() ? "" : env.state_dir + "/network/mangle-baseline.json");
-  runtime->container_mangle = std::make_unique<MangleKeepers>(env.state_dir);
-  if (!env.state_dir.empty()) {
-    // Their tables went with the kernel that had them (unflushed journal
-    // records may be gone too, so no recovery would ever remove them).
-    for (const auto& path : delete_mangle_baselines_of_earlier_boots(env.state_dir + "/network", current_boot_id())) {
-      std::cerr << "chaos-agent: " << path << ": a mangle table baseline of an earlier boot, deleted\n";
+      env.state_dir.empty() ? "" : env.state_dir + "/network/mangle-baseline.json", boot_id);
+  runtime->container_mangle = std::make_unique<MangleKeepers>(env.state_dir, boot_id);
+  if (!env.state_dir.empty() && boot_id.empty()) {
+    std::cerr << "chaos-agent: warning: /proc/sys/kernel/random/boot_id unreadable: mangle table baselines of "
+                 "an earlier boot are only told apart when empty\n";
+  } else if (!env.state_dir.empty()) {
+    // Their tables went with the kernel that had them, and the faults'
+    // unflushed journal records may have too: no recovery would reach them.
+    const BaselineSweep sweep = delete_mangle_baselines_of_earlier_boots(env.state_dir + "/network", boot_id);
+    for (const auto& path : sweep.deleted) {
+      std::cerr << "chaos-agent: " << path << ": " << kEarlierBootBaselineDeleted << "\n";
+    }
+    for (const auto& error : sweep.errors) {
+      std::cerr << "chaos-agent: warning: mangle table baselines: " << error << "\n";
     }
   }
   runtime->start_engine =

@@ -54,7 +54,7 @@ std::shared_ptr<MangleTableKeeper> MangleKeepers::keeper_for(const std::string& 
     }
     path = state_dir_ + "/network/mangle-baseline-" + name + ".json";
   }
-  auto keeper = std::make_shared<MangleTableKeeper>(std::move(path));
+  auto keeper = std::make_shared<MangleTableKeeper>(std::move(path), boot_id_);
   keepers_[network_namespace] = keeper;
   return keeper;
 }

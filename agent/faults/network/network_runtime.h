@@ -70,13 +70,16 @@ class QueueNumbers {
 // all gone is dropped, so the map stays as small as the live faults.
 class MangleKeepers {
  public:
-  // `state_dir` empty: baselines in memory only.
-  explicit MangleKeepers(std::string state_dir) : state_dir_(std::move(state_dir)) {}
+  // `state_dir` empty: baselines in memory only. `boot_id`: this kernel's
+  // (current_boot_id(), read once), empty when unknown.
+  MangleKeepers(std::string state_dir, std::string boot_id)
+      : state_dir_(std::move(state_dir)), boot_id_(std::move(boot_id)) {}
   // `network_namespace` as /proc/PID/ns/net reads: "net:[4026532301]".
   std::shared_ptr<MangleTableKeeper> keeper_for(const std::string& network_namespace);
 
  private:
   std::string state_dir_;
+  std::string boot_id_;
   std::mutex mutex_;
   std::map<std::string, std::weak_ptr<MangleTableKeeper>> keepers_;
 };

@@ -1,5 +1,9 @@
 #include "agent/faults/network/rules/mangle_tables.h"
 
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -112,7 +116,7 @@ StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json) {
 
 nlohmann::json baseline_file_json(const MangleBaseline& baseline, const std::string& boot_id) {
   nlohmann::json json = baseline_to_json(baseline);
-  json["boot_id"] = boot_id;
+  if (!boot_id.empty()) json["boot_id"] = boot_id;
   return json;
 }
 
@@ -124,27 +128,52 @@ std::string current_boot_id() {
 }
 
 bool baseline_text_is_of_earlier_boot(const std::string& text, const std::string& boot_id) {
-  if (text.empty()) return true;
+  // Zeros: a filesystem that gave the renamed file its blocks but not its data.
+  if (std::all_of(text.begin(), text.end(), [](char c) { return c == '\0'; })) return true;
+  if (boot_id.empty()) return false;  // this boot's is unknown: nothing to compare with
   const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   return json.is_object() && json.contains("boot_id") && json["boot_id"] != boot_id;
 }
 
-std::vector<std::string> delete_mangle_baselines_of_earlier_boots(const std::string& directory,
-                                                                  const std::string& boot_id) {
-  std::vector<std::string> deleted;
+StatusOr<std::string> read_baseline_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return internal_error("opening " + path + ": " + std::strerror(errno));
+  std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+  if (in.bad()) return internal_error("reading " + path);
+  return text;
+}
+
+BaselineSweep delete_mangle_baselines_of_earlier_boots(const std::string& directory, const std::string& boot_id) {
+  BaselineSweep sweep;
   std::error_code error;
-  for (const auto& item : fs::directory_iterator(directory, error)) {
-    const std::string name = item.path().filename().string();
-    if (name.rfind("mangle-baseline", 0) != 0 || item.path().extension() != ".json") continue;
-    if (!item.is_regular_file(error)) continue;
-    std::ifstream in(item.path());
-    std::stringstream text;
-    text << in.rdbuf();
-    if (!baseline_text_is_of_earlier_boot(text.str(), boot_id)) continue;
-    std::error_code removed;
-    if (fs::remove(item.path(), removed)) deleted.push_back(item.path().string());
+  fs::directory_iterator item(directory, error);
+  if (error) {
+    if (error != std::errc::no_such_file_or_directory) sweep.errors.push_back(directory + ": " + error.message());
+    return sweep;
   }
-  return deleted;
+  for (; item != fs::directory_iterator(); item.increment(error)) {
+    if (error) {
+      sweep.errors.push_back(directory + ": " + error.message());
+      break;
+    }
+    const std::string name = item->path().filename().string();
+    if (name.rfind("mangle-baseline", 0) != 0 || item->path().extension() != ".json") continue;
+    std::error_code type_error;
+    if (!item->is_regular_file(type_error)) continue;
+    StatusOr<std::string> text = read_baseline_text(item->path().string());
+    if (!text.ok()) {
+      sweep.errors.push_back(text.status().message());
+      continue;
+    }
+    if (!baseline_text_is_of_earlier_boot(*text, boot_id)) continue;
+    std::error_code removed;
+    if (fs::remove(item->path(), removed)) {
+      sweep.deleted.push_back(item->path().string());
+    } else if (removed) {
+      sweep.errors.push_back("deleting " + item->path().string() + ": " + removed.message());
+    }
+  }
+  return sweep;
 }
 
 std::string mangle_restore_script(const std::string& family, const MangleTableBaseline& before,
@@ -163,8 +192,8 @@ std::string mangle_restore_script(const std::string& family, const MangleTableBa
   return script;
 }
 
-MangleTableKeeper::MangleTableKeeper(std::string baseline_path, std::string boot_id)
-    : baseline_path_(std::move(baseline_path)), boot_id_(boot_id.empty() ? current_boot_id() : std::move(boot_id)) {}
+MangleTableKeeper::MangleTableKeeper(std::string baseline_path, std::optional<std::string> boot_id)
+    : baseline_path_(std::move(baseline_path)), boot_id_(boot_id ? std::move(*boot_id) : current_boot_id()) {}
 
 Status MangleTableKeeper::acquire(CommandRunner& commands) {
   // May wait for a restoration in progress: only applies do.
@@ -245,19 +274,15 @@ void MangleTableKeeper::unlock_table(std::unique_lock<std::mutex> table, Command
 
 StatusOr<std::optional<MangleBaseline>> MangleTableKeeper::load_baseline_file() {
   if (baseline_path_.empty() || !fs::exists(baseline_path_)) return std::optional<MangleBaseline>();
-  std::ifstream in(baseline_path_);
-  std::stringstream text;
-  text << in.rdbuf();
-  if (!in.good() && !in.eof()) return internal_error("reading " + baseline_path_);
-  if (baseline_text_is_of_earlier_boot(text.str(), boot_id_)) {
-    std::cerr << "chaos-agent: " << baseline_path_
-              << ": a mangle table baseline of an earlier boot (its tables are gone with that kernel), deleted\n";
+  CHAOS_ASSIGN_OR_RETURN(const std::string text, read_baseline_text(baseline_path_));
+  if (baseline_text_is_of_earlier_boot(text, boot_id_)) {
+    std::cerr << "chaos-agent: " << baseline_path_ << ": " << kEarlierBootBaselineDeleted << "\n";
     std::error_code error;
     fs::remove(baseline_path_, error);
     if (error) return internal_error("deleting " + baseline_path_ + ": " + error.message());
     return std::optional<MangleBaseline>();
   }
-  const auto json = nlohmann::json::parse(text.str(), nullptr, /*allow_exceptions=*/false);
+  const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   auto loaded = baseline_from_json(json);
   if (!loaded.ok()) return loaded.status().with_context(baseline_path_);
   return std::optional<MangleBaseline>(std::move(loaded).value());

@@ -66,15 +66,22 @@ nlohmann::json baseline_file_json(const MangleBaseline& baseline, const std::str
 // /proc/sys/kernel/random/boot_id, new at every boot; empty when unreadable.
 std::string current_boot_id();
 // A baseline file's text written in another boot than `boot_id`: it names
-// another boot, or it is empty (renamed in, then cut by a power loss before
-// its data reached the disk; in the boot that wrote it the page cache has
-// the text). A file without a boot_id (older agents) is not.
+// another boot, or it is empty or zeros (renamed in, then cut by a power
+// loss before its data reached the disk; in the boot that wrote it the page
+// cache has the text). A file without a boot_id (older agents) is not, and
+// with `boot_id` unknown (empty) only an empty or zeroed one is.
 bool baseline_text_is_of_earlier_boot(const std::string& text, const std::string& boot_id);
-// At start-up: deletes the mangle-baseline*.json files in `directory` of
-// an earlier boot (also those of containers gone with it, which no
-// recovery would reach); returns the paths deleted.
-std::vector<std::string> delete_mangle_baselines_of_earlier_boots(const std::string& directory,
-                                                                  const std::string& boot_id);
+StatusOr<std::string> read_baseline_text(const std::string& path);
+inline constexpr const char* kEarlierBootBaselineDeleted =
+    "a mangle table baseline of an earlier boot (its tables went with that kernel), deleted";
+struct BaselineSweep {
+  std::vector<std::string> deleted;  // paths
+  std::vector<std::string> errors;   // what could not be read or deleted
+};
+// At start-up, before journal recovery: deletes the mangle-baseline*.json
+// files in `directory` of an earlier boot (also those of containers gone
+// with it, which no recovery would reach). A missing directory is no error.
+BaselineSweep delete_mangle_baselines_of_earlier_boots(const std::string& directory, const std::string& boot_id);
 
 // The `nft -f -` lines that bring one family back to its baseline (pure).
 // Empty when nothing is ours to delete. Call only once no CHAOS-* chain is
@@ -99,8 +106,9 @@ std::string mangle_restore_script(const std::string& family, const MangleTableBa
 class MangleTableKeeper {
  public:
   // One keeper per network namespace. `baseline_path` empty: the baseline
-  // lives in memory only. `boot_id` empty: this kernel's (current_boot_id()).
-  explicit MangleTableKeeper(std::string baseline_path, std::string boot_id = "");
+  // lives in memory only. `boot_id` unset: this kernel's (current_boot_id());
+  // empty: unknown (baselines are then written and read without one).
+  explicit MangleTableKeeper(std::string baseline_path, std::optional<std::string> boot_id = std::nullopt);
 
   // Every call takes the runner of the fault making it: any runner that
   // acts in this keeper's namespace (a container's runner dies with its

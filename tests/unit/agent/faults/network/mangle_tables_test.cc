@@ -248,7 +248,7 @@ TEST_F(MangleKeeperTest, RecoveryWithABaselineOfAnEarlierBootTouchesNothingAndDe
   EXPECT_FALSE(fs::exists(baseline_path()));
 }
 
-TEST_F(MangleKeeperTest, AnEmptyBaselineFileIsAPowerLossesAndIsDeleted) {
+TEST_F(MangleKeeperTest, AnEmptyOrZeroedBaselineFileIsLeftByAPowerLossAndIsDeleted) {
   write_stale_baseline(baseline_path(), "");
   tables_["ip"] = {{"POSTROUTING", "postrouting"}};
   MangleTableKeeper keeper(baseline_path(), "this-boot");
@@ -256,13 +256,25 @@ TEST_F(MangleKeeperTest, AnEmptyBaselineFileIsAPowerLossesAndIsDeleted) {
   EXPECT_EQ(tables_.count("ip"), 1u);
   EXPECT_FALSE(fs::exists(baseline_path()));
   ASSERT_TRUE(keeper.acquire(commands_).ok()) << "not an error that blocks every later fault";
+  ASSERT_TRUE(keeper.release(commands_).ok());
+  write_stale_baseline(baseline_path(), std::string(64, '\0'));
+  MangleTableKeeper zeroed(baseline_path(), "this-boot");
+  ASSERT_TRUE(zeroed.restore_if_unused(commands_).ok());
+  EXPECT_FALSE(fs::exists(baseline_path()));
 }
 
 TEST_F(MangleKeeperTest, ABaselineOfThisBootOrOfAnOlderAgentIsUsedAndGarbageIsAnError) {
-  write_stale_baseline(baseline_path(), R"({"ip":{"existed":false,"chains":[]}})");  // no boot_id: older agent
-  tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // left by the crashed agent
+  write_stale_baseline(baseline_path(), R"({"boot_id":"this-boot","ip":{"existed":false,"chains":[]}})");
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // left by the crashed agent, same boot
   MangleTableKeeper keeper(baseline_path(), "this-boot");
   ASSERT_TRUE(keeper.restore_if_unused(commands_).ok());
+  EXPECT_EQ(tables_.count("ip"), 0u);
+  EXPECT_FALSE(fs::exists(baseline_path())) << "restored, then removed";
+
+  write_stale_baseline(baseline_path(), R"({"ip":{"existed":false,"chains":[]}})");  // no boot_id: older agent
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};
+  MangleTableKeeper older(baseline_path(), "this-boot");
+  ASSERT_TRUE(older.restore_if_unused(commands_).ok());
   EXPECT_EQ(tables_.count("ip"), 0u);
   write_stale_baseline(baseline_path(), "{not json");
   MangleTableKeeper after(baseline_path(), "this-boot");
@@ -280,14 +292,30 @@ TEST_F(MangleKeeperTest, StartUpDeletesOnlyTheBaselinesOfEarlierBoots) {
   write_stale_baseline((network / "mangle-baseline-net-4026532303.json").string(),
                        R"({"ip":{"existed":true,"chains":[]}})");
   write_stale_baseline((network / "notes.json").string(), "");
-  auto deleted = delete_mangle_baselines_of_earlier_boots(network.string(), "this-boot");
+  const BaselineSweep sweep = delete_mangle_baselines_of_earlier_boots(network.string(), "this-boot");
+  EXPECT_TRUE(sweep.errors.empty());
+  auto deleted = sweep.deleted;
   std::sort(deleted.begin(), deleted.end());
   EXPECT_EQ(deleted, (std::vector<std::string>{(network / "mangle-baseline-net-4026532301.json").string(),
                                                (network / "mangle-baseline-net-4026532302.json").string()}));
   EXPECT_TRUE(fs::exists(network / "mangle-baseline.json"));
   EXPECT_TRUE(fs::exists(network / "mangle-baseline-net-4026532303.json")) << "an older agent's: no boot to compare";
   EXPECT_TRUE(fs::exists(network / "notes.json"));
-  EXPECT_TRUE(delete_mangle_baselines_of_earlier_boots((directory_ / "absent").string(), "this-boot").empty());
+  const BaselineSweep absent = delete_mangle_baselines_of_earlier_boots((directory_ / "absent").string(), "this-boot");
+  EXPECT_TRUE(absent.deleted.empty());
+  EXPECT_TRUE(absent.errors.empty()) << "no state yet is no error";
+}
+
+TEST_F(MangleKeeperTest, WithThisBootUnknownABaselineNamingABootIsStillUsed) {
+  write_stale_baseline(baseline_path(), R"({"boot_id":"some-boot","ip":{"existed":false,"chains":[]}})");
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};
+  MangleTableKeeper keeper(baseline_path(), "");
+  ASSERT_TRUE(keeper.restore_if_unused(commands_).ok());
+  EXPECT_EQ(tables_.count("ip"), 0u) << "as before boot ids";
+  ASSERT_TRUE(keeper.acquire(commands_).ok());
+  std::ifstream written(baseline_path());
+  EXPECT_FALSE(nlohmann::json::parse(written).contains("boot_id"));
+  ASSERT_TRUE(keeper.release(commands_).ok());
 }
 
 TEST_F(MangleKeeperTest, NoBaselineMeansRecoveryTouchesNothing) {

@@ -4,9 +4,12 @@
 #include "agent/faults/network/network_fault_kinds.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <map>
 #include <set>
@@ -103,6 +106,17 @@ TEST_F(NetworkFaultKindsTest, FactoryRegistersEveryNetworkKind) {
     // Rules, qdiscs and engine threads end with the kernel: records are not flushed.
     EXPECT_FALSE(k->effect_survives_reboot()) << k->name();
   }
+}
+
+TEST_F(NetworkFaultKindsTest, StartUpDeletesAMangleBaselineOfAnEarlierBootFromTheStateDir) {
+  const auto state_dir = std::filesystem::path(::testing::TempDir()) / ("kinds-baseline-" + std::to_string(getpid()));
+  std::filesystem::create_directories(state_dir / "network");
+  const auto stale = state_dir / "network" / "mangle-baseline-net-4026532301.json";
+  std::ofstream(stale) << R"({"boot_id":"an-earlier-boot","ip":{"existed":false,"chains":[]}})";
+  env_.state_dir = state_dir.string();
+  make_kinds({});
+  EXPECT_FALSE(std::filesystem::exists(stale)) << "its container went with that kernel: no recovery reaches it";
+  std::filesystem::remove_all(state_dir);
 }
 
 TEST_F(NetworkFaultKindsTest, EachKindChecksThePolicyLimitsOfWhatItAsksFor) {
