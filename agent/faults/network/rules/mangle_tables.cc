@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <iterator>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
-#include <sstream>
+#include <iterator>
 
 #include "common/crash_point.h"
+#include "common/proc_reader.h"
 
 namespace chaos::agent::network {
 
@@ -121,10 +121,10 @@ nlohmann::json baseline_file_json(const MangleBaseline& baseline, const std::str
 }
 
 std::string current_boot_id() {
-  std::ifstream in("/proc/sys/kernel/random/boot_id");
-  std::string id;
-  std::getline(in, id);
-  return id;
+  // A UUID and a newline: 37 bytes.
+  const std::optional<std::string> text = read_bounded("/proc/sys/kernel/random/boot_id", 64);
+  if (!text) return "";
+  return text->substr(0, text->find('\n'));
 }
 
 bool baseline_text_is_of_earlier_boot(const std::string& text, const std::string& boot_id) {

@@ -283,6 +283,13 @@ TEST_F(MangleKeeperTest, ABaselineOfThisBootOrOfAnOlderAgentIsUsedAndGarbageIsAn
   EXPECT_NE(status.message().find(baseline_path()), std::string::npos) << status.message();
 }
 
+TEST(MangleBaselineTest, CurrentBootIdIsTheKernelsUuidWithoutItsNewline) {
+  const std::string id = current_boot_id();
+  EXPECT_EQ(id.size(), 36u) << id;
+  EXPECT_EQ(id.find('\n'), std::string::npos);
+  EXPECT_EQ(current_boot_id(), id);
+}
+
 TEST_F(MangleKeeperTest, StartUpDeletesOnlyTheBaselinesOfEarlierBoots) {
   const fs::path network = directory_ / "network";
   write_stale_baseline((network / "mangle-baseline.json").string(),
