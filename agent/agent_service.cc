@@ -88,7 +88,12 @@ StatusOr<InjectCommand> to_inject_command(const v1::InjectRequest& request) {
 }
 
 AgentService::AgentService(FaultRegistry& registry, AgentIdentity identity, ServiceSecurity security)
-    : registry_(registry), identity_(std::move(identity)), security_(security) {}
+    : registry_(registry),
+      identity_(std::move(identity)),
+      security_(security),
+      request_schema_(RequestSchema::for_service(
+          *google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(v1::Agent::service_full_name()))),
+      effect_state_names_(EnumSchema::of(*v1::EffectState_descriptor())) {}
 
 void AgentService::audit(const grpc::ServerContext* context, const char* rpc,
                          const google::protobuf::Message& request, const grpc::Status& status,
@@ -99,8 +104,11 @@ void AgentService::audit(const grpc::ServerContext* context, const char* rpc,
   // lost record is counted and reported.
   try {
     const CallerInfo caller = caller_of(*context);
+    const MessageSchema* request_type = request_schema_.request_of(rpc);
     security_.audit->record({std::chrono::system_clock::now(), caller.caller, caller.peer, rpc,
-                             request_summary(request), code_name(status.error_code()),
+                             request_type != nullptr ? request_summary(*request_type, request)
+                                                     : nlohmann::json{{"(no schema)", true}},
+                             code_name(status.error_code()),
                              status.ok() ? detail : status.error_message()});
     return;
   } catch (const std::exception& error) {
@@ -172,7 +180,7 @@ grpc::Status AgentService::Inject(grpc::ServerContext* context, const v1::Inject
       return {};
     }
     CHAOS_ASSIGN_OR_RETURN(*response->mutable_fault(), registry_.inject(command));
-    detail = "fault " + response->fault().id() + ", " + v1::EffectState_Name(response->fault().effect());
+    detail = "fault " + response->fault().id() + ", " + effect_state_names_.name_of(response->fault().effect());
     return {};
   });
 }

@@ -13,6 +13,7 @@
 #include "agent/fault_registry.h"
 #include "agent/security/audit_log.h"
 #include "agent/security/request_auth.h"
+#include "agent/security/request_schema.h"
 #include "chaos/v1/agent.grpc.pb.h"
 
 namespace chaos::agent {
@@ -73,6 +74,9 @@ class AgentService final : public v1::Agent::Service {
   FaultRegistry& registry_;
   AgentIdentity identity_;
   ServiceSecurity security_;
+  // Taken from the descriptors at construction, before the start-up release.
+  const RequestSchema request_schema_;
+  const EnumSchema effect_state_names_;
   std::atomic<bool> ready_{false};
   std::atomic<std::uint64_t> audit_failures_{0};
 };

@@ -2,11 +2,15 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/process.hpp>
+#include <cstdlib>
 #include <future>
+#include <string_view>
 
 #include "common/child_descriptors.h"
 #include "common/crash_point.h"
@@ -40,15 +44,41 @@ StatusOr<CommandResult> CommandRunner::run_checked(const std::vector<std::string
 
 namespace {
 
+bool is_executable_file(const std::string& path) {
+  struct stat status {};
+  return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+// The first executable `name` in the directories of `search` (':'-separated).
+// Empty entries are skipped: an agent must not run what the current
+// directory holds.
+std::string find_in_directories(const std::string& name, std::string_view search) {
+  while (!search.empty()) {
+    const auto colon = search.find(':');
+    const std::string_view directory = search.substr(0, colon);
+    search.remove_prefix(colon == std::string_view::npos ? search.size() : colon + 1);
+    if (directory.empty()) continue;
+    std::string candidate(directory);
+    candidate += '/';
+    candidate += name;
+    if (is_executable_file(candidate)) return candidate;
+  }
+  return {};
+}
+
+// Not Boost.Process's search_path: it upper-cases the name of every
+// environment variable through a locale on each call to find PATH, which
+// costs CPU on every command and maps the locale's tables back into the agent.
 StatusOr<boost::filesystem::path> resolve_executable(const std::string& name) {
   if (name.find('/') != std::string::npos) return boost::filesystem::path(name);
-  auto found = bp::search_path(name);
+  const char* path = std::getenv("PATH");
+  std::string found = find_in_directories(name, path != nullptr ? path : "");
   if (found.empty()) {
     // Tools such as tc and nft live in /usr/sbin, which a non-login PATH may lack.
-    found = bp::search_path(name, {"/usr/sbin", "/sbin", "/usr/local/sbin"});
+    found = find_in_directories(name, "/usr/sbin:/sbin:/usr/local/sbin");
   }
   if (found.empty()) return not_found("executable '" + name + "' not found in PATH");
-  return found;
+  return boost::filesystem::path(found);
 }
 
 // After a timeout kills the child, how long we still wait for its pipes to

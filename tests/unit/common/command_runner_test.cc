@@ -1,9 +1,13 @@
 #include "common/command_runner.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <thread>
 #include <vector>
 
@@ -58,6 +62,52 @@ TEST(ProcessCommandRunner, MissingExecutableIsNotFound) {
   auto result = runner.run({"no-such-tool-chaos"});
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), StatusCode::kNotFound);
+}
+
+// PATH is searched in order for an executable regular file; empty entries
+// (the current directory) are not searched; tools in /usr/sbin are found
+// without it in PATH.
+TEST(ProcessCommandRunner, FindsTheFirstExecutableInPathNeverTheCurrentDirectory) {
+  const std::string root = ::testing::TempDir() + "path-search-" + std::to_string(::getpid());
+  const std::string skipped = root + "/not-executable";
+  const std::string chosen = root + "/executable";
+  const std::string here = root + "/cwd";
+  for (const auto& directory : {root, skipped, chosen, here}) ASSERT_EQ(::mkdir(directory.c_str(), 0755), 0);
+  const auto write_tool = [](const std::string& path, const std::string& says, mode_t mode) {
+    FILE* file = std::fopen(path.c_str(), "w");
+    ASSERT_NE(file, nullptr);
+    std::fprintf(file, "#!/bin/sh\necho %s\n", says.c_str());
+    std::fclose(file);
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+  };
+  write_tool(skipped + "/chaos-path-tool", "skipped", 0644);
+  write_tool(chosen + "/chaos-path-tool", "chosen", 0755);
+  write_tool(here + "/chaos-here-tool", "here", 0755);
+  ASSERT_EQ(::mkdir((here + "/chaos-dir-tool").c_str(), 0755), 0);  // a directory is not a tool
+
+  const char* saved = std::getenv("PATH");
+  const std::string saved_path = saved != nullptr ? saved : "";
+  char saved_cwd[4096];
+  ASSERT_NE(::getcwd(saved_cwd, sizeof saved_cwd), nullptr);
+  ASSERT_EQ(::chdir(here.c_str()), 0);
+  ::setenv("PATH", (":" + skipped + "::" + chosen + ":/usr/bin:/bin").c_str(), 1);
+  ProcessCommandRunner runner;
+  const auto found = runner.run({"chaos-path-tool"});
+  const auto not_from_here = runner.run({"chaos-here-tool"});
+  const auto directory = runner.run({"chaos-dir-tool"});
+  ::setenv("PATH", "/nonexistent", 1);
+  const auto from_sbin = runner.run({"tc", "-V"});
+  ::setenv("PATH", saved_path.c_str(), 1);
+  ASSERT_EQ(::chdir(saved_cwd), 0);
+  std::filesystem::remove_all(root);
+
+  ASSERT_TRUE(found.ok()) << found.status().to_string();
+  EXPECT_EQ(found->stdout_text, "chosen\n");
+  ASSERT_FALSE(not_from_here.ok());
+  EXPECT_EQ(not_from_here.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(directory.ok());
+  ASSERT_TRUE(from_sbin.ok()) << from_sbin.status().to_string();
+  EXPECT_EQ(from_sbin->exit_code, 0);
 }
 
 TEST(ProcessCommandRunner, KillsCommandsThatOverrunTheTimeout) {

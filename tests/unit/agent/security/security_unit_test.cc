@@ -15,9 +15,10 @@
 #include "agent/agent_config.h"
 #include "agent/os_capabilities.h"
 #include "agent/security/audit_log.h"
-#include "chaos/v1/agent.pb.h"
+#include "chaos/v1/agent.grpc.pb.h"
 #include "agent/security/bearer_token.h"
 #include "agent/security/listen_policy.h"
+#include "agent/security/request_schema.h"
 #include "agent/security/request_summary.h"
 #include "common/loopback.h"
 
@@ -261,6 +262,157 @@ nlohmann::json printed_by_protobuf(const google::protobuf::Message& message) {
   return nlohmann::json::parse(text);
 }
 
+// The schema the tests summarise with: the service's requests, and Fault
+// (not a request, but it has maps and timestamps).
+const RequestSchema& test_schema() {
+  static const RequestSchema schema = [] {
+    RequestSchema built = RequestSchema::for_messages({v1::Fault::descriptor()});
+    return built;
+  }();
+  return schema;
+}
+
+const RequestSchema& service_schema() {
+  static const RequestSchema schema = RequestSchema::for_service(
+      *google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(v1::Agent::service_full_name()));
+  return schema;
+}
+
+nlohmann::json summary_of(const google::protobuf::Message& message) {
+  const std::string& name = message.GetDescriptor()->full_name();
+  const MessageSchema* type = service_schema().message(name);
+  if (type == nullptr) type = test_schema().message(name);
+  if (type == nullptr) {
+    ADD_FAILURE() << "no schema for " << name;
+    return nullptr;
+  }
+  return request_summary(*type, message);
+}
+
+// Sets every field of `message` that is not a oneof member to a value that
+// differs by field (numbers, strings, enums past their zero, 2 elements of
+// repeated and map fields), recursing into messages up to `depth`.
+void fill_every_field(google::protobuf::Message& message, int seed, int depth) {
+  using google::protobuf::FieldDescriptor;
+  const auto& type = *message.GetDescriptor();
+  const auto& reflection = *message.GetReflection();
+  if (type.full_name() == "google.protobuf.Duration" || type.full_name() == "google.protobuf.Timestamp") {
+    reflection.SetInt64(&message, type.FindFieldByName("seconds"), 1000 + seed);
+    reflection.SetInt32(&message, type.FindFieldByName("nanos"), 1500 * seed);
+    return;
+  }
+  for (int i = 0; i < type.field_count(); ++i) {
+    const FieldDescriptor& field = *type.field(i);
+    if (field.containing_oneof() != nullptr) continue;
+    const int value = seed * 31 + field.number();
+    const int count = field.is_repeated() ? 2 : 1;
+    for (int element = 0; element < count; ++element) {
+      const int v = value + element;
+      if (field.is_map()) {
+        google::protobuf::Message* entry = reflection.AddMessage(&message, &field);
+        fill_every_field(*entry, v, depth);
+        continue;
+      }
+      switch (field.cpp_type()) {
+#define CHAOS_SET(CPP, SETTER, ADDER, EXPR)                                            \
+  case FieldDescriptor::CPP:                                                          \
+    if (field.is_repeated()) reflection.ADDER(&message, &field, EXPR);                \
+    else reflection.SETTER(&message, &field, EXPR);                                   \
+    break;
+        CHAOS_SET(CPPTYPE_INT32, SetInt32, AddInt32, -v)
+        CHAOS_SET(CPPTYPE_INT64, SetInt64, AddInt64, -(std::int64_t{1} << 40) - v)
+        CHAOS_SET(CPPTYPE_UINT32, SetUInt32, AddUInt32, static_cast<std::uint32_t>(v))
+        CHAOS_SET(CPPTYPE_UINT64, SetUInt64, AddUInt64, (std::uint64_t{1} << 63) + static_cast<std::uint64_t>(v))
+        CHAOS_SET(CPPTYPE_DOUBLE, SetDouble, AddDouble, v + 0.25)
+        CHAOS_SET(CPPTYPE_FLOAT, SetFloat, AddFloat, static_cast<float>(v) + 0.5f)
+        CHAOS_SET(CPPTYPE_BOOL, SetBool, AddBool, true)
+        CHAOS_SET(CPPTYPE_STRING, SetString, AddString, "s" + std::to_string(v) + " \"\xc3\xa9")
+        CHAOS_SET(CPPTYPE_ENUM, SetEnumValue, AddEnumValue,
+                  field.enum_type()->value(field.enum_type()->value_count() - 1)->number())
+#undef CHAOS_SET
+        case FieldDescriptor::CPPTYPE_MESSAGE:
+          if (depth <= 0) break;
+          fill_every_field(field.is_repeated() ? *reflection.AddMessage(&message, &field)
+                                               : *reflection.MutableMessage(&message, &field),
+                           v, depth - 1);
+          break;
+      }
+    }
+  }
+}
+
+// Every fault kind with every field set (and the request around it) sums up
+// as protobuf's own printer prints it.
+TEST(AuditLogTest, RequestSummaryOfEveryFaultKindIsTheProtoJsonMapping) {
+  const auto& spec_type = *v1::FaultSpec::descriptor();
+  ASSERT_GT(spec_type.field_count(), 20);
+  for (int i = 0; i < spec_type.field_count(); ++i) {
+    const auto& kind = *spec_type.field(i);
+    if (kind.containing_oneof() == nullptr || kind.message_type() == nullptr) continue;
+    v1::InjectRequest inject;
+    fill_every_field(inject, i, 3);
+    fill_every_field(*inject.mutable_spec()->GetReflection()->MutableMessage(inject.mutable_spec(), &kind), i, 4);
+    EXPECT_EQ(summary_of(inject), printed_by_protobuf(inject)) << kind.name();
+  }
+  for (const auto* type : {v1::CapabilitiesRequest::descriptor(), v1::RevertRequest::descriptor(),
+                           v1::RevertAllRequest::descriptor(), v1::ListRequest::descriptor(),
+                           v1::RenewLeaseRequest::descriptor()}) {
+    std::unique_ptr<google::protobuf::Message> request(
+        google::protobuf::MessageFactory::generated_factory()->GetPrototype(type)->New());
+    fill_every_field(*request, 7, 3);
+    EXPECT_EQ(summary_of(*request), printed_by_protobuf(*request)) << type->full_name();
+  }
+  v1::Fault fault;
+  fill_every_field(fault, 3, 3);
+  EXPECT_EQ(summary_of(fault), printed_by_protobuf(fault));
+}
+
+// The agent names effect states in its audit detail from this table, not
+// protobuf's EffectState_Name (which reads the descriptors on every call).
+TEST(AuditLogTest, EnumSchemaNamesAsProtobufDoes) {
+  const EnumSchema names = EnumSchema::of(*v1::EffectState_descriptor());
+  const auto& type = *v1::EffectState_descriptor();
+  ASSERT_GT(type.value_count(), 2);
+  for (int i = 0; i < type.value_count(); ++i) {
+    const int number = type.value(i)->number();
+    EXPECT_EQ(names.name_of(number), v1::EffectState_Name(static_cast<v1::EffectState>(number)));
+  }
+  EXPECT_EQ(names.name_of(12345), "12345");
+}
+
+TEST(AuditLogTest, TheServiceSchemaKnowsEachMethodsRequest) {
+  const auto& service = *google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
+      v1::Agent::service_full_name());
+  ASSERT_GE(service.method_count(), 6);
+  for (int i = 0; i < service.method_count(); ++i) {
+    const MessageSchema* request = service_schema().request_of(service.method(i)->name());
+    ASSERT_NE(request, nullptr) << service.method(i)->name();
+    EXPECT_EQ(request->full_name, service.method(i)->input_type()->full_name());
+  }
+  EXPECT_EQ(service_schema().request_of("NoSuchMethod"), nullptr);
+}
+
+// Fields a newer client sends that this agent does not know are left out
+// (protobuf's printer leaves them out too); bytes that do not parse end the
+// summary, marked.
+TEST(AuditLogTest, RequestSummaryLeavesOutUnknownFieldsAndMarksBadBytes) {
+  v1::InjectRequest inject;
+  inject.set_experiment_id("e1");
+  inject.mutable_duration()->set_seconds(3);
+  std::string wire = inject.SerializeAsString();
+  wire += std::string("\xf8\x06\x2a", 3);  // field 111, varint 42: unknown
+  v1::InjectRequest parsed;
+  ASSERT_TRUE(parsed.ParseFromString(wire));
+  const MessageSchema& type = *service_schema().request_of("Inject");
+  EXPECT_EQ(request_summary(type, parsed), printed_by_protobuf(inject));
+  EXPECT_EQ(request_summary(type, wire), printed_by_protobuf(inject));
+
+  const nlohmann::json cut = request_summary(type, wire.substr(0, wire.size() - 1));
+  EXPECT_EQ(cut["(truncated)"], true);
+  EXPECT_EQ(cut["experiment_id"], "e1");
+  EXPECT_EQ(request_summary(type, std::string("\x0a\xff", 2))["(truncated)"], true);
+}
+
 // The audit log's request summary is protobuf's own JSON mapping, built
 // without text in between: scalars of every width, enums, oneofs set to
 // their default, repeated and map fields, Duration and Timestamp.
@@ -280,19 +432,19 @@ TEST(AuditLogTest, RequestSummaryIsTheProtoJsonMapping) {
   delay.mutable_scope()->add_destination_cidrs("fd00::/8");
   delay.mutable_scope()->add_ports(80);
   delay.mutable_scope()->add_ports(4222);
-  EXPECT_EQ(request_summary(inject), printed_by_protobuf(inject));
+  EXPECT_EQ(summary_of(inject), printed_by_protobuf(inject));
 
   v1::InjectRequest fill;
   fill.mutable_spec()->mutable_disk_fill()->set_path("/tmp/x");
   fill.mutable_spec()->mutable_disk_fill()->set_leave_bytes(0);  // a oneof member at its default
-  EXPECT_EQ(request_summary(fill), printed_by_protobuf(fill));
+  EXPECT_EQ(summary_of(fill), printed_by_protobuf(fill));
   fill.mutable_spec()->mutable_disk_fill()->set_leave_bytes(18446744073709551615ULL);
-  EXPECT_EQ(request_summary(fill), printed_by_protobuf(fill));
+  EXPECT_EQ(summary_of(fill), printed_by_protobuf(fill));
 
   v1::InjectRequest pause;
   pause.mutable_spec()->mutable_process_pause()->mutable_target()->set_pid(-7);
   pause.mutable_spec()->mutable_process_pause()->mutable_target()->set_percent(33.3);
-  EXPECT_EQ(request_summary(pause), printed_by_protobuf(pause));
+  EXPECT_EQ(summary_of(pause), printed_by_protobuf(pause));
 
   v1::Fault fault;  // not a request, but maps and timestamps
   (*fault.mutable_counters())["packets_delayed"] = 42;
@@ -300,8 +452,8 @@ TEST(AuditLogTest, RequestSummaryIsTheProtoJsonMapping) {
   fault.mutable_applied_at()->set_seconds(1764763200);
   fault.mutable_applied_at()->set_nanos(123000000);
   fault.set_state(v1::FAULT_STATE_REVERT_FAILED);
-  EXPECT_EQ(request_summary(fault), printed_by_protobuf(fault));
-  EXPECT_EQ(request_summary(v1::RevertRequest{}), nlohmann::json::object());
+  EXPECT_EQ(summary_of(fault), printed_by_protobuf(fault));
+  EXPECT_EQ(summary_of(v1::RevertRequest{}), nlohmann::json::object());
 }
 
 // protobuf's printer overflows on INT64_MIN seconds and prints "--5s" for
@@ -311,15 +463,15 @@ TEST(AuditLogTest, RequestSummaryShowsInvalidDurationsRaw) {
   inject.mutable_lease_ttl()->set_seconds(-5);
   inject.mutable_lease_ttl()->set_nanos(1);
   inject.mutable_duration()->set_seconds(std::numeric_limits<std::int64_t>::min());
-  const nlohmann::json summary = request_summary(inject);
+  const nlohmann::json summary = summary_of(inject);
   EXPECT_EQ(summary["lease_ttl"], (nlohmann::json{{"seconds", "-5"}, {"nanos", 1}}));
   EXPECT_EQ(summary["duration"], (nlohmann::json{{"seconds", "-9223372036854775808"}, {"nanos", 0}}));
   inject.mutable_lease_ttl()->set_nanos(-1);  // valid again: same sign
-  EXPECT_EQ(request_summary(inject)["lease_ttl"], "-5.000000001s");
+  EXPECT_EQ(summary_of(inject)["lease_ttl"], "-5.000000001s");
 
   v1::Fault fault;
   fault.mutable_applied_at()->set_seconds(std::numeric_limits<std::int64_t>::max());
-  EXPECT_EQ(request_summary(fault)["applied_at"],
+  EXPECT_EQ(summary_of(fault)["applied_at"],
             (nlohmann::json{{"seconds", "9223372036854775807"}, {"nanos", 0}}));
 }
 
@@ -329,14 +481,14 @@ TEST(AuditLogTest, RequestSummaryIsBoundedWhileBuilt) {
   inject.set_experiment_id(std::string(256 * 1024, 'x'));
   auto& scope = *inject.mutable_spec()->mutable_network_delay()->mutable_scope();
   for (int i = 0; i < 20000; ++i) scope.add_ports(static_cast<std::uint32_t>(i % 65536));
-  const nlohmann::json summary = request_summary(inject);
+  const nlohmann::json summary = summary_of(inject);
   EXPECT_LE(summary.dump().size(), 8u * 1024) << "bounded near 4 KiB of output";
   EXPECT_EQ(summary["(truncated)"], true);
   EXPECT_LT(summary["experiment_id"].get<std::string>().size(), 8u * 1024);
 
   v1::InjectRequest small;
   small.set_experiment_id("e1");
-  EXPECT_FALSE(request_summary(small).contains("(truncated)"));
+  EXPECT_FALSE(summary_of(small).contains("(truncated)"));
 }
 
 TEST(AuditLogTest, TrailCountsEachEvent) {
