@@ -1,5 +1,6 @@
 #include "common/command_runner.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -46,18 +47,20 @@ namespace {
 
 bool is_executable_file(const std::string& path) {
   struct stat status {};
-  return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode) && ::access(path.c_str(), X_OK) == 0;
+  // AT_EACCESS: the effective ids (and capabilities), as execve checks them.
+  return ::stat(path.c_str(), &status) == 0 && S_ISREG(status.st_mode) &&
+         ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0;
 }
 
 // The first executable `name` in the directories of `search` (':'-separated).
-// Empty entries are skipped: an agent must not run what the current
-// directory holds.
+// Only absolute entries are searched: an empty or relative one names the
+// current directory, and an agent must not run what that holds.
 std::string find_in_directories(const std::string& name, std::string_view search) {
   while (!search.empty()) {
     const auto colon = search.find(':');
     const std::string_view directory = search.substr(0, colon);
     search.remove_prefix(colon == std::string_view::npos ? search.size() : colon + 1);
-    if (directory.empty()) continue;
+    if (directory.empty() || directory.front() != '/') continue;
     std::string candidate(directory);
     candidate += '/';
     candidate += name;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -35,7 +36,8 @@ struct SummaryBudget {
   void charge(std::size_t bytes) { left -= std::min(left, bytes); }
 };
 
-enum WireType : int { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kFixed32 = 5 };
+enum WireType : int { kVarint = 0, kFixed64 = 1, kLengthDelimited = 2, kStartGroup = 3, kEndGroup = 4, kFixed32 = 5 };
+constexpr int kMaxGroupDepth = 32;
 
 // One value as it is on the wire: a number (varint or fixed) or bytes.
 struct WireValue {
@@ -87,8 +89,23 @@ class WireReader {
     return this->value(value);
   }
 
-  bool value(WireValue& value) {
+  bool value(WireValue& value) { return value_at_depth(value, 0); }
+
+ private:
+  // A group (wire types 3 and 4; proto3 has none, but protobuf keeps one
+  // sent as an unknown field) is skipped whole: its value stays empty.
+  bool value_at_depth(WireValue& value, int depth) {
     switch (value.wire_type) {
+      case kStartGroup: {
+        if (depth >= kMaxGroupDepth) return false;
+        for (;;) {
+          std::uint64_t tag = 0;
+          if (!varint(tag)) return false;
+          WireValue inner = empty_value_of(static_cast<int>(tag & 7));
+          if (inner.wire_type == kEndGroup) return true;
+          if (!value_at_depth(inner, depth + 1)) return false;
+        }
+      }
       case kVarint: return varint(value.number);
       case kFixed64: return fixed(8, value.number);
       case kFixed32: return fixed(4, value.number);
@@ -103,7 +120,6 @@ class WireReader {
     }
   }
 
- private:
   std::string_view rest_;
 };
 
@@ -128,6 +144,34 @@ nlohmann::json summary_of_double(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
   return value;
+}
+
+// A float prints with the digits that identify it as a float (0.1f as
+// 0.1, as protobuf prints it), not as the double it widens to.
+nlohmann::json summary_of_float(float value) {
+  if (!std::isfinite(value)) return summary_of_double(value);
+  char digits[32];
+  const auto printed = std::to_chars(digits, digits + sizeof digits, value);
+  double widened = 0;
+  std::from_chars(digits, printed.ptr, widened);
+  return widened;
+}
+
+std::string base64(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string text;
+  text.reserve((bytes.size() + 2) / 3 * 4);
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    const std::size_t left = std::min<std::size_t>(3, bytes.size() - i);
+    std::uint32_t group = 0;
+    for (std::size_t j = 0; j < 3; ++j) {
+      group = (group << 8) | (j < left ? static_cast<unsigned char>(bytes[i + j]) : 0u);
+    }
+    for (std::size_t j = 0; j < 4; ++j) {
+      text += j <= left ? kAlphabet[(group >> (18 - 6 * j)) & 0x3f] : '=';
+    }
+  }
+  return text;
 }
 
 nlohmann::json summary_of_string(std::string_view text, SummaryBudget& budget) {
@@ -157,8 +201,7 @@ nlohmann::json summary_of_scalar(const FieldSchema& field, std::uint64_t raw) {
     case FieldDescriptor::TYPE_UINT64:
     case FieldDescriptor::TYPE_FIXED64: return std::to_string(raw);
     case FieldDescriptor::TYPE_DOUBLE: return summary_of_double(std::bit_cast<double>(raw));
-    case FieldDescriptor::TYPE_FLOAT:
-      return summary_of_double(std::bit_cast<float>(static_cast<std::uint32_t>(raw)));
+    case FieldDescriptor::TYPE_FLOAT: return summary_of_float(std::bit_cast<float>(static_cast<std::uint32_t>(raw)));
     case FieldDescriptor::TYPE_BOOL: return raw != 0;
     case FieldDescriptor::TYPE_ENUM: {
       const auto number = static_cast<std::int32_t>(raw);
@@ -249,8 +292,10 @@ nlohmann::json Summarizer::value(const FieldSchema& field, const WireValue& wire
     if (field.message == nullptr) return nlohmann::json::object();
     return message(*field.message, wire.bytes, depth + 1);
   }
-  if (field.type == FieldDescriptor::TYPE_STRING || field.type == FieldDescriptor::TYPE_BYTES) {
-    return summary_of_string(wire.bytes, budget);
+  if (field.type == FieldDescriptor::TYPE_STRING) return summary_of_string(wire.bytes, budget);
+  if (field.type == FieldDescriptor::TYPE_BYTES) {
+    // Cut before encoding: a summary is bounded, not necessarily decodable.
+    return summary_of_string(base64(wire.bytes.substr(0, budget.left)), budget);
   }
   constexpr std::size_t kScalarBytes = 8;  // a number, a bool, an enum name
   budget.charge(kScalarBytes);
@@ -284,6 +329,10 @@ nlohmann::json Summarizer::map_entry_key(const FieldSchema& entry_field, std::st
 }
 
 nlohmann::json Summarizer::message(const MessageSchema& type, std::string_view wire, int depth) {
+  // Each message and element is charged too, so that empty ones (two
+  // bytes on the wire each) cannot build an unbounded summary.
+  constexpr std::size_t kMessageBytes = 2;
+  budget.charge(kMessageBytes);
   if (type.well_known != WellKnownType::kNone) {
     budget.charge(32);
     return summary_of_well_known(type.well_known, wire);
@@ -304,6 +353,11 @@ nlohmann::json Summarizer::message(const MessageSchema& type, std::string_view w
     }
     const FieldSchema* field = type.field(number);
     if (field == nullptr) continue;  // unknown to the schema: left out
+    const int expected = scalar_wire_type(field->type);
+    const bool packed = field->repeated && !field->map && wire_value.wire_type == kLengthDelimited &&
+                        expected != kLengthDelimited;
+    // Not what the schema says: protobuf kept it as an unknown field.
+    if (!packed && wire_value.wire_type != expected) continue;
     if (field != current) {
       if (!budget.has_room()) break;
       current = field;
@@ -316,29 +370,28 @@ nlohmann::json Summarizer::message(const MessageSchema& type, std::string_view w
         }
       }
     }
-    const bool packed = field->repeated && !field->map && wire_value.wire_type == kLengthDelimited &&
-                        scalar_wire_type(field->type) != kLengthDelimited;
+    constexpr std::size_t kElementBytes = 1;
     if (packed) {
       WireReader elements(wire_value.bytes);
-      WireValue element = empty_value_of(scalar_wire_type(field->type));
+      WireValue element = empty_value_of(expected);
       while (!elements.done() && budget.has_room()) {
         if (!elements.value(element)) {
           malformed = true;
           break;
         }
+        budget.charge(kElementBytes);
         object[field->name].push_back(value(*field, element, depth));
       }
-      continue;
-    }
-    if (wire_value.wire_type != scalar_wire_type(field->type)) continue;  // not what the schema says
-    if (field->map) {
+    } else if (field->map) {
       if (!budget.has_room()) continue;
+      budget.charge(kElementBytes);
       nlohmann::json entry_value;
       const nlohmann::json key = map_entry_key(*field, wire_value.bytes, entry_value, depth);
       if (key.is_null()) continue;
       object[field->name][key.is_string() ? key.get<std::string>() : key.dump()] = std::move(entry_value);
     } else if (field->repeated) {
       if (!budget.has_room()) continue;
+      budget.charge(kElementBytes);
       object[field->name].push_back(value(*field, wire_value, depth));
     } else {
       object[field->name] = value(*field, wire_value, depth);

@@ -5,9 +5,9 @@
 #include <unistd.h>
 
 #include <atomic>
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 #include <vector>
 
@@ -64,50 +64,84 @@ TEST(ProcessCommandRunner, MissingExecutableIsNotFound) {
   EXPECT_EQ(result.status().code(), StatusCode::kNotFound);
 }
 
-// PATH is searched in order for an executable regular file; empty entries
-// (the current directory) are not searched; tools in /usr/sbin are found
-// without it in PATH.
-TEST(ProcessCommandRunner, FindsTheFirstExecutableInPathNeverTheCurrentDirectory) {
-  const std::string root = ::testing::TempDir() + "path-search-" + std::to_string(::getpid());
-  const std::string skipped = root + "/not-executable";
-  const std::string chosen = root + "/executable";
-  const std::string here = root + "/cwd";
-  for (const auto& directory : {root, skipped, chosen, here}) ASSERT_EQ(::mkdir(directory.c_str(), 0755), 0);
-  const auto write_tool = [](const std::string& path, const std::string& says, mode_t mode) {
-    FILE* file = std::fopen(path.c_str(), "w");
-    ASSERT_NE(file, nullptr);
-    std::fprintf(file, "#!/bin/sh\necho %s\n", says.c_str());
-    std::fclose(file);
-    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
-  };
-  write_tool(skipped + "/chaos-path-tool", "skipped", 0644);
-  write_tool(chosen + "/chaos-path-tool", "chosen", 0755);
-  write_tool(here + "/chaos-here-tool", "here", 0755);
-  ASSERT_EQ(::mkdir((here + "/chaos-dir-tool").c_str(), 0755), 0);  // a directory is not a tool
+// Puts PATH and the working directory back however the test ends.
+class PathAndDirectoryRestored {
+ public:
+  PathAndDirectoryRestored() {
+    const char* path = std::getenv("PATH");
+    had_path_ = path != nullptr;
+    path_ = had_path_ ? path : "";
+    directory_ = std::filesystem::current_path();
+  }
+  ~PathAndDirectoryRestored() {
+    if (had_path_) {
+      ::setenv("PATH", path_.c_str(), 1);
+    } else {
+      ::unsetenv("PATH");
+    }
+    std::error_code ignored;
+    std::filesystem::current_path(directory_, ignored);
+  }
+  PathAndDirectoryRestored(const PathAndDirectoryRestored&) = delete;
+  PathAndDirectoryRestored& operator=(const PathAndDirectoryRestored&) = delete;
 
-  const char* saved = std::getenv("PATH");
-  const std::string saved_path = saved != nullptr ? saved : "";
-  char saved_cwd[4096];
-  ASSERT_NE(::getcwd(saved_cwd, sizeof saved_cwd), nullptr);
-  ASSERT_EQ(::chdir(here.c_str()), 0);
-  ::setenv("PATH", (":" + skipped + "::" + chosen + ":/usr/bin:/bin").c_str(), 1);
+ private:
+  bool had_path_ = false;
+  std::string path_;
+  std::filesystem::path directory_;
+};
+
+void write_tool(const std::string& path, const std::string& says, std::filesystem::perms permissions) {
+  std::ofstream(path) << "#!/bin/sh\necho " << says << "\n";
+  std::filesystem::permissions(path, permissions);
+}
+
+// PATH is searched in order for an executable regular file (a directory or
+// a file without an x bit of that name is passed over); empty and relative
+// entries (the current directory) are not searched; tools in /usr/sbin are
+// found without it in PATH.
+TEST(ProcessCommandRunner, FindsTheFirstExecutableInPathNeverTheCurrentDirectory) {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::path(::testing::TempDir()) / ("path-search-" + std::to_string(::getpid()));
+  const fs::path not_executable = root / "not-executable";
+  const fs::path directory = root / "directory";
+  const fs::path chosen = root / "executable";
+  const fs::path here = root / "cwd";
+  for (const auto& made : {not_executable, directory / "chaos-path-tool", chosen, here / "sub"}) {
+    fs::create_directories(made);
+  }
+  using fs::perms;
+  write_tool(not_executable / "chaos-path-tool", "not-executable", perms::owner_read | perms::owner_write);
+  write_tool(chosen / "chaos-path-tool", "chosen", perms::owner_all | perms::group_read | perms::others_read);
+  write_tool(here / "chaos-here-tool", "here", perms::owner_all);
+  write_tool(here / "sub" / "chaos-sub-tool", "sub", perms::owner_all);
+
   ProcessCommandRunner runner;
-  const auto found = runner.run({"chaos-path-tool"});
-  const auto not_from_here = runner.run({"chaos-here-tool"});
-  const auto directory = runner.run({"chaos-dir-tool"});
-  ::setenv("PATH", "/nonexistent", 1);
-  const auto from_sbin = runner.run({"tc", "-V"});
-  ::setenv("PATH", saved_path.c_str(), 1);
-  ASSERT_EQ(::chdir(saved_cwd), 0);
-  std::filesystem::remove_all(root);
+  StatusOr<CommandResult> found = not_found("not run");
+  StatusOr<CommandResult> from_here = not_found("not run");
+  StatusOr<CommandResult> from_relative = not_found("not run");
+  StatusOr<CommandResult> from_sbin = not_found("not run");
+  {
+    PathAndDirectoryRestored restored;
+    fs::current_path(here);
+    const std::string path = ":" + not_executable.string() + "::" + directory.string() + ":.:sub:" +
+                             chosen.string() + ":/usr/bin:/bin";
+    ::setenv("PATH", path.c_str(), 1);
+    found = runner.run({"chaos-path-tool"});
+    from_here = runner.run({"chaos-here-tool"});
+    from_relative = runner.run({"chaos-sub-tool"});
+    ::setenv("PATH", "/nonexistent", 1);
+    from_sbin = runner.run({"nologin"});  // /usr/sbin/nologin: Debian's essential login package
+  }
+  fs::remove_all(root);
 
   ASSERT_TRUE(found.ok()) << found.status().to_string();
   EXPECT_EQ(found->stdout_text, "chosen\n");
-  ASSERT_FALSE(not_from_here.ok());
-  EXPECT_EQ(not_from_here.status().code(), StatusCode::kNotFound);
-  EXPECT_FALSE(directory.ok());
-  ASSERT_TRUE(from_sbin.ok()) << from_sbin.status().to_string();
-  EXPECT_EQ(from_sbin->exit_code, 0);
+  ASSERT_FALSE(from_here.ok());
+  EXPECT_EQ(from_here.status().code(), StatusCode::kNotFound);
+  ASSERT_FALSE(from_relative.ok());
+  EXPECT_EQ(from_relative.status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(from_sbin.ok()) << from_sbin.status().to_string();
 }
 
 TEST(ProcessCommandRunner, KillsCommandsThatOverrunTheTimeout) {

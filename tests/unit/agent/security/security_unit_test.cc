@@ -367,6 +367,46 @@ TEST(AuditLogTest, RequestSummaryOfEveryFaultKindIsTheProtoJsonMapping) {
   EXPECT_EQ(summary_of(fault), printed_by_protobuf(fault));
 }
 
+// Wire bytes protobuf's own serializer would not write, but a caller's
+// unknown fields or another encoder may: what each becomes, written out.
+TEST(AuditLogTest, RequestSummaryReadsTheWireAsProtobufDoes) {
+  const MessageSchema& scope = *service_schema().message("chaos.v1.NetworkScope");
+  const auto bytes = [](std::initializer_list<int> values) {
+    std::string wire;
+    for (const int value : values) wire += static_cast<char>(value);
+    return wire;
+  };
+  // ports (4) unpacked, then interface (1), then ports packed: one list.
+  EXPECT_EQ(request_summary(scope, bytes({0x20, 80, 0x0a, 1, 'e', 0x22, 3, 81, 0xac, 0x02})),
+            (nlohmann::json{{"interface", "e"}, {"ports", {80, 81, 300}}}));
+  // protocol (5): -1 as the ten-byte varint protobuf writes, and a number
+  // the enum lacks.
+  EXPECT_EQ(request_summary(scope, bytes({0x28, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01})),
+            (nlohmann::json{{"protocol", -1}}));
+  EXPECT_EQ(request_summary(scope, bytes({0x28, 7})), (nlohmann::json{{"protocol", 7}}));
+  EXPECT_EQ(request_summary(scope, bytes({0x28, 3})), (nlohmann::json{{"protocol", "PROTOCOL_ICMP"}}));
+  // destination_cidrs (2) as a varint is not that field: left out whole.
+  EXPECT_EQ(request_summary(scope, bytes({0x10, 5})), nlohmann::json::object());
+  // An unknown group (field 9) is skipped, not taken for bad bytes.
+  EXPECT_EQ(request_summary(scope, bytes({0x4b, 0x08, 0x01, 0x4c, 0x0a, 1, 'x'})),
+            (nlohmann::json{{"interface", "x"}}));
+  // A map entry without its value has the value's default.
+  const MessageSchema& fault = *test_schema().message("chaos.v1.Fault");
+  EXPECT_EQ(request_summary(fault, bytes({0xb2, 0x01, 3, 0x0a, 1, 'k'})),
+            (nlohmann::json{{"counters", {{"k", "0"}}}}));
+}
+
+// Empty elements cost two bytes each on the wire; the summary is still
+// bounded (each message and element is charged).
+TEST(AuditLogTest, RequestSummaryOfManyEmptyElementsIsBounded) {
+  v1::InjectRequest inject;
+  auto& headers = *inject.mutable_spec()->mutable_http_headers();
+  for (int i = 0; i < 100000; ++i) headers.add_request_headers();
+  const nlohmann::json summary = summary_of(inject);
+  EXPECT_LE(summary.dump().size(), 8u * 1024);
+  EXPECT_EQ(summary["(truncated)"], true);
+}
+
 // The agent names effect states in its audit detail from this table, not
 // protobuf's EffectState_Name (which reads the descriptors on every call).
 TEST(AuditLogTest, EnumSchemaNamesAsProtobufDoes) {
