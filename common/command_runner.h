@@ -30,8 +30,9 @@ std::string describe_argv(const std::vector<std::string>& argv);
 class CommandRunner {
  public:
   virtual ~CommandRunner() = default;
-  // Runs argv[0] (looked up in PATH when it has no '/'). A non-zero exit is
-  // not an error here: callers decide; failing to start or a timeout is.
+  // Runs argv[0] (looked up in PATH's absolute entries, then /usr/sbin,
+  // /sbin and /usr/local/sbin, when it has no '/'). A non-zero exit is not
+  // an error here: callers decide; failing to start or a timeout is.
   virtual StatusOr<CommandResult> run(const std::vector<std::string>& argv,
                                       const RunOptions& options) = 0;
   StatusOr<CommandResult> run(const std::vector<std::string>& argv) { return run(argv, RunOptions{}); }
