@@ -80,6 +80,10 @@ void kill_leftover_processes(const LabLayout& layout, LabNetwork& network, Clock
   for (const auto& spec : lab_process_specs(layout, "")) {
     for (int pid : find_processes(spec.program, spec.marker)) pids.insert(pid);
   }
+  // A podman lab's API service, also when this `down` was not given
+  // --runtime podman (the specs above follow this command's flags, not the
+  // up's, and a crashed supervisor cannot say which runtime it ran).
+  for (int pid : find_processes("podman", podman_api_socket_path(layout))) pids.insert(pid);
   // Everything inside a lab namespace is the lab's by construction.
   if (auto namespaces = network.existing_namespaces(); namespaces.ok()) {
     for (const auto& ns : *namespaces) {

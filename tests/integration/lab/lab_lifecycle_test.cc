@@ -82,6 +82,7 @@ class LabLifecycleTest : public ::testing::Test {
     if (podman_installed()) {
       EXPECT_EQ(run_output({"podman", "ps", "-a", "--filter", "label=chaos.lab=clb", "--format", "{{.Names}}"}), "");
       EXPECT_TRUE(find_processes("conmon", "clb-nats-").empty()) << "conmon still running";
+      EXPECT_TRUE(find_processes("podman", kStateDir + "/podman-api.sock").empty()) << "podman API service still running";
     }
   }
 
