@@ -52,9 +52,8 @@ bool is_executable_file(const std::string& path) {
          ::faccessat(AT_FDCWD, path.c_str(), X_OK, AT_EACCESS) == 0;
 }
 
-// The first executable `name` in the directories of `search` (':'-separated).
-// Only absolute entries are searched: an empty or relative one names the
-// current directory, and an agent must not run what that holds.
+}  // namespace
+
 std::string find_in_directories(const std::string& name, std::string_view search) {
   while (!search.empty()) {
     const auto colon = search.find(':');
@@ -68,6 +67,8 @@ std::string find_in_directories(const std::string& name, std::string_view search
   }
   return {};
 }
+
+namespace {
 
 // Not Boost.Process's search_path: it upper-cases the name of every
 // environment variable through a locale on each call to find PATH, which

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -23,6 +24,16 @@ struct RunOptions {
   // The child is killed when it runs longer than this.
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};
 };
+
+// The first executable regular file `name` in the ':'-separated directories
+// of `search`, or "" when there is none. Only absolute entries are searched:
+// an empty or relative one names the current directory, and a program run
+// as root must not run what that holds.
+std::string find_in_directories(const std::string& name, std::string_view search);
+
+// Where the system's programs live, whatever PATH says.
+inline constexpr std::string_view kSystemProgramDirectories =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // "tc qdisc add dev eth0 ..." for logs and error messages only.
 std::string describe_argv(const std::vector<std::string>& argv);

@@ -2,8 +2,6 @@
 
 #include <sys/resource.h>
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -111,10 +109,7 @@ namespace chaos::lab {
 
 bool may_have_containers(const LabLayout& layout) {
   if (std::filesystem::exists(layout.runtime_path())) return recorded_runtime(layout) == kRuntimePodman;
-  for (const char* dir : {"/usr/local/bin", "/usr/bin", "/bin"}) {
-    if (::access((std::string(dir) + "/podman").c_str(), X_OK) == 0) return true;
-  }
-  return false;
+  return !find_in_directories("podman", kSystemProgramDirectories).empty();
 }
 
 }  // namespace chaos::lab

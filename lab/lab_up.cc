@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "common/child_descriptors.h"
+#include "common/command_runner.h"
 #include "lab/broker_rootfs.h"
 #include "lab/lab_broker.h"
 #include "lab/lab_containers.h"
@@ -27,9 +28,7 @@ namespace {
 
 constexpr auto kServiceTimeout = std::chrono::seconds(60);
 
-boost::filesystem::path find_program(const std::string& name) {
-  return bp::search_path(name, {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"});
-}
+std::string find_program(const std::string& name) { return find_in_directories(name, kSystemProgramDirectories); }
 
 bool podman_runtime(const LabLayout& layout) { return layout.params().runtime == kRuntimePodman; }
 
@@ -176,8 +175,8 @@ Status bring_up(const LabLayout& layout, CommandRunner& runner, Clock& clock, st
   CHAOS_RETURN_IF_ERROR(create_lab_certificates(layout, runner));
   out << "lab: mTLS certificates in " << lab_certs_dir(layout) << "\n" << std::flush;
   if (podman_runtime(layout)) {
-    CHAOS_RETURN_IF_ERROR(build_broker_rootfs(layout, runner, find_program("nats-server").string(),
-                                              find_program("busybox").string()));
+    CHAOS_RETURN_IF_ERROR(build_broker_rootfs(layout, runner, find_program("nats-server"),
+                                              find_program("busybox")));
     out << "lab: broker containers' root filesystem in " << layout.rootfs_dir() << "\n" << std::flush;
   }
   LabNetwork network(layout, runner);

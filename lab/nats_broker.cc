@@ -1,12 +1,11 @@
 #include "lab/nats_broker.h"
 
-#include <unistd.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iomanip>
 
+#include "common/command_runner.h"
 #include "lab/http_check.h"
 #include "lab/lab_files.h"
 #include "lab/lab_processes.h"
@@ -22,9 +21,7 @@ constexpr auto kNatsReadyTimeout = std::chrono::seconds(60);
 }  // namespace
 
 Status NatsBroker::check_installed() const {
-  for (const char* dir : {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"}) {
-    if (::access((std::string(dir) + "/nats-server").c_str(), X_OK) == 0) return {};
-  }
+  if (!find_in_directories("nats-server", kSystemProgramDirectories).empty()) return {};
   return not_found("nats-server is not installed: run scripts/install-deps");
 }
 

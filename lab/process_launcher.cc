@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "common/child_descriptors.h"
+#include "common/command_runner.h"
 
 namespace chaos::lab {
 
@@ -33,9 +34,9 @@ namespace {
 
 StatusOr<boost::filesystem::path> find_program(const std::string& name) {
   if (name.find('/') != std::string::npos) return boost::filesystem::path(name);
-  auto found = bp::search_path(name, {"/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin"});
+  const std::string found = find_in_directories(name, kSystemProgramDirectories);
   if (found.empty()) return not_found("program '" + name + "' not found");
-  return found;
+  return boost::filesystem::path(found);
 }
 
 // The supervisor blocks SIGTERM/SIGINT/SIGHUP to wait for them; a signal

@@ -41,12 +41,16 @@ std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvi
   if (!env.state_dir.empty() && boot_id.empty()) {
     std::cerr << "chaos-agent: warning: /proc/sys/kernel/random/boot_id unreadable: mangle table baselines of "
                  "an earlier boot are only told apart when empty\n";
-  } else if (!env.state_dir.empty()) {
+  }
+  if (!env.state_dir.empty()) {
     // Their tables went with the kernel that had them, and the faults'
     // unflushed journal records may have too: no recovery would reach them.
     const BaselineSweep sweep = delete_mangle_baselines_of_earlier_boots(env.state_dir + "/network", boot_id);
     for (const auto& path : sweep.deleted) {
       std::cerr << "chaos-agent: " << path << ": " << kEarlierBootBaselineDeleted << "\n";
+    }
+    for (const auto& path : sweep.unfinished) {
+      std::cerr << "chaos-agent: " << path << ": " << kUnfinishedBaselineDeleted << "\n";
     }
     for (const auto& error : sweep.errors) {
       std::cerr << "chaos-agent: warning: mangle table baselines: " << error << "\n";

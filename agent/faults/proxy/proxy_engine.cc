@@ -177,6 +177,7 @@ class ProxyLoop {
         if (errno == EINTR) continue;
         throw std::system_error(errno, std::generic_category(), "epoll_wait");
       }
+      if (ready > 0) counters_.event_wakeups.fetch_add(1, std::memory_order_relaxed);
       for (int i = 0; i < ready; ++i) {
         const std::uint64_t key = events[i].data.u64;
         if (key == kProxyWakeKey) {

@@ -86,6 +86,10 @@ struct ProxyCounters {
   // Directions relayed inside the kernel (splice(), no copy) because their
   // filter passes them through untouched.
   std::atomic<std::uint64_t> spliced_directions{0};
+  // Turns of the event loop that found something to do. An engine with
+  // nothing to relay does not turn: tests tell a busy loop by this count,
+  // not by CPU time, which depends on what else the machine runs.
+  std::atomic<std::uint64_t> event_wakeups{0};
 };
 
 class ProxyEngine {

@@ -144,6 +144,15 @@ TEST(ProcessCommandRunner, FindsTheFirstExecutableInPathNeverTheCurrentDirectory
   EXPECT_TRUE(from_sbin.ok()) << from_sbin.status().to_string();
 }
 
+// Relative entries: ProcessCommandRunner.FindsTheFirstExecutableInPathNeverTheCurrentDirectory.
+TEST(FindInDirectories, TakesTheFirstDirectoryThatHoldsAnExecutableFile) {
+  // /usr/sbin/nologin: Debian's essential login package; / holds no such file.
+  EXPECT_EQ(find_in_directories("nologin", "/nonexistent::/:usr/sbin:/usr/sbin:/sbin"), "/usr/sbin/nologin");
+  EXPECT_EQ(find_in_directories("nologin", kSystemProgramDirectories), "/usr/sbin/nologin");
+  EXPECT_EQ(find_in_directories("sbin", "/usr"), "") << "a directory is not a program";
+  EXPECT_EQ(find_in_directories("nologin", ""), "");
+}
+
 TEST(ProcessCommandRunner, KillsCommandsThatOverrunTheTimeout) {
   ProcessCommandRunner runner;
   RunOptions options;

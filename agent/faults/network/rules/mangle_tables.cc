@@ -157,9 +157,20 @@ BaselineSweep delete_mangle_baselines_of_earlier_boots(const std::string& direct
       break;
     }
     const std::string name = item->path().filename().string();
-    if (name.rfind("mangle-baseline", 0) != 0 || item->path().extension() != ".json") continue;
+    if (name.rfind("mangle-baseline", 0) != 0) continue;
     std::error_code type_error;
     if (!item->is_regular_file(type_error)) continue;
+    if (item->path().extension() == ".tmp") {
+      // A write that never reached its rename: no baseline was taken from it.
+      std::error_code removed;
+      if (fs::remove(item->path(), removed)) {
+        sweep.unfinished.push_back(item->path().string());
+      } else if (removed) {
+        sweep.errors.push_back("deleting " + item->path().string() + ": " + removed.message());
+      }
+      continue;
+    }
+    if (item->path().extension() != ".json") continue;
     StatusOr<std::string> text = read_baseline_text(item->path().string());
     if (!text.ok()) {
       sweep.errors.push_back(text.status().message());

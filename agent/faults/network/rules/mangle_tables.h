@@ -74,13 +74,19 @@ bool baseline_text_is_of_earlier_boot(const std::string& text, const std::string
 StatusOr<std::string> read_baseline_text(const std::string& path);
 inline constexpr const char* kEarlierBootBaselineDeleted =
     "a mangle table baseline of an earlier boot (its tables went with that kernel), deleted";
+inline constexpr const char* kUnfinishedBaselineDeleted =
+    "an unfinished write of a mangle table baseline (the agent stopped before its rename), deleted";
 struct BaselineSweep {
-  std::vector<std::string> deleted;  // paths
-  std::vector<std::string> errors;   // what could not be read or deleted
+  std::vector<std::string> deleted;     // paths
+  std::vector<std::string> unfinished;  // paths of *.tmp files deleted
+  std::vector<std::string> errors;      // what could not be read or deleted
 };
 // At start-up, before journal recovery: deletes the mangle-baseline*.json
 // files in `directory` of an earlier boot (also those of containers gone
-// with it, which no recovery would reach). A missing directory is no error.
+// with it, which no recovery would reach), and the mangle-baseline*.tmp
+// files of writes a stopped agent left unfinished. With `boot_id` empty
+// (unknown) only baselines of zeros count as an earlier boot's. A missing
+// directory is no error.
 BaselineSweep delete_mangle_baselines_of_earlier_boots(const std::string& directory, const std::string& boot_id);
 
 // The `nft -f -` lines that bring one family back to its baseline (pure).

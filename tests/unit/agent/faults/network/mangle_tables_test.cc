@@ -290,7 +290,7 @@ TEST(MangleBaselineTest, CurrentBootIdIsTheKernelsUuidWithoutItsNewline) {
   EXPECT_EQ(current_boot_id(), id);
 }
 
-TEST_F(MangleKeeperTest, StartUpDeletesOnlyTheBaselinesOfEarlierBoots) {
+TEST_F(MangleKeeperTest, StartUpDeletesOnlyTheBaselinesOfEarlierBootsAndUnfinishedWrites) {
   const fs::path network = directory_ / "network";
   write_stale_baseline((network / "mangle-baseline.json").string(),
                        R"({"boot_id":"this-boot","ip":{"existed":true,"chains":[]}})");
@@ -299,15 +299,22 @@ TEST_F(MangleKeeperTest, StartUpDeletesOnlyTheBaselinesOfEarlierBoots) {
   write_stale_baseline((network / "mangle-baseline-net-4026532303.json").string(),
                        R"({"ip":{"existed":true,"chains":[]}})");
   write_stale_baseline((network / "notes.json").string(), "");
+  write_stale_baseline((network / "notes.tmp").string(), "");
+  write_stale_baseline((network / "mangle-baseline-net-4026532304.json.tmp").string(),
+                       R"({"boot_id":"this-boot","ip":{"exi)");
   const BaselineSweep sweep = delete_mangle_baselines_of_earlier_boots(network.string(), "this-boot");
   EXPECT_TRUE(sweep.errors.empty());
   auto deleted = sweep.deleted;
   std::sort(deleted.begin(), deleted.end());
   EXPECT_EQ(deleted, (std::vector<std::string>{(network / "mangle-baseline-net-4026532301.json").string(),
                                                (network / "mangle-baseline-net-4026532302.json").string()}));
+  EXPECT_EQ(sweep.unfinished,
+            (std::vector<std::string>{(network / "mangle-baseline-net-4026532304.json.tmp").string()}));
+  EXPECT_FALSE(fs::exists(network / "mangle-baseline-net-4026532304.json.tmp")) << "an unfinished write";
   EXPECT_TRUE(fs::exists(network / "mangle-baseline.json"));
   EXPECT_TRUE(fs::exists(network / "mangle-baseline-net-4026532303.json")) << "an older agent's: no boot to compare";
   EXPECT_TRUE(fs::exists(network / "notes.json"));
+  EXPECT_TRUE(fs::exists(network / "notes.tmp")) << "not a baseline's";
   const BaselineSweep absent = delete_mangle_baselines_of_earlier_boots((directory_ / "absent").string(), "this-boot");
   EXPECT_TRUE(absent.deleted.empty());
   EXPECT_TRUE(absent.errors.empty()) << "no state yet is no error";

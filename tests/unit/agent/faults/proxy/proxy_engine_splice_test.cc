@@ -8,7 +8,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -24,6 +23,7 @@
 #include "agent/faults/proxy/proxy_engine.h"
 #include "agent/faults/proxy/tcp_fault_filter.h"
 #include "common/unique_fd.h"
+#include "tests/unit/agent/faults/proxy/engine_quiet_check.h"
 
 namespace chaos::agent::proxy {
 namespace {
@@ -367,18 +367,6 @@ TEST(ProxyEngineSplice, AServerResetReachesTheClientAsAReset) {
   EXPECT_EQ(engine->counters().spliced_directions.load(), 2u);
 }
 
-// The share of one core this process used over `window`: the test's own
-// threads block meanwhile, so a busy-looping engine thread shows as ~1.
-double splice_test_cpu_share(std::chrono::milliseconds window) {
-  timespec before{}, after{};
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &before);
-  const auto start = std::chrono::steady_clock::now();
-  std::this_thread::sleep_for(window);
-  ::clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &after);
-  const double used = static_cast<double>(after.tv_sec - before.tv_sec) + (after.tv_nsec - before.tv_nsec) / 1e9;
-  return used / std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
 // Reads to EOF, then answers with how many bytes it got and their checksum.
 void splice_test_count_to_end(int fd) {
   UniqueFd owned(fd);
@@ -405,7 +393,7 @@ TEST(ProxyEngineSplice, AnUrgentByteNeitherStallsNorDropsTheBytesAfterIt) {
   ASSERT_EQ(::send(waiting.get(), before.data(), before.size(), MSG_NOSIGNAL), static_cast<ssize_t>(before.size()));
   ASSERT_EQ(::send(waiting.get(), "!", 1, MSG_OOB | MSG_NOSIGNAL), 1);
   ASSERT_EQ(::send(waiting.get(), after.data(), after.size(), MSG_NOSIGNAL), static_cast<ssize_t>(after.size()));
-  EXPECT_LT(splice_test_cpu_share(300ms), 0.5) << "the engine busy-loops on the urgent mark";
+  EXPECT_LE(fewest_event_wakeups_per_100ms(*engine), 2u) << "the engine busy-loops on the urgent mark";
   ::shutdown(waiting.get(), SHUT_WR);
   EXPECT_EQ(splice_test_read(waiting.get(), 1 << 10), splice_test_count_answer(before + after));
   // Connection 2: the FIN right behind the bytes after the mark.
@@ -448,7 +436,7 @@ TEST(ProxyEngineSplice, ASideDoneBothWaysIsNotPolledWhileItsAnswerWaits) {
   for (int wait = 0; wait < 1000 && !answered; ++wait) std::this_thread::sleep_for(10ms);
   ASSERT_TRUE(answered);
   std::this_thread::sleep_for(50ms);  // the engine reads the server's FIN
-  EXPECT_LT(splice_test_cpu_share(300ms), 0.5) << "the engine busy-loops on EPOLLHUP";
+  EXPECT_LE(fewest_event_wakeups_per_100ms(*engine), 2u) << "the engine busy-loops on EPOLLHUP";
   const std::string arrived = splice_test_read(client.get(), answer.size() + 1);  // to EOF
   EXPECT_EQ(arrived, splice_test_upper(answer));
 }
