@@ -20,7 +20,7 @@ StatusOr<std::vector<std::string>> read_for_nats(const std::string& path) {
 
 const std::string kProbeFlagsHead = "title = \"t\"\n[steady_state]\nquery = \"up\"\n";
 
-TEST(ProbeFlagsTest, ReadsProbeFlagsOfTheLabTable) {
+TEST(ExperimentProbeFlagsTest, ReadsProbeFlagsOfTheLabTable) {
   const auto path = probe_flags_experiment(
       "flags-good", kProbeFlagsHead + "[lab]\nprobe_flags = [\"--first-server\", \"3\", \"--ping-interval\", \"2m\"]\n");
   auto flags = read_experiment_probe_flags(path, "nats");
@@ -28,7 +28,7 @@ TEST(ProbeFlagsTest, ReadsProbeFlagsOfTheLabTable) {
   EXPECT_EQ(*flags, (std::vector<std::string>{"--first-server", "3", "--ping-interval", "2m"}));
 }
 
-TEST(ProbeFlagsTest, NoLabTableIsTheStandardProbe) {
+TEST(ExperimentProbeFlagsTest, NoLabTableIsTheStandardProbe) {
   auto flags = read_for_nats(probe_flags_experiment("flags-none", kProbeFlagsHead));
   ASSERT_TRUE(flags.ok()) << flags.status().message();
   EXPECT_TRUE(flags->empty());
@@ -37,13 +37,13 @@ TEST(ProbeFlagsTest, NoLabTableIsTheStandardProbe) {
   EXPECT_TRUE(empty_table->empty());
 }
 
-TEST(ProbeFlagsTest, IgnoresEverythingOutsideTheLabTable) {
+TEST(ExperimentProbeFlagsTest, IgnoresEverythingOutsideTheLabTable) {
   // Other helpers validate the rest of an experiment; a key unknown to them is not ours to judge.
   const auto path = probe_flags_experiment("flags-other", "whatever = [1, 2]\n[finding]\nremedy = \"r\"\n");
   EXPECT_TRUE(read_experiment_probe_flags(path, "nats").ok());
 }
 
-TEST(ProbeFlagsTest, WrongTypesNameFileAndLine) {
+TEST(ExperimentProbeFlagsTest, WrongTypesNameFileAndLine) {
   const auto not_list = probe_flags_experiment("flags-string", kProbeFlagsHead + "[lab]\nprobe_flags = \"--x\"\n");
   Status status = read_experiment_probe_flags(not_list, "nats").status();
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
@@ -60,7 +60,7 @@ TEST(ProbeFlagsTest, WrongTypesNameFileAndLine) {
   EXPECT_NE(status.message().find("lab: expected a table, got integer"), std::string::npos);
 }
 
-TEST(ProbeFlagsTest, UnknownKeyInLabTableIsAnError) {
+TEST(ExperimentProbeFlagsTest, UnknownKeyInLabTableIsAnError) {
   const auto path = probe_flags_experiment("flags-unknown", kProbeFlagsHead + "[lab]\nprobe_flags = []\nprobe_flag = [\"--x\"]\n");
   const Status status = read_experiment_probe_flags(path, "nats").status();
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
@@ -68,7 +68,7 @@ TEST(ProbeFlagsTest, UnknownKeyInLabTableIsAnError) {
   EXPECT_NE(status.message().find("probe_flag"), std::string::npos);
 }
 
-TEST(ProbeFlagsTest, FlagsTheLabSetsItselfAreRefused) {
+TEST(ExperimentProbeFlagsTest, FlagsTheLabSetsItselfAreRefused) {
   for (const std::string flag : {"--servers", "--stream=X", "--subject", "--consumer", "--metrics-listen=1.2.3.4:5"}) {
     const auto path = probe_flags_experiment("flags-reserved",
                                              kProbeFlagsHead + "[lab]\nprobe_flags = [\"--rate\", \"5\", \"" + flag + "\"]\n");
@@ -83,7 +83,7 @@ TEST(ProbeFlagsTest, FlagsTheLabSetsItselfAreRefused) {
   EXPECT_TRUE(check_probe_flags({"--ack-timeout", "3s", "--serversX"}, "nats", "lab probe").ok());
 }
 
-TEST(ProbeFlagsTest, TheLabsBrokerDecidesWhichFlagsItSetsAndWhichAreForeign) {
+TEST(ExperimentProbeFlagsTest, TheLabsBrokerDecidesWhichFlagsItSetsAndWhichAreForeign) {
   // --broker and --queue are the lab's on a RabbitMQ lab: an extra --queue
   // would make the queue_leader label follow a queue the probe does not use.
   for (const std::string flag : {"--broker", "--queue", "--queue=other", "--servers"}) {
@@ -122,7 +122,7 @@ TEST(ProbeFlagsTest, TheLabsBrokerDecidesWhichFlagsItSetsAndWhichAreForeign) {
       << broker_on_nats.message();
 }
 
-TEST(ProbeFlagsTest, OversizedManyOrControlCharacterFlagsAreRefused) {
+TEST(ExperimentProbeFlagsTest, OversizedManyOrControlCharacterFlagsAreRefused) {
   EXPECT_FALSE(check_probe_flags({std::string(kMaxProbeFlagLength + 1, 'x')}, "nats", "lab probe").ok());
   EXPECT_TRUE(check_probe_flags({std::string(kMaxProbeFlagLength, 'x')}, "nats", "lab probe").ok());
   EXPECT_FALSE(check_probe_flags(std::vector<std::string>(kMaxProbeFlags + 1, "-v"), "nats", "lab probe").ok());
@@ -136,7 +136,7 @@ TEST(ProbeFlagsTest, OversizedManyOrControlCharacterFlagsAreRefused) {
   EXPECT_NE(status.message().find("more than 32"), std::string::npos) << status.message();
 }
 
-TEST(ProbeFlagsTest, MalformedTomlAndMissingFileAreErrors) {
+TEST(ExperimentProbeFlagsTest, MalformedTomlAndMissingFileAreErrors) {
   EXPECT_FALSE(read_for_nats(probe_flags_experiment("flags-broken", "[lab\n")).ok());
   EXPECT_FALSE(read_for_nats(::testing::TempDir() + "/no-such-experiment.toml").ok());
 }
@@ -149,7 +149,7 @@ LabLayout probe_flags_layout(const std::string& name) {
   return *LabLayout::create(params);
 }
 
-TEST(ProbeFlagsTest, StoreRoundTrip) {
+TEST(ExperimentProbeFlagsTest, StoreRoundTrip) {
   const auto layout = probe_flags_layout("flags-store");
   auto nothing = load_probe_flags(layout);
   ASSERT_TRUE(nothing.ok());
@@ -164,7 +164,7 @@ TEST(ProbeFlagsTest, StoreRoundTrip) {
   EXPECT_FALSE(std::filesystem::exists(probe_flags_path(layout) + ".tmp"));
 }
 
-TEST(ProbeFlagsTest, CorruptStoreIsAnErrorNamingTheFile) {
+TEST(ExperimentProbeFlagsTest, CorruptStoreIsAnErrorNamingTheFile) {
   const auto layout = probe_flags_layout("flags-corrupt");
   for (const std::string text : {"not json", "{\"probe_flags\": [1]}", "[\"--x\"]"}) {
     std::ofstream(probe_flags_path(layout), std::ios::trunc) << text;
@@ -174,7 +174,7 @@ TEST(ProbeFlagsTest, CorruptStoreIsAnErrorNamingTheFile) {
   }
 }
 
-TEST(ProbeFlagsTest, DescribesFlagsForProgressLines) {
+TEST(ExperimentProbeFlagsTest, DescribesFlagsForProgressLines) {
   EXPECT_EQ(describe_probe_flags({}), "(none: the standard probe)");
   EXPECT_EQ(describe_probe_flags({"--ping-interval", "2s"}), "--ping-interval 2s");
 }
