@@ -227,7 +227,10 @@ Round one_round(orchestrator::AgentPool& pool, const std::vector<std::string>& f
   } else {
     reverted = pool.fan_out<Status>(addresses, [&](orchestrator::AgentClient& agent) -> Status {
       const auto found = fault_of.find(agent.address());
-      if (found == fault_of.end()) return agent.revert_all("bench-fanout").status();
+      // As on the async path: a failed inject has nothing to revert (and a
+      // RevertAll would end the experiment, so the next inject would take the
+      // leftover snapshot again).
+      if (found == fault_of.end()) return Status();
       return agent.revert(found->second).status();
     });
   }
@@ -242,17 +245,27 @@ Round one_round(orchestrator::AgentPool& pool, const std::vector<std::string>& f
 
 constexpr int kMaxWarmUpRounds = 5;
 
-void revert_live_faults(orchestrator::AgentPool& pool, const std::vector<std::string>& addresses) {
-  const auto listed = pool.list(addresses, "bench-fanout", /*include_ended=*/false);
-  std::vector<std::string> fault_addresses, fault_ids;
-  for (std::size_t i = 0; i < listed.size(); ++i) {
-    if (!listed[i].ok()) continue;
-    for (const auto& fault : *listed[i]) {
-      fault_addresses.push_back(addresses[i]);
-      fault_ids.push_back(fault.id());
+// Reverts the experiment's live faults on `addresses`, found by listing
+// them; true when a last listing, with every call answered, finds none.
+bool revert_live_faults(orchestrator::AgentPool& pool, const std::vector<std::string>& addresses) {
+  for (int attempt = 0; attempt < kMaxWarmUpRounds; ++attempt) {
+    const auto listed = pool.list(addresses, "bench-fanout", /*include_ended=*/false);
+    bool all_answered = true;
+    std::vector<std::string> fault_addresses, fault_ids;
+    for (std::size_t i = 0; i < listed.size(); ++i) {
+      if (!listed[i].ok()) {
+        all_answered = false;
+        continue;
+      }
+      for (const auto& fault : *listed[i]) {
+        fault_addresses.push_back(addresses[i]);
+        fault_ids.push_back(fault.id());
+      }
     }
+    if (all_answered && fault_ids.empty()) return true;
+    if (!fault_ids.empty()) (void)pool.revert(fault_addresses, fault_ids);  // listed again next turn
   }
-  if (!fault_ids.empty()) (void)pool.revert(fault_addresses, fault_ids);
+  return false;
 }
 
 nlohmann::json measure(orchestrator::AgentPool& pool, const std::vector<std::string>& addresses,
@@ -267,11 +280,24 @@ nlohmann::json measure(orchestrator::AgentPool& pool, const std::vector<std::str
   // left live (by listing it: RevertAll would end the experiment, and the
   // next inject would take its snapshot again).
   int warm_up_rounds = 0;
-  for (bool passed = false; !passed && warm_up_rounds < kMaxWarmUpRounds;) {
+  bool warm_up_passed = false;
+  while (!warm_up_passed && warm_up_rounds < kMaxWarmUpRounds) {
     ++warm_up_rounds;
-    passed = one_round(pool, addresses, target_pids, agent_pids, count, -warm_up_rounds, async).failures == 0;
-    revert_live_faults(pool, std::vector<std::string>(addresses.begin(), addresses.begin() + count));
-    if (!passed) std::cerr << "fanout_bench: N=" << count << ": warm-up round " << warm_up_rounds << " had failures\n";
+    const bool round_passed =
+        one_round(pool, addresses, target_pids, agent_pids, count, -warm_up_rounds, async).failures == 0;
+    // A light agent holds no fault (and answers no List).
+    const bool nothing_live =
+        agent_pids.empty() ||
+        revert_live_faults(pool, std::vector<std::string>(addresses.begin(), addresses.begin() + count));
+    warm_up_passed = round_passed && nothing_live;
+    if (!warm_up_passed) {
+      std::cerr << "fanout_bench: N=" << count << ": warm-up round " << warm_up_rounds
+                << (round_passed ? " left faults live" : " had failed calls") << "\n";
+    }
+  }
+  if (!warm_up_passed) {
+    std::cerr << "fanout_bench: N=" << count << ": no warm-up round passed in " << kMaxWarmUpRounds
+              << ": the timed rounds may include the agents' unfinished warm-up work\n";
   }
   std::vector<double> inject, revert;
   double inject_cpu_ms = 0, revert_cpu_ms = 0;
@@ -291,7 +317,7 @@ nlohmann::json measure(orchestrator::AgentPool& pool, const std::vector<std::str
             << inject_cpu_ms / calls << " ms, per revert " << revert_cpu_ms / calls << " ms\n";
   nlohmann::json row = {{"agents", count}, {"agents_kind", agents_kind}, {"path", async ? "async" : "sync"},
                         {"repetitions", repetitions}, {"failures", failures},
-                        {"warm_up_rounds", warm_up_rounds},
+                        {"warm_up_rounds", warm_up_rounds}, {"warm_up_passed", warm_up_passed},
                         {"inject_ms", bench::to_json(bench::quantiles(inject))},
                         {"revert_ms", bench::to_json(bench::quantiles(revert))},
                         // Every round in order: tells a one-off stall (and when it
