@@ -18,6 +18,7 @@
 #include "agent/targets/container_targeting_kind.h"
 #include "agent/targets/namespaces/namespace_handle.h"
 #include "common/proc_reader.h"
+#include "tests/integration/network/delayed_rtt_floor.h"
 #include "tests/support/fixed_container_finder.h"
 
 namespace chaos::agent::network {
@@ -172,8 +173,8 @@ TEST_F(NetworkInContainerTest, DelayActsInTheContainersNamespaceAndLeavesTheHost
   live_ = std::move(live).value();
   EXPECT_EQ(live_->backend(), "nfqueue");
 
-  // A held packet cannot come back sooner than its delay.
-  EXPECT_GE(fastest_ping_ms(commands_, name_), 50.0);
+  // Held: no undelayed round trip comes back.
+  EXPECT_GE(fastest_ping_ms(commands_, name_), chaos::testing::delayed_rtt_floor_ms(50));
   const auto effect = live_->verify_live();
   ASSERT_TRUE(effect.ok()) << effect.status().to_string();
   EXPECT_TRUE(effect->impaired) << effect->evidence;
