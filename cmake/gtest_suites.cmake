@@ -10,27 +10,18 @@
 # Like gtest_discover_tests(DISCOVERY_MODE PRE_TEST), the suites are listed
 # when ctest runs (the binary's --gtest_list_tests, again only once the
 # binary changed), so configuring needs no built binary. PROPERTIES are
-# set on every suite's test, one value per property.
+# set on every suite's test, one value per property (no ';' in a value).
 function(chaos_add_gtest_suites target)
   cmake_parse_arguments(ARG "" "WORKING_DIRECTORY" "PROPERTIES" ${ARGN})
   set(stem "${CMAKE_CURRENT_BINARY_DIR}/${target}_suites")
-  set(properties_code "")
-  list(LENGTH ARG_PROPERTIES property_count)
-  math(EXPR last "${property_count} - 1")
-  foreach(index RANGE 0 ${last} 2)
-    math(EXPR value_index "${index} + 1")
-    list(GET ARG_PROPERTIES ${index} property)
-    list(GET ARG_PROPERTIES ${value_index} value)
-    string(APPEND properties_code "list(APPEND suite_properties [==[${property}]==] [==[${value}]==])\n")
-  endforeach()
   file(GENERATE OUTPUT "${stem}_include.cmake" CONTENT
 "set(binary [==[$<TARGET_FILE:${target}>]==])
 set(target [==[${target}]==])
 set(working_directory [==[${ARG_WORKING_DIRECTORY}]==])
 set(suites_file [==[${stem}_tests.cmake]==])
 set(cmake_command [==[${CMAKE_COMMAND}]==])
-set(suite_properties \"\")
-${properties_code}include([==[${PROJECT_SOURCE_DIR}/cmake/gtest_suites_list.cmake]==])
+set(suite_properties [==[${ARG_PROPERTIES};WORKING_DIRECTORY;${ARG_WORKING_DIRECTORY}]==])
+include([==[${PROJECT_SOURCE_DIR}/cmake/gtest_suites_list.cmake]==])
 ")
   set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES "${stem}_include.cmake")
 endfunction()

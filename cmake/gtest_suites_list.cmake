@@ -11,17 +11,11 @@ set(chaos_suites_script "${CMAKE_CURRENT_LIST_FILE}")
 
 # The code that sets suite_properties on the test `name`.
 function(chaos_suite_properties_code name out)
-  set(code "")
-  set(index 0)
-  list(LENGTH suite_properties property_values)
-  while(index LESS property_values)
-    list(GET suite_properties ${index} property)
-    math(EXPR index "${index} + 1")
-    list(GET suite_properties ${index} value)
-    math(EXPR index "${index} + 1")
-    string(APPEND code "set_tests_properties([==[${name}]==] PROPERTIES [==[${property}]==] [==[${value}]==])\n")
-  endwhile()
-  set(${out} "${code}" PARENT_SCOPE)
+  set(code "set_tests_properties([==[${name}]==] PROPERTIES")
+  foreach(item IN LISTS suite_properties)
+    string(APPEND code " [==[${item}]==]")
+  endforeach()
+  set(${out} "${code})\n" PARENT_SCOPE)
 endfunction()
 
 # A failing test with the unit tests' labels in place of the binary's
@@ -78,7 +72,6 @@ if(NOT EXISTS "${suites_file}"
     # A filter that runs no test fails (skipped_tests_marker.cc).
     string(APPEND code
       "add_test([==[${suite}]==] [==[${binary}]==] [==[--gtest_filter=${suite}.*]==])\n"
-      "set_tests_properties([==[${suite}]==] PROPERTIES WORKING_DIRECTORY [==[${working_directory}]==])\n"
       "${properties_code}")
     math(EXPR count "${count} + 1")
   endforeach()

@@ -244,11 +244,12 @@ Round one_round(orchestrator::AgentPool& pool, const std::vector<std::string>& f
 }
 
 constexpr int kMaxWarmUpRounds = 5;
+constexpr int kMaxRevertAttempts = 5;
 
 // Reverts the experiment's live faults on `addresses`, found by listing
 // them; true when a last listing, with every call answered, finds none.
 bool revert_live_faults(orchestrator::AgentPool& pool, const std::vector<std::string>& addresses) {
-  for (int attempt = 0; attempt < kMaxWarmUpRounds; ++attempt) {
+  for (int attempt = 0; attempt < kMaxRevertAttempts; ++attempt) {
     const auto listed = pool.list(addresses, "bench-fanout", /*include_ended=*/false);
     bool all_answered = true;
     std::vector<std::string> fault_addresses, fault_ids;

@@ -28,10 +28,6 @@ namespace chaos::agent::network {
 
 namespace {
 
-// Bounds the spin before one release (see Io::release_due_and_rearm): wake-up
-// latencies above it are paid as lateness rather than as CPU.
-constexpr Duration kMaxSpinBeforeRelease = std::chrono::microseconds(250);
-
 // The kernel tells a queued packet's skb->priority (NFQA_PRIORITY) only
 // since Linux 5.18; a packet-socket re-send without it would bypass a
 // bandwidth fault's class. Said once per engine.

@@ -21,10 +21,21 @@
 
 #include "agent/faults/network/engine/impairment_model.h"
 #include "agent/faults/network/engine/packet_holder.h"
+#include "agent/faults/network/engine/wake_up_latency.h"
 #include "common/clock.h"
 #include "common/status.h"
 
 namespace chaos::agent::network {
+
+// Bounds the spin before one release (see Io::release_due_and_rearm): wake-up
+// latencies above it are paid as lateness rather than as CPU.
+inline constexpr Duration kMaxSpinBeforeRelease = std::chrono::microseconds(250);
+
+// The most a held packet leaves sooner than its delay after it reached the
+// queue. The engine dates a delay from the packet's estimated arrival, its
+// typical wake-up latency before the engine read it (wake_up_latency.h): a
+// packet read after a quicker wake-up leaves up to the difference early.
+inline constexpr Duration kMaxEarlyRelease = WakeUpLatency::max_typical(kMaxSpinBeforeRelease);
 
 struct EngineOptions {
   std::uint16_t queue_number = 0;

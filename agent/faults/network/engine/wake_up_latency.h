@@ -32,13 +32,17 @@ class WakeUpLatency {
   // `max_margin` bounds how long the engine may spin before one release.
   explicit WakeUpLatency(Duration max_margin) : max_margin_(max_margin) {}
 
+  // The most typical() can be: each sample counts at most 4 margins (see
+  // observe()).
+  static constexpr Duration max_typical(Duration max_margin) { return 4 * max_margin; }
+
   // A timer armed for `armed` woke the thread at `woke`. A wake-up before
   // the deadline (not a timer expiry) carries no information and is ignored.
   void observe(SteadyTime armed, SteadyTime woke) {
     if (woke < armed) return;
     // One preemption by a long-running task says nothing about the next
     // wake-up; clamping keeps it from dominating the estimates for 32 samples.
-    samples_[next_ % kSamples] = std::min<Duration>(woke - armed, 4 * max_margin_);
+    samples_[next_ % kSamples] = std::min<Duration>(woke - armed, max_typical(max_margin_));
     ++next_;
     recompute();
   }
