@@ -1,5 +1,7 @@
 #include "lab/rabbitmq/queue_leader.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 namespace chaos::lab {
@@ -24,14 +26,29 @@ std::optional<std::string> queue_leader_from_api(const std::string& json_text) {
 }
 
 std::vector<std::string> queue_members_from_api(const std::string& json_text) {
+  // RabbitMQ's HTTP API can name `members` (and `online`) twice in one
+  // quorum queue object: the queue's own record and a metrics view, which
+  // lists fewer nodes while the cluster is still settling. A JSON parser
+  // keeps one of the two, so every top-level `members` list is read here
+  // and the nodes of all of them count.
+  using Json = nlohmann::json;
   std::vector<std::string> members;
-  const auto json = nlohmann::json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (!json.is_object()) return members;
-  const auto list = json.find("members");
-  if (list == json.end() || !list->is_array()) return members;
-  for (const auto& member : *list) {
-    if (member.is_string()) members.push_back(member.get<std::string>());
-  }
+  std::string top_level_key;
+  const auto read_every_members_list = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (depth != 1) return true;
+    if (event == Json::parse_event_t::key) {
+      top_level_key = parsed.is_string() ? parsed.get<std::string>() : "";
+    } else if (event == Json::parse_event_t::array_end && top_level_key == "members") {
+      for (const auto& member : parsed) {
+        if (!member.is_string()) continue;
+        auto name = member.get<std::string>();
+        if (std::find(members.begin(), members.end(), name) == members.end()) members.push_back(std::move(name));
+      }
+    }
+    return true;
+  };
+  const auto json = Json::parse(json_text, read_every_members_list, /*allow_exceptions=*/false);
+  if (!json.is_object()) return {};
   return members;
 }
 

@@ -17,7 +17,8 @@ namespace chaos::lab {
 std::optional<std::string> queue_leader_from_api(const std::string& json_text);
 
 // From GET /api/queues/<vhost>/<name>: the Erlang nodes holding a replica
-// (field `members`, quorum queues only); empty when absent or malformed.
+// (field `members`, quorum queues only; when the API names it more than
+// once, the nodes of every occurrence); empty when absent or malformed.
 std::vector<std::string> queue_members_from_api(const std::string& json_text);
 
 // From GET /api/nodes: the names ("rabbit@n1.lab") of nodes with running = true.

@@ -19,6 +19,21 @@ TEST(QueueLeaderTest, MembersAreTheReplicaNodes) {
   }
 }
 
+TEST(QueueLeaderTest, MembersNamedTwiceCountEveryOccurrence) {
+  // As RabbitMQ answered in CI right after `lab up`: the queue's record
+  // lists three members, a second `members` (a metrics view) only one.
+  const std::string queue = R"({"leader":"rabbit@n3.lab","members":["rabbit@n2.lab","rabbit@n1.lab","rabbit@n3.lab"],
+      "online":["rabbit@n2.lab","rabbit@n1.lab","rabbit@n3.lab"],"node":"rabbit@n3.lab",
+      "members":["rabbit@n3.lab"],"online":["rabbit@n3.lab"],"nested":{"members":["rabbit@n9.lab"]}})";
+  EXPECT_EQ(queue_members_from_api(queue),
+            (std::vector<std::string>{"rabbit@n2.lab", "rabbit@n1.lab", "rabbit@n3.lab"}));
+  EXPECT_EQ(queue_members_from_api(R"({"members":["rabbit@n1.lab"],"members":["rabbit@n2.lab"]})"),
+            (std::vector<std::string>{"rabbit@n1.lab", "rabbit@n2.lab"}));
+  EXPECT_EQ(queue_members_from_api(R"({"members":[["rabbit@n1.lab"]],"other":["rabbit@n2.lab"]})"),
+            std::vector<std::string>{});
+  EXPECT_TRUE(queue_members_from_api(R"({"members":["rabbit@n1.lab"],"members":)").empty());
+}
+
 TEST(QueueLeaderTest, ALeaderlessQuorumQueueHasNoLeaderEvenWithANode) {
   // `node` names where the queue was declared, possibly a node that is down:
   // naming it would point "kill the queue leader" at the wrong node.
