@@ -284,12 +284,14 @@ TEST_F(AgentNatsFaultTest, DelayHoldsOnlyTheMatchedSubjectForAboutTheDelay) {
   ASSERT_TRUE(baseline.ok()) << baseline.status().message();
   NatsClient before(bed_->a());
   ASSERT_EQ(before.status(), NATS_OK);
-  constexpr auto kDelay = 800ms;
+  // Long beside one unheld message's trip through the agent, so a thread
+  // stalled on a loaded machine cannot look like the delay.
+  constexpr std::chrono::milliseconds kDelay = 2s;
 
   v1::FaultSpec spec;
   *spec.mutable_nats_delay()->mutable_scope() = protocol_scope(kProtocolNatsPort);
   spec.mutable_nats_delay()->mutable_match()->add_subjects("orders.*");
-  spec.mutable_nats_delay()->mutable_delay()->set_nanos(static_cast<std::int32_t>(kDelay / 1ns));
+  spec.mutable_nats_delay()->mutable_delay()->set_seconds(kDelay / 1s);
   const std::string id = inject(spec);
   ASSERT_FALSE(id.empty());
 
@@ -442,11 +444,13 @@ TEST_F(AgentHttpFaultTest, AbortAnswersTheMatchingPathOnly) {
 }
 
 TEST_F(AgentHttpFaultTest, DelayHoldsTheMatchingRequest) {
-  constexpr auto kDelay = 800ms;
+  // Long beside one unheld request's trip through the agent, so a thread
+  // stalled on a loaded machine cannot look like the delay.
+  constexpr std::chrono::milliseconds kDelay = 2s;
   v1::FaultSpec spec;
   *spec.mutable_http_delay()->mutable_scope() = protocol_scope(kProtocolHttpPort);
   spec.mutable_http_delay()->mutable_match()->set_path("/slow.txt");
-  spec.mutable_http_delay()->mutable_delay()->set_nanos(static_cast<std::int32_t>(kDelay / 1ns));
+  spec.mutable_http_delay()->mutable_delay()->set_seconds(kDelay / 1s);
   const std::string id = inject(spec);
   ASSERT_FALSE(id.empty());
 

@@ -46,6 +46,19 @@ std::optional<std::chrono::steady_clock::duration> timed_round_trip(int fd) {
   return std::chrono::steady_clock::now() - sent;
 }
 
+// The fastest of three round trips on `fd`, for "not held by the proxy":
+// one stalled thread on a loaded machine must not look like a delay.
+// nullopt when one fails.
+std::optional<std::chrono::steady_clock::duration> fastest_round_trip(int fd) {
+  std::optional<std::chrono::steady_clock::duration> fastest;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const auto took = timed_round_trip(fd);
+    if (!took) return std::nullopt;
+    if (!fastest || *took < *fastest) fastest = took;
+  }
+  return fastest;
+}
+
 class AgentProxyIpv6Test : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -115,7 +128,7 @@ TEST_F(AgentProxyIpv6Test, LatencyOnAnIpv6DestinationSlowsNewIpv6ConnectionsOnly
   EXPECT_NE(ruleset.find(std::string("ip6 daddr ") + kIpv6AddressB + " tcp dport 7500"), std::string::npos)
       << ruleset;
 
-  const auto untouched = timed_round_trip(before.get());
+  const auto untouched = fastest_round_trip(before.get());
   ASSERT_TRUE(untouched.has_value());
   EXPECT_LT(*untouched, kDelay) << "the connection opened before the fault keeps its direct path";
   UniqueFd during = ipv6_client(*bed_, kTcpEchoPort);
@@ -126,7 +139,7 @@ TEST_F(AgentProxyIpv6Test, LatencyOnAnIpv6DestinationSlowsNewIpv6ConnectionsOnly
   UniqueFd ipv4;
   in_namespace(bed_->a(), [&] { ipv4 = connect_to_b(); });
   ASSERT_TRUE(ipv4.valid());
-  const auto direct4 = timed_round_trip(ipv4.get());
+  const auto direct4 = fastest_round_trip(ipv4.get());
   ASSERT_TRUE(direct4.has_value());
   EXPECT_LT(*direct4, kDelay) << "the scope names an IPv6 address: IPv4 connections stay direct";
 
@@ -141,7 +154,7 @@ TEST_F(AgentProxyIpv6Test, LatencyOnAnIpv6DestinationSlowsNewIpv6ConnectionsOnly
   EXPECT_EQ(round_trip(before.get()), "ping");
   UniqueFd after = ipv6_client(*bed_, kTcpEchoPort);
   ASSERT_TRUE(after.valid());
-  const auto direct = timed_round_trip(after.get());
+  const auto direct = fastest_round_trip(after.get());
   ASSERT_TRUE(direct.has_value());
   EXPECT_LT(*direct, kDelay) << "direct again";
   EXPECT_EQ(bed_->diff_from(*baseline_), "");

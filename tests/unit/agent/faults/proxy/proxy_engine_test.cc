@@ -283,7 +283,9 @@ TEST_F(ProxyEngineTest, SlicerDeliversSeparateSegments) {
   TcpFaultSpec spec;
   spec.mode = TcpFaultMode::kSlicer;
   spec.slice_average = 1;
-  spec.delay = 30ms;
+  // Far apart, so a thread stalled for a while on a loaded machine does
+  // not take two segments in one read.
+  spec.delay = 100ms;
   spec.scope.client_to_server = false;
   auto engine = start(spec);
   ASSERT_TRUE(engine);
@@ -299,7 +301,7 @@ TEST_F(ProxyEngineTest, SlicerDeliversSeparateSegments) {
     ++reads;
   }
   EXPECT_EQ(received, "abcdef");
-  EXPECT_GE(reads, 3) << "segments 30 ms apart arrive as separate reads";
+  EXPECT_GE(reads, 3) << "segments 100 ms apart arrive as separate reads";
 }
 
 // Where no IPv6 exists (a kernel or namespace without it) the engine runs
