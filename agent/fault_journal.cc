@@ -161,22 +161,34 @@ StatusOr<std::shared_ptr<FileFaultJournal::Slot>> FileFaultJournal::new_spare_sl
 }
 
 StatusOr<std::shared_ptr<FileFaultJournal::Slot>> FileFaultJournal::take_slot(const std::string& fault_id) {
-  std::shared_ptr<Slot> slot;
-  {
-    std::lock_guard lock(mutex_);
-    if (!spare_.empty()) {
-      slot = spare_.back();
-      spare_.pop_back();
-    }
-  }
-  if (!slot) {
-    CHAOS_ASSIGN_OR_RETURN(slot, new_spare_slot());
-  }
   // Not made durable: the records say whose they are, and load_all() reads
   // both directories. The name is for people and for "is anything live".
   const std::string path = directory_ + "/" + fault_id + ".fj";
-  if (::rename(slot->path.c_str(), path.c_str()) != 0) {
+  std::shared_ptr<Slot> slot;
+  // Each pass takes a spare for good, so this ends: at the latest with a new file.
+  for (;;) {
+    bool from_spare = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (!spare_.empty()) {
+        slot = spare_.back();
+        spare_.pop_back();
+        from_spare = true;
+      }
+    }
+    if (!from_spare) {
+      CHAOS_ASSIGN_OR_RETURN(slot, new_spare_slot());
+    }
+    if (::rename(slot->path.c_str(), path.c_str()) == 0) break;
+    const int rename_errno = errno;
     const Status error = errno_error("rename " + slot->path + " to " + path);
+    if (from_spare && rename_errno == ENOENT && ::access(slot->path.c_str(), F_OK) != 0) {
+      // The spare, not journal/, was removed behind the agent's back (a tmp
+      // cleaner, a person). Not put back: it would fail every later inject
+      // the same way.
+      std::cerr << "chaos-agent: warning: journal spare " << slot->path << " is gone; not reused" << std::endl;
+      continue;
+    }
     std::lock_guard lock(mutex_);
     spare_.push_back(slot);
     return error;

@@ -291,6 +291,11 @@ int main(int argc, char** argv) {
   grpc::ServerBuilder builder;
   int grpc_port = 0;
   builder.AddListeningPort(config->listen, security->credentials, &grpc_port);
+  // gRPC binds with SO_REUSEPORT by default: a second agent on the same
+  // address would start and share the port with the first, and the kernel
+  // would hand each new connection to either, so a revert could reach the
+  // agent that never injected the fault. One address, one agent.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreams);
   grpc::ResourceQuota rpc_quota("chaos-agent");
@@ -298,7 +303,10 @@ int main(int argc, char** argv) {
   builder.SetResourceQuota(rpc_quota);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  if (!server || grpc_port == 0) return fail("cannot listen for gRPC on " + config->listen);
+  if (!server || grpc_port == 0) {
+    return fail("cannot listen for gRPC on " + config->listen +
+                " (in use by another program or chaos-agent, or not an address of this host)");
+  }
   const std::string& grpc_host = grpc_address->first;
   agent_info
       .with({(grpc_host.find(':') != std::string::npos ? "[" + grpc_host + "]" : grpc_host) + ":" +

@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <sys/socket.h>
+
 #include <cstdio>
 #include <exception>
 
@@ -44,6 +46,13 @@ class OnDemandTaskQueue final : public httplib::TaskQueue {
 
 MetricsServer::MetricsServer(const Registry& registry, std::size_t max_connection_threads)
     : registry_(registry), server_(std::make_unique<httplib::Server>()) {
+  // cpp-httplib binds with SO_REUSEPORT: a second process on the same port
+  // would share it, and Prometheus's scrapes would alternate between them.
+  // SO_REUSEADDR alone still allows a restart while old connections linger.
+  server_->set_socket_options([](int socket) {
+    const int yes = 1;
+    ::setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   server_->new_task_queue = [max_connection_threads] { return new OnDemandTaskQueue(max_connection_threads); };
   server_->Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
     response.set_content(serialize_text(registry_), kTextContentType);

@@ -7,8 +7,10 @@
 #include <httplib.h>
 #include <sys/stat.h>
 
+#include <fstream>
 #include <iostream>
 #include <random>
+#include <sstream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "lab/testbed/agent_harness.h"
@@ -290,6 +292,40 @@ TEST_F(AgentProcessFaults, SecondAgentOnTheSameStateDirIsRefused) {
   AgentProcess second((dir_ / "state").string(), (dir_ / "agent2.log").string());
   EXPECT_FALSE(second.start());
   EXPECT_NE(second.log().find("in use by another chaos-agent"), std::string::npos) << second.log();
+}
+
+// gRPC binds with SO_REUSEPORT unless told not to: a second agent on the
+// same address would start, share the port and take some of the new
+// connections, so a revert could reach the agent that never injected.
+TEST_F(AgentProcessFaults, SecondAgentOnTheSameGrpcAddressIsRefused) {
+  const std::string address = "127.0.0.1:" + std::to_string(agent_->grpc_port());
+  const std::string log_file = (dir_ / "agent2.log").string();
+  pid_t second = spawn({AgentProcess::binary(), "--listen", address, "--metrics-listen", "127.0.0.1:0", "--state-dir",
+                        (dir_ / "state2").string(), "--node-name", "cag-second"},
+                       log_file);
+  ASSERT_GT(second, 0);
+  int status = 0;
+  const bool exited = eventually([&] { return ::waitpid(second, &status, WNOHANG) == second; }, 20s);
+  if (!exited) {
+    safe_kill(second, SIGKILL);
+    ::waitpid(second, nullptr, 0);
+  }
+  std::stringstream log;
+  log << std::ifstream(log_file).rdbuf();
+  ASSERT_TRUE(exited) << "a second agent is serving on " << address << ":\n" << log.str();
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << log.str();
+  EXPECT_NE(log.str().find("cannot listen for gRPC on " + address), std::string::npos) << log.str();
+  // Every new connection still reaches the first agent.
+  for (int connection = 0; connection < 8; ++connection) {
+    grpc::ChannelArguments arguments;
+    arguments.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    auto stub = v1::Agent::NewStub(grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), arguments));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + 5s);
+    v1::CapabilitiesResponse capabilities;
+    ASSERT_TRUE(stub->Capabilities(&context, v1::CapabilitiesRequest(), &capabilities).ok());
+    EXPECT_EQ(capabilities.node_name(), "cag-node") << "connection " << connection;
+  }
 }
 
 }  // namespace

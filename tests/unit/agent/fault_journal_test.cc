@@ -212,6 +212,37 @@ TEST_F(FaultJournalTest, AFreedSlotIsZeroedMovedToSpareAndReusedWithoutANewFile)
   EXPECT_TRUE(restarted.load_all()->entries.empty());
 }
 
+// A spare removed behind the agent's back (a tmp cleaner on a state dir
+// under /tmp, an operator): before, it went back to the pool on each failed
+// take, and every later inject failed on it until the agent restarted.
+TEST_F(FaultJournalTest, ASpareFileRemovedFromDiskIsDroppedAndTheWriteTakesANewSlot) {
+  for (const char* id : {"f1", "f2"}) ASSERT_TRUE(journal_->write(pause_entry(id), JournalFlush::kToDisk).ok());
+  for (const char* id : {"f1", "f2"}) ASSERT_TRUE(journal_->remove(id).ok());
+  for (const char* spare : {"0.fj", "1.fj"}) ASSERT_TRUE(std::filesystem::remove(dir_ / "journal-spare" / spare));
+  for (const char* id : {"f3", "f4", "f5"}) {
+    const Status written = journal_->write(pause_entry(id), JournalFlush::kToDisk);
+    ASSERT_TRUE(written.ok()) << id << ": " << written.message();
+    EXPECT_TRUE(std::filesystem::exists(dir_ / "journal" / (std::string(id) + ".fj"))) << id;
+  }
+  FileFaultJournal restarted(dir_.string());
+  ASSERT_TRUE(restarted.open().ok());
+  EXPECT_EQ(restarted.load_all()->entries.size(), 3u);
+}
+
+// When journal/ itself is gone the spares are fine: the write fails and
+// they stay in the pool for the next one.
+TEST_F(FaultJournalTest, AMissingJournalDirectoryFailsTheWriteAndKeepsTheSpares) {
+  ASSERT_TRUE(journal_->write(pause_entry("f1"), JournalFlush::kToDisk).ok());
+  ASSERT_TRUE(journal_->remove("f1").ok());
+  ASSERT_TRUE(std::filesystem::remove(dir_ / "journal"));
+  const Status failed = journal_->write(pause_entry("f2"), JournalFlush::kToDisk);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_NE(failed.message().find("journal-spare/0.fj"), std::string::npos) << failed.message();
+  std::filesystem::create_directory(dir_ / "journal");
+  ASSERT_TRUE(journal_->write(pause_entry("f2"), JournalFlush::kToDisk).ok());
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "journal-spare" / "0.fj")) << "the spare was reused";
+}
+
 TEST_F(FaultJournalTest, AnEntryCutShortOnDiskIsReadFromItsLastCompleteRecordWithAWarning) {
   auto applying = pause_entry("f1");
   applying.phase = JournalPhase::kApplying;

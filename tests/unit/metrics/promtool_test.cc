@@ -72,6 +72,29 @@ TEST(MetricsServer, ServesTheRegistryWithTheTextContentType) {
   server.stop();
 }
 
+// Two servers sharing a port (cpp-httplib's default SO_REUSEPORT) would each
+// answer some of Prometheus's scrapes.
+TEST(MetricsServer, PortInUseIsRefusedAndTheFirstServerKeepsServing) {
+  Registry registry;
+  fill_every_kind(registry);
+  MetricsServer first(registry);
+  ASSERT_TRUE(first.start("127.0.0.1", 0).ok());
+  Registry other;
+  MetricsServer second(other);
+  const Status started = second.start("127.0.0.1", first.port());
+  EXPECT_FALSE(started.ok()) << "a second server bound port " << first.port();
+  EXPECT_NE(started.message().find("127.0.0.1:" + std::to_string(first.port())), std::string::npos)
+      << started.message();
+  for (int scrape = 0; scrape < 8; ++scrape) {
+    httplib::Client client("127.0.0.1", first.port());
+    auto response = client.Get("/metrics");
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->body, serialize_text(registry)) << "scrape " << scrape << " reached another server";
+  }
+  second.stop();
+  first.stop();
+}
+
 TEST(AgentMetricsEndpoint, PromtoolAcceptsTheLiveAgentOutput) {
   const char* build_dir = std::getenv("CHAOS_BUILD_DIR");
   ASSERT_NE(build_dir, nullptr) << "run through ctest (CHAOS_BUILD_DIR)";
