@@ -320,6 +320,14 @@ TEST_F(OrchestratorIntegration, RunHoldsPausesTheVictimAndRevertsIt) {
   EXPECT_EQ(row["faults"][0]["kind"], "process.pause");
   EXPECT_EQ(row["slo_worst"][0]["name"], "agent is up");
   EXPECT_EQ(row["slo_worst"][0]["worst"], 1.0);
+  // The trend page over that history, linking the run's report.
+  const std::string page = dir_.path() + "/trends/history.html";
+  ASSERT_EQ(run_chaosctl({"report", "--history", "--output", page}, dir_.path() + "/history-report.log"), 0)
+      << read_text(dir_.path() + "/history-report.log");
+  EXPECT_THAT(read_text(dir_.path() + "/history-report.log"), HasSubstr("(1 runs)"));
+  const std::string trends = read_text(page);
+  EXPECT_THAT(trends, HasSubstr("<h2>Pause the victim</h2>"));
+  EXPECT_THAT(trends, HasSubstr("file://" + row["report_dir"].get<std::string>() + "/report.html"));
 }
 
 // The leftover check end to end, with the faulted agent in a namespace of
