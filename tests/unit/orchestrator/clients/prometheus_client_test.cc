@@ -38,10 +38,10 @@ class StandInPrometheus {
     };
     server_.Get("/api/v1/query", handler);
     server_.Post("/api/v1/query", handler);
-    // Listening from here on: a request waits in the backlog until the
-    // thread accepts it.
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
+    // stop() before the accept loop runs would not end it, and join() would hang.
+    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
   }
   ~StandInPrometheus() {
     {
