@@ -4,8 +4,11 @@
 //   delay:      network.delay (the agent's fault kind, NFQUEUE engine here)
 //               at 1/10/50/200 ms and 50 ms +- 10 ms normal jitter: RTT error
 //               = measured - baseline median - requested, median and p99;
-//               and the same for the one-way time A->B (B's kernel receive
-//               timestamp), which leaves the receivers' wake-ups out;
+//               the same side by side (the baseline an undelayed echo port
+//               probed in turn with the delayed one, in the same window),
+//               also to the answer's kernel timestamp on A; and for the
+//               one-way time A->B (B's kernel receive timestamp), which
+//               leaves the receivers' wake-ups out;
 //   loss:       network.loss (nftables) and the engine's Bernoulli loss at
 //               1/10/20 % over N datagrams, with the 99 % Wilson interval;
 //   throughput: TCP A->B (1 and 4 streams) with no fault and through the
@@ -39,6 +42,9 @@ using chaos::testing::kAddressB;
 
 constexpr int kEchoPort = 7007;
 constexpr int kOneWayPort = 7008;
+// An echo port the delay does not cover: its probes, interleaved with the
+// delayed ones, are the side-by-side baseline.
+constexpr int kUndelayedEchoPort = 7009;
 constexpr int kTcpPort = 7021;
 
 struct Options {
@@ -85,55 +91,81 @@ v1::FaultSpec delay_spec(const std::string& interface, int delay_ms, int jitter_
   return spec;
 }
 
-// The delay line alone (bench/network/traffic.h): one-way time minus the
-// baseline's median one-way time minus the request.
-struct OneWay {
+// The baselines taken before the faults, in the same run.
+struct Baselines {
+  double rtt_ms;      // RTT median, read by the probing thread
+  double one_way_ms;  // one-way median A->B (B's kernel timestamp)
   const std::string& receiver_namespace;
-  double baseline_ms;
 };
 
+std::vector<double> minus(const std::vector<double>& values, double subtrahend) {
+  std::vector<double> result;
+  result.reserve(values.size());
+  for (double value : values) result.push_back(value - subtrahend);
+  return result;
+}
+
 nlohmann::json delay_row(FaultKinds& kinds, const std::string& interface, int delay_ms, int jitter_ms,
-                         int probes, double baseline_ms, const OneWay& one_way) {
-  auto fault = kinds.apply("network.delay", delay_spec(interface, delay_ms, jitter_ms));
+                         int probes, const Baselines& baselines) {
+  auto spec = delay_spec(interface, delay_ms, jitter_ms);
+  for (const int port : {kEchoPort, kOneWayPort}) spec.mutable_network_delay()->mutable_scope()->add_ports(port);
+  auto fault = kinds.apply("network.delay", spec);
+  // As measured since the first round: the delayed port alone, against the
+  // baseline taken before the faults.
   const auto rtts = bench::paced_rtts_ms(kAddressB, kEchoPort, probes, 5000);
-  const auto one_way_ms = bench::paced_one_way_ms(one_way.receiver_namespace, kAddressB, kOneWayPort, probes, 5000);
+  const auto one_way_ms =
+      bench::paced_one_way_ms(baselines.receiver_namespace, kAddressB, kOneWayPort, probes, 5000);
+  // Its own window, as the undelayed probes change how often the CPUs idle.
+  const auto side_by_side = bench::paced_rtts(kAddressB, {kEchoPort, kUndelayedEchoPort}, probes, 5000);
   (void)fault->revert();
-  std::vector<double> one_way_errors;
-  for (double time : one_way_ms) one_way_errors.push_back(time - one_way.baseline_ms - delay_ms);
-  std::vector<double> added, errors;
-  for (double rtt : rtts) {
-    added.push_back(rtt - baseline_ms);
-    errors.push_back(rtt - baseline_ms - delay_ms);
-  }
-  const auto added_q = quantiles(added);
-  nlohmann::json row = {{"requested_ms", delay_ms}, {"jitter_ms", jitter_ms}, {"backend", fault->backend()},
-                        {"probes", probes}, {"answered", rtts.size()}, {"rtt_ms", to_json(quantiles(rtts))},
-                        {"added_ms", to_json(added_q)}, {"error_ms", to_json(quantiles(errors))},
-                        {"added_over_requested", bench::optional_number(bench::ratio(added_q.p50, delay_ms))},
-                        {"one_way_error_ms", to_json(quantiles(one_way_errors))}};
+  const auto& delayed = side_by_side[0];
+  const auto beside_q = quantiles(side_by_side[1].rtt_ms);
+  const auto beside_to_kernel_q = quantiles(side_by_side[1].to_kernel_ms);
+  const auto added_q = quantiles(minus(rtts, baselines.rtt_ms));
+  nlohmann::json row = {
+      {"requested_ms", delay_ms},
+      {"jitter_ms", jitter_ms},
+      {"backend", fault->backend()},
+      {"probes", probes},
+      {"answered", rtts.size()},
+      {"rtt_ms", to_json(quantiles(rtts))},
+      {"added_ms", to_json(added_q)},
+      {"error_ms", to_json(quantiles(minus(rtts, baselines.rtt_ms + delay_ms)))},
+      {"added_over_requested", bench::optional_number(bench::ratio(added_q.p50, delay_ms))},
+      {"side_by_side",
+       {{"answered", delayed.rtt_ms.size()},
+        {"baseline_rtt_ms", to_json(beside_q)},
+        {"baseline_rtt_to_kernel_ms", to_json(beside_to_kernel_q)},
+        {"error_ms", to_json(quantiles(minus(delayed.rtt_ms, beside_q.p50 + delay_ms)))},
+        {"to_kernel_error_ms", to_json(quantiles(minus(delayed.to_kernel_ms, beside_to_kernel_q.p50 + delay_ms)))}}},
+      {"one_way_error_ms", to_json(quantiles(minus(one_way_ms, baselines.one_way_ms + delay_ms)))}};
   if (jitter_ms > 0) {
     row["stddev_over_requested"] = bench::optional_number(bench::ratio(added_q.stddev, jitter_ms));
   }
-  std::cerr << "network_bench: delay " << delay_ms << " ms +- " << jitter_ms << ": median error "
-            << row["error_ms"]["p50"] << " ms, p99 error " << row["error_ms"]["p99"] << " ms; one way: median error "
-            << row["one_way_error_ms"]["p50"] << " ms, p99 error " << row["one_way_error_ms"]["p99"] << " ms\n";
+  const auto& side = row["side_by_side"];
+  std::cerr << "network_bench: delay " << delay_ms << " ms +- " << jitter_ms << ": median / p99 error "
+            << row["error_ms"]["p50"] << " / " << row["error_ms"]["p99"] << " ms; side by side "
+            << side["error_ms"]["p50"] << " / " << side["error_ms"]["p99"] << " ms, to the kernel's timestamp "
+            << side["to_kernel_error_ms"]["p50"] << " / " << side["to_kernel_error_ms"]["p99"] << " ms; one way "
+            << row["one_way_error_ms"]["p50"] << " / " << row["one_way_error_ms"]["p99"] << " ms\n";
   return row;
 }
 
 nlohmann::json delay_section(FaultKinds& kinds, const std::string& interface, const std::string& receiver_namespace,
                              const Options& options) {
   const int scale = options.quick ? 1 : 3;
-  const auto baseline = bench::paced_rtts_ms(kAddressB, kEchoPort, 200 * scale, 2000);
-  const auto baseline_q = quantiles(baseline);
+  const auto baseline_q = quantiles(bench::paced_rtts_ms(kAddressB, kEchoPort, 200 * scale, 2000));
   const auto one_way_q =
       quantiles(bench::paced_one_way_ms(receiver_namespace, kAddressB, kOneWayPort, 200 * scale, 2000));
-  const OneWay one_way{receiver_namespace, one_way_q.p50};
+  const Baselines baselines{baseline_q.p50, one_way_q.p50, receiver_namespace};
   nlohmann::json rows = nlohmann::json::array();
   for (int delay_ms : {1, 10, 50, 200}) {
-    rows.push_back(delay_row(kinds, interface, delay_ms, 0, 100 * scale, baseline_q.p50, one_way));
+    rows.push_back(delay_row(kinds, interface, delay_ms, 0, 100 * scale, baselines));
   }
-  rows.push_back(delay_row(kinds, interface, 50, 10, 200 * scale, baseline_q.p50, one_way));
-  return {{"baseline_rtt_ms", to_json(baseline_q)}, {"baseline_one_way_ms", to_json(one_way_q)}, {"rows", rows}};
+  rows.push_back(delay_row(kinds, interface, 50, 10, 200 * scale, baselines));
+  return {{"baseline_rtt_ms", to_json(baseline_q)},
+          {"baseline_one_way_ms", to_json(one_way_q)},
+          {"rows", rows}};
 }
 
 nlohmann::json loss_row(const std::string& backend, double percent, int packets, int echoed) {
@@ -340,6 +372,7 @@ int main(int argc, char** argv) {
     chaos::testing::NetworkTestBed bed;
     if (!bed.ok()) throw std::runtime_error("could not build the namespaces");
     chaos::testing::UdpEchoServer echo(bed.b(), kEchoPort);
+    chaos::testing::UdpEchoServer undelayed_echo(bed.b(), kUndelayedEchoPort);
     chaos::testing::NamespaceEntry in_a(bed.a());
     FaultKinds kinds;
     if (!options.throughput_only) {

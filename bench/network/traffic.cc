@@ -10,6 +10,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
+#include <optional>
 #include <ctime>
 #include <thread>
 #include <vector>
@@ -64,43 +65,116 @@ void receive_streams(int listener, int streams, std::atomic<double>& rate) {
   if (seconds > 0) rate = total / seconds;
 }
 
+// CLOCK_REALTIME, the clock of SO_TIMESTAMPNS.
+std::int64_t realtime_ns() {
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME, &now);
+  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+}
+
+// The SCM_TIMESTAMPNS of a datagram received with SO_TIMESTAMPNS on: when it
+// entered this host's stack, before any thread was woken for it.
+std::optional<std::int64_t> kernel_receive_time_ns(msghdr& message) {
+  for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr; header = CMSG_NXTHDR(&message, header)) {
+    if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_TIMESTAMPNS) continue;
+    timespec stamp{};
+    std::memcpy(&stamp, CMSG_DATA(header), sizeof(stamp));
+    return std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
-std::vector<double> paced_rtts_ms(const std::string& address, int port, int count, int gap_us) {
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  const auto to = address_of(address, port);
-  connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
-  std::vector<Clock::time_point> sent(static_cast<std::size_t>(count));
-  std::vector<double> rtts(static_cast<std::size_t>(count), -1);
-  auto receive = [&](int timeout_ms) {
-    while (readable(fd, timeout_ms)) {
+std::vector<PacedRtts> paced_rtts(const std::string& address, const std::vector<int>& ports, int count, int gap_us) {
+  struct Target {
+    int fd = -1;
+    std::vector<Clock::time_point> sent;
+    std::vector<std::int64_t> sent_realtime_ns;
+    std::vector<double> rtts;
+    std::vector<double> to_kernel;
+  };
+  const auto probes = static_cast<std::size_t>(count);
+  std::vector<Target> targets(ports.size());
+  std::vector<pollfd> waiting;
+  for (std::size_t i = 0; i < ports.size(); ++i) {
+    Target& target = targets[i];
+    target.fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    const int on = 1;
+    setsockopt(target.fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof(on));
+    const auto to = address_of(address, ports[i]);
+    connect(target.fd, reinterpret_cast<const sockaddr*>(&to), sizeof(to));
+    target.sent.resize(probes);
+    target.sent_realtime_ns.resize(probes);
+    target.rtts.assign(probes, -1);
+    target.to_kernel.assign(probes, -1);
+    waiting.push_back({target.fd, POLLIN, 0});
+  }
+  auto read_answers = [&](Target& target) {
+    for (;;) {
+      const auto now = Clock::now();
       int sequence = -1;
-      if (recv(fd, &sequence, sizeof(sequence), MSG_DONTWAIT) < 4 || sequence < 0 || sequence >= count) continue;
+      iovec data{&sequence, sizeof(sequence)};
+      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+      msghdr message{};
+      message.msg_iov = &data;
+      message.msg_iovlen = 1;
+      message.msg_control = control;
+      message.msg_controllen = sizeof(control);
+      const auto got = recvmsg(target.fd, &message, MSG_DONTWAIT);
+      if (got < 0) return;
+      if (got < 4 || sequence < 0 || sequence >= count) continue;
       const auto index = static_cast<std::size_t>(sequence);
-      if (rtts[index] < 0) rtts[index] = std::chrono::duration<double, std::milli>(Clock::now() - sent[index]).count();
+      if (target.rtts[index] >= 0) continue;
+      target.rtts[index] = std::chrono::duration<double, std::milli>(now - target.sent[index]).count();
+      if (const auto arrived_ns = kernel_receive_time_ns(message)) {
+        target.to_kernel[index] = static_cast<double>(*arrived_ns - target.sent_realtime_ns[index]) / 1e6;
+      }
+    }
+  };
+  auto receive = [&](int timeout_ms) {
+    while (poll(waiting.data(), waiting.size(), timeout_ms) > 0) {
+      for (std::size_t i = 0; i < targets.size(); ++i) {
+        if ((waiting[i].revents & POLLIN) != 0) read_answers(targets[i]);
+      }
       timeout_ms = 0;
     }
   };
+  // The ports take turns, evenly spread over each gap, so every port sees
+  // one probe per gap and the same moments of the machine.
+  const auto step = std::chrono::microseconds(static_cast<long>(gap_us)) / std::max<std::size_t>(1, targets.size());
   const auto start = Clock::now();
-  for (int sequence = 0; sequence < count; ++sequence) {
-    const auto due = start + std::chrono::microseconds(static_cast<long>(gap_us) * sequence);
-    while (Clock::now() < due) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now()).count();
-      receive(static_cast<int>(std::max<long>(0, left)));
-      if (left <= 0) break;
+  std::size_t turn = 0;
+  for (std::size_t index = 0; index < probes; ++index) {
+    for (Target& target : targets) {
+      const auto due = start + step * turn++;
+      while (Clock::now() < due) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(due - Clock::now()).count();
+        receive(static_cast<int>(std::max<long>(0, left)));
+        if (left <= 0) break;
+      }
+      const int sequence = static_cast<int>(index);
+      target.sent_realtime_ns[index] = realtime_ns();
+      target.sent[index] = Clock::now();
+      send(target.fd, &sequence, sizeof(sequence), 0);
+      receive(0);
     }
-    sent[static_cast<std::size_t>(sequence)] = Clock::now();
-    send(fd, &sequence, sizeof(sequence), 0);
-    receive(0);
   }
   const auto deadline = Clock::now() + std::chrono::seconds(3);
-  while (Clock::now() < deadline && readable(fd, 100)) receive(0);
-  ::close(fd);
-  std::vector<double> answered;
-  for (double rtt : rtts) {
-    if (rtt >= 0) answered.push_back(rtt);
+  while (Clock::now() < deadline && poll(waiting.data(), waiting.size(), 100) > 0) receive(0);
+  std::vector<PacedRtts> results(targets.size());
+  for (std::size_t i = 0; i < targets.size(); ++i) {
+    ::close(targets[i].fd);
+    for (std::size_t probe = 0; probe < probes; ++probe) {
+      if (targets[i].rtts[probe] >= 0) results[i].rtt_ms.push_back(targets[i].rtts[probe]);
+      if (targets[i].to_kernel[probe] >= 0) results[i].to_kernel_ms.push_back(targets[i].to_kernel[probe]);
+    }
   }
-  return answered;
+  return results;
+}
+
+std::vector<double> paced_rtts_ms(const std::string& address, int port, int count, int gap_us) {
+  return paced_rtts(address, {port}, count, gap_us).front().rtt_ms;
 }
 
 std::vector<double> paced_one_way_ms(const std::string& receiver_namespace, const std::string& address, int port,
@@ -108,11 +182,6 @@ std::vector<double> paced_one_way_ms(const std::string& receiver_namespace, cons
   struct Probe {
     int sequence;
     std::int64_t sent_ns;  // CLOCK_REALTIME, as SO_TIMESTAMPNS
-  };
-  const auto realtime_ns = [] {
-    timespec now{};
-    clock_gettime(CLOCK_REALTIME, &now);
-    return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
   };
   std::vector<double> one_way(static_cast<std::size_t>(count), -1);
   std::atomic<int> received{0};
@@ -142,12 +211,8 @@ std::vector<double> paced_one_way_ms(const std::string& receiver_namespace, cons
       message.msg_controllen = sizeof(control);
       if (recvmsg(fd, &message, MSG_DONTWAIT) != static_cast<ssize_t>(sizeof(probe))) continue;
       if (probe.sequence < 0 || probe.sequence >= count) continue;
-      for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr; header = CMSG_NXTHDR(&message, header)) {
-        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_TIMESTAMPNS) continue;
-        timespec stamp{};
-        std::memcpy(&stamp, CMSG_DATA(header), sizeof(stamp));
-        const std::int64_t arrived_ns = std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec;
-        one_way[static_cast<std::size_t>(probe.sequence)] = static_cast<double>(arrived_ns - probe.sent_ns) / 1e6;
+      if (const auto arrived_ns = kernel_receive_time_ns(message)) {
+        one_way[static_cast<std::size_t>(probe.sequence)] = static_cast<double>(*arrived_ns - probe.sent_ns) / 1e6;
         ++received;
       }
     }

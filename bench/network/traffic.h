@@ -8,6 +8,21 @@
 
 namespace chaos::bench {
 
+// `count` UDP probes to an echo server on each of `ports`, each port one
+// every `gap_us` without waiting for answers, the ports taking turns spread
+// evenly over the gap (so a port with a fault and one without see the same
+// moments of the machine); per port, per answered probe, in send order:
+// - rtt_ms: send to the moment this thread read the answer;
+// - to_kernel_ms: send to the answer's kernel receive timestamp on this
+//   side (SO_TIMESTAMPNS), which leaves out how late this thread woke for
+//   it (after a long wait, an idle vCPU wakes tens of microseconds later
+//   than after a short one).
+struct PacedRtts {
+  std::vector<double> rtt_ms;
+  std::vector<double> to_kernel_ms;
+};
+std::vector<PacedRtts> paced_rtts(const std::string& address, const std::vector<int>& ports, int count, int gap_us);
+
 // `count` UDP probes to an echo server, one every `gap_us` without waiting
 // for answers (so a 200 ms delay does not make the run 200 ms per probe);
 // the round-trip time of each answered probe in ms, in send order.
