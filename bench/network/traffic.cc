@@ -10,8 +10,8 @@
 #include <chrono>
 #include <cstdint>
 #include <cstring>
-#include <optional>
 #include <ctime>
+#include <optional>
 #include <thread>
 #include <vector>
 

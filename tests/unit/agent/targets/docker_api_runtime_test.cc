@@ -1,13 +1,11 @@
 #include "agent/targets/runtime/docker_api_runtime.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
-#include <thread>
+
+#include "tests/support/test_http_server.h"
 
 namespace chaos::agent {
 namespace {
@@ -22,31 +20,23 @@ class DockerApiRuntimeTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     socket_ = (dir_ / "api.sock").string();
-    server_.set_address_family(AF_UNIX);
-    server_.Get("/v1.40/containers/json", [this](const httplib::Request& request, httplib::Response& response) {
-      hosts_.push_back(request.get_header_value("Host"));
-      response.status = status_;
-      response.set_content(list_body_, "application/json");
-    });
-    server_.Get(R"(/v1.40/containers/([0-9a-f]+)/json)",
-                [this](const httplib::Request& request, httplib::Response& response) {
-                  inspected_.push_back(request.matches[1]);
-                  response.status = status_;
-                  response.set_content(inspect_body_, "application/json");
-                });
-    ASSERT_TRUE(server_.bind_to_port(socket_, 80));
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() before the accept loop runs would be lost and the join hang.
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!server_.is_running() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    ASSERT_TRUE(server_.is_running());
+    server_.routes().Get("/v1.40/containers/json",
+                         [this](const httplib::Request& request, httplib::Response& response) {
+                           hosts_.push_back(request.get_header_value("Host"));
+                           response.status = status_;
+                           response.set_content(list_body_, "application/json");
+                         });
+    server_.routes().Get(R"(/v1.40/containers/([0-9a-f]+)/json)",
+                         [this](const httplib::Request& request, httplib::Response& response) {
+                           inspected_.push_back(request.matches[1]);
+                           response.status = status_;
+                           response.set_content(inspect_body_, "application/json");
+                         });
+    ASSERT_TRUE(server_.listen_on_unix_socket(socket_));
   }
 
   void TearDown() override {
     server_.stop();
-    if (thread_.joinable()) thread_.join();
     std::filesystem::remove_all(dir_);
   }
 
@@ -54,13 +44,12 @@ class DockerApiRuntimeTest : public ::testing::Test {
 
   std::filesystem::path dir_;
   std::string socket_;
-  httplib::Server server_;
-  std::thread thread_;
   int status_ = 200;
   std::string list_body_ = "[]";
   std::string inspect_body_ = "{}";
   std::vector<std::string> hosts_;
   std::vector<std::string> inspected_;
+  test_support::TestHttpServer server_;  // last: stopped before the members its handlers use
 };
 
 constexpr const char* kId1 = "3f2a9c1b7e44aa00bb11cc22dd33ee44ff5566778899aabbccddeeff00112233";

@@ -4,12 +4,12 @@
 #include "lab/rabbitmq/management_api.h"
 
 #include <gtest/gtest.h>
-#include <httplib.h>
 
-#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
+
+#include "tests/support/test_http_server.h"
 
 namespace chaos::lab {
 namespace {
@@ -19,39 +19,30 @@ using namespace std::chrono_literals;
 class ManagementApiTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    server_.Get("/small", [](const httplib::Request&, httplib::Response& response) {
+    server_.routes().Get("/small", [](const httplib::Request&, httplib::Response& response) {
       response.set_content(R"({"leader":"rabbit@n1.lab"})", "application/json");
     });
-    server_.Put("/echo", [](const httplib::Request& request, httplib::Response& response) {
+    server_.routes().Put("/echo", [](const httplib::Request& request, httplib::Response& response) {
       response.status = 201;
       response.set_content(request.get_header_value("Content-Type") + " " + request.body, "text/plain");
     });
-    server_.Get("/huge", [](const httplib::Request&, httplib::Response& response) {
+    server_.routes().Get("/huge", [](const httplib::Request&, httplib::Response& response) {
       response.set_content(std::string(kManagementMaxBody + 1, 'x'), "text/plain");
     });
     // One byte every 50 ms, forever: each read is quick, the reply never ends.
-    server_.Get("/trickle", [this](const httplib::Request&, httplib::Response& response) {
+    server_.routes().Get("/trickle", [this](const httplib::Request&, httplib::Response& response) {
       response.set_chunked_content_provider("text/plain", [this](size_t, httplib::DataSink& sink) {
-        if (stopping_) return false;
+        if (server_.closing()) return false;
         std::this_thread::sleep_for(50ms);
         return sink.write("x", 1);
       });
     });
-    // Bound and listening: connections queue until listen_after_bind accepts.
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    ASSERT_GT(port_, 0);
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-  }
-  void TearDown() override {
-    stopping_ = true;
-    server_.stop();
-    if (thread_.joinable()) thread_.join();
+    ASSERT_TRUE(server_.listen_on_loopback());
+    port_ = server_.port();
   }
 
-  httplib::Server server_;
-  std::atomic<bool> stopping_{false};
+  test_support::TestHttpServer server_;
   int port_ = 0;
-  std::thread thread_;
 };
 
 TEST_F(ManagementApiTest, SmallRepliesAndPutBodiesGoThrough) {

@@ -5,16 +5,13 @@
 // tests/integration/orchestrator/prometheus_tls_test.cc.)
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
-#include <chrono>
-#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "orchestrator/clients/prometheus_client.h"
+#include "tests/support/test_http_server.h"
 
 namespace chaos::orchestrator {
 namespace {
@@ -31,28 +28,18 @@ class StandInPrometheus {
  public:
   explicit StandInPrometheus(bool answers = true) : answers_(answers) {
     const auto handler = [this](const httplib::Request& request, httplib::Response& response) {
-      std::unique_lock lock(mutex_);
-      authorization_ = request.get_header_value("Authorization");
-      if (!answers_) released_.wait(lock, [this] { return closing_; });
+      {
+        std::lock_guard lock(mutex_);
+        authorization_ = request.get_header_value("Authorization");
+      }
+      if (!answers_) server_.hold_until_closing();
       response.set_content(kOneSample, "application/json");
     };
-    server_.Get("/api/v1/query", handler);
-    server_.Post("/api/v1/query", handler);
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    // stop() before the accept loop runs would not end it, and join() would hang.
-    while (!server_.is_running()) std::this_thread::sleep_for(1ms);
+    server_.routes().Get("/api/v1/query", handler);
+    server_.routes().Post("/api/v1/query", handler);
+    EXPECT_TRUE(server_.listen_on_loopback());
   }
-  ~StandInPrometheus() {
-    {
-      std::lock_guard lock(mutex_);
-      closing_ = true;
-    }
-    released_.notify_all();
-    server_.stop();
-    thread_.join();
-  }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const { return server_.url(); }
   std::string authorization() {
     std::lock_guard lock(mutex_);
     return authorization_;
@@ -60,13 +47,9 @@ class StandInPrometheus {
 
  private:
   const bool answers_;
-  httplib::Server server_;
-  std::thread thread_;
-  int port_ = 0;
   std::mutex mutex_;
-  std::condition_variable released_;
-  bool closing_ = false;
   std::string authorization_;
+  test_support::TestHttpServer server_;  // last: stopped before the members its handler uses
 };
 
 std::unique_ptr<PrometheusClient> client_for(const HttpEndpointConfig& config) {

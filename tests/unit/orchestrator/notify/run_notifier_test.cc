@@ -3,17 +3,15 @@
 // a receiver that hangs or fails never holds up a run or changes it.
 #include "orchestrator/notify/run_notifier.h"
 
-#include <httplib.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <condition_variable>
 #include <mutex>
 #include <sstream>
 #include <thread>
 
 #include "orchestrator/run/experiment_run.h"
+#include "tests/support/test_http_server.h"
 #include "tests/unit/orchestrator/run_fakes.h"
 
 namespace chaos::orchestrator {
@@ -40,10 +38,10 @@ struct Received {
 class Receiver {
  public:
   explicit Receiver(std::function<int(int)> answer = [](int) { return 200; }) : answer_(std::move(answer)) {
-    server_.Post(R"(/.*)", [this](const httplib::Request& request, httplib::Response& response) {
+    server_.routes().Post(R"(/.*)", [this](const httplib::Request& request, httplib::Response& response) {
       int n = 0;
       {
-        std::unique_lock lock(mutex_);
+        std::lock_guard lock(mutex_);
         n = static_cast<int>(received_.size());
         received_.push_back({request.path, request.get_header_value("Authorization"),
                              nlohmann::json::parse(request.body, nullptr, false)});
@@ -52,12 +50,7 @@ class Receiver {
       if (status == -1) {
         response.set_chunked_content_provider("text/plain", [this](size_t offset, httplib::DataSink& sink) {
           std::this_thread::sleep_for(std::chrono::milliseconds(50));
-          bool closing = false;
-          {
-            std::lock_guard lock(mutex_);
-            closing = closing_;
-          }
-          if (closing || offset >= 600) {
+          if (server_.closing() || offset >= 600) {
             sink.done();
           } else {
             sink.write("x", 1);
@@ -66,27 +59,13 @@ class Receiver {
         });
         return;
       }
-      if (status == 0) {
-        std::unique_lock lock(mutex_);
-        released_.wait(lock, [this] { return closing_; });
-      }
+      if (status == 0) server_.hold_until_closing();
       response.status = status == 0 ? 200 : status;
     });
-    port_ = server_.bind_to_any_port("127.0.0.1");
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
-  ~Receiver() {
-    {
-      std::lock_guard lock(mutex_);
-      closing_ = true;
-    }
-    released_.notify_all();
-    server_.stop();
-    thread_.join();
+    EXPECT_TRUE(server_.listen_on_loopback());
   }
 
-  std::string url(const std::string& path = "/hook") const { return "http://127.0.0.1:" + std::to_string(port_) + path; }
+  std::string url(const std::string& path = "/hook") const { return server_.url(path); }
   std::vector<Received> received() {
     std::lock_guard lock(mutex_);
     return received_;
@@ -99,13 +78,9 @@ class Receiver {
 
  private:
   std::function<int(int)> answer_;
-  httplib::Server server_;
-  int port_ = 0;
-  std::thread thread_;
   std::mutex mutex_;
-  std::condition_variable released_;
-  bool closing_ = false;
   std::vector<Received> received_;
+  test_support::TestHttpServer server_;  // last: stopped before the members its handler uses
 };
 
 WebhookConfig webhook_to(const std::string& url) {
@@ -216,7 +191,7 @@ TEST_F(NotifierTest, HangingReceiverDoesNotHoldUpTheRunAndIsReportedFailed) {
   const DeliverySummary summary = notifier_->finish(outcome, journal_, times(), "", warnings_);
   EXPECT_LT(std::chrono::steady_clock::now() - begun, 20s);  // generous: bounded, not a timing check
   EXPECT_EQ(summary.delivered, 0);
-  EXPECT_FALSE(summary.failed.empty());
+  ASSERT_FALSE(summary.failed.empty());
   EXPECT_THAT(summary.failed[0], HasSubstr("POST " + receiver.url() + ": no (complete) answer within 200ms"));
   EXPECT_THAT(warnings_.str(), HasSubstr("warning: notification"));
 }
