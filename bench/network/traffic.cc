@@ -72,16 +72,32 @@ std::int64_t realtime_ns() {
   return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
 }
 
-// The SCM_TIMESTAMPNS of a datagram received with SO_TIMESTAMPNS on: when it
-// entered this host's stack, before any thread was woken for it.
-std::optional<std::int64_t> kernel_receive_time_ns(msghdr& message) {
+// One datagram read without waiting into `into`, with its SCM_TIMESTAMPNS
+// (socket with SO_TIMESTAMPNS on): when it entered this host's stack,
+// before any thread was woken for it. bytes < 0: nothing to read.
+struct StampedDatagram {
+  ssize_t bytes = -1;
+  std::optional<std::int64_t> kernel_ns;
+};
+
+StampedDatagram receive_stamped(int fd, void* into, std::size_t size) {
+  iovec data{into, size};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof(control);
+  StampedDatagram datagram;
+  datagram.bytes = recvmsg(fd, &message, MSG_DONTWAIT);
+  if (datagram.bytes < 0) return datagram;
   for (cmsghdr* header = CMSG_FIRSTHDR(&message); header != nullptr; header = CMSG_NXTHDR(&message, header)) {
     if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_TIMESTAMPNS) continue;
     timespec stamp{};
     std::memcpy(&stamp, CMSG_DATA(header), sizeof(stamp));
-    return std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec;
+    datagram.kernel_ns = std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec;
   }
-  return std::nullopt;
+  return datagram;
 }
 
 }  // namespace
@@ -114,21 +130,14 @@ std::vector<PacedRtts> paced_rtts(const std::string& address, const std::vector<
     for (;;) {
       const auto now = Clock::now();
       int sequence = -1;
-      iovec data{&sequence, sizeof(sequence)};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-      msghdr message{};
-      message.msg_iov = &data;
-      message.msg_iovlen = 1;
-      message.msg_control = control;
-      message.msg_controllen = sizeof(control);
-      const auto got = recvmsg(target.fd, &message, MSG_DONTWAIT);
-      if (got < 0) return;
-      if (got < 4 || sequence < 0 || sequence >= count) continue;
+      const auto datagram = receive_stamped(target.fd, &sequence, sizeof(sequence));
+      if (datagram.bytes < 0) return;
+      if (datagram.bytes < 4 || sequence < 0 || sequence >= count) continue;
       const auto index = static_cast<std::size_t>(sequence);
       if (target.rtts[index] >= 0) continue;
       target.rtts[index] = std::chrono::duration<double, std::milli>(now - target.sent[index]).count();
-      if (const auto arrived_ns = kernel_receive_time_ns(message)) {
-        target.to_kernel[index] = static_cast<double>(*arrived_ns - target.sent_realtime_ns[index]) / 1e6;
+      if (datagram.kernel_ns) {
+        target.to_kernel[index] = static_cast<double>(*datagram.kernel_ns - target.sent_realtime_ns[index]) / 1e6;
       }
     }
   };
@@ -202,17 +211,12 @@ std::vector<double> paced_one_way_ms(const std::string& receiver_namespace, cons
     while (!stop) {
       if (!readable(fd, 50)) continue;
       Probe probe{};
-      iovec data{&probe, sizeof(probe)};
-      alignas(cmsghdr) char control[CMSG_SPACE(sizeof(timespec))];
-      msghdr message{};
-      message.msg_iov = &data;
-      message.msg_iovlen = 1;
-      message.msg_control = control;
-      message.msg_controllen = sizeof(control);
-      if (recvmsg(fd, &message, MSG_DONTWAIT) != static_cast<ssize_t>(sizeof(probe))) continue;
+      const auto datagram = receive_stamped(fd, &probe, sizeof(probe));
+      if (datagram.bytes != static_cast<ssize_t>(sizeof(probe))) continue;
       if (probe.sequence < 0 || probe.sequence >= count) continue;
-      if (const auto arrived_ns = kernel_receive_time_ns(message)) {
-        one_way[static_cast<std::size_t>(probe.sequence)] = static_cast<double>(*arrived_ns - probe.sent_ns) / 1e6;
+      if (datagram.kernel_ns) {
+        one_way[static_cast<std::size_t>(probe.sequence)] =
+            static_cast<double>(*datagram.kernel_ns - probe.sent_ns) / 1e6;
         ++received;
       }
     }
