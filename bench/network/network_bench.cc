@@ -110,8 +110,9 @@ nlohmann::json delay_row(FaultKinds& kinds, const std::string& interface, int de
   auto spec = delay_spec(interface, delay_ms, jitter_ms);
   for (const int port : {kEchoPort, kOneWayPort}) spec.mutable_network_delay()->mutable_scope()->add_ports(port);
   auto fault = kinds.apply("network.delay", spec);
-  // As measured since the first round: the delayed port alone, against the
-  // baseline taken before the faults.
+  // As in earlier rounds (which delayed the whole link; nothing else crosses
+  // it in this window): the delayed port alone, against the baseline taken
+  // before the faults.
   const auto rtts = bench::paced_rtts_ms(kAddressB, kEchoPort, probes, 5000);
   const auto one_way_ms =
       bench::paced_one_way_ms(baselines.receiver_namespace, kAddressB, kOneWayPort, probes, 5000);
@@ -119,8 +120,9 @@ nlohmann::json delay_row(FaultKinds& kinds, const std::string& interface, int de
   const auto side_by_side = bench::paced_rtts(kAddressB, {kEchoPort, kUndelayedEchoPort}, probes, 5000);
   (void)fault->revert();
   const auto& delayed = side_by_side[0];
-  const auto beside_q = quantiles(side_by_side[1].rtt_ms);
-  const auto beside_to_kernel_q = quantiles(side_by_side[1].to_kernel_ms);
+  const auto& beside = side_by_side[1];
+  const auto beside_q = quantiles(beside.rtt_ms);
+  const auto beside_to_kernel_q = quantiles(beside.to_kernel_ms);
   const auto added_q = quantiles(minus(rtts, baselines.rtt_ms));
   nlohmann::json row = {
       {"requested_ms", delay_ms},
@@ -132,21 +134,29 @@ nlohmann::json delay_row(FaultKinds& kinds, const std::string& interface, int de
       {"added_ms", to_json(added_q)},
       {"error_ms", to_json(quantiles(minus(rtts, baselines.rtt_ms + delay_ms)))},
       {"added_over_requested", bench::optional_number(bench::ratio(added_q.p50, delay_ms))},
-      {"side_by_side",
-       {{"answered", delayed.rtt_ms.size()},
-        {"baseline_rtt_ms", to_json(beside_q)},
-        {"baseline_rtt_to_kernel_ms", to_json(beside_to_kernel_q)},
-        {"error_ms", to_json(quantiles(minus(delayed.rtt_ms, beside_q.p50 + delay_ms)))},
-        {"to_kernel_error_ms", to_json(quantiles(minus(delayed.to_kernel_ms, beside_to_kernel_q.p50 + delay_ms)))}}},
+      {"side_by_side", {{"answered", delayed.rtt_ms.size()}, {"baseline_rtt_ms", to_json(beside_q)}}},
       {"one_way_error_ms", to_json(quantiles(minus(one_way_ms, baselines.one_way_ms + delay_ms)))}};
+  // No answers on a side, no figure (the summary shows n/a), rather than an
+  // error against a median of nothing.
+  auto& side = row["side_by_side"];
+  if (!delayed.rtt_ms.empty() && !beside.rtt_ms.empty()) {
+    side["error_ms"] = to_json(quantiles(minus(delayed.rtt_ms, beside_q.p50 + delay_ms)));
+  }
+  if (!delayed.to_kernel_ms.empty() && !beside.to_kernel_ms.empty()) {
+    side["baseline_rtt_to_kernel_ms"] = to_json(beside_to_kernel_q);
+    side["to_kernel_error_ms"] = to_json(quantiles(minus(delayed.to_kernel_ms, beside_to_kernel_q.p50 + delay_ms)));
+  }
   if (jitter_ms > 0) {
     row["stddev_over_requested"] = bench::optional_number(bench::ratio(added_q.stddev, jitter_ms));
   }
-  const auto& side = row["side_by_side"];
+  const auto figure = [](const nlohmann::json& object, const char* key) {
+    if (!object.contains(key)) return std::string("n/a");
+    return object[key]["p50"].dump() + " / " + object[key]["p99"].dump();
+  };
   std::cerr << "network_bench: delay " << delay_ms << " ms +- " << jitter_ms << ": median / p99 error "
             << row["error_ms"]["p50"] << " / " << row["error_ms"]["p99"] << " ms; side by side "
-            << side["error_ms"]["p50"] << " / " << side["error_ms"]["p99"] << " ms, to the kernel's timestamp "
-            << side["to_kernel_error_ms"]["p50"] << " / " << side["to_kernel_error_ms"]["p99"] << " ms; one way "
+            << figure(side, "error_ms") << " ms, to the kernel's timestamp " << figure(side, "to_kernel_error_ms")
+            << " ms; one way "
             << row["one_way_error_ms"]["p50"] << " / " << row["one_way_error_ms"]["p99"] << " ms\n";
   return row;
 }

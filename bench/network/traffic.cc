@@ -144,16 +144,21 @@ std::vector<PacedRtts> paced_rtts(const std::string& address, const std::vector<
   auto receive = [&](int timeout_ms) {
     while (poll(waiting.data(), waiting.size(), timeout_ms) > 0) {
       for (std::size_t i = 0; i < targets.size(); ++i) {
-        if ((waiting[i].revents & POLLIN) != 0) read_answers(targets[i]);
+        // Also on POLLERR alone (an ICMP port unreachable on the connected
+        // socket): the read takes the error, else poll reports it forever.
+        if (waiting[i].revents != 0) read_answers(targets[i]);
       }
       timeout_ms = 0;
     }
   };
   // The ports take turns, evenly spread over each gap, so every port sees
   // one probe per gap and the same moments of the machine.
-  const auto step = std::chrono::microseconds(static_cast<long>(gap_us)) / std::max<std::size_t>(1, targets.size());
+  // Signed arithmetic throughout: an unsigned count would wrap when the
+  // clock passes `due` between the check and the subtraction below.
+  const auto step =
+      std::chrono::microseconds(static_cast<long>(gap_us)) / std::max(1L, static_cast<long>(targets.size()));
   const auto start = Clock::now();
-  std::size_t turn = 0;
+  long turn = 0;
   for (std::size_t index = 0; index < probes; ++index) {
     for (Target& target : targets) {
       const auto due = start + step * turn++;

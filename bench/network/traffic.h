@@ -10,8 +10,9 @@ namespace chaos::bench {
 
 // `count` UDP probes to an echo server on each of `ports`, each port one
 // every `gap_us` without waiting for answers, the ports taking turns spread
-// evenly over the gap (so a port with a fault and one without see the same
-// moments of the machine); per port, per answered probe, in send order:
+// over the gap (to within a millisecond: poll waits in whole ones), so a port
+// with a fault and one without see the same moments of the machine; per
+// port, per answered probe, in send order:
 // - rtt_ms: send to the moment this thread read the answer;
 // - to_kernel_ms: send to the answer's kernel receive timestamp on this
 //   side (SO_TIMESTAMPNS), which leaves out how late this thread woke for
