@@ -38,10 +38,14 @@ const Unit* match_unit(std::string_view rest) {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
+constexpr std::size_t kMaxNumberLength = 40;
+
 }  // namespace
 
 StatusOr<std::chrono::nanoseconds> parse_duration(std::string_view text) {
-  const std::string quoted = "'" + std::string(text) + "'";
+  // Quoted whole up to a line's worth; a longer text is cut, not echoed.
+  constexpr std::size_t kQuotedMax = 64;
+  const std::string quoted = "'" + std::string(text.substr(0, kQuotedMax)) + (text.size() > kQuotedMax ? "...'" : "'");
   if (text.empty()) return invalid_argument("empty duration (expected e.g. \"250ms\", \"20s\", \"1m30s\")");
   if (text == "0") return std::chrono::nanoseconds(0);
   long double total = 0;
@@ -56,6 +60,12 @@ StatusOr<std::chrono::nanoseconds> parse_duration(std::string_view text) {
     const std::string number(text.substr(start, pos - start));
     if (number.find('.') != number.rfind('.') || number == ".") {
       return invalid_argument("invalid duration " + quoted + ": malformed number '" + number + "'");
+    }
+    // Far beyond any duration, and thousands of digits would overflow (or
+    // underflow) std::stold, which throws.
+    if (number.size() > kMaxNumberLength) {
+      return invalid_argument("invalid duration " + quoted + ": a number of more than " +
+                              std::to_string(kMaxNumberLength) + " characters");
     }
     const Unit* unit = match_unit(text.substr(pos));
     if (unit == nullptr) {

@@ -55,9 +55,14 @@ StatusOr<std::uint64_t> parse_byte_size(const std::string& text, std::uint64_t m
                               "elsewhere): use KiB, MiB, GiB, TiB or a number of bytes");
     }
     // (whole.fraction) x factor = (digits x factor) / 10^fraction_digits,
-    // in 128 bits: 18 + 18 digits times at most 2^40 fits.
+    // in 128 bits: 18 + 18 digits (below 2^120) fit, but not always times
+    // the factor (up to 2^40), so that product is checked: a wrap would turn
+    // a huge size into a small one.
     ByteSizeWide scaled = 0;
     for (char digit : whole_digits + fraction_digits) scaled = scaled * 10 + static_cast<unsigned>(digit - '0');
+    if (scaled > ~ByteSizeWide{0} / known.factor) {
+      return invalid_argument("'" + text + "' is more than " + std::to_string(max) + " bytes");
+    }
     scaled *= known.factor;
     ByteSizeWide divisor = 1;
     for (std::size_t i = 0; i < fraction_digits.size(); ++i) divisor *= 10;

@@ -87,6 +87,8 @@ Status build_loss(ParamReader& in, v1::FaultSpec& spec) {
     CHAOS_RETURN_IF_ERROR(set_percent(in, "burst_p", p, true));
     CHAOS_RETURN_IF_ERROR(set_percent(in, "burst_r", r, true));
     CHAOS_RETURN_IF_ERROR(set_percent(in, "burst_loss_bad", bad));
+    // On the wire 0 means "unset", which the agent reads as 100 %.
+    if (bad == 0) return in.error("burst_loss_bad", "must be above 0 (left out, the bad state loses 100 %)");
     CHAOS_RETURN_IF_ERROR(set_percent(in, "burst_loss_good", good));
     burst.set_p_percent(p);
     burst.set_r_percent(r);

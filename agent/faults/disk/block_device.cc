@@ -1,13 +1,18 @@
 #include "agent/faults/disk/block_device.h"
 
+#include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <sstream>
 
 #include "common/proc_reader.h"
+#include "common/unique_fd.h"
 
 namespace chaos::agent::disk {
 
@@ -32,13 +37,30 @@ std::string block_device_name(const std::string& sysfs_dir) {
   return "";
 }
 
+// stat() of `path`, or of `path` inside `root` as its "/": 0, or the errno.
+int stat_in_root(const std::string& root, const std::string& path, struct stat& info) {
+  if (root.empty()) return ::stat(path.c_str(), &info) == 0 ? 0 : errno;
+  const UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root_fd.valid()) return errno;
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  const UniqueFd fd(static_cast<int>(::syscall(SYS_openat2, root_fd.get(), path.c_str(), &how, sizeof how)));
+  if (!fd.valid()) return errno;
+  return ::fstat(fd.get(), &info) == 0 ? 0 : errno;
+}
+
 }  // namespace
 
-StatusOr<BlockDevice> block_device_of(const std::string& path, const std::string& sys_root) {
+StatusOr<BlockDevice> block_device_of(const std::string& given_path, const std::string& sys_root,
+                                      const std::string& root) {
+  const std::string path = root + given_path;  // as messages name it
   struct stat info {};
-  if (::stat(path.c_str(), &info) != 0) {
-    const int error = errno;
+  if (const int error = stat_in_root(root, given_path, info); error != 0) {
     if (error == ENOENT || error == ENOTDIR) return not_found(path + ": " + std::strerror(error));
+    if (error == EXDEV || error == ELOOP) {
+      return failed_precondition(path + ": leads out of the container's root or through a magic link");
+    }
     return failed_precondition(path + ": " + std::strerror(error));
   }
   BlockDevice device;

@@ -18,9 +18,12 @@ struct BlockDevice {
   std::string name;         // "loop0", "vda", from sysfs' uevent; may be empty
 };
 
-// `path` is stat()ed as given (a container's path arrives prefixed with
-// "/proc/PID/root"); `sys_root` is where sysfs is ("/sys"). NOT_FOUND when
-// the path does not exist.
-StatusOr<BlockDevice> block_device_of(const std::string& path, const std::string& sys_root = "/sys");
+// `path` is stat()ed as given, or, with a `root` (a container's: its
+// /proc/PID/root), inside that root as its "/": absolute symbolic links and
+// ".." stop at it and magic links are refused (openat2 RESOLVE_IN_ROOT), so
+// a link the container made cannot name a host path. `sys_root` is where
+// sysfs is ("/sys"). NOT_FOUND when the path does not exist.
+StatusOr<BlockDevice> block_device_of(const std::string& path, const std::string& sys_root = "/sys",
+                                      const std::string& root = "");
 
 }  // namespace chaos::agent::disk

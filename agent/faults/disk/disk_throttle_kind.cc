@@ -338,20 +338,20 @@ Status DiskThrottleKind::validate(const v1::FaultSpec& spec) const {
   return validate_process_target(spec.disk_throttle().target(), "disk_throttle.target");
 }
 
-std::string DiskThrottleKind::visible_path(const v1::FaultSpec& spec, const FaultContext& context) const {
+StatusOr<BlockDevice> DiskThrottleKind::device_of_path(const v1::FaultSpec& spec, const FaultContext& context) const {
   const std::string& path = spec.disk_throttle().path();
-  if (context.container == nullptr) return path;
+  if (context.container == nullptr) return block_device_of(path, options_.sys_root);
   const std::string root = context.container->root_path.empty()
                                ? options_.proc_root + "/" + std::to_string(context.container->ref.pid()) + "/root"
                                : context.container->root_path;
-  return root + path;
+  return block_device_of(path, options_.sys_root, root);
 }
 
 StatusOr<std::unique_ptr<LiveFault>> DiskThrottleKind::apply(const v1::FaultSpec& spec, const FaultContext& context) {
   CHAOS_RETURN_IF_ERROR(validate(spec));
   CHAOS_ASSIGN_OR_RETURN(const ThrottleLimits limits, throttle_limits_from_spec(spec));
   CHAOS_RETURN_IF_ERROR(check_fault_id_for_cgroup(context.fault_id));
-  auto device = block_device_of(visible_path(spec, context), options_.sys_root);
+  auto device = device_of_path(spec, context);
   if (!device.ok()) return device.status().with_context("disk_throttle.path");
   if (spec.disk_throttle().has_target()) return throttle_process(spec, context, *device, limits);
   if (context.container == nullptr) {
@@ -493,7 +493,7 @@ Status DiskThrottleKind::recover(const v1::FaultSpec& spec, const FaultContext& 
   // where the cgroup holds exactly what the spec asked for. What it held
   // before is unknown; no limit is the lesser harm.
   const auto limits = throttle_limits_from_spec(spec);
-  const auto device = block_device_of(visible_path(spec, context), options_.sys_root);
+  const auto device = device_of_path(spec, context);
   const auto cgroup = cgroups_.cgroup_of(std::to_string(context.container->ref.pid()));
   if (!limits.ok() || !device.ok() || !cgroup.ok()) return {};  // the container is gone
   CHAOS_ASSIGN_OR_RETURN(ThrottleLimits now, cgroups_.limits(*cgroup, device->throttled));

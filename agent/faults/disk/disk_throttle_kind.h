@@ -83,9 +83,9 @@ class DiskThrottleKind final : public FaultKind {
                                                         const BlockDevice& device, const ThrottleLimits& limits);
   StatusOr<std::unique_ptr<LiveFault>> throttle_container(const v1::FaultSpec& spec, const FaultContext& context,
                                                           const BlockDevice& device, const ThrottleLimits& limits);
-  // The path as the agent sees it: inside the container's root when the
-  // fault acts in one.
-  std::string visible_path(const v1::FaultSpec& spec, const FaultContext& context) const;
+  // The device of the spec's path, resolved inside the container's root when
+  // the fault acts in one (block_device.h).
+  StatusOr<BlockDevice> device_of_path(const v1::FaultSpec& spec, const FaultContext& context) const;
   Status remove_named_cgroups(const std::string& fault_id) const;
 
   std::shared_ptr<const ProcessTargeting> targeting_;

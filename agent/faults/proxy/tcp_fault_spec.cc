@@ -8,6 +8,8 @@
 #include <tuple>
 #include <utility>
 
+#include "agent/proto_convert.h"
+
 namespace chaos::agent::proxy {
 
 namespace {
@@ -23,13 +25,11 @@ constexpr std::size_t kTcpSpecMaxAddressLength = 64;  // an IPv6 literal is at m
 constexpr std::uint64_t kTcpSpecMaxRate = std::uint64_t{1} << 34;  // 16 GiB/s: above any NIC
 constexpr std::uint32_t kTcpSpecMaxSlice = 64 * 1024;               // the proxy's read size
 
-Duration tcp_spec_from_proto(const google::protobuf::Duration& duration) {
-  return std::chrono::seconds(duration.seconds()) + std::chrono::nanoseconds(duration.nanos());
-}
-
+// Range-checked before any arithmetic: seconds near 2^63 / 10^9 would
+// wrap in nanoseconds (to 1 s, or from negative to positive).
 StatusOr<Duration> tcp_spec_duration(const google::protobuf::Duration& duration, const std::string& field,
                                  Duration max) {
-  const Duration value = tcp_spec_from_proto(duration);
+  CHAOS_ASSIGN_OR_RETURN(const Duration value, from_proto_duration(duration, field));
   if (value < Duration{0}) return invalid_argument(field + ": must not be negative");
   if (value > max) return invalid_argument(field + ": at most " + std::to_string(max / 1s) + "s");
   return value;

@@ -44,6 +44,19 @@ TEST(ParseDuration, ErrorQuotesTheInput) {
 
 TEST(ParseDuration, RefusesOverflow) { EXPECT_FALSE(parse_duration("999999999999h").ok()); }
 
+// Thousands of digits would make std::stold throw (overflow, or underflow
+// for a long fraction): an error value naming the limit, with the input cut.
+TEST(ParseDuration, RefusesHugeNumbersWithoutThrowing) {
+  for (const std::string& text : {"1" + std::string(5000, '0') + "s", "0." + std::string(5000, '0') + "1s"}) {
+    const auto parsed = parse_duration(text);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_NE(parsed.status().message().find("a number of more than 40 characters"), std::string::npos)
+        << parsed.status().message();
+    EXPECT_LT(parsed.status().message().size(), 200u) << "the input is cut, not echoed whole";
+  }
+  EXPECT_TRUE(parse_duration("0.000000001s").ok());
+}
+
 TEST(FormatDuration, PicksTheShortestReadableForm) {
   EXPECT_EQ(format_duration(milliseconds(1500)), "1.5s");
   EXPECT_EQ(format_duration(seconds(120)), "2m");

@@ -11,17 +11,20 @@ namespace chaos::agent::network {
 
 namespace {
 
+// Unset (0) means "the bad state loses everything", as in netem's gemodel.
+double loss_in_bad_percent(const v1::NetworkLoss::GilbertElliott& proto) {
+  return proto.loss_in_bad_percent() == 0 ? 100 : proto.loss_in_bad_percent();
+}
+
 StatusOr<GilbertElliott> burst_from_proto(const v1::NetworkLoss::GilbertElliott& proto) {
   const std::string field = "network_loss.burst.";
   GilbertElliott model;
   CHAOS_ASSIGN_OR_RETURN(model.good_to_bad, probability_field(proto.p_percent(), field + "p_percent", false));
   CHAOS_ASSIGN_OR_RETURN(model.bad_to_good, probability_field(proto.r_percent(), field + "r_percent", false));
   CHAOS_ASSIGN_OR_RETURN(model.loss_in_bad,
-                         probability_field(proto.loss_in_bad_percent(), field + "loss_in_bad_percent", true));
+                         probability_field(loss_in_bad_percent(proto), field + "loss_in_bad_percent", true));
   CHAOS_ASSIGN_OR_RETURN(model.loss_in_good,
                          probability_field(proto.loss_in_good_percent(), field + "loss_in_good_percent", true));
-  // Unset means "the bad state loses everything", as in netem's gemodel.
-  if (proto.loss_in_bad_percent() == 0) model.loss_in_bad = 1;
   return model;
 }
 
@@ -61,9 +64,13 @@ StatusOr<std::unique_ptr<LiveFault>> LossFaultKind::apply(const v1::FaultSpec& s
 
 Status LossFaultKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
   const auto& loss = spec.network_loss();
-  // The burst model can lose more in its bad state than `percent` says.
-  const double worst = std::max({loss.percent(), loss.burst().loss_in_bad_percent(),
-                                 loss.burst().loss_in_good_percent()});
+  // The burst model can lose more in its bad state than `percent` says, and
+  // its bad state loses 100 % when the request leaves it unset: the limit
+  // applies to what would be applied, not to what the request spelled out.
+  double worst = loss.percent();
+  if (loss.has_burst()) {
+    worst = std::max({worst, loss_in_bad_percent(loss.burst()), loss.burst().loss_in_good_percent()});
+  }
   return check_max_loss_percent(policy, "network_loss", worst);
 }
 

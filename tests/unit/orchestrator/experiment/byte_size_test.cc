@@ -36,6 +36,10 @@ TEST(ByteSize, DecimalFractionsAreExactAndFractionsOfAByteAreRoundedDownOrRefuse
   EXPECT_EQ(parse_byte_size("999999999999999999TiB", 1ULL << 60).status().message(),
             "'999999999999999999TiB' is more than 1152921504606846976 bytes");
   EXPECT_FALSE(parse_byte_size("9999999999999999999", 1ULL << 60).ok());  // 19 digits
+  // 36 digits (2^88) times 2^40 is 2^128: it must not wrap to 0 bytes.
+  EXPECT_EQ(parse_byte_size("309485009821345068.724781056TiB", 1ULL << 60).status().message(),
+            "'309485009821345068.724781056TiB' is more than 1152921504606846976 bytes");
+  EXPECT_FALSE(parse_byte_size("999999999999999999.999999999999999999TiB", 1ULL << 60).ok());
 }
 
 TEST(ByteSize, BinaryOnlyRefusesDecimalUnitsNamingThem) {

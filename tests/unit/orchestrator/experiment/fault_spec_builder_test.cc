@@ -92,6 +92,21 @@ TEST(FaultSpecBuilder, BandwidthRatesInBitsPerSecond) {
   EXPECT_EQ(kbit->network_bandwidth().rate_bits_per_second(), 500'000u);
 }
 
+// On the wire a bad-state loss of 0 means "unset", which the agent applies
+// as 100 %: an explicit 0 is refused rather than turned into its opposite.
+TEST(FaultSpecBuilder, BurstLossBadStateDefaultsTo100AndRefusesZero) {
+  auto defaulted = build_fault_spec("network.loss", cli({"percent=1", "burst_p=1", "burst_r=30"}), "test");
+  ASSERT_TRUE(defaulted.ok()) << defaulted.status().message();
+  EXPECT_EQ(defaulted->network_loss().burst().loss_in_bad_percent(), 100);
+  auto zero = build_fault_spec("network.loss", cli({"percent=1", "burst_p=1", "burst_r=30", "burst_loss_bad=0"}),
+                               "test");
+  ASSERT_FALSE(zero.ok());
+  // Located where the value came from (here the flag; in a file, its line).
+  EXPECT_EQ(zero.status().message(),
+            "--param burst_loss_bad: network.loss param 'burst_loss_bad': must be above 0 (left out, the bad state "
+            "loses 100 %)");
+}
+
 TEST(FaultSpecBuilder, PartitionDefaultsToBothDirections) {
   auto spec = build_fault_spec("network.partition", cli({"peers=10.77.0.12,10.77.0.13", "ports=6222"}), "t");
   ASSERT_TRUE(spec.ok()) << spec.status().message();

@@ -214,6 +214,23 @@ TEST_F(DiskThrottleKindTest, RecoveryWithoutARecordClearsOnlyTheSpecsOwnLimits) 
   EXPECT_EQ(read_file(container_dir() / blkio_file(1)), device_.text() + " 777777\n");
 }
 
+// A link the container made resolves inside its root, as the container sees
+// it: an absolute one cannot name a host path (the host's /etc exists, the
+// container root has none).
+TEST_F(DiskThrottleKindTest, AContainersAbsoluteLinkResolvesInsideItsRoot) {
+  fs::create_directory_symlink("/etc", dir_ / "croot/escape");
+  v1::FaultSpec spec = throttle_spec(1 << 20);
+  spec.mutable_disk_throttle()->set_path("/escape");
+  auto escaped = kind_->apply(spec, context_);
+  EXPECT_EQ(escaped.status().code(), StatusCode::kNotFound) << escaped.status().message();
+  EXPECT_NE(escaped.status().message().find("croot/escape"), std::string::npos) << escaped.status().message();
+  // Inside the root the same link works: /etc in the container.
+  fs::create_directories(dir_ / "croot/etc");
+  auto inside = kind_->apply(spec, context_);
+  ASSERT_TRUE(inside.ok()) << inside.status().message();
+  EXPECT_TRUE((*inside)->revert().ok());
+}
+
 TEST_F(DiskThrottleKindTest, MapsAPartitionToItsWholeDisk) {
   fs::remove(dir_ / "sys/dev/block" / device_.text());
   write_file(dir_ / "sys/devices/sda/dev", "8:0\n");

@@ -147,6 +147,14 @@ TEST_F(NetworkFaultKindsTest, EachKindChecksThePolicyLimitsOfWhatItAsksFor) {
   loss.mutable_network_loss()->mutable_burst()->set_loss_in_bad_percent(90);
   EXPECT_EQ(check_policy(policy, kind("network.loss"), loss).code(), StatusCode::kPermissionDenied)
       << "the burst model's bad state counts";
+  // Left unset, the bad state loses 100 % (as netem's gemodel): that counts,
+  // not the 0 on the wire.
+  v1::FaultSpec unset_bad;
+  unset_bad.mutable_network_loss()->set_percent(1);
+  unset_bad.mutable_network_loss()->mutable_burst()->set_p_percent(1);
+  unset_bad.mutable_network_loss()->mutable_burst()->set_r_percent(1);
+  EXPECT_EQ(check_policy(policy, kind("network.loss"), unset_bad).message(),
+            "policy: network_loss: 100% loss exceeds max_loss_percent 50%");
 
   // Kinds without a delay or loss are not limited by them.
   v1::FaultSpec partition;

@@ -47,6 +47,14 @@ TEST(TcpFaultSpec, BadFieldsAreNamed) {
   auto long_delay = latency_spec(80, 5);
   long_delay.mutable_tcp_latency()->mutable_delay()->set_seconds(3600);
   EXPECT_EQ(parse_tcp_fault_spec(long_delay).status().message(), "tcp_latency.delay: at most 600s");
+  // 2^55 + 1 seconds would wrap to exactly 1 s in nanoseconds, and a large
+  // negative count to a positive one: refused before any arithmetic.
+  auto wrapping = latency_spec(80, 5);
+  wrapping.mutable_tcp_latency()->mutable_delay()->set_seconds((std::int64_t{1} << 55) + 1);
+  wrapping.mutable_tcp_latency()->mutable_delay()->set_nanos(0);
+  EXPECT_EQ(parse_tcp_fault_spec(wrapping).status().message(), "tcp_latency.delay: out of range");
+  wrapping.mutable_tcp_latency()->mutable_delay()->set_seconds(-(std::int64_t{1} << 62));
+  EXPECT_FALSE(parse_tcp_fault_spec(wrapping).ok());
 }
 
 StatusOr<TcpScopeSpec> scope_with_address(const std::string& address) {
