@@ -58,7 +58,27 @@ nlohmann::json webhook_json(const NotifyEvent& event) {
   return body;
 }
 
-nlohmann::json slack_json(const NotifyEvent& event) { return {{"text", notify_summary(event)}}; }
+namespace {
+
+// Slack reads "<...>" in a message's text as a link or a mention
+// ("<!channel>"), and requires &, < and > escaped: a title or a query's
+// error text must not ping a channel or turn into a link.
+std::string slack_escape(const std::string& text) {
+  std::string escaped;
+  for (char c : text) {
+    switch (c) {
+      case '&': escaped += "&amp;"; break;
+      case '<': escaped += "&lt;"; break;
+      case '>': escaped += "&gt;"; break;
+      default: escaped += c;
+    }
+  }
+  return escaped;
+}
+
+}  // namespace
+
+nlohmann::json slack_json(const NotifyEvent& event) { return {{"text", slack_escape(notify_summary(event))}}; }
 
 nlohmann::json grafana_fault_annotation(const FaultRecord& fault, const std::string& experiment_id,
                                         const std::string& dashboard_uid, WallTime run_end) {

@@ -1,7 +1,10 @@
 #include "orchestrator/run/junit_writer.h"
 
+#include <algorithm>
 #include <sstream>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "orchestrator/run/first_violation.h"
 
@@ -80,9 +83,32 @@ void write_case(std::ostringstream& out, const std::string& suite, const TestCas
 
 }  // namespace
 
+namespace {
+
+// Bytes that are not UTF-8 (a proxy's Latin-1 error page in a query error,
+// a reply cut at 200 bytes inside a character) would make the whole
+// document ill-formed, and a strict JUnit reader drops the file: they become
+// U+FFFD, as they do in journal.json (nlohmann::json's replace handler).
+std::string xml_characters(const std::string& text) {
+  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+    return text;
+  }
+  const std::string quoted = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  std::string repaired = nlohmann::json::parse(quoted).get<std::string>();
+  // U+FFFE and U+FFFF are UTF-8 but not XML characters.
+  for (const std::string noncharacter : {"\xEF\xBF\xBE", "\xEF\xBF\xBF"}) {
+    for (auto at = repaired.find(noncharacter); at != std::string::npos; at = repaired.find(noncharacter, at)) {
+      repaired.replace(at, noncharacter.size(), "\xEF\xBF\xBD");
+    }
+  }
+  return repaired;
+}
+
+}  // namespace
+
 std::string xml_escape(const std::string& text) {
   std::string escaped;
-  for (char c : text) {
+  for (char c : xml_characters(text)) {
     switch (c) {
       case '&': escaped += "&amp;"; break;
       case '<': escaped += "&lt;"; break;

@@ -37,6 +37,18 @@ TEST(NotifyPayload, VerdictNamesTheCheckThatDetectedTheFaultAndWhen) {
   EXPECT_THAT(slack_json(event)["text"].get<std::string>(), HasSubstr("time to detect 2.5s (ratio vs control)"));
 }
 
+// Slack reads <...> as a link or a mention: a reason (query errors, titles)
+// reaches it escaped, while the webhook's JSON keeps the text as it is.
+TEST(NotifyPayload, SlackTextEscapesWhatSlackWouldReadAsAMentionOrALink) {
+  RunOutcome outcome;
+  outcome.verdict = Verdict::kViolated;
+  outcome.reason = "<!channel> <https://x.example|click> & more";
+  const NotifyEvent event = payload_verdict_event(outcome);
+  EXPECT_THAT(slack_json(event)["text"].get<std::string>(),
+              HasSubstr("&lt;!channel&gt; &lt;https://x.example|click&gt; &amp; more"));
+  EXPECT_EQ(webhook_json(event)["reason"], "<!channel> <https://x.example|click> & more");
+}
+
 TEST(NotifyPayload, NothingDetectedIsNullAndNotMentioned) {
   RunOutcome outcome;
   outcome.reason = "every check held";

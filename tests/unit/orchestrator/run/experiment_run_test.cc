@@ -530,6 +530,13 @@ TEST(ExperimentId, IsASlugWithTimeAndSuffix) {
 
 TEST(Junit, EscapesHostileNames) {
   EXPECT_EQ(xml_escape("a<b>&\"'\x01"), "a&lt;b&gt;&amp;&quot;&apos;");
+  // Not UTF-8 (a Latin-1 proxy page, a reply cut inside a character) and
+  // U+FFFF would make junit.xml ill-formed: U+FFFD instead; UTF-8 stays.
+  const std::string replacement = "\xEF\xBF\xBD";
+  EXPECT_EQ(xml_escape("caf\xE9 <b>"), "caf" + replacement + " &lt;b&gt;");
+  EXPECT_EQ(xml_escape("cut \xE2\x80"), "cut " + replacement);
+  EXPECT_EQ(xml_escape("\xEF\xBF\xBF"), replacement);
+  EXPECT_EQ(xml_escape("\xE2\x80\xA6 \xE6\x97\xA5"), "\xE2\x80\xA6 \xE6\x97\xA5");
 }
 
 // --- Progress lines: an abort condition that did not fire is the good case.
