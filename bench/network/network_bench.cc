@@ -122,7 +122,6 @@ nlohmann::json delay_row(FaultKinds& kinds, const std::string& interface, int de
   const auto& delayed = side_by_side[0];
   const auto& beside = side_by_side[1];
   const auto beside_q = quantiles(beside.rtt_ms);
-  const auto beside_to_kernel_q = quantiles(beside.to_kernel_ms);
   const auto added_q = quantiles(minus(rtts, baselines.rtt_ms));
   nlohmann::json row = {
       {"requested_ms", delay_ms},
@@ -143,6 +142,7 @@ nlohmann::json delay_row(FaultKinds& kinds, const std::string& interface, int de
     side["error_ms"] = to_json(quantiles(minus(delayed.rtt_ms, beside_q.p50 + delay_ms)));
   }
   if (!delayed.to_kernel_ms.empty() && !beside.to_kernel_ms.empty()) {
+    const auto beside_to_kernel_q = quantiles(beside.to_kernel_ms);
     side["baseline_rtt_to_kernel_ms"] = to_json(beside_to_kernel_q);
     side["to_kernel_error_ms"] = to_json(quantiles(minus(delayed.to_kernel_ms, beside_to_kernel_q.p50 + delay_ms)));
   }
@@ -154,10 +154,9 @@ nlohmann::json delay_row(FaultKinds& kinds, const std::string& interface, int de
     return object[key]["p50"].dump() + " / " + object[key]["p99"].dump();
   };
   std::cerr << "network_bench: delay " << delay_ms << " ms +- " << jitter_ms << ": median / p99 error "
-            << row["error_ms"]["p50"] << " / " << row["error_ms"]["p99"] << " ms; side by side "
-            << figure(side, "error_ms") << " ms, to the kernel's timestamp " << figure(side, "to_kernel_error_ms")
-            << " ms; one way "
-            << row["one_way_error_ms"]["p50"] << " / " << row["one_way_error_ms"]["p99"] << " ms\n";
+            << figure(row, "error_ms") << " ms; side by side " << figure(side, "error_ms")
+            << " ms, to the kernel's timestamp " << figure(side, "to_kernel_error_ms") << " ms; one way "
+            << figure(row, "one_way_error_ms") << " ms\n";
   return row;
 }
 

@@ -65,11 +65,13 @@ void receive_streams(int listener, int streams, std::atomic<double>& rate) {
   if (seconds > 0) rate = total / seconds;
 }
 
+std::int64_t nanoseconds_of(const timespec& time) { return std::int64_t{time.tv_sec} * 1'000'000'000 + time.tv_nsec; }
+
 // CLOCK_REALTIME, the clock of SO_TIMESTAMPNS.
 std::int64_t realtime_ns() {
   timespec now{};
   clock_gettime(CLOCK_REALTIME, &now);
-  return std::int64_t{now.tv_sec} * 1'000'000'000 + now.tv_nsec;
+  return nanoseconds_of(now);
 }
 
 // One datagram read without waiting into `into`, with its SCM_TIMESTAMPNS
@@ -95,7 +97,7 @@ StampedDatagram receive_stamped(int fd, void* into, std::size_t size) {
     if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_TIMESTAMPNS) continue;
     timespec stamp{};
     std::memcpy(&stamp, CMSG_DATA(header), sizeof(stamp));
-    datagram.kernel_ns = std::int64_t{stamp.tv_sec} * 1'000'000'000 + stamp.tv_nsec;
+    datagram.kernel_ns = nanoseconds_of(stamp);
   }
   return datagram;
 }

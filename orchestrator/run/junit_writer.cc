@@ -81,10 +81,6 @@ void write_case(std::ostringstream& out, const std::string& suite, const TestCas
   out << "</testcase>\n";
 }
 
-}  // namespace
-
-namespace {
-
 // Bytes that are not UTF-8 (a proxy's Latin-1 error page in a query error,
 // a reply cut at 200 bytes inside a character) would make the whole
 // document ill-formed, and a strict JUnit reader drops the file: they become
