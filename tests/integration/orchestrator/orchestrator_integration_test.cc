@@ -23,7 +23,7 @@
 #include "orchestrator/experiment/fault_spec_builder.h"
 #include "orchestrator/run/agent_pool.h"
 #include "tests/integration/orchestrator/prometheus_server.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator::integration {
 namespace {
@@ -218,7 +218,7 @@ within = "10s"
 )");
   }
 
-  testing::TempDir dir_;
+  test_support::TempDir dir_;
   std::unique_ptr<AgentProcess> agent_;
   std::unique_ptr<PrometheusServer> prometheus_;
   std::unique_ptr<PrometheusClient> client_;
@@ -506,7 +506,7 @@ TEST_F(OrchestratorIntegration, AdHocCommandsExitWithUsageUnreachableRefusedAndP
 // `chaosctl inventory from-prometheus` writes the same three.
 TEST(FleetDiscoveryIntegration, AgentsListedThroughFileSdAreDiscoveredInjectedAndReverted) {
   ASSERT_EQ(::geteuid(), 0u) << "integration tests run as root";
-  testing::TempDir dir;
+  test_support::TempDir dir;
   std::vector<std::unique_ptr<AgentProcess>> agents;
   std::vector<std::unique_ptr<Victim>> victims;
   std::map<std::string, pid_t> victim_of_node;

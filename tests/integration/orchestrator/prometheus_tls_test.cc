@@ -12,7 +12,7 @@
 #include "lab/testbed/agent_harness.h"
 #include "orchestrator/clients/prometheus_client.h"
 #include "tests/integration/orchestrator/prometheus_server.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator::integration {
 namespace {
@@ -52,7 +52,7 @@ class PrometheusTlsTest : public ::testing::Test {
     return config;
   }
 
-  testing::TempDir dir_;
+  test_support::TempDir dir_;
   std::string ca_file_;
   std::string other_ca_file_;
   std::unique_ptr<PrometheusServer> server_;

@@ -5,11 +5,13 @@
 #include <filesystem>
 #include <fstream>
 
+#include "tests/support/temp_dir.h"
+
 namespace chaos::lab {
 namespace {
 
 std::string probe_flags_experiment(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/" + name + ".toml";
+  const std::string path = test_support::process_scratch_dir() + "/" + name + ".toml";
   std::ofstream(path, std::ios::trunc) << text;
   return path;
 }
@@ -138,12 +140,12 @@ TEST(ExperimentProbeFlagsTest, OversizedManyOrControlCharacterFlagsAreRefused) {
 
 TEST(ExperimentProbeFlagsTest, MalformedTomlAndMissingFileAreErrors) {
   EXPECT_FALSE(read_for_nats(probe_flags_experiment("flags-broken", "[lab\n")).ok());
-  EXPECT_FALSE(read_for_nats(::testing::TempDir() + "/no-such-experiment.toml").ok());
+  EXPECT_FALSE(read_for_nats(test_support::process_scratch_dir() + "/no-such-experiment.toml").ok());
 }
 
 LabLayout probe_flags_layout(const std::string& name) {
   LabParams params;
-  params.state_dir = ::testing::TempDir() + "/" + name;
+  params.state_dir = test_support::process_scratch_dir() + "/" + name;
   std::filesystem::remove_all(params.state_dir);
   std::filesystem::create_directories(params.state_dir + "/run");
   return *LabLayout::create(params);

@@ -13,6 +13,7 @@
 #include "lab/lab_processes.h"
 #include "lab/proc_scan.h"
 #include "tests/support/fake_command_runner.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::lab {
 namespace {
@@ -145,7 +146,7 @@ TEST(LabContainersTest, DownRemovesEveryLabContainerByLabel) {
 }
 
 TEST(ContainerLauncherTest, StartsTheContainerAndWatchesItsInitPid) {
-  const std::string state = ::testing::TempDir() + "/container-launcher";
+  const std::string state = test_support::process_scratch_dir() + "/container-launcher";
   std::filesystem::create_directories(state + "/run");
   const auto layout = podman_layout(state);
   ProcessSpec spec;
@@ -178,12 +179,12 @@ TEST(ContainerLauncherTest, StartsTheContainerAndWatchesItsInitPid) {
 }
 
 TEST(ContainerLauncherTest, AContainerThatFailsOrExitsAtOnceIsNotStarted) {
-  const auto layout = podman_layout(::testing::TempDir());
+  const auto layout = podman_layout(test_support::process_scratch_dir());
   ProcessSpec spec;
   spec.name = "nats-n1";
   spec.container = layout.container_name(1);
   spec.argv = nats_container_run_argv(layout, 1, 1024);
-  spec.pidfile = ::testing::TempDir() + "/never.pid";
+  spec.pidfile = test_support::process_scratch_dir() + "/never.pid";
   NoProcesses processes;
 
   testing::FakeCommandRunner failing;

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "tests/support/fake_command_runner.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::lab {
 namespace {
@@ -24,7 +25,7 @@ TEST(LabNetworkTest, CreateBuildsBridgeThenEachNode) {
   testing::FakeCommandRunner runner;
   LabParams params;
   params.nodes = 1;
-  params.netns_etc_root = ::testing::TempDir() + "/netns-etc";
+  params.netns_etc_root = test_support::process_scratch_dir() + "/netns-etc";
   auto layout = *LabLayout::create(params);
   LabNetwork network(layout, runner);
   ASSERT_TRUE(network.create().ok());
@@ -60,7 +61,7 @@ TEST(LabNetworkTest, DestroyDeletesWhatExistsAndToleratesVanishedLinks) {
     return CommandResult{1, "", "Cannot find device \"chaoslab-v2\""};
   });
   LabParams params;
-  params.netns_etc_root = ::testing::TempDir() + "/netns-etc-destroy";
+  params.netns_etc_root = test_support::process_scratch_dir() + "/netns-etc-destroy";
   auto layout = *LabLayout::create(params);
   LabNetwork network(layout, runner);
   EXPECT_TRUE(network.destroy().ok());
@@ -78,7 +79,7 @@ TEST(LabNetworkTest, DestroyReportsRealFailures) {
   });
   runner.fail_on("netns del", "Operation not permitted");
   LabParams params;
-  params.netns_etc_root = ::testing::TempDir() + "/netns-etc-fail";
+  params.netns_etc_root = test_support::process_scratch_dir() + "/netns-etc-fail";
   auto layout = *LabLayout::create(params);
   LabNetwork network(layout, runner);
   const Status status = network.destroy();

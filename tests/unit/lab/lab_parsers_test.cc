@@ -5,6 +5,7 @@
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
 #include "lab/stream_leader.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::lab {
 namespace {
@@ -53,7 +54,7 @@ TEST(ProcScanTest, MatchesProgramAndMarker) {
 }
 
 TEST(ProcScanTest, ReadsPidfilesStrictly) {
-  const std::string path = ::testing::TempDir() + "/lab-pidfile";
+  const std::string path = test_support::process_scratch_dir() + "/lab-pidfile";
   auto write = [&](const std::string& text) {
     std::FILE* file = std::fopen(path.c_str(), "w");
     std::fputs(text.c_str(), file);

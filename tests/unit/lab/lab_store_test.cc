@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "tests/support/fake_command_runner.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::lab {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 LabLayout store_test_layout(const std::string& name) {
   LabParams params;
   params.nodes = 1;
-  params.state_dir = ::testing::TempDir() + "/" + name;
+  params.state_dir = test_support::process_scratch_dir() + "/" + name;
   std::filesystem::remove_all(params.state_dir);
   auto layout = *LabLayout::create(params);
   std::filesystem::create_directories(lab_store_dir(layout, 1));
@@ -74,7 +75,7 @@ TEST(LabStoreTest, DestroyWithoutImageDoesNothing) {
 TEST(LabStoreTest, StreamLeaderStoreLinkFollowsTheLeader) {
   LabParams params;
   params.nodes = 3;
-  params.state_dir = ::testing::TempDir() + "/store-leader";
+  params.state_dir = test_support::process_scratch_dir() + "/store-leader";
   std::filesystem::remove_all(params.state_dir);
   std::filesystem::create_directories(params.state_dir);
   const auto layout = *LabLayout::create(params);

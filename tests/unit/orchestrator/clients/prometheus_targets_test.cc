@@ -6,7 +6,7 @@
 
 #include <gtest/gtest.h>
 
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
@@ -165,7 +165,7 @@ TEST(PrometheusTargetsTest, AStaticAgentWinsOverAnotherSpellingOfItsAddress) {
 }
 
 TEST(PrometheusTargetsTest, InventoryDiscoveryTableIsReadAndResolvedThroughTheInstalledDiscoverer) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path =
       dir.write("inventory.toml",
                 "[discovery]\nprometheus = \"http://prom:9090\"\njob = \"chaos-agents\"\naddress_from = \"metric\"\n"
@@ -199,7 +199,7 @@ TEST(PrometheusTargetsTest, InventoryDiscoveryTableIsReadAndResolvedThroughTheIn
 }
 
 TEST(PrometheusTargetsTest, DiscoveryReachesAnHttpsPrometheusWithTheExperimentsTlsAndCredentialKeys) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   dir.write("ca.crt", "not parsed at load time\n");
   dir.write("token", "s3cret\n");
   auto inventory = read_inventory(dir.write(

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "orchestrator/commands/commands.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
@@ -68,7 +68,7 @@ TEST(ShippedExperiments, EveryExperimentFileValidatesOffline) {
 }
 
 TEST(ShippedExperiments, SuiteWithBrokenExperimentIsInvalidAndNamesIt) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   dir.write("broken.toml", "[experiment]\ntitle = 3\n");
   const std::string suite = dir.write("suite.toml", "[suite]\ntitle = \"t\"\n[[run]]\nfile = \"broken.toml\"\n");
   const auto result = validate_offline(suite);

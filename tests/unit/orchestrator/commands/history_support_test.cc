@@ -11,7 +11,7 @@
 #include "orchestrator/commands/history_support.h"
 #include "orchestrator/history/history_store.h"
 #include "tests/unit/orchestrator/run_fakes.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
@@ -40,7 +40,7 @@ struct HistorySupportRun {
 };
 
 TEST(HistorySupport, RecordsTheRunInTheGivenFile) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   HistorySupportRun run;
   const std::string path = dir.path() + "/h.sqlite";
   EXPECT_EQ(run.record({path, false}), "");
@@ -54,7 +54,7 @@ TEST(HistorySupport, RecordsTheRunInTheGivenFile) {
 }
 
 TEST(HistorySupport, FileThatCannotBeUsedIsOneWarningNamingIt) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   HistorySupportRun run;
   const std::string path = dir.write("h.sqlite", std::string(2048, 'x'));
   const std::string warnings = run.record({path, false});
@@ -64,7 +64,7 @@ TEST(HistorySupport, FileThatCannotBeUsedIsOneWarningNamingIt) {
 }
 
 TEST(HistorySupport, NoHistoryRecordsNothing) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   HistorySupportRun run;
   const char* before = std::getenv("CHAOSCTL_HISTORY");
   const std::string saved = before ? before : "";

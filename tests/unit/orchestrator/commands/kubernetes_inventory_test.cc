@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "orchestrator/experiment/inventory.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
@@ -42,7 +42,7 @@ TEST(KubernetesInventoryTest, ListsOneAgentPerReadyPodThatChaosctlLoads) {
   ASSERT_TRUE(inventory.ok()) << inventory.status().message();
   EXPECT_TRUE(inventory->warnings.empty());
 
-  testing::TempDir dir;
+  test_support::TempDir dir;
   auto agents = load_inventory(dir.write("inventory.toml", inventory->toml));
   ASSERT_TRUE(agents.ok()) << agents.status().message() << "\n" << inventory->toml;
   ASSERT_EQ(agents->size(), 2u);
@@ -126,7 +126,7 @@ TEST(KubernetesInventoryTest, LabelsWithQuotesAndControlCharactersStayValidToml)
   odd["metadata"]["labels"]["note"] = "say \"hi\"\\\n";
   auto inventory = inventory_from_pods_json(pod_list({odd}), {});
   ASSERT_TRUE(inventory.ok()) << inventory.status().message();
-  testing::TempDir dir;
+  test_support::TempDir dir;
   auto agents = load_inventory(dir.write("inventory.toml", inventory->toml));
   ASSERT_TRUE(agents.ok()) << agents.status().message() << "\n" << inventory->toml;
   EXPECT_EQ((*agents)[0].labels.at("note"), "say \"hi\"\\\n");

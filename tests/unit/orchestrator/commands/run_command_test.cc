@@ -9,14 +9,14 @@
 
 #include "orchestrator/commands/commands.h"
 #include "orchestrator/commands/exit_codes.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::TempDir;
+using test_support::TempDir;
 
 const char* kRunCommandInventory = R"([[agents]]
 address = "127.0.0.1:9700"

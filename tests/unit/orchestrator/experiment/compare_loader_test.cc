@@ -7,13 +7,13 @@
 
 #include "orchestrator/experiment/experiment_loader.h"
 #include "tests/unit/orchestrator/experiment/three_agent_inventory.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TempDir;
+using test_support::TempDir;
 
 // 16 lines; the [[compare]] table a test appends starts on line 17.
 const char* kCompareBase = R"([experiment]

@@ -6,13 +6,13 @@
 #include <gtest/gtest.h>
 
 #include "tests/unit/orchestrator/experiment/three_agent_inventory.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TempDir;
+using test_support::TempDir;
 
 const char* kGood = R"([experiment]
 title = "Kill one broker"

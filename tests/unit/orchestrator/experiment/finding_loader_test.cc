@@ -5,13 +5,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TempDir;
+using test_support::TempDir;
 
 // Lines 1-15; a tail starting "\n[table]" puts [table] on line 17.
 const char* kFindingBase = R"([experiment]

@@ -4,13 +4,13 @@
 #include <gtest/gtest.h>
 
 #include "orchestrator/experiment/experiment_loader.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::TempDir;
+using test_support::TempDir;
 
 // [prometheus] starts on line 3; what follows the method step on line 11.
 std::string experiment_with(const std::string& prometheus, const std::string& tail = "") {

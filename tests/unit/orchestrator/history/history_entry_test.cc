@@ -8,7 +8,7 @@
 
 #include "orchestrator/history/history_entry.h"
 #include "tests/unit/orchestrator/run_fakes.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator::history {
 namespace {
@@ -63,7 +63,7 @@ TEST(HistoryEntry, WorstValueThatStillHeldIsMarkedHeld) {
 }
 
 TEST(HistoryEntry, RowCarriesEveryColumnOfTheRun) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   testing::JumpingClock clock;
   RunJournal journal(clock);
   journal.evaluation("during", "steady_state", evaluation("ratio", Comparator::kGreaterEqual, 0.9, 0.8).evaluation);

@@ -15,7 +15,7 @@
 #include <thread>
 
 #include "orchestrator/history/history_store.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator::history {
 namespace {
@@ -29,13 +29,13 @@ constexpr double kStoreT0 = 1'795'000'000;  // 2026-11-18
 class HistoryTestEnvironment : public ::testing::Environment {
  public:
   void SetUp() override {
-    dir_ = std::make_unique<testing::TempDir>();
+    dir_ = std::make_unique<test_support::TempDir>();
     ::setenv("CHAOSCTL_HISTORY", (dir_->path() + "/default-history.sqlite").c_str(), 1);
   }
   void TearDown() override { dir_.reset(); }
 
  private:
-  std::unique_ptr<testing::TempDir> dir_;
+  std::unique_ptr<test_support::TempDir> dir_;
 };
 const auto* const kHistoryEnvironment = ::testing::AddGlobalTestEnvironment(new HistoryTestEnvironment);
 
@@ -77,7 +77,7 @@ int raw_user_version(const std::string& path) {
 }
 
 TEST(HistoryStore, RecordsAndListsEveryField) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path = dir.path() + "/state/chaosctl/history.sqlite";  // directories are created
   auto store = open_history_store(path);
   ASSERT_TRUE(store.ok()) << store.status().message();
@@ -128,7 +128,7 @@ TEST(HistoryStore, RecordsAndListsEveryField) {
 }
 
 TEST(HistoryStore, RecordsWhichCheckDetectedTheFault) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   auto store = open_history_store(dir.path() + "/history.sqlite");
   ASSERT_TRUE(store.ok()) << store.status().message();
   HistoryEntry run = store_entry("detected-1", "pause", kStoreT0);
@@ -164,7 +164,7 @@ PRAGMA user_version = 1;
 // After an upgrade, `chaosctl history` reads an older file without writing
 // it, and the next recording migrates it keeping every run.
 TEST(HistoryStore, VersionOneFileIsReadAsItIsAndMigratedByTheNextRecording) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path = dir.path() + "/history.sqlite";
   raw_sql(path, kSchemaVersion1);
   ASSERT_EQ(raw_user_version(path), 1);
@@ -199,7 +199,7 @@ TEST(HistoryStore, VersionOneFileIsReadAsItIsAndMigratedByTheNextRecording) {
 }
 
 TEST(HistoryStore, NewFileCarriesTheSchemaVersion) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path = dir.path() + "/history.sqlite";
   ASSERT_TRUE(open_history_store(path).ok());
   EXPECT_EQ(raw_user_version(path), kHistorySchemaVersion);
@@ -209,7 +209,7 @@ TEST(HistoryStore, NewFileCarriesTheSchemaVersion) {
 }
 
 TEST(HistoryStore, EmptySqliteFileIsMigratedToTheCurrentSchemaWhenRecording) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path = dir.write("history.sqlite", "");  // version 0, no tables
   auto store = open_history_store(path);
   ASSERT_TRUE(store.ok()) << store.status().message();
@@ -220,7 +220,7 @@ TEST(HistoryStore, EmptySqliteFileIsMigratedToTheCurrentSchemaWhenRecording) {
 // `chaosctl history` and `report --history` only read: an empty file is
 // listed as no runs and left as it was, and nothing can be recorded.
 TEST(HistoryStore, ReadingNeverWritesTheFile) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path = dir.write("history.sqlite", "");
   auto store = open_history_store(path, {HistoryOpenMode::kExisting});
   ASSERT_TRUE(store.ok()) << store.status().message();
@@ -232,7 +232,7 @@ TEST(HistoryStore, ReadingNeverWritesTheFile) {
 }
 
 TEST(HistoryStore, NewerSchemaIsAnErrorWhenReadingToo) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path = dir.path() + "/history.sqlite";
   ASSERT_TRUE(open_history_store(path).ok());
   raw_sql(path, "PRAGMA user_version = 99");
@@ -242,7 +242,7 @@ TEST(HistoryStore, NewerSchemaIsAnErrorWhenReadingToo) {
 }
 
 TEST(HistoryStore, NewerSchemaIsAnErrorNamingThePath) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path = dir.path() + "/history.sqlite";
   ASSERT_TRUE(open_history_store(path).ok());
   raw_sql(path, "PRAGMA user_version = 99");
@@ -253,7 +253,7 @@ TEST(HistoryStore, NewerSchemaIsAnErrorNamingThePath) {
 }
 
 TEST(HistoryStore, FileThatIsNotSqliteIsAnErrorNamingThePath) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path = dir.write("history.sqlite", std::string(4096, 'x') + "not a database\n");
   auto store = open_history_store(path);
   ASSERT_FALSE(store.ok());
@@ -261,7 +261,7 @@ TEST(HistoryStore, FileThatIsNotSqliteIsAnErrorNamingThePath) {
 }
 
 TEST(HistoryStore, ForeignSqliteDatabaseIsRefusedAndLeftAlone) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path = dir.path() + "/other.sqlite";
   raw_sql(path, "CREATE TABLE invoices (id INTEGER)");
   auto store = open_history_store(path);
@@ -271,7 +271,7 @@ TEST(HistoryStore, ForeignSqliteDatabaseIsRefusedAndLeftAlone) {
 }
 
 TEST(HistoryStore, MissingFileIsNotFoundWhenReading) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   auto store = open_history_store(dir.path() + "/none.sqlite", {HistoryOpenMode::kExisting});
   ASSERT_FALSE(store.ok());
   EXPECT_EQ(store.status().code(), StatusCode::kNotFound);
@@ -281,7 +281,7 @@ TEST(HistoryStore, MissingFileIsNotFoundWhenReading) {
 // Two chaosctl processes finishing at once: each has its own connection,
 // both create the schema on a fresh file and both write; no run is lost.
 TEST(HistoryStore, TwoWritersAtOnceBothRecordEveryRun) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   const std::string path = dir.path() + "/history.sqlite";
   constexpr int kRunsPerWriter = 10;
   std::atomic<int> failures{0};
@@ -319,7 +319,7 @@ TEST(HistoryStore, TwoWritersAtOnceBothRecordEveryRun) {
 }
 
 TEST(HistoryStore, ListsNewestFirstFilteredByTitleOrFileWithLimits) {
-  testing::TempDir dir;
+  test_support::TempDir dir;
   auto store = open_history_store(dir.path() + "/history.sqlite");
   ASSERT_TRUE(store.ok());
   for (int i = 0; i < 5; ++i) ASSERT_TRUE((*store)->record(store_entry("kill-" + std::to_string(i), "kill", kStoreT0 + i)).ok());

@@ -11,14 +11,14 @@
 #include "orchestrator/report/report_data.h"
 #include "orchestrator/report/report_files.h"
 #include "orchestrator/report/timeline_collector.h"
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator::report {
 namespace {
 
 using ::testing::HasSubstr;
 using nlohmann::json;
-using testing::TempDir;
+using test_support::TempDir;
 
 json minimal_journal() {
   return json::parse(R"({

@@ -3,14 +3,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "tests/unit/orchestrator/temp_dir.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::orchestrator {
 namespace {
 
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
-using testing::TempDir;
+using test_support::TempDir;
 
 TEST(SuiteLoader, ReadsTheSuiteAndResolvesPathsAgainstTheSuiteFile) {
   TempDir dir;

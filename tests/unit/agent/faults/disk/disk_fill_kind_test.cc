@@ -11,6 +11,7 @@
 #include "agent/faults/disk/disk_fill_file.h"
 #include "agent/policy.h"
 #include "common/unique_fd.h"
+#include "tests/support/temp_dir.h"
 
 namespace chaos::agent::disk {
 namespace {
@@ -30,7 +31,7 @@ v1::FaultSpec fill_spec(const std::string& path, std::optional<std::uint64_t> by
 std::string validation_error(const v1::FaultSpec& spec) { return DiskFillKind().validate(spec).message(); }
 
 std::string scratch_dir(const std::string& name) {
-  const std::string dir = ::testing::TempDir() + "disk-fill-" + name;
+  const std::string dir = test_support::process_scratch_dir() + "/disk-fill-" + name;
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
