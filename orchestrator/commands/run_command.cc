@@ -9,6 +9,7 @@
 #include "orchestrator/commands/suite_command.h"
 #include "orchestrator/commands/history_support.h"
 #include "orchestrator/experiment/experiment_loader.h"
+#include "orchestrator/report/report_dir_guard.h"
 #include "orchestrator/run/interrupt_watcher.h"
 #include "orchestrator/run/plan_printer.h"
 #include "orchestrator/suite/suite_loader.h"
@@ -21,6 +22,7 @@ namespace {
 struct RunFlags {
   std::string file;
   std::string report_dir;
+  bool replace_report = false;
   bool dry_run = false;
   std::string prometheus;
   std::string inventory;
@@ -192,6 +194,14 @@ int run_command(RunFlags flags) {
               << " per suite\n";
     return kExitUsage;
   }
+  // Before anything is loaded or sent: the earlier report is the evidence
+  // of a run that already happened.
+  if (!flags.report_dir.empty() && !flags.replace_report) {
+    if (const Status unused = report::check_report_dir_unused(flags.report_dir); !unused.ok()) {
+      std::cerr << "chaosctl run: " << unused.message() << "\n";
+      return kExitUsage;
+    }
+  }
   if (flags.suite.empty() && flags.files.size() == 1 && !is_suite_file(flags.files[0])) {
     flags.file = flags.files[0];
     return run_experiment(flags);
@@ -216,6 +226,8 @@ void add_run_command(CLI::App& app, int& exit_code) {
   command->add_option("--report-dir", flags->report_dir,
                       "Write journal.json, junit.xml and report.html here (suite: one dir per experiment, "
                       "junit.xml and index.html)");
+  command->add_flag("--replace-report", flags->replace_report,
+                    "Write into a --report-dir that holds an earlier run's report (refused without it)");
   command->add_flag("--dry-run", flags->dry_run, "Validate and print the plan without injecting");
   command->add_option("--prometheus", flags->prometheus, "Prometheus URL (overrides the experiment's)");
   command->add_option("--inventory,-i", flags->inventory, "Agent inventory (overrides the experiment's)");

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <cmath>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include "orchestrator/report/html_text.h"
@@ -32,6 +33,24 @@ struct HistoryPageGroup {
   std::string title;
   std::vector<const HistoryEntry*> runs;  // newest first
 };
+
+// Runs whose report directory a later run wrote again (--replace-report, or
+// a scheduled job's fixed path): their link would open the later report.
+using ReplacedReports = std::set<const HistoryEntry*>;
+
+ReplacedReports history_page_replaced_reports(const std::vector<HistoryEntry>& entries) {
+  std::vector<const HistoryEntry*> newest_first;
+  for (const auto& entry : entries) newest_first.push_back(&entry);
+  std::stable_sort(newest_first.begin(), newest_first.end(),
+                   [](const HistoryEntry* a, const HistoryEntry* b) { return a->started_at > b->started_at; });
+  ReplacedReports replaced;
+  std::set<std::string> written_later;
+  for (const HistoryEntry* entry : newest_first) {
+    if (entry->report_dir.empty()) continue;
+    if (!written_later.insert(entry->report_dir).second) replaced.insert(entry);
+  }
+  return replaced;
+}
 
 // Groups by title, the experiment with the newest run first.
 std::vector<HistoryPageGroup> history_page_groups(const std::vector<HistoryEntry>& entries, size_t cap) {
@@ -184,7 +203,7 @@ std::string history_page_optional(const std::optional<double>& seconds) {
   return seconds ? format_seconds(*seconds) : "-";
 }
 
-void history_page_runs_table(std::ostream& out, const HistoryPageGroup& group) {
+void history_page_runs_table(std::ostream& out, const HistoryPageGroup& group, const ReplacedReports& replaced) {
   out << "<table class=\"runs\">\n<tr><th>started</th><th>verdict</th><th>time to recovery</th>"
          "<th>time to detect</th><th>worst SLO values</th><th>faults</th><th>report</th></tr>\n";
   for (const auto* run : group.runs) {
@@ -213,6 +232,9 @@ void history_page_runs_table(std::ostream& out, const HistoryPageGroup& group) {
     out << "</td><td>";
     if (run->report_dir.empty()) {
       out << "-";
+    } else if (replaced.count(run) != 0) {
+      out << "<span class=\"report-replaced\" title=\"" << escape_html(run->report_dir)
+          << "\">replaced by a later run's report</span>";
     } else {
       out << "<a class=\"report-link\" href=\""
           << escape_html(history_page_file_url(run->report_dir + "/report.html")) << "\">report.html</a>";
@@ -222,7 +244,7 @@ void history_page_runs_table(std::ostream& out, const HistoryPageGroup& group) {
   out << "</table>\n";
 }
 
-void history_page_group(std::ostream& out, const HistoryPageGroup& group, size_t cap) {
+void history_page_group(std::ostream& out, const HistoryPageGroup& group, size_t cap, const ReplacedReports& replaced) {
   const HistoryEntry& newest = *group.runs.front();
   out << "<section class=\"experiment-history\">\n<h2>" << escape_html(group.title) << "</h2>\n<dl>\n"
       << "<dt>file</dt><dd><code>" << escape_html(newest.file_path) << "</code></dd>\n"
@@ -239,7 +261,7 @@ void history_page_group(std::ostream& out, const HistoryPageGroup& group, size_t
     out << "<p class=\"note\">not charted (" << kHistoryPageChartsPerExperiment
         << " SLO charts per experiment at most), see the table: " << names << "</p>\n";
   }
-  history_page_runs_table(out, group);
+  history_page_runs_table(out, group, replaced);
   out << "</section>\n";
 }
 
@@ -260,7 +282,8 @@ std::string render_history_page(const std::vector<HistoryEntry>& entries, const 
       << " runs per experiment are shown. Dots are runs, colored by verdict: green held, red violated, "
          "orange aborted, purple error.</p>\n</section>\n";
   if (groups.empty()) out << "<section id=\"no-runs\"><p>No runs recorded yet.</p></section>\n";
-  for (const auto& group : groups) history_page_group(out, group, cap);
+  const ReplacedReports replaced = history_page_replaced_reports(entries);
+  for (const auto& group : groups) history_page_group(out, group, cap, replaced);
   out << "</main>\n<footer>chaosctl run history, rendered from the history database</footer>\n</body>\n</html>\n";
   return out.str();
 }

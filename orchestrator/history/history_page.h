@@ -7,7 +7,8 @@
 //
 // Stable markup: section.experiment-history (one per title) holding
 // svg.slo-chart charts, circle.evaluation.run-{held,violated,aborted,error},
-// table.runs with a.report-link per run that has a report directory, and
+// table.runs with a.report-link per run that has a report directory (or
+// span.report-replaced when a later run wrote that directory again), and
 // p.history-cap saying how many runs per experiment are shown at most.
 #pragma once
 

@@ -110,6 +110,16 @@ TEST(ScheduleExamples, TheTimerStartsTheGameDayServiceWhichRunsTheSuiteWithHisto
   const std::string state = "/var/lib/" + unit_value(service, "Service", "StateDirectory");
   EXPECT_EQ(fs::path(flag_value(argv, "--history")).parent_path(), state);
   EXPECT_EQ(flag_value(argv, "--report-dir").rfind(state + "/", 0), 0u) << flag_value(argv, "--report-dir");
+  // chaosctl refuses a report dir that holds a report: the last game day's
+  // is moved away first (or the run would have to replace it).
+  bool moved_away = false;
+  const auto& service_lines = service.at("Service");
+  for (auto [line, end] = service_lines.equal_range("ExecStartPre"); line != end; ++line) {
+    const auto pre = words(line->second);
+    moved_away |= pre.size() == 3 && fs::path(pre[0]).filename() == "mv" && pre[1] == flag_value(argv, "--report-dir");
+  }
+  EXPECT_TRUE(moved_away || std::find(argv.begin(), argv.end(), "--replace-report") != argv.end())
+      << "no ExecStartPre=mv of " << flag_value(argv, "--report-dir");
 }
 
 TEST(ScheduleExamples, TheCronJobRunsOneGameDayAtATimeWithHistoryOnAVolumeClaim) {
@@ -146,6 +156,8 @@ TEST(ScheduleExamples, TheCronJobRunsOneGameDayAtATimeWithHistoryOnAVolumeClaim)
   }
   ASSERT_NE(state_mount, "") << "the claim is not mounted";
   EXPECT_EQ(flag_value(argv, "--history").rfind(state_mount + "/", 0), 0u);
+  // The same report dir every week: without this the second game day is refused.
+  EXPECT_THAT(argv, Contains("--replace-report"));
   EXPECT_EQ(cronjob["metadata"].value("namespace", ""), "chaos");
 }
 

@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "orchestrator/commands/commands.h"
 #include "orchestrator/commands/exit_codes.h"
@@ -134,6 +137,41 @@ TEST_F(RunCommandTest, AMissingSuiteEntryIsNamedByTheSuiteFileAndItsIndex) {
   const auto result = chaosctl_run({suite, "--dry-run"});
   EXPECT_EQ(result.exit_code, 3);
   EXPECT_THAT(result.err, HasSubstr(suite + ": run[1] (" + dir_.path() + "/gone.toml)")) << result.err;
+}
+
+// An earlier run's report is evidence: a --report-dir holding one is refused
+// before anything is loaded or sent, for one file and for a suite, unless
+// --replace-report says to write over it.
+TEST_F(RunCommandTest, AReportDirHoldingAnEarlierReportIsRefusedUnlessToldToReplaceIt) {
+  const std::string reports = dir_.path() + "/reports";
+  std::filesystem::create_directories(reports + "/02-experiment-b");
+  const std::string journal = dir_.write("reports/02-experiment-b/journal.json", "{\"earlier\": true}");
+  for (const auto& args : {std::vector<std::string>{a_, "--dry-run", "--report-dir", reports},
+                           std::vector<std::string>{a_, b_, "--dry-run", "--report-dir", reports}}) {
+    const auto refused = chaosctl_run(args);
+    EXPECT_EQ(refused.exit_code, kExitUsage) << refused.err;
+    EXPECT_THAT(refused.err,
+                HasSubstr("--report-dir " + reports + " already holds an earlier run's report (" + journal + ")"));
+    EXPECT_THAT(refused.err, HasSubstr("--replace-report"));
+    EXPECT_THAT(refused.out, Not(HasSubstr("Experiment A")));
+    auto replacing = args;
+    replacing.push_back("--replace-report");
+    const auto replaced = chaosctl_run(replacing);
+    EXPECT_EQ(replaced.exit_code, kExitOk) << replaced.err;
+    EXPECT_THAT(replaced.out, HasSubstr("Experiment A"));
+  }
+  std::ifstream in(journal);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), {}), "{\"earlier\": true}");
+}
+
+TEST_F(RunCommandTest, AReportDirThatDoesNotExistOrHoldsNoReportIsWritten) {
+  EXPECT_EQ(chaosctl_run({a_, "--dry-run", "--report-dir", dir_.path() + "/new/reports"}).exit_code, kExitOk);
+  std::filesystem::create_directories(dir_.path() + "/state");
+  dir_.write("state/history.sqlite", "");
+  EXPECT_EQ(chaosctl_run({a_, "--dry-run", "--report-dir", dir_.path() + "/state"}).exit_code, kExitOk);
+  const auto file = chaosctl_run({a_, "--dry-run", "--report-dir", a_});
+  EXPECT_EQ(file.exit_code, kExitUsage);
+  EXPECT_THAT(file.err, HasSubstr(a_ + " exists and is not a directory"));
 }
 
 }  // namespace

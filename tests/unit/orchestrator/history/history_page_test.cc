@@ -75,6 +75,21 @@ TEST(HistoryPage, LinksEachRunToItsReport) {
   EXPECT_EQ(history_count(page, "class=\"report-link\""), 3u);
 }
 
+// A directory written again by a later run (--replace-report, a scheduled
+// job's fixed path) holds the later report: only the newest run links to it.
+TEST(HistoryPage, AnEarlierRunWhoseReportDirALaterRunWroteAgainHasNoLink) {
+  auto entries = page_runs();
+  entries[0].report_dir = "/reports/latest";  // delay, newest
+  entries[1].report_dir = "/reports/latest";  // another experiment, older
+  entries[2].report_dir = "/reports/latest";  // delay, older still
+  const std::string page = render_history_page(entries, {"/h.sqlite", kPageT0, 200});
+  EXPECT_EQ(history_count(page, "href=\"file:///reports/latest/report.html\""), 1u);
+  EXPECT_EQ(history_count(page, "<span class=\"report-replaced\" title=\"/reports/latest\">"), 2u);
+  const std::string delay = section_of(page, "delay");
+  EXPECT_LT(delay.find("report-link\" href=\"file:///reports/latest/"), delay.find("report-replaced"));
+  EXPECT_THAT(page, HasSubstr("href=\"file:///reports/delay-0/report.html\""));
+}
+
 TEST(HistoryPage, EscapesTitlesAndIsSelfContained) {
   const std::string page = render_history_page(page_runs(), {"/h<b>.sqlite", kPageT0, 200});
   EXPECT_THAT(page, Not(HasSubstr("<script>")));
