@@ -1,12 +1,107 @@
 #include "common/toml_reader.h"
 
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
+#include <string_view>
 
 #include "common/duration.h"
 
 namespace chaos {
+
+namespace {
+
+// toml++ parses a dotted key or a table header one part per recursive call
+// and bounds neither (it bounds nested values only): 50,000 parts in a
+// 100 KB file overflow the stack. So the dots outside strings and comments
+// are counted first; a float value has one, and `= , { } [ ]` and line ends
+// start a new key.
+std::optional<toml::source_position> first_key_over(std::string_view text, size_t max_dots) {
+  enum class In { kCode, kComment, kBasic, kLiteral, kMultilineBasic, kMultilineLiteral };
+  In in = In::kCode;
+  toml::source_position at{1, 0};
+  size_t dots = 0;
+  bool escaped = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') {
+      ++at.line;
+      at.column = 0;
+    } else {
+      ++at.column;
+    }
+    const auto opens = [&](std::string_view quotes) {
+      if (text.substr(i, quotes.size()) != quotes) return false;
+      i += quotes.size() - 1;
+      at.column += static_cast<toml::source_index>(quotes.size() - 1);
+      return true;
+    };
+    if (escaped) {
+      escaped = false;
+      continue;
+    }
+    switch (in) {
+      case In::kCode:
+        if (c == '#') {
+          in = In::kComment;
+        } else if (c == '"') {
+          in = opens("\"\"\"") ? In::kMultilineBasic : In::kBasic;
+        } else if (c == '\'') {
+          in = opens("'''") ? In::kMultilineLiteral : In::kLiteral;
+        } else if (c == '.') {
+          if (++dots > max_dots) return at;
+        } else if (c == '=' || c == ',' || c == '{' || c == '}' || c == '[' || c == ']' || c == '\n') {
+          dots = 0;
+        }
+        break;
+      case In::kComment:
+        if (c == '\n') {
+          in = In::kCode;
+          dots = 0;
+        }
+        break;
+      case In::kBasic:
+        if (c == '\\') escaped = true;
+        if (c == '"' || c == '\n') in = In::kCode;
+        break;
+      case In::kLiteral:
+        if (c == '\'' || c == '\n') in = In::kCode;
+        break;
+      case In::kMultilineBasic:
+        if (c == '\\') escaped = true;
+        if (c == '"' && opens("\"\"\"")) in = In::kCode;
+        break;
+      case In::kMultilineLiteral:
+        if (c == '\'' && opens("'''")) in = In::kCode;
+        break;
+    }
+  }
+  return std::nullopt;
+}
+
+// Experiment, inventory and config text is printed to terminals (the plan,
+// progress, verdicts): an escape sequence or a lone carriage return in a
+// title could clear the screen or overwrite a line with a fake verdict.
+// Tabs, line ends and CRLF are text.
+std::optional<std::string> control_character_in(std::string_view text) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    const bool c0 = byte < 0x20 && byte != '\t' && byte != '\n' && !(byte == '\r' && text.substr(i + 1, 1) == "\n");
+    const bool c1 = byte == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9f;
+    if (c0 || c1 || byte == 0x7f) {
+      char code[16];
+      std::snprintf(code, sizeof code, "U+%04X", c1 ? static_cast<unsigned char>(text[i + 1]) : byte);
+      return std::string(code) + " at byte " + std::to_string(i);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 std::string Diagnostics::where(const toml::source_region& region) const {
   return file_ + ":" + std::to_string(region.begin.line) + ":" + std::to_string(region.begin.column);
@@ -60,6 +155,11 @@ std::optional<toml::table> parse_toml(const std::string& text, Diagnostics& diag
                                std::to_string(kMaxConfigBytes));
     return std::nullopt;
   }
+  if (const auto deep = first_key_over(text, kMaxTomlKeyParts - 1)) {
+    diagnostics.error({*deep, *deep, nullptr},
+                      "a key or table name of more than " + std::to_string(kMaxTomlKeyParts) + " dotted parts");
+    return std::nullopt;
+  }
   try {
     return toml::parse(text, diagnostics.file());
   } catch (const toml::parse_error& error) {
@@ -111,14 +211,29 @@ std::optional<std::string> TableReader::string(const std::string& key, bool requ
     wrong_type(*node, key, "a string");
     return std::nullopt;
   }
-  return node->value<std::string>();
+  std::string value = *node->value<std::string>();
+  if (!printable(*node, key, value)) return std::nullopt;
+  return value;
+}
+
+bool TableReader::printable(const toml::node& node, const std::string& key, std::string_view text) {
+  const auto found = control_character_in(text);
+  if (found) error_at(node, qualified(key) + ": holds a control character (" + *found + ")");
+  return !found;
 }
 
 std::optional<double> TableReader::number(const std::string& key, bool required) {
   const toml::node* node = fetch(key, required, "a number");
   if (node == nullptr) return std::nullopt;
   if (node->is_integer()) return static_cast<double>(*node->value<int64_t>());
-  if (node->is_floating_point()) return node->value<double>();
+  if (node->is_floating_point()) {
+    // TOML has nan and inf; no setting means either, and nan passes every
+    // range check written as "refuse when v < min || v > max".
+    const double value = *node->value<double>();
+    if (std::isfinite(value)) return value;
+    error_at(*node, qualified(key) + ": must be a finite number, not " + (std::isnan(value) ? "nan" : "inf"));
+    return std::nullopt;
+  }
   wrong_type(*node, key, "a number");
   return std::nullopt;
 }
@@ -167,8 +282,9 @@ std::optional<std::chrono::nanoseconds> TableReader::duration(const std::string&
                                            (limits.zero_allowed ? "zero or positive" : "positive"));
     return std::nullopt;
   }
-  if (limits.max && *parsed > *limits.max) {
-    diagnostics_.error(node->source(), qualified(key) + ": must be at most " + format_duration(*limits.max));
+  const std::chrono::nanoseconds max = limits.max.value_or(kMaxTomlDuration);
+  if (*parsed > max) {
+    diagnostics_.error(node->source(), qualified(key) + ": must be at most " + format_duration(max));
     return std::nullopt;
   }
   return *parsed;
@@ -189,6 +305,7 @@ std::optional<std::vector<std::string>> TableReader::string_list(const std::stri
       return std::nullopt;
     }
     items.push_back(*item.value<std::string>());
+    if (!printable(item, key + "[]", items.back())) return std::nullopt;
   }
   return items;
 }
@@ -202,7 +319,10 @@ std::optional<std::map<std::string, std::string>> TableReader::string_map(const 
       wrong_type(value, key + "." + std::string(label.str()), "a string");
       return std::nullopt;
     }
-    values[std::string(label.str())] = *value.value<std::string>();
+    const std::string name(label.str());
+    std::string text = *value.value<std::string>();
+    if (!printable(value, key + "." + name, name) || !printable(value, key + "." + name, text)) return std::nullopt;
+    values[name] = std::move(text);
   }
   return values;
 }

@@ -11,6 +11,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <toml++/toml.h>
@@ -43,6 +44,9 @@ class Diagnostics {
 // Reads a TOML file of at most kMaxConfigBytes; parse errors become
 // diagnostics with the parser's position.
 inline constexpr size_t kMaxConfigBytes = 1 << 20;
+// Parts of one dotted key or table name ("a.b.c" is 3): deeper is refused
+// before parsing (file:line:col), as toml++ would recurse once per part.
+inline constexpr size_t kMaxTomlKeyParts = 128;
 std::optional<toml::table> parse_toml_file(const std::string& path, Diagnostics& diagnostics);
 // The same for TOML text already in memory; diagnostics.file() names it.
 std::optional<toml::table> parse_toml(const std::string& text, Diagnostics& diagnostics);
@@ -51,6 +55,12 @@ std::optional<toml::table> parse_toml(const std::string& text, Diagnostics& diag
 // to that file's directory (experiments, inventories, suites alike);
 // absolute and empty ones stay as they are.
 std::string path_relative_to(const std::string& toml_path, const std::string& path);
+
+// The longest duration any setting may have unless it says otherwise: a
+// year is past every sensible fault, interval and timeout, and far enough
+// below the ~292 years of std::chrono::nanoseconds that sums of them, and
+// now() plus one, cannot overflow.
+inline constexpr std::chrono::nanoseconds kMaxTomlDuration = std::chrono::hours(24 * 366);
 
 // What a duration() may be besides positive.
 struct DurationLimits {
@@ -94,6 +104,9 @@ class TableReader {
   const toml::node* fetch(const std::string& key, bool required, const char* expected);
   void wrong_type(const toml::node& node, const std::string& key, const char* expected);
   std::string qualified(const std::string& key) const;
+  // Refuses (at `node`) text with a control character other than tab and
+  // line ends: it would reach terminals as it is.
+  bool printable(const toml::node& node, const std::string& key, std::string_view text);
 
   const toml::table& table_;
   std::string name_;

@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/printable_text.h"
+
 namespace chaos::orchestrator {
 
 namespace {
@@ -137,7 +139,7 @@ std::string render(const std::vector<ReadyAgent>& agents, const KubernetesInvent
            "\nkey = " + toml_quoted(options.tls_key) + "\n";
   }
   for (const ReadyAgent& agent : agents) {
-    out += "\n[[agents]]  # pod " + agent.pod + "\n";
+    out += "\n[[agents]]  # pod " + printable_text(agent.pod) + "\n";
     out += "address = " + toml_quoted(agent.address) + "\n";
     out += "node = " + toml_quoted(agent.node) + "\n";
     if (!options.server_name.empty()) out += "server_name = " + toml_quoted(options.server_name) + "\n";

@@ -2,6 +2,7 @@
 
 #include <iostream>
 
+#include "common/printable_text.h"
 #include "orchestrator/commands/kubernetes_inventory.h"
 
 namespace chaos::orchestrator {
@@ -24,8 +25,9 @@ void install_prometheus_discovery() {
 
 std::string prometheus_inventory_toml(const std::vector<AgentEndpoint>& agents, const InventoryDiscovery& discovery,
                                       const PrometheusInventoryOptions& options) {
-  std::string out = "# Written by chaosctl inventory from-prometheus: the targets of job " + discovery.job +
-                    "\n# at " + discovery.prometheus + ". For a list that follows the fleet, use [discovery].\n";
+  std::string out = "# Written by chaosctl inventory from-prometheus: the targets of job " +
+                    printable_text(discovery.job) + "\n# at " + printable_text(discovery.prometheus) +
+                    ". For a list that follows the fleet, use [discovery].\n";
   if (!options.tls_ca.empty() && !options.tls_cert.empty() && !options.tls_key.empty()) {
     out += "\n[tls]\nca = " + toml_quoted(options.tls_ca) + "\ncert = " + toml_quoted(options.tls_cert) +
            "\nkey = " + toml_quoted(options.tls_key) + "\n";

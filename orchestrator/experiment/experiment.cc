@@ -87,8 +87,13 @@ std::vector<AgentEndpoint> Experiment::targeted_agents() const {
 }
 
 std::chrono::nanoseconds Experiment::method_duration() const {
+  // Saturates: each step is at most a year (kMaxTomlDuration), but the
+  // number of steps is not bounded as tightly.
   std::chrono::nanoseconds total{0};
-  for (const auto& group : schedule()) total += group.duration();
+  for (const auto& group : schedule()) {
+    total = group.duration() > std::chrono::nanoseconds::max() - total ? std::chrono::nanoseconds::max()
+                                                                       : total + group.duration();
+  }
   return total;
 }
 

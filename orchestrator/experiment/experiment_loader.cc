@@ -130,6 +130,11 @@ void read_settings(TableReader& root, Experiment& experiment) {
       reader.node("recovery_step") != nullptr) {
     reader.error_at(*reader.node("recovery_step"), "settings.recovery_step: must be between 100ms and 1m");
   }
+  // Each interval is a round of Prometheus queries and journal entries.
+  if ((settings.during_interval < std::chrono::milliseconds(100) || settings.during_interval > std::chrono::hours(1)) &&
+      reader.node("during_interval") != nullptr) {
+    reader.error_at(*reader.node("during_interval"), "settings.during_interval: must be between 100ms and 1h");
+  }
 }
 
 void read_recovery(TableReader& root, Experiment& experiment) {

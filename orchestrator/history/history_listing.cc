@@ -5,6 +5,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "common/printable_text.h"
 #include "common/rfc3339.h"
 #include "orchestrator/report/html_text.h"
 
@@ -27,14 +28,6 @@ std::string history_listing_clock(double seconds) {
 }
 
 // A title or reason from the database must not drive the terminal.
-std::string history_listing_printable(const std::string& text) {
-  std::string out = text;
-  for (auto& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  }
-  return out;
-}
-
 std::string history_listing_pad(const std::string& text, size_t width) {
   return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
 }
@@ -56,12 +49,12 @@ std::string format_history_text(const std::vector<HistoryEntry>& entries) {
       return value ? report::format_seconds(*value) : std::string("-");
     };
     out << history_listing_pad(history_listing_clock(entry.started_at), 21)
-        << history_listing_pad(history_listing_printable(entry.verdict), 10)
+        << history_listing_pad(printable_text(entry.verdict), 10)
         << history_listing_pad(seconds(entry.time_to_recovery_seconds), 10)
         << history_listing_pad(seconds(entry.time_to_detect_seconds), 10)
         << history_listing_pad(std::to_string(entry.faults.size()), 8)
-        << history_listing_pad(history_listing_printable(entry.title), 28)
-        << history_listing_printable(entry.experiment_id) << "\n";
+        << history_listing_pad(printable_text(entry.title), 28)
+        << printable_text(entry.experiment_id) << "\n";
   }
   return out.str();
 }

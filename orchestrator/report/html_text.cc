@@ -37,7 +37,8 @@ std::string strftime_utc(double epoch_seconds, const char* format) {
 std::string format_clock(double epoch_seconds) { return strftime_utc(epoch_seconds, "%H:%M:%S"); }
 
 std::string format_timestamp(double epoch_seconds) {
-  if (!std::isfinite(epoch_seconds)) return "?";
+  // Beyond ±10^12 s (year ~33,700) the milliseconds would not fit llround.
+  if (!std::isfinite(epoch_seconds) || std::abs(epoch_seconds) > 1e12) return "?";
   // Whole milliseconds first: 41.3 is 41.29999... as a double.
   const long long total_millis = std::llround(epoch_seconds * 1000);
   char suffix[16];

@@ -308,9 +308,13 @@ Status require_object(const json& journal, const char* key) {
 
 StatusOr<Report> parse_report(const json& journal) {
   if (!journal.is_object()) return invalid_argument("the journal is not a JSON object");
-  const std::string schema = journal.value("schema", "");
-  if (schema.rfind("chaos.journal/v1", 0) != 0) {
-    return invalid_argument("schema: expected 'chaos.journal/v1', found '" + schema + "'");
+  const auto schema = journal.find("schema");
+  if (schema != journal.end() && !schema->is_string()) {
+    return invalid_argument(std::string("schema: expected 'chaos.journal/v1', found a ") + schema->type_name());
+  }
+  const std::string name = schema == journal.end() ? "" : schema->get<std::string>();
+  if (name.rfind("chaos.journal/v1", 0) != 0) {
+    return invalid_argument("schema: expected 'chaos.journal/v1', found '" + name + "'");
   }
   for (const char* key : {"experiment", "run", "verdict"}) CHAOS_RETURN_IF_ERROR(require_object(journal, key));
   Status status;

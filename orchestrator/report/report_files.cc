@@ -1,7 +1,7 @@
 #include "orchestrator/report/report_files.h"
 
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "orchestrator/report/html_report.h"
 
@@ -26,11 +26,24 @@ std::string line_and_column(const std::string& text, size_t byte) {
 }  // namespace
 
 StatusOr<Report> load_report(const std::string& journal_path) {
+  std::error_code fs_error;
+  const auto status = std::filesystem::status(journal_path, fs_error);
+  if (status.type() == std::filesystem::file_type::not_found || fs_error) {
+    return not_found(journal_path + ": cannot open the journal (is this a --report-dir of chaosctl run?)");
+  }
+  // A FIFO would block, /dev/zero would fill the memory.
+  if (!std::filesystem::is_regular_file(status)) return invalid_argument(journal_path + ": not a regular file");
+  const auto size = std::filesystem::file_size(journal_path, fs_error);
+  if (fs_error || size > kMaxJournalBytes) {
+    return invalid_argument(journal_path + ": " + (fs_error ? fs_error.message() : std::to_string(size) + " bytes") +
+                            ", a journal is at most " + std::to_string(kMaxJournalBytes >> 20) + " MiB");
+  }
   std::ifstream in(journal_path, std::ios::binary);
   if (!in) return not_found(journal_path + ": cannot open the journal (is this a --report-dir of chaosctl run?)");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  // One byte more than its size: a file that grows while read is cut there.
+  std::string text(static_cast<size_t>(size) + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
   nlohmann::json journal;
   try {
     journal = nlohmann::json::parse(text);

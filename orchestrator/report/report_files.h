@@ -14,6 +14,8 @@
 namespace chaos::orchestrator::report {
 
 inline constexpr const char* kReportFileName = "report.html";
+// A run of a day with every check every second writes a few tens of MiB.
+inline constexpr size_t kMaxJournalBytes = size_t{256} << 20;
 
 StatusOr<Report> load_report(const std::string& journal_path);
 

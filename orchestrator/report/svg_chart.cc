@@ -18,6 +18,12 @@ constexpr int kLabelRows = 3;
 constexpr double kLabelRowHeight = 11, kLabelMinGap = 56;
 constexpr int kTicks = 6;
 
+// "12-02 10:15:30" of a date axis tick; "?" for a time that has no date.
+std::string month_day_clock(double time) {
+  const std::string stamp = format_timestamp(time);  // "2026-12-02 10:15:30.000 UTC"
+  return stamp.size() >= 16 ? stamp.substr(5, 11) : stamp;
+}
+
 struct ValueRange {
   double low = 0;
   double high = 1;
@@ -99,7 +105,7 @@ void draw_axes(std::ostream& out, const ChartFrame& frame, const Scale& scale) {
     out << "<line class=\"grid\" x1=\"" << px(x) << "\" y1=\"" << px(kTop) << "\" x2=\"" << px(x) << "\" y2=\""
         << px(bottom) << "\"/><text class=\"x-tick\" x=\"" << px(x) << "\" y=\"" << px(bottom + 16)
         << "\" text-anchor=\"" << (i == kTicks ? "end" : i == 0 ? "start" : "middle") << "\">"
-        << (frame.date_ticks ? format_timestamp(time).substr(5, 11) : format_clock(time))
+        << (frame.date_ticks ? month_day_clock(time) : format_clock(time))
         << "</text>\n";
   }
   const ValueRange& values = scale.values();

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/duration.h"
+
 namespace chaos {
 namespace {
 
@@ -120,6 +122,87 @@ TEST(TomlReader, FilesAreBoundedAndMissingOnesAreErrors) {
   EXPECT_FALSE(parse_toml_file(path, big).has_value());
   std::filesystem::remove(path);
   EXPECT_NE(big.errors().at(0).find("more than the limit of"), std::string::npos) << big.errors().at(0);
+}
+
+// toml++ recurses once per part of a dotted key or table name, unbounded:
+// 50,000 parts overflowed the stack. Deeper than kMaxTomlKeyParts is refused
+// before parsing; dots in strings, comments and numbers are not parts.
+TEST(TomlReader, KeysOfTooManyDottedPartsAreRefusedBeforeParsing) {
+  const auto dotted = [](size_t parts) {
+    std::string key = "a";
+    for (size_t i = 1; i < parts; ++i) key += ".a";
+    return key;
+  };
+  Diagnostics header("t.toml");
+  EXPECT_FALSE(parse_toml("x = 1\n[" + dotted(50'000) + "]\n", header).has_value());
+  ASSERT_EQ(header.errors().size(), 1u);
+  // The 128th dot: "[a" and then ".a" per part.
+  EXPECT_EQ(header.errors()[0], "t.toml:2:" + std::to_string(2 * kMaxTomlKeyParts + 1) +
+                                    ": a key or table name of more than " + std::to_string(kMaxTomlKeyParts) +
+                                    " dotted parts");
+  Diagnostics key("t.toml");
+  EXPECT_FALSE(parse_toml("x = { " + dotted(kMaxTomlKeyParts + 1) + " = 1 }\n", key).has_value());
+  EXPECT_EQ(key.errors().size(), 1u);
+
+  const std::string dots(5'000, '.');
+  const std::string text = "[" + dotted(kMaxTomlKeyParts) + "]\n" +  //
+                           "b = \"" + dots + "\"\n" +                 //
+                           "c = '" + dots + "'\n" +                   //
+                           "d = \"\"\"\n" + dots + "\n\"\"\"\n" +     //
+                           "e = '''\n" + dots + "\n'''\n" +           //
+                           "f = \"\\\"" + dots + "\"\n" +             //
+                           "# " + dots + "\n" +                       //
+                           "g = [0.5, 1.5, 2.5, 3.5, 4.5, 5.5]\n";
+  Diagnostics fine("t.toml");
+  EXPECT_TRUE(parse_toml(text, fine).has_value()) << fine.to_status().message();
+}
+
+// nan passes every "refuse when v < min || v > max" check after it.
+TEST(TomlReader, NumbersMustBeFinite) {
+  EXPECT_EQ(errors_of("a = nan\nb = -inf\nc = 1.5\n",
+                      [](TableReader& r) {
+                        EXPECT_EQ(r.number("a"), std::nullopt);
+                        EXPECT_EQ(r.number("b"), std::nullopt);
+                        EXPECT_EQ(r.number("c"), 1.5);
+                      }),
+            (std::vector<std::string>{"t.toml:1:5: a: must be a finite number, not nan",
+                                      "t.toml:2:5: b: must be a finite number, not inf"}));
+}
+
+// Text reaches terminals: an escape sequence or a lone carriage return in a
+// title could clear the screen or print a fake verdict over a line.
+TEST(TomlReader, TextWithControlCharactersIsRefused) {
+  const auto errors = errors_of(
+      "a = \"ok\\u001b]0;x\\u0007\"\nb = [\"\\rFAKE\"]\n[c]\nk = \"v\\u009b\"\n[d]\nk = \"\\u007f\"\n",
+      [](TableReader& r) {
+        EXPECT_EQ(r.string("a"), std::nullopt);
+        EXPECT_EQ(r.string_list("b"), std::nullopt);
+        EXPECT_EQ(r.string_map("c"), std::nullopt);
+        EXPECT_EQ(r.string_map("d"), std::nullopt);
+      });
+  EXPECT_EQ(errors, (std::vector<std::string>{"t.toml:1:5: a: holds a control character (U+001B at byte 2)",
+                                              "t.toml:2:6: b[]: holds a control character (U+000D at byte 0)",
+                                              "t.toml:4:5: c.k: holds a control character (U+009B at byte 1)",
+                                              "t.toml:6:5: d.k: holds a control character (U+007F at byte 0)"}));
+  EXPECT_TRUE(errors_of("a = \"tab\\there\"\nb = \"\"\"\nline\r\nnext\n\"\"\"\nc = \"caf\u00e9\"\n",
+                        [](TableReader& r) {
+                          EXPECT_TRUE(r.string("a"));
+                          EXPECT_TRUE(r.string("b"));
+                          EXPECT_TRUE(r.string("c"));
+                        })
+                  .empty());
+}
+
+// Past a year nothing is meant, and sums of such durations could overflow.
+TEST(TomlReader, DurationsAreAtMostAYearUnlessBoundedOtherwise) {
+  const auto errors = errors_of("a = \"366d\"\nb = \"367d\"\nc = \"100000d\"\n", [](TableReader& r) {
+    EXPECT_EQ(r.duration("a"), kMaxTomlDuration);
+    r.duration("b");
+    r.duration("c");
+  });
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0], "t.toml:2:5: b: must be at most " + format_duration(kMaxTomlDuration));
+  EXPECT_EQ(errors[1].rfind("t.toml:3:5: c: must be at most ", 0), 0u) << errors[1];
 }
 
 }  // namespace

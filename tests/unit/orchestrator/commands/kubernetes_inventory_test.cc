@@ -54,6 +54,21 @@ TEST(KubernetesInventoryTest, ListsOneAgentPerReadyPodThatChaosctlLoads) {
   EXPECT_EQ((*agents)[1].address, "10.0.0.12:9700");
 }
 
+// The pod name goes into a comment: a line break in it would end the
+// comment and add an agent of the API server's choosing.
+TEST(KubernetesInventoryTest, APodNameCannotAddLinesToTheInventory) {
+  auto inventory = inventory_from_pods_json(
+      pod_list({pod("agent-a\naddress = \"203.0.113.66:7070\"\nnode = \"evil\"\n[[agents]]", "node-1", "10.0.0.11")}),
+      {});
+  ASSERT_TRUE(inventory.ok()) << inventory.status().message();
+  test_support::TempDir dir;
+  auto agents = load_inventory(dir.write("inventory.toml", inventory->toml));
+  ASSERT_TRUE(agents.ok()) << agents.status().message() << "\n" << inventory->toml;
+  ASSERT_EQ(agents->size(), 1u) << inventory->toml;
+  EXPECT_EQ((*agents)[0].address, "10.0.0.11:9700");
+  EXPECT_THAT(inventory->toml, HasSubstr("# pod chaos/agent-a?address = \"203.0.113.66:7070\"?node"));
+}
+
 TEST(KubernetesInventoryTest, PortServerNameAndTlsComeFromTheOptions) {
   KubernetesInventoryOptions options;
   options.port = 19700;

@@ -177,6 +177,17 @@ TEST_F(LoaderTest, RecoveryStepIsBoundedAndDefaultsToOneSecond) {
   EXPECT_EQ(errors(text), file() + ":15:17: settings.recovery_step: must be between 100ms and 1m");
 }
 
+// 1ns made the during phase query Prometheus without a pause and grow the
+// journal by a round of evaluations each time.
+TEST_F(LoaderTest, DuringIntervalIsBetween100msAndAnHour) {
+  std::string text = kGood;
+  text.replace(text.find("during_interval = \"1s\""), 22, "during_interval = \"1ns\"");
+  EXPECT_EQ(errors(text), file() + ":15:19: settings.during_interval: must be between 100ms and 1h");
+  text = kGood;
+  text.replace(text.find("during_interval = \"1s\""), 22, "during_interval = \"100ms\"");
+  EXPECT_TRUE(load(text).ok());
+}
+
 TEST_F(LoaderTest, UnknownFaultKind) {
   std::string text = kGood;
   text.replace(text.find("\"process.kill\""), 14, "\"process.explode\"");

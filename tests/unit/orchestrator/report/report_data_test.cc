@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -115,6 +116,8 @@ TEST(ParseReport, ErrorsNameTheField) {
   journal = minimal_journal();
   journal["schema"] = "other/v9";
   EXPECT_THAT(parse_report(journal).status().message(), HasSubstr("schema: expected 'chaos.journal/v1'"));
+  journal["schema"] = 1;  // was an uncaught type_error: "internal error"
+  EXPECT_EQ(parse_report(journal).status().message(), "schema: expected 'chaos.journal/v1', found a number");
   journal = minimal_journal();
   journal["faults"][0]["applied_at"] = "yesterday";
   EXPECT_EQ(parse_report(journal).status().message(),
@@ -153,6 +156,18 @@ TEST(LoadReport, MissingFileAndBadContentNameTheFile) {
               HasSubstr(dir.path() + "/journal.json: cannot open the journal"));
   const std::string path = dir.write("journal.json", "{\"schema\": \"chaos.journal/v1\"}");
   EXPECT_EQ(load_report(path).status().message(), path + ": experiment: missing");
+}
+
+// /dev/zero as journal.json filled the memory; a FIFO would block.
+TEST(LoadReport, OnlyARegularFileOfBoundedSizeIsRead) {
+  TempDir dir;
+  std::filesystem::create_symlink("/dev/zero", dir.path() + "/journal.json");
+  EXPECT_EQ(load_report(dir.path() + "/journal.json").status().message(),
+            dir.path() + "/journal.json: not a regular file");
+  const std::string big = dir.path() + "/big.json";
+  std::filesystem::resize_file(dir.write("big.json", ""), kMaxJournalBytes + 1);
+  EXPECT_THAT(load_report(big).status().message(),
+              HasSubstr(big + ": " + std::to_string(kMaxJournalBytes + 1) + " bytes, a journal is at most 256 MiB"));
 }
 
 TEST(LoadReport, ReadsTheCommittedFixture) {

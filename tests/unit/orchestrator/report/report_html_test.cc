@@ -78,6 +78,9 @@ TEST(EscapeHtml, EscapesEveryMarkupCharacter) {
 TEST(FormatTimestamp, RoundsToWholeMilliseconds) {
   EXPECT_EQ(format_timestamp(1795428041.3), "2026-11-23 10:00:41.300 UTC");
   EXPECT_EQ(format_timestamp(1795428041.9996), "2026-11-23 10:00:42.000 UTC");
+  // A history row can hold any double; these have no date.
+  EXPECT_EQ(format_timestamp(std::numeric_limits<double>::infinity()), "?");
+  EXPECT_EQ(format_timestamp(1e300), "?");
 }
 
 TEST(FormatSeconds, UsesMillisecondsBelowOneSecond) {
