@@ -11,6 +11,16 @@ namespace {
 // The experiment's faults are capped like everything else an agent keeps.
 constexpr std::size_t kMaxFaultIds = 4096;
 
+std::size_t snapshot_bytes(const leftovers::SystemSnapshot& snapshot) {
+  std::size_t bytes = 0;
+  for (const auto& [source, lines] : snapshot.sources) {
+    bytes += source.size();
+    for (const auto& line : lines) bytes += line.size() + sizeof(std::string);
+  }
+  for (const auto& error : snapshot.errors) bytes += error.size();
+  return bytes;
+}
+
 v1::SystemChange to_proto(const leftovers::SystemChange& change) {
   v1::SystemChange proto;
   proto.set_source(change.source);
@@ -41,14 +51,35 @@ std::shared_ptr<LeftoverTracker::Experiment> LeftoverTracker::find_or_add(const 
   return experiment;
 }
 
+void LeftoverTracker::keep_snapshots_within_budget(const std::string& newest) {
+  std::lock_guard lock(mutex_);
+  std::size_t total = 0;
+  for (const auto& [id, experiment] : experiments_) total += experiment->snapshot_bytes.load();
+  for (auto id = order_.begin(); id != order_.end() && total > kMaxSnapshotBytes;) {
+    if (*id == newest) {
+      ++id;
+      continue;
+    }
+    total -= std::min(total, experiments_.at(*id)->snapshot_bytes.load());
+    experiments_.erase(*id);
+    id = order_.erase(id);
+  }
+}
+
 void LeftoverTracker::before_fault(const std::string& experiment_id, const std::string& fault_id) {
   auto experiment = find_or_add(experiment_id);
-  std::lock_guard lock(experiment->mutex);
-  if (!experiment->snapshot_taken) {
-    experiment->before = probe_.take();
-    experiment->snapshot_taken = true;
+  bool took = false;
+  {
+    std::lock_guard lock(experiment->mutex);
+    if (!experiment->snapshot_taken) {
+      experiment->before = probe_.take();
+      experiment->snapshot_taken = true;
+      experiment->snapshot_bytes = snapshot_bytes(experiment->before);
+      took = true;
+    }
+    if (!fault_id.empty() && experiment->fault_ids.size() < kMaxFaultIds) experiment->fault_ids.push_back(fault_id);
   }
-  if (!fault_id.empty() && experiment->fault_ids.size() < kMaxFaultIds) experiment->fault_ids.push_back(fault_id);
+  if (took) keep_snapshots_within_budget(experiment_id);
 }
 
 v1::LeftoverReport LeftoverTracker::compare(const std::string& experiment_id,

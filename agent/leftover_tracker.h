@@ -10,6 +10,7 @@
 // anything is applied), a concurrent inject of another experiment does not.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <map>
 #include <memory>
@@ -33,6 +34,10 @@ class LeftoverTracker {
   // more than 64 experiments live on one node at once, an early snapshot can
   // be lost).
   static constexpr std::size_t kMaxExperiments = 64;
+  // Bytes of snapshot text kept at once (a kube-proxy node's iptables-save
+  // alone is megabytes): past it the oldest experiments' snapshots go
+  // first, the same way; the newest is always kept.
+  static constexpr std::size_t kMaxSnapshotBytes = std::size_t{32} << 20;
 
   LeftoverTracker(leftovers::SystemStateProbe& probe, leftovers::ObjectNaming naming, Clock& clock,
                   AgentMetrics& metrics);
@@ -54,11 +59,15 @@ class LeftoverTracker {
     std::mutex mutex;  // the snapshot and comparison of this experiment
     bool snapshot_taken = false;
     leftovers::SystemSnapshot before;
+    std::atomic<std::size_t> snapshot_bytes{0};  // read under mutex_ too
     std::vector<std::string> fault_ids;
     std::size_t compared_faults = 0;  // fault_ids.size() at the last comparison
     std::optional<v1::LeftoverReport> last_report;
   };
   std::shared_ptr<Experiment> find_or_add(const std::string& experiment_id);
+  // Drops the oldest experiments but `newest` while the snapshots' bytes
+  // exceed kMaxSnapshotBytes.
+  void keep_snapshots_within_budget(const std::string& newest);
 
   leftovers::SystemStateProbe& probe_;
   const leftovers::ObjectNaming naming_;

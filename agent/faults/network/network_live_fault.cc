@@ -141,15 +141,21 @@ StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime,
   CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, site, undo, "nfqueue", context.fault_id, scope));
   CHAOS_ASSIGN_OR_RETURN(auto engine, start_engine(runtime, site, impairment, context.fault_id, scope.interface));
   const auto queue = engine->queue_number();
+  // The number is free again only once no rule sends packets to it: after a
+  // revert that could not remove the chain, the next engine fault would be
+  // given it and treat this fault's traffic as its own.
+  undo.push_last_to_undo("NFQUEUE number", [shared = runtime.shared_from_this(), queue] {
+    shared->queues.release(queue);
+    return Status{};
+  });
   // The engine must outlive the rules: removing the rules first means no
   // packet is queued to a closed socket; stopping it then releases the
-  // packets it still holds.
-  undo.push("NFQUEUE engine", [shared = runtime.shared_from_this(), engine]() mutable {
+  // packets it still holds. It stops even when a rule stays: the rule
+  // bypasses a queue without a reader, so the impairment ends regardless.
+  undo.push("NFQUEUE engine", [engine]() mutable {
     if (!engine) return Status{};
-    const auto number = engine->queue_number();
     crash_point("network: stop engine");
     engine.reset();
-    shared->queues.release(number);
     return Status{};
   });
   SteeringPlan plan{names.egress_chain, names.ingress_chain, scope, runtime.env.protected_ports,

@@ -271,6 +271,32 @@ TEST_F(LeftoverCheckTest, AnotherExperimentsLiveFaultIsNotThisExperimentsLeftove
 namespace chaos::agent {
 namespace {
 
+// Each run has its own experiment id and snapshot; on a kube-proxy node one
+// is megabytes, so the snapshots kept are bounded in bytes, not only in count.
+TEST_F(LeftoverCheckTest, SnapshotsOverTheByteBudgetGoOldestFirst) {
+  {
+    std::lock_guard lock(probe_.mutex);
+    const std::size_t lines = 20;
+    probe_.ruleset.assign(lines, std::string(LeftoverTracker::kMaxSnapshotBytes * 3 / 5 / lines, 'x'));
+  }
+  ASSERT_TRUE(registry_->inject(command()).ok());
+  InjectCommand second = command();
+  second.experiment_id = "exp-2";
+  ASSERT_TRUE(registry_->inject(second).ok());
+  EXPECT_EQ(probe_.taken, 2);
+  registry_->revert_all("exp-1");
+  registry_->revert_all("exp-2");
+  const auto dropped = registry_->check_leftovers("exp-1");
+  ASSERT_TRUE(dropped.has_value());
+  EXPECT_FALSE(dropped->checked());
+  ASSERT_EQ(dropped->errors_size(), 1);
+  EXPECT_NE(dropped->errors(0).find("no snapshot"), std::string::npos) << dropped->errors(0);
+  const auto kept = registry_->check_leftovers("exp-2");
+  ASSERT_TRUE(kept.has_value());
+  EXPECT_TRUE(kept->checked());
+  EXPECT_EQ(kept->leftovers_size(), 0);
+}
+
 TEST_F(LeftoverCheckTest, APreflightDryRunTakesTheSnapshotSoTheFirstFaultDoesNotWait) {
   registry_->prepare_leftover_check("");
   EXPECT_EQ(probe_.taken, 0) << "no experiment id (validate): no snapshot";

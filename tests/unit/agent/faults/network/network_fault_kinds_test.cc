@@ -254,6 +254,12 @@ TEST_F(NetworkFaultKindsTest, RevertThatCannotRemoveItsChainFailsKeepsTheScopeAn
   EXPECT_EQ(live_engines_, 0) << "the rest is undone (the queue is bypassed without an engine)";
   auto overlapping = kind("network.delay").apply(delay_spec(), FaultContext{"fault-2", "exp", {}});
   EXPECT_EQ(overlapping.status().code(), StatusCode::kFailedPrecondition) << "scope kept while its rule is there";
+  // Its queue number too: the stuck rule still sends fault-1's packets there.
+  auto elsewhere = kind("network.delay").apply(delay_spec("eth1"), FaultContext{"fault-3", "exp", {}});
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status().to_string();
+  ASSERT_EQ(started_.size(), 2u);
+  EXPECT_NE(started_[1].queue_number, started_[0].queue_number);
+  ASSERT_TRUE((*elsewhere)->revert().ok());
 
   kernel_.clear_failures();
   ASSERT_TRUE((*live)->revert().ok());
