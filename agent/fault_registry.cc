@@ -98,6 +98,27 @@ void FaultRegistry::log(const std::string& line) const {
   }
 }
 
+void FaultRegistry::log_later_locked(std::string line) {
+  constexpr std::size_t kMaxLinesWaiting = 256;
+  if (log_later_.size() < kMaxLinesWaiting) {
+    log_later_.push_back(std::move(line));
+  } else {
+    ++log_later_dropped_;
+  }
+}
+
+void FaultRegistry::flush_log_later() {
+  std::vector<std::string> lines;
+  std::size_t dropped = 0;
+  {
+    std::lock_guard lock(mutex_);
+    lines.swap(log_later_);
+    std::swap(dropped, log_later_dropped_);
+  }
+  for (const auto& line : lines) log(line);
+  if (dropped > 0) log(std::to_string(dropped) + " more log lines dropped while the log was not being written");
+}
+
 std::string FaultRegistry::new_fault_id_locked() {
   // Short, lower-case alphanumeric: kinds name kernel objects after it
   // (nft tables, interfaces), where length and characters are limited.
@@ -463,31 +484,35 @@ void FaultRegistry::finish_revert(const EntryPtr& entry) {
       entry->live.reset();
     }
   }
-  std::lock_guard lock(mutex_);
-  metrics_.revert(entry->kind, entry->revert_reason, status.ok() ? "ok" : "error");
-  metrics_.effect_check(entry->kind, "gone", status.ok() ? "verified" : "failed");
-  if (status.ok()) metrics_.time_to_gone(entry->kind, std::chrono::duration<double>(entry->time_to_gone).count());
-  ++entry->finished_reverts;
-  if (status.ok()) {
-    entry->state = EntryState::kReverted;
-    entry->reverted_at = clock_.wall_now();
-    if (entry->undo_path == UndoPath::kLive) {
-      metrics_.fault_ended({entry->experiment_id, entry->kind, entry->id, entry->backend});
+  {
+    std::lock_guard lock(mutex_);
+    metrics_.revert(entry->kind, entry->revert_reason, status.ok() ? "ok" : "error");
+    metrics_.effect_check(entry->kind, "gone", status.ok() ? "verified" : "failed");
+    if (status.ok()) metrics_.time_to_gone(entry->kind, std::chrono::duration<double>(entry->time_to_gone).count());
+    ++entry->finished_reverts;
+    if (status.ok()) {
+      entry->state = EntryState::kReverted;
+      entry->reverted_at = clock_.wall_now();
+      if (entry->undo_path == UndoPath::kLive) {
+        metrics_.fault_ended({entry->experiment_id, entry->kind, entry->id, entry->backend});
+      }
+      retire_locked(entry);
+    } else {
+      entry->state = EntryState::kRevertFailed;
+      entry->next_retry = clock_.steady_now() + options_.revert_retry_interval;
+      wake_scheduler();
+      // Logged when the failure changes, not at every retry.
+      if (status.message() != entry->last_error) {
+        log_later_locked("fault " + entry->id + " (" + entry->kind +
+                         "): revert failed, will retry: " + status.message());
+      }
+      entry->last_error = status.message();
+      entry->last_error_code = status.code();
     }
-    retire_locked(entry);
-  } else {
-    entry->state = EntryState::kRevertFailed;
-    entry->next_retry = clock_.steady_now() + options_.revert_retry_interval;
-    wake_scheduler();
-    // Logged when the failure changes, not at every retry.
-    if (status.message() != entry->last_error) {
-      log("fault " + entry->id + " (" + entry->kind + "): revert failed, will retry: " + status.message());
-    }
-    entry->last_error = status.message();
-    entry->last_error_code = status.code();
+    update_state_metrics_locked();
+    changed_.notify_all();
   }
-  update_state_metrics_locked();
-  changed_.notify_all();
+  flush_log_later();
 }
 
 void FaultRegistry::retire_locked(const EntryPtr& entry) {
@@ -644,6 +669,7 @@ SteadyTime FaultRegistry::tick() {
     next = next_due_locked(now);
     planned_wake_ = next;
   }
+  flush_log_later();
   for (const auto& entry : due) dispatch([this, entry] { finish_revert(entry); });
   for (const auto& [entry, observe_due] : ticking) {
     dispatch([this, entry, now, observe_due] { run_on_tick(entry, now, observe_due); });
@@ -688,7 +714,7 @@ std::vector<FaultRegistry::EntryPtr> FaultRegistry::collect_due_locked(SteadyTim
       continue;
     }
     if (lease_gone && entry->state == EntryState::kActive) {
-      log("lease " + entry->lease_id + " expired: reverting fault " + entry->id);
+      log_later_locked("lease " + entry->lease_id + " expired: reverting fault " + entry->id);
     }
     if (begin_revert_locked(*entry, reason)) due.push_back(entry);
   }

@@ -206,6 +206,11 @@ class FaultRegistry {
   StatusOr<FaultKind*> checked_kind(const InjectCommand& command) const;
   std::string new_fault_id_locked();
   void log(const std::string& line) const;
+  // Under mutex_: the line is written by flush_log_later() once the lock is
+  // released, so a stalled stderr (journald) never holds up the reverts,
+  // lease renewals and ticks that need mutex_.
+  void log_later_locked(std::string line);
+  void flush_log_later();
 
   Clock& clock_;
   FaultJournal& journal_;
@@ -220,6 +225,8 @@ class FaultRegistry {
   std::map<std::string, EntryPtr> faults_;  // applying, active, reverting, revert failed
   std::deque<EntryPtr> ended_;             // most recent last
   std::map<std::string, std::string> request_ids_;  // request id -> fault id
+  std::vector<std::string> log_later_;              // log_later_locked()
+  std::size_t log_later_dropped_ = 0;
   LeaseTable leases_;
   // What tick() last returned: the watchdog wakes by then at the latest.
   // max() until the first tick, so every deadline wakes it.

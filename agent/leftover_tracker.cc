@@ -55,14 +55,18 @@ void LeftoverTracker::keep_snapshots_within_budget(const std::string& newest) {
   std::lock_guard lock(mutex_);
   std::size_t total = 0;
   for (const auto& [id, experiment] : experiments_) total += experiment->snapshot_bytes.load();
-  for (auto id = order_.begin(); id != order_.end() && total > kMaxSnapshotBytes;) {
-    if (*id == newest) {
-      ++id;
-      continue;
+  // Compared experiments first (their faults here are over), then any.
+  for (const bool only_compared : {true, false}) {
+    for (auto id = order_.begin(); id != order_.end() && total > kMaxSnapshotBytes;) {
+      const auto& experiment = experiments_.at(*id);
+      if (*id == newest || (only_compared && !experiment->compared.load())) {
+        ++id;
+        continue;
+      }
+      total -= std::min(total, experiment->snapshot_bytes.load());
+      experiments_.erase(*id);
+      id = order_.erase(id);
     }
-    total -= std::min(total, experiments_.at(*id)->snapshot_bytes.load());
-    experiments_.erase(*id);
-    id = order_.erase(id);
   }
 }
 
@@ -77,7 +81,10 @@ void LeftoverTracker::before_fault(const std::string& experiment_id, const std::
       experiment->snapshot_bytes = snapshot_bytes(experiment->before);
       took = true;
     }
-    if (!fault_id.empty() && experiment->fault_ids.size() < kMaxFaultIds) experiment->fault_ids.push_back(fault_id);
+    if (!fault_id.empty() && experiment->fault_ids.size() < kMaxFaultIds) {
+      experiment->fault_ids.push_back(fault_id);
+      experiment->compared = false;  // its snapshot is needed again
+    }
   }
   if (took) keep_snapshots_within_budget(experiment_id);
 }
@@ -125,6 +132,7 @@ v1::LeftoverReport LeftoverTracker::compare(const std::string& experiment_id,
   metrics_.leftovers(left, static_cast<std::size_t>(report.foreign_size()));
   experiment->last_report = report;
   experiment->compared_faults = experiment->fault_ids.size();
+  experiment->compared = true;
   return report;
 }
 

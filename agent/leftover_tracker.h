@@ -35,8 +35,8 @@ class LeftoverTracker {
   // be lost).
   static constexpr std::size_t kMaxExperiments = 64;
   // Bytes of snapshot text kept at once (a kube-proxy node's iptables-save
-  // alone is megabytes): past it the oldest experiments' snapshots go
-  // first, the same way; the newest is always kept.
+  // alone is megabytes): past it the oldest compared experiments go first,
+  // then the oldest of the rest; the newest is always kept.
   static constexpr std::size_t kMaxSnapshotBytes = std::size_t{32} << 20;
 
   LeftoverTracker(leftovers::SystemStateProbe& probe, leftovers::ObjectNaming naming, Clock& clock,
@@ -60,13 +60,14 @@ class LeftoverTracker {
     bool snapshot_taken = false;
     leftovers::SystemSnapshot before;
     std::atomic<std::size_t> snapshot_bytes{0};  // read under mutex_ too
+    std::atomic<bool> compared{false};           // a comparison ran: evicted first
     std::vector<std::string> fault_ids;
     std::size_t compared_faults = 0;  // fault_ids.size() at the last comparison
     std::optional<v1::LeftoverReport> last_report;
   };
   std::shared_ptr<Experiment> find_or_add(const std::string& experiment_id);
-  // Drops the oldest experiments but `newest` while the snapshots' bytes
-  // exceed kMaxSnapshotBytes.
+  // Drops experiments but `newest` (compared ones first, oldest first)
+  // while the snapshots' bytes exceed kMaxSnapshotBytes.
   void keep_snapshots_within_budget(const std::string& newest);
 
   leftovers::SystemStateProbe& probe_;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,8 +63,11 @@ class FaultRegistryTest : public ::testing::Test {
     options.executor = executor;
     options.leftovers = leftovers_;
     options.log = [this](const std::string& line) {
-      std::lock_guard lock(log_mutex_);
-      log_.push_back(line);
+      {
+        std::lock_guard lock(log_mutex_);
+        log_.push_back(line);
+      }
+      if (on_log_) on_log_(line);
     };
     auto registry = std::make_unique<FaultRegistry>(clock_, journal != nullptr ? *journal : *journal_, metrics_,
                                                     options);
@@ -98,6 +102,7 @@ class FaultRegistryTest : public ::testing::Test {
   std::unique_ptr<FaultRegistry> registry_;
   std::mutex log_mutex_;
   std::vector<std::string> log_;
+  std::function<void(const std::string& line)> on_log_;  // after the line is kept
 };
 
 }  // namespace chaos::agent

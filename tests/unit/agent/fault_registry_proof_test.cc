@@ -272,29 +272,42 @@ namespace chaos::agent {
 namespace {
 
 // Each run has its own experiment id and snapshot; on a kube-proxy node one
-// is megabytes, so the snapshots kept are bounded in bytes, not only in count.
-TEST_F(LeftoverCheckTest, SnapshotsOverTheByteBudgetGoOldestFirst) {
+// is megabytes, so the snapshots kept are bounded in bytes, not only in
+// count: a compared experiment's goes before a live one's.
+TEST_F(LeftoverCheckTest, SnapshotsOverTheByteBudgetGoComparedFirstThenOldestFirst) {
   {
     std::lock_guard lock(probe_.mutex);
     const std::size_t lines = 20;
-    probe_.ruleset.assign(lines, std::string(LeftoverTracker::kMaxSnapshotBytes * 3 / 5 / lines, 'x'));
+    probe_.ruleset.assign(lines, std::string(LeftoverTracker::kMaxSnapshotBytes * 2 / 5 / lines, 'x'));
   }
-  ASSERT_TRUE(registry_->inject(command()).ok());
-  InjectCommand second = command();
-  second.experiment_id = "exp-2";
-  ASSERT_TRUE(registry_->inject(second).ok());
-  EXPECT_EQ(probe_.taken, 2);
-  registry_->revert_all("exp-1");
-  registry_->revert_all("exp-2");
-  const auto dropped = registry_->check_leftovers("exp-1");
-  ASSERT_TRUE(dropped.has_value());
-  EXPECT_FALSE(dropped->checked());
-  ASSERT_EQ(dropped->errors_size(), 1);
-  EXPECT_NE(dropped->errors(0).find("no snapshot"), std::string::npos) << dropped->errors(0);
-  const auto kept = registry_->check_leftovers("exp-2");
-  ASSERT_TRUE(kept.has_value());
-  EXPECT_TRUE(kept->checked());
-  EXPECT_EQ(kept->leftovers_size(), 0);
+  const auto in_experiment = [this](const std::string& id) {
+    InjectCommand inject = command();
+    inject.experiment_id = id;
+    return registry_->inject(inject);
+  };
+  const auto checked = [this](const std::string& id) {
+    registry_->revert_all(id);
+    const auto report = registry_->check_leftovers(id);
+    EXPECT_TRUE(report.has_value()) << id;
+    if (report && !report->checked()) {
+      EXPECT_EQ(report->errors_size(), 1) << id;
+      const std::string error = report->errors_size() > 0 ? report->errors(0) : "";
+      EXPECT_NE(error.find("no snapshot"), std::string::npos) << id << ": " << error;
+    }
+    return report && report->checked();
+  };
+  ASSERT_TRUE(in_experiment("exp-1").ok());  // stays live
+  ASSERT_TRUE(in_experiment("exp-2").ok());
+  ASSERT_TRUE(checked("exp-2"));
+  ASSERT_TRUE(in_experiment("exp-3").ok());  // over the budget: the compared exp-2 goes, not the older exp-1
+  EXPECT_FALSE(checked("exp-2"));
+  EXPECT_TRUE(checked("exp-1"));
+  ASSERT_TRUE(in_experiment("exp-4").ok());  // the compared exp-1 goes
+  ASSERT_TRUE(in_experiment("exp-5").ok());  // none compared: the oldest, exp-3, goes
+  EXPECT_FALSE(checked("exp-1"));
+  EXPECT_FALSE(checked("exp-3"));
+  EXPECT_TRUE(checked("exp-4"));
+  EXPECT_TRUE(checked("exp-5"));
 }
 
 TEST_F(LeftoverCheckTest, APreflightDryRunTakesTheSnapshotSoTheFirstFaultDoesNotWait) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <future>
 
 #include "tests/unit/agent/fault_registry_fixture.h"
 
@@ -255,6 +256,30 @@ TEST_F(FaultRegistryTest, FailedRevertIsRetriedAndKeepsTheJournalEntry) {
   const auto text = metrics_text();
   EXPECT_NE(text.find("reason=\"ttl\",result=\"error\"} 1"), std::string::npos) << text;
   EXPECT_NE(text.find("reason=\"ttl\",result=\"ok\"} 1"), std::string::npos) << text;
+}
+
+// A log line may block (stderr to a stalled journald): the lines of a
+// failed revert and of an expired lease are written once the registry's
+// lock is free, so other faults' reverts and renewals go on meanwhile.
+TEST_F(FaultRegistryTest, RevertAndLeaseLinesAreLoggedWithoutTheRegistryLock) {
+  std::vector<std::string> logged_under_lock;
+  std::vector<std::future<std::size_t>> probes;
+  on_log_ = [&](const std::string& line) {
+    probes.push_back(std::async(std::launch::async, [this] { return registry_->live_count(); }));
+    if (probes.back().wait_for(2s) == std::future_status::timeout) logged_under_lock.push_back(line);
+  };
+  ASSERT_TRUE(registry_->inject(command(1s)).ok());
+  ASSERT_TRUE(registry_->inject(command(60s, "lease-1", 5s)).ok());
+  kind_->revert_failures = 1;
+  clock_.advance(1s);
+  registry_->tick();  // the 1 s fault's revert fails
+  clock_.advance(5s);
+  registry_->tick();  // lease-1 expires
+  for (auto& probe : probes) probe.wait();
+  on_log_ = nullptr;
+  EXPECT_TRUE(logged("revert failed, will retry"));
+  EXPECT_TRUE(logged("lease lease-1 expired"));
+  EXPECT_TRUE(logged_under_lock.empty()) << logged_under_lock.front();
 }
 
 TEST_F(FaultRegistryTest, OnTickRunsWhileLiveAndNeverAfterRevert) {
