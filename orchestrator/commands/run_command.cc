@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "common/duration.h"
+#include "common/printable_text.h"
 #include "orchestrator/commands/command_support.h"
 #include "orchestrator/commands/commands.h"
 #include "orchestrator/commands/experiment_runner.h"
@@ -68,9 +69,11 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
   }
   std::string name = verdict_name(outcome.verdict);
   for (auto& c : name) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  std::cout << "\nverdict: " << name << " (exit " << exit_code(outcome.verdict) << "): " << outcome.reason << "\n";
-  for (const auto& check : outcome.failed_checks) std::cout << "  failed: " << check << "\n";
-  if (!outcome.aborted_by.empty()) std::cout << "  aborted by: " << outcome.aborted_by << "\n";
+  // The reason and the checks carry agents' and Prometheus's text.
+  std::cout << "\nverdict: " << name << " (exit " << exit_code(outcome.verdict)
+            << "): " << printable_text(outcome.reason) << "\n";
+  for (const auto& check : outcome.failed_checks) std::cout << "  failed: " << printable_text(check) << "\n";
+  if (!outcome.aborted_by.empty()) std::cout << "  aborted by: " << printable_text(outcome.aborted_by) << "\n";
   const std::string resolution = recovery_resolution_text(outcome.recovery_resolution) + " resolution";
   if (outcome.time_to_detect) {
     std::cout << "  time to detect: " << recovery_seconds_text(*outcome.time_to_detect)
@@ -90,7 +93,7 @@ void print_verdict(const RunOutcome& outcome, const RunFlags& flags, const std::
               << ")\n";
   }
   for (const auto& agent : outcome.unreverted) std::cout << "  NOT REVERTED: " << agent << "\n";
-  for (const auto& end : outcome.ended_early) std::cout << "  ENDED EARLY: " << describe(end) << "\n";
+  for (const auto& end : outcome.ended_early) std::cout << "  ENDED EARLY: " << printable_text(describe(end)) << "\n";
   if (!flags.report_dir.empty()) std::cout << "  report: " << flags.report_dir << "\n";
 }
 

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "common/duration.h"
+#include "common/printable_text.h"
 
 namespace chaos::orchestrator {
 
@@ -17,9 +18,14 @@ std::string clock_time(WallTime time) {
   return buffer;
 }
 
+// Values and errors come from Prometheus (or a proxy before it), event
+// messages from agents: an escape sequence in them must not reach the
+// terminal.
 std::string describe_record(const EvaluationRecord& record) {
-  if (record.kind == "compare") return record.evaluation.value_text + (record.evaluation.holds ? " ok" : " failed");
-  return record.kind == "abort" ? describe_abort(record.evaluation) : describe(record.evaluation);
+  if (record.kind == "compare") {
+    return printable_text(record.evaluation.value_text + (record.evaluation.holds ? " ok" : " failed"));
+  }
+  return printable_text(record.kind == "abort" ? describe_abort(record.evaluation) : describe(record.evaluation));
 }
 
 // Nothing to tell beyond the status line: a check that holds, an abort
@@ -38,7 +44,7 @@ void ProgressPrinter::clear_status_line() {
 
 void ProgressPrinter::on_event(const EventRecord& event) {
   clear_status_line();
-  out_ << clock_time(event.at) << " " << event.type << ": " << event.message << "\n";
+  out_ << clock_time(event.at) << " " << event.type << ": " << printable_text(event.message) << "\n";
   if (event.type == "phase") {
     phase_ = event.message;
     latest_.clear();

@@ -573,6 +573,21 @@ TEST(ProgressPrinter, OnATerminalAnAbortThatDidNotFireOnlyUpdatesTheStatusLine) 
   EXPECT_THAT(out.str(), HasSubstr("during abort 'stopped': 0.1 < 0.2 TRIGGERED\n"));
 }
 
+// An agent's error text and a Prometheus error (or a proxy's page) are
+// printed as they come: their control characters must not reach a terminal.
+TEST(ProgressPrinter, ControlCharactersFromAgentsAndPrometheusAreNotPrinted) {
+  std::ostringstream out;
+  ProgressPrinter printer(out, false);
+  printer.on_event({WallTime{}, "error", "inject failed: \x1b[2J\rFAKE: verdict HELD"});
+  Evaluation check;
+  check.name = "rate";
+  check.error = "bad_data: \x1b]0;pwned\x07";
+  printer.on_evaluation({WallTime{}, "during", "steady_state", check});
+  EXPECT_THAT(out.str(), HasSubstr("error: inject failed: ?[2J?FAKE: verdict HELD\n"));
+  EXPECT_THAT(out.str(), HasSubstr("bad_data: ?]0;pwned?"));
+  EXPECT_EQ(out.str().find_first_of("\x1b\r\x07"), std::string::npos) << out.str();
+}
+
 TEST(ProgressPrinter, SteadyStateChecksStillSayOkAndFailed) {
   std::ostringstream out;
   ProgressPrinter printer(out, false);
