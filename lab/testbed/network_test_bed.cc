@@ -10,8 +10,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <optional>
 #include <set>
 #include <stdexcept>
 
@@ -85,13 +87,28 @@ NamespaceEntry::~NamespaceEntry() {
 
 UdpEchoServer::UdpEchoServer(const std::string& namespace_name, int port) {
   thread_ = std::thread([this, namespace_name, port] {
-    NamespaceEntry entry(namespace_name);
+    // A server that is not listening would make every probe look lost:
+    // the constructor throws what went wrong instead.
+    std::optional<NamespaceEntry> entry;
+    try {
+      entry.emplace(namespace_name);
+    } catch (const std::exception& error) {
+      failure_ = error.what();
+      ready_ = true;
+      return;
+    }
     RealtimeWhileAlive realtime;
     const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     const int buffer = 4 << 20;
-    setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof(buffer));
+    if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &buffer, sizeof(buffer));
     auto address = address_of("0.0.0.0", port);
-    bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+    if (fd < 0 || bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+      failure_ = "UDP echo server in " + namespace_name + ": cannot bind port " + std::to_string(port) + ": " +
+                 std::strerror(errno);
+      if (fd >= 0) ::close(fd);
+      ready_ = true;
+      return;
+    }
     ready_ = true;
     char data[2048];
     while (!stop_) {
@@ -106,6 +123,10 @@ UdpEchoServer::UdpEchoServer(const std::string& namespace_name, int port) {
     ::close(fd);
   });
   while (!ready_) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  if (!failure_.empty()) {
+    thread_.join();
+    throw std::runtime_error(failure_);
+  }
 }
 
 UdpEchoServer::~UdpEchoServer() {

@@ -48,6 +48,7 @@ class UdpEchoServer {
   std::atomic<bool> stop_{false};
   std::atomic<std::uint64_t> received_{0};
   std::atomic<bool> ready_{false};
+  std::string failure_;  // written before ready_, read after it
   std::thread thread_;
 };
 

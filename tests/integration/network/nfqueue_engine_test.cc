@@ -64,6 +64,18 @@ class NfqueueEngineTest : public ::testing::Test {
   bool steered_ = false;
 };
 
+// An echo server that does not listen made every probe look lost (and a
+// namespace it could not enter ended the process): it throws instead.
+TEST_F(NfqueueEngineTest, AnEchoServerThatCannotListenSaysWhy) {
+  try {
+    chaos::testing::UdpEchoServer second(bed_->b(), kEngineEchoPort);
+    ADD_FAILURE() << "a second server bound the same port";
+  } catch (const std::runtime_error& error) {
+    EXPECT_NE(std::string(error.what()).find("cannot bind port 7007"), std::string::npos) << error.what();
+  }
+  EXPECT_THROW(chaos::testing::UdpEchoServer("cnt-no-such-namespace", kEngineEchoPort), std::runtime_error);
+}
+
 TEST_F(NfqueueEngineTest, BernoulliLossIsInsideTheBinomialInterval) {
   constexpr int kPackets = 2000;
   constexpr double kRate = 0.25;
