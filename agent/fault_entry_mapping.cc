@@ -1,6 +1,7 @@
 #include "agent/fault_entry_mapping.h"
 
 #include "agent/proto_convert.h"
+#include "common/utf8_text.h"
 
 namespace chaos::agent {
 
@@ -33,21 +34,25 @@ v1::Fault to_proto(const FaultEntry& entry, const std::string& node_name) {
   }
   if (entry.reverted_at != WallTime{}) *fault.mutable_reverted_at() = to_proto_timestamp(entry.reverted_at);
   fault.set_revert_reason(entry.revert_reason);
-  fault.set_detail(entry.state == EntryState::kRevertFailed ? entry.detail + " (revert failed: " + entry.last_error + ")"
-                                                              : entry.detail);
+  // Detail, evidence and errors carry the node's bytes (a process's comm cut
+  // mid-character, a container's resolv.conf): one that is not UTF-8 would
+  // make the whole response unparseable for the orchestrator.
+  fault.set_detail(valid_utf8(entry.state == EntryState::kRevertFailed
+                                  ? entry.detail + " (revert failed: " + entry.last_error + ")"
+                                  : entry.detail));
   fault.set_node_name(node_name);
   fault.set_effect(to_proto_effect(entry.effect));
-  fault.set_evidence(entry.evidence);
+  fault.set_evidence(valid_utf8(entry.evidence));
   if (entry.verified_at != WallTime{}) *fault.mutable_verified_at() = to_proto_timestamp(entry.verified_at);
   if (entry.effect_seen_at != WallTime{}) *fault.mutable_effect_seen_at() = to_proto_timestamp(entry.effect_seen_at);
   if (entry.gone_verified_at != WallTime{}) {
     *fault.mutable_gone_verified_at() = to_proto_timestamp(entry.gone_verified_at);
     *fault.mutable_time_to_gone() = to_proto_duration(entry.time_to_gone);
   }
-  fault.set_gone_evidence(entry.gone_evidence);
+  fault.set_gone_evidence(valid_utf8(entry.gone_evidence));
   if (entry.verified_at != WallTime{}) *fault.mutable_time_to_effect() = to_proto_duration(entry.time_to_effect);
   for (const auto& counter : entry.counters) (*fault.mutable_counters())[counter.name] = counter.value;
-  if (entry.state == EntryState::kRevertFailed) fault.set_error(entry.last_error);
+  if (entry.state == EntryState::kRevertFailed) fault.set_error(valid_utf8(entry.last_error));
   return fault;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "agent/proto_convert.h"
+#include "common/utf8_text.h"
 
 namespace chaos::agent {
 
@@ -25,7 +26,7 @@ v1::SystemChange to_proto(const leftovers::SystemChange& change) {
   v1::SystemChange proto;
   proto.set_source(change.source);
   proto.set_change(change.change);
-  proto.set_line(change.line);
+  proto.set_line(valid_utf8(change.line));  // another program's rule comment may be any bytes
   proto.set_fault_id(change.fault_id);
   return proto;
 }
@@ -123,11 +124,12 @@ v1::LeftoverReport LeftoverTracker::compare(const std::string& experiment_id,
       continue;
     }
     v1::SystemChange note = to_proto(change);
-    note.set_line(change.line + (other_live ? " (live fault of another experiment)" : " (ours, removed meanwhile)"));
+    note.set_line(valid_utf8(change.line) +
+                  (other_live ? " (live fault of another experiment)" : " (ours, removed meanwhile)"));
     *report.add_foreign() = std::move(note);
   }
   for (const auto& change : diff.foreign) *report.add_foreign() = to_proto(change);
-  for (const auto& error : diff.errors) report.add_errors(error);
+  for (const auto& error : diff.errors) report.add_errors(valid_utf8(error));
   *report.mutable_compared_at() = to_proto_timestamp(clock_.wall_now());
   metrics_.leftovers(left, static_cast<std::size_t>(report.foreign_size()));
   experiment->last_report = report;

@@ -1,11 +1,9 @@
 #include "orchestrator/run/junit_writer.h"
 
-#include <algorithm>
 #include <sstream>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
+#include "common/utf8_text.h"
 #include "orchestrator/run/first_violation.h"
 
 namespace chaos::orchestrator {
@@ -84,13 +82,9 @@ void write_case(std::ostringstream& out, const std::string& suite, const TestCas
 // Bytes that are not UTF-8 (a proxy's Latin-1 error page in a query error,
 // a reply cut at 200 bytes inside a character) would make the whole
 // document ill-formed, and a strict JUnit reader drops the file: they become
-// U+FFFD, as they do in journal.json (nlohmann::json's replace handler).
+// U+FFFD, as they do in journal.json.
 std::string xml_characters(const std::string& text) {
-  if (std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
-    return text;
-  }
-  const std::string quoted = nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  std::string repaired = nlohmann::json::parse(quoted).get<std::string>();
+  std::string repaired = valid_utf8(text);
   // U+FFFE and U+FFFF are UTF-8 but not XML characters.
   for (const std::string noncharacter : {"\xEF\xBF\xBE", "\xEF\xBF\xBF"}) {
     for (auto at = repaired.find(noncharacter); at != std::string::npos; at = repaired.find(noncharacter, at)) {

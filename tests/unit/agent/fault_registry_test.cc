@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 
+#include "agent/fault_entry_mapping.h"
 #include "tests/unit/agent/fault_registry_fixture.h"
 
 namespace chaos::agent {
@@ -358,6 +359,33 @@ TEST_F(FaultRegistryTest, InjectIntoAnExpiredButUncollectedLeaseIsRefused) {
   registry_->tick();
   EXPECT_EQ(registry_->live_count(), 0u);
   EXPECT_TRUE(registry_->inject(command(60s, "lease-1", 5s)).ok()) << "a collected lease id can be reused";
+}
+
+}  // namespace
+}  // namespace chaos::agent
+
+namespace chaos::agent {
+namespace {
+
+// A process's comm cut mid-character or a container's resolv.conf reach a
+// fault's detail and evidence: the response must still parse, or chaosctl
+// sees a successful inject as a failed call and every later List fail.
+TEST(FaultEntryMapping, TextFromTheNodeIsValidUtf8SoTheResponseParses) {
+  FaultEntry entry;
+  entry.id = "f1";
+  entry.kind = "process.kill";
+  entry.state = EntryState::kRevertFailed;
+  entry.detail = "pid 42 (nats-s\xC3";
+  entry.last_error = std::string("\xE9") + "chec";
+  entry.evidence = "comm \xFF";
+  std::string wire;
+  ASSERT_TRUE(to_proto(entry, "node-a").SerializeToString(&wire));
+  v1::Fault parsed;
+  ASSERT_TRUE(parsed.ParseFromString(wire));
+  const std::string replacement = "\xEF\xBF\xBD";  // U+FFFD
+  EXPECT_EQ(parsed.detail(), "pid 42 (nats-s" + replacement + " (revert failed: " + replacement + "chec)");
+  EXPECT_EQ(parsed.evidence(), "comm " + replacement);
+  EXPECT_EQ(parsed.error(), replacement + "chec");
 }
 
 }  // namespace
