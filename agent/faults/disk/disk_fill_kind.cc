@@ -170,11 +170,22 @@ std::string disk_fill_file_path(const std::string& dir, const std::string& fault
   return (dir == "/" ? std::string() : dir) + "/" + kDiskFillFilePrefix + fault_id;
 }
 
+Status refuse_node_memory_filesystem(const std::string& path, const MountEntry& mount) {
+  const bool system_mount = mount.mount_point == "/dev" || mount.mount_point.rfind("/dev/", 0) == 0 ||
+                            mount.mount_point == "/run" || mount.mount_point.rfind("/run/", 0) == 0;
+  if (mount.fs_type == "ramfs" || ((mount.fs_type == "tmpfs" || mount.fs_type == "devtmpfs") && system_mount)) {
+    return permission_denied("disk_fill.path " + path + " is on the " + mount.fs_type + " mounted at " +
+                             mount.mount_point + ": memory of the node, not a disk (stress.memory is the fault " +
+                             "for memory)");
+  }
+  return {};
+}
+
 Status DiskFillKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
-  if (policy.disk_fill_protected.empty()) return {};
   CHAOS_ASSIGN_OR_RETURN(const auto plan, disk_fill_plan_from_spec(spec));
   CHAOS_ASSIGN_OR_RETURN(const auto dir, disk_fill_dir(plan.path));
   CHAOS_ASSIGN_OR_RETURN(const auto mount, find_mount(dir, system_.mountinfo));
+  CHAOS_RETURN_IF_ERROR(refuse_node_memory_filesystem(plan.path, mount));
   for (const auto& refused : policy.disk_fill_protected) {
     if (refused == mount.mount_point) {
       return permission_denied("policy: disk_fill.path " + plan.path + " is on the filesystem mounted at " +

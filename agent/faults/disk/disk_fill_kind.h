@@ -43,6 +43,15 @@ StatusOr<std::string> disk_fill_dir(const std::string& path);
 // "<dir>/.chaos-fill-<fault id>".
 std::string disk_fill_file_path(const std::string& dir, const std::string& fault_id);
 
+// PERMISSION_DENIED when `mount` is the node's memory rather than a disk: a
+// fill there takes RAM the kernel cannot reclaim, charged to the agent,
+// which the OOM killer spares. ramfs has no size limit at all; the tmpfs
+// and devtmpfs under /dev and /run (shared memory, sockets, every daemon's
+// pid files) are half the RAM by default. A tmpfs mounted elsewhere has the
+// size its owner gave it and is a disk to fill. Checked whatever
+// disk_fill_protected says.
+Status refuse_node_memory_filesystem(const std::string& path, const MountEntry& mount);
+
 // What the kind reads from the system, replaceable in tests.
 struct DiskFillSystem {
   MountinfoReader mountinfo = system_mountinfo_reader();

@@ -75,6 +75,15 @@ StatusOr<Cidr> parse_cidr(const std::string& text) {
     cidr.family = 4;
   } else if (inet_pton(AF_INET6, address.c_str(), cidr.address.data()) == 1) {
     cidr.family = 6;
+    // ::ffff:a.b.c.d is how an IPv6 socket shows an IPv4 peer; the packets
+    // are IPv4, so an ip6 rule for it would never match.
+    const auto& bytes = cidr.address;
+    if (std::all_of(bytes.begin(), bytes.begin() + 10, [](unsigned char b) { return b == 0; }) && bytes[10] == 0xff &&
+        bytes[11] == 0xff) {
+      return invalid_argument("'" + text + "' is an IPv4-mapped IPv6 address: its traffic is IPv4, so give " +
+                              std::to_string(bytes[12]) + "." + std::to_string(bytes[13]) + "." +
+                              std::to_string(bytes[14]) + "." + std::to_string(bytes[15]));
+    }
   } else {
     return invalid_argument("'" + text + "' is not an IPv4 or IPv6 address or CIDR");
   }

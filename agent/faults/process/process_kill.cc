@@ -7,6 +7,7 @@
 #include "agent/faults/process/process_fate.h"
 #include "agent/faults/process/process_signalling.h"
 #include "agent/faults/process/signal_names.h"
+#include "agent/policy.h"
 #include "agent/proto_convert.h"
 #include "common/duration.h"
 
@@ -137,6 +138,11 @@ Status ProcessKillKind::validate(const v1::FaultSpec& spec) const {
   if (interval.count() < 0) return invalid_argument("process_kill.interval: must not be negative");
   if (interval.count() > 0 && interval < kMinInterval) {
     return invalid_argument("process_kill.interval: must be at least " + format_duration(kMinInterval));
+  }
+  // now + interval must not overflow: a wrapped deadline is always due, and
+  // "once in 292 years" would kill every tick.
+  if (interval > kDurationCeiling) {
+    return invalid_argument("process_kill.interval: must be at most " + format_duration(kDurationCeiling));
   }
   return {};
 }

@@ -38,11 +38,12 @@ std::string scratch_dir(const std::string& name) {
 }
 
 // A mount table in which `mount_point` is mounted from `dir`'s device.
-MountinfoReader mounted_at(const std::string& dir, const std::string& mount_point) {
+MountinfoReader mounted_at(const std::string& dir, const std::string& mount_point,
+                           const std::string& fs_type = "ext4") {
   struct stat info {};
   EXPECT_EQ(::stat(dir.c_str(), &info), 0);
   const std::string line = "40 1 " + std::to_string(major(info.st_dev)) + ":" + std::to_string(minor(info.st_dev)) +
-                           " / " + mount_point + " rw - ext4 /dev/x rw\n";
+                           " / " + mount_point + " rw - " + fs_type + " /dev/x rw\n";
   return [line]() -> StatusOr<std::string> { return line; };
 }
 
@@ -110,6 +111,31 @@ TEST(DiskFillKindTest, PolicyComparesTheMountPointOfThePath) {
       << refused.message();
   policy.disk_fill_protected.clear();  // [] allows every filesystem
   EXPECT_TRUE(DiskFillKind().check_policy_limits(policy, fill_spec("/", 1)).ok());
+}
+
+// /dev/shm and /run are half the node's RAM by default, ramfs all of it; the
+// pages a fill takes there cannot be reclaimed.
+TEST(DiskFillKindTest, TheNodesMemoryFilesystemsAreRefusedATmpfsOfItsOwnIsNot) {
+  for (const auto& [mount_point, fs_type] : {std::pair{"/dev/shm", "tmpfs"},
+                                             {"/run", "tmpfs"},
+                                             {"/run/user/0", "tmpfs"},
+                                             {"/dev", "devtmpfs"},
+                                             {"/mnt/r", "ramfs"}}) {
+    const Status status = refuse_node_memory_filesystem("/x", MountEntry{0, 0, mount_point, fs_type, "none"});
+    EXPECT_EQ(status.code(), StatusCode::kPermissionDenied) << mount_point;
+    EXPECT_EQ(status.message(), "disk_fill.path /x is on the " + std::string(fs_type) + " mounted at " + mount_point +
+                                    ": memory of the node, not a disk (stress.memory is the fault for memory)");
+  }
+  EXPECT_TRUE(refuse_node_memory_filesystem("/x", MountEntry{0, 0, "/mnt/scratch", "tmpfs", "none"}).ok());
+  EXPECT_TRUE(refuse_node_memory_filesystem("/x", MountEntry{0, 0, "/run/media", "ext4", "/dev/sdb1"}).ok());
+  // Through the kind, whatever disk_fill_protected says.
+  const std::string dir = scratch_dir("memory");
+  Policy no_protected;
+  no_protected.disk_fill_protected.clear();
+  DiskFillKind on_ramfs(DiskFillSystem{mounted_at(dir, dir, "ramfs"), true});
+  EXPECT_EQ(on_ramfs.check_policy_limits(no_protected, fill_spec(dir, 0)).code(), StatusCode::kPermissionDenied);
+  DiskFillKind on_tmpfs(DiskFillSystem{mounted_at(dir, dir, "tmpfs"), true});
+  EXPECT_TRUE(on_tmpfs.check_policy_limits(no_protected, fill_spec(dir, 0)).ok());
 }
 
 TEST(DiskFillKindTest, WriteFallbackWritesZeroedChunksUpToTheSize) {

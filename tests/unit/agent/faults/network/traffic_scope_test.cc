@@ -26,6 +26,20 @@ TEST(ParseCidrTest, RefusesHostileAndMalformedInput) {
   EXPECT_FALSE(parse_cidr(std::string(100000, '1')).ok());
 }
 
+// An ip6 rule for ::ffff:10.0.0.5 never matches: the packets are IPv4, and
+// the fault would only ever be ARMED.
+TEST(ParseCidrTest, RefusesIpv4MappedIpv6Addresses) {
+  for (const char* text : {"::ffff:10.0.0.5", "::ffff:10.0.0.0/104", "0:0:0:0:0:ffff:a00:5"}) {
+    auto cidr = parse_cidr(text);
+    ASSERT_FALSE(cidr.ok()) << text;
+    EXPECT_NE(cidr.status().message().find("is an IPv4-mapped IPv6 address: its traffic is IPv4, so give 10.0.0."),
+              std::string::npos)
+        << cidr.status().message();
+  }
+  EXPECT_TRUE(parse_cidr("::ffff:0:a00:5").ok()) << "IPv4-translated, not mapped";
+  EXPECT_TRUE(parse_cidr("64:ff9b::a00:5").ok());
+}
+
 TEST(CidrTest, ContainsRespectsPrefixAndFamily) {
   EXPECT_TRUE(parse_cidr("10.0.0.0/8")->contains(*parse_cidr("10.2.3.4/32")));
   EXPECT_FALSE(parse_cidr("10.2.3.4/32")->contains(*parse_cidr("10.0.0.0/8")));

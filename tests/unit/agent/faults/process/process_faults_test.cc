@@ -95,6 +95,9 @@ TEST_F(ProcessFaultsTest, KillValidation) {
   auto fast = kill_spec("x");
   fast.mutable_process_kill()->mutable_interval()->set_nanos(1'000'000);
   EXPECT_EQ(kill_->validate(fast).message(), "process_kill.interval: must be at least 100ms");
+  auto rare = kill_spec("x");
+  rare.mutable_process_kill()->mutable_interval()->set_seconds(9'223'370'000);  // now + this overflows
+  EXPECT_EQ(kill_->validate(rare).message(), "process_kill.interval: must be at most 720h");
   v1::FaultSpec no_target;
   no_target.mutable_process_kill();
   EXPECT_EQ(kill_->validate(no_target).message(), "process_kill.target: required");
