@@ -160,6 +160,12 @@ Status wait_for_services(const LabLayout& layout, CommandRunner& runner, Clock& 
   CHAOS_RETURN_IF_ERROR(wait_until(clock, kServiceTimeout, "probe steady state (log " + layout.logfile("probe") + ")",
                                    [&] { return probe_in_steady_state(layout); }));
   out << "lab: probe steady (>= 99% of publishes acknowledged over 10 s)\n" << std::flush;
+  // The supervisor writes the leader's label every 2 s: an experiment run
+  // right after `up` that targets the leader must find it.
+  CHAOS_RETURN_IF_ERROR(wait_until(
+      clock, kServiceTimeout, "the leader's label in the inventory (log " + layout.logfile("supervisor") + ")",
+      [&] { return inventory_labels_a_leader(layout, lab_broker(layout).leader_label()); }));
+  out << "lab: inventory labels the " << lab_broker(layout).leader_label() << "\n" << std::flush;
   return {};
 }
 

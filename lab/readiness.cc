@@ -1,5 +1,6 @@
 #include "lab/readiness.h"
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -114,6 +115,14 @@ Status probe_in_steady_state(const LabLayout& layout) {
       "(sum(rate(chaos_probe_publish_success_total[10s])) / sum(rate(chaos_probe_publish_attempts_total[10s])) >= 0.99)"
       " and on() (min(count_over_time(chaos_probe_publish_attempts_total[10s])) >= 9)";
   return prometheus_has_result(layout, query, "the probe has not had 10 s of >= 99% acked publishes yet");
+}
+
+Status inventory_labels_a_leader(const LabLayout& layout, const std::string& label) {
+  std::ifstream in(layout.inventory_path());
+  std::stringstream text;
+  text << in.rdbuf();
+  if (text.str().find(label + " = \"true\"") != std::string::npos) return {};
+  return unavailable(layout.inventory_path() + " labels no node " + label + " yet");
 }
 
 }  // namespace chaos::lab

@@ -29,6 +29,9 @@ Status prometheus_scraping_probe(const LabLayout& layout);
 Status prometheus_scraped_probe_since(const LabLayout& layout, std::int64_t since);
 // Prometheus sees the probe's publishes >= 99% acknowledged over a full 10 s.
 Status probe_in_steady_state(const LabLayout& layout);
+// The inventory the supervisor keeps labels one node as the leader
+// (`<label> = "true"`): experiments that target the leader need it.
+Status inventory_labels_a_leader(const LabLayout& layout, const std::string& label);
 
 // The value of an unlabelled sample `name` in Prometheus text, if present.
 std::optional<double> sample_value(const std::string& exposition, const std::string& name);

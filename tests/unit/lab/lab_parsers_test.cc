@@ -1,6 +1,8 @@
 // Parsers over what the lab reads back from its services and /proc.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "common/url_encode.h"
 #include "lab/proc_scan.h"
 #include "lab/readiness.h"
@@ -69,6 +71,29 @@ TEST(ProcScanTest, ReadsPidfilesStrictly) {
   EXPECT_EQ(read_pidfile("/nonexistent/pidfile"), std::nullopt);
   EXPECT_TRUE(process_alive(static_cast<int>(::getpid())));
   EXPECT_FALSE(process_alive(0));
+}
+
+}  // namespace
+}  // namespace chaos::lab
+
+namespace chaos::lab {
+namespace {
+
+// `lab up` returns only once the inventory names the leader: an experiment
+// run right after it that targets the leader found no agent otherwise.
+TEST(InventoryLeaderTest, ReadyOnlyOnceTheInventoryLabelsALeader) {
+  LabParams params;
+  params.state_dir = test_support::process_scratch_dir() + "/inventory-leader";
+  std::filesystem::create_directories(params.state_dir);
+  const auto layout = *LabLayout::create(params);
+  EXPECT_EQ(inventory_labels_a_leader(layout, "stream_leader").code(), StatusCode::kUnavailable) << "no file yet";
+  ASSERT_TRUE(write_inventory(layout, ""));
+  const Status none = inventory_labels_a_leader(layout, "stream_leader");
+  EXPECT_EQ(none.code(), StatusCode::kUnavailable);
+  EXPECT_NE(none.message().find("labels no node stream_leader yet"), std::string::npos) << none.message();
+  ASSERT_TRUE(write_inventory(layout, "n2"));
+  EXPECT_TRUE(inventory_labels_a_leader(layout, "stream_leader").ok());
+  EXPECT_FALSE(inventory_labels_a_leader(layout, "queue_leader").ok());
 }
 
 }  // namespace
