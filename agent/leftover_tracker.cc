@@ -124,8 +124,7 @@ v1::LeftoverReport LeftoverTracker::compare(const std::string& experiment_id,
       continue;
     }
     v1::SystemChange note = to_proto(change);
-    note.set_line(valid_utf8(change.line) +
-                  (other_live ? " (live fault of another experiment)" : " (ours, removed meanwhile)"));
+    note.set_line(note.line() + (other_live ? " (live fault of another experiment)" : " (ours, removed meanwhile)"));
     *report.add_foreign() = std::move(note);
   }
   for (const auto& change : diff.foreign) *report.add_foreign() = to_proto(change);

@@ -31,5 +31,8 @@ std::string render_resolv_conf(const LabLayout& layout);
 // leader label (stream_leader or queue_leader) = "true", the others
 // "false", so an experiment can target the leader by label.
 std::string render_inventory(const LabLayout& layout, const std::string& leader_node = "");
+// `stream_leader = "true"`: how render_inventory writes a node's leader
+// label, and what `lab up` waits for.
+std::string inventory_leader_label(const std::string& label, bool leader);
 
 }  // namespace chaos::lab

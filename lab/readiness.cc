@@ -6,6 +6,7 @@
 
 #include "common/url_encode.h"
 #include "lab/http_check.h"
+#include "lab/lab_files.h"
 
 namespace chaos::lab {
 
@@ -121,7 +122,7 @@ Status inventory_labels_a_leader(const LabLayout& layout, const std::string& lab
   std::ifstream in(layout.inventory_path());
   std::stringstream text;
   text << in.rdbuf();
-  if (text.str().find(label + " = \"true\"") != std::string::npos) return {};
+  if (text.str().find(inventory_leader_label(label, true)) != std::string::npos) return {};
   return unavailable(layout.inventory_path() + " labels no node " + label + " yet");
 }
 

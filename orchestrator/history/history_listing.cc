@@ -27,7 +27,6 @@ std::string history_listing_clock(double seconds) {
   return buffer;
 }
 
-// A title or reason from the database must not drive the terminal.
 std::string history_listing_pad(const std::string& text, size_t width) {
   return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
 }
@@ -48,6 +47,7 @@ std::string format_history_text(const std::vector<HistoryEntry>& entries) {
     const auto seconds = [](const std::optional<double>& value) {
       return value ? report::format_seconds(*value) : std::string("-");
     };
+    // Text from the database must not drive the terminal.
     out << history_listing_pad(history_listing_clock(entry.started_at), 21)
         << history_listing_pad(printable_text(entry.verdict), 10)
         << history_listing_pad(seconds(entry.time_to_recovery_seconds), 10)

@@ -26,11 +26,12 @@ std::string line_and_column(const std::string& text, size_t byte) {
 }  // namespace
 
 StatusOr<Report> load_report(const std::string& journal_path) {
+  const auto cannot_open = [&journal_path] {
+    return not_found(journal_path + ": cannot open the journal (is this a --report-dir of chaosctl run?)");
+  };
   std::error_code fs_error;
   const auto status = std::filesystem::status(journal_path, fs_error);
-  if (status.type() == std::filesystem::file_type::not_found || fs_error) {
-    return not_found(journal_path + ": cannot open the journal (is this a --report-dir of chaosctl run?)");
-  }
+  if (status.type() == std::filesystem::file_type::not_found || fs_error) return cannot_open();
   // A FIFO would block, /dev/zero would fill the memory.
   if (!std::filesystem::is_regular_file(status)) return invalid_argument(journal_path + ": not a regular file");
   const auto size = std::filesystem::file_size(journal_path, fs_error);
@@ -39,7 +40,7 @@ StatusOr<Report> load_report(const std::string& journal_path) {
                             ", a journal is at most " + std::to_string(kMaxJournalBytes >> 20) + " MiB");
   }
   std::ifstream in(journal_path, std::ios::binary);
-  if (!in) return not_found(journal_path + ": cannot open the journal (is this a --report-dir of chaosctl run?)");
+  if (!in) return cannot_open();
   // One byte more than its size: a file that grows while read is cut there.
   std::string text(static_cast<size_t>(size) + 1, '\0');
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
