@@ -56,6 +56,8 @@ struct ContainerScope {
   std::string root_path;
 };
 
+class RollbackStack;
+
 struct FaultContext {
   // Unique and stable across restarts; kinds name the kernel objects they
   // own after it (e.g. nft table "chaos_<id>") so recovery can find them.
@@ -68,6 +70,10 @@ struct FaultContext {
   // gets no spec of its own, needs the target of a fault whose crash left
   // no undo record).
   const v1::FaultSpec* spec = nullptr;
+  // Set for apply(): where the apply's own RollbackStack leaves the undo
+  // steps that failed when a failed apply unwound (a rule it could not
+  // remove), so the registry retries them and keeps the journal entry.
+  RollbackStack* failed_rollback = nullptr;
 };
 
 // One live counter of a fault ("packets_delayed", "queries_nxdomain",

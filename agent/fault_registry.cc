@@ -11,6 +11,7 @@
 #include "agent/fault_entry.h"
 #include "agent/fault_entry_mapping.h"
 #include "agent/leftover_tracker.h"
+#include "agent/unfinished_rollback.h"
 #include "common/check.h"
 #include "common/crash_point.h"
 #include "common/duration.h"
@@ -215,13 +216,15 @@ StatusOr<v1::Fault> FaultRegistry::inject_new(const InjectCommand& command, Faul
   StatusOr<AppliedFault> applied = apply_reserved(*entry, kind);
   // The check runs before the fault is reported live; a revert asked for
   // meanwhile waits as pending_revert, as during the apply.
-  Status check = applied.ok() && applied->journal_error.ok() ? verify_applied(*entry, *applied->live) : Status{};
+  const bool applied_fully = applied.ok() && applied->apply_error.ok() && applied->journal_error.ok();
+  Status check = applied_fully ? verify_applied(*entry, *applied->live) : Status{};
   lock.lock();
   if (!applied.ok()) {
     abandon_locked(entry);
     return applied.status();
   }
   activate_locked(*entry, std::move(applied->live));
+  if (!applied->apply_error.ok()) return revert_unfinished_rollback(entry, applied->apply_error, lock);
   if (!applied->journal_error.ok()) return revert_unjournaled(entry, applied->journal_error, lock);
   if (!check.ok()) return revert_unverified(entry, check, lock);
   const std::string pending = entry->pending_revert;
@@ -299,11 +302,13 @@ Status FaultRegistry::reserve_lease_locked(const InjectCommand& command, SteadyT
 }
 
 // Journal first, then apply, then journal the undo record. A failure before
-// the apply succeeded leaves neither the fault nor its journal entry behind;
-// a failure to journal the undo record returns the live fault with the
-// error, for revert_unjournaled. Holds only this fault's op_mutex: other
-// faults apply and revert meanwhile. The entry's fields read here do not
-// change after reserve().
+// the apply succeeded leaves neither the fault nor its journal entry behind,
+// unless the apply's rollback could not undo something: that comes back as
+// the live fault with the apply's error, for revert_unfinished_rollback,
+// and the "applying" entry stays. A failure to journal the undo record
+// returns the live fault with the error, for revert_unjournaled. Holds only
+// this fault's op_mutex: other faults apply and revert meanwhile. The
+// entry's fields read here do not change after reserve().
 StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry, FaultKind& kind) {
   std::lock_guard op(entry.op_mutex);
   const JournalFlush flush = kind.effect_survives_reboot() ? JournalFlush::kToDisk : JournalFlush::kPageCacheOnly;
@@ -312,7 +317,8 @@ StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry
     (void)journal_.remove(entry.id);  // a partial temp file is gone already; this is for a full disk's leftovers
     return unavailable("cannot journal the fault before applying it, so it was not applied: " + written.message());
   }
-  const FaultContext context{entry.id, entry.experiment_id, entry.duration, nullptr, &entry.spec};
+  RollbackStack unfinished;  // what the apply's own rollback could not undo
+  const FaultContext context{entry.id, entry.experiment_id, entry.duration, nullptr, &entry.spec, &unfinished};
   StatusOr<std::unique_ptr<LiveFault>> live = internal_error("apply did not run");
   try {
     live = kind.apply(entry.spec, context);
@@ -324,18 +330,30 @@ StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry
       // so the next start-up recovers it.
       log("fault " + entry.id + ": cleaning up after the apply threw failed, its journal entry stays: " +
           cleaned.message());
+      unfinished.release();
       return live.status();
     }
+  }
+  if (!live.ok() && !unfinished.empty()) {
+    log("fault " + entry.id + ": the failed apply could not undo " + unfinished.pending() +
+        "; the agent keeps retrying, and its journal entry stays until that succeeds");
+    const Status failed(live.status().code(),
+                        live.status().message() + "; its rollback could not undo " + unfinished.pending());
+    return AppliedFault{std::make_unique<UnfinishedRollback>(std::move(unfinished), kind, context), Status{}, failed};
   }
   if (!live.ok()) {
     if (Status removed = journal_.remove(entry.id); !removed.ok()) log(removed.message());
     return live.status();
   }
+  if (Status undone = unfinished.unwind(); !undone.ok()) {  // a step the apply recovered from on another way
+    log("fault " + entry.id + ": applied, but a step it took back on the way is still there: " + undone.message());
+  }
+  unfinished.release();
   crash_point("apply.done " + entry.id);
   record.phase = JournalPhase::kApplied;
   record.undo = (*live)->undo_record();
   Status written = journal_.write(record, flush);
-  return AppliedFault{std::move(*live), std::move(written)};
+  return AppliedFault{std::move(*live), std::move(written), Status{}};
 }
 
 // Undoes a fault that was just activated but must not stay live (its undo
@@ -365,6 +383,19 @@ Status FaultRegistry::revert_unjournaled(const EntryPtr& entry, const Status& jo
                        "; reverting it failed too (" + entry->last_error + "), the agent keeps retrying");
   }
   return unavailable("cannot journal the applied fault, so it was reverted: " + journal_error.message());
+}
+
+// The apply failed, and its rollback left something on the system. That is
+// reverted again now, through the same path as any fault (its gone check,
+// REVERT_FAILED and retries while it fails, the journal entry removed once
+// it is gone). The inject fails either way.
+Status FaultRegistry::revert_unfinished_rollback(const EntryPtr& entry, const Status& apply_error,
+                                                 std::unique_lock<std::mutex>& lock) {
+  if (!undo_just_activated(entry, "apply_failed", lock)) {
+    return Status(apply_error.code(), apply_error.message() + ", nor could a retry (" + entry->last_error +
+                                          "); the agent keeps retrying it as fault " + entry->id);
+  }
+  return Status(apply_error.code(), apply_error.message() + " at first; a retry did");
 }
 
 void FaultRegistry::activate_locked(Entry& entry, std::unique_ptr<LiveFault> live) {

@@ -172,11 +172,15 @@ class FaultRegistry {
   struct AppliedFault {
     std::unique_ptr<LiveFault> live;
     Status journal_error;  // the undo record could not be journaled
+    // The apply failed, and live holds what its rollback could not undo.
+    Status apply_error;
   };
   StatusOr<AppliedFault> apply_reserved(Entry& entry, FaultKind& kind);
   void activate_locked(Entry& entry, std::unique_ptr<LiveFault> live);
   bool undo_just_activated(const EntryPtr& entry, const std::string& reason, std::unique_lock<std::mutex>& lock);
   Status revert_unjournaled(const EntryPtr& entry, const Status& journal_error, std::unique_lock<std::mutex>& lock);
+  Status revert_unfinished_rollback(const EntryPtr& entry, const Status& apply_error,
+                                    std::unique_lock<std::mutex>& lock);
   void abandon_locked(const EntryPtr& entry);
   void forget_request_id_locked(const Entry& entry);
   bool begin_revert_locked(Entry& entry, const std::string& reason);

@@ -4,6 +4,7 @@
 #include <functional>
 #include <utility>
 
+#include "agent/rollback_stack.h"
 #include "agent/os_capabilities.h"
 #include "agent/targets/namespaces/namespace_handle.h"
 #include "common/proc_reader.h"
@@ -127,7 +128,7 @@ FaultEffect combine(const std::vector<std::pair<const Member*, FaultEffect>>& ef
 
 class ContainerFanoutFault final : public LiveFault {
  public:
-  explicit ContainerFanoutFault(std::vector<std::unique_ptr<Member>> members) : members_(std::move(members)) {}
+  explicit ContainerFanoutFault(std::vector<std::shared_ptr<Member>> members) : members_(std::move(members)) {}
 
   std::string backend() const override { return members_.front()->live->backend(); }
   std::string detail() const override {
@@ -199,7 +200,7 @@ class ContainerFanoutFault final : public LiveFault {
     return combine(effects);
   }
 
-  std::vector<std::unique_ptr<Member>> members_;
+  std::vector<std::shared_ptr<Member>> members_;
 };
 
 }  // namespace
@@ -256,25 +257,21 @@ StatusOr<std::unique_ptr<LiveFault>> ContainerTargetingKind::apply(const v1::Fau
   CHAOS_RETURN_IF_ERROR(reachable_runtime());
   const std::uint64_t seed = std::hash<std::string>{}(context.fault_id);
   CHAOS_ASSIGN_OR_RETURN(auto refs, finder_->find(spec.target(), "target", seed));
-  std::vector<std::unique_ptr<Member>> members;
-  // All or nothing: a container that fails undoes the ones before it.
-  auto undo_applied = [&members] {
-    for (auto it = members.rbegin(); it != members.rend(); ++it) (void)(*it)->live->revert();
-  };
+  std::vector<std::shared_ptr<Member>> members;
+  // All or nothing: a container that fails undoes the ones before it. A
+  // member whose revert fails then goes to the registry with its step.
+  RollbackStack undo(context.failed_rollback);
   for (const auto& ref : refs) {
-    auto member = enter(ref, host_commands_);
-    if (!member.ok()) {
-      undo_applied();
-      return member.status();
-    }
-    auto live = inner().apply(spec, in_container(context, **member));
-    if (!live.ok()) {
-      undo_applied();
-      return live.status().with_context(where(ref));
-    }
-    (*member)->live = std::move(*live);
-    members.push_back(std::move(*member));
+    auto entered = enter(ref, host_commands_);
+    if (!entered.ok()) return entered.status();
+    std::shared_ptr<Member> member = std::move(*entered);
+    auto live = inner().apply(spec, in_container(context, *member));
+    if (!live.ok()) return live.status().with_context(where(ref));
+    member->live = std::move(*live);
+    undo.push("the fault " + where(ref), [member] { return member->live->revert(); });
+    members.push_back(std::move(member));
   }
+  undo.release();  // the ContainerFanoutFault reverts every member
   return std::unique_ptr<LiveFault>(std::make_unique<ContainerFanoutFault>(std::move(members)));
 }
 

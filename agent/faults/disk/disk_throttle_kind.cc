@@ -5,7 +5,7 @@
 #include <thread>
 
 #include "agent/faults/process/process_signalling.h"
-#include "agent/faults/rollback_stack.h"
+#include "agent/rollback_stack.h"
 #include "agent/targets/container_selector_checks.h"
 
 namespace chaos::agent::disk {
@@ -382,7 +382,7 @@ StatusOr<std::unique_ptr<LiveFault>> DiskThrottleKind::throttle_process(const v1
   }
   CHAOS_ASSIGN_OR_RETURN(const IoCgroup child, cgroups_.child(original, throttle_cgroup_name(context.fault_id)));
 
-  RollbackStack undo;
+  RollbackStack undo(context.failed_rollback);
   CHAOS_RETURN_IF_ERROR(cgroups_.create(child).with_context("disk.throttle"));
   undo.push("mkdir", [this, child, original] { return throttle_empty_and_remove(cgroups_, child, original); });
   const Status set = cgroups_.set_limits(child, device.throttled, limits);
@@ -438,7 +438,7 @@ StatusOr<std::unique_ptr<LiveFault>> DiskThrottleKind::throttle_container(const 
                                device.throttled.text() + " by another fault");
   }
   // From here on a failure must give the claim back.
-  RollbackStack undo;
+  RollbackStack undo(context.failed_rollback);
   undo.push("claim", [this, claim] {
     throttled_->release(claim);
     return Status{};

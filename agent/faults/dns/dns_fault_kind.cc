@@ -7,7 +7,7 @@
 #include "agent/faults/dns/own_socket.h"
 #include "agent/faults/dns/redirect_ownership.h"
 #include "agent/faults/dns/resolv_conf.h"
-#include "agent/faults/rollback_stack.h"
+#include "agent/rollback_stack.h"
 #include "agent/policy.h"
 #include "common/crash_point.h"
 
@@ -70,7 +70,7 @@ StatusOr<std::unique_ptr<LiveFault>> DnsFaultKind::apply(const v1::FaultSpec& sp
   // Only the claim needs an undo step: the responder's unique_ptr stops it
   // (before the claim is released, as it is declared later) and the nft
   // transaction is atomic.
-  RollbackStack undo;
+  RollbackStack undo(context.failed_rollback);
   undo.push("the single-DNS-fault claim", [live] {
     live->store(false);
     return Status{};

@@ -137,7 +137,7 @@ StatusOr<std::unique_ptr<LiveFault>> apply_engine_fault(NetworkRuntime& runtime,
                                                         const std::string& what) {
   const auto site = runtime.site_of(context);
   const auto names = fault_object_names(context.fault_id);
-  RollbackStack undo;
+  RollbackStack undo(context.failed_rollback);
   CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, site, undo, "nfqueue", context.fault_id, scope));
   CHAOS_ASSIGN_OR_RETURN(auto engine, start_engine(runtime, site, impairment, context.fault_id, scope.interface));
   const auto queue = engine->queue_number();
@@ -176,7 +176,7 @@ StatusOr<std::unique_ptr<LiveFault>> apply_qdisc_fault(NetworkRuntime& runtime, 
   const auto site = runtime.site_of(context);
   auto& commands = *site.commands;
   const auto names = fault_object_names(context.fault_id);
-  RollbackStack undo;
+  RollbackStack undo(context.failed_rollback);
   CHAOS_RETURN_IF_ERROR(reserve_scope(runtime, site, undo, "qdisc " + scope.interface, context.fault_id,
                                       TrafficScope{scope.interface, {}, {}, {}, Protocol::kAny, true, false}));
   CHAOS_RETURN_IF_ERROR(install_qdisc_tree(commands, scope.interface, names.qdisc_leaf_handle, leaf));
@@ -198,7 +198,7 @@ StatusOr<std::unique_ptr<LiveFault>> apply_drop_fault(NetworkRuntime& runtime, c
                                                       const std::string& what) {
   auto& commands = *runtime.site_of(context).commands;
   const auto table = fault_object_names(context.fault_id).nft_table;
-  RollbackStack undo;
+  RollbackStack undo(context.failed_rollback);
   DropTablePlan plan{table, scope, runtime.env.protected_ports, drop_per_million};
   CHAOS_RETURN_IF_ERROR(install_drop_table(commands, plan));
   undo.push("nft table", [&commands, table] { return remove_drop_table(commands, table); });

@@ -11,7 +11,7 @@
 #include "agent/faults/network/engine/impairment_model.h"
 #include "agent/faults/network/network_effect_check.h"
 #include "agent/faults/network/network_runtime.h"
-#include "agent/faults/rollback_stack.h"
+#include "agent/rollback_stack.h"
 #include "agent/faults/network/rules/qdisc_tree.h"
 #include "agent/faults/network/traffic_scope.h"
 

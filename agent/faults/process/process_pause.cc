@@ -4,7 +4,7 @@
 
 #include "agent/faults/process/process_fate.h"
 #include "agent/faults/process/process_signalling.h"
-#include "agent/faults/rollback_stack.h"
+#include "agent/rollback_stack.h"
 #include "common/duration.h"
 
 namespace chaos::agent {
@@ -117,8 +117,8 @@ StatusOr<std::unique_ptr<LiveFault>> ProcessPauseKind::apply(const v1::FaultSpec
   ProcessTable& table = *targeting_->table;
   SignalReport report = signal_processes(table, targets, SIGSTOP);
   // All or nothing: a failed apply resumes what was already stopped.
-  RollbackStack undo;
-  undo.push("SIGSTOP", [&table, &report] { return resume_all(table, report.signalled); });
+  RollbackStack undo(context.failed_rollback);
+  undo.push("SIGSTOP", [&table, signalled = report.signalled] { return resume_all(table, signalled); });
   if (!report.first_error.ok()) return report.first_error.with_context("process_pause");
   if (report.signalled.empty()) {
     return not_found("process_pause.target: every match of " + describe_process_target(target) +

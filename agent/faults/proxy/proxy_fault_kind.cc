@@ -9,7 +9,7 @@
 #include "agent/faults/dns/redirect_ownership.h"
 #include "agent/faults/proxy/existing_connection_reset.h"
 #include "agent/faults/proxy/live_proxy_fault.h"
-#include "agent/faults/rollback_stack.h"
+#include "agent/rollback_stack.h"
 #include "agent/policy.h"
 #include "common/crash_point.h"
 #include "proto/fault_kinds.h"
@@ -100,7 +100,7 @@ StatusOr<std::unique_ptr<LiveFault>> ProxyFaultKind::apply(const v1::FaultSpec& 
                                (container != nullptr ? " in this container's network namespace" : " on this agent") +
                                "; revert it first");
   }
-  RollbackStack undo;
+  RollbackStack undo(context.failed_rollback);
   undo.push("the proxy port claim", [claim] {
     claim->store(false);
     return Status{};

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "agent/fault.h"
+#include "agent/rollback_stack.h"
 
 namespace chaos::agent::testing {
 
@@ -31,6 +32,10 @@ struct FakeKindState {
   int observe_calls = 0;
   bool recovers_by_id = false;
   bool survives_reboot = true;  // what effect_survives_reboot says
+  // With apply_error set: the apply "did" a step before failing, and its
+  // rollback of that step fails this many times before it succeeds.
+  int rollback_failures = 0;
+  int rollbacks_run = 0;
   std::vector<std::string> recovered_by_id;
   // Called outside the state lock, so a test can block an apply or a revert
   // on a latch while other faults go on.
@@ -103,7 +108,20 @@ class FakeFaultKind final : public FaultKind {
   }
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec&, const FaultContext& context) override {
     if (state_->before_apply) state_->before_apply(context.fault_id);
-    std::lock_guard lock(state_->mutex);
+    std::unique_lock lock(state_->mutex);
+    if (!state_->apply_error.ok() && state_->rollback_failures > 0) {
+      RollbackStack undo(context.failed_rollback);
+      undo.push("fake rule", [state = state_] {
+        std::lock_guard rollback_lock(state->mutex);
+        ++state->rollbacks_run;
+        if (state->rollback_failures == 0) return Status{};
+        --state->rollback_failures;
+        return internal_error("fake rule still in use");
+      });
+      const Status failed = state_->apply_error;
+      lock.unlock();  // the rollback below takes the lock
+      return failed;
+    }
     if (!state_->apply_error.ok()) return state_->apply_error;
     state_->applied.push_back(context.fault_id);
     return std::unique_ptr<LiveFault>(std::make_unique<FakeLiveFault>(state_, context.fault_id));

@@ -114,6 +114,43 @@ TEST_F(FaultRegistryJournalTest, AFailedApplyWhoseEntryCannotBeRemovedIsRecovere
   EXPECT_TRUE(kind_->recovered[0].second.is_null()) << "recovered as a crash mid-apply";
 }
 
+TEST_F(FaultRegistryJournalTest, AFailedApplyWhoseRollbackFailsIsRetriedUntilGoneWithItsEntryKeptMeanwhile) {
+  kind_->apply_error = internal_error("tc: no such device");
+  kind_->rollback_failures = 2;  // the apply's own unwind, then the registry's first try
+  auto refused = registry_->inject(command());
+  EXPECT_EQ(refused.status().code(), StatusCode::kInternal);
+  EXPECT_NE(refused.status().message().find("tc: no such device; its rollback could not undo fake rule, nor could a "
+                                            "retry (undoing fake rule: fake rule still in use)"),
+            std::string::npos)
+      << refused.status().message();
+  auto stuck = registry_->list("", false);
+  ASSERT_EQ(stuck.size(), 1u) << "a rule the failed apply left must not be forgotten";
+  EXPECT_EQ(stuck[0].state(), v1::FAULT_STATE_REVERT_FAILED);
+  ASSERT_EQ(journal_fake_.entries().size(), 1u);
+  EXPECT_EQ(journal_fake_.entries().begin()->second.phase, JournalPhase::kApplying)
+      << "the entry a restart recovers from stays until the rule is gone";
+  clock_.advance(1s);
+  registry_->tick();
+  EXPECT_EQ(kind_->rollbacks_run, 3);
+  EXPECT_EQ(registry_->live_count(), 0u);
+  EXPECT_TRUE(journal_fake_.entries().empty());
+  auto ended = registry_->list("", true);
+  ASSERT_EQ(ended.size(), 1u);
+  EXPECT_EQ(ended[0].state(), v1::FAULT_STATE_REVERTED);
+  EXPECT_EQ(ended[0].revert_reason(), "apply_failed");
+}
+
+TEST_F(FaultRegistryJournalTest, AFailedApplyWhoseRollbackSucceedsOnTheRegistrysRetryFailsTheInjectAndLeavesNothing) {
+  kind_->apply_error = internal_error("tc: no such device");
+  kind_->rollback_failures = 1;
+  auto refused = registry_->inject(command());
+  EXPECT_EQ(refused.status().message(),
+            "tc: no such device; its rollback could not undo fake rule at first; a retry did");
+  EXPECT_EQ(kind_->rollbacks_run, 2);
+  EXPECT_EQ(registry_->live_count(), 0u);
+  EXPECT_TRUE(journal_fake_.entries().empty());
+}
+
 TEST_F(FaultRegistryJournalTest, AnApplyThatThrowsAndCannotBeCleanedUpKeepsItsEntryForTheNextStart) {
   kind_->before_apply = [](const std::string&) { throw std::runtime_error("half applied"); };
   kind_->recover_failures = 1;  // the clean-up after the throw

@@ -18,6 +18,7 @@
 #include "agent/faults/network/rules/nft_drop_table.h"
 #include "agent/faults/network/rules/object_names.h"
 #include "agent/policy.h"
+#include "agent/rollback_stack.h"
 #include "tests/support/fake_command_runner.h"
 #include "tests/unit/agent/faults/network/fake_netfilter.h"
 
@@ -344,6 +345,26 @@ TEST_F(NetworkFaultKindsTest, FailedSteeringStopsTheEngineAndFreesTheScope) {
   EXPECT_TRUE(kernel_.tables().empty()) << kernel_.describe();
   kernel_.clear_failures();
   EXPECT_TRUE(kind("network.delay").apply(delay_spec(), FaultContext{"fault-1", "exp", {}}).ok());
+}
+
+TEST_F(NetworkFaultKindsTest, AQdiscTheFailedApplyCannotRemoveGoesToTheRegistryAndKeepsItsScopeReserved) {
+  make_kinds(NetworkCapabilities{true, true});  // netem: a qdisc tree, then steering
+  kernel_.fail_commands_containing("ip6tables-restore");
+  kernel_.fail_commands_containing("qdisc del");
+  RollbackStack unfinished;
+  auto failed = kind("network.delay").apply(delay_spec("eth0"), FaultContext{"fault-1", "exp", {}, nullptr, nullptr,
+                                                                             &unfinished});
+  ASSERT_FALSE(failed.ok());
+  EXPECT_EQ(unfinished.pending(), "scope reservation, qdisc tree");
+  EXPECT_EQ(kernel_.qdisc_trees().size(), 1u) << kernel_.describe();
+  kernel_.clear_failures();
+  auto behind_the_tree = kind("network.delay").apply(delay_spec("eth0"), FaultContext{"fault-2", "exp", {}});
+  EXPECT_EQ(behind_the_tree.status().code(), StatusCode::kFailedPrecondition)
+      << "the scope stays reserved while the failed apply's tree is there";
+  ASSERT_TRUE(unfinished.unwind().ok());
+  EXPECT_TRUE(kernel_.qdisc_trees().empty()) << kernel_.describe();
+  EXPECT_TRUE(kernel_.clean()) << kernel_.describe();
+  EXPECT_TRUE(kind("network.delay").apply(delay_spec("eth0"), FaultContext{"fault-2", "exp", {}}).ok());
 }
 
 TEST_F(NetworkFaultKindsTest, QueueBoundByAnotherProgramIsSkipped) {

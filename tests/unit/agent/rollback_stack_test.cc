@@ -1,4 +1,4 @@
-#include "agent/faults/rollback_stack.h"
+#include "agent/rollback_stack.h"
 
 #include <gtest/gtest.h>
 
@@ -54,6 +54,42 @@ TEST(RollbackStackTest, DestructionUnwindsWhatWasNotReverted) {
     stack.push("step", [&] { ++undone; return Status{}; });
   }
   EXPECT_EQ(undone, 1);
+}
+
+TEST(RollbackStackTest, StepsThatFailAsItIsDestroyedGoToTheStackItNamesInTheirOrder) {
+  bool rule_stuck = true;
+  std::vector<std::string> ran;
+  RollbackStack unfinished;
+  {
+    RollbackStack stack(&unfinished);
+    stack.push_last_to_undo("reservation", [&] {
+      ran.push_back("reservation");
+      return Status{};
+    });
+    stack.push("engine", [&] {
+      ran.push_back("engine");
+      return Status{};
+    });
+    stack.push("rule", [&] { return rule_stuck ? internal_error("chain busy") : Status{}; });
+  }
+  EXPECT_EQ(ran, (std::vector<std::string>{"engine"}));
+  EXPECT_EQ(unfinished.pending(), "reservation, rule");
+  rule_stuck = false;
+  EXPECT_TRUE(unfinished.unwind().ok());
+  EXPECT_EQ(ran, (std::vector<std::string>{"engine", "reservation"}));
+  EXPECT_TRUE(unfinished.empty());
+}
+
+TEST(RollbackStackTest, AStackMovedOutOfTheApplyNoLongerHandsItsFailedStepsOn) {
+  RollbackStack unfinished;
+  {
+    RollbackStack stack(&unfinished);
+    stack.push("rule", [] { return internal_error("chain busy"); });
+    RollbackStack kept_by_the_live_fault(std::move(stack));
+    EXPECT_TRUE(stack.empty());
+    EXPECT_EQ(kept_by_the_live_fault.pending(), "rule");
+  }
+  EXPECT_TRUE(unfinished.empty()) << "the live fault's stack outlives the apply that named the place";
 }
 
 TEST(RollbackStackTest, ReportsEveryFailedStepWithTheFirstFailuresCode) {

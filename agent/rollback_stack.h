@@ -2,11 +2,16 @@
 // shared by the fault families (network, DNS, process): a failed apply
 // unwinds what it already did; a successful one either hands the stack to
 // its LiveFault, whose revert unwinds it later, or releases it when the
-// LiveFault undoes its work by other means.
+// LiveFault undoes its work by other means. The steps that fail when a
+// failed apply unwinds go to the stack its FaultContext names, so the
+// registry keeps retrying them instead of forgetting a rule left behind:
+// every step must therefore outlive the apply (capture by value, or what
+// the kind itself owns).
 #pragma once
 
 #include <exception>
 #include <functional>
+#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,11 +25,19 @@ class RollbackStack {
   using Undo = std::function<Status()>;
 
   RollbackStack() = default;
-  RollbackStack(RollbackStack&&) = default;
-  RollbackStack& operator=(RollbackStack&&) = default;
+  // keep_failed_steps_in: where the destructor leaves the steps its unwind
+  // could not undo (FaultContext::failed_rollback); null drops them.
+  explicit RollbackStack(RollbackStack* keep_failed_steps_in) : keep_failed_steps_in_(keep_failed_steps_in) {}
+  // A stack moved into a LiveFault outlives the apply, and with it the
+  // place its failed steps would go: that is not carried along.
+  RollbackStack(RollbackStack&& other) noexcept : steps_(std::move(other.steps_)) { other.steps_.clear(); }
+  RollbackStack& operator=(RollbackStack&&) = delete;
   // Unwinds whatever was not handed over or released: no early return can
-  // leak.
-  ~RollbackStack() { (void)unwind(); }
+  // leak. What fails to unwind goes where the constructor said.
+  ~RollbackStack() {
+    (void)unwind();
+    if (!steps_.empty() && keep_failed_steps_in_ != nullptr) keep_failed_steps_in_->take_over(std::move(steps_));
+  }
 
   void push(std::string what, Undo undo) { steps_.push_back(Step{std::move(what), std::move(undo), false}); }
   // A step that runs only once every step pushed after it is undone, e.g.
@@ -70,6 +83,13 @@ class RollbackStack {
 
   bool empty() const { return steps_.empty(); }
 
+  // What is left to undo, oldest first: "nft table, scope reservation".
+  std::string pending() const {
+    std::string names;
+    for (const Step& step : steps_) names += (names.empty() ? "" : ", ") + step.what;
+    return names;
+  }
+
  private:
   struct Step {
     std::string what;
@@ -89,7 +109,12 @@ class RollbackStack {
     return status.ok() ? status : status.with_context("undoing " + step.what);
   }
 
+  void take_over(std::vector<Step> steps) {
+    steps_.insert(steps_.end(), std::make_move_iterator(steps.begin()), std::make_move_iterator(steps.end()));
+  }
+
   std::vector<Step> steps_;
+  RollbackStack* keep_failed_steps_in_ = nullptr;
 };
 
 }  // namespace chaos::agent
