@@ -22,6 +22,9 @@ struct NetworkFaultOptions {
   // packets over it wait in the kernel's fail-open queue instead and are
   // counted (EngineStats::over_cap).
   std::size_t engine_max_held_bytes = network::kDefaultMaxHeldBytes;
+  // The agent's own network namespace ("net:[...]"); empty reads
+  // /proc/self/ns/net. Tests name one.
+  std::string agent_network_namespace;
 };
 
 std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvironment& env,

@@ -67,6 +67,11 @@ NetworkSite NetworkRuntime::site_of(const FaultContext& context) {
   // descriptor, which is unique while the fault holds it.
   std::string network_namespace = container.ref.network_namespace();
   if (network_namespace.empty()) network_namespace = "fd:" + std::to_string(container.network_namespace_fd);
+  if (network_namespace == agent_network_namespace) {
+    // Entered all the same (the container's runner): the same kernel
+    // objects either way, and the runner is what recovery asks for.
+    return NetworkSite{container.commands, container.network_namespace_fd, "", mangle};
+  }
   return NetworkSite{container.commands, container.network_namespace_fd, network_namespace,
                      container_mangle->keeper_for(network_namespace)};
 }

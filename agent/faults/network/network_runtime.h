@@ -113,6 +113,10 @@ struct NetworkRuntime : std::enable_shared_from_this<NetworkRuntime> {
   std::shared_ptr<MangleTableKeeper> mangle;
   // The same for each container namespace a fault acts in.
   std::unique_ptr<MangleKeepers> container_mangle;
+  // The agent's own namespace as /proc/self/ns/net reads ("net:[...]"): a
+  // container that shares it (hostNetwork) is the host's site, so its
+  // faults and the host's overlap and share one mangle baseline.
+  std::string agent_network_namespace;
 
   NetworkSite site_of(const FaultContext& context);
 };

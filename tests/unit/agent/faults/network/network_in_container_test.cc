@@ -55,14 +55,19 @@ struct FakeContainer {
 
 class NetworkInContainerTest : public ::testing::Test {
  protected:
-  void make_kinds(NetworkCapabilities capabilities) {
+  void make_kinds(NetworkCapabilities capabilities, const std::string& agent_network_namespace = "net:[4026531840]") {
     env_.protected_ports = {9700};
     env_.commands = &host_;
-    kinds_ = make_network_fault_kinds(env_, capabilities, [this](const EngineOptions& options) {
-      started_.push_back(options);
-      return StatusOr<std::unique_ptr<PacketEngine>>(
-          std::make_unique<CountedEngine>(options.queue_number, &live_engines_));
-    });
+    NetworkFaultOptions options;
+    options.agent_network_namespace = agent_network_namespace;
+    kinds_ = make_network_fault_kinds(
+        env_, capabilities,
+        [this](const EngineOptions& engine) {
+          started_.push_back(engine);
+          return StatusOr<std::unique_ptr<PacketEngine>>(
+              std::make_unique<CountedEngine>(engine.queue_number, &live_engines_));
+        },
+        options);
   }
 
   FaultKind& kind(const std::string& name) {
@@ -151,6 +156,20 @@ TEST_F(NetworkInContainerTest, SameScopeOnTheHostAndInTwoContainersDoesNotOverla
   ASSERT_TRUE((*on_host)->revert().ok());
   EXPECT_TRUE(other.kernel.tables().empty());
   EXPECT_TRUE(host_kernel_.tables().empty());
+}
+
+TEST_F(NetworkInContainerTest, AContainerInTheAgentsOwnNamespaceOverlapsTheHostsFaults) {
+  make_kinds({}, "net:[4026532301]");  // container_ is a hostNetwork pod
+  auto on_host = kind("network.delay").apply(delay_spec(), FaultContext{"host", "exp", {}});
+  ASSERT_TRUE(on_host.ok()) << on_host.status().to_string();
+  auto in_host_network = kind("network.delay").apply(delay_spec(), container_.context("pod"));
+  EXPECT_EQ(in_host_network.status().code(), StatusCode::kFailedPrecondition)
+      << "the same packets: a second engine would treat the first's as its own";
+  EXPECT_NE(in_host_network.status().message().find("host"), std::string::npos) << in_host_network.status().message();
+  ASSERT_TRUE((*on_host)->revert().ok());
+  auto alone = kind("network.delay").apply(delay_spec(), container_.context("pod"));
+  ASSERT_TRUE(alone.ok()) << alone.status().to_string();
+  ASSERT_TRUE((*alone)->revert().ok());
 }
 
 TEST_F(NetworkInContainerTest, RecoveryAndItsCheckActInTheContainer) {
