@@ -76,6 +76,18 @@ remedied_by = "twin.toml"
   EXPECT_EQ(experiment->finding->remedied_by, "twin.toml");
 }
 
+TEST_F(FindingLoaderTest, WindowsLineEndsInAFindingAreKeptAndALoneCarriageReturnIsRefused) {
+  auto experiment = load("\n[finding]\nobserved = \"first line\\r\\nsecond line\"\nremedy = \"r\"\n");
+  ASSERT_TRUE(experiment.ok()) << experiment.status().message();
+  EXPECT_EQ(experiment->finding->observed, "first line\r\nsecond line");
+  auto written_on_windows =
+      load("\r\n[finding]\r\nobserved = \"\"\"\r\nfirst line\r\nsecond line\"\"\"\r\nremedy = \"r\"\r\n");
+  ASSERT_TRUE(written_on_windows.ok()) << written_on_windows.status().message();
+  EXPECT_THAT(written_on_windows->finding->observed, HasSubstr("second line"));
+  EXPECT_THAT(errors("\n[finding]\nobserved = \"overwritten\\rby this\"\nremedy = \"r\"\n"),
+              HasSubstr(":18:12: finding.observed: holds a control character (U+000D at byte 11)"));
+}
+
 TEST_F(FindingLoaderTest, RemedyIsRequiredInFinding) {
   const std::string message = errors("\n[finding]\nobserved = \"x\"\n");
   EXPECT_THAT(message, HasSubstr(file() + ":17:1: finding: missing required key 'remedy'"));
