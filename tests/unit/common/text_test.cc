@@ -21,6 +21,8 @@ TEST(ValidUtf8, KeepsUtf8AndReplacesWhatIsNot) {
 TEST(PrintableText, ControlCharactersBecomeQuestionMarks) {
   EXPECT_EQ(printable_text("ok\x1b[2J\r\nx\x7f\ty"), "ok?[2J??x??y");
   EXPECT_EQ(printable_text("caf\xC3\xA9"), "caf\xC3\xA9");
+  EXPECT_EQ(printable_text("a\xC2\x9B" "2Jb\xC2\xA0" "c\xC2"), "a?2Jb\xC2\xA0" "c\xC2")
+      << "C1's CSI goes, a no-break space and a cut sequence stay";
 }
 
 }  // namespace
