@@ -192,6 +192,11 @@ class FaultKind {
   // True when apply() and recover() honour FaultContext::container; the
   // agent refuses a target for the other kinds (INVALID_ARGUMENT).
   virtual bool acts_in_containers() const { return false; }
+  // True when everything the kind leaves lives in a network namespace and
+  // is named after the fault id (rules, qdiscs, tables): a container that
+  // shared the agent's own namespace (hostNetwork) and is gone left them in
+  // the agent's, where recovery then looks.
+  virtual bool leaves_objects_in_network_namespace() const { return false; }
   // True when the kind acts only in containers (container.pause): a spec
   // without a target is INVALID_ARGUMENT.
   virtual bool needs_container_target() const { return false; }

@@ -326,12 +326,14 @@ StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry
     // A throwing kind broke its all-or-nothing promise: clean up like a crash.
     live = internal_error(std::string("apply threw: ") + error.what());
     if (Status cleaned = kind.recover(entry.spec, context, nullptr); !cleaned.ok()) {
-      // Something of it may be on the system: its "applying" entry stays,
-      // so the next start-up recovers it.
-      log("fault " + entry.id + ": cleaning up after the apply threw failed, its journal entry stays: " +
-          cleaned.message());
-      unfinished.release();
-      return live.status();
+      // Something of it may be on the system: the clean-up is retried with
+      // whatever the apply's rollback left, and the "applying" entry stays
+      // until it succeeds (or for the next start-up).
+      log("fault " + entry.id + ": cleaning up after the apply threw failed, retrying: " + cleaned.message());
+      FaultContext retry = context;
+      retry.failed_rollback = nullptr;
+      unfinished.push("the clean-up after the apply threw",
+                      [&kind, &spec = entry.spec, retry] { return kind.recover(spec, retry, nullptr); });
     }
   }
   if (!live.ok() && !unfinished.empty()) {

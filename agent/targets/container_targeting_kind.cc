@@ -1,6 +1,7 @@
 #include "agent/targets/container_targeting_kind.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <functional>
 #include <utility>
 
@@ -215,7 +216,15 @@ ContainerTargetingKind::ContainerTargetingKind(std::unique_ptr<FaultKind> inner,
     : inner_(std::move(inner)),
       finder_(finder),
       host_commands_(host_commands),
-      capability_mask_(capability_mask ? std::move(capability_mask) : effective_capability_mask) {}
+      capability_mask_(capability_mask ? std::move(capability_mask) : effective_capability_mask) {
+  std::error_code unreadable;
+  agent_network_namespace_ = std::filesystem::read_symlink("/proc/self/ns/net", unreadable).string();
+}
+
+bool ContainerTargetingKind::left_objects_on_the_host(const v1::ContainerRef& ref) const {
+  return inner().leaves_objects_in_network_namespace() && !agent_network_namespace_.empty() &&
+         ref.network_namespace() == agent_network_namespace_;
+}
 
 Status ContainerTargetingKind::validate(const v1::FaultSpec& spec) const {
   if (spec.has_target()) {
@@ -265,8 +274,33 @@ StatusOr<std::unique_ptr<LiveFault>> ContainerTargetingKind::apply(const v1::Fau
     auto entered = enter(ref, host_commands_);
     if (!entered.ok()) return entered.status();
     std::shared_ptr<Member> member = std::move(*entered);
-    auto live = inner().apply(spec, in_container(context, *member));
-    if (!live.ok()) return live.status().with_context(where(ref));
+    // What the inner apply could not undo acts through this member's runner
+    // and namespace: its steps go to the registry with the member that
+    // keeps both open, never on their own.
+    // Its steps run only when asked: a step the registry lets go of at
+    // shutdown stays for the next start's recovery.
+    std::shared_ptr<RollbackStack> left_in_member(new RollbackStack, [](RollbackStack* steps) {
+      steps->release();
+      delete steps;
+    });
+    FaultContext inside = in_container(context, *member);
+    inside.failed_rollback = left_in_member.get();
+    const auto keep_what_it_left = [&] {
+      if (left_in_member->empty()) return;
+      undo.push("what the failed apply left " + where(ref),
+                [member, left_in_member] { return left_in_member->unwind(); });
+    };
+    StatusOr<std::unique_ptr<LiveFault>> live = internal_error("apply did not run");
+    try {
+      live = inner().apply(spec, inside);
+    } catch (...) {
+      keep_what_it_left();
+      throw;
+    }
+    if (!live.ok()) {
+      keep_what_it_left();
+      return live.status().with_context(where(ref));
+    }
     member->live = std::move(*live);
     undo.push("the fault " + where(ref), [member] { return member->live->revert(); });
     members.push_back(std::move(member));
@@ -291,6 +325,15 @@ Status ContainerTargetingKind::recover(const v1::FaultSpec& spec, const FaultCon
   std::string failures;
   auto recover_in = [&](const v1::ContainerRef& ref, const nlohmann::json& undo) {
     auto member = enter(ref, host_commands_);
+    if (!member.ok() && left_objects_on_the_host(ref)) {
+      FaultContext on_host = context;
+      on_host.container = nullptr;
+      if (Status recovered = inner().recover(spec, on_host, undo); !recovered.ok()) {
+        failures +=
+            (failures.empty() ? "" : "; ") + in(ref) + "(gone; its namespace is the agent's) " + recovered.message();
+      }
+      return;
+    }
     if (!member.ok()) return;  // the container and its namespace are gone: nothing of the fault is left
     if (Status recovered = inner().recover(spec, in_container(context, **member), undo); !recovered.ok()) {
       failures += (failures.empty() ? "" : "; ") + in(ref) + recovered.message();
@@ -341,7 +384,13 @@ StatusOr<std::string> ContainerTargetingKind::verify_recovered(const FaultContex
     if (!record.is_object()) return invalid_argument("undo record: a container entry is not an object");
     CHAOS_ASSIGN_OR_RETURN(auto ref, ref_from_json(record.value("container", nlohmann::json())));
     std::string line;
-    if (!same_namespace_still_there(ref)) {
+    if (!same_namespace_still_there(ref) && left_objects_on_the_host(ref)) {
+      FaultContext on_host = context;
+      on_host.container = nullptr;
+      auto checked = inner().verify_recovered(on_host, record.value("undo", nlohmann::json()));
+      if (!checked.ok()) return checked.status().with_context(where(ref) + " (gone; its namespace is the agent's)");
+      line = "container gone, its namespace the agent's: " + *checked;
+    } else if (!same_namespace_still_there(ref)) {
       line = "container gone, with its network namespace";
     } else {
       auto member = enter(ref, host_commands_);

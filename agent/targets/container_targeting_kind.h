@@ -45,6 +45,9 @@ class ContainerTargetingKind final : public FaultKind {
 
  private:
   FaultKind& inner() const { return *inner_; }
+  // A container that is gone but shared the agent's network namespace left
+  // the inner kind's objects there: recovered and checked as the host's.
+  bool left_objects_on_the_host(const v1::ContainerRef& ref) const;
   Status reachable_runtime() const;
   StatusOr<std::vector<v1::ContainerRef>> every_match_now(const v1::ContainerSelector& selector) const;
 
@@ -52,6 +55,7 @@ class ContainerTargetingKind final : public FaultKind {
   ContainerFinder* finder_;
   CommandRunner& host_commands_;
   std::function<std::uint64_t()> capability_mask_;
+  std::string agent_network_namespace_;  // "net:[...]", /proc/self/ns/net at construction
 };
 
 // The container parts of an undo record written by a targeted fault; empty

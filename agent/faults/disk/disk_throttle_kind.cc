@@ -439,7 +439,9 @@ StatusOr<std::unique_ptr<LiveFault>> DiskThrottleKind::throttle_container(const 
   }
   // From here on a failure must give the claim back.
   RollbackStack undo(context.failed_rollback);
-  undo.push("claim", [this, claim] {
+  // Released only once the limits are restored: a second throttle would
+  // take ours for the container's own and restore them after we are gone.
+  undo.push_last_to_undo("claim", [this, claim] {
     throttled_->release(claim);
     return Status{};
   });

@@ -62,6 +62,7 @@ class DnsFaultKind final : public FaultKind {
   StatusOr<std::string> verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) override;
   Status recover_by_id(const FaultContext& context) override;
   bool acts_in_containers() const override { return true; }
+  bool leaves_objects_in_network_namespace() const override { return true; }
   std::string backend() const override { return "dns-stub"; }
   // Redirect rules and the stub responder's thread (resolv.conf is only read).
   bool effect_survives_reboot() const override { return false; }

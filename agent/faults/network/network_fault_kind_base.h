@@ -25,6 +25,7 @@ class NetworkFaultKindBase : public FaultKind {
   // Every tool, read-back and engine socket of a fault with a container
   // context acts in the container's network namespace (NetworkSite).
   bool acts_in_containers() const override { return true; }
+  bool leaves_objects_in_network_namespace() const override { return true; }
 
  protected:
   explicit NetworkFaultKindBase(std::shared_ptr<NetworkRuntime> runtime) : runtime_(std::move(runtime)) {}

@@ -101,7 +101,9 @@ StatusOr<std::unique_ptr<LiveFault>> ProxyFaultKind::apply(const v1::FaultSpec& 
                                "; revert it first");
   }
   RollbackStack undo(context.failed_rollback);
-  undo.push("the proxy port claim", [claim] {
+  // Released only once the redirect is gone: a second proxy fault on the
+  // port must not come in behind a stuck rule.
+  undo.push_last_to_undo("the proxy port claim", [claim] {
     claim->store(false);
     return Status{};
   });

@@ -68,6 +68,7 @@ class ProxyFaultKind final : public FaultKind {
   StatusOr<std::string> verify_recovered(const FaultContext& context, const nlohmann::json& undo_record) override;
   Status recover_by_id(const FaultContext& context) override;
   bool acts_in_containers() const override { return true; }
+  bool leaves_objects_in_network_namespace() const override { return true; }
   std::string backend() const override { return "tcp-proxy"; }
   // Redirect rules and the proxy's threads.
   bool effect_survives_reboot() const override { return false; }

@@ -151,13 +151,30 @@ TEST_F(FaultRegistryJournalTest, AFailedApplyWhoseRollbackSucceedsOnTheRegistrys
   EXPECT_TRUE(journal_fake_.entries().empty());
 }
 
-TEST_F(FaultRegistryJournalTest, AnApplyThatThrowsAndCannotBeCleanedUpKeepsItsEntryForTheNextStart) {
+TEST_F(FaultRegistryJournalTest, AnApplyThatThrowsAndCannotBeCleanedUpIsRetriedAndKeepsItsEntryMeanwhile) {
   kind_->before_apply = [](const std::string&) { throw std::runtime_error("half applied"); };
-  kind_->recover_failures = 1;  // the clean-up after the throw
+  kind_->recover_failures = 2;  // the clean-up after the throw, and its first retry
   auto refused = registry_->inject(command());
-  EXPECT_NE(refused.status().message().find("apply threw: half applied"), std::string::npos)
+  EXPECT_NE(refused.status().message().find("apply threw: half applied; its rollback could not undo the clean-up "
+                                            "after the apply threw, nor could a retry"),
+            std::string::npos)
       << refused.status().message();
   ASSERT_EQ(journal_fake_.entries().size(), 1u) << "something may be on the system: its entry must stay";
+  ASSERT_EQ(registry_->list("", false).size(), 1u);
+  EXPECT_EQ(registry_->list("", false)[0].state(), v1::FAULT_STATE_REVERT_FAILED);
+  clock_.advance(1s);
+  registry_->tick();
+  EXPECT_EQ(kind_->recovered.size(), 1u);
+  EXPECT_EQ(registry_->live_count(), 0u);
+  EXPECT_TRUE(journal_fake_.entries().empty());
+}
+
+TEST_F(FaultRegistryJournalTest, AnApplyThatThrowsAndCannotBeCleanedUpByAStoppingAgentIsRecoveredAtTheNextStart) {
+  kind_->before_apply = [](const std::string&) { throw std::runtime_error("half applied"); };
+  kind_->recover_failures = 2;
+  ASSERT_FALSE(registry_->inject(command()).ok());
+  registry_.reset();  // stops before the retry: the entry is what is left
+  ASSERT_EQ(journal_fake_.entries().size(), 1u);
   auto restarted = make_registry(Policy{}, nullptr, &journal_fake_);
   EXPECT_EQ(restarted->recover_from_journal().value(), 1);
   EXPECT_TRUE(journal_fake_.entries().empty());

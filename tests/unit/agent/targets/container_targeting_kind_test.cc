@@ -5,11 +5,13 @@
 #include "agent/targets/container_targeting_kind.h"
 
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <csignal>
 
+#include "agent/rollback_stack.h"
 #include "agent/targets/namespaces/namespace_handle.h"
 #include "common/proc_reader.h"
 #include "tests/support/fake_command_runner.h"
@@ -53,6 +55,11 @@ struct Seen {
   bool impaired = true;
   std::map<std::string, bool> impaired_in;  // per container name, overrides `impaired`
   bool survives_reboot = false;  // what the kind's effect_survives_reboot says
+  // The failing apply leaves a qdisc behind: removing it (through the
+  // container's runner) fails this many times first.
+  int stuck_qdisc_removals = 0;
+  int revert_failures = 0;       // the next N reverts fail
+  bool network_objects = false;  // what leaves_objects_in_network_namespace says
 };
 
 class RecordingLiveFault final : public LiveFault {
@@ -62,6 +69,10 @@ class RecordingLiveFault final : public LiveFault {
   std::string detail() const override { return "recording fault"; }
   nlohmann::json undo_record() const override { return {{"in", where_}}; }
   Status revert() override {
+    if (seen_.revert_failures > 0) {
+      --seen_.revert_failures;
+      return internal_error("chain busy in " + where_);
+    }
     seen_.reverted_in.push_back(where_);
     return {};
   }
@@ -87,7 +98,19 @@ class RecordingKind final : public FaultKind {
   Status validate(const v1::FaultSpec&) const override { return {}; }
   StatusOr<std::unique_ptr<LiveFault>> apply(const v1::FaultSpec&, const FaultContext& context) override {
     const int call = calls_++;
-    if (call == seen_.fail_apply_in_call) return failed_precondition("tc refused");
+    if (call == seen_.fail_apply_in_call) {
+      RollbackStack undo(context.failed_rollback);
+      if (seen_.stuck_qdisc_removals > 0 && context.container != nullptr) {
+        // As the network kinds do: the step acts through the container's runner.
+        undo.push("qdisc", [commands = context.container->commands, &seen = seen_] {
+          (void)commands->run({"tc", "qdisc", "del"});
+          if (seen.stuck_qdisc_removals == 0) return Status{};
+          --seen.stuck_qdisc_removals;
+          return internal_error("qdisc busy");
+        });
+      }
+      return failed_precondition("tc refused");
+    }
     std::string where;
     if (context.container != nullptr) {
       seen_.applied_in.push_back(context.container->ref);
@@ -105,6 +128,7 @@ class RecordingKind final : public FaultKind {
     return std::string("rule absent");
   }
   bool acts_in_containers() const override { return in_containers_; }
+  bool leaves_objects_in_network_namespace() const override { return seen_.network_objects; }
   bool needs_container_target() const override { return container_only_; }
   std::string backend() const override { return "recording"; }
   bool effect_survives_reboot() const override { return seen_.survives_reboot; }
@@ -122,6 +146,7 @@ class ChildProcess {
   ChildProcess() {
     pid_ = ::fork();
     if (pid_ == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a test that crashes leaves no child behind
       ::pause();
       ::_exit(0);
     }
@@ -283,6 +308,30 @@ TEST_F(ContainerTargetingKindTest, AFailureInOneContainerUndoesTheOthers) {
   EXPECT_EQ(seen_.reverted_in, (std::vector<std::string>{"nats-1"}));
 }
 
+TEST_F(ContainerTargetingKindTest, WhatAFailedApplyCouldNotUndoGoesToTheRegistryWithItsContainerKeptOpen) {
+  ChildProcess other;
+  finder_.answer =
+      std::vector<v1::ContainerRef>{container_for(::getpid(), "nats-1"), container_for(other.pid(), "nats-2")};
+  seen_.fail_apply_in_call = 1;
+  seen_.stuck_qdisc_removals = 2;  // the inner apply's unwind, then this kind's
+  seen_.revert_failures = 1;       // nats-1's revert
+  RollbackStack unfinished;
+  context_.failed_rollback = &unfinished;
+  {
+    auto kind = make();
+    ASSERT_FALSE(kind.apply(targeted_spec(), context_).ok());
+  }
+  EXPECT_EQ(unfinished.pending(),
+            "the fault in podman nats-1 (nats-1012345), what the failed apply left in podman nats-2 (nats-2012345)");
+  host_commands_.clear();
+  ASSERT_TRUE(unfinished.unwind().ok()) << "retried later, through the runner of a container the apply left";
+  EXPECT_EQ(seen_.reverted_in, (std::vector<std::string>{"nats-1"}));
+  const auto calls = host_commands_.calls();
+  ASSERT_EQ(calls.size(), 1u);
+  EXPECT_EQ(calls[0].front(), "nsenter") << "in nats-2's namespace, held open until now";
+  EXPECT_EQ(calls[0].back(), "del");
+}
+
 TEST_F(ContainerTargetingKindTest, NothingMatchedOrNoRuntimeIsAnErrorAndNothingIsApplied) {
   finder_.answer = not_found("target: no running container matches podman container labels{app=nats}");
   auto kind = make();
@@ -370,6 +419,44 @@ TEST_F(ContainerTargetingKindTest, RecoveryRevertsInContainersStillThereAndRepor
   ASSERT_TRUE(evidence.ok()) << evidence.status().to_string();
   EXPECT_NE(evidence->find("nats-1"), std::string::npos);
   EXPECT_NE(evidence->find("nats-2 (nats-2012345): container gone"), std::string::npos) << *evidence;
+}
+
+TEST_F(ContainerTargetingKindTest, AGoneHostNetworkContainersRulesAreRecoveredOnTheHost) {
+  ChildProcess gone;
+  auto gone_ref = container_for(gone.pid(), "nats-2");
+  gone_ref.set_network_namespace(namespace_of(::getpid(), "net")->to_string("net"));  // the agent's own
+  gone.stop();
+  const nlohmann::json undo = {{"containers",
+                                {{{"container",
+                                   {{"runtime", "podman"},
+                                    {"id", gone_ref.id()},
+                                    {"name", "nats-2"},
+                                    {"pid", gone_ref.pid()},
+                                    {"pid_start_time", gone_ref.pid_start_time()},
+                                    {"network_namespace", gone_ref.network_namespace()}}},
+                                  {"undo", {{"in", "nats-2"}}}}}}};
+  auto kind = make();
+  ASSERT_TRUE(kind.recover(targeted_spec(), context_, undo).ok());
+  EXPECT_TRUE(seen_.recovered_in.empty()) << "a process kind's objects went with the container";
+  seen_.network_objects = true;
+  ASSERT_TRUE(kind.recover(targeted_spec(), context_, undo).ok());
+  ASSERT_EQ(seen_.recovered_in.size(), 1u) << "its rules are in the agent's namespace, which is still there";
+  EXPECT_EQ(seen_.recovered_in[0].first, "") << "recovered as the host's";
+  EXPECT_EQ(seen_.recovered_in[0].second, (nlohmann::json{{"in", "nats-2"}}));
+  auto evidence = kind.verify_recovered(context_, undo);
+  ASSERT_TRUE(evidence.ok()) << evidence.status().to_string();
+  EXPECT_NE(evidence->find("container gone, its namespace the agent's: rule absent"), std::string::npos) << *evidence;
+
+  for (const std::string other : {"net:[4026532999]", ""}) {  // its own namespace, or an older record's none
+    auto in_other = undo;
+    in_other["containers"][0]["container"]["network_namespace"] = other;
+    seen_.recovered_in.clear();
+    ASSERT_TRUE(kind.recover(targeted_spec(), context_, in_other).ok());
+    EXPECT_TRUE(seen_.recovered_in.empty()) << "'" << other << "' went with the container";
+    auto checked = kind.verify_recovered(context_, in_other);
+    ASSERT_TRUE(checked.ok());
+    EXPECT_NE(checked->find("container gone, with its network namespace"), std::string::npos) << *checked;
+  }
 }
 
 TEST_F(ContainerTargetingKindTest, RecoveryAfterACrashMidApplyLooksInEveryMatchingContainer) {
