@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <string>
+
+#include "agent/targets/namespaces/namespace_handle.h"
 
 namespace chaos::agent::network {
 
@@ -36,7 +39,8 @@ void QueueNumbers::release(std::uint16_t number) {
   in_use_.erase(number);
 }
 
-std::shared_ptr<MangleTableKeeper> MangleKeepers::keeper_for(const std::string& network_namespace) {
+std::shared_ptr<MangleTableKeeper> MangleKeepers::keeper_for(const std::string& network_namespace,
+                                                             const std::function<std::string()>& namespace_cookie) {
   std::lock_guard lock(mutex_);
   std::erase_if(keepers_, [](const auto& entry) { return entry.second.expired(); });
   if (auto existing = keepers_[network_namespace].lock()) return existing;
@@ -54,7 +58,8 @@ std::shared_ptr<MangleTableKeeper> MangleKeepers::keeper_for(const std::string& 
     }
     path = state_dir_ + "/network/mangle-baseline-" + name + ".json";
   }
-  auto keeper = std::make_shared<MangleTableKeeper>(std::move(path), boot_id_);
+  std::string cookie = path.empty() ? "" : namespace_cookie();
+  auto keeper = std::make_shared<MangleTableKeeper>(std::move(path), boot_id_, std::move(cookie));
   keepers_[network_namespace] = keeper;
   return keeper;
 }
@@ -72,8 +77,14 @@ NetworkSite NetworkRuntime::site_of(const FaultContext& context) {
     // objects either way, and the runner is what recovery asks for.
     return NetworkSite{container.commands, container.network_namespace_fd, "", mangle};
   }
-  return NetworkSite{container.commands, container.network_namespace_fd, network_namespace,
-                     container_mangle->keeper_for(network_namespace)};
+  const int fd = container.network_namespace_fd;
+  const auto cookie = [fd] {
+    if (fd < 0) return std::string();  // no handle: the agent's own cookie would be recorded
+    const auto read = network_namespace_cookie(fd);
+    return read.ok() ? std::to_string(*read) : std::string();
+  };
+  return NetworkSite{container.commands, fd, network_namespace,
+                     container_mangle->keeper_for(network_namespace, cookie)};
 }
 
 }  // namespace chaos::agent::network

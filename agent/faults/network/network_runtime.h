@@ -74,8 +74,12 @@ class MangleKeepers {
   // (current_boot_id(), read once), empty when unknown.
   MangleKeepers(std::string state_dir, std::string boot_id)
       : state_dir_(std::move(state_dir)), boot_id_(std::move(boot_id)) {}
-  // `network_namespace` as /proc/PID/ns/net reads: "net:[4026532301]".
-  std::shared_ptr<MangleTableKeeper> keeper_for(const std::string& network_namespace);
+  // `network_namespace` as /proc/PID/ns/net reads: "net:[4026532301]";
+  // `namespace_cookie` is asked only when a keeper is made (the namespace's
+  // cookie as text, "" unknown): it tells this namespace's baseline file from
+  // that of an earlier one with the same inode.
+  std::shared_ptr<MangleTableKeeper> keeper_for(const std::string& network_namespace,
+                                                const std::function<std::string()>& namespace_cookie);
 
  private:
   std::string state_dir_;

@@ -2,12 +2,19 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
+#include <thread>
 #include <utility>
+
+#ifndef SO_NETNS_COOKIE
+#define SO_NETNS_COOKIE 71  // Linux 5.14; older libc headers lack it
+#endif
 
 namespace chaos::agent {
 
@@ -81,6 +88,42 @@ Status enter_network_namespace(int fd) {
   if (fd < 0) return invalid_argument("network namespace: no open handle");
   if (::setns(fd, CLONE_NEWNET) != 0) return errno_status(errno, "setns(network namespace)");
   return {};
+}
+
+namespace {
+
+StatusOr<std::uint64_t> own_network_namespace_cookie() {
+  const int socket_fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (socket_fd < 0) return errno_status(errno, "socket for the network namespace cookie");
+  std::uint64_t cookie = 0;
+  socklen_t length = sizeof cookie;
+  const int read = ::getsockopt(socket_fd, SOL_SOCKET, SO_NETNS_COOKIE, &cookie, &length);
+  const int error = errno;
+  ::close(socket_fd);
+  if (read != 0) {
+    if (error == ENOPROTOOPT) return unimplemented("this kernel gives no network namespace cookie (Linux < 5.14)");
+    return errno_status(error, "getsockopt(SO_NETNS_COOKIE)");
+  }
+  return cookie;
+}
+
+}  // namespace
+
+StatusOr<std::uint64_t> network_namespace_cookie(int fd) {
+  if (fd < 0) return own_network_namespace_cookie();
+  StatusOr<std::uint64_t> cookie = internal_error("network namespace cookie: not read");
+  // setns moves only the calling thread, and the caller's (a pool thread)
+  // must stay where it is.
+  try {
+    std::thread inside([&] {
+      const Status entered = enter_network_namespace(fd);
+      cookie = entered.ok() ? own_network_namespace_cookie() : StatusOr<std::uint64_t>(entered);
+    });
+    inside.join();
+  } catch (const std::system_error& error) {
+    return unavailable(std::string("network namespace cookie: no thread to read it on: ") + error.what());
+  }
+  return cookie;
 }
 
 NamespacedCommandRunner::NamespacedCommandRunner(CommandRunner& inner, std::string namespace_path)

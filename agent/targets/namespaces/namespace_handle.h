@@ -59,6 +59,13 @@ class NamespaceHandle {
 // stub thread): a pool thread must never be moved.
 Status enter_network_namespace(int fd);
 
+// The kernel's cookie of the network namespace `fd` names (SO_NETNS_COOKIE,
+// Linux 5.14): never given to another namespace during the boot, where the
+// inode of a namespace that ended is soon another's. Read through a socket
+// made on a short-lived thread that enters the namespace; `fd` < 0: the
+// caller's own namespace. UNIMPLEMENTED on an older kernel.
+StatusOr<std::uint64_t> network_namespace_cookie(int fd);
+
 // Runs every command inside one network namespace:
 // nsenter --net=<path> -- argv...
 class NamespacedCommandRunner final : public CommandRunner {

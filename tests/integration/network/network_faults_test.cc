@@ -2,6 +2,7 @@
 // The test thread enters namespace A for each test, so the kinds' tc / nft /
 // iptables children and the NFQUEUE engine live in A; B and C are peers.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -16,6 +17,7 @@
 #include "agent/faults/network/rules/nft_drop_table.h"
 #include "agent/faults/network/rules/object_names.h"
 #include "agent/faults/network/rules/qdisc_tree.h"
+#include "agent/targets/namespaces/namespace_handle.h"
 #include "lab/testbed/network_test_bed.h"
 #include "tests/integration/network/delayed_rtt_floor.h"
 
@@ -442,6 +444,33 @@ TEST_F(NetworkFaultsTest, RestartedAgentRecoversAndDeletesTheMangleTableItCaused
   EXPECT_TRUE(delay->revert().ok());  // the old process's view: already gone
   EXPECT_EQ(bed_->full_ruleset_of_a(), before);
   std::filesystem::remove_all(state_dir);
+}
+
+TEST_F(NetworkFaultsTest, ANamespaceCookieNamesOneNamespaceWhateverItsHandle) {
+  const auto open_namespace = [](const std::string& name) { return ::open(("/run/netns/" + name).c_str(), O_RDONLY); };
+  const int a_first = open_namespace(bed_->a());
+  const int a_second = open_namespace(bed_->a());
+  const int b = open_namespace(bed_->b());
+  ASSERT_GE(a_first, 0);
+  ASSERT_GE(a_second, 0);
+  ASSERT_GE(b, 0);
+  const auto cookie_a = network_namespace_cookie(a_first);
+  const auto cookie_a_again = network_namespace_cookie(a_second);
+  const auto cookie_b = network_namespace_cookie(b);
+  const auto own = network_namespace_cookie(-1);  // this thread is in A
+  ::close(a_first);
+  ::close(a_second);
+  ::close(b);
+  if (cookie_a.status().code() == StatusCode::kUnimplemented) GTEST_SKIP() << cookie_a.status().message();
+  ASSERT_TRUE(cookie_a.ok()) << cookie_a.status().to_string();
+  ASSERT_TRUE(cookie_b.ok()) << cookie_b.status().to_string();
+  ASSERT_TRUE(cookie_a_again.ok() && own.ok());
+  EXPECT_EQ(*cookie_a, *cookie_a_again);
+  EXPECT_EQ(*cookie_a, *own);
+  EXPECT_NE(*cookie_a, *cookie_b);
+  const int not_a_namespace = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  EXPECT_FALSE(network_namespace_cookie(not_a_namespace).ok());
+  ::close(not_a_namespace);
 }
 
 }  // namespace

@@ -99,7 +99,7 @@ StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json) {
   if (!json.is_object()) return internal_error("mangle baseline: expected an object");
   MangleBaseline baseline;
   for (const auto& [family, table] : json.items()) {
-    if (family == "boot_id") continue;
+    if (family == "boot_id" || family == "netns_cookie") continue;
     if (!table.is_object() || !table.contains("existed") || !table["existed"].is_boolean() ||
         !table.contains("chains") || !table["chains"].is_array()) {
       return internal_error("mangle baseline: bad entry for family '" + family + "'");
@@ -114,9 +114,11 @@ StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json) {
   return baseline;
 }
 
-nlohmann::json baseline_file_json(const MangleBaseline& baseline, const std::string& boot_id) {
+nlohmann::json baseline_file_json(const MangleBaseline& baseline, const std::string& boot_id,
+                                  const std::string& namespace_cookie) {
   nlohmann::json json = baseline_to_json(baseline);
   if (!boot_id.empty()) json["boot_id"] = boot_id;
+  if (!namespace_cookie.empty()) json["netns_cookie"] = namespace_cookie;
   return json;
 }
 
@@ -203,8 +205,11 @@ std::string mangle_restore_script(const std::string& family, const MangleTableBa
   return script;
 }
 
-MangleTableKeeper::MangleTableKeeper(std::string baseline_path, std::optional<std::string> boot_id)
-    : baseline_path_(std::move(baseline_path)), boot_id_(boot_id ? std::move(*boot_id) : current_boot_id()) {}
+MangleTableKeeper::MangleTableKeeper(std::string baseline_path, std::optional<std::string> boot_id,
+                                     std::string namespace_cookie)
+    : baseline_path_(std::move(baseline_path)),
+      boot_id_(boot_id ? std::move(*boot_id) : current_boot_id()),
+      namespace_cookie_(std::move(namespace_cookie)) {}
 
 Status MangleTableKeeper::acquire(CommandRunner& commands) {
   // May wait for a restoration in progress: only applies do.
@@ -294,6 +299,16 @@ StatusOr<std::optional<MangleBaseline>> MangleTableKeeper::load_baseline_file() 
     return std::optional<MangleBaseline>();
   }
   const auto json = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+  const bool of_another_namespace = !namespace_cookie_.empty() && json.is_object() && json.contains("netns_cookie") &&
+                                    json["netns_cookie"] != namespace_cookie_;
+  if (of_another_namespace) {
+    // Restoring it here would delete what this namespace's owner made.
+    std::cerr << "chaos-agent: " << baseline_path_ << ": " << kOtherNamespaceBaselineDeleted << "\n";
+    std::error_code error;
+    fs::remove(baseline_path_, error);
+    if (error) return internal_error("deleting " + baseline_path_ + ": " + error.message());
+    return std::optional<MangleBaseline>();
+  }
   auto loaded = baseline_from_json(json);
   if (!loaded.ok()) return loaded.status().with_context(baseline_path_);
   return std::optional<MangleBaseline>(std::move(loaded).value());
@@ -313,7 +328,8 @@ Status MangleTableKeeper::load_or_take_baseline(CommandRunner& commands) {
   // On disk before any chain exists, so a crash cannot lose it.
   if (!baseline_path_.empty()) {
     crash_point("network: write mangle baseline");
-    CHAOS_RETURN_IF_ERROR(write_file_atomically(baseline_path_, baseline_file_json(baseline, boot_id_).dump()));
+    CHAOS_RETURN_IF_ERROR(
+        write_file_atomically(baseline_path_, baseline_file_json(baseline, boot_id_, namespace_cookie_).dump()));
   }
   baseline_ = std::move(baseline);
   return {};

@@ -62,7 +62,11 @@ MangleTableBaseline baseline_of(const MangleTableState& state);
 nlohmann::json baseline_to_json(const MangleBaseline& baseline);
 StatusOr<MangleBaseline> baseline_from_json(const nlohmann::json& json);
 // The baseline file's form: the baseline and "boot_id".
-nlohmann::json baseline_file_json(const MangleBaseline& baseline, const std::string& boot_id);
+// `namespace_cookie` (network_namespace_cookie(), as text): which namespace
+// the baseline is of, where its inode alone may name a later one; empty: not
+// recorded (the host's, or a kernel without cookies).
+nlohmann::json baseline_file_json(const MangleBaseline& baseline, const std::string& boot_id,
+                                  const std::string& namespace_cookie = "");
 // /proc/sys/kernel/random/boot_id, new at every boot; empty when unreadable.
 std::string current_boot_id();
 // A baseline file's text written in another boot than `boot_id`: it names
@@ -74,6 +78,9 @@ bool baseline_text_is_of_earlier_boot(const std::string& text, const std::string
 StatusOr<std::string> read_baseline_text(const std::string& path);
 inline constexpr const char* kEarlierBootBaselineDeleted =
     "a mangle table baseline of an earlier boot (its tables went with that kernel), deleted";
+inline constexpr const char* kOtherNamespaceBaselineDeleted =
+    "a mangle table baseline of an earlier network namespace with the same inode (the agent stopped while a fault "
+    "was live in it, and the namespace ended before the agent came back), deleted";
 inline constexpr const char* kUnfinishedBaselineDeleted =
     "an unfinished write of a mangle table baseline (the agent stopped before its rename), deleted";
 struct BaselineSweep {
@@ -114,7 +121,11 @@ class MangleTableKeeper {
   // One keeper per network namespace. `baseline_path` empty: the baseline
   // lives in memory only. `boot_id` unset: this kernel's (current_boot_id());
   // empty: unknown (baselines are then written and read without one).
-  explicit MangleTableKeeper(std::string baseline_path, std::optional<std::string> boot_id = std::nullopt);
+  // `namespace_cookie`: the namespace's cookie as text ("" unknown): a
+  // baseline file written for another cookie is of a namespace that ended,
+  // whose inode this one was given, and is deleted rather than restored here.
+  explicit MangleTableKeeper(std::string baseline_path, std::optional<std::string> boot_id = std::nullopt,
+                             std::string namespace_cookie = "");
 
   // Every call takes the runner of the fault making it: any runner that
   // acts in this keeper's namespace (a container's runner dies with its
@@ -141,6 +152,7 @@ class MangleTableKeeper {
 
   std::string baseline_path_;
   std::string boot_id_;
+  std::string namespace_cookie_;
   std::mutex table_mutex_;
   std::optional<MangleBaseline> baseline_;  // guarded by table_mutex_
   std::mutex count_mutex_;

@@ -224,6 +224,37 @@ void write_stale_baseline(const std::string& path, const std::string& text) {
 const char* const kBaselineWithoutIpTable =
     R"({"boot_id":"earlier-boot","ip":{"existed":false,"chains":[]},"ip6":{"existed":false,"chains":[]}})";
 
+TEST_F(MangleKeeperTest, ABaselineOfAnEarlierNamespaceWithTheSameInodeIsDeletedAndTheNextInstallLooksAfresh) {
+  {
+    // The agent stopped while a fault was live in a namespace that ended.
+    MangleTableKeeper crashed(baseline_path(), "this-boot", "4097");
+    ASSERT_TRUE(crashed.acquire(commands_).ok());
+  }
+  tables_.clear();
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // the new namespace's owner made this
+  MangleTableKeeper keeper(baseline_path(), "this-boot", "8193");
+  ASSERT_TRUE(keeper.acquire(commands_).ok());
+  std::ifstream written(baseline_path());
+  const auto json = nlohmann::json::parse(written);
+  EXPECT_EQ(json["netns_cookie"], "8193");
+  EXPECT_EQ(json["ip"]["existed"], true) << "a fresh look, not the ended namespace's";
+  ASSERT_TRUE(keeper.release(commands_).ok());
+  EXPECT_EQ(tables_.count("ip"), 1u) << "the new namespace's table stays";
+  EXPECT_EQ(deletions(), 0);
+}
+
+TEST_F(MangleKeeperTest, TheSameNamespaceAfterARestartRestoresFromItsBaseline) {
+  {
+    MangleTableKeeper crashed(baseline_path(), "this-boot", "4097");
+    ASSERT_TRUE(crashed.acquire(commands_).ok());
+  }
+  tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // left by the crashed agent
+  MangleTableKeeper restarted(baseline_path(), "this-boot", "4097");
+  ASSERT_TRUE(restarted.acquire(commands_).ok());
+  ASSERT_TRUE(restarted.release(commands_).ok());
+  EXPECT_EQ(tables_.count("ip"), 0u) << "its own baseline said there was none";
+}
+
 TEST_F(MangleKeeperTest, ABaselineOfAnEarlierBootIsDeletedAndTheNextInstallLooksAfresh) {
   write_stale_baseline(baseline_path(), kBaselineWithoutIpTable);
   tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // the host's, made at this boot
