@@ -37,7 +37,9 @@ StatusOr<std::unique_ptr<LiveFault>> DelayFaultKind::apply(const v1::FaultSpec& 
 
 Status DelayFaultKind::check_policy_limits(const Policy& policy, const v1::FaultSpec& spec) const {
   CHAOS_ASSIGN_OR_RETURN(auto plan, delay_plan_from_spec(spec));
-  return check_max_delay(policy, "network_delay.delay + jitter", plan.impairment.delay + plan.impairment.jitter);
+  const bool uniform = plan.impairment.distribution == network::JitterDistribution::kUniform;
+  return check_max_delay(policy, uniform ? "network_delay.delay + jitter" : "network_delay.delay + 4 x jitter",
+                         network::max_packet_delay(plan.impairment));
 }
 
 std::string DelayFaultKind::scope_interface(const v1::FaultSpec& spec) const {

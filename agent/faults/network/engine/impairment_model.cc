@@ -87,9 +87,17 @@ Duration ImpairmentModel::sample_delay() {
       break;
     }
   }
+  standard = std::clamp(standard, -kJitterTailSigmas, kJitterTailSigmas);  // the draw itself stays in the AR state
   const double nanos = static_cast<double>(spec_.delay.count()) +
                        standard * static_cast<double>(spec_.jitter.count());
   return Duration{static_cast<Duration::rep>(std::max(0.0, nanos))};
+}
+
+Duration max_packet_delay(const ImpairmentSpec& spec) {
+  if (spec.jitter <= Duration{0}) return spec.delay;
+  const Duration::rep sigmas =
+      spec.distribution == JitterDistribution::kUniform ? 1 : static_cast<Duration::rep>(kJitterTailSigmas);
+  return spec.delay + sigmas * spec.jitter;
 }
 
 SteadyTime ImpairmentModel::apply_rate(SteadyTime earliest, std::size_t packet_bytes) {

@@ -42,6 +42,15 @@ struct ImpairmentSpec {
   std::uint64_t rate_bits_per_second = 0;  // 0: unlimited
 };
 
+// Normal and Pareto jitter are cut at this many standard deviations (`jitter`)
+// either side of `delay`, as netem's distribution tables are: their tails are
+// otherwise unbounded (a Pareto draw reached 10,000 sigma).
+inline constexpr double kJitterTailSigmas = 4.0;
+
+// The largest delay any packet of `spec` gets: delay + jitter (uniform) or
+// delay + 4 x jitter (normal, Pareto). What the policy's max_delay bounds.
+Duration max_packet_delay(const ImpairmentSpec& spec);
+
 struct PacketDecision {
   bool drop = false;
   bool duplicate = false;

@@ -81,6 +81,30 @@ TEST(ImpairmentModelTest, ParetoJitterIsHeavyTailedAndNeverNegative) {
   EXPECT_GT(delays.back(), 5.0 + 3 * 5.0);  // a tail well beyond 3 sigma
 }
 
+TEST(ImpairmentModelTest, NormalAndParetoTailsAreCutAtFourSigmaAsNetemsTablesAre) {
+  ImpairmentModel normal(spec_of([](ImpairmentSpec& s) {
+                           s.delay = milliseconds(100);
+                           s.jitter = milliseconds(10);
+                           s.distribution = JitterDistribution::kNormal;
+                         }),
+                         11);
+  const auto normal_delays = delays_ms(normal, 200000);
+  EXPECT_GE(*std::min_element(normal_delays.begin(), normal_delays.end()), 60.0);
+  EXPECT_LE(*std::max_element(normal_delays.begin(), normal_delays.end()), 140.0);
+  ImpairmentSpec heavy;
+  heavy.delay = milliseconds(10);
+  heavy.jitter = milliseconds(5);
+  heavy.distribution = JitterDistribution::kPareto;
+  ImpairmentModel pareto(heavy, 13);
+  const auto pareto_delays = delays_ms(pareto, 200000);
+  const double longest = *std::max_element(pareto_delays.begin(), pareto_delays.end());
+  EXPECT_LE(longest, 30.0);
+  EXPECT_GT(longest, 29.0) << "the tail reaches the cut";
+  EXPECT_EQ(max_packet_delay(heavy), milliseconds(30));
+  heavy.distribution = JitterDistribution::kUniform;
+  EXPECT_EQ(max_packet_delay(heavy), milliseconds(15));
+}
+
 TEST(ImpairmentModelTest, NegativeSamplesAreClampedToZeroDelay) {
   ImpairmentModel model(spec_of([](ImpairmentSpec& s) { s.delay = milliseconds(1); s.jitter = milliseconds(10); s.distribution = JitterDistribution::kNormal; }),
                         9);

@@ -132,6 +132,15 @@ TEST_F(NetworkFaultKindsTest, EachKindChecksThePolicyLimitsOfWhatItAsksFor) {
   const Status delay_refused = check_policy(policy, kind("network.delay"), delay);
   EXPECT_EQ(delay_refused.code(), StatusCode::kPermissionDenied);
   EXPECT_EQ(delay_refused.message(), "policy: network_delay.delay + jitter 1.1s exceeds max_delay 1s");
+  // Normal and Pareto jitter reach 4 standard deviations.
+  delay.mutable_network_delay()->mutable_delay()->set_nanos(500'000'000);
+  delay.mutable_network_delay()->mutable_jitter()->set_nanos(125'000'000);
+  EXPECT_TRUE(check_policy(policy, kind("network.delay"), delay).ok());
+  delay.mutable_network_delay()->set_distribution(v1::NetworkDelay::DISTRIBUTION_PARETO);
+  EXPECT_TRUE(check_policy(policy, kind("network.delay"), delay).ok()) << "500ms + 4 x 125ms is the bound itself";
+  delay.mutable_network_delay()->mutable_jitter()->set_nanos(150'000'000);
+  EXPECT_EQ(check_policy(policy, kind("network.delay"), delay).message(),
+            "policy: network_delay.delay + 4 x jitter 1.1s exceeds max_delay 1s");
 
   v1::FaultSpec reorder;
   reorder.mutable_network_reorder()->set_percent(10);
