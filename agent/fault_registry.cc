@@ -337,10 +337,10 @@ StatusOr<FaultRegistry::AppliedFault> FaultRegistry::apply_reserved(Entry& entry
     }
   }
   if (!live.ok() && !unfinished.empty()) {
-    log("fault " + entry.id + ": the failed apply could not undo " + unfinished.pending() +
+    const std::string left = unfinished.pending();
+    log("fault " + entry.id + ": the failed apply could not undo " + left +
         "; the agent keeps retrying, and its journal entry stays until that succeeds");
-    const Status failed(live.status().code(),
-                        live.status().message() + "; its rollback could not undo " + unfinished.pending());
+    const Status failed(live.status().code(), live.status().message() + "; its rollback could not undo " + left);
     return AppliedFault{std::make_unique<UnfinishedRollback>(std::move(unfinished), kind, context), Status{}, failed};
   }
   if (!live.ok()) {

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "common/duration.h"
+#include "common/printable_text.h"
 
 namespace chaos {
 
@@ -88,15 +89,13 @@ std::optional<toml::source_position> first_key_over(std::string_view text, size_
 // Tabs, line ends and CRLF are text.
 std::optional<std::string> control_character_in(std::string_view text) {
   for (size_t i = 0; i < text.size(); ++i) {
+    const std::size_t control = control_character_bytes(text, i);
+    if (control == 0) continue;
     const auto byte = static_cast<unsigned char>(text[i]);
-    const bool c0 = byte < 0x20 && byte != '\t' && byte != '\n' && !(byte == '\r' && text.substr(i + 1, 1) == "\n");
-    const bool c1 = byte == 0xc2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-                    static_cast<unsigned char>(text[i + 1]) <= 0x9f;
-    if (c0 || c1 || byte == 0x7f) {
-      char code[16];
-      std::snprintf(code, sizeof code, "U+%04X", c1 ? static_cast<unsigned char>(text[i + 1]) : byte);
-      return std::string(code) + " at byte " + std::to_string(i);
-    }
+    if (byte == '\t' || byte == '\n' || (byte == '\r' && text.substr(i + 1, 1) == "\n")) continue;
+    char code[16];
+    std::snprintf(code, sizeof code, "U+%04X", control == 2 ? static_cast<unsigned char>(text[i + 1]) : byte);
+    return std::string(code) + " at byte " + std::to_string(i);
   }
   return std::nullopt;
 }

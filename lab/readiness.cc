@@ -1,9 +1,10 @@
 #include "lab/readiness.h"
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/proc_reader.h"
+#include "common/toml_reader.h"
 #include "common/url_encode.h"
 #include "lab/http_check.h"
 #include "lab/lab_files.h"
@@ -119,10 +120,9 @@ Status probe_in_steady_state(const LabLayout& layout) {
 }
 
 Status inventory_labels_a_leader(const LabLayout& layout, const std::string& label) {
-  std::ifstream in(layout.inventory_path());
-  std::stringstream text;
-  text << in.rdbuf();
-  if (text.str().find(inventory_leader_label(label, true)) != std::string::npos) return {};
+  // kMaxConfigBytes + 1: a larger inventory is one chaosctl refuses anyway.
+  const auto text = read_bounded(layout.inventory_path(), kMaxConfigBytes + 1);
+  if (text && text->find(inventory_leader_label(label, true)) != std::string::npos) return {};
   return unavailable(layout.inventory_path() + " labels no node " + label + " yet");
 }
 

@@ -1,7 +1,6 @@
 #include "agent/targets/container_targeting_kind.h"
 
 #include <algorithm>
-#include <filesystem>
 #include <functional>
 #include <utility>
 
@@ -101,6 +100,13 @@ FaultContext in_container(const FaultContext& context, const Member& member) {
   FaultContext inside = context;
   inside.container = &member.scope;
   return inside;
+}
+
+// Where a gone hostNetwork container's objects are (left_objects_on_the_host).
+FaultContext on_the_host(const FaultContext& context) {
+  FaultContext host = context;
+  host.container = nullptr;
+  return host;
 }
 
 std::string where(const v1::ContainerRef& ref) { return "in " + describe_container(ref); }
@@ -216,10 +222,8 @@ ContainerTargetingKind::ContainerTargetingKind(std::unique_ptr<FaultKind> inner,
     : inner_(std::move(inner)),
       finder_(finder),
       host_commands_(host_commands),
-      capability_mask_(capability_mask ? std::move(capability_mask) : effective_capability_mask) {
-  std::error_code unreadable;
-  agent_network_namespace_ = std::filesystem::read_symlink("/proc/self/ns/net", unreadable).string();
-}
+      capability_mask_(capability_mask ? std::move(capability_mask) : effective_capability_mask),
+      agent_network_namespace_(own_network_namespace()) {}
 
 bool ContainerTargetingKind::left_objects_on_the_host(const v1::ContainerRef& ref) const {
   return inner().leaves_objects_in_network_namespace() && !agent_network_namespace_.empty() &&
@@ -276,9 +280,8 @@ StatusOr<std::unique_ptr<LiveFault>> ContainerTargetingKind::apply(const v1::Fau
     std::shared_ptr<Member> member = std::move(*entered);
     // What the inner apply could not undo acts through this member's runner
     // and namespace: its steps go to the registry with the member that
-    // keeps both open, never on their own.
-    // Its steps run only when asked: a step the registry lets go of at
-    // shutdown stays for the next start's recovery.
+    // keeps both open, never on their own, and run only when asked (a step
+    // the registry lets go of at shutdown stays for the next start).
     std::shared_ptr<RollbackStack> left_in_member(new RollbackStack, [](RollbackStack* steps) {
       steps->release();
       delete steps;
@@ -326,9 +329,7 @@ Status ContainerTargetingKind::recover(const v1::FaultSpec& spec, const FaultCon
   auto recover_in = [&](const v1::ContainerRef& ref, const nlohmann::json& undo) {
     auto member = enter(ref, host_commands_);
     if (!member.ok() && left_objects_on_the_host(ref)) {
-      FaultContext on_host = context;
-      on_host.container = nullptr;
-      if (Status recovered = inner().recover(spec, on_host, undo); !recovered.ok()) {
+      if (Status recovered = inner().recover(spec, on_the_host(context), undo); !recovered.ok()) {
         failures +=
             (failures.empty() ? "" : "; ") + in(ref) + "(gone; its namespace is the agent's) " + recovered.message();
       }
@@ -385,9 +386,7 @@ StatusOr<std::string> ContainerTargetingKind::verify_recovered(const FaultContex
     CHAOS_ASSIGN_OR_RETURN(auto ref, ref_from_json(record.value("container", nlohmann::json())));
     std::string line;
     if (!same_namespace_still_there(ref) && left_objects_on_the_host(ref)) {
-      FaultContext on_host = context;
-      on_host.container = nullptr;
-      auto checked = inner().verify_recovered(on_host, record.value("undo", nlohmann::json()));
+      auto checked = inner().verify_recovered(on_the_host(context), record.value("undo", nlohmann::json()));
       if (!checked.ok()) return checked.status().with_context(where(ref) + " (gone; its namespace is the agent's)");
       line = "container gone, its namespace the agent's: " + *checked;
     } else if (!same_namespace_still_there(ref)) {

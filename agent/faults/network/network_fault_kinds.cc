@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <cassert>
-#include <filesystem>
 #include <iostream>
 
 #include "agent/faults/network/bandwidth/bandwidth_fault_kind.h"
@@ -12,6 +11,7 @@
 #include "agent/faults/network/loss/loss_fault_kind.h"
 #include "agent/faults/network/partition/partition_fault_kind.h"
 #include "agent/faults/network/reorder/reorder_fault_kind.h"
+#include "agent/targets/namespaces/namespace_handle.h"
 
 namespace chaos::agent {
 
@@ -33,11 +33,8 @@ std::vector<std::unique_ptr<FaultKind>> make_network_fault_kinds(const AgentEnvi
   runtime->env = env;
   runtime->capabilities = capabilities;
   runtime->engine_max_held_bytes = options.engine_max_held_bytes;
-  runtime->agent_network_namespace = options.agent_network_namespace;
-  if (runtime->agent_network_namespace.empty()) {
-    std::error_code unreadable;
-    runtime->agent_network_namespace = std::filesystem::read_symlink("/proc/self/ns/net", unreadable).string();
-  }
+  runtime->agent_network_namespace =
+      options.agent_network_namespace.empty() ? own_network_namespace() : options.agent_network_namespace;
   // Below the state dir so a restarted agent (journal recovery) still knows
   // which mangle tables were the host's; no state dir, memory only.
   const std::string boot_id = current_boot_id();

@@ -44,6 +44,11 @@ StatusOr<NamespaceIdentity> namespace_of(int pid, const std::string& type) {
   return NamespaceIdentity{static_cast<std::uint64_t>(info.st_dev), static_cast<std::uint64_t>(info.st_ino)};
 }
 
+std::string own_network_namespace() {
+  const auto identity = namespace_of(::getpid(), "net");
+  return identity.ok() ? identity->to_string("net") : "";
+}
+
 StatusOr<NamespaceHandle> NamespaceHandle::open(int pid, const std::string& type) {
   if (pid <= 0) return invalid_argument("pid " + std::to_string(pid) + ": not a process");
   const std::string path = ns_path(pid, type);

@@ -27,6 +27,9 @@ struct NamespaceIdentity {
 // The identity of /proc/PID/ns/<type> ("net", "pid", "mnt"): NOT_FOUND when
 // the process is gone.
 StatusOr<NamespaceIdentity> namespace_of(int pid, const std::string& type);
+// The agent's own network namespace as /proc/self/ns/net names it
+// ("net:[4026531840]"); empty when it cannot be read.
+std::string own_network_namespace();
 
 class NamespaceHandle {
  public:

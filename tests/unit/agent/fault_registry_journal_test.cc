@@ -25,6 +25,27 @@ class FaultRegistryJournalTest : public FaultRegistryTest {
     FaultRegistryTest::TearDown();
   }
 
+  // One fault the agent keeps retrying (REVERT_FAILED), with the
+  // "applying" entry a restart would recover from.
+  void expect_one_stuck_fault_with_its_applying_entry(const std::string& why) {
+    auto live = registry_->list("", false);
+    ASSERT_EQ(live.size(), 1u) << why;
+    EXPECT_EQ(live[0].state(), v1::FAULT_STATE_REVERT_FAILED);
+    ASSERT_EQ(journal_fake_.entries().size(), 1u) << "something may be on the system: its entry must stay";
+    EXPECT_EQ(journal_fake_.entries().begin()->second.phase, JournalPhase::kApplying)
+        << "the entry a restart recovers from stays until the revert succeeds";
+  }
+
+  // Nothing live and no journal entry: the one fault ended REVERTED for `reason`.
+  void expect_nothing_left_but_one_reverted_for(const std::string& reason) {
+    EXPECT_EQ(registry_->live_count(), 0u);
+    EXPECT_TRUE(journal_fake_.entries().empty());
+    auto ended = registry_->list("", true);
+    ASSERT_EQ(ended.size(), 1u);
+    EXPECT_EQ(ended[0].state(), v1::FAULT_STATE_REVERTED);
+    EXPECT_EQ(ended[0].revert_reason(), reason);
+  }
+
   FakeFaultJournal journal_fake_;
 };
 
@@ -51,16 +72,12 @@ TEST_F(FaultRegistryJournalTest, AnUndoRecordThatCannotBeWrittenRevertsTheFaultA
   EXPECT_NE(refused.status().message().find("so it was reverted"), std::string::npos) << refused.status().message();
   ASSERT_EQ(kind_->applied.size(), 1u);
   EXPECT_EQ(kind_->reverted, kind_->applied) << "applied but not journaled: it must be reverted at once";
-  EXPECT_EQ(registry_->live_count(), 0u);
-  EXPECT_TRUE(journal_fake_.entries().empty());
-  auto ended = registry_->list("", true);
-  ASSERT_EQ(ended.size(), 1u);
-  EXPECT_EQ(ended[0].state(), v1::FAULT_STATE_REVERTED);
-  EXPECT_EQ(ended[0].revert_reason(), "journal_failed");
+  ASSERT_NO_FATAL_FAILURE(expect_nothing_left_but_one_reverted_for("journal_failed"));
+  const std::string reverted_id = registry_->list("", true)[0].id();
   journal_fake_.heal();
   auto again = registry_->inject(with_id);
   ASSERT_TRUE(again.ok()) << again.status().to_string();
-  EXPECT_NE(again->id(), ended[0].id()) << "a repeat of a failed inject got the reverted fault";
+  EXPECT_NE(again->id(), reverted_id) << "a repeat of a failed inject got the reverted fault";
   EXPECT_EQ(again->state(), v1::FAULT_STATE_ACTIVE);
 }
 
@@ -70,12 +87,7 @@ TEST_F(FaultRegistryJournalTest, AnUnjournaledFaultWhoseRevertFailsStaysRevertFa
   auto refused = registry_->inject(command());
   EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(refused.status().message().find("keeps retrying"), std::string::npos) << refused.status().message();
-  auto live = registry_->list("", false);
-  ASSERT_EQ(live.size(), 1u) << "a fault on the system that nobody retries";
-  EXPECT_EQ(live[0].state(), v1::FAULT_STATE_REVERT_FAILED);
-  ASSERT_EQ(journal_fake_.entries().size(), 1u);
-  EXPECT_EQ(journal_fake_.entries().begin()->second.phase, JournalPhase::kApplying)
-      << "the entry a restart recovers from stays until the revert succeeds";
+  ASSERT_NO_FATAL_FAILURE(expect_one_stuck_fault_with_its_applying_entry("a fault on the system that nobody retries"));
   clock_.advance(1s);
   registry_->tick();
   EXPECT_EQ(registry_->live_count(), 0u);
@@ -123,21 +135,12 @@ TEST_F(FaultRegistryJournalTest, AFailedApplyWhoseRollbackFailsIsRetriedUntilGon
                                             "retry (undoing fake rule: fake rule still in use)"),
             std::string::npos)
       << refused.status().message();
-  auto stuck = registry_->list("", false);
-  ASSERT_EQ(stuck.size(), 1u) << "a rule the failed apply left must not be forgotten";
-  EXPECT_EQ(stuck[0].state(), v1::FAULT_STATE_REVERT_FAILED);
-  ASSERT_EQ(journal_fake_.entries().size(), 1u);
-  EXPECT_EQ(journal_fake_.entries().begin()->second.phase, JournalPhase::kApplying)
-      << "the entry a restart recovers from stays until the rule is gone";
+  ASSERT_NO_FATAL_FAILURE(
+      expect_one_stuck_fault_with_its_applying_entry("a rule the failed apply left must not be forgotten"));
   clock_.advance(1s);
   registry_->tick();
   EXPECT_EQ(kind_->rollbacks_run, 3);
-  EXPECT_EQ(registry_->live_count(), 0u);
-  EXPECT_TRUE(journal_fake_.entries().empty());
-  auto ended = registry_->list("", true);
-  ASSERT_EQ(ended.size(), 1u);
-  EXPECT_EQ(ended[0].state(), v1::FAULT_STATE_REVERTED);
-  EXPECT_EQ(ended[0].revert_reason(), "apply_failed");
+  expect_nothing_left_but_one_reverted_for("apply_failed");
 }
 
 TEST_F(FaultRegistryJournalTest, AFailedApplyWhoseRollbackSucceedsOnTheRegistrysRetryFailsTheInjectAndLeavesNothing) {
@@ -159,9 +162,7 @@ TEST_F(FaultRegistryJournalTest, AnApplyThatThrowsAndCannotBeCleanedUpIsRetriedA
                                             "after the apply threw, nor could a retry"),
             std::string::npos)
       << refused.status().message();
-  ASSERT_EQ(journal_fake_.entries().size(), 1u) << "something may be on the system: its entry must stay";
-  ASSERT_EQ(registry_->list("", false).size(), 1u);
-  EXPECT_EQ(registry_->list("", false)[0].state(), v1::FAULT_STATE_REVERT_FAILED);
+  ASSERT_NO_FATAL_FAILURE(expect_one_stuck_fault_with_its_applying_entry("the clean-up must be retried"));
   clock_.advance(1s);
   registry_->tick();
   EXPECT_EQ(kind_->recovered.size(), 1u);

@@ -146,6 +146,21 @@ class MangleKeeperTest : public ::testing::Test {
     }));
   }
 
+  // After `keeper` met a stale baseline file: the one it wrote instead
+  // (`key` = `value`) saw the ip table someone else made, and the last
+  // release leaves that table alone.
+  void expect_a_fresh_baseline_that_keeps_the_ip_table(MangleTableKeeper& keeper, const std::string& key,
+                                                       const std::string& value, const std::string& stale) {
+    ASSERT_TRUE(keeper.acquire(commands_).ok());
+    std::ifstream written(baseline_path());
+    const auto json = nlohmann::json::parse(written);
+    EXPECT_EQ(json[key], value);
+    EXPECT_EQ(json["ip"]["existed"], true) << "a fresh look, not " << stale;
+    ASSERT_TRUE(keeper.release(commands_).ok());
+    EXPECT_EQ(tables_.count("ip"), 1u) << "the table made since stays";
+    EXPECT_EQ(deletions(), 0);
+  }
+
   fs::path directory_;
   FakeCommandRunner commands_;
   std::map<std::string, std::vector<ChainSpec>> tables_;
@@ -233,14 +248,7 @@ TEST_F(MangleKeeperTest, ABaselineOfAnEarlierNamespaceWithTheSameInodeIsDeletedA
   tables_.clear();
   tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // the new namespace's owner made this
   MangleTableKeeper keeper(baseline_path(), "this-boot", "8193");
-  ASSERT_TRUE(keeper.acquire(commands_).ok());
-  std::ifstream written(baseline_path());
-  const auto json = nlohmann::json::parse(written);
-  EXPECT_EQ(json["netns_cookie"], "8193");
-  EXPECT_EQ(json["ip"]["existed"], true) << "a fresh look, not the ended namespace's";
-  ASSERT_TRUE(keeper.release(commands_).ok());
-  EXPECT_EQ(tables_.count("ip"), 1u) << "the new namespace's table stays";
-  EXPECT_EQ(deletions(), 0);
+  expect_a_fresh_baseline_that_keeps_the_ip_table(keeper, "netns_cookie", "8193", "the ended namespace's");
 }
 
 TEST_F(MangleKeeperTest, TheSameNamespaceAfterARestartRestoresFromItsBaseline) {
@@ -259,14 +267,7 @@ TEST_F(MangleKeeperTest, ABaselineOfAnEarlierBootIsDeletedAndTheNextInstallLooks
   write_stale_baseline(baseline_path(), kBaselineWithoutIpTable);
   tables_["ip"] = {{"POSTROUTING", "postrouting"}};  // the host's, made at this boot
   MangleTableKeeper keeper(baseline_path(), "this-boot");
-  ASSERT_TRUE(keeper.acquire(commands_).ok());
-  std::ifstream written(baseline_path());
-  const auto json = nlohmann::json::parse(written);
-  EXPECT_EQ(json["boot_id"], "this-boot");
-  EXPECT_EQ(json["ip"]["existed"], true) << "a fresh look, not the earlier boot's";
-  ASSERT_TRUE(keeper.release(commands_).ok());
-  EXPECT_EQ(tables_.count("ip"), 1u) << "the host's table stays";
-  EXPECT_EQ(deletions(), 0);
+  expect_a_fresh_baseline_that_keeps_the_ip_table(keeper, "boot_id", "this-boot", "the earlier boot's");
 }
 
 TEST_F(MangleKeeperTest, RecoveryWithABaselineOfAnEarlierBootTouchesNothingAndDeletesIt) {
