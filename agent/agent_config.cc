@@ -159,9 +159,21 @@ void read_containers(TableReader& root, ContainerSockets& out) {
   containers.reject_unknown_keys();
 }
 
+void read_proxy(TableReader& root, AgentConfig& config) {
+  const toml::table* table = root.table("proxy");
+  if (table == nullptr) return;
+  TableReader proxy(*table, "proxy", root.diagnostics());
+  if (auto bytes = proxy.integer("max_buffered_bytes", static_cast<int64_t>(kMinProxyMaxBufferedBytes),
+                                 static_cast<int64_t>(kMaxProxyMaxBufferedBytes))) {
+    config.proxy_max_buffered_bytes = static_cast<std::size_t>(*bytes);
+  }
+  proxy.reject_unknown_keys();
+}
+
 void read_root(TableReader& root, AgentConfig& config) {
   read_tls(root, config.tls);
   read_containers(root, config.containers);
+  read_proxy(root, config);
   config.token_file = root.string("token_file").value_or(config.token_file);
   config.insecure_plaintext_on_non_loopback =
       root.boolean("insecure_plaintext_on_non_loopback").value_or(config.insecure_plaintext_on_non_loopback);

@@ -27,6 +27,8 @@
 //   docker_socket = "/run/docker.sock"
 //   containerd_socket = "/run/containerd/containerd.sock"
 //   cgroup_root = "/sys/fs/cgroup"       # where container.pause finds the host's cgroups
+//   [proxy]                              # the tcp.*, http.*, nats.* faults' proxy
+//   max_buffered_bytes = 67108864        # all of them together; default 64 MiB
 #pragma once
 
 #include <map>
@@ -67,6 +69,14 @@ struct ContainerSockets {
   std::string cgroup_root;
 };
 
+// What the proxy faults (tcp.*, http.*, nats.*) may hold in memory, all
+// together: bytes queued in their connections and held by their filters.
+// 64 MiB by default: a nats.delay of 1 s over 50 MB/s of matching messages
+// fits; more is the node owner's choice.
+inline constexpr std::size_t kDefaultProxyMaxBufferedBytes = std::size_t{64} << 20;
+inline constexpr std::size_t kMinProxyMaxBufferedBytes = std::size_t{1} << 20;
+inline constexpr std::size_t kMaxProxyMaxBufferedBytes = std::size_t{64} << 30;
+
 struct AgentConfig {
   std::string listen = "127.0.0.1:9700";
   std::string metrics_listen = "127.0.0.1:9701";
@@ -78,6 +88,7 @@ struct AgentConfig {
   TlsFiles tls;
   std::string token_file;
   ContainerSockets containers;
+  std::size_t proxy_max_buffered_bytes = kDefaultProxyMaxBufferedBytes;
   // Plaintext gRPC on a non-loopback address; only for isolated networks.
   bool insecure_plaintext_on_non_loopback = false;
 };

@@ -26,6 +26,12 @@ AgentMetrics::AgentMetrics(metrics::Registry& registry, std::string node_name)
                                         {"outcome"})),
       revert_failed_(registry.gauge("chaos_agent_faults_revert_failed",
                                     "Faults whose revert failed; the agent retries them every second.")),
+      proxy_buffered_(registry.gauge("chaos_agent_proxy_buffered_bytes",
+                                     "Bytes the proxy faults (tcp.*, http.*, nats.*) hold: queued in their "
+                                     "connections and held back by their filters.")),
+      proxy_buffered_limit_(registry.gauge("chaos_agent_proxy_buffered_limit_bytes",
+                                           "The agent's limit on chaos_agent_proxy_buffered_bytes ([proxy] "
+                                           "max_buffered_bytes); at it, proxied senders are paused.")),
       last_tick_(registry.gauge("chaos_agent_watchdog_last_tick_timestamp_seconds",
                                 "Unix time of the watchdog's last completed tick (TTLs, leases, retries); a value "
                                 "that stops moving means faults no longer end on time.")),
@@ -65,6 +71,8 @@ AgentMetrics::AgentMetrics(metrics::Registry& registry, std::string node_name)
   journal_recoveries_.with({});
   for (const char* outcome : {"reverted", "retrying", "kept"}) journal_corrupt_.with({outcome});
   revert_failed_.with({});
+  proxy_buffered_.with({});
+  proxy_buffered_limit_.with({});
   last_tick_.with({});
 }
 
@@ -140,6 +148,11 @@ void AgentMetrics::journal_recovered() { journal_recoveries_.with({}).inc(); }
 void AgentMetrics::journal_corrupt(const std::string& outcome) { journal_corrupt_.with({outcome}).inc(); }
 
 void AgentMetrics::set_revert_failed(double count) { revert_failed_.with({}).set(count); }
+
+void AgentMetrics::set_proxy_buffered(double bytes, double limit_bytes) {
+  proxy_buffered_.with({}).set(bytes);
+  proxy_buffered_limit_.with({}).set(limit_bytes);
+}
 
 void AgentMetrics::tick_completed(double unix_seconds) { last_tick_.with({}).set(unix_seconds); }
 

@@ -44,6 +44,8 @@ class AgentMetrics {
   void journal_corrupt(const std::string& outcome);
   // Faults whose revert failed and is being retried.
   void set_revert_failed(double count);
+  // What the proxy faults hold in memory now, and the agent's limit.
+  void set_proxy_buffered(double bytes, double limit_bytes);
   // The watchdog finished a tick (its liveness: alert when this stalls).
   void tick_completed(double unix_seconds);
   // One audit log entry: rpc ("Inject") and result ("ok", "unauthenticated").
@@ -73,6 +75,8 @@ class AgentMetrics {
   metrics::CounterFamily& journal_recoveries_;
   metrics::CounterFamily& journal_corrupt_;
   metrics::GaugeFamily& revert_failed_;
+  metrics::GaugeFamily& proxy_buffered_;
+  metrics::GaugeFamily& proxy_buffered_limit_;
   metrics::GaugeFamily& last_tick_;
   metrics::GaugeFamily& live_;
   metrics::CounterFamily& audit_events_;

@@ -95,7 +95,7 @@ void offer_kind(FaultRegistry& registry, std::unique_ptr<FaultKind> kind, std::u
 // Every fault kind this agent offers, in one readable list.
 void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& environment,
                           std::shared_ptr<const ProcessTargeting> targeting, ContainerFinder* containers,
-                          const std::string& cgroup_root) {
+                          const std::string& cgroup_root, std::shared_ptr<proxy::ProxyByteBudget> proxy_budget) {
   const std::uint64_t mask = effective_capability_mask();
   std::vector<std::unique_ptr<FaultKind>> kinds;
   for (auto& kind : make_process_fault_kinds(targeting)) kinds.push_back(std::move(kind));
@@ -107,7 +107,9 @@ void register_fault_kinds(FaultRegistry& registry, const AgentEnvironment& envir
   ContainerPauseOptions pause_options;
   if (!cgroup_root.empty()) pause_options.cgroup_root = cgroup_root;
   for (auto& kind : make_container_fault_kinds(pause_options)) kinds.push_back(std::move(kind));
-  for (auto& kind : proxy::make_proxy_fault_kinds(environment)) kinds.push_back(std::move(kind));
+  proxy::ProxyFaultOptions proxy_options;
+  proxy_options.budget = std::move(proxy_budget);
+  for (auto& kind : proxy::make_proxy_fault_kinds(environment, proxy_options)) kinds.push_back(std::move(kind));
   for (auto& kind : kinds) offer_kind(registry, std::move(kind), mask, environment, containers);
 }
 
@@ -328,16 +330,24 @@ int main(int argc, char** argv) {
   targeting->clock = &clock;
   targeting->protected_processes = *protected_processes;
   targeting->scope = config->process_scope;
-  register_fault_kinds(registry, environment, targeting, container_finder, config->containers.cgroup_root);
+  auto proxy_budget = std::make_shared<proxy::ProxyByteBudget>(config->proxy_max_buffered_bytes);
+  agent_metrics.set_proxy_buffered(0, static_cast<double>(proxy_budget->limit()));
+  register_fault_kinds(registry, environment, targeting, container_finder, config->containers.cgroup_root,
+                       proxy_budget);
 
   // Leftovers of a previous run are reverted before any new request is taken.
   const StatusOr<int> recovered = registry.recover_from_journal();
   if (!recovered.ok()) return fail(recovered.status().message() + "; not serving: what a previous run left is unknown");
-  Watchdog watchdog(clock, kWatchdogHeartbeat, [&registry, &agent_metrics, &clock] {
-    const SteadyTime next = registry.tick();
-    agent_metrics.tick_completed(std::chrono::duration<double>(clock.wall_now().time_since_epoch()).count());
-    return next;
-  }, registry_options.tick_interval);
+  Watchdog watchdog(
+      clock, kWatchdogHeartbeat,
+      [&registry, &agent_metrics, &clock, &proxy_budget] {
+        const SteadyTime next = registry.tick();
+        agent_metrics.set_proxy_buffered(static_cast<double>(proxy_budget->used()),
+                                         static_cast<double>(proxy_budget->limit()));
+        agent_metrics.tick_completed(std::chrono::duration<double>(clock.wall_now().time_since_epoch()).count());
+        return next;
+      },
+      registry_options.tick_interval);
   watchdog.start();
   service.set_ready(true);
   server->GetHealthCheckService()->SetServingStatus(true);

@@ -57,8 +57,18 @@ LiveProxyFault::LiveProxyFault(CommandRunner& commands, LiveProxyFaultSetup setu
 LiveProxyFault::~LiveProxyFault() { (void)revert(); }
 
 std::string LiveProxyFault::summary(const ProxyFaultReport& report) const {
-  return std::to_string(engine_->counters().accepted.load()) + " connections proxied, " +
-         std::to_string(report.faulted_connections) + " faulted" + (report.note.empty() ? "" : "; " + report.note);
+  const ProxyCounters& counters = engine_->counters();
+  std::string text = std::to_string(counters.accepted.load()) + " connections proxied, " +
+                     std::to_string(report.faulted_connections) + " faulted" +
+                     (report.note.empty() ? "" : "; " + report.note);
+  // The fault did less than asked: say so where the user reads its state.
+  const std::uint64_t pauses = counters.budget_pauses.load();
+  const std::uint64_t passed = counters.budget_pass_throughs.load();
+  if (pauses > 0 || passed > 0) {
+    text += "; the agent's proxy byte budget ([proxy] max_buffered_bytes) was used up: " + std::to_string(pauses) +
+            " pauses of a sender, " + std::to_string(passed) + " connections passed through";
+  }
+  return text;
 }
 
 std::string LiveProxyFault::detail() const { return setup_.description + "; " + summary(setup_.report()); }
@@ -111,7 +121,9 @@ FaultEffect LiveProxyFault::counters_effect(const ProxyFaultReport& report) cons
                      {"connections_closed", counters.closes.load()},
                      {"connections_refused", counters.refused_over_limit.load() + counters.upstream_failed.load()},
                      {"filter_errors", counters.filter_errors.load()},
-                     {"directions_spliced", counters.spliced_directions.load()}};
+                     {"directions_spliced", counters.spliced_directions.load()},
+                     {"budget_pauses", counters.budget_pauses.load()},
+                     {"budget_pass_throughs", counters.budget_pass_throughs.load()}};
   effect.counters.insert(effect.counters.end(), report.counters.begin(), report.counters.end());
   return effect;
 }

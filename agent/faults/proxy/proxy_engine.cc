@@ -19,6 +19,7 @@
 #include <optional>
 #include <queue>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include "agent/faults/proxy/direction_queue.h"
@@ -60,6 +61,12 @@ constexpr int kProxyServerSide = 1;
 // the backlog and the listener readable: the listeners rest this long
 // instead of spinning, then try again.
 constexpr auto kProxyAcceptPause = std::chrono::milliseconds(100);
+// How often a direction paused for the agent's byte budget looks at it
+// again (other faults' connections free it without waking this thread).
+constexpr auto kProxyBudgetRecheck = std::chrono::milliseconds(50);
+// A read while the budget is used up: small, so a connection with nothing
+// queued still moves without adding much.
+constexpr std::size_t kProxyReadWhileOverBudget = 16 * 1024;
 
 // Whether a read of `fd` stands at TCP's urgent mark: splice() (the
 // kernel's tcp_read_sock) stops there and returns EAGAIN, or 0 after the
@@ -87,18 +94,23 @@ struct ProxySide {
   UniqueFd fd;
   bool eof = false;         // read EOF
   bool write_shut = false;  // we sent FIN
-  bool paused = false;      // not read: its direction's queue is full
+  bool paused = false;      // not read: its direction's queue is full, or the agent's budget used up
   bool no_delay = false;    // TCP_NODELAY set (segments written one by one)
   // In the epoll set. A side at EOF that we have shut our write to is
   // removed: epoll reports EPOLLHUP for it on every wait, whatever its
   // mask, while the other direction may still be writing to a slow reader.
   bool watched = true;
+  // Out of the epoll set for now: we shut our write to it and do not read
+  // it (paused, closing), so it has nothing to report but the EPOLLHUP its
+  // peer's FIN brings on every wait.
+  bool parked = false;
   std::uint32_t events = 0;
 };
 
 // Direction index d reads side d and writes side 1 - d (client to server
 // reads the client side).
 struct ProxyConnection {
+  explicit ProxyConnection(std::shared_ptr<ProxyByteBudget> budget) : charge(std::move(budget)) {}
   std::uint64_t id = 0;
   ProxySide sides[2];
   bool connecting = true;
@@ -119,6 +131,13 @@ struct ProxyConnection {
   CloseAction pending_close = CloseAction::kNone;
   bool closing = false;  // FIN both ways once the queues are written
   std::optional<SteadyTime> timer;  // the earliest scheduled wake-up
+  // What it holds (both queues and the filter's held bytes), in the
+  // agent's budget; given back when the connection is destroyed.
+  ProxyByteCharge charge;
+  bool waits_for_budget = false;  // listed in ProxyLoop::budget_waiting_
+  // Per direction: since when it has waited for room with nothing of its
+  // own queued (its filter holds a partial message).
+  std::optional<SteadyTime> held_wait_since[2];
 };
 
 Direction proxy_direction_of(int index) { return index == 0 ? Direction::kClientToServer : Direction::kServerToClient; }
@@ -240,6 +259,7 @@ class ProxyLoop {
 
   int wait_ms() const {
     std::optional<SteadyTime> first = accept_resume_at_;
+    if (budget_recheck_at_ && (!first || *budget_recheck_at_ < *first)) first = budget_recheck_at_;
     if (!timers_.empty() && (!first || timers_.top().first < *first)) first = timers_.top().first;
     if (!first) return kProxyIdleWaitMs;
     const auto left = *first - std::chrono::steady_clock::now();
@@ -262,6 +282,19 @@ class ProxyLoop {
       if (found == connections_.end()) continue;
       found->second->timer.reset();
       pump(*found->second, now);
+    }
+    // After the timers: what their due bytes freed goes to the waiting
+    // directions in this turn, before the connections that freed it read.
+    if (budget_recheck_at_ && *budget_recheck_at_ <= now) {
+      budget_recheck_at_.reset();
+      // pump() puts back the ones still paused (and the recheck with them).
+      const std::vector<std::uint64_t> waiting = std::exchange(budget_waiting_, {});
+      for (const std::uint64_t id : waiting) {
+        auto found = connections_.find(id);
+        if (found == connections_.end()) continue;
+        found->second->waits_for_budget = false;
+        pump(*found->second, now);
+      }
     }
   }
 
@@ -307,7 +340,7 @@ class ProxyLoop {
       reset_socket(client);
       return;
     }
-    auto connection = std::make_unique<ProxyConnection>();
+    auto connection = std::make_unique<ProxyConnection>(options_.budget);
     connection->id = next_id_++;
     const ConnectionInfo info{connection->id, socket_address_text(peer), socket_address_text(original)};
     try {
@@ -368,7 +401,82 @@ class ProxyLoop {
         connection.pending_close = verdict.close;
       }
     }
+    recharge(connection);
     return true;
+  }
+
+  void recharge(ProxyConnection& connection) {
+    const bool was_used_up = budget_used_up();
+    connection.charge.set(connection.queues[0].queued_bytes() + connection.queues[1].queued_bytes(),
+                          connection.filter->held_bytes());
+    // Room again: the directions waiting for it get their turn in this
+    // turn of the loop, before the one that freed it reads again.
+    if (was_used_up && !budget_used_up() && !budget_waiting_.empty()) {
+      budget_recheck_at_ = std::chrono::steady_clock::now();
+    }
+  }
+
+  bool budget_used_up() const { return options_.budget && options_.budget->exhausted(); }
+
+  // A whole read chunk while the agent's budget has room for it; what room
+  // is left, or a small step once it is used up, otherwise.
+  std::size_t read_size_within_budget() const {
+    if (!options_.budget) return read_buffer_.size();
+    // Others wait for room: small steps, so they get their share of it.
+    if (!budget_waiting_.empty()) return kProxyReadWhileOverBudget;
+    const std::size_t used = options_.budget->used();
+    const std::size_t room = used < options_.budget->limit() ? options_.budget->limit() - used : 0;
+    return std::min(read_buffer_.size(), std::max(room, kProxyReadWhileOverBudget));
+  }
+
+  // Direction `side` is not read while the agent's budget is used up: it
+  // has bytes queued, which will be written (or come due) and free some of
+  // it, or its filter holds more than it may then.
+  bool budget_blocks(const ProxyConnection& connection, int side) const {
+    return budget_used_up() &&
+           (!connection.queues[side].empty() || connection.filter->held_bytes() > kProxyHeldWhileOverBudget);
+  }
+
+  // Paused until the budget frees; false when the connection is gone. A
+  // direction with nothing of its own queued waits for room only while
+  // queued bytes elsewhere can free it, and at most
+  // budget_wait_for_partial_message (a reader that never reads keeps its
+  // bytes queued for good; a stream that keeps freeing and taking room can
+  // starve it): then its filter gives back what it holds, and the direction
+  // is read again (its filter bounds what it holds on its own).
+  bool pause_for_budget(ProxyConnection& connection, int side, SteadyTime now) {
+    ProxySide& source = connection.sides[side];
+    std::optional<SteadyTime>& since = connection.held_wait_since[side];
+    if (!connection.queues[side].empty()) {
+      since.reset();
+    } else if (!since) {
+      since = now;
+    }
+    if (since && (options_.budget->queued() == 0 || now - *since >= options_.budget_wait_for_partial_message)) {
+      since.reset();
+      const std::size_t held = connection.filter->held_bytes();
+      if (!filter_call(connection, side, now,
+                       [&](StreamFilter& filter) { return filter.stop_holding(proxy_direction_of(side), now); })) {
+        return false;
+      }
+      if (connection.filter->held_bytes() < held) ++counters_.budget_pass_throughs;
+      source.paused = false;
+      // What it gave back is due now: the next turn sends it and sets the
+      // timers of anything it queued for later.
+      timers_.emplace(now, connection.id);
+      return true;
+    }
+    if (!source.paused) ++counters_.budget_pauses;
+    source.paused = true;
+    wait_for_budget(connection);
+    return true;
+  }
+
+  void wait_for_budget(ProxyConnection& connection) {
+    if (connection.waits_for_budget) return;
+    connection.waits_for_budget = true;
+    budget_waiting_.push_back(connection.id);
+    if (!budget_recheck_at_) budget_recheck_at_ = std::chrono::steady_clock::now() + kProxyBudgetRecheck;
   }
 
   // Without it the kernel would join small segments again (Nagle).
@@ -427,11 +535,15 @@ class ProxyLoop {
           (connection.close_at && *connection.close_at <= now)) {
         return true;
       }
+      if (budget_blocks(connection, side)) {
+        if (!pause_for_budget(connection, side, now)) return false;
+        if (source.paused) return true;
+      }
       // At most the bound's headroom (+1, so a full queue still pauses the
       // source): a large read into a small bound would overshoot it.
       const std::size_t queued = connection.queues[side].queued_bytes();
       const std::size_t headroom = options_.max_queued_bytes > queued ? options_.max_queued_bytes - queued : 0;
-      const std::size_t want = std::min(read_buffer_.size(), headroom + 1);
+      const std::size_t want = std::min(read_size_within_budget(), headroom + 1);
       const ssize_t count = ::recv(source.fd.get(), read_buffer_.data(), want, 0);
       if (count > 0) {
         const std::string_view input(read_buffer_.data(), static_cast<std::size_t>(count));
@@ -445,6 +557,7 @@ class ProxyLoop {
         // Written before the next read: the queue's buffer stays empty, so
         // the next chunk is moved into it rather than appended (a copy).
         if (!write_ready(connection, side, now)) return false;
+        recharge(connection);
         if (over_bounds(connection.queues[side], options_.max_queued_bytes, 1)) source.paused = true;
         continue;
       }
@@ -480,6 +593,7 @@ class ProxyLoop {
       }
     }
     if (!input.empty()) queue.push(std::string(input), now, true);
+    recharge(connection);
     return true;
   }
 
@@ -614,6 +728,7 @@ class ProxyLoop {
 
   // Writes what is due, half-closes, closes, re-arms epoll and the timer.
   void pump(ProxyConnection& connection, SteadyTime now) {
+    recharge(connection);  // what was written since, before deciding who waits
     const bool close_due = connection.close_at && now >= *connection.close_at;
     std::optional<SteadyTime> next;
     for (int index : {0, 1}) {
@@ -626,7 +741,14 @@ class ProxyLoop {
       if (connection.no_splice[index] && pipe_empty(connection, index)) connection.pipes[index].reset();
       if (writable && !send_ready(connection, index)) return;
       ProxySide& source = connection.sides[index];
-      if (source.paused && !over_bounds(queue, options_.max_queued_bytes, 2)) source.paused = false;
+      if (source.paused && !over_bounds(queue, options_.max_queued_bytes, 2)) {
+        if (!budget_blocks(connection, index)) {
+          source.paused = false;
+          connection.held_wait_since[index].reset();
+        } else if (!pause_for_budget(connection, index, now)) {
+          return;
+        }
+      }
       maybe_splice(connection, index);
       // The source's EOF reaches the target once everything before it did
       // and its end delay (if any) passed.
@@ -657,6 +779,7 @@ class ProxyLoop {
       return;
     }
     if (connection.close_at) next = next ? std::min(*next, *connection.close_at) : connection.close_at;
+    recharge(connection);
     rearm(connection);
     if (next && (!connection.timer || *next < *connection.timer)) {
       connection.timer = next;
@@ -683,11 +806,19 @@ class ProxyLoop {
       }
       const bool to_write = !connection.queues[1 - side].ready().empty() || !pipe_empty(connection, 1 - side);
       if (connecting || (!own.write_shut && to_write)) events |= EPOLLOUT;
-      if (events == own.events) continue;
+      if (events == 0 && own.write_shut) {
+        if (!own.parked) {
+          ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, own.fd.get(), nullptr);
+          own.parked = true;
+        }
+        continue;
+      }
+      if (events == own.events && !own.parked) continue;
       epoll_event event{};
       event.events = events;
       event.data.u64 = (connection.id << 1) | static_cast<std::uint64_t>(side);
-      ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, own.fd.get(), &event);
+      ::epoll_ctl(epoll_.get(), own.parked ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, own.fd.get(), &event);
+      own.parked = false;
       own.events = events;
     }
   }
@@ -720,6 +851,10 @@ class ProxyLoop {
   std::priority_queue<TimerEntry, std::vector<TimerEntry>, std::greater<>> timers_;
   std::uint64_t next_id_ = kProxyFirstConnectionId;
   std::optional<SteadyTime> accept_resume_at_;  // listeners rest until then
+  // Connections with a direction paused for the agent's budget, and when
+  // to look at the budget again for them.
+  std::vector<std::uint64_t> budget_waiting_;
+  std::optional<SteadyTime> budget_recheck_at_;
   std::vector<char> read_buffer_ = std::vector<char>(kProxyReadChunkBytes);
   bool stopping_ = false;
 };

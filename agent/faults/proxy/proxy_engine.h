@@ -23,6 +23,25 @@
 // holds up to six descriptors; pipes are taken only while the process is
 // well below its open-files limit, and a listener that cannot accept for
 // want of descriptors rests 100 ms instead of spinning.
+//
+// Across the agent, what every connection of every proxy fault holds
+// (queued, and held back by its filter) is charged to one ProxyByteBudget.
+// While it is used up, a connection with bytes still queued in a direction
+// is not read in that direction until they are written, nor is one whose
+// filter holds more than kProxyHeldWhileOverBudget (16 KiB of a partial
+// message); the budget is checked again every 50 ms (other faults'
+// connections free it without waking this thread) and right after this
+// engine's due bytes free some. The others are read in steps of 16 KiB, and
+// so is everyone while someone waits. A direction that waits with only a
+// partial message has its filter stop holding (a nats.* filter then passes
+// its connection through) when nothing is queued anywhere (partial
+// messages alone fill the budget and cannot complete), or after
+// budget_wait_for_partial_message (a consumer that never reads keeps its
+// bytes queued for good). No read is larger than the room left, so the
+// budget is exceeded by at most about 32 KiB per connection and direction
+// (an http.* head may be held whole: 80 KiB), and by what other faults'
+// threads read in the same instant. It counts bytes, not the capacity of
+// the buffers holding them (up to about twice as much).
 #pragma once
 
 #include <atomic>
@@ -32,6 +51,7 @@
 #include <string>
 #include <thread>
 
+#include "agent/faults/proxy/proxy_byte_budget.h"
 #include "agent/faults/proxy/stream_filter.h"
 #include "common/status.h"
 #include "common/unique_fd.h"
@@ -54,6 +74,11 @@ struct ProxyEngineOptions {
   int network_namespace_fd = -1;
   std::size_t max_connections = 1024;
   std::size_t max_queued_bytes = 1 << 20;
+  // The agent's budget, shared by all its proxy engines; null: none (tests).
+  std::shared_ptr<ProxyByteBudget> budget;
+  // How long a direction whose filter holds a partial message waits for
+  // room in the budget before its filter is asked to stop holding.
+  Duration budget_wait_for_partial_message = std::chrono::seconds(5);
   // Relay a direction its filter passes through untouched with splice()
   // instead of recv()/send(). Off: on the 2-core development VM (loopback,
   // proxy_bench, quiet machine) the copying path carried 15% more and cost
@@ -86,6 +111,11 @@ struct ProxyCounters {
   // Directions relayed inside the kernel (splice(), no copy) because their
   // filter passes them through untouched.
   std::atomic<std::uint64_t> spliced_directions{0};
+  // A direction not read for a while because the agent's proxy byte budget
+  // was used up, and connections passed through because their filter held
+  // more than it may then.
+  std::atomic<std::uint64_t> budget_pauses{0};
+  std::atomic<std::uint64_t> budget_pass_throughs{0};
   // Turns of the event loop that found something to do. An engine with
   // nothing to relay does not turn: tests tell a busy loop by this count,
   // not by CPU time, which depends on what else the machine runs.

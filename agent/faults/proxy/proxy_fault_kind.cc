@@ -119,6 +119,7 @@ StatusOr<std::unique_ptr<LiveFault>> ProxyFaultKind::apply(const v1::FaultSpec& 
   engine_options.network_namespace_fd = container != nullptr ? container->network_namespace_fd : -1;
   engine_options.max_connections = options_.max_connections;
   engine_options.max_queued_bytes = options_.max_queued_bytes;
+  engine_options.budget = options_.budget;
   crash_point("tcp: start proxy");
   CHAOS_ASSIGN_OR_RETURN(auto engine, ProxyEngine::start(std::move(engine_options)));
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "agent/fault.h"
+#include "agent/faults/proxy/proxy_byte_budget.h"
 #include "agent/faults/proxy/proxy_fault_plan.h"
 #include "agent/faults/proxy/proxy_redirect_rules.h"
 
@@ -35,6 +36,9 @@ struct ProxyFaultOptions {
   std::uint32_t socket_mark = kProxySocketMark;
   std::size_t max_connections = 1024;
   std::size_t max_queued_bytes = 1 << 20;
+  // The agent's, shared by every proxy fault (proxy_byte_budget.h); null:
+  // connections are bounded one by one only.
+  std::shared_ptr<ProxyByteBudget> budget;
   // Seeds the percent and jitter PRNGs; unset draws one.
   std::optional<std::uint64_t> seed;
 };

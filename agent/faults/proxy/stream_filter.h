@@ -6,6 +6,7 @@
 // unit- and fuzz-tested without the network.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,6 +37,14 @@ struct Emit {
   // coalesced with the bytes around it (tcp.slicer's segments).
   bool own_segment = false;
 };
+
+// While the agent's proxy byte budget is used up, a connection whose
+// filter holds more than this back is not read until the budget frees; if
+// nothing queued anywhere can free it, the engine asks the filter to
+// stop_holding().
+inline constexpr std::size_t kProxyHeldWhileOverBudget = 16 * 1024;
+inline constexpr std::string_view kProxyBudgetPassThroughReason =
+    "the agent's proxy byte budget ([proxy] max_buffered_bytes) is used up";
 
 // FilterVerdict::end_delay that keeps a side's FIN from the other side
 // until the connection is closed (or the proxy stops).
@@ -99,6 +108,21 @@ class StreamFilter {
   virtual bool passes_through(Direction from) const noexcept {
     (void)from;
     return false;
+  }
+  // Bytes the filter holds back in both directions (a protocol message
+  // waiting for the rest of itself): counted in the agent's proxy byte
+  // budget with what the connection has queued. Default: none.
+  virtual std::size_t held_bytes() const noexcept { return 0; }
+  // The agent's proxy byte budget is used up by what filters hold alone and
+  // this filter holds more than the engine allows it then
+  // (kProxyHeldWhileOverBudget): the filter gives back what it holds from
+  // `from` and stops holding bytes back for the rest of the connection (it
+  // may pass it through). The default does nothing: a filter that holds
+  // little (an HTTP head) is then read on, within its own bounds.
+  virtual FilterVerdict stop_holding(Direction from, SteadyTime now) {
+    (void)from;
+    (void)now;
+    return {};
   }
 };
 

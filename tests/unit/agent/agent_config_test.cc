@@ -72,6 +72,19 @@ TEST(AgentConfig, BoundsHaveDefaultsAndAreReadAndChecked) {
   EXPECT_FALSE(parse_agent_config("[policy]\nmax_live_faults = \"many\"\n", "b.toml").ok());
 }
 
+TEST(AgentConfig, TheProxyByteBudgetHasADefaultAndIsChecked) {
+  auto defaults = parse_agent_config("", "empty.toml");
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->proxy_max_buffered_bytes, std::size_t{64} << 20);
+  auto set = parse_agent_config("[proxy]\nmax_buffered_bytes = 268435456\n", "p.toml");
+  ASSERT_TRUE(set.ok()) << set.status().to_string();
+  EXPECT_EQ(set->proxy_max_buffered_bytes, std::size_t{256} << 20);
+  EXPECT_EQ(parse_agent_config("[proxy]\nmax_buffered_bytes = 1000\n", "p.toml").status().message(),
+            "p.toml:2:22: proxy.max_buffered_bytes: 1000 is outside 1048576..68719476736");
+  EXPECT_EQ(parse_agent_config("[proxy]\nmax_queued = 1\n", "p.toml").status().message(),
+            "p.toml:2:1: proxy: unknown key 'max_queued'");
+}
+
 TEST(AgentConfig, TheShippedConfigsParse) {
   const char* source_dir = std::getenv("CHAOS_SOURCE_DIR");
   ASSERT_NE(source_dir, nullptr) << "run through ctest (CHAOS_SOURCE_DIR)";

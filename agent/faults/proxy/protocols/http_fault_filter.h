@@ -97,6 +97,9 @@ class HttpFaultFilter final : public StreamFilter {
   // direction's parser holds no partial message; never for the client's
   // bytes while an abort closes the connection (they are dropped).
   bool passes_through(Direction from) const noexcept override;
+  // A head or chunk line waiting for its end: at most max_header_block
+  // per direction, so it never needs stop_holding().
+  std::size_t held_bytes() const noexcept override { return requests_.buffered() + responses_.buffered(); }
 
   bool passing_through() const { return passing_through_; }
   const std::string& pass_through_reason() const { return reason_; }

@@ -101,6 +101,17 @@ bool NatsFaultFilter::passes_through(Direction from) const noexcept {
   return passing_through_ && side.buffered() == 0;
 }
 
+std::size_t NatsFaultFilter::held_bytes() const noexcept { return from_client_.buffered() + from_server_.buffered(); }
+
+FilterVerdict NatsFaultFilter::stop_holding(Direction from, SteadyTime) {
+  FilterVerdict verdict;
+  NatsSplitter::Output parsed;
+  start_pass_through(std::string(kProxyBudgetPassThroughReason));
+  splitter(from).pass_through(reason_, parsed);
+  handle(from, parsed, verdict);
+  return verdict;
+}
+
 bool NatsFaultFilter::matches(Direction from, const NatsMessage& message) const {
   const bool publish = message.op == NatsOp::kPub || message.op == NatsOp::kHpub;
   // A client sends PUB and a server MSG; the other way round is not the

@@ -72,6 +72,11 @@ class NatsFaultFilter final : public StreamFilter {
   // Once the connection passes through (TLS, a parser limit) and this
   // direction's splitter holds no partial line.
   bool passes_through(Direction from) const noexcept override;
+  // Both directions' partial messages.
+  std::size_t held_bytes() const noexcept override;
+  // Hands out `from`'s partial message and passes the connection through
+  // ("the agent's proxy byte budget is used up").
+  FilterVerdict stop_holding(Direction from, SteadyTime now) override;
 
   bool passing_through() const { return passing_through_; }
   const std::string& pass_through_reason() const { return reason_; }

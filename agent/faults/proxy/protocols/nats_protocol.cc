@@ -132,6 +132,12 @@ void NatsSplitter::compact() {
   if (consumed_ == 0) return;
   buffer_.erase(0, consumed_);
   consumed_ = 0;
+  // A large message leaves its capacity behind: given back, or one big
+  // message would keep megabytes for the rest of a long-lived connection,
+  // outside what buffered() (and the agent's proxy byte budget) counts.
+  if (buffer_.capacity() > kNatsKeptBufferCapacity && buffer_.size() <= buffer_.capacity() / 4) {
+    buffer_.shrink_to_fit();
+  }
 }
 
 NatsSplitter::Step NatsSplitter::next(NatsMessage& message) {

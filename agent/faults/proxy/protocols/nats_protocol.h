@@ -22,6 +22,9 @@ inline constexpr std::size_t kNatsDefaultMaxControlLine = 4 * 1024;
 inline constexpr std::size_t kNatsMaxControlLineCeiling = 64 * 1024;
 inline constexpr std::size_t kNatsDefaultMaxPayload = 1024 * 1024;
 inline constexpr std::size_t kNatsMaxPayloadCeiling = 64 * 1024 * 1024;
+// A splitter's buffer keeps at most this much spare capacity once what it
+// held is handed out.
+inline constexpr std::size_t kNatsKeptBufferCapacity = 64 * 1024;
 
 struct NatsLimits {
   std::size_t max_control_line = kNatsDefaultMaxControlLine;  // without the line end
@@ -73,6 +76,9 @@ class NatsSplitter {
   // What is held back waiting for the rest of a message; at most
   // max_control_line + max_payload + 4 bytes.
   std::size_t buffered() const { return buffer_.size() - consumed_; }
+  // The memory behind it: its spare capacity is given back past
+  // kNatsKeptBufferCapacity once a message is handed out.
+  std::size_t buffer_capacity() const { return buffer_.capacity(); }
 
  private:
   enum class Step { kMessage, kNeedMore, kFailed };

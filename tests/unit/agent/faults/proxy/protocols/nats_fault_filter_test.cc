@@ -136,6 +136,23 @@ TEST(NatsFaultFilterTest, EndFlushesAnIncompleteMessage) {
   EXPECT_EQ(forwarded_bytes(harness.filter.on_end(kNatsC2S, kNatsNow)), "PUB a 5\r\nhe");
 }
 
+TEST(NatsFaultFilterTest, HeldBytesCountBothPartialMessagesAndStopHoldingHandsOneOut) {
+  NatsHarness harness(nats_config(NatsFaultAction::kDelay, {">"}));
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsC2S, "PUB a 5\r\nhe", kNatsNow)), "");
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsS2C, "MSG a 1 3\r\nx", kNatsNow)), "");
+  EXPECT_EQ(harness.filter.held_bytes(), 11u + 12u);
+  // The agent's budget is used up: the client's partial PUB goes out as it
+  // came, and nothing of the connection is held back from now on.
+  EXPECT_EQ(forwarded_bytes(harness.filter.stop_holding(kNatsC2S, kNatsNow)), "PUB a 5\r\nhe");
+  EXPECT_EQ(harness.filter.held_bytes(), 12u);
+  EXPECT_EQ(harness.filter.pass_through_reason(), kProxyBudgetPassThroughReason);
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsC2S, "llo\r\n", kNatsNow)), "llo\r\n");
+  EXPECT_EQ(forwarded_bytes(harness.filter.on_bytes(kNatsS2C, "yz\r\n", kNatsNow)), "MSG a 1 3\r\nxyz\r\n");
+  EXPECT_EQ(harness.filter.held_bytes(), 0u);
+  EXPECT_EQ(harness.counters->pass_through_connections.load(), 1u);
+  EXPECT_EQ(harness.counters->messages_delayed.load(), 0u);
+}
+
 TEST(NatsFaultFilterTest, FactoryFaultsTheChosenShareOfConnections) {
   std::vector<double> draws = {10, 90, 49.9, 50};
   std::size_t next = 0;

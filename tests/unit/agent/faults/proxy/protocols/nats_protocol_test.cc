@@ -154,6 +154,19 @@ TEST(NatsProtocolTest, PayloadBoundIsEnforcedAndBufferingStaysWithinIt) {
   EXPECT_LE(splitter.buffered(), limits.max_control_line + limits.max_payload + 4);
 }
 
+TEST(NatsProtocolTest, ALargeMessageLeavesNoLargeBufferBehind) {
+  NatsLimits limits;
+  limits.max_payload = 4 << 20;
+  NatsSplitter splitter(limits);
+  NatsSplitter::Output out;
+  splitter.feed("PUB a 2097152\r\n" + std::string(2 << 20, 'x'), out);
+  EXPECT_GE(splitter.buffer_capacity(), std::size_t{2} << 20);
+  splitter.feed("\r\nPING\r\nPUB b 5\r\nhe", out);
+  ASSERT_EQ(out.messages.size(), 2u);
+  EXPECT_EQ(splitter.buffered(), 11u);
+  EXPECT_LE(splitter.buffer_capacity(), kNatsKeptBufferCapacity);
+}
+
 TEST(NatsProtocolTest, EndInsideAMessageHandsTheBytesOut) {
   const auto out = split({"PING\r\nPUB a 5\r\nhel"});
   ASSERT_EQ(out.messages.size(), 1u);
