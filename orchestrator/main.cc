@@ -1,6 +1,7 @@
 // chaosctl: the orchestrator. Runs TOML experiments against agents and
 // Prometheus, and offers ad-hoc commands for game days. Each subcommand
 // lives in orchestrator/commands/ and sets the exit code.
+#include <csignal>
 #include <exception>
 #include <iostream>
 #include <string>
@@ -55,6 +56,10 @@ int run_chaosctl(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   chaos::skip_abseil_lock_order_tracking();  // a fan-out to 1,000 agents takes many locks
+  // `chaosctl run ... | tee run.log` and Ctrl-C: tee exits first, and the
+  // next progress line would raise SIGPIPE and kill chaosctl before it
+  // reverts its faults. Ignored, a write to the gone reader just fails.
+  std::signal(SIGPIPE, SIG_IGN);
   // Never std::terminate (no message, SIGABRT, exit 134): a run has already
   // reverted its faults on the way out, and CI must see "error" (3).
   try {

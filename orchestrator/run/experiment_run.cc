@@ -171,6 +171,8 @@ ExperimentRun::WatchResult ExperimentRun::execute_method() {
   next_check_ = context_.clock.steady_now() + context_.experiment.settings.during_interval;
   const auto groups = context_.experiment.schedule();
   for (size_t i = 0; i < groups.size(); ++i) {
+    // A Ctrl-C during the previous group's last checks: no new faults.
+    if (context_.interrupted) return WatchResult::kInterrupted;
     const SteadyTime group_end = context_.clock.steady_now() + groups[i].duration();
     const Status injected = ledger_.inject_group(groups[i], i);
     if (!injected.ok()) {
@@ -196,7 +198,7 @@ ExperimentRun::WatchResult ExperimentRun::watch_until(SteadyTime end, const std:
       steady_state_holds(Phase::kDuring, "during", true);
       now = context_.clock.steady_now();
     }
-    if (now >= end) return WatchResult::kCompleted;
+    if (now >= end) return context_.interrupted ? WatchResult::kInterrupted : WatchResult::kCompleted;
     context_.journal.progress(phase, end - now);
     const SteadyTime wake = std::min({end, next_check_, ledger_.next_due(), now + kMaxSleepSlice});
     context_.clock.sleep_until(wake);

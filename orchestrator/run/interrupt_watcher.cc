@@ -13,6 +13,8 @@ sigset_t termination_signals() {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  // The terminal or SSH session went away: the run must still revert.
+  sigaddset(&signals, SIGHUP);
   return signals;
 }
 
@@ -34,7 +36,7 @@ void InterruptWatcher::watch() {
   const timespec slice{0, 200'000'000};
   while (!stop_) {
     const int received = sigtimedwait(&signals, nullptr, &slice);
-    if (received != SIGINT && received != SIGTERM) continue;
+    if (received != SIGINT && received != SIGTERM && received != SIGHUP) continue;
     if (interrupted_.exchange(true)) {
       std::cerr << "\nchaosctl: still reverting faults; waiting for every agent to confirm\n";
     } else {

@@ -1,4 +1,4 @@
-// Turns SIGINT/SIGTERM into a flag the run polls (and wakes the clock so a
+// Turns SIGINT, SIGTERM and SIGHUP into a flag the run polls (and wakes the clock so a
 // sleeping run notices at once). Signals are handled on a dedicated thread
 // with sigtimedwait, so no code runs in async-signal context.
 #pragma once

@@ -6,10 +6,14 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <map>
 #include <set>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
@@ -393,6 +397,53 @@ TEST_F(OrchestratorIntegration, AbortConditionEndsTheRunWithExitTwo) {
   const auto journal = read_json(dir_.path() + "/report/journal.json");
   EXPECT_EQ(journal["verdict"]["result"], "aborted");
   EXPECT_EQ(journal["verdict"]["aborted_by"], "build info missing");
+  EXPECT_FALSE(journal["faults"][0]["reverted_at"].is_null());
+}
+
+// `chaosctl run ... | tee run.log` in a terminal that goes away: tee is
+// gone before chaosctl writes again, and the hang-up must still end in a
+// revert, a journal and exit code 2 (a write to the gone reader raised
+// SIGPIPE and killed chaosctl with its fault live).
+TEST_F(OrchestratorIntegration, AHangUpWithNobodyReadingItsOutputStillRevertsAndReports) {
+  Victim victim("cor-hup-victim");
+  const std::string file = experiment_on("127.0.0.1:" + std::to_string(agent_->grpc_port()), "1", victim.pid(),
+                                         "60s", "1s");
+  int output[2];
+  ASSERT_EQ(::pipe2(output, O_CLOEXEC), 0);
+  const std::string log = dir_.path() + "/run.log";
+  const std::vector<std::string> args = {chaosctl(), "run", file, "--report-dir", dir_.path() + "/report"};
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const int errors = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (errors < 0 || ::dup2(output[1], 1) < 0 || ::dup2(errors, 2) < 0) ::_exit(127);
+    std::vector<char*> argv;
+    for (const auto& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(output[0]);  // nobody reads: every write to stdout fails from the first
+  ::close(output[1]);
+  const bool paused = eventually([&] { return victim.state() == 'T'; }, 60s, 20ms);
+  ::kill(pid, SIGHUP);
+  int status = 0;
+  const bool ended = eventually([&] { return ::waitpid(pid, &status, WNOHANG) == pid; }, 60s, 50ms);
+  if (!ended) {
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, &status, 0);
+  }
+  ASSERT_TRUE(paused) << "the fault never took effect: " << read_text(log);
+  ASSERT_TRUE(ended && WIFEXITED(status)) << "chaosctl died of signal " << (WIFSIGNALED(status) ? WTERMSIG(status) : 0)
+                                          << ": " << read_text(log);
+  EXPECT_EQ(WEXITSTATUS(status), 2) << read_text(log);
+  EXPECT_TRUE(eventually([&] { return victim.running(); }, 5s, 20ms)) << "not resumed: state " << victim.state();
+  const auto journal = read_json(dir_.path() + "/report/journal.json");
+  ASSERT_FALSE(journal.is_discarded()) << read_text(log);
+  EXPECT_EQ(journal["verdict"]["result"], "aborted");
+  EXPECT_EQ(journal["verdict"]["aborted_by"], "interrupted");
+  ASSERT_EQ(journal["faults"].size(), 1u);
   EXPECT_FALSE(journal["faults"][0]["reverted_at"].is_null());
 }
 

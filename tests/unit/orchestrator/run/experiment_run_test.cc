@@ -258,6 +258,23 @@ TEST_F(RunTest, TheRangeGridReachesTheEndOfTheRunSoTheLastRecoveryCheckCounts) {
   EXPECT_EQ(outcome.time_to_recovery, 7s);
 }
 
+// Ctrl-C during the last checks of one step: the next step's faults are
+// not injected (and then reverted) on every target.
+TEST_F(RunTest, CtrlCAtTheEndOfAStepInjectsNoMore) {
+  MethodStep second = experiment_.method[0];
+  second.name = "kill again";
+  second.duration = 5s;
+  experiment_.method[1] = second;
+  const RunOutcome outcome = run([this](double t) {
+    if (t >= 9.5) interrupted_ = true;
+    return "1";
+  });
+  EXPECT_EQ(outcome.verdict, Verdict::kAborted) << outcome.reason;
+  EXPECT_EQ(outcome.aborted_by, "interrupted");
+  EXPECT_EQ(fleet_.count("Inject"), 2u) << "the second step was injected after the interrupt";
+  EXPECT_EQ(fleet_.count("RevertAll exp-1"), 2u);
+}
+
 TEST_F(RunTest, CtrlCWhileTheRangeDataIsReadIsAnInterruptNotAVerdict) {
   prometheus_on_ingest_query_ = [this] { interrupted_ = true; };
   const RunOutcome outcome = run([](double) { return "1"; });
