@@ -23,6 +23,7 @@
 #include "agent/faults/proxy/proxy_engine.h"
 #include "common/unique_fd.h"
 #include "tests/unit/agent/faults/proxy/engine_quiet_check.h"
+#include "tests/unit/agent/faults/proxy/loopback_test_server.h"
 
 namespace chaos::agent::proxy {
 namespace {
@@ -41,52 +42,12 @@ enum class SinkMode {
 class BudgetTestSink {
  public:
   explicit BudgetTestSink(SinkMode mode = SinkMode::kRead)
-      : mode_(mode), listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    if (mode_ == SinkMode::kNeverRead) {
-      // Small, so the proxy's queue, not the kernel, holds what it sends.
-      const int small = 16 * 1024;
-      ::setsockopt(listener_.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
-    }
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    EXPECT_EQ(::listen(listener_.get(), 16), 0);
-    socklen_t length = sizeof address;
-    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    acceptor_ = std::thread([this] {
-      while (!stopping_) {
-        pollfd ready{listener_.get(), POLLIN, 0};
-        if (::poll(&ready, 1, 20) <= 0) continue;
-        const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd < 0) continue;
-        readers_.emplace_back([this, fd] {
-          UniqueFd owned(fd);
-          if (mode_ == SinkMode::kShutWriteThenRead) ::shutdown(fd, SHUT_WR);
-          if (mode_ == SinkMode::kNeverRead) {
-            while (!stopping_) std::this_thread::sleep_for(10ms);
-            return;
-          }
-          const timeval timeout{30, 0};
-          ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-          std::string got;
-          char buffer[64 * 1024];
-          for (ssize_t count; (count = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
-            got.append(buffer, static_cast<std::size_t>(count));
-          }
-          std::lock_guard lock(mutex_);
-          streams_.push_back(std::move(got));
-        });
-      }
-    });
-  }
-  ~BudgetTestSink() {
-    stopping_ = true;
-    acceptor_.join();
-    for (auto& reader : readers_) reader.join();
-  }
-  std::uint16_t port() const { return port_; }
+      : mode_(mode),
+        // Small for a stalled consumer, so the proxy's queue, not the
+        // kernel, holds what it sends.
+        server_([this](int fd) { serve(fd); }, mode == SinkMode::kNeverRead ? 16 * 1024 : 0) {}
+  ~BudgetTestSink() { stopping_ = true; }  // before server_ joins the handlers
+  std::uint16_t port() const { return server_.port(); }
   // Waits for `count` streams to end; what they carried, sorted.
   std::vector<std::string> streams(std::size_t count) {
     const auto deadline = std::chrono::steady_clock::now() + 60s;
@@ -105,14 +66,29 @@ class BudgetTestSink {
   }
 
  private:
+  void serve(int fd) {
+    UniqueFd owned(fd);
+    if (mode_ == SinkMode::kShutWriteThenRead) ::shutdown(fd, SHUT_WR);
+    if (mode_ == SinkMode::kNeverRead) {
+      while (!stopping_) std::this_thread::sleep_for(10ms);
+      return;
+    }
+    const timeval timeout{30, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    std::string got;
+    char buffer[64 * 1024];
+    for (ssize_t count; (count = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) {
+      got.append(buffer, static_cast<std::size_t>(count));
+    }
+    std::lock_guard lock(mutex_);
+    streams_.push_back(std::move(got));
+  }
+
   const SinkMode mode_;
-  UniqueFd listener_;
-  std::uint16_t port_ = 0;
   std::atomic<bool> stopping_{false};
-  std::thread acceptor_;
-  std::vector<std::thread> readers_;  // joined after the acceptor stops adding
   std::mutex mutex_;
   std::vector<std::string> streams_;
+  LoopbackTestServer server_;  // last: its handlers use the members above
 };
 
 // Holds every byte back for a while, in order (like tcp.latency).
@@ -162,10 +138,7 @@ UniqueFd budget_test_connect(std::uint16_t port) {
   const timeval timeout{60, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  sockaddr_in address = proxy_test_loopback(port);
   EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   return fd;
 }

@@ -18,48 +18,12 @@
 #include "agent/faults/proxy/proxy_engine.h"
 #include "common/unique_fd.h"
 #include "tests/unit/agent/faults/proxy/engine_quiet_check.h"
+#include "tests/unit/agent/faults/proxy/loopback_test_server.h"
 
 namespace chaos::agent::proxy {
 namespace {
 
 using namespace std::chrono_literals;
-
-// Echoes one connection at a time until its EOF.
-class ResourcesTestEcho {
- public:
-  ResourcesTestEcho() : listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    EXPECT_EQ(::listen(listener_.get(), 16), 0);
-    socklen_t length = sizeof address;
-    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    thread_ = std::thread([this] {
-      while (!stopping_) {
-        pollfd ready{listener_.get(), POLLIN, 0};
-        if (::poll(&ready, 1, 20) <= 0) continue;
-        UniqueFd fd(::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC));
-        char buffer[64 * 1024];
-        for (ssize_t count; fd.valid() && (count = ::recv(fd.get(), buffer, sizeof buffer, 0)) > 0;) {
-          if (::send(fd.get(), buffer, static_cast<std::size_t>(count), MSG_NOSIGNAL) != count) break;
-        }
-      }
-    });
-  }
-  ~ResourcesTestEcho() {
-    stopping_ = true;
-    thread_.join();
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  UniqueFd listener_;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::thread thread_;
-};
 
 // Copies both ways (so nothing is spliced) and records its largest input.
 class ResourcesTestFilter final : public StreamFilter {
@@ -151,7 +115,7 @@ class ResourcesTestLimitGuard {
 };
 
 TEST(ProxyEngineResources, AReadNeverOvershootsASmallByteBound) {
-  ResourcesTestEcho echo;
+  LoopbackTestServer echo(proxy_test_echo);
   auto factory = std::make_shared<ResourcesTestFactory>();
   auto engine = resources_test_engine(echo.port(), factory, 4096);
   ASSERT_TRUE(engine);
@@ -166,7 +130,7 @@ TEST(ProxyEngineResources, AReadNeverOvershootsASmallByteBound) {
 }
 
 TEST(ProxyEngineResources, OutOfDescriptorsTheListenerRestsThenAcceptsAgain) {
-  ResourcesTestEcho echo;
+  LoopbackTestServer echo(proxy_test_echo);
   auto engine = resources_test_engine(echo.port(), std::make_shared<ResourcesTestFactory>(), 1 << 20);
   ASSERT_TRUE(engine);
   ResourcesTestLimitGuard limit;
@@ -185,7 +149,7 @@ TEST(ProxyEngineResources, OutOfDescriptorsTheListenerRestsThenAcceptsAgain) {
 
 TEST(ProxyEngineResources, AnIpv6ListenerErrorOtherThanNoIpv6FailsTheStart) {
   if (!UniqueFd(::socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0)).valid()) GTEST_SKIP() << "no IPv6 here";
-  ResourcesTestEcho echo;
+  LoopbackTestServer echo(proxy_test_echo);
   StatusOr<std::unique_ptr<ProxyEngine>> engine = invalid_argument("not started");
   {
     // The eventfd, the epoll fd and the IPv4 listener: the IPv6 listener's

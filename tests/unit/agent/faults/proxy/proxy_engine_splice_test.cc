@@ -24,77 +24,18 @@
 #include "agent/faults/proxy/tcp_fault_filter.h"
 #include "common/unique_fd.h"
 #include "tests/unit/agent/faults/proxy/engine_quiet_check.h"
+#include "tests/unit/agent/faults/proxy/loopback_test_server.h"
 
 namespace chaos::agent::proxy {
 namespace {
 
 using namespace std::chrono_literals;
 
-sockaddr_in splice_test_loopback(std::uint16_t port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return address;
-}
-
-// Runs `handle` on each accepted connection, one thread each.
-// `receive_buffer` > 0: the accepted sockets' SO_RCVBUF (a small window
-// backs the proxy's writes up).
-class SpliceTestServer {
- public:
-  explicit SpliceTestServer(std::function<void(int)> handle, int receive_buffer = 0)
-      : handle_(std::move(handle)), listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    if (receive_buffer > 0) {
-      ::setsockopt(listener_.get(), SOL_SOCKET, SO_RCVBUF, &receive_buffer, sizeof receive_buffer);
-    }
-    sockaddr_in address = splice_test_loopback(0);
-    EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    EXPECT_EQ(::listen(listener_.get(), 16), 0);
-    socklen_t length = sizeof address;
-    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    acceptor_ = std::thread([this] {
-      while (!stopping_) {
-        pollfd ready{listener_.get(), POLLIN, 0};
-        if (::poll(&ready, 1, 20) <= 0) continue;
-        const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-        if (fd >= 0) workers_.emplace_back([this, fd] { handle_(fd); });
-      }
-    });
-  }
-  ~SpliceTestServer() {
-    stopping_ = true;
-    acceptor_.join();
-    for (auto& worker : workers_) worker.join();
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  std::function<void(int)> handle_;
-  UniqueFd listener_;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::thread acceptor_;
-  std::vector<std::thread> workers_;
-};
-
-// Echoes until EOF, then closes (its FIN answers the client's).
-void splice_test_echo(int fd) {
-  UniqueFd owned(fd);
-  std::vector<char> buffer(64 * 1024);
-  for (;;) {
-    const ssize_t count = ::recv(fd, buffer.data(), buffer.size(), 0);
-    if (count <= 0) return;
-    if (::send(fd, buffer.data(), static_cast<std::size_t>(count), MSG_NOSIGNAL) != count) return;
-  }
-}
-
 UniqueFd splice_test_connect(std::uint16_t port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const timeval timeout{10, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address = splice_test_loopback(port);
+  sockaddr_in address = proxy_test_loopback(port);
   EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   return fd;
 }
@@ -216,7 +157,7 @@ std::string splice_test_round_trip(int fd, const std::string& sent) {
 }
 
 TEST(ProxyEngineSplice, PassThroughCarriesALargeTransferExactlyInTheKernel) {
-  SpliceTestServer echo(splice_test_echo);
+  LoopbackTestServer echo(proxy_test_echo);
   auto engine = splice_test_engine(echo.port(), [] { return std::make_unique<PassThroughFilter>(); });
   ASSERT_TRUE(engine);
   UniqueFd client = splice_test_connect(engine->port());
@@ -255,7 +196,7 @@ TEST(ProxyEngineSplice, CopyingPathSendsAPassedThroughDirectionWithoutTheFilter)
   // splice() off, as in the agent: the passed-through direction goes from
   // the read buffer to the server, and what a small window refuses is
   // queued and sent in order; the other direction still meets the filter.
-  SpliceTestServer echo(splice_test_echo, 16 * 1024);
+  LoopbackTestServer echo(proxy_test_echo, 16 * 1024);
   auto calls = std::shared_ptr<std::atomic<int>[]>(new std::atomic<int>[2]{0, 0});
   auto engine = splice_test_engine(
       echo.port(), [calls] { return std::make_unique<SpliceTestCountingFilter>(calls); }, 1 << 20, false);
@@ -276,7 +217,7 @@ TEST(ProxyEngineSplice, HalfCloseAndEndOutputFollowThePipesBytes) {
   // still holds bytes when the client's FIN arrives), then answers with
   // what it counted: the answer travels after the client's FIN went
   // through the pipe.
-  SpliceTestServer counter(
+  LoopbackTestServer counter(
       [](int fd) {
         UniqueFd owned(fd);
         std::string all;
@@ -304,7 +245,7 @@ TEST(ProxyEngineSplice, HalfCloseAndEndOutputFollowThePipesBytes) {
 }
 
 TEST(ProxyEngineSplice, AFilterThatReadsBytesStillGetsEveryOne) {
-  SpliceTestServer echo(splice_test_echo);
+  LoopbackTestServer echo(proxy_test_echo);
   auto engine = splice_test_engine(echo.port(), [] { return std::make_unique<SpliceTestFilter>(true, true, 0); });
   ASSERT_TRUE(engine);
   UniqueFd client = splice_test_connect(engine->port());
@@ -314,7 +255,7 @@ TEST(ProxyEngineSplice, AFilterThatReadsBytesStillGetsEveryOne) {
 }
 
 TEST(ProxyEngineSplice, OneDirectionSplicedTheOtherFiltered) {
-  SpliceTestServer echo(splice_test_echo);
+  LoopbackTestServer echo(proxy_test_echo);
   auto engine = splice_test_engine(echo.port(), [] { return std::make_unique<SpliceTestFilter>(true, false, 0); });
   ASSERT_TRUE(engine);
   UniqueFd client = splice_test_connect(engine->port());
@@ -328,7 +269,7 @@ TEST(ProxyEngineSplice, OneDirectionSplicedTheOtherFiltered) {
 }
 
 TEST(ProxyEngineSplice, AFilterThatStopsReadingMidStreamKeepsTheOrder) {
-  SpliceTestServer echo(splice_test_echo);
+  LoopbackTestServer echo(proxy_test_echo);
   static constexpr std::size_t kRead = 100000;
   auto engine = splice_test_engine(echo.port(), [] { return std::make_unique<SpliceTestFilter>(true, false, kRead); });
   ASSERT_TRUE(engine);
@@ -351,7 +292,7 @@ TEST(ProxyEngineSplice, AFilterThatStopsReadingMidStreamKeepsTheOrder) {
 
 TEST(ProxyEngineSplice, AServerResetReachesTheClientAsAReset) {
   // Reads the first bytes, then closes with RST (SO_LINGER 0).
-  SpliceTestServer resetter([](int fd) {
+  LoopbackTestServer resetter([](int fd) {
     UniqueFd owned(fd);
     splice_test_read(fd, 5);
     const linger abortive{1, 0};
@@ -382,7 +323,7 @@ std::string splice_test_count_answer(const std::string& bytes) {
 TEST(ProxyEngineSplice, AnUrgentByteNeitherStallsNorDropsTheBytesAfterIt) {
   // splice() stops at TCP's urgent mark; the direction must go on by
   // copying (recv() steps over the urgent byte, as it always did).
-  SpliceTestServer counter(splice_test_count_to_end);
+  LoopbackTestServer counter(splice_test_count_to_end);
   auto engine = splice_test_engine(counter.port(), [] { return std::make_unique<PassThroughFilter>(); });
   ASSERT_TRUE(engine);
   const std::string before = splice_test_letters(64 << 10, 21);
@@ -415,7 +356,7 @@ TEST(ProxyEngineSplice, AnUrgentByteNeitherStallsNorDropsTheBytesAfterIt) {
 TEST(ProxyEngineSplice, ASideDoneBothWaysIsNotPolledWhileItsAnswerWaits) {
   const std::string answer = splice_test_letters(8 << 20, 23);
   std::atomic<bool> answered{false};
-  SpliceTestServer server([&](int fd) {
+  LoopbackTestServer server([&](int fd) {
     UniqueFd owned(fd);
     splice_test_read(fd, std::string::npos);
     ::send(fd, answer.data(), answer.size(), MSG_NOSIGNAL);
@@ -430,7 +371,7 @@ TEST(ProxyEngineSplice, ASideDoneBothWaysIsNotPolledWhileItsAnswerWaits) {
   ::setsockopt(client.get(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
   const timeval timeout{10, 0};
   ::setsockopt(client.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address = splice_test_loopback(engine->port());
+  sockaddr_in address = proxy_test_loopback(engine->port());
   ASSERT_EQ(::connect(client.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   ::shutdown(client.get(), SHUT_WR);
   for (int wait = 0; wait < 1000 && !answered; ++wait) std::this_thread::sleep_for(10ms);

@@ -16,70 +16,18 @@
 
 #include "agent/faults/proxy/tcp_fault_filter.h"
 #include "common/unique_fd.h"
+#include "tests/unit/agent/faults/proxy/loopback_test_server.h"
 
 namespace chaos::agent::proxy {
 namespace {
 
 using namespace std::chrono_literals;
 
-sockaddr_in loopback(std::uint16_t port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return address;
-}
-
-// Echoes every connection until its EOF, one thread per connection.
-class EchoServer {
- public:
-  EchoServer() : listener_(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
-    sockaddr_in address = loopback(0);
-    EXPECT_EQ(::bind(listener_.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-    EXPECT_EQ(::listen(listener_.get(), 16), 0);
-    socklen_t length = sizeof address;
-    ::getsockname(listener_.get(), reinterpret_cast<sockaddr*>(&address), &length);
-    port_ = ntohs(address.sin_port);
-    acceptor_ = std::thread([this] { accept_loop(); });
-  }
-  ~EchoServer() {
-    stopping_ = true;
-    acceptor_.join();
-    for (auto& worker : workers_) worker.join();
-  }
-  std::uint16_t port() const { return port_; }
-
- private:
-  void accept_loop() {
-    while (!stopping_) {
-      pollfd ready{listener_.get(), POLLIN, 0};
-      if (::poll(&ready, 1, 20) <= 0) continue;
-      const int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_CLOEXEC);
-      if (fd < 0) continue;
-      workers_.emplace_back([fd] {
-        UniqueFd owned(fd);
-        char buffer[4096];
-        for (;;) {
-          const ssize_t count = ::recv(fd, buffer, sizeof buffer, 0);
-          if (count <= 0) return;
-          if (::send(fd, buffer, static_cast<std::size_t>(count), MSG_NOSIGNAL) != count) return;
-        }
-      });
-    }
-  }
-
-  UniqueFd listener_;
-  std::uint16_t port_ = 0;
-  std::atomic<bool> stopping_{false};
-  std::thread acceptor_;
-  std::vector<std::thread> workers_;
-};
-
 UniqueFd connect_to(std::uint16_t port) {
   UniqueFd fd(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
   const timeval timeout{5, 0};
   ::setsockopt(fd.get(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address = loopback(port);
+  sockaddr_in address = proxy_test_loopback(port);
   EXPECT_EQ(::connect(fd.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
   return fd;
 }
@@ -127,7 +75,7 @@ class ProxyEngineTest : public ::testing::Test {
     return spec;
   }
 
-  EchoServer echo_;
+  LoopbackTestServer echo_{proxy_test_echo};
   std::shared_ptr<TcpFilterFactory> factory_;
 };
 
@@ -223,7 +171,7 @@ TEST_F(ProxyEngineTest, StopClosesProxiedConnectionsAndTheListener) {
   engine->stop();
   EXPECT_EQ(read_up_to(client.get(), 1), "");
   UniqueFd late(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  sockaddr_in address = loopback(port);
+  sockaddr_in address = proxy_test_loopback(port);
   EXPECT_NE(::connect(late.get(), reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
 }
 
