@@ -323,32 +323,17 @@ void DnsStubResponder::accept_connection(int fd) {
   socklen_t peer_length = sizeof peer;
   UniqueFd connection(::accept4(fd, reinterpret_cast<sockaddr*>(&peer), &peer_length, SOCK_CLOEXEC | SOCK_NONBLOCK));
   if (!connection.valid()) return;
-  const std::size_t most =
-      options_.max_tcp_connections != 0 ? options_.max_tcp_connections : std::max<std::size_t>(1, options_.workers / 2);
-  if (tcp_connections_.fetch_add(1) >= most) {
-    tcp_connections_.fetch_sub(1);
-    counters_.overflowed++;
-    return;  // closed: the client retries, or falls back to udp
-  }
   // Shared so the task stays copyable; a refused task closes it at once.
   auto shared = std::make_shared<UniqueFd>(std::move(connection));
-  if (!submit([this, shared, peer] {
-        struct Served {
-          std::atomic<std::size_t>& connections;
-          ~Served() { connections.fetch_sub(1); }
-        } served{tcp_connections_};
-        serve_connection(std::move(*shared), peer);
-      })) {
-    tcp_connections_.fetch_sub(1);
-    if (!stopping_) counters_.overflowed++;
+  if (!submit([this, shared, peer] { serve_connection(std::move(*shared), peer); }) && !stopping_) {
+    counters_.overflowed++;
   }
 }
 
 void DnsStubResponder::serve_connection(UniqueFd connection, sockaddr_storage peer) {
   const int cancel = stop_event_.get();
-  const auto end_of_life = std::chrono::steady_clock::now() + options_.tcp_connection_lifetime;
   while (!stopping_) {
-    const auto idle_deadline = std::min(std::chrono::steady_clock::now() + options_.tcp_idle_timeout, end_of_life);
+    const auto idle_deadline = std::chrono::steady_clock::now() + options_.tcp_idle_timeout;
     auto query = read_framed(connection.get(), cancel, idle_deadline);
     if (!query.ok()) return;  // closed, idle, garbage length or stopping
     counters_.queries++;

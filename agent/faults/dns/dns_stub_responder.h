@@ -16,11 +16,7 @@
 // what a lost datagram looks like, which every DNS client retries. A
 // SERVFAIL would instead tell the client that the name itself failed, also
 // for names the fault does not target. An overflowing tcp connection is
-// closed. A tcp connection holds a worker while it lives, so at most
-// max_tcp_connections (half the workers) are served at once, each for at
-// most tcp_connection_lifetime: a few clients that keep connections open
-// (or wait out a delay over tcp) cannot take the workers that forward
-// everyone's udp queries; more connections are closed and counted.
+// closed.
 //
 // In a container (ResponderOptions::network_namespace_fd) every socket and
 // thread lives in the container's network namespace; a thread that cannot
@@ -63,10 +59,6 @@ struct ResponderOptions {
   // Forwarded udp answers waiting out a delay; more are dropped.
   std::size_t max_delayed = 256;
   std::chrono::milliseconds tcp_idle_timeout{10'000};
-  // Tcp connections served at once (0: half the workers, at least one),
-  // and how long one may stay, whatever it sends.
-  std::size_t max_tcp_connections = 0;
-  std::chrono::milliseconds tcp_connection_lifetime{30'000};
   // An open network namespace (a container's) the listeners are bound in
   // and every responder thread enters first, so upstream sockets and the
   // own-socket lookup in /proc/thread-self/net are the container's too; the
@@ -160,7 +152,6 @@ class DnsStubResponder {
   // Set under tasks_mutex_ and delayed_mutex_ (so no waiter misses it),
   // read anywhere.
   std::atomic<bool> stopping_{false};
-  std::atomic<std::size_t> tcp_connections_{0};
   std::mutex stop_mutex_;  // serialises stop()
   bool stopped_ = false;   // guarded by stop_mutex_
 

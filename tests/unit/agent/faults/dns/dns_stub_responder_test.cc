@@ -8,7 +8,6 @@
 #include <functional>
 #include <stdexcept>
 #include <thread>
-#include <vector>
 
 #include "tests/unit/agent/faults/dns/dns_test_client.h"
 
@@ -236,39 +235,6 @@ TEST_F(DnsStubResponderTest, QueriesBeyondTheQueueAreDroppedAndCounted) {
   EXPECT_EQ(testing::rcode_of(*failed), 3);
   responder->stop();
   EXPECT_TRUE(responder->failure().empty()) << responder->failure();
-}
-
-// Clients that keep tcp connections open hold workers: only half of them,
-// so forwarded udp queries are still answered, and none for ever.
-TEST_F(DnsStubResponderTest, TcpConnectionsCannotTakeEveryWorker) {
-  auto options = options_for(upstream_.port());
-  options.workers = 4;
-  options.tcp_connection_lifetime = 1500ms;
-  auto responder = start_with(spec_for(DnsFaultMode::kNxDomain), options);
-  ASSERT_TRUE(responder);
-  std::vector<int> held;
-  for (int i = 0; i < 4; ++i) {
-    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const sockaddr_in to = testing::loopback(responder->port());
-    ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to), 0);
-    held.push_back(fd);
-  }
-  // Two are served (and hold their workers), two are closed at once.
-  ASSERT_TRUE(eventually([&] { return responder->counters().overflowed.load() == 2; }))
-      << responder->counters().overflowed.load();
-  auto forwarded = testing::udp_ask(responder->port(), make_query(81, "example.com"), 2000ms);
-  ASSERT_TRUE(forwarded) << "no worker left for udp";
-  EXPECT_EQ(testing::rcode_of(*forwarded), 0);
-  // The two served ones are closed once their lifetime is over, although
-  // their clients never sent a byte that would end them.
-  std::size_t closed = 0;
-  for (const int fd : held) {
-    pollfd ready{fd, POLLIN, 0};
-    char byte;
-    if (::poll(&ready, 1, 5000) == 1 && ::recv(fd, &byte, 1, 0) <= 0) ++closed;
-    ::close(fd);
-  }
-  EXPECT_EQ(closed, 4u);
 }
 
 TEST_F(DnsStubResponderTest, ThrowingListenerIsReportedAsAFailure) {
