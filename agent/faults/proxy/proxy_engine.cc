@@ -728,7 +728,6 @@ class ProxyLoop {
 
   // Writes what is due, half-closes, closes, re-arms epoll and the timer.
   void pump(ProxyConnection& connection, SteadyTime now) {
-    recharge(connection);  // what was written since, before deciding who waits
     const bool close_due = connection.close_at && now >= *connection.close_at;
     std::optional<SteadyTime> next;
     for (int index : {0, 1}) {
@@ -740,6 +739,7 @@ class ProxyLoop {
       if (connection.pipes[index] && !drain_spliced(connection, index)) return;
       if (connection.no_splice[index] && pipe_empty(connection, index)) connection.pipes[index].reset();
       if (writable && !send_ready(connection, index)) return;
+      recharge(connection);  // what was just written, before deciding who waits
       ProxySide& source = connection.sides[index];
       if (source.paused && !over_bounds(queue, options_.max_queued_bytes, 2)) {
         if (!budget_blocks(connection, index)) {
@@ -779,7 +779,6 @@ class ProxyLoop {
       return;
     }
     if (connection.close_at) next = next ? std::min(*next, *connection.close_at) : connection.close_at;
-    recharge(connection);
     rearm(connection);
     if (next && (!connection.timer || *next < *connection.timer)) {
       connection.timer = next;
